@@ -1,0 +1,93 @@
+/*
+ * cli.h - the shape of the svcconn admin command line.
+ *
+ * One file per subcommand, each defining a `const struct cmd_entry` with its
+ * name, usage, help text and exec function (the tmux layout).  main.c holds
+ * the table; cli_util.c the few things every command shares: exit codes,
+ * error printing, opening the store, safe printing of values.
+ */
+#ifndef SVCCONN_CLI_H
+#define SVCCONN_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+#include <svcconn/svcconn.h>
+#include <jansson.h>
+
+/* Exit codes of svcconn. */
+enum cli_exit {
+	EXIT_OK = 0,       /**< success */
+	EXIT_FAILED = 1,   /**< the operation failed */
+	EXIT_USAGE = 2,    /**< bad usage or invalid input */
+	EXIT_NOTFOUND = 3, /**< not found */
+	EXIT_DENIED = 5    /**< refused */
+};
+
+/* What every command gets. */
+struct cli_ctx {
+	svc_store_options opts; /**< where the store is */
+	char *actor;            /**< acting identity */
+	int json;               /**< --json given */
+};
+
+/* One subcommand. */
+struct cmd_entry {
+	const char *name;    /**< the word after svcconn */
+	const char *usage;   /**< one-line usage */
+	const char *summary; /**< one line for `svcconn --help` */
+	const char *help;    /**< the rest of `svcconn CMD --help` */
+	int (*exec)(struct cli_ctx *ctx, int argc, char **argv); /**< run */
+};
+
+extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
+	cmd_create_entry, cmd_edit_entry, cmd_list_entry, cmd_show_entry,
+	cmd_rename_entry, cmd_delete_entry, cmd_import_entry,
+	cmd_export_entry, cmd_rekey_entry, cmd_audit_entry;
+
+/* The option codes every command accepts (beyond its own). */
+enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };
+
+/** Handle --home/--help/--json; returns 1 if opt was one of them. */
+int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
+		   int opt, const char *arg, int *exit_now);
+/* The entries every command's option table ends with. */
+#define CLI_COMMON_OPTIONS \
+	{ "home", required_argument, NULL, OPT_HOME }, \
+	{ "help", no_argument, NULL, OPT_HELP }, \
+	{ NULL, 0, NULL, 0 }
+
+/**
+ * Parse argv with shortopts (getopt letters, or NULL) and opts (which end with CLI_COMMON_OPTIONS; include
+ * { "json", no_argument, NULL, OPT_JSON } where the command prints data).
+ * Common options are handled here; others go to on_opt.  Positional
+ * arguments are left in argv[optind..argc-1].  *exit_now is set after
+ * --help.  Returns an exit code.
+ */
+int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
+	      char **argv, const char *shortopts, const struct option *opts,
+	      int (*on_opt)(int c, const char *arg, void *data), void *data,
+	      int *exit_now);
+/** Print usage of cmd to f. */
+void cli_usage(const struct cmd_entry *cmd, FILE *f);
+/** Print "svcconn: error: <msg>" and return the exit code for rc. */
+int cli_fail(int rc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/** Exit code for the library's last error with code rc, printing it. */
+int cli_lib_fail(int rc);
+/** Exit code for rc without printing. */
+int cli_exit_code(int rc);
+/** Print every diagnostic to stderr. */
+void cli_print_diags(const svc_diags *d);
+/** Usage error: message, then the usage line. */
+int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/** Open the store named by ctx. */
+int cli_open_store(struct cli_ctx *ctx, svc_store **out);
+/** Print s with control characters replaced, for terminals. */
+void cli_print_safe(FILE *f, const char *s);
+/** Print a JSON value on stdout with a newline; takes the reference. */
+int cli_print_json(json_t *v);
+/** The JSON object `show --json` prints for a connection (no secrets). */
+json_t *cli_conn_json(const svc_conn *c, const svc_catalog *cat);
+
+#endif

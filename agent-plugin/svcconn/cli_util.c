@@ -1,0 +1,216 @@
+/*
+ * cli_util.c - what every svcconn subcommand shares.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_usage(const struct cmd_entry *cmd, FILE *f)
+{
+	fprintf(f, "usage: svcconn %s\n", cmd->usage);
+}
+
+int cli_exit_code(int rc)
+{
+	switch (rc) {
+	case SVC_OK: return EXIT_OK;
+	case SVC_EINVALID: return EXIT_USAGE;
+	case SVC_ENOTFOUND: return EXIT_NOTFOUND;
+	case SVC_EDENIED: return EXIT_DENIED;
+	default: return EXIT_FAILED;
+	}
+}
+
+int cli_fail(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("svcconn: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return cli_exit_code(rc);
+}
+
+int cli_lib_fail(int rc)
+{
+	const char *msg = svc_error_last();
+
+	return cli_fail(rc, "%s", *msg ? msg : "operation failed");
+}
+
+int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("svcconn: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cli_usage(cmd, stderr);
+	return EXIT_USAGE;
+}
+
+void cli_print_diags(const svc_diags *d)
+{
+	size_t i, n = svc_diags_count(d);
+
+	for (i = 0; i < n; i++) {
+		char *s = svc_diag_format(svc_diags_at(d, i));
+
+		fputs("svcconn: ", stderr);
+		cli_print_safe(stderr, s ? s : "(no memory)");
+		fputc('\n', stderr);
+		free(s);
+	}
+}
+
+int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
+		   int opt, const char *arg, int *exit_now)
+{
+	switch (opt) {
+	case OPT_HOME:
+		ctx->opts.home = arg;
+		return 1;
+	case OPT_JSON:
+		ctx->json = 1;
+		return 1;
+	case OPT_HELP:
+		cli_usage(cmd, stdout);
+		fprintf(stdout, "\n%s\n", cmd->summary);
+		if (cmd->help && *cmd->help)
+			fprintf(stdout, "\n%s", cmd->help);
+		fputs("\nCommon options:\n"
+		      "  --home DIR   the store directory (default $SVCCONN_HOME,\n"
+		      "               else ~/.local/share/svcconn)\n"
+		      "  --help       this text\n"
+		      "Exit codes: 0 success, 1 failed, 2 bad usage or invalid input,\n"
+		      "3 not found.\n", stdout);
+		*exit_now = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_open_store(struct cli_ctx *ctx, svc_store **out)
+{
+	int rc = svc_store_open(out, &ctx->opts);
+
+	if (rc == SVC_ENOTFOUND)
+		return cli_fail(SVC_ENOTFOUND,
+				"%s (create one with 'svcconn init')",
+				svc_error_last());
+	if (rc)
+		return cli_lib_fail(rc);
+	return 0;
+}
+
+void cli_print_safe(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; p && *p; p++)
+		fputc(*p < 0x20 && *p != '\n' ? '?' : (*p == 0x7f ? '?' : *p),
+		      f);
+}
+
+int cli_print_json(json_t *v)
+{
+	char *s;
+
+	if (!v)
+		return cli_fail(SVC_ERROR, "out of memory");
+	s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (!s)
+		return cli_fail(SVC_ERROR, "cannot write JSON");
+	puts(s);
+	free(s);
+	return EXIT_OK;
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *cli_conn_json(const svc_conn *c, const svc_catalog *cat)
+{
+	json_t *o = json_object(), *auth = json_object(), *data = json_object();
+	const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
+	const svc_scheme *s = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
+	size_t i, n = svc_conn_field_count(c);
+	svc_conn_field f;
+
+	for (i = 0; i < n; i++) {
+		svc_conn_field_at(c, i, &f);
+		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : auth,
+				    f.key,
+				    f.secret ? json_string("***")
+					     : json_stringn(f.value ? f.value : "",
+							    f.len));
+	}
+	/* secret fields of the scheme that are not set show as null */
+	n = t ? svc_type_field_count(t, s) : 0;
+	for (i = 0; i < n; i++) {
+		const svc_field *cf = svc_type_field_at(t, s, i);
+
+		if (cf->secret && cf->kind != SVC_FIELD_URL &&
+		    svc_conn_field_get(c, cf->key, &f) != 0)
+			json_object_set_new(cf->kind == SVC_FIELD_DATA ? data
+								       : auth,
+					    cf->key, json_null());
+	}
+	json_object_set_new(o, "id", str_or_null(svc_conn_id(c)));
+	json_object_set_new(o, "name", json_string(svc_conn_name(c)));
+	json_object_set_new(o, "type", json_string(svc_conn_type(c)));
+	json_object_set_new(o, "scheme", str_or_null(svc_conn_scheme(c)));
+	json_object_set_new(o, "url", str_or_null(svc_conn_url(c)));
+	json_object_set_new(o, "data", data);
+	json_object_set_new(o, "auth", auth);
+	json_object_set_new(o, "description",
+			    str_or_null(svc_conn_description(c)));
+	json_object_set_new(o, "createdBy", str_or_null(svc_conn_created_by(c)));
+	json_object_set_new(o, "createdAt", str_or_null(svc_conn_created_at(c)));
+	json_object_set_new(o, "updatedBy", str_or_null(svc_conn_updated_by(c)));
+	json_object_set_new(o, "updatedAt", str_or_null(svc_conn_updated_at(c)));
+	json_object_set_new(o, "allPipelines",
+			    json_boolean(svc_conn_all_pipelines(c)));
+	return o;
+}
+
+int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
+	      char **argv, const char *shortopts, const struct option *opts,
+	      int (*on_opt)(int c, const char *arg, void *data), void *data,
+	      int *exit_now)
+{
+	char spec[16];
+	int c, rc;
+
+	*exit_now = 0;
+	opterr = 0;
+	optind = 1;
+	snprintf(spec, sizeof(spec), ":%s", shortopts ? shortopts : "");
+	while ((c = getopt_long(argc, argv, spec, opts, NULL)) != -1) {
+		if (cli_common_opt(ctx, cmd, c, optarg, exit_now)) {
+			if (*exit_now)
+				return EXIT_OK;
+			continue;
+		}
+		if (c == ':')
+			return cli_usage_error(cmd, "option '%s' needs a value",
+					       argv[optind - 1]);
+		if (c == '?' || !on_opt)
+			return cli_usage_error(cmd, "unknown option '%s'",
+					       argv[optind - 1]);
+		if ((rc = on_opt(c, optarg, data)) != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,80 @@
+/*
+ * cmd_list.c - `svcconn list`: every connection, never a secret.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+enum { OPT_TYPE = 1 };
+
+static const struct option options[] = {
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS
+};
+
+static int on_opt(int c, const char *arg, void *data)
+{
+	(void)c;
+	*(const char **)data = arg;
+	return EXIT_OK;
+}
+
+static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char *type = NULL;
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	svc_conn **list = NULL;
+	size_t n = 0, i;
+	json_t *a;
+	int rc, exit_now;
+
+	if ((rc = cli_parse(ctx, &cmd_list_entry, argc, argv, NULL, options,
+			    on_opt, &type, &exit_now)) || exit_now)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error(&cmd_list_entry, "unexpected argument '%s'",
+				       argv[optind]);
+	if ((rc = cli_open_store(ctx, &st)))
+		return rc;
+	if (svc_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st))) {
+		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
+		goto done;
+	}
+	a = json_array();
+	if (!ctx->json)
+		printf("%-32s %-26s %-20s %s\n", "NAME", "TYPE", "SCHEME", "ID");
+	for (i = 0; i < n; i++) {
+		const svc_conn *c = list[i];
+
+		if (type && strcasecmp(type, svc_conn_type(c)) != 0)
+			continue;
+		if (ctx->json) {
+			json_array_append_new(a, cli_conn_json(c, cat));
+			continue;
+		}
+		cli_print_safe(stdout, svc_conn_name(c));
+		printf("%*s %-26s %-20s %s\n",
+		       (int)(strlen(svc_conn_name(c)) < 32
+				     ? 32 - strlen(svc_conn_name(c)) : 0), "",
+		       svc_conn_type(c), svc_conn_scheme(c), svc_conn_id(c));
+	}
+	if (ctx->json)
+		rc = cli_print_json(a);
+	else
+		json_decref(a);
+done:
+	svc_store_conn_list_free(list, n);
+	svc_catalog_free(cat);
+	svc_store_free(st);
+	return rc;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	"list", "list [--type TYPE] [--json]",
+	"list connections (secrets are never shown)",
+	"With --json, prints an array of the objects 'show --json' prints.\n",
+	cmd_list
+};

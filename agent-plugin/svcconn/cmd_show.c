@@ -1,0 +1,92 @@
+/*
+ * cmd_show.c - `svcconn show NAME|ID`: one connection, secrets as ***.
+ */
+#include "cli.h"
+
+static const struct option options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS
+};
+
+static void line(const char *label, const char *value)
+{
+	printf("%-13s", label);
+	cli_print_safe(stdout, value ? value : "");
+	putchar('\n');
+}
+
+/* The auth or data fields of c, from the JSON view (secrets are ***). */
+static void section(const char *title, json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_object_size(obj))
+		return;
+	printf("%s:\n", title);
+	json_object_foreach(obj, key, v) {
+		printf("  %-32s ", key);
+		cli_print_safe(stdout, json_is_null(v) ? "(unset)"
+						       : json_string_value(v));
+		putchar('\n');
+	}
+}
+
+static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	svc_conn *c = NULL;
+	json_t *o;
+	int rc, exit_now;
+
+	if ((rc = cli_parse(ctx, &cmd_show_entry, argc, argv, NULL, options,
+			    NULL, NULL, &exit_now)) || exit_now)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_show_entry, "show needs a NAME or ID");
+	if ((rc = cli_open_store(ctx, &st)))
+		return rc;
+	if (svc_catalog_new(&cat) ||
+	    (rc = svc_store_conn_get(&c, st, argv[optind], 0))) {
+		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
+		goto done;
+	}
+	o = cli_conn_json(c, cat);
+	if (ctx->json) {
+		rc = cli_print_json(o);
+		goto done;
+	}
+	line("Name:", svc_conn_name(c));
+	line("ID:", svc_conn_id(c));
+	line("Type:", svc_conn_type(c));
+	line("Scheme:", svc_conn_scheme(c));
+	line("URL:", svc_conn_url(c));
+	if (svc_conn_description(c))
+		line("Description:", svc_conn_description(c));
+	line("Pipelines:", svc_conn_all_pipelines(c) ? "all pipelines"
+						     : "authorized pipelines only");
+	printf("%-13s%s by ", "Created:", svc_conn_created_at(c));
+	cli_print_safe(stdout, svc_conn_created_by(c));
+	printf("\n%-13s%s by ", "Updated:", svc_conn_updated_at(c));
+	cli_print_safe(stdout, svc_conn_updated_by(c));
+	putchar('\n');
+	section("Auth", json_object_get(o, "auth"));
+	section("Data", json_object_get(o, "data"));
+	json_decref(o);
+done:
+	svc_conn_free(c);
+	svc_catalog_free(cat);
+	svc_store_free(st);
+	return rc;
+}
+
+const struct cmd_entry cmd_show_entry = {
+	"show", "show NAME|ID [--json]",
+	"show a connection (secrets as ***)",
+	"With --json: {\"id\",\"name\",\"type\",\"scheme\",\"url\",\"data\":{...},\n"
+	"\"auth\":{key: value|\"***\"|null},\"description\",\"createdBy\",\"createdAt\",\n"
+	"\"updatedBy\",\"updatedAt\",\"allPipelines\"}. A set secret shows as \"***\",\n"
+	"an unset one as null.\n",
+	cmd_show
+};

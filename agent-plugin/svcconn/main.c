@@ -1,0 +1,78 @@
+/*
+ * main.c - svcconn, the admin command line of svcconn.
+ *
+ * Finds the subcommand in the table and runs it.  The process is hardened
+ * first (umask 077, no core dumps, not dumpable) because commands read and
+ * hold secrets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cmd_entry *const commands[] = {
+	&cmd_init_entry, &cmd_types_entry, &cmd_create_entry, &cmd_list_entry,
+	&cmd_show_entry, &cmd_edit_entry, &cmd_rename_entry,
+	&cmd_delete_entry, &cmd_import_entry, &cmd_export_entry,
+	&cmd_rekey_entry, &cmd_audit_entry, NULL
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: svcconn COMMAND [OPTIONS]\n\n"
+	      "Manage CI service connections: named, authenticated connections\n"
+	      "to external services, stored encrypted.\n\nCommands:\n", f);
+	for (i = 0; commands[i]; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fputs("\n'svcconn COMMAND --help' describes a command.\n"
+	      "Environment: SVCCONN_HOME (store directory), SVCCONN_KEY_FILE\n"
+	      "(master key), SVCCONN_USER (acting identity).\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx;
+	size_t i;
+	int rc;
+
+	if (svc_process_harden() != 0) {
+		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
+		return EXIT_FAILED;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("svcconn %s\n", svc_version());
+		return EXIT_OK;
+	}
+	for (i = 0; commands[i]; i++)
+		if (strcmp(commands[i]->name, argv[1]) == 0)
+			break;
+	if (!commands[i]) {
+		fprintf(stderr, "svcconn: error: unknown command '%s'\n",
+			argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts.version = SVC_STORE_OPTIONS_VERSION;
+	if (svc_identity_current(&ctx.actor) != 0) {
+		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
+		return EXIT_FAILED;
+	}
+	rc = commands[i]->exec(&ctx, argc - 1, argv + 1);
+	free(ctx.actor);
+	if (fflush(stdout) != 0 && rc == EXIT_OK)
+		rc = EXIT_FAILED;
+	return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * store.h - the encrypted connection store.
+ *
+ * The store keeps connections, their encrypted secrets and the audit log.
+ * Callers see only this interface; the backend behind it is SQLite under
+ * $SVCCONN_HOME (the embedded default), and a PostgreSQL backend for fleets
+ * of agents slots in behind the same calls.
+ *
+ * Secret fields are sealed with AES-256-GCM under the 32-byte master key,
+ * with the connection id and field key as associated data.  Every change is
+ * one transaction and writes one audit record (field keys, never values).
+ */
+#ifndef SVCCONN_STORE_H
+#define SVCCONN_STORE_H
+
+#include <stddef.h>
+#include "conn.h"
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+typedef struct svc_store svc_store;
+
+#define SVC_STORE_OPTIONS_VERSION 1
+
+/** Where the store lives. NULL members take their defaults. */
+typedef struct svc_store_options {
+	unsigned version;      /**< SVC_STORE_OPTIONS_VERSION */
+	const char *home;      /**< store directory; default $SVCCONN_HOME or
+				    ~/.local/share/svcconn */
+	const char *key_file;  /**< master key; default $SVCCONN_KEY_FILE or
+				    <home>/master.key */
+} svc_store_options;
+
+/**
+ * Resolve the home directory and key file from opts and the environment
+ * into newly allocated strings.
+ */
+int svc_store_paths(char **home, char **key_file,
+		    const svc_store_options *opts);
+
+/**
+ * Create a new store: the directory (0700), the master key (0600) unless the
+ * key file exists already, and the database (0600).  Fails with SVC_EEXISTS
+ * when a database is already there.
+ */
+int svc_store_init(const svc_store_options *opts, const char *actor);
+
+/** Open an existing store; SVC_ENOTFOUND when there is none. */
+int svc_store_open(svc_store **out, const svc_store_options *opts);
+/** Close; wipes the key. NULL is accepted. */
+void svc_store_free(svc_store *st);
+
+/** Flags for svc_store_conn_get. */
+#define SVC_GET_SECRETS 0x1u /**< decrypt secret fields */
+
+/**
+ * Store a new, validated connection.  Assigns an id when c has none, sets
+ * creator and times from actor and the clock (visible in c afterwards).
+ * SVC_EEXISTS when the name (case-insensitive) or the id is taken.
+ */
+int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor);
+
+/** Load a connection by name (case-insensitive) or id. */
+int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
+		       unsigned flags);
+
+/** All connections, ordered by name, without secret values. */
+int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st);
+/** Free a list from svc_store_conn_list. */
+void svc_store_conn_list_free(svc_conn **list, size_t count);
+
+/**
+ * Replace the stored fields and metadata of the connection with c's id.
+ * A secret field that is set but not loaded keeps its stored ciphertext.
+ * The audit record names the keys that changed.
+ */
+int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor);
+
+int svc_store_conn_rename(svc_store *st, const char *name_or_id,
+			  const char *new_name, const char *actor);
+int svc_store_conn_delete(svc_store *st, const char *name_or_id,
+			  const char *actor);
+
+/** Flags for svc_store_conn_import. */
+#define SVC_IMPORT_REPLACE 0x1u /**< overwrite connections of the same name */
+
+/**
+ * Create (or with SVC_IMPORT_REPLACE, replace) many validated connections
+ * in one transaction: all or nothing.
+ */
+int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
+			  const char *actor, unsigned flags);
+
+/**
+ * Re-encrypt every secret under a new master key.  Interrupted at any
+ * point, the store stays readable with the old or the new key.
+ */
+int svc_store_rekey(svc_store *st, const char *actor);
+
+/** One audit record. */
+typedef struct svc_audit_entry {
+	long long seq;        /**< increasing sequence number */
+	const char *at;       /**< UTC time, ISO 8601 */
+	const char *actor;    /**< who acted */
+	const char *action;   /**< create, edit, rename, delete, import, rekey */
+	const char *conn_id;  /**< connection id, or "" */
+	const char *conn_name;/**< connection name at the time, or "" */
+	const char *detail;   /**< JSON object: what changed (keys only) */
+} svc_audit_entry;
+
+typedef struct svc_audit_list svc_audit_list;
+int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit);
+size_t svc_audit_list_count(const svc_audit_list *l);
+const svc_audit_entry *svc_audit_list_at(const svc_audit_list *l, size_t i);
+void svc_audit_list_free(svc_audit_list *l);
+
+/**
+ * The acting identity: $SVCCONN_USER when set and not empty, else the login
+ * name of the effective user.  Newly allocated.
+ */
+int svc_identity_current(char **out);
+
+/** Path of the database file (for diagnostics and tests). */
+const char *svc_store_db_path(const svc_store *st);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

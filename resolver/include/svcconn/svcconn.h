@@ -1,0 +1,26 @@
+/*
+ * svcconn.h - the umbrella header of libsvcconn.
+ */
+#ifndef SVCCONN_SVCCONN_H
+#define SVCCONN_SVCCONN_H
+
+#include "errors.h"
+#include "secret.h"
+#include "catalog.h"
+#include "conn.h"
+#include "store.h"
+#include "exchange.h"
+
+#define SVCCONN_VERSION "0.1.0"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+/** The library's version string. */
+const char *svc_version(void);
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,47 @@
+/*
+ * crypto.h - sealing secrets with AES-256-GCM, and the master key.
+ *
+ * A sealed value is: version byte (1) | 12-byte random nonce | ciphertext |
+ * 16-byte tag.  The associated data binds it to its place:
+ * "svcconn/v1" NUL conn_id NUL field_key, so a ciphertext copied to another
+ * connection or field fails to open.  The master key is 32 random bytes in a
+ * file that must be a regular file, owned by the user, mode 0600 or
+ * stricter; its id (first 8 bytes of SHA-256 over a label and the key, hex)
+ * tells which key sealed what, without revealing the key.
+ */
+#ifndef SVC_CRYPTO_H
+#define SVC_CRYPTO_H
+
+#include <stddef.h>
+#include "util/buf.h"
+
+#define CRYPTO_KEY_LEN 32
+#define CRYPTO_NONCE_LEN 12
+#define CRYPTO_TAG_LEN 16
+#define CRYPTO_VERSION 1
+
+typedef struct crypto_key {
+	unsigned char k[CRYPTO_KEY_LEN]; /**< the key bytes */
+	char id[17];                     /**< key id: 16 hex chars */
+} crypto_key;
+
+/** Load and check the key file (permissions, owner, exact size). */
+int crypto_key_load(crypto_key *out, const char *path);
+/** A fresh random key. */
+int crypto_key_generate(crypto_key *out);
+/** Write key to path, which must not exist, mode 0600, fsync'd. */
+int crypto_key_write(const crypto_key *k, const char *path);
+/** Wipe a key. */
+void crypto_key_wipe(crypto_key *k);
+
+/** Seal plaintext for (conn_id, field_key); appends to out. */
+int crypto_seal(svc_buf *out, const crypto_key *k, const char *conn_id,
+		const char *field_key, const void *pt, size_t len);
+/**
+ * Open a sealed value for (conn_id, field_key) into out (which should be a
+ * secret buffer).  SVC_ECRYPTO when it fails to authenticate.
+ */
+int crypto_open(svc_buf *out, const crypto_key *k, const char *conn_id,
+		const char *field_key, const void *sealed, size_t len);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * yaml_doc.h - a YAML document as a tree with source positions, read from
+ * hostile input.
+ *
+ * Built from libyaml's event stream.  Every node keeps its 1-based line and
+ * column.  The reader enforces limits that make hostile input fail with one
+ * clear error instead of a crash or runaway memory: input size, nesting
+ * depth, total node count with aliases expanded (so an alias bomb is caught
+ * however it is built), scalar length, duplicate mapping keys, one document
+ * only.  Scalars are wiped when the tree is freed, because import files may
+ * hold secrets; libyaml's own buffers are wiped before they are released.
+ */
+#ifndef SVC_YAML_DOC_H
+#define SVC_YAML_DOC_H
+
+#include <stddef.h>
+#include "svcconn/errors.h"
+
+typedef enum ynode_kind {
+	YNODE_SCALAR = 0,
+	YNODE_MAP = 1,
+	YNODE_SEQ = 2
+} ynode_kind;
+
+typedef struct ynode {
+	ynode_kind kind;        /**< scalar, mapping or sequence */
+	unsigned line;          /**< 1-based line of the node's start */
+	unsigned column;        /**< 1-based column */
+	char *scalar;           /**< scalar text (NUL-terminated) or NULL */
+	size_t len;             /**< scalar length in bytes */
+	int plain;              /**< 1 for a plain (unquoted) scalar */
+	struct ynode **items;   /**< seq: items; map: key0,val0,key1,val1... */
+	size_t n;               /**< entries in items (2 per map pair) */
+	size_t alloc;           /**< entries allocated */
+} ynode;
+
+/** Limits on hostile input; zero members take the defaults. */
+typedef struct ydoc_limits {
+	size_t max_bytes;   /**< input size (default 4 MiB) */
+	unsigned max_depth; /**< nesting depth (default 64) */
+	size_t max_nodes;   /**< nodes, aliases expanded (default 200000) */
+	size_t max_scalar;  /**< one scalar's length (default 1 MiB) */
+} ydoc_limits;
+
+typedef struct ydoc {
+	ynode *root;        /**< root node, NULL for an empty document */
+	char *file;         /**< file name for diagnostics */
+	ynode **all;        /**< every node, for freeing */
+	size_t nall;        /**< nodes in all */
+	size_t aall;        /**< allocated in all */
+} ydoc;
+
+/**
+ * Parse text (len bytes) named file.  On error, adds one diagnostic with the
+ * location to diags and returns SVC_EINVALID.
+ */
+int ydoc_parse(ydoc **out, const char *file, const char *text, size_t len,
+	       const ydoc_limits *limits, svc_diags *diags);
+void ydoc_free(ydoc *doc);
+
+/** The value for key in a mapping (exact match), or NULL. */
+const ynode *ynode_get(const ynode *map, const char *key);
+/** The key node for key in a mapping, or NULL. */
+const ynode *ynode_key(const ynode *map, const char *key);
+/** 1 when n is a scalar equal to s. */
+int ynode_is(const ynode *n, const char *s);
+/** Name of a node kind: "a scalar", "a mapping", "a sequence". */
+const char *ynode_kind_name(ynode_kind k);
+
+#endif

@@ -1,0 +1,1258 @@
+/*
+ * store.c - the public store API: paths, the master key, sealing, audit.
+ *
+ * This file decides; the backend (store_backend.h) only moves rows.  Secret
+ * field values are sealed here (crypto.h) before they reach the backend,
+ * opened here when a caller asks for them, and every buffer that held one
+ * is wiped.  Every change runs in one write transaction together with its
+ * audit record, which names field keys, never values.
+ *
+ * The master key and the store must agree: the meta table holds the id of
+ * the key the secrets are sealed with ("key_id").  A rekey is made
+ * crash-safe by ordering, with every step that touches "<keyfile>.new" done
+ * while holding the database's write lock:
+ *
+ *   1. write the new key to "<keyfile>.new" (0600, fsync, fsync dir);
+ *   2. in one transaction, reseal every secret and set key_id to the new id;
+ *   3. commit (durable: synchronous=FULL);
+ *   4. under the write lock again, rename "<keyfile>.new" over the key file
+ *      and fsync the directory.
+ *
+ * Killed before 3, the database still says the old id and the key file
+ * holds it; the leftover .new is stale and removed at the next open.
+ * Killed between 3 and 4, the key file is old but .new matches the
+ * database: whoever opens the store next finishes the rename.  A process
+ * that opened the store before someone else's rekey notices at its next
+ * transaction (key_id no longer matches its key) and reloads the key.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "svcconn/secret.h"
+#include "svcconn/store.h"
+#include "crypto/crypto.h"
+#include "errors_int.h"
+#include "store/store_backend.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/fileio.h"
+
+/* Name of the database file inside the store directory. */
+#define STORE_DB_NAME "store.db"
+/* Name of the key file inside the store directory (the default). */
+#define STORE_KEY_NAME "master.key"
+/* Suffix of the key file written during a rekey. */
+#define STORE_KEY_NEW_SUFFIX ".new"
+/* The meta key that holds the id of the current master key. */
+#define META_KEY_ID "key_id"
+/* Largest buffer of resealed secrets a rekey holds at once (1 GiB). */
+#define REKEY_BUF_MAX ((size_t)1 << 30)
+
+struct svc_store {
+	const store_backend_ops *ops; /**< the backend's operations */
+	store_backend *be;            /**< the backend's open state */
+	char *home;                   /**< store directory */
+	char *key_file;               /**< master key file */
+	char *key_new;                /**< "<key_file>.new", used by rekey */
+	char *db_path;                /**< database location */
+	crypto_key key;               /**< the current master key */
+};
+
+/* A list of audit records handed out; each entry owns its strings. */
+struct svc_audit_list {
+	svc_audit_entry *entries; /**< records, oldest first */
+	size_t count;             /**< number of records */
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int str_eq(const char *a, const char *b)
+{
+	return (!a || !*a) ? (!b || !*b) : (b && strcmp(a, b) == 0);
+}
+
+/* Who acts: the caller's actor, else $SVCCONN_USER, else "unknown". */
+static const char *actor_name(const char *actor)
+{
+	const char *env;
+
+	if (actor && *actor)
+		return actor;
+	env = getenv("SVCCONN_USER");
+	return env && *env ? env : "unknown";
+}
+
+/* The current time, ISO 8601. */
+static int now_iso(char out[32])
+{
+	time_t t;
+	int rc;
+
+	if ((rc = clock_now(&t)) != 0)
+		return rc;
+	clock_iso8601(out, t);
+	return 0;
+}
+
+/* A JSON string for s; text that is not UTF-8 is replaced by a marker. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+
+	return j ? j : json_string("(not UTF-8)");
+}
+
+/* Append a JSON string to array a; 0 or an error. */
+static int jpush(json_t *a, const char *s)
+{
+	return json_array_append_new(a, jstr(s)) == 0 ? 0 : error_oom();
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+/* A copy of s without trailing slashes (but "/" stays "/"). */
+static char *dup_trimmed(const char *s)
+{
+	svc_buf b = SVC_BUF_INIT;
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	if (buf_put(&b, s, n) != 0)
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+int svc_store_paths(char **home, char **key_file,
+		    const svc_store_options *opts)
+{
+	const char *h = NULL, *k = NULL, *env;
+	char *hcopy = NULL, *kcopy = NULL;
+	svc_buf b = SVC_BUF_INIT;
+	struct passwd *pw;
+	int rc = 0;
+
+	if (opts && opts->version != SVC_STORE_OPTIONS_VERSION)
+		return error_set(SVC_EINVALID,
+				 "store options version %u is not supported (want %d)",
+				 opts->version, SVC_STORE_OPTIONS_VERSION);
+	if (opts && opts->home && *opts->home)
+		h = opts->home;
+	else if ((env = getenv("SVCCONN_HOME")) && *env)
+		h = env;
+	if (h) {
+		hcopy = dup_trimmed(h);
+	} else {
+		env = getenv("HOME");
+		if ((!env || !*env) && (pw = getpwuid(getuid())) != NULL)
+			env = pw->pw_dir;
+		if (!env || !*env)
+			return error_set(SVC_EINVALID,
+					 "cannot find the store: set SVCCONN_HOME or HOME");
+		if ((rc = buf_printf(&b, "%s/.local/share/svcconn", env)) != 0)
+			return rc;
+		hcopy = buf_detach(&b, NULL);
+	}
+	if (!hcopy)
+		return error_oom();
+	if (opts && opts->key_file && *opts->key_file)
+		k = opts->key_file;
+	else if ((env = getenv("SVCCONN_KEY_FILE")) && *env)
+		k = env;
+	if (k)
+		kcopy = strdup(k);
+	else if (buf_printf(&b, "%s/%s", hcopy, STORE_KEY_NAME) == 0)
+		kcopy = buf_detach(&b, NULL);
+	buf_clear(&b);
+	if (!kcopy) {
+		free(hcopy);
+		return error_oom();
+	}
+	if (home)
+		*home = hcopy;
+	else
+		free(hcopy);
+	if (key_file)
+		*key_file = kcopy;
+	else
+		free(kcopy);
+	return 0;
+}
+
+/* A store handle with its paths resolved (nothing opened yet). */
+static int store_alloc(svc_store **out, const svc_store_options *opts)
+{
+	svc_store *st = calloc(1, sizeof(*st));
+	svc_buf b = SVC_BUF_INIT;
+	int rc;
+
+	if (!st)
+		return error_oom();
+	st->ops = &store_sqlite_ops;
+	if ((rc = svc_store_paths(&st->home, &st->key_file, opts)) != 0)
+		goto fail;
+	if ((rc = buf_printf(&b, "%s/%s", st->home, STORE_DB_NAME)) != 0 ||
+	    !(st->db_path = buf_detach(&b, NULL)))
+		goto oom;
+	if ((rc = buf_printf(&b, "%s%s", st->key_file,
+			     STORE_KEY_NEW_SUFFIX)) != 0 ||
+	    !(st->key_new = buf_detach(&b, NULL)))
+		goto oom;
+	*out = st;
+	return 0;
+oom:
+	rc = rc ? rc : error_oom();
+fail:
+	buf_clear(&b);
+	svc_store_free(st);
+	return rc;
+}
+
+void svc_store_free(svc_store *st)
+{
+	if (!st)
+		return;
+	if (st->be)
+		st->ops->close(st->be);
+	crypto_key_wipe(&st->key);
+	free(st->home);
+	free(st->key_file);
+	free(st->key_new);
+	free(st->db_path);
+	free(st);
+}
+
+const char *svc_store_db_path(const svc_store *st)
+{
+	return st ? st->db_path : NULL;
+}
+
+/* ---- the master key ---------------------------------------------------- */
+
+/* Make k the store's key; wipes k. */
+static void key_install(svc_store *st, crypto_key *k)
+{
+	crypto_key_wipe(&st->key);
+	memcpy(&st->key, k, sizeof(*k));
+	crypto_key_wipe(k);
+}
+
+/* 1 when path exists (as anything, symlinks not followed). */
+static int path_exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+/*
+ * With the write lock held and the store's key id want: load the key with
+ * that id into st->key.  The key file normally has it (then a leftover
+ * .new is stale: removed).  If .new has it, a rekey committed but was
+ * interrupted before its rename: finish it.  Otherwise the key does not
+ * belong to this store.
+ */
+static int key_settle_locked(svc_store *st, const char *want)
+{
+	char why[512] = "";
+	crypto_key k, n;
+	int krc, nrc, rc = 0;
+
+	krc = crypto_key_load(&k, st->key_file);
+	if (krc == SVC_EINSECURE)
+		return krc;
+	if (krc == 0 && strcmp(k.id, want) == 0) {
+		if (unlink(st->key_new) == 0)
+			dir_sync_parent(st->key_new);
+		key_install(st, &k);
+		return 0;
+	}
+	if (krc)
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+	nrc = crypto_key_load(&n, st->key_new);
+	if (nrc == 0 && strcmp(n.id, want) == 0) {
+		if (rename(st->key_new, st->key_file) != 0) {
+			rc = error_set(SVC_ERROR,
+				       "cannot finish an interrupted rekey: cannot rename '%s' to '%s': %s",
+				       st->key_new, st->key_file,
+				       strerror(errno));
+		} else if ((rc = dir_sync_parent(st->key_file)) == 0) {
+			key_install(st, &n);
+		}
+		crypto_key_wipe(&n);
+		crypto_key_wipe(&k);
+		return rc;
+	}
+	crypto_key_wipe(&n);
+	if (krc) {
+		crypto_key_wipe(&k);
+		return error_set(krc == SVC_ENOTFOUND ? SVC_ECRYPTO : krc,
+				 "%s", why);
+	}
+	rc = error_set(SVC_ECRYPTO,
+		       "master key '%s' (key id %s) does not match this store (sealed with key id %s)",
+		       st->key_file, k.id, want);
+	crypto_key_wipe(&k);
+	return rc;
+}
+
+/* The store's current key id into a new string. */
+static int meta_key_id(char **out, svc_store *st)
+{
+	int rc = st->ops->meta_get(out, st->be, META_KEY_ID);
+
+	if (rc == SVC_ENOTFOUND)
+		return error_set(SVC_ECRYPTO,
+				 "store '%s' has no key id: it was not initialised completely (remove it and run 'svcconn init')",
+				 st->db_path);
+	return rc;
+}
+
+/*
+ * Start a write transaction and settle the key files under its lock,
+ * whether or not st->key already matches the store.
+ */
+static int tx_write_settled(svc_store *st)
+{
+	char *want = NULL;
+	int rc;
+
+	if ((rc = st->ops->begin(st->be, 1)) != 0)
+		return rc;
+	if ((rc = meta_key_id(&want, st)) == 0)
+		rc = key_settle_locked(st, want);
+	free(want);
+	if (rc)
+		st->ops->rollback(st->be);
+	return rc;
+}
+
+/*
+ * Load the key at open.  The fast path takes no lock: the key file matches
+ * and there is no .new.  Anything else is settled under the write lock.
+ */
+static int key_open(svc_store *st)
+{
+	char *want = NULL;
+	crypto_key k;
+	int rc;
+
+	if ((rc = meta_key_id(&want, st)) != 0)
+		return rc;
+	rc = crypto_key_load(&k, st->key_file);
+	if (rc == SVC_EINSECURE)
+		goto done;
+	if (rc == 0 && strcmp(k.id, want) == 0 && !path_exists(st->key_new)) {
+		key_install(st, &k);
+		goto done;
+	}
+	if ((rc = tx_write_settled(st)) == 0 &&
+	    (rc = st->ops->commit(st->be)) != 0)
+		st->ops->rollback(st->be);
+done:
+	crypto_key_wipe(&k);
+	free(want);
+	return rc;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+/*
+ * Start a write transaction with the store's key settled: if someone
+ * rekeyed since this handle loaded its key, load the new one.
+ */
+static int tx_write(svc_store *st)
+{
+	char *want = NULL;
+	int rc;
+
+	if ((rc = st->ops->begin(st->be, 1)) != 0)
+		return rc;
+	if ((rc = meta_key_id(&want, st)) == 0 && strcmp(want, st->key.id) != 0)
+		rc = key_settle_locked(st, want);
+	free(want);
+	if (rc)
+		st->ops->rollback(st->be);
+	return rc;
+}
+
+/*
+ * Start a read transaction; with need_key, one in which the store's key
+ * matches st->key (settling it under the write lock when it does not).
+ */
+static int tx_read(svc_store *st, int need_key)
+{
+	char *want = NULL;
+	int rc, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if ((rc = st->ops->begin(st->be, 0)) != 0 || !need_key)
+			return rc;
+		if ((rc = meta_key_id(&want, st)) == 0 &&
+		    strcmp(want, st->key.id) == 0) {
+			free(want);
+			return 0;
+		}
+		free(want);
+		want = NULL;
+		st->ops->rollback(st->be);
+		if (rc)
+			return rc;
+		/* rekeyed meanwhile: settle the key, then read again */
+		if ((rc = tx_write(st)) != 0)
+			return rc;
+		if ((rc = st->ops->commit(st->be)) != 0) {
+			st->ops->rollback(st->be);
+			return rc;
+		}
+	}
+	return error_set(SVC_ECRYPTO,
+			 "the master key of store '%s' keeps changing; try again",
+			 st->db_path);
+}
+
+/* End a transaction: commit when rc is 0, else roll back; returns rc. */
+static int tx_end(svc_store *st, int rc)
+{
+	if (rc == 0 && (rc = st->ops->commit(st->be)) == 0)
+		return 0;
+	st->ops->rollback(st->be);
+	return rc;
+}
+
+/* ---- audit ------------------------------------------------------------- */
+
+/* Append an audit record; detail is consumed. */
+static int audit(svc_store *st, const char *at, const char *actor,
+		 const char *action, const char *conn_id,
+		 const char *conn_name, json_t *detail)
+{
+	svc_audit_entry e;
+	char *text;
+	int rc;
+
+	/* a NULL detail is a failed json_pack: out of memory */
+	text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	json_decref(detail);
+	if (!text)
+		return error_oom();
+	e.seq = 0;
+	e.at = at;
+	e.actor = actor;
+	e.action = action;
+	e.conn_id = conn_id ? conn_id : "";
+	e.conn_name = conn_name ? conn_name : "";
+	e.detail = text;
+	rc = st->ops->audit_append(st->be, &e);
+	free(text);
+	return rc;
+}
+
+/* ---- init and open ----------------------------------------------------- */
+
+int svc_store_init(const svc_store_options *opts, const char *actor)
+{
+	const char *who = actor_name(actor);
+	int rc, created_db = 0, created_key = 0;
+	svc_store *st = NULL;
+	json_t *detail;
+	char now[32];
+	char *have = NULL;
+
+	if ((rc = now_iso(now)) != 0 || (rc = store_alloc(&st, opts)) != 0)
+		return rc;
+	if ((rc = dir_ensure_private(st->home)) != 0)
+		goto done;
+	/* the database first: an existing store is refused before any key
+	 * is made */
+	if ((rc = st->ops->open(&st->be, st->db_path, 1)) != 0)
+		goto done;
+	created_db = 1;
+	rc = crypto_key_load(&st->key, st->key_file);
+	if (rc == SVC_ENOTFOUND) {
+		if ((rc = crypto_key_generate(&st->key)) != 0 ||
+		    (rc = crypto_key_write(&st->key, st->key_file)) != 0)
+			goto done;
+		created_key = 1;
+	} else if (rc) {
+		goto done;
+	}
+	if ((rc = st->ops->begin(st->be, 1)) != 0)
+		goto done;
+	rc = st->ops->meta_get(&have, st->be, META_KEY_ID);
+	if (rc == 0)
+		rc = error_set(SVC_EEXISTS, "store '%s' is initialised already",
+			       st->db_path);
+	else if (rc == SVC_ENOTFOUND)
+		rc = st->ops->meta_set(st->be, META_KEY_ID, st->key.id);
+	if (rc == 0) {
+		detail = json_pack("{s:s, s:b}", "key_id", st->key.id,
+				   "key_created", created_key);
+		rc = audit(st, now, who, "init", "", "", detail);
+	}
+	rc = tx_end(st, rc);
+done:
+	free(have);
+	if (rc && st && st->be) {
+		st->ops->close(st->be);
+		st->be = NULL;
+	}
+	if (rc && created_db)
+		st->ops->remove(st->db_path);
+	if (rc && created_key)
+		unlink(st->key_file);
+	svc_store_free(st);
+	return rc;
+}
+
+int svc_store_open(svc_store **out, const svc_store_options *opts)
+{
+	svc_store *st = NULL;
+	int rc;
+
+	if ((rc = store_alloc(&st, opts)) != 0)
+		return rc;
+	if ((rc = st->ops->open(&st->be, st->db_path, 0)) != 0 ||
+	    (rc = key_open(st)) != 0) {
+		svc_store_free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+/* ---- writing connections ----------------------------------------------- */
+
+/* The row for c under id, with the given creator and updater. */
+static void conn_row(store_conn_row *r, const svc_conn *c, const char *id,
+		     const char *created_by, const char *created_at,
+		     const char *updated_by, const char *updated_at)
+{
+	r->id = id;
+	r->name = svc_conn_name(c);
+	r->type = svc_conn_type(c);
+	r->scheme = svc_conn_scheme(c);
+	r->url = svc_conn_url(c);
+	r->description = svc_conn_description(c);
+	r->created_by = created_by;
+	r->created_at = created_at;
+	r->updated_by = updated_by;
+	r->updated_at = updated_at;
+	r->all_pipelines = svc_conn_all_pipelines(c);
+}
+
+/* Basic checks every stored connection passes (validation is the caller's). */
+static int conn_check(const svc_conn *c)
+{
+	const char *name = svc_conn_name(c), *type = svc_conn_type(c);
+
+	if (!name || !*name)
+		return error_set(SVC_EINVALID, "the connection needs a name");
+	if (!type || !*type)
+		return error_set(SVC_EINVALID,
+				 "connection '%s' needs a type", name);
+	return 0;
+}
+
+/* Seal f's value and write it as a field of connection id. */
+static int put_sealed(svc_store *st, const char *id, const char *conn_name,
+		      const svc_conn_field *f)
+{
+	svc_buf sealed = SVC_BUF_INIT;
+	store_field_row row;
+	int rc;
+
+	if (!f->value)
+		return error_set(SVC_EINVALID,
+				 "secret field '%s' of connection '%s' has no value",
+				 f->key, conn_name);
+	if ((rc = crypto_seal(&sealed, &st->key, id, f->key, f->value,
+			      f->len)) != 0)
+		goto done;
+	memset(&row, 0, sizeof(row));
+	row.key = f->key;
+	row.kind = f->kind;
+	row.secret = 1;
+	row.sealed = (const unsigned char *)sealed.ptr;
+	row.sealed_len = sealed.len;
+	row.key_id = st->key.id;
+	rc = st->ops->field_put(st->be, id, &row);
+done:
+	buf_clear(&sealed);
+	return rc;
+}
+
+/* Write a non-secret field. */
+static int put_plain(svc_store *st, const char *id, const svc_conn_field *f)
+{
+	store_field_row row;
+
+	memset(&row, 0, sizeof(row));
+	row.key = f->key;
+	row.kind = f->kind;
+	row.value = f->value ? f->value : "";
+	row.value_len = f->value ? f->len : 0;
+	return st->ops->field_put(st->be, id, &row);
+}
+
+/* A name that is free, or taken by the connection self_id (may be NULL). */
+static int name_free(svc_store *st, const char *name, const char *self_id)
+{
+	char *other_id = NULL, *other_name = NULL;
+	int rc;
+
+	rc = st->ops->conn_find(&other_id, &other_name, st->be, name,
+				STORE_FIND_NAME);
+	if (rc == SVC_ENOTFOUND)
+		return 0;
+	if (rc == 0 && self_id && strcmp(other_id, self_id) == 0)
+		rc = 0;
+	else if (rc == 0)
+		rc = error_set(SVC_EEXISTS,
+			       "a connection named '%s' exists already",
+			       other_name);
+	free(other_id);
+	free(other_name);
+	return rc;
+}
+
+/*
+ * Insert c under id, inside a write transaction, with an audit record of
+ * the given action.
+ */
+static int create_tx(svc_store *st, const svc_conn *c, const char *id,
+		     const char *who, const char *now, const char *action)
+{
+	const char *name = svc_conn_name(c);
+	json_t *keys = NULL;
+	store_conn_row row;
+	svc_conn_field f;
+	size_t i, n;
+	int rc;
+
+	if ((rc = conn_check(c)) != 0 || (rc = name_free(st, name, NULL)) != 0)
+		return rc;
+	rc = st->ops->conn_find(NULL, NULL, st->be, id, STORE_FIND_ID);
+	if (rc == 0)
+		return error_set(SVC_EEXISTS,
+				 "connection id '%s' (of '%s') is taken already",
+				 id, name);
+	if (rc != SVC_ENOTFOUND)
+		return rc;
+	conn_row(&row, c, id, who, now, who, now);
+	if ((rc = st->ops->conn_insert(st->be, &row)) != 0) {
+		if (rc == SVC_EEXISTS)
+			rc = error_set(SVC_EEXISTS,
+				       "a connection named '%s' exists already",
+				       name);
+		return rc;
+	}
+	if (!(keys = json_array()))
+		return error_oom();
+	n = svc_conn_field_count(c);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (svc_conn_field_at(c, i, &f) != 0 || !f.is_set)
+			continue;
+		rc = f.secret ? put_sealed(st, id, name, &f)
+			      : put_plain(st, id, &f);
+		if (rc == 0)
+			rc = jpush(keys, f.key);
+	}
+	if (rc) {
+		json_decref(keys);
+		return rc;
+	}
+	return audit(st, now, who, action, id, name,
+		     json_pack("{s:s, s:o}", "type", svc_conn_type(c),
+			       "fields", keys));
+}
+
+/* Push the names of the metadata that differ between old and c. */
+static int meta_changes(json_t *changed, const svc_conn *old,
+			const svc_conn *c)
+{
+	int rc = 0;
+
+	if (!str_eq(svc_conn_name(old), svc_conn_name(c)))
+		rc = jpush(changed, "name");
+	if (!rc && !str_eq(svc_conn_type(old), svc_conn_type(c)))
+		rc = jpush(changed, "type");
+	if (!rc && !str_eq(svc_conn_scheme(old), svc_conn_scheme(c)))
+		rc = jpush(changed, "scheme");
+	if (!rc && !str_eq(svc_conn_url(old), svc_conn_url(c)))
+		rc = jpush(changed, "url");
+	if (!rc && !str_eq(svc_conn_description(old), svc_conn_description(c)))
+		rc = jpush(changed, "description");
+	if (!rc && svc_conn_all_pipelines(old) != svc_conn_all_pipelines(c))
+		rc = jpush(changed, "all_pipelines");
+	return rc;
+}
+
+/* Write c's fields over those of old (connection id); note the changes. */
+static int fields_update(svc_store *st, const svc_conn *old,
+			 const svc_conn *c, const char *id, json_t *changed,
+			 json_t *removed)
+{
+	const char *name = svc_conn_name(c);
+	svc_conn_field f, of;
+	store_field_row row;
+	size_t i, n;
+	int rc = 0, had;
+
+	n = svc_conn_field_count(c);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (svc_conn_field_at(c, i, &f) != 0 || !f.is_set)
+			continue;
+		had = svc_conn_field_get(old, f.key, &of) == 0 && of.is_set;
+		if (f.secret && !f.value) {
+			/* set but not loaded: keep the stored ciphertext */
+			if (!had || !of.secret)
+				return error_set(SVC_EINVALID,
+						 "secret field '%s' of connection '%s' has no stored value to keep",
+						 f.key, name);
+			if (of.kind == f.kind)
+				continue;
+			memset(&row, 0, sizeof(row));
+			row.key = f.key;
+			row.kind = f.kind;
+			row.secret = 1;
+			rc = st->ops->field_put(st->be, id, &row);
+		} else if (f.secret) {
+			if ((rc = put_sealed(st, id, name, &f)) == 0)
+				rc = jpush(changed, f.key);
+		} else if (!had || of.secret || of.kind != f.kind ||
+			   !of.value || of.len != f.len ||
+			   (f.len && memcmp(of.value, f.value, f.len) != 0)) {
+			if ((rc = put_plain(st, id, &f)) == 0)
+				rc = jpush(changed, f.key);
+		}
+	}
+	n = svc_conn_field_count(old);
+	for (i = 0; i < n && rc == 0; i++) {
+		if (svc_conn_field_at(old, i, &of) != 0)
+			continue;
+		if (svc_conn_field_get(c, of.key, &f) == 0 && f.is_set)
+			continue;
+		if ((rc = st->ops->field_delete(st->be, id, of.key)) == 0)
+			rc = jpush(removed, of.key);
+	}
+	return rc;
+}
+
+/*
+ * Replace the connection id with c, inside a write transaction, with an
+ * audit record of the given action naming the changed keys.
+ */
+static int update_tx(svc_store *st, const svc_conn *c, const char *id,
+		     const char *who, const char *now, const char *action,
+		     int replaced)
+{
+	json_t *changed = NULL, *removed = NULL, *detail;
+	svc_conn *old = NULL;
+	store_conn_row row;
+	int rc;
+
+	if ((rc = conn_check(c)) != 0)
+		return rc;
+	if ((rc = st->ops->conn_get(&old, st->be, id)) != 0) {
+		if (rc == SVC_ENOTFOUND)
+			rc = error_set(SVC_ENOTFOUND,
+				       "no connection with id '%s'", id);
+		return rc;
+	}
+	if ((rc = name_free(st, svc_conn_name(c), id)) != 0)
+		goto done;
+	if (!(changed = json_array()) || !(removed = json_array())) {
+		rc = error_oom();
+		goto done;
+	}
+	if ((rc = meta_changes(changed, old, c)) != 0 ||
+	    (rc = fields_update(st, old, c, id, changed, removed)) != 0)
+		goto done;
+	conn_row(&row, c, id, NULL, NULL, who, now);
+	if ((rc = st->ops->conn_update(st->be, &row)) != 0)
+		goto done;
+	detail = replaced ? json_pack("{s:b, s:O, s:O}", "replaced", 1,
+				      "changed", changed, "removed", removed)
+			  : json_pack("{s:O, s:O}", "changed", changed,
+				      "removed", removed);
+	rc = audit(st, now, who, action, id, svc_conn_name(c), detail);
+done:
+	json_decref(changed);
+	json_decref(removed);
+	svc_conn_free(old);
+	return rc;
+}
+
+int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
+{
+	const char *who = actor_name(actor), *id = svc_conn_id(c);
+	char idbuf[SVC_ID_LEN + 1], now[32];
+	int rc;
+
+	if (!id || !*id) {
+		if ((rc = svc_uuid_new(idbuf)) != 0)
+			return rc;
+		id = idbuf;
+	} else if (!svc_is_uuid(id)) {
+		return error_set(SVC_EINVALID,
+				 "invalid connection id '%s' (want a lower-case UUID)",
+				 id);
+	}
+	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+		return rc;
+	rc = tx_end(st, create_tx(st, c, id, who, now, "create"));
+	if (rc)
+		return rc;
+	if (id == idbuf && (rc = svc_conn_set_id(c, idbuf)) != 0)
+		return rc;
+	return svc_conn_set_meta(c, who, now, who, now);
+}
+
+int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor)
+{
+	const char *who = actor_name(actor), *id = svc_conn_id(c);
+	char now[32];
+	int rc;
+
+	if (!id || !*id)
+		return error_set(SVC_EINVALID,
+				 "connection '%s' has no id: it is not from the store",
+				 svc_conn_name(c) ? svc_conn_name(c) : "");
+	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+		return rc;
+	rc = tx_end(st, update_tx(st, c, id, who, now, "edit", 0));
+	if (rc)
+		return rc;
+	return svc_conn_set_meta(c, NULL, NULL, who, now);
+}
+
+/* Find name_or_id (id or name) inside a transaction; error names it. */
+static int find_conn(char **id, char **name, svc_store *st,
+		     const char *name_or_id)
+{
+	int rc;
+
+	if (!name_or_id || !*name_or_id)
+		return error_set(SVC_EINVALID, "no connection name given");
+	rc = st->ops->conn_find(id, name, st->be, name_or_id,
+				STORE_FIND_ID | STORE_FIND_NAME);
+	if (rc == SVC_ENOTFOUND)
+		return error_set(SVC_ENOTFOUND, "no connection named '%s'",
+				 name_or_id);
+	return rc;
+}
+
+/* A name fit for rename (the full checks are svc_conn_validate's). */
+static int check_new_name(const char *name)
+{
+	const unsigned char *p;
+
+	if (!name || !*name)
+		return error_set(SVC_EINVALID, "the new name is empty");
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return error_set(SVC_EINVALID,
+					 "name contains a control character");
+	if (svc_is_uuid(name))
+		return error_set(SVC_EINVALID,
+				 "name '%s' looks like a connection id; choose another",
+				 name);
+	return 0;
+}
+
+int svc_store_conn_rename(svc_store *st, const char *name_or_id,
+			  const char *new_name, const char *actor)
+{
+	const char *who = actor_name(actor);
+	char *id = NULL, *old_name = NULL, now[32];
+	int rc;
+
+	if ((rc = check_new_name(new_name)) != 0 || (rc = now_iso(now)) != 0 ||
+	    (rc = tx_write(st)) != 0)
+		return rc;
+	if ((rc = find_conn(&id, &old_name, st, name_or_id)) == 0 &&
+	    (rc = name_free(st, new_name, id)) == 0 &&
+	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0)
+		rc = audit(st, now, who, "rename", id, new_name,
+			   json_pack("{s:o, s:o}", "from", jstr(old_name),
+				     "to", jstr(new_name)));
+	rc = tx_end(st, rc);
+	free(id);
+	free(old_name);
+	return rc;
+}
+
+int svc_store_conn_delete(svc_store *st, const char *name_or_id,
+			  const char *actor)
+{
+	const char *who = actor_name(actor);
+	char *id = NULL, *name = NULL, now[32];
+	int rc;
+
+	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+		return rc;
+	if ((rc = find_conn(&id, &name, st, name_or_id)) == 0 &&
+	    (rc = st->ops->conn_delete(st->be, id)) == 0)
+		rc = audit(st, now, who, "delete", id, name, json_object());
+	rc = tx_end(st, rc);
+	free(id);
+	free(name);
+	return rc;
+}
+
+int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
+			  const char *actor, unsigned flags)
+{
+	const char *who = actor_name(actor), *id, *name;
+	char idbuf[SVC_ID_LEN + 1], now[32], *old_id;
+	size_t i;
+	int rc;
+
+	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+		return rc;
+	for (i = 0; i < count && rc == 0; i++) {
+		name = svc_conn_name(conns[i]);
+		if ((rc = conn_check(conns[i])) != 0)
+			break;
+		old_id = NULL;
+		rc = st->ops->conn_find(&old_id, NULL, st->be, name,
+					STORE_FIND_NAME);
+		if (rc == 0 && !(flags & SVC_IMPORT_REPLACE))
+			rc = error_set(SVC_EEXISTS,
+				       "connection '%s' exists already (import with replace to overwrite it)",
+				       name);
+		else if (rc == 0)
+			/* keeps the stored id, so references by id hold */
+			rc = update_tx(st, conns[i], old_id, who, now,
+				       "import", 1);
+		else if (rc == SVC_ENOTFOUND) {
+			id = svc_conn_id(conns[i]);
+			rc = 0;
+			if (!id || !*id) {
+				rc = svc_uuid_new(idbuf);
+				id = idbuf;
+			} else if (!svc_is_uuid(id)) {
+				rc = error_set(SVC_EINVALID,
+					       "invalid id '%s' of connection '%s' (want a lower-case UUID)",
+					       id, name);
+			}
+			if (rc == 0)
+				rc = create_tx(st, conns[i], id, who, now,
+					       "import");
+		}
+		free(old_id);
+	}
+	return tx_end(st, rc);
+}
+
+/* ---- reading connections ----------------------------------------------- */
+
+/* What the decrypting walk over a connection's secrets needs. */
+struct open_ctx {
+	svc_store *st;  /**< the store (its key) */
+	svc_conn *c;    /**< the connection being filled */
+};
+
+/* Open one sealed secret into its connection. */
+static int open_one(void *p, const store_sealed *s)
+{
+	struct open_ctx *ctx = p;
+	const char *name = svc_conn_name(ctx->c);
+	svc_buf pt;
+	int rc;
+
+	buf_init(&pt, SVC_BUF_DEFAULT_MAX, 1);
+	rc = crypto_open(&pt, &ctx->st->key, s->conn_id, s->key, s->data,
+			 s->len);
+	if (rc == SVC_ECRYPTO && strcmp(s->key_id, ctx->st->key.id) != 0)
+		rc = error_set(SVC_ECRYPTO,
+			       "cannot decrypt field '%s' of connection '%s': it is sealed with key id %s, not with the store's key %s",
+			       s->key, name, s->key_id, ctx->st->key.id);
+	else if (rc == SVC_ECRYPTO)
+		rc = error_set(SVC_ECRYPTO,
+			       "cannot decrypt field '%s' of connection '%s': authentication failed (tampered, moved, or wrong key)",
+			       s->key, name);
+	if (rc == 0)
+		rc = svc_conn_set_field(ctx->c, s->key, pt.ptr ? pt.ptr : "",
+					pt.len);
+	if (rc == 0)
+		rc = svc_conn_set_field_class(ctx->c, s->key, s->kind, 1);
+	buf_clear(&pt);
+	return rc;
+}
+
+int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
+		       unsigned flags)
+{
+	struct open_ctx ctx;
+	svc_conn *c = NULL;
+	char *id = NULL;
+	int rc;
+
+	if ((rc = tx_read(st, (flags & SVC_GET_SECRETS) != 0)) != 0)
+		return rc;
+	if ((rc = find_conn(&id, NULL, st, name_or_id)) == 0 &&
+	    (rc = st->ops->conn_get(&c, st->be, id)) == 0 &&
+	    (flags & SVC_GET_SECRETS)) {
+		ctx.st = st;
+		ctx.c = c;
+		rc = st->ops->secrets_get(st->be, id, open_one, &ctx);
+	}
+	rc = tx_end(st, rc);
+	free(id);
+	if (rc) {
+		svc_conn_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
+{
+	int rc;
+
+	if ((rc = tx_read(st, 0)) != 0)
+		return rc;
+	return tx_end(st, st->ops->conn_list(out, count, st->be));
+}
+
+void svc_store_conn_list_free(svc_conn **list, size_t count)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; i < count; i++)
+		svc_conn_free(list[i]);
+	free(list);
+}
+
+/* ---- the audit log ----------------------------------------------------- */
+
+/* Free the strings of one handed-out record. */
+static void audit_entry_clear(svc_audit_entry *e)
+{
+	free((char *)e->at);
+	free((char *)e->actor);
+	free((char *)e->action);
+	free((char *)e->conn_id);
+	free((char *)e->conn_name);
+	free((char *)e->detail);
+}
+
+/* Copy one record from the backend into the list being built (in buf). */
+static int audit_collect(void *p, const svc_audit_entry *src)
+{
+	svc_buf *b = p;
+	svc_audit_entry e;
+	int rc;
+
+	e.seq = src->seq;
+	e.at = strdup(src->at);
+	e.actor = strdup(src->actor);
+	e.action = strdup(src->action);
+	e.conn_id = strdup(src->conn_id);
+	e.conn_name = strdup(src->conn_name);
+	e.detail = strdup(src->detail);
+	if (!e.at || !e.actor || !e.action || !e.conn_id || !e.conn_name ||
+	    !e.detail)
+		rc = error_oom();
+	else
+		rc = buf_put(b, &e, sizeof(e));
+	if (rc)
+		audit_entry_clear(&e);
+	return rc;
+}
+
+void svc_audit_list_free(svc_audit_list *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->count; i++)
+		audit_entry_clear(&l->entries[i]);
+	free(l->entries);
+	free(l);
+}
+
+int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit)
+{
+	svc_audit_list *l;
+	svc_buf b = SVC_BUF_INIT;
+	size_t i, n;
+	int rc;
+
+	if (!(l = calloc(1, sizeof(*l))))
+		return error_oom();
+	/* the records are laid out in one growing buffer (malloc'd, so
+	 * aligned for any type) that becomes the array */
+	if ((rc = tx_read(st, 0)) == 0)
+		rc = tx_end(st, st->ops->audit_list(st->be, limit,
+						    audit_collect, &b));
+	n = b.len / sizeof(svc_audit_entry);
+	if (rc) {
+		for (i = 0; i < n; i++)
+			audit_entry_clear((svc_audit_entry *)b.ptr + i);
+		buf_clear(&b);
+		free(l);
+		return rc;
+	}
+	l->entries = (svc_audit_entry *)buf_detach(&b, NULL);
+	if (!l->entries) {
+		free(l);
+		return error_oom();
+	}
+	l->count = n;
+	*out = l;
+	return 0;
+}
+
+size_t svc_audit_list_count(const svc_audit_list *l)
+{
+	return l ? l->count : 0;
+}
+
+const svc_audit_entry *svc_audit_list_at(const svc_audit_list *l, size_t i)
+{
+	return l && i < l->count ? &l->entries[i] : NULL;
+}
+
+/* ---- rekey ------------------------------------------------------------- */
+
+/*
+ * The resealing walk: each secret is opened with the old key and sealed
+ * with the new one into out as a record "conn_id NUL key NUL len sealed"
+ * (len a size_t), written back once the walk is over.
+ */
+struct reseal_ctx {
+	svc_store *st;        /**< the store (its old key) */
+	const crypto_key *nk; /**< the new key */
+	svc_buf *out;         /**< the records */
+	size_t count;         /**< secrets resealed */
+};
+
+static int reseal_one(void *p, const store_sealed *s)
+{
+	struct reseal_ctx *ctx = p;
+	svc_buf pt, sealed = SVC_BUF_INIT;
+	int rc;
+
+	buf_init(&pt, SVC_BUF_DEFAULT_MAX, 1);
+	rc = crypto_open(&pt, &ctx->st->key, s->conn_id, s->key, s->data,
+			 s->len);
+	if (rc)
+		rc = error_set(rc,
+			       "cannot rekey: field '%s' of connection id '%s' does not open with the current key (tampered?); nothing was changed",
+			       s->key, s->conn_id);
+	if (rc == 0)
+		rc = crypto_seal(&sealed, ctx->nk, s->conn_id, s->key,
+				 pt.ptr ? pt.ptr : "", pt.len);
+	buf_clear(&pt);
+	if (rc == 0 &&
+	    (rc = buf_put(ctx->out, s->conn_id, strlen(s->conn_id) + 1)) == 0 &&
+	    (rc = buf_put(ctx->out, s->key, strlen(s->key) + 1)) == 0 &&
+	    (rc = buf_put(ctx->out, &sealed.len, sizeof(sealed.len))) == 0)
+		rc = buf_put(ctx->out, sealed.ptr, sealed.len);
+	buf_clear(&sealed);
+	if (rc == 0)
+		ctx->count++;
+	return rc;
+}
+
+/* Write the resealed records of buf back under key id key_id. */
+static int reseal_write(svc_store *st, const svc_buf *buf, const char *key_id)
+{
+	const char *p = buf->ptr, *end = buf->ptr + buf->len;
+	store_sealed s;
+	int rc;
+
+	while (p && p < end) {
+		s.conn_id = p;
+		p += strlen(p) + 1;
+		s.key = p;
+		p += strlen(p) + 1;
+		memcpy(&s.len, p, sizeof(s.len));
+		p += sizeof(s.len);
+		s.data = (const unsigned char *)p;
+		p += s.len;
+		s.kind = SVC_FIELD_AUTH; /* not written by secret_put */
+		s.key_id = key_id;
+		if ((rc = st->ops->secret_put(st->be, &s)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int svc_store_rekey(svc_store *st, const char *actor)
+{
+	const char *who = actor_name(actor);
+	struct reseal_ctx ctx;
+	char now[32], old_id[sizeof(st->key.id)], why[512];
+	int rc, wrote_new = 0;
+	crypto_key nk;
+	svc_buf recs;
+
+	memset(&nk, 0, sizeof(nk));
+	buf_init(&recs, REKEY_BUF_MAX, 0);
+	if ((rc = now_iso(now)) != 0)
+		return rc;
+	/* under the write lock: finish an interrupted rekey, or remove a
+	 * .new left over from one that never committed */
+	if ((rc = tx_write_settled(st)) != 0)
+		return rc;
+	if ((rc = crypto_key_generate(&nk)) != 0 ||
+	    (rc = crypto_key_write(&nk, st->key_new)) != 0)
+		goto abort;
+	wrote_new = 1;
+	ctx.st = st;
+	ctx.nk = &nk;
+	ctx.out = &recs;
+	ctx.count = 0;
+	memcpy(old_id, st->key.id, sizeof(old_id));
+	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
+	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
+	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
+	    (rc = audit(st, now, who, "rekey", "", "",
+			json_pack("{s:s, s:s, s:I}", "from_key", old_id,
+				  "to_key", nk.id,
+				  "secrets", (json_int_t)ctx.count))) != 0)
+		goto abort;
+	if ((rc = st->ops->commit(st->be)) != 0) {
+		/* outcome unknown: leave .new; the next open settles it */
+		st->ops->rollback(st->be);
+		goto done;
+	}
+	/* committed: the secrets are sealed with nk; move the key file into
+	 * place under the write lock */
+	key_install(st, &nk);
+	if ((rc = tx_write_settled(st)) == 0)
+		rc = tx_end(st, 0);
+	if (rc) {
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+		rc = error_set(rc,
+			       "the store was rekeyed, but the new key could not be moved into place (%s); it is in '%s' and is installed at the next open",
+			       why, st->key_new);
+	}
+	goto done;
+abort:
+	/* still holding the lock: the .new is ours, no one else's */
+	if (wrote_new)
+		unlink(st->key_new);
+	st->ops->rollback(st->be);
+done:
+	crypto_key_wipe(&nk);
+	buf_clear(&recs);
+	return rc;
+}
