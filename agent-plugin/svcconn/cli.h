@@ -42,7 +42,7 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 	cmd_create_entry, cmd_edit_entry, cmd_list_entry, cmd_show_entry,
 	cmd_rename_entry, cmd_delete_entry, cmd_import_entry,
-	cmd_export_entry, cmd_rekey_entry, cmd_audit_entry;
+	cmd_export_entry, cmd_rekey_entry, cmd_audit_entry, cmd_plan_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };

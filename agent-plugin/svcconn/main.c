@@ -14,7 +14,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_init_entry, &cmd_types_entry, &cmd_create_entry, &cmd_list_entry,
 	&cmd_show_entry, &cmd_edit_entry, &cmd_rename_entry,
 	&cmd_delete_entry, &cmd_import_entry, &cmd_export_entry,
-	&cmd_rekey_entry, &cmd_audit_entry, NULL
+	&cmd_rekey_entry, &cmd_audit_entry, &cmd_plan_entry, NULL
 };
 
 static void usage(FILE *f)

@@ -107,23 +107,39 @@ int svc_diags_add(svc_diags *d, const char *file, unsigned line,
 	va_list ap;
 	int rc;
 
-	if (d->count == d->alloc) {
-		size_t n = d->alloc ? d->alloc * 2 : 8, bytes;
-		void *p;
-
-		if (!size_mul_ok(&bytes, n, sizeof(*d->items)))
-			return error_oom();
-		p = realloc(d->items, bytes);
-		if (!p)
-			return error_oom();
-		d->items = p;
-		d->alloc = n;
-	}
 	va_start(ap, fmt);
 	rc = buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (rc)
 		return rc;
+	/* the same problem at the same place is reported once */
+	for (size_t i = 0; i < d->count; i++) {
+		const svc_diag *o = &d->items[i].d;
+
+		if (o->line == line && o->column == column &&
+		    o->severity == sev && strcmp(o->message, msg.ptr) == 0 &&
+		    ((!o->file && !file) ||
+		     (o->file && file && strcmp(o->file, file) == 0))) {
+			buf_clear(&msg);
+			return 0;
+		}
+	}
+	if (d->count >= SVC_DIAGS_MAX) {
+		buf_clear(&msg);
+		return 0;
+	}
+	if (d->count == d->alloc) {
+		size_t n = d->alloc ? d->alloc * 2 : 8, bytes;
+		void *p;
+
+		if (!size_mul_ok(&bytes, n, sizeof(*d->items)) ||
+		    !(p = realloc(d->items, bytes))) {
+			buf_clear(&msg);
+			return error_oom();
+		}
+		d->items = p;
+		d->alloc = n;
+	}
 	it = &d->items[d->count];
 	memset(it, 0, sizeof(*it));
 	it->message = buf_detach(&msg, NULL);

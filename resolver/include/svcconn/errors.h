@@ -54,7 +54,13 @@ typedef struct svc_diag {
 	const char *message; /**< what is wrong, in git's style */
 } svc_diag;
 
-/** An owned, growable list of diagnostics. */
+/** Most diagnostics one list keeps; later ones are dropped. */
+#define SVC_DIAGS_MAX 10000
+
+/**
+ * An owned, growable list of diagnostics.  The same message at the same
+ * place is kept once.
+ */
 typedef struct svc_diags svc_diags;
 
 int svc_diags_new(svc_diags **out);

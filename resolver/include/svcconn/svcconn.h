@@ -10,6 +10,8 @@
 #include "conn.h"
 #include "store.h"
 #include "exchange.h"
+#include "tasks.h"
+#include "pipeline.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -81,12 +81,18 @@ static ynode *node_new(struct reader *r, ynode_kind kind,
 	n->kind = kind;
 	n->line = (unsigned)m->line + 1;
 	n->column = (unsigned)m->column + 1;
+	n->file = d->file;
 	d->all[d->nall++] = n;
 	return n;
 }
 
 static int push(ynode *parent, ynode *child)
 {
+	if (!child->parent) {
+		/* an aliased node keeps its first place */
+		child->parent = parent;
+		child->index = parent->n;
+	}
 	if (parent->n == parent->alloc) {
 		size_t na = parent->alloc ? parent->alloc * 2 : 8, bytes;
 		void *p;
@@ -400,6 +406,111 @@ const ynode *ynode_get(const ynode *map, const char *key)
 int ynode_is(const ynode *n, const char *s)
 {
 	return n && n->kind == YNODE_SCALAR && strcmp(n->scalar, s) == 0;
+}
+
+int ydoc_new(ydoc **out, const char *file)
+{
+	ydoc *d = calloc(1, sizeof(*d));
+
+	if (!d || !(d->file = strdup(file ? file : "<generated>"))) {
+		free(d);
+		return error_oom();
+	}
+	*out = d;
+	return 0;
+}
+
+ynode *ydoc_node_new(ydoc *doc, ynode_kind kind, const ynode *like)
+{
+	struct reader r;
+	yaml_mark_t m = { 0, 0, 0 };
+	ynode *n;
+
+	memset(&r, 0, sizeof(r));
+	r.doc = doc;
+	if (like && like->line) {
+		m.line = like->line - 1;
+		m.column = like->column ? like->column - 1 : 0;
+	}
+	n = node_new(&r, kind, &m);
+	if (!n)
+		return NULL;
+	if (like) {
+		n->file = like->file;
+		n->line = like->line;
+		n->column = like->column;
+		n->origin = like->origin ? like->origin : like;
+		n->flags = like->flags;
+	}
+	return n;
+}
+
+int ynode_append(ynode *parent, ynode *child)
+{
+	const ynode *keep = child->parent;
+	int rc = push(parent, child);
+
+	/* synthesized trees do not re-parent nodes of a source document */
+	if (keep)
+		child->parent = keep;
+	return rc;
+}
+
+int ynode_set_scalar(ynode *n, const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return error_oom();
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	if (n->scalar)
+		svc_secret_free(n->scalar, n->len);
+	n->scalar = copy;
+	n->len = len;
+	return 0;
+}
+
+/* 1 when s can be written as .s in a path. */
+static int plain_key(const char *s)
+{
+	const char *p;
+
+	if (!s || !*s)
+		return 0;
+	for (p = s; *p; p++)
+		if (!(*p == '_' || *p == '-' || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+int ynode_path(const ynode *n, svc_buf *out)
+{
+	const ynode *chain[128];
+	size_t depth = 0, i;
+	int rc = 0;
+
+	while (n && n->origin)
+		n = n->origin;
+	for (; n && n->parent && depth < 128; n = n->parent)
+		chain[depth++] = n;
+	for (i = depth; i > 0 && !rc; i--) {
+		const ynode *c = chain[i - 1], *p = c->parent;
+
+		if (p->kind == YNODE_SEQ) {
+			rc = buf_printf(out, "[%zu]", c->index);
+		} else if (c->index % 2 == 1) {
+			const char *key = p->items[c->index - 1]->scalar;
+
+			if (plain_key(key))
+				rc = buf_printf(out, "%s%s", out->len ? "." : "",
+						key);
+			else
+				rc = buf_printf(out, "[\"%s\"]", key);
+		}
+	}
+	return rc;
 }
 
 const char *ynode_kind_name(ynode_kind k)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "svcconn/errors.h"
+#include "util/buf.h"
 
 typedef enum ynode_kind {
 	YNODE_SCALAR = 0,
@@ -32,7 +33,17 @@ typedef struct ynode {
 	struct ynode **items;   /**< seq: items; map: key0,val0,key1,val1... */
 	size_t n;               /**< entries in items (2 per map pair) */
 	size_t alloc;           /**< entries allocated */
+	const char *file;       /**< file the node was read from (owned by
+				     its ydoc, which must outlive the node) */
+	const struct ynode *parent; /**< containing node in its file, or NULL */
+	size_t index;           /**< position in parent->items */
+	const struct ynode *origin; /**< for a node made from another (an
+				     expanded template), the source node */
+	unsigned flags;         /**< YNODE_F_* */
 } ynode;
+
+/** The node's value could not be fully known (undefined parameter...). */
+#define YNODE_F_UNRESOLVED 0x1u
 
 /** Limits on hostile input; zero members take the defaults. */
 typedef struct ydoc_limits {
@@ -64,6 +75,20 @@ const ynode *ynode_get(const ynode *map, const char *key);
 const ynode *ynode_key(const ynode *map, const char *key);
 /** 1 when n is a scalar equal to s. */
 int ynode_is(const ynode *n, const char *s);
+/** A new empty node owned by doc (for building trees), or NULL. */
+ynode *ydoc_node_new(ydoc *doc, ynode_kind kind, const ynode *like);
+/** Append child to a MAP or SEQ node; 0 or SVC_ERROR. */
+int ynode_append(ynode *parent, ynode *child);
+/** Set a scalar node's text (copied). */
+int ynode_set_scalar(ynode *n, const char *s, size_t len);
+/** An empty document (for synthesized trees) named file. */
+int ydoc_new(ydoc **out, const char *file);
+/**
+ * The YAML path of n in its file, e.g. "stages[0].jobs[1].steps[2]", into
+ * out (following origin links to the source node first).
+ */
+int ynode_path(const ynode *n, svc_buf *out);
+
 /** Name of a node kind: "a scalar", "a mapping", "a sequence". */
 const char *ynode_kind_name(ynode_kind k);
 

@@ -1,0 +1,112 @@
+/*
+ * pipeline.h - a pipeline's connection references, found and resolved.
+ *
+ * svc_plan_build() reads an Azure Pipelines YAML file the way the service
+ * compiles it (templates, parameters, template expressions, variables),
+ * walks its stages, jobs and steps, and finds every place it names a service
+ * connection: task inputs whose manifest type is connectedService:*,
+ * repository, container, build, package and webhook resources, and inline
+ * job containers.  Each reference is resolved against the store (by name,
+ * case-insensitive, or id) and checked against the type and schemes the
+ * input accepts.  Every problem is reported with file, line and column.
+ */
+#ifndef SVCCONN_PIPELINE_H
+#define SVCCONN_PIPELINE_H
+
+#include <stddef.h>
+#include "catalog.h"
+#include "errors.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+/** Where a reference is written. */
+typedef enum svc_ref_kind {
+	SVC_REF_TASK_INPUT = 0,         /**< a task input */
+	SVC_REF_RESOURCE_ENDPOINT,      /**< resources.repositories[].endpoint */
+	SVC_REF_CONTAINER_ENDPOINT,     /**< a container's endpoint */
+	SVC_REF_BUILD_CONNECTION,       /**< resources.builds[].connection */
+	SVC_REF_PACKAGE_CONNECTION,     /**< resources.packages[].connection */
+	SVC_REF_WEBHOOK_CONNECTION      /**< resources.webhooks[].connection */
+} svc_ref_kind;
+
+/** What became of a reference. */
+typedef enum svc_ref_status {
+	SVC_REF_RESOLVED = 0,       /**< a stored connection of the right type */
+	SVC_REF_UNKNOWN_NAME,       /**< no connection of that name or id */
+	SVC_REF_WRONG_TYPE,         /**< the connection's type is not accepted */
+	SVC_REF_WRONG_SCHEME,       /**< its scheme is not among the accepted */
+	SVC_REF_UNRESOLVED_VARIABLE,/**< written through an unknown variable or
+				         a parameter without value */
+	SVC_REF_NO_MANIFEST,        /**< the task has no manifest */
+	SVC_REF_EXTERNAL_TEMPLATE   /**< behind a template of another repo */
+} svc_ref_status;
+
+/** One connection reference. */
+typedef struct svc_ref {
+	const char *file;        /**< file the value is written in */
+	unsigned line;           /**< 1-based line of the value */
+	unsigned column;         /**< 1-based column of the value */
+	const char *path;        /**< YAML path of the step/resource in file */
+	svc_ref_kind kind;       /**< where it is written */
+	const char *task;        /**< Name@Major for task inputs, else NULL */
+	const char *key;         /**< key as written in the YAML */
+	const char *input;       /**< manifest input name (task inputs) */
+	const char *written;     /**< the scalar as written */
+	const char *value;       /**< after expansion (one name) */
+	const char *accepts;     /**< accepted type, e.g. "AzureRM", or NULL */
+	const char *schemes;     /**< accepted schemes "A,B", or NULL (any) */
+	const char *stage;       /**< stage name, or NULL */
+	const char *job;         /**< job name, or NULL (resources) */
+	int step;                /**< step index in its job, or -1 */
+	svc_ref_status status;   /**< the outcome */
+	const char *message;     /**< why, when not resolved */
+	const char *conn_id;     /**< the connection, when found */
+	const char *conn_name;   /**< its name */
+	const char *conn_type;   /**< its type */
+	const char *conn_scheme; /**< its scheme */
+} svc_ref;
+
+#define SVC_PLAN_OPTIONS_VERSION 1
+
+typedef struct svc_plan_options {
+	unsigned version;              /**< SVC_PLAN_OPTIONS_VERSION */
+	const char *file;              /**< the pipeline file */
+	const char *pipeline;          /**< pipeline name (authorization) */
+	const char *branch;            /**< the run's branch, refs/heads/... */
+	const char *const *vars;       /**< "NAME=VALUE" variables */
+	size_t nvars;                  /**< entries in vars */
+	const char *const *task_dirs;  /**< directories of task manifests */
+	size_t ntask_dirs;             /**< entries in task_dirs */
+} svc_plan_options;
+
+typedef struct svc_plan svc_plan;
+
+/**
+ * Build the plan of a pipeline.  st may be NULL (nothing resolves then).
+ * Returns 0 when the plan was built (whatever it found: see
+ * svc_plan_ok()), or an error code when it could not be built at all.
+ */
+int svc_plan_build(svc_plan **out, const svc_plan_options *opts,
+		   svc_store *st, const svc_catalog *cat);
+void svc_plan_free(svc_plan *p);
+size_t svc_plan_ref_count(const svc_plan *p);
+const svc_ref *svc_plan_ref_at(const svc_plan *p, size_t i);
+const svc_diags *svc_plan_diags(const svc_plan *p);
+/** 1 when every reference resolved and no diagnostic is an error. */
+int svc_plan_ok(const svc_plan *p);
+/** The plan as JSON ({"references": [...], "diagnostics": [...]}). */
+char *svc_plan_json(const svc_plan *p);
+/** "resolved", "unknown-name", ... */
+const char *svc_ref_status_name(svc_ref_status s);
+/** "task-input", "resource-endpoint", ... */
+const char *svc_ref_kind_name(svc_ref_kind k);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,578 @@
+/*
+ * model.c - the pipeline model: stages, jobs, steps and resources of an
+ * expanded pipeline, and the connection references in them.
+ *
+ * The walk knows the shapes of a pipeline: steps only, jobs, stages with
+ * jobs, deployment jobs with their strategies (runOnce, rolling, canary and
+ * their hooks), task steps with inputs and the step shortcuts, and the
+ * resources block.  Task inputs are classified by the task's manifest; a
+ * task without one is reported once and never guessed at.  Runtime macros
+ * $(name) are expanded here, from the variables of the job, its stage and
+ * the pipeline (mapping and list forms) and from --var.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors_int.h"
+#include "resolve/plan_int.h"
+#include "util/buf.h"
+
+/* Variables visible at some level: the block, and the enclosing level. */
+struct vscope {
+	const ynode *vars;        /**< a variables: block (MAP or SEQ) */
+	const struct vscope *up;  /**< enclosing level, NULL at the top */
+};
+
+/* Where the walk is. */
+struct where {
+	svc_plan *plan;           /**< the plan being filled */
+	const struct vscope *vs;  /**< variables in scope */
+	const char *const *cli;   /**< --var values */
+	size_t ncli;              /**< entries in cli */
+	const char *stage;        /**< current stage name, or NULL */
+	const char *job;          /**< current job name, or NULL */
+	int step;                 /**< current step index, or -1 */
+	char **reported;          /**< tasks reported without manifest */
+	size_t nreported;         /**< entries in reported */
+};
+
+static void diag(svc_plan *p, const ynode *at, svc_severity sev,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void diag(svc_plan *p, const ynode *at, svc_severity sev,
+		 const char *fmt, ...)
+{
+	svc_buf b = SVC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	svc_diags_add(p->diags, at ? at->file : NULL, at ? at->line : 0,
+		      at ? at->column : 0, sev, NULL, "%s",
+		      b.ptr ? b.ptr : "error");
+	buf_clear(&b);
+}
+
+static const char *scalar(const ynode *n)
+{
+	return n && n->kind == YNODE_SCALAR ? n->scalar : NULL;
+}
+
+/* ---- variables and macros ------------------------------------------------ */
+
+/* The value node of variable name in one variables: block, or NULL. */
+static const ynode *var_in(const ynode *vars, const char *name)
+{
+	size_t i;
+
+	if (!vars)
+		return NULL;
+	if (vars->kind == YNODE_MAP) {
+		for (i = 0; i + 1 < vars->n; i += 2)
+			if (strcasecmp(vars->items[i]->scalar, name) == 0)
+				return vars->items[i + 1];
+		return NULL;
+	}
+	for (i = vars->kind == YNODE_SEQ ? vars->n : 0; i > 0; i--) {
+		const ynode *it = vars->items[i - 1];
+		const char *n = scalar(ynode_get(it, "name"));
+
+		if (n && strcasecmp(n, name) == 0)
+			return ynode_get(it, "value");
+	}
+	return NULL;
+}
+
+/* The text of variable name, or NULL; *from_cli when given with --var. */
+static const char *var_lookup(const struct where *w, const char *name)
+{
+	const struct vscope *s;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < w->ncli; i++)
+		if (strncasecmp(w->cli[i], name, n) == 0 && w->cli[i][n] == '=')
+			return w->cli[i] + n + 1;
+	for (s = w->vs; s; s = s->up) {
+		const ynode *v = var_in(s->vars, name);
+
+		if (v)
+			return v->kind == YNODE_SCALAR ? v->scalar : NULL;
+	}
+	return NULL;
+}
+
+static int is_var_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/* Why a variable has no value here (for messages). */
+static void why_unknown(const struct where *w, svc_buf *why, const char *name)
+{
+	static const char *const runtime[] = { "Build.", "System.", "Agent.",
+		"Pipeline.", "Environment.", "Release.", "Resources.", NULL };
+	size_t i, ng = tpl_group_count(w->plan->tpl);
+
+	for (i = 0; runtime[i]; i++)
+		if (strncasecmp(name, runtime[i], strlen(runtime[i])) == 0) {
+			buf_printf(why, "'%s' is a predefined variable known only at run time",
+				   name);
+			return;
+		}
+	buf_printf(why, "variable '%s' is not defined", name);
+	if (ng) {
+		buf_puts(why, " (it may come from variable group");
+		for (i = 0; i < ng; i++)
+			buf_printf(why, "%s '%s'", i ? "," : "",
+				   tpl_group_at(w->plan->tpl, i));
+		buf_puts(why, ", which svcconn cannot read)");
+	}
+}
+
+/*
+ * Expand $(name) macros of text into out.  Unknown names stay as written
+ * and make *why say why; depth bounds recursive definitions.
+ */
+static int expand_macros(const struct where *w, const char *text,
+			 svc_buf *out, svc_buf *why, unsigned depth)
+{
+	const char *p = text;
+	int rc = 0;
+
+	while (*p && !rc) {
+		const char *s = strstr(p, "$("), *e;
+		char name[256];
+		const char *val;
+		size_t n;
+
+		if (!s) {
+			rc = buf_puts(out, p);
+			break;
+		}
+		if ((rc = buf_put(out, p, (size_t)(s - p))))
+			break;
+		for (e = s + 2; is_var_char(*e); e++)
+			;
+		n = (size_t)(e - s - 2);
+		if (*e != ')' || n == 0 || n >= sizeof(name)) {
+			rc = buf_put(out, s, 2);
+			p = s + 2;
+			continue;
+		}
+		memcpy(name, s + 2, n);
+		name[n] = '\0';
+		val = var_lookup(w, name);
+		if (!val) {
+			if (!why->len)
+				why_unknown(w, why, name);
+			rc = buf_put(out, s, (size_t)(e + 1 - s));
+		} else if (strstr(val, "$[")) {
+			if (!why->len)
+				buf_printf(why, "variable '%s' is computed at run time (%s)",
+					   name, val);
+			rc = buf_put(out, s, (size_t)(e + 1 - s));
+		} else if (depth >= 10) {
+			if (!why->len)
+				buf_printf(why, "variable '%s' refers to itself", name);
+			rc = buf_put(out, s, (size_t)(e + 1 - s));
+		} else {
+			rc = expand_macros(w, val, out, why, depth + 1);
+		}
+		p = e + 1;
+	}
+	return rc;
+}
+
+/* ---- references --------------------------------------------------------- */
+
+/*
+ * Add the references written in value node v (one, or comma-separated when
+ * multi) for the reference template r.
+ */
+static int add_refs(struct where *w, svc_ref *r, const ynode *v,
+		    const ynode *owner, int multi)
+{
+	svc_plan *p = w->plan;
+	svc_buf exp = SVC_BUF_INIT, why = SVC_BUF_INIT, path = SVC_BUF_INIT;
+	const char *s;
+	int rc = 0;
+
+	if (!v || v->kind != YNODE_SCALAR) {
+		if (v)
+			diag(p, v, SVC_SEV_ERROR,
+			     "'%s' must name a connection, not hold %s", r->key,
+			     ynode_kind_name(v->kind));
+		return 0;
+	}
+	{
+		const ynode *src = v;
+
+		while (src->origin)
+			src = src->origin;
+		/* an input left empty names nothing; one made empty does */
+		if (v->len == 0 && !(v->flags & YNODE_F_UNRESOLVED) &&
+		    !(src->scalar && (strstr(src->scalar, "${{") ||
+				      strstr(src->scalar, "$("))))
+			return 0;
+	}
+	r->file = plan_str(p, v->file);
+	r->line = v->line;
+	r->column = v->column;
+	ynode_path(owner, &path);
+	r->path = plan_str(p, path.ptr ? path.ptr : "");
+	buf_clear(&path);
+	r->stage = plan_str(p, w->stage);
+	r->job = plan_str(p, w->job);
+	r->step = w->step;
+	{
+		const ynode *src = v;
+
+		while (src->origin)
+			src = src->origin;
+		r->written = plan_str(p, src->scalar);
+	}
+	if (v->flags & YNODE_F_UNRESOLVED)
+		buf_puts(&why, "the value comes from a template parameter or expression without a value");
+	rc = expand_macros(w, v->scalar, &exp, &why, 0);
+	s = exp.ptr ? exp.ptr : "";
+	while (!rc) {
+		size_t len = multi ? strcspn(s, ",") : strlen(s);
+		const char *a = s, *b = s + len;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b == a && !multi && !why.len)
+			buf_printf(&why, "'%s' gives an empty connection name",
+				   r->written ? r->written : "");
+		if (b > a || !multi) {
+			char *one = strndup(a, (size_t)(b - a));
+
+			if (!one) {
+				rc = error_oom();
+				break;
+			}
+			r->value = plan_str(p, one);
+			free(one);
+			r->status = why.len ? SVC_REF_UNRESOLVED_VARIABLE
+					    : SVC_REF_RESOLVED;
+			r->message = why.len ? plan_str(p, why.ptr) : NULL;
+			rc = plan_add_ref(p, r);
+		}
+		if (!multi || !s[len])
+			break;
+		s += len + 1;
+	}
+	buf_clear(&exp);
+	buf_clear(&why);
+	return rc;
+}
+
+/* A task step: classify its inputs with the manifest. */
+static int walk_task(struct where *w, const ynode *step)
+{
+	svc_plan *p = w->plan;
+	const ynode *tnode = ynode_get(step, "task"), *inputs;
+	const char *tref = scalar(tnode);
+	const svc_task *t;
+	svc_ref r;
+	char name_at[300];
+	size_t i;
+	int rc = 0;
+
+	if (!tref)
+		return 0;
+	t = svc_tasks_find(p->tasks, tref);
+	if (!t) {
+		for (i = 0; i < w->nreported; i++)
+			if (strcasecmp(w->reported[i], tref) == 0)
+				return 0;
+		diag(p, tnode, SVC_SEV_WARNING,
+		     "task '%s' has no manifest: its inputs cannot be classified (add its task.json with --tasks-dir)",
+		     tref);
+		{
+			char **np = realloc(w->reported,
+					    (w->nreported + 1) * sizeof(*np));
+
+			if (!np || !(np[w->nreported] = strdup(tref)))
+				return error_oom();
+			w->reported = np;
+			w->nreported++;
+		}
+		return 0;
+	}
+	inputs = ynode_get(step, "inputs");
+	if (!inputs)
+		return 0;
+	if (inputs->kind != YNODE_MAP) {
+		diag(p, inputs, SVC_SEV_ERROR, "'inputs' must be a mapping");
+		return 0;
+	}
+	snprintf(name_at, sizeof(name_at), "%s@%u", t->name, t->major);
+	for (i = 0; i + 1 < inputs->n && !rc; i += 2) {
+		const ynode *k = inputs->items[i];
+		const svc_task_input *in = svc_task_input_find(t, k->scalar);
+
+		if (!in || !in->is_connection)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.kind = SVC_REF_TASK_INPUT;
+		r.task = plan_str(p, name_at);
+		r.key = plan_str(p, k->scalar);
+		r.input = plan_str(p, in->name);
+		r.accepts = plan_str(p, in->conn_type);
+		if (in->nschemes) {
+			svc_buf s = SVC_BUF_INIT;
+			size_t j;
+
+			for (j = 0; j < in->nschemes; j++)
+				buf_printf(&s, "%s%s", j ? "," : "", in->schemes[j]);
+			r.schemes = plan_str(p, s.ptr);
+			buf_clear(&s);
+		}
+		rc = add_refs(w, &r, inputs->items[i + 1], step, in->multi);
+	}
+	return rc;
+}
+
+static int walk_steps(struct where *w, const ynode *steps)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!steps)
+		return 0;
+	if (steps->kind != YNODE_SEQ) {
+		diag(w->plan, steps, SVC_SEV_ERROR, "'steps' must be a list");
+		return 0;
+	}
+	for (i = 0; i < steps->n && !rc; i++) {
+		const ynode *s = steps->items[i];
+
+		w->step = (int)i;
+		if (s->kind == YNODE_MAP && ynode_get(s, "task"))
+			rc = walk_task(w, s);
+	}
+	w->step = -1;
+	return rc;
+}
+
+/* A container: an alias (string) or inline with an endpoint. */
+static int walk_container(struct where *w, const ynode *c)
+{
+	svc_ref r;
+
+	if (!c || c->kind != YNODE_MAP || !ynode_get(c, "endpoint"))
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.kind = SVC_REF_CONTAINER_ENDPOINT;
+	r.key = plan_str(w->plan, "endpoint");
+	r.accepts = plan_str(w->plan, "dockerregistry");
+	return add_refs(w, &r, ynode_get(c, "endpoint"), c, 0);
+}
+
+/* The steps lists of a deployment strategy. */
+static int walk_strategy(struct where *w, const ynode *strategy)
+{
+	static const char *const kinds[] = { "runOnce", "rolling", "canary",
+					     NULL };
+	static const char *const hooks[] = { "preDeploy", "deploy",
+		"routeTraffic", "postRouteTraffic", NULL };
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; kinds[i] && !rc; i++) {
+		const ynode *k = ynode_get(strategy, kinds[i]), *on;
+
+		if (!k)
+			continue;
+		for (j = 0; hooks[j] && !rc; j++)
+			rc = walk_steps(w, ynode_get(ynode_get(k, hooks[j]),
+						     "steps"));
+		on = ynode_get(k, "on");
+		if (!rc)
+			rc = walk_steps(w, ynode_get(ynode_get(on, "failure"),
+						     "steps"));
+		if (!rc)
+			rc = walk_steps(w, ynode_get(ynode_get(on, "success"),
+						     "steps"));
+	}
+	return rc;
+}
+
+static int walk_jobs(struct where *w, const ynode *jobs)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!jobs)
+		return 0;
+	if (jobs->kind != YNODE_SEQ) {
+		diag(w->plan, jobs, SVC_SEV_ERROR, "'jobs' must be a list");
+		return 0;
+	}
+	for (i = 0; i < jobs->n && !rc; i++) {
+		const ynode *j = jobs->items[i], *services;
+		struct vscope vs = { ynode_get(j, "variables"), w->vs };
+		const struct vscope *saved = w->vs;
+		char fallback[32];
+		size_t k;
+
+		if (j->kind != YNODE_MAP)
+			continue;
+		w->job = scalar(ynode_get(j, "job"));
+		if (!w->job)
+			w->job = scalar(ynode_get(j, "deployment"));
+		if (!w->job) {
+			snprintf(fallback, sizeof(fallback), "job%zu", i + 1);
+			w->job = fallback;
+		}
+		w->vs = &vs;
+		rc = walk_container(w, ynode_get(j, "container"));
+		services = ynode_get(j, "services");
+		for (k = 0; !rc && services && services->kind == YNODE_MAP &&
+			    k + 1 < services->n; k += 2)
+			rc = walk_container(w, services->items[k + 1]);
+		if (!rc)
+			rc = walk_steps(w, ynode_get(j, "steps"));
+		if (!rc && ynode_get(j, "strategy"))
+			rc = walk_strategy(w, ynode_get(j, "strategy"));
+		w->vs = saved;
+		w->job = NULL;
+	}
+	return rc;
+}
+
+/* One resources list: items named by `alias` key, reference in `key`. */
+static int walk_resource_list(struct where *w, const ynode *list,
+			      svc_ref_kind kind, const char *key,
+			      const char *accepts_fixed, const char *type_key)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; list && list->kind == YNODE_SEQ && i < list->n && !rc; i++) {
+		const ynode *it = list->items[i], *v = ynode_get(it, key);
+		const char *accepts = accepts_fixed;
+		svc_ref r;
+
+		if (!v)
+			continue;
+		if (type_key) {
+			const char *t = scalar(ynode_get(it, type_key));
+
+			accepts = t;
+			if (t && strcasecmp(t, "git") == 0)
+				accepts = "externaltfs";
+			else if (t && kind == SVC_REF_PACKAGE_CONNECTION)
+				accepts = "github";
+		}
+		memset(&r, 0, sizeof(r));
+		r.kind = kind;
+		r.key = plan_str(w->plan, key);
+		r.accepts = plan_str(w->plan, accepts);
+		rc = add_refs(w, &r, v, it, 0);
+	}
+	return rc;
+}
+
+static int walk_resources(struct where *w, const ynode *res)
+{
+	const ynode *containers;
+	size_t i;
+	int rc;
+
+	if (!res || res->kind != YNODE_MAP)
+		return 0; /* the old list form (- repo: self) has none */
+	rc = walk_resource_list(w, ynode_get(res, "repositories"),
+				SVC_REF_RESOURCE_ENDPOINT, "endpoint", NULL,
+				"type");
+	containers = ynode_get(res, "containers");
+	if (!rc)
+		rc = walk_resource_list(w, containers, SVC_REF_CONTAINER_ENDPOINT,
+					"endpoint", "dockerregistry", NULL);
+	for (i = 0; !rc && containers && containers->kind == YNODE_SEQ &&
+		    i < containers->n; i++) {
+		const ynode *it = containers->items[i];
+		const ynode *sub = ynode_get(it, "azureSubscription");
+		svc_ref r;
+
+		if (!sub)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.kind = SVC_REF_CONTAINER_ENDPOINT;
+		r.key = plan_str(w->plan, "azureSubscription");
+		r.accepts = plan_str(w->plan, "AzureRM");
+		rc = add_refs(w, &r, sub, it, 0);
+	}
+	if (!rc)
+		rc = walk_resource_list(w, ynode_get(res, "builds"),
+					SVC_REF_BUILD_CONNECTION, "connection",
+					NULL, "type");
+	if (!rc)
+		rc = walk_resource_list(w, ynode_get(res, "packages"),
+					SVC_REF_PACKAGE_CONNECTION, "connection",
+					NULL, "type");
+	if (!rc)
+		rc = walk_resource_list(w, ynode_get(res, "webhooks"),
+					SVC_REF_WEBHOOK_CONNECTION, "connection",
+					"incomingwebhook", NULL);
+	return rc;
+}
+
+int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
+	       size_t nvars)
+{
+	struct vscope top = { NULL, NULL };
+	struct where w;
+	const ynode *stages;
+	size_t i;
+	int rc;
+
+	if (!root)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.plan = p;
+	w.cli = vars;
+	w.ncli = nvars;
+	w.step = -1;
+	top.vars = ynode_get(root, "variables");
+	w.vs = &top;
+	rc = walk_resources(&w, ynode_get(root, "resources"));
+	stages = ynode_get(root, "stages");
+	if (!rc && stages && stages->kind == YNODE_SEQ) {
+		for (i = 0; i < stages->n && !rc; i++) {
+			const ynode *s = stages->items[i];
+			struct vscope vs = { ynode_get(s, "variables"), &top };
+			char fallback[32];
+
+			w.stage = scalar(ynode_get(s, "stage"));
+			if (!w.stage) {
+				snprintf(fallback, sizeof(fallback), "stage%zu",
+					 i + 1);
+				w.stage = fallback;
+			}
+			w.vs = &vs;
+			rc = walk_jobs(&w, ynode_get(s, "jobs"));
+			w.vs = &top;
+		}
+		w.stage = NULL;
+	} else if (!rc && stages) {
+		diag(p, stages, SVC_SEV_ERROR, "'stages' must be a list");
+	}
+	if (!rc)
+		rc = walk_jobs(&w, ynode_get(root, "jobs"));
+	if (!rc && ynode_get(root, "steps")) {
+		w.job = "Job";
+		rc = walk_steps(&w, ynode_get(root, "steps"));
+	}
+	for (i = 0; i < w.nreported; i++)
+		free(w.reported[i]);
+	free(w.reported);
+	return rc;
+}

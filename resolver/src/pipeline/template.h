@@ -1,0 +1,50 @@
+/*
+ * template.h - expanding an Azure Pipelines YAML file the way the service
+ * compiles it: template includes, template parameters, ${{ }} expressions,
+ * ${{ if }}/${{ elseif }}/${{ else }}/${{ each }}, and extends.
+ *
+ * The result is a new YAML tree (owned by an arena document) whose nodes
+ * keep the file, line and column where each was written, and an origin link
+ * to the source node, so a reference found in the expanded tree points at
+ * the template file and line where its value is written.  Runtime macros
+ * $(var) are left as written: they are expanded by the model walk, which
+ * knows the stage and job scopes.
+ */
+#ifndef SVC_PIPELINE_TEMPLATE_H
+#define SVC_PIPELINE_TEMPLATE_H
+
+#include <stddef.h>
+#include "svcconn/errors.h"
+#include "exchange/yaml_doc.h"
+
+/* Limits on what one pipeline may pull in. */
+#define TPL_MAX_FILES 100             /**< template files per pipeline */
+#define TPL_MAX_DEPTH 50              /**< include nesting */
+#define TPL_MAX_BYTES (20u << 20)     /**< bytes of YAML in all files */
+#define TPL_MAX_NODES 2000000u        /**< nodes in the expanded tree */
+
+typedef struct tpl_ctx tpl_ctx;
+
+/**
+ * Load and expand the pipeline file path.  vars ("NAME=VALUE") are
+ * compile-time variables too (${{ variables.NAME }}).  With explore, every
+ * branch of a conditional list item that depends on the file's own
+ * parameters is expanded (their values are chosen by a caller or at queue
+ * time: plan shows what any choice can use); without it the defaults decide,
+ * as a run does.  Every problem goes to diags with its location.  *root is
+ * the expanded root mapping (NULL when the file could not be read as YAML);
+ * it lives as long as the context.
+ */
+int tpl_expand(tpl_ctx **out, const ynode **root, const char *path,
+	       const char *const *vars, size_t nvars, int explore,
+	       svc_diags *diags);
+void tpl_free(tpl_ctx *ctx);
+/** Names of variable groups the pipeline uses ("group: x"), for messages. */
+size_t tpl_group_count(const tpl_ctx *ctx);
+const char *tpl_group_at(const tpl_ctx *ctx, size_t i);
+/** The arena where callers may build nodes that live as long as ctx. */
+ydoc *tpl_arena(tpl_ctx *ctx);
+/** Lexically normalise a path: "a/b/../c" -> "a/c", "./x" -> "x". */
+int tpl_path_normalize(svc_buf *out, const char *path);
+
+#endif

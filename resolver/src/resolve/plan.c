@@ -1,0 +1,428 @@
+/*
+ * plan.c - a pipeline's references resolved against the store: the plan.
+ *
+ * Building a plan: load the task manifests, expand the pipeline
+ * (pipeline/template.c), walk it for references (pipeline/model.c), then
+ * resolve each reference by connection name (case-insensitive) or id and
+ * check the connection's type and scheme against what the input accepts.
+ * Every reference that does not resolve also becomes a diagnostic at its
+ * file, line and column saying what was expected; unknown names come with
+ * the closest existing names.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "errors_int.h"
+#include "resolve/plan_int.h"
+#include "util/buf.h"
+
+#ifndef SVC_DEFAULT_TASKS_DIR
+#define SVC_DEFAULT_TASKS_DIR "/usr/local/share/svcconn/tasks"
+#endif
+
+const char *plan_str(svc_plan *p, const char *s)
+{
+	char *copy;
+
+	if (!s)
+		return NULL;
+	if (p->nstrs == p->astrs) {
+		size_t n = p->astrs ? p->astrs * 2 : 64, bytes;
+		char **np;
+
+		if (!size_mul_ok(&bytes, n, sizeof(*np)) ||
+		    !(np = realloc(p->strs, bytes)))
+			return NULL;
+		p->strs = np;
+		p->astrs = n;
+	}
+	if (!(copy = strdup(s)))
+		return NULL;
+	p->strs[p->nstrs++] = copy;
+	return copy;
+}
+
+int plan_add_ref(svc_plan *p, const svc_ref *r)
+{
+	if (p->nrefs == p->arefs) {
+		size_t n = p->arefs ? p->arefs * 2 : 32, bytes;
+		svc_ref *np;
+
+		if (!size_mul_ok(&bytes, n, sizeof(*np)) ||
+		    !(np = realloc(p->refs, bytes)))
+			return error_oom();
+		p->refs = np;
+		p->arefs = n;
+	}
+	p->refs[p->nrefs++] = *r;
+	return 0;
+}
+
+/* ---- finding connections -------------------------------------------------- */
+
+static int cmp_conn_name(const void *a, const void *b)
+{
+	return strcasecmp(svc_conn_name(*(svc_conn *const *)a),
+			  svc_conn_name(*(svc_conn *const *)b));
+}
+
+static const svc_conn *find_conn(const svc_plan *p, const char *value)
+{
+	size_t lo = 0, hi = p->nconns, i;
+
+	if (svc_is_uuid(value)) {
+		for (i = 0; i < p->nconns; i++)
+			if (strcmp(svc_conn_id(p->conns[i]), value) == 0)
+				return p->conns[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcasecmp(value, svc_conn_name(p->conns[mid]));
+
+		if (c == 0)
+			return p->conns[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Edit distance of a and b, ignoring case, capped at cap + 1. */
+static size_t distance(const char *a, const char *b, size_t cap)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, row[257], prev, tmp;
+
+	if (la > 256 || lb > 256)
+		return cap + 1;
+	if ((la > lb ? la - lb : lb - la) > cap)
+		return cap + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cost = ((a[i - 1] | 32) == (b[j - 1] | 32)) ? 0 : 1;
+
+			tmp = row[j];
+			row[j] = prev + cost;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* "; did you mean 'a', 'b'?" for the closest names, into out. */
+static void suggest(const svc_plan *p, const char *value, svc_buf *out)
+{
+	size_t cap = strlen(value) / 3 > 2 ? strlen(value) / 3 : 2;
+	const char *best[3] = { NULL, NULL, NULL };
+	size_t bestd[3] = { (size_t)-1, (size_t)-1, (size_t)-1 }, i, k, shown = 0;
+
+	for (i = 0; i < p->nconns; i++) {
+		const char *n = svc_conn_name(p->conns[i]);
+		size_t d = distance(value, n, cap);
+
+		if (d > cap)
+			continue;
+		for (k = 0; k < 3; k++)
+			if (d < bestd[k]) {
+				memmove(&best[k + 1], &best[k],
+					(2 - k) * sizeof(best[0]));
+				memmove(&bestd[k + 1], &bestd[k],
+					(2 - k) * sizeof(bestd[0]));
+				best[k] = n;
+				bestd[k] = d;
+				break;
+			}
+	}
+	for (k = 0; k < 3 && best[k]; k++)
+		buf_printf(out, "%s'%s'", shown++ ? ", " : "; did you mean ",
+			   best[k]);
+	if (shown)
+		buf_putc(out, '?');
+}
+
+/* 1 when scheme is one of the comma-separated list, ignoring case. */
+static int scheme_ok(const char *list, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	while (list && *list) {
+		size_t len = strcspn(list, ",");
+
+		if (len == n && strncasecmp(list, scheme, n) == 0)
+			return 1;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+static void resolve_one(svc_plan *p, svc_ref *r, const svc_catalog *cat)
+{
+	svc_buf msg = SVC_BUF_INIT;
+	const svc_type *want = r->accepts ? svc_catalog_find(cat, r->accepts)
+					  : NULL;
+	const svc_conn *c;
+
+	if (r->status != SVC_REF_RESOLVED)
+		goto report;
+	c = find_conn(p, r->value);
+	if (!c) {
+		r->status = SVC_REF_UNKNOWN_NAME;
+		buf_printf(&msg, "no connection named '%s'", r->value);
+		if (r->accepts)
+			buf_printf(&msg, " (expected a connection of type '%s')",
+				   r->accepts);
+		suggest(p, r->value, &msg);
+	} else {
+		r->conn_id = svc_conn_id(c);
+		r->conn_name = svc_conn_name(c);
+		r->conn_type = svc_conn_type(c);
+		r->conn_scheme = svc_conn_scheme(c);
+		if (r->accepts && !want) {
+			r->status = SVC_REF_WRONG_TYPE;
+			buf_printf(&msg, "'%s' accepts connections of type '%s', which svcconn does not define",
+				   r->key, r->accepts);
+		} else if (want && strcasecmp(want->id, svc_conn_type(c)) != 0) {
+			r->status = SVC_REF_WRONG_TYPE;
+			buf_printf(&msg, "connection '%s' is of type '%s', but '%s' expects type '%s'",
+				   svc_conn_name(c), svc_conn_type(c), r->key,
+				   want->id);
+		} else if (r->schemes &&
+			   !scheme_ok(r->schemes, svc_conn_scheme(c))) {
+			r->status = SVC_REF_WRONG_SCHEME;
+			buf_printf(&msg, "connection '%s' uses scheme '%s', but '%s' accepts only %s",
+				   svc_conn_name(c), svc_conn_scheme(c), r->key,
+				   r->schemes);
+		}
+	}
+	if (msg.len)
+		r->message = plan_str(p, msg.ptr);
+report:
+	if (r->status != SVC_REF_RESOLVED)
+		svc_diags_add(p->diags, r->file, r->line, r->column,
+			      SVC_SEV_ERROR, r->key, "%s%s%s: %s",
+			      r->task ? r->task : svc_ref_kind_name(r->kind),
+			      r->task ? " input " : " ",
+			      r->key ? r->key : "",
+			      r->message ? r->message : svc_ref_status_name(r->status));
+	buf_clear(&msg);
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+/* Task directories: the options', $SVCCONN_TASKS_PATH, the built-in one. */
+static int task_dirs(const svc_plan_options *o, char ***out, size_t *n)
+{
+	const char *env = getenv("SVCCONN_TASKS_PATH");
+	size_t cap = o->ntask_dirs + 2, i;
+	char **d;
+
+	for (i = 0; env && env[i]; i++)
+		cap += env[i] == ':';
+	d = calloc(cap, sizeof(*d));
+	if (!d)
+		return error_oom();
+	*n = 0;
+	for (i = 0; i < o->ntask_dirs; i++)
+		d[(*n)++] = strdup(o->task_dirs[i]);
+	while (env && *env) {
+		size_t len = strcspn(env, ":");
+
+		if (len)
+			d[(*n)++] = strndup(env, len);
+		env += len;
+		if (*env == ':')
+			env++;
+	}
+	/* the built-in tasks, where installed */
+	if (access(SVC_DEFAULT_TASKS_DIR, R_OK | X_OK) == 0)
+		d[(*n)++] = strdup(SVC_DEFAULT_TASKS_DIR);
+	for (i = 0; i < *n; i++)
+		if (!d[i]) {
+			while (*n)
+				free(d[--*n]);
+			free(d);
+			return error_oom();
+		}
+	*out = d;
+	return 0;
+}
+
+int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
+		   const svc_catalog *cat)
+{
+	const ynode *root = NULL;
+	svc_plan *p;
+	char **dirs = NULL;
+	size_t ndirs = 0, i;
+	int rc;
+
+	if (!o || o->version != SVC_PLAN_OPTIONS_VERSION || !o->file)
+		return error_set(SVC_EINVALID, "invalid plan options");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return error_oom();
+	if ((rc = svc_diags_new(&p->diags)) || (rc = task_dirs(o, &dirs, &ndirs)))
+		goto fail;
+	rc = svc_tasks_load(&p->tasks, (const char *const *)dirs, ndirs, p->diags);
+	for (i = 0; i < ndirs; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (rc)
+		goto fail;
+	/* the built-in directory may be absent: that is no problem */
+	if (st && (rc = svc_store_conn_list(&p->conns, &p->nconns, st)))
+		goto fail;
+	if (p->nconns)
+		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
+	if ((rc = tpl_expand(&p->tpl, &root, o->file, o->vars, o->nvars, 1,
+			     p->diags)))
+		goto fail;
+	if ((rc = model_walk(p, root, o->vars, o->nvars)))
+		goto fail;
+	for (i = 0; i < p->nrefs; i++)
+		resolve_one(p, &p->refs[i], cat);
+	*out = p;
+	return 0;
+fail:
+	svc_plan_free(p);
+	return rc;
+}
+
+void svc_plan_free(svc_plan *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nstrs; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	free(p->refs);
+	svc_diags_free(p->diags);
+	svc_tasks_free(p->tasks);
+	tpl_free(p->tpl);
+	svc_store_conn_list_free(p->conns, p->nconns);
+	free(p);
+}
+
+size_t svc_plan_ref_count(const svc_plan *p)
+{
+	return p->nrefs;
+}
+
+const svc_ref *svc_plan_ref_at(const svc_plan *p, size_t i)
+{
+	return i < p->nrefs ? &p->refs[i] : NULL;
+}
+
+const svc_diags *svc_plan_diags(const svc_plan *p)
+{
+	return p->diags;
+}
+
+int svc_plan_ok(const svc_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nrefs; i++)
+		if (p->refs[i].status != SVC_REF_RESOLVED)
+			return 0;
+	return svc_diags_errors(p->diags) == 0;
+}
+
+const char *svc_ref_status_name(svc_ref_status s)
+{
+	static const char *const names[] = { "resolved", "unknown-name",
+		"wrong-type", "wrong-scheme", "unresolved-variable",
+		"no-manifest", "external-template" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+const char *svc_ref_kind_name(svc_ref_kind k)
+{
+	static const char *const names[] = { "task-input", "resource-endpoint",
+		"container-endpoint", "build-connection", "package-connection",
+		"webhook-connection" };
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+char *svc_plan_json(const svc_plan *p)
+{
+	json_t *root = json_object(), *refs = json_array(), *diags = json_array();
+	size_t i;
+	char *s;
+
+	for (i = 0; i < p->nrefs; i++) {
+		const svc_ref *r = &p->refs[i];
+		json_t *o = json_object(), *conn = json_null();
+
+		json_object_set_new(o, "file", jstr(r->file));
+		json_object_set_new(o, "line", json_integer(r->line));
+		json_object_set_new(o, "column", json_integer(r->column));
+		json_object_set_new(o, "path", jstr(r->path));
+		json_object_set_new(o, "kind", json_string(svc_ref_kind_name(r->kind)));
+		json_object_set_new(o, "task", jstr(r->task));
+		json_object_set_new(o, "key", jstr(r->key));
+		json_object_set_new(o, "input", jstr(r->input));
+		json_object_set_new(o, "written", jstr(r->written));
+		json_object_set_new(o, "value", jstr(r->value));
+		json_object_set_new(o, "stage", jstr(r->stage));
+		json_object_set_new(o, "job", jstr(r->job));
+		json_object_set_new(o, "step", r->step >= 0 ? json_integer(r->step)
+							    : json_null());
+		json_object_set_new(o, "accepts", jstr(r->accepts));
+		json_object_set_new(o, "schemes", jstr(r->schemes));
+		if (r->conn_id) {
+			conn = json_object();
+			json_object_set_new(conn, "id", json_string(r->conn_id));
+			json_object_set_new(conn, "name", json_string(r->conn_name));
+			json_object_set_new(conn, "type", json_string(r->conn_type));
+			json_object_set_new(conn, "scheme", json_string(r->conn_scheme));
+		}
+		json_object_set_new(o, "connection", conn);
+		json_object_set_new(o, "status",
+				    json_string(svc_ref_status_name(r->status)));
+		json_object_set_new(o, "message", jstr(r->message));
+		json_array_append_new(refs, o);
+	}
+	for (i = 0; i < svc_diags_count(p->diags); i++) {
+		static const char *const sev[] = { "error", "warning", "note" };
+		const svc_diag *d = svc_diags_at(p->diags, i);
+		json_t *o = json_object();
+
+		json_object_set_new(o, "file", jstr(d->file));
+		json_object_set_new(o, "line", json_integer(d->line));
+		json_object_set_new(o, "column", json_integer(d->column));
+		json_object_set_new(o, "severity", json_string(sev[d->severity]));
+		json_object_set_new(o, "message", json_string(d->message));
+		json_array_append_new(diags, o);
+	}
+	json_object_set_new(root, "references", refs);
+	json_object_set_new(root, "diagnostics", diags);
+	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return s;
+}

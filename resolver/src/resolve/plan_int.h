@@ -1,0 +1,42 @@
+/*
+ * plan_int.h - the plan object shared by the model walk (pipeline/model.c),
+ * which adds references, and resolution (resolve/plan.c), which resolves
+ * them.
+ */
+#ifndef SVC_PLAN_INT_H
+#define SVC_PLAN_INT_H
+
+#include "svcconn/pipeline.h"
+#include "svcconn/tasks.h"
+#include "exchange/yaml_doc.h"
+#include "pipeline/template.h"
+
+struct svc_plan {
+	svc_ref *refs;        /**< references in the order found */
+	size_t nrefs;         /**< entries used */
+	size_t arefs;         /**< entries allocated */
+	char **strs;          /**< strings the references point to */
+	size_t nstrs;         /**< entries used */
+	size_t astrs;         /**< entries allocated */
+	svc_diags *diags;     /**< problems found */
+	svc_tasks *tasks;     /**< task manifests */
+	tpl_ctx *tpl;         /**< the expanded pipeline */
+	svc_conn **conns;     /**< the store's connections */
+	size_t nconns;        /**< entries in conns */
+};
+
+/** A copy of s owned by the plan (NULL for NULL); NULL on no memory. */
+const char *plan_str(svc_plan *p, const char *s);
+/** Append a reference; its strings must be owned by the plan. */
+int plan_add_ref(svc_plan *p, const svc_ref *r);
+
+/**
+ * Walk the expanded pipeline root: find every connection reference, expand
+ * $(var) macros with the stage and job scopes, and add the references to
+ * the plan with status SVC_REF_RESOLVED (not yet checked) or
+ * SVC_REF_UNRESOLVED_VARIABLE.  vars are the --var values.
+ */
+int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
+	       size_t nvars);
+
+#endif
