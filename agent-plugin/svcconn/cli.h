@@ -42,7 +42,11 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 	cmd_create_entry, cmd_edit_entry, cmd_list_entry, cmd_show_entry,
 	cmd_rename_entry, cmd_delete_entry, cmd_import_entry,
-	cmd_export_entry, cmd_rekey_entry, cmd_audit_entry, cmd_plan_entry;
+	cmd_export_entry, cmd_rekey_entry, cmd_audit_entry, cmd_plan_entry,
+	cmd_permissions_entry, cmd_requests_entry, cmd_permit_entry,
+	cmd_security_entry, cmd_groups_entry, cmd_checks_entry,
+	cmd_approvals_entry, cmd_approve_entry, cmd_reject_entry,
+	cmd_bypass_entry, cmd_history_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };
@@ -87,6 +91,15 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out);
 void cli_print_safe(FILE *f, const char *s);
 /** Print a JSON value on stdout with a newline; takes the reference. */
 int cli_print_json(json_t *v);
+/**
+ * Refuse unless the acting identity holds role need on conn (NULL: the
+ * store): prints the refusal and returns EXIT_DENIED, else EXIT_OK.
+ */
+int cli_require(struct cli_ctx *ctx, svc_store *st, const svc_conn *conn,
+		svc_role need);
+/** Load a connection (no secrets) and require a role on it. */
+int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
+		 svc_role need, svc_conn **out);
 /** The JSON object `show --json` prints for a connection (no secrets). */
 json_t *cli_conn_json(const svc_conn *c, const svc_catalog *cat);
 

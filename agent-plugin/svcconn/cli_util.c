@@ -102,10 +102,6 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 {
 	int rc = svc_store_open(out, &ctx->opts);
 
-	if (rc == SVC_ENOTFOUND)
-		return cli_fail(SVC_ENOTFOUND,
-				"%s (create one with 'svcconn init')",
-				svc_error_last());
 	if (rc)
 		return cli_lib_fail(rc);
 	return 0;
@@ -213,4 +209,26 @@ int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 			return rc;
 	}
 	return EXIT_OK;
+}
+
+int cli_require(struct cli_ctx *ctx, svc_store *st, const svc_conn *conn,
+		svc_role need)
+{
+	int rc = svc_authz_require(st, ctx->actor, conn, need);
+
+	return rc ? cli_lib_fail(rc) : EXIT_OK;
+}
+
+int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
+		 svc_role need, svc_conn **out)
+{
+	int rc = svc_store_conn_get(out, st, name, 0);
+
+	if (rc)
+		return cli_lib_fail(rc);
+	if ((rc = cli_require(ctx, st, *out, need)) != EXIT_OK) {
+		svc_conn_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }

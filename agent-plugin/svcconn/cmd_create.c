@@ -281,7 +281,8 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = apply_common(c, &o)) || (rc = apply_fields(c, &o)) ||
 	    (rc = validate(c, cat)))
 		goto done;
-	if ((rc = cli_open_store(ctx, &st)))
+	if ((rc = cli_open_store(ctx, &st)) ||
+	    (rc = cli_require(ctx, st, NULL, SVC_ROLE_CREATOR)))
 		goto done;
 	if ((rc = svc_store_conn_create(st, c, ctx->actor)) != 0) {
 		rc = cli_lib_fail(rc);
@@ -343,10 +344,8 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_lib_fail(SVC_ERROR);
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	if ((rc = svc_store_conn_get(&c, st, argv[optind], 0)) != 0) {
-		rc = cli_lib_fail(rc);
+	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c)))
 		goto done;
-	}
 	if ((rc = check_field_args(&o, svc_catalog_find(cat, svc_conn_type(c)))))
 		goto done;
 	if (o.scheme && strcasecmp(o.scheme, svc_conn_scheme(c)) != 0)

@@ -17,6 +17,15 @@ static int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_delete_entry, "delete needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
+	{
+		svc_conn *c = NULL;
+
+		if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c))) {
+			svc_store_free(st);
+			return rc;
+		}
+		svc_conn_free(c);
+	}
 	rc = svc_store_conn_delete(st, argv[optind], ctx->actor);
 	if (rc)
 		rc = cli_lib_fail(rc);

@@ -90,17 +90,28 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 			rc = cli_fail(SVC_ERROR, "out of memory");
 			goto done;
 		}
-		for (i = 0; i < (size_t)named; i++, n++)
+		for (i = 0; i < (size_t)named; i++, n++) {
 			if ((rc = svc_store_conn_get(&conns[i], st,
 						     argv[optind + (int)i],
 						     o.secrets ? SVC_GET_SECRETS : 0))) {
 				rc = cli_lib_fail(rc);
 				goto done;
 			}
+			if ((rc = cli_require(ctx, st, conns[i], o.secrets
+					      ? SVC_ROLE_ADMIN : SVC_ROLE_READER)))
+				goto done;
+		}
 	} else if ((rc = svc_store_conn_list(&conns, &n, st))) {
 		rc = cli_lib_fail(rc);
 		goto done;
-	} else if (o.secrets) {
+	} else {
+		/* only what this identity may read; secrets need Administrator */
+		for (i = 0; i < n; i++)
+			if ((rc = cli_require(ctx, st, conns[i], o.secrets
+					      ? SVC_ROLE_ADMIN : SVC_ROLE_READER)))
+				goto done;
+	}
+	if (!named && o.secrets) {
 		/* the list holds no secrets: load each with them */
 		for (i = 0; i < n; i++) {
 			svc_conn *full = NULL;

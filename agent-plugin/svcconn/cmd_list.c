@@ -51,6 +51,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (type && strcasecmp(type, svc_conn_type(c)) != 0)
 			continue;
+		if (svc_authz_require(st, ctx->actor, c, SVC_ROLE_READER))
+			continue; /* not this identity's to see */
 		if (ctx->json) {
 			json_array_append_new(a, cli_conn_json(c, cat));
 			continue;

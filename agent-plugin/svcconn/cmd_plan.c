@@ -67,6 +67,9 @@ static void print_ref(const svc_ref *r)
 		cli_print_safe(stdout, r->message ? r->message : "");
 		putchar(']');
 	}
+	if (r->authz)
+		printf(" {%s%s%s}", r->authz, r->checks ? ": " : "",
+		       r->checks ? r->checks : "");
 	printf("\n      at %s:%u:%u %s\n", r->file, r->line, r->column, r->path);
 }
 
@@ -162,7 +165,10 @@ const struct cmd_entry cmd_plan_entry = {
 	"A template file can be planned on its own: its parameters take their\n"
 	"defaults, and references through a parameter without one are reported\n"
 	"as unresolved.\n"
-	"  --pipeline NAME   the pipeline's name (for authorization)\n"
+	"  --pipeline NAME   the pipeline's name: each resolved reference then\n"
+	"                    shows its authorization (authorized,\n"
+	"                    needs-permission, or checks with the checks that\n"
+	"                    will run), without starting anything\n"
 	"  --branch REF      the run's branch (refs/heads/...)\n"
 	"  --var NAME=VALUE  a variable (wins over the file's)\n"
 	"  --tasks-dir DIR   a directory of task manifests (repeatable)\n"

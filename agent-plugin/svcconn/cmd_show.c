@@ -47,11 +47,12 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_show_entry, "show needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (svc_catalog_new(&cat) ||
-	    (rc = svc_store_conn_get(&c, st, argv[optind], 0))) {
-		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
+	if (svc_catalog_new(&cat)) {
+		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
+	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_READER, &c)))
+		goto done;
 	o = cli_conn_json(c, cat);
 	if (ctx->json) {
 		rc = cli_print_json(o);

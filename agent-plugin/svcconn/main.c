@@ -14,7 +14,11 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_init_entry, &cmd_types_entry, &cmd_create_entry, &cmd_list_entry,
 	&cmd_show_entry, &cmd_edit_entry, &cmd_rename_entry,
 	&cmd_delete_entry, &cmd_import_entry, &cmd_export_entry,
-	&cmd_rekey_entry, &cmd_audit_entry, &cmd_plan_entry, NULL
+	&cmd_rekey_entry, &cmd_audit_entry, &cmd_plan_entry,
+	&cmd_permissions_entry, &cmd_requests_entry, &cmd_permit_entry,
+	&cmd_security_entry, &cmd_groups_entry, &cmd_checks_entry,
+	&cmd_approvals_entry, &cmd_approve_entry, &cmd_reject_entry,
+	&cmd_bypass_entry, &cmd_history_entry, NULL
 };
 
 static void usage(FILE *f)
@@ -25,7 +29,7 @@ static void usage(FILE *f)
 	      "Manage CI service connections: named, authenticated connections\n"
 	      "to external services, stored encrypted.\n\nCommands:\n", f);
 	for (i = 0; commands[i]; i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name,
+		fprintf(f, "  %-12s %s\n", commands[i]->name,
 			commands[i]->summary);
 	fputs("\n'svcconn COMMAND --help' describes a command.\n"
 	      "Environment: SVCCONN_HOME (store directory), SVCCONN_KEY_FILE\n"

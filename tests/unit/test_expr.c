@@ -876,7 +876,7 @@ static void test_limits(void **state)
 	expect_bool(state, s, (EXPR_MAX_DEPTH - 1) % 2 == 0);
 	free(s);
 	s = nested_calls("not", EXPR_MAX_DEPTH);
-	expect_err(state, s, "expression nested too deeply (limit 50) at column 197");
+	expect_err(state, s, "expression nested too deeply (50 levels or more) at column 197");
 	free(s);
 	s = nested_calls("not", 4000);       /* 20004 characters */
 	expect_err(state, s, "expression nested too deeply");

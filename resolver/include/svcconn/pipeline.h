@@ -68,7 +68,20 @@ typedef struct svc_ref {
 	const char *conn_name;   /**< its name */
 	const char *conn_type;   /**< its type */
 	const char *conn_scheme; /**< its scheme */
+	const char *alias;       /**< resource alias (resources), or NULL */
+	const char *authz;       /**< with a pipeline name: "authorized",
+				      "needs-permission" or "checks"; else NULL */
+	const char *checks;      /**< the checks that will run, as
+				      "kind:id,kind:id", or NULL */
 } svc_ref;
+
+/** A repository resource of the pipeline. */
+typedef struct svc_plan_repo {
+	const char *alias;  /**< the resource's alias */
+	const char *type;   /**< github, git, bitbucket, ... */
+	const char *name;   /**< repository name */
+	const char *ref;    /**< ref, or NULL */
+} svc_plan_repo;
 
 #define SVC_PLAN_OPTIONS_VERSION 1
 
@@ -81,7 +94,15 @@ typedef struct svc_plan_options {
 	size_t nvars;                  /**< entries in vars */
 	const char *const *task_dirs;  /**< directories of task manifests */
 	size_t ntask_dirs;             /**< entries in task_dirs */
+	unsigned flags;                /**< SVC_PLAN_* */
 } svc_plan_options;
+
+/**
+ * Decide conditionals with the parameters' defaults, as a run does (without
+ * it, plan expands every branch of a conditional list item on the file's
+ * own parameters: see docs/pipelines.md).
+ */
+#define SVC_PLAN_EXACT 0x1u
 
 typedef struct svc_plan svc_plan;
 
@@ -100,6 +121,21 @@ const svc_diags *svc_plan_diags(const svc_plan *p);
 int svc_plan_ok(const svc_plan *p);
 /** The plan as JSON ({"references": [...], "diagnostics": [...]}). */
 char *svc_plan_json(const svc_plan *p);
+/**
+ * 1 when job (of stage; NULL for a pipeline without stages) uses the
+ * resource alias: checkout, container or services.
+ */
+int svc_plan_job_uses(const svc_plan *p, const char *stage, const char *job,
+		      const char *alias);
+/** 1 when the pipeline has a job of that name (in stage). */
+int svc_plan_has_job(const svc_plan *p, const char *stage, const char *job);
+/** The pipeline's extends template as written ("path@alias"), or NULL. */
+const char *svc_plan_extends(const svc_plan *p);
+size_t svc_plan_repo_count(const svc_plan *p);
+const svc_plan_repo *svc_plan_repo_at(const svc_plan *p, size_t i);
+/** lockBehavior of stage (or the pipeline): 1 for sequential. */
+int svc_plan_lock_sequential(const svc_plan *p, const char *stage);
+
 /** "resolved", "unknown-name", ... */
 const char *svc_ref_status_name(svc_ref_status s);
 /** "task-input", "resource-endpoint", ... */

@@ -12,6 +12,8 @@
 #include "exchange.h"
 #include "tasks.h"
 #include "pipeline.h"
+#include "authz.h"
+#include "job.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -2430,7 +2430,7 @@ static int parse_accessors(struct parser *p, unsigned depth, struct enode *n)
 		} else {
 			if (depth + 1 >= EXPR_MAX_DEPTH) {
 				rc = fail(p->ev, p->tok.pos,
-					  "expression nested too deeply (limit %d)",
+					  "expression nested too deeply (%d levels or more)",
 					  EXPR_MAX_DEPTH);
 				break;
 			}
@@ -2474,7 +2474,7 @@ static int parse_call(struct parser *p, unsigned depth, const struct func *fn,
 	int rc;
 
 	if (depth + 1 >= EXPR_MAX_DEPTH)
-		return fail(p->ev, name.pos, "expression nested too deeply (limit %d)",
+		return fail(p->ev, name.pos, "expression nested too deeply (%d levels or more)",
 			    EXPR_MAX_DEPTH);
 	if ((rc = new_node(p, N_CALL, name.pos, &n)))
 		return rc;

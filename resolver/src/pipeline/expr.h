@@ -37,7 +37,8 @@
 
 /** Longest expression, in UTF-16 code units as the service counts. */
 #define EXPR_MAX_LEN 21000
-/** Nesting of function calls and [] indexers; the service's limit. */
+/** Nesting of function calls and [] indexers refused from this depth on,
+ *  as the service's MaxDepth (49 levels pass). */
 #define EXPR_MAX_DEPTH 50
 /** Arguments of one function call (format() takes 255 at most). */
 #define EXPR_MAX_ARGS 1024
@@ -121,7 +122,8 @@ typedef struct expr_env {
  * column in text, counted in characters: "unknown function 'foo' at column
  * 3", "expected ')' at column 12", "name 'foo' is not defined at column 1".
  * On another failure (out of memory, a failing lookup) returns that code,
- * with *err set when a message could be allocated.
+ * with *err set when a message could be allocated.  Release *err with
+ * free().
  */
 int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	      char **err);

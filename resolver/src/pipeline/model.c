@@ -405,6 +405,27 @@ static int walk_strategy(struct where *w, const ynode *strategy)
 	return rc;
 }
 
+/* Record a job and the resources it uses: checkout, container, services. */
+static int record_job(struct where *w, const ynode *j)
+{
+	const char *aliases[256];
+	const ynode *steps = ynode_get(j, "steps"), *svc = ynode_get(j, "services");
+	const char *c = scalar(ynode_get(j, "container"));
+	size_t n = 0, i;
+
+	if (c && *c)
+		aliases[n++] = c;
+	for (i = 0; svc && svc->kind == YNODE_MAP && i + 1 < svc->n && n < 256; i += 2)
+		if ((c = scalar(svc->items[i + 1])) != NULL)
+			aliases[n++] = c;
+	for (i = 0; steps && steps->kind == YNODE_SEQ && i < steps->n && n < 256; i++) {
+		c = scalar(ynode_get(steps->items[i], "checkout"));
+		if (c && strcmp(c, "self") && strcmp(c, "none"))
+			aliases[n++] = c;
+	}
+	return plan_add_job(w->plan, w->stage, w->job, aliases, n);
+}
+
 static int walk_jobs(struct where *w, const ynode *jobs)
 {
 	size_t i;
@@ -433,7 +454,9 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 			w->job = fallback;
 		}
 		w->vs = &vs;
-		rc = walk_container(w, ynode_get(j, "container"));
+		rc = record_job(w, j);
+		if (!rc)
+			rc = walk_container(w, ynode_get(j, "container"));
 		services = ynode_get(j, "services");
 		for (k = 0; !rc && services && services->kind == YNODE_MAP &&
 			    k + 1 < services->n; k += 2)
@@ -446,6 +469,13 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 		w->job = NULL;
 	}
 	return rc;
+}
+
+/* The alias of a resource item: the value of its first key. */
+static const char *alias_of(const ynode *it)
+{
+	return it && it->kind == YNODE_MAP && it->n >= 2 ? scalar(it->items[1])
+							 : NULL;
 }
 
 /* One resources list: items named by `alias` key, reference in `key`. */
@@ -476,9 +506,15 @@ static int walk_resource_list(struct where *w, const ynode *list,
 		r.kind = kind;
 		r.key = plan_str(w->plan, key);
 		r.accepts = plan_str(w->plan, accepts);
+		r.alias = plan_str(w->plan, alias_of(it));
 		rc = add_refs(w, &r, v, it, 0);
 	}
 	return rc;
+}
+
+static size_t seq_len(const ynode *n)
+{
+	return n && n->kind == YNODE_SEQ ? n->n : 0;
 }
 
 static int walk_resources(struct where *w, const ynode *res)
@@ -492,6 +528,17 @@ static int walk_resources(struct where *w, const ynode *res)
 	rc = walk_resource_list(w, ynode_get(res, "repositories"),
 				SVC_REF_RESOURCE_ENDPOINT, "endpoint", NULL,
 				"type");
+	for (i = 0; !rc && i < seq_len(ynode_get(res, "repositories")); i++) {
+		const ynode *it = ynode_get(res, "repositories")->items[i];
+		svc_plan_repo repo;
+
+		repo.alias = plan_str(w->plan, alias_of(it));
+		repo.type = plan_str(w->plan, scalar(ynode_get(it, "type")));
+		repo.name = plan_str(w->plan, scalar(ynode_get(it, "name")));
+		repo.ref = plan_str(w->plan, scalar(ynode_get(it, "ref")));
+		if (repo.alias)
+			rc = plan_add_repo(w->plan, &repo);
+	}
 	containers = ynode_get(res, "containers");
 	if (!rc)
 		rc = walk_resource_list(w, containers, SVC_REF_CONTAINER_ENDPOINT,
@@ -508,6 +555,7 @@ static int walk_resources(struct where *w, const ynode *res)
 		r.kind = SVC_REF_CONTAINER_ENDPOINT;
 		r.key = plan_str(w->plan, "azureSubscription");
 		r.accepts = plan_str(w->plan, "AzureRM");
+		r.alias = plan_str(w->plan, alias_of(it));
 		rc = add_refs(w, &r, sub, it, 0);
 	}
 	if (!rc)
@@ -543,6 +591,9 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 	w.step = -1;
 	top.vars = ynode_get(root, "variables");
 	w.vs = &top;
+	if (scalar(ynode_get(root, "lockBehavior")))
+		plan_add_lock(p, NULL, !strcasecmp(scalar(ynode_get(root,
+					"lockBehavior")), "sequential"));
 	rc = walk_resources(&w, ynode_get(root, "resources"));
 	stages = ynode_get(root, "stages");
 	if (!rc && stages && stages->kind == YNODE_SEQ) {
@@ -558,7 +609,11 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 				w.stage = fallback;
 			}
 			w.vs = &vs;
-			rc = walk_jobs(&w, ynode_get(s, "jobs"));
+			if (scalar(ynode_get(s, "lockBehavior")))
+				rc = plan_add_lock(p, w.stage, !strcasecmp(scalar(
+					ynode_get(s, "lockBehavior")), "sequential"));
+			if (!rc)
+				rc = walk_jobs(&w, ynode_get(s, "jobs"));
 			w.vs = &top;
 		}
 		w.stage = NULL;
@@ -569,7 +624,9 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 		rc = walk_jobs(&w, ynode_get(root, "jobs"));
 	if (!rc && ynode_get(root, "steps")) {
 		w.job = "Job";
-		rc = walk_steps(&w, ynode_get(root, "steps"));
+		rc = record_job(&w, root);
+		if (!rc)
+			rc = walk_steps(&w, ynode_get(root, "steps"));
 	}
 	for (i = 0; i < w.nreported; i++)
 		free(w.reported[i]);

@@ -43,6 +43,7 @@ struct tpl_ctx {
 	ynode *empty;              /**< an empty MAP */
 	int explore;               /**< take every branch that depends on
 				        open parameters (plan) */
+	char *extends;             /**< the pipeline's extends template */
 };
 
 /* What a template expression can see. */
@@ -140,7 +141,7 @@ static int lookup(void *data, const char *name, evalue *out)
 	const struct scope *sc = data, *s;
 
 	for (s = sc; s; s = s->up)
-		if (s->loop_var && strcmp(s->loop_var, name) == 0)
+		if (s->loop_var && strcasecmp(s->loop_var, name) == 0)
 			return evalue_from_node(out, s->loop_value);
 	if (strcasecmp(name, "parameters") == 0)
 		return evalue_from_node(out, sc->params ? sc->params
@@ -1114,6 +1115,8 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
 		diag(ctx, ext, SVC_SEV_ERROR, "'extends' chain deeper than 10");
 		return root;
 	}
+	if (depth == 0 && tref->kind == YNODE_SCALAR && !ctx->extends)
+		ctx->extends = strdup(tref->scalar);
 	troot = open_template(sc, tref, ynode_get(ext, "parameters"), &inner,
 			      &u, &path);
 	if (!troot) {
@@ -1255,6 +1258,7 @@ void tpl_free(tpl_ctx *ctx)
 		free(ctx->groups[i]);
 	free(ctx->groups);
 	free(ctx->files);
+	free(ctx->extends);
 	ydoc_free(ctx->arena);
 	free(ctx);
 }
@@ -1267,6 +1271,11 @@ size_t tpl_group_count(const tpl_ctx *ctx)
 const char *tpl_group_at(const tpl_ctx *ctx, size_t i)
 {
 	return i < ctx->ngroups ? ctx->groups[i] : NULL;
+}
+
+const char *tpl_extends(const tpl_ctx *ctx)
+{
+	return ctx->extends;
 }
 
 ydoc *tpl_arena(tpl_ctx *ctx)

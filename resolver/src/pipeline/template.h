@@ -42,6 +42,8 @@ void tpl_free(tpl_ctx *ctx);
 /** Names of variable groups the pipeline uses ("group: x"), for messages. */
 size_t tpl_group_count(const tpl_ctx *ctx);
 const char *tpl_group_at(const tpl_ctx *ctx, size_t i);
+/** The pipeline's extends template as written, or NULL. */
+const char *tpl_extends(const tpl_ctx *ctx);
 /** The arena where callers may build nodes that live as long as ctx. */
 ydoc *tpl_arena(tpl_ctx *ctx);
 /** Lexically normalise a path: "a/b/../c" -> "a/c", "./x" -> "x". */

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "svcconn/authz.h"
 #include "errors_int.h"
 #include "resolve/plan_int.h"
 #include "util/buf.h"
@@ -60,6 +61,110 @@ int plan_add_ref(svc_plan *p, const svc_ref *r)
 	}
 	p->refs[p->nrefs++] = *r;
 	return 0;
+}
+
+int plan_add_job(svc_plan *p, const char *stage, const char *job,
+		 const char *const *aliases, size_t naliases)
+{
+	struct plan_job *n = realloc(p->jobs, (p->njobs + 1) * sizeof(*n)), *j;
+	size_t i;
+
+	if (!n)
+		return error_oom();
+	p->jobs = n;
+	j = &p->jobs[p->njobs];
+	memset(j, 0, sizeof(*j));
+	j->stage = plan_str(p, stage);
+	j->job = plan_str(p, job);
+	j->aliases = calloc(naliases ? naliases : 1, sizeof(*j->aliases));
+	if (!j->aliases)
+		return error_oom();
+	for (i = 0; i < naliases; i++)
+		j->aliases[j->naliases++] = plan_str(p, aliases[i]);
+	p->njobs++;
+	return 0;
+}
+
+int plan_add_repo(svc_plan *p, const svc_plan_repo *r)
+{
+	svc_plan_repo *n = realloc(p->repos, (p->nrepos + 1) * sizeof(*n));
+
+	if (!n)
+		return error_oom();
+	p->repos = n;
+	p->repos[p->nrepos++] = *r;
+	return 0;
+}
+
+int plan_add_lock(svc_plan *p, const char *stage, int sequential)
+{
+	struct plan_lock *n = realloc(p->locks, (p->nlocks + 1) * sizeof(*n));
+
+	if (!n)
+		return error_oom();
+	p->locks = n;
+	p->locks[p->nlocks].stage = plan_str(p, stage);
+	p->locks[p->nlocks++].sequential = sequential;
+	return 0;
+}
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int svc_plan_has_job(const svc_plan *p, const char *stage, const char *job)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++)
+		if (same(p->jobs[i].stage, stage) && same(p->jobs[i].job, job))
+			return 1;
+	return 0;
+}
+
+int svc_plan_job_uses(const svc_plan *p, const char *stage, const char *job,
+		      const char *alias)
+{
+	size_t i, j;
+
+	for (i = 0; alias && i < p->njobs; i++) {
+		if (!same(p->jobs[i].stage, stage) || !same(p->jobs[i].job, job))
+			continue;
+		for (j = 0; j < p->jobs[i].naliases; j++)
+			if (same(p->jobs[i].aliases[j], alias))
+				return 1;
+	}
+	return 0;
+}
+
+const char *svc_plan_extends(const svc_plan *p)
+{
+	return p->extends;
+}
+
+size_t svc_plan_repo_count(const svc_plan *p)
+{
+	return p->nrepos;
+}
+
+const svc_plan_repo *svc_plan_repo_at(const svc_plan *p, size_t i)
+{
+	return i < p->nrepos ? &p->repos[i] : NULL;
+}
+
+int svc_plan_lock_sequential(const svc_plan *p, const char *stage)
+{
+	size_t i;
+	int seq = 0;
+
+	for (i = 0; i < p->nlocks; i++)
+		if (!p->locks[i].stage)
+			seq = p->locks[i].sequential;
+	for (i = 0; stage && i < p->nlocks; i++)
+		if (same(p->locks[i].stage, stage))
+			seq = p->locks[i].sequential;
+	return seq;
 }
 
 /* ---- finding connections -------------------------------------------------- */
@@ -223,6 +328,40 @@ report:
 	buf_clear(&msg);
 }
 
+/*
+ * What would gate each resolved reference for pipeline, without starting
+ * anything: its permission, and the enabled checks of its connection.
+ */
+static int authorize(svc_plan *p, svc_store *st, const char *pipeline)
+{
+	size_t i, j, n;
+	int rc = 0;
+
+	for (i = 0; i < p->nrefs && !rc; i++) {
+		svc_ref *r = &p->refs[i];
+		svc_check *k = NULL;
+		svc_buf list = SVC_BUF_INIT;
+		int allowed = 0;
+
+		if (r->status != SVC_REF_RESOLVED)
+			continue;
+		if ((rc = svc_store_pipeline_allowed(st, r->conn_id, pipeline,
+						     &allowed)) ||
+		    (rc = svc_store_check_list(&k, &n, st, r->conn_id)))
+			break;
+		for (j = 0; j < n; j++)
+			if (k[j].enabled)
+				buf_printf(&list, "%s%s:%s", list.len ? "," : "",
+					   k[j].kind, k[j].id);
+		r->authz = plan_str(p, !allowed ? "needs-permission"
+				       : list.len ? "checks" : "authorized");
+		r->checks = list.len ? plan_str(p, list.ptr) : NULL;
+		buf_clear(&list);
+		svc_checks_free(k, n);
+	}
+	return rc;
+}
+
 /* ---- building ----------------------------------------------------------- */
 
 /* Task directories: the options', $SVCCONN_TASKS_PATH, the built-in one. */
@@ -290,13 +429,16 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		goto fail;
 	if (p->nconns)
 		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
-	if ((rc = tpl_expand(&p->tpl, &root, o->file, o->vars, o->nvars, 1,
-			     p->diags)))
+	if ((rc = tpl_expand(&p->tpl, &root, o->file, o->vars, o->nvars,
+			     !(o->flags & SVC_PLAN_EXACT), p->diags)))
 		goto fail;
+	p->extends = plan_str(p, tpl_extends(p->tpl));
 	if ((rc = model_walk(p, root, o->vars, o->nvars)))
 		goto fail;
 	for (i = 0; i < p->nrefs; i++)
 		resolve_one(p, &p->refs[i], cat);
+	if (st && o->pipeline && (rc = authorize(p, st, o->pipeline)))
+		goto fail;
 	*out = p;
 	return 0;
 fail:
@@ -310,6 +452,11 @@ void svc_plan_free(svc_plan *p)
 
 	if (!p)
 		return;
+	for (i = 0; i < p->njobs; i++)
+		free(p->jobs[i].aliases);
+	free(p->jobs);
+	free(p->repos);
+	free(p->locks);
 	for (i = 0; i < p->nstrs; i++)
 		free(p->strs[i]);
 	free(p->strs);
@@ -393,6 +540,7 @@ char *svc_plan_json(const svc_plan *p)
 		json_object_set_new(o, "job", jstr(r->job));
 		json_object_set_new(o, "step", r->step >= 0 ? json_integer(r->step)
 							    : json_null());
+		json_object_set_new(o, "alias", jstr(r->alias));
 		json_object_set_new(o, "accepts", jstr(r->accepts));
 		json_object_set_new(o, "schemes", jstr(r->schemes));
 		if (r->conn_id) {
@@ -403,6 +551,33 @@ char *svc_plan_json(const svc_plan *p)
 			json_object_set_new(conn, "scheme", json_string(r->conn_scheme));
 		}
 		json_object_set_new(o, "connection", conn);
+		if (r->authz) {
+			json_t *az = json_object(), *ck = json_array();
+			const char *c = r->checks;
+
+			while (c && *c) {
+				size_t len = strcspn(c, ",");
+				const char *colon = memchr(c, ':', len);
+				json_t *one = json_object();
+
+				if (colon) {
+					json_object_set_new(one, "kind",
+						json_stringn(c, (size_t)(colon - c)));
+					json_object_set_new(one, "id",
+						json_stringn(colon + 1,
+							     len - (size_t)(colon - c) - 1));
+				}
+				json_array_append_new(ck, one);
+				c += len;
+				if (*c == ',')
+					c++;
+			}
+			json_object_set_new(az, "status", json_string(r->authz));
+			json_object_set_new(az, "checks", ck);
+			json_object_set_new(o, "authorization", az);
+		} else {
+			json_object_set_new(o, "authorization", json_null());
+		}
 		json_object_set_new(o, "status",
 				    json_string(svc_ref_status_name(r->status)));
 		json_object_set_new(o, "message", jstr(r->message));

@@ -11,6 +11,20 @@
 #include "exchange/yaml_doc.h"
 #include "pipeline/template.h"
 
+/* A job of the pipeline and the resources it uses. */
+struct plan_job {
+	const char *stage;     /**< stage name, or NULL */
+	const char *job;       /**< job name */
+	const char **aliases;  /**< resource aliases it uses */
+	size_t naliases;       /**< entries in aliases */
+};
+
+/* lockBehavior set on a stage (stage NULL: the pipeline). */
+struct plan_lock {
+	const char *stage;     /**< stage name, or NULL */
+	int sequential;        /**< 1 for sequential */
+};
+
 struct svc_plan {
 	svc_ref *refs;        /**< references in the order found */
 	size_t nrefs;         /**< entries used */
@@ -23,7 +37,20 @@ struct svc_plan {
 	tpl_ctx *tpl;         /**< the expanded pipeline */
 	svc_conn **conns;     /**< the store's connections */
 	size_t nconns;        /**< entries in conns */
+	struct plan_job *jobs;/**< the pipeline's jobs */
+	size_t njobs;         /**< entries in jobs */
+	svc_plan_repo *repos; /**< repository resources */
+	size_t nrepos;        /**< entries in repos */
+	struct plan_lock *locks; /**< lockBehavior settings */
+	size_t nlocks;        /**< entries in locks */
+	const char *extends;  /**< extends template, or NULL */
 };
+
+/** Record a job and the resources it uses. */
+int plan_add_job(svc_plan *p, const char *stage, const char *job,
+		 const char *const *aliases, size_t naliases);
+int plan_add_repo(svc_plan *p, const svc_plan_repo *r);
+int plan_add_lock(svc_plan *p, const char *stage, int sequential);
 
 /** A copy of s owned by the plan (NULL for NULL); NULL on no memory. */
 const char *plan_str(svc_plan *p, const char *s);

@@ -24,6 +24,13 @@
  * database: whoever opens the store next finishes the rename.  A process
  * that opened the store before someone else's rekey notices at its next
  * transaction (key_id no longer matches its key) and reloads the key.
+ *
+ * Authorization (roles, groups, pipeline permissions, checks, locks, usage)
+ * is store_authz.c, built on the same transactions and audit log through
+ * store_int.h.  Here, init makes its actor the store's Administrator,
+ * creating a connection makes its creator the connection's Administrator
+ * (in the same transaction and audit record), and deleting a connection
+ * deletes the authorization rows bound to it (not its usage history).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -37,11 +44,13 @@
 
 #include <jansson.h>
 
+#include "svcconn/authz.h"
 #include "svcconn/secret.h"
 #include "svcconn/store.h"
 #include "crypto/crypto.h"
 #include "errors_int.h"
 #include "store/store_backend.h"
+#include "store/store_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fileio.h"
@@ -57,16 +66,6 @@
 /* Largest buffer of resealed secrets a rekey holds at once (1 GiB). */
 #define REKEY_BUF_MAX ((size_t)1 << 30)
 
-struct svc_store {
-	const store_backend_ops *ops; /**< the backend's operations */
-	store_backend *be;            /**< the backend's open state */
-	char *home;                   /**< store directory */
-	char *key_file;               /**< master key file */
-	char *key_new;                /**< "<key_file>.new", used by rekey */
-	char *db_path;                /**< database location */
-	crypto_key key;               /**< the current master key */
-};
-
 /* A list of audit records handed out; each entry owns its strings. */
 struct svc_audit_list {
 	svc_audit_entry *entries; /**< records, oldest first */
@@ -81,7 +80,7 @@ static int str_eq(const char *a, const char *b)
 }
 
 /* Who acts: the caller's actor, else $SVCCONN_USER, else "unknown". */
-static const char *actor_name(const char *actor)
+const char *store_actor(const char *actor)
 {
 	const char *env;
 
@@ -92,7 +91,7 @@ static const char *actor_name(const char *actor)
 }
 
 /* The current time, ISO 8601. */
-static int now_iso(char out[32])
+int store_now_iso(char out[32])
 {
 	time_t t;
 	int rc;
@@ -370,7 +369,7 @@ done:
  * Start a write transaction with the store's key settled: if someone
  * rekeyed since this handle loaded its key, load the new one.
  */
-static int tx_write(svc_store *st)
+int store_tx_write(svc_store *st)
 {
 	char *want = NULL;
 	int rc;
@@ -389,7 +388,7 @@ static int tx_write(svc_store *st)
  * Start a read transaction; with need_key, one in which the store's key
  * matches st->key (settling it under the write lock when it does not).
  */
-static int tx_read(svc_store *st, int need_key)
+static int tx_read_key(svc_store *st, int need_key)
 {
 	char *want = NULL;
 	int rc, tries;
@@ -408,7 +407,7 @@ static int tx_read(svc_store *st, int need_key)
 		if (rc)
 			return rc;
 		/* rekeyed meanwhile: settle the key, then read again */
-		if ((rc = tx_write(st)) != 0)
+		if ((rc = store_tx_write(st)) != 0)
 			return rc;
 		if ((rc = st->ops->commit(st->be)) != 0) {
 			st->ops->rollback(st->be);
@@ -420,8 +419,13 @@ static int tx_read(svc_store *st, int need_key)
 			 st->db_path);
 }
 
+int store_tx_read(svc_store *st)
+{
+	return tx_read_key(st, 0);
+}
+
 /* End a transaction: commit when rc is 0, else roll back; returns rc. */
-static int tx_end(svc_store *st, int rc)
+int store_tx_end(svc_store *st, int rc)
 {
 	if (rc == 0 && (rc = st->ops->commit(st->be)) == 0)
 		return 0;
@@ -432,9 +436,9 @@ static int tx_end(svc_store *st, int rc)
 /* ---- audit ------------------------------------------------------------- */
 
 /* Append an audit record; detail is consumed. */
-static int audit(svc_store *st, const char *at, const char *actor,
-		 const char *action, const char *conn_id,
-		 const char *conn_name, json_t *detail)
+int store_audit(svc_store *st, const char *at, const char *actor,
+		const char *action, const char *conn_id,
+		const char *conn_name, json_t *detail)
 {
 	svc_audit_entry e;
 	char *text;
@@ -461,14 +465,15 @@ static int audit(svc_store *st, const char *at, const char *actor,
 
 int svc_store_init(const svc_store_options *opts, const char *actor)
 {
-	const char *who = actor_name(actor);
+	const char *who = store_actor(actor);
 	int rc, created_db = 0, created_key = 0;
 	svc_store *st = NULL;
 	json_t *detail;
 	char now[32];
 	char *have = NULL;
 
-	if ((rc = now_iso(now)) != 0 || (rc = store_alloc(&st, opts)) != 0)
+	if ((rc = store_now_iso(now)) != 0 ||
+	    (rc = store_alloc(&st, opts)) != 0)
 		return rc;
 	if ((rc = dir_ensure_private(st->home)) != 0)
 		goto done;
@@ -494,12 +499,17 @@ int svc_store_init(const svc_store_options *opts, const char *actor)
 			       st->db_path);
 	else if (rc == SVC_ENOTFOUND)
 		rc = st->ops->meta_set(st->be, META_KEY_ID, st->key.id);
+	/* whoever creates the store administers it */
+	if (rc == 0)
+		rc = st->ops->role_put(st->be, NULL, who, SVC_ROLE_ADMIN, who,
+				       now);
 	if (rc == 0) {
-		detail = json_pack("{s:s, s:b}", "key_id", st->key.id,
-				   "key_created", created_key);
-		rc = audit(st, now, who, "init", "", "", detail);
+		detail = json_pack("{s:s, s:b, s:s}", "key_id", st->key.id,
+				   "key_created", created_key,
+				   "administrator", who);
+		rc = store_audit(st, now, who, "init", "", "", detail);
 	}
-	rc = tx_end(st, rc);
+	rc = store_tx_end(st, rc);
 done:
 	free(have);
 	if (rc && st && st->be) {
@@ -667,13 +677,18 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 		if (rc == 0)
 			rc = jpush(keys, f.key);
 	}
+	/* whoever creates a connection administers it */
+	if (rc == 0)
+		rc = st->ops->role_put(st->be, id, who, SVC_ROLE_ADMIN, who,
+				       now);
 	if (rc) {
 		json_decref(keys);
 		return rc;
 	}
-	return audit(st, now, who, action, id, name,
-		     json_pack("{s:s, s:o}", "type", svc_conn_type(c),
-			       "fields", keys));
+	return store_audit(st, now, who, action, id, name,
+			   json_pack("{s:s, s:o, s:s}", "type",
+				     svc_conn_type(c), "fields", keys,
+				     "administrator", who));
 }
 
 /* Push the names of the metadata that differ between old and c. */
@@ -785,7 +800,7 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 				      "changed", changed, "removed", removed)
 			  : json_pack("{s:O, s:O}", "changed", changed,
 				      "removed", removed);
-	rc = audit(st, now, who, action, id, svc_conn_name(c), detail);
+	rc = store_audit(st, now, who, action, id, svc_conn_name(c), detail);
 done:
 	json_decref(changed);
 	json_decref(removed);
@@ -795,7 +810,7 @@ done:
 
 int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
 {
-	const char *who = actor_name(actor), *id = svc_conn_id(c);
+	const char *who = store_actor(actor), *id = svc_conn_id(c);
 	char idbuf[SVC_ID_LEN + 1], now[32];
 	int rc;
 
@@ -808,9 +823,9 @@ int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
 				 "invalid connection id '%s' (want a lower-case UUID)",
 				 id);
 	}
-	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	rc = tx_end(st, create_tx(st, c, id, who, now, "create"));
+	rc = store_tx_end(st, create_tx(st, c, id, who, now, "create"));
 	if (rc)
 		return rc;
 	if (id == idbuf && (rc = svc_conn_set_id(c, idbuf)) != 0)
@@ -820,7 +835,7 @@ int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
 
 int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor)
 {
-	const char *who = actor_name(actor), *id = svc_conn_id(c);
+	const char *who = store_actor(actor), *id = svc_conn_id(c);
 	char now[32];
 	int rc;
 
@@ -828,17 +843,17 @@ int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor)
 		return error_set(SVC_EINVALID,
 				 "connection '%s' has no id: it is not from the store",
 				 svc_conn_name(c) ? svc_conn_name(c) : "");
-	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	rc = tx_end(st, update_tx(st, c, id, who, now, "edit", 0));
+	rc = store_tx_end(st, update_tx(st, c, id, who, now, "edit", 0));
 	if (rc)
 		return rc;
 	return svc_conn_set_meta(c, NULL, NULL, who, now);
 }
 
 /* Find name_or_id (id or name) inside a transaction; error names it. */
-static int find_conn(char **id, char **name, svc_store *st,
-		     const char *name_or_id)
+int store_find_conn(char **id, char **name, svc_store *st,
+		    const char *name_or_id)
 {
 	int rc;
 
@@ -873,20 +888,21 @@ static int check_new_name(const char *name)
 int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 			  const char *new_name, const char *actor)
 {
-	const char *who = actor_name(actor);
+	const char *who = store_actor(actor);
 	char *id = NULL, *old_name = NULL, now[32];
 	int rc;
 
-	if ((rc = check_new_name(new_name)) != 0 || (rc = now_iso(now)) != 0 ||
-	    (rc = tx_write(st)) != 0)
+	if ((rc = check_new_name(new_name)) != 0 ||
+	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	if ((rc = find_conn(&id, &old_name, st, name_or_id)) == 0 &&
+	if ((rc = store_find_conn(&id, &old_name, st, name_or_id)) == 0 &&
 	    (rc = name_free(st, new_name, id)) == 0 &&
 	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0)
-		rc = audit(st, now, who, "rename", id, new_name,
-			   json_pack("{s:o, s:o}", "from", jstr(old_name),
-				     "to", jstr(new_name)));
-	rc = tx_end(st, rc);
+		rc = store_audit(st, now, who, "rename", id, new_name,
+				 json_pack("{s:o, s:o}", "from",
+					   jstr(old_name), "to",
+					   jstr(new_name)));
+	rc = store_tx_end(st, rc);
 	free(id);
 	free(old_name);
 	return rc;
@@ -895,16 +911,20 @@ int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 			  const char *actor)
 {
-	const char *who = actor_name(actor);
+	const char *who = store_actor(actor);
 	char *id = NULL, *name = NULL, now[32];
 	int rc;
 
-	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	if ((rc = find_conn(&id, &name, st, name_or_id)) == 0 &&
+	/* its roles, pipeline list, requests, checks and locks go with it;
+	 * the usage history stays */
+	if ((rc = store_find_conn(&id, &name, st, name_or_id)) == 0 &&
+	    (rc = st->ops->conn_authz_delete(st->be, id)) == 0 &&
 	    (rc = st->ops->conn_delete(st->be, id)) == 0)
-		rc = audit(st, now, who, "delete", id, name, json_object());
-	rc = tx_end(st, rc);
+		rc = store_audit(st, now, who, "delete", id, name,
+				 json_object());
+	rc = store_tx_end(st, rc);
 	free(id);
 	free(name);
 	return rc;
@@ -913,12 +933,12 @@ int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
 			  const char *actor, unsigned flags)
 {
-	const char *who = actor_name(actor), *id, *name;
+	const char *who = store_actor(actor), *id, *name;
 	char idbuf[SVC_ID_LEN + 1], now[32], *old_id;
 	size_t i;
 	int rc;
 
-	if ((rc = now_iso(now)) != 0 || (rc = tx_write(st)) != 0)
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	for (i = 0; i < count && rc == 0; i++) {
 		name = svc_conn_name(conns[i]);
@@ -952,7 +972,7 @@ int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
 		}
 		free(old_id);
 	}
-	return tx_end(st, rc);
+	return store_tx_end(st, rc);
 }
 
 /* ---- reading connections ----------------------------------------------- */
@@ -999,16 +1019,16 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 	char *id = NULL;
 	int rc;
 
-	if ((rc = tx_read(st, (flags & SVC_GET_SECRETS) != 0)) != 0)
+	if ((rc = tx_read_key(st, (flags & SVC_GET_SECRETS) != 0)) != 0)
 		return rc;
-	if ((rc = find_conn(&id, NULL, st, name_or_id)) == 0 &&
+	if ((rc = store_find_conn(&id, NULL, st, name_or_id)) == 0 &&
 	    (rc = st->ops->conn_get(&c, st->be, id)) == 0 &&
 	    (flags & SVC_GET_SECRETS)) {
 		ctx.st = st;
 		ctx.c = c;
 		rc = st->ops->secrets_get(st->be, id, open_one, &ctx);
 	}
-	rc = tx_end(st, rc);
+	rc = store_tx_end(st, rc);
 	free(id);
 	if (rc) {
 		svc_conn_free(c);
@@ -1022,9 +1042,9 @@ int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
 {
 	int rc;
 
-	if ((rc = tx_read(st, 0)) != 0)
+	if ((rc = store_tx_read(st)) != 0)
 		return rc;
-	return tx_end(st, st->ops->conn_list(out, count, st->be));
+	return store_tx_end(st, st->ops->conn_list(out, count, st->be));
 }
 
 void svc_store_conn_list_free(svc_conn **list, size_t count)
@@ -1098,9 +1118,9 @@ int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit)
 		return error_oom();
 	/* the records are laid out in one growing buffer (malloc'd, so
 	 * aligned for any type) that becomes the array */
-	if ((rc = tx_read(st, 0)) == 0)
-		rc = tx_end(st, st->ops->audit_list(st->be, limit,
-						    audit_collect, &b));
+	if ((rc = store_tx_read(st)) == 0)
+		rc = store_tx_end(st, st->ops->audit_list(st->be, limit,
+							  audit_collect, &b));
 	n = b.len / sizeof(svc_audit_entry);
 	if (rc) {
 		for (i = 0; i < n; i++)
@@ -1197,7 +1217,7 @@ static int reseal_write(svc_store *st, const svc_buf *buf, const char *key_id)
 
 int svc_store_rekey(svc_store *st, const char *actor)
 {
-	const char *who = actor_name(actor);
+	const char *who = store_actor(actor);
 	struct reseal_ctx ctx;
 	char now[32], old_id[sizeof(st->key.id)], why[512];
 	int rc, wrote_new = 0;
@@ -1206,7 +1226,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 
 	memset(&nk, 0, sizeof(nk));
 	buf_init(&recs, REKEY_BUF_MAX, 0);
-	if ((rc = now_iso(now)) != 0)
+	if ((rc = store_now_iso(now)) != 0)
 		return rc;
 	/* under the write lock: finish an interrupted rekey, or remove a
 	 * .new left over from one that never committed */
@@ -1224,10 +1244,10 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
 	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
-	    (rc = audit(st, now, who, "rekey", "", "",
-			json_pack("{s:s, s:s, s:I}", "from_key", old_id,
-				  "to_key", nk.id,
-				  "secrets", (json_int_t)ctx.count))) != 0)
+	    (rc = store_audit(st, now, who, "rekey", "", "",
+			      json_pack("{s:s, s:s, s:I}", "from_key", old_id,
+					"to_key", nk.id, "secrets",
+					(json_int_t)ctx.count))) != 0)
 		goto abort;
 	if ((rc = st->ops->commit(st->be)) != 0) {
 		/* outcome unknown: leave .new; the next open settles it */
@@ -1238,7 +1258,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	 * place under the write lock */
 	key_install(st, &nk);
 	if ((rc = tx_write_settled(st)) == 0)
-		rc = tx_end(st, 0);
+		rc = store_tx_end(st, 0);
 	if (rc) {
 		snprintf(why, sizeof(why), "%s", svc_error_last());
 		rc = error_set(rc,

@@ -14,12 +14,19 @@
  * caller has to keep (store.c words its own).  Write operations are only
  * called between begin(be, 1) and commit/rollback; reads may be called
  * inside a transaction (for a consistent snapshot) or outside one.
+ *
+ * The authorization tables (store_authz.c decides, these move rows) hand
+ * out lists as arrays of the public structs of authz.h, allocated here and
+ * released with their public _free functions.  "conn_id NULL" means the
+ * store itself where roles are concerned.  Names of pipelines compare
+ * case-insensitively (ASCII); principals, groups and lock holders exactly.
  */
 #ifndef SVC_STORE_BACKEND_H
 #define SVC_STORE_BACKEND_H
 
 #include <stddef.h>
 
+#include "svcconn/authz.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
 
@@ -143,6 +150,196 @@ typedef struct store_backend_ops {
 	/** The last limit records (all when 0), oldest first. */
 	int (*audit_list)(store_backend *be, size_t limit, store_audit_cb cb,
 			  void *ctx);
+
+	/* ---- authorization: roles and groups ---- */
+
+	/** Insert or replace the role of principal on conn_id (NULL: store). */
+	int (*role_put)(store_backend *be, const char *conn_id,
+			const char *principal, svc_role role, const char *by,
+			const char *at);
+	/** The role of principal on conn_id (NULL: store); SVC_ENOTFOUND. */
+	int (*role_get)(svc_role *out, store_backend *be, const char *conn_id,
+			const char *principal);
+	/** Remove one assignment; SVC_ENOTFOUND when there is none. */
+	int (*role_delete)(store_backend *be, const char *conn_id,
+			   const char *principal);
+	/** Remove every assignment of principal; *n (may be NULL) counts. */
+	int (*role_delete_principal)(size_t *n, store_backend *be,
+				     const char *principal);
+	/** Assignments on conn_id (NULL: store) by principal, is_group set. */
+	int (*role_list)(svc_role_entry **out, size_t *count,
+			 store_backend *be, const char *conn_id);
+	/** Whether connection conn_id inherits store roles. */
+	int (*inherit_get)(int *on, store_backend *be, const char *conn_id);
+	int (*inherit_set)(store_backend *be, const char *conn_id, int on);
+	/** Add a group; SVC_EEXISTS when taken. */
+	int (*group_insert)(store_backend *be, const char *name, const char *by,
+			    const char *at);
+	/** 0 when name is a group, else SVC_ENOTFOUND. */
+	int (*group_find)(store_backend *be, const char *name);
+	/** Delete a group and its memberships (*members, may be NULL). */
+	int (*group_delete)(size_t *members, store_backend *be,
+			    const char *name);
+	/** Add member to group; SVC_EEXISTS when it is one already. */
+	int (*member_insert)(store_backend *be, const char *group,
+			     const char *member, const char *by,
+			     const char *at);
+	/** Remove member from group; SVC_ENOTFOUND when it is not one. */
+	int (*member_delete)(store_backend *be, const char *group,
+			     const char *member);
+	/** Every group (group NULL) or group's members, sorted. */
+	int (*group_list)(char ***out, size_t *count, store_backend *be,
+			  const char *group);
+	/** The groups member belongs to, sorted. */
+	int (*groups_of)(char ***out, size_t *count, store_backend *be,
+			 const char *member);
+
+	/* ---- pipeline permissions and requests ---- */
+
+	/** Set the all_pipelines flag (and updated_*) of a connection. */
+	int (*conn_set_all_pipelines)(store_backend *be, const char *conn_id,
+				      int all, const char *by, const char *at);
+	/** Add pipeline to the list; SVC_EEXISTS when listed already. */
+	int (*pipeline_insert)(store_backend *be, const char *conn_id,
+			       const char *pipeline, const char *by,
+			       const char *at);
+	/** Remove pipeline from the list; SVC_ENOTFOUND when not listed. */
+	int (*pipeline_delete)(store_backend *be, const char *conn_id,
+			       const char *pipeline);
+	/** 0 when pipeline is listed, else SVC_ENOTFOUND. */
+	int (*pipeline_find)(store_backend *be, const char *conn_id,
+			     const char *pipeline);
+	/** The listed pipelines, sorted. */
+	int (*pipeline_list)(char ***out, size_t *count, store_backend *be,
+			     const char *conn_id);
+	/** Insert a request (conn_name is not stored: it is joined). */
+	int (*request_insert)(store_backend *be, const svc_perm_request *r);
+	/** The id of the pending request of (conn_id, pipeline). */
+	int (*request_find_pending)(char **id, store_backend *be,
+				    const char *conn_id, const char *pipeline);
+	/** One request by id; SVC_ENOTFOUND. */
+	int (*request_get)(svc_perm_request **out, store_backend *be,
+			   const char *id);
+	/** Requests (pending_only: just the pending ones), oldest first. */
+	int (*request_list)(svc_perm_request **out, size_t *count,
+			    store_backend *be, int pending_only);
+	/** Set status, decided_by and the time of the decision. */
+	int (*request_decide)(store_backend *be, const char *id,
+			      const char *status, const char *by,
+			      const char *at);
+
+	/* ---- checks, their runs and approvals ---- */
+
+	/** Insert a check (c->seq is assigned; ignored here). */
+	int (*check_insert)(store_backend *be, const svc_check *c);
+	/** Delete a check with its runs and their approvals. */
+	int (*check_delete)(store_backend *be, const char *id);
+	int (*check_set_enabled)(store_backend *be, const char *id,
+				 int enabled);
+	/** One check; SVC_ENOTFOUND. */
+	int (*check_get)(svc_check **out, store_backend *be, const char *id);
+	/** Checks of conn_id (NULL: all) in creation order. */
+	int (*check_list)(svc_check **out, size_t *count, store_backend *be,
+			  const char *conn_id);
+	/**
+	 * Insert a check run unless one exists for (check_id, pipeline,
+	 * run_id, stage); *inserted (may be NULL) says which.  conn_id and
+	 * kind are not stored (joined from the check); stage is not NULL.
+	 */
+	int (*check_run_insert)(int *inserted, store_backend *be,
+				const svc_check_run *r);
+	/** The run of (check_id, pipeline, run_id, stage); SVC_ENOTFOUND. */
+	int (*check_run_find)(svc_check_run **out, store_backend *be,
+			      const char *check_id, const char *pipeline,
+			      const char *run_id, const char *stage);
+	/** One check run by id; SVC_ENOTFOUND. */
+	int (*check_run_get)(svc_check_run **out, store_backend *be,
+			     const char *id);
+	/**
+	 * Compare-and-set: when the run's version is still version, set
+	 * status, state and message (NULL keeps each), updated_at, and bump
+	 * the version.  SVC_EPENDING when the version moved, SVC_ENOTFOUND
+	 * when there is no such run.
+	 */
+	int (*check_run_cas)(store_backend *be, const char *id,
+			     long long version, const char *status,
+			     const char *state, const char *message,
+			     const char *updated_at);
+	/** Check runs (pending ones, of a kind), oldest first. */
+	int (*check_run_list)(svc_check_run **out, size_t *count,
+			      store_backend *be, int pending_only,
+			      const char *kind);
+	/** Append a decision (a->seq is assigned). */
+	int (*approval_insert)(store_backend *be, const svc_approval *a);
+	/** The decisions on a check run, in order. */
+	int (*approval_list)(svc_approval **out, size_t *count,
+			     store_backend *be, const char *check_run_id);
+
+	/* ---- exclusive locks (lease_expires: seconds since the epoch) ---- */
+
+	/** Drop the holder of conn_id when its lease ended at or before now. */
+	int (*lock_expire)(store_backend *be, const char *conn_id,
+			   long long now);
+	/** The holder of conn_id; SVC_ENOTFOUND when free. */
+	int (*lock_holder_get)(char **holder, store_backend *be,
+			       const char *conn_id);
+	/** Make holder the holder of conn_id (replacing any). */
+	int (*lock_holder_put)(store_backend *be, const char *conn_id,
+			       const char *holder, long long lease_expires,
+			       const char *acquired_at);
+	/**
+	 * Set the lease of holder's locks (of conn_id only, unless NULL);
+	 * SVC_ENOTFOUND when it holds none.
+	 */
+	int (*lock_renew)(store_backend *be, const char *conn_id,
+			  const char *holder, long long lease_expires);
+	/** Drop every lock and queue entry of holder. */
+	int (*lock_release)(store_backend *be, const char *holder);
+	/** The status of holder's queue entry for conn_id; SVC_ENOTFOUND. */
+	int (*lock_queue_status)(char **status, store_backend *be,
+				 const char *conn_id, const char *holder);
+	/** Queue holder for conn_id as waiting, unless it is queued. */
+	int (*lock_queue_add)(store_backend *be, const char *conn_id,
+			      const char *holder, const char *queued_at);
+	/** The oldest (or newest) waiting entry's holder; SVC_ENOTFOUND. */
+	int (*lock_queue_next)(char **holder, store_backend *be,
+			       const char *conn_id, int newest);
+	/**
+	 * Cancel the waiting entries of conn_id queued before holder's (all
+	 * others when holder is not queued).
+	 */
+	int (*lock_queue_cancel_older)(store_backend *be, const char *conn_id,
+				       const char *holder);
+	/** Set the status of holder's entry. */
+	int (*lock_queue_set)(store_backend *be, const char *conn_id,
+			      const char *holder, const char *status);
+	/** Remove holder's entry for conn_id, if any. */
+	int (*lock_queue_remove)(store_backend *be, const char *conn_id,
+				 const char *holder);
+
+	/* ---- usage history ---- */
+
+	/** Append a usage record (u->id is assigned). */
+	int (*usage_insert)(store_backend *be, const svc_usage *u);
+	/**
+	 * Set result and finished_at on the granted records of (pipeline,
+	 * run_id, stage, job) without a result (NULL stage or job match
+	 * NULL); *n (may be NULL) counts them.
+	 */
+	int (*usage_finish)(size_t *n, store_backend *be, const char *pipeline,
+			    const char *run_id, const char *stage,
+			    const char *job, const char *result,
+			    const char *at);
+	/** Records of conn_id (NULL: all), newest first; limit 0: all. */
+	int (*usage_list)(svc_usage **out, size_t *count, store_backend *be,
+			  const char *conn_id, size_t limit);
+
+	/**
+	 * Delete the authorization rows bound to a connection: its roles,
+	 * pipeline list, requests, checks with their runs and approvals,
+	 * lock and queue.  Usage records stay.
+	 */
+	int (*conn_authz_delete)(store_backend *be, const char *conn_id);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

@@ -16,6 +16,14 @@
  * opened.  Names are unique with COLLATE NOCASE, and that unique index is
  * what name lookups use.  Every statement is prepared with bound
  * parameters; no SQL is ever built from input.
+ *
+ * Version 2 adds the authorization tables (roles, groups, pipeline
+ * permissions and requests, checks, check runs, approvals, locks, usage).
+ * Races between processes are settled by the database, not by reading
+ * first: a check run is started with INSERT ... ON CONFLICT DO NOTHING on
+ * its unique key and then read back, and updated with a compare-and-set
+ * on its version column.  Lists are handed out as arrays of the public
+ * structs, built in one bounded buffer (collect()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +95,138 @@ static const char *const migrations[] = {
 	"  conn_name TEXT NOT NULL DEFAULT '',"
 	"  detail TEXT NOT NULL DEFAULT '{}'"
 	");",
+	/*
+	 * 2: authorization.  Roles on the store have conn_id ''; groups and
+	 * users share one namespace of principals (exact case).  Pipeline
+	 * names compare case-insensitively.  A check run without a stage
+	 * has stage '' (so the unique key holds).  Usage records name their
+	 * connection but do not reference it: they outlive it.
+	 */
+	"ALTER TABLE connections"
+	"  ADD COLUMN inherit_roles INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE role_assignments ("
+	"  conn_id TEXT NOT NULL DEFAULT '',"
+	"  principal TEXT NOT NULL,"
+	"  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 4),"
+	"  assigned_by TEXT NOT NULL,"
+	"  assigned_at TEXT NOT NULL,"
+	"  PRIMARY KEY (conn_id, principal)"
+	");"
+	"CREATE INDEX role_assignments_principal"
+	"  ON role_assignments (principal);"
+	"CREATE TABLE principal_groups ("
+	"  name TEXT PRIMARY KEY,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE TABLE group_members ("
+	"  group_name TEXT NOT NULL"
+	"    REFERENCES principal_groups(name) ON DELETE CASCADE,"
+	"  member TEXT NOT NULL,"
+	"  added_by TEXT NOT NULL,"
+	"  added_at TEXT NOT NULL,"
+	"  PRIMARY KEY (group_name, member)"
+	");"
+	"CREATE INDEX group_members_member ON group_members (member);"
+	"CREATE TABLE pipeline_permissions ("
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  pipeline TEXT NOT NULL COLLATE NOCASE,"
+	"  added_by TEXT NOT NULL,"
+	"  added_at TEXT NOT NULL,"
+	"  PRIMARY KEY (conn_id, pipeline)"
+	");"
+	"CREATE TABLE permission_requests ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  pipeline TEXT NOT NULL COLLATE NOCASE,"
+	"  run_id TEXT NOT NULL,"
+	"  requested_by TEXT NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'permitted')),"
+	"  decided_by TEXT,"
+	"  decided_at TEXT"
+	");"
+	"CREATE UNIQUE INDEX permission_requests_pending"
+	"  ON permission_requests (conn_id, pipeline) WHERE status = 'pending';"
+	"CREATE TABLE checks ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"CREATE INDEX checks_conn ON checks (conn_id, seq);"
+	"CREATE TABLE check_runs ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  check_id TEXT NOT NULL REFERENCES checks(id) ON DELETE CASCADE,"
+	"  pipeline TEXT NOT NULL COLLATE NOCASE,"
+	"  run_id TEXT NOT NULL,"
+	"  stage TEXT NOT NULL,"
+	"  requested_by TEXT,"
+	"  status TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT '{}',"
+	"  message TEXT,"
+	"  started_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  version INTEGER NOT NULL DEFAULT 1,"
+	"  UNIQUE (check_id, pipeline, run_id, stage)"
+	");"
+	"CREATE INDEX check_runs_status ON check_runs (status, seq);"
+	"CREATE TABLE approvals ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  check_run_id TEXT NOT NULL"
+	"    REFERENCES check_runs(id) ON DELETE CASCADE,"
+	"  actor TEXT NOT NULL,"
+	"  as_approver TEXT NOT NULL,"
+	"  decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),"
+	"  comment TEXT,"
+	"  defer_until TEXT,"
+	"  at TEXT NOT NULL"
+	");"
+	"CREATE INDEX approvals_run ON approvals (check_run_id, seq);"
+	"CREATE TABLE lock_holders ("
+	"  conn_id TEXT PRIMARY KEY"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  holder TEXT NOT NULL,"
+	"  lease_expires INTEGER NOT NULL,"
+	"  acquired_at TEXT NOT NULL"
+	");"
+	"CREATE INDEX lock_holders_holder ON lock_holders (holder);"
+	"CREATE TABLE lock_queue ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  holder TEXT NOT NULL,"
+	"  queued_at TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('waiting', 'canceled')),"
+	"  UNIQUE (conn_id, holder)"
+	");"
+	"CREATE INDEX lock_queue_holder ON lock_queue (holder);"
+	"CREATE TABLE usage_history ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  conn_id TEXT NOT NULL,"
+	"  conn_name TEXT NOT NULL,"
+	"  pipeline TEXT NOT NULL COLLATE NOCASE,"
+	"  run_id TEXT NOT NULL,"
+	"  stage TEXT,"
+	"  job TEXT,"
+	"  requested_by TEXT,"
+	"  decision TEXT NOT NULL,"
+	"  message TEXT,"
+	"  at TEXT NOT NULL,"
+	"  result TEXT,"
+	"  finished_at TEXT"
+	");"
+	"CREATE INDEX usage_history_conn ON usage_history (conn_id, id);"
+	"CREATE INDEX usage_history_run ON usage_history (run_id, pipeline);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -886,6 +1026,1218 @@ done:
 	return rc;
 }
 
+/* ---- authorization: helpers -------------------------------------------- */
+
+/* Largest list of rows one call hands out (bytes of structs). */
+#define LIST_MAX ((size_t)1 << 30)
+
+/* A copy of column i into *out (SQL NULL gives NULL); 0 or out of memory. */
+static int col_dup(char **out, sqlite3_stmt *st, int i)
+{
+	const char *s;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	if (!(s = col_str(st, i)) || !(*out = strdup(s)))
+		return error_oom();
+	return 0;
+}
+
+/* Prepare sql and bind the strings p[0..n-1] to ?1..?n. */
+static int prep_strs(store_backend *be, sqlite3_stmt **st, const char *sql,
+		     const char *doing, const char *const *p, int n)
+{
+	int rc, i;
+
+	if ((rc = prepare(be, st, sql, doing)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = bind_str(be, *st, i + 1, p[i])) != 0) {
+			sqlite3_finalize(*st);
+			*st = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Run a write with the strings p[0..n-1] bound; 0 or an error. */
+static int run_strs(store_backend *be, const char *sql, const char *doing,
+		    const char *const *p, int n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
+		return rc;
+	rc = step(be, st, doing);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Rows changed by the last write, as a size. */
+static size_t changes(store_backend *be)
+{
+	int n = sqlite3_changes(be->db);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* One element of any list handed out, so a row fits and is aligned. */
+union list_item {
+	char *s;              /**< a string list's element */
+	svc_role_entry role;  /**< a role assignment */
+	svc_perm_request req; /**< a permission request */
+	svc_check check;      /**< a check */
+	svc_check_run run;    /**< a check run */
+	svc_approval appr;    /**< an approval */
+	svc_usage use;        /**< a usage record */
+};
+
+/*
+ * Fill one (zeroed) element from the current row.  On failure the element
+ * may be partly filled: the list's free function releases it with the rest.
+ */
+typedef int (*row_fn)(union list_item *it, sqlite3_stmt *st);
+/* Free a list of count elements (the public _free function of its type). */
+typedef void (*list_free_fn)(void *list, size_t count);
+
+/*
+ * Step through st (finalized here), turning each row into an element of
+ * size bytes with fn, in place at the end of one growing array; on failure
+ * every element made so far (the partial one included) is freed with fr.
+ */
+static int collect(void **out, size_t *count, store_backend *be,
+		   sqlite3_stmt *st, size_t size, row_fn fn, list_free_fn fr,
+		   const char *doing)
+{
+	static const union list_item zero;
+	svc_buf b;
+	void *items;
+	size_t n;
+	int rc;
+
+	buf_init(&b, LIST_MAX, 0);
+	while ((rc = step(be, st, doing)) == 1) {
+		if ((rc = buf_put(&b, &zero, size)) != 0)
+			break;
+		/* the block is malloc'd, so aligned for any element */
+		if ((rc = fn((union list_item *)(void *)(b.ptr + b.len - size),
+			     st)) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	n = b.len / size;
+	items = buf_detach(&b, NULL);
+	if (rc < 0 || !items) {
+		if (items)
+			fr(items, n);
+		return rc < 0 ? rc : error_oom();
+	}
+	*out = items;
+	*count = n;
+	return 0;
+}
+
+static void strings_free_v(void *p, size_t n)
+{
+	svc_strings_free(p, n);
+}
+
+static int string_row(union list_item *it, sqlite3_stmt *st)
+{
+	return col_dup(&it->s, st, 0);
+}
+
+/* A sorted list of strings from sql with the strings p bound. */
+static int string_list(char ***out, size_t *count, store_backend *be,
+		       const char *sql, const char *doing,
+		       const char *const *p, int n)
+{
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(char *), string_row,
+			  strings_free_v, doing)) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+/* One string column of the one row of sql into *out; SVC_ENOTFOUND. */
+static int string_get(char **out, store_backend *be, const char *sql,
+		      const char *doing, const char *const *p, int n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
+		return rc;
+	if ((rc = step(be, st, doing)) == 1)
+		rc = out ? col_dup(out, st, 0) : 0;
+	else if (rc == 0)
+		rc = SVC_ENOTFOUND;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- roles and groups -------------------------------------------------- */
+
+/* The scope column of a role: the connection id, or '' for the store. */
+static const char *scope(const char *conn_id)
+{
+	return conn_id ? conn_id : "";
+}
+
+static int sqlite_role_put(store_backend *be, const char *conn_id,
+			   const char *principal, svc_role role,
+			   const char *by, const char *at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO role_assignments (conn_id, principal, "
+			  "role, assigned_by, assigned_at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5) "
+			  "ON CONFLICT (conn_id, principal) DO UPDATE SET "
+			  "role = excluded.role, "
+			  "assigned_by = excluded.assigned_by, "
+			  "assigned_at = excluded.assigned_at",
+			  "assign a role")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, scope(conn_id))) == 0 &&
+	    (rc = bind_str(be, st, 2, principal)) == 0 &&
+	    (rc = bind_int(be, st, 3, (long long)role)) == 0 &&
+	    (rc = bind_str(be, st, 4, by)) == 0 &&
+	    (rc = bind_str(be, st, 5, at)) == 0)
+		rc = step(be, st, "assign a role");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_role_get(svc_role *out, store_backend *be,
+			   const char *conn_id, const char *principal)
+{
+	const char *p[] = { scope(conn_id), principal };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st,
+			    "SELECT role FROM role_assignments "
+			    "WHERE conn_id = ?1 AND principal = ?2",
+			    "read a role", p, 2)) != 0)
+		return rc;
+	if ((rc = step(be, st, "read a role")) == 1) {
+		*out = (svc_role)sqlite3_column_int(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SVC_ENOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_role_delete(store_backend *be, const char *conn_id,
+			      const char *principal)
+{
+	const char *p[] = { scope(conn_id), principal };
+
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM role_assignments "
+		"WHERE conn_id = ?1 AND principal = ?2",
+		"remove a role", p, 2));
+}
+
+static int sqlite_role_delete_principal(size_t *n, store_backend *be,
+					const char *principal)
+{
+	const char *p[] = { principal };
+	int rc;
+
+	rc = run_strs(be, "DELETE FROM role_assignments WHERE principal = ?1",
+		      "remove the roles of a principal", p, 1);
+	if (rc == 0 && n)
+		*n = changes(be);
+	return rc;
+}
+
+static void roles_free_v(void *p, size_t n)
+{
+	svc_role_entries_free(p, n);
+}
+
+static int role_row(union list_item *it, sqlite3_stmt *st)
+{
+	it->role.role = (svc_role)sqlite3_column_int(st, 1);
+	it->role.is_group = sqlite3_column_int(st, 2) != 0;
+	return col_dup(&it->role.principal, st, 0);
+}
+
+static int sqlite_role_list(svc_role_entry **out, size_t *count,
+			    store_backend *be, const char *conn_id)
+{
+	const char *p[] = { scope(conn_id) };
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prep_strs(be, &st,
+			    "SELECT r.principal, r.role, EXISTS (SELECT 1 "
+			    "FROM principal_groups g WHERE g.name = r.principal) "
+			    "FROM role_assignments r WHERE r.conn_id = ?1 "
+			    "ORDER BY r.principal",
+			    "list roles", p, 1)) != 0)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(svc_role_entry),
+			  role_row, roles_free_v, "list roles")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+static int sqlite_inherit_get(int *on, store_backend *be, const char *conn_id)
+{
+	const char *p[] = { conn_id };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st,
+			    "SELECT inherit_roles FROM connections WHERE id = ?1",
+			    "read role inheritance", p, 1)) != 0)
+		return rc;
+	if ((rc = step(be, st, "read role inheritance")) == 1) {
+		*on = sqlite3_column_int(st, 0) != 0;
+		rc = 0;
+	} else if (rc == 0) {
+		rc = SVC_ENOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_inherit_set(store_backend *be, const char *conn_id, int on)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE connections SET inherit_roles = ?2 "
+			  "WHERE id = ?1", "set role inheritance")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_int(be, st, 2, on ? 1 : 0)) == 0)
+		rc = step(be, st, "set role inheritance");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_group_insert(store_backend *be, const char *name,
+			       const char *by, const char *at)
+{
+	const char *p[] = { name, by, at };
+
+	return run_strs(be,
+			"INSERT INTO principal_groups (name, created_by, "
+			"created_at) VALUES (?1, ?2, ?3)",
+			"create a group", p, 3);
+}
+
+static int sqlite_group_find(store_backend *be, const char *name)
+{
+	const char *p[] = { name };
+
+	return string_get(NULL, be,
+			  "SELECT name FROM principal_groups WHERE name = ?1",
+			  "look up a group", p, 1);
+}
+
+static int sqlite_group_delete(size_t *members, store_backend *be,
+			       const char *name)
+{
+	const char *p[] = { name };
+	int rc;
+
+	rc = run_strs(be, "DELETE FROM group_members WHERE group_name = ?1",
+		      "delete the members of a group", p, 1);
+	if (rc == 0 && members)
+		*members = changes(be);
+	if (rc == 0)
+		rc = changed_or_notfound(be, run_strs(be,
+			"DELETE FROM principal_groups WHERE name = ?1",
+			"delete a group", p, 1));
+	return rc;
+}
+
+static int sqlite_member_insert(store_backend *be, const char *group,
+				const char *member, const char *by,
+				const char *at)
+{
+	const char *p[] = { group, member, by, at };
+
+	return run_strs(be,
+			"INSERT INTO group_members (group_name, member, "
+			"added_by, added_at) VALUES (?1, ?2, ?3, ?4)",
+			"add a group member", p, 4);
+}
+
+static int sqlite_member_delete(store_backend *be, const char *group,
+				const char *member)
+{
+	const char *p[] = { group, member };
+
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM group_members "
+		"WHERE group_name = ?1 AND member = ?2",
+		"remove a group member", p, 2));
+}
+
+static int sqlite_group_list(char ***out, size_t *count, store_backend *be,
+			     const char *group)
+{
+	const char *p[] = { group };
+
+	if (!group)
+		return string_list(out, count, be,
+				   "SELECT name FROM principal_groups "
+				   "ORDER BY name", "list groups", p, 0);
+	return string_list(out, count, be,
+			   "SELECT member FROM group_members "
+			   "WHERE group_name = ?1 ORDER BY member",
+			   "list the members of a group", p, 1);
+}
+
+static int sqlite_groups_of(char ***out, size_t *count, store_backend *be,
+			    const char *member)
+{
+	const char *p[] = { member };
+
+	return string_list(out, count, be,
+			   "SELECT group_name FROM group_members "
+			   "WHERE member = ?1 ORDER BY group_name",
+			   "list the groups of a principal", p, 1);
+}
+
+/* ---- pipeline permissions and requests --------------------------------- */
+
+static int sqlite_conn_set_all_pipelines(store_backend *be,
+					 const char *conn_id, int all,
+					 const char *by, const char *at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE connections SET all_pipelines = ?2, "
+			  "updated_by = ?3, updated_at = ?4 WHERE id = ?1",
+			  "open a connection to all pipelines")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_int(be, st, 2, all ? 1 : 0)) == 0 &&
+	    (rc = bind_str(be, st, 3, by)) == 0 &&
+	    (rc = bind_str(be, st, 4, at)) == 0)
+		rc = step(be, st, "open a connection to all pipelines");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_pipeline_insert(store_backend *be, const char *conn_id,
+				  const char *pipeline, const char *by,
+				  const char *at)
+{
+	const char *p[] = { conn_id, pipeline, by, at };
+
+	return run_strs(be,
+			"INSERT INTO pipeline_permissions (conn_id, pipeline, "
+			"added_by, added_at) VALUES (?1, ?2, ?3, ?4)",
+			"authorize a pipeline", p, 4);
+}
+
+static int sqlite_pipeline_delete(store_backend *be, const char *conn_id,
+				  const char *pipeline)
+{
+	const char *p[] = { conn_id, pipeline };
+
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM pipeline_permissions "
+		"WHERE conn_id = ?1 AND pipeline = ?2",
+		"remove a pipeline's permission", p, 2));
+}
+
+static int sqlite_pipeline_find(store_backend *be, const char *conn_id,
+				const char *pipeline)
+{
+	const char *p[] = { conn_id, pipeline };
+
+	return string_get(NULL, be,
+			  "SELECT pipeline FROM pipeline_permissions "
+			  "WHERE conn_id = ?1 AND pipeline = ?2",
+			  "look up a pipeline's permission", p, 2);
+}
+
+static int sqlite_pipeline_list(char ***out, size_t *count,
+				store_backend *be, const char *conn_id)
+{
+	const char *p[] = { conn_id };
+
+	return string_list(out, count, be,
+			   "SELECT pipeline FROM pipeline_permissions "
+			   "WHERE conn_id = ?1 ORDER BY pipeline",
+			   "list authorized pipelines", p, 1);
+}
+
+static int sqlite_request_insert(store_backend *be, const svc_perm_request *r)
+{
+	const char *p[] = { r->id, r->conn_id, r->pipeline, r->run_id,
+			    r->requested_by, r->at, r->status,
+			    r->decided_by };
+
+	return run_strs(be,
+			"INSERT INTO permission_requests (id, conn_id, "
+			"pipeline, run_id, requested_by, at, status, "
+			"decided_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			"record a permission request", p, 8);
+}
+
+static int sqlite_request_find_pending(char **id, store_backend *be,
+				       const char *conn_id,
+				       const char *pipeline)
+{
+	const char *p[] = { conn_id, pipeline };
+
+	return string_get(id, be,
+			  "SELECT id FROM permission_requests WHERE "
+			  "conn_id = ?1 AND pipeline = ?2 AND status = 'pending'",
+			  "look up a permission request", p, 2);
+}
+
+#define REQUEST_COLUMNS \
+	"r.id, r.conn_id, c.name, r.pipeline, r.run_id, r.requested_by, " \
+	"r.at, r.status, r.decided_by " \
+	"FROM permission_requests r JOIN connections c ON c.id = r.conn_id"
+
+static void requests_free_v(void *p, size_t n)
+{
+	svc_perm_requests_free(p, n);
+}
+
+static int request_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_perm_request *r = &it->req;
+	int rc;
+
+	if ((rc = col_dup(&r->id, st, 0)) == 0 &&
+	    (rc = col_dup(&r->conn_id, st, 1)) == 0 &&
+	    (rc = col_dup(&r->conn_name, st, 2)) == 0 &&
+	    (rc = col_dup(&r->pipeline, st, 3)) == 0 &&
+	    (rc = col_dup(&r->run_id, st, 4)) == 0 &&
+	    (rc = col_dup(&r->requested_by, st, 5)) == 0 &&
+	    (rc = col_dup(&r->at, st, 6)) == 0 &&
+	    (rc = col_dup(&r->status, st, 7)) == 0)
+		rc = col_dup(&r->decided_by, st, 8);
+	return rc;
+}
+
+static int sqlite_request_get(svc_perm_request **out, store_backend *be,
+			      const char *id)
+{
+	const char *p[] = { id };
+	sqlite3_stmt *st;
+	size_t n;
+	void *items;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, "SELECT " REQUEST_COLUMNS
+			    " WHERE r.id = ?1", "read a permission request",
+			    p, 1)) != 0)
+		return rc;
+	if ((rc = collect(&items, &n, be, st, sizeof(svc_perm_request),
+			  request_row, requests_free_v,
+			  "read a permission request")) != 0)
+		return rc;
+	if (n == 0) {
+		free(items);
+		return SVC_ENOTFOUND;
+	}
+	*out = items;
+	return 0;
+}
+
+static int sqlite_request_list(svc_perm_request **out, size_t *count,
+			       store_backend *be, int pending_only)
+{
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prepare(be, &st, pending_only
+			  ? "SELECT " REQUEST_COLUMNS
+			    " WHERE r.status = 'pending' ORDER BY r.seq"
+			  : "SELECT " REQUEST_COLUMNS " ORDER BY r.seq",
+			  "list permission requests")) != 0)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(svc_perm_request),
+			  request_row, requests_free_v,
+			  "list permission requests")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+static int sqlite_request_decide(store_backend *be, const char *id,
+				 const char *status, const char *by,
+				 const char *at)
+{
+	const char *p[] = { id, status, by, at };
+
+	return changed_or_notfound(be, run_strs(be,
+		"UPDATE permission_requests SET status = ?2, "
+		"decided_by = ?3, decided_at = ?4 WHERE id = ?1",
+		"decide a permission request", p, 4));
+}
+
+/* ---- checks, their runs and approvals ---------------------------------- */
+
+#define CHECK_COLUMNS \
+	"id, conn_id, kind, config, enabled, seq, created_by, created_at " \
+	"FROM checks"
+
+static void checks_free_v(void *p, size_t n)
+{
+	svc_checks_free(p, n);
+}
+
+static int check_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_check *c = &it->check;
+	int rc;
+
+	c->enabled = sqlite3_column_int(st, 4) != 0;
+	c->seq = sqlite3_column_int64(st, 5);
+	if ((rc = col_dup(&c->id, st, 0)) == 0 &&
+	    (rc = col_dup(&c->conn_id, st, 1)) == 0 &&
+	    (rc = col_dup(&c->kind, st, 2)) == 0 &&
+	    (rc = col_dup(&c->config, st, 3)) == 0 &&
+	    (rc = col_dup(&c->created_by, st, 6)) == 0)
+		rc = col_dup(&c->created_at, st, 7);
+	return rc;
+}
+
+static int sqlite_check_insert(store_backend *be, const svc_check *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO checks (id, conn_id, kind, config, "
+			  "enabled, created_by, created_at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			  "add a check")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, c->id)) == 0 &&
+	    (rc = bind_str(be, st, 2, c->conn_id)) == 0 &&
+	    (rc = bind_str(be, st, 3, c->kind)) == 0 &&
+	    (rc = bind_str(be, st, 4, c->config)) == 0 &&
+	    (rc = bind_int(be, st, 5, c->enabled ? 1 : 0)) == 0 &&
+	    (rc = bind_str(be, st, 6, c->created_by)) == 0 &&
+	    (rc = bind_str(be, st, 7, c->created_at)) == 0)
+		rc = step(be, st, "add a check");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_check_delete(store_backend *be, const char *id)
+{
+	const char *p[] = { id };
+	int rc;
+
+	if ((rc = run_strs(be,
+			   "DELETE FROM approvals WHERE check_run_id IN "
+			   "(SELECT id FROM check_runs WHERE check_id = ?1)",
+			   "delete the approvals of a check", p, 1)) != 0 ||
+	    (rc = run_strs(be, "DELETE FROM check_runs WHERE check_id = ?1",
+			   "delete the runs of a check", p, 1)) != 0)
+		return rc;
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM checks WHERE id = ?1", "delete a check", p, 1));
+}
+
+static int sqlite_check_set_enabled(store_backend *be, const char *id,
+				    int enabled)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE checks SET enabled = ?2 WHERE id = ?1",
+			  "enable a check")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, enabled ? 1 : 0)) == 0)
+		rc = step(be, st, "enable a check");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_check_get(svc_check **out, store_backend *be,
+			    const char *id)
+{
+	const char *p[] = { id };
+	sqlite3_stmt *st;
+	void *items;
+	size_t n;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, "SELECT " CHECK_COLUMNS " WHERE id = ?1",
+			    "read a check", p, 1)) != 0)
+		return rc;
+	if ((rc = collect(&items, &n, be, st, sizeof(svc_check), check_row,
+			  checks_free_v, "read a check")) != 0)
+		return rc;
+	if (n == 0) {
+		free(items);
+		return SVC_ENOTFOUND;
+	}
+	*out = items;
+	return 0;
+}
+
+static int sqlite_check_list(svc_check **out, size_t *count,
+			     store_backend *be, const char *conn_id)
+{
+	const char *p[] = { conn_id };
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	rc = prep_strs(be, &st,
+		       conn_id ? "SELECT " CHECK_COLUMNS
+				 " WHERE conn_id = ?1 ORDER BY seq"
+			       : "SELECT " CHECK_COLUMNS " ORDER BY seq",
+		       "list checks", p, conn_id ? 1 : 0);
+	if (rc)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(svc_check), check_row,
+			  checks_free_v, "list checks")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+/* A run's columns, its check's connection and kind joined, no stage ''. */
+#define RUN_COLUMNS \
+	"r.id, r.check_id, c.conn_id, c.kind, r.pipeline, r.run_id, " \
+	"NULLIF(r.stage, ''), r.requested_by, r.status, r.state, r.message, " \
+	"r.started_at, r.updated_at, r.version " \
+	"FROM check_runs r JOIN checks c ON c.id = r.check_id"
+
+static void runs_free_v(void *p, size_t n)
+{
+	svc_check_runs_free(p, n);
+}
+
+static int run_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_check_run *r = &it->run;
+	int rc;
+
+	r->version = sqlite3_column_int64(st, 13);
+	if ((rc = col_dup(&r->id, st, 0)) == 0 &&
+	    (rc = col_dup(&r->check_id, st, 1)) == 0 &&
+	    (rc = col_dup(&r->conn_id, st, 2)) == 0 &&
+	    (rc = col_dup(&r->kind, st, 3)) == 0 &&
+	    (rc = col_dup(&r->pipeline, st, 4)) == 0 &&
+	    (rc = col_dup(&r->run_id, st, 5)) == 0 &&
+	    (rc = col_dup(&r->stage, st, 6)) == 0 &&
+	    (rc = col_dup(&r->requested_by, st, 7)) == 0 &&
+	    (rc = col_dup(&r->status, st, 8)) == 0 &&
+	    (rc = col_dup(&r->state, st, 9)) == 0 &&
+	    (rc = col_dup(&r->message, st, 10)) == 0 &&
+	    (rc = col_dup(&r->started_at, st, 11)) == 0)
+		rc = col_dup(&r->updated_at, st, 12);
+	return rc;
+}
+
+/* The one run st selects (finalized here); SVC_ENOTFOUND. */
+static int run_one(svc_check_run **out, store_backend *be, sqlite3_stmt *st)
+{
+	void *items;
+	size_t n;
+	int rc;
+
+	if ((rc = collect(&items, &n, be, st, sizeof(svc_check_run), run_row,
+			  runs_free_v, "read a check run")) != 0)
+		return rc;
+	if (n == 0) {
+		free(items);
+		return SVC_ENOTFOUND;
+	}
+	*out = items;
+	return 0;
+}
+
+static int sqlite_check_run_insert(int *inserted, store_backend *be,
+				   const svc_check_run *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* the unique key decides: a second start finds the first's row */
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO check_runs (id, check_id, pipeline, "
+			  "run_id, stage, requested_by, status, state, message, "
+			  "started_at, updated_at, version) VALUES (?1, ?2, ?3, "
+			  "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1) "
+			  "ON CONFLICT (check_id, pipeline, run_id, stage) "
+			  "DO NOTHING", "start a check run")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->id)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->check_id)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->pipeline)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->run_id)) == 0 &&
+	    (rc = bind_str(be, st, 5, r->stage)) == 0 &&
+	    (rc = bind_str(be, st, 6, r->requested_by)) == 0 &&
+	    (rc = bind_str(be, st, 7, r->status)) == 0 &&
+	    (rc = bind_str(be, st, 8, r->state)) == 0 &&
+	    (rc = bind_str(be, st, 9, r->message)) == 0 &&
+	    (rc = bind_str(be, st, 10, r->started_at)) == 0)
+		rc = step(be, st, "start a check run");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (inserted)
+		*inserted = sqlite3_changes(be->db) > 0;
+	return 0;
+}
+
+static int sqlite_check_run_find(svc_check_run **out, store_backend *be,
+				 const char *check_id, const char *pipeline,
+				 const char *run_id, const char *stage)
+{
+	const char *p[] = { check_id, pipeline, run_id, stage };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, "SELECT " RUN_COLUMNS
+			    " WHERE r.check_id = ?1 AND r.pipeline = ?2 AND "
+			    "r.run_id = ?3 AND r.stage = ?4",
+			    "look up a check run", p, 4)) != 0)
+		return rc;
+	return run_one(out, be, st);
+}
+
+static int sqlite_check_run_get(svc_check_run **out, store_backend *be,
+				const char *id)
+{
+	const char *p[] = { id };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, "SELECT " RUN_COLUMNS " WHERE r.id = ?1",
+			    "read a check run", p, 1)) != 0)
+		return rc;
+	return run_one(out, be, st);
+}
+
+static int sqlite_check_run_cas(store_backend *be, const char *id,
+				long long version, const char *status,
+				const char *state, const char *message,
+				const char *updated_at)
+{
+	const char *p[] = { id };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE check_runs SET "
+			  "status = coalesce(?3, status), "
+			  "state = coalesce(?4, state), "
+			  "message = coalesce(?5, message), "
+			  "updated_at = ?6, version = version + 1 "
+			  "WHERE id = ?1 AND version = ?2",
+			  "update a check run")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, version)) == 0 &&
+	    (rc = bind_str(be, st, 3, status)) == 0 &&
+	    (rc = bind_str(be, st, 4, state)) == 0 &&
+	    (rc = bind_str(be, st, 5, message)) == 0 &&
+	    (rc = bind_str(be, st, 6, updated_at)) == 0)
+		rc = step(be, st, "update a check run");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_changes(be->db) > 0)
+		return 0;
+	/* no row moved: a stale version, or no such run */
+	rc = string_get(NULL, be, "SELECT id FROM check_runs WHERE id = ?1",
+			"look up a check run", p, 1);
+	return rc == 0 ? SVC_EPENDING : rc;
+}
+
+static int sqlite_check_run_list(svc_check_run **out, size_t *count,
+				 store_backend *be, int pending_only,
+				 const char *kind)
+{
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prepare(be, &st, "SELECT " RUN_COLUMNS
+			  " WHERE (?1 = 0 OR r.status = 'pending') AND "
+			  "(?2 IS NULL OR c.kind = ?2) ORDER BY r.seq",
+			  "list check runs")) != 0)
+		return rc;
+	if ((rc = bind_int(be, st, 1, pending_only ? 1 : 0)) != 0 ||
+	    (rc = bind_str(be, st, 2, kind)) != 0) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if ((rc = collect(&items, count, be, st, sizeof(svc_check_run),
+			  run_row, runs_free_v, "list check runs")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+static int sqlite_approval_insert(store_backend *be, const svc_approval *a)
+{
+	const char *p[] = { a->check_run_id, a->actor, a->as_approver,
+			    a->decision, a->comment, a->defer_until, a->at };
+
+	return run_strs(be,
+			"INSERT INTO approvals (check_run_id, actor, "
+			"as_approver, decision, comment, defer_until, at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			"record an approval", p, 7);
+}
+
+static void approvals_free_v(void *p, size_t n)
+{
+	svc_approvals_free(p, n);
+}
+
+static int approval_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_approval *a = &it->appr;
+	int rc;
+
+	a->seq = sqlite3_column_int64(st, 0);
+	if ((rc = col_dup(&a->check_run_id, st, 1)) == 0 &&
+	    (rc = col_dup(&a->actor, st, 2)) == 0 &&
+	    (rc = col_dup(&a->as_approver, st, 3)) == 0 &&
+	    (rc = col_dup(&a->decision, st, 4)) == 0 &&
+	    (rc = col_dup(&a->comment, st, 5)) == 0 &&
+	    (rc = col_dup(&a->defer_until, st, 6)) == 0)
+		rc = col_dup(&a->at, st, 7);
+	return rc;
+}
+
+static int sqlite_approval_list(svc_approval **out, size_t *count,
+				store_backend *be, const char *check_run_id)
+{
+	const char *p[] = { check_run_id };
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prep_strs(be, &st,
+			    "SELECT seq, check_run_id, actor, as_approver, "
+			    "decision, comment, defer_until, at FROM approvals "
+			    "WHERE check_run_id = ?1 ORDER BY seq",
+			    "list approvals", p, 1)) != 0)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(svc_approval),
+			  approval_row, approvals_free_v,
+			  "list approvals")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+/* ---- exclusive locks --------------------------------------------------- */
+
+static int sqlite_lock_expire(store_backend *be, const char *conn_id,
+			      long long now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM lock_holders "
+			  "WHERE conn_id = ?1 AND lease_expires <= ?2",
+			  "release an expired lock")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_int(be, st, 2, now)) == 0)
+		rc = step(be, st, "release an expired lock");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_lock_holder_get(char **holder, store_backend *be,
+				  const char *conn_id)
+{
+	const char *p[] = { conn_id };
+
+	return string_get(holder, be,
+			  "SELECT holder FROM lock_holders WHERE conn_id = ?1",
+			  "read a lock", p, 1);
+}
+
+static int sqlite_lock_holder_put(store_backend *be, const char *conn_id,
+				  const char *holder, long long lease_expires,
+				  const char *acquired_at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO lock_holders (conn_id, holder, "
+			  "lease_expires, acquired_at) VALUES (?1, ?2, ?3, ?4) "
+			  "ON CONFLICT (conn_id) DO UPDATE SET "
+			  "holder = excluded.holder, "
+			  "lease_expires = excluded.lease_expires, "
+			  "acquired_at = excluded.acquired_at",
+			  "take a lock")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_str(be, st, 2, holder)) == 0 &&
+	    (rc = bind_int(be, st, 3, lease_expires)) == 0 &&
+	    (rc = bind_str(be, st, 4, acquired_at)) == 0)
+		rc = step(be, st, "take a lock");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_lock_renew(store_backend *be, const char *conn_id,
+			     const char *holder, long long lease_expires)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE lock_holders SET lease_expires = ?3 "
+			  "WHERE holder = ?2 AND (?1 IS NULL OR conn_id = ?1)",
+			  "renew a lock")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_str(be, st, 2, holder)) == 0 &&
+	    (rc = bind_int(be, st, 3, lease_expires)) == 0)
+		rc = step(be, st, "renew a lock");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_lock_release(store_backend *be, const char *holder)
+{
+	const char *p[] = { holder };
+	int rc;
+
+	if ((rc = run_strs(be, "DELETE FROM lock_holders WHERE holder = ?1",
+			   "release a lock", p, 1)) != 0)
+		return rc;
+	return run_strs(be, "DELETE FROM lock_queue WHERE holder = ?1",
+			"leave a lock queue", p, 1);
+}
+
+static int sqlite_lock_queue_status(char **status, store_backend *be,
+				    const char *conn_id, const char *holder)
+{
+	const char *p[] = { conn_id, holder };
+
+	return string_get(status, be,
+			  "SELECT status FROM lock_queue "
+			  "WHERE conn_id = ?1 AND holder = ?2",
+			  "read a lock queue", p, 2);
+}
+
+static int sqlite_lock_queue_add(store_backend *be, const char *conn_id,
+				 const char *holder, const char *queued_at)
+{
+	const char *p[] = { conn_id, holder, queued_at };
+
+	return run_strs(be,
+			"INSERT INTO lock_queue (conn_id, holder, queued_at, "
+			"status) VALUES (?1, ?2, ?3, 'waiting') "
+			"ON CONFLICT (conn_id, holder) DO NOTHING",
+			"queue for a lock", p, 3);
+}
+
+static int sqlite_lock_queue_next(char **holder, store_backend *be,
+				  const char *conn_id, int newest)
+{
+	const char *p[] = { conn_id };
+
+	return string_get(holder, be, newest
+			  ? "SELECT holder FROM lock_queue WHERE conn_id = ?1 "
+			    "AND status = 'waiting' ORDER BY seq DESC LIMIT 1"
+			  : "SELECT holder FROM lock_queue WHERE conn_id = ?1 "
+			    "AND status = 'waiting' ORDER BY seq LIMIT 1",
+			  "read a lock queue", p, 1);
+}
+
+static int sqlite_lock_queue_cancel_older(store_backend *be,
+					  const char *conn_id,
+					  const char *holder)
+{
+	const char *p[] = { conn_id, holder };
+
+	return run_strs(be,
+			"UPDATE lock_queue SET status = 'canceled' "
+			"WHERE conn_id = ?1 AND status = 'waiting' "
+			"AND holder <> ?2 AND seq < coalesce((SELECT seq "
+			"FROM lock_queue WHERE conn_id = ?1 AND holder = ?2), "
+			"9223372036854775807)",
+			"cancel older lock waiters", p, 2);
+}
+
+static int sqlite_lock_queue_set(store_backend *be, const char *conn_id,
+				 const char *holder, const char *status)
+{
+	const char *p[] = { conn_id, holder, status };
+
+	return changed_or_notfound(be, run_strs(be,
+		"UPDATE lock_queue SET status = ?3 "
+		"WHERE conn_id = ?1 AND holder = ?2",
+		"update a lock queue", p, 3));
+}
+
+static int sqlite_lock_queue_remove(store_backend *be, const char *conn_id,
+				    const char *holder)
+{
+	const char *p[] = { conn_id, holder };
+
+	return run_strs(be,
+			"DELETE FROM lock_queue "
+			"WHERE conn_id = ?1 AND holder = ?2",
+			"leave a lock queue", p, 2);
+}
+
+/* ---- usage history ----------------------------------------------------- */
+
+static int sqlite_usage_insert(store_backend *be, const svc_usage *u)
+{
+	const char *p[] = { u->conn_id, u->conn_name, u->pipeline, u->run_id,
+			    u->stage, u->job, u->requested_by, u->decision,
+			    u->message, u->at, u->result, u->finished_at };
+
+	return run_strs(be,
+			"INSERT INTO usage_history (conn_id, conn_name, "
+			"pipeline, run_id, stage, job, requested_by, decision, "
+			"message, at, result, finished_at) VALUES (?1, ?2, "
+			"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			"record a use", p, 12);
+}
+
+static int sqlite_usage_finish(size_t *n, store_backend *be,
+			       const char *pipeline, const char *run_id,
+			       const char *stage, const char *job,
+			       const char *result, const char *at)
+{
+	const char *p[] = { pipeline, run_id, stage, job, result, at };
+	int rc;
+
+	rc = run_strs(be,
+		      "UPDATE usage_history SET result = ?5, finished_at = ?6 "
+		      "WHERE run_id = ?2 AND pipeline = ?1 AND stage IS ?3 "
+		      "AND job IS ?4 AND decision = 'granted' "
+		      "AND result IS NULL",
+		      "record the end of a use", p, 6);
+	if (rc == 0 && n)
+		*n = changes(be);
+	return rc;
+}
+
+static void usages_free_v(void *p, size_t n)
+{
+	svc_usages_free(p, n);
+}
+
+static int usage_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_usage *u = &it->use;
+	int rc;
+
+	u->id = sqlite3_column_int64(st, 0);
+	if ((rc = col_dup(&u->conn_id, st, 1)) == 0 &&
+	    (rc = col_dup(&u->conn_name, st, 2)) == 0 &&
+	    (rc = col_dup(&u->pipeline, st, 3)) == 0 &&
+	    (rc = col_dup(&u->run_id, st, 4)) == 0 &&
+	    (rc = col_dup(&u->stage, st, 5)) == 0 &&
+	    (rc = col_dup(&u->job, st, 6)) == 0 &&
+	    (rc = col_dup(&u->requested_by, st, 7)) == 0 &&
+	    (rc = col_dup(&u->decision, st, 8)) == 0 &&
+	    (rc = col_dup(&u->message, st, 9)) == 0 &&
+	    (rc = col_dup(&u->at, st, 10)) == 0 &&
+	    (rc = col_dup(&u->result, st, 11)) == 0)
+		rc = col_dup(&u->finished_at, st, 12);
+	return rc;
+}
+
+#define USAGE_COLUMNS \
+	"id, conn_id, conn_name, pipeline, run_id, stage, job, requested_by, " \
+	"decision, message, at, result, finished_at FROM usage_history"
+
+static int sqlite_usage_list(svc_usage **out, size_t *count,
+			     store_backend *be, const char *conn_id,
+			     size_t limit)
+{
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	rc = prepare(be, &st,
+		     conn_id ? "SELECT " USAGE_COLUMNS
+			       " WHERE conn_id = ?1 ORDER BY id DESC LIMIT ?2"
+			     : "SELECT " USAGE_COLUMNS
+			       " ORDER BY id DESC LIMIT ?2",
+		     "list usage");
+	if (rc)
+		return rc;
+	/* LIMIT -1 is "no limit" in SQLite */
+	if ((conn_id && (rc = bind_str(be, st, 1, conn_id)) != 0) ||
+	    (rc = bind_int(be, st, 2,
+			   limit ? (long long)limit : -1)) != 0) {
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if ((rc = collect(&items, count, be, st, sizeof(svc_usage), usage_row,
+			  usages_free_v, "list usage")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
+static int sqlite_conn_authz_delete(store_backend *be, const char *conn_id)
+{
+	static const char *const sql[] = {
+		"DELETE FROM role_assignments WHERE conn_id = ?1",
+		"DELETE FROM pipeline_permissions WHERE conn_id = ?1",
+		"DELETE FROM permission_requests WHERE conn_id = ?1",
+		("DELETE FROM approvals WHERE check_run_id IN (SELECT r.id "
+		 "FROM check_runs r JOIN checks c ON c.id = r.check_id "
+		 "WHERE c.conn_id = ?1)"),
+		("DELETE FROM check_runs WHERE check_id IN "
+		 "(SELECT id FROM checks WHERE conn_id = ?1)"),
+		"DELETE FROM checks WHERE conn_id = ?1",
+		"DELETE FROM lock_holders WHERE conn_id = ?1",
+		"DELETE FROM lock_queue WHERE conn_id = ?1",
+	};
+	const char *p[] = { conn_id };
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == 0; i++)
+		rc = run_strs(be, sql[i],
+			      "delete the authorization of a connection", p, 1);
+	return rc;
+}
+
 const store_backend_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -909,4 +2261,55 @@ const store_backend_ops store_sqlite_ops = {
 	.secret_put = sqlite_secret_put,
 	.audit_append = sqlite_audit_append,
 	.audit_list = sqlite_audit_list,
+	.role_put = sqlite_role_put,
+	.role_get = sqlite_role_get,
+	.role_delete = sqlite_role_delete,
+	.role_delete_principal = sqlite_role_delete_principal,
+	.role_list = sqlite_role_list,
+	.inherit_get = sqlite_inherit_get,
+	.inherit_set = sqlite_inherit_set,
+	.group_insert = sqlite_group_insert,
+	.group_find = sqlite_group_find,
+	.group_delete = sqlite_group_delete,
+	.member_insert = sqlite_member_insert,
+	.member_delete = sqlite_member_delete,
+	.group_list = sqlite_group_list,
+	.groups_of = sqlite_groups_of,
+	.conn_set_all_pipelines = sqlite_conn_set_all_pipelines,
+	.pipeline_insert = sqlite_pipeline_insert,
+	.pipeline_delete = sqlite_pipeline_delete,
+	.pipeline_find = sqlite_pipeline_find,
+	.pipeline_list = sqlite_pipeline_list,
+	.request_insert = sqlite_request_insert,
+	.request_find_pending = sqlite_request_find_pending,
+	.request_get = sqlite_request_get,
+	.request_list = sqlite_request_list,
+	.request_decide = sqlite_request_decide,
+	.check_insert = sqlite_check_insert,
+	.check_delete = sqlite_check_delete,
+	.check_set_enabled = sqlite_check_set_enabled,
+	.check_get = sqlite_check_get,
+	.check_list = sqlite_check_list,
+	.check_run_insert = sqlite_check_run_insert,
+	.check_run_find = sqlite_check_run_find,
+	.check_run_get = sqlite_check_run_get,
+	.check_run_cas = sqlite_check_run_cas,
+	.check_run_list = sqlite_check_run_list,
+	.approval_insert = sqlite_approval_insert,
+	.approval_list = sqlite_approval_list,
+	.lock_expire = sqlite_lock_expire,
+	.lock_holder_get = sqlite_lock_holder_get,
+	.lock_holder_put = sqlite_lock_holder_put,
+	.lock_renew = sqlite_lock_renew,
+	.lock_release = sqlite_lock_release,
+	.lock_queue_status = sqlite_lock_queue_status,
+	.lock_queue_add = sqlite_lock_queue_add,
+	.lock_queue_next = sqlite_lock_queue_next,
+	.lock_queue_cancel_older = sqlite_lock_queue_cancel_older,
+	.lock_queue_set = sqlite_lock_queue_set,
+	.lock_queue_remove = sqlite_lock_queue_remove,
+	.usage_insert = sqlite_usage_insert,
+	.usage_finish = sqlite_usage_finish,
+	.usage_list = sqlite_usage_list,
+	.conn_authz_delete = sqlite_conn_authz_delete,
 };

@@ -1,0 +1,407 @@
+/*
+ * main.c - svcconn-agent, the runtime side of svcconn: the hooks a build
+ * agent calls around each job.
+ *
+ *   job-start  resolve the job's connection references, enforce pipeline
+ *              permissions and checks, record the use; exit 0 granted,
+ *              2 invalid input, 3 needs permission, 4 waiting on checks,
+ *              5 denied (or skipped)
+ *   job-end    record the job's result, release its locks, remove its state
+ *
+ * A job that holds an exclusive lock gets a lease keeper: a small process
+ * (this program, re-executed with a fresh environment) that renews the
+ * lock's lease while the process that started the job lives, so that a
+ * killed agent's lock expires instead of blocking the connection forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <svcconn/svcconn.h>
+
+#define MAX_LIST 256
+#define KEEPER_PID "keeper.pid"
+#define KEEPER_INTERVAL 15
+
+enum { EXIT_GRANTED = 0, EXIT_FAILED = 1, EXIT_INVALID = 2,
+       EXIT_PERMISSION = 3, EXIT_WAITING = 4, EXIT_DENIED = 5 };
+
+static void usage(FILE *f)
+{
+	fputs("usage: svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
+	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
+	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
+	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n\n"
+	      "job-start gates a job's use of service connections: pipeline\n"
+	      "permissions, approvals and checks of every connection its stage uses.\n"
+	      "Exit codes: 0 granted, 2 invalid input, 3 needs permission (see\n"
+	      "'svcconn requests'), 4 waiting on checks (try again later), 5 denied\n"
+	      "or the stage skipped. --run-id identifies the run across attempts\n"
+	      "(default 'local').\n"
+	      "job-end records RESULT (Succeeded, SucceededWithIssues, Failed,\n"
+	      "Canceled, Skipped, Abandoned) in the usage history and releases\n"
+	      "the job's exclusive locks.\n", f);
+}
+
+static int fail(int code, const char *what)
+{
+	fprintf(stderr, "svcconn-agent: error: %s%s%s\n", what ? what : "",
+		what ? ": " : "", svc_error_last());
+	return code;
+}
+
+static int exit_of(int rc)
+{
+	return rc == SVC_EINVALID ? EXIT_INVALID : rc == SVC_EDENIED ? EXIT_DENIED
+		: EXIT_FAILED;
+}
+
+/* Options shared by the subcommands. */
+struct opts {
+	svc_store_options store;        /**< where the store is */
+	svc_job_options job;            /**< the job */
+	const char *vars[MAX_LIST];     /**< --var */
+	const char *dirs[MAX_LIST];     /**< --tasks-dir */
+	const char *result;             /**< --result */
+	long watch_pid;                 /**< --watch-pid (keeper) */
+};
+
+enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_HELP };
+
+static const struct option options[] = {
+	{ "pipeline-file", required_argument, NULL, O_FILE },
+	{ "pipeline", required_argument, NULL, O_PIPELINE },
+	{ "job", required_argument, NULL, O_JOB },
+	{ "stage", required_argument, NULL, O_STAGE },
+	{ "run-id", required_argument, NULL, O_RUN },
+	{ "branch", required_argument, NULL, O_BRANCH },
+	{ "requested-by", required_argument, NULL, O_BY },
+	{ "var", required_argument, NULL, O_VAR },
+	{ "tasks-dir", required_argument, NULL, O_TASKS },
+	{ "job-dir", required_argument, NULL, O_JOBDIR },
+	{ "home", required_argument, NULL, O_HOME },
+	{ "result", required_argument, NULL, O_RESULT },
+	{ "watch-pid", required_argument, NULL, O_WATCH },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse(struct opts *o, int argc, char **argv)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->store.version = SVC_STORE_OPTIONS_VERSION;
+	o->job.version = SVC_JOB_OPTIONS_VERSION;
+	o->job.vars = o->vars;
+	o->job.task_dirs = o->dirs;
+	o->job.run_id = "local";
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (c) {
+		case O_FILE: o->job.pipeline_file = optarg; break;
+		case O_PIPELINE: o->job.pipeline = optarg; break;
+		case O_JOB: o->job.job = optarg; break;
+		case O_STAGE: o->job.stage = optarg; break;
+		case O_RUN: o->job.run_id = optarg; break;
+		case O_BRANCH: o->job.branch = optarg; break;
+		case O_BY: o->job.requested_by = optarg; break;
+		case O_JOBDIR: o->job.job_dir = optarg; break;
+		case O_HOME: o->store.home = optarg; break;
+		case O_RESULT: o->result = optarg; break;
+		case O_WATCH: o->watch_pid = strtol(optarg, NULL, 10); break;
+		case O_VAR:
+			if (!strchr(optarg, '=') || o->job.nvars == MAX_LIST) {
+				fprintf(stderr, "svcconn-agent: error: --var takes NAME=VALUE\n");
+				return EXIT_INVALID;
+			}
+			o->vars[o->job.nvars++] = optarg;
+			break;
+		case O_TASKS:
+			if (o->job.ntask_dirs == MAX_LIST)
+				return EXIT_INVALID;
+			o->dirs[o->job.ntask_dirs++] = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return -1;
+		default:
+			fprintf(stderr, "svcconn-agent: error: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return EXIT_INVALID;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "svcconn-agent: error: unexpected argument '%s'\n",
+			argv[optind]);
+		return EXIT_INVALID;
+	}
+	return 0;
+}
+
+/* Start the lease keeper for the job in job_dir (fresh environment). */
+static void start_keeper(const struct opts *o, const char *self)
+{
+	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
+		"SVCCONN_USER", "SVCCONN_NOW", "HOME", "PATH", NULL };
+	char *envp[16], *argv[12], watch[32];
+	size_t ne = 0, i;
+	pid_t pid;
+	int fd;
+
+	for (i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+		size_t n;
+
+		if (!v)
+			continue;
+		n = strlen(keep[i]) + strlen(v) + 2;
+		envp[ne] = malloc(n);
+		if (envp[ne])
+			snprintf(envp[ne++], n, "%s=%s", keep[i], v);
+	}
+	envp[ne] = NULL;
+	snprintf(watch, sizeof(watch), "%ld", (long)getppid());
+	i = 0;
+	argv[i++] = (char *)self;
+	argv[i++] = "lease-keeper";
+	argv[i++] = "--job-dir";
+	argv[i++] = (char *)o->job.job_dir;
+	argv[i++] = "--watch-pid";
+	argv[i++] = watch;
+	if (o->store.home) {
+		argv[i++] = "--home";
+		argv[i++] = (char *)o->store.home;
+	}
+	argv[i] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		/* detach: a daemon of its own session, no inherited output */
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		execve(self, argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	for (i = 0; i < ne; i++)
+		free(envp[i]);
+}
+
+static void print_report(const svc_gate_report *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nitems; i++) {
+		const svc_gate_item *it = &g->items[i];
+
+		if (it->status == SVC_GATE_GRANTED)
+			continue;
+		if (it->status == SVC_GATE_NEEDS_PERMISSION)
+			printf("%s\n", it->message);
+		else
+			printf("%s: %s check on connection '%s': %s%s%s%s\n",
+			       svc_gate_status_name(it->status), it->what,
+			       it->conn_name, it->message ? it->message : "",
+			       it->check_run_id ? " (check run " : "",
+			       it->check_run_id ? it->check_run_id : "",
+			       it->check_run_id ? ")" : "");
+	}
+}
+
+static int job_start(struct opts *o, const char *self)
+{
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	svc_job *job = NULL;
+	char *me = NULL;
+	const svc_gate_report *g;
+	size_t i;
+	int rc, code;
+
+	if (!o->job.pipeline_file || !o->job.pipeline || !o->job.job ||
+	    !o->job.job_dir) {
+		fprintf(stderr, "svcconn-agent: error: job-start needs --pipeline-file, --pipeline, --job and --job-dir\n");
+		return EXIT_INVALID;
+	}
+	if (!o->job.requested_by && svc_identity_current(&me) == 0)
+		o->job.requested_by = me;
+	if (svc_catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
+		code = fail(EXIT_FAILED, "cannot open the store");
+		goto done;
+	}
+	rc = svc_job_start(&job, &o->job, st, cat);
+	if (job && svc_diags_count(svc_job_diags(job))) {
+		for (i = 0; i < svc_diags_count(svc_job_diags(job)); i++) {
+			char *s = svc_diag_format(svc_diags_at(svc_job_diags(job), i));
+
+			fprintf(stderr, "svcconn-agent: %s\n", s ? s : "");
+			free(s);
+		}
+	}
+	if (rc) {
+		code = fail(exit_of(rc), "job cannot start");
+		goto done;
+	}
+	g = svc_job_gate(job);
+	print_report(g);
+	switch (g->status) {
+	case SVC_GATE_GRANTED:
+		printf("granted: job '%s' may use its connections\n", o->job.job);
+		if (svc_job_holds_lock(job))
+			start_keeper(o, self);
+		code = EXIT_GRANTED;
+		break;
+	case SVC_GATE_NEEDS_PERMISSION:
+		code = EXIT_PERMISSION;
+		break;
+	case SVC_GATE_WAITING:
+		printf("waiting on checks: run again later\n");
+		code = EXIT_WAITING;
+		break;
+	case SVC_GATE_SKIPPED:
+		printf("stage '%s' skipped: an approval timed out\n",
+		       o->job.stage ? o->job.stage : "");
+		code = EXIT_DENIED;
+		break;
+	default:
+		printf("denied\n");
+		code = EXIT_DENIED;
+	}
+done:
+	svc_job_free(job);
+	svc_store_free(st);
+	svc_catalog_free(cat);
+	free(me);
+	return code;
+}
+
+/* Stop the job's lease keeper, if it has one. */
+static void stop_keeper(const char *job_dir)
+{
+	char path[4096], buf[32];
+	ssize_t n;
+	long pid;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", job_dir, KEEPER_PID);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		pid = strtol(buf, NULL, 10);
+		if (pid > 1)
+			kill((pid_t)pid, SIGTERM);
+	}
+	unlink(path);
+}
+
+static int job_end(struct opts *o)
+{
+	svc_store *st = NULL;
+	int rc;
+
+	if (!o->job.job_dir || !o->result) {
+		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
+		return EXIT_INVALID;
+	}
+	stop_keeper(o->job.job_dir);
+	if ((rc = svc_store_open(&st, &o->store)))
+		return fail(EXIT_FAILED, "cannot open the store");
+	rc = svc_job_end(st, o->job.job_dir, o->result);
+	svc_store_free(st);
+	if (rc)
+		return fail(exit_of(rc), "job-end");
+	printf("job ended: %s\n", o->result);
+	return EXIT_GRANTED;
+}
+
+/* The lease keeper: renew while the watched process and the job live. */
+static int lease_keeper(struct opts *o)
+{
+	char path[4096], pid[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", o->job.job_dir, KEEPER_PID);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (write(fd, pid, strlen(pid)) != (ssize_t)strlen(pid))
+			unlink(path); /* job-end then finds no keeper to stop */
+		close(fd);
+	}
+	for (;;) {
+		svc_store *st = NULL;
+		struct timespec ts = { KEEPER_INTERVAL, 0 };
+
+		if (o->watch_pid > 1 && kill((pid_t)o->watch_pid, 0) != 0 &&
+		    errno == ESRCH)
+			break;
+		if (svc_store_open(&st, &o->store) == 0) {
+			int rc = svc_job_renew(st, o->job.job_dir);
+
+			svc_store_free(st);
+			if (rc == SVC_ENOTFOUND)
+				break; /* the job has ended */
+		}
+		nanosleep(&ts, NULL);
+	}
+	unlink(path);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	char self[4096];
+	ssize_t n;
+	int rc;
+
+	if (svc_process_harden() != 0) {
+		fprintf(stderr, "svcconn-agent: error: %s\n", svc_error_last());
+		return EXIT_FAILED;
+	}
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_INVALID : 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return fail(EXIT_FAILED, "cannot find this program");
+	self[n] = '\0';
+	rc = parse(&o, argc - 1, argv + 1);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!strcmp(argv[1], "job-start"))
+		return job_start(&o, self);
+	if (!strcmp(argv[1], "job-end"))
+		return job_end(&o);
+	if (!strcmp(argv[1], "lease-keeper"))
+		return lease_keeper(&o);
+	fprintf(stderr, "svcconn-agent: error: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_INVALID;
+}

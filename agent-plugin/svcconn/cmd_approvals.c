@@ -1,0 +1,88 @@
+/*
+ * cmd_approvals.c - `svcconn approvals`: approval check runs and who may
+ * still decide them.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_PENDING = 1 };
+
+static const struct option options[] = {
+	{ "pending", no_argument, NULL, OPT_PENDING },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS
+};
+
+static int on_opt(int c, const char *arg, void *data)
+{
+	(void)c;
+	(void)arg;
+	*(int *)data = 1;
+	return EXIT_OK;
+}
+
+static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
+{
+	svc_check_run *r = NULL;
+	svc_store *st = NULL;
+	size_t n = 0, i;
+	int rc, exit_now, pending = 0;
+	json_t *a;
+	json_error_t jerr;
+
+	if ((rc = cli_parse(ctx, &cmd_approvals_entry, argc, argv, NULL, options,
+			    on_opt, &pending, &exit_now)) || exit_now)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error(&cmd_approvals_entry, "unexpected argument '%s'",
+				       argv[optind]);
+	if ((rc = cli_open_store(ctx, &st)))
+		return rc;
+	if ((rc = svc_store_check_run_list(&r, &n, st, pending, "approval"))) {
+		rc = cli_lib_fail(rc);
+		goto done;
+	}
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		svc_conn *c = NULL;
+		json_t *state = json_loads(r[i].state ? r[i].state : "{}", 0, &jerr);
+
+		if (svc_store_conn_get(&c, st, r[i].conn_id, 0) == 0 && ctx->json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "id", json_string(r[i].id));
+			json_object_set_new(o, "connection", json_string(svc_conn_name(c)));
+			json_object_set_new(o, "pipeline", json_string(r[i].pipeline));
+			json_object_set_new(o, "runId", json_string(r[i].run_id));
+			json_object_set_new(o, "stage", r[i].stage ? json_string(r[i].stage) : json_null());
+			json_object_set_new(o, "requestedBy", r[i].requested_by ? json_string(r[i].requested_by) : json_null());
+			json_object_set_new(o, "status", json_string(r[i].status));
+			json_object_set(o, "approvers", json_object_get(state, "approvers"));
+			json_object_set_new(o, "message", r[i].message ? json_string(r[i].message) : json_null());
+			json_object_set_new(o, "startedAt", json_string(r[i].started_at));
+			json_array_append_new(a, o);
+		} else if (c) {
+			printf("%s %-9s ", r[i].id, r[i].status);
+			cli_print_safe(stdout, svc_conn_name(c));
+			printf(" %s run %s stage %s: ", r[i].pipeline, r[i].run_id,
+			       r[i].stage ? r[i].stage : "-");
+			cli_print_safe(stdout, r[i].message ? r[i].message : "");
+			putchar('\n');
+		}
+		json_decref(state);
+		svc_conn_free(c);
+	}
+	rc = ctx->json ? cli_print_json(a) : (json_decref(a), EXIT_OK);
+done:
+	svc_check_runs_free(r, n);
+	svc_store_free(st);
+	return rc;
+}
+
+const struct cmd_entry cmd_approvals_entry = {
+	"approvals", "approvals [--pending] [--json]",
+	"list approval check runs (--pending: those still waiting)",
+	"Approve or reject one with 'svcconn approve ID' or 'svcconn reject ID'.\n",
+	cmd_approvals
+};

@@ -1,0 +1,169 @@
+/*
+ * cmd_security.c - `svcconn security [NAME]`: roles on the store or on a
+ * connection, and inheritance.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_CHANGES 64
+
+enum { OPT_GRANT = 1, OPT_REVOKE, OPT_INHERIT };
+
+/* Changes asked for. */
+struct sec_opts {
+	const char *grant[MAX_CHANGES];  /**< PRINCIPAL=ROLE */
+	size_t ngrant;                   /**< entries in grant */
+	const char *revoke[MAX_CHANGES]; /**< PRINCIPAL */
+	size_t nrevoke;                  /**< entries in revoke */
+	const char *inherit;             /**< "on", "off", or NULL */
+};
+
+static const struct option options[] = {
+	{ "grant", required_argument, NULL, OPT_GRANT },
+	{ "revoke", required_argument, NULL, OPT_REVOKE },
+	{ "inherit", required_argument, NULL, OPT_INHERIT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	CLI_COMMON_OPTIONS
+};
+
+static int on_opt(int c, const char *arg, void *data)
+{
+	struct sec_opts *o = data;
+
+	if (c == OPT_GRANT && o->ngrant < MAX_CHANGES)
+		o->grant[o->ngrant++] = arg;
+	else if (c == OPT_REVOKE && o->nrevoke < MAX_CHANGES)
+		o->revoke[o->nrevoke++] = arg;
+	else if (c == OPT_INHERIT && (!strcmp(arg, "on") || !strcmp(arg, "off")))
+		o->inherit = arg;
+	else
+		return cli_fail(SVC_EINVALID, "invalid or too many security options");
+	return EXIT_OK;
+}
+
+static int show(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
+{
+	svc_role_entry *e = NULL;
+	size_t n = 0, i;
+	int rc, inherit = 1;
+	svc_role mine = SVC_ROLE_NONE;
+
+	if ((rc = svc_store_role_list(&e, &n, st, c ? svc_conn_id(c) : NULL)) ||
+	    (c && (rc = svc_store_inherit_get(st, svc_conn_id(c), &inherit))) ||
+	    (rc = svc_authz_role(&mine, st, ctx->actor, c)))
+		return cli_lib_fail(rc);
+	if (ctx->json) {
+		json_t *o = json_object(), *a = json_array();
+
+		for (i = 0; i < n; i++) {
+			json_t *x = json_object();
+
+			json_object_set_new(x, "id", json_string(e[i].principal));
+			json_object_set_new(x, "principal", json_string(e[i].principal));
+			json_object_set_new(x, "kind", json_string(e[i].is_group ? "group" : "user"));
+			json_object_set_new(x, "role", json_string(svc_role_name(e[i].role)));
+			json_array_append_new(a, x);
+		}
+		json_object_set_new(o, "scope", json_string(c ? svc_conn_name(c) : "store"));
+		if (c)
+			json_object_set_new(o, "inherit", json_boolean(inherit));
+		json_object_set_new(o, "roles", a);
+		json_object_set_new(o, "yourRole", json_string(svc_role_name(mine)));
+		rc = cli_print_json(o);
+	} else {
+		printf("roles on %s%s%s", c ? "connection '" : "the store",
+		       c ? svc_conn_name(c) : "", c ? "'" : "");
+		if (c)
+			printf(" (store roles %s)", inherit ? "inherited" : "not inherited");
+		putchar('\n');
+		for (i = 0; i < n; i++) {
+			printf("  %-14s ", svc_role_name(e[i].role));
+			cli_print_safe(stdout, e[i].principal);
+			printf("%s\n", e[i].is_group ? " (group)" : "");
+		}
+		printf("your role (%s): %s\n", ctx->actor, svc_role_name(mine));
+	}
+	svc_role_entries_free(e, n);
+	return rc;
+}
+
+static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct sec_opts o;
+	svc_store *st = NULL;
+	svc_conn *c = NULL;
+	size_t i;
+	int rc, exit_now, changing;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = cli_parse(ctx, &cmd_security_entry, argc, argv, NULL, options,
+			    on_opt, &o, &exit_now)) || exit_now)
+		return rc;
+	if (argc - optind > 1)
+		return cli_usage_error(&cmd_security_entry, "too many arguments");
+	changing = o.ngrant || o.nrevoke || o.inherit;
+	if (o.inherit && argc == optind)
+		return cli_usage_error(&cmd_security_entry,
+				       "--inherit applies to a connection");
+	if ((rc = cli_open_store(ctx, &st)))
+		return rc;
+	if (argc - optind == 1)
+		rc = cli_get_conn(ctx, st, argv[optind],
+				  changing ? SVC_ROLE_ADMIN : SVC_ROLE_READER, &c);
+	else
+		rc = cli_require(ctx, st, NULL,
+				 changing ? SVC_ROLE_ADMIN : SVC_ROLE_READER);
+	if (rc)
+		goto done;
+	/* check every change before making any */
+	for (i = 0; i < o.ngrant; i++) {
+		const char *eq = strchr(o.grant[i], '=');
+		svc_role r;
+
+		if (!eq || eq == o.grant[i] || svc_role_parse(&r, eq + 1)) {
+			rc = cli_fail(SVC_EINVALID, "--grant takes PRINCIPAL=ROLE (Reader, User, Creator, Administrator), not '%s'",
+				      o.grant[i]);
+			goto done;
+		}
+		if (c && r == SVC_ROLE_CREATOR) {
+			rc = cli_fail(SVC_EINVALID, "Creator is a store-level role");
+			goto done;
+		}
+	}
+	for (i = 0; !rc && i < o.ngrant; i++) {
+		const char *eq = strchr(o.grant[i], '=');
+		char *who = strndup(o.grant[i], (size_t)(eq - o.grant[i]));
+		svc_role r = SVC_ROLE_NONE;
+
+		svc_role_parse(&r, eq + 1);
+		rc = who ? svc_store_role_set(st, c ? svc_conn_id(c) : NULL, who, r,
+					      ctx->actor) : SVC_ERROR;
+		free(who);
+	}
+	for (i = 0; !rc && i < o.nrevoke; i++)
+		rc = svc_store_role_set(st, c ? svc_conn_id(c) : NULL, o.revoke[i],
+					SVC_ROLE_NONE, ctx->actor);
+	if (!rc && o.inherit)
+		rc = svc_store_inherit_set(st, svc_conn_id(c),
+					   !strcmp(o.inherit, "on"), ctx->actor);
+	rc = rc ? cli_lib_fail(rc) : show(ctx, st, c);
+done:
+	svc_conn_free(c);
+	svc_store_free(st);
+	return rc;
+}
+
+const struct cmd_entry cmd_security_entry = {
+	"security",
+	"security [NAME] [--grant PRINCIPAL=ROLE]... [--revoke PRINCIPAL]... [--inherit on|off] [--json]",
+	"show or change roles on the store or on a connection",
+	"Roles: Reader (view, never secrets), User (use in pipelines, manage\n"
+	"checks, permit pipelines), Creator (create connections; store only),\n"
+	"Administrator (everything). Store roles are inherited by every\n"
+	"connection unless --inherit off; an assignment on the connection\n"
+	"overrides them. Principals are users or groups ('svcconn groups').\n"
+	"Changing roles needs the Administrator role.\n",
+	cmd_security
+};

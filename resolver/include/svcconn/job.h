@@ -1,0 +1,81 @@
+/*
+ * job.h - a job's start and end: the hooks an existing build agent calls.
+ *
+ * svc_job_start() plans the pipeline exactly as the run will compile it,
+ * finds the connections the job uses (its task inputs, and the resources
+ * its checkout, container and services name) and those its stage uses,
+ * gates the stage (pipeline permissions, checks, exclusive locks) and, when
+ * granted, writes the job's state into the job directory (mode 0700, files
+ * 0600).  svc_job_end() records the job's result in the usage history,
+ * releases its locks and removes its state.
+ */
+#ifndef SVCCONN_JOB_H
+#define SVCCONN_JOB_H
+
+#include <stddef.h>
+#include "authz.h"
+#include "catalog.h"
+#include "errors.h"
+#include "pipeline.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+#define SVC_JOB_OPTIONS_VERSION 1
+
+typedef struct svc_job_options {
+	unsigned version;              /**< SVC_JOB_OPTIONS_VERSION */
+	const char *pipeline_file;     /**< the pipeline YAML */
+	const char *pipeline;          /**< pipeline name */
+	const char *stage;             /**< stage, or NULL (no stages) */
+	const char *job;               /**< job name */
+	const char *run_id;            /**< run id */
+	const char *branch;            /**< the run's branch */
+	const char *requested_by;      /**< who queued the run */
+	const char *const *vars;       /**< "NAME=VALUE" */
+	size_t nvars;                  /**< entries in vars */
+	const char *const *task_dirs;  /**< task manifest directories */
+	size_t ntask_dirs;             /**< entries in task_dirs */
+	const char *job_dir;           /**< the job's private directory */
+} svc_job_options;
+
+typedef struct svc_job svc_job;
+
+/**
+ * Start a job.  Returns 0 with *out set whatever the gate decided (see
+ * svc_job_gate()); SVC_EINVALID with the problems in svc_job_diags() (then
+ * *out is set too) when the pipeline, stage or job is invalid or a
+ * reference of the job does not resolve.
+ */
+int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
+		  const svc_catalog *cat);
+void svc_job_free(svc_job *j);
+/** The gate's report, or NULL when the job was invalid. */
+const svc_gate_report *svc_job_gate(const svc_job *j);
+/** The plan of the pipeline. */
+const svc_plan *svc_job_plan(const svc_job *j);
+/** Problems found (invalid pipeline, unresolved references...). */
+const svc_diags *svc_job_diags(const svc_job *j);
+/** 1 when the job holds an exclusive lock (it must be kept alive). */
+int svc_job_holds_lock(const svc_job *j);
+/** The lock holder name of the job's stage ("pipeline/run/stage"). */
+const char *svc_job_holder(const svc_job *j);
+
+/**
+ * End a job: record result (Succeeded, SucceededWithIssues, Failed,
+ * Canceled, Skipped, Abandoned) for its connections, release its locks,
+ * remove its state from job_dir.
+ */
+int svc_job_end(svc_store *st, const char *job_dir, const char *result);
+
+/** Renew the exclusive-lock leases of the job in job_dir. */
+int svc_job_renew(svc_store *st, const char *job_dir);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,340 @@
+/*
+ * job.c - starting and ending a job: which connections it uses, whether it
+ * may use them, and the job's private state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "svcconn/job.h"
+#include "errors_int.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/fileio.h"
+
+#define JOB_STATE "job.json"
+#define LEASE_SECONDS 300
+
+struct svc_job {
+	svc_plan *plan;          /**< the pipeline, compiled exactly */
+	svc_gate_report *gate;   /**< the gate's decision, or NULL */
+	svc_diags *diags;        /**< problems that made the job invalid */
+	char *holder;            /**< lock holder name of the stage */
+	int holds_lock;          /**< an exclusive lock was acquired */
+};
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Add id to a set of strings (no duplicates). */
+static int set_add(const char ***set, size_t *n, const char *id)
+{
+	const char **p;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*set)[i], id))
+			return 0;
+	p = realloc(*set, (*n + 1) * sizeof(*p));
+	if (!p)
+		return error_oom();
+	*set = p;
+	(*set)[(*n)++] = id;
+	return 0;
+}
+
+/* 1 when reference r belongs to job (of stage), or to the stage (job NULL). */
+static int belongs(const svc_plan *p, const svc_ref *r, const char *stage,
+		   const char *job)
+{
+	size_t i;
+
+	if (r->job)
+		return same(r->stage, stage) && (!job || same(r->job, job));
+	/* a resource: used by a job that names it */
+	if (job)
+		return svc_plan_job_uses(p, stage, job, r->alias);
+	for (i = 0; i < svc_plan_ref_count(p); i++) {
+		const svc_ref *o = svc_plan_ref_at(p, i);
+
+		if (o->job && same(o->stage, stage) &&
+		    svc_plan_job_uses(p, stage, o->job, r->alias))
+			return 1;
+	}
+	return 0;
+}
+
+/* The job's state, written into the job directory. */
+static int write_state(const svc_job_options *o, const char *holder,
+		       const char *const *ids, size_t n, int lock)
+{
+	json_t *s = json_object(), *a = json_array();
+	svc_buf path = SVC_BUF_INIT;
+	char at[32], *text;
+	time_t now;
+	size_t i;
+	int rc;
+
+	clock_now(&now);
+	clock_iso8601(at, now);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(ids[i]));
+	json_object_set_new(s, "pipeline", json_string(o->pipeline));
+	json_object_set_new(s, "runId", json_string(o->run_id));
+	json_object_set_new(s, "stage", o->stage ? json_string(o->stage) : json_null());
+	json_object_set_new(s, "job", json_string(o->job));
+	json_object_set_new(s, "holder", json_string(holder));
+	json_object_set_new(s, "locks", json_boolean(lock));
+	json_object_set_new(s, "connections", a);
+	json_object_set_new(s, "startedAt", json_string(at));
+	text = json_dumps(s, JSON_INDENT(2));
+	json_decref(s);
+	if (!text)
+		return error_oom();
+	rc = buf_printf(&path, "%s/%s", o->job_dir, JOB_STATE);
+	if (!rc)
+		rc = file_replace_private(path.ptr, text, strlen(text));
+	free(text);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
+		  const svc_catalog *cat)
+{
+	svc_plan_options po;
+	svc_job *j;
+	svc_run run;
+	svc_run_repo *repos = NULL;
+	const char **job_ids = NULL, **stage_ids = NULL;
+	size_t njob = 0, nstage = 0, i;
+	svc_buf holder = SVC_BUF_INIT;
+	int rc;
+
+	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
+	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
+		return error_set(SVC_EINVALID,
+				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
+	j = calloc(1, sizeof(*j));
+	if (!j || svc_diags_new(&j->diags)) {
+		free(j);
+		return error_oom();
+	}
+	*out = j;
+	if ((rc = dir_ensure_private(o->job_dir)))
+		return rc;
+	memset(&po, 0, sizeof(po));
+	po.version = SVC_PLAN_OPTIONS_VERSION;
+	po.file = o->pipeline_file;
+	po.pipeline = o->pipeline;
+	po.branch = o->branch;
+	po.vars = o->vars;
+	po.nvars = o->nvars;
+	po.task_dirs = o->task_dirs;
+	po.ntask_dirs = o->ntask_dirs;
+	po.flags = SVC_PLAN_EXACT;
+	if ((rc = svc_plan_build(&j->plan, &po, st, cat)))
+		return rc;
+	/*
+	 * The pipeline's own problems make the job invalid (references are
+	 * judged below, for this job only: their diagnostics name a field).
+	 */
+	for (i = 0; i < svc_diags_count(svc_plan_diags(j->plan)); i++) {
+		const svc_diag *d = svc_diags_at(svc_plan_diags(j->plan), i);
+
+		if (d->severity == SVC_SEV_ERROR && d->field == NULL)
+			svc_diags_add(j->diags, d->file, d->line, d->column,
+				      d->severity, d->field, "%s", d->message);
+	}
+	if (!svc_plan_has_job(j->plan, o->stage, o->job))
+		svc_diags_add(j->diags, o->pipeline_file, 0, 0, SVC_SEV_ERROR,
+			      "job", "there is no job '%s'%s%s%s in the pipeline",
+			      o->job, o->stage ? " in stage '" : "",
+			      o->stage ? o->stage : "", o->stage ? "'" : "");
+	for (i = 0; i < svc_plan_ref_count(j->plan); i++) {
+		const svc_ref *r = svc_plan_ref_at(j->plan, i);
+		int mine = belongs(j->plan, r, o->stage, o->job);
+
+		if (mine && r->status != SVC_REF_RESOLVED) {
+			svc_diags_add(j->diags, r->file, r->line, r->column,
+				      SVC_SEV_ERROR, r->key, "%s: %s",
+				      r->key ? r->key : "reference",
+				      r->message ? r->message
+						 : svc_ref_status_name(r->status));
+			continue;
+		}
+		if (r->status != SVC_REF_RESOLVED)
+			continue;
+		if ((mine && (rc = set_add(&job_ids, &njob, r->conn_id))) ||
+		    ((mine || belongs(j->plan, r, o->stage, NULL)) &&
+		     (rc = set_add(&stage_ids, &nstage, r->conn_id))))
+			goto done;
+	}
+	if (svc_diags_errors(j->diags)) {
+		rc = error_set(SVC_EINVALID, "the job cannot start: %zu problem(s)",
+			       svc_diags_errors(j->diags));
+		goto done;
+	}
+	buf_printf(&holder, "%s/%s/%s", o->pipeline, o->run_id,
+		   o->stage ? o->stage : "");
+	if (!(j->holder = strdup(holder.ptr ? holder.ptr : ""))) {
+		rc = error_oom();
+		goto done;
+	}
+	repos = calloc(svc_plan_repo_count(j->plan) + 1, sizeof(*repos));
+	if (!repos) {
+		rc = error_oom();
+		goto done;
+	}
+	for (i = 0; i < svc_plan_repo_count(j->plan); i++) {
+		const svc_plan_repo *pr = svc_plan_repo_at(j->plan, i);
+
+		repos[i].alias = pr->alias;
+		repos[i].name = pr->name;
+		repos[i].ref = pr->ref;
+	}
+	memset(&run, 0, sizeof(run));
+	run.pipeline = o->pipeline;
+	run.run_id = o->run_id;
+	run.stage = o->stage;
+	run.job = o->job;
+	run.branch = o->branch;
+	run.requested_by = o->requested_by;
+	run.extends = svc_plan_extends(j->plan);
+	run.repos = repos;
+	run.nrepos = svc_plan_repo_count(j->plan);
+	run.lock_sequential = svc_plan_lock_sequential(j->plan, o->stage);
+	run.lease_seconds = LEASE_SECONDS;
+	run.used = job_ids;
+	run.nused = njob;
+	if ((rc = svc_authz_gate(&j->gate, st, &run, stage_ids, nstage, 0)))
+		goto done;
+	for (i = 0; i < j->gate->nitems; i++)
+		if (!strcmp(j->gate->items[i].what, "exclusive-lock") &&
+		    j->gate->items[i].status == SVC_GATE_GRANTED)
+			j->holds_lock = 1;
+	if (j->gate->status == SVC_GATE_GRANTED)
+		rc = write_state(o, j->holder, job_ids, njob, j->holds_lock);
+done:
+	free(repos);
+	free(job_ids);
+	free(stage_ids);
+	buf_clear(&holder);
+	return rc;
+}
+
+void svc_job_free(svc_job *j)
+{
+	if (!j)
+		return;
+	svc_plan_free(j->plan);
+	svc_gate_report_free(j->gate);
+	svc_diags_free(j->diags);
+	free(j->holder);
+	free(j);
+}
+
+const svc_gate_report *svc_job_gate(const svc_job *j)
+{
+	return j->gate;
+}
+
+const svc_plan *svc_job_plan(const svc_job *j)
+{
+	return j->plan;
+}
+
+const svc_diags *svc_job_diags(const svc_job *j)
+{
+	return j->diags;
+}
+
+int svc_job_holds_lock(const svc_job *j)
+{
+	return j->holds_lock;
+}
+
+const char *svc_job_holder(const svc_job *j)
+{
+	return j->holder;
+}
+
+/* Read the job's state; *path receives the file's path. */
+static int read_state(json_t **out, svc_buf *path, const char *job_dir)
+{
+	svc_buf text = SVC_BUF_INIT;
+	json_error_t jerr;
+	int rc;
+
+	if ((rc = buf_printf(path, "%s/%s", job_dir, JOB_STATE)))
+		return rc;
+	buf_init(&text, 1 << 20, 0);
+	if ((rc = file_read_private(&text, path->ptr, "job state"))) {
+		buf_clear(&text);
+		return rc == SVC_ENOTFOUND
+			? error_set(SVC_ENOTFOUND, "no job was started in '%s'", job_dir)
+			: rc;
+	}
+	*out = json_loadb(text.ptr ? text.ptr : "", text.len, 0, &jerr);
+	buf_clear(&text);
+	if (!*out || !json_is_object(*out)) {
+		json_decref(*out);
+		return error_set(SVC_EINVALID, "'%s' is not a job state file: %s",
+				 path->ptr, jerr.text);
+	}
+	return 0;
+}
+
+int svc_job_end(svc_store *st, const char *job_dir, const char *result)
+{
+	static const char *const results[] = { "Succeeded", "SucceededWithIssues",
+		"Failed", "Canceled", "Skipped", "Abandoned", NULL };
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; results[i]; i++)
+		if (result && !strcmp(results[i], result))
+			break;
+	if (!results[i])
+		return error_set(SVC_EINVALID,
+				 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
+				 result ? result : "");
+	if ((rc = read_state(&s, &path, job_dir)))
+		goto done;
+	rc = svc_store_usage_finish(st, json_string_value(json_object_get(s, "pipeline")),
+				    json_string_value(json_object_get(s, "runId")),
+				    json_string_value(json_object_get(s, "stage")),
+				    json_string_value(json_object_get(s, "job")),
+				    result);
+	if (!rc && json_string_value(json_object_get(s, "holder")))
+		rc = svc_store_lock_release(st, json_string_value(json_object_get(s, "holder")));
+	if (!rc && unlink(path.ptr) != 0 && errno != ENOENT)
+		rc = error_set(SVC_ERROR, "cannot remove '%s': %s", path.ptr,
+			       strerror(errno));
+done:
+	json_decref(s);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_job_renew(svc_store *st, const char *job_dir)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	int rc = read_state(&s, &path, job_dir);
+
+	if (!rc && json_is_true(json_object_get(s, "locks")))
+		rc = svc_store_lock_renew(st, json_string_value(json_object_get(s, "holder")),
+					  LEASE_SECONDS);
+	json_decref(s);
+	buf_clear(&path);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * store_int.h - what the store's own files share (store.c, store_authz.c).
+ *
+ * store.c owns the handle, the transactions and the audit log; the other
+ * public parts of the store (authorization: store_authz.c) are built on
+ * these few helpers and on the backend's table of row operations, so that
+ * every change they make is, like a connection edit, one write transaction
+ * with its audit record.  Nothing here is exported from the library.
+ */
+#ifndef SVC_STORE_INT_H
+#define SVC_STORE_INT_H
+
+#include <jansson.h>
+
+#include "svcconn/store.h"
+#include "crypto/crypto.h"
+#include "store/store_backend.h"
+
+struct svc_store {
+	const store_backend_ops *ops; /**< the backend's operations */
+	store_backend *be;            /**< the backend's open state */
+	char *home;                   /**< store directory */
+	char *key_file;               /**< master key file */
+	char *key_new;                /**< "<key_file>.new", used by rekey */
+	char *db_path;                /**< database location */
+	crypto_key key;               /**< the current master key */
+};
+
+/** Who acts: actor, else $SVCCONN_USER, else "unknown". */
+const char *store_actor(const char *actor);
+/** The current time (clock.h, so SVCCONN_NOW holds), ISO 8601. */
+int store_now_iso(char out[32]);
+
+/** Start a write transaction (the key settled if someone rekeyed). */
+int store_tx_write(svc_store *st);
+/** Start a read transaction that needs no key. */
+int store_tx_read(svc_store *st);
+/** End a transaction: commit when rc is 0, else roll back; returns rc. */
+int store_tx_end(svc_store *st, int rc);
+
+/**
+ * Append an audit record inside the open write transaction; detail (a
+ * JSON object, NULL meaning a failed allocation) is consumed.
+ */
+int store_audit(svc_store *st, const char *at, const char *actor,
+		const char *action, const char *conn_id,
+		const char *conn_name, json_t *detail);
+
+/**
+ * Inside a transaction: the connection named name_or_id (its id, or its
+ * name case-insensitively) into new strings (either out may be NULL);
+ * SVC_ENOTFOUND with a message naming it.
+ */
+int store_find_conn(char **id, char **name, svc_store *st,
+		    const char *name_or_id);
+
+#endif
