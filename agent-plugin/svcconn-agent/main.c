@@ -199,6 +199,9 @@ static void start_keeper(const struct opts *o, const char *self)
 			if (fd > 2)
 				close(fd);
 		}
+		/* nothing of the caller's may stay open in the daemon */
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
 		execve(self, argv, envp);
 		_exit(127);
 	}

@@ -90,13 +90,14 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 			rc = cli_fail(SVC_ERROR, "out of memory");
 			goto done;
 		}
-		for (i = 0; i < (size_t)named; i++, n++) {
+		for (i = 0; i < (size_t)named; i++) {
 			if ((rc = svc_store_conn_get(&conns[i], st,
 						     argv[optind + (int)i],
 						     o.secrets ? SVC_GET_SECRETS : 0))) {
 				rc = cli_lib_fail(rc);
 				goto done;
 			}
+			n++;
 			if ((rc = cli_require(ctx, st, conns[i], o.secrets
 					      ? SVC_ROLE_ADMIN : SVC_ROLE_READER)))
 				goto done;

@@ -144,6 +144,10 @@ void tu_run(tu_result *r, const char *stdin_text, char *const argv[],
 	posix_spawn_file_actions_addclose(&fa, in[1]);
 	posix_spawn_file_actions_addclose(&fa, out[0]);
 	posix_spawn_file_actions_addclose(&fa, err[0]);
+	/* the originals too: only 0-2 may reach the child */
+	posix_spawn_file_actions_addclose(&fa, in[0]);
+	posix_spawn_file_actions_addclose(&fa, out[1]);
+	posix_spawn_file_actions_addclose(&fa, err[1]);
 	assert_int_equal(posix_spawn(&pid, argv[0], &fa, NULL, argv, envp), 0);
 	posix_spawn_file_actions_destroy(&fa);
 	free(envp);

@@ -279,6 +279,8 @@ int svc_store_lock_renew(svc_store *st, const char *holder,
 			 long lease_seconds);
 /** Release every lock and queue place of holder. */
 int svc_store_lock_release(svc_store *st, const char *holder);
+/** Release the locks holder holds, keeping its places in queues. */
+int svc_store_lock_release_held(svc_store *st, const char *holder);
 
 /* ---- audit ---------------------------------------------------------------- */
 

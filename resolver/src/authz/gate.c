@@ -764,9 +764,12 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 			break;
 		}
 	}
-	/* a run that cannot go on holds no lock */
+	/*
+	 * A run that cannot go on holds no lock (one waiting for a second
+	 * lock would block the first), but keeps its places in the queues.
+	 */
 	if (!rc && !dry_run && r->status != SVC_GATE_GRANTED)
-		rc = svc_store_lock_release(st, holder.ptr);
+		rc = svc_store_lock_release_held(st, holder.ptr);
 	/* the usage history: one record per connection */
 	for (i = 0; !rc && !dry_run && i < nconns; i++) {
 		static const char *const dec[] = { "granted", "needs-permission",

@@ -1490,14 +1490,25 @@ int svc_store_lock_renew(svc_store *st, const char *holder,
 	return store_tx_end(st, rc);
 }
 
-int svc_store_lock_release(svc_store *st, const char *holder)
+static int lock_release(svc_store *st, const char *holder, int keep_queue)
 {
 	int rc;
 
 	if ((rc = check_name("lock holder", holder)) != 0 ||
 	    (rc = store_tx_write(st)) != 0)
 		return rc;
-	return store_tx_end(st, st->ops->lock_release(st->be, holder));
+	return store_tx_end(st, st->ops->lock_release(st->be, holder,
+						      keep_queue));
+}
+
+int svc_store_lock_release(svc_store *st, const char *holder)
+{
+	return lock_release(st, holder, 0);
+}
+
+int svc_store_lock_release_held(svc_store *st, const char *holder)
+{
+	return lock_release(st, holder, 1);
 }
 
 /* ---- audit records from above the store -------------------------------- */

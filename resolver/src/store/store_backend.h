@@ -294,7 +294,8 @@ typedef struct store_backend_ops {
 	int (*lock_renew)(store_backend *be, const char *conn_id,
 			  const char *holder, long long lease_expires);
 	/** Drop every lock and queue entry of holder. */
-	int (*lock_release)(store_backend *be, const char *holder);
+	int (*lock_release)(store_backend *be, const char *holder,
+			    int keep_queue);
 	/** The status of holder's queue entry for conn_id; SVC_ENOTFOUND. */
 	int (*lock_queue_status)(char **status, store_backend *be,
 				 const char *conn_id, const char *holder);

@@ -2033,13 +2033,14 @@ static int sqlite_lock_renew(store_backend *be, const char *conn_id,
 	return changed_or_notfound(be, rc);
 }
 
-static int sqlite_lock_release(store_backend *be, const char *holder)
+static int sqlite_lock_release(store_backend *be, const char *holder,
+			       int keep_queue)
 {
 	const char *p[] = { holder };
 	int rc;
 
 	if ((rc = run_strs(be, "DELETE FROM lock_holders WHERE holder = ?1",
-			   "release a lock", p, 1)) != 0)
+			   "release a lock", p, 1)) != 0 || keep_queue)
 		return rc;
 	return run_strs(be, "DELETE FROM lock_queue WHERE holder = ?1",
 			"leave a lock queue", p, 1);
