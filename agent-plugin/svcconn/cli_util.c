@@ -232,3 +232,15 @@ int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
 	}
 	return rc;
 }
+
+int cli_limit_opt(int c, const char *arg, void *data)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	(void)c;
+	if (!*arg || *end || v == 0 || v > 1000000)
+		return cli_fail(SVC_EINVALID, "--limit takes a number from 1 to 1000000");
+	*(size_t *)data = (size_t)v;
+	return EXIT_OK;
+}

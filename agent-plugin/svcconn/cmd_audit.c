@@ -13,19 +13,6 @@ static const struct option options[] = {
 	CLI_COMMON_OPTIONS
 };
 
-static int on_opt(int c, const char *arg, void *data)
-{
-	char *end;
-	unsigned long v;
-
-	(void)c;
-	v = strtoul(arg, &end, 10);
-	if (!*arg || *end || v == 0 || v > 1000000)
-		return cli_fail(SVC_EINVALID, "--limit takes a number from 1 to 1000000");
-	*(size_t *)data = (size_t)v;
-	return EXIT_OK;
-}
-
 static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_audit_list *l = NULL;
@@ -35,7 +22,7 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 	int rc, exit_now;
 
 	if ((rc = cli_parse(ctx, &cmd_audit_entry, argc, argv, NULL, options,
-			    on_opt, &limit, &exit_now)) || exit_now)
+			    cli_limit_opt, &limit, &exit_now)) || exit_now)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(&cmd_audit_entry, "unexpected argument '%s'",

@@ -14,18 +14,6 @@ static const struct option options[] = {
 	CLI_COMMON_OPTIONS
 };
 
-static int on_opt(int c, const char *arg, void *data)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	(void)c;
-	if (!*arg || *end || v == 0 || v > 1000000)
-		return cli_fail(SVC_EINVALID, "--limit takes a number from 1 to 1000000");
-	*(size_t *)data = (size_t)v;
-	return EXIT_OK;
-}
-
 static json_t *js(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -41,7 +29,7 @@ static int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 	json_t *a;
 
 	if ((rc = cli_parse(ctx, &cmd_history_entry, argc, argv, NULL, options,
-			    on_opt, &limit, &exit_now)) || exit_now)
+			    cli_limit_opt, &limit, &exit_now)) || exit_now)
 		return rc;
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_history_entry, "history needs a connection NAME");

@@ -222,6 +222,15 @@ static void test_approvals(void **state)
 	assert_non_null(strstr(r.out, "skipped"));
 	tu_result_free(&r);
 	free(check);
+
+	/* a deferred approval counts from its time on */
+	assert_int_equal(start_simple("registry", "13"), 4);
+	id = json_first("admin", ARGS("approvals", "--pending", "--json"), "id");
+	svc(0, "bob", ARGS("approve", id, "--defer-until", "2026-11-25T12:00:00Z"));
+	assert_int_equal(start_simple("registry", "13"), 4);
+	set_now("2026-11-25T12:00:01Z");
+	assert_int_equal(start_simple("registry", "13"), 0);
+	free(id);
 }
 
 static void test_branch_control(void **state)

@@ -513,6 +513,21 @@ int ynode_path(const ynode *n, svc_buf *out)
 	return rc;
 }
 
+void ynode_diag(svc_diags *d, const ynode *at, svc_severity sev,
+		const char *fmt, ...)
+{
+	svc_buf b = SVC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	svc_diags_add(d, at ? at->file : NULL, at ? at->line : 0,
+		      at ? at->column : 0, sev, NULL, "%s",
+		      b.ptr ? b.ptr : "error");
+	buf_clear(&b);
+}
+
 const char *ynode_kind_name(ynode_kind k)
 {
 	switch (k) {

@@ -89,6 +89,10 @@ int ydoc_new(ydoc **out, const char *file);
  */
 int ynode_path(const ynode *n, svc_buf *out);
 
+/** Add a diagnostic at node at's file, line and column (at may be NULL). */
+void ynode_diag(svc_diags *d, const ynode *at, svc_severity sev,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /** Name of a node kind: "a scalar", "a mapping", "a sequence". */
 const char *ynode_kind_name(ynode_kind k);
 

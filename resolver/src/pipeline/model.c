@@ -38,23 +38,8 @@ struct where {
 	size_t nreported;         /**< entries in reported */
 };
 
-static void diag(svc_plan *p, const ynode *at, svc_severity sev,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void diag(svc_plan *p, const ynode *at, svc_severity sev,
-		 const char *fmt, ...)
-{
-	svc_buf b = SVC_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	svc_diags_add(p->diags, at ? at->file : NULL, at ? at->line : 0,
-		      at ? at->column : 0, sev, NULL, "%s",
-		      b.ptr ? b.ptr : "error");
-	buf_clear(&b);
-}
+/* A problem at node at. */
+#define diag(p, at, sev, ...) ynode_diag((p)->diags, at, sev, __VA_ARGS__)
 
 static const char *scalar(const ynode *n)
 {

@@ -64,23 +64,8 @@ static int expand_map_into(const struct scope *sc, const ynode *n, ynode *out);
 static int expand_seq_into(const struct scope *sc, const ynode *n, ynode *out);
 static ynode *expand_node(const struct scope *sc, const ynode *n);
 
-static void diag(tpl_ctx *ctx, const ynode *at, svc_severity sev,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void diag(tpl_ctx *ctx, const ynode *at, svc_severity sev,
-		 const char *fmt, ...)
-{
-	svc_buf b = SVC_BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	svc_diags_add(ctx->diags, at ? at->file : NULL, at ? at->line : 0,
-		      at ? at->column : 0, sev, NULL, "%s",
-		      b.ptr ? b.ptr : "error");
-	buf_clear(&b);
-}
+/* A problem at node at. */
+#define diag(ctx, at, sev, ...) ynode_diag((ctx)->diags, at, sev, __VA_ARGS__)
 
 /* A new arena node like `like`, counting against the node limit. */
 static ynode *node(tpl_ctx *ctx, ynode_kind kind, const ynode *like)
@@ -1075,6 +1060,9 @@ static int collect_vars(tpl_ctx *ctx, const ynode *vars)
 			char **g = realloc(ctx->groups,
 					   (ctx->ngroups + 1) * sizeof(*g));
 
+			diag(ctx, group, SVC_SEV_NOTE,
+			     "variable group '%s' cannot be read here: a name that comes from it is reported as unresolved",
+			     group->scalar);
 			if (!g)
 				return error_oom();
 			ctx->groups = g;

@@ -91,7 +91,7 @@ int file_replace_private(const char *path, const void *data, size_t len)
 	return rc;
 }
 
-static int read_fd(svc_buf *out, int fd, const char *path)
+int fd_read_all(svc_buf *out, int fd, const char *what)
 {
 	char chunk[4096];
 	ssize_t n;
@@ -102,20 +102,31 @@ static int read_fd(svc_buf *out, int fd, const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = error_set(SVC_ERROR, "cannot read '%s': %s", path,
+			rc = error_set(SVC_ERROR, "cannot read %s: %s", what,
 				       strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
 		if ((rc = buf_put(out, chunk, (size_t)n)) != 0) {
-			rc = error_set(SVC_EINVALID,
-				       "'%s' is larger than %zu bytes", path,
-				       out->max);
+			rc = error_set(SVC_EINVALID, "%s is larger than %zu bytes",
+				       what, out->max);
 			break;
 		}
 	}
 	svc_wipe(chunk, sizeof(chunk));
+	return rc;
+}
+
+/* "'path'" for messages about a file. */
+static int read_path(svc_buf *out, int fd, const char *path)
+{
+	svc_buf what = SVC_BUF_INIT;
+	int rc = buf_printf(&what, "'%s'", path);
+
+	if (!rc)
+		rc = fd_read_all(out, fd, what.ptr);
+	buf_clear(&what);
 	return rc;
 }
 
@@ -150,7 +161,7 @@ int file_read_private(svc_buf *out, const char *path, const char *what)
 			       (unsigned)(st.st_mode & 07777), what, path);
 		goto done;
 	}
-	rc = read_fd(out, fd, path);
+	rc = read_path(out, fd, path);
 done:
 	close(fd);
 	return rc;
@@ -169,7 +180,7 @@ int file_read_all(svc_buf *out, const char *path)
 		close(fd);
 		return error_set(SVC_EINVALID, "'%s' is not a file", path);
 	}
-	rc = read_fd(out, fd, path);
+	rc = read_path(out, fd, path);
 	close(fd);
 	return rc;
 }

@@ -22,6 +22,11 @@ int file_replace_private(const char *path, const void *data, size_t len);
  * file in errors ("master key").  Content appended to out (bounded by out).
  */
 int file_read_private(svc_buf *out, const char *path, const char *what);
+/**
+ * Read fd to its end into out (bounded by out's maximum; the read chunks are
+ * wiped).  what names the source in errors ("standard input", "'path'").
+ */
+int fd_read_all(svc_buf *out, int fd, const char *what);
 /** Read any regular file into out (bounded by out's maximum). */
 int file_read_all(svc_buf *out, const char *path);
 /**

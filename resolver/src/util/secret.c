@@ -20,6 +20,7 @@
 #include "svcconn/secret.h"
 #include "errors_int.h"
 #include "util/buf.h"
+#include "util/fileio.h"
 
 void svc_wipe(void *p, size_t n)
 {
@@ -52,33 +53,6 @@ static void strip_newline(svc_buf *b)
 	}
 }
 
-static int read_into(svc_buf *b, int fd, const char *what)
-{
-	char chunk[4096];
-	ssize_t n;
-	int rc = 0;
-
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = error_set(SVC_ERROR, "cannot read %s: %s", what,
-				       strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if ((rc = buf_put(b, chunk, (size_t)n)) != 0) {
-			rc = error_set(SVC_EINVALID,
-				       "%s is larger than %u bytes", what,
-				       SVC_SECRET_MAX);
-			break;
-		}
-	}
-	svc_wipe(chunk, sizeof(chunk));
-	return rc;
-}
 
 int svc_secret_read_fd(char **out, size_t *len, int fd)
 {
@@ -86,7 +60,7 @@ int svc_secret_read_fd(char **out, size_t *len, int fd)
 	int rc;
 
 	buf_init(&b, SVC_SECRET_MAX, 1);
-	if ((rc = read_into(&b, fd, "standard input")) != 0) {
+	if ((rc = fd_read_all(&b, fd, "standard input")) != 0) {
 		buf_clear(&b);
 		return rc;
 	}
@@ -111,7 +85,7 @@ int svc_secret_read_file(char **out, size_t *len, const char *path)
 		return error_set(SVC_EINVALID, "'%s' is not a file", path);
 	}
 	buf_init(&b, SVC_SECRET_MAX, 1);
-	rc = read_into(&b, fd, path);
+	rc = fd_read_all(&b, fd, path);
 	close(fd);
 	if (rc) {
 		buf_clear(&b);
