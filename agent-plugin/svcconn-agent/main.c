@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 	fputs("usage: svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
+	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n\n"
 	      "job-start gates a job's use of service connections: pipeline\n"
 	      "permissions, approvals and checks of every connection its stage uses.\n"
@@ -46,6 +48,10 @@ static void usage(FILE *f)
 	      "'svcconn requests'), 4 waiting on checks (try again later), 5 denied\n"
 	      "or the stage skipped. --run-id identifies the run across attempts\n"
 	      "(default 'local').\n"
+	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
+	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
+	      "and BUILD_* variables for the connections the step's own inputs\n"
+	      "reference; it exits with the command's status.\n"
 	      "job-end records RESULT (Succeeded, SucceededWithIssues, Failed,\n"
 	      "Canceled, Skipped, Abandoned) in the usage history and releases\n"
 	      "the job's exclusive locks.\n", f);
@@ -71,11 +77,13 @@ struct opts {
 	const char *vars[MAX_LIST];     /**< --var */
 	const char *dirs[MAX_LIST];     /**< --tasks-dir */
 	const char *result;             /**< --result */
+	const char *step;               /**< --step */
+	char **command;                 /**< after --: the step's command */
 	long watch_pid;                 /**< --watch-pid (keeper) */
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -91,6 +99,7 @@ static const struct option options[] = {
 	{ "home", required_argument, NULL, O_HOME },
 	{ "result", required_argument, NULL, O_RESULT },
 	{ "watch-pid", required_argument, NULL, O_WATCH },
+	{ "step", required_argument, NULL, O_STEP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -120,6 +129,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_HOME: o->store.home = optarg; break;
 		case O_RESULT: o->result = optarg; break;
 		case O_WATCH: o->watch_pid = strtol(optarg, NULL, 10); break;
+		case O_STEP: o->step = optarg; break;
 		case O_VAR:
 			if (!strchr(optarg, '=') || o->job.nvars == MAX_LIST) {
 				fprintf(stderr, "svcconn-agent: error: --var takes NAME=VALUE\n");
@@ -141,6 +151,10 @@ static int parse(struct opts *o, int argc, char **argv)
 			usage(stderr);
 			return EXIT_INVALID;
 		}
+	}
+	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
+		o->command = argv + optind;
+		return 0;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "svcconn-agent: error: unexpected argument '%s'\n",
@@ -342,6 +356,43 @@ static int job_end(struct opts *o)
 	return EXIT_GRANTED;
 }
 
+/* Run a step's command with its fresh environment; its status is ours. */
+static int step(struct opts *o)
+{
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
+		"TERM", "USER", "LOGNAME", "SHELL", NULL };
+	svc_store *st = NULL;
+	svc_env *env = NULL;
+	pid_t pid;
+	int rc, status, i;
+
+	if (!o->job.job_dir || !o->step || !o->command || !o->command[0]) {
+		fprintf(stderr, "svcconn-agent: error: step needs --job-dir, --step and -- COMMAND\n");
+		return EXIT_INVALID;
+	}
+	if ((rc = svc_store_open(&st, &o->store)))
+		return fail(EXIT_FAILED, "cannot open the store");
+	rc = svc_job_step_env(&env, st, o->job.job_dir, o->step);
+	svc_store_free(st);
+	if (rc)
+		return fail(exit_of(rc), "step");
+	for (i = 0; keep[i] && !rc; i++)
+		rc = svc_env_inherit(env, keep[i]);
+	if (!rc)
+		rc = posix_spawnp(&pid, o->command[0], NULL, NULL, o->command,
+				  svc_env_array(env));
+	svc_env_free(env);
+	if (rc) {
+		fprintf(stderr, "svcconn-agent: error: cannot run '%s': %s\n",
+			o->command[0], strerror(rc));
+		return 127;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_FAILED;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* The lease keeper: renew while the watched process and the job live. */
 static int lease_keeper(struct opts *o)
 {
@@ -402,6 +453,8 @@ int main(int argc, char **argv)
 		return job_start(&o, self);
 	if (!strcmp(argv[1], "job-end"))
 		return job_end(&o);
+	if (!strcmp(argv[1], "step"))
+		return step(&o);
 	if (!strcmp(argv[1], "lease-keeper"))
 		return lease_keeper(&o);
 	fprintf(stderr, "svcconn-agent: error: unknown command '%s'\n", argv[1]);

@@ -16,6 +16,7 @@
 #include "authz.h"
 #include "catalog.h"
 #include "errors.h"
+#include "inject.h"
 #include "pipeline.h"
 #include "store.h"
 
@@ -70,6 +71,17 @@ const char *svc_job_holder(const svc_job *j);
  * remove its state from job_dir.
  */
 int svc_job_end(svc_store *st, const char *job_dir, const char *result);
+
+/**
+ * The environment of a step (its index in the job, or its name) of the job
+ * started in job_dir: a fresh array with SYSTEM_, BUILD_ and AGENT_ variables,
+ * AGENT_TEMPDIRECTORY (job_dir/tmp, mode 0700), INPUT_<NAME> for each input
+ * (a connection input holds the connection ids) and, for each connection
+ * the step's own inputs reference and no other, the ENDPOINT_* variables
+ * with its secrets.  Free with svc_env_free(), which wipes them.
+ */
+int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
+		     const char *step);
 
 /** Renew the exclusive-lock leases of the job in job_dir. */
 int svc_job_renew(svc_store *st, const char *job_dir);

@@ -136,6 +136,27 @@ const svc_plan_repo *svc_plan_repo_at(const svc_plan *p, size_t i);
 /** lockBehavior of stage (or the pipeline): 1 for sequential. */
 int svc_plan_lock_sequential(const svc_plan *p, const char *stage);
 
+/** A step of a job, as the run will execute it. */
+typedef struct svc_plan_step {
+	const char *stage;     /**< stage name, or NULL */
+	const char *job;       /**< job name */
+	int index;             /**< position in the job (deployment hooks in
+				    order: preDeploy, deploy, ...) */
+	const char *name;      /**< the step's `name:`, or NULL */
+	const char *display;   /**< displayName, or NULL */
+	const char *kind;      /**< task, script, bash, pwsh, powershell,
+				    checkout, download, publish, other */
+	const char *task;      /**< Name@Major (manifest's spelling), or NULL */
+	const char *task_dir;  /**< the manifest's directory, or NULL */
+	const char *body;      /**< script text or checkout target */
+	const char *const *input_names;  /**< inputs by the manifest's names */
+	const char *const *input_values; /**< their values, $(var) expanded */
+	size_t ninputs;        /**< entries in the two arrays */
+} svc_plan_step;
+
+size_t svc_plan_step_count(const svc_plan *p);
+const svc_plan_step *svc_plan_step_at(const svc_plan *p, size_t i);
+
 /** "resolved", "unknown-name", ... */
 const char *svc_ref_status_name(svc_ref_status s);
 /** "task-input", "resource-endpoint", ... */

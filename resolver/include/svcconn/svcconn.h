@@ -14,6 +14,7 @@
 #include "pipeline.h"
 #include "authz.h"
 #include "job.h"
+#include "inject.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -34,6 +34,7 @@ struct where {
 	const char *stage;        /**< current stage name, or NULL */
 	const char *job;          /**< current job name, or NULL */
 	int step;                 /**< current step index, or -1 */
+	int next_step;            /**< index of the job's next step */
 	char **reported;          /**< tasks reported without manifest */
 	size_t nreported;         /**< entries in reported */
 };
@@ -325,6 +326,64 @@ static int walk_task(struct where *w, const ynode *step)
 	return rc;
 }
 
+/* Record step s of the current job, with its inputs $(var)-expanded. */
+static int record_step(struct where *w, const ynode *s)
+{
+	static const char *const kinds[] = { "task", "script", "bash", "pwsh",
+		"powershell", "checkout", "download", "publish", NULL };
+	svc_plan *p = w->plan;
+	const char *names[512], *values[512];
+	const ynode *inputs = ynode_get(s, "inputs");
+	const svc_task *t = NULL;
+	svc_plan_step st;
+	char name_at[300];
+	size_t i, n = 0;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.stage = plan_str(p, w->stage);
+	st.job = plan_str(p, w->job);
+	st.index = w->step;
+	st.name = plan_str(p, scalar(ynode_get(s, "name")));
+	st.display = plan_str(p, scalar(ynode_get(s, "displayName")));
+	st.kind = "other";
+	for (i = 0; kinds[i]; i++)
+		if (ynode_get(s, kinds[i])) {
+			st.kind = kinds[i];
+			break;
+		}
+	if (!strcmp(st.kind, "task")) {
+		t = svc_tasks_find(p->tasks, scalar(ynode_get(s, "task")));
+		if (t) {
+			snprintf(name_at, sizeof(name_at), "%s@%u", t->name, t->major);
+			st.task = plan_str(p, name_at);
+			st.task_dir = plan_str(p, t->dir);
+		} else {
+			st.task = plan_str(p, scalar(ynode_get(s, "task")));
+		}
+	} else {
+		st.body = plan_str(p, scalar(ynode_get(s, st.kind)));
+	}
+	for (i = 0; inputs && inputs->kind == YNODE_MAP && i + 1 < inputs->n &&
+		    n < 512; i += 2) {
+		const svc_task_input *in = t ? svc_task_input_find(t,
+						inputs->items[i]->scalar) : NULL;
+		svc_buf exp = SVC_BUF_INIT, why = SVC_BUF_INIT;
+		const char *v = scalar(inputs->items[i + 1]);
+
+		names[n] = plan_str(p, in ? in->name : inputs->items[i]->scalar);
+		if (v && expand_macros(w, v, &exp, &why, 0) == 0)
+			values[n++] = plan_str(p, exp.ptr ? exp.ptr : "");
+		buf_clear(&exp);
+		buf_clear(&why);
+	}
+	st.input_names = names;
+	st.input_values = values;
+	st.ninputs = n;
+	rc = plan_add_step(p, &st);
+	return rc;
+}
+
 static int walk_steps(struct where *w, const ynode *steps)
 {
 	size_t i;
@@ -339,8 +398,11 @@ static int walk_steps(struct where *w, const ynode *steps)
 	for (i = 0; i < steps->n && !rc; i++) {
 		const ynode *s = steps->items[i];
 
-		w->step = (int)i;
-		if (s->kind == YNODE_MAP && ynode_get(s, "task"))
+		if (s->kind != YNODE_MAP)
+			continue;
+		w->step = w->next_step++;
+		rc = record_step(w, s);
+		if (!rc && ynode_get(s, "task"))
 			rc = walk_task(w, s);
 	}
 	w->step = -1;
@@ -439,6 +501,7 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 			w->job = fallback;
 		}
 		w->vs = &vs;
+		w->next_step = 0;
 		rc = record_job(w, j);
 		if (!rc)
 			rc = walk_container(w, ynode_get(j, "container"));
@@ -609,6 +672,7 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 		rc = walk_jobs(&w, ynode_get(root, "jobs"));
 	if (!rc && ynode_get(root, "steps")) {
 		w.job = "Job";
+		w.next_step = 0;
 		rc = record_job(&w, root);
 		if (!rc)
 			rc = walk_steps(&w, ynode_get(root, "steps"));

@@ -108,6 +108,44 @@ int plan_add_lock(svc_plan *p, const char *stage, int sequential)
 	return 0;
 }
 
+int plan_add_step(svc_plan *p, const svc_plan_step *st)
+{
+	svc_plan_step *n = realloc(p->steps, (p->nsteps + 1) * sizeof(*n)), *d;
+	const char **names, **values;
+	size_t i;
+
+	if (!n)
+		return error_oom();
+	p->steps = n;
+	d = &p->steps[p->nsteps];
+	*d = *st;
+	names = calloc(st->ninputs + 1, sizeof(*names));
+	values = calloc(st->ninputs + 1, sizeof(*values));
+	if (!names || !values) {
+		free(names);
+		free(values);
+		return error_oom();
+	}
+	for (i = 0; i < st->ninputs; i++) {
+		names[i] = st->input_names[i];
+		values[i] = st->input_values[i];
+	}
+	d->input_names = names;
+	d->input_values = values;
+	p->nsteps++;
+	return 0;
+}
+
+size_t svc_plan_step_count(const svc_plan *p)
+{
+	return p->nsteps;
+}
+
+const svc_plan_step *svc_plan_step_at(const svc_plan *p, size_t i)
+{
+	return i < p->nsteps ? &p->steps[i] : NULL;
+}
+
 static int same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -452,6 +490,11 @@ void svc_plan_free(svc_plan *p)
 
 	if (!p)
 		return;
+	for (i = 0; i < p->nsteps; i++) {
+		free((void *)p->steps[i].input_names);
+		free((void *)p->steps[i].input_values);
+	}
+	free(p->steps);
 	for (i = 0; i < p->njobs; i++)
 		free(p->jobs[i].aliases);
 	free(p->jobs);

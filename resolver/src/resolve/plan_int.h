@@ -44,6 +44,8 @@ struct svc_plan {
 	struct plan_lock *locks; /**< lockBehavior settings */
 	size_t nlocks;        /**< entries in locks */
 	const char *extends;  /**< extends template, or NULL */
+	svc_plan_step *steps; /**< every step of every job */
+	size_t nsteps;        /**< entries in steps */
 };
 
 /** Record a job and the resources it uses. */
@@ -51,6 +53,9 @@ int plan_add_job(svc_plan *p, const char *stage, const char *job,
 		 const char *const *aliases, size_t naliases);
 int plan_add_repo(svc_plan *p, const svc_plan_repo *r);
 int plan_add_lock(svc_plan *p, const char *stage, int sequential);
+/** Record a step; its strings must be owned by the plan, the input
+ * arrays are copied. */
+int plan_add_step(svc_plan *p, const svc_plan_step *s);
 
 /** A copy of s owned by the plan (NULL for NULL); NULL on no memory. */
 const char *plan_str(svc_plan *p, const char *s);

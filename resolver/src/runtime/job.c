@@ -70,9 +70,57 @@ static int belongs(const svc_plan *p, const svc_ref *r, const char *stage,
 	return 0;
 }
 
+/*
+ * The job's steps with their inputs (a connection input holds the ids it
+ * resolved to, comma-separated) and the connections each step references.
+ */
+static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
+{
+	json_t *steps = json_array();
+	size_t i, j, k;
+
+	for (i = 0; i < svc_plan_step_count(p); i++) {
+		const svc_plan_step *st = svc_plan_step_at(p, i);
+		json_t *s, *in = json_object(), *conns = json_array();
+
+		if (!same(st->stage, o->stage) || !same(st->job, o->job))
+			continue;
+		for (j = 0; j < st->ninputs; j++) {
+			svc_buf ids = SVC_BUF_INIT;
+
+			for (k = 0; k < svc_plan_ref_count(p); k++) {
+				const svc_ref *r = svc_plan_ref_at(p, k);
+
+				if (r->kind != SVC_REF_TASK_INPUT ||
+				    r->step != st->index || !r->conn_id ||
+				    !same(r->stage, st->stage) ||
+				    !same(r->job, st->job) || !r->input ||
+				    strcmp(r->input, st->input_names[j]))
+					continue;
+				buf_printf(&ids, "%s%s", ids.len ? "," : "", r->conn_id);
+				json_array_append_new(conns, json_string(r->conn_id));
+			}
+			json_object_set_new(in, st->input_names[j],
+					    json_string(ids.len ? ids.ptr
+							: st->input_values[j]));
+			buf_clear(&ids);
+		}
+		s = json_pack("{s:i, s:s?, s:s?, s:s, s:s?, s:s?, s:s?, s:o, s:o}",
+			      "index", st->index, "name", st->name,
+			      "displayName", st->display, "kind", st->kind,
+			      "task", st->task, "taskDir", st->task_dir,
+			      "body", st->body, "inputs", in,
+			      "connections", conns);
+		if (s)
+			json_array_append_new(steps, s);
+	}
+	return steps;
+}
+
 /* The job's state, written into the job directory. */
-static int write_state(const svc_job_options *o, const char *holder,
-		       const char *const *ids, size_t n, int lock)
+static int write_state(const svc_job_options *o, const svc_plan *p,
+		       const char *holder, const char *const *ids, size_t n,
+		       int lock)
 {
 	json_t *s = json_object(), *a = json_array();
 	svc_buf path = SVC_BUF_INIT;
@@ -93,6 +141,9 @@ static int write_state(const svc_job_options *o, const char *holder,
 	json_object_set_new(s, "locks", json_boolean(lock));
 	json_object_set_new(s, "connections", a);
 	json_object_set_new(s, "startedAt", json_string(at));
+	json_object_set_new(s, "branch", o->branch ? json_string(o->branch) : json_null());
+	json_object_set_new(s, "requestedBy", o->requested_by ? json_string(o->requested_by) : json_null());
+	json_object_set_new(s, "steps", steps_json(p, o));
 	text = json_dumps(s, JSON_INDENT(2));
 	json_decref(s);
 	if (!text)
@@ -220,7 +271,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 		    j->gate->items[i].status == SVC_GATE_GRANTED)
 			j->holds_lock = 1;
 	if (j->gate->status == SVC_GATE_GRANTED)
-		rc = write_state(o, j->holder, job_ids, njob, j->holds_lock);
+		rc = write_state(o, j->plan, j->holder, job_ids, njob, j->holds_lock);
 done:
 	free(repos);
 	free(job_ids);
@@ -337,4 +388,108 @@ int svc_job_renew(svc_store *st, const char *job_dir)
 	json_decref(s);
 	buf_clear(&path);
 	return rc;
+}
+
+/* The step of state s named by index or name, or NULL. */
+static json_t *find_step(json_t *s, const char *step)
+{
+	json_t *steps = json_object_get(s, "steps"), *it;
+	char *end;
+	long idx = strtol(step, &end, 10);
+	size_t i;
+
+	json_array_foreach(steps, i, it) {
+		const char *name = json_string_value(json_object_get(it, "name"));
+
+		if ((*step && !*end && json_integer_value(json_object_get(it, "index")) == idx) ||
+		    (name && !strcmp(name, step)))
+			return it;
+	}
+	return NULL;
+}
+
+/* 1 when id is one of the connections the job was granted. */
+static int granted(json_t *s, const char *id)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "connections"), i, v)
+		if (json_string_value(v) && !strcmp(json_string_value(v), id))
+			return 1;
+	return 0;
+}
+
+static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
+{
+	const char *v = json_string_value(json_object_get(s, key));
+
+	return v ? svc_env_set(e, name, v) : 0;
+}
+
+int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
+		     const char *step)
+{
+	svc_buf path = SVC_BUF_INIT, tmp = SVC_BUF_INIT;
+	json_t *s = NULL, *it, *v;
+	svc_env *e = NULL;
+	const char *k;
+	size_t i;
+	int rc;
+
+	if ((rc = read_state(&s, &path, job_dir)))
+		goto done;
+	if (!(it = find_step(s, step))) {
+		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no step '%s'",
+			       job_dir, step);
+		goto done;
+	}
+	if ((rc = buf_printf(&tmp, "%s/tmp", job_dir)) ||
+	    (rc = dir_ensure_private(tmp.ptr)) || (rc = svc_env_new(&e)))
+		goto done;
+	if ((rc = svc_env_set(e, "AGENT_TEMPDIRECTORY", tmp.ptr)) ||
+	    (rc = svc_env_set(e, "TF_BUILD", "True")) ||
+	    (rc = svc_env_set(e, "SYSTEM_HOSTTYPE", "build")) ||
+	    (rc = set_from(e, "SYSTEM_DEFINITIONNAME", s, "pipeline")) ||
+	    (rc = set_from(e, "BUILD_DEFINITIONNAME", s, "pipeline")) ||
+	    (rc = set_from(e, "BUILD_BUILDID", s, "runId")) ||
+	    (rc = set_from(e, "BUILD_BUILDNUMBER", s, "runId")) ||
+	    (rc = set_from(e, "SYSTEM_STAGENAME", s, "stage")) ||
+	    (rc = set_from(e, "SYSTEM_JOBNAME", s, "job")) ||
+	    (rc = set_from(e, "AGENT_JOBNAME", s, "job")) ||
+	    (rc = set_from(e, "BUILD_SOURCEBRANCH", s, "branch")) ||
+	    (rc = set_from(e, "BUILD_REQUESTEDFOR", s, "requestedBy")))
+		goto done;
+	json_object_foreach(json_object_get(it, "inputs"), k, v)
+		if ((rc = svc_env_set_input(e, k, json_string_value(v) ?
+						json_string_value(v) : "")))
+			goto done;
+	json_array_foreach(json_object_get(it, "connections"), i, v) {
+		const char *id = json_string_value(v);
+		svc_conn *c = NULL;
+
+		if (!id)
+			continue;
+		if (!granted(s, id)) {
+			rc = error_set(SVC_EDENIED,
+				       "connection '%s' was not granted to this job", id);
+			goto done;
+		}
+		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+			goto done;
+		rc = svc_env_add_conn(e, c);
+		svc_conn_free(c);
+		if (rc)
+			goto done;
+	}
+done:
+	json_decref(s);
+	buf_clear(&path);
+	buf_clear(&tmp);
+	if (rc) {
+		svc_env_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
 }
