@@ -37,17 +37,27 @@ enum { EXIT_GRANTED = 0, EXIT_FAILED = 1, EXIT_INVALID = 2,
 
 static void usage(FILE *f)
 {
-	fputs("usage: svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
+	fputs("usage: svcconn-agent run PIPELINE.yml --pipeline NAME [--run-id N] [--branch REF]\n"
+	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
+	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--home DIR]\n"
+	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
+	      "                 [--format env|json]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n\n"
+	      "run runs the pipeline here, stage by stage, job by job: script and\n"
+	      "bash steps through bash, task steps through their Node or Bash\n"
+	      "handler; exit 0 when every step succeeded, 1 when one failed, and\n"
+	      "the job-start codes otherwise (--wait polls while checks wait).\n"
 	      "job-start gates a job's use of service connections: pipeline\n"
 	      "permissions, approvals and checks of every connection its stage uses.\n"
 	      "Exit codes: 0 granted, 2 invalid input, 3 needs permission (see\n"
 	      "'svcconn requests'), 4 waiting on checks (try again later), 5 denied\n"
 	      "or the stage skipped. --run-id identifies the run across attempts\n"
-	      "(default 'local').\n"
+	      "(default 'local'). Granted, it prints the job's environment as\n"
+	      "KEY=VALUE lines (or a JSON object with --format json) for the\n"
+	      "agent to export; it holds no secret.\n"
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
@@ -78,12 +88,16 @@ struct opts {
 	const char *dirs[MAX_LIST];     /**< --tasks-dir */
 	const char *result;             /**< --result */
 	const char *step;               /**< --step */
+	const char *pipeline_arg;       /**< run: the pipeline file */
+	const char *workdir;            /**< run: --workdir */
+	int wait;                       /**< run: --wait */
+	int json;                       /**< --format json */
 	char **command;                 /**< after --: the step's command */
 	long watch_pid;                 /**< --watch-pid (keeper) */
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -100,6 +114,9 @@ static const struct option options[] = {
 	{ "result", required_argument, NULL, O_RESULT },
 	{ "watch-pid", required_argument, NULL, O_WATCH },
 	{ "step", required_argument, NULL, O_STEP },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "workdir", required_argument, NULL, O_WORKDIR },
+	{ "wait", no_argument, NULL, O_WAIT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -130,6 +147,15 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_RESULT: o->result = optarg; break;
 		case O_WATCH: o->watch_pid = strtol(optarg, NULL, 10); break;
 		case O_STEP: o->step = optarg; break;
+		case O_WORKDIR: o->workdir = optarg; break;
+		case O_WAIT: o->wait = 1; break;
+		case O_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "env")) {
+				fprintf(stderr, "svcconn-agent: error: --format takes env or json\n");
+				return EXIT_INVALID;
+			}
+			o->json = !strcmp(optarg, "json");
+			break;
 		case O_VAR:
 			if (!strchr(optarg, '=') || o->job.nvars == MAX_LIST) {
 				fprintf(stderr, "svcconn-agent: error: --var takes NAME=VALUE\n");
@@ -151,6 +177,12 @@ static int parse(struct opts *o, int argc, char **argv)
 			usage(stderr);
 			return EXIT_INVALID;
 		}
+	}
+	if (!strcmp(argv[0], "run") && optind < argc &&
+	    strcmp(argv[optind - 1], "--")) {
+		o->pipeline_arg = argv[optind++];
+		if (optind == argc)
+			return 0;
 	}
 	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
 		o->command = argv + optind;
@@ -246,6 +278,42 @@ static void print_report(const svc_gate_report *g)
 	}
 }
 
+/* The job's environment, as KEY=VALUE lines or (--format json) JSON. */
+static int print_env(const struct opts *o)
+{
+	svc_env *env = NULL;
+	char *const *v;
+	int first = 1;
+
+	if (svc_job_env(&env, o->job.job_dir))
+		return fail(EXIT_FAILED, "job environment");
+	if (o->json)
+		putchar('{');
+	for (v = svc_env_array(env); *v; v++) {
+		const char *eq = strchr(*v, '=');
+
+		if (!o->json) {
+			printf("%s\n", *v);
+			continue;
+		}
+		printf("%s\n  \"%.*s\": \"", first ? "" : ",", (int)(eq - *v), *v);
+		for (const char *p = eq + 1; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				printf("\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				printf("\\u%04x", (unsigned char)*p);
+			else
+				putchar(*p);
+		}
+		putchar('"');
+		first = 0;
+	}
+	if (o->json)
+		printf("\n}\n");
+	svc_env_free(env);
+	return 0;
+}
+
 static int job_start(struct opts *o, const char *self)
 {
 	svc_catalog *cat = NULL;
@@ -284,10 +352,9 @@ static int job_start(struct opts *o, const char *self)
 	print_report(g);
 	switch (g->status) {
 	case SVC_GATE_GRANTED:
-		printf("granted: job '%s' may use its connections\n", o->job.job);
 		if (svc_job_holds_lock(job))
 			start_keeper(o, self);
-		code = EXIT_GRANTED;
+		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
 		break;
 	case SVC_GATE_NEEDS_PERMISSION:
 		code = EXIT_PERMISSION;
@@ -393,6 +460,86 @@ static int step(struct opts *o)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Where each output of a run is: at the start of a line or not. */
+struct run_out {
+	int midline[3];  /**< per fd: the last chunk did not end a line */
+};
+
+/* Output of a run's step: each line tagged with the job and step. */
+static void run_output(void *ctx, const char *stage, const char *job,
+		       const char *label, int fd, const char *data, size_t len)
+{
+	struct run_out *ro = ctx;
+	FILE *f = fd == 2 ? stderr : stdout;
+	size_t i;
+
+	(void)stage;
+	for (i = 0; i < len; i++) {
+		if (!ro->midline[fd])
+			fprintf(f, "[%s/%s] ", job ? job : "", label ? label : "");
+		fputc(data[i], f);
+		ro->midline[fd] = data[i] != '\n';
+	}
+	fflush(f);
+}
+
+static void run_event(void *ctx, const char *message)
+{
+	struct run_out *ro = ctx;
+
+	if (ro->midline[1] || ro->midline[2]) {
+		/* a step's last line had no newline */
+		putchar('\n');
+		ro->midline[1] = ro->midline[2] = 0;
+	}
+	printf("== %s\n", message);
+	fflush(stdout);
+}
+
+static int run_pipeline(struct opts *o)
+{
+	svc_run_options ro;
+	struct run_out out = { { 0, 0, 0 } };
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	char *me = NULL;
+	int rc, code = EXIT_FAILED;
+
+	if (!o->pipeline_arg || !o->job.pipeline) {
+		fprintf(stderr, "svcconn-agent: error: run needs PIPELINE.yml and --pipeline NAME\n");
+		return EXIT_INVALID;
+	}
+	if (!o->job.requested_by && svc_identity_current(&me) == 0)
+		o->job.requested_by = me;
+	memset(&ro, 0, sizeof(ro));
+	ro.version = SVC_RUN_OPTIONS_VERSION;
+	ro.pipeline_file = o->pipeline_arg;
+	ro.pipeline = o->job.pipeline;
+	ro.run_id = o->job.run_id;
+	ro.branch = o->job.branch;
+	ro.requested_by = o->job.requested_by;
+	ro.stage = o->job.stage;
+	ro.job = o->job.job;
+	ro.workdir = o->workdir;
+	ro.vars = o->job.vars;
+	ro.nvars = o->job.nvars;
+	ro.task_dirs = o->job.task_dirs;
+	ro.ntask_dirs = o->job.ntask_dirs;
+	ro.wait = o->wait;
+	ro.output = run_output;
+	ro.event = run_event;
+	ro.ctx = &out;
+	if (svc_catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
+		code = fail(EXIT_FAILED, "cannot open the store");
+	} else if ((rc = svc_pipeline_run(&code, &ro, st, cat))) {
+		code = fail(exit_of(rc), "run");
+	}
+	svc_store_free(st);
+	svc_catalog_free(cat);
+	free(me);
+	return code;
+}
+
 /* The lease keeper: renew while the watched process and the job live. */
 static int lease_keeper(struct opts *o)
 {
@@ -455,6 +602,8 @@ int main(int argc, char **argv)
 		return job_end(&o);
 	if (!strcmp(argv[1], "step"))
 		return step(&o);
+	if (!strcmp(argv[1], "run"))
+		return run_pipeline(&o);
 	if (!strcmp(argv[1], "lease-keeper"))
 		return lease_keeper(&o);
 	fprintf(stderr, "svcconn-agent: error: unknown command '%s'\n", argv[1]);

@@ -73,6 +73,12 @@ const char *svc_job_holder(const svc_job *j);
 int svc_job_end(svc_store *st, const char *job_dir, const char *result);
 
 /**
+ * The job-level environment of the job started in job_dir: AGENT_, BUILD_
+ * and SYSTEM_ variables (no secret; what an agent's job hook exports).
+ */
+int svc_job_env(svc_env **out, const char *job_dir);
+
+/**
  * The environment of a step (its index in the job, or its name) of the job
  * started in job_dir: a fresh array with SYSTEM_, BUILD_ and AGENT_ variables,
  * AGENT_TEMPDIRECTORY (job_dir/tmp, mode 0700), INPUT_<NAME> for each input

@@ -148,6 +148,9 @@ typedef struct svc_plan_step {
 				    checkout, download, publish, other */
 	const char *task;      /**< Name@Major (manifest's spelling), or NULL */
 	const char *task_dir;  /**< the manifest's directory, or NULL */
+	const char *handler;   /**< the handler run chooses (Node20_1, Node16,
+				    Node10, Node, Bash), or NULL */
+	const char *target;    /**< the handler's target file, or NULL */
 	const char *body;      /**< script text or checkout target */
 	const char *const *input_names;  /**< inputs by the manifest's names */
 	const char *const *input_values; /**< their values, $(var) expanded */

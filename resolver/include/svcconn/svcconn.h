@@ -15,6 +15,7 @@
 #include "authz.h"
 #include "job.h"
 #include "inject.h"
+#include "run.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

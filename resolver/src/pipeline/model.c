@@ -355,9 +355,20 @@ static int record_step(struct where *w, const ynode *s)
 	if (!strcmp(st.kind, "task")) {
 		t = svc_tasks_find(p->tasks, scalar(ynode_get(s, "task")));
 		if (t) {
+			static const char *const pref[] = { "Node20_1", "Node20",
+				"Node16", "Node10", "Node", "Bash", NULL };
+			size_t h, k;
+
 			snprintf(name_at, sizeof(name_at), "%s@%u", t->name, t->major);
 			st.task = plan_str(p, name_at);
 			st.task_dir = plan_str(p, t->dir);
+			for (k = 0; pref[k] && !st.handler; k++)
+				for (h = 0; h < t->nhandlers; h++)
+					if (!strcmp(t->handlers[h].kind, pref[k])) {
+						st.handler = plan_str(p, pref[k]);
+						st.target = plan_str(p, t->handlers[h].target);
+						break;
+					}
 		} else {
 			st.task = plan_str(p, scalar(ynode_get(s, "task")));
 		}

@@ -70,6 +70,11 @@ static int belongs(const svc_plan *p, const svc_ref *r, const char *stage,
 	return 0;
 }
 
+static json_t *jstr_or_null(const char *v)
+{
+	return v ? json_string(v) : json_null();
+}
+
 /*
  * The job's steps with their inputs (a connection input holds the ids it
  * resolved to, comma-separated) and the connections each step references.
@@ -81,10 +86,12 @@ static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
 
 	for (i = 0; i < svc_plan_step_count(p); i++) {
 		const svc_plan_step *st = svc_plan_step_at(p, i);
-		json_t *s, *in = json_object(), *conns = json_array();
+		json_t *s, *in, *conns;
 
 		if (!same(st->stage, o->stage) || !same(st->job, o->job))
 			continue;
+		in = json_object();
+		conns = json_array();
 		for (j = 0; j < st->ninputs; j++) {
 			svc_buf ids = SVC_BUF_INIT;
 
@@ -105,14 +112,19 @@ static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
 							: st->input_values[j]));
 			buf_clear(&ids);
 		}
-		s = json_pack("{s:i, s:s?, s:s?, s:s, s:s?, s:s?, s:s?, s:o, s:o}",
-			      "index", st->index, "name", st->name,
-			      "displayName", st->display, "kind", st->kind,
-			      "task", st->task, "taskDir", st->task_dir,
-			      "body", st->body, "inputs", in,
-			      "connections", conns);
-		if (s)
-			json_array_append_new(steps, s);
+		s = json_object();
+		json_object_set_new(s, "index", json_integer(st->index));
+		json_object_set_new(s, "name", jstr_or_null(st->name));
+		json_object_set_new(s, "displayName", jstr_or_null(st->display));
+		json_object_set_new(s, "kind", jstr_or_null(st->kind));
+		json_object_set_new(s, "task", jstr_or_null(st->task));
+		json_object_set_new(s, "taskDir", jstr_or_null(st->task_dir));
+		json_object_set_new(s, "handler", jstr_or_null(st->handler));
+		json_object_set_new(s, "target", jstr_or_null(st->target));
+		json_object_set_new(s, "body", jstr_or_null(st->body));
+		json_object_set_new(s, "inputs", in);
+		json_object_set_new(s, "connections", conns);
+		json_array_append_new(steps, s);
 	}
 	return steps;
 }
@@ -427,25 +439,14 @@ static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
 	return v ? svc_env_set(e, name, v) : 0;
 }
 
-int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
-		     const char *step)
+/* The job-level variables of state s: no secret among them. */
+static int base_env(svc_env *e, json_t *s, const char *job_dir)
 {
-	svc_buf path = SVC_BUF_INIT, tmp = SVC_BUF_INIT;
-	json_t *s = NULL, *it, *v;
-	svc_env *e = NULL;
-	const char *k;
-	size_t i;
+	svc_buf tmp = SVC_BUF_INIT;
 	int rc;
 
-	if ((rc = read_state(&s, &path, job_dir)))
-		goto done;
-	if (!(it = find_step(s, step))) {
-		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no step '%s'",
-			       job_dir, step);
-		goto done;
-	}
 	if ((rc = buf_printf(&tmp, "%s/tmp", job_dir)) ||
-	    (rc = dir_ensure_private(tmp.ptr)) || (rc = svc_env_new(&e)))
+	    (rc = dir_ensure_private(tmp.ptr)))
 		goto done;
 	if ((rc = svc_env_set(e, "AGENT_TEMPDIRECTORY", tmp.ptr)) ||
 	    (rc = svc_env_set(e, "TF_BUILD", "True")) ||
@@ -459,6 +460,49 @@ int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 	    (rc = set_from(e, "AGENT_JOBNAME", s, "job")) ||
 	    (rc = set_from(e, "BUILD_SOURCEBRANCH", s, "branch")) ||
 	    (rc = set_from(e, "BUILD_REQUESTEDFOR", s, "requestedBy")))
+		goto done;
+done:
+	buf_clear(&tmp);
+	return rc;
+}
+
+int svc_job_env(svc_env **out, const char *job_dir)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	svc_env *e = NULL;
+	int rc;
+
+	if (!(rc = read_state(&s, &path, job_dir)) && !(rc = svc_env_new(&e)))
+		rc = base_env(e, s, job_dir);
+	json_decref(s);
+	buf_clear(&path);
+	if (rc) {
+		svc_env_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
+		     const char *step)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL, *it, *v;
+	svc_env *e = NULL;
+	const char *k;
+	size_t i;
+	int rc;
+
+	if ((rc = read_state(&s, &path, job_dir)))
+		goto done;
+	if (!(it = find_step(s, step))) {
+		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no step '%s'",
+			       job_dir, step);
+		goto done;
+	}
+	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)))
 		goto done;
 	json_object_foreach(json_object_get(it, "inputs"), k, v)
 		if ((rc = svc_env_set_input(e, k, json_string_value(v) ?
@@ -485,7 +529,6 @@ int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 done:
 	json_decref(s);
 	buf_clear(&path);
-	buf_clear(&tmp);
 	if (rc) {
 		svc_env_free(e);
 		return rc;

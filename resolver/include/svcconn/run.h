@@ -1,0 +1,62 @@
+/*
+ * run.h - running a pipeline on this machine (`svcconn-agent run`).
+ *
+ * Stage by stage, job by job, step by step: each job is gated like an
+ * agent's job (pipeline permissions, checks), each step runs in a fresh
+ * environment with the connections its own inputs reference.  Output and
+ * events go to the caller's callbacks, which mask and print them.
+ */
+#ifndef SVCCONN_RUN_H
+#define SVCCONN_RUN_H
+
+#include <stddef.h>
+#include "catalog.h"
+#include "errors.h"
+#include "job.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+#define SVC_RUN_OPTIONS_VERSION 1
+
+typedef struct svc_run_options {
+	unsigned version;              /**< SVC_RUN_OPTIONS_VERSION */
+	const char *pipeline_file;     /**< the pipeline YAML */
+	const char *pipeline;          /**< pipeline name */
+	const char *run_id;            /**< run id */
+	const char *branch;            /**< the run's branch, or NULL */
+	const char *requested_by;      /**< who queued it */
+	const char *stage;             /**< only this stage, or NULL */
+	const char *job;               /**< only this job, or NULL */
+	const char *workdir;           /**< working directory (default .) */
+	const char *const *vars;       /**< "NAME=VALUE" */
+	size_t nvars;                  /**< entries in vars */
+	const char *const *task_dirs;  /**< task manifest directories */
+	size_t ntask_dirs;             /**< entries in task_dirs */
+	int wait;                      /**< poll while checks wait */
+	long wait_interval;            /**< seconds between attempts (10) */
+	long wait_timeout;             /**< give up after (3600 s) */
+	/** A step's output, as it comes; fd 1 or 2. */
+	void (*output)(void *ctx, const char *stage, const char *job,
+		       const char *step, int fd, const char *data, size_t len);
+	/** A line about the run (stage/job/step starts, decisions). */
+	void (*event)(void *ctx, const char *message);
+	void *ctx;                     /**< passed to the callbacks */
+} svc_run_options;
+
+/**
+ * Run the pipeline.  *exit_code: 0 every step succeeded, 1 a step failed,
+ * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied.
+ * Returns an error code only when the run could not be carried out.
+ */
+int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
+		     const svc_catalog *cat);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

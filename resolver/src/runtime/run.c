@@ -1,0 +1,356 @@
+/*
+ * run.c - running a pipeline on this machine: stage by stage, job by job,
+ * step by step, each job gated like an agent's job (svc_job_start), each
+ * step in a fresh environment with its own connections (svc_job_step_env).
+ *
+ * script: and bash: steps run through bash (the script is written into the
+ * job's private directory and run with -e -o pipefail, as the agent does);
+ * task: steps through their manifest's handler (the Node handlers with
+ * node, svcconn's Bash handler with bash); checkout: self is the working
+ * directory.  Output goes to the caller's callback as it comes, tagged with
+ * the job and step; the caller masks and prints it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "svcconn/run.h"
+#include "errors_int.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+
+/* What one run shares with every job. */
+struct runner {
+	const svc_run_options *o;   /**< the options */
+	svc_store *st;              /**< the store */
+	const svc_catalog *cat;     /**< the catalog */
+	size_t steps_run;           /**< steps run so far */
+	size_t steps_failed;        /**< of those, failed */
+};
+
+static void say(const struct runner *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct runner *r, const char *fmt, ...)
+{
+	svc_buf b = SVC_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r->o->event && b.ptr)
+		r->o->event(r->o->ctx, b.ptr);
+	buf_clear(&b);
+}
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Run argv with envp in dir; stream both outputs to the callback. */
+static int spawn_step(const struct runner *r, const char *stage,
+		      const char *job, const char *label, char *const argv[],
+		      char *const envp[], int *status)
+{
+	posix_spawn_file_actions_t fa;
+	int out[2], err[2], rc;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return error_set(SVC_ERROR, "cannot make pipes: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	if (r->o->workdir)
+		posix_spawn_file_actions_addchdir_np(&fa, r->o->workdir);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	close(err[1]);
+	if (rc) {
+		close(out[0]);
+		close(err[0]);
+		return error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
+				 strerror(rc));
+	}
+	while (out[0] >= 0 || err[0] >= 0) {
+		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+		char chunk[8192];
+		int i;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < 2; i++) {
+			int *fd = i ? &err[0] : &out[0];
+			ssize_t n;
+
+			if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(*fd, chunk, sizeof(chunk));
+			if (n > 0 && r->o->output)
+				r->o->output(r->o->ctx, stage, job, label, i ? 2 : 1,
+					     chunk, (size_t)n);
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
+	return 0;
+}
+
+/* Run one step of a granted job; *failed when it did not succeed. */
+static int run_step(struct runner *r, const svc_plan_step *s,
+		    const char *job_dir, int *failed)
+{
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
+		"TERM", "USER", "LOGNAME", NULL };
+	svc_buf label = SVC_BUF_INIT, script = SVC_BUF_INIT, target = SVC_BUF_INIT;
+	char idx[32], *argv[8];
+	svc_env *env = NULL;
+	int rc = 0, status = 0, i;
+
+	*failed = 0;
+	buf_printf(&label, "%s", s->name ? s->name : s->display ? s->display
+		   : s->task ? s->task : s->kind);
+	snprintf(idx, sizeof(idx), "%d", s->index);
+	if (!strcmp(s->kind, "checkout") &&
+	    (!s->body || !strcmp(s->body, "self") || !strcmp(s->body, "none"))) {
+		say(r, "step %s: checkout of %s: the working directory", label.ptr,
+		    s->body ? s->body : "self");
+		goto done;
+	}
+	if ((rc = svc_job_step_env(&env, r->st, job_dir, idx)))
+		goto done;
+	for (i = 0; keep[i] && !rc; i++)
+		rc = svc_env_inherit(env, keep[i]);
+	if (rc)
+		goto done;
+	if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
+		/* the script goes into the job's private directory */
+		buf_printf(&script, "%s/tmp/step-%d.sh", job_dir, s->index);
+		unlink(script.ptr);
+		if ((rc = file_create_private(script.ptr, s->body ? s->body : "",
+					      s->body ? strlen(s->body) : 0)))
+			goto done;
+		argv[0] = "bash";
+		argv[1] = "--noprofile";
+		argv[2] = "--norc";
+		argv[3] = "-e";
+		argv[4] = "-o";
+		argv[5] = "pipefail";
+		argv[6] = script.ptr;
+		argv[7] = NULL;
+	} else if (!strcmp(s->kind, "task") && s->handler && s->target) {
+		buf_printf(&target, "%s/%s", s->task_dir, s->target);
+		argv[0] = !strcmp(s->handler, "Bash") ? "bash" : "node";
+		argv[1] = target.ptr;
+		argv[2] = NULL;
+	} else if (!strcmp(s->kind, "task")) {
+		say(r, "step %s: task %s has no handler svcconn can run (Node, Node10, Node16, Node20_1, Bash)",
+		    label.ptr, s->task ? s->task : "?");
+		*failed = 1;
+		goto done;
+	} else {
+		say(r, "step %s: '%s' steps are not run by svcconn yet", label.ptr,
+		    s->kind);
+		*failed = 1;
+		goto done;
+	}
+	say(r, "step %s", label.ptr);
+	rc = spawn_step(r, s->stage, s->job, label.ptr, argv,
+			svc_env_array(env), &status);
+	svc_env_free(env);
+	env = NULL;
+	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		*failed = 1;
+		say(r, "step %s failed: %s %d", label.ptr,
+		    WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+done:
+	if (rc) {
+		say(r, "step %s: %s", label.ptr, svc_error_last());
+		*failed = 1;
+		rc = 0;
+	}
+	if (script.ptr)
+		unlink(script.ptr);
+	svc_env_free(env);
+	buf_clear(&label);
+	buf_clear(&script);
+	buf_clear(&target);
+	return rc;
+}
+
+/* Start the job, waiting on checks when asked; the gate's exit code. */
+static int start_job(struct runner *r, const char *stage, const char *job,
+		     const char *job_dir, svc_job **out)
+{
+	const svc_run_options *o = r->o;
+	svc_job_options jo;
+	time_t t0 = time(NULL);
+	size_t i;
+	int rc;
+
+	memset(&jo, 0, sizeof(jo));
+	jo.version = SVC_JOB_OPTIONS_VERSION;
+	jo.pipeline_file = o->pipeline_file;
+	jo.pipeline = o->pipeline;
+	jo.stage = stage;
+	jo.job = job;
+	jo.run_id = o->run_id;
+	jo.branch = o->branch;
+	jo.requested_by = o->requested_by;
+	jo.vars = o->vars;
+	jo.nvars = o->nvars;
+	jo.task_dirs = o->task_dirs;
+	jo.ntask_dirs = o->ntask_dirs;
+	jo.job_dir = job_dir;
+	for (;;) {
+		svc_job *j = NULL;
+		const svc_gate_report *g;
+
+		rc = svc_job_start(&j, &jo, r->st, r->cat);
+		if (rc) {
+			for (i = 0; j && i < svc_diags_count(svc_job_diags(j)); i++) {
+				char *m = svc_diag_format(svc_diags_at(svc_job_diags(j), i));
+
+				say(r, "%s", m ? m : "");
+				free(m);
+			}
+			svc_job_free(j);
+			say(r, "job %s cannot start: %s", job, svc_error_last());
+			return rc == SVC_EINVALID ? 2 : 1;
+		}
+		g = svc_job_gate(j);
+		for (i = 0; i < g->nitems; i++)
+			if (g->items[i].status != SVC_GATE_GRANTED)
+				say(r, "job %s: %s", job, g->items[i].message);
+		if (g->status == SVC_GATE_WAITING && o->wait &&
+		    time(NULL) - t0 < (o->wait_timeout ? o->wait_timeout : 3600)) {
+			struct timespec ts = { o->wait_interval ? o->wait_interval : 10, 0 };
+
+			svc_job_free(j);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		*out = j;
+		switch (g->status) {
+		case SVC_GATE_GRANTED: return 0;
+		case SVC_GATE_NEEDS_PERMISSION: return 3;
+		case SVC_GATE_WAITING: return 4;
+		default: return 5;
+		}
+	}
+}
+
+int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
+		     const svc_catalog *cat)
+{
+	struct runner r;
+	svc_plan_options po;
+	svc_plan *plan = NULL;
+	svc_buf dir = SVC_BUF_INIT;
+	size_t i, j;
+	int rc, code = 0;
+
+	if (!o || o->version != SVC_RUN_OPTIONS_VERSION || !o->pipeline_file ||
+	    !o->pipeline || !o->run_id)
+		return error_set(SVC_EINVALID, "a run needs a pipeline file, a pipeline name and a run id");
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.st = st;
+	r.cat = cat;
+	memset(&po, 0, sizeof(po));
+	po.version = SVC_PLAN_OPTIONS_VERSION;
+	po.file = o->pipeline_file;
+	po.vars = o->vars;
+	po.nvars = o->nvars;
+	po.task_dirs = o->task_dirs;
+	po.ntask_dirs = o->ntask_dirs;
+	po.flags = SVC_PLAN_EXACT;
+	if ((rc = svc_plan_build(&plan, &po, st, cat)))
+		return rc;
+	/* a pipeline that does not compile runs nothing */
+	for (i = 0; i < svc_diags_count(svc_plan_diags(plan)); i++) {
+		const svc_diag *d = svc_diags_at(svc_plan_diags(plan), i);
+		char *m;
+
+		if (d->severity != SVC_SEV_ERROR || d->field)
+			continue;
+		m = svc_diag_format(d);
+		say(&r, "%s", m ? m : "invalid pipeline");
+		free(m);
+		code = 2;
+	}
+	/* jobs in pipeline order; each job's steps in order */
+	for (i = 0; i < svc_plan_step_count(plan) && code == 0; i++) {
+		const svc_plan_step *s = svc_plan_step_at(plan, i);
+		svc_job *job = NULL;
+		int gate, failed_steps = 0;
+
+		if (i > 0 && same(svc_plan_step_at(plan, i - 1)->stage, s->stage) &&
+		    same(svc_plan_step_at(plan, i - 1)->job, s->job))
+			continue; /* not the first step of its job */
+		if ((o->stage && !same(o->stage, s->stage)) ||
+		    (o->job && !same(o->job, s->job)))
+			continue;
+		say(&r, "%s%s%sjob %s", s->stage ? "stage " : "",
+		    s->stage ? s->stage : "", s->stage ? " / " : "", s->job);
+		buf_reset(&dir);
+		buf_printf(&dir, "%s/.svcconn/%s/%s-%s", o->workdir ? o->workdir : ".",
+			   o->run_id, s->stage ? s->stage : "_", s->job);
+		if ((rc = dir_ensure_private(dir.ptr)))
+			break;
+		gate = start_job(&r, s->stage, s->job, dir.ptr, &job);
+		if (gate) {
+			code = gate;
+			svc_job_free(job);
+			break;
+		}
+		for (j = i; j < svc_plan_step_count(plan); j++) {
+			const svc_plan_step *t = svc_plan_step_at(plan, j);
+			int failed = 0;
+
+			if (!same(t->stage, s->stage) || !same(t->job, s->job))
+				break;
+			if ((rc = run_step(&r, t, dir.ptr, &failed)))
+				break;
+			r.steps_run++;
+			if (failed) {
+				r.steps_failed++;
+				failed_steps++;
+				break; /* a failed step ends its job */
+			}
+		}
+		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
+		svc_job_free(job);
+		if (rc)
+			break;
+		if (failed_steps)
+			code = 1;
+	}
+	if (!rc)
+		say(&r, "summary: %zu step(s) run, %zu failed; exit %d", r.steps_run,
+		    r.steps_failed, code);
+	svc_plan_free(plan);
+	buf_clear(&dir);
+	if (!rc)
+		*exit_code = code;
+	return rc;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# svcconn-agent run: a pipeline runs stage by stage, job by job, step by
+# step; a task step reads its connection through the real task library; a
+# failing step fails the run (exit 1); a restricted connection stops it
+# before any step (exit 3); an approval makes it wait (exit 4).
+set -euo pipefail
+: "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
+deps=${SVC_NODE_DEPS:-$SVC_BIN_DIR/../node-deps}
+if [ ! -d "$deps/node_modules/azure-pipelines-task-lib" ]; then
+  mkdir -p "$deps"
+  npm install --prefix "$deps" --no-audit --no-fund --silent azure-pipelines-task-lib@4 >/dev/null
+fi
+work=$(mktemp -d /tmp/svcrun.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
+svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
+agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
+printf 'api-secret-value\n' > "$work/pw"
+svcconn init >/dev/null
+svcconn create generic api --url https://api.example.test --set username=u \
+  --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
+
+cat > "$work/ok.yml" <<YAML
+stages:
+  - stage: Build
+    jobs:
+      - job: One
+        steps:
+          - script: echo "job \$SYSTEM_JOBNAME of \$BUILD_DEFINITIONNAME"
+            name: hello
+          - bash: test -d "\$AGENT_TEMPDIRECTORY" && echo tempdir ok
+  - stage: Ship
+    jobs:
+      - job: Two
+        steps:
+          - script: 'echo "no connection here: \${ENDPOINT_URL_x:-none}"'
+YAML
+out=$(cd "$work" && agent run ok.yml --pipeline demo)
+echo "$out" | grep -q '\[One/hello\] job One of demo'
+echo "$out" | grep -q 'tempdir ok'
+echo "$out" | grep -q '\[Two/.*\] no connection here: none'
+echo "$out" | grep -q 'summary: 3 step(s) run, 0 failed; exit 0'
+
+cat > "$work/fail.yml" <<YAML
+steps:
+  - script: exit 7
+  - script: echo never
+YAML
+set +e
+out=$(cd "$work" && agent run fail.yml --pipeline demo); rc=$?
+set -e
+[ "$rc" -eq 1 ] || { echo "failing step: exit $rc"; exit 1; }
+echo "$out" | grep -q 'failed: exit 7'
+! echo "$out" | grep -q never
+
+svcconn permissions api --restrict >/dev/null
+cat > "$work/conn.yml" <<YAML
+resources:
+  containers:
+    - container: c
+      image: x
+      endpoint: reg
+jobs:
+  - job: Uses
+    steps:
+      - task: SvcProbe@1
+        inputs:
+          serviceConnection: api
+          github: api
+YAML
+set +e
+out=$(cd "$work" && agent run conn.yml --pipeline demo --tasks-dir "$SVC_SOURCE_DIR/fixtures/tasks" 2>&1); rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "wrong type: exit $rc"; echo "$out"; exit 1; }
+echo "$out" | grep -q "expects type 'github'"
+# a pipeline that does not compile runs nothing: exit 2
+printf 'steps:\n  - script: echo a: b\n' > "$work/bad.yml"
+set +e
+out=$(cd "$work" && agent run bad.yml --pipeline demo 2>&1); rc=$?
+set -e
+[ "$rc" -eq 2 ] || { echo "invalid YAML: exit $rc"; echo "$out"; exit 1; }
+echo "$out" | grep -q 'bad.yml:2:'
+echo "run: 5 stories pass"
