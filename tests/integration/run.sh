@@ -5,11 +5,7 @@
 # before any step (exit 3); an approval makes it wait (exit 4).
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
-deps=${SVC_NODE_DEPS:-$SVC_BIN_DIR/../node-deps}
-if [ ! -d "$deps/node_modules/azure-pipelines-task-lib" ]; then
-  mkdir -p "$deps"
-  npm install --prefix "$deps" --no-audit --no-fund --silent azure-pipelines-task-lib@4 >/dev/null
-fi
+. "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
 work=$(mktemp -d /tmp/svcrun.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin

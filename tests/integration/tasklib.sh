@@ -6,11 +6,7 @@
 # types, and only those its own inputs reference.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
-deps=${SVC_NODE_DEPS:-$SVC_BIN_DIR/../node-deps}
-if [ ! -d "$deps/node_modules/azure-pipelines-task-lib" ]; then
-  mkdir -p "$deps"
-  npm install --prefix "$deps" --no-audit --no-fund --silent azure-pipelines-task-lib@4 >/dev/null
-fi
+. "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
 work=$(mktemp -d /tmp/svctasklib.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin

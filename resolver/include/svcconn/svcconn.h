@@ -16,6 +16,7 @@
 #include "job.h"
 #include "inject.h"
 #include "run.h"
+#include "gitcred.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -31,6 +31,10 @@
  * creating a connection makes its creator the connection's Administrator
  * (in the same transaction and audit record), and deleting a connection
  * deletes the authorization rows bound to it (not its usage history).
+ *
+ * The git credentials of git-credential-svcconn are store_gitcred.c, on
+ * the same transactions; a rekey reseals their passwords too, in the same
+ * transaction as the connections' secrets.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -50,6 +54,7 @@
 #include "crypto/crypto.h"
 #include "errors_int.h"
 #include "store/store_backend.h"
+#include "store/store_gitcred.h"
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -422,6 +427,12 @@ static int tx_read_key(svc_store *st, int need_key)
 int store_tx_read(svc_store *st)
 {
 	return tx_read_key(st, 0);
+}
+
+/* A read transaction in which st->key opens secrets (store_gitcred.c). */
+int store_tx_read_key(svc_store *st)
+{
+	return tx_read_key(st, 1);
 }
 
 /* End a transaction: commit when rc is 0, else roll back; returns rc. */
@@ -1243,6 +1254,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	memcpy(old_id, st->key.id, sizeof(old_id));
 	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
+	    (rc = store_gitcred_reseal(NULL, st, &nk)) != 0 ||
 	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
 	    (rc = store_audit(st, now, who, "rekey", "", "",
 			      json_pack("{s:s, s:s, s:I}", "from_key", old_id,

@@ -82,6 +82,41 @@ typedef int (*store_sealed_cb)(void *ctx, const store_sealed *s);
 /** Called once per audit record, oldest first; non-zero stops. */
 typedef int (*store_audit_cb)(void *ctx, const svc_audit_entry *e);
 
+/**
+ * One git credential row (store_gitcred.c seals the password and decides
+ * what matches; the backend moves rows).  A credential without a path has
+ * path "" (a stored path is never empty), so the unique key (protocol,
+ * host, path, username) holds.
+ */
+typedef struct store_gitcred_row {
+	long long id;                 /**< row id, increasing with each
+					   store (newest is highest) */
+	const char *protocol;         /**< protocol, exactly as given */
+	const char *host;             /**< host with port, or "" */
+	const char *path;             /**< path, or "" for none */
+	const char *username;         /**< user name, may be "" */
+	const unsigned char *sealed;  /**< the sealed password */
+	size_t sealed_len;            /**< bytes in sealed */
+	const char *key_id;           /**< id of the key that sealed it */
+	const char *created_at;       /**< first stored, ISO 8601 */
+	const char *updated_at;       /**< last stored, ISO 8601 */
+} store_gitcred_row;
+
+/**
+ * Which git credential rows to walk: each non-NULL member must equal the
+ * row's column byte for byte (path "" selects the rows without a path);
+ * NULL members select any value.
+ */
+typedef struct store_gitcred_pattern {
+	const char *protocol;  /**< protocol, or NULL */
+	const char *host;      /**< host, or NULL */
+	const char *path;      /**< path, or NULL */
+	const char *username;  /**< user name, or NULL */
+} store_gitcred_pattern;
+
+/** Called once per git credential row, newest first; non-zero stops. */
+typedef int (*store_gitcred_cb)(void *ctx, const store_gitcred_row *r);
+
 /** The operations of a backend. */
 typedef struct store_backend_ops {
 	const char *name;  /**< "sqlite", "postgresql" */
@@ -341,6 +376,28 @@ typedef struct store_backend_ops {
 	 * lock and queue.  Usage records stay.
 	 */
 	int (*conn_authz_delete)(store_backend *be, const char *conn_id);
+
+	/* ---- git credentials (store_gitcred.c) ---- */
+
+	/**
+	 * Walk the rows selected by want (newest first); a callback's
+	 * positive return stops the walk with 0, a negative one with it.
+	 */
+	int (*gitcred_list)(store_backend *be,
+			    const store_gitcred_pattern *want,
+			    store_gitcred_cb cb, void *ctx);
+	/**
+	 * Insert a row (r->id is ignored; the new id into *id, may be
+	 * NULL); SVC_EEXISTS when its unique key is taken.
+	 */
+	int (*gitcred_insert)(long long *id, store_backend *be,
+			      const store_gitcred_row *r);
+	/** Delete one row; SVC_ENOTFOUND when there is none. */
+	int (*gitcred_delete)(store_backend *be, long long id);
+	/** Replace the sealed password and key id of one row (rekey). */
+	int (*gitcred_reseal)(store_backend *be, long long id,
+			      const unsigned char *sealed, size_t len,
+			      const char *key_id);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

@@ -24,6 +24,13 @@
  * its unique key and then read back, and updated with a compare-and-set
  * on its version column.  Lists are handed out as arrays of the public
  * structs, built in one bounded buffer (collect()).
+ *
+ * Version 3 adds git_credentials, the credentials git-credential-svcconn
+ * keeps: the password sealed like a connection's secret fields (its key_id
+ * beside it, for rekey), the rest in the clear for lookups.  A credential
+ * without a path has path '' so that the unique key holds (NULLs are
+ * distinct in a UNIQUE index); ids come from AUTOINCREMENT, so they grow
+ * with each store and "newest first" is ORDER BY id DESC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -227,6 +234,22 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX usage_history_conn ON usage_history (conn_id, id);"
 	"CREATE INDEX usage_history_run ON usage_history (run_id, pipeline);",
+	/*
+	 * 3: git credentials (store_gitcred.c).  IF NOT EXISTS: a store
+	 * taken back to an older version by hand may still have the table.
+	 */
+	"CREATE TABLE IF NOT EXISTS git_credentials ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  protocol TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  path TEXT NOT NULL DEFAULT '',"
+	"  username TEXT NOT NULL,"
+	"  sealed_password BLOB NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  UNIQUE (protocol, host, path, username)"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2239,6 +2262,122 @@ static int sqlite_conn_authz_delete(store_backend *be, const char *conn_id)
 	return rc;
 }
 
+/* ---- git credentials ----------------------------------------------- */
+
+static int sqlite_gitcred_list(store_backend *be,
+			       const store_gitcred_pattern *want,
+			       store_gitcred_cb cb, void *ctx)
+{
+	store_gitcred_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT id, protocol, host, path, username, "
+			  "sealed_password, key_id, created_at, updated_at "
+			  "FROM git_credentials "
+			  "WHERE (?1 IS NULL OR protocol = ?1) "
+			  "AND (?2 IS NULL OR host = ?2) "
+			  "AND (?3 IS NULL OR path = ?3) "
+			  "AND (?4 IS NULL OR username = ?4) "
+			  "ORDER BY id DESC",
+			  "read git credentials")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, want->protocol)) != 0 ||
+	    (rc = bind_str(be, st, 2, want->host)) != 0 ||
+	    (rc = bind_str(be, st, 3, want->path)) != 0 ||
+	    (rc = bind_str(be, st, 4, want->username)) != 0)
+		goto done;
+	while ((rc = step(be, st, "read git credentials")) == 1) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.protocol = col_str(st, 1);
+		r.host = col_str(st, 2);
+		r.path = col_str(st, 3);
+		r.username = col_str(st, 4);
+		r.sealed = sqlite3_column_blob(st, 5);
+		r.sealed_len = (size_t)sqlite3_column_bytes(st, 5);
+		r.key_id = col_str(st, 6);
+		r.created_at = col_str(st, 7);
+		r.updated_at = col_str(st, 8);
+		if (!r.protocol || !r.host || !r.path || !r.username ||
+		    !r.key_id || !r.created_at || !r.updated_at) {
+			rc = error_oom();
+			break;
+		}
+		if (!r.sealed)
+			r.sealed = (const unsigned char *)"";
+		if ((rc = cb(ctx, &r)) != 0)
+			break;
+	}
+	rc = rc < 0 ? rc : 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_gitcred_insert(long long *id, store_backend *be,
+				 const store_gitcred_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO git_credentials (protocol, host, path, "
+			  "username, sealed_password, key_id, created_at, "
+			  "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			  "store a git credential")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->protocol)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->host)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->path)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->username)) == 0 &&
+	    (rc = bind_bytes(be, st, 5, r->sealed, r->sealed_len, 1)) == 0 &&
+	    (rc = bind_str(be, st, 6, r->key_id)) == 0 &&
+	    (rc = bind_str(be, st, 7, r->created_at)) == 0 &&
+	    (rc = bind_str(be, st, 8, r->updated_at)) == 0)
+		rc = step(be, st, "store a git credential");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (id)
+		*id = (long long)sqlite3_last_insert_rowid(be->db);
+	return 0;
+}
+
+static int sqlite_gitcred_delete(store_backend *be, long long id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "DELETE FROM git_credentials WHERE id = ?1",
+			  "erase a git credential")) != 0)
+		return rc;
+	if ((rc = bind_int(be, st, 1, id)) == 0)
+		rc = step(be, st, "erase a git credential");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_gitcred_reseal(store_backend *be, long long id,
+				 const unsigned char *sealed, size_t len,
+				 const char *key_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE git_credentials SET sealed_password = ?2, "
+			  "key_id = ?3 WHERE id = ?1",
+			  "reseal a git credential")) != 0)
+		return rc;
+	if ((rc = bind_int(be, st, 1, id)) == 0 &&
+	    (rc = bind_bytes(be, st, 2, sealed, len, 1)) == 0 &&
+	    (rc = bind_str(be, st, 3, key_id)) == 0)
+		rc = step(be, st, "reseal a git credential");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
 const store_backend_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -2313,4 +2452,8 @@ const store_backend_ops store_sqlite_ops = {
 	.usage_finish = sqlite_usage_finish,
 	.usage_list = sqlite_usage_list,
 	.conn_authz_delete = sqlite_conn_authz_delete,
+	.gitcred_list = sqlite_gitcred_list,
+	.gitcred_insert = sqlite_gitcred_insert,
+	.gitcred_delete = sqlite_gitcred_delete,
+	.gitcred_reseal = sqlite_gitcred_reseal,
 };
