@@ -71,6 +71,8 @@ int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 	      char **argv, const char *shortopts, const struct option *opts,
 	      int (*on_opt)(int c, const char *arg, void *data), void *data,
 	      int *exit_now);
+/** An on_opt for commands whose one option is a flag (data: int, set 1). */
+int cli_flag_opt(int c, const char *arg, void *data);
 /** An on_opt for commands whose one option is --limit N (data: size_t). */
 int cli_limit_opt(int c, const char *arg, void *data);
 /** Print usage of cmd to f. */

@@ -244,3 +244,11 @@ int cli_limit_opt(int c, const char *arg, void *data)
 	*(size_t *)data = (size_t)v;
 	return EXIT_OK;
 }
+
+int cli_flag_opt(int c, const char *arg, void *data)
+{
+	(void)c;
+	(void)arg;
+	*(int *)data = 1;
+	return EXIT_OK;
+}

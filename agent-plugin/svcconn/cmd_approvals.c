@@ -14,14 +14,6 @@ static const struct option options[] = {
 	CLI_COMMON_OPTIONS
 };
 
-static int on_opt(int c, const char *arg, void *data)
-{
-	(void)c;
-	(void)arg;
-	*(int *)data = 1;
-	return EXIT_OK;
-}
-
 static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_check_run *r = NULL;
@@ -32,7 +24,7 @@ static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 	json_error_t jerr;
 
 	if ((rc = cli_parse(ctx, &cmd_approvals_entry, argc, argv, NULL, options,
-			    on_opt, &pending, &exit_now)) || exit_now)
+			    cli_flag_opt, &pending, &exit_now)) || exit_now)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(&cmd_approvals_entry, "unexpected argument '%s'",

@@ -12,14 +12,6 @@ static const struct option options[] = {
 	CLI_COMMON_OPTIONS
 };
 
-static int on_opt(int c, const char *arg, void *data)
-{
-	(void)c;
-	(void)arg;
-	*(int *)data = 1;
-	return EXIT_OK;
-}
-
 static int cmd_requests(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_perm_request *r = NULL;
@@ -29,7 +21,7 @@ static int cmd_requests(struct cli_ctx *ctx, int argc, char **argv)
 	json_t *a;
 
 	if ((rc = cli_parse(ctx, &cmd_requests_entry, argc, argv, NULL, options,
-			    on_opt, &all, &exit_now)) || exit_now)
+			    cli_flag_opt, &all, &exit_now)) || exit_now)
 		return rc;
 	if (optind != argc)
 		return cli_usage_error(&cmd_requests_entry, "unexpected argument '%s'",
