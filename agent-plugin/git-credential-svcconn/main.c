@@ -19,9 +19,13 @@
  *          under $SVCCONN_HOME (or ~/.local/share/svcconn); get and erase
  *          on a machine without a store find nothing, store needs one
  *          ('svcconn init');
- *   job    SVCCONN_JOB_DIR set: inside a CI job, the answer will come from
- *          the job's broker, for the connections the job was granted; not
- *          available yet, so it fails closed.
+ *   job    SVCCONN_JOB_DIR set: inside a CI job, the answer comes from
+ *          the job's broker (svcconn/broker.h), for the connections the job
+ *          was granted, and from nothing else: get asks the broker (with
+ *          the token in the job directory) and prints what it gives, or
+ *          nothing; store does nothing (the broker's credentials are not
+ *          the step's to keep); erase tells the broker the credential was
+ *          refused.  A broker that cannot be reached fails the action.
  *
  * Each mode is a table entry with one function per action, so the job mode
  * slots in as a new entry without touching the rest.
@@ -32,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <svcconn/broker.h>
 #include <svcconn/errors.h>
 #include <svcconn/gitcred.h>
 #include <svcconn/secret.h>
@@ -92,16 +97,29 @@ static int local_run(enum action act, const svc_gitcred *req,
 	return rc;
 }
 
-/* ---- job mode: the job's broker (to come) -------------------------------- */
+/* ---- job mode: the job's broker ----------------------------------------- */
 
 static int job_run(enum action act, const svc_gitcred *req,
 		   svc_gitcred **answer, const char **why)
 {
-	(void)act;
-	(void)req;
+	const char *job_dir = getenv("SVCCONN_JOB_DIR");
+	int rc;
+
 	*answer = NULL;
-	*why = "job mode is not available yet";
-	return SVC_ERROR;
+	*why = NULL;
+	switch (act) {
+	case ACT_GET:
+		rc = svc_broker_git_credential(answer, job_dir, req);
+		/* no connection of the job for this URL: git gets nothing */
+		if (rc == SVC_ENOTFOUND)
+			rc = 0;
+		return rc;
+	case ACT_ERASE:
+		return svc_broker_git_reject(job_dir, req);
+	case ACT_STORE:
+	default:
+		return 0;
+	}
 }
 
 static const struct mode modes[] = {

@@ -27,6 +27,13 @@
 #include <unistd.h>
 
 #include <svcconn/svcconn.h>
+#include <svcconn/broker.h>
+
+/* broker_cmd.c: the per-job git credential broker */
+int agent_broker_main(int argc, char **argv);
+int agent_broker_start(const char *self, const char *job_dir, const char *home,
+		       svc_store *st, const svc_catalog *cat);
+int agent_broker_stop(const char *job_dir);
 
 #define MAX_LIST 256
 #define KEEPER_PID "keeper.pid"
@@ -335,6 +342,8 @@ static int job_start(struct opts *o, const char *self)
 		code = fail(EXIT_FAILED, "cannot open the store");
 		goto done;
 	}
+	/* leftovers of brokers of killed jobs next to this one */
+	svc_broker_sweep(NULL, o->job.job_dir);
 	rc = svc_job_start(&job, &o->job, st, cat);
 	if (job && svc_diags_count(svc_job_diags(job))) {
 		for (i = 0; i < svc_diags_count(svc_job_diags(job)); i++) {
@@ -354,6 +363,10 @@ static int job_start(struct opts *o, const char *self)
 	case SVC_GATE_GRANTED:
 		if (svc_job_holds_lock(job))
 			start_keeper(o, self);
+		if (agent_broker_start(self, o->job.job_dir, o->store.home, st, cat)) {
+			code = fail(EXIT_FAILED, "cannot start the git credential broker");
+			break;
+		}
 		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
 		break;
 	case SVC_GATE_NEEDS_PERMISSION:
@@ -413,6 +426,7 @@ static int job_end(struct opts *o)
 		return EXIT_INVALID;
 	}
 	stop_keeper(o->job.job_dir);
+	agent_broker_stop(o->job.job_dir);
 	if ((rc = svc_store_open(&st, &o->store)))
 		return fail(EXIT_FAILED, "cannot open the store");
 	rc = svc_job_end(st, o->job.job_dir, o->result);
@@ -460,10 +474,28 @@ static int step(struct opts *o)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Where each output of a run is: at the start of a line or not. */
+/* What the run's callbacks need. */
 struct run_out {
-	int midline[3];  /**< per fd: the last chunk did not end a line */
+	int midline[3];          /**< per fd: the last chunk did not end a line */
+	const char *self;        /**< this program, for the broker */
+	const char *home;        /**< --home */
+	svc_store *st;           /**< the open store */
+	const svc_catalog *cat;  /**< the catalog */
 };
+
+/* A granted job of a run gets its git credential broker. */
+static int run_job_started(void *ctx, const char *job_dir)
+{
+	struct run_out *ro = ctx;
+
+	return agent_broker_start(ro->self, job_dir, ro->home, ro->st, ro->cat);
+}
+
+static void run_job_ending(void *ctx, const char *job_dir)
+{
+	(void)ctx;
+	agent_broker_stop(job_dir);
+}
 
 /* Output of a run's step: each line tagged with the job and step. */
 static void run_output(void *ctx, const char *stage, const char *job,
@@ -496,10 +528,10 @@ static void run_event(void *ctx, const char *message)
 	fflush(stdout);
 }
 
-static int run_pipeline(struct opts *o)
+static int run_pipeline(struct opts *o, const char *self)
 {
 	svc_run_options ro;
-	struct run_out out = { { 0, 0, 0 } };
+	struct run_out out;
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
 	char *me = NULL;
@@ -511,6 +543,7 @@ static int run_pipeline(struct opts *o)
 	}
 	if (!o->job.requested_by && svc_identity_current(&me) == 0)
 		o->job.requested_by = me;
+	memset(&out, 0, sizeof(out));
 	memset(&ro, 0, sizeof(ro));
 	ro.version = SVC_RUN_OPTIONS_VERSION;
 	ro.pipeline_file = o->pipeline_arg;
@@ -528,11 +561,18 @@ static int run_pipeline(struct opts *o)
 	ro.wait = o->wait;
 	ro.output = run_output;
 	ro.event = run_event;
+	ro.job_started = run_job_started;
+	ro.job_ending = run_job_ending;
 	ro.ctx = &out;
 	if (svc_catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
 		code = fail(EXIT_FAILED, "cannot open the store");
-	} else if ((rc = svc_pipeline_run(&code, &ro, st, cat))) {
-		code = fail(exit_of(rc), "run");
+	} else {
+		out.self = self;
+		out.home = o->store.home;
+		out.st = st;
+		out.cat = cat;
+		if ((rc = svc_pipeline_run(&code, &ro, st, cat)))
+			code = fail(exit_of(rc), "run");
 	}
 	svc_store_free(st);
 	svc_catalog_free(cat);
@@ -589,6 +629,8 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_INVALID : 0;
 	}
+	if (!strcmp(argv[1], "broker"))
+		return agent_broker_main(argc - 1, argv + 1);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return fail(EXIT_FAILED, "cannot find this program");
@@ -603,7 +645,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "step"))
 		return step(&o);
 	if (!strcmp(argv[1], "run"))
-		return run_pipeline(&o);
+		return run_pipeline(&o, self);
 	if (!strcmp(argv[1], "lease-keeper"))
 		return lease_keeper(&o);
 	fprintf(stderr, "svcconn-agent: error: unknown command '%s'\n", argv[1]);

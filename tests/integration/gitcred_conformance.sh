@@ -635,7 +635,7 @@ direct "refuses an over-long line" 1 "" "longer than" get \
 	< <(printf 'protocol=https\nhost=example.com\npassword_expiry_utc=%070000d\n' 0)
 direct "ignores an unknown action" 0 "" "" capability \
 	<<<$'protocol=https\nhost=example.com\n'
-direct "fails closed in a job" 1 "" "job mode is not available yet" get \
+direct "fails closed in a job without a broker" 1 "" "no git credential broker serves the job" get \
 	SVCCONN_JOB_DIR="$tmp" <<<$'protocol=https\nhost=example.com\n'
 direct "finds nothing without a store" 0 "" "" get \
 	SVCCONN_HOME="$tmp/nowhere" <<<$'protocol=https\nhost=example.com\n'

@@ -44,6 +44,13 @@ typedef struct svc_run_options {
 		       const char *step, int fd, const char *data, size_t len);
 	/** A line about the run (stage/job/step starts, decisions). */
 	void (*event)(void *ctx, const char *message);
+	/**
+	 * A job was granted and its state written to job_dir (start its
+	 * helpers, e.g. the git credential broker); non-zero fails the job.
+	 */
+	int (*job_started)(void *ctx, const char *job_dir);
+	/** A job is about to end (stop what job_started started). */
+	void (*job_ending)(void *ctx, const char *job_dir);
 	void *ctx;                     /**< passed to the callbacks */
 } svc_run_options;
 

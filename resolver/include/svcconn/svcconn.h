@@ -17,6 +17,7 @@
 #include "inject.h"
 #include "run.h"
 #include "gitcred.h"
+#include "broker.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "svcconn/broker.h"
 #include "svcconn/job.h"
 #include "errors_int.h"
 #include "util/buf.h"
@@ -502,7 +503,9 @@ int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 			       job_dir, step);
 		goto done;
 	}
-	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)))
+	/* a job with a git broker: git asks it, through our helper only */
+	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)) ||
+	    (rc = svc_broker_step_env(e, job_dir)))
 		goto done;
 	json_object_foreach(json_object_get(it, "inputs"), k, v)
 		if ((rc = svc_env_set_input(e, k, json_string_value(v) ?

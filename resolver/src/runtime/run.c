@@ -323,7 +323,13 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			svc_job_free(job);
 			break;
 		}
-		for (j = i; j < svc_plan_step_count(plan); j++) {
+		if (o->job_started && o->job_started(o->ctx, dir.ptr)) {
+			say(&r, "job %s: its helpers could not start", s->job);
+			failed_steps = 1;
+			j = svc_plan_step_count(plan);
+		} else
+			j = i;
+		for (; j < svc_plan_step_count(plan); j++) {
 			const svc_plan_step *t = svc_plan_step_at(plan, j);
 			int failed = 0;
 
@@ -338,6 +344,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 				break; /* a failed step ends its job */
 			}
 		}
+		if (o->job_ending)
+			o->job_ending(o->ctx, dir.ptr);
 		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
 		if (rc)

@@ -1,0 +1,289 @@
+/*
+ * broker_cmd.c - `svcconn-agent broker`, the per-job git credential broker
+ * daemon (hidden), and the two calls job-start and job-end make about it.
+ *
+ *   svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID]
+ *                        [--deadline SECONDS]
+ *
+ * job-start runs agent_broker_start(): when the granted job has a
+ * git-capable connection, it starts this program again as "broker" with a
+ * fresh environment (only where the store is), detached in its own session
+ * with every descriptor closed, and waits until the broker answers a ping,
+ * so that the job's first step finds it.  The daemon hardens itself (no
+ * core dumps, not dumpable, umask 077), locks its memory when it may, and
+ * serves until the job ends (svc_broker_serve, svcconn/broker.h).
+ * job-end runs agent_broker_stop().  Notes go to <job_dir>/broker.log
+ * (0600); they never hold a secret.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <svcconn/svcconn.h>
+#include <svcconn/broker.h>
+
+#define HELPER_NAME "git-credential-svcconn"
+#define READY_WAIT_MS 5000
+
+int agent_broker_main(int argc, char **argv);
+int agent_broker_start(const char *self, const char *job_dir, const char *home,
+		       svc_store *st, const svc_catalog *cat);
+int agent_broker_stop(const char *job_dir);
+
+/* Set by SIGTERM, SIGINT and SIGHUP: the broker ends, wiping. */
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* The broker's log: one line per note in <job_dir>/broker.log. */
+struct log_ctx {
+	int fd;   /**< broker.log, or -1 */
+};
+
+static void log_note(void *ctx, const char *message)
+{
+	struct log_ctx *l = ctx;
+	char at[32], line[1024];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (l->fd < 0)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s broker[%ld]: %s\n", at,
+		     (long)getpid(), message);
+	if (n > 0 && write(l->fd, line, (size_t)n < sizeof(line) ? (size_t)n
+			   : sizeof(line) - 1) < 0)
+		return;
+}
+
+/* Lock all memory when this process may (root, or no limit). */
+static void lock_memory(void)
+{
+	struct rlimit rl;
+
+	if (geteuid() == 0 ||
+	    (getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY))
+		mlockall(MCL_CURRENT | MCL_FUTURE);
+}
+
+/* The absolute path of git-credential-svcconn next to self, or NULL. */
+static char *helper_next_to(const char *self)
+{
+	char *copy = strdup(self), *dir, *out = NULL;
+	size_t n;
+
+	if (!copy)
+		return NULL;
+	dir = dirname(copy);
+	n = strlen(dir) + sizeof(HELPER_NAME) + 1;
+	if ((out = malloc(n)) != NULL) {
+		snprintf(out, n, "%s/%s", dir, HELPER_NAME);
+		if (access(out, X_OK) != 0) {
+			free(out);
+			out = NULL;
+		}
+	}
+	free(copy);
+	return out;
+}
+
+int agent_broker_main(int argc, char **argv)
+{
+	enum { B_JOBDIR = 1, B_HOME, B_WATCH, B_DEADLINE, B_HELPER };
+	static const struct option opts[] = {
+		{ "job-dir", required_argument, NULL, B_JOBDIR },
+		{ "home", required_argument, NULL, B_HOME },
+		{ "watch-pid", required_argument, NULL, B_WATCH },
+		{ "deadline", required_argument, NULL, B_DEADLINE },
+		{ "helper", required_argument, NULL, B_HELPER },
+		{ NULL, 0, NULL, 0 }
+	};
+	svc_store_options so;
+	svc_broker_options bo;
+	struct log_ctx log = { -1 };
+	struct sigaction sa;
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	char self[4096], logpath[4096], *helper = NULL, *end;
+	ssize_t n;
+	int c, rc;
+
+	memset(&so, 0, sizeof(so));
+	so.version = SVC_STORE_OPTIONS_VERSION;
+	memset(&bo, 0, sizeof(bo));
+	bo.version = SVC_BROKER_OPTIONS_VERSION;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case B_JOBDIR: bo.job_dir = optarg; break;
+		case B_HOME: so.home = optarg; break;
+		case B_HELPER: bo.helper = optarg; break;
+		case B_WATCH:
+		case B_DEADLINE:
+			errno = 0;
+			if (c == B_WATCH)
+				bo.watch_pid = strtol(optarg, &end, 10);
+			else
+				bo.deadline_seconds = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg) {
+				fprintf(stderr, "svcconn-agent: error: '%s' is not a number\n",
+					optarg);
+				return 2;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID] [--deadline SECONDS]\n");
+			return 2;
+		}
+	}
+	if (!bo.job_dir || optind != argc) {
+		fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID] [--deadline SECONDS]\n");
+		return 2;
+	}
+	if (svc_process_harden() != 0) {
+		fprintf(stderr, "svcconn-agent: error: %s\n", svc_error_last());
+		return 1;
+	}
+	lock_memory();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!bo.helper) {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			helper = helper_next_to(self);
+			bo.helper = helper;
+		}
+	}
+	snprintf(logpath, sizeof(logpath), "%s/broker.log", bo.job_dir);
+	log.fd = open(logpath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+	bo.stop = &stop_flag;
+	bo.log = log_note;
+	bo.ctx = &log;
+	if (svc_catalog_new(&cat) != 0 || (rc = svc_store_open(&st, &so)) != 0) {
+		log_note(&log, "cannot open the store");
+		rc = 1;
+		goto done;
+	}
+	rc = svc_broker_serve(&bo, st, cat);
+	if (rc) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "cannot serve: %s", svc_error_last());
+		log_note(&log, msg);
+		fprintf(stderr, "svcconn-agent: error: broker: %s\n", svc_error_last());
+	}
+	rc = rc ? 1 : 0;
+done:
+	svc_store_free(st);
+	svc_catalog_free(cat);
+	free(helper);
+	if (log.fd >= 0)
+		close(log.fd);
+	return rc;
+}
+
+int agent_broker_start(const char *self, const char *job_dir, const char *home,
+		       svc_store *st, const svc_catalog *cat)
+{
+	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
+		"SVCCONN_NOW", "HOME", NULL };
+	char *envp[8], *argv[12], watch[32];
+	size_t ne = 0, i;
+	int wanted = 0, fd, waited, rc = 0;
+	pid_t pid;
+
+	if (svc_broker_wanted(&wanted, st, cat, job_dir) != 0)
+		return -1;
+	if (!wanted)
+		return 0;
+	for (i = 0; keep[i]; i++) {
+		const char *v = getenv(keep[i]);
+		size_t n;
+
+		if (!v)
+			continue;
+		n = strlen(keep[i]) + strlen(v) + 2;
+		if ((envp[ne] = malloc(n)) != NULL)
+			snprintf(envp[ne++], n, "%s=%s", keep[i], v);
+	}
+	envp[ne] = NULL;
+	snprintf(watch, sizeof(watch), "%ld", (long)getppid());
+	i = 0;
+	argv[i++] = (char *)self;
+	argv[i++] = "broker";
+	argv[i++] = "--job-dir";
+	argv[i++] = (char *)job_dir;
+	argv[i++] = "--watch-pid";
+	argv[i++] = watch;
+	if (home) {
+		argv[i++] = "--home";
+		argv[i++] = (char *)home;
+	}
+	argv[i] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		/* detach: a daemon of its own session, no inherited output */
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		execve(self, argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	for (i = 0; i < ne; i++)
+		free(envp[i]);
+	if (pid < 0)
+		return -1;
+	/* the first step must find it: wait until it answers */
+	for (waited = 0; svc_broker_ping(job_dir) != 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (waited >= READY_WAIT_MS) {
+			rc = -1;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return rc;
+}
+
+int agent_broker_stop(const char *job_dir)
+{
+	return svc_broker_stop(job_dir) ? -1 : 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * broker.h - the per-job git credential broker, and its client.
+ *
+ * A granted job that has git-capable connections (Other Git, GitHub,
+ * GitHub Enterprise, Bitbucket, Azure Repos, Generic) gets a broker: a
+ * small process that holds those connections' credentials in memory for
+ * the job's lifetime and hands them to git, through git-credential-svcconn,
+ * one request at a time.  Nothing else of the job ever holds them: not the
+ * steps' environment, not argv, not a file.
+ *
+ * The broker lives in the job's private directory (mode 0700):
+ *
+ *   broker.pid     its process id (0600)
+ *   broker.token   64 hex digits of a random 32-byte token (0600)
+ *   broker.helper  the absolute path of git-credential-svcconn (0600)
+ *   broker.sock    the Unix socket it listens on (made under umask 077)
+ *   broker.log     notes (failed authentications), never a secret
+ *
+ * It answers only a peer of its own uid (SO_PEERCRED) that presents the
+ * token (compared in constant time), and only the requests of a fixed
+ * table: "ping", "git-credential" (protocol, host, path) and
+ * "git-credential-reject" (git's erase: noted, nothing changes).  A
+ * credential is given only for a URL of one of the job's git-capable
+ * connections: same scheme (an https credential never goes to http), same
+ * host and port, the path at or under the connection URL's path (no "."
+ * or ".." segments).  User names by scheme, as the agent's: OAuth and
+ * OAuth2 "OAuth", PersonalAccessToken "PersonalAccessToken", Token
+ * "x-access-token", UsernamePassword the connection's username.
+ *
+ * The protocol is line based, like git's: "key=value" lines ended by a
+ * blank line, in both directions; unknown keys are ignored, a malformed
+ * line fails the request, lines and requests are bounded, and no value
+ * written holds CR, LF or NUL.  Answers start with "status=" ok, none,
+ * denied or error.
+ *
+ * The broker ends when job.json disappears (job-end), when the process it
+ * watches dies, when asked to stop, or at its deadline (6 hours by
+ * default), wiping every credential and removing its files.
+ */
+#ifndef SVCCONN_BROKER_H
+#define SVCCONN_BROKER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include "catalog.h"
+#include "errors.h"
+#include "gitcred.h"
+#include "inject.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
+
+#define SVC_BROKER_OPTIONS_VERSION 1
+
+/** Default lifetime of a broker, in seconds (6 hours). */
+#define SVC_BROKER_DEADLINE_DEFAULT (6L * 3600L)
+
+typedef struct svc_broker_options {
+	unsigned version;          /**< SVC_BROKER_OPTIONS_VERSION */
+	const char *job_dir;       /**< the job's private directory */
+	const char *helper;        /**< absolute path of git-credential-svcconn
+					written to broker.helper, or NULL */
+	long deadline_seconds;     /**< lifetime; 0: the default */
+	long watch_pid;            /**< stop when this process dies (0: none) */
+	volatile sig_atomic_t *stop; /**< stop when *stop becomes non-zero
+					  (a signal handler sets it), or NULL */
+	/** A note about the broker's work (never a secret), or NULL. */
+	void (*log)(void *ctx, const char *message);
+	void *ctx;                 /**< passed to log */
+} svc_broker_options;
+
+/**
+ * *wanted = 1 when the job started in job_dir was granted at least one
+ * git-capable connection (so that it needs a broker).
+ */
+int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
+		      const char *job_dir);
+
+/**
+ * Serve the job in o->job_dir until it ends (see above).  SVC_ENOTFOUND
+ * when the job has no git-capable connection, SVC_EEXISTS when a live
+ * broker serves it already.  Returns 0 when it ended normally.
+ */
+int svc_broker_serve(const svc_broker_options *o, svc_store *st,
+		     const svc_catalog *cat);
+
+/** 0 when the broker of job_dir answers a ping. */
+int svc_broker_ping(const char *job_dir);
+
+/**
+ * Ask the broker of job_dir for the credential of request req (protocol,
+ * host, path): *out gets a new credential with username and password.
+ * SVC_ENOTFOUND when the broker has none for it (or refuses).
+ */
+int svc_broker_git_credential(svc_gitcred **out, const char *job_dir,
+			      const svc_gitcred *req);
+
+/** Tell the broker of job_dir that the credential for req was refused. */
+int svc_broker_git_reject(const char *job_dir, const svc_gitcred *req);
+
+/**
+ * Stop the broker of job_dir (SIGTERM to the pid in broker.pid, waiting a
+ * little for it) and remove its files.  0 also when there was none.
+ */
+int svc_broker_stop(const char *job_dir);
+
+/**
+ * Remove the leftovers (socket, token, pid and helper files) of brokers
+ * that died without cleaning up, in the job directories next to job_dir
+ * (and, when job_dir is <workdir>/.svcconn/<run>/<job>, in every run's job
+ * directories).  A directory whose broker still lives is not touched; a job
+ * directory itself is never removed.  *swept (may be NULL) counts them.
+ */
+int svc_broker_sweep(size_t *swept, const char *job_dir);
+
+/**
+ * When the job in job_dir has a broker: add to env SVCCONN_JOB_DIR (the
+ * absolute job directory) and GIT_CONFIG_COUNT/KEY/VALUE entries that clear
+ * every inherited credential.helper, set git-credential-svcconn as the only
+ * one, and turn on credential.useHttpPath (so the broker sees the path).
+ * Nothing is added when the job has no broker.
+ */
+int svc_broker_step_env(svc_env *env, const char *job_dir);
+
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
+#endif

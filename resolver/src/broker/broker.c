@@ -1,0 +1,1341 @@
+/*
+ * broker.c - the per-job git credential broker (server and client).
+ *
+ * The server (svc_broker_serve) loads the job's git-capable connections
+ * with their secrets into "grants" (URL split into scheme, host, port and
+ * path; the user name and password git will get), writes its pid, token
+ * and helper files into the job directory, listens on broker.sock and
+ * answers one connection at a time.  Every request is "key=value" lines up
+ * to a blank line (kv_parse, shared with the client); it must come from our
+ * own uid and carry the token; its "request" is looked up in a fixed table.
+ *
+ * Files are reached through a descriptor of the job directory (openat,
+ * /proc/self/fd/N/broker.sock for bind and connect, which also keeps the
+ * socket path short).  Liveness is a lock, not a pid: the broker holds an
+ * flock on broker.pid for its whole life, so stop and sweep never mistake a
+ * reused pid for a broker, and a broker killed with SIGKILL is known dead.
+ *
+ * The client (svc_broker_git_credential and friends) checks the job
+ * directory and the token file on their descriptors, checks the broker's
+ * uid, sends one request and reads one answer, bounded.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "svcconn/broker.h"
+#include "svcconn/conn.h"
+#include "svcconn/secret.h"
+#include "errors_int.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+
+#define F_PID "broker.pid"
+#define F_TOKEN "broker.token"
+#define F_HELPER "broker.helper"
+#define F_SOCK "broker.sock"
+#define F_STATE "job.json"
+
+#define TOKEN_BYTES 32
+#define TOKEN_HEX (2 * TOKEN_BYTES)
+#define LINE_MAX_LEN 4096u      /* longest protocol line, newline included */
+#define REQUEST_MAX 8192u       /* longest request */
+#define REPLY_MAX 65536u        /* longest answer */
+#define IO_TIMEOUT_SECONDS 5    /* a peer that stalls is dropped */
+#define STOP_WAIT_MS 3000       /* how long stop waits for the broker */
+
+/* What git may get from one connection of the job. */
+struct grant {
+	char *id;        /**< connection id */
+	char *name;      /**< connection name, for notes */
+	char *scheme;    /**< URL scheme, lower case: "http" or "https" */
+	char *host;      /**< host, lower case, IPv6 without brackets */
+	unsigned port;   /**< port; the scheme's default when the URL has none */
+	char *path;      /**< URL path without '/' around it; "" for all */
+	char *username;  /**< user name given to git */
+	char *password;  /**< password or token given to git (wiped) */
+	size_t pwlen;    /**< bytes in password */
+};
+
+/* A running broker. */
+struct broker {
+	const svc_broker_options *o; /**< the caller's options */
+	struct grant *grants;        /**< the job's git-capable connections */
+	size_t ngrants;              /**< entries in grants */
+	char token[TOKEN_HEX + 1];   /**< the job's token (wiped at the end) */
+	int dirfd;                   /**< the job directory */
+	int pidfd;                   /**< broker.pid, flock held while alive */
+	int lfd;                     /**< the listening socket */
+};
+
+/* A request the broker answers: the fixed table. */
+struct request {
+	const char *name;            /**< value of "request=" */
+	/** Answer into reply; vals are the parsed request's values. */
+	int (*run)(struct broker *b, const char *const *vals, svc_buf *reply);
+};
+
+/* The keys a request may hold; others are ignored. */
+enum { K_REQUEST, K_TOKEN, K_PROTOCOL, K_HOST, K_PATH, K_USERNAME, K_COUNT };
+static const char *const request_keys[K_COUNT] = {
+	"request", "token", "protocol", "host", "path", "username"
+};
+
+/* The keys of an answer. */
+enum { R_STATUS, R_USERNAME, R_PASSWORD, R_COUNT };
+static const char *const reply_keys[R_COUNT] = {
+	"status", "username", "password"
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static char *dup_str(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A heap copy of len bytes at s, NUL-terminated, for a secret. */
+static char *dup_secret(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+static void lower(char *s)
+{
+	for (; s && *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* 1 when s has no byte that would break a line protocol. */
+static int line_safe(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* Append "key=value\n"; SVC_EINVALID when value would break the line. */
+static int put_kv(svc_buf *b, const char *key, const char *value, size_t len)
+{
+	int rc;
+
+	if (!line_safe(value, len))
+		return error_set(SVC_EINVALID, "value of '%s' holds a line break",
+				 key);
+	if ((rc = buf_puts(b, key)) || (rc = buf_putc(b, '=')) ||
+	    (rc = buf_put(b, value, len)) || (rc = buf_putc(b, '\n')))
+		return rc;
+	return 0;
+}
+
+/* Send all len bytes (no SIGPIPE); 0 or SVC_ERROR. */
+static int send_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(SVC_ERROR, "cannot write to the broker socket: %s",
+					 n < 0 ? strerror(errno) : "closed");
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read from fd into b until a blank line ends the text (or the peer
+ * closes); bounded by b's maximum.
+ */
+static int recv_text(svc_buf *b, int fd)
+{
+	char chunk[1024];
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = error_set(SVC_ERROR, "cannot read from the broker socket: %s",
+				       strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = buf_put(b, chunk, (size_t)n)))
+			break;
+		if ((b->len == 1 && b->ptr[0] == '\n') ||
+		    (b->len >= 2 && b->ptr[b->len - 1] == '\n' &&
+		     b->ptr[b->len - 2] == '\n'))
+			break;
+	}
+	svc_wipe(chunk, sizeof(chunk));
+	return rc;
+}
+
+/*
+ * Parse "key=value" lines of text (len bytes; changed in place) up to a
+ * blank line or the end.  vals[i] points at the value of keys[i] or stays
+ * NULL.  Unknown keys are ignored; a line without '=', with CR or NUL, over
+ * LINE_MAX_LEN, or a key given twice makes the text invalid.
+ */
+static int kv_parse(char *text, size_t len, const char *const *keys,
+		    const char **vals, size_t nkeys)
+{
+	size_t pos = 0, i, lineno = 0;
+
+	for (i = 0; i < nkeys; i++)
+		vals[i] = NULL;
+	while (pos < len) {
+		char *line = text + pos, *nl, *eq;
+		size_t n;
+
+		lineno++;
+		nl = memchr(line, '\n', len - pos);
+		n = nl ? (size_t)(nl - line) : len - pos;
+		if (n + 1 > LINE_MAX_LEN)
+			return error_set(SVC_EINVALID, "line %zu is too long", lineno);
+		if (n == 0)
+			break;
+		if (memchr(line, '\r', n) || memchr(line, '\0', n))
+			return error_set(SVC_EINVALID, "line %zu holds CR or NUL", lineno);
+		line[n] = '\0';
+		pos += n + (nl ? 1 : 0);
+		if (!(eq = strchr(line, '=')))
+			return error_set(SVC_EINVALID, "line %zu has no '='", lineno);
+		*eq = '\0';
+		for (i = 0; i < nkeys; i++) {
+			if (strcmp(line, keys[i]))
+				continue;
+			if (vals[i])
+				return error_set(SVC_EINVALID, "key '%s' given twice", line);
+			vals[i] = eq + 1;
+		}
+	}
+	return 0;
+}
+
+/* Open the job directory, which must be ours and private. */
+static int open_job_dir(int *out, const char *job_dir)
+{
+	struct stat sb;
+	int fd;
+
+	if (!job_dir || !*job_dir)
+		return error_set(SVC_EINVALID, "no job directory");
+	fd = open(job_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(errno == ENOENT ? SVC_ENOTFOUND : SVC_ERROR,
+				 "cannot open job directory '%s': %s", job_dir,
+				 strerror(errno));
+	if (fstat(fd, &sb) != 0 || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		close(fd);
+		return error_set(SVC_EINSECURE,
+				 "job directory '%s' is not private to its owner",
+				 job_dir);
+	}
+	*out = fd;
+	return 0;
+}
+
+/* "/proc/self/fd/N/name": a short path to a file of directory dirfd. */
+static int fd_path(struct sockaddr_un *sa, int dirfd, const char *name)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s",
+		     dirfd, name);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
+		return error_set(SVC_ERROR, "socket path too long");
+	return 0;
+}
+
+/* 1 when the peer of socket fd runs as our effective uid. */
+static int peer_is_us(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+	    len != sizeof(cr))
+		return 0;
+	return cr.uid == geteuid();
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { IO_TIMEOUT_SECONDS, 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * 1 when a live broker holds the lock on broker.pid of dirfd; 0 when there
+ * is no pid file or its broker is dead.  *pidfd (may be NULL) gets the
+ * opened file, locked by us, when the broker is dead.
+ */
+static int broker_alive(int dirfd, int *pidfd)
+{
+	int fd = openat(dirfd, F_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (pidfd)
+		*pidfd = -1;
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return errno == EWOULDBLOCK;
+	}
+	if (pidfd)
+		*pidfd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/* Remove the broker's files from dirfd (pid last); 1 when any was there. */
+static int remove_files(int dirfd)
+{
+	static const char *const names[] = { F_SOCK, F_TOKEN, F_HELPER, F_PID };
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (unlinkat(dirfd, names[i], 0) == 0)
+			any = 1;
+	return any;
+}
+
+/* Read the job's granted connection ids from job.json in dirfd. */
+static int read_granted(json_t **out, const char *job_dir)
+{
+	svc_buf path = SVC_BUF_INIT, text = SVC_BUF_INIT;
+	json_error_t jerr;
+	json_t *s = NULL;
+	int rc;
+
+	buf_init(&text, 1u << 20, 0);
+	if ((rc = buf_printf(&path, "%s/%s", job_dir, F_STATE)) ||
+	    (rc = file_read_private(&text, path.ptr, "job state")))
+		goto done;
+	s = json_loadb(text.ptr ? text.ptr : "", text.len, 0, &jerr);
+	if (!s || !json_is_array(json_object_get(s, "connections"))) {
+		json_decref(s);
+		rc = error_set(SVC_EINVALID, "'%s' is not a job state file", path.ptr);
+		goto done;
+	}
+	*out = s;
+done:
+	buf_clear(&path);
+	buf_clear(&text);
+	return rc;
+}
+
+/* 1 when connection c is of a git-capable type. */
+static int git_capable(const svc_catalog *cat, const svc_conn *c)
+{
+	const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
+
+	return t && t->git_capable;
+}
+
+/* ---- URLs --------------------------------------------------------------- */
+
+/* The default port of a scheme, 0 when it is not http(s). */
+static unsigned default_port(const char *scheme)
+{
+	if (!strcasecmp(scheme, "https"))
+		return 443;
+	if (!strcasecmp(scheme, "http"))
+		return 80;
+	return 0;
+}
+
+/*
+ * Split "host[:port]" or "[v6]:port" (len bytes at s) into a new lower-case
+ * host and a port (def when absent).  SVC_EINVALID when malformed.
+ */
+static int split_host(char **host, unsigned *port, const char *s, size_t len,
+		      unsigned def)
+{
+	const char *h = s, *colon = NULL, *end = s + len;
+	size_t hlen;
+
+	if (len && s[0] == '[') {
+		const char *rb = memchr(s, ']', len);
+
+		if (!rb)
+			return error_set(SVC_EINVALID, "malformed host");
+		h = s + 1;
+		hlen = (size_t)(rb - h);
+		if (rb + 1 < end) {
+			if (rb[1] != ':')
+				return error_set(SVC_EINVALID, "malformed host");
+			colon = rb + 1;
+		}
+	} else {
+		colon = memchr(s, ':', len);
+		hlen = colon ? (size_t)(colon - s) : len;
+	}
+	if (hlen == 0)
+		return error_set(SVC_EINVALID, "empty host");
+	*port = def;
+	if (colon && colon + 1 < end) {
+		unsigned long p = 0;
+		const char *q;
+
+		for (q = colon + 1; q < end; q++) {
+			if (!isdigit((unsigned char)*q) || (p = p * 10 + (unsigned)(*q - '0')) > 65535)
+				return error_set(SVC_EINVALID, "malformed port");
+		}
+		if (p == 0)
+			return error_set(SVC_EINVALID, "malformed port");
+		*port = (unsigned)p;
+	}
+	if (!(*host = malloc(hlen + 1)))
+		return error_oom();
+	memcpy(*host, h, hlen);
+	(*host)[hlen] = '\0';
+	lower(*host);
+	return 0;
+}
+
+/*
+ * A path without '/' around it, into a new string; SVC_EINVALID when a
+ * segment is "." or "..".  len bytes at s.
+ */
+static int norm_path(char **out, const char *s, size_t len)
+{
+	size_t i, seg;
+
+	while (len && s[0] == '/') {
+		s++;
+		len--;
+	}
+	while (len && s[len - 1] == '/')
+		len--;
+	for (i = 0, seg = 0; i <= len; i++) {
+		if (i < len && s[i] != '/')
+			continue;
+		if ((i - seg == 1 && s[seg] == '.') ||
+		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.'))
+			return error_set(SVC_EINVALID, "the path has a '.' or '..' segment");
+		seg = i + 1;
+	}
+	if (!(*out = malloc(len + 1)))
+		return error_oom();
+	memcpy(*out, s, len);
+	(*out)[len] = '\0';
+	return 0;
+}
+
+/* Split an http(s) URL into g's scheme, host, port and path. */
+static int parse_url(struct grant *g, const char *url)
+{
+	const char *p = strstr(url, "://"), *auth, *end, *at;
+	int rc;
+
+	if (!p || p == url)
+		return error_set(SVC_EINVALID, "not an absolute URL");
+	if (!(g->scheme = malloc((size_t)(p - url) + 1)))
+		return error_oom();
+	memcpy(g->scheme, url, (size_t)(p - url));
+	g->scheme[p - url] = '\0';
+	lower(g->scheme);
+	if (!default_port(g->scheme))
+		return error_set(SVC_EINVALID, "not an http(s) URL");
+	auth = p + 3;
+	end = auth + strcspn(auth, "/?#");
+	/* user information is not part of the origin */
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (at)
+		auth = at + 1;
+	if ((rc = split_host(&g->host, &g->port, auth, (size_t)(end - auth),
+			     default_port(g->scheme))))
+		return rc;
+	return norm_path(&g->path, end, *end == '/' ? strcspn(end, "?#") : 0);
+}
+
+/* ---- loading the grants ------------------------------------------------- */
+
+static void grant_clear(struct grant *g)
+{
+	free(g->id);
+	free(g->name);
+	free(g->scheme);
+	free(g->host);
+	free(g->path);
+	svc_secret_free(g->username, (size_t)-1);
+	svc_secret_free(g->password, g->pwlen);
+	memset(g, 0, sizeof(*g));
+}
+
+/* A secret auth field's value, by the first of keys that is set. */
+static int auth_value(const svc_conn *c, const char *const *keys,
+		      svc_conn_field *out)
+{
+	for (; *keys; keys++)
+		if (svc_conn_field_get(c, *keys, out) == 0 && out->value &&
+		    out->kind == SVC_FIELD_AUTH)
+			return 0;
+	return SVC_ENOTFOUND;
+}
+
+/*
+ * The user name and password git gets from connection c, by its scheme as
+ * the agent does.  SVC_ENOTFOUND when the scheme gives git nothing.
+ */
+static int grant_credential(struct grant *g, const svc_conn *c)
+{
+	static const char *const token_keys[] = { "AccessToken", "apitoken", NULL };
+	static const char *const pw_keys[] = { "password", NULL };
+	const char *scheme = svc_conn_scheme(c) ? svc_conn_scheme(c) : "";
+	const char *user = NULL;
+	svc_conn_field f, u;
+	int rc;
+
+	if (!strcasecmp(scheme, "UsernamePassword")) {
+		rc = auth_value(c, pw_keys, &f);
+		user = svc_conn_field_get(c, "username", &u) == 0 && u.value
+			? u.value : "";
+	} else {
+		rc = auth_value(c, token_keys, &f);
+		if (!strcasecmp(scheme, "OAuth") || !strcasecmp(scheme, "OAuth2"))
+			user = "OAuth";
+		else if (!strcasecmp(scheme, "PersonalAccessToken"))
+			user = "PersonalAccessToken";
+		else if (!strcasecmp(scheme, "Token"))
+			user = "x-access-token";
+		else
+			rc = SVC_ENOTFOUND;
+	}
+	if (rc || f.len == 0)
+		return SVC_ENOTFOUND;
+	if (!line_safe(f.value, f.len) || !line_safe(user, strlen(user)))
+		return SVC_ENOTFOUND;
+	g->username = dup_str(user);
+	g->password = dup_secret(f.value, f.len);
+	g->pwlen = f.len;
+	if (!g->username || !g->password)
+		return error_oom();
+	return 0;
+}
+
+/* Load the job's git-capable connections (with secrets) into b->grants. */
+static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
+{
+	json_t *s = NULL, *v;
+	size_t i, n;
+	int rc;
+
+	if ((rc = read_granted(&s, b->o->job_dir)))
+		return rc;
+	n = json_array_size(json_object_get(s, "connections"));
+	if (!(b->grants = calloc(n ? n : 1, sizeof(*b->grants)))) {
+		json_decref(s);
+		return error_oom();
+	}
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		struct grant *g = &b->grants[b->ngrants];
+		svc_conn *c = NULL;
+		const char *id = json_string_value(v);
+
+		if (!id)
+			continue;
+		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+			break;
+		if (!git_capable(cat, c) || !svc_conn_url(c) ||
+		    parse_url(g, svc_conn_url(c)) != 0 ||
+		    (rc = grant_credential(g, c)) != 0) {
+			grant_clear(g);
+			svc_conn_free(c);
+			if (rc == SVC_ENOTFOUND)
+				rc = 0;
+			if (rc)
+				break;
+			continue;
+		}
+		g->id = dup_str(svc_conn_id(c));
+		g->name = dup_str(svc_conn_name(c));
+		svc_conn_free(c);
+		if (!g->id || !g->name) {
+			rc = error_oom();
+			break;
+		}
+		b->ngrants++;
+	}
+	json_decref(s);
+	svc_error_clear();
+	if (!rc && b->ngrants == 0)
+		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no git-capable connection",
+			       b->o->job_dir);
+	return rc;
+}
+
+int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
+		      const char *job_dir)
+{
+	json_t *s = NULL, *v;
+	size_t i;
+	int rc, any = 0;
+
+	if ((rc = read_granted(&s, job_dir)))
+		return rc;
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		svc_conn *c = NULL;
+
+		if (!json_string_value(v) ||
+		    svc_store_conn_get(&c, st, json_string_value(v), 0))
+			continue;
+		any = any || git_capable(cat, c);
+		svc_conn_free(c);
+	}
+	json_decref(s);
+	svc_error_clear();
+	*wanted = any;
+	return 0;
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+static void note(const struct broker *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A note for the log: control bytes of request values become '?'. */
+static void note(const struct broker *b, const char *fmt, ...)
+{
+	svc_buf m = SVC_BUF_INIT;
+	va_list ap;
+	size_t i;
+
+	if (!b->o->log)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(&m, fmt, ap);
+	va_end(ap);
+	for (i = 0; i < m.len; i++)
+		if ((unsigned char)m.ptr[i] < 0x20 || m.ptr[i] == 0x7f)
+			m.ptr[i] = '?';
+	if (m.ptr)
+		b->o->log(b->o->ctx, m.ptr);
+	buf_clear(&m);
+}
+
+/*
+ * The grant for a request (protocol, host, path), or NULL: the same
+ * scheme, host and port, the path at or under the grant's; the grant with
+ * the longest path wins.
+ */
+static const struct grant *find_grant(const struct broker *b, const char *proto,
+				      const char *hostport, const char *path)
+{
+	const struct grant *best = NULL;
+	char *host = NULL, *p = NULL;
+	unsigned port;
+	size_t i;
+
+	if (!proto || !hostport || !default_port(proto) ||
+	    split_host(&host, &port, hostport, strlen(hostport),
+		       default_port(proto)) != 0 ||
+	    norm_path(&p, path ? path : "", path ? strlen(path) : 0) != 0)
+		goto done;
+	for (i = 0; i < b->ngrants; i++) {
+		const struct grant *g = &b->grants[i];
+		size_t gl = strlen(g->path);
+
+		if (strcasecmp(g->scheme, proto) || strcmp(g->host, host) ||
+		    g->port != port)
+			continue;
+		/* without a path (no credential.useHttpPath), only a grant
+		 * of the whole origin */
+		if (gl && (!path || strncmp(p, g->path, gl) ||
+			   (p[gl] != '\0' && p[gl] != '/')))
+			continue;
+		if (!best || gl > strlen(best->path))
+			best = g;
+	}
+done:
+	free(host);
+	free(p);
+	svc_error_clear();
+	return best;
+}
+
+static int req_ping(struct broker *b, const char *const *vals, svc_buf *reply)
+{
+	(void)b;
+	(void)vals;
+	return buf_puts(reply, "status=ok\n");
+}
+
+static int req_credential(struct broker *b, const char *const *vals,
+			  svc_buf *reply)
+{
+	const struct grant *g = find_grant(b, vals[K_PROTOCOL], vals[K_HOST],
+					   vals[K_PATH]);
+	int rc;
+
+	if (!g) {
+		note(b, "no connection of the job for %s://%s/%s",
+		     vals[K_PROTOCOL] ? vals[K_PROTOCOL] : "?",
+		     vals[K_HOST] ? vals[K_HOST] : "?",
+		     vals[K_PATH] ? vals[K_PATH] : "");
+		return buf_puts(reply, "status=none\n");
+	}
+	note(b, "credential of connection '%s' given for %s://%s/%s", g->name,
+	     vals[K_PROTOCOL], vals[K_HOST], vals[K_PATH] ? vals[K_PATH] : "");
+	if ((rc = buf_puts(reply, "status=ok\n")) ||
+	    (rc = put_kv(reply, "username", g->username, strlen(g->username))) ||
+	    (rc = put_kv(reply, "password", g->password, g->pwlen)))
+		return rc;
+	return 0;
+}
+
+static int req_reject(struct broker *b, const char *const *vals, svc_buf *reply)
+{
+	const struct grant *g = find_grant(b, vals[K_PROTOCOL], vals[K_HOST],
+					   vals[K_PATH]);
+
+	if (g)
+		note(b, "authentication failed with connection '%s' (%s) at %s://%s/%s",
+		     g->name, g->id, vals[K_PROTOCOL], vals[K_HOST],
+		     vals[K_PATH] ? vals[K_PATH] : "");
+	return buf_puts(reply, "status=ok\n");
+}
+
+static const struct request requests[] = {
+	{ "ping", req_ping },
+	{ "git-credential", req_credential },
+	{ "git-credential-reject", req_reject },
+};
+
+/* Answer one client on fd. */
+static void serve_one(struct broker *b, int fd)
+{
+	svc_buf in, reply;
+	const char *vals[K_COUNT];
+	size_t i;
+	int rc;
+
+	buf_init(&in, REQUEST_MAX, 1);
+	buf_init(&reply, REPLY_MAX, 1);
+	if (!peer_is_us(fd)) {
+		note(b, "a client of another user was refused");
+		goto done;
+	}
+	set_timeouts(fd);
+	if (recv_text(&in, fd) != 0 || !in.ptr ||
+	    kv_parse(in.ptr, in.len, request_keys, vals, K_COUNT) != 0) {
+		buf_puts(&reply, "status=error\n");
+		note(b, "malformed request refused");
+		goto answer;
+	}
+	if (!vals[K_TOKEN] || !svc_secret_equal(vals[K_TOKEN], strlen(vals[K_TOKEN]),
+						b->token, TOKEN_HEX)) {
+		buf_puts(&reply, "status=denied\n");
+		note(b, "request without the job's token refused");
+		goto answer;
+	}
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (vals[K_REQUEST] && !strcmp(vals[K_REQUEST], requests[i].name))
+			break;
+	if (i == sizeof(requests) / sizeof(requests[0])) {
+		buf_puts(&reply, "status=error\n");
+		note(b, "unknown request '%s' refused",
+		     vals[K_REQUEST] ? vals[K_REQUEST] : "");
+		goto answer;
+	}
+	if ((rc = requests[i].run(b, vals, &reply)) != 0) {
+		buf_reset(&reply);
+		buf_puts(&reply, "status=error\n");
+	}
+answer:
+	if (!buf_putc(&reply, '\n'))
+		send_all(fd, reply.ptr, reply.len);
+done:
+	buf_clear(&in);
+	buf_clear(&reply);
+	svc_error_clear();
+}
+
+/* A random token as hex into out[TOKEN_HEX + 1]. */
+static int make_token(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[TOKEN_BYTES];
+	size_t got = 0, i;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return error_set(SVC_ERROR, "cannot get random bytes: %s",
+					 strerror(errno));
+		got += (size_t)n;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[TOKEN_HEX] = '\0';
+	svc_wipe(raw, sizeof(raw));
+	return 0;
+}
+
+/* Create name in dirfd (replacing a stale one) with mode 0600 and data. */
+static int write_file(int dirfd, const char *name, const char *data, size_t len)
+{
+	int fd, rc = 0;
+
+	unlinkat(dirfd, name, 0);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return error_set(SVC_ERROR, "cannot create '%s': %s", name,
+				 strerror(errno));
+	while (len && !rc) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = error_set(SVC_ERROR, "cannot write '%s': %s", name,
+				       strerror(errno));
+		else {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	close(fd);
+	if (rc)
+		unlinkat(dirfd, name, 0);
+	return rc;
+}
+
+/*
+ * Take broker.pid: a new file, locked, holding our pid, renamed into
+ * place.  SVC_EEXISTS when a live broker holds it.
+ */
+static int take_pid(struct broker *b)
+{
+	char tmp[64], pid[32];
+	int fd, n;
+
+	if (broker_alive(b->dirfd, NULL))
+		return error_set(SVC_EEXISTS, "a broker serves '%s' already",
+				 b->o->job_dir);
+	snprintf(tmp, sizeof(tmp), "%s.%ld", F_PID, (long)getpid());
+	unlinkat(b->dirfd, tmp, 0);
+	fd = openat(b->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return error_set(SVC_ERROR, "cannot create '%s': %s", tmp,
+				 strerror(errno));
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write(fd, pid, (size_t)n) != n ||
+	    renameat(b->dirfd, tmp, b->dirfd, F_PID) != 0) {
+		close(fd);
+		unlinkat(b->dirfd, tmp, 0);
+		return error_set(SVC_ERROR, "cannot write '%s'", F_PID);
+	}
+	b->pidfd = fd;
+	return 0;
+}
+
+/* Listen on broker.sock, made under umask 077. */
+static int make_socket(struct broker *b)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int rc;
+
+	if ((rc = fd_path(&sa, b->dirfd, F_SOCK)))
+		return rc;
+	unlinkat(b->dirfd, F_SOCK, 0);
+	b->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (b->lfd < 0)
+		return error_set(SVC_ERROR, "cannot make a socket: %s", strerror(errno));
+	old = umask(077);
+	rc = bind(b->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || listen(b->lfd, 16) != 0)
+		return error_set(SVC_ERROR, "cannot listen on '%s/%s': %s",
+				 b->o->job_dir, F_SOCK, strerror(errno));
+	return 0;
+}
+
+/* Why the broker should stop now, or NULL. */
+static const char *should_stop(const struct broker *b, const struct timespec *end)
+{
+	struct timespec now;
+
+	if (b->o->stop && *b->o->stop)
+		return "asked to stop";
+	if (faccessat(b->dirfd, F_STATE, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return "the job has ended";
+	if (b->o->watch_pid > 1 && kill((pid_t)b->o->watch_pid, 0) != 0 &&
+	    errno == ESRCH)
+		return "the job's agent is gone";
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec >= end->tv_sec)
+		return "the job's time is up";
+	return NULL;
+}
+
+int svc_broker_serve(const svc_broker_options *o, svc_store *st,
+		     const svc_catalog *cat)
+{
+	struct broker b;
+	struct timespec end;
+	svc_buf helper = SVC_BUF_INIT;
+	const char *why = NULL;
+	size_t i;
+	int rc, own_files = 0;
+
+	if (!o || o->version != SVC_BROKER_OPTIONS_VERSION || !o->job_dir || !st || !cat)
+		return error_set(SVC_EINVALID, "a broker needs its options, a store and a catalog");
+	if (o->helper && (o->helper[0] != '/' || !line_safe(o->helper, strlen(o->helper))))
+		return error_set(SVC_EINVALID, "helper path '%s' is not absolute", o->helper);
+	memset(&b, 0, sizeof(b));
+	b.o = o;
+	b.dirfd = b.pidfd = b.lfd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += o->deadline_seconds > 0 ? o->deadline_seconds
+		: SVC_BROKER_DEADLINE_DEFAULT;
+	if ((rc = open_job_dir(&b.dirfd, o->job_dir)) ||
+	    (rc = load_grants(&b, st, cat)) || (rc = take_pid(&b)))
+		goto done;
+	own_files = 1;
+	if ((rc = make_token(b.token)) ||
+	    (rc = buf_printf(&helper, "%s\n", o->helper ? o->helper : "")) ||
+	    (rc = write_file(b.dirfd, F_TOKEN, b.token, TOKEN_HEX)) ||
+	    (o->helper && (rc = write_file(b.dirfd, F_HELPER, helper.ptr, helper.len))) ||
+	    (rc = make_socket(&b)))
+		goto done;
+	note(&b, "serving %zu git connection(s)", b.ngrants);
+	while (!(why = should_stop(&b, &end))) {
+		struct pollfd p = { b.lfd, POLLIN, 0 };
+		int cfd;
+
+		if (poll(&p, 1, 1000) <= 0 || !(p.revents & POLLIN))
+			continue;
+		cfd = accept4(b.lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		serve_one(&b, cfd);
+		close(cfd);
+	}
+	note(&b, "stopped: %s", why);
+done:
+	if (b.lfd >= 0)
+		close(b.lfd);
+	if (own_files)
+		remove_files(b.dirfd);
+	if (b.pidfd >= 0)
+		close(b.pidfd);
+	if (b.dirfd >= 0)
+		close(b.dirfd);
+	for (i = 0; i < b.ngrants; i++)
+		grant_clear(&b.grants[i]);
+	free(b.grants);
+	svc_wipe(b.token, sizeof(b.token));
+	buf_clear(&helper);
+	return rc;
+}
+
+/* ---- stopping and sweeping --------------------------------------------- */
+
+int svc_broker_stop(const char *job_dir)
+{
+	char buf[32];
+	int dirfd, fd, waited = 0, rc;
+	ssize_t n;
+	long pid;
+
+	if ((rc = open_job_dir(&dirfd, job_dir)))
+		return rc == SVC_ENOTFOUND ? 0 : rc;
+	fd = openat(dirfd, F_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		/* alive: the pid in the file is the lock holder's own */
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, NULL, 10);
+		if (pid > 1)
+			kill((pid_t)pid, SIGTERM);
+		while (flock(fd, LOCK_EX | LOCK_NB) != 0 && waited < STOP_WAIT_MS) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+			waited += 20;
+		}
+		if (waited >= STOP_WAIT_MS && pid > 1)
+			kill((pid_t)pid, SIGKILL);
+	}
+	if (fd >= 0)
+		close(fd);
+	remove_files(dirfd);
+	close(dirfd);
+	return 0;
+}
+
+/* Sweep one directory entry name of parent; 1 when it had leftovers. */
+static int sweep_dir(int parent, const char *name)
+{
+	struct stat sb;
+	int fd, pidfd, any = 0;
+
+	if (name[0] == '.')
+		return 0;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && !(sb.st_mode & 077) &&
+	    !broker_alive(fd, &pidfd)) {
+		/* dead (or never started): its files are leftovers */
+		any = remove_files(fd);
+		if (pidfd >= 0)
+			close(pidfd);
+	}
+	close(fd);
+	return any;
+}
+
+/* Sweep every directory in dir (depth 1) or below (depth 2). */
+static size_t sweep_tree(int dirfd, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		int sub;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (depth == 1) {
+			n += (size_t)sweep_dir(dirfd, e->d_name);
+			continue;
+		}
+		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+		if (sub >= 0) {
+			n += sweep_tree(sub, 1);
+			close(sub);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int svc_broker_sweep(size_t *swept, const char *job_dir)
+{
+	svc_buf parent = SVC_BUF_INIT;
+	char *slash, *base;
+	size_t n = 0;
+	int rc, fd, depth = 1;
+
+	if (!job_dir || !*job_dir)
+		return error_set(SVC_EINVALID, "no job directory");
+	if ((rc = buf_puts(&parent, job_dir)))
+		return rc;
+	while (parent.len > 1 && parent.ptr[parent.len - 1] == '/')
+		parent.ptr[--parent.len] = '\0';
+	slash = strrchr(parent.ptr, '/');
+	if (slash == parent.ptr)
+		goto done; /* a job directory right under / : nothing to sweep */
+	if (!slash) {
+		buf_reset(&parent);
+		if ((rc = buf_puts(&parent, ".")))
+			goto done;
+	} else {
+		*slash = '\0';
+	}
+	/* <workdir>/.svcconn/<run>/<job>: sweep the jobs of every run */
+	slash = strrchr(parent.ptr, '/');
+	if (slash && slash != parent.ptr) {
+		*slash = '\0';
+		base = strrchr(parent.ptr, '/');
+		base = base ? base + 1 : parent.ptr;
+		if (!strcmp(base, ".svcconn"))
+			depth = 2;
+		else
+			*slash = '/';
+	}
+	fd = open(parent.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = sweep_tree(fd, depth);
+		close(fd);
+	}
+done:
+	buf_clear(&parent);
+	if (!rc && swept)
+		*swept = n;
+	return rc;
+}
+
+/* ---- the step's environment --------------------------------------------- */
+
+int svc_broker_step_env(svc_env *env, const char *job_dir)
+{
+	svc_buf path = SVC_BUF_INIT, helper = SVC_BUF_INIT, value = SVC_BUF_INIT;
+	char *abs = NULL;
+	size_t i;
+	int rc, plain = 1;
+
+	buf_init(&helper, PATH_MAX + 2, 0);
+	if ((rc = buf_printf(&path, "%s/%s", job_dir, F_HELPER)))
+		goto done;
+	rc = file_read_private(&helper, path.ptr, "broker helper file");
+	if (rc == SVC_ENOTFOUND) {
+		svc_error_clear();
+		rc = 0;
+		goto done; /* the job has no broker */
+	}
+	if (rc)
+		goto done;
+	while (helper.len && helper.ptr[helper.len - 1] == '\n')
+		helper.ptr[--helper.len] = '\0';
+	if (!helper.len || helper.ptr[0] != '/' || !line_safe(helper.ptr, helper.len)) {
+		rc = error_set(SVC_EINVALID, "'%s' does not name an absolute path", path.ptr);
+		goto done;
+	}
+	if (!(abs = realpath(job_dir, NULL))) {
+		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
+		goto done;
+	}
+	/* git runs a helper value through the shell: quote odd paths */
+	for (i = 0; i < helper.len; i++)
+		if (!isalnum((unsigned char)helper.ptr[i]) &&
+		    !strchr("/._+-", helper.ptr[i]))
+			plain = 0;
+	if (plain) {
+		rc = buf_puts(&value, helper.ptr);
+	} else {
+		rc = buf_puts(&value, "!'");
+		for (i = 0; !rc && i < helper.len; i++)
+			rc = helper.ptr[i] == '\'' ? buf_puts(&value, "'\\''")
+				: buf_putc(&value, helper.ptr[i]);
+		if (!rc)
+			rc = buf_putc(&value, '\'');
+	}
+	if (rc || (rc = svc_env_set(env, "SVCCONN_JOB_DIR", abs)) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_COUNT", "3")) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_KEY_0", "credential.helper")) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_VALUE_0", "")) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_KEY_1", "credential.helper")) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_VALUE_1", value.ptr)) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_KEY_2", "credential.useHttpPath")) ||
+	    (rc = svc_env_set(env, "GIT_CONFIG_VALUE_2", "true")))
+		goto done;
+done:
+	free(abs);
+	buf_clear(&path);
+	buf_clear(&helper);
+	buf_clear(&value);
+	return rc;
+}
+
+/* ---- the client --------------------------------------------------------- */
+
+/* Read the job's token from dirfd into out[TOKEN_HEX + 1]. */
+static int read_token(char *out, int dirfd, const char *job_dir)
+{
+	char buf[TOKEN_HEX + 4];
+	struct stat sb;
+	ssize_t n;
+	size_t i;
+	int fd = openat(dirfd, F_TOKEN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT
+			? error_set(SVC_ERROR, "no git credential broker serves the job in '%s'",
+				    job_dir)
+			: error_set(SVC_ERROR, "cannot open '%s' of the job in '%s': %s",
+				    F_TOKEN, job_dir, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077)) {
+		close(fd);
+		return error_set(SVC_EINSECURE, "'%s' is not private to its owner", F_TOKEN);
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < TOKEN_HEX) {
+		svc_wipe(buf, sizeof(buf));
+		return error_set(SVC_EINVALID, "'%s' holds no token", F_TOKEN);
+	}
+	for (i = 0; i < TOKEN_HEX; i++)
+		if (!isxdigit((unsigned char)buf[i]))
+			break;
+	if (i < TOKEN_HEX || (n > TOKEN_HEX && buf[TOKEN_HEX] != '\n')) {
+		svc_wipe(buf, sizeof(buf));
+		return error_set(SVC_EINVALID, "'%s' holds no token", F_TOKEN);
+	}
+	memcpy(out, buf, TOKEN_HEX);
+	out[TOKEN_HEX] = '\0';
+	svc_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+/*
+ * Send request (with protocol, host and path of req, when given) to the
+ * broker of job_dir; *reply gets its answer (secret buffer) and vals its
+ * parsed values.
+ */
+static int call(svc_buf *reply, const char **vals, const char *job_dir,
+		const char *request, const svc_gitcred *req)
+{
+	static const svc_gitcred_attr attrs[] = { SVC_GITCRED_PROTOCOL,
+		SVC_GITCRED_HOST, SVC_GITCRED_PATH };
+	static const char *const names[] = { "protocol", "host", "path" };
+	char token[TOKEN_HEX + 1];
+	struct sockaddr_un sa;
+	svc_buf out;
+	size_t i;
+	int dirfd = -1, fd = -1, rc;
+
+	buf_init(&out, REQUEST_MAX, 1);
+	/* no broker to ask is a failure, not "nothing for this URL" */
+	if ((rc = open_job_dir(&dirfd, job_dir)) == SVC_ENOTFOUND)
+		rc = SVC_ERROR;
+	if (rc || (rc = read_token(token, dirfd, job_dir)) ||
+	    (rc = fd_path(&sa, dirfd, F_SOCK)))
+		goto done;
+	if ((rc = put_kv(&out, "request", request, strlen(request))) ||
+	    (rc = put_kv(&out, "token", token, TOKEN_HEX)))
+		goto done;
+	for (i = 0; req && i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		const char *v = svc_gitcred_value(req, attrs[i]);
+
+		if (v && (rc = put_kv(&out, names[i], v, strlen(v))))
+			goto done;
+	}
+	if ((rc = buf_putc(&out, '\n')))
+		goto done;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		rc = error_set(SVC_ERROR, "cannot reach the job's broker: %s",
+			       strerror(errno));
+		goto done;
+	}
+	if (!peer_is_us(fd)) {
+		rc = error_set(SVC_EINSECURE, "the job's broker runs as another user");
+		goto done;
+	}
+	set_timeouts(fd);
+	if ((rc = send_all(fd, out.ptr, out.len)) || (rc = recv_text(reply, fd)))
+		goto done;
+	if (!reply->ptr || (rc = kv_parse(reply->ptr, reply->len, reply_keys, vals,
+					  R_COUNT)) ||
+	    !vals[R_STATUS]) {
+		rc = error_set(SVC_ERROR, "the job's broker gave no valid answer");
+		goto done;
+	}
+	if (!strcmp(vals[R_STATUS], "ok"))
+		rc = 0;
+	else if (!strcmp(vals[R_STATUS], "none"))
+		rc = error_set(SVC_ENOTFOUND, "the job has no connection for this URL");
+	else if (!strcmp(vals[R_STATUS], "denied"))
+		rc = error_set(SVC_EDENIED, "the job's broker refused the request");
+	else
+		rc = error_set(SVC_ERROR, "the job's broker could not answer");
+done:
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
+	svc_wipe(token, sizeof(token));
+	buf_clear(&out);
+	return rc;
+}
+
+int svc_broker_ping(const char *job_dir)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	int rc;
+
+	buf_init(&reply, REPLY_MAX, 1);
+	rc = call(&reply, vals, job_dir, "ping", NULL);
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_git_credential(svc_gitcred **out, const char *job_dir,
+			      const svc_gitcred *req)
+{
+	const char *vals[R_COUNT];
+	svc_gitcred *c = NULL;
+	svc_buf reply;
+	int rc;
+
+	buf_init(&reply, REPLY_MAX, 1);
+	if ((rc = call(&reply, vals, job_dir, "git-credential", req)))
+		goto done;
+	if (!vals[R_USERNAME] || !vals[R_PASSWORD]) {
+		rc = error_set(SVC_ENOTFOUND, "the job's broker gave no credential");
+		goto done;
+	}
+	if ((rc = svc_gitcred_new(&c)) ||
+	    (rc = svc_gitcred_set(c, SVC_GITCRED_USERNAME, vals[R_USERNAME])) ||
+	    (rc = svc_gitcred_set(c, SVC_GITCRED_PASSWORD, vals[R_PASSWORD])))
+		goto done;
+	*out = c;
+	c = NULL;
+done:
+	svc_gitcred_free(c);
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_git_reject(const char *job_dir, const svc_gitcred *req)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	int rc;
+
+	buf_init(&reply, REPLY_MAX, 1);
+	rc = call(&reply, vals, job_dir, "git-credential-reject", req);
+	buf_clear(&reply);
+	return rc;
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# The per-job git credential broker against a real git server: lighttpd with
+# git http-backend and basic auth on a free loopback port.  A job granted an
+# "Other Git" connection clones through git-credential-svcconn in job mode
+# (the broker answers), with the credential in no argv, no .git/config and
+# no file of the job directory or the workspace; a URL of another host,
+# scheme, port or path gets nothing; a wrong token is refused; job-end
+# leaves no broker process, socket or token; leftovers of a job killed with
+# SIGKILL are swept by the next job-start, a live broker is left alone.
+set -euo pipefail
+: "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
+
+lighttpd=$(command -v lighttpd || true)
+[ -n "$lighttpd" ] || { [ -x /usr/sbin/lighttpd ] && lighttpd=/usr/sbin/lighttpd; }
+if [ -z "$lighttpd" ]; then
+  echo "FAIL: lighttpd is not installed; this test needs a real git server on loopback" \
+       "(.ci/deps installs it: apt-get install lighttpd)"
+  exit 1
+fi
+backend=$(git --exec-path)/git-http-backend
+[ -x "$backend" ] || { echo "FAIL: no git-http-backend at $backend"; exit 1; }
+
+work=$(mktemp -d /tmp/svcgitbroker.XXXXXX)
+httpd_pid=""
+cleanup() {
+  local f p
+  [ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null || true
+  # brokers this test started (their pid files), if any is still running
+  for f in $(find "$work" -name broker.pid 2>/dev/null); do
+    p=$(head -c 20 "$f" 2>/dev/null | tr -dc 0-9)
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
+svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
+agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
+helper="$SVC_BIN_DIR/git-credential-svcconn"
+fail() { echo "FAIL: $*"; exit 1; }
+# a process that runs (an exited daemon may stay a zombie until init reaps it)
+alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+pw='s3cret-Pw-4-git-broker'
+
+# ---- the server -------------------------------------------------------------
+H="$work/srv"
+mkdir -p "$H/repos" "$H/log" "$H/tmp"
+printf 'ciuser:%s\n' "$(openssl passwd -apr1 "$pw")" > "$H/htpasswd"
+git init -q --bare "$H/repos/private.git"
+git init -q "$work/seed"
+(cd "$work/seed" && echo "hello from the private repo" > README &&
+ git add README && git -c user.name=t -c user.email=t@t commit -qm init &&
+ git push -q "$H/repos/private.git" HEAD:refs/heads/main)
+git -C "$H/repos/private.git" symbolic-ref HEAD refs/heads/main
+
+start_httpd() {
+  local port=$1
+  cat > "$H/lighttpd.conf" <<CONF
+server.modules = ( "mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_accesslog" )
+server.bind          = "127.0.0.1"
+server.port          = $port
+server.document-root = "$H/repos"
+server.errorlog      = "$H/log/error.log"
+accesslog.filename   = "$H/log/access.log"
+server.upload-dirs   = ( "$H/tmp" )
+alias.url = ( "/git/" => "$backend/" )
+\$HTTP["url"] =~ "^/git/" {
+    cgi.assign = ( "" => "" )
+    setenv.add-environment = ( "GIT_PROJECT_ROOT" => "$H/repos", "GIT_HTTP_EXPORT_ALL" => "" )
+    auth.backend = "htpasswd"
+    auth.backend.htpasswd.userfile = "$H/htpasswd"
+    auth.require = ( "" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
+}
+CONF
+  "$lighttpd" -tt -f "$H/lighttpd.conf" >/dev/null
+  "$lighttpd" -D -f "$H/lighttpd.conf" > "$H/log/stdout.log" 2>&1 &
+  httpd_pid=$!
+  for _ in $(seq 1 100); do
+    kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  kill "$httpd_pid"; httpd_pid=""; return 1
+}
+port=""
+for _ in $(seq 1 20); do
+  p=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue   # taken
+  if start_httpd "$p"; then port=$p; break; fi
+done
+[ -n "$port" ] || { cat "$H/log/stdout.log" "$H/log/error.log" 2>/dev/null; fail "cannot start lighttpd"; }
+url="http://127.0.0.1:$port/git/private.git"
+GIT_TERMINAL_PROMPT=0 git ls-remote "$url" >/dev/null 2>&1 && fail "the server does not ask for a password"
+echo "lighttpd + git http-backend on 127.0.0.1:$port (basic auth)"
+
+# ---- the store, a task with a git connection input, the pipeline -----------
+printf '%s' "$pw" > "$work/pw"
+svcconn init >/dev/null
+svcconn create git gitsrv --url "http://127.0.0.1:$port/git/" --set username=ciuser \
+  --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
+rm -f "$work/pw"
+mkdir -p "$work/tasks/GitCloneV1" "$work/ws"
+cat > "$work/tasks/GitCloneV1/task.json" <<'JSON'
+{
+  "id": "6c0f1e7a-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
+  "name": "GitClone",
+  "friendlyName": "git clone",
+  "description": "Test task: clones a repository with git, credentials from the job's broker.",
+  "author": "svcconn",
+  "category": "Utility",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "instanceNameFormat": "clone",
+  "inputs": [
+    { "name": "gitConnection", "type": "connectedService:git", "label": "Git server", "required": true },
+    { "name": "repoUrl", "type": "string", "label": "Repository URL", "required": true },
+    { "name": "dest", "type": "string", "label": "Directory", "required": true }
+  ],
+  "execution": { "Bash": { "target": "clone.sh" } }
+}
+JSON
+cat > "$work/tasks/GitCloneV1/clone.sh" <<'SH'
+set -eu
+export GIT_TERMINAL_PROMPT=0
+git clone -q "$INPUT_REPOURL" "$INPUT_DEST"
+SH
+cat > "$work/p.yml" <<YAML
+jobs:
+  - job: Build
+    steps:
+      - task: GitClone@1
+        inputs:
+          gitConnection: gitsrv
+          repoUrl: $url
+          dest: clone
+      - task: GitClone@1
+        inputs:
+          gitConnection: gitsrv
+          repoUrl: http://localhost:$port/git/private.git
+          dest: other
+  - job: Plain
+    steps:
+      - script: echo plain
+YAML
+start() { # JOBDIR JOB
+  agent job-start --pipeline-file "$work/p.yml" --pipeline gitp --job "$2" --run-id 1 \
+    --tasks-dir "$work/tasks" --job-dir "$1" >/dev/null
+}
+
+# ---- a granted job gets a broker -------------------------------------------
+J="$work/jobs/build"
+start "$J" Build
+for f in broker.sock broker.token broker.pid broker.helper; do
+  [ -e "$J/$f" ] || fail "no $f after job-start"
+done
+[ "$(stat -c %a "$J/broker.token")" = 600 ] || fail "broker.token is not 0600"
+[ -S "$J/broker.sock" ] || fail "broker.sock is not a socket"
+bpid=$(tr -dc 0-9 < "$J/broker.pid")
+alive "$bpid" || fail "the broker is not running"
+grep -qF "$pw" "/proc/$bpid/cmdline" && fail "the password is in the broker's argv"
+echo "job-start started broker $bpid"
+
+# ---- the clone works through the helper ------------------------------------
+(cd "$work/ws" && agent step --job-dir "$J" --step 0 -- bash "$work/tasks/GitCloneV1/clone.sh") \
+  > "$work/clone.log" 2>&1 || { cat "$work/clone.log" "$J/broker.log"; fail "clone through the broker failed"; }
+grep -q 'hello from the private repo' "$work/ws/clone/README" || fail "clone has no README"
+# lighttpd writes its access log in batches: give it a few seconds
+for _ in $(seq 1 100); do
+  grep -q 'ciuser.*git-upload-pack' "$H/log/access.log" 2>/dev/null && break
+  sleep 0.05
+done
+grep -q 'ciuser.*git-upload-pack' "$H/log/access.log" || fail "the server saw no authenticated fetch"
+git -C "$work/ws/clone" remote get-url origin | grep -qF "$url" || fail "origin is not the plain URL"
+if grep -rqF "$pw" "$work/ws" "$J" "$work/clone.log"; then
+  grep -rlF "$pw" "$work/ws" "$J" "$work/clone.log"
+  fail "the password was written into the workspace or the job directory"
+fi
+grep -q "credential of connection 'gitsrv' given for http://127.0.0.1:$port/git/private.git" "$J/broker.log" \
+  || fail "the broker did not note the credential it gave"
+echo "clone through git-credential-svcconn: ok; no password in workspace, .git/config or job dir"
+
+# the step's environment: our helper only, after clearing inherited ones
+agent step --job-dir "$J" --step 0 -- /usr/bin/env > "$work/env.txt"
+grep -qx "SVCCONN_JOB_DIR=$(realpath "$J")" "$work/env.txt" || fail "no SVCCONN_JOB_DIR"
+grep -qx 'GIT_CONFIG_VALUE_0=' "$work/env.txt" || fail "inherited helpers are not cleared"
+grep -qx "GIT_CONFIG_VALUE_1=$(realpath "$helper")" "$work/env.txt" || fail "the helper is not set"
+
+# ---- what the job has no connection for gets nothing -----------------------
+(cd "$work/ws" && agent step --job-dir "$J" --step 1 -- bash "$work/tasks/GitCloneV1/clone.sh") \
+  > "$work/other.log" 2>&1 && fail "a clone from a host without a connection worked"
+grep -q 'terminal prompts disabled' "$work/other.log" || { cat "$work/other.log"; fail "unexpected failure"; }
+ask() { # protocol host path -> the helper's answer
+  printf 'protocol=%s\nhost=%s\n%s\n' "$1" "$2" "${3:+path=$3}" |
+    SVCCONN_JOB_DIR="$J" "$helper" get
+}
+got=$(ask http "127.0.0.1:$port" git/private.git)
+[ "$got" = "$(printf 'username=ciuser\npassword=%s' "$pw")" ] || fail "the helper did not answer a granted URL"
+[ -z "$(ask https "127.0.0.1:$port" git/private.git)" ] || fail "an http credential went to https"
+[ -z "$(ask http "127.0.0.1:$((port + 1))" git/private.git)" ] || fail "another port got the credential"
+[ -z "$(ask http "localhost:$port" git/private.git)" ] || fail "another host got the credential"
+[ -z "$(ask http "127.0.0.1:$port" other/private.git)" ] || fail "a path outside got the credential"
+[ -z "$(ask http "127.0.0.1:$port" gitx/private.git)" ] || fail "a path sharing a prefix got the credential"
+[ -z "$(ask http "127.0.0.1:$port" git/../other.git)" ] || fail "a '..' path got the credential"
+[ -z "$(ask http "127.0.0.1:$port" "")" ] || fail "a request without a path got the credential"
+# a wrong token is refused
+cp "$J/broker.token" "$work/token.saved"
+printf '%064d' 0 > "$J/broker.token"
+if out=$(ask http "127.0.0.1:$port" git/private.git 2>"$work/deny.err"); then
+  fail "a wrong token was not refused"
+fi
+[ -z "$out" ] || fail "a wrong token got an answer"
+grep -q 'refused' "$work/deny.err" || { cat "$work/deny.err"; fail "no refusal message"; }
+cat "$work/token.saved" > "$J/broker.token"
+# store keeps nothing, erase is noted (without the secret)
+printf 'protocol=http\nhost=127.0.0.1:%s\npath=git/private.git\nusername=ciuser\npassword=%s\n' "$port" "$pw" |
+  SVCCONN_JOB_DIR="$J" "$helper" store
+printf 'protocol=http\nhost=127.0.0.1:%s\npath=git/private.git\nusername=ciuser\npassword=x\n' "$port" |
+  SVCCONN_JOB_DIR="$J" "$helper" erase
+grep -q "authentication failed with connection 'gitsrv'" "$J/broker.log" || fail "erase was not noted"
+grep -qF "$pw" "$J/broker.log" && fail "the broker log holds the password"
+echo "other host, scheme, port, paths and a wrong token get nothing"
+
+# a job without git connections gets no broker
+P="$work/jobs/plain"
+start "$P" Plain
+[ -e "$P/broker.sock" ] && fail "a job without git connections got a broker"
+agent step --job-dir "$P" --step 0 -- /usr/bin/env | grep -q '^GIT_CONFIG' && fail "git config without a broker"
+agent job-end --job-dir "$P" --result Succeeded >/dev/null
+
+# ---- job-end stops it -------------------------------------------------------
+agent job-end --job-dir "$J" --result Succeeded >/dev/null
+alive "$bpid" && fail "the broker outlived job-end"
+for f in broker.sock broker.token broker.pid broker.helper; do
+  [ -e "$J/$f" ] && fail "$f left after job-end"
+done
+echo "job-end: no broker process, socket or token left"
+
+# ---- a killed job's leftovers are swept by the next job-start --------------
+W="$work/wd/.svcconn"
+start "$W/1/Build" Build
+kpid=$(tr -dc 0-9 < "$W/1/Build/broker.pid")
+kill -KILL "$kpid"
+while alive "$kpid"; do sleep 0.05; done
+[ -S "$W/1/Build/broker.sock" ] && [ -e "$W/1/Build/broker.token" ] || fail "SIGKILL left nothing to sweep"
+start "$W/2/Build" Build
+for f in broker.sock broker.token broker.pid broker.helper; do
+  [ -e "$W/1/Build/$f" ] && fail "$f of the killed job was not swept"
+done
+[ -d "$W/1/Build" ] && [ -e "$W/1/Build/job.json" ] || fail "the sweep removed more than the broker's files"
+lpid=$(tr -dc 0-9 < "$W/2/Build/broker.pid")
+start "$W/3/Build" Build   # sweeps again: the live broker of run 2 stays
+alive "$lpid" && [ -S "$W/2/Build/broker.sock" ] || fail "a live broker was swept"
+for r in 1 2 3; do agent job-end --job-dir "$W/$r/Build" --result Succeeded >/dev/null; done
+alive "$lpid" && fail "the broker of run 2 outlived job-end"
+echo "leftovers of a job killed with SIGKILL swept; a live broker kept"
+
+# ---- the broker ends by itself when job.json disappears ---------------------
+start "$J" Build
+bpid=$(tr -dc 0-9 < "$J/broker.pid")
+rm "$J/job.json"
+for _ in $(seq 1 60); do alive "$bpid" || break; sleep 0.05; done
+alive "$bpid" && fail "the broker outlived job.json"
+[ -e "$J/broker.sock" ] && fail "the broker left its socket"
+echo "the broker ends with the job's state"
+echo "git broker: all checks passed"
