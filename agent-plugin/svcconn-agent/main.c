@@ -34,6 +34,8 @@ int agent_broker_main(int argc, char **argv);
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		       svc_store *st, const svc_catalog *cat);
 int agent_broker_stop(const char *job_dir);
+/* mask_cmd.c: svcconn-agent mask */
+int agent_mask_main(int argc, char **argv);
 
 #define MAX_LIST 256
 #define KEEPER_PID "keeper.pid"
@@ -52,7 +54,8 @@ static void usage(FILE *f)
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
 	      "                 [--format env|json]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] -- COMMAND [ARG...]\n"
-	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n\n"
+	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n"
+	      "       svcconn-agent mask --secrets-file FILE < IN > OUT\n\n"
 	      "run runs the pipeline here, stage by stage, job by job: script and\n"
 	      "bash steps through bash, task steps through their Node or Bash\n"
 	      "handler; exit 0 when every step succeeded, 1 when one failed, and\n"
@@ -69,6 +72,8 @@ static void usage(FILE *f)
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
 	      "reference; it exits with the command's status.\n"
+	      "mask filters standard input to standard output with the masker\n"
+	      "of step output (one secret per line in FILE).\n"
 	      "job-end records RESULT (Succeeded, SucceededWithIssues, Failed,\n"
 	      "Canceled, Skipped, Abandoned) in the usage history and releases\n"
 	      "the job's exclusive locks.\n", f);
@@ -437,15 +442,22 @@ static int job_end(struct opts *o)
 	return EXIT_GRANTED;
 }
 
-/* Run a step's command with its fresh environment; its status is ours. */
+/* A step's masked output, to our own. */
+static void step_output(void *ctx, int fd, const char *data, size_t len)
+{
+	(void)ctx;
+	fwrite(data, 1, len, fd == 2 ? stderr : stdout);
+	fflush(fd == 2 ? stderr : stdout);
+}
+
+/*
+ * Run a step's command with its fresh environment, its output masked; its
+ * status is ours.
+ */
 static int step(struct opts *o)
 {
-	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
-		"TERM", "USER", "LOGNAME", "SHELL", NULL };
 	svc_store *st = NULL;
-	svc_env *env = NULL;
-	pid_t pid;
-	int rc, status, i;
+	int rc, status = 0;
 
 	if (!o->job.job_dir || !o->step || !o->command || !o->command[0]) {
 		fprintf(stderr, "svcconn-agent: error: step needs --job-dir, --step and -- COMMAND\n");
@@ -453,24 +465,11 @@ static int step(struct opts *o)
 	}
 	if ((rc = svc_store_open(&st, &o->store)))
 		return fail(EXIT_FAILED, "cannot open the store");
-	rc = svc_job_step_env(&env, st, o->job.job_dir, o->step);
+	rc = svc_step_exec(&status, st, o->job.job_dir, o->step, o->command,
+			   NULL, NULL, step_output, NULL);
 	svc_store_free(st);
 	if (rc)
-		return fail(exit_of(rc), "step");
-	for (i = 0; keep[i] && !rc; i++)
-		rc = svc_env_inherit(env, keep[i]);
-	if (!rc)
-		rc = posix_spawnp(&pid, o->command[0], NULL, NULL, o->command,
-				  svc_env_array(env));
-	svc_env_free(env);
-	if (rc) {
-		fprintf(stderr, "svcconn-agent: error: cannot run '%s': %s\n",
-			o->command[0], strerror(rc));
-		return 127;
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return EXIT_FAILED;
+		return fail(exit_of(rc) == EXIT_FAILED ? 127 : exit_of(rc), "step");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -631,6 +630,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "broker"))
 		return agent_broker_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "mask"))
+		return agent_mask_main(argc - 1, argv + 1);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return fail(EXIT_FAILED, "cannot find this program");

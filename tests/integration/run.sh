@@ -69,6 +69,44 @@ out=$(cd "$work" && agent run conn.yml --pipeline demo --tasks-dir "$SVC_SOURCE_
 set -e
 [ "$rc" -eq 2 ] || { echo "wrong type: exit $rc"; echo "$out"; exit 1; }
 echo "$out" | grep -q "expects type 'github'"
+# step output is masked: the connection's secret in its encoded forms, a
+# secret a step registers, and a secret variable passed to a later step
+mkdir -p "$work/tasks/LeakV1"
+cat > "$work/tasks/LeakV1/task.json" <<'JSON'
+{ "id": "5b0c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d", "name": "Leak",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "inputs": [ { "name": "conn", "type": "connectedService:generic" } ],
+  "execution": { "Bash": { "target": "leak.sh" } } }
+JSON
+cat > "$work/tasks/LeakV1/leak.sh" <<'SH'
+id=$INPUT_CONN
+var="ENDPOINT_AUTH_PARAMETER_${id}_PASSWORD"
+pw=$(printenv "$var")
+echo "raw: $pw"
+printf 'base64: %s\n' "$(printf '%s' "$pw" | base64)"
+printf 'basic: %s\n' "$(printf 'u:%s' "$pw" | base64)"
+echo "json: \"$pw\""
+echo "##vso[task.setsecret]late-secret-0042"
+echo "after setsecret: late-secret-0042"
+echo "##vso[task.setvariable variable=token;issecret=true]tok-secret-77"
+SH
+cat > "$work/leak.yml" <<YAML
+steps:
+  - task: Leak@1
+    inputs:
+      conn: api
+  - bash: echo "next step sees \$SECRET_TOKEN in \$VSTS_SECRET_VARIABLES"
+YAML
+svcconn permissions api --all-pipelines >/dev/null
+out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1)
+for s in api-secret-value "$(printf %s api-secret-value | base64)" \
+         "$(printf u:%s api-secret-value | base64)" late-secret-0042 tok-secret-77; do
+  if echo "$out" | grep -qF -- "$s"; then echo "LEAK of $s:"; echo "$out"; exit 1; fi
+done
+echo "$out" | grep -q 'raw: \*\*\*'
+echo "$out" | grep -q 'next step sees \*\*\* in \["token"\]'
+svcconn permissions api --restrict >/dev/null
+
 # a pipeline that does not compile runs nothing: exit 2
 printf 'steps:\n  - script: echo a: b\n' > "$work/bad.yml"
 set +e
@@ -76,4 +114,4 @@ out=$(cd "$work" && agent run bad.yml --pipeline demo 2>&1); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "invalid YAML: exit $rc"; echo "$out"; exit 1; }
 echo "$out" | grep -q 'bad.yml:2:'
-echo "run: 5 stories pass"
+echo "run: 6 stories pass"

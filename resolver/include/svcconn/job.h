@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "errors.h"
 #include "inject.h"
+#include "mask.h"
 #include "pipeline.h"
 #include "store.h"
 
@@ -88,6 +89,13 @@ int svc_job_env(svc_env **out, const char *job_dir);
  */
 int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 		     const char *step);
+
+/**
+ * svc_job_step_env(), and every secret of the step's connections (and
+ * their basic-auth pairs) registered with masker m (may be NULL).
+ */
+int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
+			 const char *job_dir, const char *step);
 
 /** Renew the exclusive-lock leases of the job in job_dir. */
 int svc_job_renew(svc_store *st, const char *job_dir);

@@ -12,13 +12,47 @@
 #include <stddef.h>
 #include "catalog.h"
 #include "errors.h"
+#include "inject.h"
 #include "job.h"
+#include "mask.h"
 #include "store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 #pragma GCC visibility push(default)
+
+/**
+ * Secret variables a job's steps set (task.setvariable issecret=true), in
+ * memory only, passed to the later steps of the job as SECRET_<NAME> with
+ * VSTS_SECRET_VARIABLES naming them, and masked.
+ */
+typedef struct svc_step_vars svc_step_vars;
+
+int svc_step_vars_new(svc_step_vars **out);
+/** Wipes the values, then frees; NULL is accepted. */
+void svc_step_vars_free(svc_step_vars *v);
+int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
+		      size_t len);
+/** Put the variables into env and register their values with m. */
+int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
+			svc_masker *m);
+
+/** A step's output after masking; fd is 1 or 2. */
+typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
+				   size_t len);
+
+/**
+ * Run argv as step `step` (index or name) of the job in job_dir, in its
+ * fresh environment, in workdir (NULL: here): both outputs go through the
+ * masker of the step's secrets (and vars'), logging commands on standard
+ * output are processed (setsecret, setvariable issecret=true into vars,
+ * setendpoint refused for now), and the masked output goes to output.
+ * *status is the child's wait status.
+ */
+int svc_step_exec(int *status, svc_store *st, const char *job_dir,
+		  const char *step, char *const argv[], const char *workdir,
+		  svc_step_vars *vars, svc_step_output_fn output, void *ctx);
 
 #define SVC_RUN_OPTIONS_VERSION 1
 

@@ -18,6 +18,7 @@
 #include "run.h"
 #include "gitcred.h"
 #include "broker.h"
+#include "mask.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

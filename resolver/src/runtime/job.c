@@ -486,8 +486,33 @@ int svc_job_env(svc_env **out, const char *job_dir)
 	return 0;
 }
 
+/* Register every secret of c with masker m (and its basic-auth pair). */
+static int mask_conn(svc_masker *m, const svc_conn *c)
+{
+	svc_conn_field f, user, pass;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < svc_conn_field_count(c); i++) {
+		svc_conn_field_at(c, i, &f);
+		if (f.secret && f.value)
+			rc = svc_masker_add(m, f.value, f.len);
+	}
+	if (!rc && svc_conn_field_get(c, "username", &user) == 0 && user.value &&
+	    svc_conn_field_get(c, "password", &pass) == 0 && pass.value)
+		rc = svc_masker_add_basic_auth(m, user.value, user.len, pass.value,
+					       pass.len);
+	return rc;
+}
+
 int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 		     const char *step)
+{
+	return svc_job_step_prepare(out, NULL, st, job_dir, step);
+}
+
+int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
+			 const char *job_dir, const char *step)
 {
 	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL, *it, *v;
@@ -525,6 +550,8 @@ int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
 			goto done;
 		rc = svc_env_add_conn(e, c);
+		if (!rc && m)
+			rc = mask_conn(m, c);
 		svc_conn_free(c);
 		if (rc)
 			goto done;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "svcconn/run.h"
+#include "svcconn/secret.h"
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
@@ -34,7 +35,20 @@ struct runner {
 	const svc_catalog *cat;     /**< the catalog */
 	size_t steps_run;           /**< steps run so far */
 	size_t steps_failed;        /**< of those, failed */
+	svc_step_vars *vars;        /**< variables set by the job's steps */
+	const char *stage;          /**< the running step's stage */
+	const char *job;            /**< its job */
+	const char *label;          /**< its label */
 };
+
+/* A running step's masked output, to the caller's callback. */
+static void step_output(void *ctx, int fd, const char *data, size_t len)
+{
+	struct runner *r = ctx;
+
+	if (r->o->output)
+		r->o->output(r->o->ctx, r->stage, r->job, r->label, fd, data, len);
+}
 
 static void say(const struct runner *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -57,37 +71,113 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Run argv with envp in dir; stream both outputs to the callback. */
-static int spawn_step(const struct runner *r, const char *stage,
-		      const char *job, const char *label, char *const argv[],
-		      char *const envp[], int *status)
+/* Where a step's masked output goes, and what its commands set. */
+struct step_io {
+	svc_step_output_fn output;  /**< the caller's output callback */
+	void *ctx;                  /**< its context */
+	int fd;                     /**< 1 or 2, for the stream being written */
+	svc_step_vars *vars;        /**< secret variables set, or NULL */
+};
+
+static int masked_write(void *ctx, const char *data, size_t len)
 {
+	struct step_io *io = ctx;
+
+	if (io->output && len)
+		io->output(io->ctx, io->fd, data, len);
+	return 0;
+}
+
+static int on_command(void *ctx, const svc_mask_event *ev)
+{
+	struct step_io *io = ctx;
+
+	switch (ev->kind) {
+	case SVC_MASK_EVENT_SETVARIABLE:
+		if (!io->vars)
+			return error_set(SVC_EINVALID,
+					 "secret variables need 'svcconn-agent run' (a step alone cannot pass them on)");
+		return svc_step_vars_set(io->vars, ev->name, ev->value,
+					 ev->value_len);
+	case SVC_MASK_EVENT_SETENDPOINT:
+		return error_set(SVC_EINVALID,
+				 "task.setendpoint is not supported yet: the connection is unchanged");
+	default:
+		return 0; /* setsecret: the masker has it already */
+	}
+}
+
+int svc_step_exec(int *status, svc_store *st, const char *job_dir,
+		  const char *step, char *const argv[], const char *workdir,
+		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+{
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
+		"TERM", "USER", "LOGNAME", NULL };
+	svc_mask_stream_options so;
+	svc_mask_stream *streams[2] = { NULL, NULL };
+	struct step_io io[2];
 	posix_spawn_file_actions_t fa;
-	int out[2], err[2], rc;
+	svc_masker *m = NULL;
+	svc_env *env = NULL;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i;
 	pid_t pid;
 
-	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-		return error_set(SVC_ERROR, "cannot make pipes: %s", strerror(errno));
+	if ((rc = svc_masker_new(&m, NULL)) ||
+	    (rc = svc_job_step_prepare(&env, m, st, job_dir, step)))
+		goto done;
+	for (i = 0; keep[i] && !rc; i++)
+		rc = svc_env_inherit(env, keep[i]);
+	if (!rc && vars)
+		rc = svc_step_vars_apply(vars, env, m);
+	if (rc || (rc = svc_masker_compile(m)))
+		goto done;
+	if (svc_masker_take_too_short(m) && output) {
+		static const char warn[] =
+			"##[warning]svcconn: a secret shorter than 4 characters cannot be masked\n";
+
+		output(ctx, 2, warn, sizeof(warn) - 1);
+	}
+	for (i = 0; i < 2; i++) {
+		io[i].output = output;
+		io[i].ctx = ctx;
+		io[i].fd = i + 1;
+		io[i].vars = vars;
+		memset(&so, 0, sizeof(so));
+		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
+		so.commands = i == 0; /* logging commands come on stdout */
+		so.write = masked_write;
+		so.write_ctx = &io[i];
+		so.event = on_command;
+		so.event_ctx = &io[i];
+		if ((rc = svc_mask_stream_new(&streams[i], m, &so)))
+			goto done;
+	}
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		rc = error_set(SVC_ERROR, "cannot make pipes: %s", strerror(errno));
+		goto done;
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	if (r->o->workdir)
-		posix_spawn_file_actions_addchdir_np(&fa, r->o->workdir);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	if (workdir)
+		posix_spawn_file_actions_addchdir_np(&fa, workdir);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
 	posix_spawn_file_actions_destroy(&fa);
+	/* the secrets in the environment are the child's now, not ours */
+	svc_env_free(env);
+	env = NULL;
 	close(out[1]);
 	close(err[1]);
+	out[1] = err[1] = -1;
 	if (rc) {
-		close(out[0]);
-		close(err[0]);
-		return error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
-				 strerror(rc));
+		rc = error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
+			       strerror(rc));
+		goto done;
 	}
 	while (out[0] >= 0 || err[0] >= 0) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
 		char chunk[8192];
-		int i;
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -98,31 +188,42 @@ static int spawn_step(const struct runner *r, const char *stage,
 			if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			n = read(*fd, chunk, sizeof(chunk));
-			if (n > 0 && r->o->output)
-				r->o->output(r->o->ctx, stage, job, label, i ? 2 : 1,
-					     chunk, (size_t)n);
+			if (n > 0)
+				svc_mask_stream_write(streams[i], chunk, (size_t)n);
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 				close(*fd);
 				*fd = -1;
+				svc_mask_stream_finish(streams[i]);
 			}
 		}
+		svc_wipe(chunk, sizeof(chunk));
 	}
 	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
-	return 0;
+		if (errno != EINTR) {
+			rc = error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
+			break;
+		}
+done:
+	for (i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	svc_mask_stream_free(streams[0]);
+	svc_mask_stream_free(streams[1]);
+	svc_masker_free(m);
+	svc_env_free(env);
+	return rc;
 }
 
 /* Run one step of a granted job; *failed when it did not succeed. */
 static int run_step(struct runner *r, const svc_plan_step *s,
 		    const char *job_dir, int *failed)
 {
-	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
-		"TERM", "USER", "LOGNAME", NULL };
 	svc_buf label = SVC_BUF_INIT, script = SVC_BUF_INIT, target = SVC_BUF_INIT;
 	char idx[32], *argv[8];
-	svc_env *env = NULL;
-	int rc = 0, status = 0, i;
+	int rc = 0, status = 0;
 
 	*failed = 0;
 	buf_printf(&label, "%s", s->name ? s->name : s->display ? s->display
@@ -134,15 +235,12 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		    s->body ? s->body : "self");
 		goto done;
 	}
-	if ((rc = svc_job_step_env(&env, r->st, job_dir, idx)))
-		goto done;
-	for (i = 0; keep[i] && !rc; i++)
-		rc = svc_env_inherit(env, keep[i]);
-	if (rc)
-		goto done;
 	if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
 		/* the script goes into the job's private directory */
-		buf_printf(&script, "%s/tmp/step-%d.sh", job_dir, s->index);
+		buf_printf(&script, "%s/tmp", job_dir);
+		if ((rc = dir_ensure_private(script.ptr)))
+			goto done;
+		buf_printf(&script, "/step-%d.sh", s->index);
 		unlink(script.ptr);
 		if ((rc = file_create_private(script.ptr, s->body ? s->body : "",
 					      s->body ? strlen(s->body) : 0)))
@@ -172,10 +270,11 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		goto done;
 	}
 	say(r, "step %s", label.ptr);
-	rc = spawn_step(r, s->stage, s->job, label.ptr, argv,
-			svc_env_array(env), &status);
-	svc_env_free(env);
-	env = NULL;
+	r->stage = s->stage;
+	r->job = s->job;
+	r->label = label.ptr;
+	rc = svc_step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
+			   r->vars, step_output, r);
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		*failed = 1;
 		say(r, "step %s failed: %s %d", label.ptr,
@@ -190,7 +289,6 @@ done:
 	}
 	if (script.ptr)
 		unlink(script.ptr);
-	svc_env_free(env);
 	buf_clear(&label);
 	buf_clear(&script);
 	buf_clear(&target);
@@ -323,6 +421,10 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			svc_job_free(job);
 			break;
 		}
+		svc_step_vars_free(r.vars);
+		r.vars = NULL;
+		if ((rc = svc_step_vars_new(&r.vars)))
+			break;
 		if (o->job_started && o->job_started(o->ctx, dir.ptr)) {
 			say(&r, "job %s: its helpers could not start", s->job);
 			failed_steps = 1;
@@ -353,6 +455,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		if (failed_steps)
 			code = 1;
 	}
+	svc_step_vars_free(r.vars);
 	if (!rc)
 		say(&r, "summary: %zu step(s) run, %zu failed; exit %d", r.steps_run,
 		    r.steps_failed, code);
