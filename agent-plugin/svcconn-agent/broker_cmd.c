@@ -14,6 +14,13 @@
  * serves until the job ends (svc_broker_serve, svcconn/broker.h).
  * job-end runs agent_broker_stop().  Notes go to <job_dir>/broker.log
  * (0600); they never hold a secret.
+ *
+ * SSH connections: before anything starts, agent_broker_start refuses a
+ * job with an SSH connection that pins no host key (svc_broker_ssh_check,
+ * whose message says how to pin one); after the broker answers, it writes
+ * the job's known_hosts and starts the job's ssh-agent with every key
+ * (svc_broker_ssh_start), passphrases answered by svcconn-askpass next to
+ * this program, which asks the broker.  agent_broker_stop kills the agent.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include <svcconn/broker.h>
 
 #define HELPER_NAME "git-credential-svcconn"
+#define ASKPASS_NAME "svcconn-askpass"
 #define READY_WAIT_MS 5000
 
 int agent_broker_main(int argc, char **argv);
@@ -84,8 +92,8 @@ static void lock_memory(void)
 		mlockall(MCL_CURRENT | MCL_FUTURE);
 }
 
-/* The absolute path of git-credential-svcconn next to self, or NULL. */
-static char *helper_next_to(const char *self)
+/* The absolute path of program name next to self, or NULL. */
+static char *program_next_to(const char *self, const char *name)
 {
 	char *copy = strdup(self), *dir, *out = NULL;
 	size_t n;
@@ -93,9 +101,9 @@ static char *helper_next_to(const char *self)
 	if (!copy)
 		return NULL;
 	dir = dirname(copy);
-	n = strlen(dir) + sizeof(HELPER_NAME) + 1;
+	n = strlen(dir) + strlen(name) + 2;
 	if ((out = malloc(n)) != NULL) {
-		snprintf(out, n, "%s/%s", dir, HELPER_NAME);
+		snprintf(out, n, "%s/%s", dir, name);
 		if (access(out, X_OK) != 0) {
 			free(out);
 			out = NULL;
@@ -174,7 +182,7 @@ int agent_broker_main(int argc, char **argv)
 		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		if (n > 0) {
 			self[n] = '\0';
-			helper = helper_next_to(self);
+			helper = program_next_to(self, HELPER_NAME);
 			bo.helper = helper;
 		}
 	}
@@ -207,6 +215,35 @@ done:
 	return rc;
 }
 
+/*
+ * The job's SSH connections: known_hosts, ssh-agent and keys (the broker
+ * answers already, for passphrases).  On failure the broker is stopped,
+ * keeping the error message for the caller.
+ */
+static int start_ssh(const char *self, const char *job_dir, svc_store *st,
+		     const svc_catalog *cat)
+{
+	char exe[4096], *askpass = NULL;
+	ssize_t n;
+	int rc;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		askpass = program_next_to(exe, ASKPASS_NAME);
+	} else {
+		askpass = program_next_to(self, ASKPASS_NAME);
+	}
+	rc = svc_broker_ssh_start(st, cat, job_dir, askpass);
+	free(askpass);
+	if (rc) {
+		/* svc_broker_stop sets no error: the caller reports ours */
+		svc_broker_stop(job_dir);
+		return -1;
+	}
+	return 0;
+}
+
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		       svc_store *st, const svc_catalog *cat)
 {
@@ -217,7 +254,9 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 	int wanted = 0, fd, waited, rc = 0;
 	pid_t pid;
 
-	if (svc_broker_wanted(&wanted, st, cat, job_dir) != 0)
+	/* an SSH connection without a pinned host key: nothing starts */
+	if (svc_broker_ssh_check(st, cat, job_dir) != 0 ||
+	    svc_broker_wanted(&wanted, st, cat, job_dir) != 0)
 		return -1;
 	if (!wanted)
 		return 0;
@@ -280,10 +319,14 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		}
 		nanosleep(&ts, NULL);
 	}
+	if (!rc)
+		rc = start_ssh(self, job_dir, st, cat);
 	return rc;
 }
 
 int agent_broker_stop(const char *job_dir)
 {
-	return svc_broker_stop(job_dir) ? -1 : 0;
+	int rc = svc_broker_ssh_stop(job_dir);
+
+	return svc_broker_stop(job_dir) || rc ? -1 : 0;
 }

@@ -369,7 +369,7 @@ static int job_start(struct opts *o, const char *self)
 		if (svc_job_holds_lock(job))
 			start_keeper(o, self);
 		if (agent_broker_start(self, o->job.job_dir, o->store.home, st, cat)) {
-			code = fail(EXIT_FAILED, "cannot start the git credential broker");
+			code = fail(EXIT_FAILED, "cannot start the job's credential broker");
 			break;
 		}
 		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;

@@ -23,8 +23,9 @@ svcconn create azurerm arm --scheme ServicePrincipal --set authenticationType=sp
   --set tenantid=7a8b9c0d-1111-4222-8333-944455566677 \
   --set subscriptionId=5e6f7a8b-1111-4222-8333-944455566677 --set subscriptionName=prod \
   --secret serviceprincipalkey=@"$(secret arm 'spn secret "quoted"')" >/dev/null
-printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1ib2R5LWZvci10ZXN0\n-----END OPENSSH PRIVATE KEY-----\n' > "$work/key"
+ssh-keygen -q -t ed25519 -N 'key-passphrase' -C tasklib -f "$work/key"
 svcconn create ssh deploy --set Host=host.example.test --set Port=2222 --set username=deployer \
+  --set hostKey="host.example.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHVtZW1vLWhvc3Qta2V5LWZvci10aGUtZGVtby0xMjM0" \
   --secret PrivateKey=@"$work/key" --secret password=@"$(secret pass 'key-passphrase')" >/dev/null
 svcconn create generic api --url https://api.example.test/v1 --set username=apiuser \
   --secret password=@"$(secret api 'api-token-xyz')" >/dev/null

@@ -36,6 +36,18 @@
  * The broker ends when job.json disappears (job-end), when the process it
  * watches dies, when asked to stop, or at its deadline (6 hours by
  * default), wiping every credential and removing its files.
+ *
+ * SSH connections (type "ssh") of the job: each must pin its server's key
+ * (hostKey); the job directory gets
+ *
+ *   known_hosts     the pinned keys, "[host]:port type base64" (0600)
+ *   ssh-agent.sock  the socket of the job's ssh-agent, holding every key
+ *   ssh-agent.pid   its process id (0600)
+ *
+ * and a key's passphrase is asked of the broker ("ssh-askpass", by
+ * svcconn-askpass while ssh-add runs at job start), which gives it once.
+ * A job with an SSH key gets a broker even without a git connection, so
+ * that the sweep of a dead broker's directory kills its ssh-agent too.
  */
 #ifndef SVCCONN_BROKER_H
 #define SVCCONN_BROKER_H
@@ -87,6 +99,41 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 		     const svc_catalog *cat);
 
+/**
+ * SVC_EINVALID, with a message saying how to pin one, when an SSH
+ * connection granted to the job in job_dir has no hostKey (or one that is
+ * not a known_hosts line).
+ */
+int svc_broker_ssh_check(svc_store *st, const svc_catalog *cat,
+			 const char *job_dir);
+
+/**
+ * Prepare the SSH connections of the job in job_dir (after its broker
+ * answers): write known_hosts, start the job's ssh-agent (fresh
+ * environment, detached) and add each connection's PrivateKey with
+ * "ssh-add -" fed through a socket pair; askpass (absolute path of
+ * svcconn-askpass, or NULL) answers passphrases.  Nothing is done for a
+ * job without SSH connections.  On failure the agent is stopped again.
+ */
+int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
+			 const char *job_dir, const char *askpass);
+
+/**
+ * Kill the ssh-agent of job_dir (only when /proc shows the ssh-agent of
+ * that directory under the recorded pid) and remove its socket, pid file
+ * and the job's known_hosts.  0 also when there was none.
+ */
+int svc_broker_ssh_stop(const char *job_dir);
+
+/**
+ * Ask the broker of job_dir for the passphrase of the job's SSH connection
+ * whose id is connection (svcconn-askpass).  *out is a new string of *len
+ * bytes, to free with svc_secret_free.  SVC_ENOTFOUND when the broker has
+ * none (or gave it already).
+ */
+int svc_broker_ssh_askpass(char **out, size_t *len, const char *job_dir,
+			   const char *connection);
+
 /** 0 when the broker of job_dir answers a ping. */
 int svc_broker_ping(const char *job_dir);
 
@@ -121,7 +168,11 @@ int svc_broker_sweep(size_t *swept, const char *job_dir);
  * absolute job directory) and GIT_CONFIG_COUNT/KEY/VALUE entries that clear
  * every inherited credential.helper, set git-credential-svcconn as the only
  * one, and turn on credential.useHttpPath (so the broker sees the path).
- * Nothing is added when the job has no broker.
+ * Nothing is added when the job has no broker.  When the job has SSH
+ * connections: SSH_AUTH_SOCK (its ssh-agent, when it holds keys) and
+ * GIT_SSH_COMMAND ("ssh -F /dev/null -o IdentitiesOnly=no -o
+ * UserKnownHostsFile=<job_dir>/known_hosts -o StrictHostKeyChecking=yes -o
+ * GlobalKnownHostsFile=/dev/null").
  */
 int svc_broker_step_env(svc_env *env, const char *job_dir);
 

@@ -18,6 +18,20 @@
  * The client (svc_broker_git_credential and friends) checks the job
  * directory and the token file on their descriptors, checks the broker's
  * uid, sends one request and reads one answer, bounded.
+ *
+ * SSH connections (type "ssh") granted to the job: job-start refuses one
+ * without a pinned hostKey (svc_broker_ssh_check); svc_broker_ssh_start
+ * writes the pinned keys into the job's known_hosts (0600) and, for the
+ * connections with a PrivateKey, starts one ssh-agent with its socket in
+ * the job directory (fresh environment, pid in ssh-agent.pid) and feeds it
+ * each key with "ssh-add -" through a socket pair: the key is never in a
+ * file or argv.  A key's passphrase reaches ssh-add through
+ * svcconn-askpass, which asks the broker ("ssh-askpass", with the
+ * connection id ssh-add's environment names); the broker answers it once,
+ * then wipes it.  The agent is killed, and its socket, pid file and
+ * known_hosts removed, by svc_broker_stop, by the broker when it ends, and
+ * by the sweep when the broker died; a pid is killed only when its
+ * /proc cmdline is the ssh-agent of that very job directory.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -35,6 +49,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +67,11 @@
 #define F_HELPER "broker.helper"
 #define F_SOCK "broker.sock"
 #define F_STATE "job.json"
+#define F_SSH_SOCK "ssh-agent.sock"
+#define F_SSH_PID "ssh-agent.pid"
+#define F_KNOWN_HOSTS "known_hosts"
+#define SSH_TYPE "ssh"
+#define SSH_STOP_WAIT_MS 2000   /* how long we wait for ssh-agent to end */
 
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
@@ -74,11 +94,21 @@ struct grant {
 	size_t pwlen;    /**< bytes in password */
 };
 
+/* What ssh-add may get from one SSH connection of the job. */
+struct ssh_grant {
+	char *id;        /**< connection id, named by ssh-add's environment */
+	char *name;      /**< connection name, for notes */
+	char *secret;    /**< key passphrase (auth "password"), NULL once given */
+	size_t len;      /**< bytes in secret */
+};
+
 /* A running broker. */
 struct broker {
 	const svc_broker_options *o; /**< the caller's options */
 	struct grant *grants;        /**< the job's git-capable connections */
 	size_t ngrants;              /**< entries in grants */
+	struct ssh_grant *ssh;       /**< the job's SSH connections with a key */
+	size_t nssh;                 /**< entries in ssh */
 	char token[TOKEN_HEX + 1];   /**< the job's token (wiped at the end) */
 	int dirfd;                   /**< the job directory */
 	int pidfd;                   /**< broker.pid, flock held while alive */
@@ -93,9 +123,10 @@ struct request {
 };
 
 /* The keys a request may hold; others are ignored. */
-enum { K_REQUEST, K_TOKEN, K_PROTOCOL, K_HOST, K_PATH, K_USERNAME, K_COUNT };
+enum { K_REQUEST, K_TOKEN, K_PROTOCOL, K_HOST, K_PATH, K_USERNAME,
+	K_CONNECTION, K_COUNT };
 static const char *const request_keys[K_COUNT] = {
-	"request", "token", "protocol", "host", "path", "username"
+	"request", "token", "protocol", "host", "path", "username", "connection"
 };
 
 /* The keys of an answer. */
@@ -554,6 +585,56 @@ static int grant_credential(struct grant *g, const svc_conn *c)
 	return 0;
 }
 
+/* 1 when connection c is of the SSH type. */
+static int is_ssh(const svc_conn *c)
+{
+	return svc_conn_type(c) && !strcmp(svc_conn_type(c), SSH_TYPE);
+}
+
+/* 1 when SSH connection c has a private key (loaded or not). */
+static int ssh_has_key(const svc_conn *c)
+{
+	svc_conn_field f;
+
+	return is_ssh(c) && svc_conn_field_get(c, "PrivateKey", &f) == 0 &&
+		f.is_set && (!f.value || f.len);
+}
+
+static void ssh_grant_clear(struct ssh_grant *g)
+{
+	free(g->id);
+	free(g->name);
+	svc_secret_free(g->secret, g->len);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Add SSH connection c (secrets loaded) to b->ssh when it has a key. */
+static int load_ssh_grant(struct broker *b, const svc_conn *c)
+{
+	struct ssh_grant *g = &b->ssh[b->nssh];
+	svc_conn_field f;
+
+	if (!ssh_has_key(c))
+		return 0;
+	g->id = dup_str(svc_conn_id(c));
+	g->name = dup_str(svc_conn_name(c));
+	if (svc_conn_field_get(c, "password", &f) == 0 && f.value && f.len &&
+	    f.kind == SVC_FIELD_AUTH && line_safe(f.value, f.len)) {
+		g->secret = dup_secret(f.value, f.len);
+		g->len = f.len;
+		if (!g->secret) {
+			ssh_grant_clear(g);
+			return error_oom();
+		}
+	}
+	if (!g->id || !g->name) {
+		ssh_grant_clear(g);
+		return error_oom();
+	}
+	b->nssh++;
+	return 0;
+}
+
 /* Load the job's git-capable connections (with secrets) into b->grants. */
 static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 {
@@ -564,7 +645,8 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 	if ((rc = read_granted(&s, b->o->job_dir)))
 		return rc;
 	n = json_array_size(json_object_get(s, "connections"));
-	if (!(b->grants = calloc(n ? n : 1, sizeof(*b->grants)))) {
+	if (!(b->ssh = calloc(n ? n : 1, sizeof(*b->ssh))) ||
+	    !(b->grants = calloc(n ? n : 1, sizeof(*b->grants)))) {
 		json_decref(s);
 		return error_oom();
 	}
@@ -577,6 +659,13 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 			continue;
 		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
 			break;
+		if (is_ssh(c)) {
+			rc = load_ssh_grant(b, c);
+			svc_conn_free(c);
+			if (rc)
+				break;
+			continue;
+		}
 		if (!git_capable(cat, c) || !svc_conn_url(c) ||
 		    parse_url(g, svc_conn_url(c)) != 0 ||
 		    (rc = grant_credential(g, c)) != 0) {
@@ -599,7 +688,7 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 	}
 	json_decref(s);
 	svc_error_clear();
-	if (!rc && b->ngrants == 0)
+	if (!rc && b->ngrants == 0 && b->nssh == 0)
 		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no git-capable connection",
 			       b->o->job_dir);
 	return rc;
@@ -620,13 +709,522 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 		if (!json_string_value(v) ||
 		    svc_store_conn_get(&c, st, json_string_value(v), 0))
 			continue;
-		any = any || git_capable(cat, c);
+		any = any || git_capable(cat, c) || ssh_has_key(c);
 		svc_conn_free(c);
 	}
 	json_decref(s);
 	svc_error_clear();
 	*wanted = any;
 	return 0;
+}
+
+/* ---- SSH connections: known_hosts and the job's ssh-agent -------------- */
+
+static int write_file(int dirfd, const char *name, const char *data,
+		      size_t len);
+
+/* Append s to b quoted for sh when it holds anything but [A-Za-z0-9/._+-]. */
+static int put_sh_quoted(svc_buf *b, const char *s)
+{
+	size_t i, n = strlen(s);
+	int plain = n > 0, rc;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("/._+-", s[i]))
+			plain = 0;
+	if (plain)
+		return buf_puts(b, s);
+	if ((rc = buf_putc(b, '\'')))
+		return rc;
+	for (i = 0; !rc && i < n; i++)
+		rc = s[i] == '\'' ? buf_puts(b, "'\\''") : buf_putc(b, s[i]);
+	return rc ? rc : buf_putc(b, '\'');
+}
+
+/* 1 when the n bytes at s are all in set (and n > 0). */
+static int all_in(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(set, s[i]))
+			return 0;
+	return n > 0;
+}
+
+/* 1 when the n bytes at s name an SSH key type ("ssh-ed25519", ...). */
+static int key_type_ok(const char *s, size_t n)
+{
+	return all_in(s, n, "-@._") &&
+		((n > 4 && !strncmp(s, "ssh-", 4)) ||
+		 (n > 6 && !strncmp(s, "ecdsa-", 6)) ||
+		 (n > 3 && !strncmp(s, "sk-", 3)));
+}
+
+/*
+ * Append to kh the known_hosts lines of SSH connection c: each key of its
+ * hostKey (lines "[marker-less host] type base64 [comment]" or "type
+ * base64"), for the connection's own Host and Port ("[host]:port" unless
+ * the port is 22).  SVC_EINVALID when hostKey holds no usable key.
+ */
+static int known_hosts_lines(svc_buf *kh, const svc_conn *c)
+{
+	svc_conn_field host, port, key;
+	const char *p, *end;
+	unsigned long pn = 22;
+	size_t nkeys = 0;
+	int rc;
+
+	if (svc_conn_field_get(c, "Host", &host) != 0 || !host.value ||
+	    !all_in(host.value, host.len, "._:-") || host.value[0] == '-')
+		return error_set(SVC_EINVALID, "SSH connection '%s' has no valid Host",
+				 svc_conn_name(c));
+	if (svc_conn_field_get(c, "Port", &port) == 0 && port.value && port.len) {
+		char *e;
+
+		errno = 0;
+		pn = strtoul(port.value, &e, 10);
+		if (errno || *e || pn == 0 || pn > 65535)
+			return error_set(SVC_EINVALID, "SSH connection '%s' has no valid Port",
+					 svc_conn_name(c));
+	}
+	if (svc_conn_field_get(c, "hostKey", &key) != 0 || !key.value)
+		return error_set(SVC_EINVALID, "SSH connection '%s' has no hostKey",
+				 svc_conn_name(c));
+	for (p = key.value, end = key.value + key.len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *tok[3], *q = p;
+		size_t tlen[3], nt = 0, t;
+
+		/* up to three whitespace-separated fields of the line */
+		while (nt < 3) {
+			while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+				q++;
+			if (q >= le || *q == '#')
+				break;
+			tok[nt] = q;
+			while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
+				q++;
+			tlen[nt] = (size_t)(q - tok[nt]);
+			nt++;
+		}
+		p = nl ? nl + 1 : end;
+		if (nt == 0)
+			continue;
+		t = key_type_ok(tok[0], tlen[0]) ? 0 : 1;
+		if (t + 1 >= nt || !key_type_ok(tok[t], tlen[t]) ||
+		    !all_in(tok[t + 1], tlen[t + 1], "+/="))
+			return error_set(SVC_EINVALID,
+					 "hostKey of SSH connection '%s' is not a known_hosts line",
+					 svc_conn_name(c));
+		rc = pn == 22 ? buf_printf(kh, "%s ", host.value)
+			: buf_printf(kh, "[%s]:%lu ", host.value, pn);
+		if (rc || (rc = buf_put(kh, tok[t], tlen[t])) ||
+		    (rc = buf_putc(kh, ' ')) ||
+		    (rc = buf_put(kh, tok[t + 1], tlen[t + 1])) ||
+		    (rc = buf_putc(kh, '\n')))
+			return rc;
+		nkeys++;
+	}
+	if (!nkeys)
+		return error_set(SVC_EINVALID, "SSH connection '%s' has no hostKey",
+				 svc_conn_name(c));
+	return 0;
+}
+
+/* The how-to error for SSH connection c without a pinned host key. */
+static int no_pin(const svc_conn *c)
+{
+	svc_conn_field host, port;
+	const char *h = "HOST", *pt = "22";
+
+	if (svc_conn_field_get(c, "Host", &host) == 0 && host.value)
+		h = host.value;
+	if (svc_conn_field_get(c, "Port", &port) == 0 && port.value && port.len)
+		pt = port.value;
+	return error_set(SVC_EINVALID,
+			 "SSH connection '%s' has no pinned host key: pin one with "
+			 "`svcconn edit %s --set hostKey=\"%s ssh-ed25519 AAAA...\"` "
+			 "(e.g. from `ssh-keyscan -p %s %s`)",
+			 svc_conn_name(c), svc_conn_name(c), h, pt, h);
+}
+
+int svc_broker_ssh_check(svc_store *st, const svc_catalog *cat,
+			 const char *job_dir)
+{
+	svc_buf kh = SVC_BUF_INIT;
+	json_t *s = NULL, *v;
+	svc_conn_field f;
+	size_t i;
+	int rc;
+
+	(void)cat;
+	if ((rc = read_granted(&s, job_dir)))
+		return rc;
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		svc_conn *c = NULL;
+
+		if (!json_string_value(v) ||
+		    svc_store_conn_get(&c, st, json_string_value(v), 0) != 0) {
+			svc_error_clear();
+			continue;
+		}
+		if (is_ssh(c)) {
+			if (svc_conn_field_get(c, "hostKey", &f) != 0 || !f.value ||
+			    !f.len)
+				rc = no_pin(c);
+			else
+				rc = known_hosts_lines(&kh, c);
+		}
+		svc_conn_free(c);
+		if (rc)
+			break;
+	}
+	json_decref(s);
+	buf_clear(&kh);
+	return rc;
+}
+
+/*
+ * 1 when pid runs "ssh-agent ... -a <dir>/ssh-agent.sock" for directory
+ * dirfd: only that process is ever killed (a pid may have been reused).
+ */
+static int is_our_agent(long pid, int dirfd)
+{
+	char path[64], self[64], dir[PATH_MAX], cmd[2 * PATH_MAX];
+	const char *last = NULL, *p;
+	ssize_t n, dn;
+	int fd;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
+	dn = readlink(self, dir, sizeof(dir) - 1);
+	if (dn <= 0)
+		return 0;
+	dir[dn] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	cmd[n] = '\0';
+	p = strrchr(cmd, '/');
+	if (strcmp(p ? p + 1 : cmd, "ssh-agent"))
+		return 0;
+	for (p = cmd; p < cmd + n; p += strlen(p) + 1)
+		last = p;
+	return last && !strncmp(last, dir, (size_t)dn) && last[dn] == '/' &&
+		!strcmp(last + dn + 1, F_SSH_SOCK);
+}
+
+/* 1 while pid runs (a zombie no longer does). */
+static int pid_runs(long pid)
+{
+	char path[64], buf[512], *st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	st = strrchr(buf, ')');
+	return !(st && st[1] == ' ' && (st[2] == 'Z' || st[2] == 'X'));
+}
+
+/*
+ * Kill the ssh-agent of directory dirfd and remove its socket, its pid
+ * file and the job's known_hosts.  1 when any of them was there.
+ */
+static int ssh_stop_at(int dirfd)
+{
+	static const char *const names[] = { F_SSH_SOCK, F_KNOWN_HOSTS, F_SSH_PID };
+	struct stat sb;
+	char buf[32];
+	ssize_t n;
+	size_t i;
+	long pid = 0;
+	int fd, waited, any = 0;
+
+	fd = openat(dirfd, F_SSH_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_uid == geteuid() && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+			buf[n] = '\0';
+			pid = strtol(buf, NULL, 10);
+		}
+		close(fd);
+	}
+	if (pid > 1 && is_our_agent(pid, dirfd)) {
+		kill((pid_t)pid, SIGTERM);
+		for (waited = 0; pid_runs(pid) && waited < SSH_STOP_WAIT_MS; waited += 20) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (pid_runs(pid))
+			kill((pid_t)pid, SIGKILL);
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (unlinkat(dirfd, names[i], 0) == 0)
+			any = 1;
+	return any;
+}
+
+int svc_broker_ssh_stop(const char *job_dir)
+{
+	int dirfd, rc;
+
+	if ((rc = open_job_dir(&dirfd, job_dir)))
+		return rc == SVC_ENOTFOUND ? 0 : rc;
+	ssh_stop_at(dirfd);
+	close(dirfd);
+	return 0;
+}
+
+/*
+ * Run argv (looked up in PATH) with environment envp; its stdin is in_fd
+ * and its stdout out_fd (-1: /dev/null), stderr /dev/null, no other
+ * descriptor.  *pid gets the child.
+ */
+static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in_fd,
+		 int out_fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
+	pid_t p;
+
+	if (null < 0)
+		return error_set(SVC_ERROR, "cannot open /dev/null: %s", strerror(errno));
+	p = fork();
+	if (p == 0) {
+		if (dup2(in_fd >= 0 ? in_fd : null, 0) < 0 ||
+		    dup2(out_fd >= 0 ? out_fd : null, 1) < 0 || dup2(null, 2) < 0)
+			_exit(127);
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		execvpe(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(null);
+	if (p < 0)
+		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
+	*pid = p;
+	return 0;
+}
+
+/* Wait for child pid; 0 when it exited 0, else an error naming what. */
+static int reap(pid_t pid, const char *what)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return error_set(SVC_ERROR, "cannot wait for %s: %s", what,
+					 strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return error_set(SVC_ERROR, "cannot run %s", what);
+	return error_set(SVC_ERROR, "%s failed (%s %d)", what,
+			 WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+#define SSH_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+
+/*
+ * Start the job's ssh-agent ("ssh-agent -s -a <abs>/ssh-agent.sock", a
+ * fresh environment; it detaches itself) and record its pid.
+ */
+static int start_agent(int dirfd, const char *abs)
+{
+	svc_buf sock = SVC_BUF_INIT, out = SVC_BUF_INIT;
+	char *argv[] = { "ssh-agent", "-s", "-a", NULL, NULL };
+	char *envp[] = { SSH_PATH, NULL };
+	char pidtext[32];
+	struct sockaddr_un sa;
+	const char *p;
+	long pid = 0;
+	pid_t child;
+	int fds[2] = { -1, -1 }, rc;
+
+	buf_init(&out, 4096, 0);
+	if ((rc = buf_printf(&sock, "%s/%s", abs, F_SSH_SOCK)))
+		goto done;
+	if (sock.len >= sizeof(sa.sun_path)) {
+		rc = error_set(SVC_EINVALID, "the ssh-agent socket path '%s' is too long",
+			       sock.ptr);
+		goto done;
+	}
+	unlinkat(dirfd, F_SSH_SOCK, 0);
+	argv[3] = sock.ptr;
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		rc = error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
+		goto done;
+	}
+	if ((rc = spawn(&child, argv, envp, -1, fds[1])))
+		goto done;
+	close(fds[1]);
+	fds[1] = -1;
+	rc = fd_read_all(&out, fds[0], "ssh-agent's output");
+	if (reap(child, "ssh-agent") || rc) {
+		rc = SVC_ERROR;
+		goto done;
+	}
+	if (!out.ptr || !(p = strstr(out.ptr, "SSH_AGENT_PID=")) ||
+	    (pid = strtol(p + 14, NULL, 10)) <= 1) {
+		rc = error_set(SVC_ERROR, "ssh-agent did not tell its pid");
+		goto done;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%ld\n", pid);
+	rc = write_file(dirfd, F_SSH_PID, pidtext, strlen(pidtext));
+done:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	buf_clear(&sock);
+	buf_clear(&out);
+	return rc;
+}
+
+/*
+ * Add the private key of SSH connection c to the job's agent: "ssh-add -"
+ * reads it from a socket pair; a passphrase comes from askpass (asking
+ * the broker for connection c).
+ */
+static int add_key(const svc_conn *c, const char *abs, const char *askpass)
+{
+	svc_buf e_sock = SVC_BUF_INIT, e_ask = SVC_BUF_INIT, e_job = SVC_BUF_INIT,
+		e_conn = SVC_BUF_INIT, what = SVC_BUF_INIT;
+	char *argv[] = { "ssh-add", "-q", "-", NULL };
+	char *envp[8];
+	svc_conn_field key;
+	size_t ne = 0;
+	pid_t child;
+	int sp[2] = { -1, -1 }, rc;
+
+	if (svc_conn_field_get(c, "PrivateKey", &key) != 0 || !key.value || !key.len)
+		return error_set(SVC_EINVALID, "SSH connection '%s' has no private key",
+				 svc_conn_name(c));
+	if ((rc = buf_printf(&what, "ssh-add of the key of SSH connection '%s'",
+			     svc_conn_name(c))) ||
+	    (rc = buf_printf(&e_sock, "SSH_AUTH_SOCK=%s/%s", abs, F_SSH_SOCK)) ||
+	    (rc = buf_printf(&e_job, "SVCCONN_JOB_DIR=%s", abs)) ||
+	    (rc = buf_printf(&e_conn, "SVCCONN_SSH_CONNECTION=%s", svc_conn_id(c))) ||
+	    (askpass && (rc = buf_printf(&e_ask, "SSH_ASKPASS=%s", askpass))))
+		goto done;
+	envp[ne++] = SSH_PATH;
+	envp[ne++] = e_sock.ptr;
+	envp[ne++] = e_job.ptr;
+	envp[ne++] = e_conn.ptr;
+	if (askpass) {
+		envp[ne++] = e_ask.ptr;
+		envp[ne++] = "SSH_ASKPASS_REQUIRE=force";
+	}
+	envp[ne] = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		rc = error_set(SVC_ERROR, "cannot make a socket pair: %s", strerror(errno));
+		goto done;
+	}
+	if ((rc = spawn(&child, argv, envp, sp[1], -1)))
+		goto done;
+	close(sp[1]);
+	sp[1] = -1;
+	rc = send_all(sp[0], key.value, key.len);
+	if (!rc && key.value[key.len - 1] != '\n')
+		rc = send_all(sp[0], "\n", 1);
+	shutdown(sp[0], SHUT_WR);
+	if (reap(child, what.ptr) || rc)
+		rc = SVC_ERROR;
+done:
+	if (sp[0] >= 0)
+		close(sp[0]);
+	if (sp[1] >= 0)
+		close(sp[1]);
+	buf_clear(&e_sock);
+	buf_clear(&e_ask);
+	buf_clear(&e_job);
+	buf_clear(&e_conn);
+	buf_clear(&what);
+	return rc;
+}
+
+int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
+			 const char *job_dir, const char *askpass)
+{
+	svc_buf kh = SVC_BUF_INIT;
+	json_t *s = NULL, *v;
+	char *abs = NULL;
+	size_t i;
+	int rc, dirfd = -1, agent = 0, nssh = 0;
+
+	(void)cat;
+	if (askpass && askpass[0] != '/')
+		return error_set(SVC_EINVALID, "askpass path '%s' is not absolute", askpass);
+	if ((rc = open_job_dir(&dirfd, job_dir)) || (rc = read_granted(&s, job_dir)))
+		goto done;
+	if (!(abs = realpath(job_dir, NULL))) {
+		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
+		goto done;
+	}
+	/* the known_hosts first: every SSH connection pinned */
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		svc_conn *c = NULL;
+
+		if (!json_string_value(v) ||
+		    svc_store_conn_get(&c, st, json_string_value(v), 0) != 0) {
+			svc_error_clear();
+			continue;
+		}
+		if (is_ssh(c)) {
+			svc_conn_field f;
+
+			nssh++;
+			rc = svc_conn_field_get(c, "hostKey", &f) != 0 || !f.value ||
+				!f.len ? no_pin(c) : known_hosts_lines(&kh, c);
+		}
+		svc_conn_free(c);
+		if (rc)
+			goto done;
+	}
+	if (!nssh)
+		goto done;
+	if ((rc = write_file(dirfd, F_KNOWN_HOSTS, kh.ptr, kh.len)))
+		goto done;
+	/* then the agent, with every key */
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		svc_conn *c = NULL;
+
+		if (!json_string_value(v) ||
+		    svc_store_conn_get(&c, st, json_string_value(v), SVC_GET_SECRETS) != 0) {
+			svc_error_clear();
+			continue;
+		}
+		if (ssh_has_key(c)) {
+			if (!agent && !(rc = start_agent(dirfd, abs)))
+				agent = 1;
+			if (!rc)
+				rc = add_key(c, abs, askpass);
+		}
+		svc_conn_free(c);
+		if (rc)
+			goto done;
+	}
+done:
+	if (rc && dirfd >= 0)
+		ssh_stop_at(dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	json_decref(s);
+	free(abs);
+	buf_clear(&kh);
+	return rc;
 }
 
 /* ---- the server --------------------------------------------------------- */
@@ -736,10 +1334,40 @@ static int req_reject(struct broker *b, const char *const *vals, svc_buf *reply)
 	return buf_puts(reply, "status=ok\n");
 }
 
+/*
+ * The passphrase of the job's SSH connection vals[K_CONNECTION], for
+ * svcconn-askpass (ssh-add at job start): given once, then wiped.
+ */
+static int req_ssh_askpass(struct broker *b, const char *const *vals,
+			   svc_buf *reply)
+{
+	struct ssh_grant *g = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; vals[K_CONNECTION] && i < b->nssh; i++)
+		if (!strcmp(b->ssh[i].id, vals[K_CONNECTION]))
+			g = &b->ssh[i];
+	if (!g || !g->secret) {
+		note(b, "no passphrase to give for SSH connection '%s'",
+		     vals[K_CONNECTION] ? vals[K_CONNECTION] : "");
+		return buf_puts(reply, "status=none\n");
+	}
+	note(b, "passphrase of SSH connection '%s' given to ssh-add", g->name);
+	if ((rc = buf_puts(reply, "status=ok\n")) ||
+	    (rc = put_kv(reply, "password", g->secret, g->len)))
+		return rc;
+	svc_secret_free(g->secret, g->len);
+	g->secret = NULL;
+	g->len = 0;
+	return 0;
+}
+
 static const struct request requests[] = {
 	{ "ping", req_ping },
 	{ "git-credential", req_credential },
 	{ "git-credential-reject", req_reject },
+	{ "ssh-askpass", req_ssh_askpass },
 };
 
 /* Answer one client on fd. */
@@ -964,8 +1592,10 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 done:
 	if (b.lfd >= 0)
 		close(b.lfd);
-	if (own_files)
+	if (own_files) {
+		ssh_stop_at(b.dirfd);
 		remove_files(b.dirfd);
+	}
 	if (b.pidfd >= 0)
 		close(b.pidfd);
 	if (b.dirfd >= 0)
@@ -973,6 +1603,9 @@ done:
 	for (i = 0; i < b.ngrants; i++)
 		grant_clear(&b.grants[i]);
 	free(b.grants);
+	for (i = 0; i < b.nssh; i++)
+		ssh_grant_clear(&b.ssh[i]);
+	free(b.ssh);
 	svc_wipe(b.token, sizeof(b.token));
 	buf_clear(&helper);
 	return rc;
@@ -1008,6 +1641,7 @@ int svc_broker_stop(const char *job_dir)
 	}
 	if (fd >= 0)
 		close(fd);
+	ssh_stop_at(dirfd);
 	remove_files(dirfd);
 	close(dirfd);
 	return 0;
@@ -1027,7 +1661,8 @@ static int sweep_dir(int parent, const char *name)
 	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && !(sb.st_mode & 077) &&
 	    !broker_alive(fd, &pidfd)) {
 		/* dead (or never started): its files are leftovers */
-		any = remove_files(fd);
+		any = ssh_stop_at(fd);
+		any = remove_files(fd) || any;
 		if (pidfd >= 0)
 			close(pidfd);
 	}
@@ -1116,6 +1751,46 @@ done:
 
 /* ---- the step's environment --------------------------------------------- */
 
+/*
+ * The SSH part of a step's environment: SSH_AUTH_SOCK when the job has an
+ * ssh-agent, GIT_SSH_COMMAND when it has a known_hosts (no user config,
+ * only the job's pinned host keys, strict checking).
+ */
+static int ssh_step_env(svc_env *env, const char *job_dir)
+{
+	svc_buf v = SVC_BUF_INIT, p = SVC_BUF_INIT;
+	char *abs = NULL;
+	int rc = 0, dirfd;
+
+	if (open_job_dir(&dirfd, job_dir) != 0) {
+		svc_error_clear();
+		return 0;
+	}
+	if (faccessat(dirfd, F_KNOWN_HOSTS, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		goto done;
+	if (!(abs = realpath(job_dir, NULL))) {
+		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
+		goto done;
+	}
+	if (faccessat(dirfd, F_SSH_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ((rc = buf_printf(&p, "%s/%s", abs, F_SSH_SOCK)) ||
+	     (rc = svc_env_set(env, "SSH_AUTH_SOCK", p.ptr))))
+		goto done;
+	buf_reset(&p);
+	if ((rc = buf_printf(&p, "%s/%s", abs, F_KNOWN_HOSTS)) ||
+	    (rc = buf_puts(&v, "ssh -F /dev/null -o IdentitiesOnly=no -o UserKnownHostsFile=")) ||
+	    (rc = put_sh_quoted(&v, p.ptr)) ||
+	    (rc = buf_puts(&v, " -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null")) ||
+	    (rc = svc_env_set(env, "GIT_SSH_COMMAND", v.ptr)))
+		goto done;
+done:
+	close(dirfd);
+	free(abs);
+	buf_clear(&v);
+	buf_clear(&p);
+	return rc;
+}
+
 int svc_broker_step_env(svc_env *env, const char *job_dir)
 {
 	svc_buf path = SVC_BUF_INIT, helper = SVC_BUF_INIT, value = SVC_BUF_INIT;
@@ -1124,7 +1799,8 @@ int svc_broker_step_env(svc_env *env, const char *job_dir)
 	int rc, plain = 1;
 
 	buf_init(&helper, PATH_MAX + 2, 0);
-	if ((rc = buf_printf(&path, "%s/%s", job_dir, F_HELPER)))
+	if ((rc = ssh_step_env(env, job_dir)) ||
+	    (rc = buf_printf(&path, "%s/%s", job_dir, F_HELPER)))
 		goto done;
 	rc = file_read_private(&helper, path.ptr, "broker helper file");
 	if (rc == SVC_ENOTFOUND) {
@@ -1223,7 +1899,7 @@ static int read_token(char *out, int dirfd, const char *job_dir)
  * parsed values.
  */
 static int call(svc_buf *reply, const char **vals, const char *job_dir,
-		const char *request, const svc_gitcred *req)
+		const char *request, const svc_gitcred *req, const char *connection)
 {
 	static const svc_gitcred_attr attrs[] = { SVC_GITCRED_PROTOCOL,
 		SVC_GITCRED_HOST, SVC_GITCRED_PATH };
@@ -1250,6 +1926,9 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 		if (v && (rc = put_kv(&out, names[i], v, strlen(v))))
 			goto done;
 	}
+	if (connection &&
+	    (rc = put_kv(&out, "connection", connection, strlen(connection))))
+		goto done;
 	if ((rc = buf_putc(&out, '\n')))
 		goto done;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1296,7 +1975,7 @@ int svc_broker_ping(const char *job_dir)
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	rc = call(&reply, vals, job_dir, "ping", NULL);
+	rc = call(&reply, vals, job_dir, "ping", NULL, NULL);
 	buf_clear(&reply);
 	return rc;
 }
@@ -1310,7 +1989,7 @@ int svc_broker_git_credential(svc_gitcred **out, const char *job_dir,
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	if ((rc = call(&reply, vals, job_dir, "git-credential", req)))
+	if ((rc = call(&reply, vals, job_dir, "git-credential", req, NULL)))
 		goto done;
 	if (!vals[R_USERNAME] || !vals[R_PASSWORD]) {
 		rc = error_set(SVC_ENOTFOUND, "the job's broker gave no credential");
@@ -1335,7 +2014,39 @@ int svc_broker_git_reject(const char *job_dir, const svc_gitcred *req)
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	rc = call(&reply, vals, job_dir, "git-credential-reject", req);
+	rc = call(&reply, vals, job_dir, "git-credential-reject", req, NULL);
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_ssh_askpass(char **out, size_t *len, const char *job_dir,
+			   const char *connection)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	char *p;
+	int rc;
+
+	if (!connection || !*connection)
+		return error_set(SVC_EINVALID, "no SSH connection named");
+	buf_init(&reply, REPLY_MAX, 1);
+	if ((rc = call(&reply, vals, job_dir, "ssh-askpass", NULL, connection))) {
+		if (rc == SVC_ENOTFOUND)
+			error_set(rc, "the job's broker has no passphrase for SSH connection '%s'",
+				  connection);
+		goto done;
+	}
+	if (!vals[R_PASSWORD]) {
+		rc = error_set(SVC_ENOTFOUND, "the job's broker gave no passphrase");
+		goto done;
+	}
+	if (!(p = dup_secret(vals[R_PASSWORD], strlen(vals[R_PASSWORD])))) {
+		rc = error_oom();
+		goto done;
+	}
+	*len = strlen(p);
+	*out = p;
+done:
 	buf_clear(&reply);
 	return rc;
 }
