@@ -261,4 +261,29 @@ for _ in $(seq 1 60); do alive "$bpid" || break; sleep 0.05; done
 alive "$bpid" && fail "the broker outlived job.json"
 [ -e "$J/broker.sock" ] && fail "the broker left its socket"
 echo "the broker ends with the job's state"
+# ---- svcconn-agent run: checkout of a repository resource -------------------
+printf '%s' "$pw" > "$work/pw"
+svcconn create githubenterprise ghe --scheme UsernamePassword \
+  --url "http://127.0.0.1:$port/git" --set username=ciuser \
+  --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
+rm -f "$work/pw"
+mkdir -p "$work/runws"
+cat > "$work/checkout.yml" <<YAML
+resources:
+  repositories:
+    - repository: app
+      type: githubenterprise
+      name: private
+      endpoint: ghe
+jobs:
+  - job: Build
+    steps:
+      - checkout: app
+      - script: test -d app/.git && git -C app log --oneline | head -1
+YAML
+out=$(cd "$work/runws" && GIT_TERMINAL_PROMPT=0 agent run "$work/checkout.yml" --pipeline gitp \
+      --run-id 9 --workdir "$work/runws" 2>&1) || { echo "$out"; fail "run with checkout failed"; }
+echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed' || { echo "$out"; fail "checkout step"; }
+grep -rqF -- "$pw" "$work/runws" && fail "the password reached the workspace"
+echo "run: checkout of a repository resource cloned through the broker"
 echo "git broker: all checks passed"

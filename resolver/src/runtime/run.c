@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,7 @@ struct runner {
 	size_t steps_run;           /**< steps run so far */
 	size_t steps_failed;        /**< of those, failed */
 	svc_step_vars *vars;        /**< variables set by the job's steps */
+	const svc_plan *plan;       /**< the pipeline */
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
 	const char *label;          /**< its label */
@@ -217,13 +219,68 @@ done:
 	return rc;
 }
 
+/*
+ * The clone URL of repository resource alias: by its type, from its
+ * endpoint connection's URL (github, bitbucket: their hosts).
+ */
+static int clone_url(svc_buf *out, const struct runner *r, const char *alias,
+		     const char **ref)
+{
+	const svc_plan_repo *repo = NULL;
+	const char *conn_url = NULL;
+	svc_conn *c = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < svc_plan_repo_count(r->plan); i++)
+		if (!strcmp(svc_plan_repo_at(r->plan, i)->alias, alias))
+			repo = svc_plan_repo_at(r->plan, i);
+	if (!repo || !repo->name)
+		return error_set(SVC_EINVALID, "checkout: no repository resource '%s'",
+				 alias);
+	for (i = 0; i < svc_plan_ref_count(r->plan); i++) {
+		const svc_ref *ref_ = svc_plan_ref_at(r->plan, i);
+
+		if (ref_->kind == SVC_REF_RESOURCE_ENDPOINT && ref_->alias &&
+		    !strcmp(ref_->alias, alias) && ref_->conn_id &&
+		    svc_store_conn_get(&c, r->st, ref_->conn_id, 0) == 0) {
+			conn_url = svc_conn_url(c);
+			break;
+		}
+	}
+	*ref = repo->ref;
+	if (!repo->type || !strcasecmp(repo->type, "github"))
+		rc = buf_printf(out, "https://github.com/%s.git", repo->name);
+	else if (!strcasecmp(repo->type, "bitbucket"))
+		rc = buf_printf(out, "https://bitbucket.org/%s.git", repo->name);
+	else if (!conn_url)
+		rc = error_set(SVC_EINVALID,
+			       "checkout: repository '%s' of type %s needs an endpoint",
+			       alias, repo->type);
+	else {
+		size_t n = strlen(conn_url);
+
+		while (n && conn_url[n - 1] == '/')
+			n--;
+		if (!strcasecmp(repo->type, "git"))
+			rc = buf_printf(out, "%.*s/_git/%s", (int)n, conn_url,
+					repo->name);
+		else
+			rc = buf_printf(out, "%.*s/%s%s", (int)n, conn_url,
+					repo->name,
+					strstr(repo->name, ".git") ? "" : ".git");
+	}
+	svc_conn_free(c);
+	return rc;
+}
+
 /* Run one step of a granted job; *failed when it did not succeed. */
 static int run_step(struct runner *r, const svc_plan_step *s,
 		    const char *job_dir, int *failed)
 {
 	svc_buf label = SVC_BUF_INIT, script = SVC_BUF_INIT, target = SVC_BUF_INIT;
-	char idx[32], *argv[8];
-	int rc = 0, status = 0;
+	char idx[32], *argv[10];
+	int rc = 0, status = 0, i_arg;
 
 	*failed = 0;
 	buf_printf(&label, "%s", s->name ? s->name : s->display ? s->display
@@ -235,7 +292,25 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		    s->body ? s->body : "self");
 		goto done;
 	}
-	if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
+	if (!strcmp(s->kind, "checkout")) {
+		/* a repository resource: git clone through the job's broker */
+		const char *ref = NULL;
+
+		if ((rc = clone_url(&target, r, s->body, &ref)))
+			goto done;
+		argv[0] = "git";
+		argv[1] = "clone";
+		argv[2] = "--quiet";
+		i_arg = 3;
+		if (ref) {
+			argv[i_arg++] = "--branch";
+			argv[i_arg++] = (char *)(strncmp(ref, "refs/heads/", 11) ? ref
+						 : ref + 11);
+		}
+		argv[i_arg++] = target.ptr;
+		argv[i_arg++] = (char *)s->body;
+		argv[i_arg] = NULL;
+	} else if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
 		/* the script goes into the job's private directory */
 		buf_printf(&script, "%s/tmp", job_dir);
 		if ((rc = dir_ensure_private(script.ptr)))
@@ -384,6 +459,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	po.flags = SVC_PLAN_EXACT;
 	if ((rc = svc_plan_build(&plan, &po, st, cat)))
 		return rc;
+	r.plan = plan;
 	/* a pipeline that does not compile runs nothing */
 	for (i = 0; i < svc_diags_count(svc_plan_diags(plan)); i++) {
 		const svc_diag *d = svc_diags_at(svc_plan_diags(plan), i);
