@@ -10,15 +10,9 @@
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 
-lighttpd=$(command -v lighttpd || true)
-[ -n "$lighttpd" ] || { [ -x /usr/sbin/lighttpd ] && lighttpd=/usr/sbin/lighttpd; }
-if [ -z "$lighttpd" ]; then
+command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || {
   echo "FAIL: lighttpd is not installed; this test needs a real git server on loopback" \
-       "(.ci/deps installs it: apt-get install lighttpd)"
-  exit 1
-fi
-backend=$(git --exec-path)/git-http-backend
-[ -x "$backend" ] || { echo "FAIL: no git-http-backend at $backend"; exit 1; }
+       "(.ci/deps installs it: apt-get install lighttpd)"; exit 1; }
 
 work=$(mktemp -d /tmp/svcgitbroker.XXXXXX)
 httpd_pid=""
@@ -43,52 +37,11 @@ alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1
 pw='s3cret-Pw-4-git-broker'
 
 # ---- the server -------------------------------------------------------------
+. "$SVC_SOURCE_DIR/fixtures/git/server.sh"
 H="$work/srv"
-mkdir -p "$H/repos" "$H/log" "$H/tmp"
-printf 'ciuser:%s\n' "$(openssl passwd -apr1 "$pw")" > "$H/htpasswd"
-git init -q --bare "$H/repos/private.git"
-git init -q "$work/seed"
-(cd "$work/seed" && echo "hello from the private repo" > README &&
- git add README && git -c user.name=t -c user.email=t@t commit -qm init &&
- git push -q "$H/repos/private.git" HEAD:refs/heads/main)
-git -C "$H/repos/private.git" symbolic-ref HEAD refs/heads/main
-
-start_httpd() {
-  local port=$1
-  cat > "$H/lighttpd.conf" <<CONF
-server.modules = ( "mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_accesslog" )
-server.bind          = "127.0.0.1"
-server.port          = $port
-server.document-root = "$H/repos"
-server.errorlog      = "$H/log/error.log"
-accesslog.filename   = "$H/log/access.log"
-server.upload-dirs   = ( "$H/tmp" )
-alias.url = ( "/git/" => "$backend/" )
-\$HTTP["url"] =~ "^/git/" {
-    cgi.assign = ( "" => "" )
-    setenv.add-environment = ( "GIT_PROJECT_ROOT" => "$H/repos", "GIT_HTTP_EXPORT_ALL" => "" )
-    auth.backend = "htpasswd"
-    auth.backend.htpasswd.userfile = "$H/htpasswd"
-    auth.require = ( "" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
-}
-CONF
-  "$lighttpd" -tt -f "$H/lighttpd.conf" >/dev/null
-  "$lighttpd" -D -f "$H/lighttpd.conf" > "$H/log/stdout.log" 2>&1 &
-  httpd_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  kill "$httpd_pid"; httpd_pid=""; return 1
-}
-port=""
-for _ in $(seq 1 20); do
-  p=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue   # taken
-  if start_httpd "$p"; then port=$p; break; fi
-done
-[ -n "$port" ] || { cat "$H/log/stdout.log" "$H/log/error.log" 2>/dev/null; fail "cannot start lighttpd"; }
+git_server_start "$H" ciuser "$pw" || fail "cannot start lighttpd"
+httpd_pid=$git_httpd_pid
+port=$git_port
 url="http://127.0.0.1:$port/git/private.git"
 GIT_TERMINAL_PROMPT=0 git ls-remote "$url" >/dev/null 2>&1 && fail "the server does not ask for a password"
 echo "lighttpd + git http-backend on 127.0.0.1:$port (basic auth)"
