@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include <svcconn/svcconn.h>
+
+#include "daemon.h"
 #include <svcconn/broker.h>
 
 #define HELPER_NAME "git-credential-svcconn"
@@ -247,12 +249,7 @@ static int start_ssh(const char *self, const char *job_dir, svc_store *st,
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		       svc_store *st, const svc_catalog *cat)
 {
-	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
-		"SVCCONN_NOW", "HOME", NULL };
-	char *envp[8], *argv[12], watch[32];
-	size_t ne = 0, i;
-	int wanted = 0, fd, waited, rc = 0;
-	pid_t pid;
+	int wanted = 0, waited, rc = 0;
 
 	/* an SSH connection without a pinned host key: nothing starts */
 	if (svc_broker_ssh_check(st, cat, job_dir) != 0 ||
@@ -260,54 +257,7 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		return -1;
 	if (!wanted)
 		return 0;
-	for (i = 0; keep[i]; i++) {
-		const char *v = getenv(keep[i]);
-		size_t n;
-
-		if (!v)
-			continue;
-		n = strlen(keep[i]) + strlen(v) + 2;
-		if ((envp[ne] = malloc(n)) != NULL)
-			snprintf(envp[ne++], n, "%s=%s", keep[i], v);
-	}
-	envp[ne] = NULL;
-	snprintf(watch, sizeof(watch), "%ld", (long)getppid());
-	i = 0;
-	argv[i++] = (char *)self;
-	argv[i++] = "broker";
-	argv[i++] = "--job-dir";
-	argv[i++] = (char *)job_dir;
-	argv[i++] = "--watch-pid";
-	argv[i++] = watch;
-	if (home) {
-		argv[i++] = "--home";
-		argv[i++] = (char *)home;
-	}
-	argv[i] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		/* detach: a daemon of its own session, no inherited output */
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		execve(self, argv, envp);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	for (i = 0; i < ne; i++)
-		free(envp[i]);
-	if (pid < 0)
+	if (agent_start_daemon(self, "broker", job_dir, home) != 0)
 		return -1;
 	/* the first step must find it: wait until it answers */
 	for (waited = 0; svc_broker_ping(job_dir) != 0; waited += 20) {

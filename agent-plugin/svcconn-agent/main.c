@@ -29,6 +29,8 @@
 #include <svcconn/svcconn.h>
 #include <svcconn/broker.h>
 
+#include "daemon.h"
+
 /* broker_cmd.c: the per-job git credential broker */
 int agent_broker_main(int argc, char **argv);
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
@@ -208,65 +210,10 @@ static int parse(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Start the lease keeper for the job in job_dir (fresh environment). */
+/* Start the lease keeper for the job in job_dir. */
 static void start_keeper(const struct opts *o, const char *self)
 {
-	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
-		"SVCCONN_USER", "SVCCONN_NOW", "HOME", "PATH", NULL };
-	char *envp[16], *argv[12], watch[32];
-	size_t ne = 0, i;
-	pid_t pid;
-	int fd;
-
-	for (i = 0; keep[i]; i++) {
-		const char *v = getenv(keep[i]);
-		size_t n;
-
-		if (!v)
-			continue;
-		n = strlen(keep[i]) + strlen(v) + 2;
-		envp[ne] = malloc(n);
-		if (envp[ne])
-			snprintf(envp[ne++], n, "%s=%s", keep[i], v);
-	}
-	envp[ne] = NULL;
-	snprintf(watch, sizeof(watch), "%ld", (long)getppid());
-	i = 0;
-	argv[i++] = (char *)self;
-	argv[i++] = "lease-keeper";
-	argv[i++] = "--job-dir";
-	argv[i++] = (char *)o->job.job_dir;
-	argv[i++] = "--watch-pid";
-	argv[i++] = watch;
-	if (o->store.home) {
-		argv[i++] = "--home";
-		argv[i++] = (char *)o->store.home;
-	}
-	argv[i] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		/* detach: a daemon of its own session, no inherited output */
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		/* nothing of the caller's may stay open in the daemon */
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		execve(self, argv, envp);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	for (i = 0; i < ne; i++)
-		free(envp[i]);
+	agent_start_daemon(self, "lease-keeper", o->job.job_dir, o->store.home);
 }
 
 static void print_report(const svc_gate_report *g)
