@@ -105,6 +105,46 @@ for s in api-secret-value "$(printf %s api-secret-value | base64)" \
 done
 echo "$out" | grep -q 'raw: \*\*\*'
 echo "$out" | grep -q 'next step sees \*\*\* in \["token"\]'
+
+# task.setendpoint changes a connection for the job's later steps; the new
+# authorization parameter is masked at once
+mkdir -p "$work/tasks/EndpointV1"
+cat > "$work/tasks/EndpointV1/task.json" <<'JSON'
+{ "id": "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "name": "Endpoint",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "inputs": [ { "name": "conn", "type": "connectedService:generic" },
+              { "name": "mode", "type": "string" } ],
+  "execution": { "Bash": { "target": "ep.sh" } } }
+JSON
+cat > "$work/tasks/EndpointV1/ep.sh" <<'SH'
+id=$INPUT_CONN
+if [ "$INPUT_MODE" = set ]; then
+  echo "##vso[task.setendpoint id=$id;field=authParameter;key=password]rotated-pw-5150"
+  echo "##vso[task.setendpoint id=$id;field=url]https://changed.example.test/"
+  echo "##vso[task.setendpoint id=00000000-0000-4000-8000-000000000000;field=url]https://x.example.test/"
+else
+  echo "url now: $(printenv "ENDPOINT_URL_$id")"
+  echo "password now: $(printenv "ENDPOINT_AUTH_PARAMETER_${id}_PASSWORD")"
+  printenv "ENDPOINT_AUTH_$id" | grep -q rotated-pw-5150 && echo "auth JSON updated"
+fi
+SH
+cat > "$work/ep.yml" <<YAML
+steps:
+  - task: Endpoint@1
+    inputs:
+      conn: api
+      mode: set
+  - task: Endpoint@1
+    inputs:
+      conn: api
+      mode: show
+YAML
+out=$(cd "$work" && agent run ep.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1)
+echo "$out" | grep -q 'url now: https://changed.example.test/' || { echo "$out"; exit 1; }
+echo "$out" | grep -q 'password now: \*\*\*'
+echo "$out" | grep -q 'auth JSON updated'
+echo "$out" | grep -q "is not one of this job's"
+if echo "$out" | grep -qF rotated-pw-5150; then echo "LEAK of a setendpoint value"; exit 1; fi
 svcconn permissions api --restrict >/dev/null
 
 # a pipeline that does not compile runs nothing: exit 2
@@ -114,4 +154,4 @@ out=$(cd "$work" && agent run bad.yml --pipeline demo 2>&1); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "invalid YAML: exit $rc"; echo "$out"; exit 1; }
 echo "$out" | grep -q 'bad.yml:2:'
-echo "run: 6 stories pass"
+echo "run: 7 stories pass"

@@ -97,6 +97,9 @@ int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
 			 const char *job_dir, const char *step);
 
+/** 1 when connection id was granted to the job in job_dir. */
+int svc_job_has_connection(const char *job_dir, const char *id);
+
 /** Renew the exclusive-lock leases of the job in job_dir. */
 int svc_job_renew(svc_store *st, const char *job_dir);
 

@@ -34,7 +34,17 @@ int svc_step_vars_new(svc_step_vars **out);
 void svc_step_vars_free(svc_step_vars *v);
 int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 		      size_t len);
-/** Put the variables into env and register their values with m. */
+/**
+ * Record a task.setendpoint change (the caller has checked that id is a
+ * connection of the job): later steps that have the connection see it.
+ */
+int svc_step_vars_endpoint(svc_step_vars *v, const char *id,
+			   svc_mask_endpoint_field field, const char *key,
+			   const char *value, size_t len);
+/**
+ * Put the variables into env, apply the endpoint changes to the
+ * connections env has, and register the secret values with m.
+ */
 int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
 			svc_masker *m);
 
@@ -46,8 +56,9 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * Run argv as step `step` (index or name) of the job in job_dir, in its
  * fresh environment, in workdir (NULL: here): both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
- * output are processed (setsecret, setvariable issecret=true into vars,
- * setendpoint refused for now), and the masked output goes to output.
+ * output are processed (setsecret; setvariable issecret=true and
+ * setendpoint, for a connection of the job, into vars), and the masked
+ * output goes to output.
  * *status is the child's wait status.
  */
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,

@@ -433,6 +433,19 @@ static int granted(json_t *s, const char *id)
 	return 0;
 }
 
+int svc_job_has_connection(const char *job_dir, const char *id)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	int has = 0;
+
+	if (read_state(&s, &path, job_dir) == 0)
+		has = granted(s, id);
+	json_decref(s);
+	buf_clear(&path);
+	return has;
+}
+
 static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
 {
 	const char *v = json_string_value(json_object_get(s, key));

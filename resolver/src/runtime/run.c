@@ -79,6 +79,7 @@ struct step_io {
 	void *ctx;                  /**< its context */
 	int fd;                     /**< 1 or 2, for the stream being written */
 	svc_step_vars *vars;        /**< secret variables set, or NULL */
+	const char *job_dir;        /**< the job's directory */
 };
 
 static int masked_write(void *ctx, const char *data, size_t len)
@@ -102,8 +103,14 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 		return svc_step_vars_set(io->vars, ev->name, ev->value,
 					 ev->value_len);
 	case SVC_MASK_EVENT_SETENDPOINT:
-		return error_set(SVC_EINVALID,
-				 "task.setendpoint is not supported yet: the connection is unchanged");
+		if (!io->vars)
+			return error_set(SVC_EINVALID,
+					 "task.setendpoint needs 'svcconn-agent run' (a step alone cannot pass it on)");
+		if (!svc_job_has_connection(io->job_dir, ev->id))
+			return error_set(SVC_EDENIED,
+					 "connection '%s' is not one of this job's", ev->id);
+		return svc_step_vars_endpoint(io->vars, ev->id, ev->field,
+					      ev->name, ev->value, ev->value_len);
 	default:
 		return 0; /* setsecret: the masker has it already */
 	}
@@ -144,6 +151,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].ctx = ctx;
 		io[i].fd = i + 1;
 		io[i].vars = vars;
+		io[i].job_dir = job_dir;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 		so.commands = i == 0; /* logging commands come on stdout */
