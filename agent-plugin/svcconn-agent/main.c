@@ -50,7 +50,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: svcconn-agent run PIPELINE.yml --pipeline NAME [--run-id N] [--branch REF]\n"
 	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
-	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--home DIR]\n"
+	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--fork [--fork-secrets]]\n"
+	      "                 [--home DIR]\n"
 	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
@@ -62,6 +63,9 @@ static void usage(FILE *f)
 	      "bash steps through bash, task steps through their Node or Bash\n"
 	      "handler; exit 0 when every step succeeded, 1 when one failed, and\n"
 	      "the job-start codes otherwise (--wait polls while checks wait).\n"
+	      "--fork marks a run for a pull request from a fork: steps that use a\n"
+	      "connection are skipped with the agent's message, unless the\n"
+	      "pipeline makes secrets available to forks (--fork-secrets).\n"
 	      "job-start gates a job's use of service connections: pipeline\n"
 	      "permissions, approvals and checks of every connection its stage uses.\n"
 	      "Exit codes: 0 granted, 2 invalid input, 3 needs permission (see\n"
@@ -105,13 +109,15 @@ struct opts {
 	const char *pipeline_arg;       /**< run: the pipeline file */
 	const char *workdir;            /**< run: --workdir */
 	int wait;                       /**< run: --wait */
+	int fork;                       /**< run: --fork */
+	int fork_secrets;               /**< run: --fork-secrets */
 	int json;                       /**< --format json */
 	char **command;                 /**< after --: the step's command */
 	long watch_pid;                 /**< --watch-pid (keeper) */
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -131,6 +137,8 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "workdir", required_argument, NULL, O_WORKDIR },
 	{ "wait", no_argument, NULL, O_WAIT },
+	{ "fork", no_argument, NULL, O_FORK },
+	{ "fork-secrets", no_argument, NULL, O_FORK_SECRETS },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -163,6 +171,8 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_STEP: o->step = optarg; break;
 		case O_WORKDIR: o->workdir = optarg; break;
 		case O_WAIT: o->wait = 1; break;
+		case O_FORK: o->fork = 1; break;
+		case O_FORK_SECRETS: o->fork_secrets = 1; break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "env")) {
 				fprintf(stderr, "svcconn-agent: error: --format takes env or json\n");
@@ -505,6 +515,8 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.task_dirs = o->job.task_dirs;
 	ro.ntask_dirs = o->job.ntask_dirs;
 	ro.wait = o->wait;
+	ro.fork = o->fork;
+	ro.fork_allowed = o->fork_secrets;
 	ro.output = run_output;
 	ro.event = run_event;
 	ro.job_started = run_job_started;

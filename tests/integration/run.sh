@@ -145,6 +145,14 @@ echo "$out" | grep -q 'password now: \*\*\*'
 echo "$out" | grep -q 'auth JSON updated'
 echo "$out" | grep -q "is not one of this job's"
 if echo "$out" | grep -qF rotated-pw-5150; then echo "LEAK of a setendpoint value"; exit 1; fi
+
+# a run for a pull request from a fork gets no connections: such steps are
+# skipped with the agent's message; the others run
+out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork 2>&1)
+echo "$out" | grep -q 'References service endpoint. PRs from repository forks are not allowed to access secrets in the pipeline.' || { echo "$out"; exit 1; }
+echo "$out" | grep -q 'summary: 1 step(s) run, 0 failed, 1 skipped'
+out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork --fork-secrets 2>&1)
+echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed' || { echo "$out"; exit 1; }
 svcconn permissions api --restrict >/dev/null
 
 # a pipeline that does not compile runs nothing: exit 2
@@ -154,4 +162,4 @@ out=$(cd "$work" && agent run bad.yml --pipeline demo 2>&1); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "invalid YAML: exit $rc"; echo "$out"; exit 1; }
 echo "$out" | grep -q 'bad.yml:2:'
-echo "run: 7 stories pass"
+echo "run: 8 stories pass"

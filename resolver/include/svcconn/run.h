@@ -82,6 +82,10 @@ typedef struct svc_run_options {
 	const char *const *task_dirs;  /**< task manifest directories */
 	size_t ntask_dirs;             /**< entries in task_dirs */
 	int wait;                      /**< poll while checks wait */
+	int fork;                      /**< a run for a pull request from a
+					    fork: no connections... */
+	int fork_allowed;              /**< ...unless the pipeline makes them
+					    available to forks */
 	long wait_interval;            /**< seconds between attempts (10) */
 	long wait_timeout;             /**< give up after (3600 s) */
 	/** A step's output, as it comes; fd 1 or 2. */

@@ -36,6 +36,7 @@ struct runner {
 	const svc_catalog *cat;     /**< the catalog */
 	size_t steps_run;           /**< steps run so far */
 	size_t steps_failed;        /**< of those, failed */
+	size_t steps_skipped;       /**< steps skipped (forks) */
 	svc_step_vars *vars;        /**< variables set by the job's steps */
 	const svc_plan *plan;       /**< the pipeline */
 	const char *stage;          /**< the running step's stage */
@@ -282,7 +283,28 @@ static int clone_url(svc_buf *out, const struct runner *r, const char *alias,
 	return rc;
 }
 
-/* Run one step of a granted job; *failed when it did not succeed. */
+/* 1 when step s uses a connection: a connection input, or a checkout of
+ * a repository resource with an endpoint. */
+static int uses_connection(const struct runner *r, const svc_plan_step *s)
+{
+	size_t i;
+
+	for (i = 0; i < svc_plan_ref_count(r->plan); i++) {
+		const svc_ref *ref = svc_plan_ref_at(r->plan, i);
+
+		if (ref->kind == SVC_REF_TASK_INPUT && ref->step == s->index &&
+		    same(ref->stage, s->stage) && same(ref->job, s->job))
+			return 1;
+		if (ref->kind == SVC_REF_RESOURCE_ENDPOINT && ref->alias &&
+		    !strcmp(s->kind, "checkout") && s->body &&
+		    !strcmp(ref->alias, s->body))
+			return 1;
+	}
+	return 0;
+}
+
+/* Run one step of a granted job; *failed: 1 when it did not succeed, 2
+ * when it was skipped. */
 static int run_step(struct runner *r, const svc_plan_step *s,
 		    const char *job_dir, int *failed)
 {
@@ -294,6 +316,13 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	buf_printf(&label, "%s", s->name ? s->name : s->display ? s->display
 		   : s->task ? s->task : s->kind);
 	snprintf(idx, sizeof(idx), "%d", s->index);
+	if (r->o->fork && !r->o->fork_allowed && uses_connection(r, s)) {
+		/* the agent's words for a pull request from a fork */
+		say(r, "step %s skipped: References service endpoint. PRs from repository forks are not allowed to access secrets in the pipeline.",
+		    label.ptr);
+		*failed = 2; /* skipped */
+		goto done;
+	}
 	if (!strcmp(s->kind, "checkout") &&
 	    (!s->body || !strcmp(s->body, "self") || !strcmp(s->body, "none"))) {
 		say(r, "step %s: checkout of %s: the working directory", label.ptr,
@@ -509,7 +538,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		r.vars = NULL;
 		if ((rc = svc_step_vars_new(&r.vars)))
 			break;
-		if (o->job_started && o->job_started(o->ctx, dir.ptr)) {
+		if (o->job_started && !(o->fork && !o->fork_allowed) &&
+		    o->job_started(o->ctx, dir.ptr)) {
 			say(&r, "job %s: its helpers could not start", s->job);
 			failed_steps = 1;
 			j = svc_plan_step_count(plan);
@@ -523,6 +553,10 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 				break;
 			if ((rc = run_step(&r, t, dir.ptr, &failed)))
 				break;
+			if (failed == 2) {
+				r.steps_skipped++;
+				continue;
+			}
 			r.steps_run++;
 			if (failed) {
 				r.steps_failed++;
@@ -541,8 +575,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	}
 	svc_step_vars_free(r.vars);
 	if (!rc)
-		say(&r, "summary: %zu step(s) run, %zu failed; exit %d", r.steps_run,
-		    r.steps_failed, code);
+		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s; exit %d",
+		    r.steps_run, r.steps_failed, r.steps_skipped ? ", " : "",
+		    r.steps_skipped, r.steps_skipped ? " skipped" : "", code);
 	svc_plan_free(plan);
 	buf_clear(&dir);
 	if (!rc)
