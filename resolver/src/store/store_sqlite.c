@@ -446,12 +446,15 @@ static int sqlite_open(store_backend **out, const char *path, int create)
 		"PRAGMA secure_delete = ON",
 		"PRAGMA synchronous = FULL",
 		"PRAGMA trusted_schema = OFF",
+		/* the kept WAL (below) is emptied at each checkpoint, so
+		 * nothing deleted lingers in it */
+		"PRAGMA journal_size_limit = 0",
 	};
 	store_backend *be;
 	sqlite3_stmt *st = NULL;
 	const char *mode;
 	size_t i;
-	int rc, src;
+	int rc, src, persist_wal;
 
 	if (create) {
 		rc = file_create_private(path, "", 0);
@@ -479,6 +482,12 @@ static int sqlite_open(store_backend **out, const char *path, int create)
 	sqlite3_extended_result_codes(be->db, 1);
 	sqlite3_busy_timeout(be->db, BUSY_TIMEOUT_MS);
 	sqlite3_db_config(be->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	/* Keep the -wal and -shm files when the last connection closes:
+	 * short-lived readers such as git's credential helper would
+	 * otherwise create, size and delete both on every run. */
+	persist_wal = 1;
+	sqlite3_file_control(be->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+			     &persist_wal);
 	for (i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
 		if ((rc = exec(be, setup[i], "configure the store")) != 0)
 			goto fail;
