@@ -694,6 +694,22 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 	return rc;
 }
 
+/*
+ * The stored connection that entry v of a job's granted list names, or
+ * NULL when it is gone from the store since the job started (skipped).
+ */
+static svc_conn *granted_conn(svc_store *st, const json_t *v, unsigned flags)
+{
+	svc_conn *c = NULL;
+
+	if (!json_string_value(v) ||
+	    svc_store_conn_get(&c, st, json_string_value(v), flags) != 0) {
+		svc_error_clear();
+		return NULL;
+	}
+	return c;
+}
+
 int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 		      const char *job_dir)
 {
@@ -704,16 +720,14 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 	if ((rc = read_granted(&s, job_dir)))
 		return rc;
 	json_array_foreach(json_object_get(s, "connections"), i, v) {
-		svc_conn *c = NULL;
+		svc_conn *c = granted_conn(st, v, 0);
 
-		if (!json_string_value(v) ||
-		    svc_store_conn_get(&c, st, json_string_value(v), 0))
+		if (!c)
 			continue;
 		any = any || git_capable(cat, c) || ssh_has_key(c);
 		svc_conn_free(c);
 	}
 	json_decref(s);
-	svc_error_clear();
 	*wanted = any;
 	return 0;
 }
@@ -849,37 +863,48 @@ static int no_pin(const svc_conn *c)
 			 svc_conn_name(c), svc_conn_name(c), h, pt, h);
 }
 
-int svc_broker_ssh_check(svc_store *st, const svc_catalog *cat,
-			 const char *job_dir)
+/*
+ * Append to kh the known_hosts lines of every SSH connection granted to
+ * the job; each must have a pinned host key.  *nssh: how many there are.
+ */
+static int granted_known_hosts(svc_buf *kh, int *nssh, svc_store *st,
+			       const json_t *granted)
 {
-	svc_buf kh = SVC_BUF_INIT;
-	json_t *s = NULL, *v;
 	svc_conn_field f;
+	svc_conn *c;
+	json_t *v;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	(void)cat;
-	if ((rc = read_granted(&s, job_dir)))
-		return rc;
-	json_array_foreach(json_object_get(s, "connections"), i, v) {
-		svc_conn *c = NULL;
-
-		if (!json_string_value(v) ||
-		    svc_store_conn_get(&c, st, json_string_value(v), 0) != 0) {
-			svc_error_clear();
+	*nssh = 0;
+	json_array_foreach(json_object_get(granted, "connections"), i, v) {
+		if (!(c = granted_conn(st, v, 0)))
 			continue;
-		}
 		if (is_ssh(c)) {
-			if (svc_conn_field_get(c, "hostKey", &f) != 0 || !f.value ||
-			    !f.len)
-				rc = no_pin(c);
-			else
-				rc = known_hosts_lines(&kh, c);
+			++*nssh;
+			rc = svc_conn_field_get(c, "hostKey", &f) != 0 ||
+					     !f.value || !f.len
+				     ? no_pin(c)
+				     : known_hosts_lines(kh, c);
 		}
 		svc_conn_free(c);
 		if (rc)
 			break;
 	}
+	return rc;
+}
+
+int svc_broker_ssh_check(svc_store *st, const svc_catalog *cat,
+			 const char *job_dir)
+{
+	svc_buf kh = SVC_BUF_INIT;
+	json_t *s = NULL;
+	int rc, nssh;
+
+	(void)cat;
+	if ((rc = read_granted(&s, job_dir)))
+		return rc;
+	rc = granted_known_hosts(&kh, &nssh, st, s);
 	json_decref(s);
 	buf_clear(&kh);
 	return rc;
@@ -1174,38 +1199,16 @@ int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
 		goto done;
 	}
 	/* the known_hosts first: every SSH connection pinned */
-	json_array_foreach(json_object_get(s, "connections"), i, v) {
-		svc_conn *c = NULL;
-
-		if (!json_string_value(v) ||
-		    svc_store_conn_get(&c, st, json_string_value(v), 0) != 0) {
-			svc_error_clear();
-			continue;
-		}
-		if (is_ssh(c)) {
-			svc_conn_field f;
-
-			nssh++;
-			rc = svc_conn_field_get(c, "hostKey", &f) != 0 || !f.value ||
-				!f.len ? no_pin(c) : known_hosts_lines(&kh, c);
-		}
-		svc_conn_free(c);
-		if (rc)
-			goto done;
-	}
-	if (!nssh)
+	if ((rc = granted_known_hosts(&kh, &nssh, st, s)) || !nssh)
 		goto done;
 	if ((rc = write_file(dirfd, F_KNOWN_HOSTS, kh.ptr, kh.len)))
 		goto done;
 	/* then the agent, with every key */
 	json_array_foreach(json_object_get(s, "connections"), i, v) {
-		svc_conn *c = NULL;
+		svc_conn *c = granted_conn(st, v, SVC_GET_SECRETS);
 
-		if (!json_string_value(v) ||
-		    svc_store_conn_get(&c, st, json_string_value(v), SVC_GET_SECRETS) != 0) {
-			svc_error_clear();
+		if (!c)
 			continue;
-		}
 		if (ssh_has_key(c)) {
 			if (!agent && !(rc = start_agent(dirfd, abs)))
 				agent = 1;
