@@ -882,10 +882,11 @@ static int granted_known_hosts(svc_buf *kh, int *nssh, svc_store *st,
 			continue;
 		if (is_ssh(c)) {
 			++*nssh;
-			rc = svc_conn_field_get(c, "hostKey", &f) != 0 ||
-					     !f.value || !f.len
-				     ? no_pin(c)
-				     : known_hosts_lines(kh, c);
+			if (svc_conn_field_get(c, "hostKey", &f) != 0 ||
+			    !f.value || !f.len)
+				rc = no_pin(c);
+			else
+				rc = known_hosts_lines(kh, c);
 		}
 		svc_conn_free(c);
 		if (rc)

@@ -446,8 +446,9 @@ static int sqlite_open(store_backend **out, const char *path, int create)
 		"PRAGMA secure_delete = ON",
 		"PRAGMA synchronous = FULL",
 		"PRAGMA trusted_schema = OFF",
-		/* the kept WAL (below) is emptied at each checkpoint, so
-		 * nothing deleted lingers in it */
+		/* the kept WAL (below) is truncated to nothing when the
+		 * last connection closes and when the log starts over
+		 * after a checkpoint, so nothing deleted lingers in it */
 		"PRAGMA journal_size_limit = 0",
 	};
 	store_backend *be;
