@@ -1,225 +1,113 @@
 /*
- * main.c - git-credential-svcconn, a git credential helper whose store is
- * the encrypted svcconn store.
+ * main.c - git-credential-svcconn, the git credential helper git runs:
  *
  *   git config --global credential.helper /path/to/git-credential-svcconn
  *
- * git runs it with one action and writes the request on its standard input
- * (`git help credential`): `get` prints the matching username= and
- * password= lines (nothing when there is no match), `store` keeps a
- * credential, `erase` removes every match.  Unknown actions are ignored, as
- * git asks of helpers.  Exit 0 whenever the action ran, found or not;
- * errors go to standard error as "fatal: ..." with exit 1 (usage: 129).
+ * A thin client linked to the C library alone, so that the fetch it serves
+ * does not wait for OpenSSL and SQLite to load: it hands its standard
+ * input, output and error to the daemon of the user's store, which answers
+ * git on them, and exits with the daemon's status
+ * (svcconn/gitcred_daemon.h).  Whenever that cannot be done without having
+ * read anything, it runs svcconn-gitcred, the whole helper, with the same
+ * action, which then starts the daemon for the next request.  It does so
+ * at once:
  *
- * The program is thin: the protocol and the matching are libsvcconn's
- * (svcconn/gitcred.h).  Where the credentials come from is a mode, picked
- * from the environment:
+ *   - inside a job (SVCCONN_JOB_DIR set): the job's broker answers;
+ *   - when SVCCONN_GITCRED_DAEMON is "off" or 0 (or not valid: the whole
+ *     helper says so), or SVCCONN_KEY_FILE names a key elsewhere;
+ *   - for actions other than get, store and erase (ignored there, as git
+ *     asks of helpers).
  *
- *   local  SVCCONN_JOB_DIR unset: the user's own credentials in the store
- *          under $SVCCONN_HOME (or ~/.local/share/svcconn); get and erase
- *          on a machine without a store find nothing, store needs one
- *          ('svcconn init');
- *   job    SVCCONN_JOB_DIR set: inside a CI job, the answer comes from
- *          the job's broker (svcconn/broker.h), for the connections the job
- *          was granted, and from nothing else: get asks the broker (with
- *          the token in the job directory) and prints what it gives, or
- *          nothing; store does nothing (the broker's credentials are not
- *          the step's to keep); erase tells the broker the credential was
- *          refused.  A broker that cannot be reached fails the action.
+ * `exit` ends the daemon (as git's credential-cache has it); with no daemon
+ * it does nothing.  The client never holds a secret: the answer goes from
+ * the daemon to git without passing through it.
  *
- * Each mode is a table entry with one function per action, so the job mode
- * slots in as a new entry without touching the rest.
+ * svcconn-gitcred is looked for next to this program (the build tree, or
+ * an installation into one directory), then in SVC_LIBEXEC_REL relative to
+ * it (the installed layout).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <svcconn/broker.h>
-#include <svcconn/errors.h>
-#include <svcconn/gitcred.h>
-#include <svcconn/secret.h>
-#include <svcconn/store.h>
+#include <svcconn/gitcred_daemon.h>
+
+#ifndef SVC_LIBEXEC_REL
+#define SVC_LIBEXEC_REL "../libexec/svcconn"
+#endif
 
 /* Exit codes: as git's helpers and git's usage(). */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 129 };
 
-/* The helper's actions. */
-enum action { ACT_GET, ACT_STORE, ACT_ERASE, ACT_UNKNOWN };
-
-/* One source of credentials. */
-struct mode {
-	const char *name;   /**< "local", "job" */
-	/**
-	 * Run act on the request req.  For get, *answer is set to the
-	 * credential to print, or NULL for none.  0, or an SVC_E* code with
-	 * the reason in *why (a constant) or, when *why stays NULL, in
-	 * svc_error_last().
-	 */
-	int (*run)(enum action act, const svc_gitcred *req,
-		   svc_gitcred **answer, const char **why);
-};
-
-/* ---- local mode: the user's store ---------------------------------------- */
-
-static int local_run(enum action act, const svc_gitcred *req,
-		     svc_gitcred **answer, const char **why)
-{
-	svc_store *st = NULL;
-	int rc;
-
-	*answer = NULL;
-	*why = NULL;
-	rc = svc_store_open(&st, NULL);
-	/* like git's store helper with no file yet: nothing to find */
-	if (rc == SVC_ENOTFOUND && act != ACT_STORE)
-		return 0;
-	if (rc)
-		return rc;
-	switch (act) {
-	case ACT_GET:
-		rc = svc_gitcred_get(answer, st, req);
-		if (rc == SVC_ENOTFOUND)
-			rc = 0;
-		break;
-	case ACT_STORE:
-		rc = svc_gitcred_store(NULL, st, req, NULL);
-		break;
-	case ACT_ERASE:
-		rc = svc_gitcred_erase(NULL, st, req, NULL);
-		break;
-	default:
-		rc = 0;
-		break;
-	}
-	svc_store_free(st);
-	return rc;
-}
-
-/* ---- job mode: the job's broker ----------------------------------------- */
-
-static int job_run(enum action act, const svc_gitcred *req,
-		   svc_gitcred **answer, const char **why)
-{
-	const char *job_dir = getenv("SVCCONN_JOB_DIR");
-	int rc;
-
-	*answer = NULL;
-	*why = NULL;
-	switch (act) {
-	case ACT_GET:
-		rc = svc_broker_git_credential(answer, job_dir, req);
-		/* no connection of the job for this URL: git gets nothing */
-		if (rc == SVC_ENOTFOUND)
-			rc = 0;
-		return rc;
-	case ACT_ERASE:
-		return svc_broker_git_reject(job_dir, req);
-	case ACT_STORE:
-	default:
-		return 0;
-	}
-}
-
-static const struct mode modes[] = {
-	{ "local", local_run },
-	{ "job", job_run },
-};
-
-/* The mode the environment asks for. */
-static const struct mode *pick_mode(void)
+/* 1 when the request must go to the whole helper without asking the daemon. */
+static int direct_only(const char *action)
 {
 	const char *job = getenv("SVCCONN_JOB_DIR");
+	const char *key = getenv("SVCCONN_KEY_FILE");
 
-	return job && *job ? &modes[1] : &modes[0];
+	if ((job && *job) || (key && *key) || svc_gitcred_daemon_idle() <= 0)
+		return 1;
+	return strcmp(action, "get") && strcmp(action, "store") &&
+	       strcmp(action, "erase");
 }
 
-/* ---- the program --------------------------------------------------------- */
-
-static enum action action_of(const char *s)
+/* Run svcconn-gitcred with argv's action; returns only when it cannot. */
+static int run_whole(char **argv)
 {
-	if (strcmp(s, "get") == 0)
-		return ACT_GET;
-	if (strcmp(s, "store") == 0)
-		return ACT_STORE;
-	if (strcmp(s, "erase") == 0)
-		return ACT_ERASE;
-	return ACT_UNKNOWN;
-}
+	static const char *const where[] = { "", SVC_LIBEXEC_REL "/" };
+	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i;
 
-/* Write all len bytes at p to fd; 0 or -1. */
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
+	if (n <= 0) {
+		fprintf(stderr, "fatal: cannot find myself: %s\n", strerror(errno));
+		return EXIT_FAILED;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", self, where[i],
+			 SVC_GITCRED_DAEMON_EXE);
+		if (access(path, X_OK) != 0)
 			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+		argv[0] = path;
+		execv(path, argv);
+		fprintf(stderr, "fatal: cannot run %s: %s\n", path, strerror(errno));
+		return EXIT_FAILED;
 	}
-	return 0;
-}
-
-/* Print the answer of get; stdio is not used, its buffer is not wiped. */
-static int print_answer(const svc_gitcred *answer)
-{
-	size_t len = 0;
-	char *text = NULL;
-	int rc;
-
-	if ((rc = svc_gitcred_format(&text, &len, answer)) != 0)
-		return rc;
-	rc = write_all(STDOUT_FILENO, text, len);
-	svc_secret_free(text, len);
-	if (rc) {
-		fprintf(stderr, "fatal: cannot write the credential: %s\n",
-			strerror(errno));
-		return SVC_ERROR;
-	}
-	return 0;
+	fprintf(stderr, "fatal: cannot find %s next to %s\n",
+		SVC_GITCRED_DAEMON_EXE, self);
+	return EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
 {
-	const struct mode *mode;
-	svc_gitcred *req = NULL, *answer = NULL;
-	const char *why = NULL;
-	enum action act;
-	int rc;
+	int status = EXIT_FAILED;
 
-	if (svc_process_harden() != 0) {
-		fprintf(stderr, "fatal: %s\n", svc_error_last());
-		return EXIT_FAILED;
-	}
 	if (argc != 2) {
-		fputs("usage: git credential-svcconn <get|store|erase>\n",
+		fputs("usage: git credential-svcconn <get|store|erase|exit>\n",
 		      stderr);
 		return EXIT_USAGE;
 	}
-	act = action_of(argv[1]);
-	mode = pick_mode();
-	if ((rc = svc_gitcred_read_fd(&req, STDIN_FILENO)) != 0) {
-		fprintf(stderr, "fatal: unable to read credential: %s\n",
-			svc_error_last());
-		return EXIT_FAILED;
-	}
-	/* unknown actions are for newer helpers: ignore them, as git's own
-	 * helpers do */
-	if (act == ACT_UNKNOWN) {
-		svc_gitcred_free(req);
+	if (strcmp(argv[1], "exit") == 0) {
+		/* no daemon: nothing to end */
+		svc_gitcred_daemon_call(&status, "exit");
 		return EXIT_OK;
 	}
-	rc = mode->run(act, req, &answer, &why);
-	if (rc)
-		fprintf(stderr, "fatal: %s\n", why ? why : svc_error_last());
-	if (rc == 0 && answer)
-		rc = print_answer(answer);
-	svc_gitcred_free(answer);
-	svc_gitcred_free(req);
-	return rc ? EXIT_FAILED : EXIT_OK;
+	if (direct_only(argv[1]))
+		return run_whole(argv);
+	switch (svc_gitcred_daemon_call(&status, argv[1])) {
+	case 0:
+		return status;
+	case SVC_GITCRED_DAEMON_ABSENT:
+		return run_whole(argv);
+	default:
+		fputs("fatal: the svcconn credential daemon ended during the request\n",
+		      stderr);
+		return EXIT_FAILED;
+	}
 }

@@ -1,17 +1,19 @@
 /*
- * broker_cmd.c - `svcconn-agent broker`, the per-job git credential broker
- * daemon (hidden), and the two calls job-start and job-end make about it.
+ * broker_cmd.c - `svcconn-agent broker`, the per-job broker daemon
+ * (hidden), and the two calls job-start and job-end make about it.
  *
  *   svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID]
  *                        [--deadline SECONDS]
  *
- * job-start runs agent_broker_start(): when the granted job has a
- * git-capable connection, it starts this program again as "broker" with a
- * fresh environment (only where the store is), detached in its own session
- * with every descriptor closed, and waits until the broker answers a ping,
- * so that the job's first step finds it.  The daemon hardens itself (no
- * core dumps, not dumpable, umask 077), locks its memory when it may, and
- * serves until the job ends (svc_broker_serve, svcconn/broker.h).
+ * job-start runs agent_broker_start() for every granted job (the broker
+ * also keeps the step variables its steps pass on); `run`, which keeps
+ * those itself, only for a job with a git-capable or SSH connection.  It
+ * starts this program again as "broker" with a fresh environment (only
+ * where the store is), detached in its own session with every descriptor
+ * closed, and waits until the broker answers a ping, so that the job's
+ * first step finds it.  The daemon hardens itself (no core dumps, not
+ * dumpable, umask 077), locks its memory when it may, and serves until the
+ * job ends (svc_broker_serve, svcconn/broker.h).
  * job-end runs agent_broker_stop().  Notes go to <job_dir>/broker.log
  * (0600); they never hold a secret.
  *
@@ -48,7 +50,7 @@
 
 int agent_broker_main(int argc, char **argv);
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
-		       svc_store *st, const svc_catalog *cat);
+		       svc_store *st, const svc_catalog *cat, int always);
 int agent_broker_stop(const char *job_dir);
 
 /* Set by SIGTERM, SIGINT and SIGHUP: the broker ends, wiping. */
@@ -247,13 +249,13 @@ static int start_ssh(const char *self, const char *job_dir, svc_store *st,
 }
 
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
-		       svc_store *st, const svc_catalog *cat)
+		       svc_store *st, const svc_catalog *cat, int always)
 {
-	int wanted = 0, waited, rc = 0;
+	int wanted = always, waited, rc = 0;
 
 	/* an SSH connection without a pinned host key: nothing starts */
 	if (svc_broker_ssh_check(st, cat, job_dir) != 0 ||
-	    svc_broker_wanted(&wanted, st, cat, job_dir) != 0)
+	    (!always && svc_broker_wanted(&wanted, st, cat, job_dir) != 0))
 		return -1;
 	if (!wanted)
 		return 0;

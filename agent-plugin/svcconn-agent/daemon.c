@@ -4,12 +4,12 @@
  * fresh environment holding only what it needs, detached in a session of
  * its own, with nothing of the caller's open but /dev/null on 0-2.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include <svcconn/secret.h>
 
 #include "daemon.h"
 
@@ -20,8 +20,7 @@ int agent_start_daemon(const char *self, const char *mode,
 		"SVCCONN_USER", "SVCCONN_NOW", "HOME", "PATH", NULL };
 	char *envp[16], *argv[12], watch[32];
 	size_t ne = 0, i = 0;
-	pid_t pid;
-	int fd;
+	int rc;
 
 	for (size_t k = 0; keep[k]; k++) {
 		const char *v = getenv(keep[k]);
@@ -47,29 +46,8 @@ int agent_start_daemon(const char *self, const char *mode,
 		argv[i++] = (char *)home;
 	}
 	argv[i] = NULL;
-	pid = fork();
-	if (pid == 0) {
-		/* detach: a daemon of its own session, no inherited output */
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		/* nothing of the caller's may stay open in the daemon */
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		execve(self, argv, envp);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	rc = svc_process_detach(self, argv, envp);
 	for (i = 0; i < ne; i++)
 		free(envp[i]);
-	return pid < 0 ? -1 : 0;
+	return rc ? -1 : 0;
 }

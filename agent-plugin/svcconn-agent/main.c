@@ -6,6 +6,10 @@
  *              permissions and checks, record the use; exit 0 granted,
  *              2 invalid input, 3 needs permission, 4 waiting on checks,
  *              5 denied (or skipped)
+ *   step       run one step of the job with its connections, passing the
+ *              secret variables and endpoint changes of its logging
+ *              commands on to the job's later steps through the job's
+ *              broker (never a file)
  *   job-end    record the job's result, release its locks, remove its state
  *
  * A job that holds an exclusive lock gets a lease keeper: a small process
@@ -31,10 +35,11 @@
 
 #include "daemon.h"
 
-/* broker_cmd.c: the per-job git credential broker */
+/* broker_cmd.c: the per-job broker; always: also for a job without git or
+ * SSH connections (it keeps the step variables of the hooks' steps) */
 int agent_broker_main(int argc, char **argv);
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
-		       svc_store *st, const svc_catalog *cat);
+		       svc_store *st, const svc_catalog *cat, int always);
 int agent_broker_stop(const char *job_dir);
 /* mask_cmd.c: svcconn-agent mask */
 int agent_mask_main(int argc, char **argv);
@@ -77,7 +82,9 @@ static void usage(FILE *f)
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
-	      "reference; it exits with the command's status.\n"
+	      "reference; it exits with the command's status. Secret variables\n"
+	      "and endpoint changes its logging commands set reach the job's later\n"
+	      "steps through the job's broker (memory only, never a file).\n"
 	      "mask filters standard input to standard output with the masker\n"
 	      "of step output (one secret per line in FILE).\n"
 	      "job-end records RESULT (Succeeded, SucceededWithIssues, Failed,\n"
@@ -325,8 +332,9 @@ static int job_start(struct opts *o, const char *self)
 	case SVC_GATE_GRANTED:
 		if (svc_job_holds_lock(job))
 			start_keeper(o, self);
-		if (agent_broker_start(self, o->job.job_dir, o->store.home, st, cat)) {
-			code = fail(EXIT_FAILED, "cannot start the job's credential broker");
+		if (agent_broker_start(self, o->job.job_dir, o->store.home, st, cat,
+				       1)) {
+			code = fail(EXIT_FAILED, "cannot start the job's broker");
 			break;
 		}
 		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
@@ -409,12 +417,16 @@ static void step_output(void *ctx, int fd, const char *data, size_t len)
 
 /*
  * Run a step's command with its fresh environment, its output masked; its
- * status is ours.
+ * status is ours.  The secret variables and endpoint changes of the job's
+ * earlier steps come from the job's broker, and go back to it with this
+ * step's (the steps of a job run one after the other); a job without a
+ * broker has none, and its steps cannot pass any on.
  */
 static int step(struct opts *o)
 {
+	svc_step_vars *vars = NULL;
 	svc_store *st = NULL;
-	int rc, status = 0;
+	int rc, status = 0, code;
 
 	if (!o->job.job_dir || !o->step || !o->command || !o->command[0]) {
 		fprintf(stderr, "svcconn-agent: error: step needs --job-dir, --step and -- COMMAND\n");
@@ -422,12 +434,25 @@ static int step(struct opts *o)
 	}
 	if ((rc = svc_store_open(&st, &o->store)))
 		return fail(EXIT_FAILED, "cannot open the store");
+	if ((rc = svc_step_vars_load(&vars, o->job.job_dir))) {
+		svc_store_free(st);
+		return fail(127, "cannot get the variables of the job's earlier steps");
+	}
 	rc = svc_step_exec(&status, st, o->job.job_dir, o->step, o->command,
-			   NULL, NULL, step_output, NULL);
+			   NULL, vars, step_output, NULL);
 	svc_store_free(st);
-	if (rc)
+	if (rc) {
+		svc_step_vars_free(vars);
 		return fail(exit_of(rc) == EXIT_FAILED ? 127 : exit_of(rc), "step");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (vars && svc_step_vars_save(vars, o->job.job_dir)) {
+		/* the later steps would miss them: this step fails */
+		fail(EXIT_FAILED, "cannot pass the step's variables on");
+		code = code ? code : EXIT_FAILED;
+	}
+	svc_step_vars_free(vars);
+	return code;
 }
 
 /* What the run's callbacks need. */
@@ -444,7 +469,7 @@ static int run_job_started(void *ctx, const char *job_dir)
 {
 	struct run_out *ro = ctx;
 
-	return agent_broker_start(ro->self, job_dir, ro->home, ro->st, ro->cat);
+	return agent_broker_start(ro->self, job_dir, ro->home, ro->st, ro->cat, 0);
 }
 
 static void run_job_ending(void *ctx, const char *job_dir)

@@ -24,22 +24,6 @@
 #include <svcconn/secret.h>
 #include <svcconn/svcconn.h>
 
-/* Write len bytes of p to fd; 0 or -1. */
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *job_dir = getenv("SVCCONN_JOB_DIR");
@@ -62,7 +46,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "svcconn-askpass: error: %s\n", svc_error_last());
 		return 1;
 	}
-	rc = write_all(1, pass, len) || write_all(1, "\n", 1) ? 1 : 0;
+	rc = svc_write_all(1, pass, len, -1) || svc_write_all(1, "\n", 1, -1) ? 1 : 0;
 	svc_secret_free(pass, len);
 	if (rc)
 		fprintf(stderr, "svcconn-askpass: error: cannot write the answer: %s\n",

@@ -7,6 +7,9 @@
 # scheme, port or path gets nothing; a wrong token is refused; job-end
 # leaves no broker process, socket or token; leftovers of a job killed with
 # SIGKILL are swept by the next job-start, a live broker is left alone.
+# Steps run one by one through the hooks pass secret variables and
+# task.setendpoint changes on to the job's later steps through the broker,
+# masked, never in a file; a job whose broker is gone cannot.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 
@@ -93,6 +96,19 @@ jobs:
   - job: Plain
     steps:
       - script: echo plain
+  - job: Vars
+    steps:
+      - task: GitClone@1
+        inputs:
+          gitConnection: gitsrv
+          repoUrl: $url
+          dest: v0
+      - task: GitClone@1
+        inputs:
+          gitConnection: gitsrv
+          repoUrl: $url
+          dest: v1
+      - script: echo no connection
 YAML
 start() { # JOBDIR JOB
   agent job-start --pipeline-file "$work/p.yml" --pipeline gitp --job "$2" --run-id 1 \
@@ -172,12 +188,101 @@ grep -q "authentication failed with connection 'gitsrv'" "$J/broker.log" || fail
 grep -qF "$pw" "$J/broker.log" && fail "the broker log holds the password"
 echo "other host, scheme, port, paths and a wrong token get nothing"
 
-# a job without git connections gets no broker
+# a job without git connections gets a broker for its step variables only:
+# no git helper, no git config
 P="$work/jobs/plain"
 start "$P" Plain
-[ -e "$P/broker.sock" ] && fail "a job without git connections got a broker"
-agent step --job-dir "$P" --step 0 -- /usr/bin/env | grep -q '^GIT_CONFIG' && fail "git config without a broker"
+[ -S "$P/broker.sock" ] || fail "a job without git connections got no broker"
+[ -e "$P/broker.helper" ] && fail "a job without git connections got the git helper"
+agent step --job-dir "$P" --step 0 -- /usr/bin/env | grep -q '^GIT_CONFIG' && fail "git config without git connections"
 agent job-end --job-dir "$P" --result Succeeded >/dev/null
+
+# ---- secret variables and endpoint changes between steps of the hooks -----
+# step 0 sets a secret variable (with characters the logging command
+# escapes, and the separators of the broker's encoding), a multi-line one
+# (refused, as the agent does, but masked), changes the password of the
+# job's connection to a two-line value, and tries to change a connection
+# the job does not have; step 1, another `svcconn-agent step`, gets them.
+V="$work/jobs/vars"
+start "$V" Vars
+vpid=$(tr -dc 0-9 < "$V/broker.pid")
+mkdir -p "$work/vars"
+cat > "$work/vars/set.sh" <<'SH'
+echo "##vso[task.setvariable variable=deploy.token;issecret=true]tok: a%3Bb%5Dc%AZP25d=e f-7781"
+echo "##vso[task.setvariable variable=multi;issecret=true]line-one-4411%0Aline-two-4411"
+echo "##vso[task.setendpoint id=$INPUT_GITCONNECTION;field=authParameter;key=password]rotated-pw-3301%0Asecond-line-3301"
+echo "##vso[task.setendpoint id=00000000-0000-4000-8000-000000000000;field=url]https://x.example.test/"
+echo "set: done"
+SH
+cat > "$work/vars/get.sh" <<'SH'
+id=$INPUT_GITCONNECTION
+pw=$(printenv "ENDPOINT_AUTH_PARAMETER_${id}_PASSWORD")
+[ "$SECRET_DEPLOY_TOKEN" = 'tok: a;b]c%d=e f-7781' ] && echo "token: passed on"
+[ "$pw" = "$(printf 'rotated-pw-3301\nsecond-line-3301')" ] && echo "password: changed"
+printenv "ENDPOINT_AUTH_$id" | grep -q 'rotated-pw-3301' && echo "auth JSON: changed"
+[ -z "${SECRET_MULTI+x}" ] && echo "multi-line: not passed on"
+echo "list: $VSTS_SECRET_VARIABLES"
+echo "echo token: $SECRET_DEPLOY_TOKEN"
+echo "echo password: $pw"
+SH
+leaks='a;b]c|7781|rotated-pw|second-line|line-one|line-two'
+agent step --job-dir "$V" --step 0 -- bash "$work/vars/set.sh" > "$work/vars/0.log" 2>&1 \
+  || { cat "$work/vars/0.log"; fail "the step setting variables failed"; }
+grep -q '^set: done' "$work/vars/0.log" || { cat "$work/vars/0.log"; fail "step 0 did not run"; }
+grep -q "multi-line secret value of 'multi' refused" "$work/vars/0.log" \
+  || { cat "$work/vars/0.log"; fail "a multi-line secret variable was not refused"; }
+grep -q "connection '00000000-0000-4000-8000-000000000000' is not one of this job's" "$work/vars/0.log" \
+  || { cat "$work/vars/0.log"; fail "a setendpoint for another connection was not reported"; }
+grep -qE "$leaks" "$work/vars/0.log" && { cat "$work/vars/0.log"; fail "step 0 showed a secret"; }
+# between the steps: the values are in the broker's memory, in no file
+if grep -rqE "$leaks" "$work/jobs"; then
+  grep -rlE "$leaks" "$work/jobs"; fail "a step variable was written into a file"
+fi
+agent step --job-dir "$V" --step 1 -- bash "$work/vars/get.sh" > "$work/vars/1.log" 2>&1 \
+  || { cat "$work/vars/1.log"; fail "the step reading variables failed"; }
+for want in 'token: passed on' 'password: changed' 'auth JSON: changed' 'multi-line: not passed on' \
+            'list: ["deploy.token"]' 'echo token: ***' 'echo password: ***'; do
+  grep -qxF "$want" "$work/vars/1.log" || { cat "$work/vars/1.log"; fail "step 1: no '$want'"; }
+done
+grep -qE "$leaks" "$work/vars/1.log" && { cat "$work/vars/1.log"; fail "step 1 showed a secret"; }
+# a later step without the connection gets the variable, not the connection
+agent step --job-dir "$V" --step 2 -- bash -c 'echo "t=$SECRET_DEPLOY_TOKEN"; env | grep -c "^ENDPOINT_" || true' \
+  > "$work/vars/2.log" 2>&1 || { cat "$work/vars/2.log"; fail "step 2 failed"; }
+[ "$(cat "$work/vars/2.log")" = "$(printf 't=***\n0')" ] || { cat "$work/vars/2.log"; fail "step 2"; }
+if grep -rqE "$leaks" "$work/jobs"; then
+  grep -rlE "$leaks" "$work/jobs"; fail "a step variable was written into a file"
+fi
+grep -q "step variables saved" "$V/broker.log" || fail "the broker did not note the saved variables"
+agent job-end --job-dir "$V" --result Succeeded >/dev/null
+alive "$vpid" && fail "the broker outlived job-end"
+[ -e "$V/broker.sock" ] && fail "the broker left its socket"
+if grep -rqE "$leaks" "$work/jobs"; then
+  grep -rlE "$leaks" "$work/jobs"; fail "a step variable was left in a file after job-end"
+fi
+echo "hooks: secret variables and endpoint changes passed on through the broker, masked, in no file"
+
+# a job whose broker ended cannot pass variables on, and says so; one whose
+# broker was killed (its files left) fails the step
+start "$V" Vars
+vpid=$(tr -dc 0-9 < "$V/broker.pid")
+kill -TERM "$vpid"
+while alive "$vpid"; do sleep 0.05; done
+agent step --job-dir "$V" --step 0 -- bash "$work/vars/set.sh" > "$work/vars/nb.log" 2>&1 \
+  || { cat "$work/vars/nb.log"; fail "a step without a broker failed"; }
+grep -q "secret variables need the job's broker" "$work/vars/nb.log" \
+  || { cat "$work/vars/nb.log"; fail "no message without a broker"; }
+agent job-end --job-dir "$V" --result Succeeded >/dev/null
+start "$V" Vars
+vpid=$(tr -dc 0-9 < "$V/broker.pid")
+kill -KILL "$vpid"
+while alive "$vpid"; do sleep 0.05; done
+if agent step --job-dir "$V" --step 0 -- bash "$work/vars/set.sh" > "$work/vars/kb.log" 2>&1; then
+  cat "$work/vars/kb.log"; fail "a step whose broker was killed succeeded"
+fi
+grep -q "cannot get the variables of the job's earlier steps" "$work/vars/kb.log" \
+  || { cat "$work/vars/kb.log"; fail "no message for a killed broker"; }
+agent job-end --job-dir "$V" --result Failed >/dev/null
+echo "without its broker a step passes nothing on and says so; a killed broker fails the step"
 
 # ---- job-end stops it -------------------------------------------------------
 agent job-end --job-dir "$J" --result Succeeded >/dev/null

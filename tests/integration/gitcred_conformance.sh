@@ -571,21 +571,74 @@ run_suite() {
 	done <<<"$CASES"
 }
 
+# As users run it: the first request starts the store's daemon, the others
+# go through it.  Then the whole helper alone for every request, on a store
+# of its own.
 run_suite svcconn "$HELPER_BIN"
+(
+	export SVCCONN_GITCRED_DAEMON=off SVCCONN_HOME="$tmp/svcconn-direct"
+	"$SVCCONN_BIN" init >/dev/null
+	run_suite svcconn-direct "$HELPER_BIN"
+	echo "$n $passed $failed" >"$tmp/counts"
+)
+read -r n passed failed <"$tmp/counts"
 run_suite store "store --file=$tmp/git-credentials"
 
-# The two helpers, case by case: what git printed must be the same.
-while IFS='|' read -r name fn since; do
-	[ -n "$name" ] || continue
-	if [ -e "$tmp/known.$fn" ]; then
-		ok "same behaviour as git's store helper: $name # skipped: known difference of this git's store helper"
-	elif cmp -s "$tmp/out.svcconn.$fn" "$tmp/out.store.$fn"; then
-		ok "same behaviour as git's store helper: $name"
-	else
-		not_ok "same behaviour as git's store helper: $name"
-		diff -u "$tmp/out.store.$fn" "$tmp/out.svcconn.$fn" | sed 's/^/# /'
-	fi
-done <<<"$CASES"
+# The helpers, case by case: what git printed must be the same.
+for label in svcconn svcconn-direct; do
+	while IFS='|' read -r name fn since; do
+		[ -n "$name" ] || continue
+		if [ -e "$tmp/known.$fn" ]; then
+			ok "same behaviour as git's store helper ($label): $name # skipped: known difference of this git's store helper"
+		elif cmp -s "$tmp/out.$label.$fn" "$tmp/out.store.$fn"; then
+			ok "same behaviour as git's store helper ($label): $name"
+		else
+			not_ok "same behaviour as git's store helper ($label): $name"
+			diff -u "$tmp/out.store.$fn" "$tmp/out.$label.$fn" | sed 's/^/# /'
+		fi
+	done <<<"$CASES"
+done
+
+# ---- the daemon --------------------------------------------------------------
+
+# daemon_pid HOME: the pid of the daemon serving the store in HOME, or nothing.
+daemon_pid() {
+	local p home
+	home=$(cd "$1" && pwd -P)
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$SVC_BIN_DIR_ABS/svcconn-gitcred --serve " ] || continue
+		tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qx "SVCCONN_HOME=$home" &&
+			echo "${p#/proc/}"
+	done
+}
+SVC_BIN_DIR_ABS=$(cd "$SVC_BIN_DIR" && pwd -P)
+pid=$(daemon_pid "$SVCCONN_HOME")
+if [ -n "$pid" ] && [ -S "$SVCCONN_HOME/gitcred.sock" ]; then
+	ok "the first request started the store's daemon (pid $pid), on a socket in the store"
+else
+	not_ok "the first request started the store's daemon"
+fi
+if [ -z "$(daemon_pid "$tmp/svcconn-direct")" ] &&
+   [ ! -e "$tmp/svcconn-direct/gitcred.sock" ]; then
+	ok "SVCCONN_GITCRED_DAEMON=off starts no daemon"
+else
+	not_ok "SVCCONN_GITCRED_DAEMON=off starts no daemon"
+fi
+if [ -n "$pid" ] && grep -q '^Max core file size *0 *0' "/proc/$pid/limits" &&
+   [ "$(stat -c %a "$SVCCONN_HOME/gitcred.sock")" = 700 ] &&
+   ! ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -e pipe: -e /dev/pts; then
+	ok "the daemon dumps no core, its socket is private, it holds no pipe or terminal of its starter"
+else
+	not_ok "the daemon dumps no core, its socket is private, it holds no pipe or terminal of its starter"
+	[ -n "$pid" ] && ls -l "/proc/$pid/fd" | sed 's/^/# /'
+fi
+needed=$(readelf -d "$HELPER_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+case "$needed" in
+*crypto* | *sqlite* | *svcconn*)
+	not_ok "git-credential-svcconn loads only the C library (it loads: $needed)" ;;
+*)
+	ok "git-credential-svcconn loads only the C library ($needed)" ;;
+esac
 
 # ---- cases of our own: the helper driven directly --------------------------
 
@@ -700,6 +753,42 @@ else
 	not_ok "git credentials answer after svcconn rekey"
 	sed 's/^/# /' "$log"
 fi
+
+# `exit` ends the daemon; the next request runs the whole helper and starts
+# a new one; removing the store ends that one within its tick.
+pid=$(daemon_pid "$SVCCONN_HOME")
+"$HELPER_BIN" exit
+gone=0
+for _ in $(seq 1 100); do
+	[ -n "$pid" ] && [ ! -e "/proc/$pid" ] && { gone=1; break; }
+	sleep 0.1
+done
+if [ "$gone" = 1 ] && [ ! -e "$SVCCONN_HOME/gitcred.sock" ]; then
+	ok "git credential-svcconn exit ends the daemon and removes its socket"
+else
+	not_ok "git credential-svcconn exit ends the daemon and removes its socket"
+fi
+direct "answers without a daemon, and starts one" 0 \
+	$'username=user\npassword=to-be-stolen' "" get \
+	<<<$'protocol=https\nhost=victim.example.com\nusername=user\n'
+pid=""
+for _ in $(seq 1 100); do
+	pid=$(daemon_pid "$SVCCONN_HOME")
+	[ -n "$pid" ] && break
+	sleep 0.1
+done
+mv "$SVCCONN_HOME" "$tmp/moved"
+gone=0
+for _ in $(seq 1 300); do
+	[ -n "$pid" ] && [ ! -e "/proc/$pid" ] && { gone=1; break; }
+	sleep 0.1
+done
+if [ "$gone" = 1 ]; then
+	ok "the daemon ends when its store is moved away"
+else
+	not_ok "the daemon ends when its store is moved away"
+fi
+mv "$tmp/moved" "$SVCCONN_HOME"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

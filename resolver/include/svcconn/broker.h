@@ -1,25 +1,32 @@
 /*
- * broker.h - the per-job git credential broker, and its client.
+ * broker.h - the per-job broker, and its client.
  *
- * A granted job that has git-capable connections (Other Git, GitHub,
- * GitHub Enterprise, Bitbucket, Azure Repos, Generic) gets a broker: a
- * small process that holds those connections' credentials in memory for
- * the job's lifetime and hands them to git, through git-credential-svcconn,
- * one request at a time.  Nothing else of the job ever holds them: not the
- * steps' environment, not argv, not a file.
+ * A granted job gets a broker: a small process that holds, in memory for
+ * the job's lifetime, the credentials of its git-capable connections (Other
+ * Git, GitHub, GitHub Enterprise, Bitbucket, Azure Repos, Generic), handed
+ * to git through git-credential-svcconn one request at a time, and the
+ * secret variables and endpoint changes its steps pass on to each other.
+ * The git credentials never reach a step's environment, argv or a file;
+ * the step variables reach only the later steps' environment.
+ * `svcconn-agent job-start` starts one for every granted job;
+ * `svcconn-agent run`, which keeps the step variables itself, only for a
+ * job with git-capable or SSH connections (svc_broker_wanted).
  *
  * The broker lives in the job's private directory (mode 0700):
  *
  *   broker.pid     its process id (0600)
  *   broker.token   64 hex digits of a random 32-byte token (0600)
- *   broker.helper  the absolute path of git-credential-svcconn (0600)
+ *   broker.helper  the absolute path of git-credential-svcconn (0600; only
+ *                  for a job with git-capable or SSH connections)
  *   broker.sock    the Unix socket it listens on (made under umask 077)
  *   broker.log     notes (failed authentications), never a secret
  *
  * It answers only a peer of its own uid (SO_PEERCRED) that presents the
  * token (compared in constant time), and only the requests of a fixed
- * table: "ping", "git-credential" (protocol, host, path) and
- * "git-credential-reject" (git's erase: noted, nothing changes).  A
+ * table: "ping", "git-credential" (protocol, host, path),
+ * "git-credential-reject" (git's erase: noted, nothing changes),
+ * "ssh-askpass" (below), "vars-get" and "vars-put" (the job's step
+ * variables, svc_step_vars_encode()'s text, up to SVC_STEP_VARS_MAX).  A
  * credential is given only for a URL of one of the job's git-capable
  * connections: same scheme (an https credential never goes to http), same
  * host and port, the path at or under the connection URL's path (no "."
@@ -35,7 +42,8 @@
  *
  * The broker ends when job.json disappears (job-end), when the process it
  * watches dies, when asked to stop, or at its deadline (6 hours by
- * default), wiping every credential and removing its files.
+ * default), wiping every credential and the step variables and removing
+ * its files.
  *
  * SSH connections (type "ssh") of the job: each must pin its server's key
  * (hostKey); the job directory gets
@@ -92,9 +100,10 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 		      const char *job_dir);
 
 /**
- * Serve the job in o->job_dir until it ends (see above).  SVC_ENOTFOUND
- * when the job has no git-capable connection, SVC_EEXISTS when a live
- * broker serves it already.  Returns 0 when it ended normally.
+ * Serve the job in o->job_dir until it ends (see above); a job without
+ * git-capable connections is served too (its step variables).
+ * SVC_EEXISTS when a live broker serves it already.  Returns 0 when it
+ * ended normally.
  */
 int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 		     const svc_catalog *cat);
@@ -147,6 +156,21 @@ int svc_broker_git_credential(svc_gitcred **out, const char *job_dir,
 
 /** Tell the broker of job_dir that the credential for req was refused. */
 int svc_broker_git_reject(const char *job_dir, const svc_gitcred *req);
+
+/**
+ * The step variables the broker of job_dir keeps (svc_step_vars_encode()'s
+ * text; "" before a step saved any): *out is a new string of *len bytes,
+ * to free with svc_secret_free.  SVC_ENOTFOUND when no broker serves the
+ * job (no token file); an error when one should but does not answer.
+ */
+int svc_broker_vars_get(char **out, size_t *len, const char *job_dir);
+
+/**
+ * Make the len bytes of text (one line, at most SVC_STEP_VARS_MAX) the
+ * step variables the broker of job_dir keeps, replacing (and wiping) what
+ * it kept.
+ */
+int svc_broker_vars_put(const char *job_dir, const char *text, size_t len);
 
 /**
  * Stop the broker of job_dir (SIGTERM to the pid in broker.pid, waiting a

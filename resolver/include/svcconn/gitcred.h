@@ -108,6 +108,12 @@ int svc_gitcred_parse(svc_gitcred **out, const char *buf, size_t len);
  */
 int svc_gitcred_read_fd(svc_gitcred **out, int fd);
 /**
+ * Like svc_gitcred_read_fd, giving up with SVC_ERROR when the input is not
+ * complete within timeout_ms milliseconds (-1: wait for ever), so that a
+ * server reading a client's descriptor is never held by it.
+ */
+int svc_gitcred_read_fd_timeout(svc_gitcred **out, int fd, int timeout_ms);
+/**
  * The protocol text of c: one "key=value" line per present attribute, in
  * svc_gitcred_attr order, into a new string (*len bytes) that holds the
  * password: release it with svc_secret_free(*out, *len).  SVC_EINVALID
@@ -134,6 +140,25 @@ int svc_gitcred_store(int *stored, svc_store *st, const svc_gitcred *c,
 /** Erase every credential matching want; *erased (may be NULL) counts. */
 int svc_gitcred_erase(size_t *erased, svc_store *st, const svc_gitcred *want,
 		      const char *actor);
+
+/** A helper's action, as git names it on the command line. */
+typedef enum svc_gitcred_action {
+	SVC_GITCRED_GET = 0,     /**< "get" */
+	SVC_GITCRED_STORE = 1,   /**< "store" */
+	SVC_GITCRED_ERASE = 2,   /**< "erase" */
+	SVC_GITCRED_UNKNOWN = 3  /**< anything else: ignored, as git asks */
+} svc_gitcred_action;
+
+/** The action named s (SVC_GITCRED_UNKNOWN for any other word). */
+svc_gitcred_action svc_gitcred_action_of(const char *s);
+/**
+ * Carry out act for the request req on the store, as git's store helper
+ * does: get sets *answer to the match (NULL when there is none: not an
+ * error), store and erase change the store (actor as above) and set
+ * *answer to NULL; an unknown action does nothing.
+ */
+int svc_gitcred_run(svc_gitcred **answer, svc_store *st, svc_gitcred_action act,
+		    const svc_gitcred *req, const char *actor);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

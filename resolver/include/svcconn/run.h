@@ -25,7 +25,10 @@ extern "C" {
 /**
  * Secret variables a job's steps set (task.setvariable issecret=true), in
  * memory only, passed to the later steps of the job as SECRET_<NAME> with
- * VSTS_SECRET_VARIABLES naming them, and masked.
+ * VSTS_SECRET_VARIABLES naming them, and masked; and the endpoint changes
+ * (task.setendpoint) they make.  `svcconn-agent run` keeps them for the
+ * job; steps run one by one through the hooks keep them with the job's
+ * broker (svc_step_vars_load/save).
  */
 typedef struct svc_step_vars svc_step_vars;
 
@@ -47,6 +50,33 @@ int svc_step_vars_endpoint(svc_step_vars *v, const char *id,
  */
 int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
 			svc_masker *m);
+
+/** Largest encoded step variables (1 MiB): what a job's broker keeps. */
+#define SVC_STEP_VARS_MAX (1024u * 1024u)
+
+/**
+ * Encode v as one line of text, no CR, LF or NUL: "svcvars1", then for
+ * each variable " v:NAME:VALUE", then for each endpoint change, in order,
+ * " e:ID:F:KEY:VALUE" with F "a" (authParameter), "d" (dataParameter) or
+ * "u" (url, KEY empty); every NAME, VALUE, ID and KEY in lower-case hex.
+ * *out is a new string of *len bytes, to free with svc_secret_free.
+ * SVC_EINVALID when it would be longer than SVC_STEP_VARS_MAX.
+ */
+int svc_step_vars_encode(char **out, size_t *len, const svc_step_vars *v);
+/**
+ * New step variables from the len bytes of text svc_step_vars_encode()
+ * made; "" is none.  SVC_EINVALID when the text is malformed in any way
+ * (nothing of it is kept).
+ */
+int svc_step_vars_decode(svc_step_vars **out, const char *text, size_t len);
+/**
+ * The step variables the broker of the job in job_dir keeps for its steps
+ * run one by one (svcconn-agent step): none before a step saved any.
+ * *out is set to NULL, and 0 returned, when no broker serves the job.
+ */
+int svc_step_vars_load(svc_step_vars **out, const char *job_dir);
+/** Give v to the broker of the job in job_dir for the job's later steps. */
+int svc_step_vars_save(const svc_step_vars *v, const char *job_dir);
 
 /** A step's output after masking; fd is 1 or 2. */
 typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,

@@ -42,6 +42,21 @@ int svc_secret_prompt(char **out, size_t *len, const char *prompt);
  */
 int svc_process_harden(void);
 
+/**
+ * Write all len bytes at data to fd (a write that stops early is carried
+ * on), each wait for room bounded by timeout_ms (-1: none).  0, or -1 with
+ * errno set (ETIMEDOUT when a wait ran out).  No stdio: nothing is left in
+ * a buffer that is not wiped.
+ */
+int svc_write_all(int fd, const void *data, size_t len, int timeout_ms);
+
+/**
+ * Start exe with argv and exactly the environment envp as a daemon: in a
+ * session of its own, not our child, with /dev/null on 0-2 and no other
+ * descriptor of ours.  Returns once it is started (not when it is ready).
+ */
+int svc_process_detach(const char *exe, char *const argv[], char *const envp[]);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /*
- * broker.c - the per-job git credential broker (server and client).
+ * broker.c - the per-job broker (server and client): git credentials, SSH
+ * key passphrases and the step variables of the job.
  *
  * The server (svc_broker_serve) loads the job's git-capable connections
  * with their secrets into "grants" (URL split into scheme, host, port and
@@ -32,6 +33,19 @@
  * known_hosts removed, by svc_broker_stop, by the broker when it ends, and
  * by the sweep when the broker died; a pid is killed only when its
  * /proc cmdline is the ssh-agent of that very job directory.
+ *
+ * The job's step variables: steps run one by one through the hooks
+ * (svcconn-agent step) pass on the secret variables and task.setendpoint
+ * changes of their logging commands through the broker, never a file.
+ * "vars-put" (key "vars") replaces them, "vars-get" answers them (key
+ * "vars"; empty before the first put).  The value is one opaque line,
+ * svc_step_vars_encode()'s (svcconn/run.h: every name and value in hex),
+ * of at most SVC_STEP_VARS_MAX (1 MiB): the one line allowed over
+ * LINE_MAX_LEN, which is why requests and answers are bounded a little
+ * over 1 MiB.  The broker keeps it in memory only, as a secret: wiped when
+ * replaced and when the broker ends.  job-start starts a broker for every
+ * granted job for this; one without git or SSH connections writes no
+ * broker.helper, so its steps' git is left as it was.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -57,10 +71,12 @@
 
 #include "svcconn/broker.h"
 #include "svcconn/conn.h"
+#include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/hex.h"
 
 #define F_PID "broker.pid"
 #define F_TOKEN "broker.token"
@@ -76,8 +92,11 @@
 #define TOKEN_BYTES 32
 #define TOKEN_HEX (2 * TOKEN_BYTES)
 #define LINE_MAX_LEN 4096u      /* longest protocol line, newline included */
-#define REQUEST_MAX 8192u       /* longest request */
-#define REPLY_MAX 65536u        /* longest answer */
+#define VARS_PREFIX "vars="     /* the one line that may be longer... */
+#define VARS_PREFIX_LEN (sizeof(VARS_PREFIX) - 1)
+#define VARS_LINE_MAX (VARS_PREFIX_LEN + SVC_STEP_VARS_MAX + 1) /* ...up to this */
+#define REQUEST_MAX (SVC_STEP_VARS_MAX + 8192u)  /* longest request (vars-put) */
+#define REPLY_MAX (SVC_STEP_VARS_MAX + 65536u)   /* longest answer (vars-get) */
 #define IO_TIMEOUT_SECONDS 5    /* a peer that stalls is dropped */
 #define STOP_WAIT_MS 3000       /* how long stop waits for the broker */
 
@@ -110,6 +129,10 @@ struct broker {
 	struct ssh_grant *ssh;       /**< the job's SSH connections with a key */
 	size_t nssh;                 /**< entries in ssh */
 	char token[TOKEN_HEX + 1];   /**< the job's token (wiped at the end) */
+	char *vars;                  /**< the job's step variables as the last
+					  vars-put left them (encoded, secret:
+					  wiped when replaced and at the end) */
+	size_t varslen;              /**< bytes in vars */
 	int dirfd;                   /**< the job directory */
 	int pidfd;                   /**< broker.pid, flock held while alive */
 	int lfd;                     /**< the listening socket */
@@ -124,15 +147,16 @@ struct request {
 
 /* The keys a request may hold; others are ignored. */
 enum { K_REQUEST, K_TOKEN, K_PROTOCOL, K_HOST, K_PATH, K_USERNAME,
-	K_CONNECTION, K_COUNT };
+	K_CONNECTION, K_VARS, K_COUNT };
 static const char *const request_keys[K_COUNT] = {
-	"request", "token", "protocol", "host", "path", "username", "connection"
+	"request", "token", "protocol", "host", "path", "username", "connection",
+	"vars"
 };
 
 /* The keys of an answer. */
-enum { R_STATUS, R_USERNAME, R_PASSWORD, R_COUNT };
+enum { R_STATUS, R_USERNAME, R_PASSWORD, R_VARS, R_COUNT };
 static const char *const reply_keys[R_COUNT] = {
-	"status", "username", "password"
+	"status", "username", "password", "vars"
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -235,10 +259,21 @@ static int recv_text(svc_buf *b, int fd)
 }
 
 /*
+ * The longest line (newline included) that may start at line, n bytes
+ * long: LINE_MAX_LEN, but VARS_LINE_MAX for the "vars=" line (the job's
+ * step variables, up to SVC_STEP_VARS_MAX).
+ */
+static size_t line_max(const char *line, size_t n)
+{
+	return n >= VARS_PREFIX_LEN && !memcmp(line, VARS_PREFIX, VARS_PREFIX_LEN)
+		? VARS_LINE_MAX : LINE_MAX_LEN;
+}
+
+/*
  * Parse "key=value" lines of text (len bytes; changed in place) up to a
  * blank line or the end.  vals[i] points at the value of keys[i] or stays
  * NULL.  Unknown keys are ignored; a line without '=', with CR or NUL, over
- * LINE_MAX_LEN, or a key given twice makes the text invalid.
+ * its line_max(), or a key given twice makes the text invalid.
  */
 static int kv_parse(char *text, size_t len, const char *const *keys,
 		    const char **vals, size_t nkeys)
@@ -254,7 +289,7 @@ static int kv_parse(char *text, size_t len, const char *const *keys,
 		lineno++;
 		nl = memchr(line, '\n', len - pos);
 		n = nl ? (size_t)(nl - line) : len - pos;
-		if (n + 1 > LINE_MAX_LEN)
+		if (n + 1 > line_max(line, n))
 			return error_set(SVC_EINVALID, "line %zu is too long", lineno);
 		if (n == 0)
 			break;
@@ -688,9 +723,6 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 	}
 	json_decref(s);
 	svc_error_clear();
-	if (!rc && b->ngrants == 0 && b->nssh == 0)
-		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no git-capable connection",
-			       b->o->job_dir);
 	return rc;
 }
 
@@ -1367,11 +1399,47 @@ static int req_ssh_askpass(struct broker *b, const char *const *vals,
 	return 0;
 }
 
+/* The job's step variables, as the last vars-put left them ("" before). */
+static int req_vars_get(struct broker *b, const char *const *vals,
+			svc_buf *reply)
+{
+	int rc;
+
+	(void)vals;
+	if ((rc = buf_puts(reply, "status=ok\n")) ||
+	    (rc = put_kv(reply, "vars", b->vars ? b->vars : "", b->varslen)))
+		return rc;
+	return 0;
+}
+
+/* Keep vals[K_VARS] as the job's step variables, wiping the old ones. */
+static int req_vars_put(struct broker *b, const char *const *vals,
+			svc_buf *reply)
+{
+	size_t len = vals[K_VARS] ? strlen(vals[K_VARS]) : 0;
+	char *copy;
+
+	if (!vals[K_VARS] || len > SVC_STEP_VARS_MAX) {
+		note(b, "step variables refused: none given, or over %u bytes",
+		     SVC_STEP_VARS_MAX);
+		return buf_puts(reply, "status=error\n");
+	}
+	if (!(copy = dup_secret(vals[K_VARS], len)))
+		return error_oom();
+	svc_secret_free(b->vars, b->varslen);
+	b->vars = copy;
+	b->varslen = len;
+	note(b, "the job's step variables saved (%zu bytes)", len);
+	return buf_puts(reply, "status=ok\n");
+}
+
 static const struct request requests[] = {
 	{ "ping", req_ping },
 	{ "git-credential", req_credential },
 	{ "git-credential-reject", req_reject },
 	{ "ssh-askpass", req_ssh_askpass },
+	{ "vars-get", req_vars_get },
+	{ "vars-put", req_vars_put },
 };
 
 /* Answer one client on fd. */
@@ -1426,9 +1494,8 @@ done:
 /* A random token as hex into out[TOKEN_HEX + 1]. */
 static int make_token(char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[TOKEN_BYTES];
-	size_t got = 0, i;
+	size_t got = 0;
 
 	while (got < sizeof(raw)) {
 		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
@@ -1440,10 +1507,7 @@ static int make_token(char *out)
 					 strerror(errno));
 		got += (size_t)n;
 	}
-	for (i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
+	hex_write(out, raw, sizeof(raw));
 	out[TOKEN_HEX] = '\0';
 	svc_wipe(raw, sizeof(raw));
 	return 0;
@@ -1576,10 +1640,13 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	if ((rc = make_token(b.token)) ||
 	    (rc = buf_printf(&helper, "%s\n", o->helper ? o->helper : "")) ||
 	    (rc = write_file(b.dirfd, F_TOKEN, b.token, TOKEN_HEX)) ||
-	    (o->helper && (rc = write_file(b.dirfd, F_HELPER, helper.ptr, helper.len))) ||
+	    /* the helper file turns on git's use of us: git/SSH jobs only */
+	    (o->helper && (b.ngrants || b.nssh) &&
+	     (rc = write_file(b.dirfd, F_HELPER, helper.ptr, helper.len))) ||
 	    (rc = make_socket(&b)))
 		goto done;
-	note(&b, "serving %zu git connection(s)", b.ngrants);
+	note(&b, "serving %zu git connection(s) and the job's step variables",
+	     b.ngrants);
 	while (!(why = should_stop(&b, &end))) {
 		struct pollfd p = { b.lfd, POLLIN, 0 };
 		int cfd;
@@ -1610,6 +1677,7 @@ done:
 	for (i = 0; i < b.nssh; i++)
 		ssh_grant_clear(&b.ssh[i]);
 	free(b.ssh);
+	svc_secret_free(b.vars, b.varslen);
 	svc_wipe(b.token, sizeof(b.token));
 	buf_clear(&helper);
 	return rc;
@@ -1898,12 +1966,14 @@ static int read_token(char *out, int dirfd, const char *job_dir)
 }
 
 /*
- * Send request (with protocol, host and path of req, when given) to the
- * broker of job_dir; *reply gets its answer (secret buffer) and vals its
- * parsed values.
+ * Send request (with protocol, host and path of req, when given, and key
+ * with the len bytes of value, when key is given) to the broker of
+ * job_dir; *reply gets its answer (secret buffer) and vals its parsed
+ * values.
  */
 static int call(svc_buf *reply, const char **vals, const char *job_dir,
-		const char *request, const svc_gitcred *req, const char *connection)
+		const char *request, const svc_gitcred *req, const char *key,
+		const char *value, size_t len)
 {
 	static const svc_gitcred_attr attrs[] = { SVC_GITCRED_PROTOCOL,
 		SVC_GITCRED_HOST, SVC_GITCRED_PATH };
@@ -1930,8 +2000,7 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 		if (v && (rc = put_kv(&out, names[i], v, strlen(v))))
 			goto done;
 	}
-	if (connection &&
-	    (rc = put_kv(&out, "connection", connection, strlen(connection))))
+	if (key && (rc = put_kv(&out, key, value, len)))
 		goto done;
 	if ((rc = buf_putc(&out, '\n')))
 		goto done;
@@ -1979,7 +2048,7 @@ int svc_broker_ping(const char *job_dir)
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	rc = call(&reply, vals, job_dir, "ping", NULL, NULL);
+	rc = call(&reply, vals, job_dir, "ping", NULL, NULL, NULL, 0);
 	buf_clear(&reply);
 	return rc;
 }
@@ -1993,7 +2062,7 @@ int svc_broker_git_credential(svc_gitcred **out, const char *job_dir,
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	if ((rc = call(&reply, vals, job_dir, "git-credential", req, NULL)))
+	if ((rc = call(&reply, vals, job_dir, "git-credential", req, NULL, NULL, 0)))
 		goto done;
 	if (!vals[R_USERNAME] || !vals[R_PASSWORD]) {
 		rc = error_set(SVC_ENOTFOUND, "the job's broker gave no credential");
@@ -2018,7 +2087,7 @@ int svc_broker_git_reject(const char *job_dir, const svc_gitcred *req)
 	int rc;
 
 	buf_init(&reply, REPLY_MAX, 1);
-	rc = call(&reply, vals, job_dir, "git-credential-reject", req, NULL);
+	rc = call(&reply, vals, job_dir, "git-credential-reject", req, NULL, NULL, 0);
 	buf_clear(&reply);
 	return rc;
 }
@@ -2034,7 +2103,8 @@ int svc_broker_ssh_askpass(char **out, size_t *len, const char *job_dir,
 	if (!connection || !*connection)
 		return error_set(SVC_EINVALID, "no SSH connection named");
 	buf_init(&reply, REPLY_MAX, 1);
-	if ((rc = call(&reply, vals, job_dir, "ssh-askpass", NULL, connection))) {
+	if ((rc = call(&reply, vals, job_dir, "ssh-askpass", NULL, "connection",
+		       connection, strlen(connection)))) {
 		if (rc == SVC_ENOTFOUND)
 			error_set(rc, "the job's broker has no passphrase for SSH connection '%s'",
 				  connection);
@@ -2051,6 +2121,59 @@ int svc_broker_ssh_askpass(char **out, size_t *len, const char *job_dir,
 	*len = strlen(p);
 	*out = p;
 done:
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_vars_get(char **out, size_t *len, const char *job_dir)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	size_t n;
+	char *p;
+	int rc, dirfd, token;
+
+	/* a job without a broker (its token file is never left by one that
+	 * ended cleanly): nothing to ask */
+	if ((rc = open_job_dir(&dirfd, job_dir)))
+		return rc;
+	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+		errno != ENOENT;
+	close(dirfd);
+	if (!token)
+		return error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
+				 job_dir);
+	buf_init(&reply, REPLY_MAX, 1);
+	if ((rc = call(&reply, vals, job_dir, "vars-get", NULL, NULL, NULL, 0)))
+		goto done;
+	if (!vals[R_VARS]) {
+		rc = error_set(SVC_ERROR, "the job's broker gave no step variables");
+		goto done;
+	}
+	n = strlen(vals[R_VARS]);
+	if (!(p = dup_secret(vals[R_VARS], n))) {
+		rc = error_oom();
+		goto done;
+	}
+	*len = n;
+	*out = p;
+done:
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_vars_put(const char *job_dir, const char *text, size_t len)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	int rc;
+
+	if (len > SVC_STEP_VARS_MAX)
+		return error_set(SVC_EINVALID,
+				 "the job's step variables are over %u MiB once encoded",
+				 SVC_STEP_VARS_MAX >> 20);
+	buf_init(&reply, REPLY_MAX, 1);
+	rc = call(&reply, vals, job_dir, "vars-put", NULL, "vars", text, len);
 	buf_clear(&reply);
 	return rc;
 }

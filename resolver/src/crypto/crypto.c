@@ -26,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "errors_int.h"
 #include "util/fileio.h"
+#include "util/hex.h"
 
 /* Label hashed in front of the key to derive its id. */
 #define KEY_ID_LABEL "svcconn key id"
@@ -37,11 +38,10 @@
 /* Derive k->id from k->k: hex of the first 8 bytes of SHA-256(label||key). */
 static int key_set_id(crypto_key *k)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
-	int ok, i;
+	int ok;
 
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
@@ -52,10 +52,7 @@ static int key_set_id(crypto_key *k)
 	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 8;
 	EVP_MD_CTX_free(ctx);
 	if (ok) {
-		for (i = 0; i < 8; i++) {
-			k->id[2 * i] = hex[md[i] >> 4];
-			k->id[2 * i + 1] = hex[md[i] & 15];
-		}
+		hex_write(k->id, md, 8);
 		k->id[16] = '\0';
 	}
 	svc_wipe(md, sizeof(md));

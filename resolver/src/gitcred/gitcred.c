@@ -22,8 +22,11 @@
  * Every value is its own allocation, wiped when replaced or freed.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "svcconn/gitcred.h"
@@ -356,17 +359,57 @@ static int blank_line_from(const char *s, size_t len, size_t from)
 	return 0;
 }
 
+/* Milliseconds left until deadline (a CLOCK_MONOTONIC time), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
 int svc_gitcred_read_fd(svc_gitcred **out, int fd)
 {
+	return svc_gitcred_read_fd_timeout(out, fd, -1);
+}
+
+int svc_gitcred_read_fd_timeout(svc_gitcred **out, int fd, int timeout_ms)
+{
+	struct timespec deadline;
 	char chunk[4096];
 	size_t from;
 	ssize_t n;
 	svc_buf b;
 	int rc = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	if (timeout_ms >= 0) {
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
 	/* one byte over the limit tells "too large" from "exactly full" */
 	buf_init(&b, SVC_GITCRED_INPUT_MAX + 1, 1);
 	for (;;) {
+		if (timeout_ms >= 0) {
+			struct pollfd p = { fd, POLLIN, 0 };
+			int ready = poll(&p, 1, ms_left(&deadline));
+
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready == 0) {
+				rc = error_set(SVC_ERROR,
+					       "no complete credential within %d ms",
+					       timeout_ms);
+				break;
+			}
+		}
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;

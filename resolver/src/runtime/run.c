@@ -100,13 +100,13 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 	case SVC_MASK_EVENT_SETVARIABLE:
 		if (!io->vars)
 			return error_set(SVC_EINVALID,
-					 "secret variables need 'svcconn-agent run' (a step alone cannot pass them on)");
+					 "secret variables need the job's broker (job-start starts it) or 'svcconn-agent run': this step cannot pass them on");
 		return svc_step_vars_set(io->vars, ev->name, ev->value,
 					 ev->value_len);
 	case SVC_MASK_EVENT_SETENDPOINT:
 		if (!io->vars)
 			return error_set(SVC_EINVALID,
-					 "task.setendpoint needs 'svcconn-agent run' (a step alone cannot pass it on)");
+					 "task.setendpoint needs the job's broker (job-start starts it) or 'svcconn-agent run': this step cannot pass it on");
 		if (!svc_job_has_connection(io->job_dir, ev->id))
 			return error_set(SVC_EDENIED,
 					 "connection '%s' is not one of this job's", ev->id);

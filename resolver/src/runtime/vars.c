@@ -1,6 +1,14 @@
 /*
- * vars.c - the secret variables a job's steps set, kept in memory only and
- * handed to the job's later steps the way the agent does.
+ * vars.c - the secret variables a job's steps set, and the endpoint
+ * changes they make, kept in memory only and handed to the job's later
+ * steps the way the agent does.
+ *
+ * `svcconn-agent run` keeps them in one svc_step_vars for the job.  Steps
+ * run one by one through the hooks each load them from the job's broker
+ * and give them back after the step (svc_step_vars_load/save), encoded as
+ * one line of hex fields (svc_step_vars_encode, the format in run.h) so
+ * that a value with a line break survives the broker's line protocol.
+ * Every buffer that holds an encoded or decoded value is a secret one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +17,15 @@
 
 #include <jansson.h>
 
+#include "svcconn/broker.h"
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "util/buf.h"
+#include "util/hex.h"
+
+/* First field of the encoded text: the format's version. */
+#define VARS_MAGIC "svcvars1"
 
 /* One secret variable. */
 struct var {
@@ -214,4 +228,190 @@ int svc_step_vars_apply(const svc_step_vars *v, svc_env *env, svc_masker *m)
 	}
 	json_decref(names);
 	return rc ? rc : apply_overrides(v, env, m);
+}
+
+/* The letter of an endpoint field in the encoded text, and back. */
+static const char field_letters[] = { [SVC_MASK_FIELD_AUTH] = 'a',
+	[SVC_MASK_FIELD_DATA] = 'd', [SVC_MASK_FIELD_URL] = 'u' };
+
+/* Append ":" and the hex of the len bytes at p (none for NULL). */
+static int put_field(svc_buf *b, const char *p, size_t len)
+{
+	int rc = buf_putc(b, ':');
+
+	return rc || !p ? rc : hex_encode(b, p, len);
+}
+
+int svc_step_vars_encode(char **out, size_t *len, const svc_step_vars *v)
+{
+	svc_buf b;
+	size_t i;
+	int rc;
+
+	buf_init(&b, SVC_STEP_VARS_MAX, 1);
+	rc = buf_puts(&b, VARS_MAGIC);
+	for (i = 0; !rc && i < v->n; i++)
+		if (!(rc = buf_puts(&b, " v")) &&
+		    !(rc = put_field(&b, v->v[i].name, strlen(v->v[i].name))))
+			rc = put_field(&b, v->v[i].value, v->v[i].len);
+	for (i = 0; !rc && i < v->no; i++) {
+		const struct override *o = &v->o[i];
+
+		if (!(rc = buf_puts(&b, " e")) &&
+		    !(rc = put_field(&b, o->id, strlen(o->id))) &&
+		    !(rc = buf_putc(&b, ':')) &&
+		    !(rc = buf_putc(&b, field_letters[o->field])) &&
+		    !(rc = put_field(&b, o->key, o->key ? strlen(o->key) : 0)))
+			rc = put_field(&b, o->value, o->len);
+	}
+	if (rc == SVC_EINVALID)
+		rc = error_set(SVC_EINVALID,
+			       "the job's secret variables and endpoint changes are over %u MiB once encoded",
+			       SVC_STEP_VARS_MAX >> 20);
+	if (!rc)
+		*out = buf_detach(&b, len);
+	buf_clear(&b);
+	return rc;
+}
+
+/*
+ * Decode hex field s (n bytes) into b (reset first): SVC_EINVALID when it
+ * is not hex, decodes to a NUL byte, or is empty and must not be.
+ */
+static int decode_field(svc_buf *b, const char *s, size_t n, int nonempty)
+{
+	buf_reset(b);
+	if (hex_decode(b, s, n) != 0 || memchr(b->ptr, '\0', b->len) ||
+	    (nonempty && !b->len))
+		return SVC_EINVALID;
+	return 0;
+}
+
+/* Add the record of nf fields f (lengths fl) to v, decoding into d[]. */
+static int decode_record(svc_step_vars *v, const char *const *f,
+			 const size_t *fl, size_t nf, svc_buf *d)
+{
+	svc_mask_endpoint_field field;
+	int rc;
+
+	if (fl[0] != 1)
+		return SVC_EINVALID;
+	if (f[0][0] == 'v' && nf == 3) {
+		if ((rc = decode_field(&d[0], f[1], fl[1], 1)) ||
+		    (rc = decode_field(&d[1], f[2], fl[2], 0)))
+			return rc;
+		return svc_step_vars_set(v, d[0].ptr, d[1].ptr, d[1].len);
+	}
+	if (f[0][0] != 'e' || nf != 5 || fl[2] != 1)
+		return SVC_EINVALID;
+	for (field = SVC_MASK_FIELD_AUTH; field <= SVC_MASK_FIELD_URL; field++)
+		if (field_letters[field] == f[2][0])
+			break;
+	if (field > SVC_MASK_FIELD_URL ||
+	    (rc = decode_field(&d[0], f[1], fl[1], 1)) ||
+	    (rc = decode_field(&d[1], f[3], fl[3], field != SVC_MASK_FIELD_URL)) ||
+	    (rc = decode_field(&d[2], f[4], fl[4], 0)))
+		return SVC_EINVALID;
+	if (field == SVC_MASK_FIELD_URL && d[1].len)
+		return SVC_EINVALID; /* a URL has no key */
+	return svc_step_vars_endpoint(v, d[0].ptr, field,
+				      field == SVC_MASK_FIELD_URL ? NULL : d[1].ptr,
+				      d[2].ptr, d[2].len);
+}
+
+int svc_step_vars_decode(svc_step_vars **out, const char *text, size_t len)
+{
+	svc_step_vars *v = NULL;
+	svc_buf d[3];
+	const char *p = NULL, *end = NULL;
+	size_t i, nrec = 0;
+	int rc;
+
+	if (len > SVC_STEP_VARS_MAX)
+		return error_set(SVC_EINVALID,
+				 "the saved step variables are over %u MiB",
+				 SVC_STEP_VARS_MAX >> 20);
+	for (i = 0; i < 3; i++)
+		buf_init(&d[i], SVC_STEP_VARS_MAX, 1);
+	if ((rc = svc_step_vars_new(&v)))
+		goto done;
+	if (len) {
+		p = text;
+		end = text + len;
+	}
+	/* records separated by one space; the first is the version */
+	while (!rc && p) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		const char *rend = sp ? sp : end, *f[5], *q = p;
+		size_t fl[5], nf = 0;
+
+		if (nrec++ == 0) {
+			if ((size_t)(rend - p) != strlen(VARS_MAGIC) ||
+			    memcmp(p, VARS_MAGIC, strlen(VARS_MAGIC)))
+				rc = SVC_EINVALID;
+		} else {
+			/* fields separated by ':' */
+			for (;;) {
+				const char *colon = memchr(q, ':', (size_t)(rend - q));
+
+				if (nf == 5) {
+					rc = SVC_EINVALID;
+					break;
+				}
+				f[nf] = q;
+				fl[nf++] = (size_t)((colon ? colon : rend) - q);
+				if (!colon)
+					break;
+				q = colon + 1;
+			}
+			if (!rc)
+				rc = decode_record(v, f, fl, nf, d);
+		}
+		p = sp ? sp + 1 : NULL;
+	}
+	if (rc == SVC_EINVALID)
+		rc = error_set(SVC_EINVALID,
+			       "the saved step variables are malformed (record %zu)",
+			       nrec);
+	if (!rc) {
+		*out = v;
+		v = NULL;
+	}
+done:
+	for (i = 0; i < 3; i++)
+		buf_clear(&d[i]);
+	svc_step_vars_free(v);
+	return rc;
+}
+
+int svc_step_vars_load(svc_step_vars **out, const char *job_dir)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = svc_broker_vars_get(&text, &len, job_dir);
+	if (rc == SVC_ENOTFOUND) {
+		svc_error_clear();
+		*out = NULL; /* no broker: nothing passed on */
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = svc_step_vars_decode(out, text, len);
+	svc_secret_free(text, len);
+	return rc;
+}
+
+int svc_step_vars_save(const svc_step_vars *v, const char *job_dir)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = svc_step_vars_encode(&text, &len, v)))
+		return rc;
+	rc = svc_broker_vars_put(job_dir, text, len);
+	svc_secret_free(text, len);
+	return rc;
 }

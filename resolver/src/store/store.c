@@ -37,7 +37,6 @@
  * transaction as the connections' secrets.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,6 +56,7 @@
 #include "store/store_gitcred.h"
 #include "store/store_int.h"
 #include "util/buf.h"
+#include "util/home.h"
 #include "util/clock.h"
 #include "util/fileio.h"
 
@@ -123,51 +123,26 @@ static int jpush(json_t *a, const char *s)
 
 /* ---- paths ------------------------------------------------------------- */
 
-/* A copy of s without trailing slashes (but "/" stays "/"). */
-static char *dup_trimmed(const char *s)
-{
-	svc_buf b = SVC_BUF_INIT;
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	if (buf_put(&b, s, n) != 0)
-		return NULL;
-	return buf_detach(&b, NULL);
-}
-
 int svc_store_paths(char **home, char **key_file,
 		    const svc_store_options *opts)
 {
-	const char *h = NULL, *k = NULL, *env;
+	const char *k = NULL, *env;
 	char *hcopy = NULL, *kcopy = NULL;
 	svc_buf b = SVC_BUF_INIT;
-	struct passwd *pw;
-	int rc = 0;
 
 	if (opts && opts->version != SVC_STORE_OPTIONS_VERSION)
 		return error_set(SVC_EINVALID,
 				 "store options version %u is not supported (want %d)",
 				 opts->version, SVC_STORE_OPTIONS_VERSION);
-	if (opts && opts->home && *opts->home)
-		h = opts->home;
-	else if ((env = getenv("SVCCONN_HOME")) && *env)
-		h = env;
-	if (h) {
-		hcopy = dup_trimmed(h);
-	} else {
-		env = getenv("HOME");
-		if ((!env || !*env) && (pw = getpwuid(getuid())) != NULL)
-			env = pw->pw_dir;
-		if (!env || !*env)
-			return error_set(SVC_EINVALID,
-					 "cannot find the store: set SVCCONN_HOME or HOME");
-		if ((rc = buf_printf(&b, "%s/.local/share/svcconn", env)) != 0)
-			return rc;
-		hcopy = buf_detach(&b, NULL);
-	}
-	if (!hcopy)
+	switch (home_dir(&hcopy, opts ? opts->home : NULL)) {
+	case 0:
+		break;
+	case HOME_NONE:
+		return error_set(SVC_EINVALID,
+				 "cannot find the store: set SVCCONN_HOME or HOME");
+	default:
 		return error_oom();
+	}
 	if (opts && opts->key_file && *opts->key_file)
 		k = opts->key_file;
 	else if ((env = getenv("SVCCONN_KEY_FILE")) && *env)

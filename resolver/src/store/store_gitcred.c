@@ -575,3 +575,34 @@ int store_gitcred_reseal(size_t *count, svc_store *st, const crypto_key *nk)
 		*count = ctx.count;
 	return rc;
 }
+
+svc_gitcred_action svc_gitcred_action_of(const char *s)
+{
+	static const char *const names[] = { "get", "store", "erase" };
+	size_t i;
+
+	for (i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (svc_gitcred_action)i;
+	return SVC_GITCRED_UNKNOWN;
+}
+
+int svc_gitcred_run(svc_gitcred **answer, svc_store *st, svc_gitcred_action act,
+		    const svc_gitcred *req, const char *actor)
+{
+	int rc;
+
+	*answer = NULL;
+	switch (act) {
+	case SVC_GITCRED_GET:
+		rc = svc_gitcred_get(answer, st, req);
+		/* no match: git gets nothing, and that is no error */
+		return rc == SVC_ENOTFOUND ? 0 : rc;
+	case SVC_GITCRED_STORE:
+		return svc_gitcred_store(NULL, st, req, actor);
+	case SVC_GITCRED_ERASE:
+		return svc_gitcred_erase(NULL, st, req, actor);
+	default:
+		return 0;
+	}
+}

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -166,6 +168,65 @@ int svc_process_harden(void)
 			close(fd);
 			break;
 		}
+	}
+	return 0;
+}
+
+int svc_process_detach(const char *exe, char *const argv[], char *const envp[])
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return error_set(SVC_ERROR, "cannot start '%s': %s", exe,
+				 strerror(errno));
+	if (pid == 0) {
+		/* a daemon of its own session, reparented at once, with no
+		 * output of the caller's (a pipe of git's, of a test's) */
+		if (fork() != 0)
+			_exit(0);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		/* nothing else of the caller's may stay open in the daemon */
+		close_range(3, ~0u, 0);
+		execve(exe, argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+int svc_write_all(int fd, const void *data, size_t len, int timeout_ms)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n;
+
+		if (timeout_ms >= 0) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			int ready = poll(&pf, 1, timeout_ms);
+
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready == 0)
+				errno = ETIMEDOUT;
+			if (ready <= 0)
+				return -1;
+		}
+		n = write(fd, p, len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
 	}
 	return 0;
 }

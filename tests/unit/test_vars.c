@@ -1,0 +1,339 @@
+/*
+ * test_vars.c - the step variables of a job (secret variables and
+ * task.setendpoint changes) and their encoding for the job's broker: the
+ * empty state, awkward values (line breaks, the logging commands' and the
+ * encoding's own separators, non-ASCII, empty), thousands of entries, a
+ * hand-written text pinning the format, malformed texts refused whole, and
+ * the 1 MiB bound.  Round trips are checked on what the later steps get
+ * (svc_step_vars_apply), not only on the text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <svcconn/svcconn.h>
+#include <svcconn/run.h>
+
+#include "testutil.h"
+
+/* Awkward values: separators of the encoding (' ', ':'), of the broker's
+ * protocol ('=', LF, CR), of logging commands (';', ']', '%'), non-ASCII,
+ * a tab, a control byte, and the empty value. */
+static const char *const awkward[] = {
+	"tok: a;b]c%d=e f",
+	"first-line-aaa\nsecond-line-bbb\r\n",
+	"\xf0\x9f\x94\x91key\ttab\001ctl",
+	"svcvars1 v:61:62 e:",
+	"",
+};
+#define NAWKWARD (sizeof(awkward) / sizeof(awkward[0]))
+
+/* The encoded text of v (a C string; the test frees it). */
+static char *encode(const svc_step_vars *v, size_t *len)
+{
+	char *text = NULL;
+
+	assert_int_equal(svc_step_vars_encode(&text, len, v), 0);
+	assert_non_null(text);
+	assert_int_equal(strlen(text), *len);
+	/* one line the broker's protocol carries as it is */
+	assert_null(memchr(text, '\n', *len));
+	assert_null(memchr(text, '\r', *len));
+	return text;
+}
+
+/* v decoded from its own encoding encodes to the same text. */
+static svc_step_vars *round_trip(const svc_step_vars *v)
+{
+	svc_step_vars *back = NULL;
+	size_t len, len2;
+	char *text = encode(v, &len), *text2;
+
+	assert_int_equal(svc_step_vars_decode(&back, text, len), 0);
+	assert_non_null(back);
+	text2 = encode(back, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(text, text2, len);
+	svc_secret_free(text, len);
+	svc_secret_free(text2, len2);
+	return back;
+}
+
+/*
+ * What a later step gets from v: an environment that has the connection
+ * "conn-1" (its URL and a password), with v applied.
+ */
+static svc_env *applied(const svc_step_vars *v)
+{
+	svc_masker *m = NULL;
+	svc_env *env = NULL;
+
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	assert_int_equal(svc_env_new(&env), 0);
+	assert_int_equal(svc_env_set(env, "ENDPOINT_URL_conn-1", "https://a.example.test/"), 0);
+	assert_int_equal(svc_env_set(env, "ENDPOINT_AUTH_PARAMETER_conn-1_PASSWORD", "old"), 0);
+	assert_int_equal(svc_step_vars_apply(v, env, m), 0);
+	svc_masker_free(m);
+	return env;
+}
+
+static void assert_env(const svc_env *env, const char *name, const char *want)
+{
+	const char *got = svc_env_get(env, name);
+
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+}
+
+static void test_empty(void **state)
+{
+	svc_step_vars *v = NULL, *back;
+	svc_env *env;
+	size_t len;
+	char *text;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	text = encode(v, &len);
+	assert_string_equal(text, "svcvars1");
+	svc_secret_free(text, len);
+	back = round_trip(v);
+	env = applied(back);
+	assert_env(env, "VSTS_SECRET_VARIABLES", NULL);
+	assert_env(env, "ENDPOINT_URL_conn-1", "https://a.example.test/");
+	svc_env_free(env);
+	svc_step_vars_free(back);
+	/* nothing saved yet: the broker answers "" */
+	back = NULL;
+	assert_int_equal(svc_step_vars_decode(&back, "", 0), 0);
+	assert_non_null(back);
+	text = encode(back, &len);
+	assert_string_equal(text, "svcvars1");
+	svc_secret_free(text, len);
+	svc_step_vars_free(back);
+	svc_step_vars_free(v);
+	svc_step_vars_free(NULL);
+}
+
+static void test_awkward_values(void **state)
+{
+	svc_step_vars *v = NULL, *back;
+	char name[32], var[64];
+	svc_env *env;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	for (i = 0; i < NAWKWARD; i++) {
+		snprintf(name, sizeof(name), "var.%zu", i);
+		assert_int_equal(svc_step_vars_set(v, name, awkward[i],
+						   strlen(awkward[i])), 0);
+	}
+	/* set again, in another case: replaced, not added */
+	assert_int_equal(svc_step_vars_set(v, "VAR.0", "replaced", 8), 0);
+	assert_int_equal(svc_step_vars_endpoint(v, "conn-1", SVC_MASK_FIELD_AUTH,
+						"password", awkward[1],
+						strlen(awkward[1])), 0);
+	assert_int_equal(svc_step_vars_endpoint(v, "conn-1", SVC_MASK_FIELD_DATA,
+						"the key", awkward[0],
+						strlen(awkward[0])), 0);
+	assert_int_equal(svc_step_vars_endpoint(v, "conn-1", SVC_MASK_FIELD_URL,
+						NULL, "https://b.example.test/",
+						23), 0);
+	/* a connection the step does not have changes nothing of it */
+	assert_int_equal(svc_step_vars_endpoint(v, "conn-2", SVC_MASK_FIELD_URL,
+						NULL, "https://c.example.test/",
+						23), 0);
+	back = round_trip(v);
+	env = applied(back);
+	assert_env(env, "SECRET_VAR_0", "replaced");
+	for (i = 1; i < NAWKWARD; i++) {
+		snprintf(var, sizeof(var), "SECRET_VAR_%zu", i);
+		assert_env(env, var, awkward[i]);
+	}
+	assert_env(env, "VSTS_SECRET_VARIABLES",
+		   "[\"var.0\",\"var.1\",\"var.2\",\"var.3\",\"var.4\"]");
+	assert_env(env, "ENDPOINT_AUTH_PARAMETER_conn-1_PASSWORD", awkward[1]);
+	assert_env(env, "ENDPOINT_DATA_conn-1_THE_KEY", awkward[0]);
+	assert_env(env, "ENDPOINT_URL_conn-1", "https://b.example.test/");
+	assert_env(env, "ENDPOINT_URL_conn-2", NULL);
+	svc_env_free(env);
+	svc_step_vars_free(back);
+	svc_step_vars_free(v);
+}
+
+static void test_many(void **state)
+{
+	svc_step_vars *v = NULL, *back;
+	char name[32], value[64], var[64];
+	svc_env *env;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "v%zu", i);
+		snprintf(value, sizeof(value), "value %zu;\nline two %zu", i, i);
+		assert_int_equal(svc_step_vars_set(v, name, value, strlen(value)), 0);
+	}
+	for (i = 0; i < 500; i++) {
+		snprintf(value, sizeof(value), "pw-%zu", i);
+		assert_int_equal(svc_step_vars_endpoint(v, "conn-1",
+							SVC_MASK_FIELD_AUTH,
+							"password", value,
+							strlen(value)), 0);
+	}
+	back = round_trip(v);
+	env = applied(back);
+	for (i = 0; i < 3000; i += 499) {
+		snprintf(var, sizeof(var), "SECRET_V%zu", i);
+		snprintf(value, sizeof(value), "value %zu;\nline two %zu", i, i);
+		assert_env(env, var, value);
+	}
+	/* the changes apply in order: the last one wins */
+	assert_env(env, "ENDPOINT_AUTH_PARAMETER_conn-1_PASSWORD", "pw-499");
+	svc_env_free(env);
+	svc_step_vars_free(back);
+	svc_step_vars_free(v);
+}
+
+/* A text written by hand: the format is what run.h says. */
+static void test_known_text(void **state)
+{
+	/* name "tok" = "a b", then conn-1's auth "password" = "x\ny", then
+	 * its url, both hex; upper-case hex is read too */
+	static const char text[] =
+		"svcvars1 v:746f6b:612062 "
+		"e:636f6e6e2d31:a:70617373776f7264:780A79 "
+		"e:636f6e6e2d31:u::68747470733a2f2f782f";
+	svc_step_vars *v = NULL;
+	svc_env *env;
+	size_t len;
+	char *again;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_decode(&v, text, strlen(text)), 0);
+	env = applied(v);
+	assert_env(env, "SECRET_TOK", "a b");
+	assert_env(env, "VSTS_SECRET_VARIABLES", "[\"tok\"]");
+	assert_env(env, "ENDPOINT_AUTH_PARAMETER_conn-1_PASSWORD", "x\ny");
+	assert_env(env, "ENDPOINT_URL_conn-1", "https://x/");
+	svc_env_free(env);
+	again = encode(v, &len);
+	assert_string_equal(again,
+			    "svcvars1 v:746f6b:612062 "
+			    "e:636f6e6e2d31:a:70617373776f7264:780a79 "
+			    "e:636f6e6e2d31:u::68747470733a2f2f782f");
+	svc_secret_free(again, len);
+	svc_step_vars_free(v);
+}
+
+static void test_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"svcvars2",                       /* another version */
+		"svcvars",
+		"x",
+		" svcvars1",
+		"svcvars1 ",                      /* an empty record */
+		"svcvars1  v:61:62",
+		"svcvars1\nv:61:62",
+		"svcvars1 v:61",                  /* too few fields */
+		"svcvars1 v:61:62:63",            /* too many */
+		"svcvars1 v::62",                 /* no name */
+		"svcvars1 v:6:62",                /* odd hex */
+		"svcvars1 v:61:6",
+		"svcvars1 v:zz:62",               /* not hex */
+		"svcvars1 v:61:6g",
+		"svcvars1 v:61:-62",
+		"svcvars1 v:61:6200",             /* a NUL in the value */
+		"svcvars1 v:6100:62",             /* a NUL in the name */
+		"svcvars1 x:61:62",               /* an unknown record */
+		"svcvars1 vv:61:62",
+		"svcvars1 :61:62",
+		"svcvars1 e:6964:a::7077",        /* authParameter without key */
+		"svcvars1 e:6964:d::7077",
+		"svcvars1 e:6964:u:6b:7077",      /* url with a key */
+		"svcvars1 e:6964:z:6b:7077",      /* unknown field */
+		"svcvars1 e:6964:aa:6b:7077",
+		"svcvars1 e::a:6b:7077",          /* no id */
+		"svcvars1 e:6964:a:6b",           /* too few fields */
+		"svcvars1 e:6964:a:6b:70:77",     /* too many */
+		"svcvars1 e:6964:a:6b:7000",      /* a NUL in the value */
+		"svcvars1 v:61:62 v:61",          /* a bad record after good ones */
+	};
+	svc_step_vars *v = (svc_step_vars *)&v; /* must stay untouched */
+	char name[1500], *big;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (svc_step_vars_decode(&v, bad[i], strlen(bad[i])) != SVC_EINVALID)
+			fail_msg("accepted: '%s'", bad[i]);
+		assert_ptr_equal(v, (svc_step_vars *)&v);
+		assert_non_null(strstr(svc_error_last(), "malformed"));
+	}
+	/* a NUL inside the text */
+	assert_int_equal(svc_step_vars_decode(&v, "svcvars1\0 v:61:62", 17),
+			 SVC_EINVALID);
+	/* a name too long for the environment */
+	memcpy(name, "svcvars1 v:", 11);
+	for (i = 0; i < 700; i++)
+		memcpy(name + 11 + 2 * i, "61", 2);
+	memcpy(name + 11 + 1400, ":62", 4);
+	assert_int_equal(svc_step_vars_decode(&v, name, strlen(name)), SVC_EINVALID);
+	assert_ptr_equal(v, (svc_step_vars *)&v);
+	/* over the bound, whatever it holds */
+	big = malloc(SVC_STEP_VARS_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'a', SVC_STEP_VARS_MAX + 1);
+	memcpy(big, "svcvars1 v:61:", 14);
+	big[SVC_STEP_VARS_MAX + 1] = '\0';
+	assert_int_equal(svc_step_vars_decode(&v, big, SVC_STEP_VARS_MAX + 1),
+			 SVC_EINVALID);
+	assert_non_null(strstr(svc_error_last(), "1 MiB"));
+	assert_ptr_equal(v, (svc_step_vars *)&v);
+	free(big);
+}
+
+static void test_bound(void **state)
+{
+	svc_step_vars *v = NULL, *back = NULL;
+	size_t n = SVC_STEP_VARS_MAX / 2 - 64, len;
+	char *value = malloc(n + 1), *text = (char *)&text;
+
+	(void)state;
+	assert_non_null(value);
+	memset(value, 'x', n);
+	value[n] = '\0';
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	/* just under 1 MiB encoded: kept whole */
+	assert_int_equal(svc_step_vars_set(v, "big", value, n), 0);
+	back = round_trip(v);
+	svc_step_vars_free(back);
+	/* over it: refused, saying the bound */
+	assert_int_equal(svc_step_vars_set(v, "more", value, 100), 0);
+	assert_int_equal(svc_step_vars_encode(&text, &len, v), SVC_EINVALID);
+	assert_ptr_equal(text, (char *)&text);
+	assert_non_null(strstr(svc_error_last(), "over 1 MiB"));
+	svc_step_vars_free(v);
+	free(value);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_awkward_values),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_known_text),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_bound),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
