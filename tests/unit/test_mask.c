@@ -321,6 +321,68 @@ static void test_forms_split_everywhere(void **state)
 	svc_masker_free(m);
 }
 
+/*
+ * A secret longer than Vectorscan takes as one literal (16 KiB; a
+ * kubeconfig or a PFX in base64 is that long): every form is masked whole,
+ * cut anywhere, and the masker compiles.
+ */
+static void test_long_secret(void **state)
+{
+	static const char alphabet[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		"\"\\%/:+=&? ";
+	enum { LONG = 40000 };
+	svc_masker *m = new_masker();
+	char *secret = malloc(LONG + 1);
+	unsigned seed = 12345;
+	struct forms fs;
+	size_t i, j, c;
+
+	(void)state;
+	assert_non_null(secret);
+	for (i = 0; i < LONG; i++) {
+		seed = seed * 1103515245u + 12345u;
+		secret[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+	}
+	secret[LONG] = '\0';
+	assert_int_equal(svc_masker_add(m, secret, LONG), 0);
+	assert_int_equal(svc_masker_compile(m), 0);
+	memset(&fs, 0, sizeof(fs));
+	assert_int_equal(mask_forms(secret, LONG, collect_form, &fs), 0);
+	assert_true(fs.n >= 6);
+	for (j = 0; j < fs.n; j++) {
+		size_t len = fs.len[j] + 8, cuts[] = { 1, 4095, 4096, 4097,
+			16383, len / 2, len - 2 };
+		char *text = malloc(len + 1);
+
+		assert_non_null(text);
+		memcpy(text, "step: ", 6);
+		memcpy(text + 6, fs.f[j], fs.len[j]);
+		memcpy(text + 6 + fs.len[j], ".\n", 3);
+		for (c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+			size_t outlen, k;
+			char *out = filter_cuts(m, 1, NULL, text, len, &cuts[c],
+						1, &outlen);
+
+			/* "step: ", only stars, ".\n" */
+			assert_true(outlen > 8);
+			assert_memory_equal(out, "step: ", 6);
+			assert_memory_equal(out + outlen - 2, ".\n", 2);
+			for (k = 6; k < outlen - 2; k++)
+				if (out[k] != '*') {
+					print_error("form %zu cut at %zu: byte %zu shows\n",
+						    j, cuts[c], k);
+					fail();
+				}
+			free(out);
+		}
+		free(text);
+	}
+	forms_free(&fs);
+	free(secret);
+	svc_masker_free(m);
+}
+
 /* A log with all forms, written one byte at a time and in odd pieces. */
 static void test_forms_byte_by_byte(void **state)
 {
@@ -1362,6 +1424,7 @@ int main(void)
 		cmocka_unit_test(test_known_encodings),
 		cmocka_unit_test(test_forms_split_everywhere),
 		cmocka_unit_test(test_forms_byte_by_byte),
+		cmocka_unit_test(test_long_secret),
 		cmocka_unit_test(test_base64_inside_base64),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_too_short),

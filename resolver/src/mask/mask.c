@@ -33,6 +33,8 @@
 
 /* Largest total of pattern bytes a masker keeps. */
 #define MASK_TEXT_MAX ((size_t)512 * 1024 * 1024)
+/* Longest literal given to Vectorscan; longer forms are cut in pieces. */
+#define MASK_PATTERN_MAX ((size_t)4096)
 /* Smallest line length limit the options accept. */
 #define MASK_MIN_MAX_LINE ((size_t)1024)
 
@@ -237,20 +239,43 @@ struct add_ctx {
 	int added;              /**< a new pattern was added */
 };
 
+/* Add one pattern of len bytes at p to the set (lock held). */
+static int add_pattern(struct add_ctx *a, const char *p, size_t len)
+{
+	int added, rc = set_insert(a->m, p, len, &added);
+
+	if (rc == 0 && added) {
+		a->m->npat++;
+		a->added = 1;
+	}
+	return rc;
+}
+
+/*
+ * Register one form.  A form longer than MASK_PATTERN_MAX (Vectorscan
+ * refuses literals of 16 KiB and more; a kubeconfig or a PFX in base64 is
+ * that long) is registered as pieces of MASK_PATTERN_MAX bytes, the last
+ * one ending with the form: where the whole form appears, every byte of it
+ * is inside a matching piece.
+ */
 static int add_form(void *ctx, const char *form, size_t len)
 {
 	struct add_ctx *a = ctx;
-	int added, rc;
+	size_t off;
+	int rc = 0;
 
 	if (len < a->m->min_len)
 		return 0;
 	if (!a->allow_nl && memchr(form, '\n', len))
 		return 0;
-	rc = set_insert(a->m, form, len, &added);
-	if (rc == 0 && added) {
-		a->m->npat++;
-		a->added = 1;
-	}
+	if (len <= MASK_PATTERN_MAX)
+		return add_pattern(a, form, len);
+	for (off = 0; off + MASK_PATTERN_MAX < len && rc == 0;
+	     off += MASK_PATTERN_MAX)
+		rc = add_pattern(a, form + off, MASK_PATTERN_MAX);
+	if (rc == 0)
+		rc = add_pattern(a, form + len - MASK_PATTERN_MAX,
+				 MASK_PATTERN_MAX);
 	return rc;
 }
 
