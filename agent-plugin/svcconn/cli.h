@@ -47,6 +47,8 @@ extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 	cmd_security_entry, cmd_groups_entry, cmd_checks_entry,
 	cmd_approvals_entry, cmd_approve_entry, cmd_reject_entry,
 	cmd_bypass_entry, cmd_history_entry;
+extern const struct cmd_entry cmd_expiring_entry;
+extern const struct cmd_entry cmd_verify_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };
@@ -104,6 +106,28 @@ int cli_require(struct cli_ctx *ctx, svc_store *st, const svc_conn *conn,
 /** Load a connection (no secrets) and require a role on it. */
 int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
 		 svc_role need, svc_conn **out);
+/**
+ * Check c's certificates and keys before create/edit stores it (secrets
+ * edit did not load are read from the store): prints every problem naming
+ * connection and field; EXIT_USAGE when one is an error (mismatch,
+ * expired, unparseable, wrong passphrase), EXIT_OK otherwise (an expiry
+ * within 30 days is a warning).  In cmd_expiring.c.
+ */
+int cli_check_certs(svc_store *st, const svc_conn *c, const svc_catalog *cat);
+/** The expiry entry of connection id in l (ordered like it, *hint 0 first). */
+const svc_cert_expiry *cli_expiry_of(const svc_cert_expiry *l, size_t n,
+				     size_t *hint, const char *id);
+/** A time (seconds since the epoch) as YYYY-MM-DD, UTC. */
+void cli_day(char out[16], long long t);
+/**
+ * create/edit --verify: verify c (secrets the edit did not load are read
+ * from the store) and print the result (on stderr with --json); EXIT_OK
+ * when the service accepted it (or no call can check the type), else
+ * EXIT_FAILED after "verification failed (...): ...; nothing stored".
+ * In cmd_verify.c.
+ */
+int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
+			   const svc_conn *c, const svc_catalog *cat);
 /** The JSON object `show --json` prints for a connection (no secrets). */
 json_t *cli_conn_json(const svc_conn *c, const svc_catalog *cat);
 

@@ -28,13 +28,14 @@ struct conn_opts {
 	const char *url;           /**< --url */
 	const char *description;   /**< --description */
 	int grant_all;             /**< --grant-all-pipelines */
+	int verify;                /**< --verify: store only if it works */
 	int editing;               /**< parsing for edit */
 	struct field_arg f[MAX_FIELD_ARGS]; /**< field arguments in order */
 	size_t nf;                 /**< entries in f */
 };
 
 enum { OPT_SCHEME = 1, OPT_URL, OPT_SET, OPT_SECRET, OPT_UNSET, OPT_DESC,
-       OPT_GRANT };
+       OPT_GRANT, OPT_VERIFY };
 
 static const struct option options[] = {
 	{ "scheme", required_argument, NULL, OPT_SCHEME },
@@ -44,6 +45,7 @@ static const struct option options[] = {
 	{ "unset", required_argument, NULL, OPT_UNSET },
 	{ "description", required_argument, NULL, OPT_DESC },
 	{ "grant-all-pipelines", no_argument, NULL, OPT_GRANT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	CLI_COMMON_OPTIONS
 };
@@ -58,6 +60,7 @@ static int on_opt(int c, const char *arg, void *data)
 	case OPT_URL: o->url = arg; break;
 	case OPT_DESC: o->description = arg; break;
 	case OPT_GRANT: o->grant_all = 1; break;
+	case OPT_VERIFY: o->verify = 1; break;
 	default:
 		if (o->nf == MAX_FIELD_ARGS)
 			return cli_fail(SVC_EINVALID, "too many field options");
@@ -284,6 +287,10 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)) ||
 	    (rc = cli_require(ctx, st, NULL, SVC_ROLE_CREATOR)))
 		goto done;
+	if ((rc = cli_check_certs(st, c, cat)))
+		goto done;
+	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
+		goto done;
 	if ((rc = svc_store_conn_create(st, c, ctx->actor)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
@@ -353,6 +360,10 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = apply_common(c, &o)) || (rc = apply_fields(c, &o)) ||
 	    (rc = validate(c, cat)))
 		goto done;
+	if ((rc = cli_check_certs(st, c, cat)))
+		goto done;
+	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
+		goto done;
 	if ((rc = svc_store_conn_update(st, c, ctx->actor)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
@@ -375,6 +386,9 @@ done:
 	"  --description TEXT    a description\n" \
 	"  --grant-all-pipelines open the connection to all pipelines\n" \
 	"  --json                print the result as JSON\n" \
+	"  --verify              verify and save: call the service with the\n" \
+	"                        credentials first (see 'svcconn verify') and\n" \
+	"                        store nothing when that fails (exit 1)\n" \
 	"Secret values are never accepted as command-line text: a secret field\n" \
 	"given with --set is refused and nothing is stored. One trailing newline\n" \
 	"of a secret read from a file or standard input is removed.\n"
@@ -383,11 +397,14 @@ const struct cmd_entry cmd_create_entry = {
 	"create",
 	"create TYPE NAME [--scheme S] [--url URL] [--set KEY=VALUE]... "
 	"[--secret KEY=@FILE|KEY=-|KEY]... [--description TEXT] "
-	"[--grant-all-pipelines] [--json]",
+	"[--grant-all-pipelines] [--verify] [--json]",
 	"define a new connection",
 	"Options:\n" FIELD_HELP
 	"Every required field of the scheme must be given; defaults fill the\n"
-	"rest. The connection is validated before anything is stored.\n",
+	"rest. The connection is validated before anything is stored.\n"
+	"Certificates and keys are parsed: one that does not match its key, is\n"
+	"expired or does not parse is refused; one expiring within 30 days is\n"
+	"stored with a warning (edit checks the same; see 'svcconn expiring').\n",
 	cmd_create
 };
 
@@ -395,7 +412,7 @@ const struct cmd_entry cmd_edit_entry = {
 	"edit",
 	"edit NAME|ID [--scheme S] [--url URL] [--set KEY=VALUE]... "
 	"[--secret KEY=@FILE|KEY=-|KEY]... [--unset KEY]... "
-	"[--description TEXT] [--grant-all-pipelines] [--json]",
+	"[--description TEXT] [--grant-all-pipelines] [--verify] [--json]",
 	"change fields of a connection",
 	"Changes only what is given; stored secrets not given stay as they are.\n"
 	"Options:\n" FIELD_HELP

@@ -1,5 +1,7 @@
 /*
- * cmd_list.c - `svcconn list`: every connection, never a secret.
+ * cmd_list.c - `svcconn list`: every connection, never a secret, with the
+ * earliest expiry of its certificates as the store recorded it (nothing is
+ * decrypted; "-" when it holds none or it is not recorded yet).
  */
 #include <string.h>
 #include <strings.h>
@@ -27,7 +29,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
 	svc_conn **list = NULL;
-	size_t n = 0, i;
+	svc_cert_expiry *exp = NULL;
+	size_t n = 0, nexp = 0, hint = 0, i;
 	json_t *a;
 	int rc, exit_now;
 
@@ -39,29 +42,41 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (svc_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st))) {
+	if (svc_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st)) ||
+	    (rc = svc_store_cert_expiry_list(&exp, &nexp, st))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}
 	a = json_array();
 	if (!ctx->json)
-		printf("%-32s %-26s %-20s %s\n", "NAME", "TYPE", "SCHEME", "ID");
+		printf("%-32s %-26s %-20s %-10s %s\n", "NAME", "TYPE", "SCHEME",
+		       "EXPIRES", "ID");
 	for (i = 0; i < n; i++) {
 		const svc_conn *c = list[i];
+		const svc_cert_expiry *e =
+			cli_expiry_of(exp, nexp, &hint, svc_conn_id(c));
+		char day[16] = "-";
+		json_t *o;
 
 		if (type && strcasecmp(type, svc_conn_type(c)) != 0)
 			continue;
 		if (svc_authz_require(st, ctx->actor, c, SVC_ROLE_READER))
 			continue; /* not this identity's to see */
+		if (e && e->field)
+			cli_day(day, e->not_after);
 		if (ctx->json) {
-			json_array_append_new(a, cli_conn_json(c, cat));
+			o = cli_conn_json(c, cat);
+			json_object_set_new(o, "expires", e && e->field
+					    ? json_string(day) : json_null());
+			json_array_append_new(a, o);
 			continue;
 		}
 		cli_print_safe(stdout, svc_conn_name(c));
-		printf("%*s %-26s %-20s %s\n",
+		printf("%*s %-26s %-20s %-10s %s\n",
 		       (int)(strlen(svc_conn_name(c)) < 32
 				     ? 32 - strlen(svc_conn_name(c)) : 0), "",
-		       svc_conn_type(c), svc_conn_scheme(c), svc_conn_id(c));
+		       svc_conn_type(c), svc_conn_scheme(c), day,
+		       svc_conn_id(c));
 	}
 	if (ctx->json)
 		rc = cli_print_json(a);
@@ -69,6 +84,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		json_decref(a);
 done:
 	svc_store_conn_list_free(list, n);
+	svc_cert_expiry_list_free(exp, nexp);
 	svc_catalog_free(cat);
 	svc_store_free(st);
 	return rc;
@@ -77,6 +93,10 @@ done:
 const struct cmd_entry cmd_list_entry = {
 	"list", "list [--type TYPE] [--json]",
 	"list connections (secrets are never shown)",
-	"With --json, prints an array of the objects 'show --json' prints.\n",
+	"EXPIRES is the earliest notAfter of the connection's certificates\n"
+	"(UTC), '-' when it holds none or it is not recorded yet (see\n"
+	"'svcconn expiring --rescan').\n"
+	"With --json, prints an array of the objects 'show --json' prints, each\n"
+	"with \"expires\": the date, or null.\n",
 	cmd_list
 };

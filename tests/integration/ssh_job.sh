@@ -30,24 +30,17 @@ guser="svcssh$$"
 sshd_pid=""
 cleanup() {
   local f p
-  if [ -n "$sshd_pid" ]; then
-    kill "$sshd_pid" 2>/dev/null || true
-    wait "$sshd_pid" 2>/dev/null || true
-  fi
+  sshd_stop
   # brokers and ssh-agents this test started, if any is still running
   for f in $(find "$work" -name broker.pid -o -name ssh-agent.pid 2>/dev/null); do
     p=$(head -c 20 "$f" 2>/dev/null | tr -dc 0-9)
     [ -n "$p" ] && kill "$p" 2>/dev/null || true
   done
-  # userdel refuses while a session of the user is still ending
-  for _ in $(seq 1 50); do
-    id "$guser" >/dev/null 2>&1 || break
-    userdel "$guser" 2>/dev/null && break
-    sleep 0.1
-  done
+  sshd_user_del "$guser" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+. "$SVC_SOURCE_DIR/tests/integration/lib/sshd.sh"
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
 svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
@@ -64,9 +57,8 @@ in_any_argv() {
 
 # ---- the server -------------------------------------------------------------
 S="$work/srv"
-mkdir -p "$S/keys" "$S/authorized_keys" "$S/log" /run/sshd
-useradd --system --home-dir "$S/home" --create-home --shell /usr/bin/git-shell "$guser"
-usermod -p '*' "$guser"     # a locked account ('!') is refused even for keys
+mkdir -p "$S/keys" "$S/authorized_keys" "$S/log"
+sshd_user_add "$guser" "$S/home" /usr/bin/git-shell
 ssh-keygen -q -t ed25519 -N '' -f "$S/keys/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$S/keys/other_host_key"            # the wrong pin
 ssh-keygen -q -t ed25519 -N '' -C ci-key -f "$work/ci_key"
@@ -82,43 +74,8 @@ git init -q "$work/seed"
 git -C "$S/home/repo.git" symbolic-ref HEAD refs/heads/main
 chown -R "$guser:" "$S/home"
 
-start_sshd() {
-  local port=$1
-  cat > "$S/sshd_config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $S/keys/host_key
-PidFile $S/sshd.pid
-AuthorizedKeysFile $S/authorized_keys/%u
-AllowUsers $guser
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin no
-UsePAM no
-StrictModes no
-X11Forwarding no
-AllowTcpForwarding no
-AllowAgentForwarding no
-PrintMotd no
-LogLevel VERBOSE
-CONF
-  "$sshd" -t -f "$S/sshd_config"
-  "$sshd" -D -e -f "$S/sshd_config" > "$S/log/sshd.log" 2>&1 &
-  sshd_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$sshd_pid" 2>/dev/null || { sshd_pid=""; return 1; }
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  kill "$sshd_pid"; sshd_pid=""; return 1
-}
 port=""
-for _ in $(seq 1 20); do
-  p=$((20000 + RANDOM % 40000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue   # taken
-  if start_sshd "$p"; then port=$p; break; fi
-done
+sshd_start_free "$S" "$guser" && port=$sshd_port
 [ -n "$port" ] || { cat "$S/log/sshd.log" 2>/dev/null; fail "cannot start sshd"; }
 url="ssh://$guser@127.0.0.1:$port$S/home/repo.git"
 echo "sshd on 127.0.0.1:$port (user $guser, git-shell)"

@@ -49,10 +49,10 @@ static char *sample(const svc_field *f)
 		snprintf(buf, sizeof(buf), "6e6f7c2a-1b3d-4e5f-8a9b-%012d", serial);
 		break;
 	case SVC_VALID_PEM:
-		snprintf(buf, sizeof(buf),
-			 "-----BEGIN PRIVATE KEY-----\nc2FtcGxlLWtleS0%04dtZmYK\n-----END PRIVATE KEY-----",
-			 serial % 10000);
-		break;
+		/* a real (throw-away) key: create parses keys (certificates.md) */
+		return strdup("-----BEGIN PRIVATE KEY-----\n"
+			      "MC4CAQAwBQYDK2VwBCIEIIZWmTscHi/LvGtXQbPpB+uGHdaR/aqL1vhJKwi+FaCS\n"
+			      "-----END PRIVATE KEY-----");
 	case SVC_VALID_BASE64:
 		snprintf(buf, sizeof(buf), "c2FtcGxl%04dLXZhbHVl", serial % 10000);
 		break;

@@ -18,8 +18,13 @@
  * files with the same parser.  Response sequences are counted in the
  * child, which is the only process that sees requests.
  *
- * Connection I/O goes through conn_read() and conn_write(), the place where
- * TLS would be layered in.
+ * Connection I/O goes through conn_read() and conn_write(), which speak
+ * TLS (OpenSSL) when the server was started with httpd_start_tls(): the
+ * SSL_CTX is built in the parent (so a bad certificate is an error of
+ * httpd_start_tls, not a dead child), the handshake runs right after
+ * accept with a receive timeout, and a failed handshake (an untrusted
+ * server certificate on the client's side, a missing client certificate
+ * on ours) just drops the connection.
  */
 #include "httpd.h"
 
@@ -41,6 +46,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 /** Milliseconds one read may wait for the client. */
 #define HTTPD_READ_TIMEOUT_MS 5000
 /** Most requests recorded (numbering of the files). */
@@ -50,11 +60,13 @@ struct httpd {
 	pid_t pid;              /**< the serving child */
 	int port;               /**< port on 127.0.0.1 */
 	char dir[64];           /**< private directory of request files */
+	int tls;                /**< 1: serving HTTPS */
 };
 
-/** One accepted connection; a TLS session would live here too. */
+/** One accepted connection. */
 struct conn {
 	int fd;                 /**< the socket */
+	SSL *ssl;               /**< its TLS session, or NULL for HTTP */
 };
 
 /* ------------------------------------------------------------------------
@@ -189,11 +201,25 @@ static ssize_t conn_read(struct conn *c, char *buf, size_t n)
 	int rc;
 
 	for (;;) {
-		rc = poll(&pfd, 1, HTTPD_READ_TIMEOUT_MS);
+		if (c->ssl && SSL_pending(c->ssl) > 0)
+			rc = 1;
+		else
+			rc = poll(&pfd, 1, HTTPD_READ_TIMEOUT_MS);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc <= 0)
 			return -1;
+		if (c->ssl) {
+			size_t done = 0;
+			int r = SSL_read_ex(c->ssl, buf, n, &done);
+
+			if (r > 0)
+				return (ssize_t)done;
+			r = SSL_get_error(c->ssl, r);
+			if (r == SSL_ERROR_WANT_READ)
+				continue;
+			return r == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+		}
 		got = recv(c->fd, buf, n, 0);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -205,6 +231,12 @@ static int conn_write(struct conn *c, const char *buf, size_t n)
 {
 	ssize_t put;
 
+	if (c->ssl) {
+		size_t done = 0;
+
+		return n == 0 || SSL_write_ex(c->ssl, buf, n, &done) > 0
+		       ? 0 : -1;
+	}
 	while (n > 0) {
 		put = send(c->fd, buf, n, MSG_NOSIGNAL);
 		if (put < 0 && errno == EINTR)
@@ -329,6 +361,10 @@ static const struct httpd_response bad_request = {
 static const struct httpd_response too_large = {
 	413, "text/plain", "too large\n", NULL, 0, 0
 };
+static const struct httpd_response denied = {
+	401, "text/plain", "unauthorized\n",
+	"WWW-Authenticate: Basic realm=\"httpd\"\r\n", 0, 0
+};
 static const struct httpd_response no_chunked = {
 	501, "text/plain", "chunked bodies are not supported\n", NULL, 0, 0
 };
@@ -346,6 +382,14 @@ static const struct httpd_response *route(struct server *s,
 		if (strlen(rt->path) != plen ||
 		    strncmp(rt->path, r->target, plen) != 0)
 			continue;
+		if (rt->auth_value) {
+			const char *got = httpd_header(r, rt->auth_header
+						       ? rt->auth_header
+						       : "Authorization");
+
+			if (!got || strcmp(got, rt->auth_value) != 0)
+				return rt->denied ? rt->denied : &denied;
+		}
 		if (rt->nresponses == 0)
 			return &not_found;
 		k = s->served[i] < rt->nresponses ? s->served[i]
@@ -427,6 +471,8 @@ static void serve_one(struct server *s, struct conn *c)
 		goto done;
 	respond(c, rsp, strcmp(r.method, "HEAD") == 0);
 	/* let the client read everything before the close */
+	if (c->ssl)
+		SSL_shutdown(c->ssl);
 	shutdown(c->fd, SHUT_WR);
 done:
 	free(r.method);
@@ -443,11 +489,28 @@ done:
 	free(buf);
 }
 
+/* The TLS handshake on c, bounded in time; 0, or -1 (c->ssl freed). */
+static int conn_handshake(struct conn *c, SSL_CTX *ctx)
+{
+	struct timeval tv = { HTTPD_READ_TIMEOUT_MS / 1000, 0 };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	c->ssl = SSL_new(ctx);
+	if (c->ssl && SSL_set_fd(c->ssl, c->fd) == 1 &&
+	    SSL_accept(c->ssl) == 1)
+		return 0;
+	ERR_clear_error();
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	return -1;
+}
+
 static void serve(int lfd, const struct httpd_route *routes, size_t nroutes,
-		  const char *dir)
+		  const char *dir, SSL_CTX *ctx)
 {
 	struct server s = { routes, nroutes, NULL, dir, 0 };
-	struct conn c;
+	struct conn c = { -1, NULL };
 
 	s.served = calloc(nroutes ? nroutes : 1, sizeof(*s.served));
 	if (!s.served)
@@ -459,7 +522,10 @@ static void serve(int lfd, const struct httpd_route *routes, size_t nroutes,
 				continue;
 			_exit(1);
 		}
-		serve_one(&s, &c);
+		if (!ctx || conn_handshake(&c, ctx) == 0)
+			serve_one(&s, &c);
+		SSL_free(c.ssl);
+		c.ssl = NULL;
 		close(c.fd);
 	}
 }
@@ -489,18 +555,86 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* An SSL_CTX serving cert/key, asking for client certificates signed by
+   client_ca when given; NULL on failure (OpenSSL's errors printed). */
+static SSL_CTX *tls_context(const struct httpd_tls *tls)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	BIO *b = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	int ok = 0;
+
+	if (!ctx || !tls->cert_pem || !tls->key_pem)
+		goto done;
+	b = BIO_new_mem_buf(tls->cert_pem, -1);
+	if (!b || !(x = PEM_read_bio_X509(b, NULL, NULL, NULL)) ||
+	    SSL_CTX_use_certificate(ctx, x) != 1)
+		goto done;
+	BIO_free(b);
+	b = BIO_new_mem_buf(tls->key_pem, -1);
+	if (!b || !(k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) ||
+	    SSL_CTX_use_PrivateKey(ctx, k) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto done;
+	if (tls->client_ca_pem) {
+		X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+		X509 *ca;
+
+		BIO_free(b);
+		b = BIO_new_mem_buf(tls->client_ca_pem, -1);
+		if (!b)
+			goto done;
+		while ((ca = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+			int added = X509_STORE_add_cert(st, ca);
+
+			X509_free(ca);
+			if (added != 1)
+				goto done;
+		}
+		ERR_clear_error();      /* the end of the PEM */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	ok = 1;
+done:
+	if (!ok) {
+		ERR_print_errors_fp(stderr);
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ctx;
+}
+
 int httpd_start(struct httpd **out, const struct httpd_route *routes,
 		size_t nroutes)
 {
+	return httpd_start_tls(out, routes, nroutes, NULL);
+}
+
+int httpd_start_tls(struct httpd **out, const struct httpd_route *routes,
+		    size_t nroutes, const struct httpd_tls *tls)
+{
+	SSL_CTX *ctx = NULL;
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
 	struct httpd *h;
 	pid_t parent = getpid();
 	int lfd, saved;
 
-	h = calloc(1, sizeof(*h));
-	if (!h)
+	if (tls && !(ctx = tls_context(tls))) {
+		errno = EINVAL;
 		return -1;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	h->tls = ctx != NULL;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/svchttpd.XXXXXX");
 	if (!mkdtemp(h->dir)) {
 		saved = errno;
@@ -527,14 +661,16 @@ int httpd_start(struct httpd **out, const struct httpd_route *routes,
 		    getppid() != parent)
 			_exit(0);
 		reset_signals();
-		serve(lfd, routes, nroutes, h->dir);
+		serve(lfd, routes, nroutes, h->dir, ctx);
 		_exit(0);
 	}
 	close(lfd);
+	SSL_CTX_free(ctx);
 	*out = h;
 	return 0;
 fail:
 	saved = errno;
+	SSL_CTX_free(ctx);
 	if (lfd >= 0)
 		close(lfd);
 	rmdir(h->dir);
@@ -559,7 +695,8 @@ char *httpd_url(const struct httpd *h, const char *path)
 	char *u = malloc(n);
 
 	if (u)
-		snprintf(u, n, "http://127.0.0.1:%d%s", h->port, path);
+		snprintf(u, n, "%s://127.0.0.1:%d%s", h->tls ? "https" : "http",
+			 h->port, path);
 	return u;
 }
 

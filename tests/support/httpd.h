@@ -16,9 +16,12 @@
  *
  * Only what tests need: one request per connection ("Connection: close"),
  * bodies by Content-Length (chunked requests get 501), bounded sizes
- * (HTTPD_MAX_HEAD, HTTPD_MAX_BODY), one connection at a time.  TLS can be
- * added later behind the connection I/O functions in httpd.c (a
- * certificate and key in a start option); plain HTTP is all for now.
+ * (HTTPD_MAX_HEAD, HTTPD_MAX_BODY), one connection at a time.
+ *
+ * TLS: httpd_start_tls() serves HTTPS with a certificate and key given as
+ * PEM (tests/support/tlsgen.h makes them), and with a client CA it asks
+ * for a client certificate and refuses a connection without one it
+ * trusts, as a Docker daemon with --tlsverify does.
  */
 #ifndef SVC_TEST_HTTPD_H
 #define SVC_TEST_HTTPD_H
@@ -53,6 +56,13 @@ struct httpd_route {
 	const struct httpd_response *responses; /**< served in order; the
 				       last one repeats */
 	size_t nresponses;        /**< entries in responses, at least 1 */
+	const char *auth_value;   /**< NULL, or the exact value the request
+				       must carry in auth_header; any other
+				       request gets denied instead (and does
+				       not advance the sequence) */
+	const char *auth_header;  /**< NULL: "Authorization" */
+	const struct httpd_response *denied; /**< NULL: 401 with
+				       "WWW-Authenticate: Basic realm=..." */
 };
 
 /** One header of a recorded request. */
@@ -81,12 +91,27 @@ struct httpd;
  */
 int httpd_start(struct httpd **out, const struct httpd_route *routes,
 		size_t nroutes);
+/** HTTPS settings of httpd_start_tls (PEM strings, copied at start). */
+struct httpd_tls {
+	const char *cert_pem;     /**< server certificate (chain), PEM */
+	const char *key_pem;      /**< its private key, PEM, unencrypted */
+	const char *client_ca_pem; /**< NULL: no client certificate; else
+				       one signed by this CA is required */
+};
+
+/**
+ * As httpd_start, serving HTTPS: httpd_url() gives "https://..." URLs.
+ * A failed handshake is not a request (nothing is recorded).
+ */
+int httpd_start_tls(struct httpd **out, const struct httpd_route *routes,
+		    size_t nroutes, const struct httpd_tls *tls);
 /** The port the server listens on. */
 int httpd_port(const struct httpd *h);
 /** The private directory where requests are recorded. */
 const char *httpd_dir(const struct httpd *h);
 /**
- * "http://127.0.0.1:<port><path>" in a new string (caller frees), or NULL.
+ * "http://127.0.0.1:<port><path>" ("https://" with TLS) in a new string
+ * (caller frees), or NULL.
  */
 char *httpd_url(const struct httpd *h, const char *path);
 /**

@@ -1269,6 +1269,7 @@ static void test_rest_body_limit(void **state)
 	memset(body, ' ', CHECK_REST_MAX_BODY + 1);
 	body[CHECK_REST_MAX_BODY + 1] = '\0';
 	memset(big, 0, sizeof(big));
+	memset(route, 0, sizeof(route));
 	big[0].status = 200;
 	big[0].content_type = "application/json";
 	big[0].body = body;

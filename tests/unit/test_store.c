@@ -899,7 +899,7 @@ static void test_schema(void **state)
 
 	init_open(f);
 	db = raw_db(f);
-	assert_int_equal(raw_count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_count(db, "PRAGMA user_version"), 4);
 	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
 				   "WHERE key = 'key_id'"), 1);
 	sqlite3_close(db);

@@ -3,8 +3,10 @@
  * task.setendpoint changes) and their encoding for the job's broker: the
  * empty state, awkward values (line breaks, the logging commands' and the
  * encoding's own separators, non-ASCII, empty), thousands of entries, a
- * hand-written text pinning the format, malformed texts refused whole, and
- * the 1 MiB bound.  Round trips are checked on what the later steps get
+ * hand-written text pinning the format, malformed texts refused whole, the
+ * 1 MiB bound, and public variables (task.setvariable without issecret:
+ * read from a step's output, passed on under their own names, never over
+ * what the step has already, never under the agent contract's names).  Round trips are checked on what the later steps get
  * (svc_step_vars_apply), not only on the text.
  */
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <svcconn/run.h>
 
 #include "testutil.h"
+#include "util/buf.h"
 
 /* Awkward values: separators of the encoding (' ', ':'), of the broker's
  * protocol ('=', LF, CR), of logging commands (';', ']', '%'), non-ASCII,
@@ -265,6 +268,18 @@ static void test_malformed(void **state)
 		"svcvars1 e:6964:a:6b:70:77",     /* too many */
 		"svcvars1 e:6964:a:6b:7000",      /* a NUL in the value */
 		"svcvars1 v:61:62 v:61",          /* a bad record after good ones */
+		"svcvars1 p:61",                  /* public: too few fields */
+		"svcvars1 p:61:62:63",
+		"svcvars1 p::62",
+		"svcvars1 pv:61:62",
+		"svcvars1 p:61:6200",
+		"svcvars1 p:656e64706f696e745f75726c5f78:62", /* endpoint_url_x */
+		"svcvars1 p:696e7075742e61:62",   /* input.a */
+		"svcvars1 p:7365637265745f61:62", /* secret_a */
+		"svcvars1 p:767374735f61:62",     /* vsts_a */
+		"svcvars1 s:",                    /* setsecret: an empty value */
+		"svcvars1 s:61:62",               /* too many fields */
+		"svcvars1 s:6100",                /* a NUL */
 	};
 	svc_step_vars *v = (svc_step_vars *)&v; /* must stay untouched */
 	char name[1500], *big;
@@ -300,6 +315,176 @@ static void test_malformed(void **state)
 	free(big);
 }
 
+/* Public variables: names, precedence, secrecy kept, the encoding. */
+static void test_public(void **state)
+{
+	static const char text[] = "svcvars1 p:646f636b65722e636f6e666967:2f612062 "
+		"v:746f6b:78 s:6d61736b2d6d652d35353131";
+	svc_step_vars *v = NULL, *back;
+	svc_env *env;
+	size_t len;
+	char *again;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "Docker.Config", "/tmp/d c", 8), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "my var", awkward[1],
+						  strlen(awkward[1])), 0);
+	/* what the step has already wins */
+	assert_int_equal(svc_step_vars_set_public(v, "Build.BuildId", "x", 1), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "PATH", "/evil", 5), 0);
+	/* a secret variable set again without issecret stays secret */
+	assert_int_equal(svc_step_vars_set(v, "tok", "s3cret-1", 8), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "TOK", "s3cret-2", 8), 0);
+	/* task.setsecret values: masked in later steps, kept once */
+	assert_int_equal(svc_step_vars_add_secret(v, "mask-me-5511", 12), 0);
+	assert_int_equal(svc_step_vars_add_secret(v, "mask-me-5511", 12), 0);
+	assert_int_equal(svc_step_vars_add_secret(v, "", 0), 0);
+	assert_int_equal(svc_step_vars_add_secret(v, "a\0b", 3), SVC_EINVALID);
+	/* a public one set again as secret becomes secret */
+	assert_int_equal(svc_step_vars_set_public(v, "later", "l-value", 7), 0);
+	assert_int_equal(svc_step_vars_set(v, "later", "l-secret", 8), 0);
+	/* the agent contract's names are refused */
+	assert_int_equal(svc_step_vars_set_public(v, "endpoint.url.conn-1", "x", 1),
+			 SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "Input.X", "x", 1), SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "secret_tok", "x", 1), SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "VSTS_PUBLIC_VARIABLES", "x", 1),
+			 SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "a=b", "x", 1), SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "PATH=/x", "x", 1), SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "a-b", "x", 1), SVC_EINVALID);
+	assert_int_equal(svc_step_vars_set_public(v, "1a", "x", 1), SVC_EINVALID);
+	back = round_trip(v);
+	env = applied(back);
+	/* not the step's: passed on (the agent does the same) */
+	assert_env(env, "PATH", "/evil");
+	assert_env(env, "BUILD_BUILDID", "x");
+	svc_step_vars_free(back);
+	svc_env_free(env);
+
+	/* apply onto an environment that has PATH already */
+	{
+		svc_masker *m = NULL;
+
+		assert_int_equal(svc_masker_new(&m, NULL), 0);
+		assert_int_equal(svc_env_new(&env), 0);
+		assert_int_equal(svc_env_set(env, "PATH", "/usr/bin"), 0);
+		assert_int_equal(svc_env_set(env, "BUILD_BUILDID", "kept"), 0);
+		assert_int_equal(svc_step_vars_apply(v, env, m), 0);
+		assert_int_equal(svc_masker_compile(m), 0);
+		assert_env(env, "DOCKER_CONFIG", "/tmp/d c");
+		assert_env(env, "MY_VAR", awkward[1]);
+		assert_env(env, "PATH", "/usr/bin");
+		assert_env(env, "BUILD_BUILDID", "kept");
+		assert_env(env, "TOK", NULL);
+		assert_env(env, "SECRET_TOK", "s3cret-2");
+		assert_env(env, "LATER", NULL);
+		assert_env(env, "SECRET_LATER", "l-secret");
+		assert_env(env, "VSTS_PUBLIC_VARIABLES",
+			   "[\"Docker.Config\",\"my var\"]");
+		assert_env(env, "VSTS_SECRET_VARIABLES", "[\"tok\",\"later\"]");
+		/* secret values are masked, public ones are not */
+		{
+			char *out = NULL;
+			size_t olen;
+			static const char in[] = "s3cret-2 l-secret /tmp/d c mask-me-5511";
+
+			assert_int_equal(svc_masker_mask(&out, &olen, m, in,
+							 sizeof(in) - 1), 0);
+			assert_string_equal(out, "*** *** /tmp/d c ***");
+			free(out);
+		}
+		svc_env_free(env);
+		svc_masker_free(m);
+	}
+	svc_step_vars_free(v);
+
+	/* the format: " p:NAME:VALUE" */
+	v = NULL;
+	assert_int_equal(svc_step_vars_decode(&v, text, strlen(text)), 0);
+	env = applied(v);
+	assert_env(env, "DOCKER_CONFIG", "/a b");
+	assert_env(env, "SECRET_TOK", "x");
+	assert_env(env, "VSTS_PUBLIC_VARIABLES", "[\"docker.config\"]");
+	svc_env_free(env);
+	again = encode(v, &len);
+	assert_string_equal(again, text);
+	svc_secret_free(again, len);
+	svc_step_vars_free(v);
+}
+
+/* What a stream made with public_variables reports, and what it writes. */
+struct events {
+	svc_step_vars *v;       /**< where the variables go */
+	int n;                  /**< events seen */
+};
+
+static int on_event(void *ctx, const svc_mask_event *ev)
+{
+	struct events *e = ctx;
+
+	e->n++;
+	assert_int_equal(ev->kind, SVC_MASK_EVENT_SETVARIABLE);
+	return ev->is_secret
+		? svc_step_vars_set(e->v, ev->name, ev->value, ev->value_len)
+		: svc_step_vars_set_public(e->v, ev->name, ev->value, ev->value_len);
+}
+
+static int to_buf(void *ctx, const char *data, size_t len)
+{
+	return buf_put(ctx, data, len);
+}
+
+static void test_public_from_commands(void **state)
+{
+	static const char in[] =
+		"##vso[task.setvariable variable=KUBECONFIG]/job/tmp/kube config\n"
+		"##vso[task.setvariable variable=cargo.tok;issecret=true]tok-4471\n"
+		"##vso[task.setvariable variable=INPUT_X]x\n"
+		"tok-4471\n";
+	svc_mask_stream_options so;
+	svc_mask_stream *s = NULL;
+	svc_masker *m = NULL;
+	svc_buf out = SVC_BUF_INIT;
+	struct events e = { NULL, 0 };
+	svc_env *env;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&e.v), 0);
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	assert_int_equal(svc_masker_compile(m), 0);
+	memset(&so, 0, sizeof(so));
+	so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
+	so.commands = 1;
+	so.write = to_buf;
+	so.write_ctx = &out;
+	so.event = on_event;
+	so.event_ctx = &e;
+	so.public_variables = 1;
+	assert_int_equal(svc_mask_stream_new(&s, m, &so), 0);
+	assert_int_equal(svc_mask_stream_write(s, in, sizeof(in) - 1), 0);
+	assert_int_equal(svc_mask_stream_finish(s), 0);
+	assert_int_equal(e.n, 3);
+	assert_non_null(out.ptr);
+	/* a public variable's line passes through for the agent; the secret's
+	 * does not; a refused one becomes a warning */
+	assert_non_null(strstr(out.ptr,
+			       "##vso[task.setvariable variable=KUBECONFIG]/job/tmp/kube config\n"));
+	assert_null(strstr(out.ptr, "cargo.tok"));
+	assert_null(strstr(out.ptr, "tok-4471"));
+	assert_non_null(strstr(out.ptr, "##[warning]svcconn: task.setvariable: 'INPUT_X' refused"));
+	env = applied(e.v);
+	assert_env(env, "KUBECONFIG", "/job/tmp/kube config");
+	assert_env(env, "SECRET_CARGO_TOK", "tok-4471");
+	assert_env(env, "INPUT_X", NULL);
+	svc_env_free(env);
+	svc_mask_stream_free(s);
+	svc_masker_free(m);
+	svc_step_vars_free(e.v);
+	buf_clear(&out);
+}
+
 static void test_bound(void **state)
 {
 	svc_step_vars *v = NULL, *back = NULL;
@@ -333,6 +518,8 @@ int main(void)
 		cmocka_unit_test(test_known_text),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_public_from_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,7 +181,8 @@ int svc_broker_stop(const char *job_dir);
 /**
  * Remove the leftovers (socket, token, pid and helper files) of brokers
  * that died without cleaning up, in the job directories next to job_dir
- * (and, when job_dir is <workdir>/.svcconn/<run>/<job>, in every run's job
+ * (and, when job_dir is <dir>/jobs/<run>/<job> or <dir>/.svcconn/<run>/<job>,
+ * in every run's job
  * directories).  A directory whose broker still lives is not touched; a job
  * directory itself is never removed.  *swept (may be NULL) counts them.
  */

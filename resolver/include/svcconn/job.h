@@ -69,7 +69,8 @@ const char *svc_job_holder(const svc_job *j);
 /**
  * End a job: record result (Succeeded, SucceededWithIssues, Failed,
  * Canceled, Skipped, Abandoned) for its connections, release its locks,
- * remove its state from job_dir.
+ * remove its state and its temporary directory (job_dir/tmp, with what
+ * its tasks wrote there) from job_dir.
  */
 int svc_job_end(svc_store *st, const char *job_dir, const char *result);
 

@@ -53,7 +53,10 @@
  *   task.setvariable        with issecret=true: the value is masked and
  *                           reported (SVC_MASK_EVENT_SETVARIABLE) so later
  *                           steps get it as SECRET_<NAME>; a multi-line
- *                           value is refused (but masked);
+ *                           value is refused (but masked); without it,
+ *                           only for a stream made with public_variables,
+ *                           reported too (is_secret 0), and the line
+ *                           passes through for the agent;
  *   task.setendpoint        reported (SVC_MASK_EVENT_SETENDPOINT); id must
  *                           be a GUID, field authParameter, dataParameter
  *                           or url, key required unless field=url, a url
@@ -153,7 +156,7 @@ int svc_masker_mask(char **out, size_t *outlen, svc_masker *m,
 /** What a logging command reported. */
 typedef enum svc_mask_event_kind {
 	SVC_MASK_EVENT_SETSECRET = 0,   /**< task.setsecret (already masked) */
-	SVC_MASK_EVENT_SETVARIABLE = 1, /**< task.setvariable, issecret=true */
+	SVC_MASK_EVENT_SETVARIABLE = 1, /**< task.setvariable (is_secret) */
 	SVC_MASK_EVENT_SETENDPOINT = 2  /**< task.setendpoint */
 } svc_mask_event_kind;
 
@@ -182,6 +185,8 @@ typedef struct svc_mask_event {
 	int is_output;                  /**< SETVARIABLE: isoutput=true */
 	int is_readonly;                /**< SETVARIABLE: isreadonly=true */
 	int too_short;                  /**< the value is too short to mask */
+	int is_secret;                  /**< SETVARIABLE: issecret=true (0
+					     only with public_variables) */
 } svc_mask_event;
 
 /**
@@ -203,6 +208,8 @@ typedef struct svc_mask_stream_options {
 	svc_mask_event_fn event;        /**< handled commands, or NULL to
 					     accept them silently */
 	void *event_ctx;                /**< passed to event */
+	int public_variables;           /**< 1: report task.setvariable
+					     without issecret too */
 } svc_mask_stream_options;
 
 /**

@@ -23,10 +23,13 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 /**
- * Secret variables a job's steps set (task.setvariable issecret=true), in
- * memory only, passed to the later steps of the job as SECRET_<NAME> with
- * VSTS_SECRET_VARIABLES naming them, and masked; and the endpoint changes
- * (task.setendpoint) they make.  `svcconn-agent run` keeps them for the
+ * Variables a job's steps set, in memory only: secret ones
+ * (task.setvariable issecret=true) passed to the later steps of the job as
+ * SECRET_<NAME> with VSTS_SECRET_VARIABLES naming them, and masked; public
+ * ones (without issecret) as <NAME> (upper-cased, '.' and ' ' turned into
+ * '_') with VSTS_PUBLIC_VARIABLES naming them, unless the step has that
+ * variable already; the values they mask (task.setsecret), masked in the
+ * later steps too; and the endpoint changes (task.setendpoint) they make.  `svcconn-agent run` keeps them for the
  * job; steps run one by one through the hooks keep them with the job's
  * broker (svc_step_vars_load/save).
  */
@@ -35,8 +38,22 @@ typedef struct svc_step_vars svc_step_vars;
 int svc_step_vars_new(svc_step_vars **out);
 /** Wipes the values, then frees; NULL is accepted. */
 void svc_step_vars_free(svc_step_vars *v);
+/** Set a secret variable. */
 int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 		      size_t len);
+/**
+ * Set a public variable; one already secret stays secret.  SVC_EINVALID
+ * for a name whose environment form starts with ENDPOINT_, INPUT_,
+ * SECRET_ or VSTS_ (the agent contract's own).
+ */
+int svc_step_vars_set_public(svc_step_vars *v, const char *name,
+			     const char *value, size_t len);
+/**
+ * Mask value in the job's later steps too (task.setsecret: the agent masks
+ * it for the rest of the job).  An empty value is ignored, a repeated one
+ * kept once.
+ */
+int svc_step_vars_add_secret(svc_step_vars *v, const char *value, size_t len);
 /**
  * Record a task.setendpoint change (the caller has checked that id is a
  * connection of the job): later steps that have the connection see it.
@@ -56,7 +73,9 @@ int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
 
 /**
  * Encode v as one line of text, no CR, LF or NUL: "svcvars1", then for
- * each variable " v:NAME:VALUE", then for each endpoint change, in order,
+ * each variable " v:NAME:VALUE" (secret) or " p:NAME:VALUE" (public),
+ * then for each task.setsecret value " s:VALUE", then for each endpoint
+ * change, in order,
  * " e:ID:F:KEY:VALUE" with F "a" (authParameter), "d" (dataParameter) or
  * "u" (url, KEY empty); every NAME, VALUE, ID and KEY in lower-case hex.
  * *out is a new string of *len bytes, to free with svc_secret_free.
@@ -86,7 +105,7 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * Run argv as step `step` (index or name) of the job in job_dir, in its
  * fresh environment, in workdir (NULL: here): both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
- * output are processed (setsecret; setvariable issecret=true and
+ * output are processed (setsecret, setvariable, secret or not, and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
  * *status is the child's wait status.

@@ -39,6 +39,8 @@ typedef struct svc_store_options {
  * Resolve the home directory and key file from opts and the environment
  * into newly allocated strings.
  */
+/** The directory of an open store (private, 0700); lives as long as st. */
+const char *svc_store_home(const svc_store *st);
 int svc_store_paths(char **home, char **key_file,
 		    const svc_store_options *opts);
 

@@ -19,6 +19,8 @@
 #include "gitcred.h"
 #include "broker.h"
 #include "mask.h"
+#include "certs.h"
+#include "verify.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -1,28 +1,15 @@
 /*
- * rest.c - the Invoke-REST-API check: one HTTP call with libcurl, and the
+ * rest.c - the Invoke-REST-API check: one HTTP call (net/http.c), and the
  * success criteria evaluated on its JSON response (see checkutil.h).
  *
- * The call is locked down: http and https only (also for redirects, which
- * are never followed anyway, so credentials cannot travel to another
- * origin), TLS peer and host verification on, connect and total timeouts,
- * no signals (safe in threads), a response body capped at
- * CHECK_REST_MAX_BODY both by the declared Content-Length and by what
- * actually arrives.  Proxies come from the environment, as libcurl does by
- * default.
- *
- * Everything the caller gives is validated before libcurl sees it: the
- * method is an upper-case token, the URL has no white space or control
- * characters, header names are RFC 9110 tokens and values carry no CR, LF
- * or other control character (refused, never stripped: a value that tries
- * to inject a header is an error).  Header lines are built in secret
- * buffers (a header may carry a token); libcurl's copies in the header
- * list, and the strings of the parsed headers JSON, are wiped before they
- * are freed.  The password is handed to CURLOPT_PASSWORD straight from the
- * caller's string and never copied here; libcurl keeps its own copy for the
- * life of the handle and frees it without wiping, which is beyond our reach.
- *
- * Failure messages name the peer by host and port only, never by URL (a
- * URL may hold credentials or tokens in its query), and are made one line.
+ * The call itself is net/http.c, svcconn's one HTTP client (http and https
+ * only, redirects never followed, TLS verified, connect and total timeouts,
+ * a bounded body, proxies from the environment, one-line failures naming
+ * the peer by host and port only).  What is built here is the header list:
+ * the run's default headers, then the check's headers JSON, whose values
+ * may be tokens (jansson's copies are wiped; http_headers_add validates
+ * every name and value and refuses, never strips, a control character).
+ * Basic credentials go to http_call as they are, never copied here.
  *
  * Success criteria: the response is parsed by jansson (bounded input,
  * bounded depth and node count) and converted to a ynode tree in which
@@ -41,7 +28,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "svcconn/errors.h"
@@ -49,9 +35,10 @@
 #include "errors_int.h"
 #include "exchange/yaml_doc.h"
 #include "pipeline/expr.h"
+#include "net/http.h"
 #include "util/buf.h"
 
-/** Longest header line and headers JSON accepted, in bytes. */
+/** Longest headers JSON accepted, in bytes. */
 #define REST_MAX_HEADER ((size_t)64 * 1024)
 /** Deepest JSON response accepted for success criteria. */
 #define REST_MAX_DEPTH 256
@@ -59,14 +46,8 @@
 #define REST_MAX_NODES ((size_t)200000)
 
 /* ------------------------------------------------------------------------
- * The call
+ * The call: the request's headers, then net/http.c
  */
-
-/** State shared with libcurl's callbacks during one call. */
-struct rest_call {
-	rest_response *out;     /**< where the body goes */
-	int too_large;          /**< the body went past its maximum */
-};
 
 void rest_response_clear(rest_response *r)
 {
@@ -86,130 +67,15 @@ static int fail(rest_response *out, int code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
-	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* one line: libcurl's messages may end with a newline */
-	for (p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	while (p > msg && p[-1] == ' ')
-		*--p = '\0';
 	free(out->error);
 	out->error = strdup(msg);
 	if (!out->error)
 		return error_oom();
 	return error_set(code, "%s", msg);
-}
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
-{
-	struct rest_call *call = ctx;
-	size_t n;
-
-	if (!size_mul_ok(&n, size, nmemb) ||
-	    buf_put(&call->out->body, data, n) != 0) {
-		call->too_large = 1;
-		return 0;       /* makes libcurl stop with CURLE_WRITE_ERROR */
-	}
-	return n;
-}
-
-/* RFC 9110 token character. */
-static int is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-static int header_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 256)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!is_tchar((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-/* No control character but horizontal tab; no NUL inside. */
-static int header_value_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-/** The header list being built, and what it holds. */
-struct hdrs {
-	struct curl_slist *list; /**< lines for CURLOPT_HTTPHEADER */
-	int has_ctype;           /**< a Content-Type was given */
-};
-
-/* Wipe every line (they may hold tokens), then free the list. */
-static void hdrs_free(struct hdrs *h)
-{
-	struct curl_slist *i;
-
-	for (i = h->list; i; i = i->next)
-		if (i->data)
-			svc_wipe(i->data, strlen(i->data));
-	curl_slist_free_all(h->list);
-	h->list = NULL;
-}
-
-/* Append "name: value" (validated); what names the source in messages. */
-static int hdrs_add(rest_response *out, struct hdrs *h, const char *name,
-		    size_t nlen, const char *value, size_t vlen,
-		    const char *what)
-{
-	svc_buf line;
-	struct curl_slist *l;
-	int rc = 0;
-
-	if (!header_name_ok(name, nlen))
-		return fail(out, SVC_EINVALID, "invalid %s header name '%.*s'",
-			    what, (int)(nlen > 64 ? 64 : nlen), name);
-	if (!header_value_ok(value, vlen))
-		return fail(out, SVC_EINVALID,
-			    "invalid value for %s header '%.*s': control "
-			    "characters (CR, LF...) are not allowed", what,
-			    (int)nlen, name);
-	if ((nlen == 14 && strncasecmp(name, "Content-Length", 14) == 0) ||
-	    (nlen == 17 && strncasecmp(name, "Transfer-Encoding", 17) == 0))
-		return fail(out, SVC_EINVALID,
-			    "%s header '%.*s' cannot be set", what, (int)nlen,
-			    name);
-	if (nlen == 12 && strncasecmp(name, "Content-Type", 12) == 0)
-		h->has_ctype = 1;
-	buf_init(&line, REST_MAX_HEADER, 1);
-	/* "Name;" is libcurl's way to send a header with an empty value */
-	if (buf_put(&line, name, nlen) != 0 ||
-	    (vlen == 0 ? buf_putc(&line, ';') :
-	     (buf_puts(&line, ": ") || buf_put(&line, value, vlen))) != 0) {
-		rc = fail(out, SVC_EINVALID, "%s header '%.*s' too long", what,
-			  (int)(nlen > 64 ? 64 : nlen), name);
-		goto done;
-	}
-	l = curl_slist_append(h->list, line.ptr);
-	if (!l) {
-		rc = error_oom();
-		goto done;
-	}
-	h->list = l;
-done:
-	buf_clear(&line);
-	return rc;
 }
 
 /* 1 when a default header has this name. */
@@ -224,11 +90,20 @@ static int is_default(const rest_request *req, const char *name)
 	return 0;
 }
 
-static int build_headers(rest_response *out, struct hdrs *h,
+/* A header from http_headers_add's refusal into out. */
+static int hdr_add(rest_response *out, http_headers *h, const char *name,
+		   size_t nlen, const char *value, size_t vlen,
+		   const char *what)
+{
+	int rc = http_headers_add(h, name, nlen, value, vlen, what);
+
+	return rc ? fail(out, rc, "%s", svc_error_last()) : 0;
+}
+
+static int build_headers(rest_response *out, http_headers *h,
 			 const rest_request *req)
 {
 	const char *const *d;
-	struct curl_slist *l;
 	json_t *obj = NULL, *v;
 	json_error_t jerr;
 	const char *key;
@@ -243,290 +118,93 @@ static int build_headers(rest_response *out, struct hdrs *h,
 				    "'Name: value')");
 		for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
 			;
-		if ((rc = hdrs_add(out, h, *d, (size_t)(colon - *d), val,
-				   strlen(val), "default")) != 0)
+		if ((rc = hdr_add(out, h, *d, (size_t)(colon - *d), val,
+				  strlen(val), "default")) != 0)
 			return rc;
 	}
-	if (req->headers_json && *req->headers_json) {
-		size_t len = strlen(req->headers_json);
-
-		if (len > REST_MAX_HEADER)
-			return fail(out, SVC_EINVALID,
-				    "headers JSON too large");
-		obj = json_loadb(req->headers_json, len, JSON_REJECT_DUPLICATES,
-				 &jerr);
-		if (!obj)
-			return fail(out, SVC_EINVALID,
-				    "invalid headers JSON: %s", jerr.text);
-		if (!json_is_object(obj)) {
-			rc = fail(out, SVC_EINVALID,
-				  "invalid headers JSON: not an object");
-			goto done;
-		}
-		json_object_foreach(obj, key, v) {
-			if (!json_is_string(v)) {
-				rc = fail(out, SVC_EINVALID,
-					  "header '%.64s' in headers JSON is "
-					  "not a string", key);
-				goto done;
-			}
-			if (is_default(req, key)) {
-				rc = fail(out, SVC_EINVALID,
-					  "header '%.64s' is set by svcconn "
-					  "and cannot be overridden", key);
-				goto done;
-			}
-			if ((rc = hdrs_add(out, h, key, strlen(key),
-					   json_string_value(v),
-					   json_string_length(v),
-					   "custom")) != 0)
-				goto done;
-		}
-	}
-	/* never wait for "100 Continue"; JSON unless told otherwise */
-	if (!(l = curl_slist_append(h->list, "Expect:"))) {
-		rc = error_oom();
+	if (!req->headers_json || !*req->headers_json)
+		return 0;
+	if (strlen(req->headers_json) > REST_MAX_HEADER)
+		return fail(out, SVC_EINVALID, "headers JSON too large");
+	obj = json_loadb(req->headers_json, strlen(req->headers_json),
+			 JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj)
+		return fail(out, SVC_EINVALID, "invalid headers JSON: %s",
+			    jerr.text);
+	if (!json_is_object(obj)) {
+		rc = fail(out, SVC_EINVALID,
+			  "invalid headers JSON: not an object");
 		goto done;
 	}
-	h->list = l;
-	if (req->body && !h->has_ctype) {
-		l = curl_slist_append(h->list,
-				      "Content-Type: application/json");
-		if (!l) {
-			rc = error_oom();
+	json_object_foreach(obj, key, v) {
+		if (!json_is_string(v)) {
+			rc = fail(out, SVC_EINVALID, "header '%.64s' in headers "
+				  "JSON is not a string", key);
 			goto done;
 		}
-		h->list = l;
+		if (is_default(req, key)) {
+			rc = fail(out, SVC_EINVALID, "header '%.64s' is set by "
+				  "svcconn and cannot be overridden", key);
+			goto done;
+		}
+		if ((rc = hdr_add(out, h, key, strlen(key),
+				  json_string_value(v), json_string_length(v),
+				  "custom")) != 0)
+			goto done;
 	}
 done:
-	if (obj) {
-		/* the values may be tokens: wipe jansson's copies */
-		json_object_foreach(obj, key, v)
-			if (json_is_string(v))
-				svc_wipe((char *)json_string_value(v),
-					 json_string_length(v));
-		json_decref(obj);
-	}
+	/* the values may be tokens: wipe jansson's copies */
+	json_object_foreach(obj, key, v)
+		if (json_is_string(v))
+			svc_wipe((char *)json_string_value(v),
+				 json_string_length(v));
+	json_decref(obj);
 	return rc;
-}
-
-static int method_ok(const char *m)
-{
-	size_t i;
-
-	for (i = 0; m[i]; i++)
-		if (m[i] < 'A' || m[i] > 'Z' || i >= 16)
-			return 0;
-	return i > 0;
-}
-
-static int url_ok(const char *u)
-{
-	for (; *u; u++)
-		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Host and port of url for messages; "?" when they cannot be told. */
-static void url_peer(const char *url, char *host, size_t hlen, char *port,
-		     size_t plen)
-{
-	CURLU *u = curl_url();
-	char *h = NULL, *p = NULL;
-
-	snprintf(host, hlen, "?");
-	snprintf(port, plen, "?");
-	if (!u)
-		return;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
-		if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
-			snprintf(host, hlen, "%s", h);
-		if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) ==
-		    CURLUE_OK)
-			snprintf(port, plen, "%s", p);
-	}
-	curl_free(h);
-	curl_free(p);
-	curl_url_cleanup(u);
-}
-
-/* Turn a failed transfer into one clear line. */
-static int transfer_error(rest_response *out, CURL *c, CURLcode res,
-			  const struct rest_call *call, const char *url,
-			  const char *errbuf, long total_ms, long connect_ms)
-{
-	const char *detail = *errbuf ? errbuf : curl_easy_strerror(res);
-	char host[256], port[16];
-	curl_off_t connected = 0;
-	long oserr = 0;
-
-	url_peer(url, host, sizeof(host), port, sizeof(port));
-	switch (res) {
-	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
-		return fail(out, SVC_ERROR, "cannot connect to %s:%s: %s", host,
-			    port, oserr ? strerror((int)oserr) : detail);
-	case CURLE_OPERATION_TIMEDOUT:
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
-		if (connected == 0 && connect_ms < total_ms)
-			return fail(out, SVC_ERROR,
-				    "timed out after %ld ms connecting to "
-				    "%s:%s", connect_ms, host, port);
-		return fail(out, SVC_ERROR, "timed out after %ld ms", total_ms);
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return fail(out, SVC_ERROR, "cannot resolve host '%s'", host);
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return fail(out, SVC_ERROR, "cannot resolve proxy: %s", detail);
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CRL_BADFILE:
-		return fail(out, SVC_ERROR, "TLS error with %s:%s: %s", host,
-			    port, detail);
-	case CURLE_FILESIZE_EXCEEDED:
-		return fail(out, SVC_ERROR,
-			    "response body is larger than %zu bytes",
-			    CHECK_REST_MAX_BODY);
-	case CURLE_WRITE_ERROR:
-		if (call->too_large)
-			return fail(out, SVC_ERROR,
-				    "response body is larger than %zu bytes",
-				    CHECK_REST_MAX_BODY);
-		break;
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return fail(out, SVC_EINVALID,
-			    "unsupported protocol in URL (only http and "
-			    "https)");
-	case CURLE_URL_MALFORMAT:
-		return fail(out, SVC_EINVALID, "invalid URL");
-	case CURLE_GOT_NOTHING:
-		return fail(out, SVC_ERROR, "empty reply from %s:%s", host,
-			    port);
-	default:
-		break;
-	}
-	return fail(out, SVC_ERROR, "request to %s:%s failed: %s", host, port,
-		    detail);
 }
 
 int check_rest_call(rest_response *out, const rest_request *req)
 {
-	struct rest_call call = { out, 0 };
-	struct hdrs h = { NULL, 0 };
-	char errbuf[CURL_ERROR_SIZE];
-	long total_ms, connect_ms;
-	CURL *c = NULL;
-	CURLcode res;
+	http_headers h = HTTP_HEADERS_INIT;
+	http_request hr;
+	http_response resp;
 	int rc;
 
 	out->status = 0;
 	out->error = NULL;
 	buf_init(&out->body, CHECK_REST_MAX_BODY, 0);
+	memset(&resp, 0, sizeof(resp));
 	if (!req || !req->url || !req->method)
 		return fail(out, SVC_EINVALID, "no method or URL given");
-	if (!method_ok(req->method))
-		return fail(out, SVC_EINVALID, "invalid HTTP method '%.16s'",
-			    req->method);
-	if (!*req->url || !url_ok(req->url))
-		return fail(out, SVC_EINVALID,
-			    "invalid URL (empty, or with white space or "
-			    "control characters)");
-	if (req->username && (strchr(req->username, ':') ||
-			      !header_value_ok(req->username,
-					       strlen(req->username))))
-		return fail(out, SVC_EINVALID,
-			    "invalid user name (no ':' or control characters)");
-	if (req->timeout_ms < 0)
-		return fail(out, SVC_EINVALID, "negative timeout");
-	total_ms = req->timeout_ms ? req->timeout_ms
-				   : CHECK_REST_DEFAULT_TIMEOUT_MS;
-	connect_ms = total_ms < CHECK_REST_CONNECT_TIMEOUT_MS
-		     ? total_ms : CHECK_REST_CONNECT_TIMEOUT_MS;
 	if ((rc = build_headers(out, &h, req)) != 0)
 		goto done;
-
-	c = curl_easy_init();
-	if (!c) {
-		rc = fail(out, SVC_ERROR, "cannot initialise libcurl");
+	memset(&hr, 0, sizeof(hr));
+	hr.method = req->method;
+	hr.url = req->url;
+	hr.headers = &h;
+	hr.body = req->body;
+	hr.body_len = req->body ? strlen(req->body) : 0;
+	if (req->username) {
+		hr.auth = HTTP_AUTH_BASIC;
+		hr.username = req->username;
+		hr.password = req->password;
+	}
+	hr.timeout_ms = req->timeout_ms ? req->timeout_ms
+					: CHECK_REST_DEFAULT_TIMEOUT_MS;
+	hr.connect_timeout_ms = CHECK_REST_CONNECT_TIMEOUT_MS;
+	hr.max_body = CHECK_REST_MAX_BODY;
+	rc = http_call(&resp, &hr);
+	if (rc != 0) {
+		rc = fail(out, rc, "%s", resp.error ? resp.error
+					            : svc_error_last());
 		goto done;
 	}
-	errbuf[0] = '\0';
-	if (curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) ||
-	    curl_easy_setopt(c, CURLOPT_URL, req->url) ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) ||
-	    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-			     (curl_off_t)CHECK_REST_MAX_BODY) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &call) ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "svcconn") ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h.list)) {
-		rc = fail(out, SVC_ERROR, "cannot set up libcurl: %s",
-			  *errbuf ? errbuf : "unsupported option");
-		goto done;
-	}
-	if (req->body) {
-		res = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				       (curl_off_t)strlen(req->body));
-		if (!res)
-			res = curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-					       req->body);
-		if (!res && strcmp(req->method, "POST") != 0)
-			res = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
-					       req->method);
-	} else if (strcmp(req->method, "GET") == 0) {
-		res = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else if (strcmp(req->method, "HEAD") == 0) {
-		res = curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(req->method, "POST") == 0) {
-		res = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				       (curl_off_t)0);
-		if (!res)
-			res = curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-	} else {
-		res = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	}
-	if (!res && req->username) {
-		res = curl_easy_setopt(c, CURLOPT_HTTPAUTH,
-				       (long)CURLAUTH_BASIC);
-		if (!res)
-			res = curl_easy_setopt(c, CURLOPT_USERNAME,
-					       req->username);
-		if (!res)
-			res = curl_easy_setopt(c, CURLOPT_PASSWORD,
-					       req->password ? req->password
-							     : "");
-	}
-	if (res) {
-		rc = fail(out, SVC_ERROR, "cannot set up libcurl: %s",
-			  curl_easy_strerror(res));
-		goto done;
-	}
-
-	res = curl_easy_perform(c);
-	if (res != CURLE_OK) {
-		buf_clear(&out->body);
-		rc = transfer_error(out, c, res, &call, req->url, errbuf,
-				    total_ms, connect_ms);
-		goto done;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-	rc = 0;
+	out->status = resp.status;
+	buf_clear(&out->body);
+	out->body = resp.body;          /* handed over */
+	buf_init(&resp.body, CHECK_REST_MAX_BODY, 0);
 done:
-	curl_easy_cleanup(c);
-	hdrs_free(&h);
+	http_response_clear(&resp);
+	http_headers_clear(&h);
 	return rc;
 }
 

@@ -77,6 +77,7 @@
 #include "util/buf.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "broker/sshagent.h"
 
 #define F_PID "broker.pid"
 #define F_TOKEN "broker.token"
@@ -787,97 +788,6 @@ static int put_sh_quoted(svc_buf *b, const char *s)
 	return rc ? rc : buf_putc(b, '\'');
 }
 
-/* 1 when the n bytes at s are all in set (and n > 0). */
-static int all_in(const char *s, size_t n, const char *set)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(set, s[i]))
-			return 0;
-	return n > 0;
-}
-
-/* 1 when the n bytes at s name an SSH key type ("ssh-ed25519", ...). */
-static int key_type_ok(const char *s, size_t n)
-{
-	return all_in(s, n, "-@._") &&
-		((n > 4 && !strncmp(s, "ssh-", 4)) ||
-		 (n > 6 && !strncmp(s, "ecdsa-", 6)) ||
-		 (n > 3 && !strncmp(s, "sk-", 3)));
-}
-
-/*
- * Append to kh the known_hosts lines of SSH connection c: each key of its
- * hostKey (lines "[marker-less host] type base64 [comment]" or "type
- * base64"), for the connection's own Host and Port ("[host]:port" unless
- * the port is 22).  SVC_EINVALID when hostKey holds no usable key.
- */
-static int known_hosts_lines(svc_buf *kh, const svc_conn *c)
-{
-	svc_conn_field host, port, key;
-	const char *p, *end;
-	unsigned long pn = 22;
-	size_t nkeys = 0;
-	int rc;
-
-	if (svc_conn_field_get(c, "Host", &host) != 0 || !host.value ||
-	    !all_in(host.value, host.len, "._:-") || host.value[0] == '-')
-		return error_set(SVC_EINVALID, "SSH connection '%s' has no valid Host",
-				 svc_conn_name(c));
-	if (svc_conn_field_get(c, "Port", &port) == 0 && port.value && port.len) {
-		char *e;
-
-		errno = 0;
-		pn = strtoul(port.value, &e, 10);
-		if (errno || *e || pn == 0 || pn > 65535)
-			return error_set(SVC_EINVALID, "SSH connection '%s' has no valid Port",
-					 svc_conn_name(c));
-	}
-	if (svc_conn_field_get(c, "hostKey", &key) != 0 || !key.value)
-		return error_set(SVC_EINVALID, "SSH connection '%s' has no hostKey",
-				 svc_conn_name(c));
-	for (p = key.value, end = key.value + key.len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *tok[3], *q = p;
-		size_t tlen[3], nt = 0, t;
-
-		/* up to three whitespace-separated fields of the line */
-		while (nt < 3) {
-			while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
-				q++;
-			if (q >= le || *q == '#')
-				break;
-			tok[nt] = q;
-			while (q < le && *q != ' ' && *q != '\t' && *q != '\r')
-				q++;
-			tlen[nt] = (size_t)(q - tok[nt]);
-			nt++;
-		}
-		p = nl ? nl + 1 : end;
-		if (nt == 0)
-			continue;
-		t = key_type_ok(tok[0], tlen[0]) ? 0 : 1;
-		if (t + 1 >= nt || !key_type_ok(tok[t], tlen[t]) ||
-		    !all_in(tok[t + 1], tlen[t + 1], "+/="))
-			return error_set(SVC_EINVALID,
-					 "hostKey of SSH connection '%s' is not a known_hosts line",
-					 svc_conn_name(c));
-		rc = pn == 22 ? buf_printf(kh, "%s ", host.value)
-			: buf_printf(kh, "[%s]:%lu ", host.value, pn);
-		if (rc || (rc = buf_put(kh, tok[t], tlen[t])) ||
-		    (rc = buf_putc(kh, ' ')) ||
-		    (rc = buf_put(kh, tok[t + 1], tlen[t + 1])) ||
-		    (rc = buf_putc(kh, '\n')))
-			return rc;
-		nkeys++;
-	}
-	if (!nkeys)
-		return error_set(SVC_EINVALID, "SSH connection '%s' has no hostKey",
-				 svc_conn_name(c));
-	return 0;
-}
-
 /* The how-to error for SSH connection c without a pinned host key. */
 static int no_pin(const svc_conn *c)
 {
@@ -918,7 +828,7 @@ static int granted_known_hosts(svc_buf *kh, int *nssh, svc_store *st,
 			    !f.value || !f.len)
 				rc = no_pin(c);
 			else
-				rc = known_hosts_lines(kh, c);
+				rc = ssh_known_hosts_lines(kh, c);
 		}
 		svc_conn_free(c);
 		if (rc)
@@ -1046,108 +956,23 @@ int svc_broker_ssh_stop(const char *job_dir)
 }
 
 /*
- * Run argv (looked up in PATH) with environment envp; its stdin is in_fd
- * and its stdout out_fd (-1: /dev/null), stderr /dev/null, no other
- * descriptor.  *pid gets the child.
- */
-static int spawn(pid_t *pid, char *const *argv, char *const *envp, int in_fd,
-		 int out_fd)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
-	pid_t p;
-
-	if (null < 0)
-		return error_set(SVC_ERROR, "cannot open /dev/null: %s", strerror(errno));
-	p = fork();
-	if (p == 0) {
-		if (dup2(in_fd >= 0 ? in_fd : null, 0) < 0 ||
-		    dup2(out_fd >= 0 ? out_fd : null, 1) < 0 || dup2(null, 2) < 0)
-			_exit(127);
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		execvpe(argv[0], argv, envp);
-		_exit(127);
-	}
-	close(null);
-	if (p < 0)
-		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
-	*pid = p;
-	return 0;
-}
-
-/* Wait for child pid; 0 when it exited 0, else an error naming what. */
-static int reap(pid_t pid, const char *what)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_set(SVC_ERROR, "cannot wait for %s: %s", what,
-					 strerror(errno));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return error_set(SVC_ERROR, "cannot run %s", what);
-	return error_set(SVC_ERROR, "%s failed (%s %d)", what,
-			 WIFEXITED(status) ? "exit" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-}
-
-#define SSH_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
-
-/*
  * Start the job's ssh-agent ("ssh-agent -s -a <abs>/ssh-agent.sock", a
  * fresh environment; it detaches itself) and record its pid.
  */
 static int start_agent(int dirfd, const char *abs)
 {
-	svc_buf sock = SVC_BUF_INIT, out = SVC_BUF_INIT;
-	char *argv[] = { "ssh-agent", "-s", "-a", NULL, NULL };
-	char *envp[] = { SSH_PATH, NULL };
+	svc_buf sock = SVC_BUF_INIT;
 	char pidtext[32];
-	struct sockaddr_un sa;
-	const char *p;
-	long pid = 0;
-	pid_t child;
-	int fds[2] = { -1, -1 }, rc;
+	pid_t pid;
+	int rc;
 
-	buf_init(&out, 4096, 0);
 	if ((rc = buf_printf(&sock, "%s/%s", abs, F_SSH_SOCK)))
-		goto done;
-	if (sock.len >= sizeof(sa.sun_path)) {
-		rc = error_set(SVC_EINVALID, "the ssh-agent socket path '%s' is too long",
-			       sock.ptr);
-		goto done;
+		return rc;
+	if (!(rc = sshagent_start(&pid, sock.ptr, 0))) {
+		snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)pid);
+		rc = write_file(dirfd, F_SSH_PID, pidtext, strlen(pidtext));
 	}
-	unlinkat(dirfd, F_SSH_SOCK, 0);
-	argv[3] = sock.ptr;
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		rc = error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
-		goto done;
-	}
-	if ((rc = spawn(&child, argv, envp, -1, fds[1])))
-		goto done;
-	close(fds[1]);
-	fds[1] = -1;
-	rc = fd_read_all(&out, fds[0], "ssh-agent's output");
-	if (reap(child, "ssh-agent") || rc) {
-		rc = SVC_ERROR;
-		goto done;
-	}
-	if (!out.ptr || !(p = strstr(out.ptr, "SSH_AGENT_PID=")) ||
-	    (pid = strtol(p + 14, NULL, 10)) <= 1) {
-		rc = error_set(SVC_ERROR, "ssh-agent did not tell its pid");
-		goto done;
-	}
-	snprintf(pidtext, sizeof(pidtext), "%ld\n", pid);
-	rc = write_file(dirfd, F_SSH_PID, pidtext, strlen(pidtext));
-done:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
 	buf_clear(&sock);
-	buf_clear(&out);
 	return rc;
 }
 
@@ -1158,27 +983,23 @@ done:
  */
 static int add_key(const svc_conn *c, const char *abs, const char *askpass)
 {
-	svc_buf e_sock = SVC_BUF_INIT, e_ask = SVC_BUF_INIT, e_job = SVC_BUF_INIT,
+	svc_buf sock = SVC_BUF_INIT, e_ask = SVC_BUF_INIT, e_job = SVC_BUF_INIT,
 		e_conn = SVC_BUF_INIT, what = SVC_BUF_INIT;
-	char *argv[] = { "ssh-add", "-q", "-", NULL };
-	char *envp[8];
+	char *envp[6];
 	svc_conn_field key;
 	size_t ne = 0;
-	pid_t child;
-	int sp[2] = { -1, -1 }, rc;
+	int rc;
 
 	if (svc_conn_field_get(c, "PrivateKey", &key) != 0 || !key.value || !key.len)
 		return error_set(SVC_EINVALID, "SSH connection '%s' has no private key",
 				 svc_conn_name(c));
 	if ((rc = buf_printf(&what, "ssh-add of the key of SSH connection '%s'",
 			     svc_conn_name(c))) ||
-	    (rc = buf_printf(&e_sock, "SSH_AUTH_SOCK=%s/%s", abs, F_SSH_SOCK)) ||
+	    (rc = buf_printf(&sock, "%s/%s", abs, F_SSH_SOCK)) ||
 	    (rc = buf_printf(&e_job, "SVCCONN_JOB_DIR=%s", abs)) ||
 	    (rc = buf_printf(&e_conn, "SVCCONN_SSH_CONNECTION=%s", svc_conn_id(c))) ||
 	    (askpass && (rc = buf_printf(&e_ask, "SSH_ASKPASS=%s", askpass))))
 		goto done;
-	envp[ne++] = SSH_PATH;
-	envp[ne++] = e_sock.ptr;
 	envp[ne++] = e_job.ptr;
 	envp[ne++] = e_conn.ptr;
 	if (askpass) {
@@ -1186,26 +1007,9 @@ static int add_key(const svc_conn *c, const char *abs, const char *askpass)
 		envp[ne++] = "SSH_ASKPASS_REQUIRE=force";
 	}
 	envp[ne] = NULL;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-		rc = error_set(SVC_ERROR, "cannot make a socket pair: %s", strerror(errno));
-		goto done;
-	}
-	if ((rc = spawn(&child, argv, envp, sp[1], -1)))
-		goto done;
-	close(sp[1]);
-	sp[1] = -1;
-	rc = send_all(sp[0], key.value, key.len);
-	if (!rc && key.value[key.len - 1] != '\n')
-		rc = send_all(sp[0], "\n", 1);
-	shutdown(sp[0], SHUT_WR);
-	if (reap(child, what.ptr) || rc)
-		rc = SVC_ERROR;
+	rc = sshagent_add_key(sock.ptr, key.value, key.len, envp, what.ptr);
 done:
-	if (sp[0] >= 0)
-		close(sp[0]);
-	if (sp[1] >= 0)
-		close(sp[1]);
-	buf_clear(&e_sock);
+	buf_clear(&sock);
 	buf_clear(&e_ask);
 	buf_clear(&e_job);
 	buf_clear(&e_conn);
@@ -1798,13 +1602,14 @@ int svc_broker_sweep(size_t *swept, const char *job_dir)
 	} else {
 		*slash = '\0';
 	}
-	/* <workdir>/.svcconn/<run>/<job>: sweep the jobs of every run */
+	/* <store>/jobs/<run>/<job> (svcconn-agent run) or an agent's
+	 * <dir>/.svcconn/<run>/<job>: sweep the jobs of every run */
 	slash = strrchr(parent.ptr, '/');
 	if (slash && slash != parent.ptr) {
 		*slash = '\0';
 		base = strrchr(parent.ptr, '/');
 		base = base ? base + 1 : parent.ptr;
-		if (!strcmp(base, ".svcconn"))
+		if (!strcmp(base, ".svcconn") || !strcmp(base, "jobs"))
 			depth = 2;
 		else
 			*slash = '/';

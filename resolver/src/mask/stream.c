@@ -84,6 +84,7 @@ struct svc_mask_stream {
 	void *write_ctx;        /**< passed to write */
 	svc_mask_event_fn event; /**< handled commands, or NULL */
 	void *event_ctx;        /**< passed to event */
+	int public_variables;   /**< report non-secret task.setvariable */
 	svc_buf win;            /**< secret: context, then held-back bytes */
 	size_t ctx;             /**< bytes of win already written */
 	int in_mask;            /**< the last byte written was masked */
@@ -514,6 +515,35 @@ static int cmd_setsecret(svc_mask_stream *s)
 	return LINE_CONSUMED;
 }
 
+/*
+ * task.setvariable without issecret: reported only when the stream was
+ * asked to (public_variables), and passed through for the agent either way
+ * (its isoutput and job-output handling is the agent's business).
+ */
+static int cmd_setvariable_public(svc_mask_stream *s, const char *name,
+				  size_t nlen, const char *v, size_t len)
+{
+	svc_mask_event ev;
+	int rc;
+
+	if (!s->public_variables || !name || !nlen)
+		return LINE_PASS;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SVC_MASK_EVENT_SETVARIABLE;
+	ev.name = name;
+	ev.value = v;
+	ev.value_len = len;
+	ev.is_output = is_true(logcmd_prop_get(&s->cmd, "isoutput", NULL));
+	ev.is_readonly = is_true(logcmd_prop_get(&s->cmd, "isreadonly", NULL));
+	if (report(s, &ev) < 0) {
+		rc = warnf(s, "task.setvariable: '%.*s' refused: %s",
+			   (int)(nlen > 200 ? 200 : nlen), name,
+			   svc_error_last());
+		return rc ? rc : LINE_CONSUMED;
+	}
+	return LINE_PASS;
+}
+
 static int cmd_setvariable(svc_mask_stream *s)
 {
 	svc_mask_event ev;
@@ -523,7 +553,7 @@ static int cmd_setvariable(svc_mask_stream *s)
 	int rc, too_short;
 
 	if (!is_true(logcmd_prop_get(&s->cmd, "issecret", NULL)))
-		return LINE_PASS;       /* not ours: the agent's business */
+		return cmd_setvariable_public(s, name, nlen, v, len);
 	if ((rc = add_value(s, v, len, &too_short, "task.setvariable")) != 0)
 		return rc;
 	if (!name || !nlen) {
@@ -542,6 +572,7 @@ static int cmd_setvariable(svc_mask_stream *s)
 		ev.is_readonly = is_true(logcmd_prop_get(&s->cmd,
 							 "isreadonly", NULL));
 		ev.too_short = too_short;
+		ev.is_secret = 1;
 		if (report(s, &ev) < 0)
 			rc = warnf(s, "task.setvariable: '%.*s' refused: %s",
 				   (int)(nlen > 200 ? 200 : nlen), name,
@@ -847,6 +878,7 @@ int svc_mask_stream_new(svc_mask_stream **out, svc_masker *m,
 	s->write_ctx = o->write_ctx;
 	s->event = o->event;
 	s->event_ctx = o->event_ctx;
+	s->public_variables = o->public_variables != 0;
 	buf_init(&s->win, 0, 1);
 	buf_init(&s->sc.spans, 0, 0);
 	buf_init(&s->sc.hits, 0, 0);

@@ -2,7 +2,9 @@
  * job.c - starting and ending a job: which connections it uses, whether it
  * may use them, and the job's private state.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,38 @@ struct svc_job {
 	char *holder;            /**< lock holder name of the stage */
 	int holds_lock;          /**< an exclusive lock was acquired */
 };
+
+/* Deepest directory remove_tree descends into. */
+#define MAX_TREE_DEPTH 64
+
+/*
+ * Remove name (in the directory open as dirfd) and, when it is a
+ * directory, everything in it, without following symbolic links.  0, or
+ * -1 when something could not be removed.
+ */
+static int remove_tree(int dirfd, const char *name, int depth)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (depth >= MAX_TREE_DEPTH ||
+	    (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC)) < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rc |= remove_tree(fd, e->d_name, depth + 1);
+	closedir(d);
+	return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT
+		? rc : -1;
+}
 
 static int same(const char *a, const char *b)
 {
@@ -381,6 +415,12 @@ int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 	if (!rc && json_string_value(json_object_get(s, "holder")))
 		rc = svc_store_lock_release(st, json_string_value(json_object_get(s, "holder")));
 	if (!rc && unlink(path.ptr) != 0 && errno != ENOENT)
+		rc = error_set(SVC_ERROR, "cannot remove '%s': %s", path.ptr,
+			       strerror(errno));
+	/* the job's temporary directory, with what its tasks wrote there */
+	buf_reset(&path);
+	if (!rc && !(rc = buf_printf(&path, "%s/tmp", job_dir)) &&
+	    remove_tree(AT_FDCWD, path.ptr, 0))
 		rc = error_set(SVC_ERROR, "cannot remove '%s': %s", path.ptr,
 			       strerror(errno));
 done:

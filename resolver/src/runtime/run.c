@@ -98,6 +98,10 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 
 	switch (ev->kind) {
 	case SVC_MASK_EVENT_SETVARIABLE:
+		if (!ev->is_secret)
+			/* without a broker the agent keeps its own */
+			return io->vars ? svc_step_vars_set_public(io->vars,
+					ev->name, ev->value, ev->value_len) : 0;
 		if (!io->vars)
 			return error_set(SVC_EINVALID,
 					 "secret variables need the job's broker (job-start starts it) or 'svcconn-agent run': this step cannot pass them on");
@@ -113,7 +117,10 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 		return svc_step_vars_endpoint(io->vars, ev->id, ev->field,
 					      ev->name, ev->value, ev->value_len);
 	default:
-		return 0; /* setsecret: the masker has it already */
+		/* setsecret: this step's masker has it already; the job's
+		 * later steps mask it too, as the agent does */
+		return io->vars ? svc_step_vars_add_secret(io->vars, ev->value,
+							   ev->value_len) : 0;
 	}
 }
 
@@ -160,6 +167,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		so.write_ctx = &io[i];
 		so.event = on_command;
 		so.event_ctx = &io[i];
+		so.public_variables = 1;
 		if ((rc = svc_mask_stream_new(&streams[i], m, &so)))
 			goto done;
 	}
@@ -524,7 +532,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		say(&r, "%s%s%sjob %s", s->stage ? "stage " : "",
 		    s->stage ? s->stage : "", s->stage ? " / " : "", s->job);
 		buf_reset(&dir);
-		buf_printf(&dir, "%s/.svcconn/%s/%s-%s", o->workdir ? o->workdir : ".",
+		/* in the store's private directory, never the workspace: the
+		 * job's state and what its tasks write for their tools */
+		buf_printf(&dir, "%s/jobs/%s/%s-%s", svc_store_home(st),
 			   o->run_id, s->stage ? s->stage : "_", s->job);
 		if ((rc = dir_ensure_private(dir.ptr)))
 			break;
@@ -568,6 +578,12 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			o->job_ending(o->ctx, dir.ptr);
 		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
+		/* the job's directory, then its run's, when nothing is left */
+		rmdir(dir.ptr);
+		if (strrchr(dir.ptr, '/')) {
+			*strrchr(dir.ptr, '/') = '\0';
+			rmdir(dir.ptr);
+		}
 		if (rc)
 			break;
 		if (failed_steps)

@@ -1,7 +1,8 @@
 /*
- * vars.c - the secret variables a job's steps set, and the endpoint
- * changes they make, kept in memory only and handed to the job's later
- * steps the way the agent does.
+ * vars.c - the variables a job's steps set (task.setvariable, secret or
+ * not), the values they mask (task.setsecret), and the endpoint changes
+ * they make, kept in memory only and handed to the job's later steps the
+ * way the agent does.
  *
  * `svcconn-agent run` keeps them in one svc_step_vars for the job.  Steps
  * run one by one through the hooks each load them from the job's broker
@@ -10,6 +11,7 @@
  * that a value with a line break survives the broker's line protocol.
  * Every buffer that holds an encoded or decoded value is a secret one.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -27,12 +29,20 @@
 /* First field of the encoded text: the format's version. */
 #define VARS_MAGIC "svcvars1"
 
-/* One secret variable. */
+/* One variable. */
 struct var {
 	char *name;   /**< the name as set */
 	char *value;  /**< the value (wiped on free) */
 	size_t len;   /**< bytes in value */
+	int secret;   /**< 1: a secret variable (SECRET_<NAME>, masked) */
 };
+
+/*
+ * Environment names a public variable may not take: they are the agent
+ * contract's own (a later step's connections, inputs, secret variables).
+ */
+static const char *const reserved_prefixes[] = { "ENDPOINT_", "INPUT_",
+	"SECRET_", "VSTS_", NULL };
 
 /* One task.setendpoint change. */
 struct override {
@@ -43,9 +53,17 @@ struct override {
 	size_t len;                   /**< bytes in value */
 };
 
+/* One value a step registered with task.setsecret. */
+struct mask {
+	char *value;  /**< the value (wiped on free) */
+	size_t len;   /**< bytes in value */
+};
+
 struct svc_step_vars {
 	struct var *v;          /**< the variables */
 	size_t n;               /**< entries used */
+	struct mask *s;         /**< task.setsecret values, masked job-wide */
+	size_t ns;              /**< entries used */
 	struct override *o;     /**< endpoint changes, in order */
 	size_t no;              /**< entries used */
 };
@@ -71,13 +89,20 @@ void svc_step_vars_free(svc_step_vars *v)
 		free(v->o[i].key);
 		svc_secret_free(v->o[i].value, v->o[i].len);
 	}
+	for (i = 0; i < v->ns; i++)
+		svc_secret_free(v->s[i].value, v->s[i].len);
+	free(v->s);
 	free(v->o);
 	free(v->v);
 	free(v);
 }
 
-int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
-		      size_t len)
+/*
+ * Set variable name; a secret one stays secret when set again without
+ * issecret, as the agent keeps it.
+ */
+static int set_var(svc_step_vars *v, const char *name, const char *value,
+		   size_t len, int secret)
 {
 	char key[600];
 	struct var *n;
@@ -87,6 +112,19 @@ int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 
 	if (!name || (rc = svc_env_key(key, sizeof(key), name)))
 		return error_set(SVC_EINVALID, "invalid variable name");
+	/* a public one is an environment variable of its own: a name of
+	 * letters, digits and '_' once '.' and ' ' are turned into '_' */
+	for (i = 0; !secret && key[i]; i++)
+		if (!(isalnum((unsigned char)key[i]) || key[i] == '_') ||
+		    (i == 0 && isdigit((unsigned char)key[i])))
+			return error_set(SVC_EINVALID,
+					 "invalid variable name '%s' (letters, digits, '.', '_', ' ')",
+					 name);
+	for (i = 0; !secret && reserved_prefixes[i]; i++)
+		if (!strncmp(key, reserved_prefixes[i], strlen(reserved_prefixes[i])))
+			return error_set(SVC_EINVALID,
+					 "variable '%s' would be %s..., which the agent sets",
+					 name, reserved_prefixes[i]);
 	if (memchr(value, '\0', len))
 		return error_set(SVC_EINVALID, "variable '%s' holds a NUL byte", name);
 	if (!(copy = malloc(len + 1)))
@@ -98,6 +136,7 @@ int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 			svc_secret_free(v->v[i].value, v->v[i].len);
 			v->v[i].value = copy;
 			v->v[i].len = len;
+			v->v[i].secret |= secret;
 			return 0;
 		}
 	n = realloc(v->v, (v->n + 1) * sizeof(*n));
@@ -109,7 +148,47 @@ int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 	}
 	v->v = n;
 	v->v[v->n].value = copy;
+	v->v[v->n].secret = secret;
 	v->v[v->n++].len = len;
+	return 0;
+}
+
+int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
+		      size_t len)
+{
+	return set_var(v, name, value, len, 1);
+}
+
+int svc_step_vars_set_public(svc_step_vars *v, const char *name,
+			     const char *value, size_t len)
+{
+	return set_var(v, name, value, len, 0);
+}
+
+int svc_step_vars_add_secret(svc_step_vars *v, const char *value, size_t len)
+{
+	struct mask *n;
+	size_t i;
+	char *copy;
+
+	if (!len)
+		return 0;
+	if (memchr(value, '\0', len))
+		return error_set(SVC_EINVALID, "a secret holds a NUL byte");
+	for (i = 0; i < v->ns; i++)
+		if (svc_secret_equal(v->s[i].value, v->s[i].len, value, len))
+			return 0; /* masked already */
+	if (!(copy = malloc(len + 1)))
+		return error_oom();
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	if (!(n = realloc(v->s, (v->ns + 1) * sizeof(*n)))) {
+		svc_secret_free(copy, len);
+		return error_oom();
+	}
+	v->s = n;
+	v->s[v->ns].value = copy;
+	v->s[v->ns++].len = len;
 	return 0;
 }
 
@@ -206,27 +285,54 @@ static int apply_overrides(const svc_step_vars *v, svc_env *env,
 	return rc;
 }
 
+/* Set env variable name to the JSON array names when it has any. */
+static int set_list(svc_env *env, const char *name, json_t *names)
+{
+	char *list;
+	int rc;
+
+	if (!json_array_size(names))
+		return 0;
+	if (!(list = json_dumps(names, JSON_COMPACT)))
+		return error_oom();
+	rc = svc_env_set(env, name, list);
+	free(list);
+	return rc;
+}
+
 int svc_step_vars_apply(const svc_step_vars *v, svc_env *env, svc_masker *m)
 {
-	json_t *names = json_array();
-	char key[600], var[620], *list;
+	json_t *secrets = json_array(), *publics = json_array();
+	char key[600], var[620];
 	size_t i;
 	int rc = 0;
 
+	for (i = 0; !rc && i < v->ns; i++)
+		rc = svc_masker_add(m, v->s[i].value, v->s[i].len);
 	for (i = 0; !rc && i < v->n; i++) {
 		if ((rc = svc_env_key(key, sizeof(key), v->v[i].name)))
 			break;
+		if (!v->v[i].secret) {
+			/* what the step has already (its connections, the
+			 * run's variables, the agent's PATH...) wins */
+			if (svc_env_get(env, key))
+				continue;
+			rc = svc_env_set(env, key, v->v[i].value);
+			json_array_append_new(publics, json_string(v->v[i].name));
+			continue;
+		}
 		snprintf(var, sizeof(var), "SECRET_%s", key);
 		rc = svc_env_set(env, var, v->v[i].value);
 		if (!rc)
 			rc = svc_masker_add(m, v->v[i].value, v->v[i].len);
-		json_array_append_new(names, json_string(v->v[i].name));
+		json_array_append_new(secrets, json_string(v->v[i].name));
 	}
-	if (!rc && v->n && (list = json_dumps(names, JSON_COMPACT)) != NULL) {
-		rc = svc_env_set(env, "VSTS_SECRET_VARIABLES", list);
-		free(list);
-	}
-	json_decref(names);
+	if (!rc)
+		rc = set_list(env, "VSTS_SECRET_VARIABLES", secrets);
+	if (!rc)
+		rc = set_list(env, "VSTS_PUBLIC_VARIABLES", publics);
+	json_decref(secrets);
+	json_decref(publics);
 	return rc ? rc : apply_overrides(v, env, m);
 }
 
@@ -251,9 +357,12 @@ int svc_step_vars_encode(char **out, size_t *len, const svc_step_vars *v)
 	buf_init(&b, SVC_STEP_VARS_MAX, 1);
 	rc = buf_puts(&b, VARS_MAGIC);
 	for (i = 0; !rc && i < v->n; i++)
-		if (!(rc = buf_puts(&b, " v")) &&
+		if (!(rc = buf_puts(&b, v->v[i].secret ? " v" : " p")) &&
 		    !(rc = put_field(&b, v->v[i].name, strlen(v->v[i].name))))
 			rc = put_field(&b, v->v[i].value, v->v[i].len);
+	for (i = 0; !rc && i < v->ns; i++)
+		if (!(rc = buf_puts(&b, " s")))
+			rc = put_field(&b, v->s[i].value, v->s[i].len);
 	for (i = 0; !rc && i < v->no; i++) {
 		const struct override *o = &v->o[i];
 
@@ -296,11 +405,16 @@ static int decode_record(svc_step_vars *v, const char *const *f,
 
 	if (fl[0] != 1)
 		return SVC_EINVALID;
-	if (f[0][0] == 'v' && nf == 3) {
+	if ((f[0][0] == 'v' || f[0][0] == 'p') && nf == 3) {
 		if ((rc = decode_field(&d[0], f[1], fl[1], 1)) ||
 		    (rc = decode_field(&d[1], f[2], fl[2], 0)))
 			return rc;
-		return svc_step_vars_set(v, d[0].ptr, d[1].ptr, d[1].len);
+		return set_var(v, d[0].ptr, d[1].ptr, d[1].len, f[0][0] == 'v');
+	}
+	if (f[0][0] == 's' && nf == 2) {
+		if ((rc = decode_field(&d[0], f[1], fl[1], 1)))
+			return rc;
+		return svc_step_vars_add_secret(v, d[0].ptr, d[0].len);
 	}
 	if (f[0][0] != 'e' || nf != 5 || fl[2] != 1)
 		return SVC_EINVALID;

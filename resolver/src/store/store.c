@@ -123,6 +123,11 @@ static int jpush(json_t *a, const char *s)
 
 /* ---- paths ------------------------------------------------------------- */
 
+const char *svc_store_home(const svc_store *st)
+{
+	return st ? st->home : NULL;
+}
+
 int svc_store_paths(char **home, char **key_file,
 		    const svc_store_options *opts)
 {
@@ -667,6 +672,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	if (rc == 0)
 		rc = st->ops->role_put(st->be, id, who, SVC_ROLE_ADMIN, who,
 				       now);
+	if (rc == 0)
+		rc = store_expiry_record(st, c, id, now);
 	if (rc) {
 		json_decref(keys);
 		return rc;
@@ -780,7 +787,8 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 	    (rc = fields_update(st, old, c, id, changed, removed)) != 0)
 		goto done;
 	conn_row(&row, c, id, NULL, NULL, who, now);
-	if ((rc = st->ops->conn_update(st->be, &row)) != 0)
+	if ((rc = st->ops->conn_update(st->be, &row)) != 0 ||
+	    (rc = store_expiry_record(st, c, id, now)) != 0)
 		goto done;
 	detail = replaced ? json_pack("{s:b, s:O, s:O}", "replaced", 1,
 				      "changed", changed, "removed", removed)
@@ -969,32 +977,37 @@ struct open_ctx {
 	svc_conn *c;    /**< the connection being filled */
 };
 
-/* Open one sealed secret into its connection. */
-static int open_one(void *p, const store_sealed *s)
+int store_open_into(svc_store *st, svc_conn *c, const store_sealed *s)
 {
-	struct open_ctx *ctx = p;
-	const char *name = svc_conn_name(ctx->c);
+	const char *name = svc_conn_name(c);
 	svc_buf pt;
 	int rc;
 
 	buf_init(&pt, SVC_BUF_DEFAULT_MAX, 1);
-	rc = crypto_open(&pt, &ctx->st->key, s->conn_id, s->key, s->data,
-			 s->len);
-	if (rc == SVC_ECRYPTO && strcmp(s->key_id, ctx->st->key.id) != 0)
+	rc = crypto_open(&pt, &st->key, s->conn_id, s->key, s->data, s->len);
+	if (rc == SVC_ECRYPTO && strcmp(s->key_id, st->key.id) != 0)
 		rc = error_set(SVC_ECRYPTO,
 			       "cannot decrypt field '%s' of connection '%s': it is sealed with key id %s, not with the store's key %s",
-			       s->key, name, s->key_id, ctx->st->key.id);
+			       s->key, name, s->key_id, st->key.id);
 	else if (rc == SVC_ECRYPTO)
 		rc = error_set(SVC_ECRYPTO,
 			       "cannot decrypt field '%s' of connection '%s': authentication failed (tampered, moved, or wrong key)",
 			       s->key, name);
 	if (rc == 0)
-		rc = svc_conn_set_field(ctx->c, s->key, pt.ptr ? pt.ptr : "",
+		rc = svc_conn_set_field(c, s->key, pt.ptr ? pt.ptr : "",
 					pt.len);
 	if (rc == 0)
-		rc = svc_conn_set_field_class(ctx->c, s->key, s->kind, 1);
+		rc = svc_conn_set_field_class(c, s->key, s->kind, 1);
 	buf_clear(&pt);
 	return rc;
+}
+
+/* Open one sealed secret into its connection. */
+static int open_one(void *p, const store_sealed *s)
+{
+	struct open_ctx *ctx = p;
+
+	return store_open_into(ctx->st, ctx->c, s);
 }
 
 int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,

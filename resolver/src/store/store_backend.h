@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "svcconn/authz.h"
+#include "svcconn/certs.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
 
@@ -398,6 +399,20 @@ typedef struct store_backend_ops {
 	int (*gitcred_reseal)(store_backend *be, long long id,
 			      const unsigned char *sealed, size_t len,
 			      const char *key_id);
+
+	/* ---- certificate expiry (store_certs.c) ---- */
+
+	/**
+	 * Record the earliest certificate expiry of conn_id: its field and
+	 * notAfter (seconds), field NULL when it holds no certificate; with
+	 * checked_at NULL, forget it (not known).
+	 */
+	int (*expiry_put)(store_backend *be, const char *conn_id,
+			  const char *field, long long not_after,
+			  const char *checked_at);
+	/** Every connection with its record (known 0 without), by name. */
+	int (*expiry_list)(svc_cert_expiry **out, size_t *count,
+			   store_backend *be);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

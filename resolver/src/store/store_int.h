@@ -54,4 +54,18 @@ int store_audit(svc_store *st, const char *at, const char *actor,
 int store_find_conn(char **id, char **name, svc_store *st,
 		    const char *name_or_id);
 
+/**
+ * Open one sealed secret s into c (its field set, loaded); the error names
+ * the connection and field when it does not authenticate.
+ */
+int store_open_into(svc_store *st, svc_conn *c, const store_sealed *s);
+
+/**
+ * Inside the write transaction that stored c under id: record its
+ * earliest certificate expiry (store_certs.c), opening the secret fields
+ * c has set but not loaded from their stored values.
+ */
+int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
+			const char *now);
+
 #endif

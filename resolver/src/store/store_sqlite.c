@@ -31,6 +31,13 @@
  * without a path has path '' so that the unique key holds (NULLs are
  * distinct in a UNIQUE index); ids come from AUTOINCREMENT, so they grow
  * with each store and "newest first" is ORDER BY id DESC.
+ *
+ * Version 4 adds cert_expiry: per connection, the earliest notAfter of its
+ * certificates and the field holding it (field and not_after NULL: it
+ * holds none), recorded by store.c when it writes the connection, so that
+ * lists show expiry without decrypting anything.  No row means not known
+ * yet (a connection stored before version 4, until it is edited or
+ * rescanned); the row goes with its connection (ON DELETE CASCADE).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +51,7 @@
 
 #include "svcconn/errors.h"
 #include "errors_int.h"
+#include "svcconn/certs.h"
 #include "store/store_backend.h"
 #include "util/buf.h"
 #include "util/fileio.h"
@@ -249,6 +257,18 @@ static const char *const migrations[] = {
 	"  created_at TEXT NOT NULL,"
 	"  updated_at TEXT NOT NULL,"
 	"  UNIQUE (protocol, host, path, username)"
+	");",
+	/*
+	 * 4: the earliest certificate expiry of each connection
+	 * (store_certs.c).  IF NOT EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS cert_expiry ("
+	"  conn_id TEXT PRIMARY KEY"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  field TEXT,"
+	"  not_after INTEGER,"
+	"  checked_at TEXT NOT NULL,"
+	"  CHECK ((field IS NULL) = (not_after IS NULL))"
 	");",
 };
 
@@ -1126,6 +1146,7 @@ union list_item {
 	svc_check_run run;    /**< a check run */
 	svc_approval appr;    /**< an approval */
 	svc_usage use;        /**< a usage record */
+	svc_cert_expiry exp;  /**< a certificate expiry */
 };
 
 /*
@@ -2388,6 +2409,74 @@ static int sqlite_gitcred_reseal(store_backend *be, long long id,
 	return changed_or_notfound(be, rc);
 }
 
+/* ---- certificate expiry ------------------------------------------------ */
+
+static int sqlite_expiry_put(store_backend *be, const char *conn_id,
+			     const char *field, long long not_after,
+			     const char *checked_at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!checked_at)
+		return run_strs(be, "DELETE FROM cert_expiry WHERE conn_id = ?1",
+				"forget a certificate expiry", &conn_id, 1);
+	if ((rc = prepare(be, &st,
+			  "INSERT OR REPLACE INTO cert_expiry (conn_id, field, "
+			  "not_after, checked_at) VALUES (?1, ?2, ?3, ?4)",
+			  "record a certificate expiry")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
+	    (rc = bind_str(be, st, 2, field)) == 0 &&
+	    /* unbound, not_after stays NULL */
+	    (rc = field ? bind_int(be, st, 3, not_after) : 0) == 0 &&
+	    (rc = bind_str(be, st, 4, checked_at)) == 0)
+		rc = step(be, st, "record a certificate expiry");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static void expiry_free_v(void *p, size_t n)
+{
+	svc_cert_expiry_list_free(p, n);
+}
+
+static int expiry_row(union list_item *it, sqlite3_stmt *st)
+{
+	svc_cert_expiry *e = &it->exp;
+	int rc;
+
+	e->known = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	e->not_after = sqlite3_column_int64(st, 4);
+	if ((rc = col_dup((char **)&e->conn_id, st, 0)) != 0 ||
+	    (rc = col_dup((char **)&e->name, st, 1)) != 0 ||
+	    (rc = col_dup((char **)&e->type, st, 2)) != 0 ||
+	    (rc = col_dup((char **)&e->field, st, 3)) != 0)
+		return rc;
+	return col_dup((char **)&e->checked_at, st, 5);
+}
+
+static int sqlite_expiry_list(svc_cert_expiry **out, size_t *count,
+			      store_backend *be)
+{
+	sqlite3_stmt *st;
+	void *items;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT c.id, c.name, c.type, e.field, e.not_after, "
+			  "e.checked_at FROM connections c LEFT JOIN "
+			  "cert_expiry e ON e.conn_id = c.id ORDER BY c.name",
+			  "list certificate expiry")) != 0)
+		return rc;
+	if ((rc = collect(&items, count, be, st, sizeof(svc_cert_expiry),
+			  expiry_row, expiry_free_v,
+			  "list certificate expiry")) != 0)
+		return rc;
+	*out = items;
+	return 0;
+}
+
 const store_backend_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -2466,4 +2555,6 @@ const store_backend_ops store_sqlite_ops = {
 	.gitcred_insert = sqlite_gitcred_insert,
 	.gitcred_delete = sqlite_gitcred_delete,
 	.gitcred_reseal = sqlite_gitcred_reseal,
+	.expiry_put = sqlite_expiry_put,
+	.expiry_list = sqlite_expiry_list,
 };
