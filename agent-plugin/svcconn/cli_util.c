@@ -76,6 +76,9 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	switch (opt) {
 	case OPT_HOME:
 		ctx->opts.home = arg;
+		/* the catalog's custom types live in the store's directory:
+		 * the library finds it through SVCCONN_HOME (not a secret) */
+		setenv("SVCCONN_HOME", arg, 1);
 		return 1;
 	case OPT_JSON:
 		ctx->json = 1;

@@ -1,12 +1,20 @@
 /*
- * cmd_types.c - `svcconn types [TYPE]`: the catalog.
+ * cmd_types.c - `svcconn types [TYPE]`: the catalog; `svcconn types add
+ * FILE` and `svcconn types remove ID`: its custom types
+ * (docs/custom-types.md).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
+enum { OPT_REPLACE = 1 };
+
 static const struct option options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
 	CLI_COMMON_OPTIONS
 };
 
@@ -34,6 +42,7 @@ static json_t *type_json(const svc_type *t)
 
 	json_object_set_new(o, "id", json_string(t->id));
 	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "custom", json_boolean(svc_type_is_custom(t)));
 	for (i = 0; i < t->nschemes; i++) {
 		const svc_scheme *s = &t->schemes[i];
 		json_t *so = json_object(), *fields = json_array();
@@ -87,16 +96,125 @@ static void print_type(const svc_type *t)
 	}
 }
 
+/* Open the store and require the store-level Administrator role. */
+static int need_admin(struct cli_ctx *ctx, svc_store **st)
+{
+	int rc;
+
+	if ((rc = cli_open_store(ctx, st)) != 0)
+		return rc;
+	return cli_require(ctx, *st, NULL, SVC_ROLE_ADMIN);
+}
+
+/* svcconn types add FILE [--replace] */
+static int types_add(struct cli_ctx *ctx, const char *file, int replace)
+{
+	svc_diags *diags = NULL;
+	svc_store *st = NULL;
+	char *id = NULL, *dest = NULL;
+	int rc;
+
+	if ((rc = need_admin(ctx, &st)) != 0)
+		goto done;
+	if (svc_diags_new(&diags)) {
+		rc = cli_lib_fail(SVC_ERROR);
+		goto done;
+	}
+	if ((rc = svc_catalog_install(&id, &dest, file, ctx->opts.home,
+				      replace, diags)) != 0) {
+		if (svc_diags_count(diags)) {
+			cli_print_diags(diags);
+			rc = cli_exit_code(rc);
+		} else {
+			rc = cli_lib_fail(rc);
+		}
+		fprintf(stderr, "svcconn: nothing was installed\n");
+		goto done;
+	}
+	printf("installed type '%s' in %s\n", id, dest);
+done:
+	svc_diags_free(diags);
+	svc_store_free(st);
+	free(dest);
+	free(id);
+	return rc;
+}
+
+/* svcconn types remove ID: refused while connections of the type exist */
+static int types_remove(struct cli_ctx *ctx, const char *id)
+{
+	svc_catalog *cat = NULL;
+	svc_conn **list = NULL;
+	svc_store *st = NULL;
+	const svc_type *t;
+	size_t n = 0, i, inuse = 0;
+	char names[512] = "";
+	int rc;
+
+	if ((rc = need_admin(ctx, &st)) != 0)
+		goto done;
+	if (svc_catalog_new(&cat) || svc_store_conn_list(&list, &n, st)) {
+		rc = cli_lib_fail(SVC_ERROR);
+		goto done;
+	}
+	t = svc_catalog_find(cat, id);
+	if (!t || !svc_type_is_custom(t)) {
+		rc = cli_fail(t ? SVC_EDENIED : SVC_ENOTFOUND, t
+			      ? "'%s' is a built-in type" : "unknown connection type '%s'",
+			      id);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		size_t at = strlen(names);
+
+		if (strcasecmp(svc_conn_type(list[i]), t->id) != 0)
+			continue;
+		if (inuse++ < 5)
+			snprintf(names + at, sizeof(names) - at, "%s'%s'",
+				 at ? ", " : "", svc_conn_name(list[i]));
+	}
+	if (inuse) {
+		rc = cli_fail(SVC_EDENIED, "type '%s' is used by %zu connection%s (%s%s): delete %s before removing the type",
+			      t->id, inuse, inuse == 1 ? "" : "s", names,
+			      inuse > 5 ? ", ..." : "", inuse == 1 ? "it" : "them");
+		goto done;
+	}
+	if ((rc = svc_catalog_uninstall(t->id, ctx->opts.home)) != 0) {
+		rc = rc == SVC_ENOTFOUND
+		     ? cli_fail(rc, "type '%s' is defined in %s, not installed with 'svcconn types add': remove that file, or its directory from SVCCONN_TYPES_PATH",
+				t->id, t->source)
+		     : cli_lib_fail(rc);
+		goto done;
+	}
+	printf("removed type '%s'\n", t->id);
+done:
+	svc_store_conn_list_free(list, n);
+	svc_catalog_free(cat);
+	svc_store_free(st);
+	return rc;
+}
+
 static int cmd_types(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_catalog *cat = NULL;
 	const svc_type *t;
 	size_t i, j;
-	int rc, exit_now;
+	int rc, exit_now, replace = 0;
 
 	if ((rc = cli_parse(ctx, &cmd_types_entry, argc, argv, NULL, options,
-			    NULL, NULL, &exit_now)) || exit_now)
+			    cli_flag_opt, &replace, &exit_now)) || exit_now)
 		return rc;
+	if (optind < argc && (!strcmp(argv[optind], "add") ||
+			      !strcmp(argv[optind], "remove"))) {
+		if (argc - optind != 2)
+			return cli_usage_error(&cmd_types_entry, "%s takes one argument",
+					       argv[optind]);
+		if (!strcmp(argv[optind], "add"))
+			return types_add(ctx, argv[optind + 1], replace);
+		return types_remove(ctx, argv[optind + 1]);
+	}
+	if (replace)
+		return cli_usage_error(&cmd_types_entry, "--replace is for 'types add'");
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_types_entry, "too many arguments");
 	if (svc_catalog_new(&cat))
@@ -130,10 +248,19 @@ static int cmd_types(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 const struct cmd_entry cmd_types_entry = {
-	"types", "types [TYPE] [--json]",
-	"list connection types, or show one type's schemes and fields",
+	"types", "types [TYPE] [--json] | types add FILE [--replace] | types remove ID",
+	"list connection types, or show one; add and remove custom types",
 	"With --json, prints an array with one object per type:\n"
-	"{\"id\", \"name\", \"schemes\": [{\"id\", \"fields\": [{\"key\", \"kind\",\n"
-	"\"label\", \"required\", \"secret\"}]}]}.\n",
+	"{\"id\", \"name\", \"custom\", \"schemes\": [{\"id\", \"fields\": [{\"key\",\n"
+	"\"kind\", \"label\", \"required\", \"secret\"}]}]}.\n"
+	"types add validates a custom type definition (YAML, see\n"
+	"docs/custom-types.md) and installs it in the store's types/ directory;\n"
+	"a malformed definition, or one that redefines a built-in type, is\n"
+	"refused with its file, line and reason, and nothing is installed.\n"
+	"--replace replaces an installed definition of the same id.  types\n"
+	"remove uninstalls one, and refuses while connections of the type exist.\n"
+	"Both need the Administrator role on the store.  Definitions are also\n"
+	"read from the directories in SVCCONN_TYPES_PATH and from the installed\n"
+	"ones; the first definition of an id wins.\n",
 	cmd_types
 };

@@ -83,6 +83,29 @@ typedef struct svc_variant {
 	const char *presets;       /**< "key=value;key=value" data presets */
 } svc_variant;
 
+/** A named value of a verify request: a form field, and its template. */
+typedef struct svc_verify_param {
+	const char *name;          /**< form field name */
+	const char *value;         /**< template: "{key}" is the field's value,
+				        "{url}" the connection's URL */
+} svc_verify_param;
+
+/**
+ * How a connection of a custom type is verified: one HTTP request built
+ * from the connection's URL and fields, and the status that means success.
+ */
+typedef struct svc_verify_request {
+	const char *method;        /**< GET, POST, HEAD, PUT, OPTIONS */
+	const char *url;           /**< template, as svc_verify_param.value */
+	int expect_status;         /**< e.g. 200 */
+	const char *auth;          /**< "basic", "bearer", "header" or NULL */
+	const char *auth_username; /**< basic: key of the user name field */
+	const char *auth_secret;   /**< key of the password or token field */
+	const char *auth_header;   /**< header: the header's name */
+	const svc_verify_param *form; /**< a form-encoded body (or NULL) */
+	size_t nform;              /**< entries in form */
+} svc_verify_request;
+
 /** A connection type. */
 typedef struct svc_type {
 	const char *id;            /**< endpoint type id: dockerregistry */
@@ -96,12 +119,48 @@ typedef struct svc_type {
 	const svc_variant *variants; /**< creation variants (or NULL) */
 	size_t nvariants;          /**< entries in variants */
 	int git_capable;           /**< 1 when it can serve git credentials */
+	const svc_verify_request *verify; /**< custom types: how to verify
+					   (or NULL) */
+	const char *source;        /**< custom types: the definition file;
+				        NULL for the built-in ones */
 } svc_type;
 
 typedef struct svc_catalog svc_catalog;
 
-/** A catalog holding the built-in types. */
+/**
+ * A catalog holding the built-in types and the custom ones defined in
+ * $SVCCONN_HOME/types, the directories of SVCCONN_TYPES_PATH and the
+ * installed definitions (see docs/custom-types.md).  A malformed
+ * definition fails it, with the file, line and reason in svc_error_last().
+ */
 int svc_catalog_new(svc_catalog **out);
+/**
+ * Check the type definition in the file at path against the catalog (a
+ * built-in id may not be redefined).  0 with its id in *id (a new string),
+ * or SVC_EINVALID with every problem, by file, line and field, in diags.
+ */
+int svc_catalog_check_definition(char **id, const svc_catalog *cat,
+				 const char *path, svc_diags *diags);
+/** 1 when t is a custom type (loaded from a definition file). */
+int svc_type_is_custom(const svc_type *t);
+/**
+ * Install the type definition in file into the types/ directory of the
+ * store at home (NULL: SVCCONN_HOME or the default), as ID.yml (0600, the
+ * directory 0700): checked first (problems in diags; nothing installed),
+ * refused with SVC_EEXISTS when ID is installed there already unless
+ * replace, and taken back when the catalog does not load with it.  *id
+ * and *dest (may be NULL) get new strings: the type's id and the file
+ * written.
+ */
+int svc_catalog_install(char **id, char **dest, const char *file,
+			const char *home, int replace, svc_diags *diags);
+/**
+ * Remove the definition of type id from the types/ directory of the store
+ * at home.  SVC_ENOTFOUND when it is not installed there (a built-in type,
+ * or one defined elsewhere: the message says where).  Whether connections
+ * of the type exist is the caller's to check first.
+ */
+int svc_catalog_uninstall(const char *id, const char *home);
 void svc_catalog_free(svc_catalog *cat);
 
 size_t svc_catalog_count(const svc_catalog *cat);

@@ -14,25 +14,105 @@
 #include "errors_int.h"
 
 struct svc_catalog {
-	const svc_type *types; /**< the types, built-in first */
+	svc_type *types;       /**< the types, built-in first (copies of the
+				    constant entries), then the custom ones */
 	size_t count;          /**< number of types */
+	svc_type *custom;      /**< the custom types (owned) */
+	size_t ncustom;        /**< entries in custom */
 };
+
+/* The built-in type whose id or alias is id, or NULL. */
+static const svc_type *builtin(const char *id);
+
+/* The first error of diags as the library's last error. */
+static int diags_error(svc_diags *diags)
+{
+	const svc_diag *d = svc_diags_at(diags, 0);
+	char *text = d ? svc_diag_format(d) : NULL;
+	int rc = error_set(SVC_EINVALID, "%s", text ? text
+			   : "invalid custom type definition");
+
+	free(text);
+	return rc;
+}
+
+/* Refuse a custom type that redefines a built-in one (diags at its file). */
+static int not_builtin(const svc_type *t, svc_diags *diags)
+{
+	if (!builtin(t->id))
+		return 0;
+	svc_diags_add(diags, t->source, 1, 1, SVC_SEV_ERROR, "id",
+		      "'%s' is a built-in type and cannot be redefined", t->id);
+	return SVC_EINVALID;
+}
 
 int svc_catalog_new(svc_catalog **out)
 {
 	svc_catalog *cat = calloc(1, sizeof(*cat));
+	svc_diags *diags = NULL;
+	size_t i;
+	int rc;
 
-	if (!cat)
+	*out = NULL;
+	if (!cat || svc_diags_new(&diags)) {
+		free(cat);
 		return error_oom();
-	cat->types = catalog_builtin_types;
-	cat->count = catalog_builtin_count;
+	}
+	rc = catalog_custom_load(&cat->custom, &cat->ncustom, diags);
+	for (i = 0; rc == 0 && i < cat->ncustom; i++)
+		rc = not_builtin(&cat->custom[i], diags);
+	if (rc == 0 && !(cat->types = calloc(catalog_builtin_count + cat->ncustom,
+					     sizeof(*cat->types))))
+		rc = error_oom();
+	if (rc) {
+		if (svc_diags_count(diags))
+			rc = diags_error(diags);
+		svc_diags_free(diags);
+		svc_catalog_free(cat);
+		return rc;
+	}
+	svc_diags_free(diags);
+	memcpy(cat->types, catalog_builtin_types,
+	       catalog_builtin_count * sizeof(*cat->types));
+	if (cat->ncustom)
+		memcpy(cat->types + catalog_builtin_count, cat->custom,
+		       cat->ncustom * sizeof(*cat->types));
+	cat->count = catalog_builtin_count + cat->ncustom;
 	*out = cat;
 	return 0;
 }
 
 void svc_catalog_free(svc_catalog *cat)
 {
+	if (!cat)
+		return;
+	catalog_custom_free(cat->custom, cat->ncustom);
+	free(cat->types);
 	free(cat);
+}
+
+int svc_catalog_check_definition(char **id, const svc_catalog *cat,
+				 const char *path, svc_diags *diags)
+{
+	svc_type t;
+	int rc;
+
+	(void)cat;
+	*id = NULL;
+	if ((rc = catalog_custom_read(&t, path, diags)) != 0)
+		return rc == SVC_EINVALID ? diags_error(diags) : rc;
+	if ((rc = not_builtin(&t, diags)) != 0) {
+		catalog_custom_clear(&t);
+		return diags_error(diags);
+	}
+	*id = strdup(t.id);
+	catalog_custom_clear(&t);
+	return *id ? 0 : error_oom();
+}
+
+int svc_type_is_custom(const svc_type *t)
+{
+	return t && t->source != NULL;
 }
 
 size_t svc_catalog_count(const svc_catalog *cat)
@@ -60,6 +140,17 @@ static int in_list(const char *list, const char *id)
 			list++;
 	}
 	return 0;
+}
+
+static const svc_type *builtin(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < catalog_builtin_count; i++)
+		if (strcasecmp(catalog_builtin_types[i].id, id) == 0 ||
+		    in_list(catalog_builtin_types[i].aliases, id))
+			return &catalog_builtin_types[i];
+	return NULL;
 }
 
 const svc_type *svc_catalog_find(const svc_catalog *cat, const char *id)

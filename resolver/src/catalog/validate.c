@@ -603,19 +603,27 @@ out:
 	return rc;
 }
 
+/* Parse length bounds "min..max" into *lo and *hi; 0 or SVC_EINVALID. */
+static int parse_bounds(const char *arg, unsigned long long *lo,
+			unsigned long long *hi)
+{
+	char *end;
+
+	if (!arg || !is_digit((unsigned char)arg[0]))
+		return SVC_EINVALID;
+	*lo = strtoull(arg, &end, 10);
+	if (strncmp(end, "..", 2) != 0 || !is_digit((unsigned char)end[2]))
+		return SVC_EINVALID;
+	*hi = strtoull(end + 2, &end, 10);
+	return *end || *lo > *hi ? SVC_EINVALID : 0;
+}
+
 static int check_length(size_t n, const char *arg, const char **why)
 {
 	unsigned long long lo, hi;
-	char *end;
 
 	*why = "invalid length bounds in the catalog";
-	if (!arg || !is_digit((unsigned char)arg[0]))
-		return SVC_EINVALID;
-	lo = strtoull(arg, &end, 10);
-	if (strncmp(end, "..", 2) != 0 || !is_digit((unsigned char)end[2]))
-		return SVC_EINVALID;
-	hi = strtoull(end + 2, &end, 10);
-	if (*end || lo > hi)
+	if (parse_bounds(arg, &lo, &hi))
 		return SVC_EINVALID;
 	if (n < lo) {
 		*why = "too short";
@@ -626,6 +634,43 @@ static int check_length(size_t n, const char *arg, const char **why)
 		return SVC_EINVALID;
 	}
 	return 0;
+}
+
+int catalog_validator_arg_ok(svc_validator v, const char *arg,
+			     const char **why)
+{
+	unsigned long long lo, hi;
+	regex_t re;
+	char *pat;
+	size_t plen;
+	int bad;
+
+	switch (v) {
+	case SVC_VALID_ENUM:
+		*why = "an enumeration needs at least one value";
+		return arg && *arg ? 0 : SVC_EINVALID;
+	case SVC_VALID_LENGTH:
+		*why = "length bounds must be \"MIN..MAX\" with MIN <= MAX";
+		return parse_bounds(arg, &lo, &hi);
+	case SVC_VALID_REGEX:
+		*why = "not a valid POSIX extended regular expression";
+		if (!arg || !*arg)
+			return SVC_EINVALID;
+		plen = strlen(arg) + 5;
+		if (!(pat = malloc(plen))) {
+			*why = "out of memory";
+			return SVC_ERROR;
+		}
+		snprintf(pat, plen, "^(%s)$", arg);
+		bad = regcomp(&re, pat, REG_EXTENDED | REG_NOSUB);
+		if (!bad)
+			regfree(&re);
+		free(pat);
+		return bad ? SVC_EINVALID : 0;
+	default:
+		*why = "this validation takes no argument";
+		return arg ? SVC_EINVALID : 0;
+	}
 }
 
 /* ---- kubeconfig --------------------------------------------------------- */
