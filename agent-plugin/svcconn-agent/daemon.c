@@ -17,7 +17,8 @@ int agent_start_daemon(const char *self, const char *mode,
 		       const char *job_dir, const char *home)
 {
 	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
-		"SVCCONN_USER", "SVCCONN_NOW", "HOME", "PATH", NULL };
+		"SVCCONN_USER", "SVCCONN_NOW", "SVCCONN_TYPES_PATH", "HOME",
+		"PATH", NULL };
 	char *envp[16], *argv[12], watch[32];
 	size_t ne = 0, i = 0;
 	int rc;
