@@ -123,6 +123,24 @@ schemes:
 verify: {url: "{url}/api?t={token}"}
 EOF
 )"
+refuse "a verify URL that does not start with its base" "the verify url must start with {url} or a field validated as a URL" "$(def bad-base <<'EOF'
+id: x8
+name: X
+schemes:
+  - id: Basic
+    fields: [{key: url, kind: url, required: true}, {key: pw, kind: auth, secret: true}]
+verify: {url: "https://example.test/{pw}"}
+EOF
+)"
+refuse "a verify base field without URL validation" "'{host}' starts the verify url, so it must have validate: url" "$(def bad-host <<'EOF'
+id: x9
+name: X
+schemes:
+  - id: Basic
+    fields: [{key: host, kind: data, required: true}]
+verify: {url: "{host}/api"}
+EOF
+)"
 refuse "an id installed already, without --replace" "is installed already" "$shipped/powerplatform-spn.yml"
 check "types add --replace replaces it" svcconn types add --replace "$shipped/powerplatform-spn.yml"
 refuse "a file that is not there" "no-such.yml" "$work/no-such.yml"

@@ -398,6 +398,35 @@ static int template_ok(struct reader *r, const ynode *at, const svc_type *ty,
 	return 1;
 }
 
+/*
+ * 1 when the URL template v starts with "{url}" or with a field that every
+ * scheme having it validates as a URL (it is the request's base, put in
+ * as it is); reports anything else.
+ */
+static int base_ok(struct reader *r, const ynode *v, const svc_type *ty)
+{
+	const char *t = v->scalar, *end = strchr(t, '}');
+	size_t i, n;
+
+	if (t[0] != '{' || !end) {
+		problem(r, v, "the verify url must start with {url} or a field validated as a URL");
+		return 0;
+	}
+	n = (size_t)(end - t - 1);
+	if (n == 3 && strncmp(t + 1, "url", 3) == 0)
+		return 1;
+	for (i = 0; i < ty->nschemes; i++) {
+		const svc_field *f = scheme_field(&ty->schemes[i], t + 1, n);
+
+		if (f && f->validator != SVC_VALID_URL) {
+			problem(r, v, "'%.*s' starts the verify url, so it must have validate: url",
+				(int)(n + 2), t);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* The key of a field named by v (a scalar); NULL when no scheme has it. */
 static char *field_ref(struct reader *r, const ynode *v, const svc_type *ty,
 		       const char *what)
@@ -488,7 +517,7 @@ static void read_verify(struct reader *r, const ynode *n, svc_type *ty)
 	}
 	if (!(v = ynode_get(n, "url")) || !want_scalar(r, v, "url"))
 		problem(r, v ? v : n, "verify needs a url (a template such as \"{url}/api/me\")");
-	else if (template_ok(r, v, ty, v->scalar))
+	else if (template_ok(r, v, ty, v->scalar) && base_ok(r, v, ty))
 		q->url = dup_scalar(r, v);
 	if ((v = ynode_get(n, "expectStatus")) && want_scalar(r, v, "expectStatus")) {
 		char *end;

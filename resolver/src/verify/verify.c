@@ -120,6 +120,7 @@ int verify_set(svc_verify_result *out, svc_verify_outcome outcome,
 int svc_verify(svc_verify_result *out, const svc_catalog *cat,
 	       const svc_conn *c, const svc_verify_options *o)
 {
+	const svc_type *t;
 	const char *type;
 	size_t i;
 
@@ -134,7 +135,10 @@ int svc_verify(svc_verify_result *out, const svc_catalog *cat,
 	for (i = 0; i < sizeof(verifiers) / sizeof(verifiers[0]); i++)
 		if (strcasecmp(verifiers[i].type, type) == 0)
 			return verifiers[i].run(out, c, o);
-	(void)cat;
+	/* a custom type: the request its definition describes */
+	t = cat ? svc_catalog_find(cat, type) : NULL;
+	if (svc_type_is_custom(t))
+		return verify_custom(out, t, c, o);
 	return verify_set(out, SVC_VERIFY_LOCAL, NULL,
 			  "connections of type '%s' cannot be checked by a "
 			  "call; the connection is valid for its type",

@@ -127,6 +127,12 @@ int verify_chef(svc_verify_result *out, const svc_conn *c,
 		const svc_verify_options *o);
 int verify_webhook(svc_verify_result *out, const svc_conn *c,
 		   const svc_verify_options *o);
+/**
+ * A connection of a custom type t: the request of its definition
+ * (verify_custom.c); SVC_VERIFY_LOCAL when the definition has none.
+ */
+int verify_custom(svc_verify_result *out, const svc_type *t,
+		  const svc_conn *c, const svc_verify_options *o);
 
 /** Append s (n bytes) percent-encoded (RFC 3986 unreserved kept). */
 int vc_urlencode(svc_buf *out, const char *s, size_t n);
