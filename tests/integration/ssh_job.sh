@@ -225,11 +225,26 @@ fi
 grep -qF 'svcconn edit sshnopin --set hostKey="127.0.0.1 ssh-ed25519 AAAA..."' "$work/nopin.err" \
   || { cat "$work/nopin.err"; fail "no how-to in the refusal"; }
 grep -qF "ssh-keyscan -p $port 127.0.0.1" "$work/nopin.err" || fail "no ssh-keyscan hint"
+grep -qF "svcconn verify sshnopin --pin-host-key" "$work/nopin.err" || fail "no verify --pin-host-key hint"
 for f in ssh-agent.sock ssh-agent.pid known_hosts broker.sock; do
   [ -e "$N/$f" ] && fail "$f exists after a refused job-start"
 done
 agent job-end --job-dir "$N" --result Failed >/dev/null 2>&1 || true
 echo "no pin: job-start refuses with how to pin one"
+
+# ---- pinning from the server: svcconn verify --pin-host-key -----------------
+svcconn verify sshnopin --pin-host-key > "$work/pin.out" 2>&1 \
+  || { cat "$work/pin.out"; fail "verify --pin-host-key failed"; }
+svcconn show sshnopin --json > "$work/pin.json"
+grep -qF "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$S/keys/host_key.pub")" "$work/pin.json" \
+  || { cat "$work/pin.out" "$work/pin.json"; fail "the server's host key was not pinned"; }
+N2="$work/jobs/pinned"
+start "$N2" sshnopin || fail "job-start after pinning failed"
+clone "$N2" > "$work/pinned.log" 2>&1 || { cat "$work/pinned.log"; fail "clone after pinning failed"; }
+agent job-end --job-dir "$N2" --result Succeeded >/dev/null
+svcconn verify sshwrong > "$work/wrongpin.out" 2>&1 && fail "verify accepted a wrong pinned host key"
+grep -q "hostkey" "$work/wrongpin.out" || { cat "$work/wrongpin.out"; fail "verify did not report the host key"; }
+echo "pinned from the server with verify --pin-host-key; a wrong pin fails verify"
 
 # ---- a killed job's ssh-agent is swept by the next job-start ---------------
 D="$work/wd/.svcconn"

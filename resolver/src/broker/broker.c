@@ -799,10 +799,13 @@ static int no_pin(const svc_conn *c)
 	if (svc_conn_field_get(c, "Port", &port) == 0 && port.value && port.len)
 		pt = port.value;
 	return error_set(SVC_EINVALID,
-			 "SSH connection '%s' has no pinned host key: pin one with "
+			 "SSH connection '%s' has no pinned host key: pin the key "
+			 "its server presents with `svcconn verify %s --pin-host-key`, "
+			 "or set one with "
 			 "`svcconn edit %s --set hostKey=\"%s ssh-ed25519 AAAA...\"` "
 			 "(e.g. from `ssh-keyscan -p %s %s`)",
-			 svc_conn_name(c), svc_conn_name(c), h, pt, h);
+			 svc_conn_name(c), svc_conn_name(c), svc_conn_name(c), h,
+			 pt, h);
 }
 
 /*
