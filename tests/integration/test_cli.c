@@ -42,19 +42,11 @@ static char *home;  /* the store */
 /* Run svcconn with args (NULL-ended), stdin text; returns the result. */
 static void svc(tu_result *r, const char *in, ...)
 {
-	char *argv[64];
 	va_list ap;
-	int n = 0;
 
-	argv[n++] = (char *)tu_bin("svcconn");
 	va_start(ap, in);
-	while (n < 60 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	tu_svcconn_v(r, home, in, NULL, ap);
 	va_end(ap);
-	argv[n++] = "--home";
-	argv[n++] = home;
-	argv[n] = NULL;
-	tu_run(r, in, argv, NULL);
 }
 
 static void svc_ok(const char *in, const char *a1, const char *a2,

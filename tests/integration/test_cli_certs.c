@@ -36,19 +36,11 @@ static char *env_now[] = { "SVCCONN_NOW=2030-06-01T00:00:00Z", NULL };
 /* Run svcconn with args (NULL-ended) and extra environment env. */
 static void svc_env(tu_result *r, char *const *env, ...)
 {
-	char *argv[64];
 	va_list ap;
-	int n = 0;
 
-	argv[n++] = (char *)tu_bin("svcconn");
 	va_start(ap, env);
-	while (n < 60 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	tu_svcconn_v(r, home, NULL, env, ap);
 	va_end(ap);
-	argv[n++] = "--home";
-	argv[n++] = home;
-	argv[n] = NULL;
-	tu_run(r, NULL, argv, env);
 }
 
 #define svc(r, ...) svc_env(r, env_now, __VA_ARGS__, NULL)

@@ -225,3 +225,18 @@ const char *tu_bin(const char *name)
 	snprintf(path, sizeof(path), "%s/%s", SVC_BIN_DIR, name);
 	return path;
 }
+
+void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
+		  char *const extra_env[], va_list ap)
+{
+	char *argv[64];
+	int n = 0;
+
+	argv[n++] = (char *)tu_bin("svcconn");
+	while (n < 60 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	argv[n++] = "--home";
+	argv[n++] = (char *)home;
+	argv[n] = NULL;
+	tu_run(r, stdin_text, argv, extra_env);
+}

@@ -41,5 +41,11 @@ void tu_run(tu_result *r, const char *stdin_text, char *const argv[],
 void tu_result_free(tu_result *r);
 /** SVC_BIN_DIR "/" name, in a static buffer. */
 const char *tu_bin(const char *name);
+/**
+ * Run the svcconn CLI with the arguments ap (char *, NULL-ended) followed
+ * by "--home home", stdin_text and extra_env as for tu_run.
+ */
+void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
+		  char *const extra_env[], va_list ap);
 
 #endif
