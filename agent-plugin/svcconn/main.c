@@ -34,7 +34,8 @@ static void usage(FILE *f)
 			commands[i]->summary);
 	fputs("\n'svcconn COMMAND --help' describes a command.\n"
 	      "Environment: SVCCONN_HOME (store directory), SVCCONN_KEY_FILE\n"
-	      "(master key), SVCCONN_USER (acting identity).\n", f);
+	      "(master key), SVCCONN_USER (acting identity), SVCCONN_TYPES_PATH\n"
+	      "(more directories of custom type definitions, ':'-separated).\n", f);
 }
 
 int main(int argc, char **argv)

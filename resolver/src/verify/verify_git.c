@@ -131,9 +131,12 @@ static void ls_remote_child(int fd, const char *url, struct git_ctx *g)
 	    (rc = git_remote_ls(&heads, &n, r))) {
 		const git_error *e = git_error_last();
 
+		/* asked twice: the credentials were refused, and libgit2's
+		 * last error may be a stale one of its own */
 		snprintf(line, sizeof(line), "%d ls-remote failed: %s",
 			 (int)git_outcome(rc, e, g),
-			 e && e->message ? e->message : "unknown error");
+			 g->asked > 1 ? "the server refused the credentials"
+			 : e && e->message ? e->message : "unknown error");
 	} else {
 		snprintf(line, sizeof(line), "%d ls-remote listed %zu ref%s",
 			 (int)SVC_VERIFY_OK, n, n == 1 ? "" : "s");
