@@ -45,6 +45,10 @@ int catalog_custom_load(svc_type **types, size_t *n, svc_diags *diags);
  */
 int catalog_custom_read(svc_type *t, const char *path, svc_diags *diags);
 
+/** Like catalog_custom_read, for the definition text (len bytes) of path. */
+int catalog_custom_parse(svc_type *t, const char *path, const char *text,
+			 size_t len, svc_diags *diags);
+
 /** Free what a custom type holds (its schemes, fields and strings). */
 void catalog_custom_clear(svc_type *t);
 /** Clear n custom types and free the array. */

@@ -201,10 +201,10 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 			const ynode *e = v->items[i];
 
 			if (!want_scalar(r, e, "enum value"))
-				return;
+				goto out;
 			if (!*e->scalar || strchr(e->scalar, '|')) {
 				problem(r, e, "an enum value must be non-empty and hold no '|'");
-				return;
+				goto out;
 			}
 			buf_printf(&b, "%s%s", i ? "|" : "", e->scalar);
 		}
@@ -212,19 +212,17 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 		f->validator = ynode_is(k, "regex") ? SVC_VALID_REGEX
 						    : SVC_VALID_LENGTH;
 		if (!want_scalar(r, v, k->scalar))
-			return;
+			goto out;
 		buf_puts(&b, v->scalar);
 	}
-	if (!b.ptr) {
+	if (!b.ptr)
 		problem(r, v, "out of memory");
-		return;
-	}
-	if (catalog_validator_arg_ok(f->validator, b.ptr, &why) != 0) {
+	else if (catalog_validator_arg_ok(f->validator, b.ptr, &why) != 0)
 		problem(r, v, "%s: %s", k->scalar, why);
-		buf_clear(&b);
-		return;
-	}
-	f->validator_arg = buf_detach(&b, NULL);
+	else
+		f->validator_arg = buf_detach(&b, NULL);
+out:
+	buf_clear(&b);
 }
 
 /* ---- fields and schemes ------------------------------------------------ */
@@ -609,10 +607,7 @@ static void read_type(struct reader *r, const ynode *root, svc_type *t)
 
 int catalog_custom_read(svc_type *t, const char *path, svc_diags *diags)
 {
-	struct reader r = { path, diags, 0 };
-	ydoc_limits lim = { DEF_MAX_BYTES, 16, 20000, 64 * 1024 };
 	svc_buf text;
-	ydoc *doc = NULL;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -623,10 +618,21 @@ int catalog_custom_read(svc_type *t, const char *path, svc_diags *diags)
 		buf_clear(&text);
 		return SVC_EINVALID;
 	}
-	rc = ydoc_parse(&doc, path, text.ptr ? text.ptr : "", text.len, &lim,
-			diags);
+	rc = catalog_custom_parse(t, path, text.ptr ? text.ptr : "", text.len,
+				  diags);
 	buf_clear(&text);
-	if (rc != 0)
+	return rc;
+}
+
+int catalog_custom_parse(svc_type *t, const char *path, const char *text,
+			 size_t len, svc_diags *diags)
+{
+	struct reader r = { path, diags, 0 };
+	ydoc_limits lim = { DEF_MAX_BYTES, 16, 20000, 64 * 1024 };
+	ydoc *doc = NULL;
+
+	memset(t, 0, sizeof(*t));
+	if (ydoc_parse(&doc, path, text, len, &lim, diags) != 0)
 		return SVC_EINVALID;
 	read_type(&r, doc->root, t);
 	ydoc_free(doc);
