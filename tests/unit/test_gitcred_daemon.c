@@ -254,7 +254,10 @@ static int raw(struct fx *f, const char *head, size_t len, int nfds)
 	return n == 1 ? reply : -1;
 }
 
-/* Peers that do not speak the protocol get nothing; the daemon lives on. */
+/*
+ * Peers that do not speak the protocol get nothing, and the daemon lives
+ * on; a client of another version is sent to the whole helper.
+ */
 static void test_hostile_peers(void **state)
 {
 	static const char good[] = DAEMON_MAGIC "\0get\0tester";
@@ -271,7 +274,11 @@ static void test_hostile_peers(void **state)
 	assert_int_equal(raw(f, good, sizeof(good), 0), -1);
 	assert_int_equal(raw(f, good, sizeof(good), 1), -1);
 	assert_int_equal(raw(f, good, sizeof(good), 5), -1);
-	assert_int_equal(raw(f, old, sizeof(old), 3), -1);
+	/* a client of another version is told to run the request itself,
+	 * and this daemon makes way: a new one starts for the next request */
+	assert_int_equal(raw(f, old, sizeof(old), 3), DAEMON_RESTART);
+	assert_int_equal(waitpid(f->pid, NULL, 0), f->pid);
+	f->pid = start_daemon(f, 60);
 	assert_int_equal(raw(f, bad_actor, sizeof(bad_actor), 3), -1);
 	assert_int_equal(raw(f, extra, sizeof(extra), 3), -1);
 	assert_int_equal(raw(f, unended, sizeof(unended) - 1, 3), -1);
@@ -281,6 +288,21 @@ static void test_hostile_peers(void **state)
 	 * find, so a plain success */
 	assert_int_equal(raw(f, good, sizeof(good), 3), DAEMON_OK);
 	expect(f, "get", GET_X, ANSWER_X);
+}
+
+/* An actor name the daemon would refuse: the client does not send it. */
+static void test_bad_actor_falls_back(void **state)
+{
+	struct fx *f = *state;
+	char *out, *err;
+
+	setenv("SVCCONN_USER", "evil\nname", 1);
+	assert_int_equal(call(f, "get", GET_X, 0, &out, &err),
+			 SVC_GITCRED_DAEMON_ABSENT * 10 + 1);
+	setenv("SVCCONN_USER", "tester", 1);
+	free(out);
+	free(err);
+	expect(f, "get", GET_X, "");
 }
 
 /* svcconn rekey while the daemon runs: it reopens the store. */
@@ -358,6 +380,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serves_the_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_actor_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follows_a_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lifetime, setup, teardown),
 		cmocka_unit_test(test_idle_setting),

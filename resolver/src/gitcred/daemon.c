@@ -35,7 +35,6 @@
 
 #define TICK_MS 5000            /* how often an idle daemon looks around */
 #define IO_TIMEOUT_MS 5000      /* longest write to a client's descriptor */
-#define ACTOR_MAX 256           /* as svc_identity_current() */
 
 /* A serving daemon. */
 struct daemon {
@@ -197,7 +196,7 @@ static int parse_header(const char *head, size_t len, const char **action,
 	for (i = 0; i < n; i++)
 		if ((unsigned char)f[2][i] < 0x20 || f[2][i] == 0x7f)
 			return -1;
-	if (n > ACTOR_MAX)
+	if (n > DAEMON_ACTOR_MAX)
 		return -1;
 	*action = f[1];
 	*actor = n ? f[2] : NULL;
@@ -253,8 +252,22 @@ static void serve_one(struct daemon *d, int fd)
 	    crlen != sizeof(cr) || cr.uid != geteuid())
 		return;
 	if (receive(fd, head, sizeof(head), &len, fds, &nfds) != 0 ||
-	    nfds != 3 || parse_header(head, len, &action, &actor) != 0)
+	    nfds != 3)
 		goto done;
+	if (parse_header(head, len, &action, &actor) != 0) {
+		/* a client of another version: it runs the request itself,
+		 * and this daemon makes way for one of its own version */
+		if (len > sizeof(DAEMON_MAGIC_FAMILY) - 1 &&
+		    memcmp(head, DAEMON_MAGIC_FAMILY,
+			   sizeof(DAEMON_MAGIC_FAMILY) - 1) == 0 &&
+		    memchr(head, '\0', len) &&
+		    strcmp(head, DAEMON_MAGIC) != 0) {
+			status = DAEMON_RESTART;
+			d->stop = 1;
+			send(fd, &status, 1, MSG_NOSIGNAL);
+		}
+		goto done;
+	}
 	if (strcmp(action, "exit") == 0) {
 		status = DAEMON_OK;
 		d->stop = 1;

@@ -99,6 +99,12 @@ int svc_gitcred_daemon_call(int *status, const char *action)
 	*status = 1;
 	if (!actor)
 		actor = "";
+	/* a name the daemon would refuse: the whole helper says why */
+	for (n = 0; actor[n]; n++)
+		if ((unsigned char)actor[n] < 0x20 || actor[n] == 0x7f)
+			return SVC_GITCRED_DAEMON_ABSENT;
+	if (n > DAEMON_ACTOR_MAX)
+		return SVC_GITCRED_DAEMON_ABSENT;
 	n = snprintf(head, sizeof(head), "%s%c%s%c%s%c", DAEMON_MAGIC, 0,
 		     action, 0, actor, 0);
 	if (n < 0 || (size_t)n >= sizeof(head))

@@ -9,6 +9,10 @@
 #define DAEMON_MAGIC "svcconn-gitcred/1"
 /** Longest request header: magic, action and actor, each NUL-ended. */
 #define DAEMON_HEADER_MAX 1024
+/** Longest actor name (as svc_identity_current() accepts). */
+#define DAEMON_ACTOR_MAX 256
+/** What every version of the protocol's magic starts with. */
+#define DAEMON_MAGIC_FAMILY "svcconn-gitcred/"
 /** Longest idle time accepted from SVCCONN_GITCRED_DAEMON (a day). */
 #define DAEMON_IDLE_MAX 86400L
 
