@@ -208,6 +208,7 @@ void svc_store_free(svc_store *st)
 	if (st->be)
 		st->ops->close(st->be);
 	crypto_key_wipe(&st->key);
+	svc_catalog_free(st->catalog);
 	free(st->home);
 	free(st->key_file);
 	free(st->key_new);

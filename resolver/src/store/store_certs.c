@@ -81,16 +81,15 @@ static int record(svc_store *st, const char *id, const svc_cert_report *r,
 int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
 			const char *now)
 {
-	svc_catalog *cat = NULL;
 	svc_cert_report *r = NULL;
 	int rc;
 
-	if ((rc = svc_catalog_new(&cat)) != 0)
+	/* one catalog per open store: not its type directories per create */
+	if (!st->catalog && (rc = svc_catalog_new(&st->catalog)) != 0)
 		return rc;
-	if ((rc = check_filled(&r, st, c, id, cat, NULL)) == 0)
+	if ((rc = check_filled(&r, st, c, id, st->catalog, NULL)) == 0)
 		rc = record(st, id, r, now);
 	svc_cert_report_free(r);
-	svc_catalog_free(cat);
 	return rc;
 }
 

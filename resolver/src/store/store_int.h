@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "svcconn/catalog.h"
 #include "svcconn/store.h"
 #include "crypto/crypto.h"
 #include "store/store_backend.h"
@@ -24,6 +25,8 @@ struct svc_store {
 	char *key_new;                /**< "<key_file>.new", used by rekey */
 	char *db_path;                /**< database location */
 	crypto_key key;               /**< the current master key */
+	svc_catalog *catalog;         /**< read once, when certificates are
+					   first checked (store_certs.c) */
 };
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
