@@ -234,8 +234,9 @@ static int parse_node(struct reader *r, yaml_event_t *ev, ynode **out,
 		anchor = is_map ? ev->data.mapping_start.anchor
 				: ev->data.sequence_start.anchor;
 		for (;;) {
-			ynode *child;
+			ynode *child = NULL;
 
+			cw = 0;
 			if ((rc = next_event(r, &sub)))
 				return rc;
 			if (sub.type == end) {

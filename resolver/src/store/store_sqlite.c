@@ -1168,7 +1168,7 @@ static int collect(void **out, size_t *count, store_backend *be,
 {
 	static const union list_item zero;
 	svc_buf b;
-	void *items;
+	void *items = NULL;
 	size_t n;
 	int rc;
 
@@ -1210,7 +1210,7 @@ static int string_list(char ***out, size_t *count, store_backend *be,
 		       const char *const *p, int n)
 {
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
@@ -1337,7 +1337,7 @@ static int sqlite_role_list(svc_role_entry **out, size_t *count,
 {
 	const char *p[] = { scope(conn_id) };
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prep_strs(be, &st,
@@ -1602,7 +1602,7 @@ static int sqlite_request_get(svc_perm_request **out, store_backend *be,
 	const char *p[] = { id };
 	sqlite3_stmt *st;
 	size_t n;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prep_strs(be, &st, "SELECT " REQUEST_COLUMNS
@@ -1625,7 +1625,7 @@ static int sqlite_request_list(svc_perm_request **out, size_t *count,
 			       store_backend *be, int pending_only)
 {
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prepare(be, &st, pending_only
@@ -1742,7 +1742,7 @@ static int sqlite_check_get(svc_check **out, store_backend *be,
 {
 	const char *p[] = { id };
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	size_t n;
 	int rc;
 
@@ -1765,7 +1765,7 @@ static int sqlite_check_list(svc_check **out, size_t *count,
 {
 	const char *p[] = { conn_id };
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	rc = prep_strs(be, &st,
@@ -1819,7 +1819,7 @@ static int run_row(union list_item *it, sqlite3_stmt *st)
 /* The one run st selects (finalized here); SVC_ENOTFOUND. */
 static int run_one(svc_check_run **out, store_backend *be, sqlite3_stmt *st)
 {
-	void *items;
+	void *items = NULL;
 	size_t n;
 	int rc;
 
@@ -1938,7 +1938,7 @@ static int sqlite_check_run_list(svc_check_run **out, size_t *count,
 				 const char *kind)
 {
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prepare(be, &st, "SELECT " RUN_COLUMNS
@@ -1996,7 +1996,7 @@ static int sqlite_approval_list(svc_approval **out, size_t *count,
 {
 	const char *p[] = { check_run_id };
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prep_strs(be, &st,
@@ -2243,7 +2243,7 @@ static int sqlite_usage_list(svc_usage **out, size_t *count,
 			     size_t limit)
 {
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	rc = prepare(be, &st,
@@ -2460,7 +2460,7 @@ static int sqlite_expiry_list(svc_cert_expiry **out, size_t *count,
 			      store_backend *be)
 {
 	sqlite3_stmt *st;
-	void *items;
+	void *items = NULL;
 	int rc;
 
 	if ((rc = prepare(be, &st,
