@@ -1011,6 +1011,58 @@ static void test_setsecret(void **state)
 	}
 }
 
+/*
+ * A task that registers many secrets in a run of command lines (a vault
+ * task does) gets one new database after the run, not one per secret,
+ * however the run is cut into writes; every secret is masked in the
+ * output that follows, and in a line between two runs.
+ */
+static void test_setsecret_run(void **state)
+{
+	enum { NSEC = 40, PIECE = 97 };
+	svc_buf text;
+	size_t cuts[4096], ncuts = 0, outlen, i;
+	svc_masker *m = new_masker();
+	struct seen seen;
+	char *out;
+	uint64_t before;
+
+	(void)state;
+	buf_init(&text, (size_t)1 << 20, 0);
+	for (i = 0; i < NSEC; i++)
+		buf_printf(&text, "##vso[task.setsecret]run-secret-%03zu-%s\n", i,
+			   "0123456789abcdefghijklmnopqrstuvwxyz");
+	buf_puts(&text, "after the run:");
+	for (i = 0; i < NSEC; i++)
+		buf_printf(&text, " run-secret-%03zu-%s", i,
+			   "0123456789abcdefghijklmnopqrstuvwxyz");
+	buf_puts(&text, "\n##vso[task.setsecret]second-run-secret-1\n"
+		 "between: run-secret-007-0123456789abcdefghijklmnopqrstuvwxyz\n"
+		 "##vso[task.setsecret]second-run-secret-2\n"
+		 "end: second-run-secret-1 second-run-secret-2\n");
+	for (i = PIECE; i < text.len && ncuts < 4096; i += PIECE)
+		cuts[ncuts++] = i;
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(svc_masker_compile(m), 0);
+	before = mask_build_count(m);
+	out = filter_cuts(m, 1, &seen, text.ptr, text.len, cuts, ncuts, &outlen);
+	assert_null(strstr(out, "secret"));
+	buf_reset(&text);
+	buf_puts(&text, "after the run:");
+	for (i = 0; i < NSEC; i++)
+		buf_puts(&text, " ***");
+	buf_puts(&text, "\nbetween: ***\nend: *** ***\n");
+	assert_string_equal(out, text.ptr);
+	/* the first run: one build; then one per secret of the second run,
+	 * each followed by a line to write */
+	assert_true(mask_build_count(m) - before <= 4);
+	assert_int_equal(seen.n, NSEC + 2);
+	free(out);
+	buf_clear(&text);
+	svc_masker_free(m);
+}
+
+
 static void test_setsecret_midline_and_last_line(void **state)
 {
 	svc_masker *m = new_masker();
@@ -1439,6 +1491,7 @@ int main(void)
 		cmocka_unit_test(test_mask_once),
 		cmocka_unit_test(test_database_wipe),
 		cmocka_unit_test(test_setsecret),
+		cmocka_unit_test(test_setsecret_run),
 		cmocka_unit_test(test_setsecret_midline_and_last_line),
 		cmocka_unit_test(test_setvariable),
 		cmocka_unit_test(test_setendpoint),

@@ -58,6 +58,7 @@ struct svc_masker {
 	size_t nshort;          /**< members that are too-short secrets */
 	size_t short_taken;     /**< nshort at the last take_too_short */
 	uint64_t gen;           /**< bumped whenever a pattern is added */
+	uint64_t builds;        /**< databases built so far */
 	mask_db *db;            /**< current database (one reference), or NULL */
 };
 
@@ -450,6 +451,7 @@ static int build(svc_masker *m)
 		goto free_arrays;
 	}
 	db->gen = m->gen;
+	m->builds++;
 	db->refs = 1;
 	if (m->db && --m->db->refs == 0)
 		db_free(m->db);
@@ -504,6 +506,16 @@ int svc_masker_compile(svc_masker *m)
 size_t mask_max_line(const svc_masker *m)
 {
 	return m->max_line;
+}
+
+uint64_t mask_build_count(svc_masker *m)
+{
+	uint64_t n;
+
+	lock(m);
+	n = m->builds;
+	unlock(m);
+	return n;
 }
 
 uint64_t mask_generation(svc_masker *m)

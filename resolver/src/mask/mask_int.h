@@ -117,6 +117,8 @@ void mask_db_release(svc_masker *m, mask_db *db);
 size_t mask_max_line(const svc_masker *m);
 /** Changes when a pattern is added: to notice new secrets. */
 uint64_t mask_generation(svc_masker *m);
+/** How many databases the masker has built (for tests). */
+uint64_t mask_build_count(svc_masker *m);
 /** Call fn with each distinct pattern (for the benchmark's grep). */
 int mask_foreach_pattern(svc_masker *m, mask_form_fn fn, void *ctx);
 /** Register a value as a secret; *too_short set to 1 when refused. */

@@ -729,10 +729,16 @@ static int process_commands(svc_mask_stream *s, const struct vwin *v,
 	size_t max_line = mask_max_line(s->m), q, end;
 	uint64_t gen = s->db->gen;
 	const size_t *hits = (const size_t *)s->sc.hits.ptr;
-	int rc = 0;
+	/* secrets added since the database was built: commands may still be
+	 * read with it, but nothing is written before a rescan */
+	int rc = 0, stale = mask_generation(s->m) != gen;
 
 	if (s->db->nl_safe || final)
 		sure = n;
+	if (stale && (s->long_line || final)) {
+		*rescan = 1;
+		return 0;
+	}
 	if (s->long_line) {
 		q = v_memchr(v, pos, n, '\n');
 		if (q == NONE || q + 1 > sure) {
@@ -768,6 +774,8 @@ static int process_commands(svc_mask_stream *s, const struct vwin *v,
 		from = next;
 		if (le - ls > max_line)
 			continue;       /* too long to be a command */
+		if (stale && ls > pos)
+			break;          /* text to write: rescan it first */
 		if ((rc = emit(s, &s->sc, v, pos, ls, &si)) != 0)
 			break;
 		pos = ls;
@@ -776,15 +784,24 @@ static int process_commands(svc_mask_stream *s, const struct vwin *v,
 			break;
 		if (rc == LINE_PASS) {
 			rc = 0;
+			if (stale)
+				break;  /* a line to write: rescan it first */
 			continue;
 		}
 		rc = 0;
 		pos = next;
 		s->in_mask = 0;
+		/*
+		 * New secrets need a new database before anything more is
+		 * written; a run of command lines that are not written (a
+		 * task registering many secrets) needs none between them,
+		 * so the next database is built once, after the run.
+		 */
 		if (mask_generation(s->m) != gen) {
-			*rescan = 1;
-			*posp = pos;
-			return 0;
+			stale = 1;
+			if (h + 1 < s->sc.nhits && hits[h + 1] == pos)
+				continue;
+			break;
 		}
 	}
 	if (rc)
@@ -797,6 +814,15 @@ static int process_commands(svc_mask_stream *s, const struct vwin *v,
 
 		q = cap > pos ? v_memrchr(v, pos, cap, '\n') : NONE;
 		end = q == NONE ? pos : q + 1;
+	}
+	/* something to write, or a long line to start: the new database
+	 * first; nothing yet (the next command line is still coming): it
+	 * can wait, and be built once after the run of commands */
+	if (stale && (end > pos || final ||
+		      (n - pos > max_line && v_memchr(v, pos, n, '\n') == NONE))) {
+		*rescan = 1;
+		*posp = pos;
+		return 0;
 	}
 	if ((rc = emit(s, &s->sc, v, pos, end, &si)) != 0)
 		return rc;
@@ -820,10 +846,15 @@ static int process(svc_mask_stream *s, const char *piece, size_t plen,
 {
 	struct vwin v;
 	size_t pos, si = 0;
-	int rc, rescan;
+	int rc, rescan, fresh = !s->commands;
 
 	for (;;) {
-		if ((rc = refresh_db(s)) != 0)
+		/*
+		 * A stream with commands may scan with a database older than
+		 * the newest secrets: process_commands() writes nothing with
+		 * it, and asks for a rescan, with the newest one, first.
+		 */
+		if ((fresh || !s->db) && (rc = refresh_db(s)) != 0)
 			return rc;
 		v.a = s->win.ptr;
 		v.alen = s->win.len;
@@ -851,6 +882,7 @@ static int process(svc_mask_stream *s, const char *piece, size_t plen,
 			return rc;
 		if (!rescan)
 			return 0;
+		fresh = 1;
 		piece = NULL;   /* what is left of it is in the window now */
 		plen = 0;
 	}
