@@ -56,11 +56,11 @@ static void usage(FILE *f)
 	fputs("usage: svcconn-agent run PIPELINE.yml --pipeline NAME [--run-id N] [--branch REF]\n"
 	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
 	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--fork [--fork-secrets]]\n"
-	      "                 [--home DIR]\n"
+	      "                 [--home DIR] [--let-steps-read-the-store]\n"
 	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
-	      "                 [--format env|json]\n"
+	      "                 [--format env|json] [--let-steps-read-the-store]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n"
 	      "       svcconn-agent mask --secrets-file FILE < IN > OUT\n\n"
@@ -85,6 +85,15 @@ static void usage(FILE *f)
 	      "reference; it exits with the command's status. Secret variables\n"
 	      "and endpoint changes its logging commands set reach the job's later\n"
 	      "steps through the job's broker (memory only, never a file).\n"
+	      "Every step runs in a sandbox (bubblewrap) where the store, its key\n"
+	      "and every job's directory do not exist; it reaches the job's broker\n"
+	      "only with a token of its own, for the connections it references.\n"
+	      "Without bubblewrap, run and job-start refuse to start a job unless\n"
+	      "--let-steps-read-the-store says that its steps may run as the\n"
+	      "store's user, where they can read every secret (docs/security.md).\n"
+	      "Job directories belong under the jobs root ($SVCCONN_JOBS_DIR, else\n"
+	      "$XDG_RUNTIME_DIR/svcconn/jobs, else /tmp/svcconn-UID/jobs), which\n"
+	      "steps cannot see; run puts them there itself.\n"
 	      "mask filters standard input to standard output with the masker\n"
 	      "of step output (one secret per line in FILE).\n"
 	      "job-end records RESULT (Succeeded, SucceededWithIssues, Failed,\n"
@@ -124,7 +133,7 @@ struct opts {
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -146,6 +155,7 @@ static const struct option options[] = {
 	{ "wait", no_argument, NULL, O_WAIT },
 	{ "fork", no_argument, NULL, O_FORK },
 	{ "fork-secrets", no_argument, NULL, O_FORK_SECRETS },
+	{ "let-steps-read-the-store", no_argument, NULL, O_SEE_STORE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -180,6 +190,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_WAIT: o->wait = 1; break;
 		case O_FORK: o->fork = 1; break;
 		case O_FORK_SECRETS: o->fork_secrets = 1; break;
+		case O_SEE_STORE: o->job.steps_see_store = 1; break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "env")) {
 				fprintf(stderr, "svcconn-agent: error: --format takes env or json\n");
@@ -290,6 +301,23 @@ static int print_env(const struct opts *o)
 	return 0;
 }
 
+/*
+ * Say so when job_dir is not under the jobs root: the sandbox of this
+ * job's steps hides it, but other jobs' steps hide only the jobs root.
+ */
+static void warn_outside_root(const char *job_dir)
+{
+	char *root = NULL, *abs = NULL;
+	size_t n;
+
+	if (svc_jobs_root(&root) == 0 && (abs = realpath(job_dir, NULL)) &&
+	    (n = strlen(root), strncmp(abs, root, n) || abs[n] != '/'))
+		fprintf(stderr, "svcconn-agent: warning: job directory '%s' is not under the jobs root '%s', so other jobs' steps can see it\n",
+			job_dir, root);
+	free(root);
+	free(abs);
+}
+
 static int job_start(struct opts *o, const char *self)
 {
 	svc_catalog *cat = NULL;
@@ -313,6 +341,7 @@ static int job_start(struct opts *o, const char *self)
 	}
 	/* leftovers of brokers of killed jobs next to this one */
 	svc_broker_sweep(NULL, o->job.job_dir);
+	warn_outside_root(o->job.job_dir);
 	rc = svc_job_start(&job, &o->job, st, cat);
 	if (job && svc_diags_count(svc_job_diags(job))) {
 		for (i = 0; i < svc_diags_count(svc_job_diags(job)); i++) {
@@ -542,6 +571,7 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.wait = o->wait;
 	ro.fork = o->fork;
 	ro.fork_allowed = o->fork_secrets;
+	ro.steps_see_store = o->job.steps_see_store;
 	ro.output = run_output;
 	ro.event = run_event;
 	ro.job_started = run_job_started;

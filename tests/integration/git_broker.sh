@@ -169,6 +169,11 @@ got=$(ask http "127.0.0.1:$port" git/private.git)
 [ -z "$(ask http "127.0.0.1:$port" other/private.git)" ] || fail "a path outside got the credential"
 [ -z "$(ask http "127.0.0.1:$port" gitx/private.git)" ] || fail "a path sharing a prefix got the credential"
 [ -z "$(ask http "127.0.0.1:$port" git/../other.git)" ] || fail "a '..' path got the credential"
+# dot segments the server decodes: percent-encoded, mixed, and backslashes
+for p in 'git/%2e%2e/other.git' 'git/%2E%2E/other.git' 'git/..%2fother.git' 'git/.%2e/other.git' \
+         'git/..%5cother.git' 'git\..\other.git' 'git/%2e/private.git' 'git/private.git%00'; do
+  [ -z "$(ask http "127.0.0.1:$port" "$p")" ] || fail "the path '$p' got the credential"
+done
 [ -z "$(ask http "127.0.0.1:$port" "")" ] || fail "a request without a path got the credential"
 # a wrong token is refused
 cp "$J/broker.token" "$work/token.saved"

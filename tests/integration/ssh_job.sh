@@ -133,6 +133,7 @@ SH
           repoUrl: $url
           dest: clone-$j
 YAML
+    [ "$j" = sshok ] && printf '      - script: echo plain\n        name: plain\n'
   done
 } > "$work/p.yml"
 start() { # JOBDIR JOB
@@ -175,6 +176,15 @@ grep -q 'hello over ssh' "$work/ws/clone-sshok/README" || fail "the clone has no
 grep -q "Accepted publickey for $guser" "$S/log/sshd.log" || fail "sshd saw no key login"
 no_key_anywhere "$J"
 echo "pinned host key: agent with the key, known_hosts 0600, clone over ssh ok"
+# a step that references no SSH connection: no SSH_AUTH_SOCK, and the
+# job's ssh-agent is not there to be found (its sandbox hides it)
+agent step --job-dir "$J" --step plain -- bash -c \
+  "env; SSH_AUTH_SOCK='$rj/ssh-agent.sock' ssh-add -L; ls -la '$rj'" > "$work/plain.txt" 2>&1 || true
+grep -q '^SSH_AUTH_SOCK=' "$work/plain.txt" && fail "a step without an SSH connection got SSH_AUTH_SOCK"
+grep -q '^GIT_SSH_COMMAND=' "$work/plain.txt" && fail "a step without an SSH connection got GIT_SSH_COMMAND"
+grep -q "$(cut -d' ' -f2 "$work/ci_key.pub")" "$work/plain.txt" && fail "a plain step listed the job's key"
+grep -q 'ssh-agent.sock' "$work/plain.txt" && fail "a plain step sees the job's ssh-agent socket"
+echo "a step without an SSH connection: no SSH_AUTH_SOCK, no agent to find"
 
 agent job-end --job-dir "$J" --result Succeeded >/dev/null
 for _ in $(seq 1 60); do alive "$apid" || break; sleep 0.05; done

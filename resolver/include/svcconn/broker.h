@@ -193,13 +193,36 @@ int svc_broker_sweep(size_t *swept, const char *job_dir);
  * absolute job directory) and GIT_CONFIG_COUNT/KEY/VALUE entries that clear
  * every inherited credential.helper, set git-credential-svcconn as the only
  * one, and turn on credential.useHttpPath (so the broker sees the path).
- * Nothing is added when the job has no broker.  When the job has SSH
- * connections: SSH_AUTH_SOCK (its ssh-agent, when it holds keys) and
- * GIT_SSH_COMMAND ("ssh -F /dev/null -o IdentitiesOnly=no -o
+ * Nothing is added when the job has no broker.  When ssh is non-zero (the
+ * step references an SSH connection) and the job has SSH connections:
+ * SSH_AUTH_SOCK (its ssh-agent, when it holds keys) and GIT_SSH_COMMAND
+ * ("ssh -F /dev/null -o IdentitiesOnly=no -o
  * UserKnownHostsFile=<job_dir>/known_hosts -o StrictHostKeyChecking=yes -o
- * GlobalKnownHostsFile=/dev/null").
+ * GlobalKnownHostsFile=/dev/null"); other steps get neither.
  */
-int svc_broker_step_env(svc_env *env, const char *job_dir);
+int svc_broker_step_env(svc_env *env, const char *job_dir, int ssh);
+
+/** One step's grant from the job's broker (svc_broker_step_begin). */
+typedef struct svc_broker_step svc_broker_step;
+
+/**
+ * Ask the broker of the job in job_dir for a grant to one step: a new
+ * token that reaches only the n connections ids (those the step
+ * references; n may be 0) for git credentials, and nothing else the
+ * broker answers (step variables, SSH passphrases: the job's token only).
+ * The token is written into a new private file in the job directory
+ * (svc_broker_step_token_file), for the step's sandbox to show as the
+ * job's broker.token.  SVC_ENOTFOUND when no broker serves the job.
+ */
+int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
+			  const char *const *ids, size_t n);
+/** The path of the step's token file. */
+const char *svc_broker_step_token_file(const svc_broker_step *s);
+/**
+ * The step has ended: its token reaches nothing any more, its file is
+ * removed, s is freed.  NULL is accepted.
+ */
+void svc_broker_step_end(svc_broker_step *s);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

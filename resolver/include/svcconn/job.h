@@ -42,6 +42,12 @@ typedef struct svc_job_options {
 	const char *const *task_dirs;  /**< task manifest directories */
 	size_t ntask_dirs;             /**< entries in task_dirs */
 	const char *job_dir;           /**< the job's private directory */
+	int steps_see_store;           /**< 1: run the job's steps without
+					    the sandbox, as the store's own
+					    user, where they can read the
+					    store, the key and other jobs (the
+					    operator's explicit choice; see
+					    docs/security.md) */
 } svc_job_options;
 
 typedef struct svc_job svc_job;
@@ -100,6 +106,20 @@ int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
 
 /** 1 when connection id was granted to the job in job_dir. */
 int svc_job_has_connection(const char *job_dir, const char *id);
+
+/**
+ * Where job directories live: $SVCCONN_JOBS_DIR, else
+ * $XDG_RUNTIME_DIR/svcconn/jobs, else /tmp/svcconn-<uid>/jobs; never in
+ * the store.  Created private (0700) when missing; one that another user
+ * owns, or that others can reach, is refused.  *out is a new string.
+ */
+int svc_jobs_root(char **out);
+
+/**
+ * 0 when steps can run in their sandbox here (bubblewrap found and able
+ * to start one); else an error whose message says why.
+ */
+int svc_step_sandbox_check(void);
 
 /** Renew the exclusive-lock leases of the job in job_dir. */
 int svc_job_renew(svc_store *st, const char *job_dir);

@@ -135,6 +135,8 @@ typedef struct svc_run_options {
 					    fork: no connections... */
 	int fork_allowed;              /**< ...unless the pipeline makes them
 					    available to forks */
+	int steps_see_store;           /**< 1: steps run without their
+					    sandbox (svc_job_options) */
 	long wait_interval;            /**< seconds between attempts (10) */
 	long wait_timeout;             /**< give up after (3600 s) */
 	/** A step's output, as it comes; fd 1 or 2. */

@@ -8,7 +8,15 @@
  * and helper files into the job directory, listens on broker.sock and
  * answers one connection at a time.  Every request is "key=value" lines up
  * to a blank line (kv_parse, shared with the client); it must come from our
- * own uid and carry the token; its "request" is looked up in a fixed table.
+ * own uid and carry a token; its "request" is looked up in a fixed table.
+ *
+ * Two kinds of token: the job's (broker.token, for svcconn-agent, which
+ * never gives it to a step) and a step's.  Before a step starts, the agent
+ * asks "step-grant" with the connections the step references; the step's
+ * sandbox shows the new token as broker.token, so its git helper presents
+ * it, and it reaches only the git credentials of those connections.
+ * "step-end" revokes it.  Requests marked job-only in the table
+ * (step variables, SSH passphrases, grants) refuse a step's token.
  *
  * Files are reached through a descriptor of the job directory (openat,
  * /proc/self/fd/N/broker.sock for bind and connect, which also keeps the
@@ -67,6 +75,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "svcconn/broker.h"
@@ -100,6 +109,8 @@
 #define REPLY_MAX (SVC_STEP_VARS_MAX + 65536u)   /* longest answer (vars-get) */
 #define IO_TIMEOUT_SECONDS 5    /* a peer that stalls is dropped */
 #define STOP_WAIT_MS 3000       /* how long stop waits for the broker */
+#define STEP_GRANTS_MAX 16      /* steps of a job holding a grant at once */
+#define STEP_IDS_MAX 64         /* connections one step may reference */
 
 /* What git may get from one connection of the job. */
 struct grant {
@@ -122,6 +133,16 @@ struct ssh_grant {
 	size_t len;      /**< bytes in secret */
 };
 
+/*
+ * One running step's grant: the token the step's git helper presents, and
+ * the connections the step references (its only reach).
+ */
+struct step_grant {
+	char token[TOKEN_HEX + 1];   /**< the step's token; "" when unused */
+	char **ids;                  /**< connection ids the step references */
+	size_t nids;                 /**< entries in ids */
+};
+
 /* A running broker. */
 struct broker {
 	const svc_broker_options *o; /**< the caller's options */
@@ -129,7 +150,10 @@ struct broker {
 	size_t ngrants;              /**< entries in grants */
 	struct ssh_grant *ssh;       /**< the job's SSH connections with a key */
 	size_t nssh;                 /**< entries in ssh */
-	char token[TOKEN_HEX + 1];   /**< the job's token (wiped at the end) */
+	char token[TOKEN_HEX + 1];   /**< the job's token (wiped at the end):
+					  the agent's, never a step's */
+	struct step_grant steps[STEP_GRANTS_MAX]; /**< the running steps'
+							grants */
 	char *vars;                  /**< the job's step variables as the last
 					  vars-put left them (encoded, secret:
 					  wiped when replaced and at the end) */
@@ -142,22 +166,28 @@ struct broker {
 /* A request the broker answers: the fixed table. */
 struct request {
 	const char *name;            /**< value of "request=" */
-	/** Answer into reply; vals are the parsed request's values. */
-	int (*run)(struct broker *b, const char *const *vals, svc_buf *reply);
+	int job_only;                /**< 1: the job's token only, never a
+					  step's */
+	/**
+	 * Answer into reply; vals are the parsed request's values, step the
+	 * grant of the step whose token came (NULL: the job's token).
+	 */
+	int (*run)(struct broker *b, const struct step_grant *step,
+		   const char *const *vals, svc_buf *reply);
 };
 
 /* The keys a request may hold; others are ignored. */
 enum { K_REQUEST, K_TOKEN, K_PROTOCOL, K_HOST, K_PATH, K_USERNAME,
-	K_CONNECTION, K_VARS, K_COUNT };
+	K_CONNECTION, K_VARS, K_CONNECTIONS, K_STEP, K_COUNT };
 static const char *const request_keys[K_COUNT] = {
 	"request", "token", "protocol", "host", "path", "username", "connection",
-	"vars"
+	"vars", "connections", "step"
 };
 
 /* The keys of an answer. */
-enum { R_STATUS, R_USERNAME, R_PASSWORD, R_VARS, R_COUNT };
+enum { R_STATUS, R_USERNAME, R_PASSWORD, R_VARS, R_TOKEN, R_COUNT };
 static const char *const reply_keys[R_COUNT] = {
-	"status", "username", "password", "vars"
+	"status", "username", "password", "vars", "token"
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -501,12 +531,35 @@ static int split_host(char **host, unsigned *port, const char *s, size_t len,
 }
 
 /*
+ * 1 when the len bytes at s have a "." or ".." segment, '/' and '\\' both
+ * separating segments (servers on Windows, and some on Linux, take '\\'
+ * as one).
+ */
+static int dot_segment(const char *s, size_t len)
+{
+	size_t i, seg;
+
+	for (i = 0, seg = 0; i <= len; i++) {
+		if (i < len && s[i] != '/' && s[i] != '\\')
+			continue;
+		if ((i - seg == 1 && s[seg] == '.') ||
+		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.'))
+			return 1;
+		seg = i + 1;
+	}
+	return 0;
+}
+
+/*
  * A path without '/' around it, into a new string; SVC_EINVALID when a
- * segment is "." or "..".  len bytes at s.
+ * segment is "." or "..", as written or once percent-decoded (what the
+ * server will see: "%2e%2e/", "..%2f"), or when it decodes to a NUL.
+ * len bytes at s.
  */
 static int norm_path(char **out, const char *s, size_t len)
 {
-	size_t i, seg;
+	char *dec;
+	int declen = 0, bad;
 
 	while (len && s[0] == '/') {
 		s++;
@@ -514,14 +567,15 @@ static int norm_path(char **out, const char *s, size_t len)
 	}
 	while (len && s[len - 1] == '/')
 		len--;
-	for (i = 0, seg = 0; i <= len; i++) {
-		if (i < len && s[i] != '/')
-			continue;
-		if ((i - seg == 1 && s[seg] == '.') ||
-		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.'))
-			return error_set(SVC_EINVALID, "the path has a '.' or '..' segment");
-		seg = i + 1;
-	}
+	if (len > INT_MAX)
+		return error_set(SVC_EINVALID, "the path is too long");
+	if (!(dec = curl_easy_unescape(NULL, s, (int)len, &declen)))
+		return error_oom();
+	bad = dot_segment(s, len) || dot_segment(dec, (size_t)declen) ||
+	      memchr(dec, '\0', (size_t)declen) != NULL;
+	curl_free(dec);
+	if (bad)
+		return error_set(SVC_EINVALID, "the path has a '.' or '..' segment");
 	if (!(*out = malloc(len + 1)))
 		return error_oom();
 	memcpy(*out, s, len);
@@ -1098,10 +1152,25 @@ static void note(const struct broker *b, const char *fmt, ...)
 /*
  * The grant for a request (protocol, host, path), or NULL: the same
  * scheme, host and port, the path at or under the grant's; the grant with
- * the longest path wins.
+ * the longest path wins.  A step's token reaches only the connections the
+ * step references.
  */
-static const struct grant *find_grant(const struct broker *b, const char *proto,
-				      const char *hostport, const char *path)
+static int step_reaches(const struct step_grant *step, const char *id)
+{
+	size_t i;
+
+	if (!step)
+		return 1; /* the job's token: every connection of the job */
+	for (i = 0; i < step->nids; i++)
+		if (!strcmp(step->ids[i], id))
+			return 1;
+	return 0;
+}
+
+static const struct grant *find_grant(const struct broker *b,
+				      const struct step_grant *step,
+				      const char *proto, const char *hostport,
+				      const char *path)
 {
 	const struct grant *best = NULL;
 	char *host = NULL, *p = NULL;
@@ -1118,7 +1187,7 @@ static const struct grant *find_grant(const struct broker *b, const char *proto,
 		size_t gl = strlen(g->path);
 
 		if (strcasecmp(g->scheme, proto) || strcmp(g->host, host) ||
-		    g->port != port)
+		    g->port != port || !step_reaches(step, g->id))
 			continue;
 		/* without a path (no credential.useHttpPath), only a grant
 		 * of the whole origin */
@@ -1135,22 +1204,25 @@ done:
 	return best;
 }
 
-static int req_ping(struct broker *b, const char *const *vals, svc_buf *reply)
+static int req_ping(struct broker *b, const struct step_grant *step,
+		    const char *const *vals, svc_buf *reply)
 {
 	(void)b;
+	(void)step;
 	(void)vals;
 	return buf_puts(reply, "status=ok\n");
 }
 
-static int req_credential(struct broker *b, const char *const *vals,
-			  svc_buf *reply)
+static int req_credential(struct broker *b, const struct step_grant *step,
+			  const char *const *vals, svc_buf *reply)
 {
-	const struct grant *g = find_grant(b, vals[K_PROTOCOL], vals[K_HOST],
+	const struct grant *g = find_grant(b, step, vals[K_PROTOCOL], vals[K_HOST],
 					   vals[K_PATH]);
 	int rc;
 
 	if (!g) {
-		note(b, "no connection of the job for %s://%s/%s",
+		note(b, "no connection of the %s for %s://%s/%s",
+		     step ? "step" : "job",
 		     vals[K_PROTOCOL] ? vals[K_PROTOCOL] : "?",
 		     vals[K_HOST] ? vals[K_HOST] : "?",
 		     vals[K_PATH] ? vals[K_PATH] : "");
@@ -1165,9 +1237,10 @@ static int req_credential(struct broker *b, const char *const *vals,
 	return 0;
 }
 
-static int req_reject(struct broker *b, const char *const *vals, svc_buf *reply)
+static int req_reject(struct broker *b, const struct step_grant *step,
+		      const char *const *vals, svc_buf *reply)
 {
-	const struct grant *g = find_grant(b, vals[K_PROTOCOL], vals[K_HOST],
+	const struct grant *g = find_grant(b, step, vals[K_PROTOCOL], vals[K_HOST],
 					   vals[K_PATH]);
 
 	if (g)
@@ -1181,13 +1254,14 @@ static int req_reject(struct broker *b, const char *const *vals, svc_buf *reply)
  * The passphrase of the job's SSH connection vals[K_CONNECTION], for
  * svcconn-askpass (ssh-add at job start): given once, then wiped.
  */
-static int req_ssh_askpass(struct broker *b, const char *const *vals,
-			   svc_buf *reply)
+static int req_ssh_askpass(struct broker *b, const struct step_grant *step,
+			   const char *const *vals, svc_buf *reply)
 {
 	struct ssh_grant *g = NULL;
 	size_t i;
 	int rc;
 
+	(void)step; /* the job's token only */
 	for (i = 0; vals[K_CONNECTION] && i < b->nssh; i++)
 		if (!strcmp(b->ssh[i].id, vals[K_CONNECTION]))
 			g = &b->ssh[i];
@@ -1207,11 +1281,12 @@ static int req_ssh_askpass(struct broker *b, const char *const *vals,
 }
 
 /* The job's step variables, as the last vars-put left them ("" before). */
-static int req_vars_get(struct broker *b, const char *const *vals,
-			svc_buf *reply)
+static int req_vars_get(struct broker *b, const struct step_grant *step,
+			const char *const *vals, svc_buf *reply)
 {
 	int rc;
 
+	(void)step; /* the job's token only */
 	(void)vals;
 	if ((rc = buf_puts(reply, "status=ok\n")) ||
 	    (rc = put_kv(reply, "vars", b->vars ? b->vars : "", b->varslen)))
@@ -1220,12 +1295,13 @@ static int req_vars_get(struct broker *b, const char *const *vals,
 }
 
 /* Keep vals[K_VARS] as the job's step variables, wiping the old ones. */
-static int req_vars_put(struct broker *b, const char *const *vals,
-			svc_buf *reply)
+static int req_vars_put(struct broker *b, const struct step_grant *step,
+			const char *const *vals, svc_buf *reply)
 {
 	size_t len = vals[K_VARS] ? strlen(vals[K_VARS]) : 0;
 	char *copy;
 
+	(void)step; /* the job's token only */
 	if (!vals[K_VARS] || len > SVC_STEP_VARS_MAX) {
 		note(b, "step variables refused: none given, or over %u bytes",
 		     SVC_STEP_VARS_MAX);
@@ -1240,18 +1316,115 @@ static int req_vars_put(struct broker *b, const char *const *vals,
 	return buf_puts(reply, "status=ok\n");
 }
 
+static int make_token(char *out);
+
+static void step_grant_clear(struct step_grant *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nids; i++)
+		free(g->ids[i]);
+	free(g->ids);
+	svc_wipe(g->token, sizeof(g->token));
+	g->ids = NULL;
+	g->nids = 0;
+}
+
+/*
+ * A grant for one step (the agent asks before it starts the step): a new
+ * token that reaches only vals[K_CONNECTIONS] (comma-separated ids, each
+ * a connection of the job; empty: none).
+ */
+static int req_step_grant(struct broker *b, const struct step_grant *step,
+			  const char *const *vals, svc_buf *reply)
+{
+	struct step_grant *g = NULL;
+	const char *p = vals[K_CONNECTIONS] ? vals[K_CONNECTIONS] : "";
+	size_t i;
+	int rc;
+
+	(void)step; /* the job's token only */
+	for (i = 0; i < STEP_GRANTS_MAX && !g; i++)
+		if (!b->steps[i].token[0])
+			g = &b->steps[i];
+	if (!g) {
+		note(b, "step grant refused: %d steps hold one already",
+		     STEP_GRANTS_MAX);
+		return buf_puts(reply, "status=error\n");
+	}
+	if (!(g->ids = calloc(STEP_IDS_MAX, sizeof(*g->ids))))
+		return error_oom();
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n && g->nids == STEP_IDS_MAX) {
+			rc = error_set(SVC_EINVALID, "too many connections");
+			goto fail;
+		}
+		if (n && !(g->ids[g->nids++] = strndup(p, n))) {
+			rc = error_oom();
+			goto fail;
+		}
+		p += n + (p[n] == ',');
+	}
+	if ((rc = make_token(g->token)) ||
+	    (rc = buf_puts(reply, "status=ok\n")) ||
+	    (rc = put_kv(reply, "token", g->token, TOKEN_HEX)))
+		goto fail;
+	note(b, "a step was granted %zu connection(s)", g->nids);
+	return 0;
+fail:
+	step_grant_clear(g);
+	return rc;
+}
+
+/* The end of a step: its token (vals[K_STEP]) reaches nothing any more. */
+static int req_step_end(struct broker *b, const struct step_grant *step,
+			const char *const *vals, svc_buf *reply)
+{
+	size_t i;
+
+	(void)step; /* the job's token only */
+	for (i = 0; vals[K_STEP] && i < STEP_GRANTS_MAX; i++)
+		if (b->steps[i].token[0] &&
+		    svc_secret_equal(vals[K_STEP], strlen(vals[K_STEP]),
+				     b->steps[i].token, TOKEN_HEX)) {
+			step_grant_clear(&b->steps[i]);
+			return buf_puts(reply, "status=ok\n");
+		}
+	return buf_puts(reply, "status=none\n");
+}
+
 static const struct request requests[] = {
-	{ "ping", req_ping },
-	{ "git-credential", req_credential },
-	{ "git-credential-reject", req_reject },
-	{ "ssh-askpass", req_ssh_askpass },
-	{ "vars-get", req_vars_get },
-	{ "vars-put", req_vars_put },
+	{ "ping", 0, req_ping },
+	{ "git-credential", 0, req_credential },
+	{ "git-credential-reject", 0, req_reject },
+	{ "ssh-askpass", 1, req_ssh_askpass },
+	{ "vars-get", 1, req_vars_get },
+	{ "vars-put", 1, req_vars_put },
+	{ "step-grant", 1, req_step_grant },
+	{ "step-end", 1, req_step_end },
 };
+
+/* The running step whose token is token, or NULL. */
+static const struct step_grant *step_of(const struct broker *b,
+					const char *token)
+{
+	const struct step_grant *found = NULL;
+	size_t i, len = strlen(token);
+
+	/* every slot compared, so the time says nothing of which matched */
+	for (i = 0; i < STEP_GRANTS_MAX; i++)
+		if (b->steps[i].token[0] &&
+		    svc_secret_equal(token, len, b->steps[i].token, TOKEN_HEX))
+			found = &b->steps[i];
+	return found;
+}
 
 /* Answer one client on fd. */
 static void serve_one(struct broker *b, int fd)
 {
+	const struct step_grant *step = NULL;
 	svc_buf in, reply;
 	const char *vals[K_COUNT];
 	size_t i;
@@ -1270,10 +1443,12 @@ static void serve_one(struct broker *b, int fd)
 		note(b, "malformed request refused");
 		goto answer;
 	}
-	if (!vals[K_TOKEN] || !svc_secret_equal(vals[K_TOKEN], strlen(vals[K_TOKEN]),
-						b->token, TOKEN_HEX)) {
+	/* the job's token (the agent), or a running step's */
+	if (!vals[K_TOKEN] || (!svc_secret_equal(vals[K_TOKEN], strlen(vals[K_TOKEN]),
+						 b->token, TOKEN_HEX) &&
+			       !(step = step_of(b, vals[K_TOKEN])))) {
 		buf_puts(&reply, "status=denied\n");
-		note(b, "request without the job's token refused");
+		note(b, "request without the job's or a step's token refused");
 		goto answer;
 	}
 	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
@@ -1285,7 +1460,12 @@ static void serve_one(struct broker *b, int fd)
 		     vals[K_REQUEST] ? vals[K_REQUEST] : "");
 		goto answer;
 	}
-	if ((rc = requests[i].run(b, vals, &reply)) != 0) {
+	if (step && requests[i].job_only) {
+		buf_puts(&reply, "status=denied\n");
+		note(b, "request '%s' with a step's token refused", requests[i].name);
+		goto answer;
+	}
+	if ((rc = requests[i].run(b, step, vals, &reply)) != 0) {
 		buf_reset(&reply);
 		buf_puts(&reply, "status=error\n");
 	}
@@ -1484,6 +1664,8 @@ done:
 	for (i = 0; i < b.nssh; i++)
 		ssh_grant_clear(&b.ssh[i]);
 	free(b.ssh);
+	for (i = 0; i < STEP_GRANTS_MAX; i++)
+		step_grant_clear(&b.steps[i]);
 	svc_secret_free(b.vars, b.varslen);
 	svc_wipe(b.token, sizeof(b.token));
 	buf_clear(&helper);
@@ -1671,7 +1853,7 @@ done:
 	return rc;
 }
 
-int svc_broker_step_env(svc_env *env, const char *job_dir)
+int svc_broker_step_env(svc_env *env, const char *job_dir, int ssh)
 {
 	svc_buf path = SVC_BUF_INIT, helper = SVC_BUF_INIT, value = SVC_BUF_INIT;
 	char *abs = NULL;
@@ -1679,7 +1861,7 @@ int svc_broker_step_env(svc_env *env, const char *job_dir)
 	int rc, plain = 1;
 
 	buf_init(&helper, PATH_MAX + 2, 0);
-	if ((rc = ssh_step_env(env, job_dir)) ||
+	if ((ssh && (rc = ssh_step_env(env, job_dir))) ||
 	    (rc = buf_printf(&path, "%s/%s", job_dir, F_HELPER)))
 		goto done;
 	rc = file_read_private(&helper, path.ptr, "broker helper file");
@@ -1984,4 +2166,109 @@ int svc_broker_vars_put(const char *job_dir, const char *text, size_t len)
 	rc = call(&reply, vals, job_dir, "vars-put", NULL, "vars", text, len);
 	buf_clear(&reply);
 	return rc;
+}
+
+/* ---- a step's grant ------------------------------------------------------ */
+
+struct svc_broker_step {
+	char *job_dir;               /**< the job directory */
+	char token[TOKEN_HEX + 1];   /**< the step's token (wiped) */
+	char file[64];               /**< its file's name in the job directory */
+	char *path;                  /**< job_dir/file */
+};
+
+int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
+			  const char *const *ids, size_t n)
+{
+	const char *vals[R_COUNT];
+	svc_broker_step *s = NULL;
+	svc_buf reply, list = SVC_BUF_INIT, path = SVC_BUF_INIT;
+	char name[TOKEN_HEX + 1];
+	size_t i;
+	int rc, dirfd = -1, token;
+
+	if ((rc = open_job_dir(&dirfd, job_dir)))
+		return rc;
+	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+		errno != ENOENT;
+	if (!token) {
+		close(dirfd);
+		return error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
+				 job_dir);
+	}
+	buf_init(&reply, REPLY_MAX, 1);
+	for (i = 0; i < n && !rc; i++) {
+		if (!ids[i] || !*ids[i] || strchr(ids[i], ','))
+			rc = error_set(SVC_EINVALID, "connection id '%s' cannot be granted to a step",
+				       ids[i] ? ids[i] : "");
+		else
+			rc = buf_printf(&list, "%s%s", i ? "," : "", ids[i]);
+	}
+	if (rc || (rc = call(&reply, vals, job_dir, "step-grant", NULL,
+			     "connections", list.ptr ? list.ptr : "", list.len)))
+		goto done;
+	if (!vals[R_TOKEN] || strlen(vals[R_TOKEN]) != TOKEN_HEX) {
+		rc = error_set(SVC_ERROR, "the job's broker gave no step token");
+		goto done;
+	}
+	if (!(s = calloc(1, sizeof(*s))) || !(s->job_dir = strdup(job_dir))) {
+		rc = error_oom();
+		goto done;
+	}
+	memcpy(s->token, vals[R_TOKEN], TOKEN_HEX);
+	if ((rc = make_token(name)))
+		goto done;
+	snprintf(s->file, sizeof(s->file), "step-%.16s.token", name);
+	if ((rc = write_file(dirfd, s->file, s->token, TOKEN_HEX)))
+		goto done;
+	if ((rc = buf_printf(&path, "%s/%s", job_dir, s->file))) {
+		unlinkat(dirfd, s->file, 0);
+		goto done;
+	}
+	s->path = buf_detach(&path, NULL);
+	*out = s;
+	s = NULL;
+done:
+	if (s) {
+		if (s->token[0])
+			call(&reply, vals, job_dir, "step-end", NULL, "step",
+			     s->token, TOKEN_HEX);
+		svc_wipe(s->token, sizeof(s->token));
+		free(s->job_dir);
+		free(s);
+	}
+	svc_wipe(name, sizeof(name));
+	buf_clear(&reply);
+	buf_clear(&list);
+	buf_clear(&path);
+	close(dirfd);
+	return rc;
+}
+
+const char *svc_broker_step_token_file(const svc_broker_step *s)
+{
+	return s ? s->path : NULL;
+}
+
+void svc_broker_step_end(svc_broker_step *s)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	int dirfd;
+
+	if (!s)
+		return;
+	buf_init(&reply, REPLY_MAX, 1);
+	call(&reply, vals, s->job_dir, "step-end", NULL, "step", s->token,
+	     TOKEN_HEX);
+	if (open_job_dir(&dirfd, s->job_dir) == 0) {
+		unlinkat(dirfd, s->file, 0);
+		close(dirfd);
+	}
+	svc_error_clear();
+	buf_clear(&reply);
+	svc_wipe(s->token, sizeof(s->token));
+	free(s->path);
+	free(s->job_dir);
+	free(s);
 }

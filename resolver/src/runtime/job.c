@@ -14,10 +14,12 @@
 
 #include "svcconn/broker.h"
 #include "svcconn/job.h"
+#include "runtime/runtime_int.h"
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "util/sandbox.h"
 
 #define JOB_STATE "job.json"
 #define LEASE_SECONDS 300
@@ -147,6 +149,16 @@ static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
 							: st->input_values[j]));
 			buf_clear(&ids);
 		}
+		/* a checkout of a repository resource references the
+		 * resource's connection: the step that may fetch with it */
+		for (k = 0; st->kind && !strcmp(st->kind, "checkout") && st->body &&
+			    k < svc_plan_ref_count(p); k++) {
+			const svc_ref *r = svc_plan_ref_at(p, k);
+
+			if (r->kind == SVC_REF_RESOURCE_ENDPOINT && r->alias &&
+			    r->conn_id && !strcmp(r->alias, st->body))
+				json_array_append_new(conns, json_string(r->conn_id));
+		}
 		s = json_object();
 		json_object_set_new(s, "index", json_integer(st->index));
 		json_object_set_new(s, "name", jstr_or_null(st->name));
@@ -190,6 +202,9 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 	json_object_set_new(s, "startedAt", json_string(at));
 	json_object_set_new(s, "branch", o->branch ? json_string(o->branch) : json_null());
 	json_object_set_new(s, "requestedBy", o->requested_by ? json_string(o->requested_by) : json_null());
+	/* how its steps run: read by every step, never by the steps */
+	json_object_set_new(s, "isolation", json_string(o->steps_see_store
+							? "none" : "sandbox"));
 	json_object_set_new(s, "steps", steps_json(p, o));
 	text = json_dumps(s, JSON_INDENT(2));
 	json_decref(s);
@@ -225,6 +240,15 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 		return error_oom();
 	}
 	*out = j;
+	/* steps share the store's user only when the operator said so */
+	if (!o->steps_see_store && (rc = svc_step_sandbox_check())) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+		return error_set(SVC_EINSECURE,
+				 "steps cannot run in their sandbox here (%s); they would run as the store's user and could read every secret: install bubblewrap, or let them with --let-steps-read-the-store",
+				 why);
+	}
 	if ((rc = dir_ensure_private(o->job_dir)))
 		return rc;
 	memset(&po, 0, sizeof(po));
@@ -561,18 +585,54 @@ static int mask_conn(svc_masker *m, const svc_conn *c)
 int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 		     const char *step)
 {
-	return svc_job_step_prepare(out, NULL, st, job_dir, step);
+	return job_step_prepare(out, NULL, NULL, st, job_dir, step);
 }
 
 int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
 			 const char *job_dir, const char *step)
 {
+	return job_step_prepare(out, m, NULL, st, job_dir, step);
+}
+
+void job_step_info_clear(struct job_step_info *info)
+{
+	size_t i;
+
+	for (i = 0; i < info->nids; i++)
+		free(info->ids[i]);
+	free(info->ids);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Record connection c of the step in info. */
+static int info_add(struct job_step_info *info, const svc_conn *c)
+{
+	char **ids;
+
+	if (!info)
+		return 0;
+	if (!(ids = realloc(info->ids, (info->nids + 1) * sizeof(*ids))) ||
+	    !(ids[info->nids] = strdup(svc_conn_id(c)))) {
+		if (ids)
+			info->ids = ids;
+		return error_oom();
+	}
+	info->ids = ids;
+	info->nids++;
+	if (!strcmp(svc_conn_type(c), "ssh"))
+		info->ssh = 1;
+	return 0;
+}
+
+int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
+		     svc_store *st, const char *job_dir, const char *step)
+{
 	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL, *it, *v;
 	svc_env *e = NULL;
-	const char *k;
+	const char *k, *iso;
 	size_t i;
-	int rc;
+	int rc, ssh = 0;
 
 	if ((rc = read_state(&s, &path, job_dir)))
 		goto done;
@@ -581,9 +641,11 @@ int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
 			       job_dir, step);
 		goto done;
 	}
-	/* a job with a git broker: git asks it, through our helper only */
-	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)) ||
-	    (rc = svc_broker_step_env(e, job_dir)))
+	/* no word, or any other word: the sandbox */
+	iso = json_string_value(json_object_get(s, "isolation"));
+	if (info)
+		info->sandbox = !iso || strcmp(iso, "none");
+	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)))
 		goto done;
 	json_object_foreach(json_object_get(it, "inputs"), k, v)
 		if ((rc = svc_env_set_input(e, k, json_string_value(v) ?
@@ -605,17 +667,77 @@ int svc_job_step_prepare(svc_env **out, svc_masker *m, svc_store *st,
 		rc = svc_env_add_conn(e, c);
 		if (!rc && m)
 			rc = mask_conn(m, c);
+		if (!rc)
+			rc = info_add(info, c);
+		if (!rc && !strcmp(svc_conn_type(c), "ssh"))
+			ssh = 1;
 		svc_conn_free(c);
 		if (rc)
 			goto done;
 	}
+	/* a job with a git broker: git asks it, through our helper only;
+	 * the job's ssh-agent only for a step that references SSH */
+	if ((rc = svc_broker_step_env(e, job_dir, ssh)))
+		goto done;
 done:
 	json_decref(s);
 	buf_clear(&path);
 	if (rc) {
 		svc_env_free(e);
+		if (info)
+			job_step_info_clear(info);
 		return rc;
 	}
 	*out = e;
 	return 0;
+}
+
+int svc_jobs_root(char **out)
+{
+	const char *env = getenv("SVCCONN_JOBS_DIR");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	svc_buf b = SVC_BUF_INIT;
+	int rc;
+
+	if (env && *env) {
+		if (env[0] != '/')
+			return error_set(SVC_EINVALID,
+					 "SVCCONN_JOBS_DIR '%s' is not an absolute path", env);
+		rc = buf_puts(&b, env);
+	} else {
+		/* a private directory of ours first, then jobs/ in it: a
+		 * directory someone else made in /tmp is never used */
+		if (xdg && xdg[0] == '/')
+			rc = buf_printf(&b, "%s/svcconn", xdg);
+		else
+			rc = buf_printf(&b, "/tmp/svcconn-%ld", (long)geteuid());
+		if (!rc)
+			rc = dir_ensure_private(b.ptr);
+		if (!rc)
+			rc = buf_puts(&b, "/jobs");
+	}
+	if (!rc)
+		rc = dir_ensure_private(b.ptr);
+	if (rc) {
+		buf_clear(&b);
+		return rc;
+	}
+	*out = buf_detach(&b, NULL);
+	return *out ? 0 : error_oom();
+}
+
+int svc_step_sandbox_check(void)
+{
+	char *bwrap = NULL;
+	int rc;
+
+	if ((rc = sandbox_find(&bwrap)) == 0)
+		rc = sandbox_probe(bwrap);
+	free(bwrap);
+	return rc;
+}
+
+int job_dir_remove(const char *dir)
+{
+	return remove_tree(AT_FDCWD, dir, 0);
 }

@@ -10,6 +10,7 @@
  * directory.  Output goes to the caller's callback as it comes, tagged with
  * the job and step; the caller masks and prints it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,11 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "svcconn/broker.h"
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "runtime/runtime_int.h"
+#include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/sandbox.h"
 
 /* What one run shares with every job. */
 struct runner {
@@ -124,6 +129,96 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 	}
 }
 
+/* Hide path joined from a and b (b may be NULL). */
+static int hide_joined(struct sandbox *sb, const char *a, const char *b)
+{
+	svc_buf p = SVC_BUF_INIT;
+	int rc;
+
+	if (!a || !*a)
+		return 0;
+	if (!(rc = buf_printf(&p, "%s%s", a, b ? b : "")))
+		rc = sandbox_hide(sb, p.ptr);
+	buf_clear(&p);
+	return rc;
+}
+
+/* Show name of the job directory (abs) at the same place, when it exists. */
+static int show_job_file(struct sandbox *sb, const char *abs, const char *name,
+			 int writable)
+{
+	svc_buf p = SVC_BUF_INIT;
+	int rc;
+
+	if (!(rc = buf_printf(&p, "%s/%s", abs, name)) &&
+	    (rc = sandbox_show(sb, p.ptr, p.ptr, writable)) == SVC_ENOTFOUND) {
+		svc_error_clear();
+		rc = 0;
+	}
+	buf_clear(&p);
+	return rc;
+}
+
+/*
+ * The view a step of the job in job_dir runs in: the store's directory,
+ * its key, the default store of the user, the directory of every job and
+ * this job's hidden; shown again: the job's temporary directory, the
+ * broker's socket, the step's own token as broker.token (grant, when the
+ * job has a broker) and, for a step that references an SSH connection,
+ * the job's ssh-agent and known_hosts.  A working directory the view
+ * hides is refused.
+ */
+static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
+		     const struct job_step_info *info,
+		     const svc_broker_step *grant, const char *workdir)
+{
+	struct sandbox *sb = NULL;
+	svc_buf p = SVC_BUF_INIT;
+	char *bwrap = NULL, *root = NULL, *abs = NULL;
+	int rc;
+
+	if ((rc = sandbox_find(&bwrap)) || (rc = sandbox_new(&sb, bwrap)) ||
+	    (rc = svc_jobs_root(&root)))
+		goto done;
+	if (!(abs = realpath(job_dir, NULL))) {
+		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
+			       strerror(errno));
+		goto done;
+	}
+	if ((rc = sandbox_hide(sb, st->home)) ||
+	    (rc = sandbox_hide(sb, st->key_file)) ||
+	    (rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) ||
+	    (rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) ||
+	    (rc = sandbox_hide(sb, root)) || (rc = sandbox_hide(sb, abs)))
+		goto done;
+	if ((rc = show_job_file(sb, abs, "tmp", 1)) ||
+	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
+		goto done;
+	if (grant) {
+		if ((rc = buf_printf(&p, "%s/broker.token", abs)) ||
+		    (rc = sandbox_show(sb, svc_broker_step_token_file(grant), p.ptr, 0)))
+			goto done;
+	}
+	if (info->ssh && ((rc = show_job_file(sb, abs, "ssh-agent.sock", 1)) ||
+			  (rc = show_job_file(sb, abs, "known_hosts", 0))))
+		goto done;
+	if (sandbox_hides(sb, workdir ? workdir : ".")) {
+		rc = error_set(SVC_EINVALID,
+			       "the working directory '%s' is inside the store or a job directory, which steps cannot see",
+			       workdir ? workdir : ".");
+		goto done;
+	}
+	*out = sb;
+	sb = NULL;
+done:
+	sandbox_free(sb);
+	free(bwrap);
+	free(root);
+	free(abs);
+	buf_clear(&p);
+	return rc;
+}
+
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		  const char *step, char *const argv[], const char *workdir,
 		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
@@ -136,12 +231,29 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 	posix_spawn_file_actions_t fa;
 	svc_masker *m = NULL;
 	svc_env *env = NULL;
+	struct job_step_info info;
+	struct sandbox *sb = NULL;
+	svc_broker_step *grant = NULL;
+	char **sargv = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i;
 	pid_t pid;
 
+	memset(&info, 0, sizeof(info));
 	if ((rc = svc_masker_new(&m, NULL)) ||
-	    (rc = svc_job_step_prepare(&env, m, st, job_dir, step)))
+	    (rc = job_step_prepare(&env, m, &info, st, job_dir, step)))
 		goto done;
+	if (info.sandbox) {
+		/* the step's own token: only the connections it references */
+		rc = svc_broker_step_begin(&grant, job_dir,
+					   (const char *const *)info.ids, info.nids);
+		if (rc == SVC_ENOTFOUND) {
+			svc_error_clear();
+			rc = 0; /* the job has no broker */
+		}
+		if (rc || (rc = step_view(&sb, st, job_dir, &info, grant, workdir)) ||
+		    (rc = sandbox_argv(&sargv, sb, argv)))
+			goto done;
+	}
 	for (i = 0; keep[i] && !rc; i++)
 		rc = svc_env_inherit(env, keep[i]);
 	if (!rc && vars)
@@ -181,7 +293,10 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	if (workdir)
 		posix_spawn_file_actions_addchdir_np(&fa, workdir);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
+	/* nothing of ours beyond its output stays open in the step */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = sargv ? posix_spawn(&pid, sargv[0], &fa, NULL, sargv, svc_env_array(env))
+		: posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
 	posix_spawn_file_actions_destroy(&fa);
 	/* the secrets in the environment are the child's now, not ours */
 	svc_env_free(env);
@@ -233,6 +348,18 @@ done:
 	svc_mask_stream_free(streams[1]);
 	svc_masker_free(m);
 	svc_env_free(env);
+	if (grant) {
+		/* ending the grant talks to the broker: keep our error */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+		svc_broker_step_end(grant);
+		if (rc)
+			error_set(rc, "%s", why);
+	}
+	free(sargv);
+	sandbox_free(sb);
+	job_step_info_clear(&info);
 	return rc;
 }
 
@@ -415,6 +542,38 @@ done:
 	return rc;
 }
 
+/*
+ * A new private directory for the run's jobs under the jobs root, named
+ * for the run (its id, with what is not [A-Za-z0-9._-] as '_') and made
+ * unique: runs of the same id never share one.
+ */
+static int make_run_dir(char **out, const char *run_id)
+{
+	svc_buf b = SVC_BUF_INIT;
+	char *root = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = svc_jobs_root(&root)) || (rc = buf_printf(&b, "%s/run-", root)))
+		goto done;
+	for (i = 0; run_id[i] && i < 64 && !rc; i++)
+		rc = buf_putc(&b, isalnum((unsigned char)run_id[i]) ||
+				  strchr("._-", run_id[i]) ? run_id[i] : '_');
+	if (rc || (rc = buf_puts(&b, "-XXXXXX")))
+		goto done;
+	if (!mkdtemp(b.ptr)) {
+		rc = error_set(SVC_ERROR, "cannot create a directory in '%s': %s",
+			       root, strerror(errno));
+		goto done;
+	}
+	*out = buf_detach(&b, NULL);
+	rc = *out ? 0 : error_oom();
+done:
+	free(root);
+	buf_clear(&b);
+	return rc;
+}
+
 /* Start the job, waiting on checks when asked; the gate's exit code. */
 static int start_job(struct runner *r, const char *stage, const char *job,
 		     const char *job_dir, svc_job **out)
@@ -439,6 +598,7 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 	jo.task_dirs = o->task_dirs;
 	jo.ntask_dirs = o->ntask_dirs;
 	jo.job_dir = job_dir;
+	jo.steps_see_store = o->steps_see_store;
 	for (;;) {
 		svc_job *j = NULL;
 		const svc_gate_report *g;
@@ -484,6 +644,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	svc_plan_options po;
 	svc_plan *plan = NULL;
 	svc_buf dir = SVC_BUF_INIT;
+	char *run_dir = NULL;
 	size_t i, j;
 	int rc, code = 0;
 
@@ -532,10 +693,12 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		say(&r, "%s%s%sjob %s", s->stage ? "stage " : "",
 		    s->stage ? s->stage : "", s->stage ? " / " : "", s->job);
 		buf_reset(&dir);
-		/* in the store's private directory, never the workspace: the
+		/* under the jobs root, never the store or the workspace: the
 		 * job's state and what its tasks write for their tools */
-		buf_printf(&dir, "%s/jobs/%s/%s-%s", svc_store_home(st),
-			   o->run_id, s->stage ? s->stage : "_", s->job);
+		if (!run_dir && (rc = make_run_dir(&run_dir, o->run_id)))
+			break;
+		buf_printf(&dir, "%s/%s-%s", run_dir, s->stage ? s->stage : "_",
+			   s->job);
 		if ((rc = dir_ensure_private(dir.ptr)))
 			break;
 		gate = start_job(&r, s->stage, s->job, dir.ptr, &job);
@@ -578,18 +741,17 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			o->job_ending(o->ctx, dir.ptr);
 		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
-		/* the job's directory, then its run's, when nothing is left */
-		rmdir(dir.ptr);
-		if (strrchr(dir.ptr, '/')) {
-			*strrchr(dir.ptr, '/') = '\0';
-			rmdir(dir.ptr);
-		}
+		/* the job's directory with what its helpers left (logs) */
+		job_dir_remove(dir.ptr);
 		if (rc)
 			break;
 		if (failed_steps)
 			code = 1;
 	}
 	svc_step_vars_free(r.vars);
+	if (run_dir)
+		job_dir_remove(run_dir);
+	free(run_dir);
 	if (!rc)
 		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s; exit %d",
 		    r.steps_run, r.steps_failed, r.steps_skipped ? ", " : "",
