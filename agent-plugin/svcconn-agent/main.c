@@ -366,6 +366,12 @@ static int job_start(struct opts *o, const char *self)
 			code = fail(EXIT_FAILED, "cannot start the job's broker");
 			break;
 		}
+		/* the sandbox the job's steps share, after the broker */
+		if (!o->job.steps_see_store &&
+		    svc_step_launcher_start(st, o->job.job_dir, self, 1)) {
+			code = fail(EXIT_FAILED, "cannot start the job's sandbox");
+			break;
+		}
 		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
 		break;
 	case SVC_GATE_NEEDS_PERMISSION:
@@ -425,6 +431,7 @@ static int job_end(struct opts *o)
 		return EXIT_INVALID;
 	}
 	stop_keeper(o->job.job_dir);
+	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
 	if ((rc = svc_store_open(&st, &o->store)))
 		return fail(EXIT_FAILED, "cannot open the store");
@@ -572,6 +579,8 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.fork = o->fork;
 	ro.fork_allowed = o->fork_secrets;
 	ro.steps_see_store = o->job.steps_see_store;
+	/* SVCCONN_NO_LAUNCHER (bench/bench_steps.sh): a sandbox per step */
+	ro.launcher_exe = getenv("SVCCONN_NO_LAUNCHER") ? NULL : self;
 	ro.output = run_output;
 	ro.event = run_event;
 	ro.job_started = run_job_started;
@@ -591,6 +600,24 @@ static int run_pipeline(struct opts *o, const char *self)
 	svc_catalog_free(cat);
 	free(me);
 	return code;
+}
+
+/*
+ * `svcconn-agent step-launcher --fd N` (hidden): PID 1 of a job's
+ * sandbox, started by svc_step_launcher_start() with the listening socket
+ * as descriptor N.
+ */
+static int step_launcher(int argc, char **argv)
+{
+	char *end;
+	long fd;
+
+	if (argc != 3 || strcmp(argv[1], "--fd") ||
+	    (fd = strtol(argv[2], &end, 10), *end) || fd < 3 || fd > 1024) {
+		fprintf(stderr, "svcconn-agent: error: step-launcher takes --fd N\n");
+		return EXIT_INVALID;
+	}
+	return svc_step_launcher_serve((int)fd) ? EXIT_FAILED : 0;
 }
 
 /* The lease keeper: renew while the watched process and the job live. */
@@ -646,6 +673,8 @@ int main(int argc, char **argv)
 		return agent_broker_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "mask"))
 		return agent_mask_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "step-launcher"))
+		return step_launcher(argc - 1, argv + 1);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return fail(EXIT_FAILED, "cannot find this program");

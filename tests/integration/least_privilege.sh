@@ -112,12 +112,15 @@ GIT_TERMINAL_PROMPT=0 git clone -q "$url" "\$loot/clone" >&3 2>&1
 cat "\$loot/clone/README" >&3 2>&1
 echo "== broker" >&3
 python3 - "\${SVCCONN_JOB_DIR:-/nonexistent}" >&3 2>&1 <<'PY'
-import socket, sys
+import os, socket, sys
 d = sys.argv[1]
-try:
-    tok = open(d + "/broker.token").read().strip()
-except OSError as e:
-    print("no token:", e); sys.exit(0)
+# the step's own token, as its git helper finds it, else the job's file
+tok = os.environ.get("SVCCONN_BROKER_TOKEN")
+if not tok:
+    try:
+        tok = open(d + "/broker.token").read().strip()
+    except OSError as e:
+        print("no token:", e); sys.exit(0)
 for req in ("vars-get", "step-grant\nconnections=", "ssh-askpass\nconnection=x",
             "git-credential\nprotocol=http\nhost=127.0.0.1:$port\npath=git/private.git"):
     s = socket.socket(socket.AF_UNIX)
@@ -146,6 +149,13 @@ jobs:
           dest: clone
       - script: bash "$work/attack.sh" run
         name: attack
+      - script: |
+          # a process left behind to watch the next step's environment
+          mkdir -p loot
+          (sleep 1; cat /proc/[0-9]*/environ > loot/linger 2>/dev/null; echo alive >> loot/linger) &
+        name: linger
+      - script: sleep 2
+        name: next
 YAML
 
 # Nothing of a secret anywhere it captured, and no sign that it got one.
@@ -189,6 +199,8 @@ echo "$out" | grep -qF -e "$pw" -e "$apipw" && fail "a secret in the run's outpu
 check_loot "$work/ws/loot/run" "run"
 grep -qa 'no such\|No such\|cannot' "$work/ws/loot/run/all" || fail "run: the store was there"
 echo "run: the plain step reached no store, no key, no credential, no broker request"
+[ -e "$work/ws/loot/linger" ] && fail "run: a process a step left behind outlived it"
+echo "run: what a step leaves running ends with it"
 
 # a run leaves no job directory behind, in the store or the jobs root
 [ -e "$SVCCONN_HOME/jobs" ] && fail "a job directory in the store"

@@ -209,20 +209,22 @@ typedef struct svc_broker_step svc_broker_step;
  * Ask the broker of the job in job_dir for a grant to one step: a new
  * token that reaches only the n connections ids (those the step
  * references; n may be 0) for git credentials, and nothing else the
- * broker answers (step variables, SSH passphrases: the job's token only).
- * The token is written into a new private file in the job directory
- * (svc_broker_step_token_file), for the step's sandbox to show as the
- * job's broker.token.  SVC_ENOTFOUND when no broker serves the job.
+ * broker answers (step variables, SSH passphrases, grants: the job's token
+ * only).  The step gets it as SVC_BROKER_TOKEN_ENV; its sandbox has no
+ * broker.token.  SVC_ENOTFOUND when no broker serves the job.
  */
 int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
 			  const char *const *ids, size_t n);
-/** The path of the step's token file. */
-const char *svc_broker_step_token_file(const svc_broker_step *s);
+/** The step's token (64 hex digits); valid while s lives. */
+const char *svc_broker_step_token(const svc_broker_step *s);
 /**
- * The step has ended: its token reaches nothing any more, its file is
- * removed, s is freed.  NULL is accepted.
+ * The step has ended: its token reaches nothing any more; s is freed.
+ * NULL is accepted.
  */
 void svc_broker_step_end(svc_broker_step *s);
+
+/** The variable a step's token is given in (git's helper reads it). */
+#define SVC_BROKER_TOKEN_ENV "SVCCONN_BROKER_TOKEN"
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

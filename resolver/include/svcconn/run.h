@@ -114,6 +114,25 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		  const char *step, char *const argv[], const char *workdir,
 		  svc_step_vars *vars, svc_step_output_fn output, void *ctx);
 
+/**
+ * Start the sandbox the steps of the job in job_dir share (see
+ * docs/runtime.md), with its launcher: `exe step-launcher --fd 3` as its
+ * PID 1 (exe calls svc_step_launcher_serve(3)), listening on
+ * job_dir/launcher.sock, which steps cannot see.  detach: it outlives the
+ * caller (the hooks: job-end stops it); else it dies with the caller.
+ * svc_step_exec() then starts the job's steps in it, but for those that
+ * reference an SSH connection (a sandbox of their own).
+ */
+int svc_step_launcher_start(svc_store *st, const char *job_dir,
+			    const char *exe, int detach);
+/** Stop the job's launcher and whatever runs in its sandbox. */
+int svc_step_launcher_stop(const char *job_dir);
+/**
+ * The launcher's loop, inside the sandbox: serve the requests of the
+ * listening socket fd until one says stop.
+ */
+int svc_step_launcher_serve(int fd);
+
 #define SVC_RUN_OPTIONS_VERSION 1
 
 typedef struct svc_run_options {
@@ -137,6 +156,11 @@ typedef struct svc_run_options {
 					    available to forks */
 	int steps_see_store;           /**< 1: steps run without their
 					    sandbox (svc_job_options) */
+	const char *launcher_exe;      /**< a program that runs
+					    svc_step_launcher_serve() as
+					    "step-launcher --fd N": each job's
+					    steps share one sandbox (NULL: a
+					    sandbox per step, slower) */
 	long wait_interval;            /**< seconds between attempts (10) */
 	long wait_timeout;             /**< give up after (3600 s) */
 	/** A step's output, as it comes; fd 1 or 2. */

@@ -1956,6 +1956,24 @@ static int read_token(char *out, int dirfd, const char *job_dir)
 }
 
 /*
+ * A step's own token, from SVCCONN_BROKER_TOKEN (its sandbox has no
+ * broker.token), into out[TOKEN_HEX + 1]: 1, or 0 when there is none.
+ */
+static int step_token(char *out)
+{
+	const char *t = getenv(SVC_BROKER_TOKEN_ENV);
+	size_t i;
+
+	if (!t || strlen(t) != TOKEN_HEX)
+		return 0;
+	for (i = 0; i < TOKEN_HEX; i++)
+		if (!isxdigit((unsigned char)t[i]))
+			return 0;
+	memcpy(out, t, TOKEN_HEX + 1);
+	return 1;
+}
+
+/*
  * Send request (with protocol, host and path of req, when given, and key
  * with the len bytes of value, when key is given) to the broker of
  * job_dir; *reply gets its answer (secret buffer) and vals its parsed
@@ -1978,7 +1996,7 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 	/* no broker to ask is a failure, not "nothing for this URL" */
 	if ((rc = open_job_dir(&dirfd, job_dir)) == SVC_ENOTFOUND)
 		rc = SVC_ERROR;
-	if (rc || (rc = read_token(token, dirfd, job_dir)) ||
+	if (rc || (rc = step_token(token) ? 0 : read_token(token, dirfd, job_dir)) ||
 	    (rc = fd_path(&sa, dirfd, F_SOCK)))
 		goto done;
 	if ((rc = put_kv(&out, "request", request, strlen(request))) ||
@@ -2173,8 +2191,6 @@ int svc_broker_vars_put(const char *job_dir, const char *text, size_t len)
 struct svc_broker_step {
 	char *job_dir;               /**< the job directory */
 	char token[TOKEN_HEX + 1];   /**< the step's token (wiped) */
-	char file[64];               /**< its file's name in the job directory */
-	char *path;                  /**< job_dir/file */
 };
 
 int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
@@ -2182,8 +2198,7 @@ int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
 {
 	const char *vals[R_COUNT];
 	svc_broker_step *s = NULL;
-	svc_buf reply, list = SVC_BUF_INIT, path = SVC_BUF_INIT;
-	char name[TOKEN_HEX + 1];
+	svc_buf reply, list = SVC_BUF_INIT;
 	size_t i;
 	int rc, dirfd = -1, token;
 
@@ -2191,11 +2206,10 @@ int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
 		return rc;
 	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 		errno != ENOENT;
-	if (!token) {
-		close(dirfd);
+	close(dirfd);
+	if (!token)
 		return error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
 				 job_dir);
-	}
 	buf_init(&reply, REPLY_MAX, 1);
 	for (i = 0; i < n && !rc; i++) {
 		if (!ids[i] || !*ids[i] || strchr(ids[i], ','))
@@ -2212,63 +2226,36 @@ int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
 		goto done;
 	}
 	if (!(s = calloc(1, sizeof(*s))) || !(s->job_dir = strdup(job_dir))) {
+		free(s);
 		rc = error_oom();
 		goto done;
 	}
 	memcpy(s->token, vals[R_TOKEN], TOKEN_HEX);
-	if ((rc = make_token(name)))
-		goto done;
-	snprintf(s->file, sizeof(s->file), "step-%.16s.token", name);
-	if ((rc = write_file(dirfd, s->file, s->token, TOKEN_HEX)))
-		goto done;
-	if ((rc = buf_printf(&path, "%s/%s", job_dir, s->file))) {
-		unlinkat(dirfd, s->file, 0);
-		goto done;
-	}
-	s->path = buf_detach(&path, NULL);
 	*out = s;
-	s = NULL;
 done:
-	if (s) {
-		if (s->token[0])
-			call(&reply, vals, job_dir, "step-end", NULL, "step",
-			     s->token, TOKEN_HEX);
-		svc_wipe(s->token, sizeof(s->token));
-		free(s->job_dir);
-		free(s);
-	}
-	svc_wipe(name, sizeof(name));
 	buf_clear(&reply);
 	buf_clear(&list);
-	buf_clear(&path);
-	close(dirfd);
 	return rc;
 }
 
-const char *svc_broker_step_token_file(const svc_broker_step *s)
+const char *svc_broker_step_token(const svc_broker_step *s)
 {
-	return s ? s->path : NULL;
+	return s ? s->token : NULL;
 }
 
 void svc_broker_step_end(svc_broker_step *s)
 {
 	const char *vals[R_COUNT];
 	svc_buf reply;
-	int dirfd;
 
 	if (!s)
 		return;
 	buf_init(&reply, REPLY_MAX, 1);
 	call(&reply, vals, s->job_dir, "step-end", NULL, "step", s->token,
 	     TOKEN_HEX);
-	if (open_job_dir(&dirfd, s->job_dir) == 0) {
-		unlinkat(dirfd, s->file, 0);
-		close(dirfd);
-	}
 	svc_error_clear();
 	buf_clear(&reply);
 	svc_wipe(s->token, sizeof(s->token));
-	free(s->path);
 	free(s->job_dir);
 	free(s);
 }

@@ -159,21 +159,21 @@ static int show_job_file(struct sandbox *sb, const char *abs, const char *name,
 	return rc;
 }
 
-/*
- * The view a step of the job in job_dir runs in: the store's directory,
- * its key, the default store of the user, the directory of every job and
- * this job's hidden; shown again: the job's temporary directory, the
- * broker's socket, the step's own token as broker.token (grant, when the
- * job has a broker) and, for a step that references an SSH connection,
- * the job's ssh-agent and known_hosts.  A working directory the view
- * hides is refused.
- */
-static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
-		     const struct job_step_info *info,
-		     const svc_broker_step *grant, const char *workdir)
+static int ensure_tmp(const char *abs)
+{
+	svc_buf p = SVC_BUF_INIT;
+	int rc;
+
+	if (!(rc = buf_printf(&p, "%s/tmp", abs)))
+		rc = dir_ensure_private(p.ptr);
+	buf_clear(&p);
+	return rc;
+}
+
+int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
+	     int detached)
 {
 	struct sandbox *sb = NULL;
-	svc_buf p = SVC_BUF_INIT;
 	char *bwrap = NULL, *root = NULL, *abs = NULL;
 	int rc;
 
@@ -185,29 +185,19 @@ static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
 			       strerror(errno));
 		goto done;
 	}
+	if (detached >= 0)
+		sandbox_set_launcher(sb, detached);
+	/* the job's temporary directory is shown: it must be there */
+	if ((rc = ensure_tmp(abs)))
+		goto done;
 	if ((rc = sandbox_hide(sb, st->home)) ||
 	    (rc = sandbox_hide(sb, st->key_file)) ||
 	    (rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) ||
 	    (rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) ||
-	    (rc = sandbox_hide(sb, root)) || (rc = sandbox_hide(sb, abs)))
-		goto done;
-	if ((rc = show_job_file(sb, abs, "tmp", 1)) ||
+	    (rc = sandbox_hide(sb, root)) || (rc = sandbox_hide(sb, abs)) ||
+	    (rc = show_job_file(sb, abs, "tmp", 1)) ||
 	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
 		goto done;
-	if (grant) {
-		if ((rc = buf_printf(&p, "%s/broker.token", abs)) ||
-		    (rc = sandbox_show(sb, svc_broker_step_token_file(grant), p.ptr, 0)))
-			goto done;
-	}
-	if (info->ssh && ((rc = show_job_file(sb, abs, "ssh-agent.sock", 1)) ||
-			  (rc = show_job_file(sb, abs, "known_hosts", 0))))
-		goto done;
-	if (sandbox_hides(sb, workdir ? workdir : ".")) {
-		rc = error_set(SVC_EINVALID,
-			       "the working directory '%s' is inside the store or a job directory, which steps cannot see",
-			       workdir ? workdir : ".");
-		goto done;
-	}
 	*out = sb;
 	sb = NULL;
 done:
@@ -215,8 +205,48 @@ done:
 	free(bwrap);
 	free(root);
 	free(abs);
-	buf_clear(&p);
 	return rc;
+}
+
+/*
+ * The view a step of the job in job_dir runs in when it gets a sandbox of
+ * its own (it references an SSH connection, or the job has no launcher):
+ * the job's (job_view) and, for a step that references an SSH connection,
+ * the job's ssh-agent and known_hosts.
+ */
+static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
+		     const struct job_step_info *info)
+{
+	struct sandbox *sb = NULL;
+	char *abs = NULL;
+	int rc;
+
+	if ((rc = job_view(&sb, st, job_dir, -1)))
+		return rc;
+	if (info->ssh) {
+		if (!(abs = realpath(job_dir, NULL)))
+			rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
+				       strerror(errno));
+		else if (!(rc = show_job_file(sb, abs, "ssh-agent.sock", 1)))
+			rc = show_job_file(sb, abs, "known_hosts", 0);
+		free(abs);
+	}
+	if (rc) {
+		sandbox_free(sb);
+		return rc;
+	}
+	*out = sb;
+	return 0;
+}
+
+/* A working directory the step's sandbox hides is refused. */
+static int workdir_visible(const struct sandbox *sb, const char *workdir)
+{
+	if (sandbox_hides(sb, workdir ? workdir : "."))
+		return error_set(SVC_EINVALID,
+				 "the working directory '%s' is inside the store or a job directory, which steps cannot see",
+				 workdir ? workdir : ".");
+	return 0;
 }
 
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
@@ -235,8 +265,9 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 	struct sandbox *sb = NULL;
 	svc_broker_step *grant = NULL;
 	char **sargv = NULL;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i;
-	pid_t pid;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i, launched = 0;
+	int conn = -1;
+	pid_t pid = -1;
 
 	memset(&info, 0, sizeof(info));
 	if ((rc = svc_masker_new(&m, NULL)) ||
@@ -250,8 +281,21 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 			svc_error_clear();
 			rc = 0; /* the job has no broker */
 		}
-		if (rc || (rc = step_view(&sb, st, job_dir, &info, grant, workdir)) ||
-		    (rc = sandbox_argv(&sargv, sb, argv)))
+		if (rc || (grant &&
+			   ((rc = svc_env_set(env, SVC_BROKER_TOKEN_ENV,
+					      svc_broker_step_token(grant))) ||
+			    (rc = svc_masker_add(m, svc_broker_step_token(grant),
+						 strlen(svc_broker_step_token(grant)))))))
+			goto done;
+		/* the job's shared sandbox, or one of the step's own */
+		launched = !info.ssh && launcher_available(job_dir);
+		if (!launched && ((rc = step_view(&sb, st, job_dir, &info)) ||
+				  (rc = workdir_visible(sb, workdir)) ||
+				  (rc = sandbox_argv(&sargv, sb, argv))))
+			goto done;
+		if (launched && !(rc = job_view(&sb, st, job_dir, -1)))
+			rc = workdir_visible(sb, workdir);
+		if (rc)
 			goto done;
 	}
 	for (i = 0; keep[i] && !rc; i++)
@@ -287,28 +331,39 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		rc = error_set(SVC_ERROR, "cannot make pipes: %s", strerror(errno));
 		goto done;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	if (workdir)
-		posix_spawn_file_actions_addchdir_np(&fa, workdir);
-	/* nothing of ours beyond its output stays open in the step */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = sargv ? posix_spawn(&pid, sargv[0], &fa, NULL, sargv, svc_env_array(env))
-		: posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
-	posix_spawn_file_actions_destroy(&fa);
+	if (launched) {
+		/* the launcher runs it in the working directory we resolve */
+		char *wd = realpath(workdir ? workdir : ".", NULL);
+
+		rc = wd ? launcher_run(&conn, job_dir, argv, svc_env_array(env), wd,
+				       out[1], err[1])
+			: error_set(SVC_ERROR, "cannot resolve '%s': %s",
+				    workdir ? workdir : ".", strerror(errno));
+		free(wd);
+	} else {
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+		if (workdir)
+			posix_spawn_file_actions_addchdir_np(&fa, workdir);
+		/* nothing of ours beyond its output stays open in the step */
+		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+		rc = sargv ? posix_spawn(&pid, sargv[0], &fa, NULL, sargv, svc_env_array(env))
+			: posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
+		posix_spawn_file_actions_destroy(&fa);
+		if (rc)
+			rc = error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
+				       strerror(rc));
+	}
 	/* the secrets in the environment are the child's now, not ours */
 	svc_env_free(env);
 	env = NULL;
 	close(out[1]);
 	close(err[1]);
 	out[1] = err[1] = -1;
-	if (rc) {
-		rc = error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
-			       strerror(rc));
+	if (rc)
 		goto done;
-	}
 	while (out[0] >= 0 || err[0] >= 0) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
 		char chunk[8192];
@@ -332,12 +387,17 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		}
 		svc_wipe(chunk, sizeof(chunk));
 	}
-	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR) {
-			rc = error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
-			break;
-		}
+	if (launched)
+		rc = launcher_wait(status, conn);
+	else
+		while (waitpid(pid, status, 0) < 0)
+			if (errno != EINTR) {
+				rc = error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
+				break;
+			}
 done:
+	if (conn >= 0)
+		close(conn);
 	for (i = 0; i < 2; i++) {
 		if (out[i] >= 0)
 			close(out[i]);
@@ -711,9 +771,13 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		r.vars = NULL;
 		if ((rc = svc_step_vars_new(&r.vars)))
 			break;
-		if (o->job_started && !(o->fork && !o->fork_allowed) &&
-		    o->job_started(o->ctx, dir.ptr)) {
-			say(&r, "job %s: its helpers could not start", s->job);
+		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
+		     o->job_started(o->ctx, dir.ptr)) ||
+		    /* after the broker: the sandbox shows its socket */
+		    (!o->steps_see_store && o->launcher_exe &&
+		     svc_step_launcher_start(st, dir.ptr, o->launcher_exe, 0))) {
+			say(&r, "job %s: its helpers could not start: %s", s->job,
+			    svc_error_last());
 			failed_steps = 1;
 			j = svc_plan_step_count(plan);
 		} else
@@ -737,6 +801,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 				break; /* a failed step ends its job */
 			}
 		}
+		svc_step_launcher_stop(dir.ptr);
 		if (o->job_ending)
 			o->job_ending(o->ctx, dir.ptr);
 		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");

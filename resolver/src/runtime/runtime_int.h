@@ -31,4 +31,26 @@ void job_step_info_clear(struct job_step_info *info);
  */
 int job_dir_remove(const char *dir);
 
+struct sandbox;
+/**
+ * The view every step of the job in job_dir shares (run.c): the store's
+ * directory, its key, the user's default store, the jobs root and the
+ * job's directory hidden; the job's tmp/ and the broker's socket shown.
+ * detached: the sandbox outlives its starter (no --die-with-parent) and
+ * runs the launcher as its PID 1.
+ */
+int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
+	     int detached);
+/** 1 when the job in job_dir has a step launcher (launcher.c). */
+int launcher_available(const char *job_dir);
+/**
+ * Send argv with envp (run in workdir) to the job's launcher, with out and
+ * err as its standard output and error; *conn is the connection its
+ * status comes on (launcher_wait), to close.
+ */
+int launcher_run(int *conn, const char *job_dir, char *const argv[],
+		 char *const envp[], const char *workdir, int out, int err);
+/** The wait status of the step sent on conn. */
+int launcher_wait(int *status, int conn);
+
 #endif

@@ -38,7 +38,17 @@ struct sandbox {
 	size_t n;                         /**< entries in e */
 	char **parents;                   /**< shown paths' parents (argv) */
 	size_t nparents;                  /**< entries in parents */
+	int launcher;                     /**< the command is the job's
+					       launcher: PID 1 of the sandbox */
+	int detached;                     /**< the sandbox outlives its
+					       starter */
 };
+
+void sandbox_set_launcher(struct sandbox *sb, int detached)
+{
+	sb->launcher = 1;
+	sb->detached = detached;
+}
 
 int sandbox_find(char **out)
 {
@@ -196,7 +206,7 @@ static int by_length(const void *a, const void *b)
 int sandbox_argv(char ***out, struct sandbox *sb, char *const cmd[])
 {
 	static const char *const base[] = {
-		"--die-with-parent", "--new-session", "--unshare-pid",
+		"--new-session", "--unshare-pid",
 		"--unshare-ipc", "--bind", "/", "/", "--proc", "/proc",
 		"--dev", "/dev",
 	};
@@ -207,12 +217,16 @@ int sandbox_argv(char ***out, struct sandbox *sb, char *const cmd[])
 	while (cmd[ncmd])
 		ncmd++;
 	/* base, per entry at most 6, per shown path's parent 4, "--", cmd */
-	room = 1 + sizeof(base) / sizeof(base[0]) + 2 + 10 * sb->n + 1 + ncmd + 1;
+	room = 1 + sizeof(base) / sizeof(base[0]) + 4 + 10 * sb->n + 1 + ncmd + 1;
 	if (!(argv = calloc(room, sizeof(*argv))))
 		return error_oom();
 	PUT(sb->bwrap);
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		PUT(base[i]);
+	if (!sb->detached)
+		PUT("--die-with-parent");
+	if (sb->launcher)
+		PUT("--as-pid-1");
 	if (geteuid() == 0) {
 		/* root keeps its capabilities in bwrap unless told */
 		PUT("--cap-drop");
