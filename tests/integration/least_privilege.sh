@@ -166,6 +166,7 @@ check_loot() { # DIR WHAT [nobroker]
     fail "$2: a secret reached the step"
   fi
   grep -qa 'hello from the private repo' "$1/all" && fail "$2: the plain step cloned the private repository"
+  grep -qaE ' (store\.db|master\.key)$' "$1/all" && { grep -aE ' (store\.db|master\.key)$' "$1/all"; fail "$2: the step listed the store's files"; }
   # the key is 32 random bytes: compare them, not text
   if [ -f "$1/all" ] && python3 - "$key" "$1/all" <<'PY'
 import sys
@@ -257,6 +258,39 @@ echo "$out" | grep -q -- '--let-steps-read-the-store' || { echo "$out"; fail "th
 out=$(cd "$work/ws" && SVCCONN_BWRAP=none agent run "$work/p.yml" --pipeline lp --tasks-dir "$work/tasks" \
   --let-steps-read-the-store 2>&1) || { echo "$out"; fail "--let-steps-read-the-store did not run"; }
 # what the flag gives up, shown: the step read the store's directory
-grep -qa 'store.db' "$work/ws/loot/run/all" || fail "--let-steps-read-the-store: the step should see the store"
+grep -qaE ' store\.db$' "$work/ws/loot/run/all" || fail "--let-steps-read-the-store: the step should see the store"
 echo "no sandbox: refused; with --let-steps-read-the-store the step can read the store, as documented"
+# ---- the same as an unprivileged agent: bubblewrap with a user namespace --
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null 2>&1 && command -v runuser >/dev/null 2>&1; then
+  u="svclp$$"
+  useradd --system --home-dir "$work/u" --create-home --shell /bin/bash "$u"
+  trap 'userdel -r "$u" >/dev/null 2>&1 || true; rm -rf "/tmp/svcconn-$(id -u "$u" 2>/dev/null)"; cleanup' EXIT
+  chmod 711 "$work"
+  ustore="$work/u/store"
+  cat > "$work/u/attack.sh" <<SH
+mkdir -p loot; exec 3>loot/all
+cat "$ustore/master.key" >&3 2>&1; ls -la "$ustore" >&3 2>&1
+SVCCONN_HOME="$ustore" "$SVC_BIN_DIR/svcconn" export --include-secrets -o loot/x >&3 2>&1; cat loot/x >&3 2>&1
+echo "uid \$(id -u)" >&3; env >&3
+echo unprivileged attack done
+SH
+  printf 'steps:\n  - script: bash "%s"\n' "$work/u/attack.sh" > "$work/u/p.yml"
+  printf '%s' "$apipw" > "$work/u/pw"
+  chown -R "$u:" "$work/u"
+  out=$(runuser -u "$u" -- env -i PATH="$PATH" HOME="$work/u" SVCCONN_HOME="$ustore" SVCCONN_USER=admin \
+    bash -c 'cd "$HOME" && "$0/svcconn" init >/dev/null &&
+      "$0/svcconn" create generic api --url https://api.example.test --set username=u \
+        --secret password=@pw --grant-all-pipelines >/dev/null && rm pw &&
+      "$0/svcconn-agent" run p.yml --pipeline lpu' "$SVC_BIN_DIR" 2>&1) \
+    || { echo "$out"; fail "unprivileged: the run failed"; }
+  echo "$out" | grep -q 'unprivileged attack done' || { echo "$out"; fail "unprivileged: the step did not run"; }
+  grep -q "^uid $(id -u "$u")" "$work/u/loot/all" || fail "unprivileged: the step ran as another user"
+  grep -qaF "$apipw" "$work/u/loot/all" && fail "unprivileged: a secret reached the step"
+  python3 - "$ustore/master.key" "$work/u/loot/all" <<'PY' && fail "unprivileged: the master key reached the step"
+import sys
+sys.exit(0 if open(sys.argv[1], 'rb').read() in open(sys.argv[2], 'rb').read() else 1)
+PY
+  grep -qaE ' (store\.db|master\.key)$' "$work/u/loot/all" && { cat "$work/u/loot/all"; fail "unprivileged: the step saw the store"; }
+  echo "unprivileged agent: the sandbox (user namespace) hides the store the same way"
+fi
 echo "least_privilege: ok"

@@ -237,6 +237,14 @@ int sandbox_argv(char ***out, struct sandbox *sb, char *const cmd[])
 			sorted[nh++] = &sb->e[i];
 	qsort(sorted, nh, sizeof(sorted[0]), by_length);
 	for (i = 0; i < nh; i++) {
+		size_t k;
+		int inside = 0;
+
+		/* inside a directory hidden already: nothing to show of it */
+		for (k = 0; k < i && !inside; k++)
+			inside = sorted[k]->dir && under(sorted[i]->dst, sorted[k]->dst);
+		if (inside)
+			continue;
 		if (sorted[i]->dir) {
 			PUT("--perms");
 			PUT("0700");
