@@ -55,30 +55,9 @@ svcconn init >/dev/null
 svcconn create git gitsrv --url "http://127.0.0.1:$port/git/" --set username=ciuser \
   --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
 rm -f "$work/pw"
-mkdir -p "$work/tasks/GitCloneV1" "$work/ws"
-cat > "$work/tasks/GitCloneV1/task.json" <<'JSON'
-{
-  "id": "6c0f1e7a-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
-  "name": "GitClone",
-  "friendlyName": "git clone",
-  "description": "Test task: clones a repository with git, credentials from the job's broker.",
-  "author": "svcconn",
-  "category": "Utility",
-  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
-  "instanceNameFormat": "clone",
-  "inputs": [
-    { "name": "gitConnection", "type": "connectedService:git", "label": "Git server", "required": true },
-    { "name": "repoUrl", "type": "string", "label": "Repository URL", "required": true },
-    { "name": "dest", "type": "string", "label": "Directory", "required": true }
-  ],
-  "execution": { "Bash": { "target": "clone.sh" } }
-}
-JSON
-cat > "$work/tasks/GitCloneV1/clone.sh" <<'SH'
-set -eu
-export GIT_TERMINAL_PROMPT=0
-git clone -q "$INPUT_REPOURL" "$INPUT_DEST"
-SH
+. "$SVC_SOURCE_DIR/tests/integration/lib/gitclone_task.sh"
+mkdir -p "$work/ws"
+gitclone_task "$work/tasks"
 cat > "$work/p.yml" <<YAML
 jobs:
   - job: Build

@@ -59,32 +59,9 @@ rm -f "$work/pw" "$work/apipw"
 key="$SVCCONN_HOME/master.key"
 [ -s "$key" ] || fail "no master key at $key"
 
-mkdir -p "$work/tasks/GitCloneV1" "$work/ws"
-cat > "$work/tasks/GitCloneV1/task.json" <<'JSON'
-{
-  "id": "6c0f1e7a-2b3d-4e5f-8a9b-0c1d2e3f4a5c",
-  "name": "GitClone",
-  "friendlyName": "git clone",
-  "description": "Test task: clones a repository with the connection's credentials.",
-  "author": "svcconn",
-  "category": "Utility",
-  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
-  "instanceNameFormat": "clone",
-  "inputs": [
-    { "name": "gitConnection", "type": "connectedService:git", "label": "Git server", "required": true },
-    { "name": "repoUrl", "type": "string", "label": "Repository URL", "required": true },
-    { "name": "dest", "type": "string", "label": "Directory", "required": true }
-  ],
-  "execution": { "Bash": { "target": "clone.sh" } }
-}
-JSON
-cat > "$work/tasks/GitCloneV1/clone.sh" <<'SH'
-set -eu
-export GIT_TERMINAL_PROMPT=0
-rm -rf "$INPUT_DEST"
-git clone -q "$INPUT_REPOURL" "$INPUT_DEST"
-echo "cloned into $INPUT_DEST"
-SH
+. "$SVC_SOURCE_DIR/tests/integration/lib/gitclone_task.sh"
+mkdir -p "$work/ws"
+gitclone_task "$work/tasks"
 
 # The attacker: a plain step.  It knows every path (an attacker can guess
 # them), and keeps what it gets in the workspace, which is not masked.

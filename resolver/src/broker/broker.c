@@ -86,6 +86,7 @@
 #include "util/buf.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "util/jobdir.h"
 #include "broker/sshagent.h"
 
 #define F_PID "broker.pid"
@@ -342,54 +343,8 @@ static int kv_parse(char *text, size_t len, const char *const *keys,
 	return 0;
 }
 
-/* Open the job directory, which must be ours and private. */
-static int open_job_dir(int *out, const char *job_dir)
-{
-	struct stat sb;
-	int fd;
 
-	if (!job_dir || !*job_dir)
-		return error_set(SVC_EINVALID, "no job directory");
-	fd = open(job_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return error_set(errno == ENOENT ? SVC_ENOTFOUND : SVC_ERROR,
-				 "cannot open job directory '%s': %s", job_dir,
-				 strerror(errno));
-	if (fstat(fd, &sb) != 0 || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
-		close(fd);
-		return error_set(SVC_EINSECURE,
-				 "job directory '%s' is not private to its owner",
-				 job_dir);
-	}
-	*out = fd;
-	return 0;
-}
 
-/* "/proc/self/fd/N/name": a short path to a file of directory dirfd. */
-static int fd_path(struct sockaddr_un *sa, int dirfd, const char *name)
-{
-	int n;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s",
-		     dirfd, name);
-	if (n < 0 || (size_t)n >= sizeof(sa->sun_path))
-		return error_set(SVC_ERROR, "socket path too long");
-	return 0;
-}
-
-/* 1 when the peer of socket fd runs as our effective uid. */
-static int peer_is_us(int fd)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
-	    len != sizeof(cr))
-		return 0;
-	return cr.uid == geteuid();
-}
 
 static void set_timeouts(int fd)
 {
@@ -1005,7 +960,7 @@ int svc_broker_ssh_stop(const char *job_dir)
 {
 	int dirfd, rc;
 
-	if ((rc = open_job_dir(&dirfd, job_dir)))
+	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc == SVC_ENOTFOUND ? 0 : rc;
 	ssh_stop_at(dirfd);
 	close(dirfd);
@@ -1086,7 +1041,7 @@ int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
 	(void)cat;
 	if (askpass && askpass[0] != '/')
 		return error_set(SVC_EINVALID, "askpass path '%s' is not absolute", askpass);
-	if ((rc = open_job_dir(&dirfd, job_dir)) || (rc = read_granted(&s, job_dir)))
+	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = read_granted(&s, job_dir)))
 		goto done;
 	if (!(abs = realpath(job_dir, NULL))) {
 		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
@@ -1432,7 +1387,7 @@ static void serve_one(struct broker *b, int fd)
 
 	buf_init(&in, REQUEST_MAX, 1);
 	buf_init(&reply, REPLY_MAX, 1);
-	if (!peer_is_us(fd)) {
+	if (!jobdir_peer_is_us(fd)) {
 		note(b, "a client of another user was refused");
 		goto done;
 	}
@@ -1567,7 +1522,7 @@ static int make_socket(struct broker *b)
 	mode_t old;
 	int rc;
 
-	if ((rc = fd_path(&sa, b->dirfd, F_SOCK)))
+	if ((rc = jobdir_sock_path(&sa, b->dirfd, F_SOCK)))
 		return rc;
 	unlinkat(b->dirfd, F_SOCK, 0);
 	b->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1620,7 +1575,7 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += o->deadline_seconds > 0 ? o->deadline_seconds
 		: SVC_BROKER_DEADLINE_DEFAULT;
-	if ((rc = open_job_dir(&b.dirfd, o->job_dir)) ||
+	if ((rc = jobdir_open(&b.dirfd, o->job_dir)) ||
 	    (rc = load_grants(&b, st, cat)) || (rc = take_pid(&b)))
 		goto done;
 	own_files = 1;
@@ -1681,7 +1636,7 @@ int svc_broker_stop(const char *job_dir)
 	ssize_t n;
 	long pid;
 
-	if ((rc = open_job_dir(&dirfd, job_dir)))
+	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc == SVC_ENOTFOUND ? 0 : rc;
 	fd = openat(dirfd, F_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
@@ -1824,7 +1779,7 @@ static int ssh_step_env(svc_env *env, const char *job_dir)
 	char *abs = NULL;
 	int rc = 0, dirfd;
 
-	if (open_job_dir(&dirfd, job_dir) != 0) {
+	if (jobdir_open(&dirfd, job_dir) != 0) {
 		svc_error_clear();
 		return 0;
 	}
@@ -1994,10 +1949,10 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 
 	buf_init(&out, REQUEST_MAX, 1);
 	/* no broker to ask is a failure, not "nothing for this URL" */
-	if ((rc = open_job_dir(&dirfd, job_dir)) == SVC_ENOTFOUND)
+	if ((rc = jobdir_open(&dirfd, job_dir)) == SVC_ENOTFOUND)
 		rc = SVC_ERROR;
 	if (rc || (rc = step_token(token) ? 0 : read_token(token, dirfd, job_dir)) ||
-	    (rc = fd_path(&sa, dirfd, F_SOCK)))
+	    (rc = jobdir_sock_path(&sa, dirfd, F_SOCK)))
 		goto done;
 	if ((rc = put_kv(&out, "request", request, strlen(request))) ||
 	    (rc = put_kv(&out, "token", token, TOKEN_HEX)))
@@ -2018,7 +1973,7 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 			       strerror(errno));
 		goto done;
 	}
-	if (!peer_is_us(fd)) {
+	if (!jobdir_peer_is_us(fd)) {
 		rc = error_set(SVC_EINSECURE, "the job's broker runs as another user");
 		goto done;
 	}
@@ -2133,24 +2088,34 @@ done:
 	return rc;
 }
 
+/*
+ * 0 when a broker serves the job in job_dir; SVC_ENOTFOUND for a job
+ * without one (its token file is never left by one that ended cleanly):
+ * nothing to ask.
+ */
+static int served(const char *job_dir)
+{
+	int rc, dirfd, token;
+
+	if ((rc = jobdir_open(&dirfd, job_dir)))
+		return rc;
+	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+		errno != ENOENT;
+	close(dirfd);
+	return token ? 0 : error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
+				     job_dir);
+}
+
 int svc_broker_vars_get(char **out, size_t *len, const char *job_dir)
 {
 	const char *vals[R_COUNT];
 	svc_buf reply;
 	size_t n;
 	char *p;
-	int rc, dirfd, token;
+	int rc;
 
-	/* a job without a broker (its token file is never left by one that
-	 * ended cleanly): nothing to ask */
-	if ((rc = open_job_dir(&dirfd, job_dir)))
+	if ((rc = served(job_dir)))
 		return rc;
-	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-		errno != ENOENT;
-	close(dirfd);
-	if (!token)
-		return error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
-				 job_dir);
 	buf_init(&reply, REPLY_MAX, 1);
 	if ((rc = call(&reply, vals, job_dir, "vars-get", NULL, NULL, NULL, 0)))
 		goto done;
@@ -2200,16 +2165,10 @@ int svc_broker_step_begin(svc_broker_step **out, const char *job_dir,
 	svc_broker_step *s = NULL;
 	svc_buf reply, list = SVC_BUF_INIT;
 	size_t i;
-	int rc, dirfd = -1, token;
+	int rc;
 
-	if ((rc = open_job_dir(&dirfd, job_dir)))
+	if ((rc = served(job_dir)))
 		return rc;
-	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-		errno != ENOENT;
-	close(dirfd);
-	if (!token)
-		return error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",
-				 job_dir);
 	buf_init(&reply, REPLY_MAX, 1);
 	for (i = 0; i < n && !rc; i++) {
 		if (!ids[i] || !*ids[i] || strchr(ids[i], ','))

@@ -45,6 +45,7 @@
 #include "errors_int.h"
 #include "runtime/runtime_int.h"
 #include "util/buf.h"
+#include "util/jobdir.h"
 #include "util/sandbox.h"
 
 #define F_LSOCK "launcher.sock"
@@ -55,35 +56,6 @@
 					      that long ends (a killed job) */
 
 extern char **environ;
-
-/* "/proc/self/fd/N/name" into sa: a short path to a file of dirfd. */
-static int sock_path(struct sockaddr_un *sa, int dirfd, const char *name)
-{
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s",
-		     dirfd, name) >= (int)sizeof(sa->sun_path))
-		return error_set(SVC_ERROR, "socket path too long");
-	return 0;
-}
-
-static int open_dir(int *out, const char *job_dir)
-{
-	struct stat sb;
-	int fd = open(job_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return error_set(errno == ENOENT ? SVC_ENOTFOUND : SVC_ERROR,
-				 "cannot open job directory '%s': %s", job_dir,
-				 strerror(errno));
-	if (fstat(fd, &sb) != 0 || sb.st_uid != geteuid() || (sb.st_mode & 077)) {
-		close(fd);
-		return error_set(SVC_EINSECURE, "job directory '%s' is not private to its owner",
-				 job_dir);
-	}
-	*out = fd;
-	return 0;
-}
 
 /* ---- the agent's side ---------------------------------------------------- */
 
@@ -101,7 +73,7 @@ int svc_step_launcher_start(svc_store *st, const char *job_dir,
 	int dirfd = -1, lfd = -1, rc, pfd;
 	pid_t pid;
 
-	if ((rc = open_dir(&dirfd, job_dir)) || (rc = sock_path(&sa, dirfd, F_LSOCK)))
+	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = jobdir_sock_path(&sa, dirfd, F_LSOCK)))
 		goto done;
 	unlinkat(dirfd, F_LSOCK, 0);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -162,17 +134,15 @@ done:
 static int launcher_connect(int *out, const char *job_dir)
 {
 	struct sockaddr_un sa;
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
 	int dirfd, fd, rc;
 
-	if ((rc = open_dir(&dirfd, job_dir)))
+	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc;
 	if (faccessat(dirfd, F_LSOCK, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		close(dirfd);
 		return error_set(SVC_ENOTFOUND, "the job has no step launcher");
 	}
-	if ((rc = sock_path(&sa, dirfd, F_LSOCK))) {
+	if ((rc = jobdir_sock_path(&sa, dirfd, F_LSOCK))) {
 		close(dirfd);
 		return rc;
 	}
@@ -186,8 +156,7 @@ static int launcher_connect(int *out, const char *job_dir)
 		return rc;
 	}
 	close(dirfd);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
-	    cr.uid != geteuid()) {
+	if (!jobdir_peer_is_us(fd)) {
 		close(fd);
 		return error_set(SVC_EINSECURE, "the job's step launcher runs as another user");
 	}
@@ -199,7 +168,7 @@ int launcher_available(const char *job_dir)
 {
 	int dirfd, ok;
 
-	if (open_dir(&dirfd, job_dir) != 0) {
+	if (jobdir_open(&dirfd, job_dir) != 0) {
 		svc_error_clear();
 		return 0;
 	}
@@ -334,7 +303,7 @@ int svc_step_launcher_stop(const char *job_dir)
 		close(fd);
 	}
 	svc_error_clear();
-	if (open_dir(&dirfd, job_dir) != 0) {
+	if (jobdir_open(&dirfd, job_dir) != 0) {
 		svc_error_clear();
 		return 0;
 	}
@@ -553,8 +522,6 @@ int svc_step_launcher_serve(int lfd)
 	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
 		struct pollfd p = { lfd, POLLIN, 0 };
-		struct ucred cr;
-		socklen_t crlen = sizeof(cr);
 		int conn, ready = poll(&p, 1, IDLE_MS);
 
 		if (ready == 0)
@@ -568,8 +535,7 @@ int svc_step_launcher_serve(int lfd)
 				continue;
 			break;
 		}
-		if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 ||
-		    cr.uid != geteuid()) {
+		if (!jobdir_peer_is_us(conn)) {
 			close(conn);
 			continue;
 		}
