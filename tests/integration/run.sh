@@ -37,6 +37,32 @@ echo "$out" | grep -q 'tempdir ok'
 echo "$out" | grep -q '\[Two/.*\] no connection here: none'
 echo "$out" | grep -q 'summary: 3 step(s) run, 0 failed; exit 0'
 
+# the agent's predefined variables: the working directory is the sources
+# directory; staging directories are the job's, written by one step and
+# read by the next; a pipeline without stages has the default stage
+git -C "$work" init -q 2>/dev/null && git -C "$work" -c user.name=t -c user.email=t@t \
+  commit -q --allow-empty -m init
+head=$(git -C "$work" rev-parse HEAD)
+cat > "$work/vars.yml" <<'YAML'
+steps:
+  - bash: |
+      echo "src=$BUILD_SOURCESDIRECTORY dwd=$SYSTEM_DEFAULTWORKINGDIRECTORY stage=$SYSTEM_STAGENAME"
+      echo "os=$AGENT_OS ver=$AGENT_VERSION reason=$BUILD_REASON rev=$BUILD_SOURCEVERSION"
+      echo "project=$SYSTEM_TEAMPROJECT uri=$SYSTEM_COLLECTIONURI"
+      echo "staged" > "$BUILD_ARTIFACTSTAGINGDIRECTORY/out.txt"
+      test -d "$BUILD_BINARIESDIRECTORY" && test -d "$AGENT_TOOLSDIRECTORY" && echo dirs ok
+      test -n "$SYSTEM_JOBID" && test -n "$SYSTEM_PLANID" && echo ids ok
+  - bash: cat "$BUILD_STAGINGDIRECTORY/out.txt"
+YAML
+out=$(cd "$work" && agent run vars.yml --pipeline demo)
+echo "$out" | grep -qF "src=$(realpath "$work") dwd=$(realpath "$work") stage=__default" \
+  || { echo "$out"; echo "no sources directory or default stage"; exit 1; }
+echo "$out" | grep -qF "os=Linux ver=4.248.0 reason=Manual rev=$head" || { echo "$out"; exit 1; }
+echo "$out" | grep -qF "project=default uri=https://svcconn.invalid/local/" || { echo "$out"; exit 1; }
+echo "$out" | grep -q 'dirs ok' && echo "$out" | grep -q 'ids ok' || { echo "$out"; exit 1; }
+echo "$out" | grep -q '\] staged' || { echo "$out"; echo "a staging directory was not the job's"; exit 1; }
+rm -rf "$work/.git"
+
 cat > "$work/fail.yml" <<YAML
 steps:
   - script: exit 7

@@ -28,6 +28,19 @@ extern "C" {
 
 #define SVC_JOB_OPTIONS_VERSION 1
 
+/**
+ * The version of the Azure Pipelines agent whose contract svcconn follows
+ * (Agent.Version): the newest minimumAgentVersion among Microsoft's tasks.
+ */
+#define SVC_AGENT_VERSION "4.248.0"
+/** A local store's one project (System.TeamProject). */
+#define SVC_LOCAL_PROJECT "default"
+/**
+ * System.CollectionUri of a job without a server: a name that resolves
+ * nowhere (RFC 2606), so a task that calls it fails at once.
+ */
+#define SVC_LOCAL_COLLECTION_URI "https://svcconn.invalid/local/"
+
 typedef struct svc_job_options {
 	unsigned version;              /**< SVC_JOB_OPTIONS_VERSION */
 	const char *pipeline_file;     /**< the pipeline YAML */
@@ -42,6 +55,8 @@ typedef struct svc_job_options {
 	const char *const *task_dirs;  /**< task manifest directories */
 	size_t ntask_dirs;             /**< entries in task_dirs */
 	const char *job_dir;           /**< the job's private directory */
+	const char *reason;            /**< Build.Reason: NULL "Manual";
+					    "PullRequest" for a fork's */
 	int steps_see_store;           /**< 1: run the job's steps without
 					    the sandbox, as the store's own
 					    user, where they can read the

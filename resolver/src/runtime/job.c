@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <jansson.h>
+#include <sys/utsname.h>
 
 #include "svcconn/broker.h"
 #include "svcconn/job.h"
@@ -183,7 +185,7 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 {
 	json_t *s = json_object(), *a = json_array();
 	svc_buf path = SVC_BUF_INIT;
-	char at[32], *text;
+	char at[32], *text, jobid[SVC_ID_LEN + 1], planid[SVC_ID_LEN + 1];
 	time_t now;
 	size_t i;
 	int rc;
@@ -202,6 +204,17 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 	json_object_set_new(s, "startedAt", json_string(at));
 	json_object_set_new(s, "branch", o->branch ? json_string(o->branch) : json_null());
 	json_object_set_new(s, "requestedBy", o->requested_by ? json_string(o->requested_by) : json_null());
+	/* what the agent's predefined variables say of the run */
+	if ((rc = svc_uuid_new(jobid)) || (rc = svc_uuid_new(planid))) {
+		json_decref(s);
+		json_decref(a);
+		return rc;
+	}
+	json_object_set_new(s, "jobId", json_string(jobid));
+	json_object_set_new(s, "planId", json_string(planid));
+	json_object_set_new(s, "reason", json_string(o->reason ? o->reason : "Manual"));
+	json_object_set_new(s, "project", json_string(SVC_LOCAL_PROJECT));
+	json_object_set_new(s, "collectionUri", json_string(SVC_LOCAL_COLLECTION_URI));
 	/* how its steps run: read by every step, never by the steps */
 	json_object_set_new(s, "isolation", json_string(o->steps_see_store
 							? "none" : "sandbox"));
@@ -517,30 +530,126 @@ static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
 	return v ? svc_env_set(e, name, v) : 0;
 }
 
-/* The job-level variables of state s: no secret among them. */
+/* The job's own directories (under job_dir) that steps see: name, what. */
+const struct job_subdir job_subdirs[] = {
+	{ "tmp", "AGENT_TEMPDIRECTORY" },
+	{ "a", "BUILD_ARTIFACTSTAGINGDIRECTORY" },
+	{ "a", "BUILD_STAGINGDIRECTORY" },
+	{ "b", "BUILD_BINARIESDIRECTORY" },
+	{ "TestResults", "COMMON_TESTRESULTSDIRECTORY" },
+	{ "_tool", "AGENT_TOOLSDIRECTORY" },
+	{ NULL, NULL }
+};
+
+/* The agent's name for this machine's processor, as Agent.OSArchitecture. */
+static const char *os_arch(void)
+{
+	struct utsname u;
+
+	if (uname(&u) != 0)
+		return "X64";
+	if (!strcmp(u.machine, "aarch64") || !strcmp(u.machine, "arm64"))
+		return "ARM64";
+	if (!strncmp(u.machine, "arm", 3))
+		return "ARM";
+	if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
+		return "X86";
+	return "X64";
+}
+
+/*
+ * The job-level variables of state s: the agent's predefined variables
+ * (no secret among them).  The job's directories are made here (private).
+ */
 static int base_env(svc_env *e, json_t *s, const char *job_dir)
 {
-	svc_buf tmp = SVC_BUF_INIT;
-	int rc;
+	svc_buf d = SVC_BUF_INIT;
+	char *abs = NULL, *slash, host[256];
+	const char *stage = json_string_value(json_object_get(s, "stage"));
+	size_t i;
+	int rc = 0;
 
-	if ((rc = buf_printf(&tmp, "%s/tmp", job_dir)) ||
-	    (rc = dir_ensure_private(tmp.ptr)))
+	if (!(abs = realpath(job_dir, NULL)))
+		return error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
+				 strerror(errno));
+	for (i = 0; job_subdirs[i].name && !rc; i++) {
+		buf_reset(&d);
+		if (!(rc = buf_printf(&d, "%s/%s", abs, job_subdirs[i].name)) &&
+		    !(rc = dir_ensure_private(d.ptr)))
+			rc = svc_env_set(e, job_subdirs[i].var, d.ptr);
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (rc || (rc = svc_env_set(e, "AGENT_BUILDDIRECTORY", abs)) ||
+	    (rc = svc_env_set(e, "PIPELINE_WORKSPACE", abs)))
 		goto done;
-	if ((rc = svc_env_set(e, "AGENT_TEMPDIRECTORY", tmp.ptr)) ||
+	if ((slash = strrchr(abs, '/')) && slash != abs)
+		*slash = '\0';
+	if ((rc = svc_env_set(e, "AGENT_WORKFOLDER", abs)) ||
 	    (rc = svc_env_set(e, "TF_BUILD", "True")) ||
 	    (rc = svc_env_set(e, "SYSTEM_HOSTTYPE", "build")) ||
+	    (rc = svc_env_set(e, "SYSTEM_SERVERTYPE", "Hosted")) ||
+	    (rc = svc_env_set(e, "SYSTEM_CULTURE", "en-US")) ||
+	    (rc = svc_env_set(e, "AGENT_OS", "Linux")) ||
+	    (rc = svc_env_set(e, "AGENT_OSARCHITECTURE", os_arch())) ||
+	    (rc = svc_env_set(e, "AGENT_VERSION", SVC_AGENT_VERSION)) ||
+	    (rc = svc_env_set(e, "AGENT_NAME", host)) ||
+	    (rc = svc_env_set(e, "AGENT_MACHINENAME", host)) ||
+	    (rc = set_from(e, "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", s, "collectionUri")) ||
+	    (rc = set_from(e, "SYSTEM_COLLECTIONURI", s, "collectionUri")) ||
+	    (rc = set_from(e, "SYSTEM_TEAMPROJECT", s, "project")) ||
+	    (rc = set_from(e, "SYSTEM_JOBID", s, "jobId")) ||
+	    (rc = set_from(e, "SYSTEM_PLANID", s, "planId")) ||
+	    (rc = set_from(e, "BUILD_REASON", s, "reason")) ||
 	    (rc = set_from(e, "SYSTEM_DEFINITIONNAME", s, "pipeline")) ||
 	    (rc = set_from(e, "BUILD_DEFINITIONNAME", s, "pipeline")) ||
 	    (rc = set_from(e, "BUILD_BUILDID", s, "runId")) ||
 	    (rc = set_from(e, "BUILD_BUILDNUMBER", s, "runId")) ||
-	    (rc = set_from(e, "SYSTEM_STAGENAME", s, "stage")) ||
+	    /* a pipeline without stages has the agent's default stage */
+	    (rc = svc_env_set(e, "SYSTEM_STAGENAME", stage ? stage : "__default")) ||
 	    (rc = set_from(e, "SYSTEM_JOBNAME", s, "job")) ||
 	    (rc = set_from(e, "AGENT_JOBNAME", s, "job")) ||
 	    (rc = set_from(e, "BUILD_SOURCEBRANCH", s, "branch")) ||
 	    (rc = set_from(e, "BUILD_REQUESTEDFOR", s, "requestedBy")))
 		goto done;
 done:
-	buf_clear(&tmp);
+	free(abs);
+	buf_clear(&d);
+	return rc;
+}
+
+int job_workdir_env(svc_env *e, const char *workdir)
+{
+	char *abs = realpath(workdir ? workdir : ".", NULL), *name;
+	char oid[GIT_OID_HEXSZ + 1];
+	git_repository *repo = NULL;
+	git_oid head;
+	int rc;
+
+	if (!abs)
+		return error_set(SVC_ERROR, "cannot resolve '%s': %s",
+				 workdir ? workdir : ".", strerror(errno));
+	name = strrchr(abs, '/');
+	if ((rc = svc_env_set(e, "BUILD_SOURCESDIRECTORY", abs)) ||
+	    (rc = svc_env_set(e, "SYSTEM_DEFAULTWORKINGDIRECTORY", abs)) ||
+	    (rc = svc_env_set(e, "BUILD_REPOSITORY_LOCALPATH", abs)) ||
+	    (rc = svc_env_set(e, "BUILD_REPOSITORY_NAME",
+			      name && name[1] ? name + 1 : abs)))
+		goto done;
+	/* the commit checked out there, when it is a git repository */
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, abs, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) == 0 &&
+	    git_reference_name_to_id(&head, repo, "HEAD") == 0) {
+		git_oid_tostr(oid, sizeof(oid), &head);
+		if (!(rc = svc_env_set(e, "BUILD_SOURCEVERSION", oid)))
+			rc = svc_env_set(e, "BUILD_REPOSITORY_PROVIDER", "Git");
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+done:
+	free(abs);
 	return rc;
 }
 

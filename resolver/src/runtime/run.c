@@ -159,13 +159,21 @@ static int show_job_file(struct sandbox *sb, const char *abs, const char *name,
 	return rc;
 }
 
-static int ensure_tmp(const char *abs)
+/* Make the job's directories its steps see, and show them. */
+static int show_job_dirs(struct sandbox *sb, const char *abs)
 {
 	svc_buf p = SVC_BUF_INIT;
-	int rc;
+	size_t i;
+	int rc = 0;
 
-	if (!(rc = buf_printf(&p, "%s/tmp", abs)))
-		rc = dir_ensure_private(p.ptr);
+	for (i = 0; job_subdirs[i].name && !rc; i++) {
+		if (i && !strcmp(job_subdirs[i].name, job_subdirs[i - 1].name))
+			continue; /* one directory, two names */
+		buf_reset(&p);
+		if (!(rc = buf_printf(&p, "%s/%s", abs, job_subdirs[i].name)) &&
+		    !(rc = dir_ensure_private(p.ptr)))
+			rc = sandbox_show(sb, p.ptr, p.ptr, 1);
+	}
 	buf_clear(&p);
 	return rc;
 }
@@ -187,15 +195,12 @@ int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 	}
 	if (detached >= 0)
 		sandbox_set_launcher(sb, detached);
-	/* the job's temporary directory is shown: it must be there */
-	if ((rc = ensure_tmp(abs)))
-		goto done;
 	if ((rc = sandbox_hide(sb, st->home)) ||
 	    (rc = sandbox_hide(sb, st->key_file)) ||
 	    (rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) ||
 	    (rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) ||
 	    (rc = sandbox_hide(sb, root)) || (rc = sandbox_hide(sb, abs)) ||
-	    (rc = show_job_file(sb, abs, "tmp", 1)) ||
+	    (rc = show_job_dirs(sb, abs)) ||
 	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
 		goto done;
 	*out = sb;
@@ -298,6 +303,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		if (rc)
 			goto done;
 	}
+	rc = job_workdir_env(env, workdir);
 	for (i = 0; keep[i] && !rc; i++)
 		rc = svc_env_inherit(env, keep[i]);
 	if (!rc && vars)
@@ -659,6 +665,7 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 	jo.ntask_dirs = o->ntask_dirs;
 	jo.job_dir = job_dir;
 	jo.steps_see_store = o->steps_see_store;
+	jo.reason = o->fork ? "PullRequest" : NULL;
 	for (;;) {
 		svc_job *j = NULL;
 		const svc_gate_report *g;

@@ -25,6 +25,21 @@ struct job_step_info {
 int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		     svc_store *st, const char *job_dir, const char *step);
 void job_step_info_clear(struct job_step_info *info);
+
+/* A directory of the job that its steps see, and the variable naming it. */
+struct job_subdir {
+	const char *name;   /**< under the job directory */
+	const char *var;    /**< the agent's predefined variable */
+};
+/** The job's directories steps see (tmp/, a/, b/, ...); NULL-ended. */
+extern const struct job_subdir job_subdirs[];
+/**
+ * The predefined variables of a step's working directory: sources
+ * directory, default working directory, repository path and name, and
+ * the commit checked out there (Build.SourceVersion) when it is a git
+ * repository.
+ */
+int job_workdir_env(svc_env *e, const char *workdir);
 /**
  * Remove the job (or run) directory dir and everything in it, without
  * following symbolic links; 0, or -1 when something was left.
