@@ -90,6 +90,22 @@ typedef struct svc_tasks svc_tasks;
  */
 int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
 		   svc_diags *diags);
+/**
+ * Load the manifests of dirs[0..ndirs), then of each directory of
+ * $SVCCONN_TASKS_PATH (':'-separated), then of the tasks svcconn ships
+ * (share/svcconn/tasks of the installation the running program or the
+ * library belongs to; the source tree's tasks/ from the build tree) when
+ * they are there.  As svc_tasks_load() otherwise, except that a shipped
+ * manifest overridden by one loaded before is not reported.
+ */
+int svc_tasks_load_path(svc_tasks **out, const char *const *dirs,
+			size_t ndirs, svc_diags *diags);
+/**
+ * The directories a set was loaded from, in search order, joined by ", "
+ * ("none" when there were none): for "no manifest for task X@N
+ * (searched: ...)".  Owned by the set.
+ */
+const char *svc_tasks_searched(const svc_tasks *t);
 /** Free a set and everything it handed out; NULL is accepted. */
 void svc_tasks_free(svc_tasks *t);
 

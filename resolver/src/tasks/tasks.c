@@ -39,6 +39,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/paths.h"
 
 /* Bounds on one manifest, far above what real tasks use (58, 2, 5). */
 #define MAX_INPUTS 512   /* inputs per manifest */
@@ -63,6 +64,7 @@ struct task_item {
 struct svc_tasks {
 	svc_buf items;  /**< struct task_item *, in load order */
 	size_t count;   /**< number of manifests */
+	char *searched; /**< the directories given, ", "-joined, or "none" */
 };
 
 /* The state of one svc_tasks_load() call. */
@@ -71,6 +73,8 @@ struct loader {
 	svc_diags *diags;   /**< where problems go, or NULL */
 	const char *path;   /**< the manifest being read */
 	size_t found;       /**< task.json files seen so far */
+	int shipped;        /**< 1 while reading the tasks svcconn ships: one
+			         overridden by the caller's is no news */
 };
 
 /* ---- owned blocks ------------------------------------------------------- */
@@ -865,7 +869,8 @@ static int add_task(struct loader *ld, struct task_item *it)
 		    (strcasecmp(o->name, t->name) != 0 &&
 		     strcasecmp(o->id, t->id) != 0))
 			continue;
-		rc = report(ld, t->manifest_path, SVC_SEV_NOTE, NULL,
+		rc = ld->shipped ? 0 :
+		     report(ld, t->manifest_path, SVC_SEV_NOTE, NULL,
 			    "task '%s@%u' is already loaded from '%s'; this "
 			    "manifest is ignored", t->name, t->major,
 			    o->manifest_path);
@@ -1067,10 +1072,34 @@ done:
 	return rc;
 }
 
+/* The non-NULL entries of dirs joined by ", " ("none") into a new string. */
+static int join_dirs(char **out, const char *const *dirs, size_t ndirs)
+{
+	svc_buf b = SVC_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ndirs && rc == 0; i++)
+		if (dirs[i])
+			rc = buf_printf(&b, "%s%s", b.len ? ", " : "", dirs[i]);
+	if (rc == 0 && !b.len)
+		rc = buf_puts(&b, "none");
+	if (rc) {
+		buf_clear(&b);
+		return rc;
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
 /* ---- the public functions ----------------------------------------------- */
 
-int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
-		   svc_diags *diags)
+/*
+ * svc_tasks_load() of dirs[0..ndirs), where dirs[shipped..] are the tasks
+ * svcconn ships (ndirs: none).
+ */
+static int load_set(svc_tasks **out, const char *const *dirs, size_t ndirs,
+		    size_t shipped, svc_diags *diags)
 {
 	struct loader ld;
 	svc_tasks *set;
@@ -1085,15 +1114,69 @@ int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
 	memset(&ld, 0, sizeof(ld));
 	ld.set = set;
 	ld.diags = diags;
-	for (i = 0; i < ndirs && rc == 0; i++)
+	for (i = 0; i < ndirs && rc == 0; i++) {
+		ld.shipped = i >= shipped;
 		if (dirs[i])
 			rc = load_dir(&ld, dirs[i]);
+	}
+	if (rc == 0)
+		rc = join_dirs(&set->searched, dirs, ndirs);
 	if (rc) {
 		svc_tasks_free(set);
 		return rc;
 	}
 	*out = set;
 	return 0;
+}
+
+int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
+		   svc_diags *diags)
+{
+	return load_set(out, dirs, ndirs, ndirs, diags);
+}
+
+int svc_tasks_load_path(svc_tasks **out, const char *const *dirs,
+			size_t ndirs, svc_diags *diags)
+{
+	const char *env = getenv("SVCCONN_TASKS_PATH");
+	size_t cap = ndirs + 2, n = 0, nown = 0, shipped, i;
+	const char **all = NULL;
+	char **own = NULL; /* the strings made here: env's entries, shipped */
+	int rc = 0;
+
+	if (!out || (ndirs && !dirs))
+		return error_set(SVC_EINVALID, "no tasks directories given");
+	for (i = 0; env && env[i]; i++)
+		cap += env[i] == ':';
+	if (!(all = calloc(cap, sizeof(*all))) ||
+	    !(own = calloc(cap, sizeof(*own)))) {
+		rc = error_oom();
+		goto done;
+	}
+	for (i = 0; i < ndirs; i++)
+		all[n++] = dirs[i];
+	while (env && *env) {
+		size_t len = strcspn(env, ":");
+
+		if (len && !(own[nown++] = strndup(env, len))) {
+			rc = error_oom();
+			goto done;
+		}
+		if (len)
+			all[n++] = own[nown - 1];
+		env += len + (env[len] == ':');
+	}
+	/* the tasks svcconn ships, where they are */
+	shipped = n;
+	if ((own[nown] = paths_data_dir("tasks")) != NULL)
+		all[n++] = own[nown++];
+	rc = load_set(out, all, n, shipped, diags);
+done:
+	for (i = 0; own && i < nown; i++)
+		free(own[i]);
+	free(own);
+	free(all);
+	return rc;
 }
 
 void svc_tasks_free(svc_tasks *t)
@@ -1105,7 +1188,13 @@ void svc_tasks_free(svc_tasks *t)
 	for (i = 0; i < t->count; i++)
 		item_free(set_at(t, i));
 	buf_clear(&t->items);
+	free(t->searched);
 	free(t);
+}
+
+const char *svc_tasks_searched(const svc_tasks *t)
+{
+	return t && t->searched ? t->searched : "none";
 }
 
 size_t svc_tasks_count(const svc_tasks *t)
