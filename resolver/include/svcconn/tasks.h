@@ -130,6 +130,27 @@ const svc_task *svc_tasks_find(const svc_tasks *t, const char *ref);
 const svc_task_input *svc_task_input_find(const svc_task *t,
 					  const char *name_or_alias);
 
+/**
+ * The inputs a step of task t runs with, as the agent computes them before
+ * it expands $(macros) in them: every input of the manifest, in manifest
+ * order and by its manifest name, with the value the step gives it (by
+ * name or alias, ignoring case; a later entry wins) or else its
+ * defaultValue or else ""; then the step's inputs the manifest does not
+ * know, as named.  Every value is trimmed of white space at both ends, as
+ * the agent trims both.  names[i] and values[i] (i < n) are the step's
+ * `inputs:` (a NULL value is not given).  t may be NULL (a task without a
+ * manifest: the step's inputs alone).  On success *names_out and
+ * *values_out are new arrays of *nout new strings
+ * (svc_task_inputs_free()).  0, SVC_EINVALID, or SVC_ERROR when out of
+ * memory.
+ */
+int svc_task_inputs_merge(char ***names_out, char ***values_out,
+			  size_t *nout, const svc_task *t,
+			  const char *const *names, const char *const *values,
+			  size_t n);
+/** Free what svc_task_inputs_merge() made; NULLs are accepted. */
+void svc_task_inputs_free(char **names, char **values, size_t n);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

@@ -1257,3 +1257,87 @@ const svc_task_input *svc_task_input_find(const svc_task *t,
 				return &t->inputs[i];
 	return NULL;
 }
+
+/* ---- a step's inputs ------------------------------------------------------ */
+
+/* s trimmed of white space at both ends, as a new string. */
+static char *trimmed(const char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	len = strlen(s);
+	while (len && (s[len - 1] == ' ' ||
+		       (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
+		len--;
+	return strndup(s, len);
+}
+
+/* 1 when names[j] is given again after j (ignoring case): that one wins. */
+static int given_later(const char *const *names, const char *const *values,
+		       size_t n, size_t j)
+{
+	size_t i;
+
+	for (i = j + 1; i < n; i++)
+		if (names[i] && values[i] && strcasecmp(names[i], names[j]) == 0)
+			return 1;
+	return 0;
+}
+
+void svc_task_inputs_free(char **names, char **values, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(names ? names[i] : NULL);
+		free(values ? values[i] : NULL);
+	}
+	free(names);
+	free(values);
+}
+
+int svc_task_inputs_merge(char ***names_out, char ***values_out,
+			  size_t *nout, const svc_task *t,
+			  const char *const *names, const char *const *values,
+			  size_t n)
+{
+	size_t nin = t ? t->ninputs : 0, cap = nin + n, k = 0, i, j;
+	char **on = NULL, **ov = NULL;
+
+	if (!names_out || !values_out || !nout || (n && (!names || !values)))
+		return error_set(SVC_EINVALID, "invalid step inputs");
+	if (!(on = calloc(cap + 1, sizeof(*on))) ||
+	    !(ov = calloc(cap + 1, sizeof(*ov))))
+		goto oom;
+	/* the manifest's inputs: the step's value (the last given), else
+	 * the default, else "" */
+	for (i = 0; i < nin; i++) {
+		const svc_task_input *in = &t->inputs[i];
+		const char *v = in->default_value ? in->default_value : "";
+
+		for (j = 0; j < n; j++)
+			if (names[j] && values[j] &&
+			    svc_task_input_find(t, names[j]) == in)
+				v = values[j];
+		if (!(on[k] = strdup(in->name)) || !(ov[k++] = trimmed(v)))
+			goto oom;
+	}
+	/* the step's inputs the manifest does not know */
+	for (j = 0; j < n; j++) {
+		if (!names[j] || !values[j] ||
+		    (t && svc_task_input_find(t, names[j])) ||
+		    given_later(names, values, n, j))
+			continue;
+		if (!(on[k] = strdup(names[j])) || !(ov[k++] = trimmed(values[j])))
+			goto oom;
+	}
+	*names_out = on;
+	*values_out = ov;
+	*nout = k;
+	return 0;
+oom:
+	svc_task_inputs_free(on, ov, cap);
+	return error_oom();
+}
