@@ -48,14 +48,7 @@ echo "run path: $rp"
 # the shipped tasks and types, found relative to the programs
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
 "$bin/svcconn" init >/dev/null
-cat > "$work/p.yml" <<'Y'
-steps:
-- task: Docker@2
-  inputs:
-    containerRegistry: reg
-    command: login
-Y
-"$bin/svcconn" plan "$work/p.yml" >"$work/plan.out" 2>&1 || true
+"$bin/svcconn" plan "$SVC_SOURCE_DIR/tests/support/docker-login.yml" >"$work/plan.out" 2>&1 || true
 grep -q "Docker@2 containerRegistry reg" "$work/plan.out" ||
 	{ cat "$work/plan.out"; fail "the installed svcconn does not find Docker@2"; }
 if grep -q "no manifest" "$work/plan.out"; then

@@ -20,17 +20,10 @@ export SVCCONN_HOME="$work/store" SVCCONN_USER=admin
 svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
 token=kubecfg-bearer-5093-token
 printf 'KUBE_TOKEN=%s\n' "$token" > "$work/creds"
-openssl req -x509 -newkey rsa:2048 -nodes -days 60 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/kube.key" -out "$work/kube.crt" 2>/dev/null
-mkfifo "$work/ports"
-"$py" "$SVC_SOURCE_DIR/tests/support/authfix.py" "$work/creds" "$work/kube.crt" "$work/kube.key" \
-  > "$work/ports" 2> "$work/fixture.log" &
-fix_pid=$!
-read -r _ tlsport < "$work/ports" || fail "the fixture servers did not start"
+. "$SVC_SOURCE_DIR/tests/support/authfix.sh"
+authfix_start
 
 # a kubeconfig of two contexts: "good" has the token, "other" does not
 ca=$(base64 -w0 "$work/kube.crt")

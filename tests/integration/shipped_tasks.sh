@@ -19,14 +19,7 @@ printf 'the-registry-password-4471' > "$work/pw"
 svcconn create dockerregistry reg --scheme UsernamePassword --set registrytype=Others \
   --set registry=https://registry.example.test --set username=bot \
   --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
-cat > "$work/p.yml" <<'Y'
-steps:
-- task: Docker@2
-  inputs:
-    containerRegistry: reg
-    command: login
-Y
-svcconn plan "$work/p.yml" >"$work/out" 2>&1 || { cat "$work/out"; fail "plan of Docker@2"; }
+svcconn plan "$SVC_SOURCE_DIR/tests/support/docker-login.yml" >"$work/out" 2>&1 || { cat "$work/out"; fail "plan of Docker@2"; }
 grep -q "^1 reference(s): 1 resolved, 0 not" "$work/out" || { cat "$work/out"; fail "Docker@2's reference is not found"; }
 grep -q "Docker@2 containerRegistry reg" "$work/out" || { cat "$work/out"; fail "Docker@2's input is not classified"; }
 echo "plan from the build tree: $(grep 'reference(s)' "$work/out")"

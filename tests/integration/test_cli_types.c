@@ -293,6 +293,26 @@ static void run_expect(tu_result *r, struct args *a, int status,
 			 r->status, status, r->out, r->err);
 }
 
+/* Run a prepared command, expecting success, and free it. */
+static void run_ok(struct args *a, const char *what)
+{
+	tu_result r;
+
+	run_expect(&r, a, 0, what);
+	tu_result_free(&r);
+	args_free(a);
+}
+
+/* The connection name as shown holds values (scheme s of type t). */
+static void expect_shown(const char *name, const svc_type *t,
+			 const svc_scheme *s, char **values, const char *what)
+{
+	json_t *o = show_json(home_a, name);
+
+	check_shown(o, t, s, values, what);
+	json_decref(o);
+}
+
 /* Round trip of one scheme or variant. */
 static void round_trip(const svc_type *t, const char *scheme_arg,
 		       const svc_scheme *s)
@@ -307,12 +327,8 @@ static void round_trip(const svc_type *t, const char *scheme_arg,
 	snprintf(name, sizeof(name), "rt-%s-%s", t->id, scheme_arg);
 	snprintf(what, sizeof(what), "%s/%s", t->id, scheme_arg);
 	build_create(&a, home_a, t, scheme_arg, s, name, NULL, NULL, &values);
-	run_expect(&r, &a, 0, what);
-	tu_result_free(&r);
-	args_free(&a);
-	o = show_json(home_a, name);
-	check_shown(o, t, s, values, what);
-	json_decref(o);
+	run_ok(&a, what);
+	expect_shown(name, t, s, values, what);
 
 	/* export with secrets from A, import into B, export again: same */
 	snprintf(fn, sizeof(fn), "exp-a-%d.yml", ++serial);
@@ -491,25 +507,17 @@ static void edit_into_variant(const svc_type *t, const svc_scheme *from,
 	const svc_scheme *to = svc_type_scheme(t, v->scheme);
 	char name[128], what[256], **values = NULL;
 	struct args a = { { 0 }, 0 };
-	tu_result r;
-	json_t *o;
 
 	snprintf(name, sizeof(name), "ed-%s-%s-%s", t->id, from->id, v->id);
 	snprintf(what, sizeof(what), "edit %s/%s into %s", t->id, from->id,
 		 v->id);
 	build_create(&a, home_a, t, from->id, from, name, NULL, NULL, &values);
-	run_expect(&r, &a, 0, what);
-	tu_result_free(&r);
-	args_free(&a);
+	run_ok(&a, what);
 	free_values(values, svc_type_field_count(t, from));
 	build_command(&a, "edit", home_a, t, v->id, to, name, NULL, NULL,
 		      &values);
-	run_expect(&r, &a, 0, what);
-	tu_result_free(&r);
-	args_free(&a);
-	o = show_json(home_a, name);
-	check_shown(o, t, to, values, what);
-	json_decref(o);
+	run_ok(&a, what);
+	expect_shown(name, t, to, values, what);
 	free_values(values, svc_type_field_count(t, to));
 }
 
