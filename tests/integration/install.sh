@@ -101,8 +101,11 @@ int main(void)
 	return ok ? 0 : 1;
 }
 C
+# a library built with the sanitizers (build-asan) needs them in its user
+san=
+if ldd "$lib" | grep -q libasan; then san=-fsanitize=address,undefined; fi
 # shellcheck disable=SC2046
-"$CC" -std=c11 -Wall -Werror -o "$work/user" "$work/user.c" \
+"$CC" -std=c11 -Wall -Werror $san -o "$work/user" "$work/user.c" \
 	$(pkg-config --cflags --libs svcconn) \
 	-Wl,-rpath,"$(pkg-config --variable=libdir svcconn)"
 (cd "$work" && ./user) >"$work/user.out" || { cat "$work/user.out"; fail "the library user"; }
