@@ -23,8 +23,8 @@
  * the daemon to git without passing through it.
  *
  * svcconn-gitcred is looked for next to this program (the build tree, or
- * an installation into one directory), then in SVC_LIBEXEC_REL relative to
- * it (the installed layout).
+ * an installation into one directory), then in the installation's libexec
+ * directory relative to it (util/paths.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,9 +35,7 @@
 
 #include <svcconn/gitcred_daemon.h>
 
-#ifndef SVC_LIBEXEC_REL
-#define SVC_LIBEXEC_REL "../libexec/svcconn"
-#endif
+#include "util/paths.h"
 
 /* Exit codes: as git's helpers and git's usage(). */
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 129 };
@@ -57,30 +55,19 @@ static int direct_only(const char *action)
 /* Run svcconn-gitcred with argv's action; returns only when it cannot. */
 static int run_whole(char **argv)
 {
-	static const char *const where[] = { "", SVC_LIBEXEC_REL "/" };
-	char self[PATH_MAX], path[PATH_MAX + 64], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	size_t i;
+	char *path = paths_program(SVC_GITCRED_DAEMON_EXE), self[PATH_MAX];
 
-	if (n <= 0) {
-		fprintf(stderr, "fatal: cannot find myself: %s\n", strerror(errno));
+	if (!path) {
+		if (paths_self_dir(self, sizeof(self)) != 0)
+			snprintf(self, sizeof(self), "this program");
+		fprintf(stderr, "fatal: cannot find %s next to %s or in its libexec directory\n",
+			SVC_GITCRED_DAEMON_EXE, self);
 		return EXIT_FAILED;
 	}
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) != NULL)
-		*slash = '\0';
-	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s%s", self, where[i],
-			 SVC_GITCRED_DAEMON_EXE);
-		if (access(path, X_OK) != 0)
-			continue;
-		argv[0] = path;
-		execv(path, argv);
-		fprintf(stderr, "fatal: cannot run %s: %s\n", path, strerror(errno));
-		return EXIT_FAILED;
-	}
-	fprintf(stderr, "fatal: cannot find %s next to %s\n",
-		SVC_GITCRED_DAEMON_EXE, self);
+	argv[0] = path;
+	execv(path, argv);
+	fprintf(stderr, "fatal: cannot run %s: %s\n", path, strerror(errno));
+	free(path);
 	return EXIT_FAILED;
 }
 

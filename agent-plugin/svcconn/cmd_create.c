@@ -303,13 +303,39 @@ done:
 	return rc;
 }
 
-/* Drop fields the connection's (new) scheme does not have. */
+/* 1 when variant v (may be NULL) presets key ("k=v;k=v"). */
+static int preset_by(const svc_variant *v, const char *key)
+{
+	const char *p = v ? v->presets : NULL;
+	size_t klen = strlen(key);
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=')
+			return 1;
+		p += strcspn(p, ";");
+		p += *p == ';';
+	}
+	return 0;
+}
+
+/*
+ * Fit the fields kept from the old scheme to the new one: drop those it
+ * does not have (or has as another kind: Docker Registry's auth field url
+ * is not the connection's URL), those the new variant presets (it sets
+ * them), and those
+ * whose value its definition rejects where it has a default (a field
+ * defined per scheme, such as Docker Registry's registrytype or
+ * Kubernetes' authorizationType: the default or the preset takes their
+ * place).  Values given in the same edit are applied afterwards.
+ */
 static void drop_foreign_fields(svc_conn *c, const svc_catalog *cat,
 				const char *scheme)
 {
 	const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
 	const svc_scheme *s;
-	const svc_variant *v;
+	const svc_variant *v = NULL;
+	const svc_field *def;
+	const char *why;
 	size_t i;
 	svc_conn_field f;
 
@@ -322,7 +348,10 @@ static void drop_foreign_fields(svc_conn *c, const svc_catalog *cat,
 		return;
 	for (i = svc_conn_field_count(c); i > 0; i--) {
 		svc_conn_field_at(c, i - 1, &f);
-		if (!svc_type_field(t, s, f.key)) {
+		def = svc_type_field(t, s, f.key);
+		if (!def || def->kind != f.kind || preset_by(v, def->key) ||
+		    (def->default_value && f.value &&
+		     svc_field_check(def, f.value, f.len, &why) != 0)) {
 			char *key = strdup(f.key);
 
 			if (key)
@@ -417,6 +446,8 @@ const struct cmd_entry cmd_edit_entry = {
 	"Changes only what is given; stored secrets not given stay as they are.\n"
 	"Options:\n" FIELD_HELP
 	"  --unset KEY           remove an optional field\n"
-	"Changing the scheme drops the fields the new scheme does not have.\n",
+	"Changing the scheme (or variant) drops the fields the new scheme does\n"
+	"not have, those the variant presets (it sets them) and those whose\n"
+	"value the new scheme rejects where it has a default (registrytype).\n",
 	cmd_edit
 };

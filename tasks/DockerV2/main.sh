@@ -16,7 +16,7 @@ case "${command:-buildAndPush}" in
 esac
 id=$(svc_ids containerRegistry | head -n1)
 [ -n "$id" ] || svc_fail "input 'containerRegistry' is required for login"
-svc_need_url "$id" >/dev/null
+svc_need_conn "$id"
 scheme=$(svc_ep_scheme "$id")
 case "$scheme" in
   UsernamePassword)

@@ -21,7 +21,8 @@ case "${ctype:-Kubernetes Service Connection}" in
 esac
 id=$(svc_ids kubernetesServiceEndpoint | head -n1)
 [ -n "$id" ] || svc_fail "input 'kubernetesServiceEndpoint' is required"
-url=$(svc_need_url "$id")
+# a kubeconfig connection has no URL: only a service account needs one
+svc_need_conn "$id"
 namespace=$(svc_input namespace)
 [ -n "$namespace" ] || namespace=$(svc_ep_data "$id" namespace)
 insecure=$(svc_ep_data "$id" acceptUntrustedCerts)
@@ -55,6 +56,7 @@ case "$scheme/${authtype:-Kubeconfig}" in
     printf '%s\n' "$config" > "$dir/config"
     config= ;;
   Token/*|Kubernetes/ServiceAccount)
+    url=$(svc_need_url "$id")
     b64=$(svc_ep_auth "$id" apiToken)
     [ -n "$b64" ] || svc_fail "connection '$id' has no service account token"
     token=$(printf '%s' "$b64" | base64 -d 2>/dev/null) ||

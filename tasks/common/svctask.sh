@@ -54,11 +54,21 @@ svc_ids() {
   done
 }
 
-# svc_need_url ID: the connection's URL, or fail.
+# svc_need_conn ID: fail unless the step has connection ID.  The agent
+# gives every connection of a step ENDPOINT_URL_<id>, empty when the
+# connection has no URL (a kubeconfig, for one): set is what counts.
+svc_need_conn() {
+  printenv -- "ENDPOINT_URL_$1" >/dev/null ||
+    svc_fail "connection '$1' is not available to this step"
+}
+
+# svc_need_url ID: the connection's URL, or fail (as the task library's
+# getEndpointUrl(id, false) does for a missing or empty one).
 svc_need_url() {
   local u
+  svc_need_conn "$1"
   u=$(svc_ep_url "$1")
-  [ -n "$u" ] || svc_fail "connection '$1' is not available to this step"
+  [ -n "$u" ] || svc_fail "connection '$1' has no URL"
   printf '%s' "$u"
 }
 

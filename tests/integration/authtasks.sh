@@ -43,14 +43,8 @@ NUGET_PASS=nuget-pw-&<1177
 C
 get() { sed -n "s/^$1=//p" "$work/creds"; }
 
-# the Kubernetes fixture's certificate, made now
-openssl req -x509 -newkey rsa:2048 -nodes -days 60 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$work/kube.key" -out "$work/kube.crt" 2>/dev/null
-mkfifo "$work/ports"
-"$py" "$SVC_SOURCE_DIR/tests/support/authfix.py" "$work/creds" "$work/kube.crt" "$work/kube.key" \
-  > "$work/ports" 2> "$work/fixture.log" &
-fix_pid=$!
-read -r port tlsport < "$work/ports" || fail "the fixture servers did not start"
+. "$SVC_SOURCE_DIR/tests/support/authfix.sh"
+authfix_start
 base=http://127.0.0.1:$port
 
 svcconn init >/dev/null

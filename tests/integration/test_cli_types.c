@@ -6,7 +6,9 @@
  * field set to a valid value is created (secrets from files), shown, exported
  * with secrets, imported into a second store and compared; every required
  * field, left out, gives an error naming it and the scheme; every validator
- * rejects a bad value with an error naming the field.  The catalog is read
+ * rejects a bad value with an error naming the field.  A connection of
+ * each scheme edited into each variant of its type gets the variant's
+ * presets in place of the old scheme's values.  The catalog is read
  * through the library so that a type added later is tested here too.
  */
 #include <stdio.h>
@@ -176,17 +178,19 @@ static char *preset(const char *presets, const char *key)
 	return NULL;
 }
 
-static void build_create(struct args *a, const char *home, const svc_type *t,
-			 const char *scheme_arg, const svc_scheme *s,
-			 const char *name, const svc_field *skip,
-			 const svc_field *bad, char ***values)
+static void build_command(struct args *a, const char *verb, const char *home,
+			  const svc_type *t, const char *scheme_arg,
+			  const svc_scheme *s, const char *name,
+			  const svc_field *skip, const svc_field *bad,
+			  char ***values)
 {
 	size_t i, n = svc_type_field_count(t, s);
 	const svc_variant *v = svc_type_variant(t, scheme_arg);
 
 	add(a, tu_bin("svcconn"));
-	add(a, "create");
-	add(a, t->id);
+	add(a, verb);
+	if (!strcmp(verb, "create"))
+		add(a, t->id);
 	add(a, name);
 	add(a, "--home");
 	add(a, home);
@@ -209,6 +213,15 @@ static void build_create(struct args *a, const char *home, const svc_type *t,
 		serial++;
 		add_field(a, f, (*values)[i]);
 	}
+}
+
+static void build_create(struct args *a, const char *home, const svc_type *t,
+			 const char *scheme_arg, const svc_scheme *s,
+			 const char *name, const svc_field *skip,
+			 const svc_field *bad, char ***values)
+{
+	build_command(a, "create", home, t, scheme_arg, s, name, skip, bad,
+		      values);
 }
 
 static void free_values(char **values, size_t n)
@@ -280,6 +293,26 @@ static void run_expect(tu_result *r, struct args *a, int status,
 			 r->status, status, r->out, r->err);
 }
 
+/* Run a prepared command, expecting success, and free it. */
+static void run_ok(struct args *a, const char *what)
+{
+	tu_result r;
+
+	run_expect(&r, a, 0, what);
+	tu_result_free(&r);
+	args_free(a);
+}
+
+/* The connection name as shown holds values (scheme s of type t). */
+static void expect_shown(const char *name, const svc_type *t,
+			 const svc_scheme *s, char **values, const char *what)
+{
+	json_t *o = show_json(home_a, name);
+
+	check_shown(o, t, s, values, what);
+	json_decref(o);
+}
+
 /* Round trip of one scheme or variant. */
 static void round_trip(const svc_type *t, const char *scheme_arg,
 		       const svc_scheme *s)
@@ -294,12 +327,8 @@ static void round_trip(const svc_type *t, const char *scheme_arg,
 	snprintf(name, sizeof(name), "rt-%s-%s", t->id, scheme_arg);
 	snprintf(what, sizeof(what), "%s/%s", t->id, scheme_arg);
 	build_create(&a, home_a, t, scheme_arg, s, name, NULL, NULL, &values);
-	run_expect(&r, &a, 0, what);
-	tu_result_free(&r);
-	args_free(&a);
-	o = show_json(home_a, name);
-	check_shown(o, t, s, values, what);
-	json_decref(o);
+	run_ok(&a, what);
+	expect_shown(name, t, s, values, what);
 
 	/* export with secrets from A, import into B, export again: same */
 	snprintf(fn, sizeof(fn), "exp-a-%d.yml", ++serial);
@@ -467,6 +496,46 @@ static void test_every_variant_round_trips(void **state)
 	}
 }
 
+/*
+ * A connection of scheme `from` edited into variant v with the fields of
+ * v's scheme: the variant's presets replace what the old scheme had
+ * (Docker Registry's registrytype: Others becomes ACR).
+ */
+static void edit_into_variant(const svc_type *t, const svc_scheme *from,
+			      const svc_variant *v)
+{
+	const svc_scheme *to = svc_type_scheme(t, v->scheme);
+	char name[128], what[256], **values = NULL;
+	struct args a = { { 0 }, 0 };
+
+	snprintf(name, sizeof(name), "ed-%s-%s-%s", t->id, from->id, v->id);
+	snprintf(what, sizeof(what), "edit %s/%s into %s", t->id, from->id,
+		 v->id);
+	build_create(&a, home_a, t, from->id, from, name, NULL, NULL, &values);
+	run_ok(&a, what);
+	free_values(values, svc_type_field_count(t, from));
+	build_command(&a, "edit", home_a, t, v->id, to, name, NULL, NULL,
+		      &values);
+	run_ok(&a, what);
+	expect_shown(name, t, to, values, what);
+	free_values(values, svc_type_field_count(t, to));
+}
+
+static void test_edit_into_every_variant(void **state)
+{
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < svc_catalog_count(cat); i++) {
+		const svc_type *t = svc_catalog_at(cat, i);
+
+		for (j = 0; j < t->nvariants; j++)
+			for (k = 0; k < t->nschemes; k++)
+				edit_into_variant(t, &t->schemes[k],
+						  &t->variants[j]);
+	}
+}
+
 static void test_every_required_field_is_named(void **state)
 {
 	size_t i, j;
@@ -498,6 +567,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_scheme_round_trips),
 		cmocka_unit_test(test_every_variant_round_trips),
+		cmocka_unit_test(test_edit_into_every_variant),
 		cmocka_unit_test(test_every_required_field_is_named),
 		cmocka_unit_test(test_every_validator_names_the_field),
 	};

@@ -883,6 +883,81 @@ static void test_dirs(void **state)
 	free(dir);
 }
 
+/* The value merged for input name, failing when there is none. */
+static const char *merged(char **names, char **values, size_t n,
+			  const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return values[i];
+	fail_msg("no merged input '%s'", name);
+	return NULL;
+}
+
+/*
+ * A step's inputs as the agent gives them: every input of the manifest by
+ * its name, the step's value (by alias too, the last one given) or the
+ * default (a boolean's true, a macro left for expansion) or "", trimmed;
+ * then the inputs the manifest does not know.
+ */
+static void test_inputs_merge(void **state)
+{
+	char *dir = tu_mkdtemp(), **on = NULL, **ov = NULL;
+	const char *names[] = { "serviceConnection", "extra", "FLAG", "extra",
+				"unset" };
+	const char *values[] = { "  my-conn\n", " x ", " false ", "y", NULL };
+	const char *dirs[1];
+	svc_diags *diags = NULL;
+	svc_tasks *set;
+	const svc_task *t;
+	size_t n = 0;
+
+	(void)state;
+	write_manifest(dir, NULL,
+		"{\"id\": \"" GOOD_ID "\", \"name\": \"Merge\", "
+		"\"version\": {\"Major\": 1}, \"inputs\": ["
+		"{\"name\": \"conn\", \"aliases\": [\"serviceConnection\"], "
+		"\"type\": \"connectedService:Generic\", \"required\": true},"
+		"{\"name\": \"text\", \"type\": \"string\", \"defaultValue\": 5},"
+		"{\"name\": \"flag\", \"type\": \"boolean\", \"defaultValue\": \"true\"},"
+		"{\"name\": \"other\", \"type\": \"boolean\", \"defaultValue\": true},"
+		"{\"name\": \"cwd\", \"type\": \"filePath\", "
+		"\"defaultValue\": \" $(System.DefaultWorkingDirectory) \"},"
+		"{\"name\": \"nodefault\", \"type\": \"string\"}]}");
+	dirs[0] = dir;
+	set = load(dirs, 1, &diags);
+	t = svc_tasks_find(set, "Merge@1");
+	assert_non_null(t);
+	assert_int_equal(svc_task_inputs_merge(&on, &ov, &n, t, names, values,
+					       5), 0);
+	assert_int_equal(n, 7);
+	assert_string_equal(on[0], "conn");
+	assert_string_equal(ov[0], "my-conn");
+	assert_string_equal(merged(on, ov, n, "text"), "5");
+	assert_string_equal(merged(on, ov, n, "flag"), "false");
+	assert_string_equal(merged(on, ov, n, "other"), "true");
+	assert_string_equal(merged(on, ov, n, "cwd"),
+			    "$(System.DefaultWorkingDirectory)");
+	assert_string_equal(merged(on, ov, n, "nodefault"), "");
+	assert_string_equal(on[6], "extra");
+	assert_string_equal(ov[6], "y");
+	svc_task_inputs_free(on, ov, n);
+	/* no manifest: the step's own, trimmed */
+	assert_int_equal(svc_task_inputs_merge(&on, &ov, &n, NULL, names,
+					       values, 5), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(merged(on, ov, n, "serviceConnection"), "my-conn");
+	assert_string_equal(merged(on, ov, n, "FLAG"), "false");
+	assert_string_equal(merged(on, ov, n, "extra"), "y");
+	svc_task_inputs_free(on, ov, n);
+	svc_tasks_free(set);
+	svc_diags_free(diags);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_dirs),
+		cmocka_unit_test(test_inputs_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

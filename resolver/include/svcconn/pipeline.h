@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "errors.h"
 #include "store.h"
+#include "tasks.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -117,6 +118,8 @@ void svc_plan_free(svc_plan *p);
 size_t svc_plan_ref_count(const svc_plan *p);
 const svc_ref *svc_plan_ref_at(const svc_plan *p, size_t i);
 const svc_diags *svc_plan_diags(const svc_plan *p);
+/** The task manifests the plan was built with (svc_tasks_load_path()). */
+const svc_tasks *svc_plan_tasks(const svc_plan *p);
 /** 1 when every reference resolved and no diagnostic is an error. */
 int svc_plan_ok(const svc_plan *p);
 /** The plan as JSON ({"references": [...], "diagnostics": [...]}). */

@@ -90,6 +90,22 @@ typedef struct svc_tasks svc_tasks;
  */
 int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
 		   svc_diags *diags);
+/**
+ * Load the manifests of dirs[0..ndirs), then of each directory of
+ * $SVCCONN_TASKS_PATH (':'-separated), then of the tasks svcconn ships
+ * (share/svcconn/tasks of the installation the running program or the
+ * library belongs to; the source tree's tasks/ from the build tree) when
+ * they are there.  As svc_tasks_load() otherwise, except that a shipped
+ * manifest overridden by one loaded before is not reported.
+ */
+int svc_tasks_load_path(svc_tasks **out, const char *const *dirs,
+			size_t ndirs, svc_diags *diags);
+/**
+ * The directories a set was loaded from, in search order, joined by ", "
+ * ("none" when there were none): for "no manifest for task X@N
+ * (searched: ...)".  Owned by the set.
+ */
+const char *svc_tasks_searched(const svc_tasks *t);
 /** Free a set and everything it handed out; NULL is accepted. */
 void svc_tasks_free(svc_tasks *t);
 
@@ -113,6 +129,27 @@ const svc_task *svc_tasks_find(const svc_tasks *t, const char *ref);
  */
 const svc_task_input *svc_task_input_find(const svc_task *t,
 					  const char *name_or_alias);
+
+/**
+ * The inputs a step of task t runs with, as the agent computes them before
+ * it expands $(macros) in them: every input of the manifest, in manifest
+ * order and by its manifest name, with the value the step gives it (by
+ * name or alias, ignoring case; a later entry wins) or else its
+ * defaultValue or else ""; then the step's inputs the manifest does not
+ * know, as named.  Every value is trimmed of white space at both ends, as
+ * the agent trims both.  names[i] and values[i] (i < n) are the step's
+ * `inputs:` (a NULL value is not given).  t may be NULL (a task without a
+ * manifest: the step's inputs alone).  On success *names_out and
+ * *values_out are new arrays of *nout new strings
+ * (svc_task_inputs_free()).  0, SVC_EINVALID, or SVC_ERROR when out of
+ * memory.
+ */
+int svc_task_inputs_merge(char ***names_out, char ***values_out,
+			  size_t *nout, const svc_task *t,
+			  const char *const *names, const char *const *values,
+			  size_t n);
+/** Free what svc_task_inputs_merge() made; NULLs are accepted. */
+void svc_task_inputs_free(char **names, char **values, size_t n);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

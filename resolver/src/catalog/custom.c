@@ -30,10 +30,7 @@
 #include "util/buf.h"
 #include "util/fileio.h"
 #include "util/home.h"
-
-#ifndef SVC_DEFAULT_TYPES_DIR
-#define SVC_DEFAULT_TYPES_DIR "/usr/local/share/svcconn/types"
-#endif
+#include "util/paths.h"
 
 /* Largest definition file read. */
 #define DEF_MAX_BYTES ((size_t)256 * 1024)
@@ -778,7 +775,7 @@ int catalog_custom_load(svc_type **types, size_t *n, svc_diags *diags)
 {
 	const char *path = getenv("SVCCONN_TYPES_PATH");
 	size_t cap = 0;
-	char *home = NULL;
+	char *home = NULL, *shipped = NULL;
 	int rc = 0;
 
 	*types = NULL;
@@ -804,8 +801,9 @@ int catalog_custom_load(svc_type **types, size_t *n, svc_diags *diags)
 		free(dir);
 		path += len + (path[len] == ':');
 	}
-	if (rc == 0)
-		rc = load_dir(types, n, &cap, SVC_DEFAULT_TYPES_DIR, diags);
+	if (rc == 0 && (shipped = paths_data_dir("types")) != NULL)
+		rc = load_dir(types, n, &cap, shipped, diags);
+	free(shipped);
 	if (rc) {
 		catalog_custom_free(*types, *n);
 		*types = NULL;

@@ -279,8 +279,8 @@ static int walk_task(struct where *w, const ynode *step)
 			if (strcasecmp(w->reported[i], tref) == 0)
 				return 0;
 		diag(p, tnode, SVC_SEV_WARNING,
-		     "task '%s' has no manifest: its inputs cannot be classified (add its task.json with --tasks-dir)",
-		     tref);
+		     "no manifest for task '%s' (searched: %s): its inputs cannot be classified (add its task.json with --tasks-dir)",
+		     tref, svc_tasks_searched(p->tasks));
 		{
 			char **np = realloc(w->reported,
 					    (w->nreported + 1) * sizeof(*np));

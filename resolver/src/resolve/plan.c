@@ -21,10 +21,6 @@
 #include "resolve/plan_int.h"
 #include "util/buf.h"
 
-#ifndef SVC_DEFAULT_TASKS_DIR
-#define SVC_DEFAULT_TASKS_DIR "/usr/local/share/svcconn/tasks"
-#endif
-
 const char *plan_str(svc_plan *p, const char *s)
 {
 	char *copy;
@@ -402,51 +398,12 @@ static int authorize(svc_plan *p, svc_store *st, const char *pipeline)
 
 /* ---- building ----------------------------------------------------------- */
 
-/* Task directories: the options', $SVCCONN_TASKS_PATH, the built-in one. */
-static int task_dirs(const svc_plan_options *o, char ***out, size_t *n)
-{
-	const char *env = getenv("SVCCONN_TASKS_PATH");
-	size_t cap = o->ntask_dirs + 2, i;
-	char **d;
-
-	for (i = 0; env && env[i]; i++)
-		cap += env[i] == ':';
-	d = calloc(cap, sizeof(*d));
-	if (!d)
-		return error_oom();
-	*n = 0;
-	for (i = 0; i < o->ntask_dirs; i++)
-		d[(*n)++] = strdup(o->task_dirs[i]);
-	while (env && *env) {
-		size_t len = strcspn(env, ":");
-
-		if (len)
-			d[(*n)++] = strndup(env, len);
-		env += len;
-		if (*env == ':')
-			env++;
-	}
-	/* the built-in tasks, where installed */
-	if (access(SVC_DEFAULT_TASKS_DIR, R_OK | X_OK) == 0)
-		d[(*n)++] = strdup(SVC_DEFAULT_TASKS_DIR);
-	for (i = 0; i < *n; i++)
-		if (!d[i]) {
-			while (*n)
-				free(d[--*n]);
-			free(d);
-			return error_oom();
-		}
-	*out = d;
-	return 0;
-}
-
 int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		   const svc_catalog *cat)
 {
 	const ynode *root = NULL;
 	svc_plan *p;
-	char **dirs = NULL;
-	size_t ndirs = 0, i;
+	size_t i;
 	int rc;
 
 	if (!o || o->version != SVC_PLAN_OPTIONS_VERSION || !o->file)
@@ -454,15 +411,11 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return error_oom();
-	if ((rc = svc_diags_new(&p->diags)) || (rc = task_dirs(o, &dirs, &ndirs)))
+	/* the options' directories, $SVCCONN_TASKS_PATH, the shipped tasks */
+	if ((rc = svc_diags_new(&p->diags)) ||
+	    (rc = svc_tasks_load_path(&p->tasks, o->task_dirs, o->ntask_dirs,
+				      p->diags)))
 		goto fail;
-	rc = svc_tasks_load(&p->tasks, (const char *const *)dirs, ndirs, p->diags);
-	for (i = 0; i < ndirs; i++)
-		free(dirs[i]);
-	free(dirs);
-	if (rc)
-		goto fail;
-	/* the built-in directory may be absent: that is no problem */
 	if (st && (rc = svc_store_conn_list(&p->conns, &p->nconns, st)))
 		goto fail;
 	if (p->nconns)
@@ -524,6 +477,11 @@ const svc_ref *svc_plan_ref_at(const svc_plan *p, size_t i)
 const svc_diags *svc_plan_diags(const svc_plan *p)
 {
 	return p->diags;
+}
+
+const svc_tasks *svc_plan_tasks(const svc_plan *p)
+{
+	return p->tasks;
 }
 
 int svc_plan_ok(const svc_plan *p)

@@ -571,6 +571,12 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		argv[0] = !strcmp(s->handler, "Bash") ? "bash" : "node";
 		argv[1] = target.ptr;
 		argv[2] = NULL;
+	} else if (!strcmp(s->kind, "task") && !s->task_dir) {
+		say(r, "step %s: no manifest for task '%s' (searched: %s)",
+		    label.ptr, s->task ? s->task : "?",
+		    svc_tasks_searched(svc_plan_tasks(r->plan)));
+		*failed = 1;
+		goto done;
 	} else if (!strcmp(s->kind, "task")) {
 		say(r, "step %s: task %s has no handler svcconn can run (Node, Node10, Node16, Node20_1, Bash)",
 		    label.ptr, s->task ? s->task : "?");

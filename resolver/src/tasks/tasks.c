@@ -39,6 +39,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/paths.h"
 
 /* Bounds on one manifest, far above what real tasks use (58, 2, 5). */
 #define MAX_INPUTS 512   /* inputs per manifest */
@@ -63,6 +64,7 @@ struct task_item {
 struct svc_tasks {
 	svc_buf items;  /**< struct task_item *, in load order */
 	size_t count;   /**< number of manifests */
+	char *searched; /**< the directories given, ", "-joined, or "none" */
 };
 
 /* The state of one svc_tasks_load() call. */
@@ -71,6 +73,8 @@ struct loader {
 	svc_diags *diags;   /**< where problems go, or NULL */
 	const char *path;   /**< the manifest being read */
 	size_t found;       /**< task.json files seen so far */
+	int shipped;        /**< 1 while reading the tasks svcconn ships: one
+			         overridden by the caller's is no news */
 };
 
 /* ---- owned blocks ------------------------------------------------------- */
@@ -865,7 +869,8 @@ static int add_task(struct loader *ld, struct task_item *it)
 		    (strcasecmp(o->name, t->name) != 0 &&
 		     strcasecmp(o->id, t->id) != 0))
 			continue;
-		rc = report(ld, t->manifest_path, SVC_SEV_NOTE, NULL,
+		rc = ld->shipped ? 0 :
+		     report(ld, t->manifest_path, SVC_SEV_NOTE, NULL,
 			    "task '%s@%u' is already loaded from '%s'; this "
 			    "manifest is ignored", t->name, t->major,
 			    o->manifest_path);
@@ -1067,10 +1072,34 @@ done:
 	return rc;
 }
 
+/* The non-NULL entries of dirs joined by ", " ("none") into a new string. */
+static int join_dirs(char **out, const char *const *dirs, size_t ndirs)
+{
+	svc_buf b = SVC_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ndirs && rc == 0; i++)
+		if (dirs[i])
+			rc = buf_printf(&b, "%s%s", b.len ? ", " : "", dirs[i]);
+	if (rc == 0 && !b.len)
+		rc = buf_puts(&b, "none");
+	if (rc) {
+		buf_clear(&b);
+		return rc;
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
 /* ---- the public functions ----------------------------------------------- */
 
-int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
-		   svc_diags *diags)
+/*
+ * svc_tasks_load() of dirs[0..ndirs), where dirs[shipped..] are the tasks
+ * svcconn ships (ndirs: none).
+ */
+static int load_set(svc_tasks **out, const char *const *dirs, size_t ndirs,
+		    size_t shipped, svc_diags *diags)
 {
 	struct loader ld;
 	svc_tasks *set;
@@ -1085,15 +1114,69 @@ int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
 	memset(&ld, 0, sizeof(ld));
 	ld.set = set;
 	ld.diags = diags;
-	for (i = 0; i < ndirs && rc == 0; i++)
+	for (i = 0; i < ndirs && rc == 0; i++) {
+		ld.shipped = i >= shipped;
 		if (dirs[i])
 			rc = load_dir(&ld, dirs[i]);
+	}
+	if (rc == 0)
+		rc = join_dirs(&set->searched, dirs, ndirs);
 	if (rc) {
 		svc_tasks_free(set);
 		return rc;
 	}
 	*out = set;
 	return 0;
+}
+
+int svc_tasks_load(svc_tasks **out, const char *const *dirs, size_t ndirs,
+		   svc_diags *diags)
+{
+	return load_set(out, dirs, ndirs, ndirs, diags);
+}
+
+int svc_tasks_load_path(svc_tasks **out, const char *const *dirs,
+			size_t ndirs, svc_diags *diags)
+{
+	const char *env = getenv("SVCCONN_TASKS_PATH");
+	size_t cap = ndirs + 2, n = 0, nown = 0, shipped, i;
+	const char **all = NULL;
+	char **own = NULL; /* the strings made here: env's entries, shipped */
+	int rc = 0;
+
+	if (!out || (ndirs && !dirs))
+		return error_set(SVC_EINVALID, "no tasks directories given");
+	for (i = 0; env && env[i]; i++)
+		cap += env[i] == ':';
+	if (!(all = calloc(cap, sizeof(*all))) ||
+	    !(own = calloc(cap, sizeof(*own)))) {
+		rc = error_oom();
+		goto done;
+	}
+	for (i = 0; i < ndirs; i++)
+		all[n++] = dirs[i];
+	while (env && *env) {
+		size_t len = strcspn(env, ":");
+
+		if (len && !(own[nown++] = strndup(env, len))) {
+			rc = error_oom();
+			goto done;
+		}
+		if (len)
+			all[n++] = own[nown - 1];
+		env += len + (env[len] == ':');
+	}
+	/* the tasks svcconn ships, where they are */
+	shipped = n;
+	if ((own[nown] = paths_data_dir("tasks")) != NULL)
+		all[n++] = own[nown++];
+	rc = load_set(out, all, n, shipped, diags);
+done:
+	for (i = 0; own && i < nown; i++)
+		free(own[i]);
+	free(own);
+	free(all);
+	return rc;
 }
 
 void svc_tasks_free(svc_tasks *t)
@@ -1105,7 +1188,13 @@ void svc_tasks_free(svc_tasks *t)
 	for (i = 0; i < t->count; i++)
 		item_free(set_at(t, i));
 	buf_clear(&t->items);
+	free(t->searched);
 	free(t);
+}
+
+const char *svc_tasks_searched(const svc_tasks *t)
+{
+	return t && t->searched ? t->searched : "none";
 }
 
 size_t svc_tasks_count(const svc_tasks *t)
@@ -1167,4 +1256,88 @@ const svc_task_input *svc_task_input_find(const svc_task *t,
 				       name_or_alias) == 0)
 				return &t->inputs[i];
 	return NULL;
+}
+
+/* ---- a step's inputs ------------------------------------------------------ */
+
+/* s trimmed of white space at both ends, as a new string. */
+static char *trimmed(const char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		s++;
+	len = strlen(s);
+	while (len && (s[len - 1] == ' ' ||
+		       (s[len - 1] >= '\t' && s[len - 1] <= '\r')))
+		len--;
+	return strndup(s, len);
+}
+
+/* 1 when names[j] is given again after j (ignoring case): that one wins. */
+static int given_later(const char *const *names, const char *const *values,
+		       size_t n, size_t j)
+{
+	size_t i;
+
+	for (i = j + 1; i < n; i++)
+		if (names[i] && values[i] && strcasecmp(names[i], names[j]) == 0)
+			return 1;
+	return 0;
+}
+
+void svc_task_inputs_free(char **names, char **values, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(names ? names[i] : NULL);
+		free(values ? values[i] : NULL);
+	}
+	free(names);
+	free(values);
+}
+
+int svc_task_inputs_merge(char ***names_out, char ***values_out,
+			  size_t *nout, const svc_task *t,
+			  const char *const *names, const char *const *values,
+			  size_t n)
+{
+	size_t nin = t ? t->ninputs : 0, cap = nin + n, k = 0, i, j;
+	char **on = NULL, **ov = NULL;
+
+	if (!names_out || !values_out || !nout || (n && (!names || !values)))
+		return error_set(SVC_EINVALID, "invalid step inputs");
+	if (!(on = calloc(cap + 1, sizeof(*on))) ||
+	    !(ov = calloc(cap + 1, sizeof(*ov))))
+		goto oom;
+	/* the manifest's inputs: the step's value (the last given), else
+	 * the default, else "" */
+	for (i = 0; i < nin; i++) {
+		const svc_task_input *in = &t->inputs[i];
+		const char *v = in->default_value ? in->default_value : "";
+
+		for (j = 0; j < n; j++)
+			if (names[j] && values[j] &&
+			    svc_task_input_find(t, names[j]) == in)
+				v = values[j];
+		if (!(on[k] = strdup(in->name)) || !(ov[k++] = trimmed(v)))
+			goto oom;
+	}
+	/* the step's inputs the manifest does not know */
+	for (j = 0; j < n; j++) {
+		if (!names[j] || !values[j] ||
+		    (t && svc_task_input_find(t, names[j])) ||
+		    given_later(names, values, n, j))
+			continue;
+		if (!(on[k] = strdup(names[j])) || !(ov[k++] = trimmed(values[j])))
+			goto oom;
+	}
+	*names_out = on;
+	*values_out = ov;
+	*nout = k;
+	return 0;
+oom:
+	svc_task_inputs_free(on, ov, cap);
+	return error_oom();
 }
