@@ -444,6 +444,7 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		   const svc_catalog *cat)
 {
 	const ynode *root = NULL;
+	tpl_options to = { 0 };
 	svc_plan *p;
 	char **dirs = NULL;
 	size_t ndirs = 0, i;
@@ -467,8 +468,10 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		goto fail;
 	if (p->nconns)
 		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
-	if ((rc = tpl_expand(&p->tpl, &root, o->file, o->vars, o->nvars,
-			     !(o->flags & SVC_PLAN_EXACT), p->diags)))
+	to.vars = o->vars;
+	to.nvars = o->nvars;
+	to.explore = !(o->flags & SVC_PLAN_EXACT);
+	if ((rc = tpl_expand(&p->tpl, &root, o->file, &to, p->diags)))
 		goto fail;
 	p->extends = plan_str(p, tpl_extends(p->tpl));
 	if ((rc = model_walk(p, root, o->vars, o->nvars)))
