@@ -507,6 +507,8 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 		w->job = scalar(ynode_get(j, "job"));
 		if (!w->job)
 			w->job = scalar(ynode_get(j, "deployment"));
+		if (!w->job)
+			w->job = scalar(ynode_get(j, "phase"));
 		if (!w->job) {
 			snprintf(fallback, sizeof(fallback), "job%zu", i + 1);
 			w->job = fallback;
@@ -681,10 +683,24 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 	}
 	if (!rc)
 		rc = walk_jobs(&w, ynode_get(root, "jobs"));
+	if (!rc && ynode_get(root, "phases")) {
+		/* the legacy schema: phases of phase/queue/server, as jobs */
+		diag(p, ynode_key(root, "phases"), SVC_SEV_NOTE,
+		     "'phases' is the legacy form of 'jobs': read as jobs");
+		rc = walk_jobs(&w, ynode_get(root, "phases"));
+	}
 	if (!rc && ynode_get(root, "steps")) {
+		const ynode *services = ynode_get(root, "services");
+
 		w.job = "Job";
 		w.next_step = 0;
 		rc = record_job(&w, root);
+		/* a steps-only pipeline's container and services are its job's */
+		if (!rc)
+			rc = walk_container(&w, ynode_get(root, "container"));
+		for (i = 0; !rc && services && services->kind == YNODE_MAP &&
+			    i + 1 < services->n; i += 2)
+			rc = walk_container(&w, services->items[i + 1]);
 		if (!rc)
 			rc = walk_steps(&w, ynode_get(root, "steps"));
 	}
