@@ -11,6 +11,7 @@
  * in one run.  Hostile input is bounded: files, bytes, include depth and the
  * size of the expanded tree all have limits.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1126,7 +1127,11 @@ static const ynode *open_template(const struct scope *sc, const ynode *tref,
 
 /* ---- what is passed inline to a template that cannot be read ----------- */
 
-/* What a list item is, by its keys: 0 stage, 1 job, 2 step, -1 neither. */
+/*
+ * What a mapping is, by its keys: 0 stage, 1 job, 2 step, -1 neither.  The
+ * key must hold text (a name, a script, a task), as it does in those: a
+ * parameter named `publish` holding a mapping is not a publish step.
+ */
 static int item_kind(const ynode *it)
 {
 	static const char *const kinds[][12] = {
@@ -1141,9 +1146,12 @@ static int item_kind(const ynode *it)
 	if (!it || it->kind != YNODE_MAP)
 		return -1;
 	for (k = 0; k < 3; k++)
-		for (i = 0; kinds[k][i]; i++)
-			if (ynode_get(it, kinds[k][i]))
+		for (i = 0; kinds[k][i]; i++) {
+			const ynode *v = ynode_get(it, kinds[k][i]);
+
+			if (v && v->kind == YNODE_SCALAR)
 				return (int)k;
+		}
 	return -1;
 }
 
@@ -1193,6 +1201,8 @@ static ynode *holder_name(tpl_ctx *ctx, const ynode *tref)
 		name[i] = (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z') ||
 			  (b[i] >= '0' && b[i] <= '9') ? b[i] : '_';
 	name[i] = '\0';
+	if (i > 4 && !strcmp(name + i - 4, "_yml"))
+		i -= 4;    /* the file's name without .yml */
 	return scalar_node(ctx, tref, name, i, 1);
 }
 
@@ -1206,12 +1216,17 @@ static int inline_content(const struct scope *sc, const ynode *tref,
 			  const ynode *given, const char *list, ynode *sets[3])
 {
 	tpl_ctx *ctx = sc->ctx;
+	size_t i;
 	int rc = 0, k;
 
 	for (k = 0; k < 3; k++)
 		if (!(sets[k] = node(ctx, YNODE_SEQ, tref)))
 			return SVC_ERROR;
-	if (given && (rc = gather(given, sets, 0)))
+	/* in the values of the parameters, not the parameters themselves */
+	for (i = 1; given && given->kind == YNODE_MAP && i < given->n && !rc;
+	     i += 2)
+		rc = gather(given->items[i], sets, 1);
+	if (rc)
 		return rc;
 	if (list && (!strcmp(list, "jobs") || !strcmp(list, "phases") ||
 		     !strcmp(list, "stages")) && sets[2]->n) {
@@ -1560,6 +1575,44 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
 	return out ? out : root;
 }
 
+/*
+ * Where a root-relative template that exists nowhere is named: the root of
+ * the git work tree holding the pipeline (the nearest ancestor with a
+ * .git), else the pipeline's directory; with a trailing '/' ("" for the
+ * current directory).
+ */
+static int repo_top(char **out, const char *pipeline)
+{
+	svc_buf dir = SVC_BUF_INIT, probe = SVC_BUF_INIT;
+	char *real;
+	size_t n;
+	int rc = dir_of(&dir, pipeline);
+
+	*out = NULL;
+	real = rc ? NULL : realpath(dir.ptr && *dir.ptr ? dir.ptr : ".", NULL);
+	for (n = real ? strlen(real) : 0; !rc && n > 0;) {
+		struct stat st;
+
+		buf_reset(&probe);
+		rc = buf_printf(&probe, "%.*s/.git", (int)n, real);
+		if (!rc && stat(probe.ptr, &st) == 0) {
+			buf_reset(&dir);
+			rc = buf_printf(&dir, "%.*s/", (int)n, real);
+			break;
+		}
+		while (n > 0 && real[n - 1] != '/')
+			n--;
+		if (n > 0)
+			n--;   /* the slash */
+	}
+	free(real);
+	if (!rc && !(*out = strdup(dir.ptr ? dir.ptr : "")))
+		rc = error_oom();
+	buf_clear(&dir);
+	buf_clear(&probe);
+	return rc;
+}
+
 /* Record the pipeline's repository resources (expanded), for @alias. */
 static int collect_repos(tpl_ctx *ctx, const struct scope *sc,
 			 const ynode *raw)
@@ -1623,16 +1676,9 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 	*out = ctx;
 	if ((rc = tpl_path_normalize(&norm, path)))
 		return rc;
-	{
-		svc_buf top = SVC_BUF_INIT;
-
-		if ((rc = dir_of(&top, norm.ptr)) ||
-		    !(ctx->top_dir = strdup(top.ptr ? top.ptr : ""))) {
-			buf_clear(&top);
-			buf_clear(&norm);
-			return rc ? rc : error_oom();
-		}
-		buf_clear(&top);
+	if ((rc = repo_top(&ctx->top_dir, norm.ptr))) {
+		buf_clear(&norm);
+		return rc;
 	}
 	doc = load(ctx, norm.ptr, NULL);
 	buf_clear(&norm);
