@@ -723,15 +723,20 @@ static int exists(const char *path)
  * The path of template `ref` included from file `from`: relative to the
  * including file's directory, or, for "/x/y.yml", to the repository root:
  * the nearest ancestor directory of the including file where it exists.
- * When it exists nowhere, it is named under top (the pipeline's directory),
- * never under the includer's directory, where the path would name the
- * includer's folders twice (".azuredevops/t/.azuredevops/t/x.yml").
+ * One that exists nowhere is named under the nearest ancestor holding its
+ * first folder ("x"), else under top (the git work tree's root or the
+ * pipeline's directory) -- never under the includer's own directory, where
+ * the path would name the includer's folders twice
+ * (".azuredevops/t/.azuredevops/t/x.yml").
  */
 static int template_path(svc_buf *out, const char *from, const char *ref,
 			 const char *top)
 {
-	svc_buf dir = SVC_BUF_INIT, cand = SVC_BUF_INIT, up = SVC_BUF_INIT;
-	int rc = dir_of(&dir, from), hops;
+	svc_buf dir = SVC_BUF_INIT, cand = SVC_BUF_INIT, up = SVC_BUF_INIT,
+		root = SVC_BUF_INIT;
+	size_t first = strcspn(ref + 1, "/");
+	int rc = dir_of(&dir, from), hops, found = 0, have_root = 0;
+	struct stat st;
 
 	if (ref[0] != '/') {
 		if (!rc)
@@ -742,32 +747,49 @@ static int template_path(svc_buf *out, const char *from, const char *ref,
 		return rc;
 	}
 	for (hops = 0; !rc && hops < 64; hops++) {
+		const char *d = dir.ptr ? dir.ptr : "";
+
 		buf_reset(&cand);
-		rc = buf_printf(&cand, "%s%s", dir.ptr ? dir.ptr : "", ref + 1);
-		if (rc || exists(cand.ptr))
+		rc = buf_printf(&cand, "%s%s", d, ref + 1);
+		if (rc || (found = exists(cand.ptr)))
+			break;
+		if (!have_root && ref[1 + first] == '/') {
+			/* the folder the path starts with is here: the root */
+			buf_reset(&up);
+			if (!(rc = buf_printf(&up, "%s%.*s", d, (int)first,
+					      ref + 1)) &&
+			    stat(up.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+				have_root = 1;
+				rc = buf_puts(&root, d);
+			}
+		}
+		if (rc || strcmp(d, "/") == 0)
 			break;
 		/* one directory up; stop at the top */
 		buf_reset(&up);
-		rc = buf_printf(&up, "%s..", dir.ptr ? dir.ptr : "");
+		rc = buf_printf(&up, "%s..", d);
 		buf_reset(&dir);
 		if (!rc)
 			rc = tpl_path_normalize(&dir, up.ptr);
-		if (rc || strcmp(dir.ptr, "/") == 0 ||
-		    strncmp(dir.ptr, "..", 2) == 0) {
-			/* not found anywhere: name it at the top */
-			buf_reset(&cand);
-			if (!rc)
-				rc = buf_printf(&cand, "%s%s", top, ref + 1);
-			break;
-		}
-		rc = strcmp(dir.ptr, ".") == 0 ? (buf_reset(&dir), 0)
-					       : buf_putc(&dir, '/');
+		if (rc)
+			break;    /* (up through "..": the hops bound it) */
+		if (strcmp(dir.ptr, ".") == 0)
+			buf_reset(&dir);
+		else if (strcmp(dir.ptr, "/") != 0)
+			rc = buf_putc(&dir, '/');
+	}
+	if (!rc && !found) {
+		/* not found anywhere */
+		buf_reset(&cand);
+		rc = buf_printf(&cand, "%s%s", have_root && root.ptr ? root.ptr
+				: have_root ? "" : top, ref + 1);
 	}
 	if (!rc)
 		rc = tpl_path_normalize(out, cand.ptr ? cand.ptr : ref + 1);
 	buf_clear(&dir);
 	buf_clear(&cand);
 	buf_clear(&up);
+	buf_clear(&root);
 	return rc;
 }
 
