@@ -81,11 +81,14 @@ ok = any(r["file"].endswith(sys.argv[2]) and r["line"] == int(sys.argv[3])
 sys.exit(0 if ok else 1)
 PY
 }
+# a sanitizer build's report (leak, overflow) fails the test
+no_sanitizer() { ! grep -q 'Sanitizer\|runtime error' "$1" || { cat "$1"; fail "sanitizer report"; }; }
 count_refs() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["references"]))' "$1"; }
 diags() { python3 -c 'import json,sys; [print(d["severity"], d["file"], d["line"], d["message"]) for d in json.load(open(sys.argv[1]))["diagnostics"]]' "$1"; }
 
 # ---- plan --fetch -----------------------------------------------------------
-svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/good.json" || true
+svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/good.json" 2> "$work/good.err" || true
+no_sanitizer "$work/good.err"
 diags "$work/good.json" > "$work/good.diags"
 grep -q 'cannot be read' "$work/good.diags" && { cat "$work/good.diags"; fail "a template was not fetched"; }
 has_ref "$work/good.json" "/$commit/steps/login.yml" 8 azureSubscription
@@ -119,14 +122,16 @@ echo "ok: no credential in the cache or \$SVCCONN_HOME"
 
 # ---- a second plan uses the cached commit -------------------------------------
 n_before=$(find "$cache" -mindepth 2 -maxdepth 2 -type d | wc -l)
-svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/good2.json" || true
+svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/good2.json" 2> "$work/good2.err" || true
+no_sanitizer "$work/good2.err"
 has_ref "$work/good2.json" "/$commit/steps/login.yml" 8 azureSubscription
 [ "$(find "$cache" -mindepth 2 -maxdepth 2 -type d | wc -l)" = "$n_before" ] ||
   fail "the cached commit was written again"
 echo "ok: the cached commit is reused"
 
 # ---- a wrong password -------------------------------------------------------
-svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/bad.yml" > "$work/bad.json" || true
+svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/bad.yml" > "$work/bad.json" 2> "$work/bad.err" || true
+no_sanitizer "$work/bad.err"
 diags "$work/bad.json" > "$work/bad.diags"
 grep -q "^warning .*bad.yml 17 template 'v1/Official.yml@tools' of repository 'tools' cannot be read (cannot fetch '$base/Tools/_git/templates': the server refused the endpoint connection's credentials)" \
   "$work/bad.diags" || { cat "$work/bad.diags"; fail "no clear message for a wrong password"; }
@@ -135,7 +140,8 @@ has_ref "$work/bad.json" "/$commit/steps/tagged.yml" 5 azureSubscription
 echo "ok: a wrong password is a clear warning; the inline stages are still checked"
 
 # ---- without --fetch ----------------------------------------------------------
-svcconn plan --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/nofetch.json" || true
+svcconn plan --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/nofetch.json" 2> "$work/nofetch.err" || true
+no_sanitizer "$work/nofetch.err"
 diags "$work/nofetch.json" | grep -q "good.yml 17 template 'v1/Official.yml@tools' of repository 'tools' cannot be read (templates of other repositories are read only with --fetch)" ||
   fail "plan without --fetch does not say which template it could not read"
 has_ref "$work/nofetch.json" "p/good.yml" 27 azureSubscription

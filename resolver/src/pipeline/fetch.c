@@ -333,6 +333,7 @@ int repo_fetch(char **dir, const char *cache, const char *url,
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	git_proxy_options px = GIT_PROXY_OPTIONS_INIT;
+	git_remote_create_options ro = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	const git_remote_head **heads = NULL;
 	const git_remote_head *head;
 	git_repository *repo = NULL;
@@ -372,7 +373,14 @@ int repo_fetch(char **dir, const char *cache, const char *url,
 	cb.credentials = on_cred;
 	cb.payload = &g;
 	px.type = GIT_PROXY_AUTO;
-	if ((rc = git_remote_create_anonymous(&remote, repo, url)) ||
+	/*
+	 * anonymous, and without url.*.insteadOf of the user's configuration:
+	 * the URL is the resource's, as the service fetches it
+	 */
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+		   GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((rc = git_remote_create_with_opts(&remote, url, &ro)) ||
 	    (rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &px, NULL)) ||
 	    (rc = git_remote_ls(&heads, &n, remote))) {
 		rc = git_fail(rc, url, &g);
