@@ -1229,6 +1229,26 @@ static ynode *holder_name(tpl_ctx *ctx, const ynode *tref)
 }
 
 /*
+ * Put the items of sets[k], if any, in a new {kind: NAME, key: items} at the
+ * end of sets[k - 1] (steps in a job, jobs in a stage).
+ */
+static int hold(tpl_ctx *ctx, const ynode *tref, ynode *sets[3], int k,
+		const char *kind, const char *key)
+{
+	ynode *h, *kk;
+
+	if (!sets[k]->n)
+		return 0;
+	h = pair_map(ctx, tref, kind, holder_name(ctx, tref));
+	kk = scalar_node(ctx, tref, key, strlen(key), 1);
+	if (!h || !kk || ynode_append(h, kk) || ynode_append(h, sets[k]) ||
+	    ynode_append(sets[k - 1], h) ||
+	    !(sets[k] = node(ctx, YNODE_SEQ, tref)))
+		return SVC_ERROR;
+	return 0;
+}
+
+/*
  * The stages, jobs and steps passed inline (given) to the template tref
  * that cannot be read, as *stages, *jobs and *steps, each NULL when there
  * are none.  With nest, steps are put in a job and jobs in a stage of the
@@ -1250,25 +1270,14 @@ static int inline_content(const struct scope *sc, const ynode *tref,
 		rc = gather(given->items[i], sets, 1);
 	if (rc)
 		return rc;
+	/* steps in a job, jobs in a stage, as the list asks */
 	if (list && (!strcmp(list, "jobs") || !strcmp(list, "phases") ||
-		     !strcmp(list, "stages")) && sets[2]->n) {
-		ynode *j = pair_map(ctx, tref, "job", holder_name(ctx, tref));
-		ynode *sk = scalar_node(ctx, tref, "steps", 5, 1);
-
-		if (!j || !sk || ynode_append(j, sk) || ynode_append(j, sets[2]) ||
-		    ynode_append(sets[1], j) ||
-		    !(sets[2] = node(ctx, YNODE_SEQ, tref)))
-			return SVC_ERROR;
-	}
-	if (list && !strcmp(list, "stages") && sets[1]->n) {
-		ynode *s = pair_map(ctx, tref, "stage", holder_name(ctx, tref));
-		ynode *jk = scalar_node(ctx, tref, "jobs", 4, 1);
-
-		if (!s || !jk || ynode_append(s, jk) || ynode_append(s, sets[1]) ||
-		    ynode_append(sets[0], s) ||
-		    !(sets[1] = node(ctx, YNODE_SEQ, tref)))
-			return SVC_ERROR;
-	}
+		     !strcmp(list, "stages")) &&
+	    (rc = hold(ctx, tref, sets, 2, "job", "steps")))
+		return rc;
+	if (list && !strcmp(list, "stages") &&
+	    (rc = hold(ctx, tref, sets, 1, "stage", "jobs")))
+		return rc;
 	for (k = 0; k < 3; k++)
 		if (!sets[k]->n)
 			sets[k] = NULL;
