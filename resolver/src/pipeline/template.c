@@ -1250,9 +1250,10 @@ static int hold(tpl_ctx *ctx, const ynode *tref, ynode *sets[3], int k,
 
 /*
  * The stages, jobs and steps passed inline (given) to the template tref
- * that cannot be read, as *stages, *jobs and *steps, each NULL when there
- * are none.  With nest, steps are put in a job and jobs in a stage of the
- * level asked for (list "jobs" or "stages").
+ * that cannot be read, as sets[0], sets[1] and sets[2] (each NULL when
+ * there are none).  In a list of jobs (list "jobs" or "phases"), steps are
+ * put in a job named after the template; in a list of stages, jobs are
+ * put in such a stage too.
  */
 static int inline_content(const struct scope *sc, const ynode *tref,
 			  const ynode *given, const char *list, ynode *sets[3])
