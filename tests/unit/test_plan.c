@@ -41,6 +41,7 @@ static int setup(void **state)
 		NULL);
 	pu_conn(st, "k8s-prod", "kubernetes", "Kubernetes", NULL);
 	pu_conn(st, "k8s-dev", "kubernetes", "Token", NULL);
+	pu_conn(st, "nuget-org", "externalnugetfeed", "None", NULL);
 	return 0;
 }
 
@@ -307,7 +308,8 @@ static void test_official_onebranch(void **state)
 /*
  * A 1ES-style official pipeline: extends its wrapper written
  * /path@self, which extends the 1ES template of another repository with
- * `stages: ${{ parameters.stages }}`; a stage template written /path@self
+ * `stages: ${{ parameters.stages }}`; a job's 1ES nuget output (its
+ * NuGetCommand@2 push); a stage template written /path@self
  * with `${{ insert }}: ${{ parameters.extra }}` of an object defaulting to {}.
  */
 static void test_official_1es(void **state)
@@ -317,14 +319,20 @@ static void test_official_1es(void **state)
 
 	(void)state;
 	assert_clean(p, "eng/official.yml");
-	r = expect(p, "eng/official.yml", 33, "azureSubscription", "arm-prod");
+	r = expect(p, "eng/official.yml", 37, "azureSubscription", "arm-prod");
 	assert_string_equal(r->stage, "Build");
 	assert_string_equal(r->job, "Compile");
+	/* a 1ES nuget output: the template's NuGetCommand@2 push */
+	r = expect(p, "eng/official.yml", 33, "publishFeedCredentials", "nuget-org");
+	assert_string_equal(r->task, "NuGetCommand@2");
+	assert_string_equal(r->input, "externalEndpoint");
+	assert_string_equal(r->path,
+			    "extends.parameters.stages[0].jobs[0].templateContext.outputs[1]");
 	r = expect(p, "eng/stages/deploy.yml", 23,
 		   "azureResourceManagerConnection", "arm-west");
 	assert_string_equal(r->stage, "Deploy_production");
 	assert_string_equal(r->job, "Rollout");
-	assert_int_equal(svc_plan_ref_count(p), 2);
+	assert_int_equal(svc_plan_ref_count(p), 3);
 	assert_true(diag_at(p, SVC_SEV_WARNING, "eng/pipeline-1es.yml", 12,
 			    "1ES.Official.PipelineTemplate.yml@1ESPipelineTemplates"));
 	svc_plan_free(p);

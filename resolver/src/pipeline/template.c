@@ -1188,8 +1188,11 @@ static int gather(const ynode *n, ynode *const found[3], unsigned depth)
 
 	if (depth > 64)
 		return 0;
-	if (k >= 0)
+	if (k >= 0) {
+		if (k < 2)
+			((ynode *)n)->flags |= TPL_F_INLINE;
 		return ynode_append(found[k], (ynode *)n);
+	}
 	if (n->kind == YNODE_SEQ)
 		for (i = 0; i < n->n && !rc; i++)
 			rc = gather(n->items[i], found, depth + 1);

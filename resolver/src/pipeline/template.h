@@ -25,6 +25,13 @@
 
 typedef struct tpl_ctx tpl_ctx;
 
+/**
+ * Flag of a stage or job node passed inline to a template that could not be
+ * read (ynode.flags): the model walk reads what such a template would make
+ * of its templateContext (1ES outputs).
+ */
+#define TPL_F_INLINE 0x100u
+
 /** A repository resource of the pipeline, as templates name it (@alias). */
 typedef struct tpl_repo {
 	const char *alias;     /**< the resource's alias */
