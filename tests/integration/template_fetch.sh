@@ -14,6 +14,7 @@
 #  - a second plan uses the cached commit;
 #  - a wrong password fails with a clear message naming the URL, and what
 #    the pipeline passes inline is still checked;
+#  - a template path cannot leave its fetched repository (../../etc/passwd);
 #  - without --fetch, plan says which templates it could not read.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}" "${SVC_SHARED_DIR:?}"
@@ -138,6 +139,24 @@ grep -q "^warning .*bad.yml 17 template 'v1/Official.yml@tools' of repository 't
 has_ref "$work/bad.json" "p/bad.yml" 27 azureSubscription
 has_ref "$work/bad.json" "/$commit/steps/tagged.yml" 5 azureSubscription
 echo "ok: a wrong password is a clear warning; the inline stages are still checked"
+
+# ---- a fetched repository's templates stay inside it ----------------------------
+cat > "$work/p/escape.yml" <<'YML'
+resources:
+  repositories:
+    - repository: released
+      type: githubenterprise
+      name: templates
+      endpoint: ghe-tools
+      ref: release
+steps:
+  - template: ../../../../../../../../../../etc/passwd@released
+YML
+svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/escape.yml" > "$work/escape.json" 2> "$work/escape.err" || true
+no_sanitizer "$work/escape.err"
+diags "$work/escape.json" | grep -q "^error .*escape.yml 9 template '../../../../../../../../../../etc/passwd@released' is outside its repository" ||
+  { diags "$work/escape.json"; fail "a template path may leave its fetched repository"; }
+echo "ok: a template path cannot leave its fetched repository"
 
 # ---- without --fetch ----------------------------------------------------------
 svcconn plan --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/nofetch.json" 2> "$work/nofetch.err" || true

@@ -1072,6 +1072,15 @@ static int locate(const struct scope *sc, const char *ref, svc_buf *out,
 	}
 	if (!rc)
 		rc = tpl_path_normalize(out, b.ptr);
+	if (!rc && *root) {
+		/* a fetched repository's templates stay inside it */
+		buf_reset(&b);
+		if (!(rc = tpl_path_normalize(&b, *root)) &&
+		    (strncmp(out->ptr, b.ptr, b.len) != 0 || out->ptr[b.len] != '/'))
+			rc = error_set(SVC_EINVALID,
+				       "template '%s' is outside its repository",
+				       ref);
+	}
 	buf_clear(&b);
 	free(copy);
 	return rc;
@@ -1107,6 +1116,8 @@ static const ynode *open_template(const struct scope *sc, const ynode *tref,
 		     "template '%s' of repository '%s' cannot be read (%s): only what the pipeline passes to it inline is checked",
 		     tref->scalar, alias, why ? why : "no memory");
 		*other = 1;
+	} else if (rc) {
+		diag(ctx, tref, SVC_SEV_ERROR, "%s", svc_error_last());
 	}
 	if (rc) {
 		buf_clear(&path);
