@@ -15,6 +15,7 @@
 #  - a wrong password fails with a clear message naming the URL, and what
 #    the pipeline passes inline is still checked;
 #  - a template path cannot leave its fetched repository (../../etc/passwd);
+#  - a server that never answers is given up on (SVCCONN_FETCH_TIMEOUT_MS);
 #  - without --fetch, plan says which templates it could not read.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}" "${SVC_SHARED_DIR:?}"
@@ -25,8 +26,10 @@ command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || {
 
 work=$(mktemp -d /tmp/svctplfetch.XXXXXX)
 httpd_pid=""
+silent_pid=""
 cleanup() {
   [ -n "$httpd_pid" ] && kill "$httpd_pid" 2>/dev/null || true
+  [ -n "$silent_pid" ] && kill "$silent_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -157,6 +160,36 @@ no_sanitizer "$work/escape.err"
 diags "$work/escape.json" | grep -q "^error .*escape.yml 9 template '../../../../../../../../../../etc/passwd@released' is outside its repository" ||
   { diags "$work/escape.json"; fail "a template path may leave its fetched repository"; }
 echo "ok: a template path cannot leave its fetched repository"
+
+# ---- a server that never answers: the fetch's deadline ---------------------------
+python3 - "$work/silent.port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(1)
+    try:
+        conns.append(s.accept()[0])   # accepted, never answered
+    except socket.timeout:
+        pass
+PY
+silent_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/silent.port" ] && break; sleep 0.05; done
+svcconn create githubenterprise ghe-silent --url "http://127.0.0.1:$(cat "$work/silent.port")" \
+  --scheme UsernamePassword --set username=ciuser --secret password=@<(printf x) >/dev/null
+sed 's/endpoint: ghe-tools/endpoint: ghe-silent/' "$work/p/escape.yml" > "$work/p/silent.yml"
+start=$(date +%s)
+SVCCONN_FETCH_TIMEOUT_MS=1500 svcconn plan --fetch --json --tasks-dir "$tasks" "$work/p/silent.yml" \
+  > "$work/silent.json" 2> "$work/silent.err" || true
+took=$(( $(date +%s) - start ))
+kill "$silent_pid" 2>/dev/null || true
+no_sanitizer "$work/silent.err"
+diags "$work/silent.json" | grep -q "no answer in 1500 ms" ||
+  { diags "$work/silent.json"; fail "a silent server is not given up on"; }
+[ "$took" -lt 30 ] || fail "the fetch of a silent server took ${took}s"
+echo "ok: a server that never answers is given up on after the deadline"
 
 # ---- without --fetch ----------------------------------------------------------
 svcconn plan --json --tasks-dir "$tasks" "$work/p/good.yml" > "$work/nofetch.json" 2> "$work/nofetch.err" || true

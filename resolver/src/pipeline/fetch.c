@@ -23,11 +23,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -40,6 +44,9 @@
 
 #define FETCH_MAX_FILES 10000        /* YAML files written per commit */
 #define FETCH_MAX_BYTES (64u << 20)  /* their bytes together */
+#define FETCH_TIMEOUT_MS 120000      /* a fetch's time, unless
+					SVCCONN_FETCH_TIMEOUT_MS says */
+#define FETCH_REPORT_MAX 4096        /* bytes of the child's report */
 
 int repo_clone_url(svc_buf *out, const char *type, const char *name,
 		   const svc_conn *c, const char *what)
@@ -326,9 +333,9 @@ static int url_has_userinfo(const char *url)
 	return memchr(p, '@', (size_t)(end - p)) != NULL;
 }
 
-int repo_fetch(char **dir, const char *cache, const char *url,
-	       const char *ref, const char *user, const char *pass,
-	       size_t passlen)
+/* The fetch itself, in the process that calls it. */
+static int fetch_here(char **dir, const char *cache, const char *url,
+		      const char *ref, const char *user, const char *pass)
 {
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
@@ -349,7 +356,6 @@ int repo_fetch(char **dir, const char *cache, const char *url,
 	size_t n = 0;
 	int rc;
 
-	(void)passlen;
 	*dir = NULL;
 	if (url_has_userinfo(url))
 		return error_set(SVC_EINVALID,
@@ -426,4 +432,91 @@ done:
 	buf_clear(&out);
 	buf_clear(&spec);
 	return rc;
+}
+
+/* Milliseconds on the monotonic clock. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * libgit2 1.5 has no connect or read timeout, so the fetch runs in a child
+ * (libgit2 initialised there only) that reports "0 DIR" or "CODE MESSAGE"
+ * through a pipe; past the deadline it is killed.  The child holds the
+ * same secrets as the parent and dies with them.
+ */
+int repo_fetch(char **dir, const char *cache, const char *url,
+	       const char *ref, const char *user, const char *pass,
+	       size_t passlen)
+{
+	char report[FETCH_REPORT_MAX + 1], *msg;
+	const char *env = getenv("SVCCONN_FETCH_TIMEOUT_MS");
+	long limit = env && atol(env) > 0 ? atol(env) : FETCH_TIMEOUT_MS;
+	long long deadline;
+	size_t got = 0;
+	int fds[2], status, timed_out = 0;
+	long code;
+	pid_t pid;
+
+	(void)passlen;
+	*dir = NULL;
+	if (pipe(fds) != 0)
+		return error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		char *d = NULL;
+		int rc = fetch_here(&d, cache, url, ref, user, pass);
+
+		close(fds[0]);
+		dprintf(fds[1], "%d %s", rc, rc ? svc_error_last() : d);
+		_exit(0);
+	}
+	close(fds[1]);
+	deadline = mono_ms() + limit;
+	while (got < FETCH_REPORT_MAX) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		long long left = deadline - mono_ms();
+		ssize_t r;
+		int pr;
+
+		if (left <= 0 || (pr = poll(&p, 1, (int)left)) == 0) {
+			timed_out = 1;
+			break;
+		}
+		if (pr < 0 || (r = read(fds[0], report + got,
+					FETCH_REPORT_MAX - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	report[got] = '\0';
+	if (timed_out)
+		return error_set(SVC_ERROR, "cannot fetch '%s': no answer in %ld ms",
+				 url, limit);
+	code = strtol(report, &msg, 10);
+	if (msg == report || *msg != ' ')
+		return error_set(SVC_ERROR, "cannot fetch '%s': the fetch ended without a report",
+				 url);
+	if (code != 0)
+		return error_set((int)code, "%s", msg + 1);
+	if (!(*dir = strdup(msg + 1)))
+		return error_oom();
+	return 0;
 }

@@ -36,7 +36,10 @@ int repo_git_credential(const svc_conn *c, const char **user,
  * YAML files readable under cache (created 0700 when missing):
  * cache/<hash of url>/<commit>/.  user and pass (may be NULL) answer the
  * server's request for credentials from memory; they are never written.
- * *dir is set to the tree's directory (malloc'd).
+ * *dir is set to the tree's directory (malloc'd).  The fetch runs in a
+ * child process killed after 120 s (SVCCONN_FETCH_TIMEOUT_MS), since
+ * libgit2 1.5 has no network timeout.  A path of the tree that would leave
+ * it is refused by the caller (template.c).
  */
 int repo_fetch(char **dir, const char *cache, const char *url,
 	       const char *ref, const char *user, const char *pass,
