@@ -23,15 +23,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -39,6 +35,7 @@
 
 #include "errors_int.h"
 #include "pipeline/fetch.h"
+#include "util/child.h"
 #include "util/fileio.h"
 #include "util/hex.h"
 
@@ -434,79 +431,41 @@ done:
 	return rc;
 }
 
-/* Milliseconds on the monotonic clock. */
-static long long mono_ms(void)
-{
-	struct timespec ts;
+/* What the child of repo_fetch needs. */
+struct fetch_job {
+	const char *cache, *url, *ref, *user, *pass; /**< repo_fetch's */
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* In the child: fetch, and report "0 DIR" or "CODE MESSAGE". */
+static void fetch_child(int fd, void *arg)
+{
+	const struct fetch_job *j = arg;
+	char *d = NULL;
+	int rc = fetch_here(&d, j->cache, j->url, j->ref, j->user, j->pass);
+
+	dprintf(fd, "%d %s", rc, rc ? svc_error_last() : d);
 }
 
 /*
  * libgit2 1.5 has no connect or read timeout, so the fetch runs in a child
- * (libgit2 initialised there only) that reports "0 DIR" or "CODE MESSAGE"
- * through a pipe; past the deadline it is killed.  The child holds the
- * same secrets as the parent and dies with them.
+ * (libgit2 initialised there only) given up on at the deadline.
  */
 int repo_fetch(char **dir, const char *cache, const char *url,
 	       const char *ref, const char *user, const char *pass,
 	       size_t passlen)
 {
+	struct fetch_job j = { cache, url, ref, user, pass };
 	char report[FETCH_REPORT_MAX + 1], *msg;
 	const char *env = getenv("SVCCONN_FETCH_TIMEOUT_MS");
 	long limit = env && atol(env) > 0 ? atol(env) : FETCH_TIMEOUT_MS;
-	long long deadline;
-	size_t got = 0;
-	int fds[2], status, timed_out = 0;
+	int timed_out, rc;
 	long code;
-	pid_t pid;
 
 	(void)passlen;
 	*dir = NULL;
-	if (pipe(fds) != 0)
-		return error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		char *d = NULL;
-		int rc = fetch_here(&d, cache, url, ref, user, pass);
-
-		close(fds[0]);
-		dprintf(fds[1], "%d %s", rc, rc ? svc_error_last() : d);
-		_exit(0);
-	}
-	close(fds[1]);
-	deadline = mono_ms() + limit;
-	while (got < FETCH_REPORT_MAX) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		long long left = deadline - mono_ms();
-		ssize_t r;
-		int pr;
-
-		if (left <= 0 || (pr = poll(&p, 1, (int)left)) == 0) {
-			timed_out = 1;
-			break;
-		}
-		if (pr < 0 || (r = read(fds[0], report + got,
-					FETCH_REPORT_MAX - got)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	report[got] = '\0';
+	if ((rc = child_report(report, FETCH_REPORT_MAX, limit, &timed_out,
+			       fetch_child, &j)))
+		return rc;
 	if (timed_out)
 		return error_set(SVC_ERROR, "cannot fetch '%s': no answer in %ld ms",
 				 url, limit);
