@@ -9,7 +9,7 @@
 
 #define MAX_LIST 256
 
-enum { OPT_PIPELINE = 1, OPT_BRANCH, OPT_VAR, OPT_TASKS_DIR };
+enum { OPT_PIPELINE = 1, OPT_BRANCH, OPT_VAR, OPT_TASKS_DIR, OPT_FETCH };
 
 /* Options of plan. */
 struct plan_opts {
@@ -19,6 +19,7 @@ struct plan_opts {
 	size_t nvars;                   /**< entries in vars */
 	const char *dirs[MAX_LIST];     /**< --tasks-dir */
 	size_t ndirs;                   /**< entries in dirs */
+	int fetch;                      /**< --fetch */
 };
 
 static const struct option options[] = {
@@ -26,6 +27,7 @@ static const struct option options[] = {
 	{ "branch", required_argument, NULL, OPT_BRANCH },
 	{ "var", required_argument, NULL, OPT_VAR },
 	{ "tasks-dir", required_argument, NULL, OPT_TASKS_DIR },
+	{ "fetch", no_argument, NULL, OPT_FETCH },
 	{ "json", no_argument, NULL, OPT_JSON },
 	CLI_COMMON_OPTIONS
 };
@@ -37,6 +39,7 @@ static int on_opt(int c, const char *arg, void *data)
 	switch (c) {
 	case OPT_PIPELINE: o->pipeline = arg; break;
 	case OPT_BRANCH: o->branch = arg; break;
+	case OPT_FETCH: o->fetch = 1; break;
 	case OPT_VAR:
 		if (!strchr(arg, '=') || arg[0] == '=' || o->nvars == MAX_LIST)
 			return cli_fail(SVC_EINVALID, "--var takes NAME=VALUE");
@@ -125,6 +128,7 @@ static int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 	po.nvars = o.nvars;
 	po.task_dirs = o.dirs;
 	po.ntask_dirs = o.ndirs;
+	po.flags = o.fetch ? SVC_PLAN_FETCH : 0;
 	if (svc_catalog_new(&cat) || (rc = svc_plan_build(&plan, &po, st, cat))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
@@ -154,11 +158,15 @@ done:
 const struct cmd_entry cmd_plan_entry = {
 	"plan",
 	"plan PIPELINE.yml [--pipeline NAME] [--branch REF] [--var K=V]... "
-	"[--tasks-dir DIR]... [--json]",
+	"[--tasks-dir DIR]... [--fetch] [--json]",
 	"show every connection reference of a pipeline and what it resolves to",
 	"Reads the pipeline as Azure Pipelines compiles it: templates (relative\n"
-	"to the including file), parameters, ${{ }} expressions and conditionals,\n"
-	"extends, variables ($(name) from the pipeline, stage and job, and --var).\n"
+	"to the including file; path@self also from the repository's root),\n"
+	"parameters, ${{ }} expressions and conditionals, extends, variables\n"
+	"($(name) from the pipeline, stage and job, and --var).\n"
+	"A template of another repository (path@alias) is read only with --fetch;\n"
+	"without it plan warns which templates it could not read and checks what\n"
+	"the pipeline passes to them inline (steps, jobs and stages).\n"
 	"Task inputs are classified by the tasks' manifests (task.json), loaded\n"
 	"from each --tasks-dir, then $SVCCONN_TASKS_PATH (colon-separated), then\n"
 	"the tasks svcconn ships; a task without a manifest is reported once.\n"
@@ -172,6 +180,10 @@ const struct cmd_entry cmd_plan_entry = {
 	"  --branch REF      the run's branch (refs/heads/...)\n"
 	"  --var NAME=VALUE  a variable (wins over the file's)\n"
 	"  --tasks-dir DIR   a directory of task manifests (repeatable)\n"
+	"  --fetch           fetch templates of other repositories as the service\n"
+	"                    does: through the repository resource's endpoint\n"
+	"                    connection (its secret given to git from memory), at\n"
+	"                    its ref, into $SVCCONN_HOME/cache/templates\n"
 	"  --json            {\"references\": [...], \"diagnostics\": [...]}\n"
 	"Exit 0 when every reference resolves, 2 when any does not (the report\n"
 	"still lists everything).\n",

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "pipeline/fetch.h"
 #include "planutil.h"
 #include "testutil.h"
 
@@ -40,6 +41,7 @@ static int setup(void **state)
 		NULL);
 	pu_conn(st, "k8s-prod", "kubernetes", "Kubernetes", NULL);
 	pu_conn(st, "k8s-dev", "kubernetes", "Token", NULL);
+	pu_conn(st, "nuget-org", "externalnugetfeed", "None", NULL);
 	return 0;
 }
 
@@ -220,6 +222,272 @@ static void test_extends_and_parameters_without_value(void **state)
 	svc_plan_free(p);
 }
 
+#define OFF FIX "official/"
+
+/* Diagnostics of severity sev; with text, only those containing it. */
+static size_t count_diags(const svc_plan *p, svc_severity sev,
+			  const char *text)
+{
+	const svc_diags *d = svc_plan_diags(p);
+	size_t i, n = 0;
+
+	for (i = 0; i < svc_diags_count(d); i++) {
+		const svc_diag *x = svc_diags_at(d, i);
+
+		n += x->severity == sev && (!text || strstr(x->message, text));
+	}
+	return n;
+}
+
+/* The plan resolves everything and has no error; else print it all. */
+static void assert_clean(const svc_plan *p, const char *what)
+{
+	if (!svc_plan_ok(p) || count_diags(p, SVC_SEV_ERROR, NULL)) {
+		char *j = svc_plan_json(p);
+
+		fail_msg("%s has errors:\n%s", what, j);
+	}
+}
+
+/* 1 when a diagnostic of severity sev at file suffix:line contains text. */
+static int diag_at(const svc_plan *p, svc_severity sev, const char *file,
+		   unsigned line, const char *text)
+{
+	const svc_diags *d = svc_plan_diags(p);
+	size_t i, fl = strlen(file);
+
+	for (i = 0; i < svc_diags_count(d); i++) {
+		const svc_diag *x = svc_diags_at(d, i);
+		size_t l = x->file ? strlen(x->file) : 0;
+
+		if (x->severity == sev && x->line == line && l >= fl &&
+		    !strcmp(x->file + l - fl, file) && strstr(x->message, text))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A OneBranch-style official pipeline: extends a template of another
+ * repository (not fetched) with the stages inline; templates written
+ * path@self relative to the including file and from the root, a backslash
+ * path, a variables template written as a mapping.
+ */
+static void test_official_onebranch(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF ".pipelines/OneBranch.Official.yml",
+			      NULL);
+	const svc_ref *r;
+
+	(void)state;
+	assert_clean(p, "OneBranch.Official.yml");
+	r = expect(p, ".pipelines/templates/build.steps.yml", 9,
+		   "containerRegistry", "acr-main");
+	assert_string_equal(r->stage, "build");
+	assert_string_equal(r->job, "main");
+	expect(p, ".pipelines/templates/sign.steps.yml", 6, "azureSubscription",
+	       "arm-west");
+	expect(p, ".pipelines/templates/publish.steps.yml", 6,
+	       "containerRegistry", "acr-stage");
+	/* $(buildSubscription) comes from the variables template (a mapping) */
+	r = expect(p, ".pipelines/OneBranch.Official.yml", 53,
+		   "azureSubscription", "arm-prod");
+	assert_string_equal(r->written, "$(buildSubscription)");
+	assert_int_equal(r->step, 3);
+	r = expect(p, ".pipelines/OneBranch.Official.yml", 67,
+		   "azureSubscription", "arm-east");
+	assert_string_equal(r->stage, "deploy");
+	assert_int_equal(svc_plan_ref_count(p), 5);
+	/* the template it could not read, at its line, as a warning */
+	assert_true(diag_at(p, SVC_SEV_WARNING, ".pipelines/OneBranch.Official.yml",
+			    26, "'v2/OneBranch.Official.CrossPlat.yml@templates'"));
+	assert_int_equal(count_diags(p, SVC_SEV_WARNING, NULL), 1);
+	svc_plan_free(p);
+}
+
+/*
+ * A 1ES-style official pipeline: extends its wrapper written
+ * /path@self, which extends the 1ES template of another repository with
+ * `stages: ${{ parameters.stages }}`; a job's 1ES nuget output (its
+ * NuGetCommand@2 push); a stage template written /path@self
+ * with `${{ insert }}: ${{ parameters.extra }}` of an object defaulting to {}.
+ */
+static void test_official_1es(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF "eng/official.yml", NULL);
+	const svc_ref *r;
+
+	(void)state;
+	assert_clean(p, "eng/official.yml");
+	r = expect(p, "eng/official.yml", 37, "azureSubscription", "arm-prod");
+	assert_string_equal(r->stage, "Build");
+	assert_string_equal(r->job, "Compile");
+	/* a 1ES nuget output: the template's NuGetCommand@2 push */
+	r = expect(p, "eng/official.yml", 33, "publishFeedCredentials", "nuget-org");
+	assert_string_equal(r->task, "NuGetCommand@2");
+	assert_string_equal(r->input, "externalEndpoint");
+	assert_string_equal(r->path,
+			    "extends.parameters.stages[0].jobs[0].templateContext.outputs[1]");
+	r = expect(p, "eng/stages/deploy.yml", 23,
+		   "azureResourceManagerConnection", "arm-west");
+	assert_string_equal(r->stage, "Deploy_production");
+	assert_string_equal(r->job, "Rollout");
+	assert_int_equal(svc_plan_ref_count(p), 3);
+	assert_true(diag_at(p, SVC_SEV_WARNING, "eng/pipeline-1es.yml", 12,
+			    "1ES.Official.PipelineTemplate.yml@1ESPipelineTemplates"));
+	svc_plan_free(p);
+}
+
+/*
+ * Templates of another repository in a jobs list and a steps list: the
+ * steps passed to them (a stepList, and steps inside an object) are found
+ * where they are written; a string parameter naming a connection is not a
+ * reference; a name through a variable group stays a reference with its
+ * expression.
+ */
+static void test_other_repo_inline(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF "other-repo-jobs.yml", NULL);
+	const svc_ref *r;
+
+	(void)state;
+	expect(p, "other-repo-jobs.yml", 8, "endpoint", "github-contoso");
+	r = expect(p, "other-repo-jobs.yml", 20, "azureSubscription", "arm-prod");
+	assert_string_equal(r->job, "dotnet_build");
+	assert_string_equal(r->path, "jobs[0].parameters.preBuildSteps[0]");
+	r = expect(p, "other-repo-jobs.yml", 29, "azureSubscription", NULL);
+	assert_int_equal(r->status, SVC_REF_UNRESOLVED_VARIABLE);
+	assert_string_equal(r->written, "$(deployConnection)");
+	assert_non_null(strstr(r->message, "release-secrets"));
+	assert_null(pu_find(p, "other-repo-jobs.yml", 16, NULL));
+	assert_int_equal(svc_plan_ref_count(p), 3);
+	assert_true(diag_at(p, SVC_SEV_WARNING, "other-repo-jobs.yml", 14,
+			    "jobs/dotnet-build.yml@shared"));
+	assert_true(diag_at(p, SVC_SEV_WARNING, "other-repo-jobs.yml", 33,
+			    "steps/notify.yml@shared"));
+	/* the only error is the unresolved variable's */
+	assert_int_equal(count_diags(p, SVC_SEV_ERROR, NULL), 1);
+	svc_plan_free(p);
+}
+
+/*
+ * Root-relative templates that include root-relative templates; one that
+ * exists nowhere is named from the root, not joined to the includer's
+ * folders a second time.
+ */
+static void test_root_relative(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF ".azuredevops/validate.yml", NULL);
+	const svc_ref *r;
+
+	(void)state;
+	assert_clean(p, "validate.yml");
+	r = expect(p, ".azuredevops/pipelineTemplates/steps.login.yml", 7,
+		   "azureSubscription", "arm-east");
+	assert_string_equal(r->job, "Validate");
+	svc_plan_free(p);
+	p = pu_plan(st, cat, OFF ".azuredevops/pipelineTemplates/jobs.nested-missing.yml",
+		    NULL);
+	assert_true(pu_diag_has(p, "/.azuredevops/pipelineTemplates/steps.missing.yml' not found"));
+	assert_false(pu_diag_has(p, "pipelineTemplates/.azuredevops"));
+	svc_plan_free(p);
+}
+
+/*
+ * The legacy schema: phases (phase, queue, server) are read as jobs, with a
+ * note; an old template declaring no parameters takes those it is given,
+ * with one note for the template, not one warning per parameter.
+ */
+static void test_legacy_phases(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF "legacy/phases.yml", NULL);
+	const svc_ref *r;
+
+	(void)state;
+	assert_clean(p, "legacy/phases.yml");
+	r = expect(p, "legacy/phases.yml", 13, "azureSubscription", "arm-prod");
+	assert_string_equal(r->job, "Build");
+	r = expect(p, "legacy/old-steps.yml", 5, "azureSubscription", "arm-east");
+	assert_string_equal(r->job, "Gate");
+	expect(p, "legacy/old-steps.yml", 11, "containerRegistry", "acr-main");
+	assert_int_equal(svc_plan_ref_count(p), 3);
+	assert_int_equal(count_diags(p, SVC_SEV_NOTE, "declares no parameters"), 1);
+	assert_true(diag_at(p, SVC_SEV_NOTE, "legacy/phases.yml", 5,
+			    "legacy form of 'jobs'"));
+	assert_int_equal(count_diags(p, SVC_SEV_WARNING, NULL), 0);
+	svc_plan_free(p);
+}
+
+/* A steps-only pipeline's container and services; YAML anchors refused. */
+static void test_steps_only_and_anchors(void **state)
+{
+	svc_plan *p = pu_plan(st, cat, OFF "legacy/steps-only.yml", NULL);
+	const svc_ref *r;
+
+	(void)state;
+	assert_clean(p, "legacy/steps-only.yml");
+	r = expect(p, "legacy/steps-only.yml", 9, "endpoint", "acr-main");
+	assert_int_equal(r->kind, SVC_REF_CONTAINER_ENDPOINT);
+	assert_string_equal(r->path, "container");
+	r = expect(p, "legacy/steps-only.yml", 14, "endpoint", "acr-stage");
+	assert_string_equal(r->path, "services.redis");
+	expect(p, "legacy/steps-only.yml", 20, "azureSubscription", "arm-prod");
+	assert_int_equal(svc_plan_ref_count(p), 3);
+	svc_plan_free(p);
+	p = pu_plan(st, cat, OFF "legacy/anchors.yml", NULL);
+	assert_true(diag_at(p, SVC_SEV_ERROR, "legacy/anchors.yml", 3,
+			    "anchors are not supported"));
+	assert_false(svc_plan_ok(p));
+	svc_plan_free(p);
+}
+
+/* Clone URLs of repository resources, by type and endpoint connection. */
+static void test_clone_urls(void **state)
+{
+	static const struct {
+		const char *type, *name, *ctype, *url, *want;
+	} cases[] = {
+		{ "github", "contoso/app", NULL, NULL,
+		  "https://github.com/contoso/app.git" },
+		{ "bitbucket", "contoso/app", NULL, NULL,
+		  "https://bitbucket.org/contoso/app.git" },
+		{ "githubenterprise", "team/app", "githubenterprise",
+		  "https://ghe.contoso.com/", "https://ghe.contoso.com/team/app.git" },
+		{ "git", "Tools/templates", "externaltfs",
+		  "https://dev.azure.com/contoso", "https://dev.azure.com/contoso/Tools/_git/templates" },
+		{ "git", "templates", "externaltfs",
+		  "https://dev.azure.com/contoso/Tools", "https://dev.azure.com/contoso/Tools/_git/templates" },
+		{ "git", "templates", "git", "https://git.contoso.com/r/templates.git",
+		  "https://git.contoso.com/r/templates.git" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		svc_buf b = SVC_BUF_INIT;
+		svc_conn *c = NULL;
+
+		if (cases[i].ctype) {
+			assert_int_equal(svc_conn_new(&c, cases[i].ctype, "c"), 0);
+			assert_int_equal(svc_conn_set_url(c, cases[i].url), 0);
+		}
+		assert_int_equal(repo_clone_url(&b, cases[i].type, cases[i].name,
+						c, "r"), 0);
+		assert_string_equal(b.ptr, cases[i].want);
+		buf_clear(&b);
+		svc_conn_free(c);
+	}
+	/* Azure Repos and GitHub Enterprise need their connection */
+	{
+		svc_buf b = SVC_BUF_INIT;
+
+		assert_int_equal(repo_clone_url(&b, "githubenterprise", "a/b", NULL,
+						"tools"), SVC_EINVALID);
+		assert_non_null(strstr(svc_error_last(), "'tools'"));
+		buf_clear(&b);
+	}
+}
+
 static void test_json_shape(void **state)
 {
 	svc_plan *p = pu_plan(st, cat, FIX "main.yml", NULL);
@@ -253,6 +521,13 @@ int main(void)
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_extends_and_parameters_without_value),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_official_onebranch),
+		cmocka_unit_test(test_official_1es),
+		cmocka_unit_test(test_other_repo_inline),
+		cmocka_unit_test(test_root_relative),
+		cmocka_unit_test(test_legacy_phases),
+		cmocka_unit_test(test_steps_only_and_anchors),
+		cmocka_unit_test(test_clone_urls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -104,6 +104,15 @@ typedef struct svc_plan_options {
  * own parameters: see docs/pipelines.md).
  */
 #define SVC_PLAN_EXACT 0x1u
+/**
+ * Fetch the templates of other repositories (path@alias) as the service
+ * does: through the repository resource's endpoint connection (read from
+ * the store with its secrets, given to git from memory), at its ref, into
+ * $SVCCONN_HOME/cache/templates/<hash of url>/<commit>/.  Without it, such a
+ * template is a warning and what the pipeline passes to it inline is
+ * checked.
+ */
+#define SVC_PLAN_FETCH 0x2u
 
 typedef struct svc_plan svc_plan;
 

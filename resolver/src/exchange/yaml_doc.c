@@ -185,6 +185,11 @@ static int parse_node(struct reader *r, yaml_event_t *ev, ynode **out,
 	case YAML_ALIAS_EVENT: {
 		size_t i;
 
+		if (r->lim->no_anchors)
+			return fail(r, (unsigned)ev->start_mark.line + 1,
+				    (unsigned)ev->start_mark.column + 1,
+				    "anchors are not supported");
+
 		for (i = r->nanchors; i > 0; i--)
 			if (strcmp(r->anchors[i - 1].name,
 				   (const char *)ev->data.alias.anchor) == 0)
@@ -269,6 +274,10 @@ static int parse_node(struct reader *r, yaml_event_t *ev, ynode **out,
 			    (unsigned)ev->start_mark.column + 1,
 			    "unexpected YAML event");
 	}
+	if (anchor && r->lim->no_anchors)
+		return fail(r, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1,
+			    "anchors are not supported");
 	if (anchor && (rc = add_anchor(r, (const char *)anchor, n, w)))
 		return rc;
 	*out = n;

@@ -51,6 +51,8 @@ typedef struct ydoc_limits {
 	unsigned max_depth; /**< nesting depth (default 64) */
 	size_t max_nodes;   /**< nodes, aliases expanded (default 200000) */
 	size_t max_scalar;  /**< one scalar's length (default 1 MiB) */
+	int no_anchors;     /**< refuse anchors and aliases, as Azure
+			         Pipelines does */
 } ydoc_limits;
 
 typedef struct ydoc {

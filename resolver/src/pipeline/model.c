@@ -37,6 +37,8 @@ struct where {
 	int next_step;            /**< index of the job's next step */
 	char **reported;          /**< tasks reported without manifest */
 	size_t nreported;         /**< entries in reported */
+	int inline_stage;         /**< the stage was passed inline to a
+				       template that could not be read */
 };
 
 /* A problem at node at. */
@@ -463,6 +465,42 @@ static int walk_strategy(struct where *w, const ynode *strategy)
 	return rc;
 }
 
+/*
+ * The outputs of a job passed inline to a 1ES template that could not be
+ * read (templateContext.outputs): `output: nuget` is what the template
+ * makes a NuGetCommand@2 push of, with the output's keys as the task's
+ * inputs (publishFeedCredentials is a connection).  Nothing is recorded as
+ * a step: the template decides where it runs.
+ */
+static int walk_outputs(struct where *w, const ynode *job)
+{
+	const ynode *outs = ynode_get(ynode_get(job, "templateContext"), "outputs");
+	ydoc *arena = tpl_arena(w->plan->tpl);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; outs && outs->kind == YNODE_SEQ && i < outs->n && !rc; i++) {
+		const ynode *o = outs->items[i], *kind = ynode_get(o, "output");
+		ynode *step, *k, *v, *ik;
+
+		if (!kind || !ynode_is(kind, "nuget"))
+			continue;
+		step = ydoc_node_new(arena, YNODE_MAP, o);
+		k = ydoc_node_new(arena, YNODE_SCALAR, kind);
+		v = ydoc_node_new(arena, YNODE_SCALAR, kind);
+		ik = ydoc_node_new(arena, YNODE_SCALAR, kind);
+		if (!step || !k || !v || !ik || ynode_set_scalar(k, "task", 4) ||
+		    ynode_set_scalar(v, "NuGetCommand@2", 14) ||
+		    ynode_set_scalar(ik, "inputs", 6) || ynode_append(step, k) ||
+		    ynode_append(step, v) || ynode_append(step, ik) ||
+		    ynode_append(step, (ynode *)o))
+			return error_oom();
+		w->step = -1;
+		rc = walk_task(w, step);
+	}
+	return rc;
+}
+
 /* Record a job and the resources it uses: checkout, container, services. */
 static int record_job(struct where *w, const ynode *j)
 {
@@ -507,6 +545,8 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 		w->job = scalar(ynode_get(j, "job"));
 		if (!w->job)
 			w->job = scalar(ynode_get(j, "deployment"));
+		if (!w->job)
+			w->job = scalar(ynode_get(j, "phase"));
 		if (!w->job) {
 			snprintf(fallback, sizeof(fallback), "job%zu", i + 1);
 			w->job = fallback;
@@ -524,6 +564,8 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 			rc = walk_steps(w, ynode_get(j, "steps"));
 		if (!rc && ynode_get(j, "strategy"))
 			rc = walk_strategy(w, ynode_get(j, "strategy"));
+		if (!rc && (w->inline_stage || (j->flags & TPL_F_INLINE)))
+			rc = walk_outputs(w, j);
 		w->vs = saved;
 		w->job = NULL;
 	}
@@ -668,12 +710,14 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 				w.stage = fallback;
 			}
 			w.vs = &vs;
+			w.inline_stage = (s->flags & TPL_F_INLINE) != 0;
 			if (scalar(ynode_get(s, "lockBehavior")))
 				rc = plan_add_lock(p, w.stage, !strcasecmp(scalar(
 					ynode_get(s, "lockBehavior")), "sequential"));
 			if (!rc)
 				rc = walk_jobs(&w, ynode_get(s, "jobs"));
 			w.vs = &top;
+			w.inline_stage = 0;
 		}
 		w.stage = NULL;
 	} else if (!rc && stages) {
@@ -681,10 +725,24 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 	}
 	if (!rc)
 		rc = walk_jobs(&w, ynode_get(root, "jobs"));
+	if (!rc && ynode_get(root, "phases")) {
+		/* the legacy schema: phases of phase/queue/server, as jobs */
+		diag(p, ynode_key(root, "phases"), SVC_SEV_NOTE,
+		     "'phases' is the legacy form of 'jobs': read as jobs");
+		rc = walk_jobs(&w, ynode_get(root, "phases"));
+	}
 	if (!rc && ynode_get(root, "steps")) {
+		const ynode *services = ynode_get(root, "services");
+
 		w.job = "Job";
 		w.next_step = 0;
 		rc = record_job(&w, root);
+		/* a steps-only pipeline's container and services are its job's */
+		if (!rc)
+			rc = walk_container(&w, ynode_get(root, "container"));
+		for (i = 0; !rc && services && services->kind == YNODE_MAP &&
+			    i + 1 < services->n; i += 2)
+			rc = walk_container(&w, services->items[i + 1]);
 		if (!rc)
 			rc = walk_steps(&w, ynode_get(root, "steps"));
 	}

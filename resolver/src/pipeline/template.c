@@ -11,6 +11,7 @@
  * in one run.  Hostile input is bounded: files, bytes, include depth and the
  * size of the expanded tree all have limits.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +45,23 @@ struct tpl_ctx {
 	int explore;               /**< take every branch that depends on
 				        open parameters (plan) */
 	char *extends;             /**< the pipeline's extends template */
+	char *top_dir;             /**< the pipeline file's directory ("" for
+				        the current one) */
+	tpl_repo *repos;           /**< the pipeline's repository resources */
+	size_t nrepos;             /**< entries in repos */
+	struct fetched *fetched;   /**< other repositories asked for */
+	size_t nfetched;           /**< entries in fetched */
+	tpl_fetch_fn fetch;        /**< reads another repository, or NULL */
+	void *fetch_data;          /**< its data */
+	char **noted;              /**< templates already noted (once each) */
+	size_t nnoted;             /**< entries in noted */
+};
+
+/* A repository asked for by alias, once per pipeline. */
+struct fetched {
+	char *alias;               /**< the alias */
+	char *dir;                 /**< its files, NULL when unreadable */
+	char *why;                 /**< why it cannot be read, or NULL */
 };
 
 /* What a template expression can see. */
@@ -56,6 +74,11 @@ struct scope {
 	const char *loop_var;      /**< ${{ each }} variable, or NULL */
 	const ynode *loop_value;   /**< its value */
 	const char *file;          /**< file being expanded */
+	const char *root;          /**< root directory of the repository the
+				        file is in, when it was fetched (NULL:
+				        the pipeline's own repository) */
+	const char *list;          /**< key of the list being expanded
+				        (stages, jobs, steps...), or NULL */
 	int open;                  /**< parameters are the file's own defaults
 				        (no caller gave values): explore */
 };
@@ -63,6 +86,7 @@ struct scope {
 static int expand_map_into(const struct scope *sc, const ynode *n, ynode *out);
 static int expand_seq_into(const struct scope *sc, const ynode *n, ynode *out);
 static ynode *expand_node(const struct scope *sc, const ynode *n);
+static int noted(tpl_ctx *ctx, const char *name);
 
 /* A problem at node at. */
 #define diag(ctx, at, sev, ...) ynode_diag((ctx)->diags, at, sev, __VA_ARGS__)
@@ -492,17 +516,50 @@ static int map_set(ynode *out, ynode *key, ynode *value)
 	return ynode_append(out, value);
 }
 
-/* Merge the expansion of body (a MAP, or nothing) into out. */
+/*
+ * Merge the expansion of body (a MAP, or nothing) into out.  A body that is
+ * one expression (`${{ insert }}: ${{ parameters.x }}`) may give a mapping,
+ * or nothing (an empty object, a parameter without value).
+ */
 static int merge_body(const struct scope *sc, const ynode *body, ynode *out)
 {
+	ynode *e;
+	size_t i;
+	int rc = 0;
+
 	if (body->kind == YNODE_MAP)
 		return expand_map_into(sc, body, out);
 	if (body->kind == YNODE_SCALAR && body->len == 0)
 		return 0;
+	if (body->kind == YNODE_SCALAR && strstr(body->scalar, "${{")) {
+		if (!(e = expand_scalar(sc, body)))
+			return SVC_ERROR;
+		if (e->kind == YNODE_MAP) {
+			for (i = 0; i + 1 < e->n && !rc; i += 2)
+				rc = map_set(out, e->items[i], e->items[i + 1]);
+			return rc;
+		}
+		if (e->kind == YNODE_SCALAR &&
+		    (e->len == 0 || (e->flags & YNODE_F_UNRESOLVED)))
+			return 0;
+	}
 	diag(sc->ctx, body, SVC_SEV_ERROR,
 	     "a conditional inside a mapping must hold a mapping, not %s",
 	     ynode_kind_name(body->kind));
 	return 0;
+}
+
+/* The key of a list whose template items splice by kind, or NULL. */
+static const char *list_key(const ynode *k)
+{
+	static const char *const keys[] = { "stages", "jobs", "phases", "steps",
+					    "variables", NULL };
+	size_t i;
+
+	for (i = 0; k && k->kind == YNODE_SCALAR && keys[i]; i++)
+		if (strcmp(k->scalar, keys[i]) == 0)
+			return keys[i];
+	return NULL;
 }
 
 static int expand_map_into(const struct scope *sc, const ynode *n, ynode *out)
@@ -534,7 +591,13 @@ static int expand_map_into(const struct scope *sc, const ynode *n, ynode *out)
 			break;
 		}
 		ek = expand_scalar(sc, k);
-		ev = expand_node(sc, v);
+		{
+			/* template items of a list splice by its key */
+			struct scope in = *sc;
+
+			in.list = list_key(ek);
+			ev = expand_node(&in, v);
+		}
 		if (!ek || !ev)
 			return SVC_ERROR;
 		if (ek->kind != YNODE_SCALAR) {
@@ -548,6 +611,11 @@ static int expand_map_into(const struct scope *sc, const ynode *n, ynode *out)
 }
 
 /* ---- templates ---------------------------------------------------------- */
+
+/* The reader's limits, and anchors refused as the service refuses them. */
+static const ydoc_limits pipeline_limits = {
+	4u << 20, 64, 200000, 1u << 20, 1
+};
 
 /* The loaded document for path, reading and parsing it the first time. */
 static const ydoc *load(tpl_ctx *ctx, const char *path, const ynode *at)
@@ -578,8 +646,8 @@ static const ydoc *load(tpl_ctx *ctx, const char *path, const ynode *at)
 		diag(ctx, at, SVC_SEV_ERROR, "%s", svc_error_last());
 	} else {
 		ctx->bytes += text.len;
-		ydoc_parse(&doc, path, text.ptr ? text.ptr : "", text.len, NULL,
-			   ctx->diags);
+		ydoc_parse(&doc, path, text.ptr ? text.ptr : "", text.len,
+			   &pipeline_limits, ctx->diags);
 	}
 	buf_clear(&text);
 	f = realloc(ctx->files, (ctx->nfiles + 1) * sizeof(*ctx->files));
@@ -655,11 +723,20 @@ static int exists(const char *path)
  * The path of template `ref` included from file `from`: relative to the
  * including file's directory, or, for "/x/y.yml", to the repository root:
  * the nearest ancestor directory of the including file where it exists.
+ * One that exists nowhere is named under the nearest ancestor holding its
+ * first folder ("x"), else under top (the git work tree's root or the
+ * pipeline's directory) -- never under the includer's own directory, where
+ * the path would name the includer's folders twice
+ * (".azuredevops/t/.azuredevops/t/x.yml").
  */
-static int template_path(svc_buf *out, const char *from, const char *ref)
+static int template_path(svc_buf *out, const char *from, const char *ref,
+			 const char *top)
 {
-	svc_buf dir = SVC_BUF_INIT, cand = SVC_BUF_INIT, up = SVC_BUF_INIT;
-	int rc = dir_of(&dir, from), hops;
+	svc_buf dir = SVC_BUF_INIT, cand = SVC_BUF_INIT, up = SVC_BUF_INIT,
+		root = SVC_BUF_INIT;
+	size_t first = strcspn(ref + 1, "/");
+	int rc = dir_of(&dir, from), hops, found = 0, have_root = 0;
+	struct stat st;
 
 	if (ref[0] != '/') {
 		if (!rc)
@@ -670,36 +747,49 @@ static int template_path(svc_buf *out, const char *from, const char *ref)
 		return rc;
 	}
 	for (hops = 0; !rc && hops < 64; hops++) {
+		const char *d = dir.ptr ? dir.ptr : "";
+
 		buf_reset(&cand);
-		rc = buf_printf(&cand, "%s%s", dir.ptr ? dir.ptr : "", ref + 1);
-		if (rc || exists(cand.ptr))
+		rc = buf_printf(&cand, "%s%s", d, ref + 1);
+		if (rc || (found = exists(cand.ptr)))
+			break;
+		if (!have_root && ref[1 + first] == '/') {
+			/* the folder the path starts with is here: the root */
+			buf_reset(&up);
+			if (!(rc = buf_printf(&up, "%s%.*s", d, (int)first,
+					      ref + 1)) &&
+			    stat(up.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+				have_root = 1;
+				rc = buf_puts(&root, d);
+			}
+		}
+		if (rc || strcmp(d, "/") == 0)
 			break;
 		/* one directory up; stop at the top */
 		buf_reset(&up);
-		rc = buf_printf(&up, "%s..", dir.ptr ? dir.ptr : "");
+		rc = buf_printf(&up, "%s..", d);
 		buf_reset(&dir);
 		if (!rc)
 			rc = tpl_path_normalize(&dir, up.ptr);
-		if (rc || strcmp(dir.ptr, "/") == 0 ||
-		    strncmp(dir.ptr, "..", 2) == 0) {
-			/* not found anywhere: name it next to the includer */
+		if (rc)
+			break;    /* (up through "..": the hops bound it) */
+		if (strcmp(dir.ptr, ".") == 0)
 			buf_reset(&dir);
-			buf_reset(&cand);
-			if (!rc)
-				rc = dir_of(&dir, from);
-			if (!rc)
-				rc = buf_printf(&cand, "%s%s",
-						dir.ptr ? dir.ptr : "", ref + 1);
-			break;
-		}
-		rc = strcmp(dir.ptr, ".") == 0 ? (buf_reset(&dir), 0)
-					       : buf_putc(&dir, '/');
+		else if (strcmp(dir.ptr, "/") != 0)
+			rc = buf_putc(&dir, '/');
+	}
+	if (!rc && !found) {
+		/* not found anywhere */
+		buf_reset(&cand);
+		rc = buf_printf(&cand, "%s%s", have_root && root.ptr ? root.ptr
+				: have_root ? "" : top, ref + 1);
 	}
 	if (!rc)
 		rc = tpl_path_normalize(out, cand.ptr ? cand.ptr : ref + 1);
 	buf_clear(&dir);
 	buf_clear(&cand);
 	buf_clear(&up);
+	buf_clear(&root);
 	return rc;
 }
 
@@ -752,6 +842,7 @@ static ynode *build_params(const struct scope *sc, const ynode *decl,
 {
 	tpl_ctx *ctx = sc->ctx;
 	ynode *out = node(ctx, YNODE_MAP, at);
+	const ynode *undeclared = NULL;
 	size_t i;
 
 	if (!out)
@@ -799,7 +890,11 @@ static ynode *build_params(const struct scope *sc, const ynode *decl,
 		diag(ctx, decl, SVC_SEV_ERROR,
 		     "'parameters' must be a list of declarations or a mapping");
 	}
-	/* given parameters the template does not declare */
+	/*
+	 * given parameters the template does not declare: an error of typed
+	 * declarations; an old template (no list of declarations) takes them
+	 * as given, as the service does, with one note per template
+	 */
 	for (i = 0; given && given->kind == YNODE_MAP && i + 1 < given->n; i += 2)
 		if (!ynode_get(out, given->items[i]->scalar)) {
 			int declared = 0;
@@ -808,14 +903,26 @@ static ynode *build_params(const struct scope *sc, const ynode *decl,
 			for (j = 0; j < u->n; j++)
 				declared |= strcmp(u->names[j],
 						   given->items[i]->scalar) == 0;
-			if (!declared && decl)
+			if (!declared && decl && decl->kind == YNODE_SEQ)
 				diag(ctx, given->items[i], SVC_SEV_WARNING,
 				     "template '%s' declares no parameter '%s'",
 				     at->scalar ? at->scalar : "",
 				     given->items[i]->scalar);
+			else if (!declared && !undeclared)
+				undeclared = given->items[i];
 			if (map_set(out, given->items[i], given->items[i + 1]))
 				return NULL;
 		}
+	if (undeclared && at->scalar) {
+		svc_buf key = SVC_BUF_INIT;
+
+		if (buf_printf(&key, "parameters of %s", at->scalar) == 0 &&
+		    !noted(ctx, key.ptr))
+			diag(ctx, at, SVC_SEV_NOTE,
+			     "template '%s' declares no parameters: those it is given ('%s'...) are used as given, as the service does",
+			     at->scalar, undeclared->scalar);
+		buf_clear(&key);
+	}
 	return out;
 }
 
@@ -846,32 +953,173 @@ static void report_cycle(tpl_ctx *ctx, const ynode *at, const char *path)
 	buf_clear(&b);
 }
 
+/* 1 when the name is already in list (adding it when not). */
+static int noted(tpl_ctx *ctx, const char *name)
+{
+	char **p;
+	size_t i;
+
+	for (i = 0; i < ctx->nnoted; i++)
+		if (strcmp(ctx->noted[i], name) == 0)
+			return 1;
+	p = realloc(ctx->noted, (ctx->nnoted + 1) * sizeof(*p));
+	if (!p)
+		return 1;
+	ctx->noted = p;
+	if ((p[ctx->nnoted] = strdup(name)) != NULL)
+		ctx->nnoted++;
+	return 0;
+}
+
+/*
+ * The directory holding repository alias's files, fetched once per
+ * pipeline; NULL when it cannot be read, with the reason in *why.
+ */
+static const char *repo_dir(tpl_ctx *ctx, const char *alias, const char **why)
+{
+	struct fetched *f;
+	const tpl_repo *repo = NULL;
+	char *dir = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ctx->nfetched; i++)
+		if (strcmp(ctx->fetched[i].alias, alias) == 0) {
+			*why = ctx->fetched[i].why;
+			return ctx->fetched[i].dir;
+		}
+	f = realloc(ctx->fetched, (ctx->nfetched + 1) * sizeof(*f));
+	if (!f)
+		return NULL;
+	ctx->fetched = f;
+	f = &f[ctx->nfetched];
+	memset(f, 0, sizeof(*f));
+	if (!(f->alias = strdup(alias)))
+		return NULL;
+	ctx->nfetched++;
+	for (i = 0; i < ctx->nrepos; i++)
+		if (strcmp(ctx->repos[i].alias, alias) == 0)
+			repo = &ctx->repos[i];
+	if (!repo) {
+		f->why = strdup("the pipeline has no repository resource of that alias");
+	} else if (!ctx->fetch) {
+		f->why = strdup("templates of other repositories are read only with --fetch");
+	} else if ((rc = ctx->fetch(&dir, repo, ctx->fetch_data)) != 0) {
+		f->why = strdup(svc_error_last());
+	} else {
+		f->dir = dir;
+	}
+	*why = f->why;
+	return f->dir;
+}
+
+/*
+ * Where the template reference ref written in the file of scope sc is:
+ * `path@self` or a path is in the repository of that file (for @self, the
+ * including file's folder first, then the repository's root; backslashes
+ * read as '/'), `path@alias` in repository resource alias.  *root is the
+ * root directory of the repository when it was fetched.  Returns
+ * SVC_ENOTFOUND, with *why, when that repository cannot be read.
+ */
+static int locate(const struct scope *sc, const char *ref, svc_buf *out,
+		  const char **root, const char **why)
+{
+	svc_buf b = SVC_BUF_INIT;
+	char *copy = strdup(ref), *at, *p;
+	const char *alias = NULL, *dir;
+	int rc = 0;
+
+	if (!copy)
+		return error_oom();
+	for (p = copy; *p; p++)
+		if (*p == '\\')
+			*p = '/';
+	if ((at = strrchr(copy, '@')) != NULL) {
+		*at = '\0';
+		alias = at + 1;
+	}
+	*root = sc->root;
+	if (alias && strcmp(alias, "self") != 0) {
+		if (!(dir = repo_dir(sc->ctx, alias, why))) {
+			free(copy);
+			return SVC_ENOTFOUND;
+		}
+		*root = dir;
+		rc = buf_printf(&b, "%s/%s", dir, copy + (copy[0] == '/'));
+	} else {
+		/* relative to the including file (for @self, when it is there) */
+		int rel = 0;
+
+		if (copy[0] != '/' && !(rc = dir_of(&b, sc->file)) &&
+		    !(rc = buf_puts(&b, copy)))
+			rel = !alias || exists(b.ptr);
+		if (!rc && !rel) {
+			/* from the root of the repository */
+			buf_reset(&b);
+			if (sc->root) {
+				rc = buf_printf(&b, "%s/%s", sc->root,
+						copy + (copy[0] == '/'));
+			} else if (!(rc = buf_printf(&b, "/%s",
+						     copy + (copy[0] == '/')))) {
+				svc_buf abs = SVC_BUF_INIT;
+
+				rc = template_path(&abs, sc->file, b.ptr,
+						   sc->ctx->top_dir);
+				buf_clear(&b);
+				b = abs;
+			}
+		}
+	}
+	if (!rc)
+		rc = tpl_path_normalize(out, b.ptr);
+	if (!rc && *root) {
+		/* a fetched repository's templates stay inside it */
+		buf_reset(&b);
+		if (!(rc = tpl_path_normalize(&b, *root)) &&
+		    (strncmp(out->ptr, b.ptr, b.len) != 0 || out->ptr[b.len] != '/'))
+			rc = error_set(SVC_EINVALID,
+				       "template '%s' is outside its repository",
+				       ref);
+	}
+	buf_clear(&b);
+	free(copy);
+	return rc;
+}
+
 /*
  * Open the template named by node tref (a template: value), and prepare its
- * scope.  Returns its root mapping or NULL (problem reported).
+ * scope.  Returns its root mapping or NULL (problem reported).  *other is
+ * set when it is in another repository that cannot be read.
  */
 static const ynode *open_template(const struct scope *sc, const ynode *tref,
 				  const ynode *given, struct scope *inner,
-				  struct undef *u, char **pathp)
+				  struct undef *u, char **pathp, int *other)
 {
 	tpl_ctx *ctx = sc->ctx;
 	svc_buf path = SVC_BUF_INIT;
-	const char *at;
+	const char *root_dir = NULL, *why = NULL;
 	const ynode *root;
 	const ydoc *doc;
+	int rc;
 
 	*pathp = NULL;
+	*other = 0;
 	if (tref->kind != YNODE_SCALAR || tref->len == 0) {
 		diag(ctx, tref, SVC_SEV_ERROR, "'template' needs a file path");
 		return NULL;
 	}
-	if ((at = strchr(tref->scalar, '@')) != NULL) {
-		diag(ctx, tref, SVC_SEV_ERROR,
-		     "template '%s' is in repository '%s', which cannot be read here: its connection references are not checked",
-		     tref->scalar, at + 1);
-		return NULL;
+	rc = locate(sc, tref->scalar, &path, &root_dir, &why);
+	if (rc == SVC_ENOTFOUND) {
+		const char *alias = strrchr(tref->scalar, '@') + 1;
+
+		diag(ctx, tref, SVC_SEV_WARNING,
+		     "template '%s' of repository '%s' cannot be read (%s): only what the pipeline passes to it inline is checked",
+		     tref->scalar, alias, why ? why : "no memory");
+		*other = 1;
+	} else if (rc) {
+		diag(ctx, tref, SVC_SEV_ERROR, "%s", svc_error_last());
 	}
-	if (template_path(&path, sc->file, tref->scalar)) {
+	if (rc) {
 		buf_clear(&path);
 		return NULL;
 	}
@@ -901,6 +1149,7 @@ static const ynode *open_template(const struct scope *sc, const ynode *tref,
 	memset(inner, 0, sizeof(*inner));
 	inner->ctx = ctx;
 	inner->file = doc->file;
+	inner->root = root_dir;
 	inner->params = build_params(sc, ynode_get(root, "parameters"), given,
 				     tref, u);
 	inner->undefined = u->names;
@@ -909,18 +1158,180 @@ static const ynode *open_template(const struct scope *sc, const ynode *tref,
 	return root;
 }
 
+/* ---- what is passed inline to a template that cannot be read ----------- */
+
+/*
+ * What a mapping is, by its keys: 0 stage, 1 job, 2 step, -1 neither.  The
+ * key must hold text (a name, a script, a task), as it does in those: a
+ * parameter named `publish` holding a mapping is not a publish step.
+ */
+static int item_kind(const ynode *it)
+{
+	static const char *const kinds[][12] = {
+		{ "stage", NULL },
+		{ "job", "deployment", "phase", NULL },
+		{ "task", "script", "bash", "pwsh", "powershell", "checkout",
+		  "download", "downloadBuild", "publish", "getPackage",
+		  "reviewApp", NULL },
+	};
+	size_t k, i;
+
+	if (!it || it->kind != YNODE_MAP)
+		return -1;
+	for (k = 0; k < 3; k++)
+		for (i = 0; kinds[k][i]; i++) {
+			const ynode *v = ynode_get(it, kinds[k][i]);
+
+			if (v && v->kind == YNODE_SCALAR)
+				return (int)k;
+		}
+	return -1;
+}
+
+/*
+ * Gather the stages, jobs and steps found by shape in the value n (a
+ * template's parameters) into found[0..2], without looking inside them.
+ */
+static int gather(const ynode *n, ynode *const found[3], unsigned depth)
+{
+	int k = item_kind(n), rc = 0;
+	size_t i;
+
+	if (depth > 64)
+		return 0;
+	if (k >= 0) {
+		if (k < 2)
+			((ynode *)n)->flags |= TPL_F_INLINE;
+		return ynode_append(found[k], (ynode *)n);
+	}
+	if (n->kind == YNODE_SEQ)
+		for (i = 0; i < n->n && !rc; i++)
+			rc = gather(n->items[i], found, depth + 1);
+	else if (n->kind == YNODE_MAP)
+		for (i = 1; i < n->n && !rc; i += 2)
+			rc = gather(n->items[i], found, depth + 1);
+	return rc;
+}
+
+/* A mapping {key: value} made at node like. */
+static ynode *pair_map(tpl_ctx *ctx, const ynode *like, const char *key,
+		       ynode *value)
+{
+	ynode *m = node(ctx, YNODE_MAP, like);
+	ynode *k = scalar_node(ctx, like, key, strlen(key), 1);
+
+	if (!m || !k || ynode_append(m, k) || ynode_append(m, value))
+		return NULL;
+	return m;
+}
+
+/* A name for a job or stage holding what template path was passed. */
+static ynode *holder_name(tpl_ctx *ctx, const ynode *tref)
+{
+	char name[64];
+	const char *b = strrchr(tref->scalar, '/');
+	size_t i;
+
+	b = b ? b + 1 : tref->scalar;
+	for (i = 0; b[i] && b[i] != '@' && i + 1 < sizeof(name); i++)
+		name[i] = (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= 'A' && b[i] <= 'Z') ||
+			  (b[i] >= '0' && b[i] <= '9') ? b[i] : '_';
+	name[i] = '\0';
+	if (i > 4 && !strcmp(name + i - 4, "_yml"))
+		i -= 4;    /* the file's name without .yml */
+	return scalar_node(ctx, tref, name, i, 1);
+}
+
+/*
+ * Put the items of sets[k], if any, in a new {kind: NAME, key: items} at the
+ * end of sets[k - 1] (steps in a job, jobs in a stage).
+ */
+static int hold(tpl_ctx *ctx, const ynode *tref, ynode *sets[3], int k,
+		const char *kind, const char *key)
+{
+	ynode *h, *kk;
+
+	if (!sets[k]->n)
+		return 0;
+	h = pair_map(ctx, tref, kind, holder_name(ctx, tref));
+	kk = scalar_node(ctx, tref, key, strlen(key), 1);
+	if (!h || !kk || ynode_append(h, kk) || ynode_append(h, sets[k]) ||
+	    ynode_append(sets[k - 1], h) ||
+	    !(sets[k] = node(ctx, YNODE_SEQ, tref)))
+		return SVC_ERROR;
+	return 0;
+}
+
+/*
+ * The stages, jobs and steps passed inline (given) to the template tref
+ * that cannot be read, as sets[0], sets[1] and sets[2] (each NULL when
+ * there are none).  In a list of jobs (list "jobs" or "phases"), steps are
+ * put in a job named after the template; in a list of stages, jobs are
+ * put in such a stage too.
+ */
+static int inline_content(const struct scope *sc, const ynode *tref,
+			  const ynode *given, const char *list, ynode *sets[3])
+{
+	tpl_ctx *ctx = sc->ctx;
+	size_t i;
+	int rc = 0, k;
+
+	for (k = 0; k < 3; k++)
+		if (!(sets[k] = node(ctx, YNODE_SEQ, tref)))
+			return SVC_ERROR;
+	/* in the values of the parameters, not the parameters themselves */
+	for (i = 1; given && given->kind == YNODE_MAP && i < given->n && !rc;
+	     i += 2)
+		rc = gather(given->items[i], sets, 1);
+	if (rc)
+		return rc;
+	/* steps in a job, jobs in a stage, as the list asks */
+	if (list && (!strcmp(list, "jobs") || !strcmp(list, "phases") ||
+		     !strcmp(list, "stages")) &&
+	    (rc = hold(ctx, tref, sets, 2, "job", "steps")))
+		return rc;
+	if (list && !strcmp(list, "stages") &&
+	    (rc = hold(ctx, tref, sets, 1, "stage", "jobs")))
+		return rc;
+	for (k = 0; k < 3; k++)
+		if (!sets[k]->n)
+			sets[k] = NULL;
+	return 0;
+}
+
+/* A variables: mapping of a template, as the list form (name, value). */
+static int vars_as_list(const struct scope *sc, const ynode *body, ynode *out)
+{
+	ynode *m = node(sc->ctx, YNODE_MAP, body);
+	size_t i;
+	int rc;
+
+	if (!m || (rc = expand_map_into(sc, body, m)))
+		return SVC_ERROR;
+	for (i = 0; i + 1 < m->n && !rc; i += 2) {
+		ynode *it = pair_map(sc->ctx, m->items[i], "name", m->items[i]);
+		ynode *vk = scalar_node(sc->ctx, m->items[i], "value", 5, 1);
+
+		if (!it || !vk || ynode_append(it, vk) ||
+		    ynode_append(it, m->items[i + 1]))
+			return SVC_ERROR;
+		rc = ynode_append(out, it);
+	}
+	return rc;
+}
+
 /* Splice the steps/jobs/stages/variables of template item `item` into out. */
 static int include(const struct scope *sc, const ynode *item, ynode *out)
 {
-	static const char *const keys[] = { "stages", "jobs", "steps",
-					    "variables", NULL };
+	static const char *const keys[] = { "stages", "jobs", "phases",
+					    "steps", "variables", NULL };
 	const ynode *tref = ynode_get(item, "template"), *given_raw, *root;
 	ynode *given = NULL, *eref;
 	struct undef u = { NULL, 0 };
 	struct scope inner;
 	char *path = NULL;
 	size_t i;
-	int rc = 0;
+	int rc = 0, other;
 
 	eref = expand_scalar(sc, tref);
 	if (!eref)
@@ -934,10 +1345,20 @@ static int include(const struct scope *sc, const ynode *item, ynode *out)
 			given = NULL;
 		}
 	}
-	root = open_template(sc, eref, given, &inner, &u, &path);
+	root = open_template(sc, eref, given, &inner, &u, &path, &other);
 	if (!root) {
+		ynode *sets[3];
+		int k;
+
 		free(u.names);
-		return 0;
+		if (!other || !given || (sc->list && !strcmp(sc->list, "variables")))
+			return 0;
+		if ((rc = inline_content(sc, eref, given, sc->list, sets)))
+			return rc;
+		for (k = 0; k < 3 && !rc; k++)
+			for (i = 0; sets[k] && i < sets[k]->n && !rc; i++)
+				rc = ynode_append(out, sets[k]->items[i]);
+		return rc;
 	}
 	sc->ctx->stack[sc->ctx->depth++] = path;
 	for (i = 0; keys[i] && !rc; i++) {
@@ -945,11 +1366,19 @@ static int include(const struct scope *sc, const ynode *item, ynode *out)
 
 		if (!body)
 			continue;
+		inner.list = keys[i];
+		if (body->kind == YNODE_MAP && !strcmp(keys[i], "variables")) {
+			rc = vars_as_list(&inner, body, out);
+			continue;
+		}
 		if (body->kind != YNODE_SEQ) {
 			diag(sc->ctx, body, SVC_SEV_ERROR,
 			     "'%s' in a template must be a list", keys[i]);
 			continue;
 		}
+		if (!strcmp(keys[i], "phases") && !noted(sc->ctx, path))
+			diag(sc->ctx, body, SVC_SEV_NOTE,
+			     "'phases' is the legacy form of 'jobs': read as jobs");
 		rc = expand_seq_into(&inner, body, out);
 	}
 	sc->ctx->depth--;
@@ -970,7 +1399,23 @@ static int splice_body(const struct scope *sc, const ynode *body, ynode *out)
 	if (body->kind == YNODE_SCALAR && body->len == 0)
 		return 0;
 	e = expand_node(sc, body);
-	return e ? ynode_append(out, e) : SVC_ERROR;
+	if (!e)
+		return SVC_ERROR;
+	if (body->kind == YNODE_SCALAR && e->kind != YNODE_SCALAR) {
+		/* `- ${{ insert }}: ${{ parameters.list }}`: its items */
+		size_t i;
+		int rc = 0;
+
+		if (e->kind == YNODE_MAP && e->n == 0)
+			return 0;
+		for (i = 0; e->kind == YNODE_SEQ && i < e->n && !rc; i++)
+			rc = ynode_append(out, e->items[i]);
+		return e->kind == YNODE_SEQ ? rc : ynode_append(out, e);
+	}
+	if (body->kind == YNODE_SCALAR && (e->flags & YNODE_F_UNRESOLVED) &&
+	    e->len == 0)
+		return 0;
+	return ynode_append(out, e);
 }
 
 static int expand_seq_into(const struct scope *sc, const ynode *n, ynode *out)
@@ -1039,6 +1484,11 @@ static ynode *expand_node(const struct scope *sc, const ynode *n)
 
 /* ---- the pipeline ------------------------------------------------------ */
 
+static const char *tpl_scalar(const ynode *n)
+{
+	return n && n->kind == YNODE_SCALAR ? n->scalar : NULL;
+}
+
 /* Record compile-time variables of a variables: block (either form). */
 static int collect_vars(tpl_ctx *ctx, const ynode *vars)
 {
@@ -1091,6 +1541,7 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
 	ynode *out, *body;
 	char *path = NULL;
 	size_t i;
+	int other;
 
 	if (!ext)
 		return root;
@@ -1106,11 +1557,36 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
 	if (depth == 0 && tref->kind == YNODE_SCALAR && !ctx->extends)
 		ctx->extends = strdup(tref->scalar);
 	troot = open_template(sc, tref, ynode_get(ext, "parameters"), &inner,
-			      &u, &path);
-	if (!troot) {
+			      &u, &path, &other);
+	if (!troot)
 		free(u.names);
-		return root;
+	if (!troot && other) {
+		/* the stages, jobs and steps the pipeline passes inline */
+		ynode *sets[3];
+		static const char *const keys[] = { "stages", "jobs", "steps" };
+		int k;
+
+		out = node(ctx, YNODE_MAP, root);
+		if (!out || inline_content(sc, tref, ynode_get(ext, "parameters"),
+					   NULL, sets))
+			return root;
+		for (i = 0; i + 1 < root->n; i += 2)
+			if (strcmp(root->items[i]->scalar, "extends") &&
+			    map_set(out, root->items[i], root->items[i + 1]))
+				return root;
+		for (k = 0; k < 3; k++) {
+			ynode *key;
+
+			if (!sets[k])
+				continue;
+			key = scalar_node(ctx, tref, keys[k], strlen(keys[k]), 1);
+			if (!key || map_set(out, key, sets[k]))
+				return root;
+		}
+		return out;
 	}
+	if (!troot)
+		return root;
 	ctx->stack[ctx->depth++] = path;
 	body = node(ctx, YNODE_MAP, troot);
 	if (body && expand_map_into(&inner, troot, body))
@@ -1145,10 +1621,81 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
 	return out ? out : root;
 }
 
-int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
-	       const char *const *vars, size_t nvars, int explore,
-	       svc_diags *diags)
+/*
+ * Where a root-relative template that exists nowhere is named: the root of
+ * the git work tree holding the pipeline (the nearest ancestor with a
+ * .git), else the pipeline's directory; with a trailing '/' ("" for the
+ * current directory).
+ */
+static int repo_top(char **out, const char *pipeline)
 {
+	svc_buf dir = SVC_BUF_INIT, probe = SVC_BUF_INIT;
+	char *real;
+	size_t n;
+	int rc = dir_of(&dir, pipeline);
+
+	*out = NULL;
+	real = rc ? NULL : realpath(dir.ptr && *dir.ptr ? dir.ptr : ".", NULL);
+	for (n = real ? strlen(real) : 0; !rc && n > 0;) {
+		struct stat st;
+
+		buf_reset(&probe);
+		rc = buf_printf(&probe, "%.*s/.git", (int)n, real);
+		if (!rc && stat(probe.ptr, &st) == 0) {
+			buf_reset(&dir);
+			rc = buf_printf(&dir, "%.*s/", (int)n, real);
+			break;
+		}
+		while (n > 0 && real[n - 1] != '/')
+			n--;
+		if (n > 0)
+			n--;   /* the slash */
+	}
+	free(real);
+	if (!rc && !(*out = strdup(dir.ptr ? dir.ptr : "")))
+		rc = error_oom();
+	buf_clear(&dir);
+	buf_clear(&probe);
+	return rc;
+}
+
+/* Record the pipeline's repository resources (expanded), for @alias. */
+static int collect_repos(tpl_ctx *ctx, const struct scope *sc,
+			 const ynode *raw)
+{
+	const ynode *res, *list;
+	size_t i;
+
+	if (!raw || !(res = expand_node(sc, raw)))
+		return 0;
+	list = ynode_get(res, "repositories");
+	if (!list || list->kind != YNODE_SEQ)
+		return 0;
+	ctx->repos = calloc(list->n ? list->n : 1, sizeof(*ctx->repos));
+	if (!ctx->repos)
+		return error_oom();
+	for (i = 0; i < list->n; i++) {
+		const ynode *it = list->items[i], *a = ynode_get(it, "repository");
+		tpl_repo *r = &ctx->repos[ctx->nrepos];
+
+		if (!a || a->kind != YNODE_SCALAR)
+			continue;
+		r->alias = a->scalar;
+		r->type = tpl_scalar(ynode_get(it, "type"));
+		r->name = tpl_scalar(ynode_get(it, "name"));
+		r->ref = tpl_scalar(ynode_get(it, "ref"));
+		r->endpoint = tpl_scalar(ynode_get(it, "endpoint"));
+		r->at = it;
+		ctx->nrepos++;
+	}
+	return 0;
+}
+
+int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
+	       const tpl_options *o, svc_diags *diags)
+{
+	const char *const *vars = o->vars;
+	size_t nvars = o->nvars;
 	struct undef u = { NULL, 0 };
 	svc_buf norm = SVC_BUF_INIT;
 	struct scope sc;
@@ -1163,7 +1710,9 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 	if (!ctx)
 		return error_oom();
 	ctx->diags = diags;
-	ctx->explore = explore;
+	ctx->explore = o->explore;
+	ctx->fetch = o->fetch;
+	ctx->fetch_data = o->fetch_data;
 	if ((rc = ydoc_new(&ctx->arena, "<expanded>")) ||
 	    !(ctx->cvars = ydoc_node_new(ctx->arena, YNODE_MAP, NULL)) ||
 	    !(ctx->empty = ydoc_node_new(ctx->arena, YNODE_MAP, NULL))) {
@@ -1173,6 +1722,10 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 	*out = ctx;
 	if ((rc = tpl_path_normalize(&norm, path)))
 		return rc;
+	if ((rc = repo_top(&ctx->top_dir, norm.ptr))) {
+		buf_clear(&norm);
+		return rc;
+	}
 	doc = load(ctx, norm.ptr, NULL);
 	buf_clear(&norm);
 	if (!doc)
@@ -1223,6 +1776,8 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 				return error_oom();
 		}
 	}
+	if ((rc = collect_repos(ctx, &sc, ynode_get(doc->root, "resources"))))
+		return rc;
 	ctx->stack[ctx->depth++] = doc->file;
 	root = node(ctx, YNODE_MAP, doc->root);
 	if (root && expand_map_into(&sc, doc->root, root) == 0)
@@ -1247,6 +1802,17 @@ void tpl_free(tpl_ctx *ctx)
 	free(ctx->groups);
 	free(ctx->files);
 	free(ctx->extends);
+	free(ctx->top_dir);
+	free(ctx->repos);
+	for (i = 0; i < ctx->nfetched; i++) {
+		free(ctx->fetched[i].alias);
+		free(ctx->fetched[i].dir);
+		free(ctx->fetched[i].why);
+	}
+	free(ctx->fetched);
+	for (i = 0; i < ctx->nnoted; i++)
+		free(ctx->noted[i]);
+	free(ctx->noted);
 	ydoc_free(ctx->arena);
 	free(ctx);
 }

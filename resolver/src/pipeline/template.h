@@ -26,8 +26,45 @@
 typedef struct tpl_ctx tpl_ctx;
 
 /**
- * Load and expand the pipeline file path.  vars ("NAME=VALUE") are
- * compile-time variables too (${{ variables.NAME }}).  With explore, every
+ * Flag of a stage or job node passed inline to a template that could not be
+ * read (ynode.flags): the model walk reads what such a template would make
+ * of its templateContext (1ES outputs).
+ */
+#define TPL_F_INLINE 0x100u
+
+/** A repository resource of the pipeline, as templates name it (@alias). */
+typedef struct tpl_repo {
+	const char *alias;     /**< the resource's alias */
+	const char *type;      /**< github, githubenterprise, bitbucket, git */
+	const char *name;      /**< owner/repo, project/repo or a path */
+	const char *ref;       /**< ref, or NULL for the default branch */
+	const char *endpoint;  /**< connection name or id, or NULL */
+	const ynode *at;       /**< where the resource is written */
+} tpl_repo;
+
+/**
+ * Make the files of repository resource repo readable: *dir is set to the
+ * directory holding its tree (malloc'd).  On failure, return an error code
+ * with the reason in svc_error_last().
+ */
+typedef int (*tpl_fetch_fn)(char **dir, const tpl_repo *repo, void *data);
+
+/** How to expand. */
+typedef struct tpl_options {
+	const char *const *vars;  /**< "NAME=VALUE" compile-time variables */
+	size_t nvars;             /**< entries in vars */
+	int explore;              /**< see tpl_expand() */
+	tpl_fetch_fn fetch;       /**< reads other repositories, or NULL */
+	void *fetch_data;         /**< passed to fetch */
+} tpl_options;
+
+/**
+ * Load and expand the pipeline file path.  opts->vars ("NAME=VALUE") are
+ * compile-time variables too (${{ variables.NAME }}).  A template of another
+ * repository (path@alias) is read through opts->fetch; without it, or when
+ * it fails, what the pipeline passes to it inline (steps, jobs and stages in
+ * its parameters, recognised by shape) is expanded in its place, with a
+ * warning naming the template.  With explore, every
  * branch of a conditional list item that depends on the file's own
  * parameters is expanded (their values are chosen by a caller or at queue
  * time: plan shows what any choice can use); without it the defaults decide,
@@ -36,8 +73,7 @@ typedef struct tpl_ctx tpl_ctx;
  * it lives as long as the context.
  */
 int tpl_expand(tpl_ctx **out, const ynode **root, const char *path,
-	       const char *const *vars, size_t nvars, int explore,
-	       svc_diags *diags);
+	       const tpl_options *opts, svc_diags *diags);
 void tpl_free(tpl_ctx *ctx);
 /** Names of variable groups the pipeline uses ("group: x"), for messages. */
 size_t tpl_group_count(const tpl_ctx *ctx);

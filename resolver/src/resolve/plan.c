@@ -9,6 +9,7 @@
  * file, line and column saying what was expected; unknown names come with
  * the closest existing names.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,9 @@
 #include "errors_int.h"
 #include "resolve/plan_int.h"
 #include "util/buf.h"
+#include "util/fileio.h"
+#include "util/home.h"
+#include "pipeline/fetch.h"
 
 const char *plan_str(svc_plan *p, const char *s)
 {
@@ -398,10 +402,85 @@ static int authorize(svc_plan *p, svc_store *st, const char *pipeline)
 
 /* ---- building ----------------------------------------------------------- */
 
+/* What fetching a template repository needs. */
+struct fetcher {
+	svc_store *st;        /**< the store (endpoint connections), or NULL */
+	char *cache;          /**< $SVCCONN_HOME/cache/templates */
+};
+
+/*
+ * The tpl_fetch_fn of the plan: repository resource r fetched through its
+ * endpoint connection, whose secret goes to git from memory only.
+ */
+static int fetch_repo(char **dir, const tpl_repo *r, void *data)
+{
+	struct fetcher *f = data;
+	svc_buf url = SVC_BUF_INIT;
+	const char *user = NULL, *pass = NULL;
+	svc_conn *c = NULL;
+	size_t plen = 0;
+	int rc = 0;
+
+	if (!f->cache) {
+		svc_buf b = SVC_BUF_INIT;
+		char *home = NULL;
+
+		if (f->st)
+			home = strdup(svc_store_home(f->st));
+		else if (home_dir(&home, NULL) != 0)
+			home = NULL;
+		if (!home)
+			return error_set(SVC_ENOTFOUND,
+					 "no home for the template cache: set SVCCONN_HOME");
+		if ((rc = buf_printf(&b, "%s/cache", home)) ||
+		    (rc = dir_ensure_private(b.ptr)) ||
+		    (rc = buf_puts(&b, "/templates")) ||
+		    (rc = dir_ensure_private(b.ptr))) {
+			free(home);
+			buf_clear(&b);
+			return rc;
+		}
+		free(home);
+		f->cache = buf_detach(&b, NULL);
+	}
+	if (r->endpoint) {
+		if (strstr(r->endpoint, "$(") || strstr(r->endpoint, "${{"))
+			return error_set(SVC_EINVALID,
+					 "endpoint '%s' is known only at run time",
+					 r->endpoint);
+		if (!f->st)
+			return error_set(SVC_ENOTFOUND,
+					 "endpoint connection '%s' cannot be read without a store",
+					 r->endpoint);
+		if ((rc = svc_store_conn_get(&c, f->st, r->endpoint,
+					     SVC_GET_SECRETS))) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", svc_error_last());
+			return error_set(rc, "endpoint connection '%s': %s",
+					 r->endpoint, why);
+		}
+		if (repo_git_credential(c, &user, &pass, &plen)) {
+			rc = error_set(SVC_EINVALID,
+				       "endpoint connection '%s' (scheme %s) gives git no credential",
+				       r->endpoint, svc_conn_scheme(c) ? svc_conn_scheme(c) : "none");
+			goto done;
+		}
+	}
+	if (!(rc = repo_clone_url(&url, r->type, r->name, c, r->alias)))
+		rc = repo_fetch(dir, f->cache, url.ptr, r->ref, user, pass, plen);
+done:
+	svc_conn_free(c);
+	buf_clear(&url);
+	return rc;
+}
+
 int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		   const svc_catalog *cat)
 {
+	struct fetcher fetcher = { st, NULL };
 	const ynode *root = NULL;
+	tpl_options to = { 0 };
 	svc_plan *p;
 	size_t i;
 	int rc;
@@ -420,8 +499,16 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		goto fail;
 	if (p->nconns)
 		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
-	if ((rc = tpl_expand(&p->tpl, &root, o->file, o->vars, o->nvars,
-			     !(o->flags & SVC_PLAN_EXACT), p->diags)))
+	to.vars = o->vars;
+	to.nvars = o->nvars;
+	to.explore = !(o->flags & SVC_PLAN_EXACT);
+	if (o->flags & SVC_PLAN_FETCH) {
+		to.fetch = fetch_repo;
+		to.fetch_data = &fetcher;
+	}
+	rc = tpl_expand(&p->tpl, &root, o->file, &to, p->diags);
+	free(fetcher.cache);
+	if (rc)
 		goto fail;
 	p->extends = plan_str(p, tpl_extends(p->tpl));
 	if ((rc = model_walk(p, root, o->vars, o->nvars)))
