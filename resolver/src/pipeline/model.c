@@ -338,8 +338,8 @@ static int record_step(struct where *w, const ynode *s)
 	const ynode *inputs = ynode_get(s, "inputs");
 	const svc_task *t = NULL;
 	svc_plan_step st;
-	char name_at[300];
-	size_t i, n = 0;
+	char name_at[300], **mnames = NULL, **mvalues = NULL;
+	size_t i, n = 0, nm = 0;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
@@ -377,19 +377,30 @@ static int record_step(struct where *w, const ynode *s)
 	} else {
 		st.body = plan_str(p, scalar(ynode_get(s, st.kind)));
 	}
+	/* the step's inputs as written, then as the agent gives them: every
+	 * input of the manifest by its name, with its default when the step
+	 * gives none */
 	for (i = 0; inputs && inputs->kind == YNODE_MAP && i + 1 < inputs->n &&
 		    n < 512; i += 2) {
-		const svc_task_input *in = t ? svc_task_input_find(t,
-						inputs->items[i]->scalar) : NULL;
-		svc_buf exp = SVC_BUF_INIT, why = SVC_BUF_INIT;
 		const char *v = scalar(inputs->items[i + 1]);
 
-		names[n] = plan_str(p, in ? in->name : inputs->items[i]->scalar);
-		if (v && expand_macros(w, v, &exp, &why, 0) == 0)
+		if (!v)
+			continue;
+		names[n] = inputs->items[i]->scalar;
+		values[n++] = v;
+	}
+	if ((rc = svc_task_inputs_merge(&mnames, &mvalues, &nm, t, names, values, n)))
+		return rc;
+	for (i = 0, n = 0; i < nm && n < 512; i++) {
+		svc_buf exp = SVC_BUF_INIT, why = SVC_BUF_INIT;
+
+		names[n] = plan_str(p, mnames[i]);
+		if (expand_macros(w, mvalues[i], &exp, &why, 0) == 0)
 			values[n++] = plan_str(p, exp.ptr ? exp.ptr : "");
 		buf_clear(&exp);
 		buf_clear(&why);
 	}
+	svc_task_inputs_free(mnames, mvalues, nm);
 	st.input_names = names;
 	st.input_values = values;
 	st.ninputs = n;

@@ -273,7 +273,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 	po.nvars = o->nvars;
 	po.task_dirs = o->task_dirs;
 	po.ntask_dirs = o->ntask_dirs;
-	po.flags = SVC_PLAN_EXACT;
+	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH; /* templates of other repositories */
 	if ((rc = svc_plan_build(&j->plan, &po, st, cat)))
 		return rc;
 	/*

@@ -28,6 +28,7 @@
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "pipeline/fetch.h"
 #include "runtime/runtime_int.h"
 #include "store/store_int.h"
 #include "util/buf.h"
@@ -437,7 +438,6 @@ static int clone_url(svc_buf *out, const struct runner *r, const char *alias,
 		     const char **ref)
 {
 	const svc_plan_repo *repo = NULL;
-	const char *conn_url = NULL;
 	svc_conn *c = NULL;
 	size_t i;
 	int rc = 0;
@@ -453,33 +453,13 @@ static int clone_url(svc_buf *out, const struct runner *r, const char *alias,
 
 		if (ref_->kind == SVC_REF_RESOURCE_ENDPOINT && ref_->alias &&
 		    !strcmp(ref_->alias, alias) && ref_->conn_id &&
-		    svc_store_conn_get(&c, r->st, ref_->conn_id, 0) == 0) {
-			conn_url = svc_conn_url(c);
+		    svc_store_conn_get(&c, r->st, ref_->conn_id, 0) == 0)
 			break;
-		}
 	}
 	*ref = repo->ref;
-	if (!repo->type || !strcasecmp(repo->type, "github"))
-		rc = buf_printf(out, "https://github.com/%s.git", repo->name);
-	else if (!strcasecmp(repo->type, "bitbucket"))
-		rc = buf_printf(out, "https://bitbucket.org/%s.git", repo->name);
-	else if (!conn_url)
-		rc = error_set(SVC_EINVALID,
-			       "checkout: repository '%s' of type %s needs an endpoint",
-			       alias, repo->type);
-	else {
-		size_t n = strlen(conn_url);
-
-		while (n && conn_url[n - 1] == '/')
-			n--;
-		if (!strcasecmp(repo->type, "git"))
-			rc = buf_printf(out, "%.*s/_git/%s", (int)n, conn_url,
-					repo->name);
-		else
-			rc = buf_printf(out, "%.*s/%s%s", (int)n, conn_url,
-					repo->name,
-					strstr(repo->name, ".git") ? "" : ".git");
-	}
+	/* the one mapping of types to clone URLs, the template fetch's too */
+	rc = repo_clone_url(out, repo->type ? repo->type : "github", repo->name,
+			    c, alias);
 	svc_conn_free(c);
 	return rc;
 }
@@ -735,7 +715,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	po.nvars = o->nvars;
 	po.task_dirs = o->task_dirs;
 	po.ntask_dirs = o->ntask_dirs;
-	po.flags = SVC_PLAN_EXACT;
+	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH; /* templates of other repositories */
 	if ((rc = svc_plan_build(&plan, &po, st, cat)))
 		return rc;
 	r.plan = plan;
