@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "svcconn/catalog.h"
@@ -171,7 +172,7 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 	const char *why = NULL;
 	const ynode *k, *v;
 	svc_buf b = SVC_BUF_INIT;
-	size_t i;
+	size_t i, at = 0;
 
 	if (n->kind == YNODE_SCALAR) {
 		for (i = 0; i < sizeof(validators) / sizeof(validators[0]); i++)
@@ -217,10 +218,15 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 	}
 	if (!b.ptr)
 		problem(r, v, "out of memory");
-	else if (catalog_validator_arg_ok(f->validator, b.ptr, &why) != 0)
-		problem(r, v, "%s: %s", k->scalar, why);
-	else
+	else if (catalog_validator_arg_ok(f->validator, b.ptr, &why, &at) != 0) {
+		if (f->validator == SVC_VALID_REGEX)
+			problem(r, v, "regex: %s (at byte %zu of the pattern)",
+				why, at);
+		else
+			problem(r, v, "%s: %s", k->scalar, why);
+	} else {
 		f->validator_arg = buf_detach(&b, NULL);
+	}
 out:
 	buf_clear(&b);
 }
@@ -718,6 +724,46 @@ static int is_definition(const char *name)
 		(n > 5 && strcmp(name + n - 5, ".yaml") == 0));
 }
 
+/*
+ * Read the definition at path into *t; a definition that cannot be used
+ * (not a regular file, unreadable, malformed) is skipped: its problems go
+ * to diags as warnings and SVC_ENOTFOUND is returned, so that one bad file
+ * never stops the commands that do not need it.
+ */
+static int read_or_skip(svc_type *t, const char *path, svc_diags *diags)
+{
+	svc_diags *mine = NULL;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	/* a FIFO or a device would block or never end: not a definition */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return svc_diags_add(diags, path, 0, 0, SVC_SEV_WARNING, NULL,
+				     "not a regular file (definition skipped)")
+		       ? error_oom() : SVC_ENOTFOUND;
+	if (svc_diags_new(&mine) != 0)
+		return error_oom();
+	rc = catalog_custom_read(t, path, mine);
+	if (rc && svc_diags_count(mine) == 0)
+		svc_diags_add(mine, path, 0, 0, SVC_SEV_ERROR, NULL, "%s",
+			      svc_error_last());
+	for (i = 0; rc && i < svc_diags_count(mine); i++) {
+		const svc_diag *d = svc_diags_at(mine, i);
+
+		if (svc_diags_add(diags, d->file, d->line, d->column,
+				  SVC_SEV_WARNING, d->field,
+				  "%s (definition skipped)", d->message) != 0) {
+			svc_diags_free(mine);
+			return error_oom();
+		}
+	}
+	svc_diags_free(mine);
+	if (rc)
+		svc_error_clear();
+	return rc ? SVC_ENOTFOUND : 0;
+}
+
 /* Load the definitions of directory dir into *types (*n of *cap). */
 static int load_dir(svc_type **types, size_t *n, size_t *cap,
 		    const char *dir, svc_diags *diags)
@@ -743,8 +789,12 @@ static int load_dir(svc_type **types, size_t *n, size_t *cap,
 
 		if ((rc = buf_printf(&path, "%s/%s", dir, names[i])) != 0)
 			break;
-		rc = catalog_custom_read(&t, path.ptr, diags);
+		rc = read_or_skip(&t, path.ptr, diags);
 		buf_clear(&path);
+		if (rc == SVC_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			break;
 		/* the first definition of an id wins, as on a PATH */
@@ -861,8 +911,15 @@ int svc_catalog_install(char **id, char **dest, const char *file,
 	    (rc = file_replace_private(path.ptr, text.ptr ? text.ptr : "",
 				       text.len)) != 0)
 		goto done;
-	/* the catalog must load with it; if not, nothing stays installed */
-	if ((rc = svc_catalog_new(&cat)) != 0) {
+	/* the catalog must load it; if not, nothing stays installed */
+	if ((rc = svc_catalog_new(&cat)) != 0 ||
+	    !svc_catalog_find(cat, *id) ||
+	    !svc_catalog_find(cat, *id)->source ||
+	    strcmp(svc_catalog_find(cat, *id)->source, path.ptr) != 0) {
+		if (rc == 0)
+			rc = error_set(SVC_EINVALID,
+				       "the catalog does not load '%s' from %s",
+				       *id, path.ptr);
 		if (!existed)
 			unlink(path.ptr);
 		goto done;
