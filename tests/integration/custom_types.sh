@@ -96,6 +96,26 @@ schemes:
       - {key: code, kind: data, validate: {regex: "a(b"}}
 EOF
 )"
+refuse "an id with a NUL byte" "bad-nul-id.yml:1:5: error: 'id' holds a NUL byte" "$(def bad-nul-id <<'EOF'
+id: "x6\0evil"
+name: X
+schemes: [{id: None}]
+EOF
+)"
+refuse "a field key with a control character" "bad-ctl-key.yml:5:.*'key' holds a control character (0x1b)" "$(def bad-ctl-key <<'EOF'
+id: x7
+name: X
+schemes:
+  - id: None
+    fields: [{key: "k\e[2J", kind: data}]
+EOF
+)"
+refuse "a display name with a NUL byte" "bad-nul-name.yml:2:.*'name' holds a NUL byte" "$(def bad-nul-name <<'EOF'
+id: x8
+name: "X\0Y"
+schemes: [{id: None}]
+EOF
+)"
 refuse "a default its own validation rejects" "the default is not valid" "$(def bad-default <<'EOF'
 id: x5
 name: X

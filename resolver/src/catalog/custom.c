@@ -80,14 +80,34 @@ static char *dup_scalar(struct reader *r, const ynode *n)
 	return s;
 }
 
-/* 1 when n is a scalar; otherwise reports what it should be. */
+/*
+ * 1 when n is a scalar that holds no NUL byte and no control character
+ * but TAB and LF (it becomes a C string and is printed); otherwise
+ * reports what is wrong.
+ */
 static int want_scalar(struct reader *r, const ynode *n, const char *what)
 {
-	if (n->kind == YNODE_SCALAR)
-		return 1;
-	problem(r, n, "'%s' must be a scalar, not %s", what,
-		ynode_kind_name(n->kind));
-	return 0;
+	size_t i;
+
+	if (n->kind != YNODE_SCALAR) {
+		problem(r, n, "'%s' must be a scalar, not %s", what,
+			ynode_kind_name(n->kind));
+		return 0;
+	}
+	for (i = 0; i < n->len; i++) {
+		unsigned char c = (unsigned char)n->scalar[i];
+
+		if (c == '\0') {
+			problem(r, n, "'%s' holds a NUL byte", what);
+			return 0;
+		}
+		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+			problem(r, n, "'%s' holds a control character (0x%02x)",
+				what, c);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* 1 when s is an identifier: letters, digits and "._-", 1..ID_MAX long. */
@@ -548,7 +568,8 @@ static void read_verify(struct reader *r, const ynode *n, svc_type *ty)
 		for (i = 0; i < q->nform; i++) {
 			const ynode *fk = v->items[2 * i], *fv = v->items[2 * i + 1];
 
-			if (!want_scalar(r, fv, fk->scalar) ||
+			if (!want_scalar(r, fk, "form") ||
+			    !want_scalar(r, fv, fk->scalar) ||
 			    !template_ok(r, fv, ty, fv->scalar))
 				continue;
 			form[i].name = dup_scalar(r, fk);
