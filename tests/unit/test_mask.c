@@ -982,33 +982,68 @@ static void test_database_wipe(void **state)
 
 /* ---- logging commands ---- */
 
+/*
+ * Filter text through a commands stream cut once at every offset: the
+ * output must be want and n commands reported each time; the last event
+ * seen is in *last.
+ */
+static void expect_all_cuts(const char *text, const char *want, int n,
+			    struct seen *last)
+{
+	size_t len = strlen(text), cut;
+
+	for (cut = 0; cut <= len; cut++) {
+		svc_masker *m = new_masker();
+		size_t outlen;
+		char *out;
+
+		memset(last, 0, sizeof(*last));
+		out = filter_cuts(m, 1, last, text, len, &cut, 1, &outlen);
+		if (strcmp(out, want) != 0) {
+			print_error("cut at %zu: '%s'\n", cut, out);
+			fail();
+		}
+		assert_int_equal(last->n, n);
+		free(out);
+		svc_masker_free(m);
+	}
+}
+
 static void test_setsecret(void **state)
 {
 	static const char text[] = "##vso[task.setsecret]hunter2-xyz\n"
 				   "the value is hunter2-xyz\n"
 				   "##vso[task.setsecret]a%3Bb%AZP25c%5Dd%0Ae\n"
 				   "escaped: a;b%c]d\n";
-	size_t len = sizeof(text) - 1, cut;
+	struct seen seen;
 
 	(void)state;
-	for (cut = 0; cut <= len; cut++) {
-		svc_masker *m = new_masker();
-		struct seen seen;
-		size_t outlen;
-		char *out;
+	expect_all_cuts(text, "the value is ***\nescaped: ***\n", 2, &seen);
+	assert_int_equal(seen.kind, SVC_MASK_EVENT_SETSECRET);
+	assert_string_equal(seen.value, "a;b%c]d\ne");
+}
 
-		memset(&seen, 0, sizeof(seen));
-		out = filter_cuts(m, 1, &seen, text, len, &cut, 1, &outlen);
-		if (strcmp(out, "the value is ***\nescaped: ***\n") != 0) {
-			print_error("cut at %zu: '%s'\n", cut, out);
-			fail();
-		}
-		assert_int_equal(seen.n, 2);
-		assert_int_equal(seen.kind, SVC_MASK_EVENT_SETSECRET);
-		assert_string_equal(seen.value, "a;b%c]d\ne");
-		free(out);
-		svc_masker_free(m);
-	}
+/*
+ * The prefix and the command's name in any case ("##VSO[", "TASK.SETSECRET"):
+ * a value meant as a secret is masked however it was written.
+ */
+static void test_setsecret_any_case(void **state)
+{
+	static const char text[] = "##VSO[TASK.SETSECRET]hunter3-xyz\n"
+				   "val hunter3-xyz\n"
+				   "x ##vSo[task.SetSecret]abc-4567\n"
+				   "abc-4567 #vso[ ##vs ##\n";
+	struct seen seen;
+	logcmd c;
+
+	(void)state;
+	expect_all_cuts(text, "val ***\n*** #vso[ ##vs ##\n", 2, &seen);
+	logcmd_init(&c);
+	assert_int_equal(logcmd_parse(&c, "## ##Vso[a.b]d", 14), 0);
+	assert_true(logcmd_is(&c, "A", "B"));
+	assert_int_equal(logcmd_parse(&c, "##vs", 4), SVC_ENOTFOUND);
+	assert_int_equal(logcmd_parse(&c, "###VSO", 6), SVC_ENOTFOUND);
+	logcmd_clear(&c);
 }
 
 /*
@@ -1491,6 +1526,7 @@ int main(void)
 		cmocka_unit_test(test_mask_once),
 		cmocka_unit_test(test_database_wipe),
 		cmocka_unit_test(test_setsecret),
+		cmocka_unit_test(test_setsecret_any_case),
 		cmocka_unit_test(test_setsecret_run),
 		cmocka_unit_test(test_setsecret_midline_and_last_line),
 		cmocka_unit_test(test_setvariable),
