@@ -8,7 +8,8 @@
 #    its own line, in the rest of the step and in later steps, with the
 #    value it held first;
 #  - "issecret= True" is true; "##VSO[TASK.SETSECRET]" is a command;
-#    commands written on stderr are read too.
+#    commands written on stderr are read too;
+#  - a secret is masked inside a URL's userinfo and in XML.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}"
 work=$(mktemp -d /tmp/svcsetvar.XXXXXX)
@@ -61,6 +62,10 @@ echo "##vso[task.setsecret]stderr-secret-8845" >&2
 sleep 0.3   # stdout and stderr are two pipes: the order between them is not kept
 echo "out: stderr-secret-8845"
 echo "err: stderr-secret-8845" >&2
+# a credential as real tasks write it: in a URL's userinfo, in settings.xml
+echo '##vso[task.setsecret]p@ss:w/rd&<8846>'
+echo 'url: https://build:p%40ss%3Aw%2Frd&%3C8846%3E@feed.example/simple/'
+echo 'xml: <password>p@ss:w/rd&amp;&lt;8846&gt;</password>'
 SH
 cat > "$work/later.sh" <<'SH'
 echo "later: first-secret-8841 second-secret-8842 spaced-secret-8843 upper-secret-8844 stderr-secret-8845"
@@ -71,7 +76,7 @@ SH
 leaks() { # output file: every secret of secrets.sh and every attacker value must be absent
   local f=$1 s
   for s in first-secret-8841 second-secret-8842 spaced-secret-8843 upper-secret-8844 \
-           stderr-secret-8845 second-secret-8842 'variable=tok]'; do
+           stderr-secret-8845 8846 'variable=tok]'; do
     if grep -qF -- "$s" "$f"; then echo "# $s in $(basename "$f")"; return 0; fi
   done
   return 1
@@ -93,7 +98,8 @@ check_run() { # mode output-file env-dump
     not_ok "$mode: the next step's PATH, LD_PRELOAD, BASH_ENV, IFS"
   if ! leaks "$out"; then ok "$mode: no secret in the output (set again without issecret, 'issecret= True', ##VSO[, stderr)"
   else not_ok "$mode: a secret in the output"; sed 's/^/# /' "$out"; fi
-  for want in "same step: \*\*\* \*\*\*" "spaced: \*\*\*" "upper: \*\*\*" "out: \*\*\*" "err: \*\*\*" \
+  for want in "url: https://build:\*\*\*@feed.example/simple/" "xml: <password>\*\*\*</password>" \
+              "same step: \*\*\* \*\*\*" "spaced: \*\*\*" "upper: \*\*\*" "out: \*\*\*" "err: \*\*\*" \
               "later: \*\*\* \*\*\* \*\*\* \*\*\* \*\*\*" "sp public: none; sp secret: set"; do
     n=$((n + 1))
     grep -q "$want" "$out" || { not_ok "$mode: no line '$want'"; sed 's/^/# /' "$out"; n=-99; }

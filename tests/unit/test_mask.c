@@ -243,6 +243,9 @@ static void test_known_encodings(void **state)
 		"p%a;s\"s\\\\w\xc3\xb6rd",              /* \ and ' escaped */
 		"p%AZP25a;s\"s\\w\xc3\xb6rd",           /* logging-command data */
 		"p%AZP25a%3Bs\"s\\w\xc3\xb6rd",         /* ... property */
+		"p%a;s&quot;s\\w\xc3\xb6rd",             /* XML */
+		"p%25a;s%22s%5Cw%C3%B6rd",              /* URL userinfo */
+		"p%a%3Bs%22s%5Cw%C3%B6rd",              /* WHATWG userinfo */
 		"cCVhO3Mic1x3w7ZyZA==",                 /* base64 */
 		"cCVhO3Mic1x3w7ZyZA",                   /* unpadded */
 		/* tok]en$with'quote */
@@ -251,10 +254,15 @@ static void test_known_encodings(void **state)
 		"tok%5Den%24with'quote",                /* encodeURIComponent */
 		"tok]en\\$with'quote",                  /* shell double quotes */
 		"tok]en$with\\'quote",                  /* \ and ' escaped */
+		"tok]en$with&apos;quote",               /* XML */
+		"tok]en$with&#x27;quote",               /* html.escape */
 		"dG9rXWVuJHdpdGgncXVvdGU=",             /* base64 */
 		/* a b+c/d=e?f&g */
 		"a+b%2Bc%2Fd%3De%3Ff%26g",              /* form encoding */
 		"a%20b%2Bc%2Fd%3De%3Ff%26g",            /* EscapeDataString */
+		"a b+c/d=e?f&amp;g",                    /* XML */
+		"a%20b+c%2Fd=e%3Ff&g",                  /* URL userinfo */
+		"a%20b+c%2Fd%3De%3Ff&g",                /* WHATWG userinfo */
 		"YSBiK2MvZD1lP2YmZw==",                 /* base64 */
 		/* key with emoji, tab, control byte */
 		"\\ud83d\\udd11key\\ttab\\u0001ctl",    /* JSON, ASCII */
@@ -278,6 +286,43 @@ static void test_known_encodings(void **state)
 		out = filter(m, 0, NULL, text);
 		if (strcmp(out, want) != 0) {
 			print_error("'%s' gave '%s'\n", known[i], out);
+			fail();
+		}
+		free(out);
+	}
+	svc_masker_free(m);
+}
+
+/*
+ * Where real tasks put credentials: a pip index URL's userinfo
+ * (PipAuthenticate's PIP_INDEX_URL), Maven's settings.xml
+ * (MavenAuthenticate), a git remote written by Node's URL class.
+ */
+static void test_credentials_in_urls_and_xml(void **state)
+{
+	static const char pw[] = "p@ss:w/rd!&<x>'\"=";
+	static const char *const lines[] = {
+		"PIP_INDEX_URL=https://build:p%40ss%3Aw%2Frd!&%3Cx%3E'%22=@feed.example/simple/\n",
+		"remote: https://build:p%40ss%3Aw%2Frd!&%3Cx%3E'%22%3D@git.example/r.git\n",
+		"<password>p@ss:w/rd!&amp;&lt;x&gt;&apos;&quot;=</password>\n",
+		"<password>p@ss:w/rd!&amp;&lt;x&gt;'\"=</password>\n",
+	};
+	static const char *const want[] = {
+		"PIP_INDEX_URL=https://build:***@feed.example/simple/\n",
+		"remote: https://build:***@git.example/r.git\n",
+		"<password>***</password>\n",
+		"<password>***</password>\n",
+	};
+	svc_masker *m = new_masker();
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svc_masker_add(m, pw, sizeof(pw) - 1), 0);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char *out = filter(m, 0, NULL, lines[i]);
+
+		if (strcmp(out, want[i]) != 0) {
+			print_error("'%s' gave '%s'\n", lines[i], out);
 			fail();
 		}
 		free(out);
@@ -1509,6 +1554,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_encodings),
+		cmocka_unit_test(test_credentials_in_urls_and_xml),
 		cmocka_unit_test(test_forms_split_everywhere),
 		cmocka_unit_test(test_forms_byte_by_byte),
 		cmocka_unit_test(test_long_secret),

@@ -9,7 +9,9 @@
  *   - the raw value;
  *   - JSON-escaped (Newtonsoft's escaping, and with non-ASCII as \uXXXX);
  *   - percent-encoded (RFC 3986 unreserved kept, upper and lower case hex;
- *     JavaScript's encodeURIComponent; form encoding with '+' for space);
+ *     JavaScript's encodeURIComponent; form encoding with '+' for space;
+ *     as a URL's userinfo, RFC 3986's sub-delims or WHATWG's set kept);
+ *   - XML-escaped (& < > " ' as entities; & < > only; ' as &#x27;);
  *   - backslash-escaped (\ and " escaped; \ and ' escaped; \ " $ `
  *     escaped as in shell double quotes) and, like the Azure Pipelines
  *     agent, with the escapes \\ \' \" \t undone;
