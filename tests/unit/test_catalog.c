@@ -1020,8 +1020,10 @@ static void expect_refused(const char *pattern, const char *reason,
 	if (at != at_expected)
 		fail_msg("\"%.60s\": at byte %zu, not %zu", pattern, at,
 			 at_expected);
-	/* refused before anything grows with the repeats */
-	assert_true(since(&t0) < 0.05);
+	/* refused before anything grows with the repeats (glibc's regcomp
+	 * ran for minutes on the first one; the bound leaves room for a
+	 * loaded machine and the sanitizers) */
+	assert_true(since(&t0) < 2.0);
 }
 
 /*
@@ -1086,7 +1088,8 @@ static void test_regex_bounds(void **state)
 	worst = since(&t0);
 	print_message("# a 1,822-instruction program, every state live, over 64 KiB: %.3f s\n",
 		      worst);
-	assert_true(worst < 10.0);
+	/* about 0.7 s optimised, 5 s under ASan: a hang detector */
+	assert_true(worst < 60.0);
 	/* a value up to the bound is matched; over it, not at all */
 	assert_true(re_whole("a*", value, CATRE_MAX_VALUE));
 	value = realloc(value, CATRE_MAX_VALUE + 1);
