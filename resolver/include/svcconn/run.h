@@ -115,7 +115,8 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * Run argv as step `step` (index or name) of the job in job_dir, in its
  * fresh environment, in workdir (NULL: here): both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
- * output are processed (setsecret, setvariable, secret or not, and
+ * output and standard error are processed (setsecret, setvariable, secret
+ * or not (the closed list of names refused), and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
  * *status is the child's wait status.
