@@ -88,6 +88,11 @@ int cli_lib_fail(int rc);
 int cli_exit_code(int rc);
 /** Print every diagnostic to stderr. */
 void cli_print_diags(const svc_diags *d);
+/**
+ * svc_catalog_new(), printing the warnings of the definitions it skipped
+ * (the first time in the process only).
+ */
+int cli_catalog_new(svc_catalog **cat);
 /** Usage error: message, then the usage line. */
 int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -70,6 +70,19 @@ void cli_print_diags(const svc_diags *d)
 	}
 }
 
+int cli_catalog_new(svc_catalog **cat)
+{
+	static int warned;
+	int rc = svc_catalog_new(cat);
+
+	/* the definitions the catalog skipped: said once per command */
+	if (rc == 0 && !warned) {
+		cli_print_diags(svc_catalog_warnings(*cat));
+		warned = 1;
+	}
+	return rc;
+}
+
 int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 		   int opt, const char *arg, int *exit_now)
 {

@@ -267,7 +267,7 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 2)
 		return cli_usage_error(&cmd_create_entry,
 				       "create needs a TYPE and a NAME");
-	if (svc_catalog_new(&cat))
+	if (cli_catalog_new(&cat))
 		return cli_lib_fail(SVC_ERROR);
 	if (!svc_catalog_find(cat, argv[optind])) {
 		rc = cli_fail(SVC_EINVALID,
@@ -376,7 +376,7 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_edit_entry, "edit needs a NAME");
 	if (!o.scheme && !o.url && !o.description && !o.grant_all && !o.nf)
 		return cli_usage_error(&cmd_edit_entry, "nothing to change");
-	if (svc_catalog_new(&cat))
+	if (cli_catalog_new(&cat))
 		return cli_lib_fail(SVC_ERROR);
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;

@@ -172,7 +172,7 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 	if (o.rescan) {
 		if ((rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN)))
 			goto done;
-		if (svc_catalog_new(&cat) ||
+		if (cli_catalog_new(&cat) ||
 		    (rc = svc_store_cert_rescan(&scanned, st, cat,
 						ctx->actor))) {
 			rc = cli_lib_fail(rc ? rc : SVC_ERROR);

@@ -55,7 +55,7 @@ static int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 				    : svc_secret_read_file(&text, &len, file);
 	if (rc)
 		return cli_lib_fail(rc);
-	if (svc_catalog_new(&cat) || svc_diags_new(&diags)) {
+	if (cli_catalog_new(&cat) || svc_diags_new(&diags)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}

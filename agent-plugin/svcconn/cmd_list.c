@@ -42,7 +42,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (svc_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st)) ||
+	if (cli_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st)) ||
 	    (rc = svc_store_cert_expiry_list(&exp, &nexp, st))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;

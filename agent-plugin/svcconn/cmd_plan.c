@@ -129,7 +129,7 @@ static int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 	po.task_dirs = o.dirs;
 	po.ntask_dirs = o.ndirs;
 	po.flags = o.fetch ? SVC_PLAN_FETCH : 0;
-	if (svc_catalog_new(&cat) || (rc = svc_plan_build(&plan, &po, st, cat))) {
+	if (cli_catalog_new(&cat) || (rc = svc_plan_build(&plan, &po, st, cat))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}

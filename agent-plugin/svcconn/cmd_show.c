@@ -47,7 +47,7 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_show_entry, "show needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (svc_catalog_new(&cat)) {
+	if (cli_catalog_new(&cat)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}

@@ -153,7 +153,7 @@ static int types_remove(struct cli_ctx *ctx, const char *id)
 
 	if ((rc = need_admin(ctx, &st)) != 0)
 		goto done;
-	if (svc_catalog_new(&cat) || svc_store_conn_list(&list, &n, st)) {
+	if (cli_catalog_new(&cat) || svc_store_conn_list(&list, &n, st)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
@@ -217,7 +217,7 @@ static int cmd_types(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_types_entry, "--replace is for 'types add'");
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_types_entry, "too many arguments");
-	if (svc_catalog_new(&cat))
+	if (cli_catalog_new(&cat))
 		return cli_lib_fail(SVC_ERROR);
 	if (optind < argc) {
 		t = svc_catalog_find(cat, argv[optind]);
@@ -261,6 +261,7 @@ const struct cmd_entry cmd_types_entry = {
 	"remove uninstalls one, and refuses while connections of the type exist.\n"
 	"Both need the Administrator role on the store.  Definitions are also\n"
 	"read from the directories in SVCCONN_TYPES_PATH and from the installed\n"
-	"ones; the first definition of an id wins.\n",
+	"ones; the first definition of an id wins.  There, a definition that\n"
+	"cannot be used is skipped with a warning naming its file and line.\n",
 	cmd_types
 };

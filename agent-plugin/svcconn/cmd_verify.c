@@ -190,7 +190,7 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 				       "verify needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (svc_catalog_new(&cat)) {
+	if (cli_catalog_new(&cat)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}

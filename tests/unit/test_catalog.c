@@ -11,10 +11,12 @@
  */
 #include "testutil.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "svcconn/catalog.h"
 #include "catalog/catalog_int.h"
@@ -929,6 +931,181 @@ static void test_valid_no_overread(void **state)
 	}
 }
 
+/* ---- the catalog's regular expressions (regex.c) ------------------------ */
+
+/* Our whole-value match of pattern against s, through the engine. */
+static int re_whole(const char *pattern, const char *s, size_t n)
+{
+	const char *why = NULL;
+	size_t at = 0;
+	catre *re = NULL;
+	int rc;
+
+	if (catre_compile(&re, pattern, &why, &at) != 0)
+		fail_msg("pattern \"%s\" refused: %s (byte %zu)", pattern, why, at);
+	rc = catre_match(re, s, n);
+	catre_free(re);
+	assert_true(rc == 0 || rc == 1);
+	return rc;
+}
+
+/*
+ * The same language as glibc's POSIX ERE, anchored as the catalog always
+ * anchored it ("^(...)$"), on every string of up to 4 bytes over an
+ * alphabet that exercises the patterns.
+ */
+static void test_regex_same_as_posix(void **state)
+{
+	static const char *const patterns[] = {
+		"a*", "(a|b)*c?", "a{2,3}", "(ab){1,}", "[a-c]+", "[^a]*",
+		"a?b+", "(a|)b", "()*a", "(a*)*", "(a|ab)(c|bcd)?", "x{0}a",
+		"a{0,2}b{2}", "[[:digit:]]+", "[]a]*", "[a-]+", "^a$", "a|^b",
+		"(a$)|b", ".{2}", "\\.+", "[.]a", "(a+|b+)*1", "[[:alpha:].-]{1,3}",
+		"((a|b){1,2}c){0,2}", "a{1}b{0,}", "(-|\\])+", "[^]a-]b?",
+		"[[:upper:][:punct:]]*", "(a|b|c|1|-)*(ab|b1)",
+	};
+	static const char alphabet[] = "ab1.-]cA";
+	const size_t na = sizeof(alphabet) - 1;
+	char s[5], pat[128];
+	size_t p, len, i, code, total;
+	regex_t posix;
+
+	(void)state;
+	for (p = 0; p < sizeof(patterns) / sizeof(patterns[0]); p++) {
+		snprintf(pat, sizeof(pat), "^(%s)$", patterns[p]);
+		assert_int_equal(regcomp(&posix, pat, REG_EXTENDED | REG_NOSUB), 0);
+		for (len = 0; len <= 4; len++) {
+			for (total = 1, i = 0; i < len; i++)
+				total *= na;
+			for (code = 0; code < total; code++) {
+				size_t c = code;
+
+				for (i = 0; i < len; i++, c /= na)
+					s[i] = alphabet[c % na];
+				s[len] = '\0';
+				if (re_whole(patterns[p], s, len) !=
+				    (regexec(&posix, s, 0, NULL, 0) == 0))
+					fail_msg("\"%s\" on \"%s\": not as POSIX",
+						 patterns[p], s);
+			}
+		}
+		regfree(&posix);
+	}
+	/* what POSIX has not: the escapes of classes, NUL bytes in values */
+	assert_true(re_whole("\\d{3}\\s\\w+", "123 ab_9", 8));
+	assert_false(re_whole("\\d{3}", "12a", 3));
+	assert_true(re_whole("\\D\\S\\W", "a-!", 3));
+	assert_false(re_whole("a.b", "a\0b", 3) == 0);
+	assert_false(re_whole("ab", "ab\0", 3));
+}
+
+/* Elapsed seconds since *t0. */
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Refused, with this reason, found at byte at. */
+static void expect_refused(const char *pattern, const char *reason,
+			   size_t at_expected)
+{
+	const char *why = NULL;
+	size_t at = 99999;
+	catre *re = NULL;
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (catre_compile(&re, pattern, &why, &at) != SVC_EINVALID)
+		fail_msg("pattern \"%.60s\" accepted", pattern);
+	assert_null(re);
+	if (!strstr(why, reason))
+		fail_msg("\"%.60s\": \"%s\", not \"%s\"", pattern, why, reason);
+	if (at != at_expected)
+		fail_msg("\"%.60s\": at byte %zu, not %zu", pattern, at,
+			 at_expected);
+	/* refused before anything grows with the repeats (glibc's regcomp
+	 * ran for minutes on the first one; the bound leaves room for a
+	 * loaded machine and the sanitizers) */
+	assert_true(since(&t0) < 2.0);
+}
+
+/*
+ * Bounds: what would blow up an expanding or backtracking engine is
+ * refused before it is built, or matched in time linear in the value.
+ */
+static void test_regex_bounds(void **state)
+{
+	char deep[200], longpat[CATRE_MAX_PATTERN + 2], *value;
+	const size_t vlen = 64 * 1024;
+	struct timespec t0;
+	double worst;
+	size_t i;
+
+	(void)state;
+	expect_refused("((a{0,255}){0,255}){0,255}", "too large once its repeats are counted out", 11);
+	expect_refused("(a{255}){255}", "too large", 8);
+	expect_refused("x((ab|cd){40}){40}", "too large", 14);
+	expect_refused("a{256}", "over 255", 1);
+	expect_refused("a{1000000}", "over 255", 1);
+	expect_refused("a{3,2}", "m < n", 1);
+	expect_refused("a{,3}", "must start a bound", 1);
+	expect_refused("a{x}", "must start a bound", 1);
+	expect_refused("a(b", "'(' without its ')'", 1);
+	expect_refused("ab)", "')' without its '('", 2);
+	expect_refused("ab[c", "'[' without its ']'", 2);
+	expect_refused("[z-a]", "ends before it starts", 1);
+	expect_refused("*a", "nothing to repeat", 0);
+	expect_refused("a|+", "nothing to repeat", 2);
+	expect_refused("(a)\\1", "unknown escape", 3);
+	expect_refused("\\bword", "unknown escape", 0);
+	expect_refused("ab\\", "at the end", 2);
+	expect_refused("[[:foo:]]", "unknown character class", 1);
+	expect_refused("[[=a=]]", "not supported", 1);
+	for (i = 0; i < 33; i++)
+		deep[i] = '(';
+	deep[33] = 'a';
+	for (i = 0; i < 33; i++)
+		deep[34 + i] = ')';
+	deep[67] = '\0';
+	expect_refused(deep, "nested too deeply", 32);
+	memset(longpat, 'a', sizeof(longpat) - 1);
+	longpat[sizeof(longpat) - 1] = '\0';
+	expect_refused(longpat, "longer than 1024 bytes", 0);
+	longpat[CATRE_MAX_PATTERN] = '\0';
+	assert_true(re_whole(longpat, longpat, CATRE_MAX_PATTERN));
+
+	/* the largest programs over 64 KiB: linear, whatever the pattern */
+	value = malloc(vlen);
+	assert_non_null(value);
+	memset(value, 'a', vlen);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_false(re_whole("(a*)*b", value, vlen));
+	assert_false(re_whole("(a|aa)*c", value, vlen));
+	assert_false(re_whole("(a+a+)+y", value, vlen));
+	assert_true(re_whole("(a|aa)*", value, vlen));
+	print_message("# classic backtracking blow-ups over 64 KiB: %.3f s\n",
+		      since(&t0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* 140 optional loops of 12 instructions: 1,822, all live at each byte */
+	assert_false(re_whole("((a|a|a|a)*){0,140}b", value, vlen));
+	worst = since(&t0);
+	print_message("# a 1,822-instruction program, every state live, over 64 KiB: %.3f s\n",
+		      worst);
+	/* about 0.7 s optimised, 5 s under ASan: a hang detector */
+	assert_true(worst < 60.0);
+	/* a value up to the bound is matched; over it, not at all */
+	assert_true(re_whole("a*", value, CATRE_MAX_VALUE));
+	value = realloc(value, CATRE_MAX_VALUE + 1);
+	assert_non_null(value);
+	value[CATRE_MAX_VALUE] = 'a';
+	assert_false(re_whole("a*", value, CATRE_MAX_VALUE + 1));
+	free(value);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -953,6 +1130,8 @@ int main(void)
 		cmocka_unit_test(test_valid_regex_length),
 		cmocka_unit_test(test_valid_gate),
 		cmocka_unit_test(test_valid_no_overread),
+		cmocka_unit_test(test_regex_same_as_posix),
+		cmocka_unit_test(test_regex_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

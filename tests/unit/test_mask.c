@@ -243,6 +243,9 @@ static void test_known_encodings(void **state)
 		"p%a;s\"s\\\\w\xc3\xb6rd",              /* \ and ' escaped */
 		"p%AZP25a;s\"s\\w\xc3\xb6rd",           /* logging-command data */
 		"p%AZP25a%3Bs\"s\\w\xc3\xb6rd",         /* ... property */
+		"p%a;s&quot;s\\w\xc3\xb6rd",             /* XML */
+		"p%25a;s%22s%5Cw%C3%B6rd",              /* URL userinfo */
+		"p%a%3Bs%22s%5Cw%C3%B6rd",              /* WHATWG userinfo */
 		"cCVhO3Mic1x3w7ZyZA==",                 /* base64 */
 		"cCVhO3Mic1x3w7ZyZA",                   /* unpadded */
 		/* tok]en$with'quote */
@@ -251,10 +254,15 @@ static void test_known_encodings(void **state)
 		"tok%5Den%24with'quote",                /* encodeURIComponent */
 		"tok]en\\$with'quote",                  /* shell double quotes */
 		"tok]en$with\\'quote",                  /* \ and ' escaped */
+		"tok]en$with&apos;quote",               /* XML */
+		"tok]en$with&#x27;quote",               /* html.escape */
 		"dG9rXWVuJHdpdGgncXVvdGU=",             /* base64 */
 		/* a b+c/d=e?f&g */
 		"a+b%2Bc%2Fd%3De%3Ff%26g",              /* form encoding */
 		"a%20b%2Bc%2Fd%3De%3Ff%26g",            /* EscapeDataString */
+		"a b+c/d=e?f&amp;g",                    /* XML */
+		"a%20b+c%2Fd=e%3Ff&g",                  /* URL userinfo */
+		"a%20b+c%2Fd%3De%3Ff&g",                /* WHATWG userinfo */
 		"YSBiK2MvZD1lP2YmZw==",                 /* base64 */
 		/* key with emoji, tab, control byte */
 		"\\ud83d\\udd11key\\ttab\\u0001ctl",    /* JSON, ASCII */
@@ -278,6 +286,43 @@ static void test_known_encodings(void **state)
 		out = filter(m, 0, NULL, text);
 		if (strcmp(out, want) != 0) {
 			print_error("'%s' gave '%s'\n", known[i], out);
+			fail();
+		}
+		free(out);
+	}
+	svc_masker_free(m);
+}
+
+/*
+ * Where real tasks put credentials: a pip index URL's userinfo
+ * (PipAuthenticate's PIP_INDEX_URL), Maven's settings.xml
+ * (MavenAuthenticate), a git remote written by Node's URL class.
+ */
+static void test_credentials_in_urls_and_xml(void **state)
+{
+	static const char pw[] = "p@ss:w/rd!&<x>'\"=";
+	static const char *const lines[] = {
+		"PIP_INDEX_URL=https://build:p%40ss%3Aw%2Frd!&%3Cx%3E'%22=@feed.example/simple/\n",
+		"remote: https://build:p%40ss%3Aw%2Frd!&%3Cx%3E'%22%3D@git.example/r.git\n",
+		"<password>p@ss:w/rd!&amp;&lt;x&gt;&apos;&quot;=</password>\n",
+		"<password>p@ss:w/rd!&amp;&lt;x&gt;'\"=</password>\n",
+	};
+	static const char *const want[] = {
+		"PIP_INDEX_URL=https://build:***@feed.example/simple/\n",
+		"remote: https://build:***@git.example/r.git\n",
+		"<password>***</password>\n",
+		"<password>***</password>\n",
+	};
+	svc_masker *m = new_masker();
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svc_masker_add(m, pw, sizeof(pw) - 1), 0);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char *out = filter(m, 0, NULL, lines[i]);
+
+		if (strcmp(out, want[i]) != 0) {
+			print_error("'%s' gave '%s'\n", lines[i], out);
 			fail();
 		}
 		free(out);
@@ -982,33 +1027,68 @@ static void test_database_wipe(void **state)
 
 /* ---- logging commands ---- */
 
+/*
+ * Filter text through a commands stream cut once at every offset: the
+ * output must be want and n commands reported each time; the last event
+ * seen is in *last.
+ */
+static void expect_all_cuts(const char *text, const char *want, int n,
+			    struct seen *last)
+{
+	size_t len = strlen(text), cut;
+
+	for (cut = 0; cut <= len; cut++) {
+		svc_masker *m = new_masker();
+		size_t outlen;
+		char *out;
+
+		memset(last, 0, sizeof(*last));
+		out = filter_cuts(m, 1, last, text, len, &cut, 1, &outlen);
+		if (strcmp(out, want) != 0) {
+			print_error("cut at %zu: '%s'\n", cut, out);
+			fail();
+		}
+		assert_int_equal(last->n, n);
+		free(out);
+		svc_masker_free(m);
+	}
+}
+
 static void test_setsecret(void **state)
 {
 	static const char text[] = "##vso[task.setsecret]hunter2-xyz\n"
 				   "the value is hunter2-xyz\n"
 				   "##vso[task.setsecret]a%3Bb%AZP25c%5Dd%0Ae\n"
 				   "escaped: a;b%c]d\n";
-	size_t len = sizeof(text) - 1, cut;
+	struct seen seen;
 
 	(void)state;
-	for (cut = 0; cut <= len; cut++) {
-		svc_masker *m = new_masker();
-		struct seen seen;
-		size_t outlen;
-		char *out;
+	expect_all_cuts(text, "the value is ***\nescaped: ***\n", 2, &seen);
+	assert_int_equal(seen.kind, SVC_MASK_EVENT_SETSECRET);
+	assert_string_equal(seen.value, "a;b%c]d\ne");
+}
 
-		memset(&seen, 0, sizeof(seen));
-		out = filter_cuts(m, 1, &seen, text, len, &cut, 1, &outlen);
-		if (strcmp(out, "the value is ***\nescaped: ***\n") != 0) {
-			print_error("cut at %zu: '%s'\n", cut, out);
-			fail();
-		}
-		assert_int_equal(seen.n, 2);
-		assert_int_equal(seen.kind, SVC_MASK_EVENT_SETSECRET);
-		assert_string_equal(seen.value, "a;b%c]d\ne");
-		free(out);
-		svc_masker_free(m);
-	}
+/*
+ * The prefix and the command's name in any case ("##VSO[", "TASK.SETSECRET"):
+ * a value meant as a secret is masked however it was written.
+ */
+static void test_setsecret_any_case(void **state)
+{
+	static const char text[] = "##VSO[TASK.SETSECRET]hunter3-xyz\n"
+				   "val hunter3-xyz\n"
+				   "x ##vSo[task.SetSecret]abc-4567\n"
+				   "abc-4567 #vso[ ##vs ##\n";
+	struct seen seen;
+	logcmd c;
+
+	(void)state;
+	expect_all_cuts(text, "val ***\n*** #vso[ ##vs ##\n", 2, &seen);
+	logcmd_init(&c);
+	assert_int_equal(logcmd_parse(&c, "## ##Vso[a.b]d", 14), 0);
+	assert_true(logcmd_is(&c, "A", "B"));
+	assert_int_equal(logcmd_parse(&c, "##vs", 4), SVC_ENOTFOUND);
+	assert_int_equal(logcmd_parse(&c, "###VSO", 6), SVC_ENOTFOUND);
+	logcmd_clear(&c);
 }
 
 /*
@@ -1474,6 +1554,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_encodings),
+		cmocka_unit_test(test_credentials_in_urls_and_xml),
 		cmocka_unit_test(test_forms_split_everywhere),
 		cmocka_unit_test(test_forms_byte_by_byte),
 		cmocka_unit_test(test_long_secret),
@@ -1491,6 +1572,7 @@ int main(void)
 		cmocka_unit_test(test_mask_once),
 		cmocka_unit_test(test_database_wipe),
 		cmocka_unit_test(test_setsecret),
+		cmocka_unit_test(test_setsecret_any_case),
 		cmocka_unit_test(test_setsecret_run),
 		cmocka_unit_test(test_setsecret_midline_and_last_line),
 		cmocka_unit_test(test_setvariable),

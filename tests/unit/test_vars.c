@@ -331,11 +331,13 @@ static void test_public(void **state)
 	assert_int_equal(svc_step_vars_set_public(v, "my var", awkward[1],
 						  strlen(awkward[1])), 0);
 	/* what the step has already wins */
-	assert_int_equal(svc_step_vars_set_public(v, "Build.BuildId", "x", 1), 0);
-	assert_int_equal(svc_step_vars_set_public(v, "PATH", "/evil", 5), 0);
-	/* a secret variable set again without issecret stays secret */
+	assert_int_equal(svc_step_vars_set_public(v, "Java.Home", "x", 1), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "kubeconfig", "/k", 2), 0);
+	/* a secret variable set again without issecret stays secret, and
+	 * the caller is told so (to mask the value at once) */
 	assert_int_equal(svc_step_vars_set(v, "tok", "s3cret-1", 8), 0);
-	assert_int_equal(svc_step_vars_set_public(v, "TOK", "s3cret-2", 8), 0);
+	assert_int_equal(svc_step_vars_set_public(v, "TOK", "s3cret-2", 8),
+			 SVC_STEP_VARS_SECRET);
 	/* task.setsecret values: masked in later steps, kept once */
 	assert_int_equal(svc_step_vars_add_secret(v, "mask-me-5511", 12), 0);
 	assert_int_equal(svc_step_vars_add_secret(v, "mask-me-5511", 12), 0);
@@ -358,8 +360,8 @@ static void test_public(void **state)
 	back = round_trip(v);
 	env = applied(back);
 	/* not the step's: passed on (the agent does the same) */
-	assert_env(env, "PATH", "/evil");
-	assert_env(env, "BUILD_BUILDID", "x");
+	assert_env(env, "JAVA_HOME", "x");
+	assert_env(env, "KUBECONFIG", "/k");
 	svc_step_vars_free(back);
 	svc_env_free(env);
 
@@ -370,29 +372,31 @@ static void test_public(void **state)
 		assert_int_equal(svc_masker_new(&m, NULL), 0);
 		assert_int_equal(svc_env_new(&env), 0);
 		assert_int_equal(svc_env_set(env, "PATH", "/usr/bin"), 0);
-		assert_int_equal(svc_env_set(env, "BUILD_BUILDID", "kept"), 0);
+		assert_int_equal(svc_env_set(env, "JAVA_HOME", "kept"), 0);
 		assert_int_equal(svc_step_vars_apply(v, env, m), 0);
 		assert_int_equal(svc_masker_compile(m), 0);
 		assert_env(env, "DOCKER_CONFIG", "/tmp/d c");
 		assert_env(env, "MY_VAR", awkward[1]);
 		assert_env(env, "PATH", "/usr/bin");
-		assert_env(env, "BUILD_BUILDID", "kept");
+		assert_env(env, "JAVA_HOME", "kept");
+		assert_env(env, "KUBECONFIG", "/k");
 		assert_env(env, "TOK", NULL);
 		assert_env(env, "SECRET_TOK", "s3cret-2");
 		assert_env(env, "LATER", NULL);
 		assert_env(env, "SECRET_LATER", "l-secret");
 		assert_env(env, "VSTS_PUBLIC_VARIABLES",
-			   "[\"Docker.Config\",\"my var\"]");
+			   "[\"Docker.Config\",\"my var\",\"kubeconfig\"]");
 		assert_env(env, "VSTS_SECRET_VARIABLES", "[\"tok\",\"later\"]");
 		/* secret values are masked, public ones are not */
 		{
 			char *out = NULL;
 			size_t olen;
-			static const char in[] = "s3cret-2 l-secret /tmp/d c mask-me-5511";
+			static const char in[] = "s3cret-2 l-secret /tmp/d c mask-me-5511 s3cret-1";
 
 			assert_int_equal(svc_masker_mask(&out, &olen, m, in,
 							 sizeof(in) - 1), 0);
-			assert_string_equal(out, "*** *** /tmp/d c ***");
+			/* s3cret-1: the value tok held first */
+			assert_string_equal(out, "*** *** /tmp/d c *** ***");
 			free(out);
 		}
 		svc_env_free(env);
@@ -425,6 +429,8 @@ static int on_event(void *ctx, const svc_mask_event *ev)
 	struct events *e = ctx;
 
 	e->n++;
+	if (ev->kind == SVC_MASK_EVENT_SETSECRET)
+		return svc_step_vars_add_secret(e->v, ev->value, ev->value_len);
 	assert_int_equal(ev->kind, SVC_MASK_EVENT_SETVARIABLE);
 	return ev->is_secret
 		? svc_step_vars_set(e->v, ev->name, ev->value, ev->value_len)
@@ -436,24 +442,16 @@ static int to_buf(void *ctx, const char *data, size_t len)
 	return buf_put(ctx, data, len);
 }
 
-static void test_public_from_commands(void **state)
+/* Run text through a commands stream with the variables v; the output. */
+static char *through_stream(svc_step_vars *v, svc_masker *m, const char *in,
+			    size_t len, int *nevents)
 {
-	static const char in[] =
-		"##vso[task.setvariable variable=KUBECONFIG]/job/tmp/kube config\n"
-		"##vso[task.setvariable variable=cargo.tok;issecret=true]tok-4471\n"
-		"##vso[task.setvariable variable=INPUT_X]x\n"
-		"tok-4471\n";
 	svc_mask_stream_options so;
 	svc_mask_stream *s = NULL;
-	svc_masker *m = NULL;
 	svc_buf out = SVC_BUF_INIT;
-	struct events e = { NULL, 0 };
-	svc_env *env;
+	struct events e = { v, 0 };
+	size_t i;
 
-	(void)state;
-	assert_int_equal(svc_step_vars_new(&e.v), 0);
-	assert_int_equal(svc_masker_new(&m, NULL), 0);
-	assert_int_equal(svc_masker_compile(m), 0);
 	memset(&so, 0, sizeof(so));
 	so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 	so.commands = 1;
@@ -463,26 +461,131 @@ static void test_public_from_commands(void **state)
 	so.event_ctx = &e;
 	so.public_variables = 1;
 	assert_int_equal(svc_mask_stream_new(&s, m, &so), 0);
-	assert_int_equal(svc_mask_stream_write(s, in, sizeof(in) - 1), 0);
+	/* byte by byte: nothing may depend on how the output is cut */
+	for (i = 0; i < len; i++)
+		assert_int_equal(svc_mask_stream_write(s, in + i, 1), 0);
 	assert_int_equal(svc_mask_stream_finish(s), 0);
-	assert_int_equal(e.n, 3);
-	assert_non_null(out.ptr);
+	svc_mask_stream_free(s);
+	*nevents = e.n;
+	assert_int_equal(buf_putc(&out, '\0'), 0);
+	return buf_detach(&out, NULL);
+}
+
+static void test_public_from_commands(void **state)
+{
+	static const char in[] =
+		"##vso[task.setvariable variable=KUBECONFIG]/job/tmp/kube config\n"
+		"##vso[task.setvariable variable=cargo.tok;issecret=true]tok-4471\n"
+		"##vso[task.setvariable variable=INPUT_X]x\n"
+		"tok-4471\n";
+	svc_step_vars *v = NULL;
+	svc_masker *m = NULL;
+	svc_env *env;
+	char *out;
+	int n;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	assert_int_equal(svc_masker_compile(m), 0);
+	out = through_stream(v, m, in, sizeof(in) - 1, &n);
+	assert_int_equal(n, 3);
 	/* a public variable's line passes through for the agent; the secret's
 	 * does not; a refused one becomes a warning */
-	assert_non_null(strstr(out.ptr,
+	assert_non_null(strstr(out,
 			       "##vso[task.setvariable variable=KUBECONFIG]/job/tmp/kube config\n"));
-	assert_null(strstr(out.ptr, "cargo.tok"));
-	assert_null(strstr(out.ptr, "tok-4471"));
-	assert_non_null(strstr(out.ptr, "##[warning]svcconn: task.setvariable: 'INPUT_X' refused"));
-	env = applied(e.v);
+	assert_null(strstr(out, "cargo.tok"));
+	assert_null(strstr(out, "tok-4471"));
+	assert_non_null(strstr(out, "##[warning]svcconn: task.setvariable: 'INPUT_X' refused"));
+	env = applied(v);
 	assert_env(env, "KUBECONFIG", "/job/tmp/kube config");
 	assert_env(env, "SECRET_CARGO_TOK", "tok-4471");
 	assert_env(env, "INPUT_X", NULL);
 	svc_env_free(env);
-	svc_mask_stream_free(s);
+	free(out);
 	svc_masker_free(m);
-	svc_step_vars_free(e.v);
-	buf_clear(&out);
+	svc_step_vars_free(v);
+}
+
+/*
+ * Logging commands read as the agent reads them: a secret variable set
+ * again without issecret stays secret and its new value is masked on its
+ * own line and after it; "issecret= True" is true; "##VSO[" and
+ * "TASK.SETSECRET" are commands; a name on the closed list is refused with
+ * a warning and reaches no later step.
+ */
+static void test_commands_as_the_agent(void **state)
+{
+	static const char in[] =
+		"##vso[task.setvariable variable=tok;issecret=true]first-9931\n"
+		"##vso[task.setvariable variable=TOK]second-9932\n"
+		"after: second-9932 first-9931\n"
+		"##vso[task.setvariable variable=spaced;issecret= True ]spaced-9933\n"
+		"##vso[task.setvariable variable=tabbed; IsSecret =\tTRUE]tabbed-9936\n"
+		"spaced-9933 tabbed-9936\n"
+		"##VSO[TASK.SETSECRET]upper-9934\n"
+		"x ##Vso[Task.SetVariable variable=up;ISSECRET=true]upper-9935\n"
+		"upper-9934 upper-9935\n"
+		"##vso[task.setvariable variable=LD_PRELOAD]/tmp/evil.so\n"
+		"##vso[task.setvariable variable=Build.SourceBranch]refs/heads/evil\n"
+		"##vso[task.setvariable variable=git.askpass]/tmp/evil\n"
+		"##vso[task.setvariable variable=fine]ok-value\n";
+	svc_step_vars *v = NULL;
+	svc_masker *m = NULL;
+	svc_env *env;
+	char *out;
+	int n;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	out = through_stream(v, m, in, sizeof(in) - 1, &n);
+	assert_int_equal(n, 10);
+	assert_null(strstr(out, "first-9931"));
+	assert_null(strstr(out, "second-9932"));
+	assert_null(strstr(out, "variable=TOK"));  /* its line is not written */
+	assert_non_null(strstr(out, "after: *** ***\n"));
+	assert_null(strstr(out, "spaced-9933"));
+	assert_null(strstr(out, "tabbed-9936"));
+	assert_non_null(strstr(out, "\n*** ***\n"));
+	assert_null(strstr(out, "upper-9934"));
+	assert_null(strstr(out, "upper-9935"));
+	assert_non_null(strstr(out, "##[warning]svcconn: task.setvariable: 'LD_PRELOAD' refused: LD_* is the dynamic loader's"));
+	assert_non_null(strstr(out, "##[warning]svcconn: task.setvariable: 'Build.SourceBranch' refused: BUILD_* is"));
+	assert_non_null(strstr(out, "##[warning]svcconn: task.setvariable: 'git.askpass' refused: GIT_* is"));
+	assert_non_null(strstr(out, "##vso[task.setvariable variable=fine]ok-value\n"));
+	free(out);
+	svc_masker_free(m);
+
+	/* the next step: secrets as SECRET_*, both values of tok masked,
+	 * nothing of the closed list in its environment */
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	env = applied(v);
+	assert_env(env, "SECRET_TOK", "second-9932");
+	assert_env(env, "TOK", NULL);
+	assert_env(env, "SECRET_SPACED", "spaced-9933");
+	assert_env(env, "SECRET_TABBED", "tabbed-9936");
+	assert_env(env, "SECRET_UP", "upper-9935");
+	assert_env(env, "FINE", "ok-value");
+	assert_env(env, "LD_PRELOAD", NULL);
+	assert_env(env, "BUILD_SOURCEBRANCH", NULL);
+	assert_env(env, "GIT_ASKPASS", NULL);
+	svc_env_free(env);
+	assert_int_equal(svc_env_new(&env), 0);
+	assert_int_equal(svc_step_vars_apply(v, env, m), 0);
+	{
+		static const char later[] = "first-9931 second-9932";
+		char *masked = NULL;
+		size_t olen;
+
+		assert_int_equal(svc_masker_mask(&masked, &olen, m, later,
+						 sizeof(later) - 1), 0);
+		assert_string_equal(masked, "*** ***");
+		free(masked);
+	}
+	svc_env_free(env);
+	svc_masker_free(m);
+	svc_step_vars_free(v);
 }
 
 static void test_bound(void **state)
@@ -509,6 +612,68 @@ static void test_bound(void **state)
 	free(value);
 }
 
+/*
+ * The closed list: every name the brief names (and the agent's read-only
+ * ones), in the forms a step writes them (any case, '.' and ' ' for '_'),
+ * refused as public and as secret variables; the names real tasks set
+ * still pass.
+ */
+static void test_closed_list(void **state)
+{
+	static const char *const refused[] = {
+		"LD_PRELOAD", "ld_library_path", "Ld.Audit", "GLIBC_TUNABLES",
+		"GCONV_PATH", "HOSTALIASES", "BASH_ENV", "env", "SHELLOPTS",
+		"BASHOPTS", "IFS", "ps4", "PROMPT_COMMAND", "CDPATH",
+		"GLOBIGNORE", "BASH_FUNC_echo%%", "BASH_FUNC_x", "NODE_OPTIONS",
+		"node.path", "NODE_EXTRA_CA_CERTS", "NODE_TLS_REJECT_UNAUTHORIZED",
+		"PYTHONPATH",
+		"pythonstartup", "PYTHONHOME", "PERL5LIB", "PERL5OPT", "PERLLIB",
+		"RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+		"JDK_JAVA_OPTIONS", "CLASSPATH", "MAVEN_OPTS",
+		"DOTNET_STARTUP_HOOKS", "CORECLR_PROFILER_PATH", "GIT_ASKPASS",
+		"GIT_SSH_COMMAND", "git.dir", "GIT_EXEC_PATH", "GIT_CONFIG_COUNT",
+		"SSH_AUTH_SOCK", "ssh.askpass", "GCM_INTERACTIVE",
+		"XDG_CONFIG_HOME", "SSL_CERT_FILE", "OPENSSL_CONF", "CURL_HOME",
+		"http_proxy", "HTTPS_PROXY", "https.proxy", "all_proxy",
+		"No_Proxy", "PATH", "path", "HOME", "TMPDIR", "SHELL",
+		"SVCCONN_HOME", "svcconn.key.file", "Agent.TempDirectory",
+		"BUILD_SOURCEBRANCH", "Build.SourceBranch", "build.buildid",
+		"System.AccessToken", "system.teamfoundationcollectionuri",
+		"Release.ReleaseId", "Pipeline.Workspace", "Common.TestResultsDirectory",
+		"Task.DisplayName", "TF_BUILD", "endpoint.url.conn-1", "Input.X",
+		"secret_tok", "VSTS_PUBLIC_VARIABLES",
+	};
+	static const char *const allowed[] = {
+		"NODE_ENV", "pythonLocation", "NPM_CONFIG_USERCONFIG", "PIP_EXTRA_INDEX_URL", "PYPIRC_PATH",
+		"DOCKER_CONFIG", "KUBECONFIG", "JAVA_HOME", "DOTNET_ROOT", "LANG",
+		"GITVERSION_SEMVER", "BuildConfiguration", "my.var", "Paths",
+		"HOMEDIR", "PS1X", "SSHKEY", "AGENTS", "environment",
+	};
+	svc_step_vars *v = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(svc_step_vars_new(&v), 0);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int pub = svc_step_vars_set_public(v, refused[i], "x", 1);
+
+		if (pub != SVC_EINVALID)
+			fail_msg("public '%s' accepted", refused[i]);
+		if (!strstr(svc_error_last(), "a step may not set it"))
+			fail_msg("'%s': %s", refused[i], svc_error_last());
+		if (svc_step_vars_set(v, refused[i], "xxxx", 4) != SVC_EINVALID)
+			fail_msg("secret '%s' accepted", refused[i]);
+	}
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (svc_step_vars_set_public(v, allowed[i], "x", 1) != 0)
+			fail_msg("'%s' refused: %s", allowed[i], svc_error_last());
+	/* the reason names whose the variable is */
+	assert_int_equal(svc_step_vars_set_public(v, "ld.preload", "x", 1),
+			 SVC_EINVALID);
+	assert_non_null(strstr(svc_error_last(), "LD_* is the dynamic loader's (ld.so(8))"));
+	svc_step_vars_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +685,8 @@ int main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_public),
 		cmocka_unit_test(test_public_from_commands),
+		cmocka_unit_test(test_closed_list),
+		cmocka_unit_test(test_commands_as_the_agent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

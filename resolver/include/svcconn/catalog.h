@@ -130,10 +130,18 @@ typedef struct svc_catalog svc_catalog;
 /**
  * A catalog holding the built-in types and the custom ones defined in
  * $SVCCONN_HOME/types, the directories of SVCCONN_TYPES_PATH and the
- * installed definitions (see docs/custom-types.md).  A malformed
- * definition fails it, with the file, line and reason in svc_error_last().
+ * installed definitions (see docs/custom-types.md).  A definition that
+ * cannot be used (malformed, over the regular expressions' bounds, a
+ * built-in id, not a regular file) is skipped: the catalog loads without
+ * it and svc_catalog_warnings() says why, by file and line.
  */
 int svc_catalog_new(svc_catalog **out);
+/**
+ * The warnings of the definitions cat skipped when it loaded (file, line,
+ * column, reason; severity SVC_SEV_WARNING), or NULL when there are none.
+ * The list lives as long as cat.
+ */
+const svc_diags *svc_catalog_warnings(const svc_catalog *cat);
 /**
  * Check the type definition in the file at path against the catalog (a
  * built-in id may not be redefined).  0 with its id in *id (a new string),

@@ -9,7 +9,9 @@
  *   - the raw value;
  *   - JSON-escaped (Newtonsoft's escaping, and with non-ASCII as \uXXXX);
  *   - percent-encoded (RFC 3986 unreserved kept, upper and lower case hex;
- *     JavaScript's encodeURIComponent; form encoding with '+' for space);
+ *     JavaScript's encodeURIComponent; form encoding with '+' for space;
+ *     as a URL's userinfo, RFC 3986's sub-delims or WHATWG's set kept);
+ *   - XML-escaped (& < > " ' as entities; & < > only; ' as &#x27;);
  *   - backslash-escaped (\ and " escaped; \ and ' escaped; \ " $ `
  *     escaped as in shell double quotes) and, like the Azure Pipelines
  *     agent, with the escapes \\ \' \" \t undone;
@@ -44,8 +46,11 @@
  * still hold back.
  *
  * A stream made with commands set also reads the Azure Pipelines logging
- * commands of its output (stdout), `##vso[area.event k=v;k=v]data`
- * anywhere on a line, with the values unescaped (%3B %0D %0A %5D %AZP25).
+ * commands of its output (stdout or stderr: the agent reads both),
+ * `##vso[area.event k=v;k=v]data` anywhere on a line, the prefix and the
+ * command's name in any case, with the values unescaped (%3B %0D %0A %5D
+ * %AZP25); property keys and true/false values are read with spaces
+ * around them trimmed and in any case, as the agent's Boolean.TryParse.
  * It writes whole lines only (the last partial line is held back).  The
  * commands it acts on:
  *
@@ -56,7 +61,10 @@
  *                           value is refused (but masked); without it,
  *                           only for a stream made with public_variables,
  *                           reported too (is_secret 0), and the line
- *                           passes through for the agent;
+ *                           passes through for the agent, unless the
+ *                           event function answers SVC_MASK_EVENT_SECRET
+ *                           (a secret variable set again): then the value
+ *                           is masked at once and the line not written;
  *   task.setendpoint        reported (SVC_MASK_EVENT_SETENDPOINT); id must
  *                           be a GUID, field authParameter, dataParameter
  *                           or url, key required unless field=url, a url
@@ -190,9 +198,17 @@ typedef struct svc_mask_event {
 } svc_mask_event;
 
 /**
+ * An event function's answer to a task.setvariable without issecret: the
+ * variable is a secret one already, so it stays secret (as the agent keeps
+ * it): the stream masks the value at once and does not write the line.
+ */
+#define SVC_MASK_EVENT_SECRET 1
+
+/**
  * Called for each handled command.  Return 0 to accept it, a negative
  * SVC_E* code (with svc_error_last() set) to refuse it: the stream then
- * writes a warning line instead.  The callback may register secrets.
+ * writes a warning line instead; or SVC_MASK_EVENT_SECRET (above).  The
+ * callback may register secrets.
  */
 typedef int (*svc_mask_event_fn)(void *ctx, const svc_mask_event *ev);
 /** Receives masked output; return 0, or non-zero to fail the write. */

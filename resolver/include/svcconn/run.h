@@ -35,16 +35,26 @@ extern "C" {
  */
 typedef struct svc_step_vars svc_step_vars;
 
+/** svc_step_vars_set_public(): the variable is a secret one already. */
+#define SVC_STEP_VARS_SECRET SVC_MASK_EVENT_SECRET
+
 int svc_step_vars_new(svc_step_vars **out);
 /** Wipes the values, then frees; NULL is accepted. */
 void svc_step_vars_free(svc_step_vars *v);
-/** Set a secret variable. */
+/**
+ * Set a secret variable.  SVC_EINVALID for a name on the closed list
+ * (docs/runtime.md: names that change how programs load, start or find
+ * credentials, and the agent's own), compared in its environment form
+ * (upper case, '.' and ' ' as '_').  A value the variable held before
+ * stays masked in the later steps.
+ */
 int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 		      size_t len);
 /**
- * Set a public variable; one already secret stays secret.  SVC_EINVALID
- * for a name whose environment form starts with ENDPOINT_, INPUT_,
- * SECRET_ or VSTS_ (the agent contract's own).
+ * Set a public variable: a name of letters, digits, '_', '.' and ' ', and
+ * not on the closed list (SVC_EINVALID).  One already secret stays secret:
+ * then SVC_STEP_VARS_SECRET is returned, and the caller must mask the
+ * value (svc_mask_event_fn's SVC_MASK_EVENT_SECRET does that).
  */
 int svc_step_vars_set_public(svc_step_vars *v, const char *name,
 			     const char *value, size_t len);
@@ -105,7 +115,8 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * Run argv as step `step` (index or name) of the job in job_dir, in its
  * fresh environment, in workdir (NULL: here): both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
- * output are processed (setsecret, setvariable, secret or not, and
+ * output and standard error are processed (setsecret, setvariable, secret
+ * or not (the closed list of names refused), and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
  * *status is the child's wait status.

@@ -19,6 +19,7 @@ struct svc_catalog {
 	size_t count;          /**< number of types */
 	svc_type *custom;      /**< the custom types (owned) */
 	size_t ncustom;        /**< entries in custom */
+	svc_diags *warnings;   /**< definitions skipped, or NULL */
 };
 
 /* The built-in type whose id or alias is id, or NULL. */
@@ -37,12 +38,15 @@ static int diags_error(svc_diags *diags)
 }
 
 /* Refuse a custom type that redefines a built-in one (diags at its file). */
-static int not_builtin(const svc_type *t, svc_diags *diags)
+static int not_builtin(const svc_type *t, svc_diags *diags, svc_severity sev)
 {
 	if (!builtin(t->id))
 		return 0;
-	svc_diags_add(diags, t->source, 1, 1, SVC_SEV_ERROR, "id",
-		      "'%s' is a built-in type and cannot be redefined", t->id);
+	svc_diags_add(diags, t->source, 1, 1, sev, "id",
+		      sev == SVC_SEV_ERROR
+		      ? "'%s' is a built-in type and cannot be redefined"
+		      : "'%s' is a built-in type and cannot be redefined (definition skipped)",
+		      t->id);
 	return SVC_EINVALID;
 }
 
@@ -50,7 +54,7 @@ int svc_catalog_new(svc_catalog **out)
 {
 	svc_catalog *cat = calloc(1, sizeof(*cat));
 	svc_diags *diags = NULL;
-	size_t i;
+	size_t i, k = 0;
 	int rc;
 
 	*out = NULL;
@@ -59,19 +63,27 @@ int svc_catalog_new(svc_catalog **out)
 		return error_oom();
 	}
 	rc = catalog_custom_load(&cat->custom, &cat->ncustom, diags);
-	for (i = 0; rc == 0 && i < cat->ncustom; i++)
-		rc = not_builtin(&cat->custom[i], diags);
+	/* a definition of a built-in id is skipped like a malformed one */
+	for (i = 0; rc == 0 && i < cat->ncustom; i++) {
+		if (not_builtin(&cat->custom[i], diags, SVC_SEV_WARNING) != 0)
+			catalog_custom_clear(&cat->custom[i]);
+		else
+			cat->custom[k++] = cat->custom[i];
+	}
+	if (rc == 0)
+		cat->ncustom = k;
 	if (rc == 0 && !(cat->types = calloc(catalog_builtin_count + cat->ncustom,
 					     sizeof(*cat->types))))
 		rc = error_oom();
 	if (rc) {
-		if (svc_diags_count(diags))
-			rc = diags_error(diags);
 		svc_diags_free(diags);
 		svc_catalog_free(cat);
 		return rc;
 	}
-	svc_diags_free(diags);
+	if (svc_diags_count(diags))
+		cat->warnings = diags;
+	else
+		svc_diags_free(diags);
 	memcpy(cat->types, catalog_builtin_types,
 	       catalog_builtin_count * sizeof(*cat->types));
 	if (cat->ncustom)
@@ -82,11 +94,17 @@ int svc_catalog_new(svc_catalog **out)
 	return 0;
 }
 
+const svc_diags *svc_catalog_warnings(const svc_catalog *cat)
+{
+	return cat ? cat->warnings : NULL;
+}
+
 void svc_catalog_free(svc_catalog *cat)
 {
 	if (!cat)
 		return;
 	catalog_custom_free(cat->custom, cat->ncustom);
+	svc_diags_free(cat->warnings);
 	free(cat->types);
 	free(cat);
 }
@@ -101,7 +119,7 @@ int svc_catalog_check_definition(char **id, const svc_catalog *cat,
 	*id = NULL;
 	if ((rc = catalog_custom_read(&t, path, diags)) != 0)
 		return rc == SVC_EINVALID ? diags_error(diags) : rc;
-	if ((rc = not_builtin(&t, diags)) != 0) {
+	if ((rc = not_builtin(&t, diags, SVC_SEV_ERROR)) != 0) {
 		catalog_custom_clear(&t);
 		return diags_error(diags);
 	}

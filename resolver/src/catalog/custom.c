@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "svcconn/catalog.h"
@@ -76,14 +77,34 @@ static char *dup_scalar(struct reader *r, const ynode *n)
 	return s;
 }
 
-/* 1 when n is a scalar; otherwise reports what it should be. */
+/*
+ * 1 when n is a scalar that holds no NUL byte and no control character
+ * but TAB and LF (it becomes a C string and is printed); otherwise
+ * reports what is wrong.
+ */
 static int want_scalar(struct reader *r, const ynode *n, const char *what)
 {
-	if (n->kind == YNODE_SCALAR)
-		return 1;
-	problem(r, n, "'%s' must be a scalar, not %s", what,
-		ynode_kind_name(n->kind));
-	return 0;
+	size_t i;
+
+	if (n->kind != YNODE_SCALAR) {
+		problem(r, n, "'%s' must be a scalar, not %s", what,
+			ynode_kind_name(n->kind));
+		return 0;
+	}
+	for (i = 0; i < n->len; i++) {
+		unsigned char c = (unsigned char)n->scalar[i];
+
+		if (c == '\0') {
+			problem(r, n, "'%s' holds a NUL byte", what);
+			return 0;
+		}
+		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+			problem(r, n, "'%s' holds a control character (0x%02x)",
+				what, c);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* 1 when s is an identifier: letters, digits and "._-", 1..ID_MAX long. */
@@ -168,7 +189,7 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 	const char *why = NULL;
 	const ynode *k, *v;
 	svc_buf b = SVC_BUF_INIT;
-	size_t i;
+	size_t i, at = 0;
 
 	if (n->kind == YNODE_SCALAR) {
 		for (i = 0; i < sizeof(validators) / sizeof(validators[0]); i++)
@@ -214,10 +235,15 @@ static void read_validate(struct reader *r, const ynode *n, svc_field *f)
 	}
 	if (!b.ptr)
 		problem(r, v, "out of memory");
-	else if (catalog_validator_arg_ok(f->validator, b.ptr, &why) != 0)
-		problem(r, v, "%s: %s", k->scalar, why);
-	else
+	else if (catalog_validator_arg_ok(f->validator, b.ptr, &why, &at) != 0) {
+		if (f->validator == SVC_VALID_REGEX)
+			problem(r, v, "regex: %s (at byte %zu of the pattern)",
+				why, at);
+		else
+			problem(r, v, "%s: %s", k->scalar, why);
+	} else {
 		f->validator_arg = buf_detach(&b, NULL);
+	}
 out:
 	buf_clear(&b);
 }
@@ -539,7 +565,8 @@ static void read_verify(struct reader *r, const ynode *n, svc_type *ty)
 		for (i = 0; i < q->nform; i++) {
 			const ynode *fk = v->items[2 * i], *fv = v->items[2 * i + 1];
 
-			if (!want_scalar(r, fv, fk->scalar) ||
+			if (!want_scalar(r, fk, "form") ||
+			    !want_scalar(r, fv, fk->scalar) ||
 			    !template_ok(r, fv, ty, fv->scalar))
 				continue;
 			form[i].name = dup_scalar(r, fk);
@@ -715,6 +742,46 @@ static int is_definition(const char *name)
 		(n > 5 && strcmp(name + n - 5, ".yaml") == 0));
 }
 
+/*
+ * Read the definition at path into *t; a definition that cannot be used
+ * (not a regular file, unreadable, malformed) is skipped: its problems go
+ * to diags as warnings and SVC_ENOTFOUND is returned, so that one bad file
+ * never stops the commands that do not need it.
+ */
+static int read_or_skip(svc_type *t, const char *path, svc_diags *diags)
+{
+	svc_diags *mine = NULL;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	/* a FIFO or a device would block or never end: not a definition */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return svc_diags_add(diags, path, 0, 0, SVC_SEV_WARNING, NULL,
+				     "not a regular file (definition skipped)")
+		       ? error_oom() : SVC_ENOTFOUND;
+	if (svc_diags_new(&mine) != 0)
+		return error_oom();
+	rc = catalog_custom_read(t, path, mine);
+	if (rc && svc_diags_count(mine) == 0)
+		svc_diags_add(mine, path, 0, 0, SVC_SEV_ERROR, NULL, "%s",
+			      svc_error_last());
+	for (i = 0; rc && i < svc_diags_count(mine); i++) {
+		const svc_diag *d = svc_diags_at(mine, i);
+
+		if (svc_diags_add(diags, d->file, d->line, d->column,
+				  SVC_SEV_WARNING, d->field,
+				  "%s (definition skipped)", d->message) != 0) {
+			svc_diags_free(mine);
+			return error_oom();
+		}
+	}
+	svc_diags_free(mine);
+	if (rc)
+		svc_error_clear();
+	return rc ? SVC_ENOTFOUND : 0;
+}
+
 /* Load the definitions of directory dir into *types (*n of *cap). */
 static int load_dir(svc_type **types, size_t *n, size_t *cap,
 		    const char *dir, svc_diags *diags)
@@ -740,8 +807,12 @@ static int load_dir(svc_type **types, size_t *n, size_t *cap,
 
 		if ((rc = buf_printf(&path, "%s/%s", dir, names[i])) != 0)
 			break;
-		rc = catalog_custom_read(&t, path.ptr, diags);
+		rc = read_or_skip(&t, path.ptr, diags);
 		buf_clear(&path);
+		if (rc == SVC_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			break;
 		/* the first definition of an id wins, as on a PATH */
@@ -859,8 +930,15 @@ int svc_catalog_install(char **id, char **dest, const char *file,
 	    (rc = file_replace_private(path.ptr, text.ptr ? text.ptr : "",
 				       text.len)) != 0)
 		goto done;
-	/* the catalog must load with it; if not, nothing stays installed */
-	if ((rc = svc_catalog_new(&cat)) != 0) {
+	/* the catalog must load it; if not, nothing stays installed */
+	if ((rc = svc_catalog_new(&cat)) != 0 ||
+	    !svc_catalog_find(cat, *id) ||
+	    !svc_catalog_find(cat, *id)->source ||
+	    strcmp(svc_catalog_find(cat, *id)->source, path.ptr) != 0) {
+		if (rc == 0)
+			rc = error_set(SVC_EINVALID,
+				       "the catalog does not load '%s' from %s",
+				       *id, path.ptr);
 		if (!existed)
 			unlink(path.ptr);
 		goto done;

@@ -18,7 +18,6 @@
  * value is reported.
  */
 #include <limits.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -573,34 +572,21 @@ static int check_known_hosts(const char *s, size_t n, const char **why)
 static int check_regex(const char *s, size_t n, const char *arg,
 		       const char **why)
 {
-	regex_t re;
-	char *pat = NULL, *val = NULL;
-	size_t plen;
-	int rc = SVC_EINVALID;
+	catre *re = NULL;
+	size_t at;
+	int rc;
 
-	*why = "invalid pattern in the catalog";
-	if (!arg)
+	if (!arg || catre_compile(&re, arg, why, &at) != 0) {
+		*why = "invalid pattern in the catalog";
 		return SVC_EINVALID;
-	plen = strlen(arg) + 5;
-	pat = malloc(plen);
-	if (!pat)
-		goto out;
-	snprintf(pat, plen, "^(%s)$", arg);
-	if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) != 0)
-		goto out;
-	val = copy_z(s, n);
-	if (!val) {
-		*why = "out of memory";
-	} else if (regexec(&re, val, 0, NULL, 0) == 0) {
-		rc = 0;
-	} else {
-		*why = "does not match the required pattern";
 	}
-	regfree(&re);
-out:
-	free(pat);
-	svc_secret_free(val, n);
-	return rc;
+	rc = n > CATRE_MAX_VALUE ? 0 : catre_match(re, s, n);
+	catre_free(re);
+	if (rc == 1)
+		return 0;
+	*why = n > CATRE_MAX_VALUE ? "too long to check against a pattern (over 64 KiB)"
+	       : rc == 0 ? "does not match the required pattern" : "out of memory";
+	return SVC_EINVALID;
 }
 
 /* Parse length bounds "min..max" into *lo and *hi; 0 or SVC_EINVALID. */
@@ -637,13 +623,12 @@ static int check_length(size_t n, const char *arg, const char **why)
 }
 
 int catalog_validator_arg_ok(svc_validator v, const char *arg,
-			     const char **why)
+			     const char **why, size_t *at_out)
 {
 	unsigned long long lo, hi;
-	regex_t re;
-	char *pat;
-	size_t plen;
-	int bad;
+	catre *re = NULL;
+	size_t at;
+	int rc;
 
 	switch (v) {
 	case SVC_VALID_ENUM:
@@ -653,20 +638,17 @@ int catalog_validator_arg_ok(svc_validator v, const char *arg,
 		*why = "length bounds must be \"MIN..MAX\" with MIN <= MAX";
 		return parse_bounds(arg, &lo, &hi);
 	case SVC_VALID_REGEX:
-		*why = "not a valid POSIX extended regular expression";
-		if (!arg || !*arg)
+		if (!arg || !*arg) {
+			*why = "an empty pattern";
 			return SVC_EINVALID;
-		plen = strlen(arg) + 5;
-		if (!(pat = malloc(plen))) {
-			*why = "out of memory";
-			return SVC_ERROR;
 		}
-		snprintf(pat, plen, "^(%s)$", arg);
-		bad = regcomp(&re, pat, REG_EXTENDED | REG_NOSUB);
-		if (!bad)
-			regfree(&re);
-		free(pat);
-		return bad ? SVC_EINVALID : 0;
+		if ((rc = catre_compile(&re, arg, why, &at)) != 0) {
+			if (at_out)
+				*at_out = at;
+			return rc;
+		}
+		catre_free(re);
+		return 0;
 	default:
 		*why = "this validation takes no argument";
 		return arg ? SVC_EINVALID : 0;

@@ -2,7 +2,8 @@
  * encodings.c - the forms a secret takes in a log.
  *
  * A task rarely prints a secret as it is: it prints it inside JSON, in a
- * URL, quoted for a shell, in a logging command, or base64-encoded (an
+ * URL (percent-encoded as a component, or as a URL's userinfo), in XML,
+ * quoted for a shell, in a logging command, or base64-encoded (an
  * Authorization header, a Kubernetes secret, a docker config).  Each
  * function here turns a value into one such form; mask_forms() runs them
  * all and hands each result to a callback, which registers it as one more
@@ -215,7 +216,11 @@ static int utf8_non_ascii(const char *v, size_t len)
 enum url_style {
 	URL_RFC3986,    /* Uri.EscapeDataString: A-Z a-z 0-9 - . _ ~ */
 	URL_COMPONENT,  /* encodeURIComponent: also ! ' ( ) * */
-	URL_FORM        /* quote_plus: RFC 3986 set, space as '+' */
+	URL_FORM,       /* quote_plus: RFC 3986 set, space as '+' */
+	URL_USERINFO,   /* a password in a URL's userinfo (RFC 3986 3.2.1):
+			   also the sub-delims ! $ & ' ( ) * + , ; = */
+	URL_WHATWG      /* the WHATWG URL userinfo set (Node's URL, the
+			   browsers): also ! $ % & ' ( ) * + , */
 };
 
 static int url_keeps(unsigned char c, enum url_style style)
@@ -224,8 +229,51 @@ static int url_keeps(unsigned char c, enum url_style style)
 	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 	    c == '~')
 		return 1;
-	return style == URL_COMPONENT && (c == '!' || c == '\'' || c == '(' ||
-					  c == ')' || c == '*');
+	switch (style) {
+	case URL_COMPONENT:
+		return c && strchr("!'()*", c) != NULL;
+	case URL_USERINFO:
+		return c && strchr("!$&'()*+,;=", c) != NULL;
+	case URL_WHATWG:
+		return c && strchr("!$%&'()*+,", c) != NULL;
+	default:
+		return 0;
+	}
+}
+
+/* Which characters an XML writer escapes, and how it writes a quote. */
+enum xml_style {
+	XML_ALL,        /* & < > " ' as &amp; &lt; &gt; &quot; &apos; */
+	XML_TEXT,       /* & < > only (text nodes) */
+	XML_HTML        /* & < > " ' as ... &quot; &#x27; (html.escape) */
+};
+
+/* The value as an XML writer puts it in a document (settings.xml). */
+static int xml_escape(svc_buf *out, const char *v, size_t len,
+		      enum xml_style style)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i++) {
+		switch (v[i]) {
+		case '&': rc = buf_puts(out, "&amp;"); break;
+		case '<': rc = buf_puts(out, "&lt;"); break;
+		case '>': rc = buf_puts(out, "&gt;"); break;
+		case '"':
+			rc = style == XML_TEXT ? buf_putc(out, '"')
+					       : buf_puts(out, "&quot;");
+			break;
+		case '\'':
+			rc = style == XML_TEXT ? buf_putc(out, '\'')
+			     : buf_puts(out, style == XML_ALL ? "&apos;"
+							     : "&#x27;");
+			break;
+		default:
+			rc = buf_putc(out, v[i]);
+		}
+	}
+	return rc;
 }
 
 static int url_escape(svc_buf *out, const char *v, size_t len,
@@ -406,6 +454,20 @@ int mask_forms(const char *v, size_t len, mask_form_fn fn, void *ctx)
 					hex_upper)) == 0)
 		rc = emit(&b, fn, ctx);
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_FORM, hex_upper)) == 0)
+		rc = emit(&b, fn, ctx);
+	/* a credential inside a URL: https://user:p%40ss@host/ */
+	if (rc == 0 && (rc = url_escape(&b, v, len, URL_USERINFO,
+					hex_upper)) == 0)
+		rc = emit(&b, fn, ctx);
+	if (rc == 0 && (rc = url_escape(&b, v, len, URL_WHATWG,
+					hex_upper)) == 0)
+		rc = emit(&b, fn, ctx);
+	/* XML: what MavenAuthenticate writes into settings.xml */
+	if (rc == 0 && (rc = xml_escape(&b, v, len, XML_ALL)) == 0)
+		rc = emit(&b, fn, ctx);
+	if (rc == 0 && (rc = xml_escape(&b, v, len, XML_TEXT)) == 0)
+		rc = emit(&b, fn, ctx);
+	if (rc == 0 && (rc = xml_escape(&b, v, len, XML_HTML)) == 0)
 		rc = emit(&b, fn, ctx);
 	/* backslash escapes, and the agent's undoing of them */
 	if (rc == 0 && (rc = backslash_escape(&b, v, len, "\\\"")) == 0)

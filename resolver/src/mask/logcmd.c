@@ -3,7 +3,10 @@
  *
  * The syntax, as the agent reads it (Command.TryParse): the command starts
  * at the first "##vso[" of the line and its head runs to the first ']'
- * after it; the head is "area.event" (split on '.', empty parts dropped,
+ * after it (the agent's IndexOf finds the prefix in lower case only; we
+ * read "##VSO[" too, so that a value meant as a secret is masked however
+ * the prefix was written; area and event compare without case, as the
+ * agent's command tables do); the head is "area.event" (split on '.', empty parts dropped,
  * exactly two left), then, after the first space, properties separated by
  * ';', each split on its first '=' (parts with an empty key or value are
  * ignored; a later key replaces an earlier one, keys compare without case).
@@ -11,7 +14,8 @@
  * %3B ';', %0D CR, %0A LF, %5D ']', %AZP25 '%' (no escape can produce
  * another, so one left-to-right pass equals the agent's chain of
  * Replace()).  Unlike the agent we also trim spaces around keys, so
- * "issecret" is found in "a=b; issecret=true".
+ * "issecret" is found in "a=b; issecret=true"; true/false values are read
+ * by the stream as the agent's Boolean.TryParse (any case, spaces around).
  *
  * The parsed text goes into wiping buffers: a value may be a secret.
  */
@@ -102,6 +106,22 @@ static int put_unescaped(logcmd *c, size_t *off, size_t *outlen,
 	return rc;
 }
 
+/* The first "##vso[" of [s, s+len) in any case, or NULL. */
+static const char *find_prefix(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((size_t)(end - p) >= LOGCMD_PREFIX_LEN &&
+	       (p = memmem(p, (size_t)(end - p), "##", 2)) != NULL) {
+		if ((size_t)(end - p) < LOGCMD_PREFIX_LEN)
+			break;
+		if (strncasecmp(p, LOGCMD_PREFIX, LOGCMD_PREFIX_LEN) == 0)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 /* area.event: split on '.', empty parts dropped, exactly two parts. */
 static int parse_name(logcmd *c, const char *s, size_t len)
 {
@@ -168,8 +188,7 @@ int logcmd_parse(logcmd *c, const char *line, size_t len)
 	c->data_len = 0;
 	if (len && line[len - 1] == '\r')
 		len--;
-	pre = len >= LOGCMD_PREFIX_LEN
-		? memmem(line, len, LOGCMD_PREFIX, LOGCMD_PREFIX_LEN) : NULL;
+	pre = find_prefix(line, len);
 	if (!pre)
 		return SVC_ENOTFOUND;
 	head = pre + LOGCMD_PREFIX_LEN;

@@ -12,8 +12,8 @@
  * newlines, which lets streams write every complete line at once.
  *
  * The patterns are compiled with Vectorscan's hs_compile_lit_multi() into
- * one HS_MODE_VECTORED literal database, plus one more literal, "##vso[",
- * that finds logging commands in the same pass.  Compiling is lazy: adding
+ * one HS_MODE_VECTORED literal database, plus one more literal, "##vso["
+ * in any case, that finds logging commands in the same pass.  Compiling is lazy: adding
  * secrets marks the set dirty and the next scan (or svc_masker_compile())
  * rebuilds it, so registering thousands costs one compile.  A database is
  * immutable and reference-counted: the masker holds one reference to the
@@ -440,6 +440,7 @@ static int build(svc_masker *m)
 	exprs[k] = LOGCMD_PREFIX;
 	db->lens[k] = LOGCMD_PREFIX_LEN;
 	ids[k] = k;
+	flags[k] = HS_FLAG_CASELESS;    /* "##VSO[" starts a command too */
 	if (hs_compile_lit_multi(exprs, flags, ids, db->lens, k + 1,
 				 HS_MODE_VECTORED, NULL, &db->hs,
 				 &err) != HS_SUCCESS) {

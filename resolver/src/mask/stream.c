@@ -429,9 +429,31 @@ static int warnf(svc_mask_stream *s, const char *fmt, ...)
 
 /* ---- commands ---- */
 
-static int is_true(const char *v)
+/*
+ * A property that is true as the agent reads it (.NET Boolean.TryParse):
+ * "true" in any case, with white space (and NULs) around it ignored.
+ */
+static int is_true(const char *v, size_t len)
 {
-	return v && strcasecmp(v, "true") == 0;
+	while (len && (v[0] == ' ' || v[0] == '\t' || v[0] == '\0' ||
+		       (v[0] >= '\n' && v[0] <= '\r'))) {
+		v++;
+		len--;
+	}
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' ||
+		       v[len - 1] == '\0' ||
+		       (v[len - 1] >= '\n' && v[len - 1] <= '\r')))
+		len--;
+	return len == 4 && strncasecmp(v, "true", 4) == 0;
+}
+
+/* The property key of the command, read as is_true(). */
+static int prop_true(const logcmd *c, const char *key)
+{
+	size_t len = 0;
+	const char *v = logcmd_prop_get(c, key, &len);
+
+	return v && is_true(v, len);
 }
 
 static int is_guid(const char *v)
@@ -524,7 +546,7 @@ static int cmd_setvariable_public(svc_mask_stream *s, const char *name,
 				  size_t nlen, const char *v, size_t len)
 {
 	svc_mask_event ev;
-	int rc;
+	int rc, too_short;
 
 	if (!s->public_variables || !name || !nlen)
 		return LINE_PASS;
@@ -533,13 +555,22 @@ static int cmd_setvariable_public(svc_mask_stream *s, const char *name,
 	ev.name = name;
 	ev.value = v;
 	ev.value_len = len;
-	ev.is_output = is_true(logcmd_prop_get(&s->cmd, "isoutput", NULL));
-	ev.is_readonly = is_true(logcmd_prop_get(&s->cmd, "isreadonly", NULL));
-	if (report(s, &ev) < 0) {
+	ev.is_output = prop_true(&s->cmd, "isoutput");
+	ev.is_readonly = prop_true(&s->cmd, "isreadonly");
+	rc = report(s, &ev);
+	if (rc < 0) {
 		rc = warnf(s, "task.setvariable: '%.*s' refused: %s",
 			   (int)(nlen > 200 ? 200 : nlen), name,
 			   svc_error_last());
 		return rc ? rc : LINE_CONSUMED;
+	}
+	if (rc == SVC_MASK_EVENT_SECRET) {
+		/* a secret variable set again: its value is a secret too,
+		 * masked from this line on, which is not written */
+		if ((rc = add_value(s, v, len, &too_short,
+				    "task.setvariable")) != 0)
+			return rc;
+		return LINE_CONSUMED;
 	}
 	return LINE_PASS;
 }
@@ -552,7 +583,7 @@ static int cmd_setvariable(svc_mask_stream *s)
 	const char *name = logcmd_prop_get(&s->cmd, "variable", &nlen);
 	int rc, too_short;
 
-	if (!is_true(logcmd_prop_get(&s->cmd, "issecret", NULL)))
+	if (!prop_true(&s->cmd, "issecret"))
 		return cmd_setvariable_public(s, name, nlen, v, len);
 	if ((rc = add_value(s, v, len, &too_short, "task.setvariable")) != 0)
 		return rc;
@@ -567,10 +598,8 @@ static int cmd_setvariable(svc_mask_stream *s)
 		ev.name = name;
 		ev.value = v;
 		ev.value_len = len;
-		ev.is_output = is_true(logcmd_prop_get(&s->cmd, "isoutput",
-						       NULL));
-		ev.is_readonly = is_true(logcmd_prop_get(&s->cmd,
-							 "isreadonly", NULL));
+		ev.is_output = prop_true(&s->cmd, "isoutput");
+		ev.is_readonly = prop_true(&s->cmd, "isreadonly");
 		ev.too_short = too_short;
 		ev.is_secret = 1;
 		if (report(s, &ev) < 0)

@@ -325,7 +325,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].job_dir = job_dir;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
-		so.commands = i == 0; /* logging commands come on stdout */
+		so.commands = 1; /* the agent reads commands on stdout and stderr */
 		so.write = masked_write;
 		so.write_ctx = &io[i];
 		so.event = on_command;

@@ -38,11 +38,134 @@ struct var {
 };
 
 /*
- * Environment names a public variable may not take: they are the agent
- * contract's own (a later step's connections, inputs, secret variables).
+ * The closed list: names a step may not set with task.setvariable, secret
+ * or not, because they change how later steps' programs load, start, find
+ * their configuration and credentials, or what the agent tells them.
+ * Names are compared after the agent's transformation (upper case, '.'
+ * and ' ' to '_'), so case does not matter.  The first entry that matches
+ * decides; an allowed entry is an exception to a refused prefix after it.
+ * docs/runtime.md shows this table with where each entry comes from.
  */
-static const char *const reserved_prefixes[] = { "ENDPOINT_", "INPUT_",
-	"SECRET_", "VSTS_", NULL };
+static const struct name_rule {
+	const char *name;       /**< the name, or its prefix */
+	int prefix;             /**< 1: every name that starts with it */
+	int allow;              /**< 1: an exception, allowed */
+	const char *why;        /**< whose it is (the error says it) */
+} name_rules[] = {
+	/* the dynamic loader and the C library: ld.so(8), glibc */
+	{ "LD_", 1, 0, "the dynamic loader's (ld.so(8))" },
+	{ "GLIBC_TUNABLES", 0, 0, "the dynamic loader's (ld.so(8))" },
+	{ "GCONV_PATH", 0, 0, "the C library's, it loads modules (iconv_open(3))" },
+	{ "LOCPATH", 0, 0, "the C library's (locale(7))" },
+	{ "NLSPATH", 0, 0, "the C library's (catopen(3))" },
+	{ "HOSTALIASES", 0, 0, "the resolver's (hostname(7))" },
+	{ "RES_OPTIONS", 0, 0, "the resolver's (resolv.conf(5))" },
+	{ "LOCALDOMAIN", 0, 0, "the resolver's (resolv.conf(5))" },
+	/* shells: bash(1), sh(1), zsh(1) */
+	{ "BASH_ENV", 0, 0, "a shell's start-up (bash(1))" },
+	{ "ENV", 0, 0, "a shell's start-up (bash(1), sh(1))" },
+	{ "BASH_FUNC_", 1, 0, "a shell's start-up: exported functions (bash(1))" },
+	{ "SHELLOPTS", 0, 0, "a shell's options (bash(1))" },
+	{ "BASHOPTS", 0, 0, "a shell's options (bash(1))" },
+	{ "IFS", 0, 0, "a shell's word splitting (bash(1))" },
+	{ "PS4", 0, 0, "a shell's trace prompt, expanded (bash(1))" },
+	{ "PROMPT_COMMAND", 0, 0, "a shell's (bash(1))" },
+	{ "CDPATH", 0, 0, "a shell's (bash(1))" },
+	{ "GLOBIGNORE", 0, 0, "a shell's (bash(1))" },
+	{ "EXECIGNORE", 0, 0, "a shell's (bash(1))" },
+	{ "BASH_XTRACEFD", 0, 0, "a shell's (bash(1))" },
+	{ "BASH_LOADABLES_PATH", 0, 0, "a shell's, it loads builtins (bash(1))" },
+	{ "ZDOTDIR", 0, 0, "a shell's start-up (zsh(1))" },
+	{ "SHELL", 0, 0, "the user's shell (environ(7))" },
+	/* interpreters' options and module paths */
+	{ "NODE_OPTIONS", 0, 0, "Node.js's options (node(1))" },
+	{ "NODE_PATH", 0, 0, "Node.js's module path (node(1))" },
+	{ "NODE_EXTRA_CA_CERTS", 0, 0, "Node.js's trusted certificates (node(1))" },
+	{ "NODE_TLS_REJECT_UNAUTHORIZED", 0, 0, "Node.js's certificate checks (node(1))" },
+	{ "NODE_REPL_EXTERNAL_MODULE", 0, 0, "Node.js's, it loads a module (node(1))" },
+	{ "NODE_ICU_DATA", 0, 0, "Node.js's data path (node(1))" },
+	{ "PYTHONLOCATION", 0, 1, "UsePythonVersion's output, read by no interpreter" },
+	{ "PYTHON", 1, 0, "Python's (python(1) ENVIRONMENT)" },
+	{ "PERL5", 1, 0, "Perl's (perlrun(1))" },
+	{ "PERLLIB", 0, 0, "Perl's module path (perlrun(1))" },
+	{ "PERLIO", 0, 0, "Perl's I/O layers (perlrun(1))" },
+	{ "RUBYOPT", 0, 0, "Ruby's options (ruby(1))" },
+	{ "RUBYLIB", 0, 0, "Ruby's module path (ruby(1))" },
+	{ "RUBYSHELL", 0, 0, "Ruby's (ruby(1))" },
+	{ "JAVA_TOOL_OPTIONS", 0, 0, "the JVM's options (java(1))" },
+	{ "_JAVA_OPTIONS", 0, 0, "the JVM's options (java(1))" },
+	{ "JDK_JAVA_OPTIONS", 0, 0, "the JVM's options (java(1))" },
+	{ "CLASSPATH", 0, 0, "the JVM's class path (java(1))" },
+	{ "MAVEN_OPTS", 0, 0, "Maven's JVM options (mvn(1))" },
+	{ "GRADLE_OPTS", 0, 0, "Gradle's JVM options" },
+	{ "DOTNET_STARTUP_HOOKS", 0, 0, ".NET's, it loads assemblies" },
+	{ "DOTNET_ADDITIONAL_DEPS", 0, 0, ".NET's, it loads assemblies" },
+	{ "DOTNET_SHARED_STORE", 0, 0, ".NET's, it loads assemblies" },
+	{ "CORECLR_", 1, 0, ".NET's profiler, it loads a library" },
+	/* git, ssh, credential helpers and TLS: git(1) ENVIRONMENT, ssh(1) */
+	{ "GIT_", 1, 0, "git's configuration and credentials (git(1) ENVIRONMENT)" },
+	{ "SSH_", 1, 0, "ssh's agent and askpass (ssh(1) ENVIRONMENT)" },
+	{ "GCM_", 1, 0, "Git Credential Manager's" },
+	{ "XDG_CONFIG_HOME", 0, 0, "where git and others read their configuration (git-config(1))" },
+	{ "CURL_HOME", 0, 0, "curl's configuration (curl(1))" },
+	{ "CURL_CA_BUNDLE", 0, 0, "curl's trusted certificates (curl(1))" },
+	{ "SSL_CERT_FILE", 0, 0, "OpenSSL's trusted certificates (openssl-env(7))" },
+	{ "SSL_CERT_DIR", 0, 0, "OpenSSL's trusted certificates (openssl-env(7))" },
+	{ "OPENSSL_CONF", 0, 0, "OpenSSL's configuration, it loads modules (openssl-env(7))" },
+	{ "OPENSSL_ENGINES", 0, 0, "OpenSSL's modules (openssl-env(7))" },
+	{ "OPENSSL_MODULES", 0, 0, "OpenSSL's modules (openssl-env(7))" },
+	{ "REQUESTS_CA_BUNDLE", 0, 0, "Python requests' trusted certificates" },
+	/* proxies, any case: curl(1) ENVIRONMENT */
+	{ "HTTP_PROXY", 0, 0, "a proxy (curl(1) ENVIRONMENT)" },
+	{ "HTTPS_PROXY", 0, 0, "a proxy (curl(1) ENVIRONMENT)" },
+	{ "ALL_PROXY", 0, 0, "a proxy (curl(1) ENVIRONMENT)" },
+	{ "NO_PROXY", 0, 0, "a proxy (curl(1) ENVIRONMENT)" },
+	{ "FTP_PROXY", 0, 0, "a proxy (curl(1) ENVIRONMENT)" },
+	/* the process's own: environ(7); PATH changes by task.prependpath */
+	{ "PATH", 0, 0, "the program search path (task.prependpath changes it)" },
+	{ "HOME", 0, 0, "where programs read their configuration and keys (environ(7))" },
+	{ "TMPDIR", 0, 0, "where programs write their temporary files (environ(7))" },
+	/* svcconn's own */
+	{ "SVCCONN_", 1, 0, "svcconn's own" },
+	/* the agent's: its predefined variables (read-only in the agent)
+	 * and the agent contract's (a step's connections and inputs) */
+	{ "AGENT_", 1, 0, "the agent's predefined variables" },
+	{ "BUILD_", 1, 0, "the agent's predefined variables" },
+	{ "COMMON_", 1, 0, "the agent's predefined variables" },
+	{ "PIPELINE_", 1, 0, "the agent's predefined variables" },
+	{ "RELEASE_", 1, 0, "the agent's predefined variables" },
+	{ "SYSTEM_", 1, 0, "the agent's predefined variables" },
+	{ "TASK_", 1, 0, "the agent's predefined variables" },
+	{ "TF_BUILD", 0, 0, "the agent's predefined variables" },
+	{ "ENDPOINT_", 1, 0, "the agent contract's: a step's connections" },
+	{ "INPUT_", 1, 0, "the agent contract's: a step's inputs" },
+	{ "SECRET_", 1, 0, "the agent contract's: secret variables" },
+	{ "VSTS_", 1, 0, "the agent contract's: the variables' lists" },
+};
+
+/*
+ * Refuse a name (transformed: key) the closed list holds; 0 when it may
+ * be set.
+ */
+static int name_allowed(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(name_rules) / sizeof(name_rules[0]); i++) {
+		const struct name_rule *r = &name_rules[i];
+		size_t n = strlen(r->name);
+
+		if (r->prefix ? strncmp(key, r->name, n) != 0
+			      : strcmp(key, r->name) != 0)
+			continue;
+		if (r->allow)
+			return 0;
+		return error_set(SVC_EINVALID,
+				 "%s%s is %s: a step may not set it (docs/runtime.md)",
+				 r->name, r->prefix ? "*" : "", r->why);
+	}
+	return 0;
+}
 
 /* One task.setendpoint change. */
 struct override {
@@ -99,7 +222,8 @@ void svc_step_vars_free(svc_step_vars *v)
 
 /*
  * Set variable name; a secret one stays secret when set again without
- * issecret, as the agent keeps it.
+ * issecret, as the agent keeps it (SVC_STEP_VARS_SECRET then), and its
+ * earlier value stays masked.
  */
 static int set_var(svc_step_vars *v, const char *name, const char *value,
 		   size_t len, int secret)
@@ -112,6 +236,8 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 
 	if (!name || (rc = svc_env_key(key, sizeof(key), name)))
 		return error_set(SVC_EINVALID, "invalid variable name");
+	if ((rc = name_allowed(key)) != 0)
+		return rc;
 	/* a public one is an environment variable of its own: a name of
 	 * letters, digits and '_' once '.' and ' ' are turned into '_' */
 	for (i = 0; !secret && key[i]; i++)
@@ -120,11 +246,6 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 			return error_set(SVC_EINVALID,
 					 "invalid variable name '%s' (letters, digits, '.', '_', ' ')",
 					 name);
-	for (i = 0; !secret && reserved_prefixes[i]; i++)
-		if (!strncmp(key, reserved_prefixes[i], strlen(reserved_prefixes[i])))
-			return error_set(SVC_EINVALID,
-					 "variable '%s' would be %s..., which the agent sets",
-					 name, reserved_prefixes[i]);
 	if (memchr(value, '\0', len))
 		return error_set(SVC_EINVALID, "variable '%s' holds a NUL byte", name);
 	if (!(copy = malloc(len + 1)))
@@ -133,11 +254,20 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 	copy[len] = '\0';
 	for (i = 0; i < v->n; i++)
 		if (!strcasecmp(v->v[i].name, name)) {
-			svc_secret_free(v->v[i].value, v->v[i].len);
-			v->v[i].value = copy;
-			v->v[i].len = len;
-			v->v[i].secret |= secret;
-			return 0;
+			struct var *x = &v->v[i];
+			int was = x->secret;
+
+			/* the masker keeps every value a secret ever held */
+			if (was && x->len &&
+			    (rc = svc_step_vars_add_secret(v, x->value, x->len))) {
+				svc_secret_free(copy, len);
+				return rc;
+			}
+			svc_secret_free(x->value, x->len);
+			x->value = copy;
+			x->len = len;
+			x->secret |= secret;
+			return was && !secret ? SVC_STEP_VARS_SECRET : 0;
 		}
 	n = realloc(v->v, (v->n + 1) * sizeof(*n));
 	if (!n || !(n[v->n].name = strdup(name))) {
