@@ -108,6 +108,23 @@ static int fail(int code, const char *what)
 	return code;
 }
 
+/* The catalog, saying which type definitions it skipped and why. */
+static int catalog_new(svc_catalog **cat)
+{
+	const svc_diags *w;
+	size_t i;
+	int rc = svc_catalog_new(cat);
+
+	for (i = 0; rc == 0 && (w = svc_catalog_warnings(*cat)) &&
+		    i < svc_diags_count(w); i++) {
+		char *m = svc_diag_format(svc_diags_at(w, i));
+
+		fprintf(stderr, "svcconn-agent: %s\n", m ? m : "");
+		free(m);
+	}
+	return rc;
+}
+
 static int exit_of(int rc)
 {
 	return rc == SVC_EINVALID ? EXIT_INVALID : rc == SVC_EDENIED ? EXIT_DENIED
@@ -335,7 +352,7 @@ static int job_start(struct opts *o, const char *self)
 	}
 	if (!o->job.requested_by && svc_identity_current(&me) == 0)
 		o->job.requested_by = me;
-	if (svc_catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
+	if (catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
 		code = fail(EXIT_FAILED, "cannot open the store");
 		goto done;
 	}
@@ -586,7 +603,7 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.job_started = run_job_started;
 	ro.job_ending = run_job_ending;
 	ro.ctx = &out;
-	if (svc_catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
+	if (catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
 		code = fail(EXIT_FAILED, "cannot open the store");
 	} else {
 		out.self = self;
