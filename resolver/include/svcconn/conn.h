@@ -103,6 +103,17 @@ int svc_uuid_new(char buf[SVC_ID_LEN + 1]);
 /** 1 when s is a UUID in canonical lower-case form. */
 int svc_is_uuid(const char *s);
 
+/**
+ * The user name and password git gets from connection c (its secrets
+ * loaded), by its scheme as the Azure agent does: UsernamePassword its
+ * username and password; OAuth "OAuth", PersonalAccessToken
+ * "PersonalAccessToken", Token "x-access-token" with its AccessToken (or
+ * apitoken).  Pointers into c, valid while c lives.  SVC_ENOTFOUND when
+ * the scheme gives git nothing.
+ */
+int svc_conn_git_credential(const svc_conn *c, const char **user,
+			    const char **pass, size_t *passlen);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

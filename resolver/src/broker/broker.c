@@ -579,52 +579,22 @@ static void grant_clear(struct grant *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* A secret auth field's value, by the first of keys that is set. */
-static int auth_value(const svc_conn *c, const char *const *keys,
-		      svc_conn_field *out)
-{
-	for (; *keys; keys++)
-		if (svc_conn_field_get(c, *keys, out) == 0 && out->value &&
-		    out->kind == SVC_FIELD_AUTH)
-			return 0;
-	return SVC_ENOTFOUND;
-}
-
 /*
  * The user name and password git gets from connection c, by its scheme as
- * the agent does.  SVC_ENOTFOUND when the scheme gives git nothing.
+ * the agent does (svc_conn_git_credential).  SVC_ENOTFOUND when the scheme
+ * gives git nothing.
  */
 static int grant_credential(struct grant *g, const svc_conn *c)
 {
-	static const char *const token_keys[] = { "AccessToken", "apitoken", NULL };
-	static const char *const pw_keys[] = { "password", NULL };
-	const char *scheme = svc_conn_scheme(c) ? svc_conn_scheme(c) : "";
-	const char *user = NULL;
-	svc_conn_field f, u;
-	int rc;
+	const char *user, *pass;
+	size_t len = 0;
 
-	if (!strcasecmp(scheme, "UsernamePassword")) {
-		rc = auth_value(c, pw_keys, &f);
-		user = svc_conn_field_get(c, "username", &u) == 0 && u.value
-			? u.value : "";
-	} else {
-		rc = auth_value(c, token_keys, &f);
-		if (!strcasecmp(scheme, "OAuth") || !strcasecmp(scheme, "OAuth2"))
-			user = "OAuth";
-		else if (!strcasecmp(scheme, "PersonalAccessToken"))
-			user = "PersonalAccessToken";
-		else if (!strcasecmp(scheme, "Token"))
-			user = "x-access-token";
-		else
-			rc = SVC_ENOTFOUND;
-	}
-	if (rc || f.len == 0)
-		return SVC_ENOTFOUND;
-	if (!line_safe(f.value, f.len) || !line_safe(user, strlen(user)))
+	if (svc_conn_git_credential(c, &user, &pass, &len) ||
+	    !line_safe(pass, len) || !line_safe(user, strlen(user)))
 		return SVC_ENOTFOUND;
 	g->username = dup_str(user);
-	g->password = dup_secret(f.value, f.len);
-	g->pwlen = f.len;
+	g->password = dup_secret(pass, len);
+	g->pwlen = len;
 	if (!g->username || !g->password)
 		return error_oom();
 	return 0;

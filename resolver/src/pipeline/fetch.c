@@ -6,7 +6,7 @@
  * The service reads it through the resource's own endpoint connection; so
  * does this module: the clone URL comes from the resource's type and the
  * connection (repo_clone_url), the user name and password from the
- * connection's scheme (repo_git_credential), and libgit2 asks for them
+ * connection's scheme (svc_conn_git_credential), and libgit2 asks for them
  * through a credentials callback that answers from memory: no credential
  * is ever in a URL, an argv, a configuration or a file.
  *
@@ -78,47 +78,6 @@ int repo_clone_url(svc_buf *out, const char *type, const char *name,
 	}
 	return buf_printf(out, "%.*s/%s%s", (int)n, url, name,
 			  strstr(name, ".git") ? "" : ".git");
-}
-
-/* The value of the first secret field of keys that is set, or NULL. */
-static const char *auth_field(const svc_conn *c, const char *const *keys,
-			      size_t *len)
-{
-	svc_conn_field f;
-
-	for (; *keys; keys++)
-		if (svc_conn_field_get(c, *keys, &f) == 0 && f.value &&
-		    f.kind == SVC_FIELD_AUTH && f.len) {
-			*len = f.len;
-			return f.value;
-		}
-	return NULL;
-}
-
-int repo_git_credential(const svc_conn *c, const char **user,
-			const char **pass, size_t *passlen)
-{
-	static const char *const token_keys[] = { "AccessToken", "apitoken",
-						  NULL };
-	static const char *const pw_keys[] = { "password", NULL };
-	const char *scheme = svc_conn_scheme(c) ? svc_conn_scheme(c) : "";
-	svc_conn_field u;
-
-	*user = NULL;
-	if (!strcasecmp(scheme, "UsernamePassword")) {
-		*pass = auth_field(c, pw_keys, passlen);
-		*user = svc_conn_field_get(c, "username", &u) == 0 && u.value
-			? u.value : "";
-	} else {
-		*pass = auth_field(c, token_keys, passlen);
-		if (!strcasecmp(scheme, "OAuth") || !strcasecmp(scheme, "OAuth2"))
-			*user = "OAuth";
-		else if (!strcasecmp(scheme, "PersonalAccessToken"))
-			*user = "PersonalAccessToken";
-		else if (!strcasecmp(scheme, "Token"))
-			*user = "x-access-token";
-	}
-	return *user && *pass ? 0 : SVC_ENOTFOUND;
 }
 
 /* What the credentials callback answers with. */

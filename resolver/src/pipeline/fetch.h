@@ -24,14 +24,6 @@ int repo_clone_url(svc_buf *out, const char *type, const char *name,
 		   const svc_conn *c, const char *what);
 
 /**
- * The user name and password git gets from connection c (secrets loaded),
- * by its scheme as the agent does: pointers into c, valid while c lives.
- * SVC_ENOTFOUND when the scheme gives git nothing.
- */
-int repo_git_credential(const svc_conn *c, const char **user,
-			const char **pass, size_t *passlen);
-
-/**
  * Fetch ref (NULL: the default branch) of url with libgit2 and make its
  * YAML files readable under cache (created 0700 when missing):
  * cache/<hash of url>/<commit>/.  user and pass (may be NULL) answer the

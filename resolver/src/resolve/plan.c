@@ -460,7 +460,7 @@ static int fetch_repo(char **dir, const tpl_repo *r, void *data)
 			return error_set(rc, "endpoint connection '%s': %s",
 					 r->endpoint, why);
 		}
-		if (repo_git_credential(c, &user, &pass, &plen)) {
+		if (svc_conn_git_credential(c, &user, &pass, &plen)) {
 			rc = error_set(SVC_EINVALID,
 				       "endpoint connection '%s' (scheme %s) gives git no credential",
 				       r->endpoint, svc_conn_scheme(c) ? svc_conn_scheme(c) : "none");
