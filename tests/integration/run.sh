@@ -63,6 +63,28 @@ echo "$out" | grep -q 'dirs ok' && echo "$out" | grep -q 'ids ok' || { echo "$ou
 echo "$out" | grep -q '\] staged' || { echo "$out"; echo "a staging directory was not the job's"; exit 1; }
 rm -rf "$work/.git"
 
+# a task that fails the way real tasks fail: tl.setResult(Failed), exit 0
+cat > "$work/complete.yml" <<'YAML'
+steps:
+  - bash: echo "##vso[task.complete result=Succeeded;]fine"
+  - bash: echo "##vso[task.logissue type=warning]careful"; echo "##VSO[TASK.COMPLETE result=failed;]it broke"; exit 0
+  - bash: echo never
+YAML
+set +e
+out=$(cd "$work" && agent run complete.yml --pipeline demo); rc=$?
+set -e
+[ "$rc" -eq 1 ] || { echo "$out"; echo "task.complete result=Failed did not fail the run: exit $rc"; exit 1; }
+echo "$out" | grep -q 'summary: 2 step(s) run, 1 failed' || { echo "$out"; exit 1; }
+! echo "$out" | grep -q never || { echo "$out"; echo "the step after a failed one ran"; exit 1; }
+# through the hooks: the step's exit code says it failed
+agent job-start --pipeline-file "$work/complete.yml" --pipeline demo --job Job \
+  --job-dir "$work/jobc" >/dev/null
+set +e
+agent step --job-dir "$work/jobc" --step 1 -- bash -c 'echo "##vso[task.complete result=Failed]x"; exit 0' >/dev/null; rc=$?
+set -e
+agent job-end --job-dir "$work/jobc" --result Failed >/dev/null
+[ "$rc" -eq 1 ] || { echo "hooks: task.complete result=Failed exited $rc"; exit 1; }
+
 cat > "$work/fail.yml" <<YAML
 steps:
   - script: exit 7

@@ -165,7 +165,14 @@ int svc_masker_mask(char **out, size_t *outlen, svc_masker *m,
 typedef enum svc_mask_event_kind {
 	SVC_MASK_EVENT_SETSECRET = 0,   /**< task.setsecret (already masked) */
 	SVC_MASK_EVENT_SETVARIABLE = 1, /**< task.setvariable (is_secret) */
-	SVC_MASK_EVENT_SETENDPOINT = 2  /**< task.setendpoint */
+	SVC_MASK_EVENT_SETENDPOINT = 2, /**< task.setendpoint */
+	SVC_MASK_EVENT_COMPLETE = 3,    /**< task.complete: name is its
+					     result (Succeeded,
+					     SucceededWithIssues, Failed,
+					     Cancelled, Skipped), as written */
+	SVC_MASK_EVENT_ISSUE = 4        /**< task.logissue or task.issue:
+					     name is its type (error,
+					     warning), value its message */
 } svc_mask_event_kind;
 
 /** The part of a connection task.setendpoint changes. */

@@ -119,7 +119,9 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * or not (the closed list of names refused), and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
- * *status is the child's wait status.
+ * *status is the child's wait status; a step that exited 0 but said it
+ * failed (task.complete result=Failed or Cancelled, as tasks' setResult
+ * does) gets the status of an exit 1.
  */
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		  const char *step, char *const argv[], const char *workdir,

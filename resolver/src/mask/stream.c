@@ -517,6 +517,33 @@ static int report(svc_mask_stream *s, const svc_mask_event *ev)
 	return s->event ? s->event(s->event_ctx, ev) : 0;
 }
 
+/*
+ * task.complete and task.logissue: reported (with the property key's value
+ * as the event's name), and passed through for the agent.
+ */
+static int cmd_report(svc_mask_stream *s, svc_mask_event_kind kind,
+		      const char *key)
+{
+	svc_mask_event ev;
+	char prop[64];
+	size_t len = 0, dlen = 0;
+	const char *v = logcmd_prop_get(&s->cmd, key, &len);
+	int rc;
+
+	if (!v || !len || len >= sizeof(prop))
+		return LINE_PASS;
+	memcpy(prop, v, len);
+	prop[len] = '\0';
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.name = prop;
+	ev.value = logcmd_data(&s->cmd, &dlen);
+	ev.value_len = dlen;
+	if ((rc = report(s, &ev)) < 0)
+		return rc;
+	return LINE_PASS;
+}
+
 static int cmd_setsecret(svc_mask_stream *s)
 {
 	svc_mask_event ev;
@@ -690,6 +717,11 @@ static int handle_line(svc_mask_stream *s, const struct vwin *v, size_t ls,
 		return cmd_setvariable(s);
 	if (logcmd_is(&s->cmd, "task", "setendpoint"))
 		return cmd_setendpoint(s);
+	if (logcmd_is(&s->cmd, "task", "complete"))
+		return cmd_report(s, SVC_MASK_EVENT_COMPLETE, "result");
+	if (logcmd_is(&s->cmd, "task", "logissue") ||
+	    logcmd_is(&s->cmd, "task", "issue"))
+		return cmd_report(s, SVC_MASK_EVENT_ISSUE, "type");
 	return LINE_PASS;
 }
 

@@ -87,6 +87,9 @@ struct step_io {
 	int fd;                     /**< 1 or 2, for the stream being written */
 	svc_step_vars *vars;        /**< secret variables set, or NULL */
 	const char *job_dir;        /**< the job's directory */
+	int *failed;                /**< set when the step says it failed
+				         (task.complete result=Failed or
+				         Cancelled) */
 };
 
 static int masked_write(void *ctx, const char *data, size_t len)
@@ -103,6 +106,15 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 	struct step_io *io = ctx;
 
 	switch (ev->kind) {
+	case SVC_MASK_EVENT_COMPLETE:
+		/* how real tasks fail: tl.setResult(Failed), then exit 0 */
+		if (!strcasecmp(ev->name, "Failed") ||
+		    !strcasecmp(ev->name, "Cancelled") ||
+		    !strcasecmp(ev->name, "Canceled"))
+			*io->failed = 1;
+		return 0;
+	case SVC_MASK_EVENT_ISSUE:
+		return 0; /* shown as written */
 	case SVC_MASK_EVENT_SETVARIABLE:
 		if (!ev->is_secret)
 			/* without a broker the agent keeps its own */
@@ -272,7 +284,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 	svc_broker_step *grant = NULL;
 	char **sargv = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i, launched = 0;
-	int conn = -1;
+	int conn = -1, said_failed = 0;
 	pid_t pid = -1;
 
 	memset(&info, 0, sizeof(info));
@@ -323,6 +335,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].fd = i + 1;
 		io[i].vars = vars;
 		io[i].job_dir = job_dir;
+		io[i].failed = &said_failed;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 		so.commands = 1; /* the agent reads commands on stdout and stderr */
@@ -402,6 +415,9 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 				rc = error_set(SVC_ERROR, "cannot wait for '%s'", argv[0]);
 				break;
 			}
+	/* a step that said it failed has failed, whatever its exit code */
+	if (!rc && said_failed && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+		*status = W_EXITCODE(1, 0);
 done:
 	if (conn >= 0)
 		close(conn);
