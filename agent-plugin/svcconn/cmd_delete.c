@@ -20,11 +20,18 @@ static int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 	{
 		svc_conn *c = NULL;
 
-		if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c))) {
+		/* unverified: a connection refused as tampered can still be
+		 * removed; only its id is used, for the role check */
+		if ((rc = svc_store_conn_get(&c, st, argv[optind],
+					     SVC_GET_UNVERIFIED)))
+			rc = cli_lib_fail(rc);
+		else
+			rc = cli_require(ctx, st, c, SVC_ROLE_ADMIN);
+		svc_conn_free(c);
+		if (rc) {
 			svc_store_free(st);
 			return rc;
 		}
-		svc_conn_free(c);
 	}
 	rc = svc_store_conn_delete(st, argv[optind], ctx->actor);
 	if (rc)

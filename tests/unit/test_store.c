@@ -682,12 +682,14 @@ static void test_tampered_blob(void **state)
 					    SVC_GET_SECRETS), SVC_ECRYPTO);
 	assert_string_equal(svc_error_last(),
 			    "cannot decrypt field 'password' of connection 'tamper-me': authentication failed (tampered, moved, or wrong key)");
-	/* without secrets it still loads */
-	assert_int_equal(svc_store_conn_get(&c, f->st, "tamper-me", 0), 0);
-	svc_conn_free(c);
+	/* without secrets the row's MAC refuses it */
+	assert_int_equal(svc_store_conn_get(&c, f->st, "tamper-me", 0),
+			 SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(),
+			       "connection 'tamper-me' failed its integrity check"));
 	/* and a rekey refuses to launder it */
 	assert_int_equal(svc_store_rekey(f->st, "tester"), SVC_ECRYPTO);
-	assert_non_null(strstr(svc_error_last(), "'password'"));
+	assert_non_null(strstr(svc_error_last(), "'tamper-me'"));
 }
 
 static void test_moved_blob(void **state)
@@ -899,9 +901,14 @@ static void test_schema(void **state)
 
 	init_open(f);
 	db = raw_db(f);
-	assert_int_equal(raw_count(db, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_count(db, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
 				   "WHERE key = 'key_id'"), 1);
+	/* a new store starts authenticated: its (empty) list, no mark */
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
+				   "WHERE key = 'conn_manifest'"), 1);
+	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
+				   "WHERE key = 'rows_unsealed'"), 0);
 	sqlite3_close(db);
 	/* reopening applies nothing twice */
 	svc_store_free(f->st);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -28,6 +29,8 @@
 #include "util/fileio.h"
 #include "util/hex.h"
 
+/* Label the row-MAC key is derived from (HMAC under the master key). */
+#define ROW_MAC_LABEL "svcconn row mac v1"
 /* Label hashed in front of the key to derive its id. */
 #define KEY_ID_LABEL "svcconn key id"
 /* First part of the associated data, NUL included. */
@@ -35,9 +38,50 @@
 /* Largest plaintext sealed at once (EVP lengths are int). */
 #define SEAL_MAX ((size_t)INT_MAX - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN - 1)
 
-/* Derive k->id from k->k: hex of the first 8 bytes of SHA-256(label||key). */
+/* HMAC-SHA256 under key (klen bytes) of the parts, one after the other. */
+static int hmac_parts(unsigned char out[CRYPTO_MAC_LEN],
+		      const unsigned char *key, size_t klen,
+		      const void *const *ptrs, const size_t *lens, size_t n)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t i, outlen = 0;
+	int ok;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	     (ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+	     EVP_MAC_init(ctx, key, klen, params) == 1;
+	for (i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, ptrs[i], lens[i]) == 1;
+	ok = ok && EVP_MAC_final(ctx, out, &outlen, CRYPTO_MAC_LEN) == 1 &&
+	     outlen == CRYPTO_MAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	if (!ok) {
+		svc_wipe(out, CRYPTO_MAC_LEN);
+		return error_set(SVC_ECRYPTO, "cannot compute an HMAC");
+	}
+	return 0;
+}
+
+int crypto_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
+	       const void *const *ptrs, const size_t *lens, size_t n)
+{
+	return hmac_parts(out, k->mac, sizeof(k->mac), ptrs, lens, n);
+}
+
+/*
+ * Derive k->id from k->k (hex of the first 8 bytes of SHA-256(label||key))
+ * and the row-MAC key k->mac (HMAC-SHA256(key, label)).
+ */
 static int key_set_id(crypto_key *k)
 {
+	const void *label = ROW_MAC_LABEL;
+	size_t label_len = strlen(ROW_MAC_LABEL);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -58,7 +102,7 @@ static int key_set_id(crypto_key *k)
 	svc_wipe(md, sizeof(md));
 	if (!ok)
 		return error_set(SVC_ECRYPTO, "cannot compute the key id");
-	return 0;
+	return hmac_parts(k->mac, k->k, sizeof(k->k), &label, &label_len, 1);
 }
 
 void crypto_key_wipe(crypto_key *k)

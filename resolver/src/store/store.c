@@ -491,6 +491,9 @@ int svc_store_init(const svc_store_options *opts, const char *actor)
 			       st->db_path);
 	else if (rc == SVC_ENOTFOUND)
 		rc = st->ops->meta_set(st->be, META_KEY_ID, st->key.id);
+	/* the (empty) list of connections, under the key from the start */
+	if (rc == 0)
+		rc = store_rows_adopt(st, NULL);
 	/* whoever creates the store administers it */
 	if (rc == 0)
 		rc = st->ops->role_put(st->be, NULL, who, SVC_ROLE_ADMIN, who,
@@ -516,6 +519,30 @@ done:
 	return rc;
 }
 
+/*
+ * A store upgraded from before schema 5 has rows without MACs: MAC them
+ * as they are, once, under the write lock (docs/security.md says what
+ * this trusts).
+ */
+static int rows_adopt(svc_store *st)
+{
+	size_t count = 0;
+	char now[32];
+	int rc;
+
+	if ((rc = store_rows_unsealed(st)) <= 0)
+		return rc;
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
+		return rc;
+	/* someone else may have done it meanwhile */
+	if ((rc = store_rows_unsealed(st)) == 1 &&
+	    (rc = store_rows_adopt(st, &count)) == 0)
+		rc = store_audit(st, now, store_actor(NULL), "authenticate",
+				 "", "", json_pack("{s:I}", "connections",
+						   (json_int_t)count));
+	return store_tx_end(st, rc);
+}
+
 int svc_store_open(svc_store **out, const svc_store_options *opts)
 {
 	svc_store *st = NULL;
@@ -524,7 +551,7 @@ int svc_store_open(svc_store **out, const svc_store_options *opts)
 	if ((rc = store_alloc(&st, opts)) != 0)
 		return rc;
 	if ((rc = st->ops->open(&st->be, st->db_path, 0)) != 0 ||
-	    (rc = key_open(st)) != 0) {
+	    (rc = key_open(st)) != 0 || (rc = rows_adopt(st)) != 0) {
 		svc_store_free(st);
 		return rc;
 	}
@@ -675,6 +702,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 				       now);
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
+	if (rc == 0)
+		rc = store_conn_seal(st, id);
 	if (rc) {
 		json_decref(keys);
 		return rc;
@@ -778,7 +807,9 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 				       "no connection with id '%s'", id);
 		return rc;
 	}
-	if ((rc = name_free(st, svc_conn_name(c), id)) != 0)
+	/* a tampered row is refused, never made valid by the write */
+	if ((rc = store_conn_verify(st, &old, 1)) != 0 ||
+	    (rc = name_free(st, svc_conn_name(c), id)) != 0)
 		goto done;
 	if (!(changed = json_array()) || !(removed = json_array())) {
 		rc = error_oom();
@@ -789,7 +820,8 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 		goto done;
 	conn_row(&row, c, id, NULL, NULL, who, now);
 	if ((rc = st->ops->conn_update(st->be, &row)) != 0 ||
-	    (rc = store_expiry_record(st, c, id, now)) != 0)
+	    (rc = store_expiry_record(st, c, id, now)) != 0 ||
+	    (rc = store_conn_seal(st, id)) != 0)
 		goto done;
 	detail = replaced ? json_pack("{s:b, s:O, s:O}", "replaced", 1,
 				      "changed", changed, "removed", removed)
@@ -885,19 +917,24 @@ int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 {
 	const char *who = store_actor(actor);
 	char *id = NULL, *old_name = NULL, now[32];
+	svc_conn *old = NULL;
 	int rc;
 
 	if ((rc = check_new_name(new_name)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, &old_name, st, name_or_id)) == 0 &&
+	    (rc = st->ops->conn_get(&old, st->be, id)) == 0 &&
+	    (rc = store_conn_verify(st, &old, 1)) == 0 &&
 	    (rc = name_free(st, new_name, id)) == 0 &&
-	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0)
+	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0 &&
+	    (rc = store_conn_seal(st, id)) == 0)
 		rc = store_audit(st, now, who, "rename", id, new_name,
 				 json_pack("{s:o, s:o}", "from",
 					   jstr(old_name), "to",
 					   jstr(new_name)));
 	rc = store_tx_end(st, rc);
+	svc_conn_free(old);
 	free(id);
 	free(old_name);
 	return rc;
@@ -916,7 +953,8 @@ int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 	 * the usage history stays */
 	if ((rc = store_find_conn(&id, &name, st, name_or_id)) == 0 &&
 	    (rc = st->ops->conn_authz_delete(st->be, id)) == 0 &&
-	    (rc = st->ops->conn_delete(st->be, id)) == 0)
+	    (rc = st->ops->conn_delete(st->be, id)) == 0 &&
+	    (rc = store_conn_forget(st, id)) == 0)
 		rc = store_audit(st, now, who, "delete", id, name,
 				 json_object());
 	rc = store_tx_end(st, rc);
@@ -1019,7 +1057,11 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 	char *id = NULL;
 	int rc;
 
-	if ((rc = tx_read_key(st, (flags & SVC_GET_SECRETS) != 0)) != 0)
+	if ((flags & SVC_GET_UNVERIFIED) && (flags & SVC_GET_SECRETS))
+		return error_set(SVC_EINVALID,
+				 "secrets are only read from a verified connection");
+	/* the key is needed either way: every read checks the row's MAC */
+	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, NULL, st, name_or_id)) == 0 &&
 	    (rc = st->ops->conn_get(&c, st->be, id)) == 0 &&
@@ -1028,6 +1070,10 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 		ctx.c = c;
 		rc = st->ops->secrets_get(st->be, id, open_one, &ctx);
 	}
+	/* after the secrets, so a ciphertext that does not open is named
+	 * as such; on failure c and its opened values are wiped below */
+	if (rc == 0 && !(flags & SVC_GET_UNVERIFIED))
+		rc = store_conn_verify(st, &c, 1);
 	rc = store_tx_end(st, rc);
 	free(id);
 	if (rc) {
@@ -1040,11 +1086,21 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 
 int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
 {
+	svc_conn **list = NULL;
+	size_t n = 0;
 	int rc;
 
-	if ((rc = store_tx_read(st)) != 0)
+	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
-	return store_tx_end(st, st->ops->conn_list(out, count, st->be));
+	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
+		rc = store_conn_verify(st, list, n);
+	if ((rc = store_tx_end(st, rc)) != 0) {
+		svc_store_conn_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return 0;
 }
 
 void svc_store_conn_list_free(svc_conn **list, size_t count)
@@ -1232,7 +1288,9 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	 * .new left over from one that never committed */
 	if ((rc = tx_write_settled(st)) != 0)
 		return rc;
-	if ((rc = crypto_key_generate(&nk)) != 0 ||
+	/* a tampered row is refused, not MAC'd anew under the new key */
+	if ((rc = store_rows_verify_all(st)) != 0 ||
+	    (rc = crypto_key_generate(&nk)) != 0 ||
 	    (rc = crypto_key_write(&nk, st->key_new)) != 0)
 		goto abort;
 	wrote_new = 1;
@@ -1243,6 +1301,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	memcpy(old_id, st->key.id, sizeof(old_id));
 	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
+	    (rc = store_rows_remac(st, &nk)) != 0 ||
 	    (rc = store_gitcred_reseal(NULL, st, &nk)) != 0 ||
 	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
 	    (rc = store_audit(st, now, who, "rekey", "", "",

@@ -30,6 +30,7 @@
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
+#include "util/buf.h"
 
 /** A backend's open state (a database handle and what goes with it). */
 typedef struct store_backend store_backend;
@@ -145,6 +146,8 @@ typedef struct store_backend_ops {
 	int (*meta_get)(char **out, store_backend *be, const char *key);
 	/** Insert or replace a value of the meta table. */
 	int (*meta_set)(store_backend *be, const char *key, const char *value);
+	/** Delete a value of the meta table (none is not an error). */
+	int (*meta_delete)(store_backend *be, const char *key);
 
 	/**
 	 * Look a connection up by id and/or name (STORE_FIND_*), id first;
@@ -168,6 +171,16 @@ typedef struct store_backend_ops {
 	/** Change the name; SVC_EEXISTS when taken by another. */
 	int (*conn_rename)(store_backend *be, const char *id, const char *name,
 			   const char *updated_by, const char *updated_at);
+	/**
+	 * The version and MAC of connection id (store_integrity.c); the MAC
+	 * is appended to mac, nothing when it has none.  SVC_ENOTFOUND.
+	 */
+	int (*conn_mac_get)(long long *version, svc_buf *mac,
+			    store_backend *be, const char *id);
+	/** Set the version and MAC of connection id; SVC_ENOTFOUND. */
+	int (*conn_mac_put)(store_backend *be, const char *id,
+			    long long version, const unsigned char *mac,
+			    size_t len);
 
 	/** Insert or replace one field of a connection. */
 	int (*field_put)(store_backend *be, const char *conn_id,

@@ -71,4 +71,34 @@ int store_open_into(svc_store *st, svc_conn *c, const store_sealed *s);
 int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
 			const char *now);
 
+/* ---- row integrity (store_integrity.c) ---- */
+
+/**
+ * Check connections as conn_get read them (secrets loaded or not) against
+ * their MACs and the store's list of connections, inside a transaction in
+ * which st->key is the store's key; the error names the connection.
+ */
+int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n);
+/** store_conn_verify() over every connection of the store. */
+int store_rows_verify_all(svc_store *st);
+/**
+ * Inside the write transaction that wrote connection id: give it the next
+ * version, MAC it as it is stored now, record it in the list.
+ */
+int store_conn_seal(svc_store *st, const char *id);
+/** Inside the write transaction that deleted id: drop it from the list. */
+int store_conn_forget(svc_store *st, const char *id);
+/**
+ * Inside a rekey's transaction, after the secrets are resealed: MAC every
+ * connection and the list again under nk (checked first by the caller).
+ */
+int store_rows_remac(svc_store *st, const crypto_key *nk);
+/** 1 when the rows still await their first MAC (schema upgrade), else 0. */
+int store_rows_unsealed(svc_store *st);
+/**
+ * Inside a write transaction: MAC every connection as it is and write the
+ * list (the upgrade to schema 5, and init); *count (may be NULL) counts.
+ */
+int store_rows_adopt(svc_store *st, size_t *count);
+
 #endif

@@ -38,6 +38,12 @@
  * lists show expiry without decrypting anything.  No row means not known
  * yet (a connection stored before version 4, until it is edited or
  * rescanned); the row goes with its connection (ON DELETE CASCADE).
+ *
+ * Version 5 adds conn_macs, each connection's version and MAC
+ * (store_integrity.c computes and checks them; here they are only rows;
+ * a connection without one has version 0 and no MAC), and the meta row
+ * "rows_unsealed", which tells store.c to MAC the rows that exist as they
+ * are, once, the next time the store is opened with its key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -270,6 +276,19 @@ static const char *const migrations[] = {
 	"  checked_at TEXT NOT NULL,"
 	"  CHECK ((field IS NULL) = (not_after IS NULL))"
 	");",
+	/*
+	 * 5: every connection row authenticated (store_integrity.c): its
+	 * version and MAC, and the mark that the rows present are to be
+	 * MAC'd at the next open with the key.  IF NOT EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS conn_macs ("
+	"  conn_id TEXT PRIMARY KEY"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  version INTEGER NOT NULL,"
+	"  mac BLOB NOT NULL"
+	");"
+	"INSERT INTO meta (key, value) VALUES ('rows_unsealed', '1')"
+	"  ON CONFLICT (key) DO NOTHING;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -420,7 +439,8 @@ fail:
 static int check_private_file(const char *path)
 {
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		      O_NONBLOCK);
 	int rc = 0;
 
 	if (fd < 0) {
@@ -610,6 +630,20 @@ static int sqlite_meta_set(store_backend *be, const char *key,
 		return rc;
 	if ((rc = bind_str(be, st, 1, key)) == 0 &&
 	    (rc = bind_str(be, st, 2, value)) == 0)
+		rc = step(be, st, "write store metadata");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_meta_delete(store_backend *be, const char *key)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "DELETE FROM meta WHERE key = ?1",
+			  "write store metadata")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, key)) == 0)
 		rc = step(be, st, "write store metadata");
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
@@ -895,6 +929,54 @@ static int sqlite_conn_rename(store_backend *be, const char *id,
 	    (rc = bind_str(be, st, 3, updated_by)) == 0 &&
 	    (rc = bind_str(be, st, 4, updated_at)) == 0)
 		rc = step(be, st, "rename a connection");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_conn_mac_get(long long *version, svc_buf *mac,
+			       store_backend *be, const char *id)
+{
+	sqlite3_stmt *st;
+	const void *p;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT m.version, m.mac FROM connections c "
+			  "LEFT JOIN conn_macs m ON m.conn_id = c.id "
+			  "WHERE c.id = ?1",
+			  "read the MAC of a connection")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = step(be, st, "read the MAC of a connection")) == 1) {
+		*version = sqlite3_column_int64(st, 0);
+		p = sqlite3_column_blob(st, 1);
+		rc = p ? buf_put(mac, p, (size_t)sqlite3_column_bytes(st, 1))
+		       : 0;
+	} else if (rc == 0) {
+		rc = SVC_ENOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_conn_mac_put(store_backend *be, const char *id,
+			       long long version, const unsigned char *mac,
+			       size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO conn_macs (conn_id, version, mac) "
+			  "SELECT id, ?2, ?3 FROM connections WHERE id = ?1 "
+			  "ON CONFLICT (conn_id) DO UPDATE SET "
+			  "version = excluded.version, mac = excluded.mac",
+			  "write the MAC of a connection")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, version)) == 0 &&
+	    (rc = bind_bytes(be, st, 3, mac, len, 1)) == 0)
+		rc = step(be, st, "write the MAC of a connection");
 	sqlite3_finalize(st);
 	return changed_or_notfound(be, rc);
 }
@@ -2487,6 +2569,7 @@ const store_backend_ops store_sqlite_ops = {
 	.rollback = sqlite_rollback,
 	.meta_get = sqlite_meta_get,
 	.meta_set = sqlite_meta_set,
+	.meta_delete = sqlite_meta_delete,
 	.conn_find = sqlite_conn_find,
 	.conn_insert = sqlite_conn_insert,
 	.conn_update = sqlite_conn_update,
@@ -2494,6 +2577,8 @@ const store_backend_ops store_sqlite_ops = {
 	.conn_list = sqlite_conn_list,
 	.conn_delete = sqlite_conn_delete,
 	.conn_rename = sqlite_conn_rename,
+	.conn_mac_get = sqlite_conn_mac_get,
+	.conn_mac_put = sqlite_conn_mac_put,
 	.field_put = sqlite_field_put,
 	.field_delete = sqlite_field_delete,
 	.secrets_get = sqlite_secrets_get,
