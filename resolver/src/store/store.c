@@ -951,7 +951,15 @@ int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 		return rc;
 	/* its roles, pipeline list, requests, checks and locks go with it;
 	 * the usage history stays */
-	if ((rc = store_find_conn(&id, &name, st, name_or_id)) == 0 &&
+	rc = store_find_conn(&id, &name, st, name_or_id);
+	/* an id whose row was removed without the key: accept that */
+	if (rc == SVC_ENOTFOUND && svc_is_uuid(name_or_id) &&
+	    store_conn_unlist(st, name_or_id) == 0) {
+		rc = store_audit(st, now, who, "delete", name_or_id, "",
+				 json_pack("{s:b}", "removed_without_key", 1));
+		return store_tx_end(st, rc);
+	}
+	if (rc == 0 &&
 	    (rc = st->ops->conn_authz_delete(st->be, id)) == 0 &&
 	    (rc = st->ops->conn_delete(st->be, id)) == 0 &&
 	    (rc = store_conn_forget(st, id)) == 0)

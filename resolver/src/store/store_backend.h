@@ -177,6 +177,14 @@ typedef struct store_backend_ops {
 	 */
 	int (*conn_mac_get)(long long *version, svc_buf *mac,
 			    store_backend *be, const char *id);
+	/**
+	 * Walk every connection's id, name and version (0 without a MAC);
+	 * a non-zero return of cb stops the walk with it.
+	 */
+	int (*conn_mac_list)(store_backend *be,
+			     int (*cb)(void *ctx, const char *id,
+				       const char *name, long long version),
+			     void *ctx);
 	/** Set the version and MAC of connection id; SVC_ENOTFOUND. */
 	int (*conn_mac_put)(store_backend *be, const char *id,
 			    long long version, const unsigned char *mac,

@@ -89,6 +89,11 @@ int store_conn_seal(svc_store *st, const char *id);
 /** Inside the write transaction that deleted id: drop it from the list. */
 int store_conn_forget(svc_store *st, const char *id);
 /**
+ * Inside a write transaction: drop id, whose row was removed without the
+ * key, from the list; SVC_ENOTFOUND (no message) when it is not listed.
+ */
+int store_conn_unlist(svc_store *st, const char *id);
+/**
  * Inside a rekey's transaction, after the secrets are resealed: MAC every
  * connection and the list again under nk (checked first by the caller).
  */

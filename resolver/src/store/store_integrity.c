@@ -491,6 +491,62 @@ done:
 	return rc;
 }
 
+/* What the walk comparing the rows' versions with the manifest needs. */
+struct match_ctx {
+	svc_store *st;      /**< the store, for messages */
+	const manifest *m;  /**< the manifest */
+	size_t matched;     /**< rows found in it */
+};
+
+static int match_one(void *p, const char *id, const char *name,
+		     long long version)
+{
+	struct match_ctx *ctx = p;
+	const manifest_ent *e = manifest_find(ctx->m, id);
+
+	if (!e || e->version != version)
+		return error_set(SVC_ECRYPTO, CONN_REFUSED, name,
+				 e ? "it is not the version last written"
+				   : "it is not in the store's list of connections");
+	ctx->matched++;
+	return 0;
+}
+
+/*
+ * Every connection row at the version the manifest m lists, and every
+ * listed connection present: an older copy of one row, even together
+ * with an older manifest, is seen whichever connection is read.
+ */
+static int manifest_match(svc_store *st, const manifest *m)
+{
+	struct match_ctx ctx;
+	const manifest_ent *e;
+	size_t i;
+	int rc;
+
+	ctx.st = st;
+	ctx.m = m;
+	ctx.matched = 0;
+	if ((rc = st->ops->conn_mac_list(st->be, match_one, &ctx)) != 0 ||
+	    ctx.matched == m->n)
+		return rc;
+	/* name the first listed connection that has no row */
+	for (i = 0; i < m->n; i++) {
+		e = manifest_at(m, i);
+		rc = st->ops->conn_find(NULL, NULL, st->be, e->id,
+					STORE_FIND_ID);
+		if (rc == SVC_ENOTFOUND)
+			return error_set(SVC_ECRYPTO,
+					 "store '%s' failed its integrity check: connection id '%s' was removed without the key (delete it with its id to accept that)",
+					 st->db_path, e->id);
+		if (rc)
+			return rc;
+	}
+	return error_set(SVC_ECRYPTO,
+			 "store '%s' failed its integrity check: its list of connections does not match them",
+			 st->db_path);
+}
+
 int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n)
 {
 	manifest m;
@@ -498,7 +554,8 @@ int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n)
 	int rc;
 
 	manifest_init(&m);
-	rc = manifest_load(&m, st, &st->key);
+	if ((rc = manifest_load(&m, st, &st->key)) == 0)
+		rc = manifest_match(st, &m);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = check_one(st, &m, conns[i]);
 	manifest_clear(&m);
@@ -556,8 +613,11 @@ int store_conn_seal(svc_store *st, const char *id)
 	int rc;
 
 	manifest_init(&m);
+	/* the others must match before and after: a write never makes an
+	 * older copy of another connection valid */
 	if ((rc = manifest_load(&m, st, &st->key)) == 0 &&
-	    (rc = seal_into(st, &m, id, m.epoch + 1, &st->key)) == 0) {
+	    (rc = seal_into(st, &m, id, m.epoch + 1, &st->key)) == 0 &&
+	    (rc = manifest_match(st, &m)) == 0) {
 		m.epoch++;
 		rc = manifest_store(st, &m, &st->key);
 	}
@@ -565,6 +625,11 @@ int store_conn_seal(svc_store *st, const char *id)
 	return rc;
 }
 
+/*
+ * Not checked against the rows: deleting is how a refused connection is
+ * removed.  It changes no other entry and no epoch, so it never makes an
+ * older copy of another connection valid.
+ */
 int store_conn_forget(svc_store *st, const char *id)
 {
 	manifest m;
@@ -577,6 +642,18 @@ int store_conn_forget(svc_store *st, const char *id)
 	}
 	manifest_clear(&m);
 	return rc;
+}
+
+int store_conn_unlist(svc_store *st, const char *id)
+{
+	manifest m;
+	int rc;
+
+	manifest_init(&m);
+	if ((rc = manifest_load(&m, st, &st->key)) == 0)
+		rc = manifest_find(&m, id) ? 0 : SVC_ENOTFOUND;
+	manifest_clear(&m);
+	return rc == 0 ? store_conn_forget(st, id) : rc;
 }
 
 int store_rows_remac(svc_store *st, const crypto_key *nk)

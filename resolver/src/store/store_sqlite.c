@@ -959,6 +959,33 @@ static int sqlite_conn_mac_get(long long *version, svc_buf *mac,
 	return rc;
 }
 
+static int sqlite_conn_mac_list(store_backend *be,
+				int (*cb)(void *ctx, const char *id,
+					  const char *name, long long version),
+				void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT c.id, c.name, coalesce(m.version, 0) "
+			  "FROM connections c "
+			  "LEFT JOIN conn_macs m ON m.conn_id = c.id",
+			  "list the versions of connections")) != 0)
+		return rc;
+	while ((rc = step(be, st, "list the versions of connections")) == 1) {
+		if (!col_str(st, 0) || !col_str(st, 1)) {
+			rc = error_oom();
+			break;
+		}
+		if ((rc = cb(ctx, col_str(st, 0), col_str(st, 1),
+			     sqlite3_column_int64(st, 2))) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int sqlite_conn_mac_put(store_backend *be, const char *id,
 			       long long version, const unsigned char *mac,
 			       size_t len)
@@ -2578,6 +2605,7 @@ const store_backend_ops store_sqlite_ops = {
 	.conn_delete = sqlite_conn_delete,
 	.conn_rename = sqlite_conn_rename,
 	.conn_mac_get = sqlite_conn_mac_get,
+	.conn_mac_list = sqlite_conn_mac_list,
 	.conn_mac_put = sqlite_conn_mac_put,
 	.field_put = sqlite_field_put,
 	.field_delete = sqlite_field_delete,
