@@ -97,7 +97,7 @@ static void test_round_trip(void **state)
 /* The documented layout and associated data, checked with plain EVP. */
 static void test_layout_independent(void **state)
 {
-	static const char aad[] = "svcconn/v1\0conn-x\0token";
+	static const char aad[] = "svcconn/v2\0conn-x\0token";
 	unsigned char out[64], *s;
 	EVP_CIPHER_CTX *ctx;
 	crypto_key k;
@@ -336,6 +336,31 @@ static void test_key_file_other_owner(void **state)
 	free(dir);
 }
 
+/*
+ * The format is authenticated: a format 2 value relabelled as format 1
+ * (whose associated data starts "svcconn/v1") does not open.  Format 1
+ * values made by hand open: test_store_integrity.c's upgrade test.
+ */
+static void test_format_authenticated(void **state)
+{
+	crypto_key k;
+	svc_buf s, pt;
+
+	(void)state;
+	assert_int_equal(crypto_key_generate(&k), 0);
+	seal(&s, &k, "conn-1", "password", "value");
+	assert_int_equal((unsigned char)s.ptr[0], 2);
+	s.ptr[0] = 1;
+	buf_init(&pt, 0, 1);
+	assert_int_equal(crypto_open(&pt, &k, "conn-1", "password", s.ptr,
+				     s.len), SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(), "authentication failed"));
+	assert_int_equal(pt.len, 0);
+	buf_clear(&s);
+	buf_clear(&pt);
+	crypto_key_wipe(&k);
+}
+
 /* A FIFO at the key file is refused at once (alarm: a hang fails). */
 static void test_key_file_fifo(void **state)
 {
@@ -402,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_key_file_refused),
 		cmocka_unit_test(test_key_file_other_owner),
 		cmocka_unit_test(test_key_file_fifo),
+		cmocka_unit_test(test_format_authenticated),
 		cmocka_unit_test(test_row_mac_key),
 	};
 

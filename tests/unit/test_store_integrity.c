@@ -5,9 +5,11 @@
  * HMAC and the documented encoding (store_integrity.c), so the format is
  * pinned by an independent implementation.  The store's list of versions
  * is checked the same way.  The upgrade from schema 4 is tried on a store
- * taken back to schema 4 by hand (the table and the list removed, the
- * version set back): opened again, it is upgraded, its rows MAC'd, and a
- * change made after that is refused.  Then: a missing or changed list, the
+ * taken back to schema 4 by hand (secrets resealed in format 1 with plain
+ * EVP, the table and the list removed, the version set back): opened
+ * again, it is upgraded, its secrets resealed in format 2, its rows MAC'd,
+ * and a change made after that is refused; the same steps taken by someone
+ * without the key on an upgraded store are refused.  Then: a missing or changed list, the
  * unverified read that delete uses, and rekey MAC'ing every row anew.
  */
 #include "testutil.h"
@@ -18,11 +20,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "svcconn/conn.h"
 #include "svcconn/errors.h"
 #include "svcconn/store.h"
+#include "crypto/crypto.h"
 #include "util/buf.h"
 #include "util/hex.h"
 
@@ -360,6 +364,95 @@ static void test_length_prefixes(void **state)
 
 /* ---- the upgrade from schema 4 ----------------------------------------- */
 
+/*
+ * Seal pt for (id, key) in format 1, as svcconn did before rows were
+ * authenticated: version byte 1, nonce, ciphertext, tag, associated data
+ * "svcconn/v1" NUL id NUL key.  Written with plain EVP.
+ */
+static void seal_v1(svc_buf *out, const crypto_key *k, const char *id,
+		    const char *key, const char *pt, size_t len)
+{
+	unsigned char nonce[12], tag[16], ct[256];
+	svc_buf aad = SVC_BUF_INIT;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n = 0, fin = 0;
+
+	assert_true(len <= sizeof(ct));
+	assert_int_equal(RAND_bytes(nonce, sizeof(nonce)), 1);
+	assert_int_equal(buf_put(&aad, "svcconn/v1", 11), 0);
+	assert_int_equal(buf_put(&aad, id, strlen(id) + 1), 0);
+	assert_int_equal(buf_puts(&aad, key), 0);
+	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->k,
+					    nonce), 1);
+	assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &n,
+					   (const unsigned char *)aad.ptr,
+					   (int)aad.len), 1);
+	assert_int_equal(EVP_EncryptUpdate(ctx, ct, &n,
+					   (const unsigned char *)pt, (int)len),
+			 1);
+	assert_int_equal(EVP_EncryptFinal_ex(ctx, ct + n, &fin), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16,
+					     tag), 1);
+	EVP_CIPHER_CTX_free(ctx);
+	assert_int_equal(buf_putc(out, 1), 0);
+	assert_int_equal(buf_put(out, nonce, sizeof(nonce)), 0);
+	assert_int_equal(buf_put(out, ct, len), 0);
+	assert_int_equal(buf_put(out, tag, sizeof(tag)), 0);
+	buf_clear(&aad);
+}
+
+/*
+ * Take the store back to what svcconn before schema 5 left: every secret
+ * sealed in format 1, no MACs, no list, user_version 4.
+ */
+static void back_to_v4(struct fx *f)
+{
+	char *kpath = tu_path(f->home, "master.key");
+	sqlite3 *db;
+	sqlite3_stmt *st, *up;
+	crypto_key k;
+	svc_buf pt, v1;
+
+	svc_store_free(f->st);
+	f->st = NULL;
+	assert_int_equal(crypto_key_load(&k, kpath), 0);
+	db = raw_db(f);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT conn_id, key, sealed FROM fields WHERE secret = 1",
+		-1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"UPDATE fields SET sealed = ?3 WHERE conn_id = ?1 AND key = ?2",
+		-1, &up, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+
+		buf_init(&pt, 0, 1);
+		buf_init(&v1, 0, 0);
+		assert_int_equal(crypto_open(&pt, &k, id, key,
+					     sqlite3_column_blob(st, 2),
+					     (size_t)sqlite3_column_bytes(st, 2)),
+				 0);
+		seal_v1(&v1, &k, id, key, pt.ptr, pt.len);
+		sqlite3_bind_text(up, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 2, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(up, 3, v1.ptr, (int)v1.len, SQLITE_TRANSIENT);
+		assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+		buf_clear(&pt);
+		buf_clear(&v1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	assert_int_equal(sqlite3_exec(db,
+		"DROP TABLE conn_macs;"
+		"DELETE FROM meta WHERE key = 'conn_manifest';"
+		"PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	crypto_key_wipe(&k);
+	free(kpath);
+}
+
 static void test_upgrade_from_v4(void **state)
 {
 	struct fx *f = *state;
@@ -370,17 +463,19 @@ static void test_upgrade_from_v4(void **state)
 
 	create(f, "svc", "https://example.com");
 	create(f, "second", "https://second.example.com");
-	/* back to schema 4, as svcconn before this change left it */
-	svc_store_free(f->st);
-	f->st = NULL;
-	raw_exec(f, "DROP TABLE conn_macs;"
-		    "DELETE FROM meta WHERE key = 'conn_manifest';"
-		    "PRAGMA user_version = 4;");
+	back_to_v4(f);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM fields WHERE "
+				    "secret = 1 AND substr(sealed, 1, 1) = x'01'"),
+			 4);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
 	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM meta WHERE key = "
 				    "'rows_unsealed'"), 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM conn_macs"), 2);
+	/* its secrets are resealed in the current format, same key */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM fields WHERE "
+				    "secret = 1 AND substr(sealed, 1, 1) = x'02'"),
+			 4);
 	assert_mac_recomputes(f, "svc");
 	assert_mac_recomputes(f, "second");
 	assert_manifest_recomputes(f);
@@ -389,7 +484,8 @@ static void test_upgrade_from_v4(void **state)
 	assert_int_equal(svc_store_audit(&audit, f->st, 0), 0);
 	for (i = 0; (e = svc_audit_list_at(audit, i)); i++)
 		if (strcmp(e->action, "authenticate") == 0 &&
-		    strstr(e->detail, "\"connections\":2"))
+		    strstr(e->detail, "\"connections\":2") &&
+		    strstr(e->detail, "\"secrets_resealed\":4"))
 			seen = 1;
 	svc_audit_list_free(audit);
 	assert_true(seen);
@@ -401,6 +497,34 @@ static void test_upgrade_from_v4(void **state)
 		    "WHERE name = 'svc'");
 	refused(f, "svc", "connection 'svc' failed its integrity check: the store was changed without the key");
 	readable(f, "second");
+}
+
+/*
+ * Someone without the key makes an authenticated store look like one from
+ * before the upgrade, to have its changed rows adopted: refused, because
+ * it holds values sealed after the upgrade.
+ */
+static void test_downgrade_refused(void **state)
+{
+	struct fx *f = *state;
+	svc_store *st = NULL;
+
+	create(f, "svc", "https://example.com");
+	svc_store_free(f->st);
+	f->st = NULL;
+	raw_exec(f, "UPDATE connections SET url = 'https://evil.example';"
+		    "INSERT INTO meta (key, value) VALUES ('rows_unsealed', '1')");
+	assert_int_equal(svc_store_open(&st, &f->opts), SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(),
+			       "MACs were removed without the key"));
+	/* the same with the MACs and the list gone and the version back */
+	raw_exec(f, "DROP TABLE conn_macs;"
+		    "DELETE FROM meta WHERE key = 'conn_manifest';"
+		    "PRAGMA user_version = 4;");
+	assert_int_equal(svc_store_open(&st, &f->opts), SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(),
+			       "MACs were removed without the key"));
+	assert_null(st);
 }
 
 /* ---- the list of versions ----------------------------------------------- */
@@ -505,6 +629,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_length_prefixes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_v4, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_downgrade_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_list_missing_or_changed,
 						setup, teardown),

@@ -1,10 +1,12 @@
 /*
  * crypto.h - sealing secrets with AES-256-GCM, and the master key.
  *
- * A sealed value is: version byte (1) | 12-byte random nonce | ciphertext |
+ * A sealed value is: version byte (2) | 12-byte random nonce | ciphertext |
  * 16-byte tag.  The associated data binds it to its place:
- * "svcconn/v1" NUL conn_id NUL field_key, so a ciphertext copied to another
- * connection or field fails to open.  The master key is 32 random bytes in a
+ * "svcconn/v2" NUL conn_id NUL field_key, so a ciphertext copied to another
+ * connection or field fails to open.  Format 1 (version byte 1, associated
+ * data "svcconn/v1" ...) is what stores sealed before their rows were
+ * authenticated; it still opens, and is never written.  The master key is 32 random bytes in a
  * file that must be a regular file, owned by the user, mode 0600 or
  * stricter; its id (first 8 bytes of SHA-256 over a label and the key, hex)
  * tells which key sealed what, without revealing the key.
@@ -23,7 +25,8 @@
 #define CRYPTO_KEY_LEN 32
 #define CRYPTO_NONCE_LEN 12
 #define CRYPTO_TAG_LEN 16
-#define CRYPTO_VERSION 1
+#define CRYPTO_VERSION 2
+#define CRYPTO_VERSION_V1 1
 #define CRYPTO_MAC_LEN 32
 
 typedef struct crypto_key {

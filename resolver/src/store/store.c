@@ -208,6 +208,7 @@ void svc_store_free(svc_store *st)
 	if (st->be)
 		st->ops->close(st->be);
 	crypto_key_wipe(&st->key);
+	store_mcache_free(st);
 	svc_catalog_free(st->catalog);
 	free(st->home);
 	free(st->key_file);
@@ -419,9 +420,13 @@ int store_tx_read_key(svc_store *st)
 /* End a transaction: commit when rc is 0, else roll back; returns rc. */
 int store_tx_end(svc_store *st, int rc)
 {
-	if (rc == 0 && (rc = st->ops->commit(st->be)) == 0)
+	if (rc == 0 && (rc = store_mcache_flush(st)) == 0 &&
+	    (rc = st->ops->commit(st->be)) == 0) {
+		store_mcache_end(st, 1);
 		return 0;
+	}
 	st->ops->rollback(st->be);
+	store_mcache_end(st, 0);
 	return rc;
 }
 
@@ -519,29 +524,7 @@ done:
 	return rc;
 }
 
-/*
- * A store upgraded from before schema 5 has rows without MACs: MAC them
- * as they are, once, under the write lock (docs/security.md says what
- * this trusts).
- */
-static int rows_adopt(svc_store *st)
-{
-	size_t count = 0;
-	char now[32];
-	int rc;
-
-	if ((rc = store_rows_unsealed(st)) <= 0)
-		return rc;
-	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
-		return rc;
-	/* someone else may have done it meanwhile */
-	if ((rc = store_rows_unsealed(st)) == 1 &&
-	    (rc = store_rows_adopt(st, &count)) == 0)
-		rc = store_audit(st, now, store_actor(NULL), "authenticate",
-				 "", "", json_pack("{s:I}", "connections",
-						   (json_int_t)count));
-	return store_tx_end(st, rc);
-}
+static int rows_adopt(svc_store *st);
 
 int svc_store_open(svc_store **out, const svc_store_options *opts)
 {
@@ -1225,6 +1208,8 @@ struct reseal_ctx {
 	const crypto_key *nk; /**< the new key */
 	svc_buf *out;         /**< the records */
 	size_t count;         /**< secrets resealed */
+	int skip_unopened;    /**< leave a value that does not open as it
+				   is (it fails when read), not stop */
 };
 
 static int reseal_one(void *p, const store_sealed *s)
@@ -1236,6 +1221,10 @@ static int reseal_one(void *p, const store_sealed *s)
 	buf_init(&pt, SVC_BUF_DEFAULT_MAX, 1);
 	rc = crypto_open(&pt, &ctx->st->key, s->conn_id, s->key, s->data,
 			 s->len);
+	if (rc && ctx->skip_unopened) {
+		buf_clear(&pt);
+		return 0;
+	}
 	if (rc)
 		rc = error_set(rc,
 			       "cannot rekey: field '%s' of connection id '%s' does not open with the current key (tampered?); nothing was changed",
@@ -1306,6 +1295,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	ctx.nk = &nk;
 	ctx.out = &recs;
 	ctx.count = 0;
+	ctx.skip_unopened = 0;
 	memcpy(old_id, st->key.id, sizeof(old_id));
 	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
@@ -1339,8 +1329,94 @@ abort:
 	if (wrote_new)
 		unlink(st->key_new);
 	st->ops->rollback(st->be);
+	store_mcache_end(st, 0);
 done:
 	crypto_key_wipe(&nk);
 	buf_clear(&recs);
 	return rc;
+}
+
+/* ---- the upgrade to authenticated rows --------------------------------- */
+
+/* Set *found when a secret is sealed in the current format; stops. */
+static int found_current(void *p, const store_sealed *s)
+{
+	if (s->len && s->data[0] == CRYPTO_VERSION) {
+		*(int *)p = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int found_current_gitcred(void *p, const store_gitcred_row *r)
+{
+	if (r->sealed_len && r->sealed[0] == CRYPTO_VERSION) {
+		*(int *)p = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Inside the write transaction: the first MACs of a store's rows.  Only a
+ * store sealed before rows were authenticated is adopted as it is: one
+ * holding any value sealed in the current format was adopted before, and
+ * asking again means someone removed its MACs without the key.  Its
+ * secrets are resealed in the current format first (same key), so that
+ * from now on it is such a store.
+ */
+static int adopt_tx(svc_store *st, const char *now)
+{
+	store_gitcred_pattern all;
+	struct reseal_ctx ctx;
+	size_t count = 0;
+	svc_buf recs;
+	int rc, found = 0;
+
+	memset(&all, 0, sizeof(all));
+	buf_init(&recs, REKEY_BUF_MAX, 0);
+	rc = st->ops->secrets_get(st->be, NULL, found_current, &found);
+	if (rc == 0 && !found)
+		rc = st->ops->gitcred_list(st->be, &all, found_current_gitcred,
+					   &found);
+	if (rc == 0 && found)
+		rc = error_set(SVC_ECRYPTO,
+			       "store '%s' failed its integrity check: its connections' MACs were removed without the key (it holds secrets sealed after they were first made)",
+			       st->db_path);
+	ctx.st = st;
+	ctx.nk = &st->key;
+	ctx.out = &recs;
+	ctx.count = 0;
+	ctx.skip_unopened = 1;
+	if (rc == 0 &&
+	    (rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) == 0 &&
+	    (rc = reseal_write(st, &recs, st->key.id)) == 0 &&
+	    (rc = store_rows_adopt(st, &count)) == 0)
+		rc = store_audit(st, now, store_actor(NULL), "authenticate",
+				 "", "", json_pack("{s:I, s:I}", "connections",
+						   (json_int_t)count,
+						   "secrets_resealed",
+						   (json_int_t)ctx.count));
+	buf_clear(&recs);
+	return rc;
+}
+
+/*
+ * A store upgraded from before schema 5 has rows without MACs: MAC them
+ * as they are, once, under the write lock (docs/security.md says what
+ * this trusts).
+ */
+static int rows_adopt(svc_store *st)
+{
+	char now[32];
+	int rc;
+
+	if ((rc = store_rows_unsealed(st)) <= 0)
+		return rc;
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
+		return rc;
+	/* someone else may have done it meanwhile */
+	if ((rc = store_rows_unsealed(st)) == 1)
+		rc = adopt_tx(st, now);
+	return store_tx_end(st, rc < 0 ? rc : 0);
 }

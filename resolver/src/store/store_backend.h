@@ -141,6 +141,11 @@ typedef struct store_backend_ops {
 	int (*commit)(store_backend *be);
 	/** Roll back the open transaction, if any. */
 	void (*rollback)(store_backend *be);
+	/**
+	 * A number that changes whenever another connection (another
+	 * process) commits a change to the database.
+	 */
+	int (*data_version)(long long *out, store_backend *be);
 
 	/** A value of the meta table into a new string; SVC_ENOTFOUND. */
 	int (*meta_get)(char **out, store_backend *be, const char *key);

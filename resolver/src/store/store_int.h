@@ -27,6 +27,8 @@ struct svc_store {
 	crypto_key key;               /**< the current master key */
 	svc_catalog *catalog;         /**< read once, when certificates are
 					   first checked (store_certs.c) */
+	struct store_mcache *mcache;  /**< the checked list of connection
+					   versions (store_integrity.c) */
 };
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
@@ -79,6 +81,15 @@ int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
  * which st->key is the store's key; the error names the connection.
  */
 int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n);
+/**
+ * Before the commit of a write transaction: write the list of versions
+ * if the transaction changed it (store_tx_end() calls this).
+ */
+int store_mcache_flush(svc_store *st);
+/** After a commit (ok 1) or a rollback (ok 0). */
+void store_mcache_end(svc_store *st, int ok);
+/** Free the cached list (svc_store_free). */
+void store_mcache_free(svc_store *st);
 /** store_conn_verify() over every connection of the store. */
 int store_rows_verify_all(svc_store *st);
 /**

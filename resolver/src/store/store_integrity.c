@@ -31,10 +31,12 @@
  * store put back to an older state (the file copied back), which holds
  * older MACs that are all consistent; docs/security.md says so.
  *
- * Every write first checks the manifest (and update and rename the row
- * they change), so a write never makes a tampered row valid.  Deleting a
- * connection does not check it: that is how a refused connection is
- * removed.  Stores from before schema version 5 are MAC'd as they are,
+ * Every write first checks the manifest against every row (and update
+ * and rename the row they change), so a write never makes a tampered row
+ * valid.  Deleting a connection does not check it: that is how a refused
+ * connection is removed.  A handle keeps the checked manifest while no
+ * other process commits (struct store_mcache), so reading one connection
+ * costs its own MAC, not the whole store's.  Stores from before schema version 5 are MAC'd as they are,
  * once, at the first open with the key (store_rows_adopt()).
  */
 #include <errno.h>
@@ -283,6 +285,94 @@ static int manifest_store(svc_store *st, const manifest *m, const crypto_key *k)
 	}
 	buf_clear(&text);
 	return rc;
+}
+
+/* ---- the list, checked once per change of the database ----------------- */
+
+/*
+ * The list as last checked by this handle.  It is used again as long as
+ * no other process committed anything (SQLite's data_version), so a read
+ * costs one row's MAC, not the whole list; a write transaction changes it
+ * in memory and writes it once, before its commit.
+ */
+struct store_mcache {
+	manifest m;   /**< the list, its MAC checked */
+	int valid;    /**< m is the stored list as of data version dv */
+	int matched;  /**< and every row had the version m lists */
+	int dirty;    /**< changed by the open write transaction */
+	long long dv; /**< the data version m was read at */
+};
+
+static void mcache_drop(svc_store *st)
+{
+	if (!st->mcache)
+		return;
+	manifest_clear(&st->mcache->m);
+	manifest_init(&st->mcache->m);
+	st->mcache->valid = st->mcache->matched = st->mcache->dirty = 0;
+}
+
+void store_mcache_free(svc_store *st)
+{
+	if (!st->mcache)
+		return;
+	manifest_clear(&st->mcache->m);
+	free(st->mcache);
+	st->mcache = NULL;
+}
+
+static int manifest_match(svc_store *st, const manifest *m);
+
+/*
+ * Inside a transaction: the store's list, checked against its MAC and,
+ * with match, against every row's version.
+ */
+static int mcache_get(manifest **out, svc_store *st, int match)
+{
+	struct store_mcache *mc = st->mcache;
+	long long dv = 0;
+	int rc;
+
+	if (!mc) {
+		if (!(mc = calloc(1, sizeof(*mc))))
+			return error_oom();
+		manifest_init(&mc->m);
+		st->mcache = mc;
+	}
+	if (!mc->dirty) {
+		if ((rc = st->ops->data_version(&dv, st->be)) != 0)
+			return rc;
+		if (!mc->valid || mc->dv != dv) {
+			mcache_drop(st);
+			if ((rc = manifest_load(&mc->m, st, &st->key)) != 0)
+				return rc;
+			mc->valid = 1;
+			mc->dv = dv;
+		}
+	}
+	if (match && !mc->matched) {
+		if ((rc = manifest_match(st, &mc->m)) != 0)
+			return rc;
+		mc->matched = 1;
+	}
+	*out = &mc->m;
+	return 0;
+}
+
+int store_mcache_flush(svc_store *st)
+{
+	if (!st->mcache || !st->mcache->dirty)
+		return 0;
+	return manifest_store(st, &st->mcache->m, &st->key);
+}
+
+void store_mcache_end(svc_store *st, int ok)
+{
+	if (!st->mcache)
+		return;
+	if (!ok)
+		mcache_drop(st);
+	st->mcache->dirty = 0;
 }
 
 /* ---- one connection's encoding and MAC --------------------------------- */
@@ -549,16 +639,13 @@ static int manifest_match(svc_store *st, const manifest *m)
 
 int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n)
 {
-	manifest m;
+	manifest *m;
 	size_t i;
 	int rc;
 
-	manifest_init(&m);
-	if ((rc = manifest_load(&m, st, &st->key)) == 0)
-		rc = manifest_match(st, &m);
+	rc = mcache_get(&m, st, 1);
 	for (i = 0; i < n && rc == 0; i++)
-		rc = check_one(st, &m, conns[i]);
-	manifest_clear(&m);
+		rc = check_one(st, m, conns[i]);
 	return rc;
 }
 
@@ -609,20 +696,20 @@ done:
 
 int store_conn_seal(svc_store *st, const char *id)
 {
-	manifest m;
+	manifest *m;
 	int rc;
 
-	manifest_init(&m);
-	/* the others must match before and after: a write never makes an
-	 * older copy of another connection valid */
-	if ((rc = manifest_load(&m, st, &st->key)) == 0 &&
-	    (rc = seal_into(st, &m, id, m.epoch + 1, &st->key)) == 0 &&
-	    (rc = manifest_match(st, &m)) == 0) {
-		m.epoch++;
-		rc = manifest_store(st, &m, &st->key);
-	}
-	manifest_clear(&m);
-	return rc;
+	/* every other row must match too: a write never makes an older
+	 * copy of another connection valid (checked once id is sealed, as
+	 * a new connection's row has no version yet; the list is written
+	 * at the commit) */
+	if ((rc = mcache_get(&m, st, 0)) != 0)
+		return rc;
+	st->mcache->dirty = 1;
+	if ((rc = seal_into(st, m, id, m->epoch + 1, &st->key)) != 0)
+		return rc;
+	m->epoch++;
+	return mcache_get(&m, st, 1);
 }
 
 /*
@@ -632,51 +719,44 @@ int store_conn_seal(svc_store *st, const char *id)
  */
 int store_conn_forget(svc_store *st, const char *id)
 {
-	manifest m;
+	manifest *m;
 	int rc;
 
-	manifest_init(&m);
-	if ((rc = manifest_load(&m, st, &st->key)) == 0) {
-		manifest_remove(&m, id);
-		rc = manifest_store(st, &m, &st->key);
+	if ((rc = mcache_get(&m, st, 0)) == 0) {
+		manifest_remove(m, id);
+		st->mcache->dirty = 1;
 	}
-	manifest_clear(&m);
 	return rc;
 }
 
 int store_conn_unlist(svc_store *st, const char *id)
 {
-	manifest m;
+	manifest *m;
 	int rc;
 
-	manifest_init(&m);
-	if ((rc = manifest_load(&m, st, &st->key)) == 0)
-		rc = manifest_find(&m, id) ? 0 : SVC_ENOTFOUND;
-	manifest_clear(&m);
+	if ((rc = mcache_get(&m, st, 0)) == 0)
+		rc = manifest_find(m, id) ? 0 : SVC_ENOTFOUND;
 	return rc == 0 ? store_conn_forget(st, id) : rc;
 }
 
 int store_rows_remac(svc_store *st, const crypto_key *nk)
 {
-	manifest m, out;
+	manifest *m, out;
 	size_t i;
 	int rc;
 
-	manifest_init(&m);
 	manifest_init(&out);
-	if ((rc = manifest_load(&m, st, &st->key)) != 0)
+	if ((rc = mcache_get(&m, st, 1)) != 0)
 		goto done;
-	out.epoch = m.epoch;
-	for (i = 0; i < m.n && rc == 0; i++) {
-		rc = seal_into(st, &out, manifest_at(&m, i)->id,
-			       manifest_at(&m, i)->version, nk);
-		if (rc == SVC_ENOTFOUND) /* deleted without the key: drop it */
-			rc = 0;
-	}
+	out.epoch = m->epoch;
+	for (i = 0; i < m->n && rc == 0; i++)
+		rc = seal_into(st, &out, manifest_at(m, i)->id,
+			       manifest_at(m, i)->version, nk);
 	if (rc == 0)
 		rc = manifest_store(st, &out, nk);
 done:
-	manifest_clear(&m);
+	/* written under nk, or not at all: read again next time */
+	mcache_drop(st);
 	manifest_clear(&out);
 	return rc;
 }
@@ -706,6 +786,7 @@ int store_rows_adopt(svc_store *st, size_t *count)
 		rc = seal_into(st, &m, svc_conn_id(list[i]), (long long)i + 1,
 			       &st->key);
 	m.epoch = (long long)n;
+	mcache_drop(st);
 	if (rc == 0 && (rc = manifest_store(st, &m, &st->key)) == 0 &&
 	    (rc = st->ops->meta_delete(st->be, META_UNSEALED)) == 0 && count)
 		*count = n;

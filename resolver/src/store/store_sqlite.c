@@ -595,6 +595,25 @@ static void sqlite_rollback(store_backend *be)
 		sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static int sqlite_data_version(long long *out, store_backend *be)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "PRAGMA data_version",
+			  "read the data version")) != 0)
+		return rc;
+	if ((rc = step(be, st, "read the data version")) == 1) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = error_set(SVC_ERROR, "cannot read the data version of '%s'",
+			       be->path);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- meta -------------------------------------------------------------- */
 
 static int sqlite_meta_get(char **out, store_backend *be, const char *key)
@@ -2595,6 +2614,7 @@ const store_backend_ops store_sqlite_ops = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.meta_get = sqlite_meta_get,
+	.data_version = sqlite_data_version,
 	.meta_set = sqlite_meta_set,
 	.meta_delete = sqlite_meta_delete,
 	.conn_find = sqlite_conn_find,
