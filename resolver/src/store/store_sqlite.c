@@ -279,7 +279,9 @@ static const char *const migrations[] = {
 	/*
 	 * 5: every connection row authenticated (store_integrity.c): its
 	 * version and MAC, and the mark that the rows present are to be
-	 * MAC'd at the next open with the key.  IF NOT EXISTS, as in 3.
+	 * MAC'd at the next open with the key (unless the store has its
+	 * list of versions: taken back to an older version by hand).  IF
+	 * NOT EXISTS, as in 3.
 	 */
 	"CREATE TABLE IF NOT EXISTS conn_macs ("
 	"  conn_id TEXT PRIMARY KEY"
@@ -287,7 +289,8 @@ static const char *const migrations[] = {
 	"  version INTEGER NOT NULL,"
 	"  mac BLOB NOT NULL"
 	");"
-	"INSERT INTO meta (key, value) VALUES ('rows_unsealed', '1')"
+	"INSERT INTO meta (key, value) SELECT 'rows_unsealed', '1'"
+	"  WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'conn_manifest')"
 	"  ON CONFLICT (key) DO NOTHING;",
 };
 
