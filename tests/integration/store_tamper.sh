@@ -35,6 +35,7 @@ svcconn create generic other --url https://other.example.test --set username=o \
 old_sealed=$(sql "SELECT hex(sealed) FROM fields f JOIN connections c ON c.id = f.conn_id WHERE c.name = 'gh' AND f.key = 'password'")
 old_mac=$(sql "SELECT version || ',' || hex(mac) FROM conn_macs m JOIN connections c ON c.id = m.conn_id WHERE c.name = 'gh'")
 old_manifest=$(sql "SELECT hex(value) FROM meta WHERE key = 'conn_manifest'")
+old_entries=$(sql "SELECT group_concat('(''' || conn_id || ''', ' || version || ')') FROM conn_manifest")
 svcconn edit gh --secret password=@"$work/pw" >/dev/null
 svcconn edit other --description "written since" >/dev/null
 gh_id=$(sql "SELECT id FROM connections WHERE name = 'gh'")
@@ -143,7 +144,8 @@ restore
 sql "UPDATE fields SET sealed = x'$old_sealed' WHERE conn_id = '$gh_id' AND key = 'password';
      UPDATE conn_macs SET version = ${old_mac%%,*}, mac = x'${old_mac#*,}' WHERE conn_id = '$gh_id'"
 refused "older row and MAC"
-sql "UPDATE meta SET value = CAST(x'$old_manifest' AS TEXT) WHERE key = 'conn_manifest'"
+sql "UPDATE meta SET value = CAST(x'$old_manifest' AS TEXT) WHERE key = 'conn_manifest';
+     DELETE FROM conn_manifest; INSERT INTO conn_manifest VALUES $old_entries"
 # gh now matches the older list, but 'other' (written since) does not:
 # whichever connection is read, the store is refused
 refused "older row, MAC and list" other

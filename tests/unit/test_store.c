@@ -1121,18 +1121,46 @@ static void assert_mac_recomputes(struct fx *f, const char *name)
 	buf_clear(&enc);
 }
 
-/* The list "<hex MAC> LF <epoch> LF (<id> SP <version> LF)*" recomputes. */
+/*
+ * The list: its head "<hex MAC> LF <epoch> SP <count> SP <hex XOR>" has the
+ * MAC of its text, and the XOR is over HMAC("svcconn/manifest-entry/v1"
+ * NUL id NUL 8-byte version) of the entries of conn_manifest.
+ */
 static void assert_manifest_recomputes(struct fx *f)
 {
 	static const char label[] = "svcconn/manifest/v1";
-	unsigned char key[32], mac[32];
-	char hex[65];
+	static const char elabel[] = "svcconn/manifest-entry/v1";
+	unsigned char key[32], mac[32], x[32], prf[32];
+	char hex[65], text[256];
 	sqlite3 *db = raw_db(f);
 	sqlite3_stmt *st;
 	const char *v, *nl;
+	long long count = 0;
 	unsigned int n = 0;
+	int i;
 
 	mac_key(f, key);
+	memset(x, 0, sizeof(x));
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT conn_id, version FROM conn_manifest", -1, &st, NULL),
+		SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		svc_buf msg = SVC_BUF_INIT;
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
+		assert_int_equal(buf_put(&msg, elabel, sizeof(elabel)), 0);
+		assert_int_equal(buf_put(&msg, id, strlen(id) + 1), 0);
+		enc_u64(&msg, (unsigned long long)sqlite3_column_int64(st, 1));
+		assert_non_null(HMAC(EVP_sha256(), key, 32,
+				     (const unsigned char *)msg.ptr, msg.len,
+				     prf, &n));
+		for (i = 0; i < 32; i++)
+			x[i] ^= prf[i];
+		count++;
+		buf_clear(&msg);
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(count, raw_count(db, "SELECT count(*) FROM connections"));
 	assert_int_equal(sqlite3_prepare_v2(db,
 		"SELECT value FROM meta WHERE key = 'conn_manifest'", -1, &st,
 		NULL), SQLITE_OK);
@@ -1141,6 +1169,13 @@ static void assert_manifest_recomputes(struct fx *f)
 	nl = strchr(v, '\n');
 	assert_non_null(nl);
 	assert_int_equal(nl - v, 64);
+	/* the text: epoch (the highest version), count, the XOR */
+	hex_write(hex, x, 32);
+	hex[64] = '\0';
+	snprintf(text, sizeof(text), "%lld %lld %s",
+		 raw_count(db, "SELECT coalesce(max(version), 0) FROM conn_macs"),
+		 count, hex);
+	assert_string_equal(nl + 1, text);
 	{
 		svc_buf msg = SVC_BUF_INIT;
 
@@ -1152,7 +1187,6 @@ static void assert_manifest_recomputes(struct fx *f)
 		buf_clear(&msg);
 	}
 	hex_write(hex, mac, 32);
-	hex[64] = '\0';
 	assert_memory_equal(v, hex, 64);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -1380,10 +1414,24 @@ static void test_list_missing_or_changed(void **state)
 
 	init_open(f);
 	create_full(f, "svc", "https://example.com");
-	raw_exec(f, "UPDATE meta SET value = replace(value, ' 1', ' 2') "
-		    "WHERE key = 'conn_manifest'");
+	/* the head's count, "<MAC> LF 1 1 <XOR>", made 2 */
+	raw_exec(f, "CREATE TABLE keep AS SELECT value FROM meta "
+		    "WHERE key = 'conn_manifest';"
+		    "UPDATE meta SET value = substr(value, 1, 67) || '2' || "
+		    "substr(value, 69) WHERE key = 'conn_manifest'");
 	refused(f, "svc", "its list of connections was changed without the key");
 	assert_int_equal(svc_store_conn_list(&list, &n, f->st), SVC_ECRYPTO);
+	raw_exec(f, "UPDATE meta SET value = (SELECT value FROM keep) "
+		    "WHERE key = 'conn_manifest'");
+	readable(f, "svc");
+	/* an entry of the list changed, added or removed */
+	raw_exec(f, "UPDATE conn_manifest SET version = 7");
+	refused(f, "svc", "its list of connections was changed without the key");
+	raw_exec(f, "UPDATE conn_manifest SET version = 1;"
+		    "INSERT INTO conn_manifest VALUES ('x', 1)");
+	refused(f, "svc", "its list of connections was changed without the key");
+	raw_exec(f, "DELETE FROM conn_manifest");
+	refused(f, "svc", "its list of connections was changed without the key");
 	raw_exec(f, "DELETE FROM meta WHERE key = 'conn_manifest'");
 	refused(f, "svc", "its list of connections is missing");
 	/* and a write does not make it valid again */

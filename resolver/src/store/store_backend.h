@@ -190,6 +190,19 @@ typedef struct store_backend_ops {
 			     int (*cb)(void *ctx, const char *id,
 				       const char *name, long long version),
 			     void *ctx);
+	/**
+	 * The list of connection versions (store_integrity.c), by id:
+	 * walk it (cb as in conn_mac_list, name NULL), set or delete one
+	 * entry, or empty it.
+	 */
+	int (*manifest_list)(store_backend *be,
+			     int (*cb)(void *ctx, const char *id,
+				       const char *name, long long version),
+			     void *ctx);
+	int (*manifest_put)(store_backend *be, const char *id,
+			    long long version);
+	int (*manifest_delete)(store_backend *be, const char *id);
+	int (*manifest_clear)(store_backend *be);
 	/** Set the version and MAC of connection id; SVC_ENOTFOUND. */
 	int (*conn_mac_put)(store_backend *be, const char *id,
 			    long long version, const unsigned char *mac,

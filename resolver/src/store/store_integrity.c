@@ -17,19 +17,23 @@
  * are not covered.
  *
  * A row with a valid MAC can still be an older copy of itself.  So the
- * meta row "conn_manifest" lists every connection's id and the version it
- * was last written with, with a store-wide epoch, under its own MAC:
+ * store keeps a manifest: the table conn_manifest lists every
+ * connection's id and the version it was last written with, and the meta
+ * row "conn_manifest" holds its head, under its own MAC:
  *
- *     <64 hex MAC> LF <epoch> LF (<id> SP <version> LF)*   (ids sorted)
+ *     <64 hex MAC> LF <epoch> SP <count> SP <64 hex XOR>
  *
- * Every write of a connection takes the next epoch as its version and
- * updates its manifest entry in the same transaction; versions are never
- * reused, not even by a connection deleted and imported again with its
- * old id.  An older copy of a row is refused because its version is not
- * the manifest's; an older manifest together with it is refused when any
- * other connection was written since.  What this cannot see is the whole
- * store put back to an older state (the file copied back), which holds
- * older MACs that are all consistent; docs/security.md says so.
+ * where the XOR is over every entry's PRF, HMAC(label, id, version), an
+ * incremental MAC of the set, so that a write changes one entry and the
+ * head instead of rewriting the whole list.  Every write of a connection
+ * takes the next epoch as its version and updates its entry and the head
+ * in the same transaction; versions are never reused, not even by a
+ * connection deleted and imported again with its old id.  An older copy
+ * of a row is refused because its version is not the manifest's; an
+ * older manifest together with it is refused when any other connection
+ * was written since.  What this cannot see is the whole store put back to
+ * an older state (the file copied back), which holds older MACs that are
+ * all consistent; docs/security.md says so.
  *
  * Every write first checks the manifest against every row (and update
  * and rename the row they change), so a write never makes a tampered row
@@ -58,9 +62,11 @@
 #define META_UNSEALED "rows_unsealed"
 /* First item of a connection's encoding. */
 #define CONN_LABEL "svcconn/conn-mac/v1"
-/* First part of what the manifest's MAC covers. */
+/* First part of what the manifest head's MAC covers. */
 #define MANIFEST_LABEL "svcconn/manifest/v1"
-/* Largest manifest held (about a million connections). */
+/* First part of what an entry's PRF covers. */
+#define ENTRY_LABEL "svcconn/manifest-entry/v1"
+/* Largest manifest held in memory (about a million connections). */
 #define MANIFEST_MAX ((size_t)64 << 20)
 /* Largest encoding of one connection. */
 #define ENCODING_MAX ((size_t)256 << 20)
@@ -79,6 +85,7 @@ typedef struct manifest {
 	long long epoch; /**< the last version handed out */
 	svc_buf ents;    /**< manifest_ent[], sorted by id */
 	size_t n;        /**< entries */
+	unsigned char x[CRYPTO_MAC_LEN]; /**< XOR of the entries' PRFs */
 } manifest;
 
 /* One sealed secret of the connection being encoded. */
@@ -99,6 +106,7 @@ typedef struct sealed_set {
 static void manifest_init(manifest *m)
 {
 	m->epoch = 0;
+	memset(m->x, 0, sizeof(m->x));
 	buf_init(&m->ents, MANIFEST_MAX, 0);
 	m->n = 0;
 }
@@ -185,56 +193,87 @@ static void manifest_remove(manifest *m, const char *id)
 	m->ents.len = m->n * sizeof(manifest_ent);
 }
 
-/* The MAC of a manifest's text under k. */
-static int manifest_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
-			const char *text, size_t len)
+/* XOR into m->x the PRF of the entry (id, version) under k. */
+static int entry_fold(manifest *m, const crypto_key *k, const char *id,
+		      long long version)
 {
-	const void *parts[2] = { MANIFEST_LABEL, text };
-	size_t lens[2] = { sizeof(MANIFEST_LABEL), len };
-
-	return crypto_mac(out, k, parts, lens, 2);
-}
-
-/* Parse the verified text "<epoch> LF (<id> SP <version> LF)*". */
-static int manifest_parse(manifest *m, const char *p, const char *end)
-{
-	const char *sp, *nl;
-	char id[SVC_ID_LEN + 1];
-	long long v;
-	char *e;
+	unsigned char prf[CRYPTO_MAC_LEN], v[8];
+	const void *parts[3];
+	size_t lens[3], i;
 	int rc;
 
-	errno = 0;
-	m->epoch = strtoll(p, &e, 10);
-	if (errno || e == p || e >= end || *e != '\n' || m->epoch < 0)
-		return SVC_EINVALID;
-	for (p = e + 1; p < end; p = nl + 1) {
-		if (!(nl = memchr(p, '\n', (size_t)(end - p))) ||
-		    !(sp = memchr(p, ' ', (size_t)(nl - p))) ||
-		    sp == p || (size_t)(sp - p) > SVC_ID_LEN)
-			return SVC_EINVALID;
-		memcpy(id, p, (size_t)(sp - p));
-		id[sp - p] = '\0';
-		errno = 0;
-		v = strtoll(sp + 1, &e, 10);
-		if (errno || e != nl || v < 1 || v > m->epoch ||
-		    (m->n && strcmp(manifest_at(m, m->n - 1)->id, id) >= 0))
-			return SVC_EINVALID;
-		if ((rc = manifest_set(m, id, v)) != 0)
-			return rc;
-	}
+	for (i = 0; i < 8; i++)
+		v[i] = (unsigned char)((unsigned long long)version >>
+				       (8 * (7 - i)));
+	parts[0] = ENTRY_LABEL;
+	lens[0] = sizeof(ENTRY_LABEL);
+	parts[1] = id;
+	lens[1] = strlen(id) + 1;
+	parts[2] = v;
+	lens[2] = sizeof(v);
+	if ((rc = crypto_mac(prf, k, parts, lens, 3)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(prf); i++)
+		m->x[i] ^= prf[i];
 	return 0;
 }
 
-/* Load the manifest and check its MAC under k. */
-static int manifest_load(manifest *m, svc_store *st, const crypto_key *k)
+/* The head's text "<epoch> <count> <hex of the XOR>" into b. */
+static int head_text(svc_buf *b, const manifest *m)
+{
+	char hex[2 * CRYPTO_MAC_LEN + 1];
+
+	hex_write(hex, m->x, sizeof(m->x));
+	hex[sizeof(hex) - 1] = '\0';
+	return buf_printf(b, "%lld %zu %s", m->epoch, m->n, hex);
+}
+
+/* The MAC of the head's text under k, in hex. */
+static int head_mac(char out[2 * CRYPTO_MAC_LEN], const crypto_key *k,
+		    const char *text, size_t len)
 {
 	unsigned char mac[CRYPTO_MAC_LEN];
+	const void *parts[2] = { MANIFEST_LABEL, text };
+	size_t lens[2] = { sizeof(MANIFEST_LABEL), len };
+	int rc;
+
+	if ((rc = crypto_mac(mac, k, parts, lens, 2)) == 0)
+		hex_write(out, mac, sizeof(mac));
+	return rc;
+}
+
+/* What loading the entries needs. */
+struct load_ctx {
+	manifest *m;          /**< the manifest being filled */
+	const crypto_key *k;  /**< the key of its PRFs */
+};
+
+static int load_one(void *p, const char *id, const char *name,
+		    long long version)
+{
+	struct load_ctx *ctx = p;
+	int rc;
+
+	(void)name;
+	if ((rc = manifest_set(ctx->m, id, version)) == 0)
+		rc = entry_fold(ctx->m, ctx->k, id, version);
+	return rc;
+}
+
+/*
+ * Load the manifest: its head (epoch, count, XOR of the entries' PRFs)
+ * under its MAC, and its entries, which must fold into that XOR.
+ */
+static int manifest_load(manifest *m, svc_store *st, const crypto_key *k)
+{
 	char want[2 * CRYPTO_MAC_LEN];
 	const size_t h = 2 * CRYPTO_MAC_LEN;
+	svc_buf text = SVC_BUF_INIT;
+	struct load_ctx ctx;
+	long long epoch = 0;
+	size_t count = 0;
 	char *v = NULL;
-	size_t len;
-	int rc;
+	int rc, ok = 0;
 
 	rc = st->ops->meta_get(&v, st->be, META_MANIFEST);
 	if (rc == SVC_ENOTFOUND)
@@ -243,48 +282,78 @@ static int manifest_load(manifest *m, svc_store *st, const crypto_key *k)
 				 st->db_path);
 	if (rc)
 		return rc;
-	len = strlen(v);
-	rc = SVC_EINVALID;
-	if (len > h && v[h] == '\n' &&
-	    (rc = manifest_mac(mac, k, v + h + 1, len - h - 1)) == 0) {
-		hex_write(want, mac, sizeof(mac));
-		rc = svc_secret_equal(want, h, v, h)
-			     ? manifest_parse(m, v + h + 1, v + len)
-			     : SVC_EINVALID;
+	if (strlen(v) > h && v[h] == '\n' &&
+	    (rc = head_mac(want, k, v + h + 1, strlen(v + h + 1))) == 0 &&
+	    svc_secret_equal(want, h, v, h) &&
+	    sscanf(v + h + 1, "%lld %zu", &epoch, &count) == 2) {
+		ctx.m = m;
+		ctx.k = k;
+		if ((rc = st->ops->manifest_list(st->be, load_one, &ctx)) == 0) {
+			m->epoch = epoch;
+			/* the entries must give back the head's text */
+			if ((rc = head_text(&text, m)) == 0)
+				ok = m->n == count &&
+				     strcmp(text.ptr, v + h + 1) == 0;
+		}
 	}
 	free(v);
-	if (rc == SVC_EINVALID)
+	buf_clear(&text);
+	if (rc)
+		return rc;
+	if (!ok)
 		return error_set(SVC_ECRYPTO,
 				 "store '%s' failed its integrity check: its list of connections was changed without the key",
 				 st->db_path);
+	return 0;
+}
+
+/* Write the manifest's head, MAC'd under k (the entries are written as
+ * they change). */
+static int manifest_store(svc_store *st, const manifest *m, const crypto_key *k)
+{
+	char mac[2 * CRYPTO_MAC_LEN];
+	svc_buf text = SVC_BUF_INIT, head = SVC_BUF_INIT;
+	int rc;
+
+	if ((rc = head_text(&text, m)) == 0 &&
+	    (rc = head_mac(mac, k, text.ptr, text.len)) == 0 &&
+	    (rc = buf_put(&head, mac, sizeof(mac))) == 0 &&
+	    (rc = buf_putc(&head, '\n')) == 0 &&
+	    (rc = buf_put(&head, text.ptr, text.len)) == 0)
+		rc = st->ops->meta_set(st->be, META_MANIFEST, head.ptr);
+	buf_clear(&text);
+	buf_clear(&head);
 	return rc;
 }
 
-/* Write the manifest, MAC'd under k. */
-static int manifest_store(svc_store *st, const manifest *m, const crypto_key *k)
+/* Set the entry of id to version, in m (under k) and in the store. */
+static int manifest_put(svc_store *st, manifest *m, const crypto_key *k,
+			const char *id, long long version)
 {
-	unsigned char mac[CRYPTO_MAC_LEN];
-	char hex[2 * CRYPTO_MAC_LEN + 1];
-	svc_buf text;
-	size_t i;
+	const manifest_ent *e = manifest_find(m, id);
+	int rc = 0;
+
+	if (e)
+		rc = entry_fold(m, k, id, e->version);
+	if (rc == 0 && (rc = entry_fold(m, k, id, version)) == 0 &&
+	    (rc = manifest_set(m, id, version)) == 0)
+		rc = st->ops->manifest_put(st->be, id, version);
+	return rc;
+}
+
+/* Drop the entry of id, in m (under k) and in the store. */
+static int manifest_drop(svc_store *st, manifest *m, const crypto_key *k,
+			 const char *id)
+{
+	const manifest_ent *e = manifest_find(m, id);
 	int rc;
 
-	buf_init(&text, MANIFEST_MAX, 0);
-	/* room for the MAC in front, written once the text is known */
-	rc = buf_printf(&text, "%*s\n%lld\n", 2 * CRYPTO_MAC_LEN, "",
-			m->epoch);
-	for (i = 0; i < m->n && rc == 0; i++)
-		rc = buf_printf(&text, "%s %lld\n", manifest_at(m, i)->id,
-				manifest_at(m, i)->version);
-	if (rc == 0 &&
-	    (rc = manifest_mac(mac, k, text.ptr + 2 * CRYPTO_MAC_LEN + 1,
-			       text.len - 2 * CRYPTO_MAC_LEN - 1)) == 0) {
-		hex_write(hex, mac, sizeof(mac));
-		memcpy(text.ptr, hex, 2 * CRYPTO_MAC_LEN);
-		rc = st->ops->meta_set(st->be, META_MANIFEST, text.ptr);
-	}
-	buf_clear(&text);
-	return rc;
+	if (!e)
+		return 0;
+	if ((rc = entry_fold(m, k, id, e->version)) != 0)
+		return rc;
+	manifest_remove(m, id);
+	return st->ops->manifest_delete(st->be, id);
 }
 
 /* ---- the list, checked once per change of the database ----------------- */
@@ -687,7 +756,7 @@ static int seal_into(svc_store *st, manifest *m, const char *id,
 	if (rc == 0 &&
 	    (rc = st->ops->conn_mac_put(st->be, id, version, mac,
 					sizeof(mac))) == 0)
-		rc = manifest_set(m, id, version);
+		rc = manifest_put(st, m, k, id, version);
 done:
 	sealed_clear(&s);
 	svc_conn_free(c);
@@ -723,8 +792,8 @@ int store_conn_forget(svc_store *st, const char *id)
 	int rc;
 
 	if ((rc = mcache_get(&m, st, 0)) == 0) {
-		manifest_remove(m, id);
 		st->mcache->dirty = 1;
+		rc = manifest_drop(st, m, &st->key, id);
 	}
 	return rc;
 }
@@ -780,7 +849,8 @@ int store_rows_adopt(svc_store *st, size_t *count)
 	int rc;
 
 	manifest_init(&m);
-	if ((rc = st->ops->conn_list(&list, &n, st->be)) != 0)
+	if ((rc = st->ops->conn_list(&list, &n, st->be)) != 0 ||
+	    (rc = st->ops->manifest_clear(st->be)) != 0)
 		goto done;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = seal_into(st, &m, svc_conn_id(list[i]), (long long)i + 1,

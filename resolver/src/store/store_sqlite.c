@@ -39,9 +39,11 @@
  * yet (a connection stored before version 4, until it is edited or
  * rescanned); the row goes with its connection (ON DELETE CASCADE).
  *
- * Version 5 adds conn_macs, each connection's version and MAC
- * (store_integrity.c computes and checks them; here they are only rows;
- * a connection without one has version 0 and no MAC), and the meta row
+ * Version 5 adds conn_macs, each connection's version and MAC, and
+ * conn_manifest, the version each connection was last written with, kept
+ * apart from the connections so that it outlives a row removed behind the
+ * store's back (store_integrity.c computes and checks them; here they are
+ * only rows; a connection without a MAC has version 0), and the meta row
  * "rows_unsealed", which tells store.c to MAC the rows that exist as they
  * are, once, the next time the store is opened with its key.
  */
@@ -288,6 +290,10 @@ static const char *const migrations[] = {
 	"    REFERENCES connections(id) ON DELETE CASCADE,"
 	"  version INTEGER NOT NULL,"
 	"  mac BLOB NOT NULL"
+	");"
+	"CREATE TABLE IF NOT EXISTS conn_manifest ("
+	"  conn_id TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL"
 	");"
 	"INSERT INTO meta (key, value) SELECT 'rows_unsealed', '1'"
 	"  WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'conn_manifest')"
@@ -1006,6 +1012,67 @@ static int sqlite_conn_mac_list(store_backend *be,
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static int sqlite_manifest_list(store_backend *be,
+				int (*cb)(void *ctx, const char *id,
+					  const char *name, long long version),
+				void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT conn_id, version FROM conn_manifest "
+			  "ORDER BY conn_id", "read the list of versions")) != 0)
+		return rc;
+	while ((rc = step(be, st, "read the list of versions")) == 1) {
+		if (!col_str(st, 0)) {
+			rc = error_oom();
+			break;
+		}
+		if ((rc = cb(ctx, col_str(st, 0), NULL,
+			     sqlite3_column_int64(st, 1))) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Run sql with id (and version, unless negative) bound. */
+static int manifest_write(store_backend *be, const char *sql, const char *id,
+			  long long version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, sql, "write the list of versions")) != 0)
+		return rc;
+	if ((!id || (rc = bind_str(be, st, 1, id)) == 0) &&
+	    (version < 0 || (rc = bind_int(be, st, 2, version)) == 0))
+		rc = step(be, st, "write the list of versions");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_manifest_put(store_backend *be, const char *id,
+			       long long version)
+{
+	return manifest_write(be,
+			      "INSERT INTO conn_manifest (conn_id, version) "
+			      "VALUES (?1, ?2) ON CONFLICT (conn_id) DO UPDATE "
+			      "SET version = excluded.version", id, version);
+}
+
+static int sqlite_manifest_delete(store_backend *be, const char *id)
+{
+	return manifest_write(be, "DELETE FROM conn_manifest WHERE conn_id = ?1",
+			      id, -1);
+}
+
+static int sqlite_manifest_clear(store_backend *be)
+{
+	return manifest_write(be, "DELETE FROM conn_manifest", NULL, -1);
 }
 
 static int sqlite_conn_mac_put(store_backend *be, const char *id,
@@ -2630,6 +2697,10 @@ const store_backend_ops store_sqlite_ops = {
 	.conn_mac_get = sqlite_conn_mac_get,
 	.conn_mac_list = sqlite_conn_mac_list,
 	.conn_mac_put = sqlite_conn_mac_put,
+	.manifest_list = sqlite_manifest_list,
+	.manifest_put = sqlite_manifest_put,
+	.manifest_delete = sqlite_manifest_delete,
+	.manifest_clear = sqlite_manifest_clear,
 	.field_put = sqlite_field_put,
 	.field_delete = sqlite_field_delete,
 	.secrets_get = sqlite_secrets_get,
