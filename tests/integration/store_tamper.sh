@@ -4,7 +4,8 @@
 # secret row made plaintext, a new URL, swapped names, an added or dropped
 # field, an older ciphertext, an older copy of the whole row, with or
 # without the store's list of versions) is refused by `svcconn show`,
-# `show --json`, `export` and a job of `svcconn-agent run`, with an error
+# `show --json`, `export`, a job of `svcconn-agent run` and its job-start
+# hook, with an error
 # naming the connection, and the secret reaches none of their outputs.
 # Then edit, rename, rekey, import and delete still work and verify; and a
 # FIFO at the key file is refused at once instead of blocking.
@@ -92,6 +93,19 @@ refused() {
   [ ! -s "$work/step.out" ] || fail "$what: the step got a password"
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
     ! echo "$out" | grep -qF "$s" || fail "$what: the job leaked $s"
+  done
+  # the same job through the hooks: job-start refuses it
+  rm -rf "$work/jd"
+  set +e
+  out=$(cd "$work" && agent job-start --pipeline-file job.yml --pipeline demo --job Job --run-id 1 \
+    --tasks-dir "$work/tasks" --job-dir "$work/jd" 2>&1); rc=$?
+  set -e
+  [ "$rc" -ne 0 ] || fail "$what: job-start accepted it: $out"
+  echo "$out" | grep -qF "connection '$name' failed its integrity check" ||
+    fail "$what: job-start's error does not name '$name': $out"
+  for s in "$SECRET" "$OLD_SECRET" attacker-value; do
+    ! echo "$out" | grep -qF "$s" || fail "$what: job-start leaked $s"
+    ! grep -rqsF "$s" "$work/jd" || fail "$what: job-start wrote $s"
   done
 }
 
