@@ -96,6 +96,12 @@ int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor);
 
 int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 			  const char *new_name, const char *actor);
+/**
+ * Delete a connection, even one that fails its integrity check.  Given the
+ * id of one whose rows were removed from the database without the key
+ * (the error of a read names it), drop it from the list of connections,
+ * which accepts that removal.
+ */
 int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 			  const char *actor);
 
