@@ -81,6 +81,12 @@ typedef struct store_sealed {
 
 /** Called once per sealed secret; a non-zero return stops the walk. */
 typedef int (*store_sealed_cb)(void *ctx, const store_sealed *s);
+/**
+ * Called once per connection version (store_integrity.c): its id, its
+ * name (NULL where not known) and version; non-zero stops.
+ */
+typedef int (*store_version_cb)(void *ctx, const char *id, const char *name,
+				long long version);
 /** Called once per audit record, oldest first; non-zero stops. */
 typedef int (*store_audit_cb)(void *ctx, const svc_audit_entry *e);
 
@@ -186,18 +192,14 @@ typedef struct store_backend_ops {
 	 * Walk every connection's id, name and version (0 without a MAC);
 	 * a non-zero return of cb stops the walk with it.
 	 */
-	int (*conn_mac_list)(store_backend *be,
-			     int (*cb)(void *ctx, const char *id,
-				       const char *name, long long version),
+	int (*conn_mac_list)(store_backend *be, store_version_cb cb,
 			     void *ctx);
 	/**
 	 * The list of connection versions (store_integrity.c), by id:
 	 * walk it (cb as in conn_mac_list, name NULL), set or delete one
 	 * entry, or empty it.
 	 */
-	int (*manifest_list)(store_backend *be,
-			     int (*cb)(void *ctx, const char *id,
-				       const char *name, long long version),
+	int (*manifest_list)(store_backend *be, store_version_cb cb,
 			     void *ctx);
 	int (*manifest_put)(store_backend *be, const char *id,
 			    long long version);

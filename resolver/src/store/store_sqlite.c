@@ -987,22 +987,20 @@ static int sqlite_conn_mac_get(long long *version, svc_buf *mac,
 	return rc;
 }
 
-static int sqlite_conn_mac_list(store_backend *be,
-				int (*cb)(void *ctx, const char *id,
-					  const char *name, long long version),
-				void *ctx)
+/*
+ * Walk the rows (id, name or NULL, version) of sql; a non-zero return of
+ * cb stops the walk with it.
+ */
+static int version_walk(store_backend *be, const char *sql,
+			store_version_cb cb, void *ctx)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = prepare(be, &st,
-			  "SELECT c.id, c.name, coalesce(m.version, 0) "
-			  "FROM connections c "
-			  "LEFT JOIN conn_macs m ON m.conn_id = c.id",
-			  "list the versions of connections")) != 0)
+	if ((rc = prepare(be, &st, sql, "read the versions of connections")))
 		return rc;
-	while ((rc = step(be, st, "list the versions of connections")) == 1) {
-		if (!col_str(st, 0) || !col_str(st, 1)) {
+	while ((rc = step(be, st, "read the versions of connections")) == 1) {
+		if (!col_str(st, 0)) {
 			rc = error_oom();
 			break;
 		}
@@ -1014,29 +1012,21 @@ static int sqlite_conn_mac_list(store_backend *be,
 	return rc;
 }
 
-static int sqlite_manifest_list(store_backend *be,
-				int (*cb)(void *ctx, const char *id,
-					  const char *name, long long version),
+static int sqlite_conn_mac_list(store_backend *be, store_version_cb cb,
 				void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
+	return version_walk(be,
+			    "SELECT c.id, c.name, coalesce(m.version, 0) "
+			    "FROM connections c "
+			    "LEFT JOIN conn_macs m ON m.conn_id = c.id", cb, ctx);
+}
 
-	if ((rc = prepare(be, &st,
-			  "SELECT conn_id, version FROM conn_manifest "
-			  "ORDER BY conn_id", "read the list of versions")) != 0)
-		return rc;
-	while ((rc = step(be, st, "read the list of versions")) == 1) {
-		if (!col_str(st, 0)) {
-			rc = error_oom();
-			break;
-		}
-		if ((rc = cb(ctx, col_str(st, 0), NULL,
-			     sqlite3_column_int64(st, 1))) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	return rc;
+static int sqlite_manifest_list(store_backend *be, store_version_cb cb,
+				void *ctx)
+{
+	return version_walk(be,
+			    "SELECT conn_id, NULL, version FROM conn_manifest "
+			    "ORDER BY conn_id", cb, ctx);
 }
 
 /* Run sql with id (and version, unless negative) bound. */
