@@ -20,11 +20,23 @@ static int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 	{
 		svc_conn *c = NULL;
 
-		if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c))) {
+		/* unverified: a connection refused as tampered can still be
+		 * removed; only its id is used, for the role check */
+		rc = svc_store_conn_get(&c, st, argv[optind],
+					SVC_GET_UNVERIFIED);
+		if (rc == 0)
+			rc = cli_require(ctx, st, c, SVC_ROLE_ADMIN);
+		else if (rc == SVC_ENOTFOUND && svc_is_uuid(argv[optind]))
+			/* maybe one removed from the store without the key:
+			 * the library tells; only the store's admin may ask */
+			rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN);
+		else
+			rc = cli_lib_fail(rc);
+		svc_conn_free(c);
+		if (rc) {
 			svc_store_free(st);
 			return rc;
 		}
-		svc_conn_free(c);
 	}
 	rc = svc_store_conn_delete(st, argv[optind], ctx->actor);
 	if (rc)
@@ -39,6 +51,9 @@ const struct cmd_entry cmd_delete_entry = {
 	"delete", "delete NAME|ID",
 	"delete a connection and its secrets",
 	"The connection's encrypted secrets are removed with it (the database\n"
-	"zeroes freed pages). The audit log keeps a record of the deletion.\n",
+	"zeroes freed pages). The audit log keeps a record of the deletion.\n"
+	"A connection refused because the store was changed without the key\n"
+	"can still be deleted; so can, by its id, one whose rows were removed\n"
+	"without the key (which accepts that removal).\n",
 	cmd_delete
 };

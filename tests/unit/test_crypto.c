@@ -4,17 +4,21 @@
  * Round trips, the sealed layout (checked by an independent decryption with
  * the documented associated data), every kind of tampering, a ciphertext
  * moved to another connection or field, a wrong key, and each way a key
- * file is refused (mode, owner, size, symlink) with a message saying why.
+ * file is refused (mode, owner, size, symlink, a FIFO: at once, without
+ * blocking) with a message saying why; the row-MAC key derived from the
+ * master key, checked against an independent HMAC.
  */
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "svcconn/errors.h"
 #include "crypto/crypto.h"
@@ -93,7 +97,7 @@ static void test_round_trip(void **state)
 /* The documented layout and associated data, checked with plain EVP. */
 static void test_layout_independent(void **state)
 {
-	static const char aad[] = "svcconn/v1\0conn-x\0token";
+	static const char aad[] = "svcconn/v2\0conn-x\0token";
 	unsigned char out[64], *s;
 	EVP_CIPHER_CTX *ctx;
 	crypto_key k;
@@ -332,6 +336,85 @@ static void test_key_file_other_owner(void **state)
 	free(dir);
 }
 
+/*
+ * The format is authenticated: a format 2 value relabelled as format 1
+ * (whose associated data starts "svcconn/v1") does not open.  Format 1
+ * values made by hand open: test_store_integrity.c's upgrade test.
+ */
+static void test_format_authenticated(void **state)
+{
+	crypto_key k;
+	svc_buf s, pt;
+
+	(void)state;
+	assert_int_equal(crypto_key_generate(&k), 0);
+	seal(&s, &k, "conn-1", "password", "value");
+	assert_int_equal((unsigned char)s.ptr[0], 2);
+	s.ptr[0] = 1;
+	buf_init(&pt, 0, 1);
+	assert_int_equal(crypto_open(&pt, &k, "conn-1", "password", s.ptr,
+				     s.len), SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(), "authentication failed"));
+	assert_int_equal(pt.len, 0);
+	buf_clear(&s);
+	buf_clear(&pt);
+	crypto_key_wipe(&k);
+}
+
+/* A FIFO at the key file is refused at once (alarm: a hang fails). */
+static void test_key_file_fifo(void **state)
+{
+	char *dir = tu_mkdtemp(), *path = tu_path(dir, "master.key");
+	char want[512];
+	crypto_key k;
+
+	(void)state;
+	assert_int_equal(mkfifo(path, 0600), 0);
+	signal(SIGALRM, SIG_DFL);
+	alarm(10);
+	assert_int_equal(crypto_key_load(&k, path), SVC_EINSECURE);
+	alarm(0);
+	snprintf(want, sizeof(want), "master key '%s' is not a regular file",
+		 path);
+	assert_string_equal(svc_error_last(), want);
+	tu_rm_rf(dir);
+	free(path);
+	free(dir);
+}
+
+/*
+ * The row-MAC key is HMAC-SHA256(master key, "svcconn row mac v1"), and
+ * crypto_mac() is HMAC-SHA256 under it of its parts one after the other.
+ */
+static void test_row_mac_key(void **state)
+{
+	static const char label[] = "svcconn row mac v1";
+	unsigned char mk[32], want[32], got[CRYPTO_MAC_LEN];
+	const void *parts[2] = { "ab", "cd" };
+	size_t lens[2] = { 2, 2 };
+	unsigned int n = 0;
+	crypto_key k, k2;
+
+	(void)state;
+	fixed_key(&k, 7);
+	assert_non_null(HMAC(EVP_sha256(), k.k, sizeof(k.k),
+			     (const unsigned char *)label, strlen(label), mk,
+			     &n));
+	assert_int_equal(n, 32);
+	assert_memory_equal(k.mac, mk, 32);
+	assert_memory_not_equal(k.mac, k.k, 32);
+	assert_non_null(HMAC(EVP_sha256(), mk, 32,
+			     (const unsigned char *)"abcd", 4, want, &n));
+	assert_int_equal(crypto_mac(got, &k, parts, lens, 2), 0);
+	assert_memory_equal(got, want, 32);
+	/* another key, another MAC */
+	fixed_key(&k2, 8);
+	assert_int_equal(crypto_mac(got, &k2, parts, lens, 2), 0);
+	assert_memory_not_equal(got, want, 32);
+	crypto_key_wipe(&k);
+	crypto_key_wipe(&k2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +426,9 @@ int main(void)
 		cmocka_unit_test(test_key_file_write_load),
 		cmocka_unit_test(test_key_file_refused),
 		cmocka_unit_test(test_key_file_other_owner),
+		cmocka_unit_test(test_key_file_fifo),
+		cmocka_unit_test(test_format_authenticated),
+		cmocka_unit_test(test_row_mac_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

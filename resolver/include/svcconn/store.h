@@ -58,6 +58,12 @@ void svc_store_free(svc_store *st);
 
 /** Flags for svc_store_conn_get. */
 #define SVC_GET_SECRETS 0x1u /**< decrypt secret fields */
+/**
+ * Skip the integrity check (never with SVC_GET_SECRETS): only for naming
+ * a connection that is to be deleted, so that one refused as tampered
+ * can still be removed.  Its values must not be used.
+ */
+#define SVC_GET_UNVERIFIED 0x2u
 
 /**
  * Store a new, validated connection.  Assigns an id when c has none, sets
@@ -66,11 +72,17 @@ void svc_store_free(svc_store *st);
  */
 int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor);
 
-/** Load a connection by name (case-insensitive) or id. */
+/**
+ * Load a connection by name (case-insensitive) or id.  The stored rows are
+ * checked against their MAC under the master key first (docs/security.md):
+ * SVC_ECRYPTO, naming the connection, when the store was changed without
+ * the key.
+ */
 int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 		       unsigned flags);
 
-/** All connections, ordered by name, without secret values. */
+/** All connections, ordered by name, without secret values; checked as
+ * svc_store_conn_get() checks one. */
 int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st);
 /** Free a list from svc_store_conn_list. */
 void svc_store_conn_list_free(svc_conn **list, size_t count);
@@ -84,6 +96,12 @@ int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor);
 
 int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 			  const char *new_name, const char *actor);
+/**
+ * Delete a connection, even one that fails its integrity check.  Given the
+ * id of one whose rows were removed from the database without the key
+ * (the error of a read names it), drop it from the list of connections,
+ * which accepts that removal.
+ */
 int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 			  const char *actor);
 

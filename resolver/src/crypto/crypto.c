@@ -4,9 +4,13 @@
  * Sealing is OpenSSL's EVP interface with a fresh 12-byte nonce from
  * RAND_bytes for every value, so one key can seal up to about 2^32 values
  * before nonce reuse becomes a concern (a store rekeys long before that).
- * The associated data "svcconn/v1" NUL conn_id NUL field_key is
+ * The associated data "svcconn/v2" NUL conn_id NUL field_key is
  * authenticated but not stored: it names the place the value belongs to,
- * so a ciphertext moved to another row or field fails to open.
+ * so a ciphertext moved to another row or field fails to open.  Values
+ * sealed before the store authenticated its rows are format 1, with
+ * "svcconn/v1" in front; they still open, and the store reseals them as
+ * format 2 when it first MACs its rows (store.c: a store holding any
+ * format 2 value was upgraded already).
  *
  * The key file is read with file_read_private(), which checks type, owner
  * and mode on the opened descriptor.  Every buffer that held key material
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -28,16 +33,62 @@
 #include "util/fileio.h"
 #include "util/hex.h"
 
+/* Label the row-MAC key is derived from (HMAC under the master key). */
+#define ROW_MAC_LABEL "svcconn row mac v1"
 /* Label hashed in front of the key to derive its id. */
 #define KEY_ID_LABEL "svcconn key id"
-/* First part of the associated data, NUL included. */
-#define AAD_PREFIX "svcconn/v1"
+/* First part of the associated data of each sealed format, NUL included:
+ * the format's version is authenticated, so no one without the key turns a
+ * value of one format into one of the other. */
+#define AAD_PREFIX_V1 "svcconn/v1"
+#define AAD_PREFIX_V2 "svcconn/v2"
 /* Largest plaintext sealed at once (EVP lengths are int). */
 #define SEAL_MAX ((size_t)INT_MAX - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN - 1)
 
-/* Derive k->id from k->k: hex of the first 8 bytes of SHA-256(label||key). */
+/* HMAC-SHA256 under key (klen bytes) of the parts, one after the other. */
+static int hmac_parts(unsigned char out[CRYPTO_MAC_LEN],
+		      const unsigned char *key, size_t klen,
+		      const void *const *ptrs, const size_t *lens, size_t n)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	size_t i, outlen = 0;
+	int ok;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	     (ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+	     EVP_MAC_init(ctx, key, klen, params) == 1;
+	for (i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, ptrs[i], lens[i]) == 1;
+	ok = ok && EVP_MAC_final(ctx, out, &outlen, CRYPTO_MAC_LEN) == 1 &&
+	     outlen == CRYPTO_MAC_LEN;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	if (!ok) {
+		svc_wipe(out, CRYPTO_MAC_LEN);
+		return error_set(SVC_ECRYPTO, "cannot compute an HMAC");
+	}
+	return 0;
+}
+
+int crypto_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
+	       const void *const *ptrs, const size_t *lens, size_t n)
+{
+	return hmac_parts(out, k->mac, sizeof(k->mac), ptrs, lens, n);
+}
+
+/*
+ * Derive k->id from k->k (hex of the first 8 bytes of SHA-256(label||key))
+ * and the row-MAC key k->mac (HMAC-SHA256(key, label)).
+ */
 static int key_set_id(crypto_key *k)
 {
+	const void *label = ROW_MAC_LABEL;
+	size_t label_len = strlen(ROW_MAC_LABEL);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
@@ -58,7 +109,7 @@ static int key_set_id(crypto_key *k)
 	svc_wipe(md, sizeof(md));
 	if (!ok)
 		return error_set(SVC_ECRYPTO, "cannot compute the key id");
-	return 0;
+	return hmac_parts(k->mac, k->k, sizeof(k->k), &label, &label_len, 1);
 }
 
 void crypto_key_wipe(crypto_key *k)
@@ -137,12 +188,14 @@ int crypto_key_write(const crypto_key *k, const char *path)
 	return dir_sync_parent(path);
 }
 
-/* The associated data for (conn_id, field_key) into aad. */
-static int make_aad(svc_buf *aad, const char *conn_id, const char *field_key)
+/* The associated data of format version for (conn_id, field_key). */
+static int make_aad(svc_buf *aad, unsigned version, const char *conn_id,
+		    const char *field_key)
 {
+	const char *prefix = version == 1 ? AAD_PREFIX_V1 : AAD_PREFIX_V2;
 	int rc;
 
-	if ((rc = buf_put(aad, AAD_PREFIX, sizeof(AAD_PREFIX))) != 0 ||
+	if ((rc = buf_put(aad, prefix, strlen(prefix) + 1)) != 0 ||
 	    (rc = buf_put(aad, conn_id, strlen(conn_id) + 1)) != 0 ||
 	    (rc = buf_puts(aad, field_key)) != 0)
 		return rc;
@@ -166,7 +219,7 @@ int crypto_seal(svc_buf *out, const crypto_key *k, const char *conn_id,
 		return error_set(SVC_EINVALID,
 				 "value of field '%s' is too large to seal",
 				 field_key);
-	if ((rc = make_aad(&aad, conn_id, field_key)) != 0)
+	if ((rc = make_aad(&aad, CRYPTO_VERSION, conn_id, field_key)) != 0)
 		goto done;
 	if ((rc = buf_grow(out, 1 + sizeof(nonce) + len + sizeof(tag))) != 0)
 		goto done;
@@ -232,13 +285,13 @@ int crypto_open(svc_buf *out, const crypto_key *k, const char *conn_id,
 		return error_set(SVC_ECRYPTO,
 				 "cannot decrypt field '%s': sealed value has an impossible length (%zu bytes)",
 				 field_key, len);
-	if (s[0] != CRYPTO_VERSION)
+	if (s[0] != CRYPTO_VERSION && s[0] != CRYPTO_VERSION_V1)
 		return error_set(SVC_ECRYPTO,
 				 "cannot decrypt field '%s': unknown sealed format %u",
 				 field_key, (unsigned)s[0]);
 	ctlen = len - 1 - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN;
 	memcpy(tag, s + len - CRYPTO_TAG_LEN, sizeof(tag));
-	if ((rc = make_aad(&aad, conn_id, field_key)) != 0 ||
+	if ((rc = make_aad(&aad, s[0], conn_id, field_key)) != 0 ||
 	    (rc = buf_grow(out, ctlen)) != 0)
 		goto done;
 	if (!(ctx = EVP_CIPHER_CTX_new())) {

@@ -1,13 +1,20 @@
 /*
  * crypto.h - sealing secrets with AES-256-GCM, and the master key.
  *
- * A sealed value is: version byte (1) | 12-byte random nonce | ciphertext |
+ * A sealed value is: version byte (2) | 12-byte random nonce | ciphertext |
  * 16-byte tag.  The associated data binds it to its place:
- * "svcconn/v1" NUL conn_id NUL field_key, so a ciphertext copied to another
- * connection or field fails to open.  The master key is 32 random bytes in a
+ * "svcconn/v2" NUL conn_id NUL field_key, so a ciphertext copied to another
+ * connection or field fails to open.  Format 1 (version byte 1, associated
+ * data "svcconn/v1" ...) is what stores sealed before their rows were
+ * authenticated; it still opens, and is never written.  The master key is 32 random bytes in a
  * file that must be a regular file, owned by the user, mode 0600 or
  * stricter; its id (first 8 bytes of SHA-256 over a label and the key, hex)
  * tells which key sealed what, without revealing the key.
+ *
+ * The store also authenticates its rows (store_integrity.c) with
+ * HMAC-SHA256 under a second key derived from the master key:
+ * HMAC-SHA256(master key, "svcconn row mac v1").  Keeping the two uses
+ * apart means a row MAC never reveals anything about the sealing key.
  */
 #ifndef SVC_CRYPTO_H
 #define SVC_CRYPTO_H
@@ -18,11 +25,14 @@
 #define CRYPTO_KEY_LEN 32
 #define CRYPTO_NONCE_LEN 12
 #define CRYPTO_TAG_LEN 16
-#define CRYPTO_VERSION 1
+#define CRYPTO_VERSION 2
+#define CRYPTO_VERSION_V1 1
+#define CRYPTO_MAC_LEN 32
 
 typedef struct crypto_key {
 	unsigned char k[CRYPTO_KEY_LEN]; /**< the key bytes */
 	char id[17];                     /**< key id: 16 hex chars */
+	unsigned char mac[CRYPTO_MAC_LEN]; /**< row-MAC key derived from k */
 } crypto_key;
 
 /** Load and check the key file (permissions, owner, exact size). */
@@ -33,6 +43,13 @@ int crypto_key_generate(crypto_key *out);
 int crypto_key_write(const crypto_key *k, const char *path);
 /** Wipe a key. */
 void crypto_key_wipe(crypto_key *k);
+
+/**
+ * HMAC-SHA256 of the parts (ptrs[i], lens[i]) one after the other under
+ * k's row-MAC key into out.
+ */
+int crypto_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
+	       const void *const *ptrs, const size_t *lens, size_t n);
 
 /** Seal plaintext for (conn_id, field_key); appends to out. */
 int crypto_seal(svc_buf *out, const crypto_key *k, const char *conn_id,

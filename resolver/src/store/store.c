@@ -208,6 +208,7 @@ void svc_store_free(svc_store *st)
 	if (st->be)
 		st->ops->close(st->be);
 	crypto_key_wipe(&st->key);
+	store_mcache_free(st);
 	svc_catalog_free(st->catalog);
 	free(st->home);
 	free(st->key_file);
@@ -419,9 +420,13 @@ int store_tx_read_key(svc_store *st)
 /* End a transaction: commit when rc is 0, else roll back; returns rc. */
 int store_tx_end(svc_store *st, int rc)
 {
-	if (rc == 0 && (rc = st->ops->commit(st->be)) == 0)
+	if (rc == 0 && (rc = store_mcache_flush(st)) == 0 &&
+	    (rc = st->ops->commit(st->be)) == 0) {
+		store_mcache_end(st, 1);
 		return 0;
+	}
 	st->ops->rollback(st->be);
+	store_mcache_end(st, 0);
 	return rc;
 }
 
@@ -491,6 +496,9 @@ int svc_store_init(const svc_store_options *opts, const char *actor)
 			       st->db_path);
 	else if (rc == SVC_ENOTFOUND)
 		rc = st->ops->meta_set(st->be, META_KEY_ID, st->key.id);
+	/* the (empty) list of connections, under the key from the start */
+	if (rc == 0)
+		rc = store_rows_adopt(st, NULL);
 	/* whoever creates the store administers it */
 	if (rc == 0)
 		rc = st->ops->role_put(st->be, NULL, who, SVC_ROLE_ADMIN, who,
@@ -516,6 +524,8 @@ done:
 	return rc;
 }
 
+static int rows_adopt(svc_store *st);
+
 int svc_store_open(svc_store **out, const svc_store_options *opts)
 {
 	svc_store *st = NULL;
@@ -524,7 +534,7 @@ int svc_store_open(svc_store **out, const svc_store_options *opts)
 	if ((rc = store_alloc(&st, opts)) != 0)
 		return rc;
 	if ((rc = st->ops->open(&st->be, st->db_path, 0)) != 0 ||
-	    (rc = key_open(st)) != 0) {
+	    (rc = key_open(st)) != 0 || (rc = rows_adopt(st)) != 0) {
 		svc_store_free(st);
 		return rc;
 	}
@@ -675,6 +685,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 				       now);
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
+	if (rc == 0)
+		rc = store_conn_seal(st, id);
 	if (rc) {
 		json_decref(keys);
 		return rc;
@@ -778,7 +790,9 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 				       "no connection with id '%s'", id);
 		return rc;
 	}
-	if ((rc = name_free(st, svc_conn_name(c), id)) != 0)
+	/* a tampered row is refused, never made valid by the write */
+	if ((rc = store_conn_verify(st, &old, 1)) != 0 ||
+	    (rc = name_free(st, svc_conn_name(c), id)) != 0)
 		goto done;
 	if (!(changed = json_array()) || !(removed = json_array())) {
 		rc = error_oom();
@@ -789,7 +803,8 @@ static int update_tx(svc_store *st, const svc_conn *c, const char *id,
 		goto done;
 	conn_row(&row, c, id, NULL, NULL, who, now);
 	if ((rc = st->ops->conn_update(st->be, &row)) != 0 ||
-	    (rc = store_expiry_record(st, c, id, now)) != 0)
+	    (rc = store_expiry_record(st, c, id, now)) != 0 ||
+	    (rc = store_conn_seal(st, id)) != 0)
 		goto done;
 	detail = replaced ? json_pack("{s:b, s:O, s:O}", "replaced", 1,
 				      "changed", changed, "removed", removed)
@@ -885,19 +900,24 @@ int svc_store_conn_rename(svc_store *st, const char *name_or_id,
 {
 	const char *who = store_actor(actor);
 	char *id = NULL, *old_name = NULL, now[32];
+	svc_conn *old = NULL;
 	int rc;
 
 	if ((rc = check_new_name(new_name)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, &old_name, st, name_or_id)) == 0 &&
+	    (rc = st->ops->conn_get(&old, st->be, id)) == 0 &&
+	    (rc = store_conn_verify(st, &old, 1)) == 0 &&
 	    (rc = name_free(st, new_name, id)) == 0 &&
-	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0)
+	    (rc = st->ops->conn_rename(st->be, id, new_name, who, now)) == 0 &&
+	    (rc = store_conn_seal(st, id)) == 0)
 		rc = store_audit(st, now, who, "rename", id, new_name,
 				 json_pack("{s:o, s:o}", "from",
 					   jstr(old_name), "to",
 					   jstr(new_name)));
 	rc = store_tx_end(st, rc);
+	svc_conn_free(old);
 	free(id);
 	free(old_name);
 	return rc;
@@ -914,9 +934,18 @@ int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 		return rc;
 	/* its roles, pipeline list, requests, checks and locks go with it;
 	 * the usage history stays */
-	if ((rc = store_find_conn(&id, &name, st, name_or_id)) == 0 &&
+	rc = store_find_conn(&id, &name, st, name_or_id);
+	/* an id whose row was removed without the key: accept that */
+	if (rc == SVC_ENOTFOUND && svc_is_uuid(name_or_id) &&
+	    store_conn_unlist(st, name_or_id) == 0) {
+		rc = store_audit(st, now, who, "delete", name_or_id, "",
+				 json_pack("{s:b}", "removed_without_key", 1));
+		return store_tx_end(st, rc);
+	}
+	if (rc == 0 &&
 	    (rc = st->ops->conn_authz_delete(st->be, id)) == 0 &&
-	    (rc = st->ops->conn_delete(st->be, id)) == 0)
+	    (rc = st->ops->conn_delete(st->be, id)) == 0 &&
+	    (rc = store_conn_forget(st, id)) == 0)
 		rc = store_audit(st, now, who, "delete", id, name,
 				 json_object());
 	rc = store_tx_end(st, rc);
@@ -1019,7 +1048,11 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 	char *id = NULL;
 	int rc;
 
-	if ((rc = tx_read_key(st, (flags & SVC_GET_SECRETS) != 0)) != 0)
+	if ((flags & SVC_GET_UNVERIFIED) && (flags & SVC_GET_SECRETS))
+		return error_set(SVC_EINVALID,
+				 "secrets are only read from a verified connection");
+	/* the key is needed either way: every read checks the row's MAC */
+	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, NULL, st, name_or_id)) == 0 &&
 	    (rc = st->ops->conn_get(&c, st->be, id)) == 0 &&
@@ -1028,6 +1061,10 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 		ctx.c = c;
 		rc = st->ops->secrets_get(st->be, id, open_one, &ctx);
 	}
+	/* after the secrets, so a ciphertext that does not open is named
+	 * as such; on failure c and its opened values are wiped below */
+	if (rc == 0 && !(flags & SVC_GET_UNVERIFIED))
+		rc = store_conn_verify(st, &c, 1);
 	rc = store_tx_end(st, rc);
 	free(id);
 	if (rc) {
@@ -1040,11 +1077,21 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 
 int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
 {
+	svc_conn **list = NULL;
+	size_t n = 0;
 	int rc;
 
-	if ((rc = store_tx_read(st)) != 0)
+	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
-	return store_tx_end(st, st->ops->conn_list(out, count, st->be));
+	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
+		rc = store_conn_verify(st, list, n);
+	if ((rc = store_tx_end(st, rc)) != 0) {
+		svc_store_conn_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return 0;
 }
 
 void svc_store_conn_list_free(svc_conn **list, size_t count)
@@ -1161,6 +1208,8 @@ struct reseal_ctx {
 	const crypto_key *nk; /**< the new key */
 	svc_buf *out;         /**< the records */
 	size_t count;         /**< secrets resealed */
+	int skip_unopened;    /**< leave a value that does not open as it
+				   is (it fails when read), not stop */
 };
 
 static int reseal_one(void *p, const store_sealed *s)
@@ -1172,6 +1221,10 @@ static int reseal_one(void *p, const store_sealed *s)
 	buf_init(&pt, SVC_BUF_DEFAULT_MAX, 1);
 	rc = crypto_open(&pt, &ctx->st->key, s->conn_id, s->key, s->data,
 			 s->len);
+	if (rc && ctx->skip_unopened) {
+		buf_clear(&pt);
+		return 0;
+	}
 	if (rc)
 		rc = error_set(rc,
 			       "cannot rekey: field '%s' of connection id '%s' does not open with the current key (tampered?); nothing was changed",
@@ -1232,7 +1285,9 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	 * .new left over from one that never committed */
 	if ((rc = tx_write_settled(st)) != 0)
 		return rc;
-	if ((rc = crypto_key_generate(&nk)) != 0 ||
+	/* a tampered row is refused, not MAC'd anew under the new key */
+	if ((rc = store_rows_verify_all(st)) != 0 ||
+	    (rc = crypto_key_generate(&nk)) != 0 ||
 	    (rc = crypto_key_write(&nk, st->key_new)) != 0)
 		goto abort;
 	wrote_new = 1;
@@ -1240,9 +1295,11 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	ctx.nk = &nk;
 	ctx.out = &recs;
 	ctx.count = 0;
+	ctx.skip_unopened = 0;
 	memcpy(old_id, st->key.id, sizeof(old_id));
 	if ((rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) != 0 ||
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
+	    (rc = store_rows_remac(st, &nk)) != 0 ||
 	    (rc = store_gitcred_reseal(NULL, st, &nk)) != 0 ||
 	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
 	    (rc = store_audit(st, now, who, "rekey", "", "",
@@ -1272,8 +1329,94 @@ abort:
 	if (wrote_new)
 		unlink(st->key_new);
 	st->ops->rollback(st->be);
+	store_mcache_end(st, 0);
 done:
 	crypto_key_wipe(&nk);
 	buf_clear(&recs);
 	return rc;
+}
+
+/* ---- the upgrade to authenticated rows --------------------------------- */
+
+/* Set *found when a secret is sealed in the current format; stops. */
+static int found_current(void *p, const store_sealed *s)
+{
+	if (s->len && s->data[0] == CRYPTO_VERSION) {
+		*(int *)p = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int found_current_gitcred(void *p, const store_gitcred_row *r)
+{
+	if (r->sealed_len && r->sealed[0] == CRYPTO_VERSION) {
+		*(int *)p = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Inside the write transaction: the first MACs of a store's rows.  Only a
+ * store sealed before rows were authenticated is adopted as it is: one
+ * holding any value sealed in the current format was adopted before, and
+ * asking again means someone removed its MACs without the key.  Its
+ * secrets are resealed in the current format first (same key), so that
+ * from now on it is such a store.
+ */
+static int adopt_tx(svc_store *st, const char *now)
+{
+	store_gitcred_pattern all;
+	struct reseal_ctx ctx;
+	size_t count = 0;
+	svc_buf recs;
+	int rc, found = 0;
+
+	memset(&all, 0, sizeof(all));
+	buf_init(&recs, REKEY_BUF_MAX, 0);
+	rc = st->ops->secrets_get(st->be, NULL, found_current, &found);
+	if (rc == 0 && !found)
+		rc = st->ops->gitcred_list(st->be, &all, found_current_gitcred,
+					   &found);
+	if (rc == 0 && found)
+		rc = error_set(SVC_ECRYPTO,
+			       "store '%s' failed its integrity check: its connections' MACs were removed without the key (it holds secrets sealed after they were first made)",
+			       st->db_path);
+	ctx.st = st;
+	ctx.nk = &st->key;
+	ctx.out = &recs;
+	ctx.count = 0;
+	ctx.skip_unopened = 1;
+	if (rc == 0 &&
+	    (rc = st->ops->secrets_get(st->be, NULL, reseal_one, &ctx)) == 0 &&
+	    (rc = reseal_write(st, &recs, st->key.id)) == 0 &&
+	    (rc = store_rows_adopt(st, &count)) == 0)
+		rc = store_audit(st, now, store_actor(NULL), "authenticate",
+				 "", "", json_pack("{s:I, s:I}", "connections",
+						   (json_int_t)count,
+						   "secrets_resealed",
+						   (json_int_t)ctx.count));
+	buf_clear(&recs);
+	return rc;
+}
+
+/*
+ * A store upgraded from before schema 5 has rows without MACs: MAC them
+ * as they are, once, under the write lock (docs/security.md says what
+ * this trusts).
+ */
+static int rows_adopt(svc_store *st)
+{
+	char now[32];
+	int rc;
+
+	if ((rc = store_rows_unsealed(st)) <= 0)
+		return rc;
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
+		return rc;
+	/* someone else may have done it meanwhile */
+	if ((rc = store_rows_unsealed(st)) == 1)
+		rc = adopt_tx(st, now);
+	return store_tx_end(st, rc < 0 ? rc : 0);
 }

@@ -30,6 +30,7 @@
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
+#include "util/buf.h"
 
 /** A backend's open state (a database handle and what goes with it). */
 typedef struct store_backend store_backend;
@@ -80,6 +81,12 @@ typedef struct store_sealed {
 
 /** Called once per sealed secret; a non-zero return stops the walk. */
 typedef int (*store_sealed_cb)(void *ctx, const store_sealed *s);
+/**
+ * Called once per connection version (store_integrity.c): its id, its
+ * name (NULL where not known) and version; non-zero stops.
+ */
+typedef int (*store_version_cb)(void *ctx, const char *id, const char *name,
+				long long version);
 /** Called once per audit record, oldest first; non-zero stops. */
 typedef int (*store_audit_cb)(void *ctx, const svc_audit_entry *e);
 
@@ -140,11 +147,18 @@ typedef struct store_backend_ops {
 	int (*commit)(store_backend *be);
 	/** Roll back the open transaction, if any. */
 	void (*rollback)(store_backend *be);
+	/**
+	 * A number that changes whenever another connection (another
+	 * process) commits a change to the database.
+	 */
+	int (*data_version)(long long *out, store_backend *be);
 
 	/** A value of the meta table into a new string; SVC_ENOTFOUND. */
 	int (*meta_get)(char **out, store_backend *be, const char *key);
 	/** Insert or replace a value of the meta table. */
 	int (*meta_set)(store_backend *be, const char *key, const char *value);
+	/** Delete a value of the meta table (none is not an error). */
+	int (*meta_delete)(store_backend *be, const char *key);
 
 	/**
 	 * Look a connection up by id and/or name (STORE_FIND_*), id first;
@@ -168,6 +182,33 @@ typedef struct store_backend_ops {
 	/** Change the name; SVC_EEXISTS when taken by another. */
 	int (*conn_rename)(store_backend *be, const char *id, const char *name,
 			   const char *updated_by, const char *updated_at);
+	/**
+	 * The version and MAC of connection id (store_integrity.c); the MAC
+	 * is appended to mac, nothing when it has none.  SVC_ENOTFOUND.
+	 */
+	int (*conn_mac_get)(long long *version, svc_buf *mac,
+			    store_backend *be, const char *id);
+	/**
+	 * Walk every connection's id, name and version (0 without a MAC);
+	 * a non-zero return of cb stops the walk with it.
+	 */
+	int (*conn_mac_list)(store_backend *be, store_version_cb cb,
+			     void *ctx);
+	/**
+	 * The list of connection versions (store_integrity.c), by id:
+	 * walk it (cb as in conn_mac_list, name NULL), set or delete one
+	 * entry, or empty it.
+	 */
+	int (*manifest_list)(store_backend *be, store_version_cb cb,
+			     void *ctx);
+	int (*manifest_put)(store_backend *be, const char *id,
+			    long long version);
+	int (*manifest_delete)(store_backend *be, const char *id);
+	int (*manifest_clear)(store_backend *be);
+	/** Set the version and MAC of connection id; SVC_ENOTFOUND. */
+	int (*conn_mac_put)(store_backend *be, const char *id,
+			    long long version, const unsigned char *mac,
+			    size_t len);
 
 	/** Insert or replace one field of a connection. */
 	int (*field_put)(store_backend *be, const char *conn_id,

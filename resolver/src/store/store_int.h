@@ -27,6 +27,8 @@ struct svc_store {
 	crypto_key key;               /**< the current master key */
 	svc_catalog *catalog;         /**< read once, when certificates are
 					   first checked (store_certs.c) */
+	struct store_mcache *mcache;  /**< the checked list of connection
+					   versions (store_integrity.c) */
 };
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
@@ -70,5 +72,49 @@ int store_open_into(svc_store *st, svc_conn *c, const store_sealed *s);
  */
 int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
 			const char *now);
+
+/* ---- row integrity (store_integrity.c) ---- */
+
+/**
+ * Check connections as conn_get read them (secrets loaded or not) against
+ * their MACs and the store's list of connections, inside a transaction in
+ * which st->key is the store's key; the error names the connection.
+ */
+int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n);
+/**
+ * Before the commit of a write transaction: write the list of versions
+ * if the transaction changed it (store_tx_end() calls this).
+ */
+int store_mcache_flush(svc_store *st);
+/** After a commit (ok 1) or a rollback (ok 0). */
+void store_mcache_end(svc_store *st, int ok);
+/** Free the cached list (svc_store_free). */
+void store_mcache_free(svc_store *st);
+/** store_conn_verify() over every connection of the store. */
+int store_rows_verify_all(svc_store *st);
+/**
+ * Inside the write transaction that wrote connection id: give it the next
+ * version, MAC it as it is stored now, record it in the list.
+ */
+int store_conn_seal(svc_store *st, const char *id);
+/** Inside the write transaction that deleted id: drop it from the list. */
+int store_conn_forget(svc_store *st, const char *id);
+/**
+ * Inside a write transaction: drop id, whose row was removed without the
+ * key, from the list; SVC_ENOTFOUND (no message) when it is not listed.
+ */
+int store_conn_unlist(svc_store *st, const char *id);
+/**
+ * Inside a rekey's transaction, after the secrets are resealed: MAC every
+ * connection and the list again under nk (checked first by the caller).
+ */
+int store_rows_remac(svc_store *st, const crypto_key *nk);
+/** 1 when the rows still await their first MAC (schema upgrade), else 0. */
+int store_rows_unsealed(svc_store *st);
+/**
+ * Inside a write transaction: MAC every connection as it is and write the
+ * list (the upgrade to schema 5, and init); *count (may be NULL) counts.
+ */
+int store_rows_adopt(svc_store *st, size_t *count);
 
 #endif

@@ -38,6 +38,14 @@
  * lists show expiry without decrypting anything.  No row means not known
  * yet (a connection stored before version 4, until it is edited or
  * rescanned); the row goes with its connection (ON DELETE CASCADE).
+ *
+ * Version 5 adds conn_macs, each connection's version and MAC, and
+ * conn_manifest, the version each connection was last written with, kept
+ * apart from the connections so that it outlives a row removed behind the
+ * store's back (store_integrity.c computes and checks them; here they are
+ * only rows; a connection without a MAC has version 0), and the meta row
+ * "rows_unsealed", which tells store.c to MAC the rows that exist as they
+ * are, once, the next time the store is opened with its key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -270,6 +278,26 @@ static const char *const migrations[] = {
 	"  checked_at TEXT NOT NULL,"
 	"  CHECK ((field IS NULL) = (not_after IS NULL))"
 	");",
+	/*
+	 * 5: every connection row authenticated (store_integrity.c): its
+	 * version and MAC, and the mark that the rows present are to be
+	 * MAC'd at the next open with the key (unless the store has its
+	 * list of versions: taken back to an older version by hand).  IF
+	 * NOT EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS conn_macs ("
+	"  conn_id TEXT PRIMARY KEY"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  version INTEGER NOT NULL,"
+	"  mac BLOB NOT NULL"
+	");"
+	"CREATE TABLE IF NOT EXISTS conn_manifest ("
+	"  conn_id TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL"
+	");"
+	"INSERT INTO meta (key, value) SELECT 'rows_unsealed', '1'"
+	"  WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'conn_manifest')"
+	"  ON CONFLICT (key) DO NOTHING;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -420,7 +448,8 @@ fail:
 static int check_private_file(const char *path)
 {
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		      O_NONBLOCK);
 	int rc = 0;
 
 	if (fd < 0) {
@@ -575,6 +604,25 @@ static void sqlite_rollback(store_backend *be)
 		sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static int sqlite_data_version(long long *out, store_backend *be)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "PRAGMA data_version",
+			  "read the data version")) != 0)
+		return rc;
+	if ((rc = step(be, st, "read the data version")) == 1) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = error_set(SVC_ERROR, "cannot read the data version of '%s'",
+			       be->path);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- meta -------------------------------------------------------------- */
 
 static int sqlite_meta_get(char **out, store_backend *be, const char *key)
@@ -610,6 +658,20 @@ static int sqlite_meta_set(store_backend *be, const char *key,
 		return rc;
 	if ((rc = bind_str(be, st, 1, key)) == 0 &&
 	    (rc = bind_str(be, st, 2, value)) == 0)
+		rc = step(be, st, "write store metadata");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_meta_delete(store_backend *be, const char *key)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "DELETE FROM meta WHERE key = ?1",
+			  "write store metadata")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, key)) == 0)
 		rc = step(be, st, "write store metadata");
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
@@ -895,6 +957,132 @@ static int sqlite_conn_rename(store_backend *be, const char *id,
 	    (rc = bind_str(be, st, 3, updated_by)) == 0 &&
 	    (rc = bind_str(be, st, 4, updated_at)) == 0)
 		rc = step(be, st, "rename a connection");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_conn_mac_get(long long *version, svc_buf *mac,
+			       store_backend *be, const char *id)
+{
+	sqlite3_stmt *st;
+	const void *p;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT m.version, m.mac FROM connections c "
+			  "LEFT JOIN conn_macs m ON m.conn_id = c.id "
+			  "WHERE c.id = ?1",
+			  "read the MAC of a connection")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = step(be, st, "read the MAC of a connection")) == 1) {
+		*version = sqlite3_column_int64(st, 0);
+		p = sqlite3_column_blob(st, 1);
+		rc = p ? buf_put(mac, p, (size_t)sqlite3_column_bytes(st, 1))
+		       : 0;
+	} else if (rc == 0) {
+		rc = SVC_ENOTFOUND;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Walk the rows (id, name or NULL, version) of sql; a non-zero return of
+ * cb stops the walk with it.
+ */
+static int version_walk(store_backend *be, const char *sql,
+			store_version_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, sql, "read the versions of connections")))
+		return rc;
+	while ((rc = step(be, st, "read the versions of connections")) == 1) {
+		if (!col_str(st, 0)) {
+			rc = error_oom();
+			break;
+		}
+		if ((rc = cb(ctx, col_str(st, 0), col_str(st, 1),
+			     sqlite3_column_int64(st, 2))) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_conn_mac_list(store_backend *be, store_version_cb cb,
+				void *ctx)
+{
+	return version_walk(be,
+			    "SELECT c.id, c.name, coalesce(m.version, 0) "
+			    "FROM connections c "
+			    "LEFT JOIN conn_macs m ON m.conn_id = c.id", cb, ctx);
+}
+
+static int sqlite_manifest_list(store_backend *be, store_version_cb cb,
+				void *ctx)
+{
+	return version_walk(be,
+			    "SELECT conn_id, NULL, version FROM conn_manifest "
+			    "ORDER BY conn_id", cb, ctx);
+}
+
+/* Run sql with id (and version, unless negative) bound. */
+static int manifest_write(store_backend *be, const char *sql, const char *id,
+			  long long version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, sql, "write the list of versions")) != 0)
+		return rc;
+	if ((!id || (rc = bind_str(be, st, 1, id)) == 0) &&
+	    (version < 0 || (rc = bind_int(be, st, 2, version)) == 0))
+		rc = step(be, st, "write the list of versions");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_manifest_put(store_backend *be, const char *id,
+			       long long version)
+{
+	return manifest_write(be,
+			      "INSERT INTO conn_manifest (conn_id, version) "
+			      "VALUES (?1, ?2) ON CONFLICT (conn_id) DO UPDATE "
+			      "SET version = excluded.version", id, version);
+}
+
+static int sqlite_manifest_delete(store_backend *be, const char *id)
+{
+	return manifest_write(be, "DELETE FROM conn_manifest WHERE conn_id = ?1",
+			      id, -1);
+}
+
+static int sqlite_manifest_clear(store_backend *be)
+{
+	return manifest_write(be, "DELETE FROM conn_manifest", NULL, -1);
+}
+
+static int sqlite_conn_mac_put(store_backend *be, const char *id,
+			       long long version, const unsigned char *mac,
+			       size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO conn_macs (conn_id, version, mac) "
+			  "SELECT id, ?2, ?3 FROM connections WHERE id = ?1 "
+			  "ON CONFLICT (conn_id) DO UPDATE SET "
+			  "version = excluded.version, mac = excluded.mac",
+			  "write the MAC of a connection")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, version)) == 0 &&
+	    (rc = bind_bytes(be, st, 3, mac, len, 1)) == 0)
+		rc = step(be, st, "write the MAC of a connection");
 	sqlite3_finalize(st);
 	return changed_or_notfound(be, rc);
 }
@@ -2486,7 +2674,9 @@ const store_backend_ops store_sqlite_ops = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.meta_get = sqlite_meta_get,
+	.data_version = sqlite_data_version,
 	.meta_set = sqlite_meta_set,
+	.meta_delete = sqlite_meta_delete,
 	.conn_find = sqlite_conn_find,
 	.conn_insert = sqlite_conn_insert,
 	.conn_update = sqlite_conn_update,
@@ -2494,6 +2684,13 @@ const store_backend_ops store_sqlite_ops = {
 	.conn_list = sqlite_conn_list,
 	.conn_delete = sqlite_conn_delete,
 	.conn_rename = sqlite_conn_rename,
+	.conn_mac_get = sqlite_conn_mac_get,
+	.conn_mac_list = sqlite_conn_mac_list,
+	.conn_mac_put = sqlite_conn_mac_put,
+	.manifest_list = sqlite_manifest_list,
+	.manifest_put = sqlite_manifest_put,
+	.manifest_delete = sqlite_manifest_delete,
+	.manifest_clear = sqlite_manifest_clear,
 	.field_put = sqlite_field_put,
 	.field_delete = sqlite_field_delete,
 	.secrets_get = sqlite_secrets_get,

@@ -135,7 +135,8 @@ int file_read_private(svc_buf *out, const char *path, const char *what)
 	struct stat st;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		  O_NONBLOCK);
 	if (fd < 0)
 		return error_set(errno == ENOENT ? SVC_ENOTFOUND : SVC_ERROR,
 				 "cannot open %s '%s': %s", what, path,

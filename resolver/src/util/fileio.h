@@ -18,8 +18,10 @@ int file_create_private(const char *path, const void *data, size_t len);
 int file_replace_private(const char *path, const void *data, size_t len);
 /**
  * Read a private file: regular, owned by the effective user, no group or
- * other permission bits (checked on the open descriptor).  what names the
- * file in errors ("master key").  Content appended to out (bounded by out).
+ * other permission bits (checked on the open descriptor, which is opened
+ * without blocking, so a FIFO put in its place is refused, not waited
+ * on).  what names the file in errors ("master key").  Content appended
+ * to out (bounded by out).
  */
 int file_read_private(svc_buf *out, const char *path, const char *what);
 /**
