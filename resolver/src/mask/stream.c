@@ -528,7 +528,6 @@ static int cmd_report(svc_mask_stream *s, svc_mask_event_kind kind,
 	char prop[64];
 	size_t len = 0, dlen = 0;
 	const char *v = logcmd_prop_get(&s->cmd, key, &len);
-	int rc;
 
 	if (!v || !len || len >= sizeof(prop))
 		return LINE_PASS;
@@ -538,9 +537,13 @@ static int cmd_report(svc_mask_stream *s, svc_mask_event_kind kind,
 	ev.kind = kind;
 	ev.name = prop;
 	ev.value = logcmd_data(&s->cmd, &dlen);
+	if (!ev.value) {
+		ev.value = "";
+		dlen = 0;
+	}
 	ev.value_len = dlen;
-	if ((rc = report(s, &ev)) < 0)
-		return rc;
+	(void)report(s, &ev); /* nothing to refuse: the line goes through */
+	svc_error_clear();
 	return LINE_PASS;
 }
 
