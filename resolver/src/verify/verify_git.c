@@ -36,20 +36,12 @@
 #include <jansson.h>
 
 #include "svcconn/secret.h"
+#include "util/child.h"
 #include "verify/verify_int.h"
 #include "errors_int.h"
 #include "util/buf.h"
 
 #define GIT_REPORT_MAX 1024   /* bytes of the child's one-line report */
-
-/* Monotonic milliseconds. */
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* What the credentials callback needs. */
 struct git_ctx {
@@ -149,6 +141,19 @@ static void ls_remote_child(int fd, const char *url, struct git_ctx *g)
 	_exit(0);
 }
 
+/* What the child of ls_remote does. */
+struct ls_job {
+	const char *url;        /**< the repository */
+	struct git_ctx g;       /**< its credentials */
+};
+
+static void ls_job_run(int fd, void *arg)
+{
+	struct ls_job *j = arg;
+
+	ls_remote_child(fd, j->url, &j->g);
+}
+
 /*
  * ls-remote url with user/pass (either may be NULL) in a child, waiting
  * at most o's timeout; the outcome into out.
@@ -156,56 +161,15 @@ static void ls_remote_child(int fd, const char *url, struct git_ctx *g)
 static int ls_remote(svc_verify_result *out, const char *url, const char *user,
 		     const char *pass, int insecure, const svc_verify_options *o)
 {
-	struct git_ctx g = { user, pass, 0, insecure };
+	struct ls_job job = { url, { user, pass, 0, insecure } };
 	long limit = o && o->timeout_ms > 0 ? o->timeout_ms : SVC_VERIFY_TIMEOUT_MS;
 	char buf[GIT_REPORT_MAX + 1], *target = NULL, *msg;
-	long long deadline;
-	size_t got = 0;
-	int fds[2], status, rc, timed_out = 0;
+	int rc, timed_out = 0;
 	long code;
-	pid_t pid;
 
-	if (pipe(fds) != 0)
-		return error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		ls_remote_child(fds[1], url, &g);
-	}
-	close(fds[1]);
-	deadline = mono_ms() + limit;
-	while (got < GIT_REPORT_MAX) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		long long left = deadline - mono_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		if ((rc = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
-			continue;
-		if (rc == 0) {
-			timed_out = 1;
-			break;
-		}
-		if ((n = read(fds[0], buf + got, GIT_REPORT_MAX - got)) < 0 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[got] = '\0';
+	if ((rc = child_report(buf, GIT_REPORT_MAX, limit, &timed_out, ls_job_run,
+			       &job)))
+		return rc;
 	target = verify_target("GET", url);
 	if (timed_out)
 		rc = verify_set(out, SVC_VERIFY_TIMEOUT, target,
