@@ -103,6 +103,11 @@ has_ref "$work/good.json" "p/good.yml" 27 azureSubscription
 if grep '^error' "$work/good.diags" | grep -v "no connection named 'arm-" | grep -q .; then
   cat "$work/good.diags"; fail "plan --fetch reported false errors"
 fi
+# lighttpd writes its access log in batches: give it a few seconds
+for _ in $(seq 1 100); do
+  grep -q ' ciuser ' "$H/log/access.log" 2>/dev/null && break
+  sleep 0.05
+done
 grep -q ' ciuser ' "$H/log/access.log" || fail "the server did not see the connection's user"
 echo "ok: templates fetched through the endpoint connections (branch and annotated tag)"
 
