@@ -428,54 +428,60 @@ bad:
 	return -1;
 }
 
-/* Run one request of conn; 1 when it was "stop". */
-static int serve(int conn)
+/*
+ * Start the step (posix_spawn: no copy of our memory, as fork would make)
+ * in a session of its own, with /dev/null, out and err as its standard
+ * streams and nothing else of ours; argv[0] is looked for on the step's
+ * PATH.  Its pid, or -1 (then a line on its standard error says why).
+ */
+static pid_t spawn_step(char **argv, char **envp, const char *cwd, int fds[2])
 {
-	svc_buf req;
-	char **argv = NULL, **envp = NULL, answer[32];
-	const char *cwd = NULL;
-	int fds[2], status = 127 << 8, stop = 0, n, pidfd;
-	pid_t pid = -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	const char *path = "/usr/bin:/bin";
+	size_t i;
+	pid_t pid;
+	int rc;
 
-	buf_init(&req, REQUEST_MAX + 1, 1);
-	if (read_request(&req, conn, fds) != 0)
-		goto done;
-	if (req.len == 4 && !memcmp(req.ptr, "stop", 4)) {
-		stop = 1;
-		goto done;
-	}
-	if (req.len < 4 || memcmp(req.ptr, "run", 4) || fds[0] < 0 || fds[1] < 0 ||
-	    parse_run(req.ptr, req.len, &cwd, &argv, &envp) != 0)
-		goto done;
-	kill_leftovers();
-	pid = fork();
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
+	for (i = 0; envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	/* posix_spawnp looks in our PATH: the step's (no secret in it) */
+	setenv("PATH", path, 1);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], 1);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF);
+	{
+		sigset_t all;
 
-		setsid();
-		signal(SIGPIPE, SIG_DFL);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(fds[0], 1) < 0 ||
-		    dup2(fds[1], 2) < 0)
-			_exit(127);
-		close_range(3, ~0u, 0);
-		if (chdir(cwd) != 0) {
-			dprintf(2, "##[error]cannot change to '%s': %s\n", cwd, strerror(errno));
-			_exit(127);
-		}
-		environ = envp;
-		execvp(argv[0], argv);
-		dprintf(2, "##[error]cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
+		sigfillset(&all);
+		posix_spawnattr_setsigdefault(&at, &all);
 	}
-	/* the environment held the step's secrets: ours to forget */
-	svc_wipe(req.ptr, req.len);
-	close(fds[0]);
-	close(fds[1]);
-	fds[0] = fds[1] = -1;
-	if (pid < 0)
-		goto done;
-	/* the step's end, or the agent's: whichever comes first */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc) {
+		dprintf(fds[1], "##[error]cannot run '%s' in '%s': %s\n", argv[0], cwd,
+			strerror(rc));
+		return -1;
+	}
+	return pid;
+}
+
+/*
+ * Wait for the step pid, reaping what it leaves; the agent gone (conn
+ * closed) ends it.  Its wait status (127 << 8 when the agent went first).
+ */
+static int wait_step(int conn, pid_t pid)
+{
+	int status = 127 << 8;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
 	for (;;) {
 		struct pollfd p[2] = { { conn, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
 		int st;
@@ -500,6 +506,37 @@ static int serve(int conn)
 	}
 	if (pidfd >= 0)
 		close(pidfd);
+	return status;
+}
+
+/* Run one request of conn; 1 when it was "stop". */
+static int serve(int conn)
+{
+	svc_buf req;
+	char **argv = NULL, **envp = NULL, answer[32];
+	const char *cwd = NULL;
+	int fds[2], status = 127 << 8, stop = 0, n;
+	pid_t pid = -1;
+
+	buf_init(&req, REQUEST_MAX + 1, 1);
+	if (read_request(&req, conn, fds) != 0)
+		goto done;
+	if (req.len == 4 && !memcmp(req.ptr, "stop", 4)) {
+		stop = 1;
+		goto done;
+	}
+	if (req.len < 4 || memcmp(req.ptr, "run", 4) || fds[0] < 0 || fds[1] < 0 ||
+	    parse_run(req.ptr, req.len, &cwd, &argv, &envp) != 0)
+		goto done;
+	kill_leftovers();
+	pid = spawn_step(argv, envp, cwd, fds);
+	/* the environment held the step's secrets: ours to forget */
+	svc_wipe(req.ptr, req.len);
+	close(fds[0]);
+	close(fds[1]);
+	fds[0] = fds[1] = -1;
+	if (pid >= 0)
+		status = wait_step(conn, pid);
 	/* what the step left running ends with it, and its output with it */
 	kill_leftovers();
 	n = snprintf(answer, sizeof(answer), "exit %d\n", status);

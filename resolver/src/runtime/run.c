@@ -191,15 +191,35 @@ static int show_job_dirs(struct sandbox *sb, const char *abs)
 	return rc;
 }
 
+/*
+ * Hide what no step may see: the store's directory and key, the user's
+ * default store, the jobs root and the job's directory (abs).
+ */
+static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
+			       const char *abs)
+{
+	char *root = NULL;
+	int rc;
+
+	if (!(rc = svc_jobs_root(&root)) &&
+	    !(rc = sandbox_hide(sb, st->home)) &&
+	    !(rc = sandbox_hide(sb, st->key_file)) &&
+	    !(rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) &&
+	    !(rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) &&
+	    !(rc = sandbox_hide(sb, root)))
+		rc = sandbox_hide(sb, abs);
+	free(root);
+	return rc;
+}
+
 int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 	     int detached)
 {
 	struct sandbox *sb = NULL;
-	char *bwrap = NULL, *root = NULL, *abs = NULL;
+	char *bwrap = NULL, *abs = NULL;
 	int rc;
 
-	if ((rc = sandbox_find(&bwrap)) || (rc = sandbox_new(&sb, bwrap)) ||
-	    (rc = svc_jobs_root(&root)))
+	if ((rc = sandbox_find(&bwrap)) || (rc = sandbox_new(&sb, bwrap)))
 		goto done;
 	if (!(abs = realpath(job_dir, NULL))) {
 		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
@@ -208,11 +228,7 @@ int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 	}
 	if (detached >= 0)
 		sandbox_set_launcher(sb, detached);
-	if ((rc = sandbox_hide(sb, st->home)) ||
-	    (rc = sandbox_hide(sb, st->key_file)) ||
-	    (rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) ||
-	    (rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) ||
-	    (rc = sandbox_hide(sb, root)) || (rc = sandbox_hide(sb, abs)) ||
+	if ((rc = hide_store_and_jobs(sb, st, abs)) ||
 	    (rc = show_job_dirs(sb, abs)) ||
 	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
 		goto done;
@@ -221,7 +237,6 @@ int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 done:
 	sandbox_free(sb);
 	free(bwrap);
-	free(root);
 	free(abs);
 	return rc;
 }
@@ -265,6 +280,28 @@ static int workdir_visible(const struct sandbox *sb, const char *workdir)
 				 "the working directory '%s' is inside the store or a job directory, which steps cannot see",
 				 workdir ? workdir : ".");
 	return 0;
+}
+
+/*
+ * The same for a step sent to the job's launcher, whose sandbox is made
+ * already: only what it hides is looked at.
+ */
+static int workdir_visible_in_job(svc_store *st, const char *job_dir,
+				  const char *workdir)
+{
+	struct sandbox *sb = NULL;
+	char *abs = realpath(job_dir, NULL);
+	int rc;
+
+	if (!abs)
+		return error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
+				 strerror(errno));
+	if (!(rc = sandbox_new(&sb, "bwrap")) &&
+	    !(rc = hide_store_and_jobs(sb, st, abs)))
+		rc = workdir_visible(sb, workdir);
+	sandbox_free(sb);
+	free(abs);
+	return rc;
 }
 
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
@@ -311,8 +348,8 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 				  (rc = workdir_visible(sb, workdir)) ||
 				  (rc = sandbox_argv(&sargv, sb, argv))))
 			goto done;
-		if (launched && !(rc = job_view(&sb, st, job_dir, -1)))
-			rc = workdir_visible(sb, workdir);
+		if (launched)
+			rc = workdir_visible_in_job(st, job_dir, workdir);
 		if (rc)
 			goto done;
 	}

@@ -186,29 +186,44 @@ int file_read_all(svc_buf *out, const char *path)
 	return rc;
 }
 
+/* Create the missing parents of path (changed, then put back): 0755. */
+static int make_parents(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			int rc = error_set(SVC_ERROR, "cannot create '%s': %s",
+					   path, strerror(errno));
+
+			*p = '/';
+			return rc;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 int dir_ensure_private(const char *dir)
 {
 	struct stat st;
-	char *copy, *p;
-	int fd, rc = 0;
+	char *copy;
+	int fd, rc = 0, made;
 
 	copy = strdup(dir);
 	if (!copy)
 		return error_oom();
-	/* parents: create what is missing with ordinary permissions */
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-			rc = error_set(SVC_ERROR, "cannot create '%s': %s",
-				       copy, strerror(errno));
-			*p = '/';
+	/* the parents only when missing: one mkdir when they are there */
+	made = mkdir(dir, 0700) == 0;
+	if (!made && errno == ENOENT) {
+		if ((rc = make_parents(copy)))
 			goto done;
-		}
-		*p = '/';
+		made = mkdir(dir, 0700) == 0;
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (!made && errno != EEXIST) {
 		rc = error_set(SVC_ERROR, "cannot create '%s': %s", dir,
 			       strerror(errno));
 		goto done;
