@@ -18,7 +18,8 @@ int agent_start_daemon(const char *self, const char *mode,
 {
 	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
 		"SVCCONN_USER", "SVCCONN_NOW", "SVCCONN_TYPES_PATH", "HOME",
-		"PATH", NULL };
+		"PATH", "SVCCONN_JOBS_DIR", "SVCCONN_BWRAP", "XDG_RUNTIME_DIR",
+		NULL };
 	char *envp[16], *argv[12], watch[32];
 	size_t ne = 0, i = 0;
 	int rc;

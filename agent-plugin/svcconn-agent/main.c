@@ -46,6 +46,7 @@ int agent_mask_main(int argc, char **argv);
 
 #define MAX_LIST 256
 #define KEEPER_PID "keeper.pid"
+#define LAUNCHER_WAIT_MS 5000  /* how long job-start waits for the sandbox */
 #define KEEPER_INTERVAL 15
 
 enum { EXIT_GRANTED = 0, EXIT_FAILED = 1, EXIT_INVALID = 2,
@@ -255,6 +256,31 @@ static int parse(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Start the keeper of the job's sandbox (launcher-keeper, detached, as
+ * long as the process that started the job lives) and wait until its
+ * launcher listens, so that the job's first step finds it.
+ */
+static int start_launcher_keeper(const struct opts *o, const char *self)
+{
+	char path[4096];
+	int waited;
+
+	snprintf(path, sizeof(path), "%s/launcher.sock", o->job.job_dir);
+	unlink(path);
+	if (agent_start_daemon(self, "launcher-keeper", o->job.job_dir,
+			       o->store.home) != 0)
+		return -1;
+	for (waited = 0; access(path, F_OK) != 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (waited >= LAUNCHER_WAIT_MS)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* Start the lease keeper for the job in job_dir. */
 static void start_keeper(const struct opts *o, const char *self)
 {
@@ -385,8 +411,10 @@ static int job_start(struct opts *o, const char *self)
 		}
 		/* the sandbox the job's steps share, after the broker */
 		if (!o->job.steps_see_store &&
-		    svc_step_launcher_start(st, o->job.job_dir, self, 1)) {
-			code = fail(EXIT_FAILED, "cannot start the job's sandbox");
+		    start_launcher_keeper(o, self)) {
+			fprintf(stderr, "svcconn-agent: error: the job's sandbox did not start in %s\n",
+				o->job.job_dir);
+			code = EXIT_FAILED;
 			break;
 		}
 		code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
@@ -637,6 +665,38 @@ static int step_launcher(int argc, char **argv)
 	return svc_step_launcher_serve((int)fd) ? EXIT_FAILED : 0;
 }
 
+/*
+ * `svcconn-agent launcher-keeper --job-dir DIR --watch-pid PID` (hidden):
+ * starts the job's sandbox as its child (it dies with this process) and
+ * keeps it while the watched process (the one that started the job)
+ * lives; job-end stops the sandbox, and this process ends with it.
+ */
+static int launcher_keeper(struct opts *o, const char *self)
+{
+	svc_store *st = NULL;
+	long pid = 0;
+	int status;
+
+	if (svc_store_open(&st, &o->store) ||
+	    svc_step_launcher_start(&pid, st, o->job.job_dir, self)) {
+		svc_store_free(st);
+		return EXIT_FAILED;
+	}
+	svc_store_free(st);
+	for (;;) {
+		struct timespec ts = { 0, 250 * 1000 * 1000 };
+
+		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid)
+			break; /* the sandbox ended: job-end stopped it */
+		if (o->watch_pid > 1 && kill((pid_t)o->watch_pid, 0) != 0 &&
+		    errno == ESRCH)
+			break; /* the job's starter is gone */
+		nanosleep(&ts, NULL);
+	}
+	svc_step_launcher_stop(o->job.job_dir);
+	return 0;
+}
+
 /* The lease keeper: renew while the watched process and the job live. */
 static int lease_keeper(struct opts *o)
 {
@@ -709,6 +769,8 @@ int main(int argc, char **argv)
 		return run_pipeline(&o, self);
 	if (!strcmp(argv[1], "lease-keeper"))
 		return lease_keeper(&o);
+	if (!strcmp(argv[1], "launcher-keeper"))
+		return launcher_keeper(&o, self);
 	fprintf(stderr, "svcconn-agent: error: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_INVALID;

@@ -131,13 +131,13 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
  * Start the sandbox the steps of the job in job_dir share (see
  * docs/runtime.md), with its launcher: `exe step-launcher --fd 3` as its
  * PID 1 (exe calls svc_step_launcher_serve(3)), listening on
- * job_dir/launcher.sock, which steps cannot see.  detach: it outlives the
- * caller (the hooks: job-end stops it); else it dies with the caller.
+ * job_dir/launcher.sock, which steps cannot see.  It is a child of the
+ * caller (*pid, may be NULL, is bubblewrap's) and dies with it.
  * svc_step_exec() then starts the job's steps in it, but for those that
  * reference an SSH connection (a sandbox of their own).
  */
-int svc_step_launcher_start(svc_store *st, const char *job_dir,
-			    const char *exe, int detach);
+int svc_step_launcher_start(long *pid, svc_store *st, const char *job_dir,
+			    const char *exe);
 /** Stop the job's launcher and whatever runs in its sandbox. */
 int svc_step_launcher_stop(const char *job_dir);
 /**

@@ -59,8 +59,8 @@ extern char **environ;
 
 /* ---- the agent's side ---------------------------------------------------- */
 
-int svc_step_launcher_start(svc_store *st, const char *job_dir,
-			    const char *exe, int detach)
+int svc_step_launcher_start(long *out, svc_store *st, const char *job_dir,
+			    const char *exe)
 {
 	static char *const envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
 	struct sockaddr_un sa;
@@ -89,7 +89,7 @@ int svc_step_launcher_start(svc_store *st, const char *job_dir,
 	cmd[2] = "--fd";
 	cmd[3] = fdarg;
 	cmd[4] = NULL;
-	if ((rc = job_view(&sb, st, job_dir, detach)) ||
+	if ((rc = job_view(&sb, st, job_dir, 0)) ||
 	    (rc = sandbox_argv(&argv, sb, cmd)))
 		goto done;
 	posix_spawn_file_actions_init(&fa);
@@ -99,9 +99,9 @@ int svc_step_launcher_start(svc_store *st, const char *job_dir,
 	posix_spawn_file_actions_adddup2(&fa, lfd, LISTEN_FD);
 	posix_spawn_file_actions_addclosefrom_np(&fa, LISTEN_FD + 1);
 	posix_spawnattr_init(&at);
-	/* its own process group: stopping it kills the whole sandbox */
-	posix_spawnattr_setflags(&at, detach ? POSIX_SPAWN_SETSID
-				 : POSIX_SPAWN_SETPGROUP);
+	/* its own process group, to be stopped by; the launcher inside dies
+	 * with it (--die-with-parent), and every step with the launcher */
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&at, 0);
 	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -119,6 +119,8 @@ int svc_step_launcher_start(svc_store *st, const char *job_dir,
 		rc = error_set(SVC_ERROR, "cannot write '%s': %s", F_LPID, strerror(errno));
 	if (pfd >= 0)
 		close(pfd);
+	if (!rc && out)
+		*out = (long)pid;
 done:
 	if (lfd >= 0)
 		close(lfd);

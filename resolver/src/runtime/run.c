@@ -821,7 +821,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		     o->job_started(o->ctx, dir.ptr)) ||
 		    /* after the broker: the sandbox shows its socket */
 		    (!o->steps_see_store && o->launcher_exe &&
-		     svc_step_launcher_start(st, dir.ptr, o->launcher_exe, 0))) {
+		     svc_step_launcher_start(NULL, st, dir.ptr, o->launcher_exe))) {
 			say(&r, "job %s: its helpers could not start: %s", s->job,
 			    svc_error_last());
 			failed_steps = 1;

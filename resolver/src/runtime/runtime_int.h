@@ -51,8 +51,9 @@ struct sandbox;
  * The view every step of the job in job_dir shares (run.c): the store's
  * directory, its key, the user's default store, the jobs root and the
  * job's directory hidden; the job's tmp/ and the broker's socket shown.
- * detached: the sandbox outlives its starter (no --die-with-parent) and
- * runs the launcher as its PID 1.
+ * detached: -1 a step's own sandbox; else the sandbox runs the job's
+ * launcher as its PID 1, and outlives its starter when non-zero (no
+ * --die-with-parent).
  */
 int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 	     int detached);
