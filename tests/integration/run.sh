@@ -144,6 +144,7 @@ steps:
     inputs:
       conn: api
   - bash: echo "next step sees \$SECRET_TOKEN in \$VSTS_SECRET_VARIABLES"
+  - bash: echo "a step without the connection writes api-secret-value anyway; has \${ENDPOINT_URL_x:-no endpoint}"
 YAML
 svcconn permissions api --all-pipelines >/dev/null
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1)
@@ -153,6 +154,9 @@ for s in api-secret-value "$(printf %s api-secret-value | base64)" \
 done
 echo "$out" | grep -q 'raw: \*\*\*'
 echo "$out" | grep -q 'next step sees \*\*\* in \["token"\]'
+# the job's connections are masked in every step, also where not referenced
+echo "$out" | grep -q 'a step without the connection writes \*\*\* anyway; has no endpoint' \
+  || { echo "$out"; echo "a job connection's secret is not masked in a step without it"; exit 1; }
 
 # task.setendpoint changes a connection for the job's later steps; the new
 # authorization parameter is masked at once
@@ -198,9 +202,9 @@ if echo "$out" | grep -qF rotated-pw-5150; then echo "LEAK of a setendpoint valu
 # skipped with the agent's message; the others run
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork 2>&1)
 echo "$out" | grep -q 'References service endpoint. PRs from repository forks are not allowed to access secrets in the pipeline.' || { echo "$out"; exit 1; }
-echo "$out" | grep -q 'summary: 1 step(s) run, 0 failed, 1 skipped'
+echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed, 1 skipped'
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork --fork-secrets 2>&1)
-echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed' || { echo "$out"; exit 1; }
+echo "$out" | grep -q 'summary: 3 step(s) run, 0 failed' || { echo "$out"; exit 1; }
 svcconn permissions api --restrict >/dev/null
 
 # a pipeline that does not compile runs nothing: exit 2

@@ -784,6 +784,21 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		if (rc)
 			goto done;
 	}
+	/* the secrets of the job's other connections: never in the step's
+	 * environment, but masked should one reach its output anyway */
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		const char *id = json_string_value(v);
+		svc_conn *c = NULL;
+
+		if (!m || !id || granted(it, id)) /* the step's own: done */
+			continue;
+		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+			goto done;
+		rc = mask_conn(m, c);
+		svc_conn_free(c);
+		if (rc)
+			goto done;
+	}
 	/* a job with a git broker: git asks it, through our helper only;
 	 * the job's ssh-agent only for a step that references SSH */
 	if ((rc = svc_broker_step_env(e, job_dir, ssh)))
