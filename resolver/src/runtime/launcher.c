@@ -3,10 +3,11 @@
  *
  * Starting bubblewrap for every step costs more than many steps do (a
  * mount and a PID namespace, /proc, /dev: about twice a plain fork and
- * exec here).  So a job's steps share one sandbox (the view of
- * step_view() in run.c without a step's own parts: the store, its key and
- * every job's directory hidden, this job's tmp/ and the broker's socket
- * shown), in which the launcher runs as PID 1.  It listens on a socket
+ * exec here).  So a job's steps share one sandbox (job_view() in run.c:
+ * the store, its key and every job's directory hidden, this job's own
+ * directories and the broker's socket shown), in which the launcher runs
+ * as PID 1, started by svcconn-agent (run) or its launcher-keeper (the
+ * hooks), and dying with it.  It listens on a socket
  * that steps cannot see (launcher.sock in the job directory; the listening
  * descriptor is inherited, the path is hidden from the sandbox) and, for
  * each request, kills whatever the previous step left running, starts the
@@ -53,7 +54,8 @@
 #define REQUEST_MAX (8u * 1024u * 1024u)  /* arguments and environment */
 #define LISTEN_FD 3                        /* the socket, in the launcher */
 #define IDLE_MS (6 * 3600 * 1000)          /* a launcher without a request
-					      that long ends (a killed job) */
+					      that long ends (a backstop: its
+					      starter stops it) */
 
 extern char **environ;
 
