@@ -103,7 +103,8 @@ int main(void)
 C
 # a library built with the sanitizers (build-asan) needs them in its user
 san=
-if ldd "$lib" | grep -q libasan; then san=-fsanitize=address,undefined; fi
+# (the whole of ldd's output read: grep -q could end the pipe early)
+case "$(ldd "$lib")" in *libasan*) san=-fsanitize=address,undefined ;; esac
 # shellcheck disable=SC2046
 "$CC" -std=c11 -Wall -Werror $san -o "$work/user" "$work/user.c" \
 	$(pkg-config --cflags --libs svcconn) \
