@@ -91,7 +91,7 @@ int svc_step_launcher_start(long *out, svc_store *st, const char *job_dir,
 	cmd[2] = "--fd";
 	cmd[3] = fdarg;
 	cmd[4] = NULL;
-	if ((rc = job_view(&sb, st, job_dir, 0)) ||
+	if ((rc = job_view(&sb, st, job_dir, 1)) ||
 	    (rc = sandbox_argv(&argv, sb, cmd)))
 		goto done;
 	posix_spawn_file_actions_init(&fa);

@@ -213,7 +213,7 @@ static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
 }
 
 int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
-	     int detached)
+	     int launcher)
 {
 	struct sandbox *sb = NULL;
 	char *bwrap = NULL, *abs = NULL;
@@ -226,8 +226,8 @@ int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 			       strerror(errno));
 		goto done;
 	}
-	if (detached >= 0)
-		sandbox_set_launcher(sb, detached);
+	if (launcher)
+		sandbox_set_launcher(sb);
 	if ((rc = hide_store_and_jobs(sb, st, abs)) ||
 	    (rc = show_job_dirs(sb, abs)) ||
 	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
@@ -254,7 +254,7 @@ static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
 	char *abs = NULL;
 	int rc;
 
-	if ((rc = job_view(&sb, st, job_dir, -1)))
+	if ((rc = job_view(&sb, st, job_dir, 0)))
 		return rc;
 	if (info->ssh) {
 		if (!(abs = realpath(job_dir, NULL)))

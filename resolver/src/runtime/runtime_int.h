@@ -51,12 +51,11 @@ struct sandbox;
  * The view every step of the job in job_dir shares (run.c): the store's
  * directory, its key, the user's default store, the jobs root and the
  * job's directory hidden; the job's tmp/ and the broker's socket shown.
- * detached: -1 a step's own sandbox; else the sandbox runs the job's
- * launcher as its PID 1, and outlives its starter when non-zero (no
- * --die-with-parent).
+ * launcher: the sandbox runs the job's launcher as its PID 1 (else a step
+ * of its own).
  */
 int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
-	     int detached);
+	     int launcher);
 /** 1 when the job in job_dir has a step launcher (launcher.c). */
 int launcher_available(const char *job_dir);
 /**

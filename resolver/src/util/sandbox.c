@@ -40,14 +40,11 @@ struct sandbox {
 	size_t nparents;                  /**< entries in parents */
 	int launcher;                     /**< the command is the job's
 					       launcher: PID 1 of the sandbox */
-	int detached;                     /**< the sandbox outlives its
-					       starter */
 };
 
-void sandbox_set_launcher(struct sandbox *sb, int detached)
+void sandbox_set_launcher(struct sandbox *sb)
 {
 	sb->launcher = 1;
-	sb->detached = detached;
 }
 
 int sandbox_find(char **out)
@@ -223,8 +220,7 @@ int sandbox_argv(char ***out, struct sandbox *sb, char *const cmd[])
 	PUT(sb->bwrap);
 	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		PUT(base[i]);
-	if (!sb->detached)
-		PUT("--die-with-parent");
+	PUT("--die-with-parent");
 	if (sb->launcher)
 		PUT("--as-pid-1");
 	if (geteuid() == 0) {

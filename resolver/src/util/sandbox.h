@@ -36,10 +36,10 @@ int sandbox_probe(const char *path);
 int sandbox_new(struct sandbox **out, const char *bwrap);
 /**
  * The command will be a job's launcher: it runs as the sandbox's PID 1
- * (it reaps, and kills what steps leave); detached: the sandbox outlives
- * the process that starts it, else it dies with it.
+ * (it reaps, and kills what steps leave).  Every sandbox dies with the
+ * process that starts it.
  */
-void sandbox_set_launcher(struct sandbox *sb, int detached);
+void sandbox_set_launcher(struct sandbox *sb);
 void sandbox_free(struct sandbox *sb);
 /**
  * Hide path: a directory becomes an empty tmpfs, a file /dev/null.  A
