@@ -81,9 +81,11 @@
  *
  * Memory: secrets and their forms live in buffers that are wiped when they
  * grow and when they are freed.  The compiled Vectorscan database holds
- * the forms too: it is rebuilt when the set changes, the old one wiped and
- * freed as soon as no stream scans it, and the last one when the masker is
- * freed.  (Vectorscan's compiler makes temporary copies of the patterns
+ * the forms too: it is rebuilt when the set changes (secrets added to a
+ * big compiled set go into a small database of their own, scanned too,
+ * until they are many), the old one wiped and freed as soon as no stream
+ * scans it, and the last one when the last masker sharing it (clones) is
+ * freed.  Nothing is ever written to disk.  (Vectorscan's compiler makes temporary copies of the patterns
  * that it frees without wiping; only a process that holds the secrets
  * anyway ever runs it.)  A stream's buffers hold unmasked output that has
  * not been written yet; they are wiped when the stream is freed.
@@ -121,6 +123,14 @@ typedef struct svc_masker_options {
 typedef struct svc_masker svc_masker;
 
 int svc_masker_new(svc_masker **out, const svc_masker_options *opts);
+/**
+ * A new masker holding the secrets of src, with its options: src's
+ * database is compiled if it is not yet and shared, read-only, so the
+ * clone starts without compiling; secrets added to either later are that
+ * one's alone.  For a set that every step of a job masks: each step's
+ * masker is a clone of the job's.  Thread-safe.
+ */
+int svc_masker_clone(svc_masker **out, svc_masker *src);
 /** Wipe and free; every stream made on m must be freed first. */
 void svc_masker_free(svc_masker *m);
 

@@ -21,6 +21,21 @@
  * stream on another thread may finish a scan while a new set is built.
  * The last reference wipes the database (it holds the patterns) and frees
  * it.  Everything else is guarded by the masker's mutex.
+ *
+ * Layers.  Compiling costs about 14 us a pattern (0.28 s for 1,000
+ * secrets), so a secret added to a big compiled set is not compiled with
+ * all the others again: the patterns added since the bottom layer was
+ * built are compiled alone into a small layer stacked on it (mask_db's
+ * below), rebuilt as more come, and folded into a full rebuild once they
+ * are more than a quarter of the bottom layer's (so the work stays within
+ * a constant factor of one build per pattern added).  Members are only
+ * ever appended, so a layer covers the members 0..nents-1 and the one
+ * above it the rest.  Streams scan both layers; what is masked is the
+ * union of the matches, which does not depend on which layer found them.
+ * A clone (svc_masker_clone()) copies the set and shares the compiled
+ * layers, read-only: a job's connections are compiled once and each step
+ * adds its own secrets in a layer of its own.  Layers' reference counts
+ * are atomic, since maskers with different mutexes share them.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -59,6 +74,8 @@ struct svc_masker {
 	size_t short_taken;     /**< nshort at the last take_too_short */
 	uint64_t gen;           /**< bumped whenever a pattern is added */
 	uint64_t builds;        /**< databases built so far */
+	uint64_t full_builds;   /**< of those, builds of every pattern */
+	enum mask_layering layering; /**< when a layer is stacked */
 	mask_db *db;            /**< current database (one reference), or NULL */
 };
 
@@ -93,7 +110,7 @@ void mask_hs_wipe(hs_database_t *hs)
 		svc_wipe((char *)hs + MASK_DB_HEADER, size - MASK_DB_HEADER);
 }
 
-/* Wipe the pattern tables of a database, then free it. */
+/* Wipe the pattern tables of one layer, then free it (not the one below). */
 static void db_free(mask_db *db)
 {
 	if (!db)
@@ -104,6 +121,22 @@ static void db_free(mask_db *db)
 	}
 	free(db->lens);
 	free(db);
+}
+
+static void db_ref(mask_db *db)
+{
+	__atomic_add_fetch(&db->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* Drop a reference; the last one frees the layer and drops the one below. */
+static void db_unref(mask_db *db)
+{
+	while (db && __atomic_sub_fetch(&db->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		mask_db *below = db->below;
+
+		db_free(db);
+		db = below;
+	}
 }
 
 int svc_masker_new(svc_masker **out, const svc_masker_options *o)
@@ -151,8 +184,7 @@ void svc_masker_free(svc_masker *m)
 {
 	if (!m)
 		return;
-	if (m->db && --m->db->refs == 0)
-		db_free(m->db);
+	db_unref(m->db);
 	buf_clear(&m->text);
 	buf_clear(&m->ents);
 	buf_clear(&m->slots);
@@ -386,8 +418,13 @@ int svc_masker_add_basic_auth(svc_masker *m, const char *user, size_t ulen,
 	return rc;
 }
 
-/* Compile the current patterns into a new database (lock held). */
-static int build(svc_masker *m)
+/*
+ * Compile the members from..nents-1 into a new layer on top of below, or,
+ * without below, all of them with "##vso[" into a bottom layer (lock
+ * held).  *out gets it with one reference.
+ */
+static int build_layer(svc_masker *m, size_t from, mask_db *below,
+		       mask_db **out)
 {
 	const struct mask_ent *e = (const struct mask_ent *)m->ents.ptr;
 	const char **exprs = NULL;
@@ -410,7 +447,7 @@ static int build(svc_masker *m)
 		goto free_arrays;
 	}
 	db->nl_safe = 1;
-	for (i = 0; i < m->nents; i++) {
+	for (i = from; i < m->nents; i++) {
 		const char *p = m->text.ptr + e[i].off;
 		size_t len = e[i].len;
 
@@ -436,12 +473,16 @@ static int build(svc_masker *m)
 		k++;
 	}
 	db->npat = k;
-	db->cmd_id = k;
-	exprs[k] = LOGCMD_PREFIX;
-	db->lens[k] = LOGCMD_PREFIX_LEN;
-	ids[k] = k;
-	flags[k] = HS_FLAG_CASELESS;    /* "##VSO[" starts a command too */
-	if (hs_compile_lit_multi(exprs, flags, ids, db->lens, k + 1,
+	db->cmd_id = UINT_MAX;
+	if (!below) {
+		db->cmd_id = k;
+		exprs[k] = LOGCMD_PREFIX;
+		db->lens[k] = LOGCMD_PREFIX_LEN;
+		ids[k] = k;
+		flags[k] = HS_FLAG_CASELESS;    /* "##VSO[" starts a command too */
+	}
+	if ((k || !below) &&
+	    hs_compile_lit_multi(exprs, flags, ids, db->lens, k + !below,
 				 HS_MODE_VECTORED, NULL, &db->hs,
 				 &err) != HS_SUCCESS) {
 		rc = error_set(SVC_ERROR,
@@ -452,11 +493,18 @@ static int build(svc_masker *m)
 		goto free_arrays;
 	}
 	db->gen = m->gen;
-	m->builds++;
+	db->nents = m->nents;
+	db->allpat = k;
 	db->refs = 1;
-	if (m->db && --m->db->refs == 0)
-		db_free(m->db);
-	m->db = db;
+	if (below) {
+		if (below->maxlen > db->maxlen)
+			db->maxlen = below->maxlen;
+		db->nl_safe &= below->nl_safe;
+		db->allpat += below->allpat;
+		db_ref(below);
+		db->below = below;
+	}
+	*out = db;
 	db = NULL;
 free_arrays:
 	/* the expression array points into text: nothing to wipe here */
@@ -467,6 +515,45 @@ free_arrays:
 	return rc;
 }
 
+/*
+ * 1 when the patterns added since base was built go into a layer of their
+ * own (lock held): while they are at most a quarter of base's, whose
+ * rebuild would cost four times theirs at least.
+ */
+static int stack_layer(const svc_masker *m, const mask_db *base)
+{
+	const struct mask_ent *e = (const struct mask_ent *)m->ents.ptr;
+	size_t i, added = 0;
+
+	if (m->layering != MASK_LAYER_AUTO)
+		return m->layering == MASK_LAYER_ALWAYS;
+	for (i = base->nents; i < m->nents; i++)
+		if (e[i].len >= m->min_len)
+			added++;
+	return added <= base->allpat / 4;
+}
+
+/* Make the database of the current patterns (lock held). */
+static int build(svc_masker *m)
+{
+	mask_db *base = m->db && m->db->below ? m->db->below : m->db, *db;
+	int rc;
+
+	if (base && stack_layer(m, base)) {
+		rc = build_layer(m, base->nents, base, &db);
+	} else {
+		rc = build_layer(m, 0, NULL, &db);
+		if (rc == 0)
+			m->full_builds++;
+	}
+	if (rc)
+		return rc;
+	m->builds++;
+	db_unref(m->db);
+	m->db = db;
+	return 0;
+}
+
 int mask_db_acquire(svc_masker *m, mask_db **out)
 {
 	int rc = 0;
@@ -475,7 +562,7 @@ int mask_db_acquire(svc_masker *m, mask_db **out)
 	if (!m->db || m->db->gen != m->gen)
 		rc = build(m);
 	if (rc == 0) {
-		m->db->refs++;
+		db_ref(m->db);
 		*out = m->db;
 	}
 	unlock(m);
@@ -484,12 +571,58 @@ int mask_db_acquire(svc_masker *m, mask_db **out)
 
 void mask_db_release(svc_masker *m, mask_db *db)
 {
-	if (!db)
-		return;
-	lock(m);
-	if (--db->refs == 0)
-		db_free(db);
-	unlock(m);
+	(void)m;
+	db_unref(db);
+}
+
+/* Append the len bytes at p to b (nothing for none). */
+static int copy_into(svc_buf *b, const char *p, size_t len)
+{
+	return len ? buf_put(b, p, len) : 0;
+}
+
+int svc_masker_clone(svc_masker **out, svc_masker *src)
+{
+	svc_masker_options o;
+	svc_masker *m = NULL;
+	int rc;
+
+	if (!out || !src)
+		return error_set(SVC_EINVALID, "no masker to clone");
+	memset(&o, 0, sizeof(o));
+	o.version = SVC_MASKER_OPTIONS_VERSION;
+	o.min_length = src->min_len;
+	o.max_line = src->max_line;
+	if ((rc = svc_masker_new(&m, &o)) != 0)
+		return rc;
+	lock(src);
+	/* the clone shares the compiled set: make it current first */
+	if (!src->db || src->db->gen != src->gen)
+		rc = build(src);
+	if (rc == 0)
+		rc = copy_into(&m->text, src->text.ptr, src->text.len);
+	if (rc == 0)
+		rc = copy_into(&m->ents, src->ents.ptr, src->ents.len);
+	if (rc == 0)
+		rc = copy_into(&m->slots, src->slots.ptr, src->slots.len);
+	if (rc == 0) {
+		m->nents = src->nents;
+		m->nslots = src->nslots;
+		m->npat = src->npat;
+		m->nshort = src->nshort;
+		m->short_taken = 0;     /* its own warning, as a new masker's */
+		m->gen = src->gen;
+		m->layering = src->layering;
+		m->db = src->db;
+		db_ref(m->db);
+	}
+	unlock(src);
+	if (rc) {
+		svc_masker_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
 }
 
 int svc_masker_compile(svc_masker *m)
@@ -517,6 +650,23 @@ uint64_t mask_build_count(svc_masker *m)
 	n = m->builds;
 	unlock(m);
 	return n;
+}
+
+uint64_t mask_full_build_count(svc_masker *m)
+{
+	uint64_t n;
+
+	lock(m);
+	n = m->full_builds;
+	unlock(m);
+	return n;
+}
+
+void mask_set_layering(svc_masker *m, enum mask_layering mode)
+{
+	lock(m);
+	m->layering = mode;
+	unlock(m);
 }
 
 uint64_t mask_generation(svc_masker *m)

@@ -86,16 +86,33 @@ int logcmd_unescape(svc_buf *out, const char *s, size_t len);
 
 /* ---- mask.c ---- */
 
-/** A compiled pattern set; immutable once built, shared by reference. */
+/*
+ * A compiled pattern set; immutable once built, shared by reference.  A
+ * database is one layer, or a small layer of the patterns added since a
+ * bigger one was built stacked on that one (below): a stream scans every
+ * layer of the chain, and the masked bytes are the union of their matches.
+ * Layers are shared between maskers (svc_masker_clone()): their reference
+ * counts are atomic.
+ */
 typedef struct mask_db {
-	hs_database_t *hs;      /**< vectored-mode literal database */
+	hs_database_t *hs;      /**< vectored-mode literal database, or NULL
+				     for a layer without patterns */
 	size_t *lens;           /**< length of pattern id i */
 	unsigned npat;          /**< secret patterns: ids 0..npat-1 */
-	unsigned cmd_id;        /**< id of the "##vso[" pattern (= npat) */
-	size_t maxlen;          /**< longest secret pattern, 0 when none */
-	int nl_safe;            /**< 1 when no pattern holds a newline */
+	unsigned cmd_id;        /**< id of the "##vso[" pattern (= npat), in
+				     the bottom layer; UINT_MAX above it */
+	size_t maxlen;          /**< longest secret pattern of this layer and
+				     those below, 0 when none */
+	int nl_safe;            /**< 1 when no pattern of this layer or those
+				     below holds a newline */
 	uint64_t gen;           /**< the masker's generation it was built at */
-	unsigned refs;          /**< the masker's reference + streams' */
+	size_t nents;           /**< the set's members 0..nents-1 are compiled
+				     into this layer and those below */
+	size_t allpat;          /**< patterns of this layer and those below */
+	struct mask_db *below;  /**< the layer under this one (a reference),
+				     or NULL */
+	unsigned refs;          /**< maskers', streams' and upper layers'
+				     references (atomic) */
 } mask_db;
 
 /*
@@ -119,6 +136,17 @@ size_t mask_max_line(const svc_masker *m);
 uint64_t mask_generation(svc_masker *m);
 /** How many databases the masker has built (for tests). */
 uint64_t mask_build_count(svc_masker *m);
+/** How many of those were full builds of every pattern (for tests). */
+uint64_t mask_full_build_count(svc_masker *m);
+
+/** When new patterns go into a layer of their own rather than a rebuild. */
+enum mask_layering {
+	MASK_LAYER_AUTO = 0,    /**< while they are few beside the rest */
+	MASK_LAYER_NEVER = 1,   /**< never: rebuild everything (baseline) */
+	MASK_LAYER_ALWAYS = 2   /**< always, however many (tests) */
+};
+/** Choose the layering policy of m (the benchmark's and tests' knob). */
+void mask_set_layering(svc_masker *m, enum mask_layering mode);
 /** Call fn with each distinct pattern (for the benchmark's grep). */
 int mask_foreach_pattern(svc_masker *m, mask_form_fn fn, void *ctx);
 /** Register a value as a secret; *too_short set to 1 when refused. */

@@ -62,7 +62,7 @@ struct scan {
 	int spans_unsorted;     /**< a match arrived out of order */
 	int hits_unsorted;      /**< likewise for hits */
 	int want_hits;          /**< record "##vso[" positions */
-	const mask_db *db;      /**< the database being scanned with */
+	const mask_db *db;      /**< the layer being scanned with */
 	int rc;                 /**< an append failed: its code */
 };
 
@@ -323,12 +323,17 @@ static void spans_normalize(struct scan *sc)
 	sc->spans.len = k * sizeof(*sp);
 }
 
-/* Scan the whole window with the stream's database into sc. */
+/*
+ * Scan the whole window with every layer of the stream's database into
+ * sc.  The matches of a layer come after those of the layer above, out of
+ * order: on_match() merges what it can and normalizing does the rest.
+ */
 static int scan(svc_mask_stream *s, struct scan *sc, const struct vwin *v)
 {
 	const char *data[2];
 	unsigned int len[2], count = 0;
-	hs_error_t err;
+	const mask_db *d;
+	hs_error_t err = HS_SUCCESS;
 
 	sc->nspans = 0;
 	sc->spans.len = 0;
@@ -337,7 +342,6 @@ static int scan(svc_mask_stream *s, struct scan *sc, const struct vwin *v)
 	sc->spans_unsorted = 0;
 	sc->hits_unsorted = 0;
 	sc->rc = 0;
-	sc->db = s->db;
 	if (v->alen) {
 		data[count] = v->a;
 		len[count++] = (unsigned int)v->alen;
@@ -348,8 +352,12 @@ static int scan(svc_mask_stream *s, struct scan *sc, const struct vwin *v)
 	}
 	if (!count)
 		return 0;
-	err = hs_scan_vector(s->db->hs, data, len, count, 0, s->scratch,
-			     on_match, sc);
+	for (d = s->db; d && err == HS_SUCCESS && !sc->rc; d = d->below) {
+		sc->db = d;
+		if (d->hs)
+			err = hs_scan_vector(d->hs, data, len, count, 0,
+					     s->scratch, on_match, sc);
+	}
 	if (sc->rc)
 		return sc->rc;
 	if (err != HS_SUCCESS)
@@ -366,6 +374,7 @@ static int scan(svc_mask_stream *s, struct scan *sc, const struct vwin *v)
 static int refresh_db(svc_mask_stream *s)
 {
 	mask_db *db;
+	const mask_db *d;
 	int rc = mask_db_acquire(s->m, &db);
 
 	if (rc)
@@ -374,10 +383,13 @@ static int refresh_db(svc_mask_stream *s)
 		mask_db_release(s->m, db);
 		return 0;
 	}
-	if (hs_alloc_scratch(db->hs, &s->scratch) != HS_SUCCESS) {
-		mask_db_release(s->m, db);
-		return error_set(SVC_ERROR, "cannot allocate masking scratch");
-	}
+	/* one scratch, grown to fit every layer */
+	for (d = db; d; d = d->below)
+		if (d->hs && hs_alloc_scratch(d->hs, &s->scratch) != HS_SUCCESS) {
+			mask_db_release(s->m, db);
+			return error_set(SVC_ERROR,
+					 "cannot allocate masking scratch");
+		}
 	mask_db_release(s->m, s->db);
 	s->db = db;
 	return 0;
