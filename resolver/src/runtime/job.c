@@ -713,6 +713,42 @@ void job_step_info_clear(struct job_step_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir)
+{
+	svc_buf path = SVC_BUF_INIT;
+	svc_masker *m = NULL;
+	json_t *s = NULL, *v;
+	size_t i;
+	int rc;
+
+	if ((rc = read_state(&s, &path, job_dir)) ||
+	    (rc = svc_masker_new(&m, NULL)))
+		goto done;
+	json_array_foreach(json_object_get(s, "connections"), i, v) {
+		svc_conn *c = NULL;
+
+		if (!json_string_value(v))
+			continue;
+		if ((rc = svc_store_conn_get(&c, st, json_string_value(v),
+					     SVC_GET_SECRETS)))
+			goto done;
+		rc = mask_conn(m, c);
+		svc_conn_free(c);
+		if (rc)
+			goto done;
+	}
+	rc = svc_masker_compile(m);
+done:
+	json_decref(s);
+	buf_clear(&path);
+	if (rc) {
+		svc_masker_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
 /* Record connection c of the step in info. */
 static int info_add(struct job_step_info *info, const svc_conn *c)
 {
@@ -774,7 +810,7 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
 			goto done;
 		rc = svc_env_add_conn(e, c);
-		if (!rc && m)
+		if (!rc && m && !(info && info->job_masked))
 			rc = mask_conn(m, c);
 		if (!rc)
 			rc = info_add(info, c);
@@ -790,7 +826,8 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		const char *id = json_string_value(v);
 		svc_conn *c = NULL;
 
-		if (!m || !id || granted(it, id)) /* the step's own: done */
+		if (!m || (info && info->job_masked) || !id ||
+		    granted(it, id)) /* the step's own: done */
 			continue;
 		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
 			goto done;

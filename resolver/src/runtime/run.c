@@ -44,6 +44,9 @@ struct runner {
 	size_t steps_failed;        /**< of those, failed */
 	size_t steps_skipped;       /**< steps skipped (forks) */
 	svc_step_vars *vars;        /**< variables set by the job's steps */
+	svc_masker *job_mask;       /**< the job's connections' secrets,
+				         compiled once, at its first step:
+				         each step's masker is a clone */
 	const svc_plan *plan;       /**< the pipeline */
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
@@ -304,9 +307,16 @@ static int workdir_visible_in_job(svc_store *st, const char *job_dir,
 	return rc;
 }
 
-int svc_step_exec(int *status, svc_store *st, const char *job_dir,
-		  const char *step, char *const argv[], const char *workdir,
-		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+/*
+ * svc_step_exec(), with the masker of the job's connections' secrets when
+ * the caller keeps one (job_mask_new()): the step's masker is a clone of
+ * it, its compiled database shared, and only the step's own secrets (its
+ * token, the variables) are added and compiled.
+ */
+static int step_exec(int *status, svc_store *st, const char *job_dir,
+		     const char *step, char *const argv[], const char *workdir,
+		     svc_step_vars *vars, svc_step_output_fn output, void *ctx,
+		     svc_masker *job_mask)
 {
 	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
 		"TERM", "USER", "LOGNAME", NULL };
@@ -325,7 +335,9 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 	pid_t pid = -1;
 
 	memset(&info, 0, sizeof(info));
-	if ((rc = svc_masker_new(&m, NULL)) ||
+	info.job_masked = job_mask != NULL;
+	if ((rc = job_mask ? svc_masker_clone(&m, job_mask)
+		  : svc_masker_new(&m, NULL)) ||
 	    (rc = job_step_prepare(&env, m, &info, st, job_dir, step)))
 		goto done;
 	if (info.sandbox) {
@@ -483,6 +495,14 @@ done:
 	return rc;
 }
 
+int svc_step_exec(int *status, svc_store *st, const char *job_dir,
+		  const char *step, char *const argv[], const char *workdir,
+		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+{
+	return step_exec(status, st, job_dir, step, argv, workdir, vars,
+			 output, ctx, NULL);
+}
+
 /*
  * The clone URL of repository resource alias: by its type, from its
  * endpoint connection's URL (github, bitbucket: their hosts).
@@ -625,8 +645,11 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	r->stage = s->stage;
 	r->job = s->job;
 	r->label = label.ptr;
-	rc = svc_step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-			   r->vars, step_output, r);
+	/* the job's connections' secrets compiled once for all its steps */
+	if (!r->job_mask && (rc = job_mask_new(&r->job_mask, r->st, job_dir)))
+		goto done;
+	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
+		       r->vars, step_output, r, r->job_mask);
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		*failed = 1;
 		say(r, "step %s failed: %s %d", label.ptr,
@@ -815,6 +838,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		}
 		svc_step_vars_free(r.vars);
 		r.vars = NULL;
+		svc_masker_free(r.job_mask);
+		r.job_mask = NULL;
 		if ((rc = svc_step_vars_new(&r.vars)))
 			break;
 		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
@@ -860,6 +885,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			code = 1;
 	}
 	svc_step_vars_free(r.vars);
+	svc_masker_free(r.job_mask);
 	if (run_dir)
 		job_dir_remove(run_dir);
 	free(run_dir);

@@ -16,6 +16,8 @@ struct job_step_info {
 	size_t nids;     /**< entries in ids */
 	int ssh;         /**< one of them is an SSH connection */
 	int sandbox;     /**< the job runs its steps in the sandbox */
+	int job_masked;  /**< set by the caller: the masker holds the job's
+			      connections' secrets already (job_mask_new()) */
 };
 
 /**
@@ -25,6 +27,12 @@ struct job_step_info {
 int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		     svc_store *st, const char *job_dir, const char *step);
 void job_step_info_clear(struct job_step_info *info);
+/**
+ * A masker holding the secrets of every connection of the job in job_dir
+ * (what each of its steps masks, whichever it references), compiled: the
+ * base each step's masker is cloned from.
+ */
+int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir);
 
 /* A directory of the job that its steps see, and the variable naming it. */
 struct job_subdir {
