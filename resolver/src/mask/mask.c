@@ -24,14 +24,15 @@
  *
  * Layers.  Compiling costs about 14 us a pattern (0.28 s for 1,000
  * secrets), so a secret added to a big compiled set is not compiled with
- * all the others again: the patterns added since the bottom layer was
- * built are compiled alone into a small layer stacked on it (mask_db's
- * below), rebuilt as more come, and folded into a full rebuild once they
- * are more than a quarter of the bottom layer's (so the work stays within
- * a constant factor of one build per pattern added).  Members are only
- * ever appended, so a layer covers the members 0..nents-1 and the one
- * above it the rest.  Streams scan both layers; what is masked is the
- * union of the matches, which does not depend on which layer found them.
+ * all the others again: the patterns added since the top layer was built
+ * are compiled alone into a small layer stacked on it (mask_db's below),
+ * merged with the layers above the bottom one as they grow (stack_on()),
+ * and folded into a full rebuild once they are more than a quarter of the
+ * bottom layer's, so the work stays within a constant factor of one build
+ * per pattern added.  Members are only ever appended, so a layer covers
+ * the members 0..nents-1 and the one above it the rest.  Streams scan
+ * every layer; what is masked is the union of the matches, which does not
+ * depend on which layer found them.
  * A clone (svc_masker_clone()) copies the set and shares the compiled
  * layers, read-only: a job's connections are compiled once and each step
  * adds its own secrets in a layer of its own.  Layers' reference counts
@@ -516,31 +517,49 @@ free_arrays:
 }
 
 /*
- * 1 when the patterns added since base was built go into a layer of their
- * own (lock held): while they are at most a quarter of base's, whose
- * rebuild would cost four times theirs at least.
+ * The layer to stack the patterns added since the top one was built on,
+ * or NULL for a full rebuild (lock held).  Upper layers no bigger than
+ * what goes on them are merged into the new one, so each layer is bigger
+ * than all those above it together and a pattern is compiled again only
+ * when what is above it has doubled; at most MASK_LAYERS_MAX are kept.
+ * Everything is rebuilt in one layer once the patterns above the bottom
+ * one are more than a quarter of its own: a full rebuild then costs at
+ * most five times the patterns added since the last one.
  */
-static int stack_layer(const svc_masker *m, const mask_db *base)
+static mask_db *stack_on(const svc_masker *m)
 {
 	const struct mask_ent *e = (const struct mask_ent *)m->ents.ptr;
-	size_t i, added = 0;
+	mask_db *under = m->db, *bottom;
+	size_t i, added = 0, depth = 0;
 
-	if (m->layering != MASK_LAYER_AUTO)
-		return m->layering == MASK_LAYER_ALWAYS;
-	for (i = base->nents; i < m->nents; i++)
+	if (!under || m->layering == MASK_LAYER_NEVER)
+		return NULL;
+	for (bottom = under; bottom->below; bottom = bottom->below)
+		depth++;
+	for (i = under->nents; i < m->nents; i++)
 		if (e[i].len >= m->min_len)
 			added++;
-	return added <= base->allpat / 4;
+	while (under != bottom &&
+	       (added >= under->npat || depth + 2 > MASK_LAYERS_MAX)) {
+		added += under->npat;
+		under = under->below;
+		depth--;
+	}
+	if (m->layering == MASK_LAYER_ALWAYS)
+		return under;
+	/* the new layer's patterns and those of the layers it stays on */
+	added += under->allpat - bottom->npat;
+	return added <= bottom->npat / 4 ? under : NULL;
 }
 
 /* Make the database of the current patterns (lock held). */
 static int build(svc_masker *m)
 {
-	mask_db *base = m->db && m->db->below ? m->db->below : m->db, *db;
+	mask_db *under = stack_on(m), *db;
 	int rc;
 
-	if (base && stack_layer(m, base)) {
-		rc = build_layer(m, base->nents, base, &db);
+	if (under) {
+		rc = build_layer(m, under->nents, under, &db);
 	} else {
 		rc = build_layer(m, 0, NULL, &db);
 		if (rc == 0)

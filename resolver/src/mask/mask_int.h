@@ -139,6 +139,9 @@ uint64_t mask_build_count(svc_masker *m);
 /** How many of those were full builds of every pattern (for tests). */
 uint64_t mask_full_build_count(svc_masker *m);
 
+/** Most layers a database has (each one more pass over the output). */
+#define MASK_LAYERS_MAX 4
+
 /** When new patterns go into a layer of their own rather than a rebuild. */
 enum mask_layering {
 	MASK_LAYER_AUTO = 0,    /**< while they are few beside the rest */

@@ -537,6 +537,24 @@ static int clone_url(svc_buf *out, const struct runner *r, const char *alias,
 	return rc;
 }
 
+/*
+ * Add the secrets the job's steps have set so far to the job's masker m,
+ * so that a step's clone of it compiles only its own token.  They go
+ * through svc_step_vars_apply(), the one list of a step's secrets, into
+ * an environment thrown away.
+ */
+static int job_mask_vars(svc_masker *m, const svc_step_vars *vars)
+{
+	svc_env *e = NULL;
+	int rc;
+
+	if ((rc = svc_env_new(&e)))
+		return rc;
+	rc = svc_step_vars_apply(vars, e, m);
+	svc_env_free(e);
+	return rc;
+}
+
 /* 1 when step s uses a connection: a connection input, or a checkout of
  * a repository resource with an endpoint. */
 static int uses_connection(const struct runner *r, const svc_plan_step *s)
@@ -645,8 +663,11 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	r->stage = s->stage;
 	r->job = s->job;
 	r->label = label.ptr;
-	/* the job's connections' secrets compiled once for all its steps */
-	if (!r->job_mask && (rc = job_mask_new(&r->job_mask, r->st, job_dir)))
+	/* the job's connections' secrets compiled once for all its steps,
+	 * and the secrets its steps set, as they come */
+	if ((!r->job_mask &&
+	     (rc = job_mask_new(&r->job_mask, r->st, job_dir))) ||
+	    (rc = job_mask_vars(r->job_mask, r->vars)))
 		goto done;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
 		       r->vars, step_output, r, r->job_mask);
