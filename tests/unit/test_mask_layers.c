@@ -316,7 +316,7 @@ static void test_layered_against_full(void **state)
 
 	(void)state;
 	buf_init(&t, 0, 0);
-	for (round = 0; round < 60; round++) {
+	for (round = 0; round < 40; round++) {
 		struct world w;
 		svc_masker *base = new_masker(MASK_LAYER_ALWAYS), *layered = NULL;
 		svc_masker *full = new_masker(MASK_LAYER_NEVER);
@@ -346,7 +346,7 @@ static void test_layered_against_full(void **state)
 		expect_layers(db);
 		mask_db_release(layered, db);
 		add_all(full, &w, 0, na + nb + nc);
-		for (text = 0; text < 6; text++) {
+		for (text = 0; text < 4; text++) {
 			int commands = (int)below(&seed, 2);
 			size_t len = 40 + below(&seed, 2500), ncuts;
 
@@ -430,7 +430,7 @@ static void test_layers_across_pieces(void **state)
  */
 static void test_setsecret_between_lines(void **state)
 {
-	enum { NBASE = 40, NSET = 30 };
+	enum { NBASE = 30, NSET = 20 };
 	svc_masker *base = new_masker(MASK_LAYER_AUTO), *layered = NULL;
 	svc_masker *full = new_masker(MASK_LAYER_NEVER);
 	uint64_t before_full, before_all;

@@ -9,7 +9,9 @@
  * patterns are literals, so a match's start is its end minus its length:
  * Vectorscan reports ends (in ascending order for literal databases), and
  * the spans are merged on a stack as they arrive (an out-of-order one
- * falls back to sort and merge).
+ * falls back to sort and merge).  A database may be a stack of layers
+ * (mask.c): the window is scanned with each in turn into the same spans,
+ * so the union, and the output, is that of one database of them all.
  *
  * Streaming.  Each write is cut in pieces of MASK_CHUNK bytes.  The stream
  * keeps a window: some context (bytes already written), then the bytes held
