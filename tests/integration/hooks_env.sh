@@ -12,7 +12,13 @@ set -euo pipefail
 . "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
 work=$(mktemp -d /tmp/svchooksenv.XXXXXX)
 steppid=
-trap '[ -z "$steppid" ] || kill "$steppid" 2>/dev/null; [ ! -d "$work/jobs/j" ] || "$SVC_BIN_DIR/svcconn-agent" job-end --job-dir "$work/jobs/j" --result Canceled >/dev/null 2>&1; rm -rf "$work"' EXIT
+cleanup() {
+  [ -z "$steppid" ] || kill "$steppid" 2>/dev/null || true
+  [ ! -f "$work/jobs/j/job.json" ] ||
+    "$SVC_BIN_DIR/svcconn-agent" job-end --job-dir "$work/jobs/j" --result Canceled >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin SVCCONN_JOBS_DIR="$work/jobs"
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 die() { echo "FAIL: $*"; [ ! -f "$work/out" ] || cat "$work/out"; exit 1; }

@@ -14,7 +14,7 @@ set -euo pipefail
 . "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
 work=$(mktemp -d /tmp/svcjobhooks.XXXXXX)
 runpid=
-trap '[ -z "$runpid" ] || kill "$runpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -z "$runpid" ] || kill "$runpid" 2>/dev/null || true; rm -rf "$work"' EXIT
 export SVCCONN_HOME="$work/home" SVCCONN_USER=admin SVCCONN_JOBS_DIR="$work/jobs"
 svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }

@@ -846,7 +846,7 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 		for (i = 0; i < g->nitems; i++)
 			if (g->items[i].status != SVC_GATE_GRANTED)
 				say(r, "job %s: %s", job, g->items[i].message);
-		if (g->status == SVC_GATE_WAITING && o->wait &&
+		if (g->status == SVC_GATE_WAITING && o->wait && !canceled(r) &&
 		    time(NULL) - t0 < (o->wait_timeout ? o->wait_timeout : 3600)) {
 			struct timespec ts = { o->wait_interval ? o->wait_interval : 10, 0 };
 
@@ -993,6 +993,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	}
 	if (!rc && canceled(&r))
 		code = 6;
+	svc_wipe(r.system_token, sizeof(r.system_token));
 	svc_step_vars_free(r.vars);
 	if (run_dir)
 		job_dir_remove(run_dir);
