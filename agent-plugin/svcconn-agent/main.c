@@ -45,12 +45,37 @@ int agent_broker_stop(const char *job_dir);
 int agent_mask_main(int argc, char **argv);
 
 #define MAX_LIST 256
+#define ENV_FILE_LINE_MAX 65536  /* longest line of an --env-file */
 #define KEEPER_PID "keeper.pid"
 #define LAUNCHER_WAIT_MS 5000  /* how long job-start waits for the sandbox */
 #define KEEPER_INTERVAL 15
 
 enum { EXIT_GRANTED = 0, EXIT_FAILED = 1, EXIT_INVALID = 2,
-       EXIT_PERMISSION = 3, EXIT_WAITING = 4, EXIT_DENIED = 5 };
+       EXIT_PERMISSION = 3, EXIT_WAITING = 4, EXIT_DENIED = 5,
+       EXIT_CANCELED = 6 };
+
+/* The signal that canceled the run or the step (SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t canceled;
+
+static void on_cancel(int sig)
+{
+	canceled = sig;
+}
+
+/*
+ * SIGINT and SIGTERM cancel: the library kills the running step and (run)
+ * runs the post-job steps; we end with 128 + the signal's number.
+ */
+static void catch_cancel(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cancel;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
 
 static void usage(FILE *f)
 {
@@ -62,13 +87,21 @@ static void usage(FILE *f)
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
 	      "                 [--format env|json] [--let-steps-read-the-store]\n"
-	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] -- COMMAND [ARG...]\n"
+	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] [--env-file FILE]\n"
+	      "                 [--pass-env NAME]... -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n"
 	      "       svcconn-agent mask --secrets-file FILE < IN > OUT\n\n"
 	      "run runs the pipeline here, stage by stage, job by job: script and\n"
 	      "bash steps through bash, task steps through their Node or Bash\n"
 	      "handler; exit 0 when every step succeeded, 1 when one failed, and\n"
 	      "the job-start codes otherwise (--wait polls while checks wait).\n"
+	      "A task's pre- and post-job handlers (prejobexecution,\n"
+	      "postjobexecution) run as the agent runs them: \"Pre-job: X\" before\n"
+	      "the job's first step, \"Post-job: X\" in reverse order after its\n"
+	      "last, also when a step failed or the job was canceled. SIGINT or\n"
+	      "SIGTERM cancels: the running step is killed, the rest skipped, the\n"
+	      "post-job steps run, the job ends Canceled, and run exits with\n"
+	      "128 + the signal's number.\n"
 	      "--fork marks a run for a pull request from a fork: steps that use a\n"
 	      "connection are skipped with the agent's message, unless the\n"
 	      "pipeline makes secrets available to forks (--fork-secrets).\n"
@@ -83,7 +116,15 @@ static void usage(FILE *f)
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
-	      "reference; it exits with the command's status. Secret variables\n"
+	      "reference, and the job's SystemVssConnection; it exits with the\n"
+	      "command's status (128 + the signal's number when SIGINT or SIGTERM\n"
+	      "canceled it). The calling agent's own variables of its predefined\n"
+	      "groups (AGENT_, BUILD_, COMMON_, PIPELINE_, RELEASE_, SYSTEM_,\n"
+	      "TASK_, ENVIRONMENT_, RESOURCES_, TF_BUILD) in step's own environment\n"
+	      "reach the command, then those of --env-file (KEY=VALUE lines, '#'\n"
+	      "comments) and --pass-env NAME; names on the closed list of\n"
+	      "docs/runtime.md are refused, and svcconn's own variables win but for\n"
+	      "its stand-ins of the run's identity. Secret variables\n"
 	      "and endpoint changes its logging commands set reach the job's later\n"
 	      "steps through the job's broker (memory only, never a file).\n"
 	      "Every step runs in a sandbox (bubblewrap) where the store, its key\n"
@@ -140,6 +181,9 @@ struct opts {
 	const char *dirs[MAX_LIST];     /**< --tasks-dir */
 	const char *result;             /**< --result */
 	const char *step;               /**< --step */
+	const char *env_file;           /**< step: --env-file */
+	const char *pass[MAX_LIST];     /**< step: --pass-env */
+	size_t npass;                   /**< entries in pass */
 	const char *pipeline_arg;       /**< run: the pipeline file */
 	const char *workdir;            /**< run: --workdir */
 	int wait;                       /**< run: --wait */
@@ -151,7 +195,7 @@ struct opts {
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_ENV_FILE, O_PASS_ENV, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -174,6 +218,8 @@ static const struct option options[] = {
 	{ "fork", no_argument, NULL, O_FORK },
 	{ "fork-secrets", no_argument, NULL, O_FORK_SECRETS },
 	{ "let-steps-read-the-store", no_argument, NULL, O_SEE_STORE },
+	{ "env-file", required_argument, NULL, O_ENV_FILE },
+	{ "pass-env", required_argument, NULL, O_PASS_ENV },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -209,6 +255,14 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_FORK: o->fork = 1; break;
 		case O_FORK_SECRETS: o->fork_secrets = 1; break;
 		case O_SEE_STORE: o->job.steps_see_store = 1; break;
+		case O_ENV_FILE: o->env_file = optarg; break;
+		case O_PASS_ENV:
+			if (o->npass == MAX_LIST) {
+				fprintf(stderr, "svcconn-agent: error: too many --pass-env\n");
+				return EXIT_INVALID;
+			}
+			o->pass[o->npass++] = optarg;
+			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "env")) {
 				fprintf(stderr, "svcconn-agent: error: --format takes env or json\n");
@@ -488,6 +542,133 @@ static int job_end(struct opts *o)
 	return EXIT_GRANTED;
 }
 
+/* The calling agent's variables a step gets: --env-file, --pass-env. */
+struct pass_list {
+	char *v[2 * MAX_LIST + 1];  /**< "NAME=VALUE" (wiped: SYSTEM_ACCESSTOKEN
+				         may be one) */
+	size_t n;                   /**< entries in v */
+	char *text;                 /**< the --env-file read (wiped) */
+	size_t len;                 /**< bytes in text */
+};
+
+static void pass_list_clear(struct pass_list *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		svc_secret_free(p->v[i], strlen(p->v[i]));
+	svc_secret_free(p->text, p->len);
+	memset(p, 0, sizeof(*p));
+}
+
+static int pass_add(struct pass_list *p, const char *name, size_t nlen,
+		    const char *value, size_t vlen)
+{
+	char *e;
+
+	if (p->n == sizeof(p->v) / sizeof(p->v[0]) - 1) {
+		fprintf(stderr, "svcconn-agent: error: more than %d variables to pass on\n",
+			2 * MAX_LIST);
+		return EXIT_INVALID;
+	}
+	if (!(e = malloc(nlen + vlen + 2))) {
+		fprintf(stderr, "svcconn-agent: error: out of memory\n");
+		return EXIT_FAILED;
+	}
+	memcpy(e, name, nlen);
+	e[nlen] = '=';
+	memcpy(e + nlen + 1, value, vlen);
+	e[nlen + vlen + 1] = '\0';
+	p->v[p->n++] = e;
+	return 0;
+}
+
+/*
+ * Read --env-file: KEY=VALUE lines, the value as written (no quotes taken
+ * off), blank lines and lines starting with '#' skipped; anything else
+ * (no '=', a name the hooks refuse, a NUL, a CR, a line too long) is an
+ * error naming file and line.
+ */
+static int read_env_file(struct pass_list *p, const char *file)
+{
+	const char *line, *end;
+	unsigned lineno = 0;
+	int code;
+
+	if (svc_secret_read_file(&p->text, &p->len, file)) {
+		fprintf(stderr, "svcconn-agent: error: --env-file '%s': %s\n", file,
+			svc_error_last());
+		return EXIT_INVALID;
+	}
+	if (memchr(p->text, '\0', p->len)) {
+		fprintf(stderr, "svcconn-agent: error: %s: holds a NUL byte\n", file);
+		return EXIT_INVALID;
+	}
+	for (line = p->text; line < p->text + p->len; line = end + 1) {
+		const char *eq, *nl = memchr(line, '\n', (size_t)(p->text + p->len - line));
+		char name[520];
+
+		end = nl ? nl : p->text + p->len;
+		lineno++;
+		if (end - line > ENV_FILE_LINE_MAX) {
+			fprintf(stderr, "svcconn-agent: error: %s:%u: line longer than %d bytes\n",
+				file, lineno, ENV_FILE_LINE_MAX);
+			return EXIT_INVALID;
+		}
+		if (memchr(line, '\r', (size_t)(end - line))) {
+			fprintf(stderr, "svcconn-agent: error: %s:%u: carriage return in a line\n",
+				file, lineno);
+			return EXIT_INVALID;
+		}
+		if (end == line || *line == '#')
+			continue;
+		eq = memchr(line, '=', (size_t)(end - line));
+		if (!eq || eq == line || (size_t)(eq - line) >= sizeof(name)) {
+			fprintf(stderr, "svcconn-agent: error: %s:%u: not KEY=VALUE\n",
+				file, lineno);
+			return EXIT_INVALID;
+		}
+		memcpy(name, line, (size_t)(eq - line));
+		name[eq - line] = '\0';
+		if (svc_step_pass_env_allowed(name)) {
+			fprintf(stderr, "svcconn-agent: error: %s:%u: %s\n", file, lineno,
+				svc_error_last());
+			return EXIT_INVALID;
+		}
+		if ((code = pass_add(p, line, (size_t)(eq - line), eq + 1,
+				     (size_t)(end - eq - 1))))
+			return code;
+	}
+	return 0;
+}
+
+/* --env-file, then --pass-env NAME (its value ours; unset: not passed). */
+static int pass_list_build(struct pass_list *p, const struct opts *o)
+{
+	size_t i;
+	int code = 0;
+
+	if (o->env_file && (code = read_env_file(p, o->env_file)))
+		goto fail;
+	for (i = 0; i < o->npass; i++) {
+		const char *v = getenv(o->pass[i]);
+
+		if (svc_step_pass_env_allowed(o->pass[i])) {
+			fprintf(stderr, "svcconn-agent: error: --pass-env %s: %s\n",
+				o->pass[i], svc_error_last());
+			code = EXIT_INVALID;
+			goto fail;
+		}
+		if (v && (code = pass_add(p, o->pass[i], strlen(o->pass[i]), v,
+					  strlen(v))))
+			goto fail;
+	}
+	return 0;
+fail:
+	pass_list_clear(p);
+	return code;
+}
+
 /* A step's masked output, to our own. */
 static void step_output(void *ctx, int fd, const char *data, size_t len)
 {
@@ -505,6 +686,8 @@ static void step_output(void *ctx, int fd, const char *data, size_t len)
  */
 static int step(struct opts *o)
 {
+	svc_step_options xo;
+	struct pass_list pass;
 	svc_step_vars *vars = NULL;
 	svc_store *st = NULL;
 	int rc, status = 0, code;
@@ -513,20 +696,35 @@ static int step(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: step needs --job-dir, --step and -- COMMAND\n");
 		return EXIT_INVALID;
 	}
-	if ((rc = svc_store_open(&st, &o->store)))
+	memset(&pass, 0, sizeof(pass));
+	if ((code = pass_list_build(&pass, o)))
+		return code;
+	memset(&xo, 0, sizeof(xo));
+	xo.version = SVC_STEP_OPTIONS_VERSION;
+	xo.cancel = &canceled;
+	xo.pass_env = (const char *const *)pass.v;
+	xo.npass_env = pass.n;
+	xo.pass_agent_env = 1;
+	if ((rc = svc_store_open(&st, &o->store))) {
+		pass_list_clear(&pass);
 		return fail(EXIT_FAILED, "cannot open the store");
+	}
 	if ((rc = svc_step_vars_load(&vars, o->job.job_dir))) {
 		svc_store_free(st);
+		pass_list_clear(&pass);
 		return fail(127, "cannot get the variables of the job's earlier steps");
 	}
-	rc = svc_step_exec(&status, st, o->job.job_dir, o->step, o->command,
-			   NULL, vars, step_output, NULL);
+	catch_cancel();
+	rc = svc_step_exec_ext(&status, st, o->job.job_dir, o->step, o->command,
+			       NULL, vars, &xo, step_output, NULL);
 	svc_store_free(st);
+	pass_list_clear(&pass);
 	if (rc) {
 		svc_step_vars_free(vars);
 		return fail(exit_of(rc) == EXIT_FAILED ? 127 : exit_of(rc), "step");
 	}
-	code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	code = canceled ? 128 + canceled : WIFEXITED(status) ? WEXITSTATUS(status)
+		: 128 + WTERMSIG(status);
 	if (vars && svc_step_vars_save(vars, o->job.job_dir)) {
 		/* the later steps would miss them: this step fails */
 		fail(EXIT_FAILED, "cannot pass the step's variables on");
@@ -631,6 +829,8 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.job_started = run_job_started;
 	ro.job_ending = run_job_ending;
 	ro.ctx = &out;
+	ro.cancel = &canceled;
+	catch_cancel();
 	if (catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
 		code = fail(EXIT_FAILED, "cannot open the store");
 	} else {
@@ -640,6 +840,8 @@ static int run_pipeline(struct opts *o, const char *self)
 		out.cat = cat;
 		if ((rc = svc_pipeline_run(&code, &ro, st, cat)))
 			code = fail(exit_of(rc), "run");
+		else if (code == EXIT_CANCELED && canceled)
+			code = 128 + canceled;
 	}
 	svc_store_free(st);
 	svc_catalog_free(cat);

@@ -571,6 +571,57 @@ static void test_bom(void **state)
 	free(dir);
 }
 
+/*
+ * prejobexecution and postjobexecution (any key case, as the agent reads
+ * task.json) are loaded beside execution; a malformed one is a warning
+ * naming its field, and the task still loads without it.
+ */
+static void test_job_handlers(void **state)
+{
+	const svc_task *k;
+	const char *dirs[1];
+	svc_diags *d;
+	svc_tasks *t;
+	char *dir = tu_mkdtemp(), *text;
+
+	(void)state;
+	write_manifest(dir, "AuthV0", "{\"id\": \"" GOOD_ID "\", \"name\": \"Auth\", "
+		       "\"version\": {\"Major\": 0}, "
+		       "\"PreJobExecution\": {\"Node16\": {\"target\": \"pre16.js\"}, "
+		       "\"Node20_1\": {\"target\": \"pre.js\"}}, "
+		       "\"execution\": {\"Node20_1\": {\"target\": \"main.js\"}}, "
+		       "\"postjobexecution\": {\"Node20_1\": {\"target\": \"post.js\", "
+		       "\"argumentFormat\": \"\"}}}");
+	write_manifest(dir, "BadV1", "{\"id\": \"" WARN_ID "\", \"name\": \"Bad\", "
+		       "\"version\": {\"Major\": 1}, "
+		       "\"execution\": {\"Node20_1\": {\"target\": \"main.js\"}}, "
+		       "\"postjobexecution\": [\"post.js\"]}");
+	dirs[0] = dir;
+	t = load(dirs, 1, &d);
+	assert_int_equal(svc_tasks_count(t), 2);
+	k = svc_tasks_find(t, "Auth@0");
+	assert_non_null(k);
+	assert_int_equal(k->nhandlers, 1);
+	assert_string_equal(k->handlers[0].target, "main.js");
+	assert_int_equal(k->npre_handlers, 2);
+	assert_string_equal(k->pre_handlers[0].kind, "Node16");
+	assert_string_equal(k->pre_handlers[1].target, "pre.js");
+	assert_int_equal(k->npost_handlers, 1);
+	assert_string_equal(k->post_handlers[0].target, "post.js");
+	k = svc_tasks_find(t, "Bad@1");
+	assert_non_null(k);
+	assert_int_equal(k->nhandlers, 1);
+	assert_int_equal(k->npost_handlers, 0);
+	assert_null(k->pre_handlers);
+	text = diags_text(d);
+	assert_non_null(strstr(text, "field 'postjobexecution' is an array, not an object; ignored"));
+	free(text);
+	svc_tasks_free(t);
+	svc_diags_free(d);
+	tu_rm_rf(dir);
+	free(dir);
+}
+
 /* A hostile manifest: the folder it is written to and its content. */
 struct hostile {
 	const char *folder;  /**< subdirectory of the temporary directory */
@@ -966,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_real_types_in_catalog),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_job_handlers),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_override),
 		cmocka_unit_test(test_dirs),

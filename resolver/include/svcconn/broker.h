@@ -223,6 +223,19 @@ const char *svc_broker_step_token(const svc_broker_step *s);
  */
 void svc_broker_step_end(svc_broker_step *s);
 
+/** Hex digits in a broker's tokens. */
+#define SVC_BROKER_TOKEN_HEX 64
+
+/**
+ * The job's SystemVssConnection token the broker of job_dir made when it
+ * started (kept in its memory only; the job's token asks, never a step's)
+ * into out.  SVC_ENOTFOUND when no broker serves the job.
+ */
+int svc_broker_system_token(char out[SVC_BROKER_TOKEN_HEX + 1],
+			    const char *job_dir);
+/** A new random token of SVC_BROKER_TOKEN_HEX hex digits into out. */
+int svc_broker_token_new(char out[SVC_BROKER_TOKEN_HEX + 1]);
+
 /** The variable a step's token is given in (git's helper reads it). */
 #define SVC_BROKER_TOKEN_ENV "SVCCONN_BROKER_TOKEN"
 

@@ -167,6 +167,11 @@ typedef struct svc_plan_step {
 	const char *const *input_names;  /**< inputs by the manifest's names */
 	const char *const *input_values; /**< their values, $(var) expanded */
 	size_t ninputs;        /**< entries in the two arrays */
+	const char *pre_handler;  /**< the handler of the task's
+				       prejobexecution run chooses, or NULL */
+	const char *pre_target;   /**< its target file, or NULL */
+	const char *post_handler; /**< the same for postjobexecution */
+	const char *post_target;  /**< its target file, or NULL */
 } svc_plan_step;
 
 size_t svc_plan_step_count(const svc_plan *p);

@@ -9,6 +9,7 @@
 #ifndef SVCCONN_RUN_H
 #define SVCCONN_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include "catalog.h"
 #include "errors.h"
@@ -127,6 +128,56 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		  const char *step, char *const argv[], const char *workdir,
 		  svc_step_vars *vars, svc_step_output_fn output, void *ctx);
 
+#define SVC_STEP_OPTIONS_VERSION 1
+
+/** What svc_step_exec_ext() adds to svc_step_exec(). */
+typedef struct svc_step_options {
+	unsigned version;              /**< SVC_STEP_OPTIONS_VERSION */
+	/**
+	 * When *cancel becomes non-zero (a signal handler sets it), the
+	 * step is canceled: every process of it is killed, and its status
+	 * is that of SIGKILL.  NULL: never.
+	 */
+	const volatile sig_atomic_t *cancel;
+	/**
+	 * The job's SystemVssConnection token (SVC_BROKER_TOKEN_HEX hex
+	 * digits, svcconn-agent run's, in its memory), or NULL: the one the
+	 * job's broker keeps (svc_broker_system_token), or, without a
+	 * broker, a new one for this step.
+	 */
+	const char *system_token;
+	/**
+	 * The calling agent's own variables, "NAME=VALUE" (the hooks pass
+	 * them on; docs/runtime.md): a name on the closed list of
+	 * svc_step_vars_set() is refused (SVC_EINVALID), but for the agent's
+	 * predefined groups (AGENT_, BUILD_, COMMON_, PIPELINE_, RELEASE_,
+	 * SYSTEM_, TASK_, TF_BUILD); svcconn's own variables win, but for the
+	 * stand-ins of the run's identity (the collection URI, the project,
+	 * the run's and job's ids, ...), where the agent's real value does.
+	 * SYSTEM_ACCESSTOKEN is masked, and with the collection URI it is the
+	 * step's SystemVssConnection.
+	 */
+	const char *const *pass_env;
+	size_t npass_env;              /**< entries in pass_env */
+	int pass_agent_env;            /**< 1: also the variables of the
+					    agent's predefined groups in our
+					    own environment (pass_env wins) */
+} svc_step_options;
+
+/**
+ * 0 when the hooks may pass the calling agent's variable name on to a
+ * step (svc_step_options.pass_env): upper-case letters, digits and '_',
+ * and not on the closed list but for the agent's predefined groups;
+ * SVC_EINVALID (the message says why) otherwise.
+ */
+int svc_step_pass_env_allowed(const char *name);
+
+/** svc_step_exec() with options (xo may be NULL). */
+int svc_step_exec_ext(int *status, svc_store *st, const char *job_dir,
+		      const char *step, char *const argv[], const char *workdir,
+		      svc_step_vars *vars, const svc_step_options *xo,
+		      svc_step_output_fn output, void *ctx);
+
 /**
  * Start the sandbox the steps of the job in job_dir share (see
  * docs/runtime.md), with its launcher: `exe step-launcher --fd 3` as its
@@ -189,11 +240,24 @@ typedef struct svc_run_options {
 	/** A job is about to end (stop what job_started started). */
 	void (*job_ending)(void *ctx, const char *job_dir);
 	void *ctx;                     /**< passed to the callbacks */
+	/**
+	 * When *cancel becomes non-zero (a signal handler sets it): the
+	 * running step is killed, the job's other steps are skipped, its
+	 * post-job steps run, the job ends Canceled, and no later job
+	 * starts (exit code 6).  NULL: never.
+	 */
+	const volatile sig_atomic_t *cancel;
 } svc_run_options;
 
 /**
  * Run the pipeline.  *exit_code: 0 every step succeeded, 1 a step failed,
- * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied.
+ * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied,
+ * 6 canceled (svc_run_options.cancel).  A job runs as the agent runs it:
+ * the pre-job steps of its tasks (task.json prejobexecution) in step
+ * order before its first step, its steps, then the post-job steps
+ * (postjobexecution) of every task step of the job in reverse order, also
+ * when a step failed or the job was canceled; pre- and post-job steps
+ * have their task step's inputs and connections.
  * Returns an error code only when the run could not be carried out.
  */
 int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,

@@ -74,6 +74,14 @@ typedef struct svc_task {
 	size_t ninputs;              /**< entries in inputs */
 	const svc_task_handler *handlers; /**< handlers, in manifest order */
 	size_t nhandlers;            /**< entries in handlers */
+	const svc_task_handler *pre_handlers; /**< prejobexecution's handlers:
+					     run before the job's first
+					     step, NULL for none */
+	size_t npre_handlers;        /**< entries in pre_handlers */
+	const svc_task_handler *post_handlers; /**< postjobexecution's handlers:
+					      run after the job's last
+					      step, NULL for none */
+	size_t npost_handlers;       /**< entries in post_handlers */
 } svc_task;
 
 /** A loaded set of task manifests. */

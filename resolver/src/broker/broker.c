@@ -52,7 +52,10 @@
  * LINE_MAX_LEN, which is why requests and answers are bounded a little
  * over 1 MiB.  The broker keeps it in memory only, as a secret: wiped when
  * replaced and when the broker ends.  job-start starts a broker for every
- * granted job for this; one without git or SSH connections writes no
+ * granted job for this, and for the job's SystemVssConnection: a random
+ * token made when the broker starts, kept in its memory only, which
+ * "system-token" (the job's token only) answers (key "token"), so that
+ * every step of the job is given the same one; one without git or SSH connections writes no
  * broker.helper, so its steps' git is left as it was.
  */
 #include <ctype.h>
@@ -159,6 +162,8 @@ struct broker {
 					  vars-put left them (encoded, secret:
 					  wiped when replaced and at the end) */
 	size_t varslen;              /**< bytes in vars */
+	char system_token[TOKEN_HEX + 1]; /**< the job's SystemVssConnection
+					       token (wiped at the end) */
 	int dirfd;                   /**< the job directory */
 	int pidfd;                   /**< broker.pid, flock held while alive */
 	int lfd;                     /**< the listening socket */
@@ -1243,6 +1248,20 @@ static int req_vars_put(struct broker *b, const struct step_grant *step,
 
 static int make_token(char *out);
 
+/* The job's SystemVssConnection token, the same for every step. */
+static int req_system_token(struct broker *b, const struct step_grant *step,
+			    const char *const *vals, svc_buf *reply)
+{
+	int rc;
+
+	(void)step; /* the job's token only */
+	(void)vals;
+	if ((rc = buf_puts(reply, "status=ok\n")) ||
+	    (rc = put_kv(reply, "token", b->system_token, TOKEN_HEX)))
+		return rc;
+	return 0;
+}
+
 static void step_grant_clear(struct step_grant *g)
 {
 	size_t i;
@@ -1329,6 +1348,7 @@ static const struct request requests[] = {
 	{ "vars-put", 1, req_vars_put },
 	{ "step-grant", 1, req_step_grant },
 	{ "step-end", 1, req_step_end },
+	{ "system-token", 1, req_system_token },
 };
 
 /* The running step whose token is token, or NULL. */
@@ -1549,7 +1569,7 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	    (rc = load_grants(&b, st, cat)) || (rc = take_pid(&b)))
 		goto done;
 	own_files = 1;
-	if ((rc = make_token(b.token)) ||
+	if ((rc = make_token(b.token)) || (rc = make_token(b.system_token)) ||
 	    (rc = buf_printf(&helper, "%s\n", o->helper ? o->helper : "")) ||
 	    (rc = write_file(b.dirfd, F_TOKEN, b.token, TOKEN_HEX)) ||
 	    /* the helper file turns on git's use of us: git/SSH jobs only */
@@ -1593,6 +1613,7 @@ done:
 		step_grant_clear(&b.steps[i]);
 	svc_secret_free(b.vars, b.varslen);
 	svc_wipe(b.token, sizeof(b.token));
+	svc_wipe(b.system_token, sizeof(b.system_token));
 	buf_clear(&helper);
 	return rc;
 }
@@ -2119,6 +2140,31 @@ int svc_broker_vars_put(const char *job_dir, const char *text, size_t len)
 	rc = call(&reply, vals, job_dir, "vars-put", NULL, "vars", text, len);
 	buf_clear(&reply);
 	return rc;
+}
+
+int svc_broker_system_token(char out[SVC_BROKER_TOKEN_HEX + 1],
+			    const char *job_dir)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply;
+	int rc;
+
+	if ((rc = served(job_dir)))
+		return rc;
+	buf_init(&reply, REPLY_MAX, 1);
+	if (!(rc = call(&reply, vals, job_dir, "system-token", NULL, NULL, NULL, 0))) {
+		if (!vals[R_TOKEN] || strlen(vals[R_TOKEN]) != TOKEN_HEX)
+			rc = error_set(SVC_ERROR, "the job's broker gave no system token");
+		else
+			memcpy(out, vals[R_TOKEN], TOKEN_HEX + 1);
+	}
+	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_token_new(char out[SVC_BROKER_TOKEN_HEX + 1])
+{
+	return make_token(out);
 }
 
 /* ---- a step's grant ------------------------------------------------------ */

@@ -328,6 +328,27 @@ static int walk_task(struct where *w, const ynode *step)
 	return rc;
 }
 
+/*
+ * The handler of one execution section run chooses (the Node handlers,
+ * newest first, then svcconn's Bash), into *kind and *target (plan
+ * strings); both stay NULL when it has none of them.
+ */
+static void choose_handler(svc_plan *p, const char **kind, const char **target,
+			   const svc_task_handler *hs, size_t n)
+{
+	static const char *const pref[] = { "Node20_1", "Node20", "Node16",
+		"Node10", "Node", "Bash", NULL };
+	size_t h, k;
+
+	for (k = 0; pref[k]; k++)
+		for (h = 0; h < n; h++)
+			if (!strcmp(hs[h].kind, pref[k])) {
+				*kind = plan_str(p, pref[k]);
+				*target = plan_str(p, hs[h].target);
+				return;
+			}
+}
+
 /* Record step s of the current job, with its inputs $(var)-expanded. */
 static int record_step(struct where *w, const ynode *s)
 {
@@ -357,20 +378,16 @@ static int record_step(struct where *w, const ynode *s)
 	if (!strcmp(st.kind, "task")) {
 		t = svc_tasks_find(p->tasks, scalar(ynode_get(s, "task")));
 		if (t) {
-			static const char *const pref[] = { "Node20_1", "Node20",
-				"Node16", "Node10", "Node", "Bash", NULL };
-			size_t h, k;
-
 			snprintf(name_at, sizeof(name_at), "%s@%u", t->name, t->major);
 			st.task = plan_str(p, name_at);
 			st.task_dir = plan_str(p, t->dir);
-			for (k = 0; pref[k] && !st.handler; k++)
-				for (h = 0; h < t->nhandlers; h++)
-					if (!strcmp(t->handlers[h].kind, pref[k])) {
-						st.handler = plan_str(p, pref[k]);
-						st.target = plan_str(p, t->handlers[h].target);
-						break;
-					}
+			choose_handler(p, &st.handler, &st.target, t->handlers,
+				       t->nhandlers);
+			/* the agent's pre- and post-job steps of the task */
+			choose_handler(p, &st.pre_handler, &st.pre_target,
+				       t->pre_handlers, t->npre_handlers);
+			choose_handler(p, &st.post_handler, &st.post_target,
+				       t->post_handlers, t->npost_handlers);
 		} else {
 			st.task = plan_str(p, scalar(ynode_get(s, "task")));
 		}

@@ -8,17 +8,22 @@
  * task: steps through their manifest's handler (the Node handlers with
  * node, svcconn's Bash handler with bash); checkout: self is the working
  * directory.  Output goes to the caller's callback as it comes, tagged with
- * the job and step; the caller masks and prints it.
+ * the job and step; the caller masks and prints it.  A task's pre- and
+ * post-job handlers run as the agent runs them (run_job_hooks), and a
+ * cancel (svc_run_options.cancel) kills the running step and runs the
+ * post-job steps.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,7 +56,18 @@ struct runner {
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
 	const char *label;          /**< its label */
+	char system_token[SVC_BROKER_TOKEN_HEX + 1]; /**< the job's
+					 SystemVssConnection token (memory
+					 only, wiped when the job ends) */
+	int post;                   /**< running post-job steps: a cancel
+					 no longer kills them */
 };
+
+/* 1 when the run was canceled. */
+static int canceled(const struct runner *r)
+{
+	return r->o->cancel && *r->o->cancel;
+}
 
 /* A running step's masked output, to the caller's callback. */
 static void step_output(void *ctx, int fd, const char *data, size_t len)
@@ -308,15 +324,28 @@ static int workdir_visible_in_job(svc_store *st, const char *job_dir,
 }
 
 /*
- * svc_step_exec(), with the masker of the job's connections' secrets when
- * the caller keeps one (job_mask_new()): the step's masker is a clone of
- * it, its compiled database shared, and only the step's own secrets (its
- * token, the variables) are added and compiled.
+ * Cancel the running step: the job's launcher kills everything in the
+ * sandbox when the step's connection is shut (conn), a step of our own
+ * dies with its process group (pid).
+ */
+static void cancel_step(int conn, pid_t pid)
+{
+	if (conn >= 0)
+		shutdown(conn, SHUT_WR);
+	else if (pid > 0)
+		kill(-pid, SIGKILL);
+}
+
+/*
+ * svc_step_exec_ext(), with the masker of the job's connections' secrets
+ * when the caller keeps one (job_mask_new()): the step's masker is a clone
+ * of it, its compiled database shared, and only the step's own secrets
+ * (its token, the variables) are added and compiled.
  */
 static int step_exec(int *status, svc_store *st, const char *job_dir,
 		     const char *step, char *const argv[], const char *workdir,
-		     svc_step_vars *vars, svc_step_output_fn output, void *ctx,
-		     svc_masker *job_mask)
+		     svc_step_vars *vars, const svc_step_options *xo,
+		     svc_masker *job_mask, svc_step_output_fn output, void *ctx)
 {
 	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
 		"TERM", "USER", "LOGNAME", NULL };
@@ -324,6 +353,8 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	svc_mask_stream *streams[2] = { NULL, NULL };
 	struct step_io io[2];
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	const volatile sig_atomic_t *cancel = xo ? xo->cancel : NULL;
 	svc_masker *m = NULL;
 	svc_env *env = NULL;
 	struct job_step_info info;
@@ -331,7 +362,7 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	svc_broker_step *grant = NULL;
 	char **sargv = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i, launched = 0;
-	int conn = -1, said_failed = 0;
+	int conn = -1, said_failed = 0, killed = 0;
 	pid_t pid = -1;
 
 	memset(&info, 0, sizeof(info));
@@ -370,6 +401,8 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		rc = svc_env_inherit(env, keep[i]);
 	if (!rc && vars)
 		rc = svc_step_vars_apply(vars, env, m);
+	if (!rc && !(rc = job_pass_env(env, m, xo)))
+		rc = job_system_conn(env, m, job_dir, xo ? xo->system_token : NULL);
 	if (rc || (rc = svc_masker_compile(m)))
 		goto done;
 	if (svc_masker_take_too_short(m) && output) {
@@ -418,9 +451,14 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 			posix_spawn_file_actions_addchdir_np(&fa, workdir);
 		/* nothing of ours beyond its output stays open in the step */
 		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-		rc = sargv ? posix_spawn(&pid, sargv[0], &fa, NULL, sargv, svc_env_array(env))
-			: posix_spawnp(&pid, argv[0], &fa, NULL, argv, svc_env_array(env));
+		/* a group of its own: a cancel kills all of it */
+		posix_spawnattr_init(&at);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+		posix_spawnattr_setpgroup(&at, 0);
+		rc = sargv ? posix_spawn(&pid, sargv[0], &fa, &at, sargv, svc_env_array(env))
+			: posix_spawnp(&pid, argv[0], &fa, &at, argv, svc_env_array(env));
 		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&at);
 		if (rc)
 			rc = error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
 				       strerror(rc));
@@ -437,8 +475,13 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
 		char chunk[8192];
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		/* a signal may come just before poll: look again soon */
+		if (poll(p, 2, cancel ? 200 : -1) < 0 && errno != EINTR)
 			break;
+		if (cancel && *cancel && !killed) {
+			cancel_step(conn, pid);
+			killed = 1;
+		}
 		for (i = 0; i < 2; i++) {
 			int *fd = i ? &err[0] : &out[0];
 			ssize_t n;
@@ -467,6 +510,8 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	/* a step that said it failed has failed, whatever its exit code */
 	if (!rc && said_failed && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
 		*status = W_EXITCODE(1, 0);
+	if (!rc && killed)
+		*status = SIGKILL; /* canceled */
 done:
 	if (conn >= 0)
 		close(conn);
@@ -495,12 +540,21 @@ done:
 	return rc;
 }
 
+int svc_step_exec_ext(int *status, svc_store *st, const char *job_dir,
+		      const char *step, char *const argv[], const char *workdir,
+		      svc_step_vars *vars, const svc_step_options *xo,
+		      svc_step_output_fn output, void *ctx)
+{
+	return step_exec(status, st, job_dir, step, argv, workdir, vars, xo,
+			 NULL, output, ctx);
+}
+
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		  const char *step, char *const argv[], const char *workdir,
 		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
 {
-	return step_exec(status, st, job_dir, step, argv, workdir, vars,
-			 output, ctx, NULL);
+	return svc_step_exec_ext(status, st, job_dir, step, argv, workdir, vars,
+				 NULL, output, ctx);
 }
 
 /*
@@ -575,18 +629,25 @@ static int uses_connection(const struct runner *r, const svc_plan_step *s)
 	return 0;
 }
 
+/* What a step is called in the run's output. */
+static const char *step_label(const svc_plan_step *s)
+{
+	return s->name ? s->name : s->display ? s->display : s->task ? s->task
+		: s->kind;
+}
+
 /* Run one step of a granted job; *failed: 1 when it did not succeed, 2
  * when it was skipped. */
 static int run_step(struct runner *r, const svc_plan_step *s,
 		    const char *job_dir, int *failed)
 {
 	svc_buf label = SVC_BUF_INIT, script = SVC_BUF_INIT, target = SVC_BUF_INIT;
+	svc_step_options xo;
 	char idx[32], *argv[10];
 	int rc = 0, status = 0, i_arg;
 
 	*failed = 0;
-	buf_printf(&label, "%s", s->name ? s->name : s->display ? s->display
-		   : s->task ? s->task : s->kind);
+	buf_printf(&label, "%s", step_label(s));
 	snprintf(idx, sizeof(idx), "%d", s->index);
 	if (r->o->fork && !r->o->fork_allowed && uses_connection(r, s)) {
 		/* the agent's words for a pull request from a fork */
@@ -669,9 +730,16 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	     (rc = job_mask_new(&r->job_mask, r->st, job_dir))) ||
 	    (rc = job_mask_vars(r->job_mask, r->vars)))
 		goto done;
+	memset(&xo, 0, sizeof(xo));
+	xo.version = SVC_STEP_OPTIONS_VERSION;
+	xo.cancel = r->post ? NULL : r->o->cancel; /* post-job steps run on */
+	xo.system_token = r->system_token;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-		       r->vars, step_output, r, r->job_mask);
-	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		       r->vars, &xo, r->job_mask, step_output, r);
+	if (!rc && !r->post && canceled(r)) {
+		*failed = 1;
+		say(r, "step %s canceled", label.ptr);
+	} else if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		*failed = 1;
 		say(r, "step %s failed: %s %d", label.ptr,
 		    WIFEXITED(status) ? "exit" : "signal",
@@ -688,6 +756,59 @@ done:
 	buf_clear(&label);
 	buf_clear(&script);
 	buf_clear(&target);
+	return rc;
+}
+
+/*
+ * The pre-job (post 0) or post-job (post 1) steps of the job whose first
+ * step is plan step first, as the agent runs them: for each task step
+ * whose manifest has prejobexecution, in step order, or postjobexecution,
+ * in reverse order, its handler run as that step (the same index: the
+ * same inputs and connections), called "Pre-job: X" or "Post-job: X".
+ * Pre-job steps stop at a failure or a cancel (their condition is their
+ * step's); post-job steps always run.  *failed_steps counts failures.
+ */
+static int run_job_hooks(struct runner *r, size_t first, const char *job_dir,
+			 int post, int *failed_steps)
+{
+	const svc_plan_step *s0 = svc_plan_step_at(r->plan, first);
+	size_t n = first, k;
+	int rc = 0;
+
+	while (n < svc_plan_step_count(r->plan) &&
+	       same(svc_plan_step_at(r->plan, n)->stage, s0->stage) &&
+	       same(svc_plan_step_at(r->plan, n)->job, s0->job))
+		n++;
+	r->post = post;
+	for (k = 0; k < n - first && !rc; k++) {
+		const svc_plan_step *s = svc_plan_step_at(r->plan,
+							  post ? n - 1 - k : first + k);
+		svc_plan_step h = *s;
+		svc_buf label = SVC_BUF_INIT;
+		int failed = 0;
+
+		if (!(post ? s->post_handler : s->pre_handler))
+			continue;
+		if (!post && (*failed_steps || canceled(r)))
+			break;
+		h.name = NULL;
+		h.handler = post ? s->post_handler : s->pre_handler;
+		h.target = post ? s->post_target : s->pre_target;
+		if (!(rc = buf_printf(&label, "%s: %s", post ? "Post-job" : "Pre-job",
+				      step_label(s)))) {
+			h.display = label.ptr;
+			rc = run_step(r, &h, job_dir, &failed);
+		}
+		buf_clear(&label);
+		if (rc || failed == 2) {
+			r->steps_skipped += failed == 2;
+			continue;
+		}
+		r->steps_run++;
+		r->steps_failed += failed != 0;
+		*failed_steps += failed != 0;
+	}
+	r->post = 0;
 	return rc;
 }
 
@@ -769,7 +890,7 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 		for (i = 0; i < g->nitems; i++)
 			if (g->items[i].status != SVC_GATE_GRANTED)
 				say(r, "job %s: %s", job, g->items[i].message);
-		if (g->status == SVC_GATE_WAITING && o->wait &&
+		if (g->status == SVC_GATE_WAITING && o->wait && !canceled(r) &&
 		    time(NULL) - t0 < (o->wait_timeout ? o->wait_timeout : 3600)) {
 			struct timespec ts = { o->wait_interval ? o->wait_interval : 10, 0 };
 
@@ -829,10 +950,10 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		code = 2;
 	}
 	/* jobs in pipeline order; each job's steps in order */
-	for (i = 0; i < svc_plan_step_count(plan) && code == 0; i++) {
+	for (i = 0; i < svc_plan_step_count(plan) && code == 0 && !canceled(&r); i++) {
 		const svc_plan_step *s = svc_plan_step_at(plan, i);
 		svc_job *job = NULL;
-		int gate, failed_steps = 0;
+		int gate, failed_steps = 0, started;
 
 		if (i > 0 && same(svc_plan_step_at(plan, i - 1)->stage, s->stage) &&
 		    same(svc_plan_step_at(plan, i - 1)->job, s->job))
@@ -861,7 +982,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		r.vars = NULL;
 		svc_masker_free(r.job_mask);
 		r.job_mask = NULL;
-		if ((rc = svc_step_vars_new(&r.vars)))
+		if ((rc = svc_step_vars_new(&r.vars)) ||
+		    (rc = svc_broker_token_new(r.system_token)))
 			break;
 		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
 		     o->job_started(o->ctx, dir.ptr)) ||
@@ -874,7 +996,13 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			j = svc_plan_step_count(plan);
 		} else
 			j = i;
-		for (; j < svc_plan_step_count(plan); j++) {
+		/* the tasks' pre-job steps first; their post-job steps last,
+		 * after a failure or a cancel too */
+		if ((started = j == i) &&
+		    ((rc = run_job_hooks(&r, i, dir.ptr, 0, &failed_steps)) ||
+		     failed_steps))
+			j = svc_plan_step_count(plan);
+		for (; j < svc_plan_step_count(plan) && !canceled(&r); j++) {
 			const svc_plan_step *t = svc_plan_step_at(plan, j);
 			int failed = 0;
 
@@ -893,10 +1021,14 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 				break; /* a failed step ends its job */
 			}
 		}
+		if (started && !rc)
+			rc = run_job_hooks(&r, i, dir.ptr, 1, &failed_steps);
+		svc_wipe(r.system_token, sizeof(r.system_token));
 		svc_step_launcher_stop(dir.ptr);
 		if (o->job_ending)
 			o->job_ending(o->ctx, dir.ptr);
-		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
+		rc = svc_job_end(st, dir.ptr, canceled(&r) ? "Canceled"
+				 : failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
 		/* the job's directory with what its helpers left (logs) */
 		job_dir_remove(dir.ptr);
@@ -905,6 +1037,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		if (failed_steps)
 			code = 1;
 	}
+	if (!rc && canceled(&r))
+		code = 6;
+	svc_wipe(r.system_token, sizeof(r.system_token));
 	svc_step_vars_free(r.vars);
 	svc_masker_free(r.job_mask);
 	if (run_dir)

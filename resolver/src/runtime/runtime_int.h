@@ -76,4 +76,25 @@ int launcher_run(int *conn, const char *job_dir, char *const argv[],
 /** The wait status of the step sent on conn. */
 int launcher_wait(int *status, int conn);
 
+/**
+ * The closed list's word on variable name (transformed as the agent
+ * does): 0, or SVC_EINVALID saying whose it is (vars.c).
+ */
+int vars_name_allowed(const char *name);
+
+struct svc_step_options;
+/**
+ * Put the calling agent's variables of xo (may be NULL) into env (agentenv.c:
+ * svcconn's own win, but for its stand-ins); SYSTEM_ACCESSTOKEN is masked
+ * with m.
+ */
+int job_pass_env(svc_env *env, svc_masker *m, const struct svc_step_options *xo);
+/**
+ * Give env the job's SystemVssConnection: its URL the collection URI env
+ * has, its token the SYSTEM_ACCESSTOKEN env was passed, else token, else
+ * the one of the job's broker, else a new one; masked with m.
+ */
+int job_system_conn(svc_env *env, svc_masker *m, const char *job_dir,
+		    const char *token);
+
 #endif

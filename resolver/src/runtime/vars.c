@@ -25,6 +25,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/hex.h"
+#include "runtime/runtime_int.h"
 
 /* First field of the encoded text: the format's version. */
 #define VARS_MAGIC "svcvars1"
@@ -165,6 +166,16 @@ static int name_allowed(const char *key)
 				 r->name, r->prefix ? "*" : "", r->why);
 	}
 	return 0;
+}
+
+int vars_name_allowed(const char *name)
+{
+	char key[600];
+
+	if (!name || svc_env_key(key, sizeof(key), name))
+		return error_set(SVC_EINVALID, "invalid variable name '%s'",
+				 name ? name : "");
+	return name_allowed(key);
 }
 
 /* One task.setendpoint change. */

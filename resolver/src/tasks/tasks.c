@@ -706,7 +706,13 @@ static int parse_inputs(struct loader *ld, struct task_item *it, json_t *v)
 	return check_collisions(ld, &it->pub);
 }
 
-static int parse_handlers(struct loader *ld, struct task_item *it, json_t *v)
+/*
+ * The handlers of one execution section of the manifest (sect:
+ * "execution", "prejobexecution" or "postjobexecution") into *out, *nout.
+ */
+static int parse_handlers(struct loader *ld, struct task_item *it, json_t *v,
+			  const char *sect, const svc_task_handler **out,
+			  size_t *nout)
 {
 	svc_task_handler *handlers;
 	const char *kind;
@@ -716,11 +722,11 @@ static int parse_handlers(struct loader *ld, struct task_item *it, json_t *v)
 	int rc = 0;
 
 	if (!json_is_object(v))
-		return warn(ld, "execution", "field 'execution' is %s, not an "
-			    "object; ignored", jkind(v));
+		return warn(ld, sect, "field '%s' is %s, not an object; "
+			    "ignored", sect, jkind(v));
 	if (json_object_size(v) > MAX_HANDLERS)
-		return warn(ld, "execution", "field 'execution' has more than "
-			    "%d handlers; ignored", MAX_HANDLERS);
+		return warn(ld, sect, "field '%s' has more than %d "
+			    "handlers; ignored", sect, MAX_HANDLERS);
 	if (!(handlers = item_alloc(it, json_object_size(v),
 				    sizeof(*handlers))))
 		return SVC_ERROR;
@@ -730,14 +736,14 @@ static int parse_handlers(struct loader *ld, struct task_item *it, json_t *v)
 		if (rc)
 			break;
 		if (!is_word(kind, strlen(kind))) {
-			rc = warn(ld, "execution", "field 'execution' has a "
-				  "handler with an invalid name; ignored");
+			rc = warn(ld, sect, "field '%s' has a handler with an "
+				  "invalid name; ignored", sect);
 			continue;
 		}
 		if (!(hd->kind = item_strdup(it, kind)))
 			return SVC_ERROR;
 		n++;
-		snprintf(field, sizeof(field), "execution.%s", kind);
+		snprintf(field, sizeof(field), "%s.%s", sect, kind);
 		if (!json_is_object(h)) {
 			rc = warn(ld, field, "field '%s' is %s, not an object",
 				  field, jkind(h));
@@ -765,8 +771,8 @@ static int parse_handlers(struct loader *ld, struct task_item *it, json_t *v)
 				  "not a string; ignored", field, jkind(x));
 		}
 	}
-	it->pub.handlers = handlers;
-	it->pub.nhandlers = n;
+	*out = handlers;
+	*nout = n;
 	return rc;
 }
 
@@ -850,7 +856,17 @@ static int parse_task(struct loader *ld, struct task_item *it, json_t *root)
 	    (rc = parse_inputs(ld, it, v)) != 0)
 		return rc;
 	if ((v = jget(root, "execution")) && !json_is_null(v) &&
-	    (rc = parse_handlers(ld, it, v)) != 0)
+	    (rc = parse_handlers(ld, it, v, "execution", &t->handlers,
+				 &t->nhandlers)) != 0)
+		return rc;
+	/* run before the job's first step and after its last */
+	if ((v = jget(root, "prejobexecution")) && !json_is_null(v) &&
+	    (rc = parse_handlers(ld, it, v, "prejobexecution",
+				 &t->pre_handlers, &t->npre_handlers)) != 0)
+		return rc;
+	if ((v = jget(root, "postjobexecution")) && !json_is_null(v) &&
+	    (rc = parse_handlers(ld, it, v, "postjobexecution",
+				 &t->post_handlers, &t->npost_handlers)) != 0)
 		return rc;
 	return 0;
 }
