@@ -306,12 +306,15 @@ static void test_credentials_in_urls_and_xml(void **state)
 		"remote: https://build:p%40ss%3Aw%2Frd!&%3Cx%3E'%22%3D@git.example/r.git\n",
 		"<password>p@ss:w/rd!&amp;&lt;x&gt;&apos;&quot;=</password>\n",
 		"<password>p@ss:w/rd!&amp;&lt;x&gt;'\"=</password>\n",
+		/* that URL set as a variable: the task library escapes % */
+		"##vso[task.setvariable variable=PIP_INDEX_URL]https://build:p%AZP2540ss%AZP253Aw%AZP252Frd!&%AZP253Cx%AZP253E'%AZP2522=@feed.example/simple/\n",
 	};
 	static const char *const want[] = {
 		"PIP_INDEX_URL=https://build:***@feed.example/simple/\n",
 		"remote: https://build:***@git.example/r.git\n",
 		"<password>***</password>\n",
 		"<password>***</password>\n",
+		"##vso[task.setvariable variable=PIP_INDEX_URL]https://build:***@feed.example/simple/\n",
 	};
 	svc_masker *m = new_masker();
 	size_t i;

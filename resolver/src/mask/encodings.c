@@ -405,6 +405,22 @@ static int emit(svc_buf *b, mask_form_fn fn, void *ctx)
 	return rc;
 }
 
+/*
+ * Hand the percent-encoded form in b to fn, and the same form as the task
+ * library escapes it inside a logging command (% as %AZP25: a URL with a
+ * credential set as a variable); b is wiped, t is scratch.
+ */
+static int emit_percent(svc_buf *b, svc_buf *t, mask_form_fn fn, void *ctx)
+{
+	int rc = 0;
+
+	if (b->len && memchr(b->ptr, '%', b->len) &&
+	    (rc = logcmd_escape(t, b->ptr, b->len, 0)) == 0)
+		rc = emit(t, fn, ctx);
+	buf_reset(t);
+	return rc == 0 ? emit(b, fn, ctx) : rc;
+}
+
 int mask_forms_base64(const char *v, size_t len, mask_form_fn fn, void *ctx)
 {
 	svc_buf b;
@@ -426,10 +442,11 @@ int mask_forms_base64(const char *v, size_t len, mask_form_fn fn, void *ctx)
 
 int mask_forms(const char *v, size_t len, mask_form_fn fn, void *ctx)
 {
-	svc_buf b;
+	svc_buf b, t;
 	int rc, ascii = utf8_non_ascii(v, len);
 
 	buf_init(&b, FORM_MAX, 1);
+	buf_init(&t, 2 * FORM_MAX, 1);
 	/* raw */
 	rc = buf_put(&b, v, len);
 	if (rc == 0)
@@ -446,22 +463,22 @@ int mask_forms(const char *v, size_t len, mask_form_fn fn, void *ctx)
 	/* percent-encoding */
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_RFC3986,
 					hex_upper)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_RFC3986,
 					hex_lower)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_COMPONENT,
 					hex_upper)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_FORM, hex_upper)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	/* a credential inside a URL: https://user:p%40ss@host/ */
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_USERINFO,
 					hex_upper)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	if (rc == 0 && (rc = url_escape(&b, v, len, URL_WHATWG,
 					hex_upper)) == 0)
-		rc = emit(&b, fn, ctx);
+		rc = emit_percent(&b, &t, fn, ctx);
 	/* XML: what MavenAuthenticate writes into settings.xml */
 	if (rc == 0 && (rc = xml_escape(&b, v, len, XML_ALL)) == 0)
 		rc = emit(&b, fn, ctx);
@@ -484,6 +501,7 @@ int mask_forms(const char *v, size_t len, mask_form_fn fn, void *ctx)
 	if (rc == 0 && (rc = logcmd_escape(&b, v, len, 1)) == 0)
 		rc = emit(&b, fn, ctx);
 	buf_clear(&b);
+	buf_clear(&t);
 	if (rc == 0)
 		rc = mask_forms_base64(v, len, fn, ctx);
 	return rc;
