@@ -83,7 +83,9 @@ int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
 
 /**
  * Encode v as one line of text, no CR, LF or NUL: "svcvars1", then for
- * each variable " v:NAME:VALUE" (secret) or " p:NAME:VALUE" (public),
+ * each variable " v:NAME:VALUE" (secret) or " p:NAME:VALUE" (public), or
+ * for an output variable (NAME "step.name") " x:NAME:VALUE" (secret) or
+ * " o:NAME:VALUE" (public),
  * then for each task.setsecret value " s:VALUE", then for each endpoint
  * change, in order,
  * " e:ID:F:KEY:VALUE" with F "a" (authParameter), "d" (dataParameter) or

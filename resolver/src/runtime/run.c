@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "svcconn/broker.h"
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
@@ -48,6 +50,7 @@ struct runner {
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
 	const char *label;          /**< its label */
+	struct run_outputs outputs; /**< output variables of ended jobs */
 };
 
 /* A running step's masked output, to the caller's callback. */
@@ -87,6 +90,7 @@ struct step_io {
 	int fd;                     /**< 1 or 2, for the stream being written */
 	svc_step_vars *vars;        /**< secret variables set, or NULL */
 	const char *job_dir;        /**< the job's directory */
+	const char *ref;            /**< the step's name: (its outputs') */
 	int *failed;                /**< set when the step says it failed
 				         (task.complete result=Failed or
 				         Cancelled) */
@@ -116,6 +120,11 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 	case SVC_MASK_EVENT_ISSUE:
 		return 0; /* shown as written */
 	case SVC_MASK_EVENT_SETVARIABLE:
+		if (ev->is_output && io->vars)
+			/* "step.name", as the agent names an output */
+			return step_vars_set_output(io->vars, io->ref, ev->name,
+						    ev->value, ev->value_len,
+						    ev->is_secret);
 		if (!ev->is_secret)
 			/* without a broker the agent keeps its own */
 			return io->vars ? svc_step_vars_set_public(io->vars,
@@ -304,9 +313,14 @@ static int workdir_visible_in_job(svc_store *st, const char *job_dir,
 	return rc;
 }
 
-int svc_step_exec(int *status, svc_store *st, const char *job_dir,
-		  const char *step, char *const argv[], const char *workdir,
-		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+/*
+ * svc_step_exec(); script, when not NULL, is where the step's body goes
+ * with its macros expanded (argv runs it).
+ */
+static int step_exec(int *status, svc_store *st, const char *job_dir,
+		     const char *step, char *const argv[], const char *workdir,
+		     svc_step_vars *vars, svc_step_output_fn output, void *ctx,
+		     const char *script)
 {
 	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
 		"TERM", "USER", "LOGNAME", NULL };
@@ -358,6 +372,9 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		rc = svc_env_inherit(env, keep[i]);
 	if (!rc && vars)
 		rc = svc_step_vars_apply(vars, env, m);
+	/* the job's variables, and the macros of its inputs, env: and body */
+	if (!rc)
+		rc = step_vars_finish(env, m, &info, vars, script);
 	if (rc || (rc = svc_masker_compile(m)))
 		goto done;
 	if (svc_masker_take_too_short(m) && output) {
@@ -372,6 +389,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].fd = i + 1;
 		io[i].vars = vars;
 		io[i].job_dir = job_dir;
+		io[i].ref = json_string_value(json_object_get(info.step, "name"));
 		io[i].failed = &said_failed;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
@@ -483,6 +501,14 @@ done:
 	return rc;
 }
 
+int svc_step_exec(int *status, svc_store *st, const char *job_dir,
+		  const char *step, char *const argv[], const char *workdir,
+		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+{
+	return step_exec(status, st, job_dir, step, argv, workdir, vars, output,
+			 ctx, NULL);
+}
+
 /*
  * The clone URL of repository resource alias: by its type, from its
  * endpoint connection's URL (github, bitbucket: their hosts).
@@ -582,15 +608,13 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		argv[i_arg++] = (char *)s->body;
 		argv[i_arg] = NULL;
 	} else if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
-		/* the script goes into the job's private directory */
+		/* the script goes into the job's private directory, written
+		 * with its macros expanded when the step starts */
 		buf_printf(&script, "%s/tmp", job_dir);
 		if ((rc = dir_ensure_private(script.ptr)))
 			goto done;
 		buf_printf(&script, "/step-%d.sh", s->index);
 		unlink(script.ptr);
-		if ((rc = file_create_private(script.ptr, s->body ? s->body : "",
-					      s->body ? strlen(s->body) : 0)))
-			goto done;
 		argv[0] = "bash";
 		argv[1] = "--noprofile";
 		argv[2] = "--norc";
@@ -625,8 +649,8 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	r->stage = s->stage;
 	r->job = s->job;
 	r->label = label.ptr;
-	rc = svc_step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-			   r->vars, step_output, r);
+	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
+		       r->vars, step_output, r, script.ptr);
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		*failed = 1;
 		say(r, "step %s failed: %s %d", label.ptr,
@@ -817,6 +841,13 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		r.vars = NULL;
 		if ((rc = svc_step_vars_new(&r.vars)))
 			break;
+		/* the secret outputs of the jobs before: masked here too */
+		for (j = 0; j < r.outputs.n && !rc; j++)
+			if (r.outputs.v[j].secret)
+				rc = svc_step_vars_add_secret(r.vars, r.outputs.v[j].value,
+							      strlen(r.outputs.v[j].value));
+		if (rc)
+			break;
 		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
 		     o->job_started(o->ctx, dir.ptr)) ||
 		    /* after the broker: the sandbox shows its socket */
@@ -852,6 +883,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			o->job_ending(o->ctx, dir.ptr);
 		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
+		/* its outputs, for the later jobs' dependencies.J.outputs[] */
+		if (!rc)
+			rc = run_outputs_add(&r.outputs, s->stage, s->job, r.vars);
 		/* the job's directory with what its helpers left (logs) */
 		job_dir_remove(dir.ptr);
 		if (rc)
@@ -860,6 +894,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 			code = 1;
 	}
 	svc_step_vars_free(r.vars);
+	run_outputs_clear(&r.outputs);
 	if (run_dir)
 		job_dir_remove(run_dir);
 	free(run_dir);
