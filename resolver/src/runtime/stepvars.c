@@ -117,9 +117,12 @@ static int job_vars_env(svc_env *env, const macro_dict *d, size_t njob)
 		for (k = 0; reserved[k]; k++)
 			if (!strncasecmp(x->name, reserved[k], strlen(reserved[k])))
 				break;
-		if (reserved[k] || svc_env_key(key, sizeof(key), x->name))
+		if (reserved[k])
 			continue;
-		svc_error_clear();
+		if (svc_env_key(key, sizeof(key), x->name)) {
+			svc_error_clear(); /* too long for an environment name */
+			continue;
+		}
 		snprintf(var, sizeof(var), "%s%s", x->secret ? "SECRET_" : "", key);
 		if (svc_env_get(env, var))
 			continue; /* the predefined, the step's own, ... */
@@ -130,6 +133,19 @@ static int job_vars_env(svc_env *env, const macro_dict *d, size_t njob)
 			continue;
 		}
 		set[i] = 1;
+	}
+	/* a variable an earlier step set, in the environment as it was
+	 * given (svc_step_vars_apply): expanded, as the agent gives it */
+	for (i = 0; i < d->n && !rc; i++) {
+		const struct macro_var *x = &d->v[i];
+		const char *cur;
+
+		if (!x->value || !strcmp(x->value, x->raw) ||
+		    svc_env_key(key, sizeof(key), x->name))
+			continue;
+		snprintf(var, sizeof(var), "%s%s", x->secret ? "SECRET_" : "", key);
+		if ((cur = svc_env_get(env, var)) && !strcmp(cur, x->raw))
+			rc = svc_env_set(env, var, x->value);
 	}
 	if (!rc)
 		rc = extend_list(env, "VSTS_PUBLIC_VARIABLES", d, set, 0);
