@@ -9,7 +9,9 @@
 # - macros in script bodies, task inputs (a manifest default
 #   $(System.DefaultWorkingDirectory) included) and env: values, from the
 #   predefined variables, the job's and those earlier steps set (secret
-#   ones masked); unknown ones as written; a value put in never rescanned;
+#   ones masked); unknown ones as written; a value put in never rescanned
+#   (but variables' values are expanded through each other, a step's
+#   too);
 #   the issue's twine line: --config-file $(PYPIRC_PATH) set by a step;
 # - env: maps a secret variable into a script's environment; a job
 #   variable of the same name wins over env: (as on the agent);
@@ -81,12 +83,13 @@ stages:
               echo "##vso[task.setvariable variable=tok;issecret=true]tok-secret-4471"
               echo "##vso[task.setvariable variable=out1;isoutput=true]out-one"
               echo "##vso[task.setvariable variable=sout;isoutput=true;issecret=true]sout-secret-8812"
+              d='$'; echo "##vso[task.setvariable variable=combo]${d}(greeting)-x"
             name: setter
           - bash: |
               twine() { echo "twine $*"; test -f "$5" && echo "pypirc found"; }
               twine upload -r feed --config-file $(PYPIRC_PATH) dist/*
               echo "out=$(setter.out1) env=$SETTER_OUT1 sout=$(setter.sout) tok=$(tok)"
-              echo "mapped=$MAPPED greeting=$GREETING mine=$MINE"
+              echo "mapped=$MAPPED greeting=$GREETING mine=$MINE combo=$COMBO"
             env:
               MAPPED: $(tok)
               GREETING: from-env
@@ -106,7 +109,7 @@ check_story() {
   has "/twine/.pypirc dist/*"
   has "pypirc found"
   has 'out=out-one env=out-one sout=*** tok=***'
-  has "mapped=*** greeting=from-cli mine=from-cli-Linux-***"
+  has "mapped=*** greeting=from-cli mine=from-cli-Linux-*** combo=from-cli-x"
   has "tl greeting=from-cli job.only=yes"
   has "tl dwd=$src tok=***"
   has "tl cwd=$src msg=hi from-cli out-one"
