@@ -115,10 +115,13 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
 
 /**
  * Run argv as step `step` (index or name) of the job in job_dir, in its
- * fresh environment, in workdir (NULL: here): both outputs go through the
+ * fresh environment, in workdir (NULL: here): the job's variables and
+ * vars' in it, its inputs and env: with their $(name) macros expanded the
+ * agent's way (docs/runtime.md); both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
  * output and standard error are processed (setsecret, setvariable, secret
- * or not (the closed list of names refused), and
+ * or not, output ones as "stepname.name" (the closed list of names
+ * refused), and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
  * *status is the child's wait status; a step that exited 0 but said it
