@@ -50,20 +50,66 @@ void macro_dict_clear(macro_dict *d)
 		svc_secret_free(d->v[i].value, (size_t)-1);
 	}
 	free(d->v);
+	free(d->sorted);
 	d->v = NULL;
+	d->sorted = NULL;
 	d->n = 0;
+}
+
+/* name (len bytes) against s, without case, in strcasecmp's order. */
+static int name_cmp(const char *name, size_t len, const char *s)
+{
+	int r = strncasecmp(name, s, len);
+
+	return r ? r : s[len] ? -1 : 0;
 }
 
 struct macro_var *macro_dict_find(const macro_dict *d, const char *name,
 				  size_t len)
 {
-	size_t i;
+	size_t i, lo = 0, hi = d->n;
 
-	for (i = 0; i < d->n; i++)
-		if (strlen(d->v[i].name) == len &&
-		    strncasecmp(d->v[i].name, name, len) == 0)
-			return &d->v[i];
+	if (!d->sorted) {
+		for (i = 0; i < d->n; i++)
+			if (!name_cmp(name, len, d->v[i].name))
+				return &d->v[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = name_cmp(name, len, d->v[d->sorted[mid]].name);
+
+		if (!r)
+			return &d->v[d->sorted[mid]];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
+}
+
+/* Sort d->sorted by name: a merge sort through tmp (n entries). */
+static void sort_names(const macro_dict *d, size_t *tmp)
+{
+	size_t *a = d->sorted, *b = tmp, *t, w, i;
+
+	for (w = 1; w < d->n; w *= 2) {
+		for (i = 0; i < d->n; i += 2 * w) {
+			size_t l = i, m = i + w < d->n ? i + w : d->n, r = m,
+			       e = i + 2 * w < d->n ? i + 2 * w : d->n, k = i;
+
+			while (l < m || r < e)
+				b[k++] = r >= e || (l < m &&
+					strcasecmp(d->v[a[l]].name, d->v[a[r]].name) <= 0)
+					? a[l++] : a[r++];
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != d->sorted)
+		memcpy(d->sorted, a, d->n * sizeof(*a));
 }
 
 int macro_dict_set(macro_dict *d, const char *name, const char *value,
@@ -75,6 +121,8 @@ int macro_dict_set(macro_dict *d, const char *name, const char *value,
 
 	if (!copy)
 		return error_oom();
+	free(d->sorted); /* the next expansion sorts again */
+	d->sorted = NULL;
 	if (x) {
 		svc_secret_free(x->raw, (size_t)-1);
 		x->raw = copy;
@@ -207,15 +255,27 @@ static int expand_var(macro_dict *d, struct macro_var *x, unsigned level)
 
 int macro_dict_expand(macro_dict *d)
 {
-	size_t i;
+	size_t i, *tmp;
 	int rc;
 
+	free(d->sorted);
+	d->sorted = calloc(d->n + 1, sizeof(*d->sorted));
+	tmp = calloc(d->n + 1, sizeof(*tmp));
+	if (!d->sorted || !tmp) {
+		free(d->sorted);
+		free(tmp);
+		d->sorted = NULL;
+		return error_oom();
+	}
 	for (i = 0; i < d->n; i++) {
 		svc_secret_free(d->v[i].value, (size_t)-1);
 		d->v[i].value = NULL;
 		d->v[i].state = TODO;
 		d->v[i].depth = 0;
+		d->sorted[i] = i;
 	}
+	sort_names(d, tmp);
+	free(tmp);
 	for (i = 0; i < d->n; i++)
 		if (d->v[i].state == TODO &&
 		    (rc = expand_var(d, &d->v[i], 0)) < 0)

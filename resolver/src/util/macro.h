@@ -61,9 +61,11 @@ typedef struct macro_dict {
 	size_t n;             /**< entries used */
 	macro_lookup_fn fixed;/**< variables asked first, or NULL */
 	void *fixed_ctx;      /**< its context */
+	size_t *sorted;       /**< v's indexes by name (macro_dict_expand
+				   makes it, macro_dict_set drops it) */
 } macro_dict;
 
-#define MACRO_DICT_INIT { NULL, 0, NULL, NULL }
+#define MACRO_DICT_INIT { NULL, 0, NULL, NULL, NULL }
 
 /** Wipe the values and free the variables; the table may be reused. */
 void macro_dict_clear(macro_dict *d);
