@@ -6,7 +6,8 @@
  * next ")" with any characters and without case, a table's values expanded
  * through each other however deep, cycles and too deep chains left as
  * written, secrecy carried by what a value is made of, variables asked
- * first (predefined), the size bound, and the output variables of a run
+ * first (predefined), a thousand names found by binary search, the size
+ * bound, and the output variables of a run
  * found by job and "step.variable" (runtime/stepvars.c).
  */
 #include <stdio.h>
@@ -118,6 +119,29 @@ static const char *fixed(void *ctx, const char *name, size_t len, int *secret)
 	return len == 9 && !strncasecmp(name, "Fixed.Dir", 9) ? "/fixed" : NULL;
 }
 
+/* Many names, found in any case once the table is sorted. */
+static void test_many_names(void **state)
+{
+	macro_dict d = MACRO_DICT_INIT;
+	char name[32], val[32], text[32];
+	int i;
+
+	(void)state;
+	for (i = 999; i >= 0; i--) {
+		snprintf(name, sizeof(name), i % 2 ? "Name.%d" : "nAME_%d", i);
+		snprintf(val, sizeof(val), "v%d", i);
+		assert_int_equal(macro_dict_set(&d, name, val, 0), 0);
+	}
+	assert_int_equal(macro_dict_expand(&d), 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(text, sizeof(text), i % 2 ? "$(NAME.%d)" : "$(name_%d)", i);
+		snprintf(val, sizeof(val), "v%d", i);
+		expect(&d, text, val);
+	}
+	expect(&d, "$(name.1000)$(Name)$(Name.)", "$(name.1000)$(Name)$(Name.)");
+	macro_dict_clear(&d);
+}
+
 static void test_fixed_and_bound(void **state)
 {
 	macro_dict d = MACRO_DICT_INIT;
@@ -181,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_pass),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_many_names),
 		cmocka_unit_test(test_fixed_and_bound),
 		cmocka_unit_test(test_run_outputs),
 	};
