@@ -16,7 +16,8 @@
 # - env: maps a secret variable into a script's environment; a job
 #   variable of the same name wins over env: (as on the agent);
 # - output variables: $(step.var) and STEP_VAR in the job's later steps,
-#   tl.setVariable(..., isOutput) included, secret ones masked.
+#   tl.setVariable(..., isOutput) included, secret ones masked, in the
+#   run's later jobs too.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
@@ -170,4 +171,20 @@ YAML
 out=$(cd "$work" && agent run o.yml --pipeline demo 2>&1) || fail "run o.yml failed"
 has "an output variable needs the step's name:"
 has 'v=1.2.3 env=none'
-echo "variables: 3 stories pass"
+
+# a secret output of one job stays masked in the later jobs of the run
+# (the run keeps the outputs for dependencies.J.outputs['s.x'])
+cat > "$work/x.yml" <<'YAML'
+jobs:
+  - job: First
+    steps:
+      - bash: echo "##vso[task.setvariable variable=key;isoutput=true;issecret=true]xjob-secret-5521"
+        name: s
+  - job: Second
+    steps:
+      - bash: echo "later job prints xjob-secret-5521"
+YAML
+out=$(cd "$work" && agent run x.yml --pipeline demo 2>&1) || fail "run x.yml failed"
+has 'later job prints ***'
+hasnt xjob-secret-5521
+echo "variables: 4 stories pass"
