@@ -13,6 +13,8 @@
 #   (but variables' values are expanded through each other, a step's
 #   too);
 #   the issue's twine line: --config-file $(PYPIRC_PATH) set by a step;
+#   then the agent's own environment variables by exact name ($(HOME));
+#   inputs and env: values trimmed;
 # - env: maps a secret variable into a script's environment; a job
 #   variable of the same name wins over env: (as on the agent);
 # - output variables: $(step.var) and STEP_VAR in the job's later steps,
@@ -91,7 +93,9 @@ stages:
               twine upload -r feed --config-file $(PYPIRC_PATH) dist/*
               echo "out=$(setter.out1) env=$SETTER_OUT1 sout=$(setter.sout) tok=$(tok)"
               echo "mapped=$MAPPED greeting=$GREETING mine=$MINE combo=$COMBO"
+              echo "padded=[$PADDED] home=$(HOME)" 'lower=$(home)'
             env:
+              PADDED: "  x y  "
               MAPPED: $(tok)
               GREETING: from-env
               MINE: $(greeting)-$(Agent.OS)-$(tok)
@@ -111,6 +115,7 @@ check_story() {
   has "pypirc found"
   has 'out=out-one env=out-one sout=*** tok=***'
   has "mapped=*** greeting=from-cli mine=from-cli-Linux-*** combo=from-cli-x"
+  has "padded=[x y] home=$HOME lower=\$(home)"
   has "tl greeting=from-cli job.only=yes"
   has "tl dwd=$src tok=***"
   has "tl cwd=$src msg=hi from-cli out-one"

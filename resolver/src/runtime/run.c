@@ -83,6 +83,9 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+const char *const step_inherited[] = { "PATH", "HOME", "LANG", "LC_ALL",
+	"TERM", "USER", "LOGNAME", NULL };
+
 /* Where a step's masked output goes, and what its commands set. */
 struct step_io {
 	svc_step_output_fn output;  /**< the caller's output callback */
@@ -322,8 +325,6 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		     svc_step_vars *vars, svc_step_output_fn output, void *ctx,
 		     const char *script)
 {
-	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
-		"TERM", "USER", "LOGNAME", NULL };
 	svc_mask_stream_options so;
 	svc_mask_stream *streams[2] = { NULL, NULL };
 	struct step_io io[2];
@@ -368,8 +369,8 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 			goto done;
 	}
 	rc = job_workdir_env(env, workdir);
-	for (i = 0; keep[i] && !rc; i++)
-		rc = svc_env_inherit(env, keep[i]);
+	for (i = 0; step_inherited[i] && !rc; i++)
+		rc = svc_env_inherit(env, step_inherited[i]);
 	if (!rc && vars)
 		rc = svc_step_vars_apply(vars, env, m);
 	/* the job's variables, and the macros of its inputs, env: and body */

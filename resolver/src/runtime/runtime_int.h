@@ -75,6 +75,10 @@ int launcher_run(int *conn, const char *job_dir, char *const argv[],
 /** The wait status of the step sent on conn. */
 int launcher_wait(int *status, int conn);
 
+/* The variables a step gets from the agent's own environment (run.c);
+ * NULL-ended. */
+extern const char *const step_inherited[];
+
 /*
  * The variables of a step (stepvars.c), the agent's way: the job's (from
  * info->vars), with those set by the job's earlier steps (vars) over them,
@@ -82,7 +86,9 @@ int launcher_wait(int *status, int conn);
  * has already (which they never override); then into env: public ones
  * as <NAME> (unless env has it: the predefined, the connections', the
  * inputs') listed in VSTS_PUBLIC_VARIABLES, and the step's inputs and its
- * env: mapping with their macros expanded.  A value made from a secret is
+ * env: mapping trimmed and with their macros expanded, then those left
+ * with the variables passed on from the agent's environment
+ * (step_inherited: $(HOME)), as the agent does.  A value made from a secret is
  * registered with m.  When script is not NULL, the step's body, macros
  * expanded, is written there (a new private file).
  */

@@ -155,18 +155,56 @@ static int job_vars_env(svc_env *env, const macro_dict *d, size_t njob)
 	return rc;
 }
 
-/* Expand text with d into a new secret buffer's content (*out, freed with
- * svc_secret_free). */
-static int expand(char **out, const char *text, macro_dict *d)
+/* A variable passed on from the agent's environment, by its exact name
+ * (the agent's environment names are case-sensitive here). */
+static const char *inherited_var(void *ctx, const char *name, size_t len,
+				 int *secret)
 {
-	svc_buf b;
+	const svc_env *env = ctx;
+	char key[64];
+	size_t i;
+
+	if (len >= sizeof(key))
+		return NULL;
+	memcpy(key, name, len);
+	key[len] = '\0';
+	for (i = 0; step_inherited[i]; i++)
+		if (!strcmp(step_inherited[i], key)) {
+			*secret = 0;
+			return svc_env_get(env, key);
+		}
+	return NULL;
+}
+
+/*
+ * Trim text and expand it as the agent expands a step's input or env:
+ * value, into a new secret string (*out, freed with svc_secret_free): the
+ * variables (d) in one pass, then, in another, what is left with the
+ * variables passed on from the agent's environment (env).
+ */
+static int expand(char **out, const char *text, macro_dict *d,
+		  const svc_env *env)
+{
+	svc_buf b, t;
+	size_t len;
 	int rc;
 
+	while (isspace((unsigned char)*text))
+		text++;
+	for (len = strlen(text); len && isspace((unsigned char)text[len - 1]); len--)
+		;
 	buf_init(&b, SVC_BUF_DEFAULT_MAX, 1);
-	rc = macro_expand(&b, text, macro_dict_lookup, d, NULL);
-	if (!rc && !(*out = buf_detach(&b, NULL)))
+	buf_init(&t, SVC_BUF_DEFAULT_MAX, 1);
+	if (!(rc = buf_put(&t, text, len)) &&
+	    !(rc = macro_expand(&b, t.ptr ? t.ptr : "", macro_dict_lookup, d, NULL))) {
+		buf_reset(&t);
+		rc = macro_expand(&t, b.ptr ? b.ptr : "", inherited_var,
+				  (void *)env, NULL);
+	}
+	if (!rc && !(*out = buf_detach(&t, NULL)))
 		rc = error_oom();
 	buf_clear(&b);
+	buf_clear(&t);
 	return rc;
 }
 
@@ -203,7 +241,7 @@ int step_vars_finish(svc_env *env, svc_masker *m,
 	 * variables: now with the run's */
 	json_object_foreach(json_object_get(step, "inputs"), k, it) {
 		if ((rc = expand(&val, json_string_value(it) ? json_string_value(it)
-				 : "", &d)) ||
+				 : "", &d, env)) ||
 		    (rc = svc_env_set_input(env, k, val)))
 			goto done;
 		svc_secret_free(val, (size_t)-1);
@@ -215,7 +253,7 @@ int step_vars_finish(svc_env *env, svc_masker *m,
 		if (svc_env_get(env, k))
 			continue;
 		if ((rc = expand(&val, json_string_value(it) ? json_string_value(it)
-				 : "", &d)))
+				 : "", &d, env)))
 			goto done;
 		if ((rc = svc_env_set(env, k, val))) {
 			rc = error_set(rc, "env: '%s' of the step: %s", k,
@@ -228,7 +266,7 @@ int step_vars_finish(svc_env *env, svc_masker *m,
 	if (script) {
 		const char *body = json_string_value(json_object_get(step, "body"));
 
-		if (!(rc = expand(&val, body ? body : "", &d)))
+		if (!(rc = expand(&val, body ? body : "", &d, env)))
 			rc = file_create_private(script, val, strlen(val));
 	}
 done:
