@@ -44,7 +44,7 @@ struct where {
 	int inline_stage;         /**< the stage was passed inline to a
 				       template that could not be read */
 	macro_dict dict;          /**< the variables in scope, merged and
-				       expanded (vars_in_scope) */
+				       expanded (scope_vars) */
 	const struct vscope *dict_vs; /**< the scope dict was made for */
 };
 
