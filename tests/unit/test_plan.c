@@ -151,6 +151,84 @@ static void test_vars_and_conditionals(void **state)
 	svc_plan_free(p);
 }
 
+/* The value of variable name in a job's merged variables, or NULL. */
+static const char *job_var(const svc_plan *p, const char *stage,
+			   const char *job, const char *name)
+{
+	const char *const *names, *const *values;
+	size_t i, n;
+
+	assert_int_equal(svc_plan_job_vars(p, stage, job, &names, &values, &n), 0);
+	for (i = 0; i < n; i++)
+		if (!strcasecmp(names[i], name))
+			return values[i];
+	return NULL;
+}
+
+/*
+ * What the run gets of the variables: each job's, merged the Azure way
+ * (pipeline < stage < job, --var over all; list form, groups left out),
+ * values as written; each step's env: as written; inputs expanded with
+ * the agent's scanner (a name up to the next ')', a cycle as written).
+ */
+static void test_job_variables_and_env(void **state)
+{
+	const char *vars[] = { "fromCli=cli", "level=cli-wins", NULL };
+	char *d = tu_mkdtemp(), path[512];
+	const char *const *names, *const *values;
+	const svc_plan_step *s;
+	svc_plan *p;
+	size_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/v.yml", d);
+	tu_write_file(path,
+		"variables:\n"
+		"  - name: level\n    value: pipeline\n"
+		"  - group: secrets-group\n"
+		"  - name: where\n    value: $(Build.SourcesDirectory)/out\n"
+		"  - name: conn\n    value: $(conn)\n"
+		"stages:\n"
+		"  - stage: S\n"
+		"    variables:\n      level: stage\n      stageOnly: s\n"
+		"    jobs:\n"
+		"      - job: J\n"
+		"        variables:\n          level: job\n"
+		"        steps:\n"
+		"          - bash: echo $(where)\n"
+		"            env:\n              TOKEN: $(mySecret)\n              PLAIN: x $(level)\n"
+		"          - task: Docker@2\n"
+		"            inputs:\n              containerRegistry: $(conn)\n"
+		"              command: 'a $(my var) b $(stageOnly)'\n"
+		"      - job: K\n"
+		"        steps:\n          - bash: echo\n");
+	p = pu_plan(st, cat, path, vars);
+	assert_string_equal(job_var(p, "S", "J", "level"), "cli-wins");
+	assert_string_equal(job_var(p, "S", "J", "stageOnly"), "s");
+	assert_string_equal(job_var(p, "S", "J", "fromcli"), "cli");
+	assert_string_equal(job_var(p, "S", "J", "where"), "$(Build.SourcesDirectory)/out");
+	assert_null(job_var(p, "S", "J", "secrets-group"));
+	assert_string_equal(job_var(p, "S", "K", "level"), "cli-wins");
+	assert_int_equal(svc_plan_job_vars(p, NULL, "J", &names, &values, &n),
+			 SVC_ENOTFOUND);
+	s = svc_plan_step_at(p, 0);
+	assert_int_equal(s->nenv, 2);
+	assert_string_equal(s->env_names[0], "TOKEN");
+	assert_string_equal(s->env_values[0], "$(mySecret)");
+	assert_string_equal(s->env_values[1], "x $(level)");
+	s = svc_plan_step_at(p, 1);
+	assert_int_equal(s->nenv, 0);
+	for (n = 0; n < s->ninputs; n++)
+		if (!strcmp(s->input_names[n], "command"))
+			break;
+	assert_true(n < s->ninputs);
+	assert_string_equal(s->input_values[n], "a $(my var) b s");
+	assert_true(pu_diag_has(p, "variable 'conn' refers to itself"));
+	svc_plan_free(p);
+	tu_rm_rf(d);
+	free(d);
+}
+
 static void test_problems(void **state)
 {
 	svc_plan *p = pu_plan(st, cat, FIX "problems.yml", NULL);
@@ -517,6 +595,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_main_pipeline),
 		cmocka_unit_test(test_vars_and_conditionals),
+		cmocka_unit_test(test_job_variables_and_env),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_extends_and_parameters_without_value),

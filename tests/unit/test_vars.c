@@ -255,7 +255,7 @@ static void test_malformed(void **state)
 		"svcvars1 v:61:-62",
 		"svcvars1 v:61:6200",             /* a NUL in the value */
 		"svcvars1 v:6100:62",             /* a NUL in the name */
-		"svcvars1 x:61:62",               /* an unknown record */
+		"svcvars1 y:61:62",               /* an unknown record */
 		"svcvars1 vv:61:62",
 		"svcvars1 :61:62",
 		"svcvars1 e:6964:a::7077",        /* authParameter without key */

@@ -105,9 +105,11 @@ int svc_job_env(svc_env **out, const char *job_dir);
  * The environment of a step (its index in the job, or its name) of the job
  * started in job_dir: a fresh array with SYSTEM_, BUILD_ and AGENT_ variables,
  * AGENT_TEMPDIRECTORY (job_dir/tmp, mode 0700), INPUT_<NAME> for each input
- * (a connection input holds the connection ids) and, for each connection
- * the step's own inputs reference and no other, the ENDPOINT_* variables
- * with its secrets.  Free with svc_env_free(), which wipes them.
+ * (a connection input holds the connection ids; macros expanded with the
+ * pipeline's variables, as the plan did: svc_step_exec() adds the job's
+ * variables and expands the inputs' macros with the run's) and, for each
+ * connection the step's own inputs reference and no other, the ENDPOINT_*
+ * variables with its secrets.  Free with svc_env_free(), which wipes them.
  */
 int svc_job_step_env(svc_env **out, svc_store *st, const char *job_dir,
 		     const char *step);

@@ -172,10 +172,26 @@ typedef struct svc_plan_step {
 	const char *pre_target;   /**< its target file, or NULL */
 	const char *post_handler; /**< the same for postjobexecution */
 	const char *post_target;  /**< its target file, or NULL */
+	const char *const *env_names;  /**< its env: mapping, names as written */
+	const char *const *env_values; /**< values as written (the run expands
+					    their macros) */
+	size_t nenv;           /**< entries in the two arrays */
 } svc_plan_step;
 
 size_t svc_plan_step_count(const svc_plan *p);
 const svc_plan_step *svc_plan_step_at(const svc_plan *p, size_t i);
+/**
+ * The variables of job (of stage; NULL for a pipeline without stages) as
+ * Azure merges them: the pipeline's, the stage's and the job's, the
+ * nearest winning, and the plan's vars (--var, queue-time) over all;
+ * variable templates included, variable groups not (svcconn cannot read
+ * them).  Values as written: macros are expanded at run time, with the
+ * predefined variables.  The arrays (*n entries) belong to the plan.
+ * SVC_ENOTFOUND when there is no such job.
+ */
+int svc_plan_job_vars(const svc_plan *p, const char *stage, const char *job,
+		      const char *const **names, const char *const **values,
+		      size_t *n);
 
 /** "resolved", "unknown-name", ... */
 const char *svc_ref_status_name(svc_ref_status s);

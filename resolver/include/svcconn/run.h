@@ -84,7 +84,9 @@ int svc_step_vars_apply(const svc_step_vars *v, svc_env *env,
 
 /**
  * Encode v as one line of text, no CR, LF or NUL: "svcvars1", then for
- * each variable " v:NAME:VALUE" (secret) or " p:NAME:VALUE" (public),
+ * each variable " v:NAME:VALUE" (secret) or " p:NAME:VALUE" (public), or
+ * for an output variable (NAME "step.name") " x:NAME:VALUE" (secret) or
+ * " o:NAME:VALUE" (public),
  * then for each task.setsecret value " s:VALUE", then for each endpoint
  * change, in order,
  * " e:ID:F:KEY:VALUE" with F "a" (authParameter), "d" (dataParameter) or
@@ -114,10 +116,13 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
 
 /**
  * Run argv as step `step` (index or name) of the job in job_dir, in its
- * fresh environment, in workdir (NULL: here): both outputs go through the
+ * fresh environment, in workdir (NULL: here): the job's variables and
+ * vars' in it, its inputs and env: with their $(name) macros expanded the
+ * agent's way (docs/runtime.md); both outputs go through the
  * masker of the step's secrets (and vars'), logging commands on standard
  * output and standard error are processed (setsecret, setvariable, secret
- * or not (the closed list of names refused), and
+ * or not, output ones as "stepname.name" (the closed list of names
+ * refused), and
  * setendpoint, for a connection of the job, into vars), and the masked
  * output goes to output.
  * *status is the child's wait status; a step that exited 0 but said it

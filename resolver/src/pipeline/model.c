@@ -8,16 +8,20 @@
  * resources block.  Task inputs are classified by the task's manifest; a
  * task without one is reported once and never guessed at.  Runtime macros
  * $(name) are expanded here, from the variables of the job, its stage and
- * the pipeline (mapping and list forms) and from --var.
+ * the pipeline (mapping and list forms) and from --var, with the agent's
+ * scanner (util/macro.c); each job keeps its merged variables as written,
+ * and each step its env: mapping, for the run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "svcconn/secret.h"
 #include "errors_int.h"
 #include "resolve/plan_int.h"
 #include "util/buf.h"
+#include "util/macro.h"
 
 /* Variables visible at some level: the block, and the enclosing level. */
 struct vscope {
@@ -39,6 +43,9 @@ struct where {
 	size_t nreported;         /**< entries in reported */
 	int inline_stage;         /**< the stage was passed inline to a
 				       template that could not be read */
+	macro_dict dict;          /**< the variables in scope, merged and
+				       expanded (scope_vars) */
+	const struct vscope *dict_vs; /**< the scope dict was made for */
 };
 
 /* A problem at node at. */
@@ -92,12 +99,6 @@ static const char *var_lookup(const struct where *w, const char *name)
 	return NULL;
 }
 
-static int is_var_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
 /* Why a variable has no value here (for messages). */
 static void why_unknown(const struct where *w, svc_buf *why, const char *name)
 {
@@ -121,56 +122,123 @@ static void why_unknown(const struct where *w, svc_buf *why, const char *name)
 	}
 }
 
-/*
- * Expand $(name) macros of text into out.  Unknown names stay as written
- * and make *why say why; depth bounds recursive definitions.
- */
-static int expand_macros(const struct where *w, const char *text,
-			 svc_buf *out, svc_buf *why, unsigned depth)
+/* Add the names of one variables: block to d (values set later). */
+static int names_in(macro_dict *d, const ynode *vars)
 {
-	const char *p = text;
+	size_t i;
 	int rc = 0;
 
-	while (*p && !rc) {
-		const char *s = strstr(p, "$("), *e;
-		char name[256];
-		const char *val;
-		size_t n;
+	for (i = 0; vars && i < vars->n && !rc; i++) {
+		const char *n = vars->kind == YNODE_MAP
+			? (i % 2 ? NULL : vars->items[i]->scalar)
+			: scalar(ynode_get(vars->items[i], "name"));
 
-		if (!s) {
-			rc = buf_puts(out, p);
-			break;
+		if (n && *n && !macro_dict_find(d, n, strlen(n)))
+			rc = macro_dict_set(d, n, "", 0);
+	}
+	return rc;
+}
+
+/*
+ * The variables in scope as Azure merges them into w->dict: the
+ * pipeline's, the stage's and the job's (the nearest wins), --var over
+ * all; each name with its value as written, then expanded through the
+ * others (macro_dict_expand).  A variable without a scalar value (a
+ * mapping) is left out; groups cannot be read (why_unknown says so).
+ */
+static int scope_vars(struct where *w)
+{
+	const struct vscope *s;
+	size_t i;
+	int rc = 0;
+
+	if (w->dict_vs && w->dict_vs == w->vs)
+		return 0;
+	macro_dict_clear(&w->dict);
+	w->dict_vs = w->vs;
+	for (s = w->vs; s && !rc; s = s->up)
+		rc = names_in(&w->dict, s->vars);
+	for (i = 0; i < w->ncli && !rc; i++) {
+		const char *eq = strchr(w->cli[i], '=');
+		char *n = eq ? strndup(w->cli[i], (size_t)(eq - w->cli[i])) : NULL;
+
+		if (eq && !n)
+			rc = error_oom();
+		else if (n && *n && !macro_dict_find(&w->dict, n, strlen(n)))
+			rc = macro_dict_set(&w->dict, n, "", 0);
+		free(n);
+	}
+	for (i = 0; i < w->dict.n && !rc; i++) {
+		const char *v = var_lookup(w, w->dict.v[i].name);
+
+		if (v)
+			rc = macro_dict_set(&w->dict, w->dict.v[i].name, v, 0);
+		else
+			w->dict.v[i].state = -1; /* not a scalar: dropped below */
+	}
+	for (i = w->dict.n; i > 0 && !rc; i--)
+		if (w->dict.v[i - 1].state == -1) {
+			free(w->dict.v[i - 1].name);
+			svc_secret_free(w->dict.v[i - 1].raw, (size_t)-1);
+			memmove(&w->dict.v[i - 1], &w->dict.v[i],
+				(w->dict.n - i) * sizeof(w->dict.v[0]));
+			w->dict.n--;
 		}
-		if ((rc = buf_put(out, p, (size_t)(s - p))))
-			break;
-		for (e = s + 2; is_var_char(*e); e++)
-			;
-		n = (size_t)(e - s - 2);
-		if (*e != ')' || n == 0 || n >= sizeof(name)) {
-			rc = buf_put(out, s, 2);
-			p = s + 2;
-			continue;
-		}
-		memcpy(name, s + 2, n);
-		name[n] = '\0';
-		val = var_lookup(w, name);
-		if (!val) {
-			if (!why->len)
-				why_unknown(w, why, name);
-			rc = buf_put(out, s, (size_t)(e + 1 - s));
-		} else if (strstr(val, "$[")) {
-			if (!why->len)
-				buf_printf(why, "variable '%s' is computed at run time (%s)",
-					   name, val);
-			rc = buf_put(out, s, (size_t)(e + 1 - s));
-		} else if (depth >= 10) {
-			if (!why->len)
-				buf_printf(why, "variable '%s' refers to itself", name);
-			rc = buf_put(out, s, (size_t)(e + 1 - s));
-		} else {
-			rc = expand_macros(w, val, out, why, depth + 1);
-		}
-		p = e + 1;
+	return rc ? rc : macro_dict_expand(&w->dict);
+}
+
+/* What a plan-time expansion looks up, and why a name has no value. */
+struct plan_lookup {
+	struct where *w;   /**< where the walk is (its dict is made) */
+	svc_buf *why;      /**< the first reason, when one is wanted */
+};
+
+static const char *plan_var(void *ctx, const char *name, size_t len,
+			    int *secret)
+{
+	struct plan_lookup *l = ctx;
+	const struct macro_var *x = macro_dict_find(&l->w->dict, name, len);
+	char n[256];
+
+	snprintf(n, sizeof(n), "%.*s", (int)(len < 255 ? len : 255), name);
+	if (x && x->value && !strstr(x->value, "$[")) {
+		*secret = 0;
+		return x->value;
+	}
+	if (!l->why || l->why->len)
+		return NULL;
+	if (!x)
+		why_unknown(l->w, l->why, n);
+	else if (x->value)
+		buf_printf(l->why, "variable '%s' is computed at run time (%s)",
+			   n, x->value);
+	else
+		buf_printf(l->why, "variable '%s' refers to itself", n);
+	return NULL;
+}
+
+/*
+ * Expand the $(name) macros of text into out with the variables in scope
+ * (macro.c, as the agent does at run time); unknown names stay as written
+ * and make *why (may be NULL) say why, as does a macro left in a value.
+ */
+static int expand_macros(struct where *w, const char *text, svc_buf *out,
+			 svc_buf *why)
+{
+	struct plan_lookup l = { w, why };
+	size_t start = out->len;
+	int rc;
+
+	if ((rc = scope_vars(w)) ||
+	    (rc = macro_expand(out, text, plan_var, &l, NULL)))
+		return rc;
+	if (why && !why->len && out->ptr && strstr(out->ptr + start, "$(")) {
+		/* a variable's value holds a macro nothing defines */
+		svc_buf none = SVC_BUF_INIT;
+		struct plan_lookup u = { w, why };
+
+		rc = macro_expand(&none, out->ptr + start, plan_var, &u, NULL);
+		buf_clear(&none);
 	}
 	return rc;
 }
@@ -225,7 +293,7 @@ static int add_refs(struct where *w, svc_ref *r, const ynode *v,
 	}
 	if (v->flags & YNODE_F_UNRESOLVED)
 		buf_puts(&why, "the value comes from a template parameter or expression without a value");
-	rc = expand_macros(w, v->scalar, &exp, &why, 0);
+	rc = expand_macros(w, v->scalar, &exp, &why);
 	s = exp.ptr ? exp.ptr : "";
 	while (!rc) {
 		size_t len = multi ? strcspn(s, ",") : strlen(s);
@@ -355,8 +423,8 @@ static int record_step(struct where *w, const ynode *s)
 	static const char *const kinds[] = { "task", "script", "bash", "pwsh",
 		"powershell", "checkout", "download", "publish", NULL };
 	svc_plan *p = w->plan;
-	const char *names[512], *values[512];
-	const ynode *inputs = ynode_get(s, "inputs");
+	const char *names[512], *values[512], *enames[256], *evalues[256];
+	const ynode *inputs = ynode_get(s, "inputs"), *env;
 	const svc_task *t = NULL;
 	svc_plan_step st;
 	char name_at[300], **mnames = NULL, **mvalues = NULL;
@@ -409,18 +477,27 @@ static int record_step(struct where *w, const ynode *s)
 	if ((rc = svc_task_inputs_merge(&mnames, &mvalues, &nm, t, names, values, n)))
 		return rc;
 	for (i = 0, n = 0; i < nm && n < 512; i++) {
-		svc_buf exp = SVC_BUF_INIT, why = SVC_BUF_INIT;
+		svc_buf exp = SVC_BUF_INIT;
 
 		names[n] = plan_str(p, mnames[i]);
-		if (expand_macros(w, mvalues[i], &exp, &why, 0) == 0)
+		if (expand_macros(w, mvalues[i], &exp, NULL) == 0)
 			values[n++] = plan_str(p, exp.ptr ? exp.ptr : "");
 		buf_clear(&exp);
-		buf_clear(&why);
 	}
 	svc_task_inputs_free(mnames, mvalues, nm);
 	st.input_names = names;
 	st.input_values = values;
 	st.ninputs = n;
+	/* its env: mapping as written: the run expands it */
+	env = ynode_get(s, "env");
+	for (i = 0; env && env->kind == YNODE_MAP && i + 1 < env->n &&
+		    st.nenv < 256; i += 2)
+		if (scalar(env->items[i + 1])) {
+			enames[st.nenv] = env->items[i]->scalar;
+			evalues[st.nenv++] = scalar(env->items[i + 1]);
+		}
+	st.env_names = enames;
+	st.env_values = evalues;
 	rc = plan_add_step(p, &st);
 	return rc;
 }
@@ -536,6 +613,7 @@ static int record_job(struct where *w, const ynode *j)
 	const ynode *steps = ynode_get(j, "steps"), *svc = ynode_get(j, "services");
 	const char *c = scalar(ynode_get(j, "container"));
 	size_t n = 0, i;
+	int rc;
 
 	if (c && *c)
 		aliases[n++] = c;
@@ -547,7 +625,10 @@ static int record_job(struct where *w, const ynode *j)
 		if (c && strcmp(c, "self") && strcmp(c, "none"))
 			aliases[n++] = c;
 	}
-	return plan_add_job(w->plan, w->stage, w->job, aliases, n);
+	if ((rc = plan_add_job(w->plan, w->stage, w->job, aliases, n)) ||
+	    (rc = scope_vars(w)))
+		return rc;
+	return plan_job_vars(w->plan, &w->dict);
 }
 
 static int walk_jobs(struct where *w, const ynode *jobs)
@@ -580,6 +661,7 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 			w->job = fallback;
 		}
 		w->vs = &vs;
+		w->dict_vs = NULL; /* another job's scope */
 		w->next_step = 0;
 		rc = record_job(w, j);
 		if (!rc)
@@ -595,6 +677,7 @@ static int walk_jobs(struct where *w, const ynode *jobs)
 		if (!rc && (w->inline_stage || (j->flags & TPL_F_INLINE)))
 			rc = walk_outputs(w, j);
 		w->vs = saved;
+		w->dict_vs = NULL;
 		w->job = NULL;
 	}
 	return rc;
@@ -738,6 +821,7 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 				w.stage = fallback;
 			}
 			w.vs = &vs;
+			w.dict_vs = NULL;
 			w.inline_stage = (s->flags & TPL_F_INLINE) != 0;
 			if (scalar(ynode_get(s, "lockBehavior")))
 				rc = plan_add_lock(p, w.stage, !strcasecmp(scalar(
@@ -745,6 +829,7 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 			if (!rc)
 				rc = walk_jobs(&w, ynode_get(s, "jobs"));
 			w.vs = &top;
+			w.dict_vs = NULL;
 			w.inline_stage = 0;
 		}
 		w.stage = NULL;
@@ -777,5 +862,6 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 	for (i = 0; i < w.nreported; i++)
 		free(w.reported[i]);
 	free(w.reported);
+	macro_dict_clear(&w.dict);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include "errors_int.h"
 #include "resolve/plan_int.h"
 #include "util/buf.h"
+#include "util/macro.h"
 #include "util/fileio.h"
 #include "util/home.h"
 #include "pipeline/fetch.h"
@@ -85,6 +86,27 @@ int plan_add_job(svc_plan *p, const char *stage, const char *job,
 	return 0;
 }
 
+int plan_job_vars(svc_plan *p, const macro_dict *d)
+{
+	struct plan_job *j = p->njobs ? &p->jobs[p->njobs - 1] : NULL;
+	size_t i;
+
+	if (!j)
+		return 0;
+	j->var_names = calloc(d->n + 1, sizeof(*j->var_names));
+	j->var_values = calloc(d->n + 1, sizeof(*j->var_values));
+	if (!j->var_names || !j->var_values)
+		return error_oom();
+	for (i = 0; i < d->n; i++) {
+		j->var_names[i] = plan_str(p, d->v[i].name);
+		j->var_values[i] = plan_str(p, d->v[i].raw);
+		if (!j->var_names[i] || !j->var_values[i])
+			return error_oom();
+	}
+	j->nvars = d->n;
+	return 0;
+}
+
 int plan_add_repo(svc_plan *p, const svc_plan_repo *r)
 {
 	svc_plan_repo *n = realloc(p->repos, (p->nrepos + 1) * sizeof(*n));
@@ -111,7 +133,7 @@ int plan_add_lock(svc_plan *p, const char *stage, int sequential)
 int plan_add_step(svc_plan *p, const svc_plan_step *st)
 {
 	svc_plan_step *n = realloc(p->steps, (p->nsteps + 1) * sizeof(*n)), *d;
-	const char **names, **values;
+	const char **names, **values, **enames, **evalues;
 	size_t i;
 
 	if (!n)
@@ -121,17 +143,27 @@ int plan_add_step(svc_plan *p, const svc_plan_step *st)
 	*d = *st;
 	names = calloc(st->ninputs + 1, sizeof(*names));
 	values = calloc(st->ninputs + 1, sizeof(*values));
-	if (!names || !values) {
+	enames = calloc(st->nenv + 1, sizeof(*enames));
+	evalues = calloc(st->nenv + 1, sizeof(*evalues));
+	if (!names || !values || !enames || !evalues) {
 		free(names);
 		free(values);
+		free(enames);
+		free(evalues);
 		return error_oom();
 	}
 	for (i = 0; i < st->ninputs; i++) {
 		names[i] = st->input_names[i];
 		values[i] = st->input_values[i];
 	}
+	for (i = 0; i < st->nenv; i++) {
+		enames[i] = plan_str(p, st->env_names[i]);
+		evalues[i] = plan_str(p, st->env_values[i]);
+	}
 	d->input_names = names;
 	d->input_values = values;
+	d->env_names = enames;
+	d->env_values = evalues;
 	p->nsteps++;
 	return 0;
 }
@@ -159,6 +191,25 @@ int svc_plan_has_job(const svc_plan *p, const char *stage, const char *job)
 		if (same(p->jobs[i].stage, stage) && same(p->jobs[i].job, job))
 			return 1;
 	return 0;
+}
+
+int svc_plan_job_vars(const svc_plan *p, const char *stage, const char *job,
+		      const char *const **names, const char *const **values,
+		      size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++)
+		if (same(p->jobs[i].stage, stage) && same(p->jobs[i].job, job)) {
+			static const char *const none[1] = { NULL };
+
+			*names = p->jobs[i].var_names ? p->jobs[i].var_names : none;
+			*values = p->jobs[i].var_values ? p->jobs[i].var_values : none;
+			*n = p->jobs[i].nvars;
+			return 0;
+		}
+	return error_set(SVC_ENOTFOUND, "there is no job '%s' in the pipeline",
+			 job ? job : "");
 }
 
 int svc_plan_job_uses(const svc_plan *p, const char *stage, const char *job,
@@ -533,10 +584,15 @@ void svc_plan_free(svc_plan *p)
 	for (i = 0; i < p->nsteps; i++) {
 		free((void *)p->steps[i].input_names);
 		free((void *)p->steps[i].input_values);
+		free((void *)p->steps[i].env_names);
+		free((void *)p->steps[i].env_values);
 	}
 	free(p->steps);
-	for (i = 0; i < p->njobs; i++)
+	for (i = 0; i < p->njobs; i++) {
 		free(p->jobs[i].aliases);
+		free(p->jobs[i].var_names);
+		free(p->jobs[i].var_values);
+	}
 	free(p->jobs);
 	free(p->repos);
 	free(p->locks);

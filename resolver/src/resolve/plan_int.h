@@ -17,6 +17,9 @@ struct plan_job {
 	const char *job;       /**< job name */
 	const char **aliases;  /**< resource aliases it uses */
 	size_t naliases;       /**< entries in aliases */
+	const char **var_names;  /**< its variables, merged (plan_job_vars) */
+	const char **var_values; /**< their values as written */
+	size_t nvars;          /**< entries in the two arrays */
 };
 
 /* lockBehavior set on a stage (stage NULL: the pipeline). */
@@ -51,10 +54,13 @@ struct svc_plan {
 /** Record a job and the resources it uses. */
 int plan_add_job(svc_plan *p, const char *stage, const char *job,
 		 const char *const *aliases, size_t naliases);
+/** The variables of the job added last: d's names and values as written. */
+struct macro_dict;
+int plan_job_vars(svc_plan *p, const struct macro_dict *d);
 int plan_add_repo(svc_plan *p, const svc_plan_repo *r);
 int plan_add_lock(svc_plan *p, const char *stage, int sequential);
 /** Record a step; its strings must be owned by the plan, the input
- * arrays are copied. */
+ * and env arrays are copied. */
 int plan_add_step(svc_plan *p, const svc_plan_step *s);
 
 /** A copy of s owned by the plan (NULL for NULL); NULL on no memory. */

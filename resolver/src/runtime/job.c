@@ -172,10 +172,37 @@ static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
 		json_object_set_new(s, "target", jstr_or_null(st->target));
 		json_object_set_new(s, "body", jstr_or_null(st->body));
 		json_object_set_new(s, "inputs", in);
+		in = json_object(); /* its env: mapping, as written */
+		for (j = 0; j < st->nenv; j++)
+			json_object_set_new(in, st->env_names[j],
+					    json_string(st->env_values[j]));
+		json_object_set_new(s, "env", in);
 		json_object_set_new(s, "connections", conns);
 		json_array_append_new(steps, s);
 	}
 	return steps;
+}
+
+/*
+ * The job's variables as the plan merged them, values as written: each
+ * step expands them (stepvars.c) with the predefined variables and those
+ * its earlier steps set.
+ */
+static json_t *vars_json(const svc_plan *p, const svc_job_options *o)
+{
+	const char *const *names, *const *values;
+	json_t *a = json_array(), *v;
+	size_t i, n = 0;
+
+	if (svc_plan_job_vars(p, o->stage, o->job, &names, &values, &n))
+		svc_error_clear();
+	for (i = 0; i < n; i++) {
+		v = json_object();
+		json_object_set_new(v, "name", json_string(names[i]));
+		json_object_set_new(v, "value", json_string(values[i]));
+		json_array_append_new(a, v);
+	}
+	return a;
 }
 
 /* The job's state, written into the job directory. */
@@ -219,6 +246,7 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 	json_object_set_new(s, "isolation", json_string(o->steps_see_store
 							? "none" : "sandbox"));
 	json_object_set_new(s, "steps", steps_json(p, o));
+	json_object_set_new(s, "variables", vars_json(p, o));
 	text = json_dumps(s, JSON_INDENT(2));
 	json_decref(s);
 	if (!text)
@@ -710,6 +738,8 @@ void job_step_info_clear(struct job_step_info *info)
 	for (i = 0; i < info->nids; i++)
 		free(info->ids[i]);
 	free(info->ids);
+	json_decref(info->step);
+	json_decref(info->vars);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -788,8 +818,11 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 	}
 	/* no word, or any other word: the sandbox */
 	iso = json_string_value(json_object_get(s, "isolation"));
-	if (info)
+	if (info) {
 		info->sandbox = !iso || strcmp(iso, "none");
+		info->step = json_incref(it);
+		info->vars = json_incref(json_object_get(s, "variables"));
+	}
 	if ((rc = svc_env_new(&e)) || (rc = base_env(e, s, job_dir)))
 		goto done;
 	json_object_foreach(json_object_get(it, "inputs"), k, v)

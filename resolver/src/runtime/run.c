@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "svcconn/broker.h"
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
@@ -61,6 +63,7 @@ struct runner {
 					 only, wiped when the job ends) */
 	int post;                   /**< running post-job steps: a cancel
 					 no longer kills them */
+	struct run_outputs outputs; /**< output variables of ended jobs */
 };
 
 /* 1 when the run was canceled. */
@@ -99,6 +102,9 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+const char *const step_inherited[] = { "PATH", "HOME", "LANG", "LC_ALL",
+	"TERM", "USER", "LOGNAME", NULL };
+
 /* Where a step's masked output goes, and what its commands set. */
 struct step_io {
 	svc_step_output_fn output;  /**< the caller's output callback */
@@ -106,6 +112,7 @@ struct step_io {
 	int fd;                     /**< 1 or 2, for the stream being written */
 	svc_step_vars *vars;        /**< secret variables set, or NULL */
 	const char *job_dir;        /**< the job's directory */
+	const char *ref;            /**< the step's name: (its outputs') */
 	int *failed;                /**< set when the step says it failed
 				         (task.complete result=Failed or
 				         Cancelled) */
@@ -135,6 +142,11 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 	case SVC_MASK_EVENT_ISSUE:
 		return 0; /* shown as written */
 	case SVC_MASK_EVENT_SETVARIABLE:
+		if (ev->is_output && io->vars)
+			/* "step.name", as the agent names an output */
+			return step_vars_set_output(io->vars, io->ref, ev->name,
+						    ev->value, ev->value_len,
+						    ev->is_secret);
 		if (!ev->is_secret)
 			/* without a broker the agent keeps its own */
 			return io->vars ? svc_step_vars_set_public(io->vars,
@@ -340,15 +352,16 @@ static void cancel_step(int conn, pid_t pid)
  * svc_step_exec_ext(), with the masker of the job's connections' secrets
  * when the caller keeps one (job_mask_new()): the step's masker is a clone
  * of it, its compiled database shared, and only the step's own secrets
- * (its token, the variables) are added and compiled.
+ * (its token, the variables) are added and compiled.  script, when not
+ * NULL, is where the step's body goes with its macros expanded (argv runs
+ * it).
  */
 static int step_exec(int *status, svc_store *st, const char *job_dir,
 		     const char *step, char *const argv[], const char *workdir,
 		     svc_step_vars *vars, const svc_step_options *xo,
-		     svc_masker *job_mask, svc_step_output_fn output, void *ctx)
+		     svc_masker *job_mask, const char *script,
+		     svc_step_output_fn output, void *ctx)
 {
-	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
-		"TERM", "USER", "LOGNAME", NULL };
 	svc_mask_stream_options so;
 	svc_mask_stream *streams[2] = { NULL, NULL };
 	struct step_io io[2];
@@ -397,12 +410,15 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 			goto done;
 	}
 	rc = job_workdir_env(env, workdir);
-	for (i = 0; keep[i] && !rc; i++)
-		rc = svc_env_inherit(env, keep[i]);
+	for (i = 0; step_inherited[i] && !rc; i++)
+		rc = svc_env_inherit(env, step_inherited[i]);
 	if (!rc && vars)
 		rc = svc_step_vars_apply(vars, env, m);
 	if (!rc && !(rc = job_pass_env(env, m, xo)))
 		rc = job_system_conn(env, m, job_dir, xo ? xo->system_token : NULL);
+	/* the job's variables, and the macros of its inputs, env: and body */
+	if (!rc)
+		rc = step_vars_finish(env, m, &info, vars, script);
 	if (rc || (rc = svc_masker_compile(m)))
 		goto done;
 	if (svc_masker_take_too_short(m) && output) {
@@ -417,6 +433,7 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].fd = i + 1;
 		io[i].vars = vars;
 		io[i].job_dir = job_dir;
+		io[i].ref = json_string_value(json_object_get(info.step, "name"));
 		io[i].failed = &said_failed;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
@@ -546,7 +563,7 @@ int svc_step_exec_ext(int *status, svc_store *st, const char *job_dir,
 		      svc_step_output_fn output, void *ctx)
 {
 	return step_exec(status, st, job_dir, step, argv, workdir, vars, xo,
-			 NULL, output, ctx);
+			 NULL, NULL, output, ctx);
 }
 
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
@@ -681,15 +698,13 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		argv[i_arg++] = (char *)s->body;
 		argv[i_arg] = NULL;
 	} else if (!strcmp(s->kind, "script") || !strcmp(s->kind, "bash")) {
-		/* the script goes into the job's private directory */
+		/* the script goes into the job's private directory, written
+		 * with its macros expanded when the step starts */
 		buf_printf(&script, "%s/tmp", job_dir);
 		if ((rc = dir_ensure_private(script.ptr)))
 			goto done;
 		buf_printf(&script, "/step-%d.sh", s->index);
 		unlink(script.ptr);
-		if ((rc = file_create_private(script.ptr, s->body ? s->body : "",
-					      s->body ? strlen(s->body) : 0)))
-			goto done;
 		argv[0] = "bash";
 		argv[1] = "--noprofile";
 		argv[2] = "--norc";
@@ -735,7 +750,7 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	xo.cancel = r->post ? NULL : r->o->cancel; /* post-job steps run on */
 	xo.system_token = r->system_token;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-		       r->vars, &xo, r->job_mask, step_output, r);
+		       r->vars, &xo, r->job_mask, script.ptr, step_output, r);
 	if (!rc && !r->post && canceled(r)) {
 		*failed = 1;
 		say(r, "step %s canceled", label.ptr);
@@ -985,6 +1000,13 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		if ((rc = svc_step_vars_new(&r.vars)) ||
 		    (rc = svc_broker_token_new(r.system_token)))
 			break;
+		/* the secret outputs of the jobs before: masked here too */
+		for (j = 0; j < r.outputs.n && !rc; j++)
+			if (r.outputs.v[j].secret)
+				rc = svc_step_vars_add_secret(r.vars, r.outputs.v[j].value,
+							      strlen(r.outputs.v[j].value));
+		if (rc)
+			break;
 		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
 		     o->job_started(o->ctx, dir.ptr)) ||
 		    /* after the broker: the sandbox shows its socket */
@@ -1030,6 +1052,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		rc = svc_job_end(st, dir.ptr, canceled(&r) ? "Canceled"
 				 : failed_steps ? "Failed" : "Succeeded");
 		svc_job_free(job);
+		/* its outputs, for the later jobs' dependencies.J.outputs[] */
+		if (!rc)
+			rc = run_outputs_add(&r.outputs, s->stage, s->job, r.vars);
 		/* the job's directory with what its helpers left (logs) */
 		job_dir_remove(dir.ptr);
 		if (rc)
@@ -1042,6 +1067,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	svc_wipe(r.system_token, sizeof(r.system_token));
 	svc_step_vars_free(r.vars);
 	svc_masker_free(r.job_mask);
+	run_outputs_clear(&r.outputs);
 	if (run_dir)
 		job_dir_remove(run_dir);
 	free(run_dir);

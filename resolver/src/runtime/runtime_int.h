@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include "svcconn/inject.h"
 #include "svcconn/mask.h"
+#include "svcconn/run.h"
 #include "svcconn/store.h"
+
+struct json_t;
+struct macro_dict;
 
 /* What a step may reach, besides its environment. */
 struct job_step_info {
@@ -18,6 +22,9 @@ struct job_step_info {
 	int sandbox;     /**< the job runs its steps in the sandbox */
 	int job_masked;  /**< set by the caller: the masker holds the job's
 			      connections' secrets already (job_mask_new()) */
+	struct json_t *step; /**< the step in the job's state (inputs as the
+				  plan expanded them, env:, body, name) */
+	struct json_t *vars; /**< the job's variables in its state */
 };
 
 /**
@@ -96,5 +103,64 @@ int job_pass_env(svc_env *env, svc_masker *m, const struct svc_step_options *xo)
  */
 int job_system_conn(svc_env *env, svc_masker *m, const char *job_dir,
 		    const char *token);
+/* The variables a step gets from the agent's own environment (run.c);
+ * NULL-ended. */
+extern const char *const step_inherited[];
+
+/*
+ * The variables of a step (stepvars.c), the agent's way: the job's (from
+ * info->vars), with those set by the job's earlier steps (vars) over them,
+ * expanded through each other and through the predefined variables env
+ * has already (which they never override); then into env: public ones
+ * as <NAME> (unless env has it: the predefined, the connections', the
+ * inputs') listed in VSTS_PUBLIC_VARIABLES, and the step's inputs and its
+ * env: mapping trimmed and with their macros expanded, then those left
+ * with the variables passed on from the agent's environment
+ * (step_inherited: $(HOME)), as the agent does.  A value made from a secret is
+ * registered with m.  When script is not NULL, the step's body, macros
+ * expanded, is written there (a new private file).
+ */
+int step_vars_finish(svc_env *env, svc_masker *m,
+		     const struct job_step_info *info,
+		     const svc_step_vars *vars, const char *script);
+
+/* Set output variable name of step (as "step.name"); SVC_EINVALID for a
+ * step without a name. */
+int step_vars_set_output(svc_step_vars *v, const char *step, const char *name,
+			 const char *value, size_t len, int secret);
+/* Add every variable of v to d (secret ones as secret). */
+int step_vars_dict(const svc_step_vars *v, struct macro_dict *d);
+/* The i-th output variable of v: 1 and its fields, or 0 past the last. */
+int step_vars_output_at(const svc_step_vars *v, size_t i, const char **name,
+			const char **value, size_t *len, int *secret);
+
+/* One output variable a finished job of the run set. */
+struct run_output {
+	char *stage;     /**< its stage, or NULL (a pipeline without stages) */
+	char *job;       /**< its job */
+	char *name;      /**< "step.variable", as the step set it */
+	char *value;     /**< the value (wiped on free) */
+	int secret;      /**< a secret output: masked wherever it is used */
+};
+
+/* The output variables of a run's finished jobs (svc_pipeline_run). */
+struct run_outputs {
+	struct run_output *v;  /**< in the order the jobs ended */
+	size_t n;              /**< entries used */
+};
+
+/*
+ * The value of output step_var ("step.variable", compared without case)
+ * of job (of stage, NULL without stages) in o, or NULL: what
+ * dependencies.J.outputs['s.x'] and stageDependencies.S.J.outputs['s.x']
+ * read.  *secret (may be NULL) tells whether it is a secret one.
+ */
+const char *run_output(const struct run_outputs *o, const char *stage,
+		       const char *job, const char *step_var, int *secret);
+/* Keep the output variables of job (of stage) that v holds. */
+int run_outputs_add(struct run_outputs *o, const char *stage, const char *job,
+		    const svc_step_vars *v);
+/* Wipe and free them; o may be reused. */
+void run_outputs_clear(struct run_outputs *o);
 
 #endif

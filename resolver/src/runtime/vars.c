@@ -23,9 +23,11 @@
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "runtime/runtime_int.h"
 #include "util/buf.h"
 #include "util/hex.h"
 #include "runtime/runtime_int.h"
+#include "util/macro.h"
 
 /* First field of the encoded text: the format's version. */
 #define VARS_MAGIC "svcvars1"
@@ -36,6 +38,9 @@ struct var {
 	char *value;  /**< the value (wiped on free) */
 	size_t len;   /**< bytes in value */
 	int secret;   /**< 1: a secret variable (SECRET_<NAME>, masked) */
+	int output;   /**< 1: an output variable, named "step.name" */
+	int noenv;    /**< 1: an output whose environment name the closed
+			   list holds: read by macros only */
 };
 
 /*
@@ -237,18 +242,24 @@ void svc_step_vars_free(svc_step_vars *v)
  * earlier value stays masked.
  */
 static int set_var(svc_step_vars *v, const char *name, const char *value,
-		   size_t len, int secret)
+		   size_t len, int secret, int output)
 {
 	char key[600];
 	struct var *n;
 	size_t i;
 	char *copy;
-	int rc;
+	int rc, noenv = 0;
 
 	if (!name || (rc = svc_env_key(key, sizeof(key), name)))
 		return error_set(SVC_EINVALID, "invalid variable name");
-	if ((rc = name_allowed(key)) != 0)
-		return rc;
+	if ((rc = name_allowed(key)) != 0) {
+		if (!output)
+			return rc;
+		/* "build.version" of a step named build: no BUILD_VERSION,
+		 * but $(build.version) and the later jobs have it */
+		svc_error_clear();
+		noenv = 1;
+	}
 	/* a public one is an environment variable of its own: a name of
 	 * letters, digits and '_' once '.' and ' ' are turned into '_' */
 	for (i = 0; !secret && key[i]; i++)
@@ -278,6 +289,8 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 			x->value = copy;
 			x->len = len;
 			x->secret |= secret;
+			x->output |= output;
+			x->noenv = noenv;
 			return was && !secret ? SVC_STEP_VARS_SECRET : 0;
 		}
 	n = realloc(v->v, (v->n + 1) * sizeof(*n));
@@ -290,6 +303,8 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 	v->v = n;
 	v->v[v->n].value = copy;
 	v->v[v->n].secret = secret;
+	v->v[v->n].output = output;
+	v->v[v->n].noenv = noenv;
 	v->v[v->n++].len = len;
 	return 0;
 }
@@ -297,13 +312,57 @@ static int set_var(svc_step_vars *v, const char *name, const char *value,
 int svc_step_vars_set(svc_step_vars *v, const char *name, const char *value,
 		      size_t len)
 {
-	return set_var(v, name, value, len, 1);
+	return set_var(v, name, value, len, 1, 0);
 }
 
 int svc_step_vars_set_public(svc_step_vars *v, const char *name,
 			     const char *value, size_t len)
 {
-	return set_var(v, name, value, len, 0);
+	return set_var(v, name, value, len, 0, 0);
+}
+
+int step_vars_set_output(svc_step_vars *v, const char *step, const char *name,
+			 const char *value, size_t len, int secret)
+{
+	svc_buf full = SVC_BUF_INIT;
+	int rc;
+
+	if (!step || !*step)
+		return error_set(SVC_EINVALID,
+				 "an output variable needs the step's name: (give the step a name: to reference it as $(name.%s))",
+				 name);
+	if (!(rc = buf_printf(&full, "%s.%s", step, name)))
+		rc = set_var(v, full.ptr, value, len, secret, 1);
+	buf_clear(&full);
+	return rc;
+}
+
+int step_vars_dict(const svc_step_vars *v, macro_dict *d)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; v && i < v->n && !rc; i++)
+		rc = macro_dict_set(d, v->v[i].name, v->v[i].value,
+				    v->v[i].secret);
+	return rc;
+}
+
+int step_vars_output_at(const svc_step_vars *v, size_t i, const char **name,
+			const char **value, size_t *len, int *secret)
+{
+	size_t k;
+
+	for (k = 0; v && k < v->n; k++) {
+		if (!v->v[k].output || i--)
+			continue;
+		*name = v->v[k].name;
+		*value = v->v[k].value;
+		*len = v->v[k].len;
+		*secret = v->v[k].secret;
+		return 1;
+	}
+	return 0;
 }
 
 int svc_step_vars_add_secret(svc_step_vars *v, const char *value, size_t len)
@@ -453,6 +512,11 @@ int svc_step_vars_apply(const svc_step_vars *v, svc_env *env, svc_masker *m)
 	for (i = 0; !rc && i < v->n; i++) {
 		if ((rc = svc_env_key(key, sizeof(key), v->v[i].name)))
 			break;
+		if (v->v[i].noenv) {
+			if (v->v[i].secret)
+				rc = svc_masker_add(m, v->v[i].value, v->v[i].len);
+			continue;
+		}
 		if (!v->v[i].secret) {
 			/* what the step has already (its connections, the
 			 * run's variables, the agent's PATH...) wins */
@@ -498,7 +562,9 @@ int svc_step_vars_encode(char **out, size_t *len, const svc_step_vars *v)
 	buf_init(&b, SVC_STEP_VARS_MAX, 1);
 	rc = buf_puts(&b, VARS_MAGIC);
 	for (i = 0; !rc && i < v->n; i++)
-		if (!(rc = buf_puts(&b, v->v[i].secret ? " v" : " p")) &&
+		if (!(rc = buf_puts(&b, v->v[i].output
+				    ? (v->v[i].secret ? " x" : " o")
+				    : (v->v[i].secret ? " v" : " p"))) &&
 		    !(rc = put_field(&b, v->v[i].name, strlen(v->v[i].name))))
 			rc = put_field(&b, v->v[i].value, v->v[i].len);
 	for (i = 0; !rc && i < v->ns; i++)
@@ -546,11 +612,13 @@ static int decode_record(svc_step_vars *v, const char *const *f,
 
 	if (fl[0] != 1)
 		return SVC_EINVALID;
-	if ((f[0][0] == 'v' || f[0][0] == 'p') && nf == 3) {
+	if (memchr("vpxo", f[0][0], 4) && nf == 3) {
 		if ((rc = decode_field(&d[0], f[1], fl[1], 1)) ||
 		    (rc = decode_field(&d[1], f[2], fl[2], 0)))
 			return rc;
-		return set_var(v, d[0].ptr, d[1].ptr, d[1].len, f[0][0] == 'v');
+		return set_var(v, d[0].ptr, d[1].ptr, d[1].len,
+			       f[0][0] == 'v' || f[0][0] == 'x',
+			       f[0][0] == 'x' || f[0][0] == 'o');
 	}
 	if (f[0][0] == 's' && nf == 2) {
 		if ((rc = decode_field(&d[0], f[1], fl[1], 1)))
