@@ -762,6 +762,8 @@ struct eval {
 	const char *text;       /**< the expression */
 	size_t len;             /**< its length in bytes */
 	const expr_env *env;    /**< root names */
+	const expr_runtime *rt; /**< a runtime expression's names and job
+				     status functions, or NULL */
 	svc_buf msg;            /**< the first error message */
 	size_t steps;           /**< steps taken */
 	size_t memory;          /**< bytes of results produced */
@@ -2109,19 +2111,60 @@ static const struct func funcs[] = {
 	{ "xor", 2, 2, f_xor },
 };
 
+/* A job status function: asks the runtime with its arguments as strings. */
+static int f_status(struct eval *ev, const struct enode *call, evalue *out)
+{
+	const char **args = calloc(call->nargs + 1, sizeof(*args));
+	evalue v = EVALUE_INIT;
+	struct strview sv;
+	size_t i;
+	int rc = 0, b = 0;
+
+	if (!args)
+		return oom(ev);
+	for (i = 0; i < call->nargs && !rc; i++) {
+		if (!(rc = arg_string(ev, call, i, &v, &sv)) &&
+		    !(args[i] = strndup(sv.p, sv.n)))
+			rc = oom(ev);
+		evalue_clear(&v);
+	}
+	if (!rc && (rc = ev->rt->status(ev->rt->ctx, call->fn->name, args,
+					call->nargs, &b)))
+		fail(ev, call->pos, "%s", svc_error_last());
+	for (i = 0; i < call->nargs; i++)
+		free((char *)args[i]);
+	free(args);
+	if (!rc)
+		set_bool(out, b);
+	return rc;
+}
+
+/* The job status functions of runtime expressions and conditions. */
+static const struct func status_funcs[] = {
+	{ "always", 0, 0, f_status },
+	{ "canceled", 0, 0, f_status },
+	{ "failed", 0, EXPR_MAX_ARGS, f_status },
+	{ "succeeded", 0, EXPR_MAX_ARGS, f_status },
+	{ "succeededOrFailed", 0, EXPR_MAX_ARGS, f_status },
+};
+
 /* Functions of runtime expressions ($[ ]) and conditions only. */
 static const char *const runtime_only[] = {
 	"counter", "always", "canceled", "failed", "succeeded",
 	"succeededOrFailed", NULL
 };
 
-static const struct func *find_func(const char *s, size_t n)
+static const struct func *find_func(const struct eval *ev, const char *s,
+				    size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
 		if (icase_eq(funcs[i].name, strlen(funcs[i].name), s, n))
 			return &funcs[i];
+	for (i = 0; ev->rt && i < sizeof(status_funcs) / sizeof(status_funcs[0]); i++)
+		if (icase_eq(status_funcs[i].name, strlen(status_funcs[i].name), s, n))
+			return &status_funcs[i];
 	return NULL;
 }
 
@@ -2543,6 +2586,57 @@ static int parse_call(struct parser *p, unsigned depth, const struct func *fn,
 	return 0;
 }
 
+/*
+ * A root name of a runtime expression with its accessors: the literal path
+ * after it goes to the runtime, which takes what it needs of it.
+ */
+static int runtime_name(struct parser *p, unsigned depth, struct enode *n,
+			const char *name)
+{
+	const char **path;
+	size_t i, np = 0, used = 0;
+	char q[64];
+	int rc;
+
+	lex(p);
+	if ((rc = parse_accessors(p, depth, n)))
+		return rc;
+	if (!(path = calloc(n->nacc + 1, sizeof(*path))))
+		return oom(p->ev);
+	for (i = 0; i < n->nacc && !rc; i++, np++) {
+		const struct accessor *a = &n->acc[i];
+
+		if (a->kind == A_PROP)
+			path[i] = strndup(a->name, a->nlen);
+		else if (a->kind == A_INDEX && a->index->kind == N_LITERAL &&
+			 !a->index->nacc && a->index->val.kind == EV_STRING)
+			path[i] = strndup(a->index->val.str, a->index->val.len);
+		else
+			break;
+		if (!path[i])
+			rc = oom(p->ev);
+	}
+	if (!rc)
+		rc = p->ev->rt->path(p->ev->rt->ctx, name, path, np, &used,
+				     &n->val);
+	for (i = 0; i < np; i++)
+		free((char *)path[i]);
+	free(path);
+	if (rc == SVC_ENOTFOUND)
+		return fail(p->ev, n->pos, "name '%s' is not defined",
+			    excerpt(name, strlen(name), q));
+	if (rc) {
+		fail(p->ev, n->pos, "%s", svc_error_last());
+		return rc;
+	}
+	if (used > n->nacc)
+		used = n->nacc;
+	/* what the runtime consumed is no longer applied to the value */
+	memmove(n->acc, n->acc + used, (n->nacc - used) * sizeof(*n->acc));
+	n->nacc -= used;
+	return 0;
+}
+
 /* A root name: looked up now, so undefined names fail wherever they are. */
 static int parse_name(struct parser *p, unsigned depth, struct enode **out)
 {
@@ -2557,6 +2651,13 @@ static int parse_name(struct parser *p, unsigned depth, struct enode **out)
 	name = strndup(p->s + t.pos, t.len);
 	if (!name)
 		return oom(p->ev);
+	if (p->ev->rt) {
+		rc = runtime_name(p, depth, n, name);
+		free(name);
+		if (!rc)
+			*out = n;
+		return rc;
+	}
 	rc = env && env->lookup ? env->lookup(env->ctx, name, &n->val)
 				: SVC_ENOTFOUND;
 	free(name);
@@ -2613,11 +2714,13 @@ static int parse_word(struct parser *p, unsigned depth, struct enode **out)
 		return 0;
 	}
 	call = peek(p) == T_LPAREN;
-	fn = find_func(s, t.len);
+	fn = find_func(p->ev, s, t.len);
 	if (call && !fn)
-		return fail(p->ev, t.pos, is_runtime_only(s, t.len)
-			    ? "function '%s' is only available at runtime, not in ${{ }}"
-			    : "unknown function '%s'", excerpt(s, t.len, q));
+		return fail(p->ev, t.pos, !is_runtime_only(s, t.len)
+			    ? "unknown function '%s'" : p->ev->rt
+			    ? "function '%s' is only available in variable definitions of the service, which svcconn does not keep"
+			    : "function '%s' is only available at runtime, not in ${{ }}",
+			    excerpt(s, t.len, q));
 	if (call)
 		return parse_call(p, depth, fn, out);
 	if (fn || is_runtime_only(s, t.len)) {
@@ -2673,8 +2776,9 @@ static int check_length(struct eval *ev)
 	return 0;
 }
 
-int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
-	      char **err)
+/* expr_eval() and expr_eval_runtime(): one of env and rt is NULL. */
+static int eval_text(evalue *out, const char *text, size_t len,
+		     const expr_env *env, const expr_runtime *rt, char **err)
 {
 	struct eval ev;
 	struct parser p;
@@ -2686,6 +2790,7 @@ int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	ev.text = text ? text : "";
 	ev.len = text ? len : 0;
 	ev.env = env;
+	ev.rt = rt;
 	buf_init(&ev.msg, 4096, 0);
 	buf_init(&ev.nodes, 0, 0);
 	memset(&p, 0, sizeof(p));
@@ -2725,4 +2830,16 @@ int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	buf_clear(&ev.msg);
 	*out = v;
 	return 0;
+}
+
+int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
+	      char **err)
+{
+	return eval_text(out, text, len, env, NULL, err);
+}
+
+int expr_eval_runtime(evalue *out, const char *text, size_t len,
+		      const expr_runtime *rt, char **err)
+{
+	return eval_text(out, text, len, NULL, rt, err);
 }
