@@ -63,8 +63,37 @@ int plan_add_ref(svc_plan *p, const svc_ref *r)
 	return 0;
 }
 
+/* Copy ctl into d, with an array of its own. */
+static int copy_ctl(struct plan_ctl *d, const struct plan_ctl *ctl)
+{
+	size_t i;
+
+	*d = *ctl;
+	d->depends = calloc(ctl->ndepends + 1, sizeof(*d->depends));
+	if (!d->depends)
+		return error_oom();
+	for (i = 0; i < ctl->ndepends; i++)
+		d->depends[i] = ctl->depends[i];
+	return 0;
+}
+
+int plan_add_stage(svc_plan *p, const char *name, const struct plan_ctl *ctl)
+{
+	struct plan_stage *n = realloc(p->stages, (p->nstages + 1) * sizeof(*n));
+
+	if (!n)
+		return error_oom();
+	p->stages = n;
+	n[p->nstages].name = plan_str(p, name);
+	if (copy_ctl(&n[p->nstages].ctl, ctl))
+		return error_oom();
+	p->nstages++;
+	return 0;
+}
+
 int plan_add_job(svc_plan *p, const char *stage, const char *job,
-		 const char *const *aliases, size_t naliases)
+		 const char *const *aliases, size_t naliases,
+		 const struct plan_ctl *ctl)
 {
 	struct plan_job *n = realloc(p->jobs, (p->njobs + 1) * sizeof(*n)), *j;
 	size_t i;
@@ -82,7 +111,7 @@ int plan_add_job(svc_plan *p, const char *stage, const char *job,
 	for (i = 0; i < naliases; i++)
 		j->aliases[j->naliases++] = plan_str(p, aliases[i]);
 	p->njobs++;
-	return 0;
+	return copy_ctl(&j->ctl, ctl);
 }
 
 int plan_add_repo(svc_plan *p, const svc_plan_repo *r)
@@ -535,9 +564,14 @@ void svc_plan_free(svc_plan *p)
 		free((void *)p->steps[i].input_values);
 	}
 	free(p->steps);
-	for (i = 0; i < p->njobs; i++)
+	for (i = 0; i < p->njobs; i++) {
 		free(p->jobs[i].aliases);
+		free(p->jobs[i].ctl.depends);
+	}
 	free(p->jobs);
+	for (i = 0; i < p->nstages; i++)
+		free(p->stages[i].ctl.depends);
+	free(p->stages);
 	free(p->repos);
 	free(p->locks);
 	for (i = 0; i < p->nstrs; i++)
