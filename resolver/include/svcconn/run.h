@@ -9,6 +9,7 @@
 #ifndef SVCCONN_RUN_H
 #define SVCCONN_RUN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include "catalog.h"
 #include "errors.h"
@@ -189,10 +190,19 @@ typedef struct svc_run_options {
 	/** A job is about to end (stop what job_started started). */
 	void (*job_ending)(void *ctx, const char *job_dir);
 	void *ctx;                     /**< passed to the callbacks */
+	/**
+	 * Nonzero once the run is canceled (a SIGINT/SIGTERM handler sets
+	 * it), or NULL: later steps, jobs and stages run only when their
+	 * condition says so (always(), canceled()), and the job ends Canceled.
+	 */
+	const volatile sig_atomic_t *canceled;
 } svc_run_options;
 
 /**
- * Run the pipeline.  *exit_code: 0 every step succeeded, 1 a step failed,
+ * Run the pipeline: stages and jobs in an order that satisfies their
+ * dependsOn, each stage, job and step when its condition holds (default:
+ * succeeded()), continueOnError and enabled as the agent has them.
+ * *exit_code: 0 no job failed, 1 a job failed (or was canceled),
  * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied.
  * Returns an error code only when the run could not be carried out.
  */
