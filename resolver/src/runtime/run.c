@@ -1,7 +1,10 @@
 /*
- * run.c - running a pipeline on this machine: stage by stage, job by job,
- * step by step, each job gated like an agent's job (svc_job_start), each
- * step in a fresh environment with its own connections (svc_job_step_env).
+ * run.c - running a pipeline on this machine: stages, then their jobs, one
+ * at a time in an order that satisfies dependsOn, each stage, job and step
+ * when its condition holds (runtime_expr.c; default succeeded()), each job
+ * gated like an agent's job (svc_job_start), each step in a fresh
+ * environment with its own connections (svc_job_step_env).  Conditions
+ * read variables and output variables through struct runner's lookups.
  *
  * script: and bash: steps run through bash (the script is written into the
  * job's private directory and run with -e -o pipefail, as the agent does);
@@ -50,6 +53,10 @@ struct runner {
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
 	const char *label;          /**< its label */
+	rtx_var_fn lookup_var;      /**< variables for conditions */
+	rtx_output_fn lookup_output;/**< output variables of ended jobs, or
+				         NULL (they read as null) */
+	void *lookup_ctx;           /**< passed to both */
 };
 
 /* A running step's masked output, to the caller's callback. */
@@ -908,7 +915,7 @@ static size_t closure(rtx_dep *deps, const struct item *all, size_t n,
 
 /* Variables for conditions: the run's --var values (the job's variables
  * and output variables come with the variables of steps). */
-static int lookup_var(void *ctx, const char *name, char **value)
+static int run_var(void *ctx, const char *name, char **value)
 {
 	const struct runner *r = ctx;
 	size_t i, n = strlen(name);
@@ -934,8 +941,9 @@ static void cond_ctx(rtx_ctx *c, struct runner *r, rtx_level level,
 	c->job = job;
 	c->job_status = RTX_SUCCEEDED;
 	c->canceled = canceled(r);
-	c->lookup_var = lookup_var;
-	c->cb_ctx = r;
+	c->lookup_var = r->lookup_var;
+	c->lookup_output = r->lookup_output;
+	c->cb_ctx = r->lookup_ctx;
 }
 
 /* "A Failed, B Skipped": the dependencies that did not succeed. */
@@ -1244,6 +1252,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	r.o = o;
 	r.st = st;
 	r.cat = cat;
+	r.lookup_var = run_var;
+	r.lookup_ctx = &r;
 	memset(&po, 0, sizeof(po));
 	po.version = SVC_PLAN_OPTIONS_VERSION;
 	po.file = o->pipeline_file;
