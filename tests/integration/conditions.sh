@@ -123,6 +123,37 @@ done
 hasnt "never"
 has "job Lint: continueOnError: SucceededWithIssues"
 
+# a deployment's on: failure steps run after its failure, on: success
+# ones do not; a job without steps succeeds for what depends on it
+cat > "$work/deploy.yml" <<'YAML'
+jobs:
+  - deployment: Ship
+    environment: prod
+    strategy:
+      runOnce:
+        deploy:
+          steps:
+            - script: exit 3
+        on:
+          failure:
+            steps:
+              - script: echo "on failure hook ran"
+          success:
+            steps:
+              - script: echo "never-success hook"
+  - job: Empty
+    steps: []
+  - job: AfterEmpty
+    dependsOn: Empty
+    steps:
+      - script: echo "after empty ran"
+YAML
+run deploy.yml
+[ "$rc" -eq 1 ] || fail "a failed deployment: exit $rc"
+has "] on failure hook ran"
+has "] after empty ran"
+hasnt "never"
+
 # stages: a stage defaults to depending on the one before it; a failed
 # stage skips its dependents and their jobs; failed() cleanup stages
 cat > "$work/stages.yml" <<'YAML'

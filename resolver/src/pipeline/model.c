@@ -38,6 +38,8 @@ struct where {
 	int next_step;            /**< index of the job's next step */
 	char **reported;          /**< tasks reported without manifest */
 	size_t nreported;         /**< entries in reported */
+	const char *hook_cond;    /**< the condition of a deployment's
+				       on: failure / success steps */
 	int inline_stage;         /**< the stage was passed inline to a
 				       template that could not be read */
 };
@@ -461,7 +463,7 @@ static int record_step(struct where *w, const ynode *s)
 		struct plan_ctl ctl;
 
 		read_ctl(w, s, RTX_STEP, &ctl, NULL, 0);
-		st.condition = ctl.condition;
+		st.condition = ctl.condition ? ctl.condition : w->hook_cond;
 		st.condition_file = ctl.file;
 		st.condition_line = ctl.line;
 		st.continue_on_error = ctl.continue_on_error;
@@ -529,12 +531,15 @@ static int walk_strategy(struct where *w, const ynode *strategy)
 			rc = walk_steps(w, ynode_get(ynode_get(k, hooks[j]),
 						     "steps"));
 		on = ynode_get(k, "on");
+		w->hook_cond = "failed()"; /* the steps of on: failure */
 		if (!rc)
 			rc = walk_steps(w, ynode_get(ynode_get(on, "failure"),
 						     "steps"));
+		w->hook_cond = "succeeded()";
 		if (!rc)
 			rc = walk_steps(w, ynode_get(ynode_get(on, "success"),
 						     "steps"));
+		w->hook_cond = NULL;
 	}
 	return rc;
 }

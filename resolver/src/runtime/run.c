@@ -1197,8 +1197,7 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 		int gate = 0;
 
 		if (!same(x->stage, sx->stage) ||
-		    (r->o->job && !same(r->o->job, x->job)) ||
-		    (first = first_step(r, x)) == (size_t)-1)
+		    (r->o->job && !same(r->o->job, x->job)))
 			continue;
 		cond_ctx(&c, r, RTX_JOB, x->stage, x->job);
 		c.deps = deps;
@@ -1214,6 +1213,10 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 								  : RTX_SKIPPED;
 			if (go < 0)
 				*code = 1;
+			continue;
+		}
+		if ((first = first_step(r, x)) == (size_t)-1) {
+			x->result = RTX_SUCCEEDED; /* nothing to run */
 			continue;
 		}
 		if (!*run_dir && (rc = make_run_dir(run_dir, r->o->run_id)))
