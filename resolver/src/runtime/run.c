@@ -57,6 +57,9 @@ struct runner {
 	rtx_output_fn lookup_output;/**< output variables of ended jobs, or
 				         NULL (they read as null) */
 	void *lookup_ctx;           /**< passed to both */
+	const rtx_ctx *job_ctx;     /**< the running job's context (its
+				         dependencies): for the $[ ] of its
+				         variables (rtx_eval_string) */
 };
 
 /* A running step's masked output, to the caller's callback. */
@@ -1221,7 +1224,9 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 		}
 		if (!*run_dir && (rc = make_run_dir(run_dir, r->o->run_id)))
 			break;
+		r->job_ctx = &c;
 		rc = run_job(r, x, first, *run_dir, &gate);
+		r->job_ctx = NULL;
 		if (gate)
 			*code = gate;
 		else if (x->result == RTX_FAILED || x->result == RTX_CANCELED)
