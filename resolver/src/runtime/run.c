@@ -1013,7 +1013,9 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	svc_job *job = NULL;
 	rtx_result status = RTX_SUCCEEDED;
 	size_t j;
-	int rc;
+	/* a job started after the run was canceled (its condition said so)
+	 * is not canceled itself: its steps run as usual */
+	int rc, before = canceled(r);
 
 	say(r, "%s%s%sjob %s", s->stage ? "stage " : "", s->stage ? s->stage : "",
 	    s->stage ? " / " : "", s->job);
@@ -1058,6 +1060,7 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 		}
 		cond_ctx(&c, r, RTX_STEP, t->stage, t->job);
 		c.job_status = status;
+		c.canceled = c.canceled && !before;
 		go = decide(r, &c, what.ptr, t->condition, t->condition_file,
 			    t->condition_line);
 		if (go == 0) {
@@ -1082,7 +1085,7 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 				status = RTX_FAILED;
 		}
 	}
-	if (canceled(r))
+	if (canceled(r) && !before)
 		status = RTX_CANCELED;
 	if (status == RTX_FAILED && x->ctl && x->ctl->continue_on_error) {
 		say(r, "job %s: continueOnError: SucceededWithIssues", s->job);
