@@ -886,22 +886,23 @@ static int sched_build(struct sched *s, struct runner *r)
 
 /*
  * The dependencies of all[it], direct and indirect, that ended (those not
- * run by this run are left out), into deps (sized n).
+ * run by this run are left out), into deps; seen and stack hold n each.
  */
 static size_t closure(rtx_dep *deps, const struct item *all, size_t n,
-		      size_t it, unsigned char *seen)
+		      size_t it, unsigned char *seen, size_t *stack)
 {
-	size_t nd = 0, i, x;
-	int more = 1;
+	size_t nd = 0, top = 0, i, x;
 
 	memset(seen, 0, n);
-	for (i = 0; i < all[it].ndeps; i++)
-		seen[all[it].deps[i]] = 1;
-	while (more) /* at most as many rounds as the longest chain */
-		for (more = 0, x = 0; x < n; x++)
-			for (i = 0; seen[x] && i < all[x].ndeps; i++)
-				if (!seen[all[x].deps[i]])
-					more = seen[all[x].deps[i]] = 1;
+	seen[it] = 1;
+	stack[top++] = it;
+	while (top) /* each item is pushed once */
+		for (x = stack[--top], i = 0; i < all[x].ndeps; i++)
+			if (!seen[all[x].deps[i]]) {
+				seen[all[x].deps[i]] = 1;
+				stack[top++] = all[x].deps[i];
+			}
+	seen[it] = 0;
 	for (x = 0; x < n; x++) {
 		if (!seen[x] || all[x].result == RTX_PENDING)
 			continue;
@@ -1155,12 +1156,13 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 	struct item *sx = &s->stages[st];
 	rtx_dep *deps = NULL, *sdeps = NULL;
 	unsigned char *seen = NULL;
-	size_t k, i, nsd = 0;
+	size_t k, i, nsd = 0, *stack = NULL;
 	int rc = 0, go = 1;
 
 	if (!(deps = calloc(s->njobs + s->nstages + 1, sizeof(*deps))) ||
 	    !(sdeps = calloc(s->njobs + 1, sizeof(*sdeps))) ||
-	    !(seen = calloc(s->njobs + s->nstages + 1, 1))) {
+	    !(seen = calloc(s->njobs + s->nstages + 1, 1)) ||
+	    !(stack = calloc(s->njobs + s->nstages + 1, sizeof(*stack)))) {
 		rc = error_oom();
 		goto done;
 	}
@@ -1170,7 +1172,7 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 
 		cond_ctx(&c, r, RTX_STAGE, sx->stage, NULL);
 		c.deps = deps;
-		c.ndeps = closure(deps, s->stages, s->nstages, st, seen);
+		c.ndeps = closure(deps, s->stages, s->nstages, st, seen, stack);
 		buf_printf(&what, "stage %s", sx->stage);
 		go = decide(r, &c, what.ptr, sx->ctl->condition, sx->ctl->file,
 			    sx->ctl->line);
@@ -1207,7 +1209,7 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 			continue;
 		cond_ctx(&c, r, RTX_JOB, x->stage, x->job);
 		c.deps = deps;
-		c.ndeps = closure(deps, s->jobs, s->njobs, jorder[k], seen);
+		c.ndeps = closure(deps, s->jobs, s->njobs, jorder[k], seen, stack);
 		c.stage_deps = sdeps;
 		c.nstage_deps = nsd;
 		buf_printf(&what, "job %s", x->job);
@@ -1240,6 +1242,7 @@ done:
 	free(deps);
 	free(sdeps);
 	free(seen);
+	free(stack);
 	return rc;
 }
 
