@@ -232,6 +232,21 @@ has "demo run local -/Soft by admin -> SucceededWithIssues"
 has "demo run local -/Hard by admin -> Failed"
 hasnt "/Never"
 
+# --stage and --job run what they name alone: dependencies this run does
+# not run are left out of its conditions
+run stages.yml --stage Test
+[ "$rc" -eq 0 ] || fail "--stage: exit $rc"
+has "] never-test"
+run stages.yml --job T
+[ "$rc" -eq 0 ] || fail "--job: exit $rc"
+has "] never-test"
+hasnt "stage Build"
+# ...but conditions still decide: Rollback wants a failure of Build
+run stages.yml --job R
+[ "$rc" -eq 0 ] || fail "--job: exit $rc"
+has "stage Rollback skipped: its condition"
+has "job R skipped: its stage was not run"
+
 # a condition that fails when it runs fails its job, naming file and line
 cat > "$work/rterr.yml" <<'YAML'
 jobs:

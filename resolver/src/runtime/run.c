@@ -1159,6 +1159,12 @@ static int run_stage(struct runner *r, struct sched *s, size_t st,
 	size_t k, i, nsd = 0, *stack = NULL;
 	int rc = 0, go = 1;
 
+	/* with --job, the stages without it are not run (nor skipped) */
+	for (k = 0; r->o->job && k < s->njobs; k++)
+		if (same(s->jobs[k].stage, sx->stage) && same(s->jobs[k].job, r->o->job))
+			break;
+	if (r->o->job && k == s->njobs)
+		return 0;
 	if (!(deps = calloc(s->njobs + s->nstages + 1, sizeof(*deps))) ||
 	    !(sdeps = calloc(s->njobs + 1, sizeof(*sdeps))) ||
 	    !(seen = calloc(s->njobs + s->nstages + 1, 1)) ||
