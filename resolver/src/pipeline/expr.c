@@ -812,7 +812,7 @@ static int oom(struct eval *ev)
  * control characters and malformed UTF-8 become '?'.  out must hold 64
  * bytes; returns out.
  */
-static const char *excerpt(const char *s, size_t n, char *out)
+const char *expr_excerpt(const char *s, size_t n, char *out)
 {
 	size_t i = 0, o = 0, l;
 	uint32_t cp;
@@ -1297,7 +1297,7 @@ static int compare(struct eval *ev, const struct enode *call,
 			if (r->kind == EV_STRING)
 				return fail(ev, call->args[1]->pos,
 					    "cannot convert '%s' to a number",
-					    excerpt(r->str, r->len, q));
+					    expr_excerpt(r->str, r->len, q));
 			return fail(ev, call->args[1]->pos,
 				    "cannot convert %s to a number",
 				    evalue_kind_name(r));
@@ -1614,7 +1614,7 @@ static int f_format(struct eval *ev, const struct enode *call, evalue *out)
 		continue;
 invalid:
 		rc = fail(ev, call->args[0]->pos, "invalid format string '%s'",
-			  excerpt(fs.p, fs.n, q));
+			  expr_excerpt(fs.p, fs.n, q));
 	}
 	if (!rc)
 		rc = out_string(ev, &b, out);
@@ -2329,7 +2329,7 @@ static int perr_token(struct parser *p, const struct token *t)
 	if (t->kind == T_END)
 		return fail(p->ev, t->pos, "unexpected end of expression");
 	return fail(p->ev, t->pos, "unexpected symbol '%s'",
-		    excerpt(p->s + t->pos, t->len, q));
+		    expr_excerpt(p->s + t->pos, t->len, q));
 }
 
 static int new_node(struct parser *p, enum enode_kind kind, size_t pos,
@@ -2435,7 +2435,7 @@ static int parse_literal(struct parser *p, struct enode **out)
 		}
 	}
 	return fail(p->ev, t.pos, "unrecognized value '%s'",
-		    excerpt(s, t.len, q));
+		    expr_excerpt(s, t.len, q));
 }
 
 static int parse_value(struct parser *p, unsigned depth, struct enode **out);
@@ -2624,7 +2624,7 @@ static int runtime_name(struct parser *p, unsigned depth, struct enode *n,
 	free(path);
 	if (rc == SVC_ENOTFOUND)
 		return fail(p->ev, n->pos, "name '%s' is not defined",
-			    excerpt(name, strlen(name), q));
+			    expr_excerpt(name, strlen(name), q));
 	if (rc) {
 		fail(p->ev, n->pos, "%s", svc_error_last());
 		return rc;
@@ -2664,12 +2664,12 @@ static int parse_name(struct parser *p, unsigned depth, struct enode **out)
 	if (rc == SVC_ENOTFOUND) {
 		evalue_clear(&n->val);
 		return fail(p->ev, t.pos, "name '%s' is not defined",
-			    excerpt(p->s + t.pos, t.len, q));
+			    expr_excerpt(p->s + t.pos, t.len, q));
 	}
 	if (rc) {
 		evalue_clear(&n->val);
 		fail(p->ev, t.pos, "looking up '%s' failed: %s",
-		     excerpt(p->s + t.pos, t.len, q), svc_error_last());
+		     expr_excerpt(p->s + t.pos, t.len, q), svc_error_last());
 		return rc;
 	}
 	if (n->val.kind == EV_NODE && (!n->val.node ||
@@ -2700,7 +2700,7 @@ static int parse_word(struct parser *p, unsigned depth, struct enode **out)
 
 	if (!is_keyword(s, t.len))
 		return fail(p->ev, t.pos, "unrecognized value '%s'",
-			    excerpt(s, t.len, q));
+			    expr_excerpt(s, t.len, q));
 	if (icase_eq(s, t.len, "true", 4) || icase_eq(s, t.len, "false", 5) ||
 	    icase_eq(s, t.len, "null", 4)) {
 		if ((rc = new_node(p, N_LITERAL, t.pos, &n)))
@@ -2720,13 +2720,13 @@ static int parse_word(struct parser *p, unsigned depth, struct enode **out)
 			    ? "unknown function '%s'" : p->ev->rt
 			    ? "function '%s' is only available in variable definitions of the service, which svcconn does not keep"
 			    : "function '%s' is only available at runtime, not in ${{ }}",
-			    excerpt(s, t.len, q));
+			    expr_excerpt(s, t.len, q));
 	if (call)
 		return parse_call(p, depth, fn, out);
 	if (fn || is_runtime_only(s, t.len)) {
 		lex(p);
 		return fail(p->ev, p->tok.pos, "expected '(' after '%s'",
-			    excerpt(s, t.len, q));
+			    expr_excerpt(s, t.len, q));
 	}
 	return parse_name(p, depth, out);
 }
@@ -2748,7 +2748,7 @@ static int parse_value(struct parser *p, unsigned depth, struct enode **out)
 			char q[64];
 
 			return fail(p->ev, t.pos, "unterminated string '%s'",
-				    excerpt(p->s + t.pos, t.len, q));
+				    expr_excerpt(p->s + t.pos, t.len, q));
 		}
 		return parse_word(p, depth, out);
 	case T_END:

@@ -177,6 +177,13 @@ int evalue_truthy(const evalue *v);
  */
 int evalue_to_string(const evalue *v, svc_buf *out);
 
+/**
+ * Quote text (n bytes) for a message: at most 40 bytes, cut at a character
+ * boundary; control characters and malformed UTF-8 become '?'.  out must
+ * hold 64 bytes; returns out.
+ */
+const char *expr_excerpt(const char *s, size_t n, char *out);
+
 /** Name of a value's kind for messages: "null", "a boolean", ... */
 const char *evalue_kind_name(const evalue *v);
 

@@ -185,12 +185,16 @@ static int rt_status(void *ctx, const char *name, const char *const *args,
 	for (i = 0; c->level != RTX_STEP && i < nargs &&
 		    !((const struct rt *)ctx)->check; i++)
 		if (!find_dep(c->deps, c->ndeps, c->level == RTX_STAGE,
-			      c->level == RTX_JOB ? c->stage : NULL, args[i]))
+			      c->level == RTX_JOB ? c->stage : NULL, args[i])) {
+			const char *who = c->level == RTX_JOB ? c->job : c->stage;
+			char q[64], w[64];
+
 			return error_set(SVC_EINVALID,
 					 "'%s' is not a dependency of %s '%s'",
-					 args[i], c->level == RTX_JOB ? "job" : "stage",
-					 c->level == RTX_JOB ? (c->job ? c->job : "")
-							     : (c->stage ? c->stage : ""));
+					 expr_excerpt(args[i], strlen(args[i]), q),
+					 c->level == RTX_JOB ? "job" : "stage",
+					 expr_excerpt(who ? who : "", who ? strlen(who) : 0, w));
+		}
 	if (!strcmp(name, "canceled") || c->canceled) {
 		*out = !strcmp(name, "canceled") && c->canceled;
 		return 0;

@@ -31,6 +31,7 @@
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "pipeline/expr.h"
 #include "pipeline/fetch.h"
 #include "pipeline/runtime_expr.h"
 #include "resolve/plan_int.h"
@@ -982,8 +983,12 @@ static int decide(struct runner *r, const rtx_ctx *c, const char *what,
 	}
 	if (yes)
 		return 1;
-	if (cond && *cond)
-		buf_printf(&why, "its condition '%s' is false", cond);
+	if (cond && *cond) {
+		char q[64];
+
+		buf_printf(&why, "its condition '%s' is false",
+			   expr_excerpt(cond, strlen(cond), q));
+	}
 	else if (c->canceled)
 		buf_puts(&why, "the run was canceled");
 	else if (c->level == RTX_STEP)
