@@ -808,9 +808,12 @@ static int resolve_deps(struct runner *r, struct item *all, size_t n,
 			    !strcasecmp(x->job ? all[j].job : all[j].stage, name))
 				break;
 		if (j == n) {
+			char q[64];
+
 			say(r, "%s:%u: error: dependsOn: %s '%s' depends on '%s', which is not a %s of %s",
 			    x->ctl->file ? x->ctl->file : "?", x->ctl->line,
-			    x->job ? "job" : "stage", x->job ? x->job : x->stage, name,
+			    x->job ? "job" : "stage", x->job ? x->job : x->stage,
+			    expr_excerpt(name, strlen(name), q),
 			    x->job ? "job" : "stage", x->job ? "its stage" : "the pipeline");
 			return SVC_EINVALID;
 		}
