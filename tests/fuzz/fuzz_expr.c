@@ -10,8 +10,11 @@
  * shared across evaluations; that variable is released before the result
  * is used, which must keep alive whatever it points into.  The result is
  * then used the way the template engine uses it: converted to a string,
- * tested for truth, copied, and its items walked.  Any crash, sanitizer
- * report or leak is a bug; errors are expected.  The same file runs
+ * tested for truth, copied, and its items walked.  The same text is then
+ * a condition of a job and of a step (runtime_expr.c: the job status
+ * functions, variables, dependencies with results and output variables,
+ * stageDependencies).  Any crash, sanitizer report or leak is a bug;
+ * errors are expected.  The same file runs
  * without libFuzzer through replay.c.
  */
 #include <stddef.h>
@@ -20,8 +23,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "svcconn/errors.h"
 #include "exchange/yaml_doc.h"
 #include "pipeline/expr.h"
+#include "pipeline/runtime_expr.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -107,6 +112,57 @@ static void consume(const evalue *v)
 	evalue_clear(&copy);
 }
 
+static int rt_var(void *ctx, const char *name, char **value)
+{
+	(void)ctx;
+	if (strcasecmp(name, "mode"))
+		return SVC_ENOTFOUND;
+	return (*value = strdup("fast")) ? 0 : SVC_ERROR;
+}
+
+static int rt_output(void *ctx, const char *stage, const char *job,
+		     const char *name, char **value)
+{
+	(void)ctx;
+	(void)stage;
+	(void)job;
+	return (*value = strdup(name)) ? 0 : SVC_ERROR;
+}
+
+/* The text as the condition of a job and of a step. */
+static void conditions(const uint8_t *data, size_t size)
+{
+	static const rtx_dep deps[] = { { "S", "A", RTX_SUCCEEDED, 1 },
+		{ "S", "B", RTX_FAILED, 0 } };
+	char *text = malloc(size + 1), *err = NULL, *s = NULL;
+	rtx_ctx c;
+	int b;
+
+	if (!text)
+		abort();
+	memcpy(text, data, size);
+	text[size] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.level = RTX_JOB;
+	c.stage = "S";
+	c.job = "C";
+	c.deps = c.stage_deps = deps;
+	c.ndeps = c.nstage_deps = 2;
+	c.lookup_var = rt_var;
+	c.lookup_output = rt_output;
+	if (rtx_condition(&b, &c, text, &err) && !err)
+		abort();
+	free(err);
+	err = NULL;
+	c.level = RTX_STEP;
+	c.job_status = RTX_FAILED;
+	if (rtx_eval_string(&s, &c, text, &err) && !err)
+		abort();
+	free(err);
+	free(s);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ydoc *doc = NULL;
@@ -138,5 +194,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(err);
 	ydoc_free(doc);
+	conditions(data, size);
 	return 0;
 }

@@ -176,6 +176,12 @@ typedef struct svc_plan_step {
 	const char *const *env_values; /**< values as written (the run expands
 					    their macros) */
 	size_t nenv;           /**< entries in the two arrays */
+	const char *condition; /**< condition: as written (after ${{ }}), or
+				    NULL: succeeded() */
+	const char *condition_file; /**< the file the step is written in */
+	unsigned condition_line;    /**< line of its condition (or the step) */
+	int continue_on_error; /**< continueOnError: true */
+	int disabled;          /**< enabled: false */
 } svc_plan_step;
 
 size_t svc_plan_step_count(const svc_plan *p);

@@ -247,22 +247,26 @@ typedef struct svc_run_options {
 	void *ctx;                     /**< passed to the callbacks */
 	/**
 	 * When *cancel becomes non-zero (a signal handler sets it): the
-	 * running step is killed, the job's other steps are skipped, its
-	 * post-job steps run, the job ends Canceled, and no later job
-	 * starts (exit code 6).  NULL: never.
+	 * running step is killed (but a post-job step), later steps, jobs
+	 * and stages run only when their condition says so (always(),
+	 * canceled()), the job's post-job steps run, and the job ends
+	 * Canceled (exit code 6).  NULL: never.
 	 */
 	const volatile sig_atomic_t *cancel;
 } svc_run_options;
 
 /**
- * Run the pipeline.  *exit_code: 0 every step succeeded, 1 a step failed,
- * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied,
- * 6 canceled (svc_run_options.cancel).  A job runs as the agent runs it:
- * the pre-job steps of its tasks (task.json prejobexecution) in step
- * order before its first step, its steps, then the post-job steps
- * (postjobexecution) of every task step of the job in reverse order, also
- * when a step failed or the job was canceled; pre- and post-job steps
- * have their task step's inputs and connections.
+ * Run the pipeline: stages and jobs in an order that satisfies their
+ * dependsOn, each stage, job and step when its condition holds (default:
+ * succeeded()), continueOnError and enabled as the agent has them.
+ * *exit_code: 0 no job failed, 1 a job failed, 2 invalid input, 3 needs
+ * permission, 4 waiting on checks, 5 denied, 6 canceled
+ * (svc_run_options.cancel).  A job runs as the agent runs it: the pre-job
+ * steps of its tasks (task.json prejobexecution) in step order before its
+ * first step, its steps, then the post-job steps (postjobexecution) of
+ * every task step of the job in reverse order, also when a step failed or
+ * the job was canceled; pre- and post-job steps have their task step's
+ * inputs and connections.
  * Returns an error code only when the run could not be carried out.
  */
 int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,

@@ -762,6 +762,8 @@ struct eval {
 	const char *text;       /**< the expression */
 	size_t len;             /**< its length in bytes */
 	const expr_env *env;    /**< root names */
+	const expr_runtime *rt; /**< a runtime expression's names and job
+				     status functions, or NULL */
 	svc_buf msg;            /**< the first error message */
 	size_t steps;           /**< steps taken */
 	size_t memory;          /**< bytes of results produced */
@@ -810,7 +812,7 @@ static int oom(struct eval *ev)
  * control characters and malformed UTF-8 become '?'.  out must hold 64
  * bytes; returns out.
  */
-static const char *excerpt(const char *s, size_t n, char *out)
+const char *expr_excerpt(const char *s, size_t n, char *out)
 {
 	size_t i = 0, o = 0, l;
 	uint32_t cp;
@@ -1295,7 +1297,7 @@ static int compare(struct eval *ev, const struct enode *call,
 			if (r->kind == EV_STRING)
 				return fail(ev, call->args[1]->pos,
 					    "cannot convert '%s' to a number",
-					    excerpt(r->str, r->len, q));
+					    expr_excerpt(r->str, r->len, q));
 			return fail(ev, call->args[1]->pos,
 				    "cannot convert %s to a number",
 				    evalue_kind_name(r));
@@ -1612,7 +1614,7 @@ static int f_format(struct eval *ev, const struct enode *call, evalue *out)
 		continue;
 invalid:
 		rc = fail(ev, call->args[0]->pos, "invalid format string '%s'",
-			  excerpt(fs.p, fs.n, q));
+			  expr_excerpt(fs.p, fs.n, q));
 	}
 	if (!rc)
 		rc = out_string(ev, &b, out);
@@ -2109,19 +2111,60 @@ static const struct func funcs[] = {
 	{ "xor", 2, 2, f_xor },
 };
 
+/* A job status function: asks the runtime with its arguments as strings. */
+static int f_status(struct eval *ev, const struct enode *call, evalue *out)
+{
+	const char **args = calloc(call->nargs + 1, sizeof(*args));
+	evalue v = EVALUE_INIT;
+	struct strview sv;
+	size_t i;
+	int rc = 0, b = 0;
+
+	if (!args)
+		return oom(ev);
+	for (i = 0; i < call->nargs && !rc; i++) {
+		if (!(rc = arg_string(ev, call, i, &v, &sv)) &&
+		    !(args[i] = strndup(sv.p, sv.n)))
+			rc = oom(ev);
+		evalue_clear(&v);
+	}
+	if (!rc && (rc = ev->rt->status(ev->rt->ctx, call->fn->name, args,
+					call->nargs, &b)))
+		fail(ev, call->pos, "%s", svc_error_last());
+	for (i = 0; i < call->nargs; i++)
+		free((char *)args[i]);
+	free(args);
+	if (!rc)
+		set_bool(out, b);
+	return rc;
+}
+
+/* The job status functions of runtime expressions and conditions. */
+static const struct func status_funcs[] = {
+	{ "always", 0, 0, f_status },
+	{ "canceled", 0, 0, f_status },
+	{ "failed", 0, EXPR_MAX_ARGS, f_status },
+	{ "succeeded", 0, EXPR_MAX_ARGS, f_status },
+	{ "succeededOrFailed", 0, EXPR_MAX_ARGS, f_status },
+};
+
 /* Functions of runtime expressions ($[ ]) and conditions only. */
 static const char *const runtime_only[] = {
 	"counter", "always", "canceled", "failed", "succeeded",
 	"succeededOrFailed", NULL
 };
 
-static const struct func *find_func(const char *s, size_t n)
+static const struct func *find_func(const struct eval *ev, const char *s,
+				    size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]); i++)
 		if (icase_eq(funcs[i].name, strlen(funcs[i].name), s, n))
 			return &funcs[i];
+	for (i = 0; ev->rt && i < sizeof(status_funcs) / sizeof(status_funcs[0]); i++)
+		if (icase_eq(status_funcs[i].name, strlen(status_funcs[i].name), s, n))
+			return &status_funcs[i];
 	return NULL;
 }
 
@@ -2286,7 +2329,7 @@ static int perr_token(struct parser *p, const struct token *t)
 	if (t->kind == T_END)
 		return fail(p->ev, t->pos, "unexpected end of expression");
 	return fail(p->ev, t->pos, "unexpected symbol '%s'",
-		    excerpt(p->s + t->pos, t->len, q));
+		    expr_excerpt(p->s + t->pos, t->len, q));
 }
 
 static int new_node(struct parser *p, enum enode_kind kind, size_t pos,
@@ -2392,7 +2435,7 @@ static int parse_literal(struct parser *p, struct enode **out)
 		}
 	}
 	return fail(p->ev, t.pos, "unrecognized value '%s'",
-		    excerpt(s, t.len, q));
+		    expr_excerpt(s, t.len, q));
 }
 
 static int parse_value(struct parser *p, unsigned depth, struct enode **out);
@@ -2543,6 +2586,57 @@ static int parse_call(struct parser *p, unsigned depth, const struct func *fn,
 	return 0;
 }
 
+/*
+ * A root name of a runtime expression with its accessors: the literal path
+ * after it goes to the runtime, which takes what it needs of it.
+ */
+static int runtime_name(struct parser *p, unsigned depth, struct enode *n,
+			const char *name)
+{
+	const char **path;
+	size_t i, np = 0, used = 0;
+	char q[64];
+	int rc;
+
+	lex(p);
+	if ((rc = parse_accessors(p, depth, n)))
+		return rc;
+	if (!(path = calloc(n->nacc + 1, sizeof(*path))))
+		return oom(p->ev);
+	for (i = 0; i < n->nacc && !rc; i++, np++) {
+		const struct accessor *a = &n->acc[i];
+
+		if (a->kind == A_PROP)
+			path[i] = strndup(a->name, a->nlen);
+		else if (a->kind == A_INDEX && a->index->kind == N_LITERAL &&
+			 !a->index->nacc && a->index->val.kind == EV_STRING)
+			path[i] = strndup(a->index->val.str, a->index->val.len);
+		else
+			break;
+		if (!path[i])
+			rc = oom(p->ev);
+	}
+	if (!rc)
+		rc = p->ev->rt->path(p->ev->rt->ctx, name, path, np, &used,
+				     &n->val);
+	for (i = 0; i < np; i++)
+		free((char *)path[i]);
+	free(path);
+	if (rc == SVC_ENOTFOUND)
+		return fail(p->ev, n->pos, "name '%s' is not defined",
+			    expr_excerpt(name, strlen(name), q));
+	if (rc) {
+		fail(p->ev, n->pos, "%s", svc_error_last());
+		return rc;
+	}
+	if (used > n->nacc)
+		used = n->nacc;
+	/* what the runtime consumed is no longer applied to the value */
+	memmove(n->acc, n->acc + used, (n->nacc - used) * sizeof(*n->acc));
+	n->nacc -= used;
+	return 0;
+}
+
 /* A root name: looked up now, so undefined names fail wherever they are. */
 static int parse_name(struct parser *p, unsigned depth, struct enode **out)
 {
@@ -2557,18 +2651,25 @@ static int parse_name(struct parser *p, unsigned depth, struct enode **out)
 	name = strndup(p->s + t.pos, t.len);
 	if (!name)
 		return oom(p->ev);
+	if (p->ev->rt) {
+		rc = runtime_name(p, depth, n, name);
+		free(name);
+		if (!rc)
+			*out = n;
+		return rc;
+	}
 	rc = env && env->lookup ? env->lookup(env->ctx, name, &n->val)
 				: SVC_ENOTFOUND;
 	free(name);
 	if (rc == SVC_ENOTFOUND) {
 		evalue_clear(&n->val);
 		return fail(p->ev, t.pos, "name '%s' is not defined",
-			    excerpt(p->s + t.pos, t.len, q));
+			    expr_excerpt(p->s + t.pos, t.len, q));
 	}
 	if (rc) {
 		evalue_clear(&n->val);
 		fail(p->ev, t.pos, "looking up '%s' failed: %s",
-		     excerpt(p->s + t.pos, t.len, q), svc_error_last());
+		     expr_excerpt(p->s + t.pos, t.len, q), svc_error_last());
 		return rc;
 	}
 	if (n->val.kind == EV_NODE && (!n->val.node ||
@@ -2599,7 +2700,7 @@ static int parse_word(struct parser *p, unsigned depth, struct enode **out)
 
 	if (!is_keyword(s, t.len))
 		return fail(p->ev, t.pos, "unrecognized value '%s'",
-			    excerpt(s, t.len, q));
+			    expr_excerpt(s, t.len, q));
 	if (icase_eq(s, t.len, "true", 4) || icase_eq(s, t.len, "false", 5) ||
 	    icase_eq(s, t.len, "null", 4)) {
 		if ((rc = new_node(p, N_LITERAL, t.pos, &n)))
@@ -2613,17 +2714,19 @@ static int parse_word(struct parser *p, unsigned depth, struct enode **out)
 		return 0;
 	}
 	call = peek(p) == T_LPAREN;
-	fn = find_func(s, t.len);
+	fn = find_func(p->ev, s, t.len);
 	if (call && !fn)
-		return fail(p->ev, t.pos, is_runtime_only(s, t.len)
-			    ? "function '%s' is only available at runtime, not in ${{ }}"
-			    : "unknown function '%s'", excerpt(s, t.len, q));
+		return fail(p->ev, t.pos, !is_runtime_only(s, t.len)
+			    ? "unknown function '%s'" : p->ev->rt
+			    ? "function '%s' is only available in variable definitions of the service, which svcconn does not keep"
+			    : "function '%s' is only available at runtime, not in ${{ }}",
+			    expr_excerpt(s, t.len, q));
 	if (call)
 		return parse_call(p, depth, fn, out);
 	if (fn || is_runtime_only(s, t.len)) {
 		lex(p);
 		return fail(p->ev, p->tok.pos, "expected '(' after '%s'",
-			    excerpt(s, t.len, q));
+			    expr_excerpt(s, t.len, q));
 	}
 	return parse_name(p, depth, out);
 }
@@ -2645,7 +2748,7 @@ static int parse_value(struct parser *p, unsigned depth, struct enode **out)
 			char q[64];
 
 			return fail(p->ev, t.pos, "unterminated string '%s'",
-				    excerpt(p->s + t.pos, t.len, q));
+				    expr_excerpt(p->s + t.pos, t.len, q));
 		}
 		return parse_word(p, depth, out);
 	case T_END:
@@ -2673,8 +2776,9 @@ static int check_length(struct eval *ev)
 	return 0;
 }
 
-int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
-	      char **err)
+/* expr_eval() and expr_eval_runtime(): one of env and rt is NULL. */
+static int eval_text(evalue *out, const char *text, size_t len,
+		     const expr_env *env, const expr_runtime *rt, char **err)
 {
 	struct eval ev;
 	struct parser p;
@@ -2686,6 +2790,7 @@ int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	ev.text = text ? text : "";
 	ev.len = text ? len : 0;
 	ev.env = env;
+	ev.rt = rt;
 	buf_init(&ev.msg, 4096, 0);
 	buf_init(&ev.nodes, 0, 0);
 	memset(&p, 0, sizeof(p));
@@ -2725,4 +2830,16 @@ int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	buf_clear(&ev.msg);
 	*out = v;
 	return 0;
+}
+
+int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
+	      char **err)
+{
+	return eval_text(out, text, len, env, NULL, err);
+}
+
+int expr_eval_runtime(evalue *out, const char *text, size_t len,
+		      const expr_runtime *rt, char **err)
+{
+	return eval_text(out, text, len, NULL, rt, err);
 }

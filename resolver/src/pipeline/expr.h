@@ -128,6 +128,43 @@ typedef struct expr_env {
 int expr_eval(evalue *out, const char *text, size_t len, const expr_env *env,
 	      char **err);
 
+/**
+ * A root name with the literal path written after it: for variables['x'],
+ * name "variables" and path {"x"}; for dependencies.A.outputs['s.v'], name
+ * "dependencies" and path {"A", "outputs", "s.v"}.  The path holds the
+ * leading accessors that are a property (.name) or an index by a string
+ * literal (['key']); it stops at the first other one.  The callback sets
+ * *used to the number of path entries it consumed (the rest are applied
+ * to *out as usual) and returns as expr_lookup_fn does.
+ */
+typedef int (*expr_path_fn)(void *ctx, const char *name,
+			    const char *const *path, size_t npath,
+			    size_t *used, evalue *out);
+/**
+ * A job status function of a runtime expression (always, canceled, failed,
+ * succeeded, succeededOrFailed; name in that spelling), with its arguments
+ * converted to strings.  Sets *out to 0 or 1; returns 0, or a negative code
+ * with svc_error_last() saying why (the evaluation then fails with it).
+ */
+typedef int (*expr_status_fn)(void *ctx, const char *name,
+			      const char *const *args, size_t nargs, int *out);
+
+/** What a runtime expression (a condition, $[ ]) is evaluated against. */
+typedef struct expr_runtime {
+	expr_path_fn path;      /**< resolves every root name */
+	expr_status_fn status;  /**< the job status functions */
+	void *ctx;              /**< passed to both */
+} expr_runtime;
+
+/**
+ * Evaluate a runtime expression: the language of expr_eval() (the same
+ * parser, limits and messages), with every root name resolved through
+ * rt->path and the job status functions available (counter() is not:
+ * svcconn has no counters to keep).
+ */
+int expr_eval_runtime(evalue *out, const char *text, size_t len,
+		      const expr_runtime *rt, char **err);
+
 /** Truthiness: null, false, 0 and "" are false; everything else is true. */
 int evalue_truthy(const evalue *v);
 
@@ -139,6 +176,13 @@ int evalue_truthy(const evalue *v);
  * string" (use convertToJson() in the expression for JSON).
  */
 int evalue_to_string(const evalue *v, svc_buf *out);
+
+/**
+ * Quote text (n bytes) for a message: at most 40 bytes, cut at a character
+ * boundary; control characters and malformed UTF-8 become '?'.  out must
+ * hold 64 bytes; returns out.
+ */
+const char *expr_excerpt(const char *s, size_t n, char *out);
 
 /** Name of a value's kind for messages: "null", "a boolean", ... */
 const char *evalue_kind_name(const evalue *v);

@@ -19,6 +19,7 @@
 
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "pipeline/runtime_expr.h"
 #include "resolve/plan_int.h"
 #include "util/buf.h"
 #include "util/macro.h"
@@ -41,6 +42,8 @@ struct where {
 	int next_step;            /**< index of the job's next step */
 	char **reported;          /**< tasks reported without manifest */
 	size_t nreported;         /**< entries in reported */
+	const char *hook_cond;    /**< the condition of a deployment's
+				       on: failure / success steps */
 	int inline_stage;         /**< the stage was passed inline to a
 				       template that could not be read */
 	macro_dict dict;          /**< the variables in scope, merged and
@@ -241,6 +244,58 @@ static int expand_macros(struct where *w, const char *text, svc_buf *out,
 		buf_clear(&none);
 	}
 	return rc;
+}
+
+/* ---- when stages, jobs and steps run ------------------------------------ */
+
+/* Boolean field key of n (continueOnError, enabled); dflt when absent. */
+static int flag(struct where *w, const ynode *n, const char *key, int dflt)
+{
+	const ynode *v = ynode_get(n, key);
+	const char *s = scalar(v);
+
+	if (v && s && (!strcasecmp(s, "true") || !strcasecmp(s, "false")))
+		return !strcasecmp(s, "true");
+	if (v)
+		diag(w->plan, v, SVC_SEV_ERROR, "%s: must be true or false", key);
+	return dflt;
+}
+
+/*
+ * When n, a stage, job or step (level), runs: its condition (checked now),
+ * continueOnError, and dependsOn (names into names[max]).
+ */
+static void read_ctl(struct where *w, const ynode *n, rtx_level level,
+		     struct plan_ctl *c, const char **names, size_t max)
+{
+	const ynode *cond = ynode_get(n, "condition"), *dep = ynode_get(n, "dependsOn");
+	char *err = NULL;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->file = plan_str(w->plan, (cond ? cond : n)->file);
+	c->line = (cond ? cond : n)->line;
+	if (cond && !scalar(cond))
+		diag(w->plan, cond, SVC_SEV_ERROR, "condition: must be an expression, not %s",
+		     ynode_kind_name(cond->kind));
+	else if (cond && rtx_check(level, cond->scalar, &err))
+		diag(w->plan, cond, SVC_SEV_ERROR, "condition: %s", err ? err : "invalid");
+	else if (cond)
+		c->condition = plan_str(w->plan, cond->scalar);
+	free(err);
+	c->continue_on_error = level != RTX_STAGE && flag(w, n, "continueOnError", 0);
+	if (level == RTX_STEP || !dep)
+		return;
+	c->depends_set = 1;
+	c->depends = names;
+	if (scalar(dep) && *dep->scalar)
+		names[c->ndepends++] = plan_str(w->plan, dep->scalar);
+	for (i = 0; dep->kind == YNODE_SEQ && i < dep->n && c->ndepends < max; i++)
+		if (scalar(dep->items[i]))
+			names[c->ndepends++] = plan_str(w->plan, dep->items[i]->scalar);
+	if (dep->kind == YNODE_MAP || (dep->kind == YNODE_SEQ && i < dep->n))
+		diag(w->plan, dep, SVC_SEV_ERROR, "dependsOn: must be a name or a list of at most %zu names",
+		     max);
 }
 
 /* ---- references --------------------------------------------------------- */
@@ -498,6 +553,16 @@ static int record_step(struct where *w, const ynode *s)
 		}
 	st.env_names = enames;
 	st.env_values = evalues;
+	{
+		struct plan_ctl ctl;
+
+		read_ctl(w, s, RTX_STEP, &ctl, NULL, 0);
+		st.condition = ctl.condition ? ctl.condition : w->hook_cond;
+		st.condition_file = ctl.file;
+		st.condition_line = ctl.line;
+		st.continue_on_error = ctl.continue_on_error;
+		st.disabled = !flag(w, s, "enabled", 1);
+	}
 	rc = plan_add_step(p, &st);
 	return rc;
 }
@@ -560,12 +625,15 @@ static int walk_strategy(struct where *w, const ynode *strategy)
 			rc = walk_steps(w, ynode_get(ynode_get(k, hooks[j]),
 						     "steps"));
 		on = ynode_get(k, "on");
+		w->hook_cond = "failed()"; /* the steps of on: failure */
 		if (!rc)
 			rc = walk_steps(w, ynode_get(ynode_get(on, "failure"),
 						     "steps"));
+		w->hook_cond = "succeeded()";
 		if (!rc)
 			rc = walk_steps(w, ynode_get(ynode_get(on, "success"),
 						     "steps"));
+		w->hook_cond = NULL;
 	}
 	return rc;
 }
@@ -609,9 +677,10 @@ static int walk_outputs(struct where *w, const ynode *job)
 /* Record a job and the resources it uses: checkout, container, services. */
 static int record_job(struct where *w, const ynode *j)
 {
-	const char *aliases[256];
+	const char *aliases[256], *deps[256];
 	const ynode *steps = ynode_get(j, "steps"), *svc = ynode_get(j, "services");
 	const char *c = scalar(ynode_get(j, "container"));
+	struct plan_ctl ctl;
 	size_t n = 0, i;
 	int rc;
 
@@ -625,7 +694,8 @@ static int record_job(struct where *w, const ynode *j)
 		if (c && strcmp(c, "self") && strcmp(c, "none"))
 			aliases[n++] = c;
 	}
-	if ((rc = plan_add_job(w->plan, w->stage, w->job, aliases, n)) ||
+	read_ctl(w, j, RTX_JOB, &ctl, deps, 256);
+	if ((rc = plan_add_job(w->plan, w->stage, w->job, aliases, n, &ctl)) ||
 	    (rc = scope_vars(w)))
 		return rc;
 	return plan_job_vars(w->plan, &w->dict);
@@ -812,6 +882,8 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 		for (i = 0; i < stages->n && !rc; i++) {
 			const ynode *s = stages->items[i];
 			struct vscope vs = { ynode_get(s, "variables"), &top };
+			const char *deps[256];
+			struct plan_ctl ctl;
 			char fallback[32];
 
 			w.stage = scalar(ynode_get(s, "stage"));
@@ -823,7 +895,9 @@ int model_walk(svc_plan *p, const ynode *root, const char *const *vars,
 			w.vs = &vs;
 			w.dict_vs = NULL;
 			w.inline_stage = (s->flags & TPL_F_INLINE) != 0;
-			if (scalar(ynode_get(s, "lockBehavior")))
+			read_ctl(&w, s, RTX_STAGE, &ctl, deps, 256);
+			rc = plan_add_stage(p, w.stage, &ctl);
+			if (!rc && scalar(ynode_get(s, "lockBehavior")))
 				rc = plan_add_lock(p, w.stage, !strcasecmp(scalar(
 					ynode_get(s, "lockBehavior")), "sequential"));
 			if (!rc)

@@ -64,8 +64,37 @@ int plan_add_ref(svc_plan *p, const svc_ref *r)
 	return 0;
 }
 
+/* Copy ctl into d, with an array of its own. */
+static int copy_ctl(struct plan_ctl *d, const struct plan_ctl *ctl)
+{
+	size_t i;
+
+	*d = *ctl;
+	d->depends = calloc(ctl->ndepends + 1, sizeof(*d->depends));
+	if (!d->depends)
+		return error_oom();
+	for (i = 0; i < ctl->ndepends; i++)
+		d->depends[i] = ctl->depends[i];
+	return 0;
+}
+
+int plan_add_stage(svc_plan *p, const char *name, const struct plan_ctl *ctl)
+{
+	struct plan_stage *n = realloc(p->stages, (p->nstages + 1) * sizeof(*n));
+
+	if (!n)
+		return error_oom();
+	p->stages = n;
+	n[p->nstages].name = plan_str(p, name);
+	if (copy_ctl(&n[p->nstages].ctl, ctl))
+		return error_oom();
+	p->nstages++;
+	return 0;
+}
+
 int plan_add_job(svc_plan *p, const char *stage, const char *job,
-		 const char *const *aliases, size_t naliases)
+		 const char *const *aliases, size_t naliases,
+		 const struct plan_ctl *ctl)
 {
 	struct plan_job *n = realloc(p->jobs, (p->njobs + 1) * sizeof(*n)), *j;
 	size_t i;
@@ -83,7 +112,7 @@ int plan_add_job(svc_plan *p, const char *stage, const char *job,
 	for (i = 0; i < naliases; i++)
 		j->aliases[j->naliases++] = plan_str(p, aliases[i]);
 	p->njobs++;
-	return 0;
+	return copy_ctl(&j->ctl, ctl);
 }
 
 int plan_job_vars(svc_plan *p, const macro_dict *d)
@@ -592,8 +621,12 @@ void svc_plan_free(svc_plan *p)
 		free(p->jobs[i].aliases);
 		free(p->jobs[i].var_names);
 		free(p->jobs[i].var_values);
+		free(p->jobs[i].ctl.depends);
 	}
 	free(p->jobs);
+	for (i = 0; i < p->nstages; i++)
+		free(p->stages[i].ctl.depends);
+	free(p->stages);
 	free(p->repos);
 	free(p->locks);
 	for (i = 0; i < p->nstrs; i++)

@@ -11,6 +11,17 @@
 #include "exchange/yaml_doc.h"
 #include "pipeline/template.h"
 
+/* When a stage or job runs: what it depends on, and its condition. */
+struct plan_ctl {
+	const char *condition; /**< condition: as written, or NULL */
+	const char *file;      /**< file of the condition (or of the item) */
+	unsigned line;         /**< its line */
+	const char **depends;  /**< dependsOn: names (the plan's strings) */
+	size_t ndepends;       /**< entries in depends */
+	int depends_set;       /**< dependsOn was written (even as []) */
+	int continue_on_error; /**< continueOnError: true (jobs) */
+};
+
 /* A job of the pipeline and the resources it uses. */
 struct plan_job {
 	const char *stage;     /**< stage name, or NULL */
@@ -20,6 +31,13 @@ struct plan_job {
 	const char **var_names;  /**< its variables, merged (plan_job_vars) */
 	const char **var_values; /**< their values as written */
 	size_t nvars;          /**< entries in the two arrays */
+	struct plan_ctl ctl;   /**< when it runs */
+};
+
+/* A stage of the pipeline. */
+struct plan_stage {
+	const char *name;      /**< its name */
+	struct plan_ctl ctl;   /**< when it runs */
 };
 
 /* lockBehavior set on a stage (stage NULL: the pipeline). */
@@ -49,11 +67,17 @@ struct svc_plan {
 	const char *extends;  /**< extends template, or NULL */
 	svc_plan_step *steps; /**< every step of every job */
 	size_t nsteps;        /**< entries in steps */
+	struct plan_stage *stages; /**< the stages, in order */
+	size_t nstages;       /**< entries in stages */
 };
 
-/** Record a job and the resources it uses. */
+/** Record a job, the resources it uses and when it runs (ctl's array is
+ * copied, its strings must be the plan's). */
 int plan_add_job(svc_plan *p, const char *stage, const char *job,
-		 const char *const *aliases, size_t naliases);
+		 const char *const *aliases, size_t naliases,
+		 const struct plan_ctl *ctl);
+/** Record a stage and when it runs, as plan_add_job(). */
+int plan_add_stage(svc_plan *p, const char *name, const struct plan_ctl *ctl);
 /** The variables of the job added last: d's names and values as written. */
 struct macro_dict;
 int plan_job_vars(svc_plan *p, const struct macro_dict *d);

@@ -1,7 +1,10 @@
 /*
- * run.c - running a pipeline on this machine: stage by stage, job by job,
- * step by step, each job gated like an agent's job (svc_job_start), each
- * step in a fresh environment with its own connections (svc_job_step_env).
+ * run.c - running a pipeline on this machine: stages, then their jobs, one
+ * at a time in an order that satisfies dependsOn, each stage, job and step
+ * when its condition holds (runtime_expr.c; default succeeded()), each job
+ * gated like an agent's job (svc_job_start), each step in a fresh
+ * environment with its own connections (svc_job_step_env).  Conditions
+ * read variables and output variables through struct runner's lookups.
  *
  * script: and bash: steps run through bash (the script is written into the
  * job's private directory and run with -e -o pipefail, as the agent does);
@@ -35,11 +38,15 @@
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "pipeline/expr.h"
 #include "pipeline/fetch.h"
+#include "pipeline/runtime_expr.h"
+#include "resolve/plan_int.h"
 #include "runtime/runtime_int.h"
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/macro.h"
 #include "util/sandbox.h"
 
 /* What one run shares with every job. */
@@ -64,6 +71,15 @@ struct runner {
 	int post;                   /**< running post-job steps: a cancel
 					 no longer kills them */
 	struct run_outputs outputs; /**< output variables of ended jobs */
+	rtx_var_fn lookup_var;      /**< variables for conditions */
+	rtx_output_fn lookup_output;/**< output variables of ended jobs, or
+				         NULL (they read as null) */
+	void *lookup_ctx;           /**< passed to both */
+	const char *cur_stage;      /**< the running job's stage */
+	const char *cur_job;        /**< the running job, or NULL */
+	const rtx_ctx *job_ctx;     /**< the running job's context (its
+				         dependencies): for the $[ ] of its
+				         variables (rtx_eval_string) */
 };
 
 /* 1 when the run was canceled. */
@@ -661,7 +677,7 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	svc_buf label = SVC_BUF_INIT, script = SVC_BUF_INIT, target = SVC_BUF_INIT;
 	svc_step_options xo;
 	char idx[32], *argv[10];
-	int rc = 0, status = 0, i_arg;
+	int rc = 0, status = 0, i_arg, was_canceled;
 
 	*failed = 0;
 	buf_printf(&label, "%s", step_label(s));
@@ -747,11 +763,14 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 		goto done;
 	memset(&xo, 0, sizeof(xo));
 	xo.version = SVC_STEP_OPTIONS_VERSION;
-	xo.cancel = r->post ? NULL : r->o->cancel; /* post-job steps run on */
+	/* post-job steps run on, and so do those that run after a cancel
+	 * (their condition says so: always(), canceled()) */
+	was_canceled = canceled(r);
+	xo.cancel = r->post || was_canceled ? NULL : r->o->cancel;
 	xo.system_token = r->system_token;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
 		       r->vars, &xo, r->job_mask, script.ptr, step_output, r);
-	if (!rc && !r->post && canceled(r)) {
+	if (!rc && !r->post && !was_canceled && canceled(r)) {
 		*failed = 1;
 		say(r, "step %s canceled", label.ptr);
 	} else if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -923,24 +942,600 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 	}
 }
 
+/* ---- the order of stages and jobs, and their conditions ----------------- */
+
+/* A stage or a job of the run, and how it ended. */
+struct item {
+	const char *stage;          /**< its stage, or NULL without stages */
+	const char *job;            /**< the job, or NULL for a stage */
+	const struct plan_ctl *ctl; /**< when it runs, or NULL (none written) */
+	size_t deps[256];           /**< its direct dependencies (indexes) */
+	size_t ndeps;               /**< entries in deps */
+	rtx_result result;          /**< RTX_PENDING until decided */
+	int placed;                 /**< ordered already */
+};
+
+/* The run's stages and jobs. */
+struct sched {
+	struct item *stages;        /**< the stages (one unnamed without) */
+	size_t nstages;             /**< entries in stages */
+	struct item *jobs;          /**< every job */
+	size_t njobs;               /**< entries in jobs */
+};
+
+static void sched_clear(struct sched *s)
+{
+	free(s->stages);
+	free(s->jobs);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Resolve the dependsOn names of it (an index into all[n]; peers are the
+ * items of its stage): a stage without dependsOn depends on the stage
+ * before it, a job on nothing.
+ */
+static int resolve_deps(struct runner *r, struct item *all, size_t n,
+			size_t it, size_t prev, int has_prev)
+{
+	struct item *x = &all[it];
+	size_t i, j;
+
+	if (!x->ctl || !x->ctl->depends_set) {
+		if (!x->job && has_prev)
+			x->deps[x->ndeps++] = prev;
+		return 0;
+	}
+	for (i = 0; i < x->ctl->ndepends && x->ndeps < 256; i++) {
+		const char *name = x->ctl->depends[i];
+
+		for (j = 0; j < n; j++)
+			if (j != it && same(all[j].stage, x->stage) == (x->job != NULL) &&
+			    !strcasecmp(x->job ? all[j].job : all[j].stage, name))
+				break;
+		if (j == n) {
+			char q[64];
+
+			say(r, "%s:%u: error: dependsOn: %s '%s' depends on '%s', which is not a %s of %s",
+			    x->ctl->file ? x->ctl->file : "?", x->ctl->line,
+			    x->job ? "job" : "stage", x->job ? x->job : x->stage,
+			    expr_excerpt(name, strlen(name), q),
+			    x->job ? "job" : "stage", x->job ? "its stage" : "the pipeline");
+			return SVC_EINVALID;
+		}
+		x->deps[x->ndeps++] = j;
+	}
+	return 0;
+}
+
+/*
+ * order[] gets the indexes of all[n] in an order that satisfies their
+ * dependencies, pipeline order otherwise; a cycle is an error.
+ */
+static int order_items(struct runner *r, struct item *all, size_t n,
+		       size_t *order)
+{
+	size_t k, i, d;
+
+	for (k = 0; k < n; k++) {
+		for (i = 0; i < n; i++) {
+			if (all[i].placed)
+				continue;
+			for (d = 0; d < all[i].ndeps && all[all[i].deps[d]].placed; d++)
+				;
+			if (d == all[i].ndeps)
+				break;
+		}
+		if (i == n) {
+			for (i = 0; all[i].placed; i++)
+				;
+			say(r, "%s:%u: error: dependsOn: %s '%s' is in a cycle of dependencies",
+			    all[i].ctl && all[i].ctl->file ? all[i].ctl->file : "?",
+			    all[i].ctl ? all[i].ctl->line : 0,
+			    all[i].job ? "job" : "stage", all[i].job ? all[i].job : all[i].stage);
+			return SVC_EINVALID;
+		}
+		all[i].placed = 1;
+		order[k] = i;
+	}
+	return 0;
+}
+
+/* The stages and jobs of the plan, with their dependencies resolved. */
+static int sched_build(struct sched *s, struct runner *r)
+{
+	const svc_plan *p = r->plan;
+	size_t i, nostage = 0;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < p->njobs; i++)
+		nostage |= p->jobs[i].stage == NULL;
+	s->stages = calloc(p->nstages + 1, sizeof(*s->stages));
+	s->jobs = calloc(p->njobs + 1, sizeof(*s->jobs));
+	if (!s->stages || !s->jobs)
+		return error_oom();
+	for (i = 0; i < p->nstages; i++) {
+		s->stages[i].stage = p->stages[i].name;
+		s->stages[i].ctl = &p->stages[i].ctl;
+	}
+	s->nstages = p->nstages + (nostage ? 1 : 0); /* the unnamed: jobs only */
+	for (i = 0; i < p->njobs; i++) {
+		s->jobs[i].stage = p->jobs[i].stage;
+		s->jobs[i].job = p->jobs[i].job;
+		s->jobs[i].ctl = &p->jobs[i].ctl;
+	}
+	s->njobs = p->njobs;
+	for (i = 0; i < p->nstages && !rc; i++)
+		rc = resolve_deps(r, s->stages, p->nstages, i, i - 1, i > 0);
+	/* a job depends only on jobs of its own stage */
+	for (i = 0; i < s->njobs && !rc; i++)
+		rc = resolve_deps(r, s->jobs, s->njobs, i, 0, 0);
+	return rc;
+}
+
+/*
+ * The dependencies of all[it], direct and indirect, that ended (those not
+ * run by this run are left out), into deps; seen and stack hold n each.
+ */
+static size_t closure(rtx_dep *deps, const struct item *all, size_t n,
+		      size_t it, unsigned char *seen, size_t *stack)
+{
+	size_t nd = 0, top = 0, i, x;
+
+	memset(seen, 0, n);
+	seen[it] = 1;
+	stack[top++] = it;
+	while (top) /* each item is pushed once */
+		for (x = stack[--top], i = 0; i < all[x].ndeps; i++)
+			if (!seen[all[x].deps[i]]) {
+				seen[all[x].deps[i]] = 1;
+				stack[top++] = all[x].deps[i];
+			}
+	seen[it] = 0;
+	for (x = 0; x < n; x++) {
+		if (!seen[x] || all[x].result == RTX_PENDING)
+			continue;
+		deps[nd].stage = all[x].stage;
+		deps[nd].job = all[x].job;
+		deps[nd].result = all[x].result;
+		deps[nd].direct = 0;
+		for (i = 0; i < all[it].ndeps; i++)
+			deps[nd].direct |= all[it].deps[i] == x;
+		nd++;
+	}
+	return nd;
+}
+
+/*
+ * Variables for conditions: the run's --var values, then those the
+ * running job's steps set (and its earlier steps' outputs, "step.var"),
+ * then the running job's variables as the plan merged them.
+ */
+static int run_var(void *ctx, const char *name, char **value)
+{
+	const struct runner *r = ctx;
+	const char *const *names, *const *values;
+	macro_dict d = MACRO_DICT_INIT;
+	const struct macro_var *v;
+	size_t i, n = strlen(name), nv = 0;
+	int rc;
+
+	for (i = 0; i < r->o->nvars; i++)
+		if (!strncasecmp(r->o->vars[i], name, n) && r->o->vars[i][n] == '=')
+			return (*value = strdup(r->o->vars[i] + n + 1)) ? 0 : error_oom();
+	if (r->vars && r->cur_job) {
+		if ((rc = step_vars_dict(r->vars, &d)))
+			return rc;
+		v = macro_dict_find(&d, name, n);
+		rc = !v ? SVC_ENOTFOUND
+			: (*value = strdup(v->raw)) ? 0 : error_oom();
+		macro_dict_clear(&d);
+		if (rc != SVC_ENOTFOUND)
+			return rc;
+	}
+	if (r->cur_job && svc_plan_job_vars(r->plan, r->cur_stage, r->cur_job,
+					    &names, &values, &nv) == 0)
+		for (i = nv; i > 0; i--)
+			if (!strcasecmp(names[i - 1], name))
+				return (*value = strdup(values[i - 1])) ? 0
+					: error_oom();
+	svc_error_clear();
+	return SVC_ENOTFOUND;
+}
+
+/* Output variables of the run's ended jobs, for conditions. */
+static int run_out(void *ctx, const char *stage, const char *job,
+		   const char *name, char **value)
+{
+	const struct runner *r = ctx;
+	const char *v = run_output(&r->outputs, stage, job, name, NULL);
+
+	if (!v)
+		return SVC_ENOTFOUND;
+	return (*value = strdup(v)) ? 0 : error_oom();
+}
+
+/* A context for conditions at level. */
+static void cond_ctx(rtx_ctx *c, struct runner *r, rtx_level level,
+		     const char *stage, const char *job)
+{
+	memset(c, 0, sizeof(*c));
+	c->level = level;
+	c->stage = stage;
+	c->job = job;
+	c->job_status = RTX_SUCCEEDED;
+	c->canceled = canceled(r);
+	c->lookup_var = r->lookup_var;
+	c->lookup_output = r->lookup_output;
+	c->cb_ctx = r->lookup_ctx;
+}
+
+/* "A Failed, B Skipped": the dependencies that did not succeed. */
+static void not_succeeded(svc_buf *b, const rtx_dep *d, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (d[i].result != RTX_SUCCEEDED &&
+		    d[i].result != RTX_SUCCEEDED_WITH_ISSUES)
+			buf_printf(b, "%s%s %s", k++ ? ", " : "",
+				   d[i].job ? d[i].job : d[i].stage,
+				   rtx_result_name(d[i].result));
+}
+
+/*
+ * Decide with cond whether what c describes runs: 1 yes, 0 no (said, with
+ * why), -1 its condition is in error (said, with file and line).
+ */
+static int decide(struct runner *r, const rtx_ctx *c, const char *what,
+		  const char *cond, const char *file, unsigned line)
+{
+	svc_buf why = SVC_BUF_INIT;
+	char *err = NULL;
+	int yes = 0;
+
+	if (rtx_condition(&yes, c, cond, &err)) {
+		say(r, "%s:%u: error: condition of %s: %s", file ? file : "?", line,
+		    what, err ? err : svc_error_last());
+		free(err);
+		return -1;
+	}
+	if (yes)
+		return 1;
+	if (cond && *cond) {
+		char q[64];
+
+		buf_printf(&why, "its condition '%s' is false",
+			   expr_excerpt(cond, strlen(cond), q));
+	}
+	else if (c->canceled)
+		buf_puts(&why, "the run was canceled");
+	else if (c->level == RTX_STEP)
+		buf_puts(&why, "a previous step failed");
+	else {
+		buf_puts(&why, "a dependency did not succeed (");
+		not_succeeded(&why, c->deps, c->ndeps);
+		buf_puts(&why, ")");
+	}
+	say(r, "%s skipped: %s", what, why.ptr ? why.ptr : "");
+	buf_clear(&why);
+	return 0;
+}
+
+/* ---- running a job ------------------------------------------------------ */
+
+/*
+ * Run job x, whose first step is plan step first, in run_dir: its steps in
+ * order, each when its condition holds.  *gate: the gate's exit code
+ * when the job could not start (the run stops).
+ */
+static int run_job(struct runner *r, struct item *x, size_t first,
+		   const char *run_dir, int *gate)
+{
+	const svc_run_options *o = r->o;
+	const svc_plan_step *s = svc_plan_step_at(r->plan, first);
+	svc_buf dir = SVC_BUF_INIT, what = SVC_BUF_INIT;
+	svc_job *job = NULL;
+	rtx_result status = RTX_SUCCEEDED;
+	size_t j;
+	/* a job started after the run was canceled (its condition said so)
+	 * is not canceled itself: its steps run as usual */
+	int rc, started = 0, before = canceled(r);
+
+	say(r, "%s%s%sjob %s", s->stage ? "stage " : "", s->stage ? s->stage : "",
+	    s->stage ? " / " : "", s->job);
+	/* under the jobs root, never the store or the workspace: the job's
+	 * state and what its tasks write for their tools */
+	buf_printf(&dir, "%s/%s-%s", run_dir, s->stage ? s->stage : "_", s->job);
+	if ((rc = dir_ensure_private(dir.ptr)))
+		goto done;
+	if ((*gate = start_job(r, s->stage, s->job, dir.ptr, &job))) {
+		svc_job_free(job);
+		goto done;
+	}
+	svc_step_vars_free(r->vars);
+	r->vars = NULL;
+	svc_masker_free(r->job_mask);
+	r->job_mask = NULL;
+	r->cur_stage = s->stage;
+	r->cur_job = s->job;
+	if ((rc = svc_step_vars_new(&r->vars)) ||
+	    (rc = svc_broker_token_new(r->system_token)))
+		goto ended;
+	/* the secret outputs of the jobs before: masked here too */
+	for (j = 0; j < r->outputs.n && !rc; j++)
+		if (r->outputs.v[j].secret)
+			rc = svc_step_vars_add_secret(r->vars, r->outputs.v[j].value,
+						      strlen(r->outputs.v[j].value));
+	if (rc)
+		goto ended;
+	if ((o->job_started && !(o->fork && !o->fork_allowed) &&
+	     o->job_started(o->ctx, dir.ptr)) ||
+	    /* after the broker: the sandbox shows its socket */
+	    (!o->steps_see_store && o->launcher_exe &&
+	     svc_step_launcher_start(NULL, r->st, dir.ptr, o->launcher_exe))) {
+		say(r, "job %s: its helpers could not start: %s", s->job,
+		    svc_error_last());
+		status = RTX_FAILED;
+		j = svc_plan_step_count(r->plan);
+	} else
+		j = first;
+	/* the tasks' pre-job steps first; their post-job steps last, after
+	 * a failure or a cancel too */
+	if ((started = j == first)) {
+		int failed_hooks = 0;
+
+		if ((rc = run_job_hooks(r, first, dir.ptr, 0, &failed_hooks)))
+			goto ended;
+		if (failed_hooks) {
+			status = RTX_FAILED;
+			j = svc_plan_step_count(r->plan);
+		}
+	}
+	for (; j < svc_plan_step_count(r->plan); j++) {
+		const svc_plan_step *t = svc_plan_step_at(r->plan, j);
+		rtx_ctx c;
+		int failed = 0, go;
+
+		if (!same(t->stage, s->stage) || !same(t->job, s->job))
+			break;
+		buf_reset(&what);
+		buf_printf(&what, "step %s", t->name ? t->name : t->display ? t->display
+			   : t->task ? t->task : t->kind);
+		if (t->disabled) {
+			say(r, "%s skipped: it is disabled (enabled: false)", what.ptr);
+			r->steps_skipped++;
+			continue;
+		}
+		cond_ctx(&c, r, RTX_STEP, t->stage, t->job);
+		c.job_status = status;
+		c.canceled = c.canceled && !before;
+		go = decide(r, &c, what.ptr, t->condition, t->condition_file,
+			    t->condition_line);
+		if (go == 0) {
+			r->steps_skipped++;
+			continue;
+		}
+		if (go > 0 && (rc = run_step(r, t, dir.ptr, &failed)))
+			break;
+		if (failed == 2) {
+			r->steps_skipped++;
+			continue;
+		}
+		r->steps_run++;
+		if (go < 0 || failed) {
+			r->steps_failed++;
+			if (t->continue_on_error) {
+				say(r, "%s: continueOnError: the job goes on, SucceededWithIssues",
+				    what.ptr);
+				if (status == RTX_SUCCEEDED)
+					status = RTX_SUCCEEDED_WITH_ISSUES;
+			} else
+				status = RTX_FAILED;
+		}
+	}
+	if (started && !rc) {
+		int failed_hooks = 0;
+
+		rc = run_job_hooks(r, first, dir.ptr, 1, &failed_hooks);
+		if (failed_hooks)
+			status = RTX_FAILED;
+	}
+	if (canceled(r) && !before)
+		status = RTX_CANCELED;
+	if (status == RTX_FAILED && x->ctl && x->ctl->continue_on_error) {
+		say(r, "job %s: continueOnError: SucceededWithIssues", s->job);
+		status = RTX_SUCCEEDED_WITH_ISSUES;
+	}
+ended:
+	svc_wipe(r->system_token, sizeof(r->system_token));
+	svc_step_launcher_stop(dir.ptr);
+	if (o->job_ending)
+		o->job_ending(o->ctx, dir.ptr);
+	if (rc)
+		status = RTX_FAILED;
+	if (!rc)
+		rc = svc_job_end(r->st, dir.ptr, rtx_result_name(status));
+	else
+		svc_job_end(r->st, dir.ptr, rtx_result_name(status));
+	svc_job_free(job);
+	/* its outputs, for the later jobs' dependencies.J.outputs[] */
+	if (!rc && r->vars)
+		rc = run_outputs_add(&r->outputs, s->stage, s->job, r->vars);
+	r->cur_job = NULL;
+	/* the job's directory with what its helpers left (logs) */
+	job_dir_remove(dir.ptr);
+	x->result = status;
+	if (status != RTX_SUCCEEDED)
+		say(r, "job %s: %s", s->job, rtx_result_name(status));
+done:
+	buf_clear(&dir);
+	buf_clear(&what);
+	return rc;
+}
+
+/* The index of the first plan step of job x, or SIZE_MAX when it has none. */
+static size_t first_step(const struct runner *r, const struct item *x)
+{
+	size_t i;
+
+	for (i = 0; i < svc_plan_step_count(r->plan); i++)
+		if (same(svc_plan_step_at(r->plan, i)->stage, x->stage) &&
+		    same(svc_plan_step_at(r->plan, i)->job, x->job))
+			return i;
+	return (size_t)-1;
+}
+
+/* How a stage that ran ended: from its jobs. */
+static rtx_result stage_result(const struct sched *s, const char *stage)
+{
+	rtx_result res = RTX_SKIPPED;
+	size_t i;
+
+	for (i = 0; i < s->njobs; i++) {
+		rtx_result j = s->jobs[i].result;
+
+		if (!same(s->jobs[i].stage, stage) || j == RTX_PENDING)
+			continue;
+		if (j == RTX_FAILED || (j == RTX_CANCELED && res != RTX_FAILED) ||
+		    (j == RTX_SUCCEEDED_WITH_ISSUES && (res == RTX_SUCCEEDED ||
+							 res == RTX_SKIPPED)) ||
+		    (j == RTX_SUCCEEDED && res == RTX_SKIPPED))
+			res = j;
+	}
+	return res;
+}
+
+/*
+ * Run the jobs of stage st (an index in s) in their order, each when its
+ * condition holds; a stage skipped skips them all.
+ */
+static int run_stage(struct runner *r, struct sched *s, size_t st,
+		     const size_t *jorder, char **run_dir, int *code)
+{
+	struct item *sx = &s->stages[st];
+	rtx_dep *deps = NULL, *sdeps = NULL;
+	unsigned char *seen = NULL;
+	size_t k, i, nsd = 0, *stack = NULL;
+	int rc = 0, go = 1;
+
+	/* with --job, the stages without it are not run (nor skipped) */
+	for (k = 0; r->o->job && k < s->njobs; k++)
+		if (same(s->jobs[k].stage, sx->stage) && same(s->jobs[k].job, r->o->job))
+			break;
+	if (r->o->job && k == s->njobs)
+		return 0;
+	if (!(deps = calloc(s->njobs + s->nstages + 1, sizeof(*deps))) ||
+	    !(sdeps = calloc(s->njobs + 1, sizeof(*sdeps))) ||
+	    !(seen = calloc(s->njobs + s->nstages + 1, 1)) ||
+	    !(stack = calloc(s->njobs + s->nstages + 1, sizeof(*stack)))) {
+		rc = error_oom();
+		goto done;
+	}
+	if (sx->stage) {
+		rtx_ctx c;
+		svc_buf what = SVC_BUF_INIT;
+
+		cond_ctx(&c, r, RTX_STAGE, sx->stage, NULL);
+		c.deps = deps;
+		c.ndeps = closure(deps, s->stages, s->nstages, st, seen, stack);
+		buf_printf(&what, "stage %s", sx->stage);
+		go = decide(r, &c, what.ptr, sx->ctl->condition, sx->ctl->file,
+			    sx->ctl->line);
+		buf_clear(&what);
+		/* stageDependencies: the jobs of the stages it depends on */
+		for (i = 0; i < s->njobs; i++)
+			for (k = 0; k < sx->ndeps; k++)
+				if (same(s->jobs[i].stage, s->stages[sx->deps[k]].stage) &&
+				    s->jobs[i].result != RTX_PENDING) {
+					sdeps[nsd].stage = s->jobs[i].stage;
+					sdeps[nsd].job = s->jobs[i].job;
+					sdeps[nsd].result = s->jobs[i].result;
+					sdeps[nsd++].direct = 1;
+				}
+	}
+	if (go <= 0) {
+		sx->result = go < 0 ? RTX_FAILED : canceled(r) ? RTX_CANCELED : RTX_SKIPPED;
+		if (go < 0)
+			*code = 1;
+		for (k = 0; k < s->njobs; k++)
+			if (same(s->jobs[k].stage, sx->stage))
+				say(r, "job %s skipped: its stage was not run", s->jobs[k].job);
+		goto done;
+	}
+	for (k = 0; k < s->njobs && !rc && *code < 2; k++) {
+		struct item *x = &s->jobs[jorder[k]];
+		size_t first;
+		rtx_ctx c;
+		svc_buf what = SVC_BUF_INIT;
+		int gate = 0;
+
+		if (!same(x->stage, sx->stage) ||
+		    (r->o->job && !same(r->o->job, x->job)))
+			continue;
+		cond_ctx(&c, r, RTX_JOB, x->stage, x->job);
+		c.deps = deps;
+		c.ndeps = closure(deps, s->jobs, s->njobs, jorder[k], seen, stack);
+		c.stage_deps = sdeps;
+		c.nstage_deps = nsd;
+		buf_printf(&what, "job %s", x->job);
+		go = decide(r, &c, what.ptr, x->ctl->condition, x->ctl->file,
+			    x->ctl->line);
+		buf_clear(&what);
+		if (go <= 0) {
+			x->result = go < 0 ? RTX_FAILED : canceled(r) ? RTX_CANCELED
+								  : RTX_SKIPPED;
+			if (go < 0)
+				*code = 1;
+			continue;
+		}
+		if ((first = first_step(r, x)) == (size_t)-1) {
+			x->result = RTX_SUCCEEDED; /* nothing to run */
+			continue;
+		}
+		if (!*run_dir && (rc = make_run_dir(run_dir, r->o->run_id)))
+			break;
+		r->job_ctx = &c;
+		rc = run_job(r, x, first, *run_dir, &gate);
+		r->job_ctx = NULL;
+		if (gate)
+			*code = gate;
+		else if (x->result == RTX_FAILED || x->result == RTX_CANCELED)
+			*code = 1;
+	}
+	sx->result = stage_result(s, sx->stage);
+done:
+	free(deps);
+	free(sdeps);
+	free(seen);
+	free(stack);
+	return rc;
+}
+
 int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		     const svc_catalog *cat)
 {
 	struct runner r;
+	struct sched s;
 	svc_plan_options po;
 	svc_plan *plan = NULL;
-	svc_buf dir = SVC_BUF_INIT;
+	size_t *sorder = NULL, *jorder = NULL;
 	char *run_dir = NULL;
-	size_t i, j;
+	size_t i;
 	int rc, code = 0;
 
 	if (!o || o->version != SVC_RUN_OPTIONS_VERSION || !o->pipeline_file ||
 	    !o->pipeline || !o->run_id)
 		return error_set(SVC_EINVALID, "a run needs a pipeline file, a pipeline name and a run id");
 	memset(&r, 0, sizeof(r));
+	memset(&s, 0, sizeof(s));
 	r.o = o;
 	r.st = st;
 	r.cat = cat;
+	r.lookup_var = run_var;
+	r.lookup_output = run_out;
+	r.lookup_ctx = &r;
 	memset(&po, 0, sizeof(po));
 	po.version = SVC_PLAN_OPTIONS_VERSION;
 	po.file = o->pipeline_file;
@@ -964,103 +1559,27 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		free(m);
 		code = 2;
 	}
-	/* jobs in pipeline order; each job's steps in order */
-	for (i = 0; i < svc_plan_step_count(plan) && code == 0 && !canceled(&r); i++) {
-		const svc_plan_step *s = svc_plan_step_at(plan, i);
-		svc_job *job = NULL;
-		int gate, failed_steps = 0, started;
+	/* stages and jobs in an order that satisfies dependsOn */
+	if (!code && (rc = sched_build(&s, &r)) == SVC_EINVALID) {
+		svc_error_clear();
+		rc = 0;
+		code = 2;
+	}
+	if (!rc && !code &&
+	    (!(sorder = calloc(s.nstages + 1, sizeof(*sorder))) ||
+	     !(jorder = calloc(s.njobs + 1, sizeof(*jorder)))))
+		rc = error_oom();
+	if (!rc && !code && (order_items(&r, s.stages, s.nstages, sorder) ||
+			     order_items(&r, s.jobs, s.njobs, jorder)))
+		code = 2;
+	for (i = 0; !rc && code < 2 && i < s.nstages; i++) {
+		struct item *sx = &s.stages[sorder[i]];
 
-		if (i > 0 && same(svc_plan_step_at(plan, i - 1)->stage, s->stage) &&
-		    same(svc_plan_step_at(plan, i - 1)->job, s->job))
-			continue; /* not the first step of its job */
-		if ((o->stage && !same(o->stage, s->stage)) ||
-		    (o->job && !same(o->job, s->job)))
+		if (o->stage && !same(o->stage, sx->stage))
 			continue;
-		say(&r, "%s%s%sjob %s", s->stage ? "stage " : "",
-		    s->stage ? s->stage : "", s->stage ? " / " : "", s->job);
-		buf_reset(&dir);
-		/* under the jobs root, never the store or the workspace: the
-		 * job's state and what its tasks write for their tools */
-		if (!run_dir && (rc = make_run_dir(&run_dir, o->run_id)))
+		rc = run_stage(&r, &s, sorder[i], jorder, &run_dir, &code);
+		if (code >= 2)
 			break;
-		buf_printf(&dir, "%s/%s-%s", run_dir, s->stage ? s->stage : "_",
-			   s->job);
-		if ((rc = dir_ensure_private(dir.ptr)))
-			break;
-		gate = start_job(&r, s->stage, s->job, dir.ptr, &job);
-		if (gate) {
-			code = gate;
-			svc_job_free(job);
-			break;
-		}
-		svc_step_vars_free(r.vars);
-		r.vars = NULL;
-		svc_masker_free(r.job_mask);
-		r.job_mask = NULL;
-		if ((rc = svc_step_vars_new(&r.vars)) ||
-		    (rc = svc_broker_token_new(r.system_token)))
-			break;
-		/* the secret outputs of the jobs before: masked here too */
-		for (j = 0; j < r.outputs.n && !rc; j++)
-			if (r.outputs.v[j].secret)
-				rc = svc_step_vars_add_secret(r.vars, r.outputs.v[j].value,
-							      strlen(r.outputs.v[j].value));
-		if (rc)
-			break;
-		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
-		     o->job_started(o->ctx, dir.ptr)) ||
-		    /* after the broker: the sandbox shows its socket */
-		    (!o->steps_see_store && o->launcher_exe &&
-		     svc_step_launcher_start(NULL, st, dir.ptr, o->launcher_exe))) {
-			say(&r, "job %s: its helpers could not start: %s", s->job,
-			    svc_error_last());
-			failed_steps = 1;
-			j = svc_plan_step_count(plan);
-		} else
-			j = i;
-		/* the tasks' pre-job steps first; their post-job steps last,
-		 * after a failure or a cancel too */
-		if ((started = j == i) &&
-		    ((rc = run_job_hooks(&r, i, dir.ptr, 0, &failed_steps)) ||
-		     failed_steps))
-			j = svc_plan_step_count(plan);
-		for (; j < svc_plan_step_count(plan) && !canceled(&r); j++) {
-			const svc_plan_step *t = svc_plan_step_at(plan, j);
-			int failed = 0;
-
-			if (!same(t->stage, s->stage) || !same(t->job, s->job))
-				break;
-			if ((rc = run_step(&r, t, dir.ptr, &failed)))
-				break;
-			if (failed == 2) {
-				r.steps_skipped++;
-				continue;
-			}
-			r.steps_run++;
-			if (failed) {
-				r.steps_failed++;
-				failed_steps++;
-				break; /* a failed step ends its job */
-			}
-		}
-		if (started && !rc)
-			rc = run_job_hooks(&r, i, dir.ptr, 1, &failed_steps);
-		svc_wipe(r.system_token, sizeof(r.system_token));
-		svc_step_launcher_stop(dir.ptr);
-		if (o->job_ending)
-			o->job_ending(o->ctx, dir.ptr);
-		rc = svc_job_end(st, dir.ptr, canceled(&r) ? "Canceled"
-				 : failed_steps ? "Failed" : "Succeeded");
-		svc_job_free(job);
-		/* its outputs, for the later jobs' dependencies.J.outputs[] */
-		if (!rc)
-			rc = run_outputs_add(&r.outputs, s->stage, s->job, r.vars);
-		/* the job's directory with what its helpers left (logs) */
-		job_dir_remove(dir.ptr);
-		if (rc)
-			break;
-		if (failed_steps)
-			code = 1;
 	}
 	if (!rc && canceled(&r))
 		code = 6;
@@ -1075,8 +1594,10 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s; exit %d",
 		    r.steps_run, r.steps_failed, r.steps_skipped ? ", " : "",
 		    r.steps_skipped, r.steps_skipped ? " skipped" : "", code);
+	sched_clear(&s);
+	free(sorder);
+	free(jorder);
 	svc_plan_free(plan);
-	buf_clear(&dir);
 	if (!rc)
 		*exit_code = code;
 	return rc;
