@@ -192,4 +192,41 @@ YAML
 out=$(cd "$work" && agent run x.yml --pipeline demo 2>&1) || fail "run x.yml failed"
 has 'later job prints ***'
 hasnt xjob-secret-5521
-echo "variables: 4 stories pass"
+# a script step's workingDirectory: relative to the default working
+# directory, with macros, or absolute; and an output variable of one job
+# read by a later job's variables through $[ dependencies.J.outputs[...] ]
+# and by its condition
+mkdir -p "$work/sub/deeper" "$work/sub2"
+cat > "$work/w.yml" <<'YAML'
+variables:
+  here: deeper
+jobs:
+  - job: First
+    steps:
+      - bash: echo "pwd1=$(pwd)"
+        workingDirectory: sub
+      - bash: echo "pwd2=$(pwd)"
+        workingDirectory: $(System.DefaultWorkingDirectory)/sub/$(here)
+      - bash: echo "pwd3=$(pwd)"
+      - bash: echo "##vso[task.setvariable variable=ver;isoutput=true]4.5.6"
+        name: setv
+  - job: Second
+    dependsOn: First
+    condition: eq(dependencies.First.outputs['setv.ver'], '4.5.6')
+    variables:
+      fromFirst: $[ dependencies.First.outputs['setv.ver'] ]
+    steps:
+      - bash: echo "second got $(fromFirst)"
+  - job: Third
+    dependsOn: First
+    condition: eq(dependencies.First.outputs['setv.ver'], 'other')
+    steps:
+      - bash: echo "third ran"
+YAML
+out=$(cd "$work" && agent run w.yml --pipeline demo 2>&1) || fail "run w.yml failed"
+has "pwd1=$src/sub"
+has "pwd2=$src/sub/deeper"
+has "pwd3=$src"
+has "second got 4.5.6"
+hasnt "third ran"
+echo "variables: 5 stories pass"

@@ -182,6 +182,8 @@ typedef struct svc_plan_step {
 	unsigned condition_line;    /**< line of its condition (or the step) */
 	int continue_on_error; /**< continueOnError: true */
 	int disabled;          /**< enabled: false */
+	const char *workdir;   /**< workingDirectory: as written (the run
+				    expands its macros), or NULL */
 } svc_plan_step;
 
 size_t svc_plan_step_count(const svc_plan *p);

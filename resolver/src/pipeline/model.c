@@ -516,6 +516,7 @@ static int record_step(struct where *w, const ynode *s)
 		}
 	} else {
 		st.body = plan_str(p, scalar(ynode_get(s, st.kind)));
+		st.workdir = plan_str(p, scalar(ynode_get(s, "workingDirectory")));
 	}
 	/* the step's inputs as written, then as the agent gives them: every
 	 * input of the manifest by its name, with its default when the step

@@ -171,6 +171,7 @@ static json_t *steps_json(const svc_plan *p, const svc_job_options *o)
 		json_object_set_new(s, "handler", jstr_or_null(st->handler));
 		json_object_set_new(s, "target", jstr_or_null(st->target));
 		json_object_set_new(s, "body", jstr_or_null(st->body));
+		json_object_set_new(s, "workingDirectory", jstr_or_null(st->workdir));
 		json_object_set_new(s, "inputs", in);
 		in = json_object(); /* its env: mapping, as written */
 		for (j = 0; j < st->nenv; j++)
@@ -617,7 +618,7 @@ static int base_env(svc_env *e, json_t *s, const char *job_dir)
 	if ((rc = svc_env_set(e, "AGENT_WORKFOLDER", abs)) ||
 	    (rc = svc_env_set(e, "TF_BUILD", "True")) ||
 	    (rc = svc_env_set(e, "SYSTEM_HOSTTYPE", "build")) ||
-	    (rc = svc_env_set(e, "SYSTEM_SERVERTYPE", "Hosted")) ||
+	    (rc = svc_env_set(e, "SYSTEM_SERVERTYPE", "OnPremises")) ||
 	    (rc = svc_env_set(e, "SYSTEM_CULTURE", "en-US")) ||
 	    (rc = svc_env_set(e, "AGENT_OS", "Linux")) ||
 	    (rc = svc_env_set(e, "AGENT_OSARCHITECTURE", os_arch())) ||

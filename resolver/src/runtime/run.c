@@ -389,7 +389,7 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	struct job_step_info info;
 	struct sandbox *sb = NULL;
 	svc_broker_step *grant = NULL;
-	char **sargv = NULL;
+	char **sargv = NULL, *cwd = NULL;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc, i, launched = 0;
 	int conn = -1, said_failed = 0, killed = 0;
 	pid_t pid = -1;
@@ -400,6 +400,21 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		  : svc_masker_new(&m, NULL)) ||
 	    (rc = job_step_prepare(&env, m, &info, st, job_dir, step)))
 		goto done;
+	rc = job_workdir_env(env, workdir);
+	for (i = 0; step_inherited[i] && !rc; i++)
+		rc = svc_env_inherit(env, step_inherited[i]);
+	if (!rc && vars)
+		rc = svc_step_vars_apply(vars, env, m);
+	if (!rc && !(rc = job_pass_env(env, m, xo)))
+		rc = job_system_conn(env, m, job_dir, xo ? xo->system_token : NULL);
+	/* the job's variables, and the macros of its inputs, env: and body */
+	if (!rc)
+		rc = step_vars_finish(env, m, &info, vars, script, &cwd);
+	if (rc)
+		goto done;
+	/* the step's workingDirectory:, else the run's */
+	if (cwd)
+		workdir = cwd;
 	if (info.sandbox) {
 		/* the step's own token: only the connections it references */
 		rc = svc_broker_step_begin(&grant, job_dir,
@@ -425,16 +440,6 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		if (rc)
 			goto done;
 	}
-	rc = job_workdir_env(env, workdir);
-	for (i = 0; step_inherited[i] && !rc; i++)
-		rc = svc_env_inherit(env, step_inherited[i]);
-	if (!rc && vars)
-		rc = svc_step_vars_apply(vars, env, m);
-	if (!rc && !(rc = job_pass_env(env, m, xo)))
-		rc = job_system_conn(env, m, job_dir, xo ? xo->system_token : NULL);
-	/* the job's variables, and the macros of its inputs, env: and body */
-	if (!rc)
-		rc = step_vars_finish(env, m, &info, vars, script);
 	if (rc || (rc = svc_masker_compile(m)))
 		goto done;
 	if (svc_masker_take_too_short(m) && output) {
@@ -568,6 +573,7 @@ done:
 			error_set(rc, "%s", why);
 	}
 	free(sargv);
+	free(cwd);
 	sandbox_free(sb);
 	job_step_info_clear(&info);
 	return rc;
@@ -1226,6 +1232,52 @@ static int decide(struct runner *r, const rtx_ctx *c, const char *what,
 /* ---- running a job ------------------------------------------------------ */
 
 /*
+ * The variables of job (of stage) written as a runtime expression
+ * ("$[ dependencies.A.outputs['s.v'] ]"), evaluated with the job's
+ * context and set among the variables of its steps (r->vars), over the
+ * text as written; one that fails to evaluate is said and left as
+ * written, as the service leaves it empty.
+ */
+static int job_runtime_vars(struct runner *r, const char *stage,
+			    const char *job)
+{
+	const char *const *names, *const *values;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (!r->job_ctx ||
+	    svc_plan_job_vars(r->plan, stage, job, &names, &values, &n)) {
+		svc_error_clear();
+		return 0;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		const char *v = values[i];
+		char *val = NULL, *err = NULL;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strncmp(v, "$[", 2))
+			continue;
+		if (rtx_eval_string(&val, r->job_ctx, v, &err)) {
+			say(r, "job %s: variable '%s': %s", job, names[i],
+			    err ? err : svc_error_last());
+			svc_error_clear();
+		} else
+			rc = svc_step_vars_set_public(r->vars, names[i], val,
+						      strlen(val));
+		free(val);
+		free(err);
+		if (rc == SVC_EINVALID) {
+			/* a name on the closed list: said, as for a step's */
+			say(r, "job %s: %s", job, svc_error_last());
+			svc_error_clear();
+			rc = 0;
+		}
+	}
+	return rc;
+}
+
+/*
  * Run job x, whose first step is plan step first, in run_dir: its steps in
  * order, each when its condition holds.  *gate: the gate's exit code
  * when the job could not start (the run stops).
@@ -1262,6 +1314,10 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	r->cur_job = s->job;
 	if ((rc = svc_step_vars_new(&r->vars)) ||
 	    (rc = svc_broker_token_new(r->system_token)))
+		goto ended;
+	/* its variables written as runtime expressions, $[ ... ], evaluated
+	 * now with its dependencies (their outputs) */
+	if ((rc = job_runtime_vars(r, s->stage, s->job)))
 		goto ended;
 	/* the secret outputs of the jobs before: masked here too */
 	for (j = 0; j < r->outputs.n && !rc; j++)

@@ -118,11 +118,13 @@ extern const char *const step_inherited[];
  * with the variables passed on from the agent's environment
  * (step_inherited: $(HOME)), as the agent does.  A value made from a secret is
  * registered with m.  When script is not NULL, the step's body, macros
- * expanded, is written there (a new private file).
+ * expanded, is written there (a new private file).  *cwd (cwd may be
+ * NULL): the step's workingDirectory:, expanded and made absolute against
+ * System.DefaultWorkingDirectory, or NULL without one (malloc'd).
  */
 int step_vars_finish(svc_env *env, svc_masker *m,
 		     const struct job_step_info *info,
-		     const svc_step_vars *vars, const char *script);
+		     const svc_step_vars *vars, const char *script, char **cwd);
 
 /* Set output variable name of step (as "step.name"); SVC_EINVALID for a
  * step without a name. */

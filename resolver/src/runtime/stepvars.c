@@ -208,9 +208,42 @@ static int expand(char **out, const char *text, macro_dict *d,
 	return rc;
 }
 
+/*
+ * The step's workingDirectory: (text, may be NULL), macros expanded, and
+ * relative to System.DefaultWorkingDirectory as the agent takes it, into
+ * *out (malloc'd; NULL without one).
+ */
+static int step_cwd(char **out, const char *text, macro_dict *d,
+		    const svc_env *env)
+{
+	const char *base = svc_env_get(env, "SYSTEM_DEFAULTWORKINGDIRECTORY");
+	char *val = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!text || !*text)
+		return 0;
+	if ((rc = expand(&val, text, d, env)))
+		return rc;
+	if (!*val)
+		rc = 0;
+	else if (val[0] == '/' || !base)
+		rc = (*out = strdup(val)) ? 0 : error_oom();
+	else {
+		svc_buf b = SVC_BUF_INIT;
+
+		if (!(rc = buf_printf(&b, "%s/%s", base, val)) &&
+		    !(*out = buf_detach(&b, NULL)))
+			rc = error_oom();
+		buf_clear(&b);
+	}
+	svc_secret_free(val, (size_t)-1);
+	return rc;
+}
+
 int step_vars_finish(svc_env *env, svc_masker *m,
 		     const struct job_step_info *info,
-		     const svc_step_vars *vars, const char *script)
+		     const svc_step_vars *vars, const char *script, char **cwd)
 {
 	macro_dict d = MACRO_DICT_INIT;
 	json_t *it, *step = info->step;
@@ -269,6 +302,9 @@ int step_vars_finish(svc_env *env, svc_masker *m,
 		if (!(rc = expand(&val, body ? body : "", &d, env)))
 			rc = file_create_private(script, val, strlen(val));
 	}
+	if (!rc && cwd)
+		rc = step_cwd(cwd, json_string_value(json_object_get(step,
+					"workingDirectory")), &d, env);
 done:
 	svc_secret_free(val, (size_t)-1);
 	macro_dict_clear(&d);
