@@ -189,6 +189,10 @@ typedef struct svc_run_options {
 	/** A job is about to end (stop what job_started started). */
 	void (*job_ending)(void *ctx, const char *job_dir);
 	void *ctx;                     /**< passed to the callbacks */
+	const char *output_dir;        /**< where the files steps attach or
+					    upload (task.uploadfile, ...)
+					    are copied, one directory per
+					    job; NULL: listed, not kept */
 } svc_run_options;
 
 /**

@@ -48,6 +48,7 @@ struct runner {
 	const char *stage;          /**< the running step's stage */
 	const char *job;            /**< its job */
 	const char *label;          /**< its label */
+	struct job_cmds *cmds;      /**< what the steps' commands did */
 };
 
 /* A running step's masked output, to the caller's callback. */
@@ -90,6 +91,8 @@ struct step_io {
 	int *failed;                /**< set when the step says it failed
 				         (task.complete result=Failed or
 				         Cancelled) */
+	struct job_cmds *cmds;      /**< run: acts on the commands; the
+				         hooks: NULL, the agent does */
 };
 
 static int masked_write(void *ctx, const char *data, size_t len)
@@ -105,7 +108,13 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 {
 	struct step_io *io = ctx;
 
+	if (io->cmds && (ev->kind == SVC_MASK_EVENT_COMPLETE ||
+			 ev->kind == SVC_MASK_EVENT_ISSUE ||
+			 ev->kind == SVC_MASK_EVENT_COMMAND))
+		return job_cmds_event(io->cmds, ev, io->output, io->ctx, io->fd);
 	switch (ev->kind) {
+	case SVC_MASK_EVENT_COMMAND:
+		return 0; /* for the agent that runs the step */
 	case SVC_MASK_EVENT_COMPLETE:
 		/* how real tasks fail: tl.setResult(Failed), then exit 0 */
 		if (!strcasecmp(ev->name, "Failed") ||
@@ -193,7 +202,8 @@ static int show_job_dirs(struct sandbox *sb, const char *abs)
 
 /*
  * Hide what no step may see: the store's directory and key, the user's
- * default store, the jobs root and the job's directory (abs).
+ * default store, the jobs root and the job's directory (abs).  Also what
+ * job_hidden_view() gives commands.c.
  */
 static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
 			       const char *abs)
@@ -282,12 +292,7 @@ static int workdir_visible(const struct sandbox *sb, const char *workdir)
 	return 0;
 }
 
-/*
- * The same for a step sent to the job's launcher, whose sandbox is made
- * already: only what it hides is looked at.
- */
-static int workdir_visible_in_job(svc_store *st, const char *job_dir,
-				  const char *workdir)
+int job_hidden_view(struct sandbox **out, svc_store *st, const char *job_dir)
 {
 	struct sandbox *sb = NULL;
 	char *abs = realpath(job_dir, NULL);
@@ -297,16 +302,36 @@ static int workdir_visible_in_job(svc_store *st, const char *job_dir,
 		return error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
 				 strerror(errno));
 	if (!(rc = sandbox_new(&sb, "bwrap")) &&
-	    !(rc = hide_store_and_jobs(sb, st, abs)))
-		rc = workdir_visible(sb, workdir);
+	    !(rc = hide_store_and_jobs(sb, st, abs))) {
+		*out = sb;
+		sb = NULL;
+	}
 	sandbox_free(sb);
 	free(abs);
 	return rc;
 }
 
-int svc_step_exec(int *status, svc_store *st, const char *job_dir,
-		  const char *step, char *const argv[], const char *workdir,
-		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+/*
+ * The same for a step sent to the job's launcher, whose sandbox is made
+ * already: only what it hides is looked at.
+ */
+static int workdir_visible_in_job(svc_store *st, const char *job_dir,
+				  const char *workdir)
+{
+	struct sandbox *sb = NULL;
+	int rc;
+
+	if (!(rc = job_hidden_view(&sb, st, job_dir)))
+		rc = workdir_visible(sb, workdir);
+	sandbox_free(sb);
+	return rc;
+}
+
+/* svc_step_exec(), and with cmds (run) the commands acted on. */
+static int step_exec(int *status, svc_store *st, const char *job_dir,
+		     const char *step, char *const argv[], const char *workdir,
+		     svc_step_vars *vars, svc_step_output_fn output, void *ctx,
+		     struct job_cmds *cmds)
 {
 	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL",
 		"TERM", "USER", "LOGNAME", NULL };
@@ -358,6 +383,8 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		rc = svc_env_inherit(env, keep[i]);
 	if (!rc && vars)
 		rc = svc_step_vars_apply(vars, env, m);
+	if (!rc && cmds)
+		rc = job_cmds_step_begin(cmds, m, env);
 	if (rc || (rc = svc_masker_compile(m)))
 		goto done;
 	if (svc_masker_take_too_short(m) && output) {
@@ -373,6 +400,7 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].vars = vars;
 		io[i].job_dir = job_dir;
 		io[i].failed = &said_failed;
+		io[i].cmds = cmds;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 		so.commands = 1; /* the agent reads commands on stdout and stderr */
@@ -453,6 +481,8 @@ int svc_step_exec(int *status, svc_store *st, const char *job_dir,
 				break;
 			}
 	/* a step that said it failed has failed, whatever its exit code */
+	if (cmds && job_cmds_step_failed(cmds))
+		said_failed = 1;
 	if (!rc && said_failed && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
 		*status = W_EXITCODE(1, 0);
 done:
@@ -481,6 +511,14 @@ done:
 	sandbox_free(sb);
 	job_step_info_clear(&info);
 	return rc;
+}
+
+int svc_step_exec(int *status, svc_store *st, const char *job_dir,
+		  const char *step, char *const argv[], const char *workdir,
+		  svc_step_vars *vars, svc_step_output_fn output, void *ctx)
+{
+	return step_exec(status, st, job_dir, step, argv, workdir, vars, output,
+			 ctx, NULL);
 }
 
 /*
@@ -625,8 +663,11 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	r->stage = s->stage;
 	r->job = s->job;
 	r->label = label.ptr;
-	rc = svc_step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-			   r->vars, step_output, r);
+	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
+		       r->vars, step_output, r, r->cmds);
+	if (job_cmds_step_end(r->cmds) == JOB_CMDS_ISSUES && !rc &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		say(r, "step %s succeeded with issues", label.ptr);
 	if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		*failed = 1;
 		say(r, "step %s failed: %s %d", label.ptr,
@@ -677,6 +718,14 @@ done:
 	free(root);
 	buf_clear(&b);
 	return rc;
+}
+
+/* A note of the job's commands, said at its end. */
+static void say_note(void *ctx, const char *note)
+{
+	const struct runner *r = ctx;
+
+	say(r, "job %s: %s", r->job, note);
 }
 
 /* Start the job, waiting on checks when asked; the gate's exit code. */
@@ -749,10 +798,10 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	struct runner r;
 	svc_plan_options po;
 	svc_plan *plan = NULL;
-	svc_buf dir = SVC_BUF_INIT;
+	svc_buf dir = SVC_BUF_INIT, tail = SVC_BUF_INIT;
 	char *run_dir = NULL;
-	size_t i, j;
-	int rc, code = 0;
+	size_t i, j, warnings, errors, issues;
+	int rc, code = 0, result;
 
 	if (!o || o->version != SVC_RUN_OPTIONS_VERSION || !o->pipeline_file ||
 	    !o->pipeline || !o->run_id)
@@ -769,8 +818,12 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	po.task_dirs = o->task_dirs;
 	po.ntask_dirs = o->ntask_dirs;
 	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH; /* templates of other repositories */
-	if ((rc = svc_plan_build(&plan, &po, st, cat)))
+	if ((rc = job_cmds_new(&r.cmds, o->output_dir)))
 		return rc;
+	if ((rc = svc_plan_build(&plan, &po, st, cat))) {
+		job_cmds_free(r.cmds);
+		return rc;
+	}
 	r.plan = plan;
 	/* a pipeline that does not compile runs nothing */
 	for (i = 0; i < svc_diags_count(svc_plan_diags(plan)); i++) {
@@ -815,7 +868,8 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		}
 		svc_step_vars_free(r.vars);
 		r.vars = NULL;
-		if ((rc = svc_step_vars_new(&r.vars)))
+		if ((rc = svc_step_vars_new(&r.vars)) ||
+		    (rc = job_cmds_job_begin(r.cmds, st, dir.ptr, o->workdir)))
 			break;
 		if ((o->job_started && !(o->fork && !o->fork_allowed) &&
 		     o->job_started(o->ctx, dir.ptr)) ||
@@ -850,7 +904,11 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		svc_step_launcher_stop(dir.ptr);
 		if (o->job_ending)
 			o->job_ending(o->ctx, dir.ptr);
-		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed" : "Succeeded");
+		r.job = s->job;
+		result = job_cmds_job_end(r.cmds, say_note, &r);
+		rc = svc_job_end(st, dir.ptr, failed_steps ? "Failed"
+				 : result == JOB_CMDS_ISSUES ? "SucceededWithIssues"
+				 : "Succeeded");
 		svc_job_free(job);
 		/* the job's directory with what its helpers left (logs) */
 		job_dir_remove(dir.ptr);
@@ -863,10 +921,18 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	if (run_dir)
 		job_dir_remove(run_dir);
 	free(run_dir);
+	job_cmds_counts(r.cmds, &warnings, &errors, &issues);
+	if (issues)
+		buf_printf(&tail, ", %zu with issues", issues);
+	if (warnings || errors)
+		buf_printf(&tail, "; %zu warning(s), %zu error(s)", warnings, errors);
 	if (!rc)
-		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s; exit %d",
+		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s%s; exit %d",
 		    r.steps_run, r.steps_failed, r.steps_skipped ? ", " : "",
-		    r.steps_skipped, r.steps_skipped ? " skipped" : "", code);
+		    r.steps_skipped, r.steps_skipped ? " skipped" : "",
+		    tail.ptr ? tail.ptr : "", code);
+	buf_clear(&tail);
+	job_cmds_free(r.cmds);
 	svc_plan_free(plan);
 	buf_clear(&dir);
 	if (!rc)
