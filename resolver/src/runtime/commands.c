@@ -649,9 +649,10 @@ static int open_upload(const struct job_cmds *c, const char *path, int *fd,
 				      O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		}
 		if (next < 0) {
-			rc = refuse(errno == ELOOP || errno == ENOTDIR
-				    ? "'%s' goes through a symbolic link or a file"
-				    : "cannot open '%s': %s", path, strerror(errno));
+			rc = errno == ELOOP || errno == ENOTDIR
+				? refuse("'%s' goes through a symbolic link or a file", path)
+				: errno == EACCES ? refuse("'%s' is not readable", path)
+				: refuse("cannot open '%s': %s", path, strerror(errno));
 			break;
 		}
 		close(dir);
@@ -774,8 +775,12 @@ static int attach(struct job_cmds *c, const char *type, const char *name,
 		return refuse("Name contains invalid characters.");
 	if (!path || !*path)
 		return refuse("%s", missing);
-	if ((rc = open_upload(c, path, &fd, &st)))
-		return refuse("%s (%s)", missing, svc_error_last());
+	if ((rc = open_upload(c, path, &fd, &st))) {
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+		return refuse("%s (%s)", missing, why);
+	}
 	if (c->out_dir >= 0 && !(rc = keep_copy(c, fd, type, name, &kept)))
 		rc = notef(c, "attachment '%s' (%s): kept as %s", name, type,
 			   kept.ptr);
