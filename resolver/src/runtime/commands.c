@@ -243,10 +243,13 @@ static int path_with_prepend(svc_buf *out, const struct job_cmds *c,
 	}
 	/* the agent does not put it twice in front, nor leave a trailing
 	 * separator (the working directory) when PATH is empty */
-	if (!rc && cur && *cur &&
-	    !(strncmp(cur, out->ptr, out->len) == 0 && cur[out->len] == ':'))
-		rc = buf_printf(out, ":%s", cur);
-	return rc;
+	if (rc || !cur || !*cur)
+		return rc;
+	if (strncmp(cur, out->ptr, out->len) == 0 && cur[out->len] == ':') {
+		buf_reset(out);
+		return buf_puts(out, cur);
+	}
+	return buf_printf(out, ":%s", cur);
 }
 
 int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env)
@@ -613,6 +616,8 @@ static int open_upload(const struct job_cmds *c, const char *path, int *fd,
 	size_t root = 0, len;
 	int dir = -1, next, rc = 0;
 
+	if (!c->nroots)
+		return refuse("no directory to read '%s' from", path);
 	if (strlen(path) >= PATH_MAX_LEN)
 		return refuse("'%s' is too long", path);
 	if (path[0] == '/' && !(rest = under_root(c, path, &root)))
