@@ -339,6 +339,13 @@ static int issue(struct job_cmds *c, const struct shown *sh, int error,
 		   : 0;
 }
 
+/* Format into b, a new wiping buffer. */
+static int vformat(svc_buf *b, const char *fmt, va_list ap)
+{
+	buf_init(b, 0, 1);
+	return buf_vprintf(b, fmt, ap);
+}
+
 static int issuef(struct job_cmds *c, const struct shown *sh, int error,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -349,9 +356,8 @@ static int issuef(struct job_cmds *c, const struct shown *sh, int error,
 	va_list ap;
 	int rc;
 
-	buf_init(&b, 0, 1);
 	va_start(ap, fmt);
-	rc = buf_vprintf(&b, fmt, ap);
+	rc = vformat(&b, fmt, ap);
 	va_end(ap);
 	if (!rc)
 		rc = issue(c, sh, error, b.ptr, b.len);
@@ -371,9 +377,8 @@ static int notef(struct job_cmds *c, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	buf_init(&b, 0, 1);
 	va_start(ap, fmt);
-	rc = buf_vprintf(&b, fmt, ap);
+	rc = vformat(&b, fmt, ap);
 	va_end(ap);
 	if (!rc && !(rc = svc_masker_mask(&masked, &mlen, c->m, b.ptr, b.len))) {
 		/* one line each: control characters as '?' */
@@ -816,32 +821,34 @@ static int on_addattachment(struct job_cmds *c, const svc_mask_event *ev,
 		    : SVC_EINVALID;
 }
 
-static int on_uploadfile(struct job_cmds *c, const svc_mask_event *ev,
-			 const struct shown *sh)
+/* task.uploadfile and task.uploadsummary: type, named for the file. */
+static int upload_named(struct job_cmds *c, const svc_mask_event *ev,
+			const char *type, const char *empty)
 {
 	const char *path = data_str(ev);
 
-	(void)sh;
 	if (!path)
 		return SVC_EINVALID;
 	if (!*path)
-		return refuse("Cannot upload file because file location is not specified.");
-	return attach(c, "DistributedTask.Core.FileAttachment", base_name(path),
-		      path, "Cannot upload task attachment file, attachment file location is not specified or attachment file does not exist on disk.");
+		return refuse("%s", empty);
+	return attach(c, type, base_name(path), path,
+		      "Cannot upload task attachment file, attachment file location is not specified or attachment file does not exist on disk.");
+}
+
+static int on_uploadfile(struct job_cmds *c, const svc_mask_event *ev,
+			 const struct shown *sh)
+{
+	(void)sh;
+	return upload_named(c, ev, "DistributedTask.Core.FileAttachment",
+			    "Cannot upload file because file location is not specified.");
 }
 
 static int on_uploadsummary(struct job_cmds *c, const svc_mask_event *ev,
 			    const struct shown *sh)
 {
-	const char *path = data_str(ev);
-
 	(void)sh;
-	if (!path)
-		return SVC_EINVALID;
-	if (!*path)
-		return refuse("Cannot upload summary file, summary file location is not specified.");
-	return attach(c, "DistributedTask.Core.Summary", base_name(path), path,
-		      "Cannot upload task attachment file, attachment file location is not specified or attachment file does not exist on disk.");
+	return upload_named(c, ev, "DistributedTask.Core.Summary",
+			    "Cannot upload summary file, summary file location is not specified.");
 }
 
 static int on_uploadlog(struct job_cmds *c, const svc_mask_event *ev,
