@@ -117,8 +117,10 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * masker of the step's secrets (and vars'), logging commands on standard
  * output and standard error are processed (setsecret, setvariable, secret
  * or not (the closed list of names refused), and
- * setendpoint, for a connection of the job, into vars), and the masked
- * output goes to output.
+ * setendpoint, for a connection of the job, into vars), the others pass
+ * through for the agent that runs the step (svc_pipeline_run() acts on
+ * them itself, see docs/runtime.md), and the masked output goes to
+ * output.
  * *status is the child's wait status; a step that exited 0 but said it
  * failed (task.complete result=Failed or Cancelled, as tasks' setResult
  * does) gets the status of an exit 1.
@@ -196,8 +198,10 @@ typedef struct svc_run_options {
 } svc_run_options;
 
 /**
- * Run the pipeline.  *exit_code: 0 every step succeeded, 1 a step failed,
- * 2 invalid input, 3 needs permission, 4 waiting on checks, 5 denied.
+ * Run the pipeline, acting on the steps' logging commands as the agent
+ * does (docs/runtime.md).  *exit_code: 0 every step succeeded (with issues
+ * or not), 1 a step failed, 2 invalid input, 3 needs permission, 4 waiting
+ * on checks, 5 denied.
  * Returns an error code only when the run could not be carried out.
  */
 int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
