@@ -3,7 +3,8 @@
 # (resolver/src/runtime/commands.c): issues counted and shown as
 # ##[warning]/##[error], SucceededWithIssues (exit 0), task.debug only with
 # System.Debug, task.prependpath and build.updatebuildnumber for the job's
-# later steps, tags, attachments kept under --output-dir; commands in any
+# later steps, tags, attachments kept under --output-dir, the job's result
+# in the usage history; commands in any
 # case; unknown ones get the agent's warning or error. A step cannot make
 # svcconn copy what it could not read itself (the store's key through a
 # path, a symbolic link, '..', a hidden directory; a FIFO, a huge file, a
@@ -91,6 +92,29 @@ out=$(cd "$work" && agent run cmds.yml --pipeline demo 2>&1) || fail "exit $? fo
 echo "$out" | grep -qF "attachment 'report.txt' (DistributedTask.Core.FileAttachment) from report.txt: not kept (no --output-dir)" \
   || fail "without --output-dir an attachment is not listed"
 [ -z "$(ls -A "$keep")" ] || fail "something was kept without --output-dir"
+
+# the job's result reaches the usage history: SucceededWithIssues
+printf 'pw-secret-4471\n' > "$work/pw"
+svcconn create generic api --url https://api.example.test --set username=u \
+  --secret password=@"$work/pw" --grant-all-pipelines >/dev/null
+mkdir -p "$work/tasks/ProbeV1"
+cat > "$work/tasks/ProbeV1/task.json" <<'JSON'
+{ "id": "6d7e9f1a-2b3c-4d5e-8f60-718293a4b5c7", "name": "Probe",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "inputs": [ { "name": "conn", "type": "connectedService:generic", "label": "c", "required": true } ],
+  "execution": { "Bash": { "target": "main.sh" } } }
+JSON
+printf 'echo "##vso[task.complete result=SucceededWithIssues;]partly"\n' > "$work/tasks/ProbeV1/main.sh"
+cat > "$work/task.yml" <<'YAML'
+steps:
+  - task: Probe@1
+    inputs:
+      conn: api
+YAML
+out=$(cd "$work" && agent run task.yml --pipeline demo --run-id issues-1 --tasks-dir tasks 2>&1) \
+  || fail "a task that succeeded with issues failed the run"
+out=$(svcconn history api)
+echo "$out" | grep -q 'demo run issues-1 .*-> SucceededWithIssues' || fail "the job's result is not SucceededWithIssues"
 
 # System.Debug: set by an earlier step (what exists today), and with --var
 cat > "$work/debug.yml" <<'YAML'
