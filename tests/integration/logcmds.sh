@@ -64,32 +64,32 @@ steps:
 YAML
 out=$(cd "$work" && agent run cmds.yml --pipeline demo --output-dir "$keep" 2>&1) \
   || fail "a run whose step succeeded with issues did not exit 0"
-echo "$out" | grep -qF '[Job/first] ##[warning]first warning' || fail "no warning line"
-echo "$out" | grep -qF '[Job/first] ##[error]an error, shown' || fail "no error line"
-echo "$out" | grep -qF '##[warning]src/a.c(3,7): warning W1: unused x' || fail "no source issue"
-! echo "$out" | grep -q 'hidden debug line' || fail "task.debug shown without System.Debug"
-! echo "$out" | grep -qi '##vso\[' || fail "a command line was shown"
-echo "$out" | grep -q 'same step: not yet' || fail "prependpath changed the running step"
-echo "$out" | grep -qF '[Job/second] from-prepended-tool' || fail "prependpath did not reach the next step"
-echo "$out" | grep -qF "path0=$(realpath "$work")/tools" || fail "the prepended directory is not first"
-echo "$out" | grep -qF '[Job/second] number=1.2.3-local' || fail "no BUILD_BUILDNUMBER"
-echo "$out" | grep -qF "== job Job: build tag 'nightly'" || fail "no build tag"
-echo "$out" | grep -qF "== job Job: build number '1.2.3-local'" || fail "no build number note"
-echo "$out" | grep -qF '== step first succeeded with issues' || fail "no SucceededWithIssues"
-echo "$out" | grep -qF 'summary: 2 step(s) run, 0 failed, 1 with issues; 2 warning(s), 1 error(s); exit 0' \
+grep -qF '[Job/first] ##[warning]first warning' <<<"$out" || fail "no warning line"
+grep -qF '[Job/first] ##[error]an error, shown' <<<"$out" || fail "no error line"
+grep -qF '##[warning]src/a.c(3,7): warning W1: unused x' <<<"$out" || fail "no source issue"
+! grep -q 'hidden debug line' <<<"$out" || fail "task.debug shown without System.Debug"
+! grep -qi '##vso\[' <<<"$out" || fail "a command line was shown"
+grep -q 'same step: not yet' <<<"$out" || fail "prependpath changed the running step"
+grep -qF '[Job/second] from-prepended-tool' <<<"$out" || fail "prependpath did not reach the next step"
+grep -qF "path0=$(realpath "$work")/tools" <<<"$out" || fail "the prepended directory is not first"
+grep -qF '[Job/second] number=1.2.3-local' <<<"$out" || fail "no BUILD_BUILDNUMBER"
+grep -qF "== job Job: build tag 'nightly'" <<<"$out" || fail "no build tag"
+grep -qF "== job Job: build number '1.2.3-local'" <<<"$out" || fail "no build number note"
+grep -qF '== step first succeeded with issues' <<<"$out" || fail "no SucceededWithIssues"
+grep -qF 'summary: 2 step(s) run, 0 failed, 1 with issues; 2 warning(s), 1 error(s); exit 0' <<<"$out" \
   || fail "the summary does not count the issues"
 jd="$keep/_-Job"
 cmp -s "$jd/DistributedTask.Core.FileAttachment/report.txt" "$work/report.txt" || fail "uploadfile not kept"
 cmp -s "$jd/DistributedTask.Core.FileAttachment/report.txt.1" "$work/report.txt" || fail "second upload not kept apart"
 cmp -s "$jd/Distributedtask.Core.Summary/My Summary" "$work/sum.md" || fail "attachment not kept"
 grep -q 'log text' "$jd/DistributedTask.Core.Log/CustomToolLog" || fail "uploadlog not kept"
-echo "$out" | grep -qF "== job Job: attachment 'report.txt' (DistributedTask.Core.FileAttachment): kept as $jd/DistributedTask.Core.FileAttachment/report.txt" \
+grep -qF "== job Job: attachment 'report.txt' (DistributedTask.Core.FileAttachment): kept as $jd/DistributedTask.Core.FileAttachment/report.txt" <<<"$out" \
   || fail "attachment not listed"
 
 # without --output-dir the attachments are listed, not kept
 rm -rf "$keep"/*
 out=$(cd "$work" && agent run cmds.yml --pipeline demo 2>&1) || fail "exit $? for SucceededWithIssues"
-echo "$out" | grep -qF "attachment 'report.txt' (DistributedTask.Core.FileAttachment) from report.txt: not kept (no --output-dir)" \
+grep -qF "attachment 'report.txt' (DistributedTask.Core.FileAttachment) from report.txt: not kept (no --output-dir)" <<<"$out" \
   || fail "without --output-dir an attachment is not listed"
 [ -z "$(ls -A "$keep")" ] || fail "something was kept without --output-dir"
 
@@ -114,7 +114,7 @@ YAML
 out=$(cd "$work" && agent run task.yml --pipeline demo --run-id issues-1 --tasks-dir tasks 2>&1) \
   || fail "a task that succeeded with issues failed the run"
 out=$(svcconn history api)
-echo "$out" | grep -q 'demo run issues-1 .*-> SucceededWithIssues' || fail "the job's result is not SucceededWithIssues"
+grep -q 'demo run issues-1 .*-> SucceededWithIssues' <<<"$out" || fail "the job's result is not SucceededWithIssues"
 
 # System.Debug: set by an earlier step (what exists today), and with --var
 cat > "$work/debug.yml" <<'YAML'
@@ -125,13 +125,13 @@ steps:
       echo "##vso[task.debug]now shown"
 YAML
 out=$(cd "$work" && agent run debug.yml --pipeline demo 2>&1) || fail "debug run failed"
-echo "$out" | grep -qF '[Job/' || fail "no output"
-if echo "$out" | grep -q 'debug=true'; then
-  echo "$out" | grep -qF '##[debug]now shown' || fail "task.debug not shown with System.Debug"
+grep -qF '[Job/' <<<"$out" || fail "no output"
+if grep -q 'debug=true' <<<"$out"; then
+  grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with System.Debug"
 fi
 out=$(cd "$work" && agent run debug.yml --pipeline demo --var System.Debug=true 2>&1) || fail "debug run failed"
-if echo "$out" | grep -q '\] debug=true'; then
-  echo "$out" | grep -qF '##[debug]now shown' || fail "task.debug not shown with --var System.Debug=true"
+if grep -q '\] debug=true' <<<"$out"; then
+  grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with --var System.Debug=true"
 else
   echo "SKIP: --var System.Debug=true does not reach the step's environment yet"
 fi
@@ -148,10 +148,10 @@ steps:
 YAML
 set +e; out=$(cd "$work" && agent run unknown.yml --pipeline demo 2>&1); rc=$?; set -e
 [ "$rc" -eq 1 ] || fail "an unknown task command did not fail the run (exit $rc)"
-echo "$out" | grep -qF '##[warning]Cannot find command extension for ##vso[foo.command].' || fail "no unknown-area warning"
-echo "$out" | grep -qF "##[error]Unable to process command '##vso[task.nonsense]y' successfully." || fail "no process error"
-echo "$out" | grep -qF '##[error]##vso[task.nonsense] is not a recognized command for task command extension.' || fail "no reason"
-! echo "$out" | grep -q never || fail "the step after a failed one ran"
+grep -qF '##[warning]Cannot find command extension for ##vso[foo.command].' <<<"$out" || fail "no unknown-area warning"
+grep -qF "##[error]Unable to process command '##vso[task.nonsense]y' successfully." <<<"$out" || fail "no process error"
+grep -qF '##[error]##vso[task.nonsense] is not a recognized command for task command extension.' <<<"$out" || fail "no reason"
+! grep -q never <<<"$out" || fail "the step after a failed one ran"
 cat > "$work/bad.yml" <<'YAML'
 steps:
   - bash: |
@@ -171,9 +171,9 @@ for why in 'issue type note is not an expected issue type.' \
   "Command doesn't have valid result value." "Value cannot be null. (Parameter 'prependpath')" \
   'Type contains invalid characters.' "Can't create TaskIssue from logging event." \
   'malformed logging command ignored'; do
-  echo "$out" | grep -qF "$why" || fail "no '$why'"
+  grep -qF "$why" <<<"$out" || fail "no '$why'"
 done
-echo "$out" | grep -q 'summary: 1 step(s) run, 1 failed; 1 warning(s), 11 error(s); exit 1' || fail "counts"
+grep -q 'summary: 1 step(s) run, 1 failed; 1 warning(s), 11 error(s); exit 1' <<<"$out" || fail "counts"
 
 # secrets in issues, debug and notes are masked
 cat > "$work/mask.yml" <<'YAML'
@@ -184,8 +184,8 @@ steps:
       echo "##vso[build.addbuildtag]hush-8712-value"
 YAML
 out=$(cd "$work" && agent run mask.yml --pipeline demo 2>&1) || fail "mask run failed"
-! echo "$out" | grep -q 'hush-8712' || fail "a secret was shown"
-echo "$out" | grep -qF '##[error]leak *** here' || fail "no masked issue"
+! grep -q 'hush-8712' <<<"$out" || fail "a secret was shown"
+grep -qF '##[error]leak *** here' <<<"$out" || fail "no masked issue"
 
 # ---- a hostile step cannot make svcconn read what it could not ---------------
 mkfifo "$work/fifo"
@@ -209,19 +209,19 @@ steps:
 YAML
 set +e; out=$(cd "$work" && agent run attack.yml --pipeline demo --output-dir "$keep" 2>&1); rc=$?; set -e
 [ "$rc" -eq 1 ] || fail "refused uploads did not fail the step (exit $rc)"
-n=$(echo "$out" | grep -c "Unable to process command '##vso\[task.uploadfile\]" || true)
+n=$(grep -c "Unable to process command '##vso\[task.uploadfile\]" <<<"$out" || true)
 [ "$n" -eq 12 ] || fail "expected 12 refused uploads, got $n"
-n=$(echo "$out" | grep -c "Unable to process command '##vso\[task.addattachment" || true)
+n=$(grep -c "Unable to process command '##vso\[task.addattachment" <<<"$out" || true)
 [ "$n" -eq 2 ] || fail "expected 2 refused attachments, got $n"
-! echo "$out" | grep -q "kept as" || fail "something was kept"
+! grep -q "kept as" <<<"$out" || fail "something was kept"
 [ ! -e "$work/planted" ] || fail "a planted link was followed"
 [ -z "$(find "$keep" -type f)" ] || fail "a file was copied: $(find "$keep" -type f)"
 for why in 'goes through a symbolic link' 'is hidden from steps' 'is not under the working directory' \
   'is not a regular file' 'is larger than' 'is not readable' "goes up with '..'" 'cannot make'; do
-  echo "$out" | grep -qF "$why" || fail "no refusal '$why'"
+  grep -qF "$why" <<<"$out" || fail "no refusal '$why'"
 done
 od -An -tx1 "$key" | tr -d ' \n' > "$work/keyhex"
-! echo "$out" | grep -qF "$(cat "$work/keyhex")" || fail "the key was shown"
+! grep -qF "$(cat "$work/keyhex")" <<<"$out" || fail "the key was shown"
 
 # ---- through the hooks the commands pass through unchanged -------------------
 cat > "$work/hook.yml" <<'YAML'
@@ -264,14 +264,14 @@ steps:
 YAML
 rm -rf "$keep"/*
 out=$(cd "$work" && agent run tl.yml --pipeline demo --output-dir "$keep" 2>&1) || fail "task-lib run failed"
-echo "$out" | grep -qF '[Job/tl] ##[warning]tl warning 1' || fail "tl.warning"
-echo "$out" | grep -qF '[Job/tl] ##[error]tl error 1' || fail "tl.error"
-echo "$out" | grep -qF '[Job/tl] ##[warning]partly done' || fail "setResult's warning"
-! echo "$out" | grep -q 'tl debug line' || fail "tl.debug shown without System.Debug"
-! echo "$out" | grep -qi '##vso\[' || fail "a command line was shown"
-echo "$out" | grep -qF '[Job/after] tl-tool-ran' || fail "tl.prependPath did not reach the next step"
-echo "$out" | grep -qF '== step tl succeeded with issues' || fail "setResult(SucceededWithIssues)"
-echo "$out" | grep -qF 'summary: 2 step(s) run, 0 failed, 1 with issues; 2 warning(s), 1 error(s); exit 0' \
+grep -qF '[Job/tl] ##[warning]tl warning 1' <<<"$out" || fail "tl.warning"
+grep -qF '[Job/tl] ##[error]tl error 1' <<<"$out" || fail "tl.error"
+grep -qF '[Job/tl] ##[warning]partly done' <<<"$out" || fail "setResult's warning"
+! grep -q 'tl debug line' <<<"$out" || fail "tl.debug shown without System.Debug"
+! grep -qi '##vso\[' <<<"$out" || fail "a command line was shown"
+grep -qF '[Job/after] tl-tool-ran' <<<"$out" || fail "tl.prependPath did not reach the next step"
+grep -qF '== step tl succeeded with issues' <<<"$out" || fail "setResult(SucceededWithIssues)"
+grep -qF 'summary: 2 step(s) run, 0 failed, 1 with issues; 2 warning(s), 1 error(s); exit 0' <<<"$out" \
   || fail "task-lib summary"
 cmp -s "$keep/_-Job/DistributedTask.Core.FileAttachment/report.txt" "$work/report.txt" || fail "tl.uploadFile not kept"
 cmp -s "$keep/_-Job/Distributedtask.Core.Summary/TL Summary" "$work/sum.md" || fail "tl.addAttachment not kept"

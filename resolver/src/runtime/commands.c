@@ -99,10 +99,10 @@ struct job_cmds {
 	char *build_number;     /**< build.updatebuildnumber, or NULL */
 	svc_buf notes;          /**< masked lines for the job's end, each
 				     NUL-ended */
-	int job_result;         /**< CMD_* of the job's steps, merged */
+	int job_result;         /**< JOB_CMDS_* of the job's steps, merged */
 	svc_masker *m;          /**< the running step's masker */
 	int debug;              /**< its SYSTEM_DEBUG is true */
-	int step_result;        /**< its CMD_* */
+	int step_result;        /**< its JOB_CMDS_* */
 };
 
 /* Where a step's lines go. */
@@ -194,14 +194,15 @@ int job_cmds_job_begin(struct job_cmds *c, svc_store *st, const char *job_dir,
 	int rc = 0;
 
 	job_clear(c);
-	if (!(c->roots[0] = realpath(workdir ? workdir : ".", NULL)) ||
-	    !(abs = realpath(job_dir, NULL))) {
-		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s",
-			       c->roots[0] ? job_dir : workdir ? workdir : ".",
+	if (!(c->roots[0] = realpath(workdir ? workdir : ".", NULL)))
+		return error_set(SVC_ERROR, "cannot resolve '%s': %s",
+				 workdir ? workdir : ".", strerror(errno));
+	c->nroots = 1;
+	if (!(abs = realpath(job_dir, NULL))) {
+		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
 			       strerror(errno));
 		goto done;
 	}
-	c->nroots = 1;
 	for (i = 0; job_subdirs[i].name && c->nroots < 8 && !rc; i++) {
 		if (i && !strcmp(job_subdirs[i].name, job_subdirs[i - 1].name))
 			continue;
