@@ -101,6 +101,9 @@ struct job_cmds {
 				     NUL-ended */
 	int job_result;         /**< JOB_CMDS_* of the job's steps, merged */
 	svc_masker *m;          /**< the running step's masker */
+	svc_mask_stream *disp;  /**< masks what is shown with m, one stream
+				     for the step (not one per line) */
+	svc_buf disp_out;       /**< what disp wrote */
 	int debug;              /**< its SYSTEM_DEBUG is true */
 	int step_result;        /**< its JOB_CMDS_* */
 };
@@ -121,6 +124,7 @@ int job_cmds_new(struct job_cmds **out, const char *output_dir)
 	c->out_dir = -1;
 	buf_init(&c->prepend, PREPEND_MAX, 0);
 	buf_init(&c->notes, NOTES_MAX, 0);
+	buf_init(&c->disp_out, 0, 0);
 	if (output_dir) {
 		if (mkdir(output_dir, 0700) && errno != EEXIST) {
 			job_cmds_free(c);
@@ -163,6 +167,8 @@ void job_cmds_free(struct job_cmds *c)
 	if (!c)
 		return;
 	job_clear(c);
+	svc_mask_stream_free(c->disp);
+	buf_clear(&c->disp_out);
 	buf_clear(&c->prepend);
 	buf_clear(&c->notes);
 	if (c->out_dir >= 0)
@@ -279,9 +285,18 @@ int job_cmds_step_end(struct job_cmds *c)
 		c->run_issues++;
 	if (r > c->job_result)
 		c->job_result = r;
-	c->m = NULL;
+	job_cmds_step_detach(c);
 	c->step_result = JOB_CMDS_SUCCEEDED;
 	return r;
+}
+
+void job_cmds_step_detach(struct job_cmds *c)
+{
+	if (!c)
+		return;
+	svc_mask_stream_free(c->disp); /* it masks with the step's masker */
+	c->disp = NULL;
+	c->m = NULL;
 }
 
 int job_cmds_job_end(struct job_cmds *c, void (*say)(void *ctx, const char *note),
@@ -308,22 +323,44 @@ void job_cmds_counts(const struct job_cmds *c, size_t *warnings,
 
 /* ---- showing ---- */
 
+static int disp_write(void *ctx, const char *data, size_t len)
+{
+	return buf_put(ctx, data, len);
+}
+
+/* Mask text (len bytes) into c->disp_out. */
+static int mask_text(struct job_cmds *c, const char *text, size_t len)
+{
+	int rc;
+
+	buf_reset(&c->disp_out);
+	if (!c->disp) {
+		svc_mask_stream_options o;
+
+		memset(&o, 0, sizeof(o));
+		o.version = SVC_MASK_STREAM_OPTIONS_VERSION;
+		o.write = disp_write;
+		o.write_ctx = &c->disp_out;
+		if ((rc = svc_mask_stream_new(&c->disp, c->m, &o)))
+			return rc;
+	}
+	if ((rc = svc_mask_stream_write(c->disp, text, len)))
+		return rc;
+	return svc_mask_stream_finish(c->disp);
+}
+
 /* Write text (len bytes) and a newline to the step's output, masked. */
-static int show(const struct job_cmds *c, const struct shown *sh,
-		const char *tag, const char *text, size_t len)
+static int show(struct job_cmds *c, const struct shown *sh, const char *tag,
+		const char *text, size_t len)
 {
 	svc_buf b = SVC_BUF_INIT;
-	char *masked = NULL;
-	size_t mlen = 0;
 	int rc;
 
 	buf_init(&b, 0, 1);
 	if (!(rc = buf_puts(&b, tag)) && !(rc = buf_put(&b, text, len)) &&
 	    !(rc = buf_putc(&b, '\n')) &&
-	    !(rc = svc_masker_mask(&masked, &mlen, c->m, b.ptr, b.len)) &&
-	    sh->out)
-		sh->out(sh->ctx, sh->fd, masked, mlen);
-	free(masked);
+	    !(rc = mask_text(c, b.ptr, b.len)) && sh->out)
+		sh->out(sh->ctx, sh->fd, c->disp_out.ptr, c->disp_out.len);
 	buf_clear(&b);
 	return rc;
 }
@@ -373,23 +410,23 @@ static int notef(struct job_cmds *c, const char *fmt, ...)
 static int notef(struct job_cmds *c, const char *fmt, ...)
 {
 	svc_buf b = SVC_BUF_INIT;
-	char *masked = NULL;
-	size_t mlen = 0, i;
+	char *masked;
+	size_t i;
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
 	rc = vformat(&b, fmt, ap);
 	va_end(ap);
-	if (!rc && !(rc = svc_masker_mask(&masked, &mlen, c->m, b.ptr, b.len))) {
+	if (!rc && !(rc = mask_text(c, b.ptr, b.len))) {
 		/* one line each: control characters as '?' */
-		for (i = 0; i < mlen; i++)
+		masked = c->disp_out.ptr;
+		for (i = 0; i < c->disp_out.len; i++)
 			if ((unsigned char)masked[i] < 0x20 || masked[i] == 0x7f)
 				masked[i] = '?';
-		if (!(rc = buf_put(&c->notes, masked, mlen)))
+		if (!(rc = buf_put(&c->notes, masked, c->disp_out.len)))
 			rc = buf_putc(&c->notes, '\0');
 	}
-	free(masked);
 	buf_clear(&b);
 	return rc;
 }

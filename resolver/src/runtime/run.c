@@ -496,6 +496,7 @@ done:
 	}
 	svc_mask_stream_free(streams[0]);
 	svc_mask_stream_free(streams[1]);
+	job_cmds_step_detach(cmds);
 	svc_masker_free(m);
 	svc_env_free(env);
 	if (grant) {

@@ -102,6 +102,11 @@ int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env);
 int job_cmds_event(struct job_cmds *c, const svc_mask_event *ev,
 		   void (*out)(void *ctx, int fd, const char *data, size_t len),
 		   void *ctx, int fd);
+/**
+ * The step's masker goes: forget it (before svc_masker_free; NULL is
+ * accepted).  Its commands are no longer acted on.
+ */
+void job_cmds_step_detach(struct job_cmds *c);
 /** 1 when the running step's commands failed it. */
 int job_cmds_step_failed(const struct job_cmds *c);
 /** The step ended: its JOB_CMDS_* result, merged into the job's. */
