@@ -379,6 +379,9 @@ static int issue(struct job_cmds *c, const struct shown *sh, int error,
 
 /* Format into b, a new wiping buffer. */
 static int vformat(svc_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static int vformat(svc_buf *b, const char *fmt, va_list ap)
 {
 	buf_init(b, 0, 1);
 	return buf_vprintf(b, fmt, ap);
