@@ -82,7 +82,7 @@ static void usage(FILE *f)
 	fputs("usage: svcconn-agent run PIPELINE.yml --pipeline NAME [--run-id N] [--branch REF]\n"
 	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
 	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--fork [--fork-secrets]]\n"
-	      "                 [--home DIR] [--let-steps-read-the-store]\n"
+	      "                 [--home DIR] [--let-steps-read-the-store] [--output-dir DIR]\n"
 	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
@@ -108,6 +108,14 @@ static void usage(FILE *f)
 	      "--fork marks a run for a pull request from a fork: steps that use a\n"
 	      "connection are skipped with the agent's message, unless the\n"
 	      "pipeline makes secrets available to forks (--fork-secrets).\n"
+	      "run acts on the steps' logging commands as the agent does:\n"
+	      "issues are counted and shown as ##[warning]/##[error] lines,\n"
+	      "task.complete sets the step's result (SucceededWithIssues still\n"
+	      "exits 0), task.debug shows with System.Debug, task.prependpath\n"
+	      "and build.updatebuildnumber reach the job's later steps; files\n"
+	      "steps attach or upload (under the working directory or the job's\n"
+	      "directories only) are copied to --output-dir DIR/JOB/TYPE/NAME,\n"
+	      "or without it listed and not kept (docs/runtime.md).\n"
 	      "job-start gates a job's use of service connections: pipeline\n"
 	      "permissions, approvals and checks of every connection its stage uses.\n"
 	      "Exit codes: 0 granted, 2 invalid input, 3 needs permission (see\n"
@@ -128,7 +136,8 @@ static void usage(FILE *f)
 	      "environment reach the command, then those of --env-file (KEY=VALUE\n"
 	      "lines, '#' comments) and --pass-env NAME; names on the closed list\n"
 	      "of docs/runtime.md are refused, and svcconn's own variables win but\n"
-	      "for its stand-ins of the run's identity. Variables (secret, public,\n"
+	      "for its stand-ins of the run's identity. Its other logging commands\n"
+	      "pass through for the agent that runs it. Variables (secret, public,\n"
 	      "output) and endpoint changes its logging commands set reach the\n"
 	      "job's later steps through the job's broker (memory only, never a\n"
 	      "file).\n"
@@ -191,6 +200,7 @@ struct opts {
 	size_t npass;                   /**< entries in pass */
 	const char *pipeline_arg;       /**< run: the pipeline file */
 	const char *workdir;            /**< run: --workdir */
+	const char *output_dir;         /**< run: --output-dir */
 	int wait;                       /**< run: --wait */
 	int fork;                       /**< run: --fork */
 	int fork_secrets;               /**< run: --fork-secrets */
@@ -200,7 +210,7 @@ struct opts {
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_ENV_FILE, O_PASS_ENV, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_ENV_FILE, O_PASS_ENV, O_OUTPUT_DIR, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -225,6 +235,7 @@ static const struct option options[] = {
 	{ "let-steps-read-the-store", no_argument, NULL, O_SEE_STORE },
 	{ "env-file", required_argument, NULL, O_ENV_FILE },
 	{ "pass-env", required_argument, NULL, O_PASS_ENV },
+	{ "output-dir", required_argument, NULL, O_OUTPUT_DIR },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -256,6 +267,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_WATCH: o->watch_pid = strtol(optarg, NULL, 10); break;
 		case O_STEP: o->step = optarg; break;
 		case O_WORKDIR: o->workdir = optarg; break;
+		case O_OUTPUT_DIR: o->output_dir = optarg; break;
 		case O_WAIT: o->wait = 1; break;
 		case O_FORK: o->fork = 1; break;
 		case O_FORK_SECRETS: o->fork_secrets = 1; break;
@@ -819,6 +831,7 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.stage = o->job.stage;
 	ro.job = o->job.job;
 	ro.workdir = o->workdir;
+	ro.output_dir = o->output_dir;
 	ro.vars = o->job.vars;
 	ro.nvars = o->job.nvars;
 	ro.task_dirs = o->job.task_dirs;

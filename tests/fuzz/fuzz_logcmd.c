@@ -9,7 +9,10 @@
  * two secrets, cut into writes at places taken from the input's first
  * bytes, with a line limit of 1 KiB so that long lines are reached with
  * small inputs.  The event callback accepts and refuses in turn and
- * registers data parameters, as the runtime does.  A crash, a sanitizer
+ * registers data parameters, as the runtime does; every third of the
+ * other commands goes to what `svcconn-agent run` does with them
+ * (runtime/commands.c, System.Debug on), whose lines go to the same
+ * output.  A crash, a sanitizer
  * report, a leak, or either known secret in the output is a bug.  The
  * same file runs without libFuzzer through replay.c.
  */
@@ -20,6 +23,7 @@
 
 #include "errors_int.h"
 #include "mask/mask_int.h"
+#include "runtime/runtime_int.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -41,7 +45,16 @@ static int out_write(void *ctx, const char *p, size_t n)
 struct events {
 	svc_masker *m;          /**< register data parameters here */
 	unsigned n;             /**< events seen */
+	struct job_cmds *c;     /**< run's handling of the other commands */
+	struct out *o;          /**< where its lines go */
 };
+
+static void cmd_out(void *ctx, int fd, const char *p, size_t n)
+{
+	(void)fd;
+	if (buf_put(&((struct out *)ctx)->b, p, n))
+		abort();
+}
 
 static int on_event(void *ctx, const svc_mask_event *ev)
 {
@@ -53,6 +66,18 @@ static int on_event(void *ctx, const svc_mask_event *ev)
 		abort();
 	if (ev->kind == SVC_MASK_EVENT_SETVARIABLE && !ev->name)
 		abort();
+	if (ev->kind == SVC_MASK_EVENT_COMPLETE ||
+	    ev->kind == SVC_MASK_EVENT_ISSUE ||
+	    ev->kind == SVC_MASK_EVENT_COMMAND) {
+		size_t len = 0;
+		const char *v = svc_mask_event_prop(ev, "type", &len);
+
+		if (!ev->name || (v && strlen(v) > len))
+			abort();
+		if (e->n++ % 3 == 0)
+			return job_cmds_event(e->c, ev, cmd_out, e->o, 1);
+		return 0;
+	}
 	if (ev->kind == SVC_MASK_EVENT_SETENDPOINT &&
 	    ev->field == SVC_MASK_FIELD_DATA)
 		(void)svc_masker_add(e->m, ev->value, ev->value_len);
@@ -101,6 +126,7 @@ static void run_stream(const char *text, size_t size, int commands,
 	svc_mask_stream *s = NULL;
 	struct events ev;
 	struct out o;
+	svc_env *env = NULL;
 
 	memset(&mo, 0, sizeof(mo));
 	mo.version = SVC_MASKER_OPTIONS_VERSION;
@@ -112,6 +138,11 @@ static void run_stream(const char *text, size_t size, int commands,
 	buf_init(&o.b, 0, 0);
 	ev.m = m;
 	ev.n = 0;
+	ev.o = &o;
+	if (job_cmds_new(&ev.c, NULL) || svc_env_new(&env) ||
+	    svc_env_set(env, "SYSTEM_DEBUG", "true") ||
+	    job_cmds_step_begin(ev.c, m, env))
+		abort();
 	memset(&so, 0, sizeof(so));
 	so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 	so.commands = commands;
@@ -129,6 +160,9 @@ static void run_stream(const char *text, size_t size, int commands,
 			memmem(o.b.ptr, o.b.len, secret2, sizeof(secret2) - 1)))
 		abort();
 	svc_mask_stream_free(s);
+	(void)job_cmds_step_end(ev.c);
+	job_cmds_free(ev.c);
+	svc_env_free(env);
 	svc_masker_free(m);
 	buf_clear(&o.b);
 }

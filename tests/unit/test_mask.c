@@ -58,6 +58,10 @@ struct seen {
 	int refuse;             /**< answer SVC_EDENIED */
 	const char *refusal;    /**< the error message to refuse with */
 	svc_masker *add_to;     /**< register the value here (data fields) */
+	int handle;             /**< answer SVC_MASK_EVENT_HANDLED */
+	const char *prop_key;   /**< read this property of the command */
+	char prop[64];          /**< its value ("" for none) */
+	int has_prop;           /**< it had one */
 };
 
 static void copy_str(char *dst, size_t size, const char *s, size_t len)
@@ -91,9 +95,16 @@ static int on_event(void *ctx, const svc_mask_event *ev)
 	    ev->field == SVC_MASK_FIELD_DATA)
 		assert_int_equal(svc_masker_add(s->add_to, ev->value,
 						ev->value_len), 0);
+	if (s->prop_key) {
+		size_t len = 0;
+		const char *v = svc_mask_event_prop(ev, s->prop_key, &len);
+
+		s->has_prop = v != NULL;
+		copy_str(s->prop, sizeof(s->prop), v, v ? len : 0);
+	}
 	if (s->refuse)
 		return error_set(SVC_EDENIED, "%s", s->refusal);
-	return 0;
+	return s->handle ? SVC_MASK_EVENT_HANDLED : 0;
 }
 
 static svc_masker *new_masker(void)
@@ -1348,6 +1359,87 @@ static void test_logcmd_parse(void **state)
 	logcmd_clear(&c);
 }
 
+/*
+ * Every other command is reported with its lower-case name and its
+ * properties, in any case; its line passes through unless the callback
+ * handled it (task.complete and task.logissue too).
+ */
+static void test_other_commands(void **state)
+{
+	svc_masker *m = new_masker();
+	struct seen seen;
+	char *out;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	seen.prop_key = "NAME";
+	out = filter(m, 1, &seen,
+		     "a\n##VSO[TASK.AddAttachment TYPE=t1; Name = n%3B1]/p/f%0A\nb\n");
+	assert_string_equal(out, "a\n##VSO[TASK.AddAttachment TYPE=t1; Name = n%3B1]/p/f%0A\nb\n");
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.kind, SVC_MASK_EVENT_COMMAND);
+	assert_string_equal(seen.name, "task.addattachment");
+	assert_string_equal(seen.value, "/p/f\n");
+	assert_true(seen.has_prop);
+	assert_string_equal(seen.prop, " n;1"); /* values as written */
+	free(out);
+
+	/* handled: the line is not written; the rest is */
+	memset(&seen, 0, sizeof(seen));
+	seen.handle = 1;
+	seen.prop_key = "result";
+	out = filter(m, 1, &seen,
+		     "##vso[Build.UpdateBuildNumber]1.2\nx\n"
+		     "##vso[task.complete result=SucceededWithIssues]done\n"
+		     "##vso[task.issue type=warning]w\n##vso[telemetry.publish]{}\n");
+	assert_string_equal(out, "x\n");
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.kind, SVC_MASK_EVENT_COMMAND);
+	assert_string_equal(seen.name, "telemetry.publish");
+	assert_false(seen.has_prop);
+	free(out);
+
+	/* task.complete without a result is reported with an empty name */
+	memset(&seen, 0, sizeof(seen));
+	out = filter(m, 1, &seen, "##vso[task.complete]x\n");
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.kind, SVC_MASK_EVENT_COMPLETE);
+	assert_string_equal(seen.name, "");
+	assert_string_equal(out, "##vso[task.complete]x\n");
+	free(out);
+	assert_null(svc_mask_event_prop(NULL, "x", NULL));
+
+	/* the agent's commands, written in any case, by their lower-case name */
+	{
+		static const char *const names[] = { "TASK.PREPENDPATH",
+			"Task.Debug", "task.UPLOADFILE", "Task.UploadSummary",
+			"BUILD.uploadlog", "build.AddBuildTag",
+			"Build.UpdateBuildNumber", "build.UploadSummary",
+			"Telemetry.Publish", "TASK.SetProgress", "task.SETTASKVARIABLE",
+			"ARTIFACT.Upload", "release.UpdateReleaseName" };
+		char line[128], lower[64];
+		size_t i, j;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(line, sizeof(line), "##vso[%s k=v]d\n", names[i]);
+			for (j = 0; names[i][j]; j++)
+				lower[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z'
+						  ? names[i][j] - 'A' + 'a' : names[i][j]);
+			lower[j] = '\0';
+			memset(&seen, 0, sizeof(seen));
+			seen.handle = 1;
+			seen.prop_key = "K";
+			out = filter(m, 1, &seen, line);
+			assert_string_equal(out, "");
+			assert_int_equal(seen.kind, SVC_MASK_EVENT_COMMAND);
+			assert_string_equal(seen.name, lower);
+			assert_string_equal(seen.prop, "v");
+			free(out);
+		}
+	}
+	svc_masker_free(m);
+}
+
 /* Commands only on the stream that reads them; one set for both. */
 static void test_stdout_stderr(void **state)
 {
@@ -1582,6 +1674,7 @@ int main(void)
 		cmocka_unit_test(test_setendpoint),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_logcmd_parse),
+		cmocka_unit_test(test_other_commands),
 		cmocka_unit_test(test_stdout_stderr),
 		cmocka_unit_test(test_huge_line_bounded),
 		cmocka_unit_test(test_threads),

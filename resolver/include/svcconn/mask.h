@@ -69,15 +69,21 @@
  *                           be a GUID, field authParameter, dataParameter
  *                           or url, key required unless field=url, a url
  *                           absolute; an authParameter value is masked at
- *                           once, whatever the caller decides.
+ *                           once, whatever the caller decides;
+ *   task.complete           reported (SVC_MASK_EVENT_COMPLETE);
+ *   task.logissue, .issue   reported (SVC_MASK_EVENT_ISSUE);
+ *   anything else           reported (SVC_MASK_EVENT_COMMAND).
  *
- * These command lines never reach the output.  A line that holds "##vso["
- * but is not a well-formed command is replaced by a warning line
- * ("##[warning]...", itself masked); so is a handled command with bad
- * properties or one the caller refuses.  Other well-formed commands pass
- * through, masked.  A line longer than the maximum line length (1 MiB by
- * default) is passed through, masked, in pieces, and never read as a
- * command, so memory stays bounded whatever the output.
+ * The lines of the first three never reach the output.  The others pass
+ * through (for the agent that runs the step, which reads them itself)
+ * unless the event function answers SVC_MASK_EVENT_HANDLED: then the
+ * caller has acted on the command as the agent would, and its line is not
+ * written.  A line that holds "##vso[" but is not a well-formed command
+ * is replaced by a warning line ("##[warning]...", itself masked); so is
+ * one of the first three with bad properties or one the caller refuses.  A
+ * line longer than the maximum line length (1 MiB by default) is passed
+ * through, masked, in pieces, and never read as a command, so memory stays
+ * bounded whatever the output.
  *
  * Memory: secrets and their forms live in buffers that are wiped when they
  * grow and when they are freed.  The compiled Vectorscan database holds
@@ -180,9 +186,12 @@ typedef enum svc_mask_event_kind {
 					     result (Succeeded,
 					     SucceededWithIssues, Failed,
 					     Cancelled, Skipped), as written */
-	SVC_MASK_EVENT_ISSUE = 4        /**< task.logissue or task.issue:
+	SVC_MASK_EVENT_ISSUE = 4,       /**< task.logissue or task.issue:
 					     name is its type (error,
 					     warning), value its message */
+	SVC_MASK_EVENT_COMMAND = 5      /**< any other well-formed command:
+					     name is "area.event" in lower
+					     case, value its data */
 } svc_mask_event_kind;
 
 /** The part of a connection task.setendpoint changes. */
@@ -212,7 +221,20 @@ typedef struct svc_mask_event {
 	int too_short;                  /**< the value is too short to mask */
 	int is_secret;                  /**< SETVARIABLE: issecret=true (0
 					     only with public_variables) */
+	const void *cmd;                /**< COMPLETE, ISSUE, COMMAND: the
+					     parsed command, for
+					     svc_mask_event_prop(); else
+					     NULL */
 } svc_mask_event;
+
+/**
+ * The unescaped value of the command's property key (compared without
+ * case, the last one written wins), NUL-terminated, *len (may be NULL) its
+ * length; NULL when the command has no such property or the event carries
+ * no command.  Valid during the callback only.
+ */
+const char *svc_mask_event_prop(const svc_mask_event *ev, const char *key,
+				size_t *len);
 
 /**
  * An event function's answer to a task.setvariable without issecret: the
@@ -220,6 +242,12 @@ typedef struct svc_mask_event {
  * it): the stream masks the value at once and does not write the line.
  */
 #define SVC_MASK_EVENT_SECRET 1
+/**
+ * An event function's answer to COMPLETE, ISSUE or COMMAND: the caller
+ * acted on the command (and showed what the agent shows for it), so its
+ * line is not written.  Any other answer lets the line through, masked.
+ */
+#define SVC_MASK_EVENT_HANDLED 2
 
 /**
  * Called for each handled command.  Return 0 to accept it, a negative

@@ -123,8 +123,10 @@ typedef void (*svc_step_output_fn)(void *ctx, int fd, const char *data,
  * output and standard error are processed (setsecret, setvariable, secret
  * or not, output ones as "stepname.name" (the closed list of names
  * refused), and
- * setendpoint, for a connection of the job, into vars), and the masked
- * output goes to output.
+ * setendpoint, for a connection of the job, into vars), the others pass
+ * through for the agent that runs the step (svc_pipeline_run() acts on
+ * them itself, see docs/runtime.md), and the masked output goes to
+ * output.
  * *status is the child's wait status; a step that exited 0 but said it
  * failed (task.complete result=Failed or Cancelled, as tasks' setResult
  * does) gets the status of an exit 1.
@@ -253,13 +255,18 @@ typedef struct svc_run_options {
 	 * Canceled (exit code 6).  NULL: never.
 	 */
 	const volatile sig_atomic_t *cancel;
+	const char *output_dir;        /**< where the files steps attach or
+					    upload (task.uploadfile, ...)
+					    are copied, one directory per
+					    job; NULL: listed, not kept */
 } svc_run_options;
 
 /**
  * Run the pipeline: stages and jobs in an order that satisfies their
  * dependsOn, each stage, job and step when its condition holds (default:
- * succeeded()), continueOnError and enabled as the agent has them.
- * *exit_code: 0 no job failed, 1 a job failed, 2 invalid input, 3 needs
+ * succeeded()), continueOnError and enabled as the agent has them, acting
+ * on the steps' logging commands as the agent does (docs/runtime.md).
+ * *exit_code: 0 no job failed (with issues or not), 1 a job failed, 2 invalid input, 3 needs
  * permission, 4 waiting on checks, 5 denied, 6 canceled
  * (svc_run_options.cancel).  A job runs as the agent runs it: the pre-job
  * steps of its tasks (task.json prejobexecution) in step order before its

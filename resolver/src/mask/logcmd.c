@@ -270,3 +270,21 @@ void logcmd_name(const logcmd *c, char *out, size_t size)
 	}
 	out[n] = '\0';
 }
+
+/*
+ * A property that is true as the agent reads it (.NET Boolean.TryParse):
+ * "true" in any case, with white space (and NULs) around it ignored.
+ */
+int logcmd_is_true(const char *v, size_t len)
+{
+	while (len && (v[0] == ' ' || v[0] == '\t' || v[0] == '\0' ||
+		       (v[0] >= '\n' && v[0] <= '\r'))) {
+		v++;
+		len--;
+	}
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' ||
+		       v[len - 1] == '\0' ||
+		       (v[len - 1] >= '\n' && v[len - 1] <= '\r')))
+		len--;
+	return len == 4 && strncasecmp(v, "true", 4) == 0;
+}

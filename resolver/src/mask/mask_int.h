@@ -81,6 +81,12 @@ const char *logcmd_prop_get(const logcmd *c, const char *key, size_t *len);
 const char *logcmd_data(const logcmd *c, size_t *len);
 /** "area.event" for messages, sanitized (letters, digits, '.', '_'). */
 void logcmd_name(const logcmd *c, char *out, size_t size);
+/**
+ * 1 when v is true as the agent reads a command's property (.NET's
+ * Boolean.TryParse): "true" in any case, white space (and NULs) around it
+ * ignored.
+ */
+int logcmd_is_true(const char *v, size_t len);
 /** Undo the logging-command escapes of s into out (appended). */
 int logcmd_unescape(svc_buf *out, const char *s, size_t len);
 

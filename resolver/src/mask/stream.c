@@ -443,31 +443,13 @@ static int warnf(svc_mask_stream *s, const char *fmt, ...)
 
 /* ---- commands ---- */
 
-/*
- * A property that is true as the agent reads it (.NET Boolean.TryParse):
- * "true" in any case, with white space (and NULs) around it ignored.
- */
-static int is_true(const char *v, size_t len)
-{
-	while (len && (v[0] == ' ' || v[0] == '\t' || v[0] == '\0' ||
-		       (v[0] >= '\n' && v[0] <= '\r'))) {
-		v++;
-		len--;
-	}
-	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' ||
-		       v[len - 1] == '\0' ||
-		       (v[len - 1] >= '\n' && v[len - 1] <= '\r')))
-		len--;
-	return len == 4 && strncasecmp(v, "true", 4) == 0;
-}
-
-/* The property key of the command, read as is_true(). */
+/* The property key of the command, read as logcmd_is_true(). */
 static int prop_true(const logcmd *c, const char *key)
 {
 	size_t len = 0;
 	const char *v = logcmd_prop_get(c, key, &len);
 
-	return v && is_true(v, len);
+	return v && logcmd_is_true(v, len);
 }
 
 static int is_guid(const char *v)
@@ -532,21 +514,31 @@ static int report(svc_mask_stream *s, const svc_mask_event *ev)
 }
 
 /*
- * task.complete and task.logissue: reported (with the property key's value
- * as the event's name), and passed through for the agent.
+ * task.complete, task.logissue and every other command but the three
+ * handled here: reported (with the property key's value, or "" when it is
+ * missing or longer than 63 bytes, as the event's name; with key NULL the
+ * command's lower-case "area.event"), and passed through for the agent
+ * unless the event function acted on it (SVC_MASK_EVENT_HANDLED).
  */
 static int cmd_report(svc_mask_stream *s, svc_mask_event_kind kind,
 		      const char *key)
 {
 	svc_mask_event ev;
-	char prop[64];
-	size_t len = 0, dlen = 0;
-	const char *v = logcmd_prop_get(&s->cmd, key, &len);
+	char prop[128];
+	size_t len = 0, dlen = 0, i;
+	const char *v = key ? logcmd_prop_get(&s->cmd, key, &len) : NULL;
+	int rc;
 
-	if (!v || !len || len >= sizeof(prop))
-		return LINE_PASS;
-	memcpy(prop, v, len);
-	prop[len] = '\0';
+	prop[0] = '\0';
+	if (!key) {
+		logcmd_name(&s->cmd, prop, sizeof(prop));
+		for (i = 0; prop[i]; i++)
+			if (prop[i] >= 'A' && prop[i] <= 'Z')
+				prop[i] = (char)(prop[i] - 'A' + 'a');
+	} else if (v && len < 64) {
+		memcpy(prop, v, len);
+		prop[len] = '\0';
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.name = prop;
@@ -556,9 +548,18 @@ static int cmd_report(svc_mask_stream *s, svc_mask_event_kind kind,
 		dlen = 0;
 	}
 	ev.value_len = dlen;
-	(void)report(s, &ev); /* nothing to refuse: the line goes through */
+	ev.cmd = &s->cmd;
+	rc = report(s, &ev); /* nothing to refuse: acted on, or passed on */
 	svc_error_clear();
-	return LINE_PASS;
+	return rc == SVC_MASK_EVENT_HANDLED ? LINE_CONSUMED : LINE_PASS;
+}
+
+const char *svc_mask_event_prop(const svc_mask_event *ev, const char *key,
+				size_t *len)
+{
+	if (!ev || !ev->cmd || !key)
+		return NULL;
+	return logcmd_prop_get(ev->cmd, key, len);
 }
 
 static int cmd_setsecret(svc_mask_stream *s)
@@ -739,7 +740,7 @@ static int handle_line(svc_mask_stream *s, const struct vwin *v, size_t ls,
 	if (logcmd_is(&s->cmd, "task", "logissue") ||
 	    logcmd_is(&s->cmd, "task", "issue"))
 		return cmd_report(s, SVC_MASK_EVENT_ISSUE, "type");
-	return LINE_PASS;
+	return cmd_report(s, SVC_MASK_EVENT_COMMAND, NULL);
 }
 
 /* ---- the window's life ---- */

@@ -80,6 +80,7 @@ struct runner {
 	const rtx_ctx *job_ctx;     /**< the running job's context (its
 				         dependencies): for the $[ ] of its
 				         variables (rtx_eval_string) */
+	struct job_cmds *cmds;      /**< what the steps' commands did */
 };
 
 /* 1 when the run was canceled. */
@@ -132,6 +133,8 @@ struct step_io {
 	int *failed;                /**< set when the step says it failed
 				         (task.complete result=Failed or
 				         Cancelled) */
+	struct job_cmds *cmds;      /**< run: acts on the commands; the
+				         hooks: NULL, the agent does */
 };
 
 static int masked_write(void *ctx, const char *data, size_t len)
@@ -147,7 +150,13 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 {
 	struct step_io *io = ctx;
 
+	if (io->cmds && (ev->kind == SVC_MASK_EVENT_COMPLETE ||
+			 ev->kind == SVC_MASK_EVENT_ISSUE ||
+			 ev->kind == SVC_MASK_EVENT_COMMAND))
+		return job_cmds_event(io->cmds, ev, io->output, io->ctx, io->fd);
 	switch (ev->kind) {
+	case SVC_MASK_EVENT_COMMAND:
+		return 0; /* for the agent that runs the step */
 	case SVC_MASK_EVENT_COMPLETE:
 		/* how real tasks fail: tl.setResult(Failed), then exit 0 */
 		if (!strcasecmp(ev->name, "Failed") ||
@@ -240,7 +249,8 @@ static int show_job_dirs(struct sandbox *sb, const char *abs)
 
 /*
  * Hide what no step may see: the store's directory and key, the user's
- * default store, the jobs root and the job's directory (abs).
+ * default store, the jobs root and the job's directory (abs).  Also what
+ * job_hidden_view() gives commands.c.
  */
 static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
 			       const char *abs)
@@ -329,12 +339,7 @@ static int workdir_visible(const struct sandbox *sb, const char *workdir)
 	return 0;
 }
 
-/*
- * The same for a step sent to the job's launcher, whose sandbox is made
- * already: only what it hides is looked at.
- */
-static int workdir_visible_in_job(svc_store *st, const char *job_dir,
-				  const char *workdir)
+int job_hidden_view(struct sandbox **out, svc_store *st, const char *job_dir)
 {
 	struct sandbox *sb = NULL;
 	char *abs = realpath(job_dir, NULL);
@@ -344,10 +349,28 @@ static int workdir_visible_in_job(svc_store *st, const char *job_dir,
 		return error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
 				 strerror(errno));
 	if (!(rc = sandbox_new(&sb, "bwrap")) &&
-	    !(rc = hide_store_and_jobs(sb, st, abs)))
-		rc = workdir_visible(sb, workdir);
+	    !(rc = hide_store_and_jobs(sb, st, abs))) {
+		*out = sb;
+		sb = NULL;
+	}
 	sandbox_free(sb);
 	free(abs);
+	return rc;
+}
+
+/*
+ * The same for a step sent to the job's launcher, whose sandbox is made
+ * already: only what it hides is looked at.
+ */
+static int workdir_visible_in_job(svc_store *st, const char *job_dir,
+				  const char *workdir)
+{
+	struct sandbox *sb = NULL;
+	int rc;
+
+	if (!(rc = job_hidden_view(&sb, st, job_dir)))
+		rc = workdir_visible(sb, workdir);
+	sandbox_free(sb);
 	return rc;
 }
 
@@ -370,13 +393,13 @@ static void cancel_step(int conn, pid_t pid)
  * of it, its compiled database shared, and only the step's own secrets
  * (its token, the variables) are added and compiled.  script, when not
  * NULL, is where the step's body goes with its macros expanded (argv runs
- * it).
+ * it).  With cmds (run), the step's logging commands are acted on.
  */
 static int step_exec(int *status, svc_store *st, const char *job_dir,
 		     const char *step, char *const argv[], const char *workdir,
 		     svc_step_vars *vars, const svc_step_options *xo,
 		     svc_masker *job_mask, const char *script,
-		     svc_step_output_fn output, void *ctx)
+		     struct job_cmds *cmds, svc_step_output_fn output, void *ctx)
 {
 	svc_mask_stream_options so;
 	svc_mask_stream *streams[2] = { NULL, NULL };
@@ -410,6 +433,10 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	/* the job's variables, and the macros of its inputs, env: and body */
 	if (!rc)
 		rc = step_vars_finish(env, m, &info, vars, script, &cwd);
+	/* PATH, the build number and System.Debug, as the job's earlier
+	 * steps' commands left them */
+	if (!rc && cmds)
+		rc = job_cmds_step_begin(cmds, m, env);
 	if (rc)
 		goto done;
 	/* the step's workingDirectory:, else the run's */
@@ -456,6 +483,7 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 		io[i].job_dir = job_dir;
 		io[i].ref = json_string_value(json_object_get(info.step, "name"));
 		io[i].failed = &said_failed;
+		io[i].cmds = cmds;
 		memset(&so, 0, sizeof(so));
 		so.version = SVC_MASK_STREAM_OPTIONS_VERSION;
 		so.commands = 1; /* the agent reads commands on stdout and stderr */
@@ -546,6 +574,8 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 				break;
 			}
 	/* a step that said it failed has failed, whatever its exit code */
+	if (cmds && job_cmds_step_failed(cmds))
+		said_failed = 1;
 	if (!rc && said_failed && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
 		*status = W_EXITCODE(1, 0);
 	if (!rc && killed)
@@ -561,6 +591,7 @@ done:
 	}
 	svc_mask_stream_free(streams[0]);
 	svc_mask_stream_free(streams[1]);
+	job_cmds_step_detach(cmds);
 	svc_masker_free(m);
 	svc_env_free(env);
 	if (grant) {
@@ -585,7 +616,7 @@ int svc_step_exec_ext(int *status, svc_store *st, const char *job_dir,
 		      svc_step_output_fn output, void *ctx)
 {
 	return step_exec(status, st, job_dir, step, argv, workdir, vars, xo,
-			 NULL, NULL, output, ctx);
+			 NULL, NULL, NULL, output, ctx);
 }
 
 int svc_step_exec(int *status, svc_store *st, const char *job_dir,
@@ -775,7 +806,11 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	xo.cancel = r->post || was_canceled ? NULL : r->o->cancel;
 	xo.system_token = r->system_token;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
-		       r->vars, &xo, r->job_mask, script.ptr, step_output, r);
+		       r->vars, &xo, r->job_mask, script.ptr, r->cmds,
+		       step_output, r);
+	if (job_cmds_step_end(r->cmds) == JOB_CMDS_ISSUES && !rc &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		say(r, "step %s succeeded with issues", label.ptr);
 	if (!rc && !r->post && !was_canceled && canceled(r)) {
 		*failed = 1;
 		say(r, "step %s canceled", label.ptr);
@@ -882,6 +917,14 @@ done:
 	free(root);
 	buf_clear(&b);
 	return rc;
+}
+
+/* A note of the job's commands, said at its end. */
+static void say_note(void *ctx, const char *note)
+{
+	const struct runner *r = ctx;
+
+	say(r, "job %s: %s", r->job, note);
 }
 
 /* Start the job, waiting on checks when asked; the gate's exit code. */
@@ -1313,7 +1356,8 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	r->cur_stage = s->stage;
 	r->cur_job = s->job;
 	if ((rc = svc_step_vars_new(&r->vars)) ||
-	    (rc = svc_broker_token_new(r->system_token)))
+	    (rc = svc_broker_token_new(r->system_token)) ||
+	    (rc = job_cmds_job_begin(r->cmds, r->st, dir.ptr, o->workdir)))
 		goto ended;
 	/* its variables written as runtime expressions, $[ ... ], evaluated
 	 * now with its dependencies (their outputs) */
@@ -1400,6 +1444,11 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	}
 	if (canceled(r) && !before)
 		status = RTX_CANCELED;
+	/* what its steps' commands said: SucceededWithIssues, and its notes */
+	r->job = s->job;
+	if (job_cmds_job_end(r->cmds, say_note, r) == JOB_CMDS_ISSUES &&
+	    status == RTX_SUCCEEDED)
+		status = RTX_SUCCEEDED_WITH_ISSUES;
 	if (status == RTX_FAILED && x->ctl && x->ctl->continue_on_error) {
 		say(r, "job %s: continueOnError: SucceededWithIssues", s->job);
 		status = RTX_SUCCEEDED_WITH_ISSUES;
@@ -1577,8 +1626,9 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	svc_plan_options po;
 	svc_plan *plan = NULL;
 	size_t *sorder = NULL, *jorder = NULL;
+	svc_buf tail = SVC_BUF_INIT;
 	char *run_dir = NULL;
-	size_t i;
+	size_t i, warnings, errors, issues;
 	int rc, code = 0;
 
 	if (!o || o->version != SVC_RUN_OPTIONS_VERSION || !o->pipeline_file ||
@@ -1600,8 +1650,12 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	po.task_dirs = o->task_dirs;
 	po.ntask_dirs = o->ntask_dirs;
 	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH; /* templates of other repositories */
-	if ((rc = svc_plan_build(&plan, &po, st, cat)))
+	if ((rc = job_cmds_new(&r.cmds, o->output_dir)))
 		return rc;
+	if ((rc = svc_plan_build(&plan, &po, st, cat))) {
+		job_cmds_free(r.cmds);
+		return rc;
+	}
 	r.plan = plan;
 	/* a pipeline that does not compile runs nothing */
 	for (i = 0; i < svc_diags_count(svc_plan_diags(plan)); i++) {
@@ -1646,10 +1700,18 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	if (run_dir)
 		job_dir_remove(run_dir);
 	free(run_dir);
+	job_cmds_counts(r.cmds, &warnings, &errors, &issues);
+	if (issues)
+		buf_printf(&tail, ", %zu with issues", issues);
+	if (warnings || errors)
+		buf_printf(&tail, "; %zu warning(s), %zu error(s)", warnings, errors);
 	if (!rc)
-		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s; exit %d",
+		say(&r, "summary: %zu step(s) run, %zu failed%s%.0zu%s%s; exit %d",
 		    r.steps_run, r.steps_failed, r.steps_skipped ? ", " : "",
-		    r.steps_skipped, r.steps_skipped ? " skipped" : "", code);
+		    r.steps_skipped, r.steps_skipped ? " skipped" : "",
+		    tail.ptr ? tail.ptr : "", code);
+	buf_clear(&tail);
+	job_cmds_free(r.cmds);
 	sched_clear(&s);
 	free(sorder);
 	free(jorder);

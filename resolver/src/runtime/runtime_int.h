@@ -164,5 +164,63 @@ int run_outputs_add(struct run_outputs *o, const char *stage, const char *job,
 		    const svc_step_vars *v);
 /* Wipe and free them; o may be reused. */
 void run_outputs_clear(struct run_outputs *o);
+/*
+ * commands.c: what `svcconn-agent run` does with its steps' logging
+ * commands (the hooks leave them to the agent that calls svcconn).
+ */
+struct job_cmds;
+
+/** A step's or a job's result, as its commands made it; worst wins. */
+enum { JOB_CMDS_SUCCEEDED = 0, JOB_CMDS_ISSUES = 1, JOB_CMDS_FAILED = 2 };
+
+/**
+ * The commands' state of a run; output_dir (or NULL) is where attachments
+ * are copied, made (0700) when missing.
+ */
+int job_cmds_new(struct job_cmds **out, const char *output_dir);
+void job_cmds_free(struct job_cmds *c);
+/**
+ * A job starts in job_dir, its steps in workdir (NULL: here): what they
+ * may upload from, and what the sandbox hides from them (st's store).
+ */
+int job_cmds_job_begin(struct job_cmds *c, svc_store *st, const char *job_dir,
+		       const char *workdir);
+/**
+ * A step starts with masker m and environment env: the directories earlier
+ * steps prepended go in front of its PATH, the build number they set into
+ * BUILD_BUILDNUMBER, and SYSTEM_DEBUG says whether task.debug is shown.
+ */
+int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env);
+/**
+ * One command of the running step (on_command of run.c): acted on and
+ * SVC_MASK_EVENT_HANDLED returned, its lines written masked to out.
+ */
+int job_cmds_event(struct job_cmds *c, const svc_mask_event *ev,
+		   void (*out)(void *ctx, int fd, const char *data, size_t len),
+		   void *ctx, int fd);
+/**
+ * The step's masker goes: forget it (before svc_masker_free; NULL is
+ * accepted).  Its commands are no longer acted on.
+ */
+void job_cmds_step_detach(struct job_cmds *c);
+/** 1 when the running step's commands failed it. */
+int job_cmds_step_failed(const struct job_cmds *c);
+/** The step ended: its JOB_CMDS_* result, merged into the job's. */
+int job_cmds_step_end(struct job_cmds *c);
+/**
+ * The job ended: say each note (attachments, build tags, build number;
+ * masked) and return the job's JOB_CMDS_* result.
+ */
+int job_cmds_job_end(struct job_cmds *c, void (*say)(void *ctx, const char *note),
+		     void *ctx);
+/** The run's warnings, errors and steps that succeeded with issues. */
+void job_cmds_counts(const struct job_cmds *c, size_t *warnings,
+		     size_t *errors, size_t *issues);
+/**
+ * A view of what the steps of the job in job_dir cannot see (the store,
+ * its key, the jobs root, the job's directory), for sandbox_hides() and
+ * sandbox_each_hidden() only: it is never run (run.c).
+ */
+int job_hidden_view(struct sandbox **out, svc_store *st, const char *job_dir);
 
 #endif

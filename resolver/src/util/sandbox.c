@@ -188,6 +188,16 @@ int sandbox_hides(const struct sandbox *sb, const char *path)
 	return hidden;
 }
 
+void sandbox_each_hidden(const struct sandbox *sb,
+			 void (*fn)(void *ctx, const char *path), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < sb->n; i++)
+		if (!sb->e[i].src)
+			fn(ctx, sb->e[i].dst);
+}
+
 static int by_length(const void *a, const void *b)
 {
 	const struct entry *x = *(const struct entry *const *)a;

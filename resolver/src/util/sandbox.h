@@ -59,6 +59,9 @@ int sandbox_show(struct sandbox *sb, const char *src, const char *dst,
  * the view, or inside a hidden directory, and not shown again.
  */
 int sandbox_hides(const struct sandbox *sb, const char *path);
+/** Call fn with each path the view hides (resolved; not those shown). */
+void sandbox_each_hidden(const struct sandbox *sb,
+			 void (*fn)(void *ctx, const char *path), void *ctx);
 /**
  * The argument vector that runs cmd in the view: a new array of pointers
  * into sb and cmd, NULL-terminated, to free with free() (not its strings);
