@@ -79,7 +79,7 @@ if run fail.yml 3 > "$work/out" 2>&1; then die "a failing job succeeded"; fi
 diff <(cut -d' ' -f1-2 "$W/log") <(printf '%s\n' 'pre a.npmrc' 'pre b.npmrc' 'pre c.npmrc' \
   'main a.npmrc' 'main b.npmrc' 'post c.npmrc' 'post b.npmrc' 'post a.npmrc') \
   || die "post-job steps did not all run after the failure"
-grep -q 'summary: 8 step(s) run, 1 failed, 1 skipped; exit 1' "$work/out" || die "summary of the failing job"
+grep -q 'summary: 8 step(s) run, 1 failed, 1 skipped; 0 warning(s), 1 error(s); exit 1' "$work/out" || die "summary of the failing job"
 [ -z "$(left)" ] || die "left after a failing job: $(left)"
 
 # --- a job canceled by SIGTERM while its step waits: in the job's shared

@@ -130,11 +130,13 @@ if grep -q 'debug=true' <<<"$out"; then
   grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with System.Debug"
 fi
 out=$(cd "$work" && agent run debug.yml --pipeline demo --var System.Debug=true 2>&1) || fail "debug run failed"
-if grep -q '\] debug=true' <<<"$out"; then
-  grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with --var System.Debug=true"
-else
-  echo "SKIP: --var System.Debug=true does not reach the step's environment yet"
-fi
+grep -q '\] debug=true' <<<"$out" || fail "--var System.Debug=true not in the step's environment"
+grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with --var System.Debug=true"
+# and as a pipeline variable
+sed -i '1i variables:\n  System.Debug: true' "$work/debug.yml"
+out=$(cd "$work" && agent run debug.yml --pipeline demo 2>&1) || fail "debug run failed"
+grep -qF '##[debug]now shown' <<<"$out" || fail "task.debug not shown with the variable System.Debug"
+
 
 # unknown area: the agent's warning; unknown task command: its errors, and
 # the step fails; a malformed one: a warning, never a crash
