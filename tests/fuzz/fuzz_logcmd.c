@@ -141,7 +141,7 @@ static void run_stream(const char *text, size_t size, int commands,
 	ev.o = &o;
 	if (job_cmds_new(&ev.c, NULL) || svc_env_new(&env) ||
 	    svc_env_set(env, "SYSTEM_DEBUG", "true") ||
-	    job_cmds_step_begin(ev.c, m, env))
+	    job_cmds_step_begin(ev.c, m, env, "0"))
 		abort();
 	memset(&so, 0, sizeof(so));
 	so.version = SVC_MASK_STREAM_OPTIONS_VERSION;

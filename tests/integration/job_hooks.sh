@@ -53,6 +53,11 @@ grep -q '== step Pre-job: auth A$' "$work/out" && grep -q '== step Post-job: aut
   || die "no 'Pre-job: X' / 'Post-job: X' steps"
 grep -q ':_authToken=\*\*\*' "$work/out" || die "the credential file was not written, or not masked"
 grep -q 'npm_FEEDtoken' "$work/out" && die "the feed token was printed"
+# task variables: the post-job step of a task reads what its main step set
+# (tl.setTaskVariable / getTaskVariable), the secret one masked
+[ "$(grep -c 'Post-job: auth [AB]\] task variables: file=same token=\*\*\*$' "$work/out")" = 2 ] \
+  || die "the post-job steps did not get their main steps' task variables"
+
 grep -q 'summary: 8 step(s) run, 0 failed; exit 0' "$work/out" || die "summary"
 [ -z "$(left)" ] || die "left after a succeeding job: $(left)"
 # SystemVssConnection: the collection URI, OAuth, a 64-digit token, one

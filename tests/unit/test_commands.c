@@ -51,6 +51,10 @@ static int sink(void *ctx, const char *data, size_t len)
  * given; NULL: unset) and return its output; *env_out (may be NULL) gets
  * the step's environment after job_cmds_step_begin.
  */
+/* The id of the step step() runs (a task's pre-job, main and post-job
+ * steps share one). */
+static const char *step_id = "0";
+
 static char *step(struct job_cmds *c, svc_masker *m, const char *path,
 		  const char *debug, const char *text, svc_env **env_out)
 {
@@ -66,7 +70,7 @@ static char *step(struct job_cmds *c, svc_masker *m, const char *path,
 		assert_int_equal(svc_env_set(env, "PATH", path), 0);
 	if (debug)
 		assert_int_equal(svc_env_set(env, "SYSTEM_DEBUG", debug), 0);
-	assert_int_equal(job_cmds_step_begin(c, m, env), 0);
+	assert_int_equal(job_cmds_step_begin(c, m, env, step_id), 0);
 	io.c = c;
 	io.out = &out;
 	memset(&o, 0, sizeof(o));
@@ -139,6 +143,55 @@ static void test_debug_path_number(void **state)
 	assert_int_equal(w, 1);
 	assert_int_equal(e, 1);
 	assert_int_equal(issues, 1);
+	svc_masker_free(m);
+	job_cmds_free(c);
+}
+
+/*
+ * task.settaskvariable: the later executions of the same task step (its
+ * post-job step) get it as VSTS_TASKVARIABLE_<NAME>, as the task library
+ * reads it; another step does not; a secret one is masked.
+ */
+static void test_task_variables(void **state)
+{
+	struct job_cmds *c = NULL;
+	svc_masker *m = NULL;
+	svc_env *env = NULL;
+	char *out;
+
+	(void)state;
+	assert_int_equal(job_cmds_new(&c, NULL), 0);
+	assert_int_equal(svc_masker_new(&m, NULL), 0);
+	step_id = "3";
+	out = step(c, m, NULL, NULL,
+		   "##vso[task.settaskvariable variable=settings.path]/home/u/.m2/settings.xml\n"
+		   "##vso[task.settaskvariable variable=backup;issecret=true]tv-secret-7781\n"
+		   "##vso[task.settaskvariable variable=settings.path]/second\n"
+		   "##vso[task.settaskvariable variable=bad=name]x\n"
+		   "after tv-secret-7781\n", &env);
+	assert_non_null(strstr(out, "after ***"));
+	assert_null(strstr(out, "tv-secret-7781"));
+	assert_null(svc_env_get(env, "VSTS_TASKVARIABLE_SETTINGS_PATH"));
+	svc_env_free(env);
+	free(out);
+	job_cmds_step_end(c);
+	step_id = "4";
+	out = step(c, m, NULL, NULL, "", &env);
+	assert_null(svc_env_get(env, "VSTS_TASKVARIABLE_SETTINGS_PATH"));
+	svc_env_free(env);
+	free(out);
+	job_cmds_step_end(c);
+	step_id = "3"; /* its post-job step */
+	out = step(c, m, NULL, NULL, "", &env);
+	assert_string_equal(svc_env_get(env, "VSTS_TASKVARIABLE_SETTINGS_PATH"),
+			    "/second");
+	assert_string_equal(svc_env_get(env, "VSTS_TASKVARIABLE_BACKUP"),
+			    "tv-secret-7781");
+	assert_null(svc_env_get(env, "VSTS_TASKVARIABLE_BAD=NAME"));
+	svc_env_free(env);
+	free(out);
+	job_cmds_step_end(c);
+	step_id = "0";
 	svc_masker_free(m);
 	job_cmds_free(c);
 }
@@ -230,6 +283,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_debug_path_number),
+		cmocka_unit_test(test_task_variables),
 		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_issues_masked_and_unknown),
 	};

@@ -26,7 +26,10 @@
  *                               the file is checked (see open_upload) and,
  *                               with an output directory, copied to
  *                               DIR/JOB/TYPE/NAME; listed at the job's end
- *   task.settaskvariable        accepted; a secret value is masked
+ *   task.settaskvariable        kept for the later executions of the same
+ *                               task step (its post-job step), as
+ *                               VSTS_TASKVARIABLE_<NAME>; a secret value
+ *                               is masked
  *   task.setprogress, task.logdetail, telemetry.publish, artifact.*,
  *   results.*, codecoverage.publish, release.updatereleasename
  *                               accepted, nothing to do on this machine
@@ -46,6 +49,7 @@
  * descriptors walked), readable by its permission bits, at most
  * UPLOAD_MAX bytes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -57,6 +61,7 @@
 #include <unistd.h>
 
 #include "svcconn/run.h"
+#include "svcconn/secret.h"
 #include "errors_int.h"
 #include "mask/mask_int.h"
 #include "runtime/runtime_int.h"
@@ -73,6 +78,8 @@
 #define PATH_MAX_LEN ((size_t)4096)
 /* Most directories hidden from steps that are compared. */
 #define HIDDEN_MAX 64
+/* Task variables a job's steps may set, in all. */
+#define TASK_VARS_MAX 256
 /* Most copies of one attachment name in one directory. */
 #define COPIES_MAX 1000
 
@@ -106,6 +113,17 @@ struct job_cmds {
 	svc_buf disp_out;       /**< what disp wrote */
 	int debug;              /**< its SYSTEM_DEBUG is true */
 	int step_result;        /**< its JOB_CMDS_* */
+	char *step;             /**< the running step's id in the job */
+	struct task_var *tv;    /**< task variables (task.settaskvariable) */
+	size_t ntv;             /**< entries in tv */
+};
+
+/* A task variable: seen by the later executions of its task step only. */
+struct task_var {
+	char *step;             /**< the step's id in the job */
+	char *name;             /**< as its environment names it */
+	char *value;            /**< its value (wiped on free) */
+	size_t len;             /**< bytes in value */
 };
 
 /* Where a step's lines go. */
@@ -160,6 +178,16 @@ static void job_clear(struct job_cmds *c)
 	buf_reset(&c->prepend);
 	buf_reset(&c->notes);
 	c->job_result = JOB_CMDS_SUCCEEDED;
+	for (i = 0; i < c->ntv; i++) {
+		free(c->tv[i].step);
+		free(c->tv[i].name);
+		svc_secret_free(c->tv[i].value, c->tv[i].len);
+	}
+	free(c->tv);
+	c->tv = NULL;
+	c->ntv = 0;
+	free(c->step);
+	c->step = NULL;
 }
 
 void job_cmds_free(struct job_cmds *c)
@@ -259,12 +287,24 @@ static int path_with_prepend(svc_buf *out, const struct job_cmds *c,
 	return buf_printf(out, ":%s", cur);
 }
 
-int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env)
+int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env,
+			const char *step)
 {
 	const char *dbg = svc_env_get(env, "SYSTEM_DEBUG");
 	svc_buf path = SVC_BUF_INIT;
+	size_t i;
 	int rc = 0;
 
+	free(c->step);
+	if (!(c->step = strdup(step ? step : "")))
+		return error_oom();
+	/* the task variables its earlier executions set (pre-job, main) */
+	for (i = 0; i < c->ntv && !rc; i++)
+		if (!strcmp(c->tv[i].step, c->step) &&
+		    !(rc = svc_masker_add(m, c->tv[i].value, c->tv[i].len)))
+			rc = svc_env_set(env, c->tv[i].name, c->tv[i].value);
+	if (rc)
+		return rc;
 	c->m = m;
 	c->debug = dbg && logcmd_is_true(dbg, strlen(dbg));
 	c->step_result = JOB_CMDS_SUCCEEDED;
@@ -592,12 +632,67 @@ static int on_settaskvariable(struct job_cmds *c, const svc_mask_event *ev,
 	size_t len = 0;
 	const char *s = svc_mask_event_prop(ev, "issecret", &len);
 
+	const char *name = svc_mask_event_prop(ev, "variable", NULL);
+	struct task_var *tv;
+	svc_buf env = SVC_BUF_INIT;
+	size_t i;
+	int rc;
+
 	(void)sh;
-	if (!svc_mask_event_prop(ev, "variable", NULL))
+	if (!name || !*name)
 		return refuse("Task variable name is required.");
 	/* the agent masks a secret one; the job's later steps do not get it */
-	return s && logcmd_is_true(s, len) && ev->value_len
-		? svc_masker_add(c->m, ev->value, ev->value_len) : 0;
+	if (s && logcmd_is_true(s, len) && ev->value_len &&
+	    (rc = svc_masker_add(c->m, ev->value, ev->value_len)))
+		return rc;
+	/* the later executions of the same task step get it, as the task
+	 * library reads it: VSTS_TASKVARIABLE_ and the name as a key */
+	if ((rc = buf_puts(&env, "VSTS_TASKVARIABLE_")))
+		return rc;
+	for (i = 0; name[i] && !rc; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (!isalnum(ch) && !strchr("._- ", ch))
+			rc = refuse("Task variable name is not valid.");
+		else
+			rc = buf_putc(&env, ch == '.' || ch == ' ' ? '_'
+				      : (char)toupper(ch));
+	}
+	for (i = 0; !rc && i < c->ntv; i++)
+		if (!strcmp(c->tv[i].step, c->step ? c->step : "") &&
+		    !strcmp(c->tv[i].name, env.ptr))
+			break;
+	if (!rc && i == c->ntv) {
+		if (c->ntv >= TASK_VARS_MAX)
+			rc = refuse("Too many task variables.");
+		else if (!(tv = realloc(c->tv, (c->ntv + 1) * sizeof(*tv))))
+			rc = error_oom();
+		else {
+			c->tv = tv;
+			memset(&tv[c->ntv], 0, sizeof(*tv));
+			if (!(tv[c->ntv].step = strdup(c->step ? c->step : "")) ||
+			    !(tv[c->ntv].name = strdup(env.ptr))) {
+				free(tv[c->ntv].step);
+				rc = error_oom();
+			} else
+				c->ntv++;
+		}
+	}
+	if (!rc) {
+		char *v = malloc(ev->value_len + 1);
+
+		if (!v)
+			rc = error_oom();
+		else {
+			memcpy(v, ev->value, ev->value_len);
+			v[ev->value_len] = '\0';
+			svc_secret_free(c->tv[i].value, c->tv[i].len);
+			c->tv[i].value = v;
+			c->tv[i].len = ev->value_len;
+		}
+	}
+	buf_clear(&env);
+	return rc;
 }
 
 /* ---- uploads ---- */

@@ -436,7 +436,7 @@ static int step_exec(int *status, svc_store *st, const char *job_dir,
 	/* PATH, the build number and System.Debug, as the job's earlier
 	 * steps' commands left them */
 	if (!rc && cmds)
-		rc = job_cmds_step_begin(cmds, m, env);
+		rc = job_cmds_step_begin(cmds, m, env, step);
 	if (rc)
 		goto done;
 	/* the step's workingDirectory:, else the run's */

@@ -186,11 +186,15 @@ void job_cmds_free(struct job_cmds *c);
 int job_cmds_job_begin(struct job_cmds *c, svc_store *st, const char *job_dir,
 		       const char *workdir);
 /**
- * A step starts with masker m and environment env: the directories earlier
- * steps prepended go in front of its PATH, the build number they set into
- * BUILD_BUILDNUMBER, and SYSTEM_DEBUG says whether task.debug is shown.
+ * Step step (its id in the job) starts with masker m and environment env:
+ * the directories earlier steps prepended go in front of its PATH, the
+ * build number they set into BUILD_BUILDNUMBER, the task variables its
+ * earlier executions set (a task's pre-job, main and post-job steps share
+ * its id) as VSTS_TASKVARIABLE_<NAME>, masked, and SYSTEM_DEBUG says
+ * whether task.debug is shown.
  */
-int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env);
+int job_cmds_step_begin(struct job_cmds *c, svc_masker *m, svc_env *env,
+			const char *step);
 /**
  * One command of the running step (on_command of run.c): acted on and
  * SVC_MASK_EVENT_HANDLED returned, its lines written masked to out.
