@@ -208,6 +208,9 @@ jobs:
       - bash: echo "pwd2=$(pwd)"
         workingDirectory: $(System.DefaultWorkingDirectory)/sub/$(here)
       - bash: echo "pwd3=$(pwd)"
+      - bash: |
+          f=$(mktemp)
+          [ "$TMPDIR" = "$AGENT_TEMPDIRECTORY" ] && [ "${f#"$TMPDIR"/}" != "$f" ] && echo "tmpdir-ok=yes"
       - bash: echo "##vso[task.setvariable variable=ver;isoutput=true]4.5.6"
         name: setv
   - job: Second
@@ -227,6 +230,7 @@ out=$(cd "$work" && agent run w.yml --pipeline demo 2>&1) || fail "run w.yml fai
 has "pwd1=$src/sub"
 has "pwd2=$src/sub/deeper"
 has "pwd3=$src"
+has "tmpdir-ok=yes"
 has "second got 4.5.6"
 hasnt "third ran"
 echo "variables: 5 stories pass"

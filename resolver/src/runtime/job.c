@@ -562,6 +562,9 @@ static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
 /* The job's own directories (under job_dir) that steps see: name, what. */
 const struct job_subdir job_subdirs[] = {
 	{ "tmp", "AGENT_TEMPDIRECTORY" },
+	/* the tools' own temporary files too (the agent's VSTS_OVERWRITE_TEMP):
+	 * private to the job and removed with it, never the shared /tmp */
+	{ "tmp", "TMPDIR" },
 	{ "a", "BUILD_ARTIFACTSTAGINGDIRECTORY" },
 	{ "a", "BUILD_STAGINGDIRECTORY" },
 	{ "b", "BUILD_BINARIESDIRECTORY" },
