@@ -10,3 +10,20 @@ mkdir -p "$deps"
       || { echo "cannot install azure-pipelines-task-lib from npm" >&2; exit 1; }
   fi
 ) 9>"$deps/.lock"
+
+# node_deps_install DIR PKG...: the npm packages PKG (name@range) installed
+# from the registry into their own prefix DIR (one install at a time), for
+# tests of Microsoft's common task libraries; DIR/node_modules holds them.
+node_deps_install() {
+  local dir=$1
+  shift
+  mkdir -p "$dir"
+  (
+    flock 9
+    if [ ! -f "$dir/.installed" ] || [ "$(cat "$dir/.installed")" != "$*" ]; then
+      npm install --prefix "$dir" --no-audit --no-fund --silent "$@" >/dev/null \
+        || { echo "cannot install $* from npm" >&2; exit 1; }
+      echo "$*" > "$dir/.installed"
+    fi
+  ) 9>"$dir/.lock"
+}
