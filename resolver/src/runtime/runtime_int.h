@@ -227,4 +227,19 @@ void job_cmds_counts(const struct job_cmds *c, size_t *warnings,
  */
 int job_hidden_view(struct sandbox **out, svc_store *st, const char *job_dir);
 
+/*
+ * Run step (its id in the job in job_dir) as argv in workdir, as
+ * svc_step_exec_ext() does (step.c), for svc_pipeline_run: job_mask (or
+ * NULL), the masker of the job's connections' secrets, is cloned for the
+ * step (compiled once for the job); script (or NULL) is where the step's
+ * body is written with its macros expanded; cmds (or NULL) acts on its
+ * logging commands (commands.c).
+ */
+struct svc_step_options;
+int step_exec(int *status, svc_store *st, const char *job_dir,
+	      const char *step, char *const argv[], const char *workdir,
+	      svc_step_vars *vars, const struct svc_step_options *xo,
+	      svc_masker *job_mask, const char *script,
+	      struct job_cmds *cmds, svc_step_output_fn output, void *ctx);
+
 #endif
