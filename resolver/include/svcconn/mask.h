@@ -64,7 +64,9 @@
  *                           passes through for the agent, unless the
  *                           event function answers SVC_MASK_EVENT_SECRET
  *                           (a secret variable set again): then the value
- *                           is masked at once and the line not written;
+ *                           is masked at once and the line not written,
+ *                           or SVC_MASK_EVENT_HANDLED (it acts as the
+ *                           agent): the line is not written;
  *   task.setendpoint        reported (SVC_MASK_EVENT_SETENDPOINT); id must
  *                           be a GUID, field authParameter, dataParameter
  *                           or url, key required unless field=url, a url

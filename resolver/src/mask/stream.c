@@ -584,8 +584,8 @@ static int cmd_setsecret(svc_mask_stream *s)
 
 /*
  * task.setvariable without issecret: reported only when the stream was
- * asked to (public_variables), and passed through for the agent either way
- * (its isoutput and job-output handling is the agent's business).
+ * asked to (public_variables), and passed through for the agent unless
+ * the caller, acting as the agent, answers SVC_MASK_EVENT_HANDLED.
  */
 static int cmd_setvariable_public(svc_mask_stream *s, const char *name,
 				  size_t nlen, const char *v, size_t len)
@@ -617,7 +617,8 @@ static int cmd_setvariable_public(svc_mask_stream *s, const char *name,
 			return rc;
 		return LINE_CONSUMED;
 	}
-	return LINE_PASS;
+	/* the caller is the agent and kept it: the line is not written */
+	return rc == SVC_MASK_EVENT_HANDLED ? LINE_CONSUMED : LINE_PASS;
 }
 
 static int cmd_setvariable(svc_mask_stream *s)

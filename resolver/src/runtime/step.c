@@ -80,21 +80,28 @@ static int on_command(void *ctx, const svc_mask_event *ev)
 		return 0;
 	case SVC_MASK_EVENT_ISSUE:
 		return 0; /* shown as written */
-	case SVC_MASK_EVENT_SETVARIABLE:
+	case SVC_MASK_EVENT_SETVARIABLE: {
+		int rc;
+
 		if (ev->is_output && io->vars)
 			/* "step.name", as the agent names an output */
-			return step_vars_set_output(io->vars, io->ref, ev->name,
-						    ev->value, ev->value_len,
-						    ev->is_secret);
-		if (!ev->is_secret)
+			rc = step_vars_set_output(io->vars, io->ref, ev->name,
+						  ev->value, ev->value_len,
+						  ev->is_secret);
+		else if (!ev->is_secret)
 			/* without a broker the agent keeps its own */
-			return io->vars ? svc_step_vars_set_public(io->vars,
+			rc = io->vars ? svc_step_vars_set_public(io->vars,
 					ev->name, ev->value, ev->value_len) : 0;
-		if (!io->vars)
+		else if (!io->vars)
 			return error_set(SVC_EINVALID,
 					 "secret variables need the job's broker (job-start starts it) or 'svcconn-agent run': this step cannot pass them on");
-		return svc_step_vars_set(io->vars, ev->name, ev->value,
-					 ev->value_len);
+		else
+			return svc_step_vars_set(io->vars, ev->name, ev->value,
+						 ev->value_len);
+		/* run is the agent: a public one's line is not shown */
+		return rc == 0 && io->cmds && !ev->is_secret
+			? SVC_MASK_EVENT_HANDLED : rc;
+	}
 	case SVC_MASK_EVENT_SETENDPOINT:
 		if (!io->vars)
 			return error_set(SVC_EINVALID,
