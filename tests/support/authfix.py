@@ -19,6 +19,15 @@ files as the second and third arguments) playing a Kubernetes API server:
                                   svc/demo:1.0 and its config blob; basic
                                   DOCKER_USER:DOCKER_PASS
   GET  /version (TLS)             Kubernetes; Bearer KUBE_TOKEN
+  POST /<tenant>/oauth2/token[/]  Microsoft Entra's (ADAL) token endpoint for
+                                  a service principal: tenant ARM_TENANT,
+                                  client_id ARM_CLIENT; client_secret
+                                  ARM_SECRET, or a client_assertion (RS256
+                                  JWT) signed by the key of the certificate
+                                  in the file ARM_CERT, x5t its SHA-1
+                                  thumbprint; answers ARM_TOKEN.  Each
+                                  request is also logged as "AAD ..." (what
+                                  it saw, never a secret)
 
 Prints "PORT TLSPORT" on standard output once both listen, then serves
 until killed.  Each request is logged to standard error as
@@ -176,7 +185,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
-        self.rfile.read(n)
+        body = self.rfile.read(n)
+        if aad_route(self.path.split("?", 1)[0]):
+            return aad_token(self, body)
         if self.path.split("?", 1)[0] == "/upload/":
             if not self.authorized(basic("UP_USER", "UP_PASS")):
                 return self.deny('Basic realm="upload"')
@@ -195,6 +206,79 @@ class KubeHandler(Handler):
                 "major": "1", "minor": "28", "gitVersion": "v1.28.0-svcconn",
                 "platform": "linux/amd64"}).encode())
         return self.send(404, b"{}")
+
+
+# ---- Microsoft Entra (ADAL v1) token endpoint, for azure-arm-rest --------
+# (tests/integration/tasklibs_docker_k8s_arm.sh)
+
+def aad_route(path):
+    parts = path.strip("/").split("/")
+    return len(parts) == 3 and parts[1:] == ["oauth2", "token"]
+
+
+def b64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def aad_assertion(jwt, tenant, client):
+    """Why the client assertion JWT is not valid, or None when it is."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    import time
+    try:
+        head, payload, sig = jwt.split(".")
+        h = json.loads(b64url(head))
+        c = json.loads(b64url(payload))
+        with open(creds["ARM_CERT"], "rb") as f:
+            cert = x509.load_pem_x509_certificate(f.read())
+        der = cert.public_bytes(serialization.Encoding.DER)
+        cert.public_key().verify(b64url(sig), (head + "." + payload).encode(),
+                                 padding.PKCS1v15(), hashes.SHA256())
+    except Exception as e:  # a bad signature, a malformed token
+        return "invalid (%s)" % type(e).__name__
+    if h.get("alg") != "RS256":
+        return "alg %s" % h.get("alg")
+    if h.get("x5t") != base64.b64encode(hashlib.sha1(der).digest()).decode():
+        return "x5t is not the certificate's thumbprint"
+    if c.get("iss") != client or c.get("sub") != client:
+        return "iss/sub %s/%s" % (c.get("iss"), c.get("sub"))
+    if not str(c.get("aud", "")).endswith("/%s/oauth2/token" % tenant):
+        return "aud %s" % c.get("aud")
+    now = time.time()
+    if not (c.get("nbf", now + 1) <= now < c.get("exp", 0)):
+        return "not valid now"
+    return None
+
+
+def aad_token(handler, body):
+    import urllib.parse
+    form = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+    tenant = handler.path.strip("/").split("/")[0]
+    client = form.get("client_id", "")
+    why, how = None, "-"
+    if tenant != creds["ARM_TENANT"]:
+        why = "unknown tenant"
+    elif client != creds["ARM_CLIENT"] or form.get("grant_type") != "client_credentials":
+        why = "unknown client or grant"
+    elif "client_secret" in form:
+        how = "client_secret"
+        if not hmac.compare_digest(form["client_secret"].encode(), creds["ARM_SECRET"].encode()):
+            why = "wrong client_secret"
+    elif form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        how = "client_assertion"
+        why = aad_assertion(form.get("client_assertion", ""), tenant, client)
+    else:
+        why = "no credential"
+    sys.stderr.write("AAD tenant=%s client_id=%s resource=%s credential=%s %s\n" % (
+        tenant, client, form.get("resource"), how,
+        "accepted" if why is None else "refused: " + why))
+    if why is not None:
+        return handler.send(401, json.dumps({"error": "invalid_client",
+                                             "error_description": why}).encode())
+    return handler.send(200, json.dumps({
+        "token_type": "Bearer", "expires_in": "3599", "resource": form.get("resource"),
+        "access_token": creds["ARM_TOKEN"]}).encode())
 
 
 plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
