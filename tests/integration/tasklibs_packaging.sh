@@ -11,9 +11,10 @@
 # token, mvn) against loopback feeds (tests/support/authfix.py) that require
 # the credentials; the NuGet feed's service index is fetched with the
 # credentials of the NuGet.config through utility-common's REST helper
-# (no NuGet client: none on a Debian test machine).  With wrong secrets in the store every client fails and so does the
-# run.  No secret appears in the output (raw, percent-encoded, XML-escaped,
-# base64), and nothing is left in HOME or the working directory.
+# (no NuGet client: none on a Debian test machine).  With wrong secrets in
+# the store every client fails and so does the run.  No secret appears in
+# the output (raw, percent-encoded, XML-escaped, base64), and nothing is
+# left in HOME, the working directory or the jobs root.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
@@ -178,8 +179,13 @@ run() { # store, log
 }
 show() { cat "$1"; echo "--- fixture"; cat "$work/fixture.log"; }
 # a wheel to upload: the one the fixture serves
-curl -sf -u "$(get PY_USER):$(get PY_PASS)" -o "$work/svcdemo-1.0-py3-none-any.whl" \
-  "$base/pypi/files/svcdemo-1.0-py3-none-any.whl" || fail "the fixture's wheel"
+"$py" - "$work/creds" "$base" "$work/svcdemo-1.0-py3-none-any.whl" <<'PY' || fail "the fixture's wheel"
+import base64, sys, urllib.request
+c = dict(l.split("=", 1) for l in open(sys.argv[1]).read().splitlines())
+r = urllib.request.Request(sys.argv[2] + "/pypi/files/svcdemo-1.0-py3-none-any.whl", headers={
+    "Authorization": "Basic " + base64.b64encode(("%s:%s" % (c["PY_USER"], c["PY_PASS"])).encode()).decode()})
+open(sys.argv[3], "wb").write(urllib.request.urlopen(r).read())
+PY
 
 # --- the right secrets: every client succeeds ------------------------------
 rc=0; run "$work/store" "$work/log.txt" || rc=$?
