@@ -29,6 +29,13 @@ files as the second and third arguments) playing a Kubernetes API server:
                                   request is also logged as "AAD ..." (what
                                   it saw, never a secret)
 
+  (tests/integration/tasklibs_packaging.sh, the block "packaging libraries")
+  GET  /npmb/svcpkg               an npm packument; basic NPMB_USER:NPMB_PASS
+  POST /uploadtok/                twine's legacy upload; basic build:TWINE_TOKEN
+                                  (the user name Microsoft's tasks give a token)
+  GET  /nuget/v3/index.json       a NuGet v3 service index; basic
+                                  NUGET_USER:NUGET_PASS
+
 Prints "PORT TLSPORT" on standard output once both listen, then serves
 until killed.  Each request is logged to standard error as
 "METHOD PATH STATUS".
@@ -102,6 +109,41 @@ MANIFEST = json.dumps({
 }).encode()
 
 
+# ---- packaging libraries (tests/integration/tasklibs_packaging.sh) --------
+# Routes for feeds the test's connections name; each needs its own keys in
+# the credentials file, so other tests' files need not have them.
+NPM_PACKUMENT = {
+    "name": "svcpkg", "dist-tags": {"latest": "1.0.0"},
+    "versions": {"1.0.0": {"name": "svcpkg", "version": "1.0.0",
+                           "dist": {"tarball": "http://127.0.0.1/npmb/svcpkg-1.0.0.tgz",
+                                    "shasum": "0" * 40}}},
+}
+NUGET_INDEX = {"version": "3.0.0", "resources": [
+    {"@id": "/nuget/v3/flat/", "@type": "PackageBaseAddress/3.0.0"}]}
+
+
+def packaging_route(h, method, p):
+    """Serves the route and returns 1, or returns 0 when p is not one."""
+    if method == "GET" and p == "/npmb/svcpkg":
+        want, realm, body, ctype = basic("NPMB_USER", "NPMB_PASS"), "npm", \
+            json.dumps(NPM_PACKUMENT).encode(), "application/json"
+    elif method == "POST" and p == "/uploadtok/":
+        raw = ("build:%s" % creds["TWINE_TOKEN"]).encode()
+        want, realm, body, ctype = "Basic " + base64.b64encode(raw).decode(), "upload", \
+            b"OK", "text/plain"
+    elif method == "GET" and p == "/nuget/v3/index.json":
+        want, realm, body, ctype = basic("NUGET_USER", "NUGET_PASS"), "nuget", \
+            json.dumps(NUGET_INDEX).encode(), "application/json"
+    else:
+        return 0
+    if h.authorized(want):
+        h.send(200, body, ctype)
+    else:
+        h.deny('Basic realm="%s"' % realm)
+    return 1
+# ---- end of packaging libraries -------------------------------------------
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -133,6 +175,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         p = self.path.split("?", 1)[0]
         host = "http://127.0.0.1:%d" % self.server.server_address[1]
+        if packaging_route(self, "GET", p):
+            return None
         if p == "/npm/-/whoami":
             if not self.authorized("Bearer " + creds["NPM_TOKEN"]):
                 return self.deny('Bearer realm="npm"')
@@ -188,6 +232,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n)
         if aad_route(self.path.split("?", 1)[0]):
             return aad_token(self, body)
+        if packaging_route(self, "POST", self.path.split("?", 1)[0]):
+            return None
         if self.path.split("?", 1)[0] == "/upload/":
             if not self.authorized(basic("UP_USER", "UP_PASS")):
                 return self.deny('Basic realm="upload"')
