@@ -256,7 +256,7 @@ left=$(find "$work/home" "$ws" -mindepth 1 \( -name 'DockerConfig_*' -o -name sp
 [ -z "$left" ] || fail "left behind: $left"
 # the job's directory, where the libraries wrote (DOCKER_CONFIG's parent
 # is the job's Agent.TempDirectory), is gone with the job
-jobtmp=$(sed -n 's/.*variable=DOCKER_CONFIG;[^]]*]\(.*\)\/DockerConfig_[0-9]*$/\1/p' "$work/good.log")
+jobtmp=$(sed -n 's/.*docker config dir=\(.*\)\/DockerConfig_[0-9]*$/\1/p' "$work/good.log")
 case "$jobtmp" in /*/tmp) ;; *) show good.log; fail "no job temporary directory in the log: '$jobtmp'" ;; esac
 [ ! -e "$jobtmp" ] && [ ! -e "$(dirname "$jobtmp")" ] || fail "the job's directory $(dirname "$jobtmp") is left"
 echo "nothing left in HOME, the working directory or the jobs root"
