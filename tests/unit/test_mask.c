@@ -344,6 +344,35 @@ static void test_credentials_in_urls_and_xml(void **state)
 	svc_masker_free(m);
 }
 
+/*
+ * A PEM key's lines are masked each, but not its armor lines: a public
+ * certificate printed next to it keeps its BEGIN/END lines.
+ */
+static void test_pem_armor_not_masked(void **state)
+{
+	static const char key[] =
+		"-----BEGIN PRIVATE KEY-----\n"
+		"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
+		"-----END PRIVATE KEY-----\n";
+	svc_masker *m = new_masker();
+	char *out;
+
+	(void)state;
+	assert_int_equal(svc_masker_add(m, key, sizeof(key) - 1), 0);
+	out = filter(m, 0, NULL,
+		     "-----BEGIN CERTIFICATE-----\n"
+		     "key line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"
+		     "-----END PRIVATE KEY-----\n");
+	assert_string_equal(out, "-----BEGIN CERTIFICATE-----\n"
+			    "key line: ***\n"
+			    "-----END PRIVATE KEY-----\n");
+	free(out);
+	out = filter(m, 0, NULL, key);
+	assert_null(strstr(out, "MIIEvQ"));
+	free(out);
+	svc_masker_free(m);
+}
+
 /* Every form of every awkward secret, cut at every offset. */
 static void test_forms_split_everywhere(void **state)
 {
@@ -621,7 +650,8 @@ static void test_multiline(void **state)
 	free(r);
 	r = filter(m, 1, NULL, "-----BEGIN KEY-----\nMIIEpAIBAAKCAQEA1234\n"
 		   "-----END KEY-----\n");
-	assert_string_equal(r, "***\n***\n***\n");
+	/* the armor lines are no secret of their own */
+	assert_string_equal(r, "-----BEGIN KEY-----\n***\n-----END KEY-----\n");
 	free(r);
 	r = filter(m, 1, NULL, "{\"key\":\"-----BEGIN KEY-----\\n"
 		   "MIIEpAIBAAKCAQEA1234\\n-----END KEY-----\"}\n");
@@ -1650,6 +1680,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_encodings),
 		cmocka_unit_test(test_credentials_in_urls_and_xml),
+		cmocka_unit_test(test_pem_armor_not_masked),
 		cmocka_unit_test(test_forms_split_everywhere),
 		cmocka_unit_test(test_forms_byte_by_byte),
 		cmocka_unit_test(test_long_secret),

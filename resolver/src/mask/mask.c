@@ -314,6 +314,25 @@ static int add_form(void *ctx, const char *form, size_t len)
 }
 
 /* Register the forms of a value with several lines (lock held). */
+/*
+ * 1 when the n bytes at p are a PEM armor line ("-----BEGIN PRIVATE
+ * KEY-----"): the same in every key and certificate, so not a secret of
+ * its own (masking it would hide the armor of every certificate printed).
+ */
+static int pem_armor(const char *p, size_t n)
+{
+	size_t i, k = n >= 11 && !memcmp(p, "-----BEGIN ", 11) ? 11
+		: n >= 9 && !memcmp(p, "-----END ", 9) ? 9 : 0;
+
+	if (!k || n < k + 6 || memcmp(p + n - 5, "-----", 5))
+		return 0;
+	for (i = k; i < n - 5; i++)
+		if (!(p[i] >= 'A' && p[i] <= 'Z') && !(p[i] >= '0' && p[i] <= '9') &&
+		    p[i] != ' ')
+			return 0;
+	return 1;
+}
+
 static int add_lines(struct add_ctx *a, const char *v, size_t len)
 {
 	size_t i = 0;
@@ -340,7 +359,7 @@ static int add_lines(struct add_ctx *a, const char *v, size_t len)
 
 		if (n && v[end - 1] == '\r')
 			n--;
-		if (n >= a->m->min_len)
+		if (n >= a->m->min_len && !pem_armor(v + i, n))
 			rc = mask_forms(v + i, n, add_form, a);
 		i = end + 1;
 	}
