@@ -70,14 +70,12 @@ static int list(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
 		cli_print_safe(stdout, svc_conn_name(c));
 		printf("', in evaluation order (category, then creation):\n");
 	}
-	/* evaluation order: static, then dynamic, then the lock */
-	for (int cat = 0; cat < 3; cat++)
+	/* the gate's order: static checks, approvals and checks, the lock */
+	for (int cat = SVC_CHECK_STATIC; cat <= SVC_CHECK_UNKNOWN; cat++)
 		for (i = 0; i < n; i++) {
 			const char *kd = k[i].kind;
-			int kc = !strcmp(kd, "branch-control") || !strcmp(kd, "required-template")
-				 ? 0 : !strcmp(kd, "exclusive-lock") ? 2 : 1;
 
-			if (kc != cat)
+			if ((int)svc_check_kind_category(kd) != cat)
 				continue;
 			if (ctx->json) {
 				json_t *o = json_object();

@@ -142,6 +142,22 @@ typedef struct svc_check {
 } svc_check;
 
 /**
+ * The categories of check kinds, in the order the gate evaluates them (as
+ * Azure DevOps does): static checks (branch control, required template),
+ * then approvals and checks (approval, business hours, REST API), then the
+ * exclusive lock.  A category with a failure stops the later ones.
+ */
+typedef enum svc_check_category {
+	SVC_CHECK_STATIC = 1,   /**< branch-control, required-template */
+	SVC_CHECK_DYNAMIC = 3,  /**< approval, business-hours, rest-api */
+	SVC_CHECK_LOCK = 5,     /**< exclusive-lock */
+	SVC_CHECK_UNKNOWN = 9   /**< a kind this library does not know: last */
+} svc_check_category;
+
+/** The category of the check kind named kind (SVC_CHECK_UNKNOWN if none). */
+svc_check_category svc_check_kind_category(const char *kind);
+
+/**
  * Build the JSON configuration of a check of kind from options given as
  * (key, value) pairs, the way `svcconn checks NAME add KIND` takes them:
  * approval: approvers (comma-separated users/groups), min, allow-requester

@@ -11,24 +11,9 @@
 #include <jansson.h>
 
 #include "svcconn/authz.h"
+#include "authz/checkkinds.h"
 #include "authz/checkutil.h"
 #include "errors_int.h"
-
-/* The options each kind takes. */
-static const struct {
-	const char *kind;      /* check kind */
-	const char *keys;      /* its option keys, ',' separated */
-	const char *required;  /* those it needs, ',' separated */
-} kinds[] = {
-	{ "approval", "approvers,min,allow-requester,instructions,timeout",
-	  "approvers" },
-	{ "branch-control", "allowed", "allowed" },
-	{ "business-hours", "days,tz,start,end,timeout", "days,tz,start,end" },
-	{ "rest-api", "connection,method,url-suffix,headers,body,success,retry-interval,timeout",
-	  "connection" },
-	{ "required-template", "repo,ref,path", "repo,ref,path" },
-	{ "exclusive-lock", "", "" },
-};
 
 static int in_list(const char *list, const char *key)
 {
@@ -71,14 +56,16 @@ static int duration(json_t *o, const char *name, const char *key,
 	return 0;
 }
 
-static int approval(json_t *o, const char *const *k, const char *const *v,
-		    size_t n)
+int check_configure_approval(json_t *o, svc_store *st, const char *const *k,
+			     const char *const *v, size_t n)
 {
 	const char *list = get(k, v, n, "approvers"), *min = get(k, v, n, "min");
 	const char *allow = get(k, v, n, "allow-requester");
 	json_t *a = json_array();
 	char *end;
 	long m = 0;
+
+	(void)st;
 
 	while (*list) {
 		size_t len = strcspn(list, ",");
@@ -114,10 +101,12 @@ static int approval(json_t *o, const char *const *k, const char *const *v,
 	return duration(o, "timeout", "timeout", get(k, v, n, "timeout"));
 }
 
-static int hours(json_t *o, const char *const *k, const char *const *v,
-		 size_t n)
+int check_configure_hours(json_t *o, svc_store *st, const char *const *k,
+			  const char *const *v, size_t n)
 {
 	bh_window w;
+
+	(void)st;
 
 	if (check_bh_parse(&w, get(k, v, n, "days"), get(k, v, n, "tz"),
 			   get(k, v, n, "start"), get(k, v, n, "end")))
@@ -130,8 +119,8 @@ static int hours(json_t *o, const char *const *k, const char *const *v,
 	return duration(o, "timeout", "timeout", get(k, v, n, "timeout"));
 }
 
-static int rest(json_t *o, svc_store *st, const char *const *k,
-		const char *const *v, size_t n)
+int check_configure_rest(json_t *o, svc_store *st, const char *const *k,
+			 const char *const *v, size_t n)
 {
 	const char *cname = get(k, v, n, "connection"), *h = get(k, v, n, "headers");
 	const char *expr = get(k, v, n, "success"), *method = get(k, v, n, "method");
@@ -191,27 +180,52 @@ static int rest(json_t *o, svc_store *st, const char *const *k,
 	return duration(o, "timeout", "timeout", get(k, v, n, "timeout"));
 }
 
+int check_configure_branch(json_t *o, svc_store *st, const char *const *k,
+			   const char *const *v, size_t n)
+{
+	const char *a = get(k, v, n, "allowed");
+
+	(void)st;
+	if (!a || !*a)
+		return error_set(SVC_EINVALID, "--allowed names no branch");
+	json_object_set_new(o, "allowed", json_string(a));
+	return 0;
+}
+
+int check_configure_template(json_t *o, svc_store *st, const char *const *k,
+			     const char *const *v, size_t n)
+{
+	(void)st;
+	json_object_set_new(o, "repo", json_string(get(k, v, n, "repo")));
+	json_object_set_new(o, "ref", json_string(get(k, v, n, "ref")));
+	json_object_set_new(o, "path", json_string(get(k, v, n, "path")));
+	return 0;
+}
+
 int svc_check_config(char **json, svc_store *st, const char *kind,
 		     const char *const *keys, const char *const *values,
 		     size_t n)
 {
+	const check_kind *k = check_kind_find(kind);
 	json_t *o;
-	size_t i, k;
+	size_t i;
 	int rc = 0;
 
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-		if (kind && !strcmp(kinds[k].kind, kind))
-			break;
-	if (k == sizeof(kinds) / sizeof(kinds[0]))
-		return error_set(SVC_EINVALID,
-				 "unknown check kind '%s' (approval, branch-control, business-hours, rest-api, required-template, exclusive-lock)",
-				 kind ? kind : "");
+	if (!k) {
+		svc_buf names = SVC_BUF_INIT;
+
+		check_kind_names(&names, 0, ", ");
+		rc = error_set(SVC_EINVALID, "unknown check kind '%s' (%s)",
+			       kind ? kind : "", names.ptr ? names.ptr : "");
+		buf_clear(&names);
+		return rc;
+	}
 	for (i = 0; i < n; i++)
-		if (!in_list(kinds[k].keys, keys[i]))
+		if (!in_list(k->keys, keys[i]))
 			return error_set(SVC_EINVALID,
 					 "a %s check takes no --%s", kind, keys[i]);
 	{
-		const char *req = kinds[k].required;
+		const char *req = k->required;
 
 		while (*req) {
 			size_t len = strcspn(req, ",");
@@ -227,24 +241,8 @@ int svc_check_config(char **json, svc_store *st, const char *kind,
 		}
 	}
 	o = json_object();
-	if (!strcmp(kind, "approval"))
-		rc = approval(o, keys, values, n);
-	else if (!strcmp(kind, "business-hours"))
-		rc = hours(o, keys, values, n);
-	else if (!strcmp(kind, "rest-api"))
-		rc = rest(o, st, keys, values, n);
-	else if (!strcmp(kind, "branch-control")) {
-		const char *a = get(keys, values, n, "allowed");
-
-		if (!a || !*a)
-			rc = error_set(SVC_EINVALID, "--allowed names no branch");
-		else
-			json_object_set_new(o, "allowed", json_string(a));
-	} else if (!strcmp(kind, "required-template")) {
-		json_object_set_new(o, "repo", json_string(get(keys, values, n, "repo")));
-		json_object_set_new(o, "ref", json_string(get(keys, values, n, "ref")));
-		json_object_set_new(o, "path", json_string(get(keys, values, n, "path")));
-	}
+	if (k->configure)
+		rc = k->configure(o, st, keys, values, n);
 	if (!rc && !(*json = json_dumps(o, JSON_COMPACT)))
 		rc = error_oom();
 	json_decref(o);

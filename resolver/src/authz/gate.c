@@ -20,6 +20,7 @@
 
 #include "svcconn/authz.h"
 #include "svcconn/secret.h"
+#include "authz/checkkinds.h"
 #include "authz/checkutil.h"
 #include "errors_int.h"
 #include "util/buf.h"
@@ -89,19 +90,6 @@ static int add_item(svc_gate_report *r, const svc_conn *c, const char *what,
 
 /* ---- check categories ------------------------------------------------------- */
 
-/* The category of a check kind: the order in which they are evaluated. */
-static int category(const char *kind)
-{
-	if (!strcmp(kind, "branch-control") || !strcmp(kind, "required-template"))
-		return 1;
-	if (!strcmp(kind, "approval") || !strcmp(kind, "rest-api") ||
-	    !strcmp(kind, "business-hours"))
-		return 3;
-	if (!strcmp(kind, "exclusive-lock"))
-		return 5;
-	return 9;
-}
-
 /* What a check's evaluation found. */
 struct verdict {
 	svc_gate_status status;  /**< granted (passed), waiting, denied, skipped */
@@ -137,9 +125,9 @@ static int elapsed_since(const char *iso, time_t now, long *secs)
  * The approval state of run: rejected, approved, timed out or pending, with
  * the frozen approvers and how many more approvals are needed.
  */
-static int approval_state(const svc_check_run *run, json_t *cfg,
-			  svc_store *st, time_t now, const char **status,
-			  svc_buf *msg)
+int check_evaluate_approval(svc_store *st, const svc_run *r,
+			    const svc_check_run *run, json_t *cfg, time_t now,
+			    const char **status, svc_buf *msg, json_t *run_state)
 {
 	svc_approval *a = NULL;
 	size_t n = 0, i, j, got = 0, napprovers;
@@ -148,6 +136,8 @@ static int approval_state(const svc_check_run *run, json_t *cfg,
 	long min, elapsed = 0, timeout;
 	int rc;
 
+	(void)r;
+	(void)run_state;
 	state = json_loads(run->state ? run->state : "{}", 0, &jerr);
 	approvers = json_object_get(state, "approvers");
 	napprovers = json_array_size(approvers);
@@ -221,32 +211,38 @@ static int ref_allowed(const char *patterns, const char *ref)
 	return check_branch_allowed(patterns, full);
 }
 
-static void eval_branch(const svc_run *run, json_t *cfg, const char **status,
-			svc_buf *msg)
+int check_evaluate_branch(svc_store *st, const svc_run *run,
+			  const svc_check_run *cr, json_t *cfg, time_t now,
+			  const char **status, svc_buf *msg, json_t *state)
 {
 	const char *allowed = jstr(cfg, "allowed") ? jstr(cfg, "allowed") : "*";
 	size_t i;
 
+	(void)st;
+	(void)cr;
+	(void)now;
+	(void)state;
 	*status = SVC_RUN_PASSED;
 	if (!run->branch) {
 		*status = SVC_RUN_FAILED;
 		buf_printf(msg, "the run's branch is not known (allowed: %s)", allowed);
-		return;
+		return 0;
 	}
 	if (!ref_allowed(allowed, run->branch)) {
 		*status = SVC_RUN_FAILED;
 		buf_printf(msg, "branch '%s' is not allowed (allowed: %s)",
 			   run->branch, allowed);
-		return;
+		return 0;
 	}
 	for (i = 0; i < run->nrepos; i++)
 		if (run->repos[i].ref && !ref_allowed(allowed, run->repos[i].ref)) {
 			*status = SVC_RUN_FAILED;
 			buf_printf(msg, "repository '%s' is on '%s', which is not allowed (allowed: %s)",
 				   run->repos[i].alias, run->repos[i].ref, allowed);
-			return;
+			return 0;
 		}
 	buf_printf(msg, "branch '%s' allowed", run->branch);
+	return 0;
 }
 
 /* Compare refs, "main" meaning refs/heads/main. */
@@ -261,19 +257,24 @@ static int same_ref(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static void eval_template(const svc_run *run, json_t *cfg, const char **status,
-			  svc_buf *msg)
+int check_evaluate_template(svc_store *st, const svc_run *run,
+			    const svc_check_run *cr, json_t *cfg, time_t now,
+			    const char **status, svc_buf *msg, json_t *state)
 {
 	const char *want_repo = jstr(cfg, "repo"), *want_ref = jstr(cfg, "ref");
 	const char *want_path = jstr(cfg, "path"), *ext = run->extends, *at;
 	char path[1024];
 	size_t i, plen;
 
+	(void)st;
+	(void)cr;
+	(void)now;
+	(void)state;
 	*status = SVC_RUN_FAILED;
 	if (!ext) {
 		buf_printf(msg, "the pipeline must extend template '%s' of '%s', but does not extend any",
 			   want_path ? want_path : "", want_repo ? want_repo : "");
-		return;
+		return 0;
 	}
 	at = strchr(ext, '@');
 	plen = at ? (size_t)(at - ext) : strlen(ext);
@@ -283,17 +284,17 @@ static void eval_template(const svc_run *run, json_t *cfg, const char **status,
 	if (!want_path || strcmp(path[0] == '/' ? path + 1 : path, want_path)) {
 		buf_printf(msg, "the pipeline extends '%s', not the required '%s'",
 			   ext, want_path ? want_path : "");
-		return;
+		return 0;
 	}
 	if (!at) {
 		if (want_repo && strcmp(want_repo, "self")) {
 			buf_printf(msg, "the pipeline extends '%s' of its own repository, not of '%s'",
 				   path, want_repo);
-			return;
+			return 0;
 		}
 		*status = SVC_RUN_PASSED;
 		buf_printf(msg, "extends the required template '%s'", path);
-		return;
+		return 0;
 	}
 	for (i = 0; i < run->nrepos; i++)
 		if (!strcmp(run->repos[i].alias, at + 1))
@@ -305,15 +306,17 @@ static void eval_template(const svc_run *run, json_t *cfg, const char **status,
 		buf_printf(msg, "the pipeline extends '%s', which is not '%s' of '%s' at '%s'",
 			   ext, want_path, want_repo ? want_repo : "",
 			   want_ref ? want_ref : "");
-		return;
+		return 0;
 	}
 	*status = SVC_RUN_PASSED;
 	buf_printf(msg, "extends the required template '%s' of '%s'", path,
 		   want_repo);
+	return 0;
 }
 
-static void eval_hours(const svc_check_run *cr, json_t *cfg, time_t now,
-		       const char **status, svc_buf *msg)
+int check_evaluate_hours(svc_store *st, const svc_run *run,
+			 const svc_check_run *cr, json_t *cfg, time_t now,
+			 const char **status, svc_buf *msg, json_t *state)
 {
 	bh_window w;
 	int inside = 0;
@@ -321,17 +324,20 @@ static void eval_hours(const svc_check_run *cr, json_t *cfg, time_t now,
 	long elapsed = 0, timeout = jlong(cfg, "timeout", DEFAULT_CHECK_TIMEOUT);
 	char when[32];
 
+	(void)st;
+	(void)run;
+	(void)state;
 	if (check_bh_parse(&w, jstr(cfg, "days"), jstr(cfg, "tz"),
 			   jstr(cfg, "start"), jstr(cfg, "end")) ||
 	    check_bh_inside(&w, now, &inside, &next)) {
 		*status = SVC_RUN_FAILED;
 		buf_printf(msg, "invalid business hours: %s", svc_error_last());
-		return;
+		return 0;
 	}
 	if (inside) {
 		*status = SVC_RUN_PASSED;
 		buf_printf(msg, "inside business hours");
-		return;
+		return 0;
 	}
 	elapsed_since(cr->started_at, now, &elapsed);
 	if (elapsed >= timeout) {
@@ -339,13 +345,14 @@ static void eval_hours(const svc_check_run *cr, json_t *cfg, time_t now,
 		buf_printf(msg, "outside business hours (%s %s-%s %s) until the check timed out",
 			   jstr(cfg, "days"), jstr(cfg, "start"), jstr(cfg, "end"),
 			   jstr(cfg, "tz"));
-		return;
+		return 0;
 	}
 	clock_iso8601(when, next);
 	*status = SVC_RUN_PENDING;
 	buf_printf(msg, "waiting for business hours (%s %s-%s %s); the window opens at %s",
 		   jstr(cfg, "days"), jstr(cfg, "start"), jstr(cfg, "end"),
 		   jstr(cfg, "tz"), when);
+	return 0;
 }
 
 /* Make the REST call of a check and judge its answer. */
@@ -432,9 +439,9 @@ static void rest_attempt(svc_store *st, const svc_run *run, json_t *cfg,
  * interval; a failure is final without a retry interval, else the call is
  * repeated at the next attempt after the interval, until the timeout.
  */
-static void eval_rest(svc_store *st, const svc_run *run,
-		      const svc_check_run *cr, json_t *cfg, time_t now,
-		      const char **status, svc_buf *msg, json_t *state)
+int check_evaluate_rest(svc_store *st, const svc_run *run,
+			const svc_check_run *cr, json_t *cfg, time_t now,
+			const char **status, svc_buf *msg, json_t *state)
 {
 	long retry = jlong(cfg, "retryInterval", 0);
 	long timeout = jlong(cfg, "timeout", DEFAULT_CHECK_TIMEOUT), elapsed = 0;
@@ -448,7 +455,7 @@ static void eval_rest(svc_store *st, const svc_run *run,
 		*status = SVC_RUN_PENDING;
 		buf_printf(msg, "%s; next attempt at %s",
 			   cr->message ? cr->message : "REST check waiting", when);
-		return;
+		return 0;
 	}
 	rest_attempt(st, run, cfg, &pass, msg);
 	json_object_set_new(state, "attempts",
@@ -458,16 +465,17 @@ static void eval_rest(svc_store *st, const svc_run *run,
 		if (retry > 0)
 			json_object_set_new(state, "validUntil",
 					    json_integer((json_int_t)(now + retry)));
-		return;
+		return 0;
 	}
 	elapsed_since(cr->started_at, now, &elapsed);
 	if (retry <= 0 || elapsed + retry > timeout) {
 		*status = SVC_RUN_FAILED;
-		return;
+		return 0;
 	}
 	*status = SVC_RUN_PENDING;
 	json_object_set_new(state, "nextAttempt",
 			    json_integer((json_int_t)(now + retry)));
+	return 0;
 }
 
 /* Map a check run status to a gate status. */
@@ -524,6 +532,7 @@ static int eval_check(svc_store *st, const svc_run *run, const svc_check *chk,
 	json_error_t jerr;
 	json_t *cfg = json_loads(chk->config, 0, &jerr);
 	svc_check_run *cr = NULL;
+	const check_kind *kind = check_kind_find(chk->kind);
 	char *init = initial_state(chk, cfg);
 	time_t now;
 	int rc, tries;
@@ -546,16 +555,9 @@ static int eval_check(svc_store *st, const svc_run *run, const svc_check *chk,
 			json_decref(state);
 			break;
 		}
-		if (!strcmp(chk->kind, "branch-control"))
-			eval_branch(run, cfg, &status, &v->msg);
-		else if (!strcmp(chk->kind, "required-template"))
-			eval_template(run, cfg, &status, &v->msg);
-		else if (!strcmp(chk->kind, "business-hours"))
-			eval_hours(cr, cfg, now, &status, &v->msg);
-		else if (!strcmp(chk->kind, "approval"))
-			rc = approval_state(cr, cfg, st, now, &status, &v->msg);
-		else if (!strcmp(chk->kind, "rest-api"))
-			eval_rest(st, run, cr, cfg, now, &status, &v->msg, state);
+		if (kind && kind->evaluate)
+			rc = kind->evaluate(st, run, cr, cfg, now, &status,
+					    &v->msg, state);
 		else {
 			status = SVC_RUN_FAILED;
 			buf_printf(&v->msg, "unknown check kind '%s'", chk->kind);
@@ -704,14 +706,14 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 			ord = n;
 			ord[nord].chk = &checks[i][j];
 			ord[nord].conn = conns[i];
-			ord[nord++].cat = category(checks[i][j].kind);
+			ord[nord++].cat = (int)svc_check_kind_category(checks[i][j].kind);
 		}
 	}
 	if (rc)
 		goto done;
 	if (nord)
 		qsort(ord, nord, sizeof(*ord), cmp_ordered);
-	for (cat = 1, i = 0; cat <= 9 && !rc; cat++) {
+	for (cat = SVC_CHECK_STATIC, i = 0; cat <= SVC_CHECK_UNKNOWN && !rc; cat++) {
 		svc_gate_status worst = SVC_GATE_GRANTED;
 
 		for (; i < nord && ord[i].cat == cat && !rc; i++) {
@@ -723,7 +725,8 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 			if (dry_run) {
 				v.status = SVC_GATE_WAITING;
 				buf_printf(&v.msg, "check %s will run", ord[i].chk->kind);
-			} else if (!strcmp(ord[i].chk->kind, "exclusive-lock")) {
+			} else if (svc_check_kind_category(ord[i].chk->kind) ==
+				   SVC_CHECK_LOCK) {
 				svc_lock_result lr;
 				char *who = NULL;
 
@@ -913,7 +916,8 @@ int svc_authz_decide(svc_store *st, const char *check_run_id,
 			if (svc_store_check_run_get(&fresh, st, check_run_id))
 				break;
 			buf_reset(&msg);
-			if (approval_state(fresh, cfg, st, now, &status, &msg) ||
+			if (check_evaluate_approval(st, NULL, fresh, cfg, now, &status,
+						    &msg, NULL) ||
 			    svc_store_check_run_update(st, fresh->id, fresh->version,
 						       status, fresh->state,
 						       msg.ptr ? msg.ptr : "") != SVC_EPENDING) {
@@ -940,15 +944,17 @@ int svc_authz_bypass(svc_store *st, const char *check_run_id,
 	svc_check_run *cr = NULL;
 	svc_conn *c = NULL;
 	svc_buf msg = SVC_BUF_INIT;
+	const check_kind *kind;
 	int rc, tries;
 
 	if ((rc = svc_store_check_run_get(&cr, st, check_run_id)))
 		return rc;
-	if (strcmp(cr->kind, "approval") && strcmp(cr->kind, "business-hours") &&
-	    strcmp(cr->kind, "rest-api")) {
+	kind = check_kind_find(cr->kind);
+	if (!kind || !kind->bypassable) {
+		check_kind_names(&msg, 1, " and ");
 		rc = error_set(SVC_EINVALID,
-			       "a %s check cannot be bypassed (only approval, business-hours and rest-api)",
-			       cr->kind);
+			       "a %s check cannot be bypassed (only %s)",
+			       cr->kind, msg.ptr ? msg.ptr : "");
 		goto done;
 	}
 	if ((rc = svc_store_conn_get(&c, st, cr->conn_id, 0)) ||

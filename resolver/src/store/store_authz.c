@@ -38,6 +38,7 @@
 
 #include "svcconn/authz.h"
 #include "svcconn/conn.h"
+#include "authz/checkkinds.h"
 #include "errors_int.h"
 #include "store/store_backend.h"
 #include "store/store_int.h"
@@ -49,12 +50,6 @@
 #define JSON_MAX_LEN ((size_t)1 << 20)
 /* Longest free text (an approval's comment, a run's message). */
 #define TEXT_MAX_LEN ((size_t)64 * 1024)
-
-/* The kinds of checks, as stored. */
-static const char *const check_kinds[] = {
-	"approval", "branch-control", "business-hours", "rest-api",
-	"required-template", "exclusive-lock",
-};
 
 /* The statuses of a check run (SVC_RUN_*). */
 static const char *const run_statuses[] = {
@@ -794,10 +789,15 @@ int svc_store_check_add(char **id, svc_store *st, const char *conn_id,
 
 	if (!config_json)
 		config_json = "{}";
-	if (!one_of(kind, check_kinds, COUNT(check_kinds)))
-		return error_set(SVC_EINVALID,
-				 "unknown kind of check '%s' (want approval, branch-control, business-hours, rest-api, required-template or exclusive-lock)",
-				 kind ? kind : "");
+	if (!check_kind_find(kind)) {
+		svc_buf names = SVC_BUF_INIT;
+
+		check_kind_names(&names, 0, " or ");
+		rc = error_set(SVC_EINVALID, "unknown kind of check '%s' (want %s)",
+			       kind ? kind : "", names.ptr ? names.ptr : "");
+		buf_clear(&names);
+		return rc;
+	}
 	if ((rc = check_json_object("the check's configuration",
 				    config_json)) != 0 ||
 	    (rc = svc_uuid_new(cid)) != 0 || (rc = store_now_iso(now)) != 0)
