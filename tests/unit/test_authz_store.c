@@ -598,6 +598,71 @@ static void test_checks(void **state)
 
 /* ---- check runs -------------------------------------------------------- */
 
+/*
+ * The table of check kinds: each kind's category, and the messages that
+ * name the kinds, built from the table, word for word as before.
+ */
+static void test_check_kinds(void **state)
+{
+	struct fx *f = *state;
+	static const char *const none[] = { NULL };
+	const char *k[] = { "allowed" }, *v[] = { "main" };
+	const char *tk[] = { "repo", "ref", "path" };
+	const char *tv[] = { "templates", "refs/heads/main", "deploy.yml" };
+	char id[SVC_ID_LEN + 1], *chk, *x = NULL, *json = NULL;
+	svc_check_run *r;
+
+	assert_int_equal(svc_check_kind_category("branch-control"), SVC_CHECK_STATIC);
+	assert_int_equal(svc_check_kind_category("required-template"), SVC_CHECK_STATIC);
+	assert_int_equal(svc_check_kind_category("approval"), SVC_CHECK_DYNAMIC);
+	assert_int_equal(svc_check_kind_category("business-hours"), SVC_CHECK_DYNAMIC);
+	assert_int_equal(svc_check_kind_category("rest-api"), SVC_CHECK_DYNAMIC);
+	assert_int_equal(svc_check_kind_category("exclusive-lock"), SVC_CHECK_LOCK);
+	assert_int_equal(svc_check_kind_category("manual"), SVC_CHECK_UNKNOWN);
+	assert_int_equal(svc_check_kind_category(NULL), SVC_CHECK_UNKNOWN);
+	assert_true(SVC_CHECK_STATIC < SVC_CHECK_DYNAMIC &&
+		    SVC_CHECK_DYNAMIC < SVC_CHECK_LOCK &&
+		    SVC_CHECK_LOCK < SVC_CHECK_UNKNOWN);
+
+	mkconn(f, "prod", "alice", id);
+	assert_int_equal(svc_store_check_add(&x, f->st, id, "manual", "{}",
+					     "alice"), SVC_EINVALID);
+	assert_string_equal(svc_error_last(),
+			    "unknown kind of check 'manual' (want approval, branch-control, business-hours, rest-api, required-template or exclusive-lock)");
+	assert_int_equal(svc_check_config(&json, f->st, "manual", none, none, 0),
+			 SVC_EINVALID);
+	assert_string_equal(svc_error_last(),
+			    "unknown check kind 'manual' (approval, branch-control, business-hours, rest-api, required-template, exclusive-lock)");
+	assert_int_equal(svc_check_config(&json, f->st, "exclusive-lock", k, v, 1),
+			 SVC_EINVALID);
+	assert_string_equal(svc_error_last(), "a exclusive-lock check takes no --allowed");
+	assert_int_equal(svc_check_config(&json, f->st, "required-template", tk, tv, 2),
+			 SVC_EINVALID);
+	assert_string_equal(svc_error_last(), "a required-template check needs --path");
+
+	/* each kind's configure function, through the table */
+	assert_int_equal(svc_check_config(&json, f->st, "exclusive-lock", none, none, 0), 0);
+	assert_string_equal(json, "{}");
+	free(json);
+	assert_int_equal(svc_check_config(&json, f->st, "required-template", tk, tv, 3), 0);
+	assert_string_equal(json, "{\"repo\":\"templates\",\"ref\":\"refs/heads/main\",\"path\":\"deploy.yml\"}");
+	free(json);
+	assert_int_equal(svc_check_config(&json, f->st, "branch-control", k, v, 1), 0);
+	assert_string_equal(json, "{\"allowed\":\"main\"}");
+
+	/* only the table's bypassable kinds can be bypassed */
+	assert_int_equal(svc_store_check_add(&chk, f->st, id, "branch-control",
+					     json, "alice"), 0);
+	free(json);
+	assert_int_equal(svc_store_check_run_start(&r, f->st, chk, "App", "run-1",
+						   "Deploy", "carol", "{}"), 0);
+	assert_int_equal(svc_authz_bypass(f->st, r->id, "alice"), SVC_EINVALID);
+	assert_string_equal(svc_error_last(),
+			    "a branch-control check cannot be bypassed (only approval, business-hours and rest-api)");
+	svc_check_run_free(r);
+	free(chk);
+}
+
 static void test_check_runs(void **state)
 {
 	struct fx *f = *state;
@@ -1243,6 +1308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_requests, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_kinds, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_check_runs, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_run_races, setup,
