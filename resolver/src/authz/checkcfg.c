@@ -66,7 +66,6 @@ int check_configure_approval(json_t *o, svc_store *st, const char *const *k,
 	long m = 0;
 
 	(void)st;
-
 	while (*list) {
 		size_t len = strcspn(list, ",");
 		const char *s = list, *e = list + len;
@@ -107,7 +106,6 @@ int check_configure_hours(json_t *o, svc_store *st, const char *const *k,
 	bh_window w;
 
 	(void)st;
-
 	if (check_bh_parse(&w, get(k, v, n, "days"), get(k, v, n, "tz"),
 			   get(k, v, n, "start"), get(k, v, n, "end")))
 		return error_set(SVC_EINVALID, "invalid business hours: %s",

@@ -88,7 +88,7 @@ static int add_item(svc_gate_report *r, const svc_conn *c, const char *what,
 	return 0;
 }
 
-/* ---- check categories ------------------------------------------------------- */
+/* ---- check evaluation (the kinds, their order: checkkinds.c) ---------------- */
 
 /* What a check's evaluation found. */
 struct verdict {
