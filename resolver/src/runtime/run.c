@@ -767,8 +767,8 @@ static int decide(struct runner *r, const rtx_ctx *c, const char *what,
  * The variables of job (of stage) written as a runtime expression
  * ("$[ dependencies.A.outputs['s.v'] ]"), evaluated with the job's
  * context and set among the variables of its steps (r->vars), over the
- * text as written; one that fails to evaluate is said and left as
- * written, as the service leaves it empty.
+ * text as written; one that fails to evaluate is said and keeps its text
+ * as written.
  */
 static int job_runtime_vars(struct runner *r, const char *stage,
 			    const char *job)
