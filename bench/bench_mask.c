@@ -47,26 +47,15 @@
 #include "mask/mask_int.h"
 #include "util/buf.h"
 
+#define BENCH_NAME "bench_mask"
+#include "bench_util.h"
+
 #define LOG_BYTES ((size_t)200 * 1000 * 1000)
 #define KEEP_LOG getenv("BENCH_KEEP_LOG")
 #define NSECRETS 1000
 #define SECRET_EVERY 2000       /* lines between secrets, on average */
 #define RUNS 3
 #define READ_SIZE ((size_t)1024 * 1024)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, "bench_mask: %s: %s\n", what, why);
-	exit(2);
-}
 
 /* xorshift64*: fast, reproducible. */
 static uint64_t rnd(uint64_t *s)

@@ -43,26 +43,15 @@
 #include "mask/mask_int.h"
 #include "util/buf.h"
 
+#define BENCH_NAME "bench_mask_steps"
+#include "bench_util.h"
+
 #define STEPS 50
 #define PER_STEP 20                     /* connection secrets per step */
 #define NSECRETS (STEPS * PER_STEP)     /* 1,000 */
 #define NSET 50                         /* secrets set between lines */
 #define FULL_STEPS 11                   /* steps run with full rebuilds */
 #define GOAL_MS 20.0
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, "bench_mask_steps: %s: %s\n", what, why);
-	exit(2);
-}
 
 static void check(int rc, const char *what)
 {

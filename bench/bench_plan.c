@@ -8,6 +8,7 @@
  * each (best of three).  Ten times the steps must cost at most twelve times
  * the time: prints the ratio and exits 1 past that.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +17,10 @@
 
 #include <svcconn/svcconn.h>
 
+#define BENCH_NAME "bench_plan"
+#include "bench_util.h"
+
 #define CONNS 1000
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_plan: %s: %s\n", what, svc_error_last());
-	exit(2);
-}
 
 static FILE *open_w(const char *dir, const char *name)
 {
@@ -39,7 +29,7 @@ static FILE *open_w(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!(f = fopen(path, "w")))
-		die(path);
+		die(path, strerror(errno));
 	return f;
 }
 
@@ -122,7 +112,7 @@ static double plan_time(svc_store *st, const svc_catalog *cat,
 		double t0 = now(), t;
 
 		if (svc_plan_build(&p, &o, st, cat))
-			die("plan");
+			die("plan", svc_error_last());
 		t = now() - t0;
 		if (!svc_plan_ok(p)) {
 			char *j = svc_plan_json(p);
@@ -150,11 +140,11 @@ int main(void)
 	int i;
 
 	if (!mkdtemp(dir))
-		die("mkdtemp");
+		die("mkdtemp", strerror(errno));
 	so.home = dir;
 	if (svc_catalog_new(&cat) || svc_store_init(&so, "bench") ||
 	    svc_store_open(&st, &so))
-		die("store");
+		die("store", svc_error_last());
 	for (i = 0; i < CONNS; i++) {
 		char name[32];
 		svc_conn *c = NULL;
@@ -163,7 +153,7 @@ int main(void)
 		if (svc_conn_new(&c, "azurerm", name) ||
 		    svc_conn_set_scheme(c, "ManagedServiceIdentity") ||
 		    svc_store_conn_create(st, c, "bench"))
-			die("create");
+			die("create", svc_error_last());
 		svc_conn_free(c);
 	}
 	write_task(dir);

@@ -9,6 +9,7 @@
  * number that matters: lookups go through an index, so it must stay under 2.
  * Prints the figures and exits 1 when the ratio is 2 or more.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +18,12 @@
 
 #include <svcconn/svcconn.h>
 
+#define BENCH_NAME "bench_store"
+#include "bench_util.h"
+
 #define SMALL 1000
 #define LARGE 10000
 #define LOOKUPS 4000
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_store: %s: %s\n", what, svc_error_last());
-	exit(2);
-}
 
 /* Create connections [from, to) named conn-<i>. */
 static double create_range(svc_store *st, const svc_catalog *cat, int from,
@@ -55,7 +45,7 @@ static double create_range(svc_store *st, const svc_catalog *cat, int from,
 		    svc_conn_set_field(c, "password", pw, strlen(pw)) ||
 		    svc_diags_new(&d) || svc_conn_validate(c, cat, d) ||
 		    svc_store_conn_create(st, c, "bench"))
-			die("create");
+			die("create", svc_error_last());
 		svc_diags_free(d);
 		svc_conn_free(c);
 	}
@@ -76,7 +66,7 @@ static double show_time(svc_store *st, int n)
 
 		snprintf(name, sizeof(name), "CONN-%05d", rand_r(&seed) % n);
 		if (svc_store_conn_get(&c, st, name, SVC_GET_SECRETS))
-			die("show");
+			die("show", svc_error_last());
 		svc_conn_free(c);
 	}
 	return (now() - t0) / LOOKUPS;
@@ -93,11 +83,11 @@ int main(void)
 	double c_small, c_large, s_small, s_large, t0, list_t, ratio;
 
 	if (!mkdtemp(dir))
-		die("mkdtemp");
+		die("mkdtemp", strerror(errno));
 	opts.home = dir;
 	if (svc_catalog_new(&cat) || svc_store_init(&opts, "bench") ||
 	    svc_store_open(&st, &opts))
-		die("init");
+		die("init", svc_error_last());
 	c_small = create_range(st, cat, 0, SMALL);
 	show_time(st, SMALL); /* warm the page cache */
 	s_small = show_time(st, SMALL);
@@ -106,7 +96,7 @@ int main(void)
 	s_large = show_time(st, LARGE);
 	t0 = now();
 	if (svc_store_conn_list(&list, &count, st))
-		die("list");
+		die("list", svc_error_last());
 	list_t = now() - t0;
 	svc_store_conn_list_free(list, count);
 	ratio = s_large / s_small;
