@@ -20,8 +20,10 @@
  *
  * Files are reached through a descriptor of the job directory (openat,
  * /proc/self/fd/N/broker.sock for bind and connect, which also keeps the
- * socket path short).  Liveness is a lock, not a pid: the broker holds an
- * flock on broker.pid for its whole life, so stop and sweep never mistake a
+ * socket path short); their names and the job record are util/jobdir.c's.
+ * Liveness is a lock, not a pid: the broker holds an flock on broker.pid
+ * for its whole life (jobdir_pid_take, and jobdir_pid_alive, the check the
+ * lease keeper's pid file shares), so stop and sweep never mistake a
  * reused pid for a broker, and a broker killed with SIGKILL is known dead.
  *
  * The client (svc_broker_git_credential and friends) checks the job
