@@ -128,7 +128,7 @@ static void test_record_owner_and_mode(void **state)
 	(void)state;
 	tu_write_file(rec, record_text);
 	assert_int_equal(chmod(rec, 0644), 0);
-	refused(dir, SVC_EINSECURE, rec, "accessible to others");
+	refused(dir, SVC_EINSECURE, rec, "permissions 0644 for job record");
 	assert_int_equal(chmod(rec, 0600), 0);
 	if (geteuid() == 0) {
 		/* CI runs as root, which may give the file away */

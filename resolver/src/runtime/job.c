@@ -855,7 +855,3 @@ int svc_step_sandbox_check(void)
 	return rc;
 }
 
-int job_dir_remove(const char *dir)
-{
-	return jobdir_remove(dir);
-}

@@ -249,7 +249,6 @@ static int check_fields(json_t *o, const struct field *t, const char *path,
 /* Read the record file of dirfd (opened and checked on its descriptor). */
 static int read_record_text(svc_buf *text, int dirfd, const char *file)
 {
-	struct stat sb;
 	int fd, rc;
 
 	fd = openat(dirfd, JOBDIR_RECORD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
@@ -262,28 +261,9 @@ static int read_record_text(svc_buf *text, int dirfd, const char *file)
 				 "cannot open job record '%s': %s", file,
 				 strerror(errno));
 	}
-	if (fstat(fd, &sb) != 0)
-		rc = error_set(SVC_ERROR, "cannot stat job record '%s': %s", file,
-			       strerror(errno));
-	else if (!S_ISREG(sb.st_mode))
-		rc = error_set(SVC_EINSECURE, "job record '%s' is not a regular file",
-			       file);
-	else if (sb.st_uid != geteuid())
-		rc = error_set(SVC_EINSECURE,
-			       "job record '%s' is owned by uid %ld, not by us",
-			       file, (long)sb.st_uid);
-	else if (sb.st_mode & 077)
-		rc = error_set(SVC_EINSECURE,
-			       "job record '%s' is accessible to others (mode %03o)",
-			       file, (unsigned)(sb.st_mode & 0777));
-	else if (sb.st_size > (off_t)JOBDIR_RECORD_MAX)
-		rc = error_set(SVC_EINVALID,
-			       "job record '%s' is larger than %u bytes", file,
-			       JOBDIR_RECORD_MAX);
-	else {
+	if (!(rc = fd_check_private(fd, file, "job record"))) {
 		buf_init(text, JOBDIR_RECORD_MAX, 0);
-		rc = fd_read_all(text, fd, "the job record");
-		if (rc == SVC_EINVALID) /* it grew while we read it */
+		if ((rc = fd_read_all(text, fd, "the job record")) == SVC_EINVALID)
 			rc = error_set(SVC_EINVALID,
 				       "job record '%s' is larger than %u bytes",
 				       file, JOBDIR_RECORD_MAX);
