@@ -46,7 +46,6 @@ int agent_mask_main(int argc, char **argv);
 
 #define MAX_LIST 256
 #define ENV_FILE_LINE_MAX 65536  /* longest line of an --env-file */
-#define KEEPER_PID "keeper.pid"
 #define LAUNCHER_WAIT_MS 5000  /* how long job-start waits for the sandbox */
 #define KEEPER_INTERVAL 15
 
@@ -334,15 +333,13 @@ static int parse(struct opts *o, int argc, char **argv)
  */
 static int start_launcher_keeper(const struct opts *o, const char *self)
 {
-	char path[4096];
 	int waited;
 
-	snprintf(path, sizeof(path), "%s/launcher.sock", o->job.job_dir);
-	unlink(path);
-	if (agent_start_daemon(self, "launcher-keeper", o->job.job_dir,
+	if (svc_jobdir_launcher_reset(o->job.job_dir) ||
+	    agent_start_daemon(self, "launcher-keeper", o->job.job_dir,
 			       o->store.home) != 0)
 		return -1;
-	for (waited = 0; access(path, F_OK) != 0; waited += 20) {
+	for (waited = 0; !svc_jobdir_launcher_ready(o->job.job_dir); waited += 20) {
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 		if (waited >= LAUNCHER_WAIT_MS)
@@ -514,29 +511,6 @@ done:
 	return code;
 }
 
-/* Stop the job's lease keeper, if it has one. */
-static void stop_keeper(const char *job_dir)
-{
-	char path[4096], buf[32];
-	ssize_t n;
-	long pid;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", job_dir, KEEPER_PID);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
-		pid = strtol(buf, NULL, 10);
-		if (pid > 1)
-			kill((pid_t)pid, SIGTERM);
-	}
-	unlink(path);
-}
-
 static int job_end(struct opts *o)
 {
 	svc_store *st = NULL;
@@ -546,7 +520,7 @@ static int job_end(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
 		return EXIT_INVALID;
 	}
-	stop_keeper(o->job.job_dir);
+	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
 	if ((rc = svc_store_open(&st, &o->store)))
@@ -920,17 +894,12 @@ static int launcher_keeper(struct opts *o, const char *self)
 /* The lease keeper: renew while the watched process and the job live. */
 static int lease_keeper(struct opts *o)
 {
-	char path[4096], pid[32];
-	int fd;
+	int fd = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", o->job.job_dir, KEEPER_PID);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (write(fd, pid, strlen(pid)) != (ssize_t)strlen(pid))
-			unlink(path); /* job-end then finds no keeper to stop */
-		close(fd);
-	}
+	/* without its record, job-end finds no keeper to stop: it ends when
+	 * the job does */
+	if (svc_jobdir_keeper_take(&fd, o->job.job_dir))
+		fd = -1;
 	for (;;) {
 		svc_store *st = NULL;
 		struct timespec ts = { KEEPER_INTERVAL, 0 };
@@ -947,7 +916,7 @@ static int lease_keeper(struct opts *o)
 		}
 		nanosleep(&ts, NULL);
 	}
-	unlink(path);
+	svc_jobdir_keeper_release(fd, o->job.job_dir);
 	return 0;
 }
 

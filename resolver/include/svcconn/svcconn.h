@@ -14,6 +14,7 @@
 #include "pipeline.h"
 #include "authz.h"
 #include "job.h"
+#include "jobdir.h"
 #include "inject.h"
 #include "run.h"
 #include "gitcred.h"

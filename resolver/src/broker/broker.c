@@ -20,8 +20,10 @@
  *
  * Files are reached through a descriptor of the job directory (openat,
  * /proc/self/fd/N/broker.sock for bind and connect, which also keeps the
- * socket path short).  Liveness is a lock, not a pid: the broker holds an
- * flock on broker.pid for its whole life, so stop and sweep never mistake a
+ * socket path short); their names and the job record are util/jobdir.c's.
+ * Liveness is a lock, not a pid: the broker holds an flock on broker.pid
+ * for its whole life (jobdir_pid_take, and jobdir_pid_alive, the check the
+ * lease keeper's pid file shares), so stop and sweep never mistake a
  * reused pid for a broker, and a broker killed with SIGKILL is known dead.
  *
  * The client (svc_broker_git_credential and friends) checks the job
@@ -69,7 +71,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -92,14 +93,6 @@
 #include "util/jobdir.h"
 #include "broker/sshagent.h"
 
-#define F_PID "broker.pid"
-#define F_TOKEN "broker.token"
-#define F_HELPER "broker.helper"
-#define F_SOCK "broker.sock"
-#define F_STATE "job.json"
-#define F_SSH_SOCK "ssh-agent.sock"
-#define F_SSH_PID "ssh-agent.pid"
-#define F_KNOWN_HOSTS "known_hosts"
 #define SSH_TYPE "ssh"
 #define SSH_STOP_WAIT_MS 2000   /* how long we wait for ssh-agent to end */
 
@@ -359,34 +352,10 @@ static void set_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/*
- * 1 when a live broker holds the lock on broker.pid of dirfd; 0 when there
- * is no pid file or its broker is dead.  *pidfd (may be NULL) gets the
- * opened file, locked by us, when the broker is dead.
- */
-static int broker_alive(int dirfd, int *pidfd)
-{
-	int fd = openat(dirfd, F_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (pidfd)
-		*pidfd = -1;
-	if (fd < 0)
-		return 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return errno == EWOULDBLOCK;
-	}
-	if (pidfd)
-		*pidfd = fd;
-	else
-		close(fd);
-	return 0;
-}
-
 /* Remove the broker's files from dirfd (pid last); 1 when any was there. */
 static int remove_files(int dirfd)
 {
-	static const char *const names[] = { F_SOCK, F_TOKEN, F_HELPER, F_PID };
+	static const char *const names[] = { JOBDIR_BROKER_SOCK, JOBDIR_BROKER_TOKEN, JOBDIR_BROKER_HELPER, JOBDIR_BROKER_PID };
 	size_t i;
 	int any = 0;
 
@@ -394,31 +363,6 @@ static int remove_files(int dirfd)
 		if (unlinkat(dirfd, names[i], 0) == 0)
 			any = 1;
 	return any;
-}
-
-/* Read the job's granted connection ids from job.json in dirfd. */
-static int read_granted(json_t **out, const char *job_dir)
-{
-	svc_buf path = SVC_BUF_INIT, text = SVC_BUF_INIT;
-	json_error_t jerr;
-	json_t *s = NULL;
-	int rc;
-
-	buf_init(&text, 1u << 20, 0);
-	if ((rc = buf_printf(&path, "%s/%s", job_dir, F_STATE)) ||
-	    (rc = file_read_private(&text, path.ptr, "job state")))
-		goto done;
-	s = json_loadb(text.ptr ? text.ptr : "", text.len, 0, &jerr);
-	if (!s || !json_is_array(json_object_get(s, "connections"))) {
-		json_decref(s);
-		rc = error_set(SVC_EINVALID, "'%s' is not a job state file", path.ptr);
-		goto done;
-	}
-	*out = s;
-done:
-	buf_clear(&path);
-	buf_clear(&text);
-	return rc;
 }
 
 /* 1 when connection c is of a git-capable type. */
@@ -662,7 +606,7 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 	size_t i, n;
 	int rc;
 
-	if ((rc = read_granted(&s, b->o->job_dir)))
+	if ((rc = jobdir_record_read(&s, b->o->job_dir)))
 		return rc;
 	n = json_array_size(json_object_get(s, "connections"));
 	if (!(b->ssh = calloc(n ? n : 1, sizeof(*b->ssh))) ||
@@ -734,7 +678,7 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 	size_t i;
 	int rc, any = 0;
 
-	if ((rc = read_granted(&s, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)))
 		return rc;
 	json_array_foreach(json_object_get(s, "connections"), i, v) {
 		svc_conn *c = granted_conn(st, v, 0);
@@ -750,9 +694,6 @@ int svc_broker_wanted(int *wanted, svc_store *st, const svc_catalog *cat,
 }
 
 /* ---- SSH connections: known_hosts and the job's ssh-agent -------------- */
-
-static int write_file(int dirfd, const char *name, const char *data,
-		      size_t len);
 
 /* Append s to b quoted for sh when it holds anything but [A-Za-z0-9/._+-]. */
 static int put_sh_quoted(svc_buf *b, const char *s)
@@ -832,7 +773,7 @@ int svc_broker_ssh_check(svc_store *st, const svc_catalog *cat,
 	int rc, nssh;
 
 	(void)cat;
-	if ((rc = read_granted(&s, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)))
 		return rc;
 	rc = granted_known_hosts(&kh, &nssh, st, s);
 	json_decref(s);
@@ -870,7 +811,7 @@ static int is_our_agent(long pid, int dirfd)
 	for (p = cmd; p < cmd + n; p += strlen(p) + 1)
 		last = p;
 	return last && !strncmp(last, dir, (size_t)dn) && last[dn] == '/' &&
-		!strcmp(last + dn + 1, F_SSH_SOCK);
+		!strcmp(last + dn + 1, JOBDIR_SSH_SOCK);
 }
 
 /* 1 while pid runs (a zombie no longer does). */
@@ -898,7 +839,7 @@ static int pid_runs(long pid)
  */
 static int ssh_stop_at(int dirfd)
 {
-	static const char *const names[] = { F_SSH_SOCK, F_KNOWN_HOSTS, F_SSH_PID };
+	static const char *const names[] = { JOBDIR_SSH_SOCK, JOBDIR_KNOWN_HOSTS, JOBDIR_SSH_PID };
 	struct stat sb;
 	char buf[32];
 	ssize_t n;
@@ -906,7 +847,7 @@ static int ssh_stop_at(int dirfd)
 	long pid = 0;
 	int fd, waited, any = 0;
 
-	fd = openat(dirfd, F_SSH_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, JOBDIR_SSH_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		    sb.st_uid == geteuid() && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
@@ -953,11 +894,11 @@ static int start_agent(int dirfd, const char *abs)
 	pid_t pid;
 	int rc;
 
-	if ((rc = buf_printf(&sock, "%s/%s", abs, F_SSH_SOCK)))
+	if ((rc = buf_printf(&sock, "%s/%s", abs, JOBDIR_SSH_SOCK)))
 		return rc;
 	if (!(rc = sshagent_start(&pid, sock.ptr, 0))) {
 		snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)pid);
-		rc = write_file(dirfd, F_SSH_PID, pidtext, strlen(pidtext));
+		rc = jobdir_file_write(dirfd, JOBDIR_SSH_PID, pidtext, strlen(pidtext));
 	}
 	buf_clear(&sock);
 	return rc;
@@ -982,7 +923,7 @@ static int add_key(const svc_conn *c, const char *abs, const char *askpass)
 				 svc_conn_name(c));
 	if ((rc = buf_printf(&what, "ssh-add of the key of SSH connection '%s'",
 			     svc_conn_name(c))) ||
-	    (rc = buf_printf(&sock, "%s/%s", abs, F_SSH_SOCK)) ||
+	    (rc = buf_printf(&sock, "%s/%s", abs, JOBDIR_SSH_SOCK)) ||
 	    (rc = buf_printf(&e_job, "SVCCONN_JOB_DIR=%s", abs)) ||
 	    (rc = buf_printf(&e_conn, "SVCCONN_SSH_CONNECTION=%s", svc_conn_id(c))) ||
 	    (askpass && (rc = buf_printf(&e_ask, "SSH_ASKPASS=%s", askpass))))
@@ -1016,7 +957,7 @@ int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
 	(void)cat;
 	if (askpass && askpass[0] != '/')
 		return error_set(SVC_EINVALID, "askpass path '%s' is not absolute", askpass);
-	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = read_granted(&s, job_dir)))
+	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = jobdir_record_read(&s, job_dir)))
 		goto done;
 	if (!(abs = realpath(job_dir, NULL))) {
 		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
@@ -1025,7 +966,7 @@ int svc_broker_ssh_start(svc_store *st, const svc_catalog *cat,
 	/* the known_hosts first: every SSH connection pinned */
 	if ((rc = granted_known_hosts(&kh, &nssh, st, s)) || !nssh)
 		goto done;
-	if ((rc = write_file(dirfd, F_KNOWN_HOSTS, kh.ptr, kh.len)))
+	if ((rc = jobdir_file_write(dirfd, JOBDIR_KNOWN_HOSTS, kh.ptr, kh.len)))
 		goto done;
 	/* then the agent, with every key */
 	json_array_foreach(json_object_get(s, "connections"), i, v) {
@@ -1445,64 +1386,15 @@ static int make_token(char *out)
 	return 0;
 }
 
-/* Create name in dirfd (replacing a stale one) with mode 0600 and data. */
-static int write_file(int dirfd, const char *name, const char *data, size_t len)
-{
-	int fd, rc = 0;
-
-	unlinkat(dirfd, name, 0);
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-	if (fd < 0)
-		return error_set(SVC_ERROR, "cannot create '%s': %s", name,
-				 strerror(errno));
-	while (len && !rc) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			rc = error_set(SVC_ERROR, "cannot write '%s': %s", name,
-				       strerror(errno));
-		else {
-			data += n;
-			len -= (size_t)n;
-		}
-	}
-	close(fd);
-	if (rc)
-		unlinkat(dirfd, name, 0);
-	return rc;
-}
-
-/*
- * Take broker.pid: a new file, locked, holding our pid, renamed into
- * place.  SVC_EEXISTS when a live broker holds it.
- */
+/* Take broker.pid; SVC_EEXISTS when a live broker holds it. */
 static int take_pid(struct broker *b)
 {
-	char tmp[64], pid[32];
-	int fd, n;
+	int rc = jobdir_pid_take(&b->pidfd, b->dirfd, JOBDIR_BROKER_PID);
 
-	if (broker_alive(b->dirfd, NULL))
+	if (rc == SVC_EEXISTS)
 		return error_set(SVC_EEXISTS, "a broker serves '%s' already",
 				 b->o->job_dir);
-	snprintf(tmp, sizeof(tmp), "%s.%ld", F_PID, (long)getpid());
-	unlinkat(b->dirfd, tmp, 0);
-	fd = openat(b->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
-	if (fd < 0)
-		return error_set(SVC_ERROR, "cannot create '%s': %s", tmp,
-				 strerror(errno));
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write(fd, pid, (size_t)n) != n ||
-	    renameat(b->dirfd, tmp, b->dirfd, F_PID) != 0) {
-		close(fd);
-		unlinkat(b->dirfd, tmp, 0);
-		return error_set(SVC_ERROR, "cannot write '%s'", F_PID);
-	}
-	b->pidfd = fd;
-	return 0;
+	return rc;
 }
 
 /* Listen on broker.sock, made under umask 077. */
@@ -1512,9 +1404,9 @@ static int make_socket(struct broker *b)
 	mode_t old;
 	int rc;
 
-	if ((rc = jobdir_sock_path(&sa, b->dirfd, F_SOCK)))
+	if ((rc = jobdir_sock_path(&sa, b->dirfd, JOBDIR_BROKER_SOCK)))
 		return rc;
-	unlinkat(b->dirfd, F_SOCK, 0);
+	unlinkat(b->dirfd, JOBDIR_BROKER_SOCK, 0);
 	b->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->lfd < 0)
 		return error_set(SVC_ERROR, "cannot make a socket: %s", strerror(errno));
@@ -1523,7 +1415,7 @@ static int make_socket(struct broker *b)
 	umask(old);
 	if (rc != 0 || listen(b->lfd, 16) != 0)
 		return error_set(SVC_ERROR, "cannot listen on '%s/%s': %s",
-				 b->o->job_dir, F_SOCK, strerror(errno));
+				 b->o->job_dir, JOBDIR_BROKER_SOCK, strerror(errno));
 	return 0;
 }
 
@@ -1534,7 +1426,7 @@ static const char *should_stop(const struct broker *b, const struct timespec *en
 
 	if (b->o->stop && *b->o->stop)
 		return "asked to stop";
-	if (faccessat(b->dirfd, F_STATE, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+	if (faccessat(b->dirfd, JOBDIR_RECORD, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
 		return "the job has ended";
 	if (b->o->watch_pid > 1 && kill((pid_t)b->o->watch_pid, 0) != 0 &&
 	    errno == ESRCH)
@@ -1571,10 +1463,10 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	own_files = 1;
 	if ((rc = make_token(b.token)) || (rc = make_token(b.system_token)) ||
 	    (rc = buf_printf(&helper, "%s\n", o->helper ? o->helper : "")) ||
-	    (rc = write_file(b.dirfd, F_TOKEN, b.token, TOKEN_HEX)) ||
+	    (rc = jobdir_file_write(b.dirfd, JOBDIR_BROKER_TOKEN, b.token, TOKEN_HEX)) ||
 	    /* the helper file turns on git's use of us: git/SSH jobs only */
 	    (o->helper && (b.ngrants || b.nssh) &&
-	     (rc = write_file(b.dirfd, F_HELPER, helper.ptr, helper.len))) ||
+	     (rc = jobdir_file_write(b.dirfd, JOBDIR_BROKER_HELPER, helper.ptr, helper.len))) ||
 	    (rc = make_socket(&b)))
 		goto done;
 	note(&b, "serving %zu git connection(s) and the job's step variables",
@@ -1622,32 +1514,11 @@ done:
 
 int svc_broker_stop(const char *job_dir)
 {
-	char buf[32];
-	int dirfd, fd, waited = 0, rc;
-	ssize_t n;
-	long pid;
+	int dirfd, rc;
 
 	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc == SVC_ENOTFOUND ? 0 : rc;
-	fd = openat(dirfd, F_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-		/* alive: the pid in the file is the lock holder's own */
-		n = read(fd, buf, sizeof(buf) - 1);
-		buf[n > 0 ? n : 0] = '\0';
-		pid = strtol(buf, NULL, 10);
-		if (pid > 1)
-			kill((pid_t)pid, SIGTERM);
-		while (flock(fd, LOCK_EX | LOCK_NB) != 0 && waited < STOP_WAIT_MS) {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-			nanosleep(&ts, NULL);
-			waited += 20;
-		}
-		if (waited >= STOP_WAIT_MS && pid > 1)
-			kill((pid_t)pid, SIGKILL);
-	}
-	if (fd >= 0)
-		close(fd);
+	jobdir_pid_stop(dirfd, JOBDIR_BROKER_PID, STOP_WAIT_MS);
 	ssh_stop_at(dirfd);
 	remove_files(dirfd);
 	close(dirfd);
@@ -1666,7 +1537,7 @@ static int sweep_dir(int parent, const char *name)
 	if (fd < 0)
 		return 0;
 	if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && !(sb.st_mode & 077) &&
-	    !broker_alive(fd, &pidfd)) {
+	    !jobdir_pid_alive(fd, JOBDIR_BROKER_PID, &pidfd)) {
 		/* dead (or never started): its files are leftovers */
 		any = ssh_stop_at(fd);
 		any = remove_files(fd) || any;
@@ -1774,18 +1645,18 @@ static int ssh_step_env(svc_env *env, const char *job_dir)
 		svc_error_clear();
 		return 0;
 	}
-	if (faccessat(dirfd, F_KNOWN_HOSTS, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+	if (faccessat(dirfd, JOBDIR_KNOWN_HOSTS, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
 		goto done;
 	if (!(abs = realpath(job_dir, NULL))) {
 		rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir, strerror(errno));
 		goto done;
 	}
-	if (faccessat(dirfd, F_SSH_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    ((rc = buf_printf(&p, "%s/%s", abs, F_SSH_SOCK)) ||
+	if (faccessat(dirfd, JOBDIR_SSH_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ((rc = buf_printf(&p, "%s/%s", abs, JOBDIR_SSH_SOCK)) ||
 	     (rc = svc_env_set(env, "SSH_AUTH_SOCK", p.ptr))))
 		goto done;
 	buf_reset(&p);
-	if ((rc = buf_printf(&p, "%s/%s", abs, F_KNOWN_HOSTS)) ||
+	if ((rc = buf_printf(&p, "%s/%s", abs, JOBDIR_KNOWN_HOSTS)) ||
 	    (rc = buf_puts(&v, "ssh -F /dev/null -o IdentitiesOnly=no -o UserKnownHostsFile=")) ||
 	    (rc = put_sh_quoted(&v, p.ptr)) ||
 	    (rc = buf_puts(&v, " -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null")) ||
@@ -1808,7 +1679,7 @@ int svc_broker_step_env(svc_env *env, const char *job_dir, int ssh)
 
 	buf_init(&helper, PATH_MAX + 2, 0);
 	if ((ssh && (rc = ssh_step_env(env, job_dir))) ||
-	    (rc = buf_printf(&path, "%s/%s", job_dir, F_HELPER)))
+	    (rc = buf_printf(&path, "%s/%s", job_dir, JOBDIR_BROKER_HELPER)))
 		goto done;
 	rc = file_read_private(&helper, path.ptr, "broker helper file");
 	if (rc == SVC_ENOTFOUND) {
@@ -1869,31 +1740,31 @@ static int read_token(char *out, int dirfd, const char *job_dir)
 	struct stat sb;
 	ssize_t n;
 	size_t i;
-	int fd = openat(dirfd, F_TOKEN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dirfd, JOBDIR_BROKER_TOKEN, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno == ENOENT
 			? error_set(SVC_ERROR, "no git credential broker serves the job in '%s'",
 				    job_dir)
 			: error_set(SVC_ERROR, "cannot open '%s' of the job in '%s': %s",
-				    F_TOKEN, job_dir, strerror(errno));
+				    JOBDIR_BROKER_TOKEN, job_dir, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
 	    (sb.st_mode & 077)) {
 		close(fd);
-		return error_set(SVC_EINSECURE, "'%s' is not private to its owner", F_TOKEN);
+		return error_set(SVC_EINSECURE, "'%s' is not private to its owner", JOBDIR_BROKER_TOKEN);
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < TOKEN_HEX) {
 		svc_wipe(buf, sizeof(buf));
-		return error_set(SVC_EINVALID, "'%s' holds no token", F_TOKEN);
+		return error_set(SVC_EINVALID, "'%s' holds no token", JOBDIR_BROKER_TOKEN);
 	}
 	for (i = 0; i < TOKEN_HEX; i++)
 		if (!isxdigit((unsigned char)buf[i]))
 			break;
 	if (i < TOKEN_HEX || (n > TOKEN_HEX && buf[TOKEN_HEX] != '\n')) {
 		svc_wipe(buf, sizeof(buf));
-		return error_set(SVC_EINVALID, "'%s' holds no token", F_TOKEN);
+		return error_set(SVC_EINVALID, "'%s' holds no token", JOBDIR_BROKER_TOKEN);
 	}
 	memcpy(out, buf, TOKEN_HEX);
 	out[TOKEN_HEX] = '\0';
@@ -1943,7 +1814,7 @@ static int call(svc_buf *reply, const char **vals, const char *job_dir,
 	if ((rc = jobdir_open(&dirfd, job_dir)) == SVC_ENOTFOUND)
 		rc = SVC_ERROR;
 	if (rc || (rc = step_token(token) ? 0 : read_token(token, dirfd, job_dir)) ||
-	    (rc = jobdir_sock_path(&sa, dirfd, F_SOCK)))
+	    (rc = jobdir_sock_path(&sa, dirfd, JOBDIR_BROKER_SOCK)))
 		goto done;
 	if ((rc = put_kv(&out, "request", request, strlen(request))) ||
 	    (rc = put_kv(&out, "token", token, TOKEN_HEX)))
@@ -2090,7 +1961,7 @@ static int served(const char *job_dir)
 
 	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc;
-	token = faccessat(dirfd, F_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	token = faccessat(dirfd, JOBDIR_BROKER_TOKEN, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
 		errno != ENOENT;
 	close(dirfd);
 	return token ? 0 : error_set(SVC_ENOTFOUND, "no broker serves the job in '%s'",

@@ -23,6 +23,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/spawn.h"
 
 #define AGENT_START_MS 10000   /* how long a foreground agent may take to listen */
 #define MAX_ENV 16             /* entries of a child's environment */
@@ -30,27 +31,15 @@
 int ssh_spawn(pid_t *pid, char *const *argv, char *const *envp, int in_fd,
 	      int out_fd, int err_fd)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), fd;
-	pid_t p;
+	struct spawn sp = SPAWN_INIT;
 
-	if (null < 0)
-		return error_set(SVC_ERROR, "cannot open /dev/null: %s", strerror(errno));
-	p = fork();
-	if (p == 0) {
-		if (dup2(in_fd >= 0 ? in_fd : null, 0) < 0 ||
-		    dup2(out_fd >= 0 ? out_fd : null, 1) < 0 ||
-		    dup2(err_fd >= 0 ? err_fd : null, 2) < 0)
-			_exit(127);
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
-		execvpe(argv[0], argv, envp);
-		_exit(127);
-	}
-	close(null);
-	if (p < 0)
-		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
-	*pid = p;
-	return 0;
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.fd[0] = in_fd;
+	sp.fd[1] = out_fd;
+	sp.fd[2] = err_fd;
+	sp.flags = SPAWN_SEARCH;
+	return spawn_start(pid, &sp);
 }
 
 int ssh_reap(pid_t pid, const char *what)

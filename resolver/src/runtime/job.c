@@ -21,9 +21,9 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "util/jobdir.h"
 #include "util/sandbox.h"
 
-#define JOB_STATE "job.json"
 #define LEASE_SECONDS 300
 
 struct svc_job {
@@ -33,38 +33,6 @@ struct svc_job {
 	char *holder;            /**< lock holder name of the stage */
 	int holds_lock;          /**< an exclusive lock was acquired */
 };
-
-/* Deepest directory remove_tree descends into. */
-#define MAX_TREE_DEPTH 64
-
-/*
- * Remove name (in the directory open as dirfd) and, when it is a
- * directory, everything in it, without following symbolic links.  0, or
- * -1 when something could not be removed.
- */
-static int remove_tree(int dirfd, const char *name, int depth)
-{
-	struct dirent *e;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (depth >= MAX_TREE_DEPTH ||
-	    (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			 O_CLOEXEC)) < 0)
-		return -1;
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			rc |= remove_tree(fd, e->d_name, depth + 1);
-	closedir(d);
-	return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT
-		? rc : -1;
-}
 
 static int same(const char *a, const char *b)
 {
@@ -212,8 +180,7 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 		       int lock)
 {
 	json_t *s = json_object(), *a = json_array();
-	svc_buf path = SVC_BUF_INIT;
-	char at[32], *text, jobid[SVC_ID_LEN + 1], planid[SVC_ID_LEN + 1];
+	char at[32], jobid[SVC_ID_LEN + 1], planid[SVC_ID_LEN + 1];
 	time_t now;
 	size_t i;
 	int rc;
@@ -248,15 +215,8 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 							? "none" : "sandbox"));
 	json_object_set_new(s, "steps", steps_json(p, o));
 	json_object_set_new(s, "variables", vars_json(p, o));
-	text = json_dumps(s, JSON_INDENT(2));
+	rc = jobdir_record_write(o->job_dir, s);
 	json_decref(s);
-	if (!text)
-		return error_oom();
-	rc = buf_printf(&path, "%s/%s", o->job_dir, JOB_STATE);
-	if (!rc)
-		rc = file_replace_private(path.ptr, text, strlen(text));
-	free(text);
-	buf_clear(&path);
 	return rc;
 }
 
@@ -291,7 +251,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 				 "steps cannot run in their sandbox here (%s); they would run as the store's user and could read every secret: install bubblewrap, or let them with --let-steps-read-the-store",
 				 why);
 	}
-	if ((rc = dir_ensure_private(o->job_dir)))
+	if ((rc = jobdir_create(o->job_dir)))
 		return rc;
 	memset(&po, 0, sizeof(po));
 	po.version = SVC_PLAN_OPTIONS_VERSION;
@@ -429,32 +389,6 @@ const char *svc_job_holder(const svc_job *j)
 	return j->holder;
 }
 
-/* Read the job's state; *path receives the file's path. */
-static int read_state(json_t **out, svc_buf *path, const char *job_dir)
-{
-	svc_buf text = SVC_BUF_INIT;
-	json_error_t jerr;
-	int rc;
-
-	if ((rc = buf_printf(path, "%s/%s", job_dir, JOB_STATE)))
-		return rc;
-	buf_init(&text, 1 << 20, 0);
-	if ((rc = file_read_private(&text, path->ptr, "job state"))) {
-		buf_clear(&text);
-		return rc == SVC_ENOTFOUND
-			? error_set(SVC_ENOTFOUND, "no job was started in '%s'", job_dir)
-			: rc;
-	}
-	*out = json_loadb(text.ptr ? text.ptr : "", text.len, 0, &jerr);
-	buf_clear(&text);
-	if (!*out || !json_is_object(*out)) {
-		json_decref(*out);
-		return error_set(SVC_EINVALID, "'%s' is not a job state file: %s",
-				 path->ptr, jerr.text);
-	}
-	return 0;
-}
-
 int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 {
 	static const char *const results[] = { "Succeeded", "SucceededWithIssues",
@@ -471,7 +405,7 @@ int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 		return error_set(SVC_EINVALID,
 				 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
 				 result ? result : "");
-	if ((rc = read_state(&s, &path, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)))
 		goto done;
 	rc = svc_store_usage_finish(st, json_string_value(json_object_get(s, "pipeline")),
 				    json_string_value(json_object_get(s, "runId")),
@@ -480,15 +414,11 @@ int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 				    result);
 	if (!rc && json_string_value(json_object_get(s, "holder")))
 		rc = svc_store_lock_release(st, json_string_value(json_object_get(s, "holder")));
-	if (!rc && unlink(path.ptr) != 0 && errno != ENOENT)
-		rc = error_set(SVC_ERROR, "cannot remove '%s': %s", path.ptr,
-			       strerror(errno));
+	if (!rc)
+		rc = jobdir_record_remove(job_dir);
 	/* the job's temporary directory, with what its tasks wrote there */
-	buf_reset(&path);
-	if (!rc && !(rc = buf_printf(&path, "%s/tmp", job_dir)) &&
-	    remove_tree(AT_FDCWD, path.ptr, 0))
-		rc = error_set(SVC_ERROR, "cannot remove '%s': %s", path.ptr,
-			       strerror(errno));
+	if (!rc && !(rc = buf_printf(&path, "%s/%s", job_dir, JOBDIR_TMP)))
+		rc = jobdir_remove(path.ptr);
 done:
 	json_decref(s);
 	buf_clear(&path);
@@ -497,15 +427,13 @@ done:
 
 int svc_job_renew(svc_store *st, const char *job_dir)
 {
-	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL;
-	int rc = read_state(&s, &path, job_dir);
+	int rc = jobdir_record_read(&s, job_dir);
 
 	if (!rc && json_is_true(json_object_get(s, "locks")))
 		rc = svc_store_lock_renew(st, json_string_value(json_object_get(s, "holder")),
 					  LEASE_SECONDS);
 	json_decref(s);
-	buf_clear(&path);
 	return rc;
 }
 
@@ -541,14 +469,12 @@ static int granted(json_t *s, const char *id)
 
 int svc_job_has_connection(const char *job_dir, const char *id)
 {
-	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL;
 	int has = 0;
 
-	if (read_state(&s, &path, job_dir) == 0)
+	if (jobdir_record_read(&s, job_dir) == 0)
 		has = granted(s, id);
 	json_decref(s);
-	buf_clear(&path);
 	return has;
 }
 
@@ -561,10 +487,10 @@ static int set_from(svc_env *e, const char *name, json_t *s, const char *key)
 
 /* The job's own directories (under job_dir) that steps see: name, what. */
 const struct job_subdir job_subdirs[] = {
-	{ "tmp", "AGENT_TEMPDIRECTORY" },
+	{ JOBDIR_TMP, "AGENT_TEMPDIRECTORY" },
 	/* the tools' own temporary files too (the agent's VSTS_OVERWRITE_TEMP):
 	 * private to the job and removed with it, never the shared /tmp */
-	{ "tmp", "TMPDIR" },
+	{ JOBDIR_TMP, "TMPDIR" },
 	{ "a", "BUILD_ARTIFACTSTAGINGDIRECTORY" },
 	{ "a", "BUILD_STAGINGDIRECTORY" },
 	{ "b", "BUILD_BINARIESDIRECTORY" },
@@ -687,15 +613,13 @@ done:
 
 int svc_job_env(svc_env **out, const char *job_dir)
 {
-	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL;
 	svc_env *e = NULL;
 	int rc;
 
-	if (!(rc = read_state(&s, &path, job_dir)) && !(rc = svc_env_new(&e)))
+	if (!(rc = jobdir_record_read(&s, job_dir)) && !(rc = svc_env_new(&e)))
 		rc = base_env(e, s, job_dir);
 	json_decref(s);
-	buf_clear(&path);
 	if (rc) {
 		svc_env_free(e);
 		return rc;
@@ -749,13 +673,12 @@ void job_step_info_clear(struct job_step_info *info)
 
 int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir)
 {
-	svc_buf path = SVC_BUF_INIT;
 	svc_masker *m = NULL;
 	json_t *s = NULL, *v;
 	size_t i;
 	int rc;
 
-	if ((rc = read_state(&s, &path, job_dir)) ||
+	if ((rc = jobdir_record_read(&s, job_dir)) ||
 	    (rc = svc_masker_new(&m, NULL)))
 		goto done;
 	json_array_foreach(json_object_get(s, "connections"), i, v) {
@@ -774,7 +697,6 @@ int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir)
 	rc = svc_masker_compile(m);
 done:
 	json_decref(s);
-	buf_clear(&path);
 	if (rc) {
 		svc_masker_free(m);
 		return rc;
@@ -806,14 +728,13 @@ static int info_add(struct job_step_info *info, const svc_conn *c)
 int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		     svc_store *st, const char *job_dir, const char *step)
 {
-	svc_buf path = SVC_BUF_INIT;
 	json_t *s = NULL, *it, *v;
 	svc_env *e = NULL;
 	const char *k, *iso;
 	size_t i;
 	int rc, ssh = 0;
 
-	if ((rc = read_state(&s, &path, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)))
 		goto done;
 	if (!(it = find_step(s, step))) {
 		rc = error_set(SVC_ENOTFOUND, "the job in '%s' has no step '%s'",
@@ -879,7 +800,6 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		goto done;
 done:
 	json_decref(s);
-	buf_clear(&path);
 	if (rc) {
 		svc_env_free(e);
 		if (info)
@@ -935,7 +855,3 @@ int svc_step_sandbox_check(void)
 	return rc;
 }
 
-int job_dir_remove(const char *dir)
-{
-	return remove_tree(AT_FDCWD, dir, 0);
-}

@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +47,8 @@
 #include "util/buf.h"
 #include "util/jobdir.h"
 #include "util/sandbox.h"
+#include "util/spawn.h"
 
-#define F_LSOCK "launcher.sock"
-#define F_LPID "launcher.pid"
 #define REQUEST_MAX (8u * 1024u * 1024u)  /* arguments and environment */
 #define LISTEN_FD 3                        /* the socket, in the launcher */
 #define IDLE_MS (6 * 3600 * 1000)          /* a launcher without a request
@@ -70,14 +68,13 @@ int svc_step_launcher_start(long *out, svc_store *st, const char *job_dir,
 	svc_buf pidtext = SVC_BUF_INIT;
 	char **argv = NULL, fdarg[16];
 	char *cmd[5];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
+	struct spawn sp = SPAWN_INIT;
 	int dirfd = -1, lfd = -1, rc, pfd;
 	pid_t pid;
 
-	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = jobdir_sock_path(&sa, dirfd, F_LSOCK)))
+	if ((rc = jobdir_open(&dirfd, job_dir)) || (rc = jobdir_sock_path(&sa, dirfd, JOBDIR_LAUNCHER_SOCK)))
 		goto done;
-	unlinkat(dirfd, F_LSOCK, 0);
+	unlinkat(dirfd, JOBDIR_LAUNCHER_SOCK, 0);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    listen(lfd, 4) != 0) {
@@ -94,31 +91,26 @@ int svc_step_launcher_start(long *out, svc_store *st, const char *job_dir,
 	if ((rc = job_view(&sb, st, job_dir, 1)) ||
 	    (rc = sandbox_argv(&argv, sb, cmd)))
 		goto done;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, lfd, LISTEN_FD);
-	posix_spawn_file_actions_addclosefrom_np(&fa, LISTEN_FD + 1);
-	posix_spawnattr_init(&at);
-	/* its own process group, to be stopped by; the launcher inside dies
-	 * with it (--die-with-parent), and every step with the launcher */
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&at, 0);
-	rc = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc) {
-		rc = error_set(SVC_ERROR, "cannot start '%s': %s", argv[0], strerror(rc));
+	/* /dev/null on 0-2, the socket as LISTEN_FD; its own process group,
+	 * to be stopped by; the launcher inside dies with it
+	 * (--die-with-parent), and every step with the launcher */
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.pass_fd = lfd;
+	sp.pass_as = LISTEN_FD;
+	sp.flags = SPAWN_PGROUP;
+	if ((rc = spawn_start(&pid, &sp))) {
+		rc = error_set(SVC_ERROR, "cannot start '%s': %s", argv[0],
+			       strerror(errno));
 		goto done;
 	}
 	if ((rc = buf_printf(&pidtext, "%ld\n", (long)pid)))
 		goto done;
-	unlinkat(dirfd, F_LPID, 0);
-	pfd = openat(dirfd, F_LPID, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	unlinkat(dirfd, JOBDIR_LAUNCHER_PID, 0);
+	pfd = openat(dirfd, JOBDIR_LAUNCHER_PID, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		     O_CLOEXEC, 0600);
 	if (pfd < 0 || write(pfd, pidtext.ptr, pidtext.len) != (ssize_t)pidtext.len)
-		rc = error_set(SVC_ERROR, "cannot write '%s': %s", F_LPID, strerror(errno));
+		rc = error_set(SVC_ERROR, "cannot write '%s': %s", JOBDIR_LAUNCHER_PID, strerror(errno));
 	if (pfd >= 0)
 		close(pfd);
 	if (!rc && out)
@@ -142,11 +134,11 @@ static int launcher_connect(int *out, const char *job_dir)
 
 	if ((rc = jobdir_open(&dirfd, job_dir)))
 		return rc;
-	if (faccessat(dirfd, F_LSOCK, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (faccessat(dirfd, JOBDIR_LAUNCHER_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		close(dirfd);
 		return error_set(SVC_ENOTFOUND, "the job has no step launcher");
 	}
-	if ((rc = jobdir_sock_path(&sa, dirfd, F_LSOCK))) {
+	if ((rc = jobdir_sock_path(&sa, dirfd, JOBDIR_LAUNCHER_SOCK))) {
 		close(dirfd);
 		return rc;
 	}
@@ -176,7 +168,7 @@ int launcher_available(const char *job_dir)
 		svc_error_clear();
 		return 0;
 	}
-	ok = faccessat(dirfd, F_LSOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	ok = faccessat(dirfd, JOBDIR_LAUNCHER_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	close(dirfd);
 	return ok;
 }
@@ -312,7 +304,7 @@ int svc_step_launcher_stop(const char *job_dir)
 		return 0;
 	}
 	/* whatever still runs of it: its process group */
-	pfd = openat(dirfd, F_LPID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	pfd = openat(dirfd, JOBDIR_LAUNCHER_PID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (pfd >= 0) {
 		n = read(pfd, pidtext, sizeof(pidtext) - 1);
 		close(pfd);
@@ -325,8 +317,8 @@ int svc_step_launcher_stop(const char *job_dir)
 				waitpid((pid_t)pid, NULL, WNOHANG);
 		}
 	}
-	unlinkat(dirfd, F_LSOCK, 0);
-	unlinkat(dirfd, F_LPID, 0);
+	unlinkat(dirfd, JOBDIR_LAUNCHER_SOCK, 0);
+	unlinkat(dirfd, JOBDIR_LAUNCHER_PID, 0);
 	close(dirfd);
 	return 0;
 }
@@ -440,38 +432,25 @@ bad:
  */
 static pid_t spawn_step(char **argv, char **envp, const char *cwd, int fds[2])
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
+	struct spawn sp = SPAWN_INIT;
 	const char *path = "/usr/bin:/bin";
 	size_t i;
 	pid_t pid;
-	int rc;
 
 	for (i = 0; envp[i]; i++)
 		if (!strncmp(envp[i], "PATH=", 5))
 			path = envp[i] + 5;
-	/* posix_spawnp looks in our PATH: the step's (no secret in it) */
+	/* SPAWN_SEARCH looks in our PATH: the step's (no secret in it) */
 	setenv("PATH", path, 1);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], 1);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-	posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF);
-	{
-		sigset_t all;
-
-		sigfillset(&all);
-		posix_spawnattr_setsigdefault(&at, &all);
-	}
-	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc) {
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.fd[1] = fds[0];
+	sp.fd[2] = fds[1];
+	sp.cwd = cwd;
+	sp.flags = SPAWN_SETSID | SPAWN_SIGDEFAULT | SPAWN_SEARCH;
+	if (spawn_start(&pid, &sp)) {
 		dprintf(fds[1], "##[error]cannot run '%s' in '%s': %s\n", argv[0], cwd,
-			strerror(rc));
+			strerror(errno));
 		return -1;
 	}
 	return pid;

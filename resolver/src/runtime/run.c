@@ -43,6 +43,7 @@
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/jobdir.h"
 #include "util/macro.h"
 #include "util/sandbox.h"
 
@@ -832,7 +833,7 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	/* under the jobs root, never the store or the workspace: the job's
 	 * state and what its tasks write for their tools */
 	buf_printf(&dir, "%s/%s-%s", run_dir, s->stage ? s->stage : "_", s->job);
-	if ((rc = dir_ensure_private(dir.ptr)))
+	if ((rc = jobdir_create(dir.ptr)))
 		goto done;
 	if ((*gate = start_job(r, s->stage, s->job, dir.ptr, &job))) {
 		svc_job_free(job);
@@ -959,7 +960,7 @@ ended:
 		rc = run_outputs_add(&r->outputs, s->stage, s->job, r->vars);
 	r->cur_job = NULL;
 	/* the job's directory with what its helpers left (logs) */
-	job_dir_remove(dir.ptr);
+	jobdir_remove(dir.ptr);
 	x->result = status;
 	if (status != RTX_SUCCEEDED)
 		say(r, "job %s: %s", s->job, rtx_result_name(status));
@@ -1187,7 +1188,7 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	svc_masker_free(r.job_mask);
 	run_outputs_clear(&r.outputs);
 	if (run_dir)
-		job_dir_remove(run_dir);
+		jobdir_remove(run_dir);
 	free(run_dir);
 	job_cmds_counts(r.cmds, &warnings, &errors, &issues);
 	if (issues)

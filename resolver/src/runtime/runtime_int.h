@@ -55,11 +55,6 @@ extern const struct job_subdir job_subdirs[];
  * repository.
  */
 int job_workdir_env(svc_env *e, const char *workdir);
-/**
- * Remove the job (or run) directory dir and everything in it, without
- * following symbolic links; 0, or -1 when something was left.
- */
-int job_dir_remove(const char *dir);
 
 struct sandbox;
 /**

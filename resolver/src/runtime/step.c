@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +30,9 @@
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/jobdir.h"
 #include "util/sandbox.h"
+#include "util/spawn.h"
 
 const char *const step_inherited[] = { "PATH", "HOME", "LANG", "LC_ALL",
 	"TERM", "USER", "LOGNAME", NULL };
@@ -208,7 +209,7 @@ int job_view(struct sandbox **out, svc_store *st, const char *job_dir,
 		sandbox_set_launcher(sb);
 	if ((rc = hide_store_and_jobs(sb, st, abs)) ||
 	    (rc = show_job_dirs(sb, abs)) ||
-	    (rc = show_job_file(sb, abs, "broker.sock", 1)))
+	    (rc = show_job_file(sb, abs, JOBDIR_BROKER_SOCK, 1)))
 		goto done;
 	*out = sb;
 	sb = NULL;
@@ -238,8 +239,8 @@ static int step_view(struct sandbox **out, svc_store *st, const char *job_dir,
 		if (!(abs = realpath(job_dir, NULL)))
 			rc = error_set(SVC_ERROR, "cannot resolve '%s': %s", job_dir,
 				       strerror(errno));
-		else if (!(rc = show_job_file(sb, abs, "ssh-agent.sock", 1)))
-			rc = show_job_file(sb, abs, "known_hosts", 0);
+		else if (!(rc = show_job_file(sb, abs, JOBDIR_SSH_SOCK, 1)))
+			rc = show_job_file(sb, abs, JOBDIR_KNOWN_HOSTS, 0);
 		free(abs);
 	}
 	if (rc) {
@@ -325,8 +326,6 @@ int step_exec(int *status, svc_store *st, const char *job_dir,
 	svc_mask_stream_options so;
 	svc_mask_stream *streams[2] = { NULL, NULL };
 	struct step_io io[2];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	const volatile sig_atomic_t *cancel = xo ? xo->cancel : NULL;
 	svc_masker *m = NULL;
 	svc_env *env = NULL;
@@ -430,25 +429,19 @@ int step_exec(int *status, svc_store *st, const char *job_dir,
 				    workdir ? workdir : ".", strerror(errno));
 		free(wd);
 	} else {
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-		posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-		if (workdir)
-			posix_spawn_file_actions_addchdir_np(&fa, workdir);
-		/* nothing of ours beyond its output stays open in the step */
-		posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-		/* a group of its own: a cancel kills all of it */
-		posix_spawnattr_init(&at);
-		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-		posix_spawnattr_setpgroup(&at, 0);
-		rc = sargv ? posix_spawn(&pid, sargv[0], &fa, &at, sargv, svc_env_array(env))
-			: posix_spawnp(&pid, argv[0], &fa, &at, argv, svc_env_array(env));
-		posix_spawn_file_actions_destroy(&fa);
-		posix_spawnattr_destroy(&at);
-		if (rc)
+		struct spawn sp = SPAWN_INIT;
+
+		/* /dev/null, its output, and nothing else of ours; a group of
+		 * its own: a cancel kills all of it */
+		sp.argv = sargv ? sargv : argv;
+		sp.envp = svc_env_array(env);
+		sp.fd[1] = out[1];
+		sp.fd[2] = err[1];
+		sp.cwd = workdir;
+		sp.flags = SPAWN_PGROUP | (sargv ? 0 : SPAWN_SEARCH);
+		if ((rc = spawn_start(&pid, &sp)))
 			rc = error_set(SVC_ERROR, "cannot run '%s': %s", argv[0],
-				       strerror(rc));
+				       strerror(errno));
 	}
 	/* the secrets in the environment are the child's now, not ours */
 	svc_env_free(env);

@@ -1,11 +1,14 @@
 /*
  * child.c - work that may hang, run in a child process with a deadline.
  *
- * The child inherits the parent's memory (secrets included) and dies with
- * it: fn reports through the pipe and the child _exits without running
- * the parent's atexit handlers.
+ * The child is a forked copy of the parent (spawn.c's fn: there is no
+ * program to exec): it inherits the parent's memory (secrets included)
+ * but none of its descriptors beyond /dev/null on 0-2 and the report's
+ * pipe, and dies with it: fn reports through the pipe and the child
+ * _exits without running the parent's atexit handlers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -16,6 +19,22 @@
 #include "svcconn/errors.h"
 #include "errors_int.h"
 #include "util/child.h"
+#include "util/spawn.h"
+
+#define REPORT_FD 3  /* the report pipe, in the child */
+
+/* What the child runs: fn with the report pipe. */
+struct child_work {
+	void (*fn)(int fd, void *arg);  /**< the work */
+	void *arg;                      /**< its argument */
+};
+
+static void child_run(void *arg)
+{
+	const struct child_work *w = arg;
+
+	w->fn(REPORT_FD, w->arg);
+}
 
 /* Milliseconds on the monotonic clock. */
 static long long mono_ms(void)
@@ -29,26 +48,27 @@ static long long mono_ms(void)
 int child_report(char *report, size_t max, long timeout_ms, int *timed_out,
 		 void (*fn)(int fd, void *arg), void *arg)
 {
+	struct child_work work = { fn, arg };
+	struct spawn sp = SPAWN_INIT;
 	long long deadline;
 	size_t got = 0;
-	int fds[2], status;
+	int fds[2], status, rc;
 	pid_t pid;
 
 	*timed_out = 0;
 	report[0] = '\0';
-	if (pipe(fds) != 0)
+	if (pipe2(fds, O_CLOEXEC) != 0)
 		return error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return error_set(SVC_ERROR, "cannot fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		fn(fds[1], arg);
-		_exit(0);
-	}
+	sp.fn = child_run;
+	sp.arg = &work;
+	sp.pass_fd = fds[1];
+	sp.pass_as = REPORT_FD;
+	rc = spawn_start(&pid, &sp);
 	close(fds[1]);
+	if (rc) {
+		close(fds[0]);
+		return rc;
+	}
 	deadline = mono_ms() + timeout_ms;
 	while (got < max) {
 		struct pollfd p = { fds[0], POLLIN, 0 };

@@ -130,9 +130,28 @@ static int read_path(svc_buf *out, int fd, const char *path)
 	return rc;
 }
 
-int file_read_private(svc_buf *out, const char *path, const char *what)
+int fd_check_private(int fd, const char *path, const char *what)
 {
 	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return error_set(SVC_ERROR, "cannot stat %s '%s'", what, path);
+	if (!S_ISREG(st.st_mode))
+		return error_set(SVC_EINSECURE, "%s '%s' is not a regular file",
+				 what, path);
+	if (st.st_uid != geteuid())
+		return error_set(SVC_EINSECURE,
+				 "%s '%s' is owned by uid %ld, not by you (uid %ld)",
+				 what, path, (long)st.st_uid, (long)geteuid());
+	if (st.st_mode & 077)
+		return error_set(SVC_EINSECURE,
+				 "permissions %04o for %s '%s' are too open: it must not be accessible by group or others (chmod 600)",
+				 (unsigned)(st.st_mode & 07777), what, path);
+	return 0;
+}
+
+int file_read_private(svc_buf *out, const char *path, const char *what)
+{
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
@@ -141,29 +160,8 @@ int file_read_private(svc_buf *out, const char *path, const char *what)
 		return error_set(errno == ENOENT ? SVC_ENOTFOUND : SVC_ERROR,
 				 "cannot open %s '%s': %s", what, path,
 				 strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		rc = error_set(SVC_ERROR, "cannot stat %s '%s'", what, path);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = error_set(SVC_EINSECURE, "%s '%s' is not a regular file",
-			       what, path);
-		goto done;
-	}
-	if (st.st_uid != geteuid()) {
-		rc = error_set(SVC_EINSECURE,
-			       "%s '%s' is owned by uid %ld, not by you (uid %ld)",
-			       what, path, (long)st.st_uid, (long)geteuid());
-		goto done;
-	}
-	if (st.st_mode & 077) {
-		rc = error_set(SVC_EINSECURE,
-			       "permissions %04o for %s '%s' are too open: it must not be accessible by group or others (chmod 600)",
-			       (unsigned)(st.st_mode & 07777), what, path);
-		goto done;
-	}
-	rc = read_path(out, fd, path);
-done:
+	if (!(rc = fd_check_private(fd, path, what)))
+		rc = read_path(out, fd, path);
 	close(fd);
 	return rc;
 }

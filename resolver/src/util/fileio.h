@@ -25,6 +25,11 @@ int file_replace_private(const char *path, const void *data, size_t len);
  */
 int file_read_private(svc_buf *out, const char *path, const char *what);
 /**
+ * Check the file open as fd (path, named what in errors): regular, owned
+ * by the effective user, no group or other permission bits.
+ */
+int fd_check_private(int fd, const char *path, const char *what);
+/**
  * Read fd to its end into out (bounded by out's maximum; the read chunks are
  * wiped).  what names the source in errors ("standard input", "'path'").
  */

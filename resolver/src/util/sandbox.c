@@ -21,6 +21,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/sandbox.h"
+#include "util/spawn.h"
 
 #define ENTRIES_MAX 64   /* paths one view hides or shows */
 
@@ -307,7 +308,7 @@ int sandbox_probe(const char *path)
 {
 	static char *const cmd[] = { "/bin/sh", "-c", ":", NULL };
 	char *const env[] = { "PATH=/usr/bin:/bin", NULL };
-	posix_spawn_file_actions_t fa;
+	struct spawn sp = SPAWN_INIT;
 	struct sandbox *sb = NULL;
 	svc_buf err = SVC_BUF_INIT;
 	char **argv = NULL, chunk[512];
@@ -322,18 +323,16 @@ int sandbox_probe(const char *path)
 		rc = error_set(SVC_ERROR, "cannot make a pipe: %s", strerror(errno));
 		goto done;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	rc = posix_spawn(&pid, path, &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
+	/* /dev/null on 0 and 1, its complaint on 2 */
+	sp.path = path;
+	sp.argv = argv;
+	sp.envp = env;
+	sp.fd[2] = pipefd[1];
+	rc = spawn_start(&pid, &sp);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	if (rc) {
-		rc = error_set(SVC_ERROR, "cannot run '%s': %s", path, strerror(rc));
+	if (rc)
 		goto done;
-	}
 	while ((got = read(pipefd[0], chunk, sizeof(chunk))) > 0 ||
 	       (got < 0 && errno == EINTR))
 		if (got > 0 && buf_put(&err, chunk, (size_t)got))

@@ -23,6 +23,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/spawn.h"
 
 void svc_wipe(void *p, size_t n)
 {
@@ -174,32 +175,17 @@ int svc_process_harden(void)
 
 int svc_process_detach(const char *exe, char *const argv[], char *const envp[])
 {
-	pid_t pid = fork();
-	int fd;
+	struct spawn sp = SPAWN_INIT;
+	pid_t pid;
 
-	if (pid < 0)
-		return error_set(SVC_ERROR, "cannot start '%s': %s", exe,
-				 strerror(errno));
-	if (pid == 0) {
-		/* a daemon of its own session, reparented at once, with no
-		 * output of the caller's (a pipe of git's, of a test's) */
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		/* nothing else of the caller's may stay open in the daemon */
-		close_range(3, ~0u, 0);
-		execve(exe, argv, envp);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	/* a daemon of its own session, reparented at once, with no output
+	 * of the caller's (a pipe of git's, of a test's) and nothing else of
+	 * the caller's open */
+	sp.path = exe;
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.flags = SPAWN_DETACH;
+	return spawn_start(&pid, &sp);
 }
 
 int svc_write_all(int fd, const void *data, size_t len, int timeout_ms)
