@@ -15,8 +15,8 @@ svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 svcconn init >/dev/null
 fail() { echo "$out"; echo "FAIL: $*"; exit 1; }
-has() { echo "$out" | grep -qF -- "$1" || fail "missing: $1"; }
-hasnt() { ! echo "$out" | grep -qF -- "$1" || fail "unexpected: $1"; }
+has() { grep -qF -- "$1" <<<"$out" || fail "missing: $1"; }
+hasnt() { ! grep -qF -- "$1" <<<"$out" || fail "unexpected: $1"; }
 # run FILE [ARGS]: output in $out, exit code in $rc
 run() { set +e; out=$(cd "$work" && agent run "$@" --pipeline demo 2>&1); rc=$?; set -e; }
 # the line number of the first line of file $1 holding $2
@@ -292,7 +292,7 @@ has "bad.yml:11:16: error: condition: name 'dependencies' is not defined at colu
 hasnt "never"
 # svcconn plan reports them too
 set +e; pout=$(svcconn plan "$work/bad.yml" 2>&1); set -e
-echo "$pout" | grep -qF "bad.yml:3:16: error: condition: unknown function 'sucess'" \
+grep -qF "bad.yml:3:16: error: condition: unknown function 'sucess'" <<<"$pout" \
   || { echo "$pout"; fail "plan did not report the condition"; }
 
 cat > "$work/unknown.yml" <<'YAML'

@@ -326,7 +326,7 @@ jobs:
 YAML
 out=$(cd "$work/runws" && GIT_TERMINAL_PROMPT=0 agent run "$work/checkout.yml" --pipeline gitp \
       --run-id 9 --workdir "$work/runws" 2>&1) || { echo "$out"; fail "run with checkout failed"; }
-echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed' || { echo "$out"; fail "checkout step"; }
+grep -q 'summary: 2 step(s) run, 0 failed' <<<"$out" || { echo "$out"; fail "checkout step"; }
 grep -rqF -- "$pw" "$work/runws" && fail "the password reached the workspace"
 echo "run: checkout of a repository resource cloned through the broker"
 echo "git broker: all checks passed"

@@ -60,7 +60,7 @@ echo "plan finds Docker@2 in $prefix/share/svcconn/tasks; types lists vmware"
 # the demo, with the installed programs only
 unset SVCCONN_HOME
 out=$(bash "$SVC_SOURCE_DIR/fixtures/demo/demo.sh" "$bin" 2>&1) || { echo "$out"; fail "the demo"; }
-echo "$out" | grep -q "none of the demo's secret values appears" || { echo "$out"; fail "the demo's end"; }
+grep -q "none of the demo's secret values appears" <<<"$out" || { echo "$out"; fail "the demo's end"; }
 echo "the demo runs from the installation"
 
 # a program of a library user, built with pkg-config

@@ -173,10 +173,10 @@ PY
 # ---- svcconn-agent run --------------------------------------------------------
 out=$(cd "$work/ws" && agent run "$work/p.yml" --pipeline lp --tasks-dir "$work/tasks" 2>&1) \
   || { echo "$out"; fail "the run failed"; }
-echo "$out" | grep -q 'cloned into clone' || { echo "$out"; fail "the step that references gitsrv could not clone"; }
+grep -q 'cloned into clone' <<<"$out" || { echo "$out"; fail "the step that references gitsrv could not clone"; }
 grep -q 'hello from the private repo' "$work/ws/clone/README" || fail "no clone"
-echo "$out" | grep -q 'attack done' || { echo "$out"; fail "the attacker step did not run"; }
-echo "$out" | grep -qF -e "$pw" -e "$apipw" && fail "a secret in the run's output"
+grep -q 'attack done' <<<"$out" || { echo "$out"; fail "the attacker step did not run"; }
+grep -qF -e "$pw" -e "$apipw" <<<"$out" && fail "a secret in the run's output"
 check_loot "$work/ws/loot/run" "run"
 grep -qa 'no such\|No such\|cannot' "$work/ws/loot/run/all" || fail "run: the store was there"
 echo "run: the plain step reached no store, no key, no credential, no broker request"
@@ -192,7 +192,7 @@ echo "run: nothing left in the jobs root"
 rm -rf "$work/ws/loot" "$work/ws/clone"
 out=$(cd "$work/ws" && agent run "$work/p.yml" --pipeline lp --tasks-dir "$work/tasks" --fork 2>&1) \
   || { echo "$out"; fail "the fork run failed"; }
-echo "$out" | grep -q 'PRs from repository forks are not allowed' || fail "the fork's connection step ran"
+grep -q 'PRs from repository forks are not allowed' <<<"$out" || fail "the fork's connection step ran"
 check_loot "$work/ws/loot/run" "run --fork" nobroker
 echo "run --fork: the plain step reached nothing"
 
@@ -224,7 +224,7 @@ echo "hooks: job A's plain step reached neither the store nor job B nor a creden
 # ---- a working directory inside the store is refused -----------------------
 out=$(cd "$SVCCONN_HOME" && agent run "$work/p.yml" --pipeline lp --tasks-dir "$work/tasks" 2>&1) && \
   fail "a run in the store's directory was not refused"
-echo "$out" | grep -q 'inside the store or a job directory' || { echo "$out"; fail "no reason given"; }
+grep -q 'inside the store or a job directory' <<<"$out" || { echo "$out"; fail "no reason given"; }
 
 # ---- without a sandbox: refused, unless the operator says so ----------------
 rm -rf "$work/ws/loot"
@@ -233,7 +233,7 @@ out=$(cd "$work/ws" && SVCCONN_BWRAP=none agent run "$work/p.yml" --pipeline lp 
 rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "a job without a sandbox was not refused"
-echo "$out" | grep -q -- '--let-steps-read-the-store' || { echo "$out"; fail "the refusal does not say what to do"; }
+grep -q -- '--let-steps-read-the-store' <<<"$out" || { echo "$out"; fail "the refusal does not say what to do"; }
 [ -e "$work/ws/loot" ] && fail "a step ran although the job was refused"
 out=$(cd "$work/ws" && SVCCONN_BWRAP=none agent run "$work/p.yml" --pipeline lp --tasks-dir "$work/tasks" \
   --let-steps-read-the-store 2>&1) || { echo "$out"; fail "--let-steps-read-the-store did not run"; }
@@ -263,7 +263,7 @@ SH
         --secret password=@pw --grant-all-pipelines >/dev/null && rm pw &&
       "$0/svcconn-agent" run p.yml --pipeline lpu' "$SVC_BIN_DIR" 2>&1) \
     || { echo "$out"; fail "unprivileged: the run failed"; }
-  echo "$out" | grep -q 'unprivileged attack done' || { echo "$out"; fail "unprivileged: the step did not run"; }
+  grep -q 'unprivileged attack done' <<<"$out" || { echo "$out"; fail "unprivileged: the step did not run"; }
   grep -q "^uid $(id -u "$u")" "$work/u/loot/all" || fail "unprivileged: the step ran as another user"
   grep -qaF "$apipw" "$work/u/loot/all" && fail "unprivileged: a secret reached the step"
   python3 - "$ustore/master.key" "$work/u/loot/all" <<'PY' && fail "unprivileged: the master key reached the step"

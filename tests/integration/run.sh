@@ -32,10 +32,10 @@ stages:
           - script: 'echo "no connection here: \${ENDPOINT_URL_x:-none}"'
 YAML
 out=$(cd "$work" && agent run ok.yml --pipeline demo)
-echo "$out" | grep -q '\[One/hello\] job One of demo'
-echo "$out" | grep -q 'tempdir ok'
-echo "$out" | grep -q '\[Two/.*\] no connection here: none'
-echo "$out" | grep -q 'summary: 3 step(s) run, 0 failed; exit 0'
+grep -q '\[One/hello\] job One of demo' <<<"$out"
+grep -q 'tempdir ok' <<<"$out"
+grep -q '\[Two/.*\] no connection here: none' <<<"$out"
+grep -q 'summary: 3 step(s) run, 0 failed; exit 0' <<<"$out"
 
 # the agent's predefined variables: the working directory is the sources
 # directory; staging directories are the job's, written by one step and
@@ -55,12 +55,12 @@ steps:
   - bash: cat "$BUILD_STAGINGDIRECTORY/out.txt"
 YAML
 out=$(cd "$work" && agent run vars.yml --pipeline demo)
-echo "$out" | grep -qF "src=$(realpath "$work") dwd=$(realpath "$work") stage=__default" \
+grep -qF "src=$(realpath "$work") dwd=$(realpath "$work") stage=__default" <<<"$out" \
   || { echo "$out"; echo "no sources directory or default stage"; exit 1; }
-echo "$out" | grep -qF "os=Linux ver=4.248.0 reason=Manual rev=$head" || { echo "$out"; exit 1; }
-echo "$out" | grep -qF "project=default uri=https://svcconn.invalid/local/" || { echo "$out"; exit 1; }
-echo "$out" | grep -q 'dirs ok' && echo "$out" | grep -q 'ids ok' || { echo "$out"; exit 1; }
-echo "$out" | grep -q '\] staged' || { echo "$out"; echo "a staging directory was not the job's"; exit 1; }
+grep -qF "os=Linux ver=4.248.0 reason=Manual rev=$head" <<<"$out" || { echo "$out"; exit 1; }
+grep -qF "project=default uri=https://svcconn.invalid/local/" <<<"$out" || { echo "$out"; exit 1; }
+grep -q 'dirs ok' <<<"$out" && grep -q 'ids ok' <<<"$out" || { echo "$out"; exit 1; }
+grep -q '\] staged' <<<"$out" || { echo "$out"; echo "a staging directory was not the job's"; exit 1; }
 rm -rf "$work/.git"
 
 # a task that fails the way real tasks fail: tl.setResult(Failed), exit 0
@@ -74,8 +74,8 @@ set +e
 out=$(cd "$work" && agent run complete.yml --pipeline demo); rc=$?
 set -e
 [ "$rc" -eq 1 ] || { echo "$out"; echo "task.complete result=Failed did not fail the run: exit $rc"; exit 1; }
-echo "$out" | grep -q 'summary: 2 step(s) run, 1 failed' || { echo "$out"; exit 1; }
-! echo "$out" | grep -q never || { echo "$out"; echo "the step after a failed one ran"; exit 1; }
+grep -q 'summary: 2 step(s) run, 1 failed' <<<"$out" || { echo "$out"; exit 1; }
+! grep -q never <<<"$out" || { echo "$out"; echo "the step after a failed one ran"; exit 1; }
 # through the hooks: the step's exit code says it failed
 agent job-start --pipeline-file "$work/complete.yml" --pipeline demo --job Job \
   --job-dir "$work/jobc" >/dev/null
@@ -94,8 +94,8 @@ set +e
 out=$(cd "$work" && agent run fail.yml --pipeline demo); rc=$?
 set -e
 [ "$rc" -eq 1 ] || { echo "failing step: exit $rc"; exit 1; }
-echo "$out" | grep -q 'failed: exit 7'
-! echo "$out" | grep -q never
+grep -q 'failed: exit 7' <<<"$out"
+! grep -q never <<<"$out"
 
 svcconn permissions api --restrict >/dev/null
 cat > "$work/conn.yml" <<YAML
@@ -116,7 +116,7 @@ set +e
 out=$(cd "$work" && agent run conn.yml --pipeline demo --tasks-dir "$SVC_SOURCE_DIR/fixtures/tasks" 2>&1); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "wrong type: exit $rc"; echo "$out"; exit 1; }
-echo "$out" | grep -q "expects type 'github'"
+grep -q "expects type 'github'" <<<"$out"
 # step output is masked: the connection's secret in its encoded forms, a
 # secret a step registers, and a secret variable passed to a later step
 mkdir -p "$work/tasks/LeakV1"
@@ -150,12 +150,12 @@ svcconn permissions api --all-pipelines >/dev/null
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1)
 for s in api-secret-value "$(printf %s api-secret-value | base64)" \
          "$(printf u:%s api-secret-value | base64)" late-secret-0042 tok-secret-77; do
-  if echo "$out" | grep -qF -- "$s"; then echo "LEAK of $s:"; echo "$out"; exit 1; fi
+  if grep -qF -- "$s" <<<"$out"; then echo "LEAK of $s:"; echo "$out"; exit 1; fi
 done
-echo "$out" | grep -q 'raw: \*\*\*'
-echo "$out" | grep -q 'next step sees \*\*\* in \["token"\]'
+grep -q 'raw: \*\*\*' <<<"$out"
+grep -q 'next step sees \*\*\* in \["token"\]' <<<"$out"
 # the job's connections are masked in every step, also where not referenced
-echo "$out" | grep -q 'a step without the connection writes \*\*\* anyway; has no endpoint' \
+grep -q 'a step without the connection writes \*\*\* anyway; has no endpoint' <<<"$out" \
   || { echo "$out"; echo "a job connection's secret is not masked in a step without it"; exit 1; }
 
 # task.setendpoint changes a connection for the job's later steps; the new
@@ -192,19 +192,19 @@ steps:
       mode: show
 YAML
 out=$(cd "$work" && agent run ep.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1)
-echo "$out" | grep -q 'url now: https://changed.example.test/' || { echo "$out"; exit 1; }
-echo "$out" | grep -q 'password now: \*\*\*'
-echo "$out" | grep -q 'auth JSON updated'
-echo "$out" | grep -q "is not one of this job's"
-if echo "$out" | grep -qF rotated-pw-5150; then echo "LEAK of a setendpoint value"; exit 1; fi
+grep -q 'url now: https://changed.example.test/' <<<"$out" || { echo "$out"; exit 1; }
+grep -q 'password now: \*\*\*' <<<"$out"
+grep -q 'auth JSON updated' <<<"$out"
+grep -q "is not one of this job's" <<<"$out"
+if grep -qF rotated-pw-5150 <<<"$out"; then echo "LEAK of a setendpoint value"; exit 1; fi
 
 # a run for a pull request from a fork gets no connections: such steps are
 # skipped with the agent's message; the others run
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork 2>&1)
-echo "$out" | grep -q 'References service endpoint. PRs from repository forks are not allowed to access secrets in the pipeline.' || { echo "$out"; exit 1; }
-echo "$out" | grep -q 'summary: 2 step(s) run, 0 failed, 1 skipped'
+grep -q 'References service endpoint. PRs from repository forks are not allowed to access secrets in the pipeline.' <<<"$out" || { echo "$out"; exit 1; }
+grep -q 'summary: 2 step(s) run, 0 failed, 1 skipped' <<<"$out"
 out=$(cd "$work" && agent run leak.yml --pipeline demo --tasks-dir "$work/tasks" --fork --fork-secrets 2>&1)
-echo "$out" | grep -q 'summary: 3 step(s) run, 0 failed' || { echo "$out"; exit 1; }
+grep -q 'summary: 3 step(s) run, 0 failed' <<<"$out" || { echo "$out"; exit 1; }
 svcconn permissions api --restrict >/dev/null
 
 # a pipeline that does not compile runs nothing: exit 2
@@ -213,5 +213,5 @@ set +e
 out=$(cd "$work" && agent run bad.yml --pipeline demo 2>&1); rc=$?
 set -e
 [ "$rc" -eq 2 ] || { echo "invalid YAML: exit $rc"; echo "$out"; exit 1; }
-echo "$out" | grep -q 'bad.yml:2:'
+grep -q 'bad.yml:2:' <<<"$out"
 echo "run: 8 stories pass"

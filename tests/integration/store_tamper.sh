@@ -74,10 +74,10 @@ refused() {
     rm -f "$work/out.yml"
     set +e; out=$(svcconn $cmd 2>&1); rc=$?; set -e
     [ "$rc" -ne 0 ] || fail "$what: 'svcconn $cmd' was accepted: $out"
-    echo "$out" | grep -qF "connection '$name' failed its integrity check: the store was changed without the key" ||
+    grep -qF "connection '$name' failed its integrity check: the store was changed without the key" <<<"$out" ||
       fail "$what: 'svcconn $cmd' did not name '$name': $out"
     for s in "$SECRET" "$OLD_SECRET" attacker-value; do
-      if echo "$out" | grep -qF "$s" || grep -qsF "$s" "$work/out.yml"; then
+      if grep -qF "$s" <<<"$out" || grep -qsF "$s" "$work/out.yml"; then
         fail "$what: 'svcconn $cmd' leaked $s"
       fi
     done
@@ -87,12 +87,12 @@ refused() {
   out=$(cd "$work" && agent run job.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "$what: the job ran: $out"
-  echo "$out" | grep -qF "connection '$name' failed its integrity check" ||
+  grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
     fail "$what: the job's error does not name '$name': $out"
-  ! echo "$out" | grep -q 'step ran' || fail "$what: the step ran: $out"
+  ! grep -q 'step ran' <<<"$out" || fail "$what: the step ran: $out"
   [ ! -s "$work/step.out" ] || fail "$what: the step got a password"
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
-    ! echo "$out" | grep -qF "$s" || fail "$what: the job leaked $s"
+    ! grep -qF "$s" <<<"$out" || fail "$what: the job leaked $s"
   done
   # the same job through the hooks: job-start refuses it
   rm -rf "$work/jd"
@@ -101,10 +101,10 @@ refused() {
     --tasks-dir "$work/tasks" --job-dir "$work/jd" 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "$what: job-start accepted it: $out"
-  echo "$out" | grep -qF "connection '$name' failed its integrity check" ||
+  grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
     fail "$what: job-start's error does not name '$name': $out"
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
-    ! echo "$out" | grep -qF "$s" || fail "$what: job-start leaked $s"
+    ! grep -qF "$s" <<<"$out" || fail "$what: job-start leaked $s"
     ! grep -rqsF "$s" "$work/jd" || fail "$what: job-start wrote $s"
   done
 }
@@ -112,7 +112,7 @@ refused() {
 # the untouched store works: the job gets the current password
 out=$(cd "$work" && agent run job.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1) ||
   fail "untouched store: $out"
-echo "$out" | grep -q 'step ran: url https://api.example.test' || fail "untouched: $out"
+grep -q 'step ran: url https://api.example.test' <<<"$out" || fail "untouched: $out"
 [ "$(cat "$work/step.out")" = "$SECRET" ] || fail "untouched: wrong password"
 
 # 1. the secret row made plaintext
@@ -165,8 +165,8 @@ sql "UPDATE meta SET value = CAST(x'$old_manifest' AS TEXT) WHERE key = 'conn_ma
 refused "older row, MAC and list" other
 set +e; out=$(svcconn show gh --json 2>&1); rc=$?; set -e
 [ "$rc" -ne 0 ] || fail "older row, MAC and list: gh was accepted: $out"
-echo "$out" | grep -qF "connection 'other' failed its integrity check" || fail "older list: $out"
-! echo "$out" | grep -qF "$OLD_SECRET" || fail "older list: leaked"
+grep -qF "connection 'other' failed its integrity check" <<<"$out" || fail "older list: $out"
+! grep -qF "$OLD_SECRET" <<<"$out" || fail "older list: leaked"
 
 # 8. a connection added without the key
 restore
@@ -175,7 +175,7 @@ sql "INSERT INTO connections (id, name, type, scheme, url, created_by, created_a
      INSERT INTO fields (conn_id, key, kind, secret, value) VALUES ('00000000-0000-4000-8000-00000000beef', 'password', 1, 0, 'attacker-value')"
 refused "planted connection" planted
 set +e; out=$(svcconn list 2>&1); rc=$?; set -e
-[ "$rc" -ne 0 ] && echo "$out" | grep -qF "connection 'planted' failed its integrity check" ||
+[ "$rc" -ne 0 ] && grep -qF "connection 'planted' failed its integrity check" <<<"$out" ||
   fail "list accepted a planted connection: $out"
 # it is deleted like any connection, and the store works again
 svcconn delete planted >/dev/null
@@ -186,7 +186,7 @@ svcconn show gh >/dev/null
 restore
 sql "DELETE FROM connections WHERE name = 'other'"
 set +e; out=$(svcconn show gh 2>&1); rc=$?; set -e
-[ "$rc" -ne 0 ] && echo "$out" | grep -q "was removed without the key" || fail "removed row: $out"
+[ "$rc" -ne 0 ] && grep -q "was removed without the key" <<<"$out" || fail "removed row: $out"
 other_id=$(echo "$out" | sed -n "s/.*connection id '\([0-9a-f-]*\)'.*/\1/p")
 svcconn delete "$other_id" >/dev/null
 svcconn show gh >/dev/null
@@ -215,7 +215,7 @@ svcconn delete gh >/dev/null
 svcconn rename other2 gh >/dev/null
 out=$(cd "$work" && agent run job.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1) ||
   fail "after edits: $out"
-echo "$out" | grep -q 'step ran: url https://api2.example.test' || fail "after edits: $out"
+grep -q 'step ran: url https://api2.example.test' <<<"$out" || fail "after edits: $out"
 [ "$(cat "$work/step.out")" = "$SECRET" ] || fail "after edits: wrong password"
 # and a change made without the key after all that is still refused
 sql "UPDATE connections SET url = 'https://evil.example.test' WHERE name = 'gh'"
@@ -227,11 +227,11 @@ rm "$SVCCONN_HOME/master.key"
 mkfifo "$SVCCONN_HOME/master.key"
 set +e; out=$(timeout 10 "$SVC_BIN_DIR/svcconn" list 2>&1); rc=$?; set -e
 [ "$rc" -ne 124 ] || fail "a FIFO at master.key blocks svcconn"
-[ "$rc" -ne 0 ] && echo "$out" | grep -qF "master key '$SVCCONN_HOME/master.key' is not a regular file" ||
+[ "$rc" -ne 0 ] && grep -qF "master key '$SVCCONN_HOME/master.key' is not a regular file" <<<"$out" ||
   fail "FIFO at master.key: exit $rc: $out"
 mkfifo "$work/keyfifo"
 set +e; out=$(SVCCONN_KEY_FILE="$work/keyfifo" timeout 10 "$SVC_BIN_DIR/svcconn" list 2>&1); rc=$?; set -e
 [ "$rc" -ne 124 ] || fail "a FIFO at SVCCONN_KEY_FILE blocks svcconn"
-[ "$rc" -ne 0 ] && echo "$out" | grep -qF "'$work/keyfifo' is not a regular file" ||
+[ "$rc" -ne 0 ] && grep -qF "'$work/keyfifo' is not a regular file" <<<"$out" ||
   fail "FIFO at SVCCONN_KEY_FILE: exit $rc: $out"
 echo "store_tamper: every change without the key refused"

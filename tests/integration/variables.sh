@@ -29,8 +29,8 @@ export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 "$SVC_BIN_DIR/svcconn" init >/dev/null
 fail() { echo "$out"; echo "FAIL: $*"; exit 1; }
-has() { echo "$out" | grep -qF -- "$1" || fail "no '$1'"; }
-hasnt() { ! echo "$out" | grep -qF -- "$1" || fail "'$1' shown"; }
+has() { grep -qF -- "$1" <<<"$out" || fail "no '$1'"; }
+hasnt() { ! grep -qF -- "$1" <<<"$out" || fail "'$1' shown"; }
 src=$(realpath "$work")
 
 # a task written the way Microsoft's are: task.json with defaults, the
