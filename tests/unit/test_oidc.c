@@ -103,6 +103,12 @@ static json_t *json_part(const char *s, size_t n)
 	return j;
 }
 
+/* Member k of object o as a string, or NULL. */
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
 /* The three parts of a compact JWS. */
 struct jws {
 	json_t *header, *claims;
@@ -144,7 +150,7 @@ static size_t member_bytes(unsigned char *out, size_t cap, json_t *jwk,
 /* The public key of a JWK, built with OpenSSL from its members alone. */
 static EVP_PKEY *jwk_key(json_t *jwk)
 {
-	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	const char *kty = jstr(jwk, "kty");
 	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
 	unsigned char pub[65], n[600], e[8];
 	EVP_PKEY_CTX *ctx = NULL;
@@ -154,8 +160,7 @@ static EVP_PKEY *jwk_key(json_t *jwk)
 
 	assert_non_null(b);
 	if (strcmp(kty, "EC") == 0) {
-		assert_string_equal(json_string_value(json_object_get(jwk, "crv")),
-				    "P-256");
+		assert_string_equal(jstr(jwk, "crv"), "P-256");
 		pub[0] = 4;
 		assert_int_equal(member_bytes(pub + 1, 40, jwk, "x"), 32);
 		assert_int_equal(member_bytes(pub + 33, 40, jwk, "y"), 32);
@@ -232,9 +237,8 @@ static json_t *jwks_find(svc_store *st, const char *kid, size_t *nkeys)
 	if (nkeys)
 		*nkeys = json_array_size(keys);
 	json_array_foreach(keys, i, k) {
-		assert_string_equal(json_string_value(json_object_get(k, "use")),
-				    "sig");
-		if (strcmp(json_string_value(json_object_get(k, "kid")), kid) == 0)
+		assert_string_equal(jstr(k, "use"), "sig");
+		if (strcmp(jstr(k, "kid"), kid) == 0)
 			found = json_incref(k);
 	}
 	json_decref(doc);
@@ -265,7 +269,7 @@ static char *issue(struct fx *f, const svc_oidc_token_options *o)
 /* The RFC 7638 thumbprint of a published JWK, spelled out by hand. */
 static void thumbprint_of(char out[64], json_t *jwk)
 {
-	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	const char *kty = jstr(jwk, "kty");
 	unsigned char md[32];
 	char canon[2048];
 	unsigned int mdlen;
@@ -276,13 +280,13 @@ static void thumbprint_of(char out[64], json_t *jwk)
 	if (strcmp(kty, "EC") == 0)
 		snprintf(canon, sizeof(canon),
 			 "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-			 json_string_value(json_object_get(jwk, "x")),
-			 json_string_value(json_object_get(jwk, "y")));
+			 jstr(jwk, "x"),
+			 jstr(jwk, "y"));
 	else
 		snprintf(canon, sizeof(canon),
 			 "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}",
-			 json_string_value(json_object_get(jwk, "e")),
-			 json_string_value(json_object_get(jwk, "n")));
+			 jstr(jwk, "e"),
+			 jstr(jwk, "n"));
 	assert_int_equal(EVP_Digest(canon, strlen(canon), md, &mdlen,
 				    EVP_sha256(), NULL), 1);
 	b64 = BIO_new(BIO_f_base64());
@@ -311,15 +315,12 @@ static void check_signed(struct fx *f, const char *alg)
 	opts_init(&o);
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	assert_string_equal(json_string_value(json_object_get(j.header, "alg")),
-			    alg);
-	assert_string_equal(json_string_value(json_object_get(j.header, "typ")),
-			    "JWT");
-	assert_string_equal(json_string_value(json_object_get(j.header, "kid")),
-			    kid);
+	assert_string_equal(jstr(j.header, "alg"), alg);
+	assert_string_equal(jstr(j.header, "typ"), "JWT");
+	assert_string_equal(jstr(j.header, "kid"), kid);
 	jwk = jwks_find(f->st, kid, NULL);
 	assert_non_null(jwk);
-	assert_string_equal(json_string_value(json_object_get(jwk, "alg")), alg);
+	assert_string_equal(jstr(jwk, "alg"), alg);
 	thumbprint_of(tp, jwk);
 	assert_string_equal(tp, kid);
 	k = jwk_key(jwk);
@@ -353,31 +354,18 @@ static void test_kid_rfc7638_example(void **state)
 {
 	static const char n64[] =
 		"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
-	unsigned char n[300], e[3] = { 1, 0, 1 };
 	char kid[SVC_OIDC_KID_LEN + 1];
-	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	BIGNUM *bn, *be;
-	OSSL_PARAM *params;
-	EVP_PKEY *k = NULL;
+	json_t *jwk = json_pack("{s:s, s:s, s:s}", "kty", "RSA", "n", n64,
+				"e", "AQAB");
+	EVP_PKEY *k;
 
 	(void)state;
-	bn = BN_bin2bn(n, (int)unb64url(n, sizeof(n), n64, strlen(n64)), NULL);
-	be = BN_bin2bn(e, 3, NULL);
-	OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn);
-	OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be);
-	params = OSSL_PARAM_BLD_to_param(b);
-	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
-	assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_PUBLIC_KEY, params),
-			 1);
+	assert_non_null(jwk);
+	k = jwk_key(jwk);
 	assert_int_equal(oidc_kid(kid, k), 0);
 	assert_string_equal(kid, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 	EVP_PKEY_free(k);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(b);
-	EVP_PKEY_CTX_free(ctx);
-	BN_free(bn);
-	BN_free(be);
+	json_decref(jwk);
 }
 
 static void test_claims(void **state)
@@ -390,17 +378,16 @@ static void test_claims(void **state)
 	opts_init(&o);
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	assert_string_equal(json_string_value(json_object_get(j.claims, "iss")),
-			    ISS);
-	assert_string_equal(json_string_value(json_object_get(j.claims, "sub")),
+	assert_string_equal(jstr(j.claims, "iss"), ISS);
+	assert_string_equal(jstr(j.claims, "sub"),
 			    "sc://contoso/Web Shop/azure-prod (WIF)");
-	assert_string_equal(json_string_value(json_object_get(j.claims, "aud")),
+	assert_string_equal(jstr(j.claims, "aud"),
 			    "api://AzureADTokenExchange");
 	assert_int_equal(json_integer_value(json_object_get(j.claims, "iat")), T0);
 	assert_int_equal(json_integer_value(json_object_get(j.claims, "nbf")), T0);
 	assert_int_equal(json_integer_value(json_object_get(j.claims, "exp")),
 			 T0 + 600);
-	jti = strdup(json_string_value(json_object_get(j.claims, "jti")));
+	jti = strdup(jstr(j.claims, "jti"));
 	assert_true(svc_is_uuid(jti));
 	assert_int_equal(json_object_size(j.claims), 7);
 	jws_free(&j);
@@ -411,11 +398,9 @@ static void test_claims(void **state)
 	o.lifetime = 60;
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	assert_string_not_equal(json_string_value(json_object_get(j.claims, "jti")),
-				jti);
+	assert_string_not_equal(jstr(j.claims, "jti"), jti);
 	free(jti);
-	assert_string_equal(json_string_value(json_object_get(j.claims, "aud")),
-			    "sts.amazonaws.com");
+	assert_string_equal(jstr(j.claims, "aud"), "sts.amazonaws.com");
 	assert_int_equal(json_integer_value(json_object_get(j.claims, "exp")),
 			 T0 + 60);
 	jws_free(&j);
@@ -520,9 +505,8 @@ static void test_discovery(void **state)
 	assert_int_equal(svc_oidc_discovery(&text, ISS), 0);
 	d = json_loads(text, 0, NULL);
 	assert_non_null(d);
-	assert_string_equal(json_string_value(json_object_get(d, "issuer")), ISS);
-	assert_string_equal(json_string_value(json_object_get(d, "jwks_uri")),
-			    ISS "/.well-known/jwks");
+	assert_string_equal(jstr(d, "issuer"), ISS);
+	assert_string_equal(jstr(d, "jwks_uri"), ISS "/.well-known/jwks");
 	a = json_object_get(d, "id_token_signing_alg_values_supported");
 	assert_string_equal(json_string_value(json_array_get(a, 0)), "RS256");
 	assert_string_equal(json_string_value(json_array_get(a, 1)), "ES256");
@@ -571,7 +555,7 @@ static void test_rotation(void **state)
 	svc_oidc_keys_free(keys);
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	a = strdup(json_string_value(json_object_get(j.header, "kid")));
+	a = strdup(jstr(j.header, "kid"));
 	jws_free(&j);
 	free(tok);
 
@@ -595,7 +579,7 @@ static void test_rotation(void **state)
 	/* new tokens are signed by b */
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	assert_string_equal(json_string_value(json_object_get(j.header, "kid")), b);
+	assert_string_equal(jstr(j.header, "kid"), b);
 	jws_free(&j);
 	free(tok);
 
@@ -753,7 +737,7 @@ static void test_rekey(void **state)
 	opts_init(&o);
 	tok = issue(f, &o);
 	jws_split(&j, tok);
-	assert_string_equal(json_string_value(json_object_get(j.header, "kid")), kid);
+	assert_string_equal(jstr(j.header, "kid"), kid);
 	jwk = jwks_find(f->st, kid, NULL);
 	assert_non_null(jwk);
 	k = jwk_key(jwk);

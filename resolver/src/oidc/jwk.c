@@ -13,15 +13,14 @@
  * required public members in lexicographic order without white space
  * ({"crv","kty","x","y"} or {"e","kty","n"}), which jansson's compact,
  * sorted output is, in base64url without padding.  Base64url is OpenSSL's
- * encoder with the URL alphabet (vc_base64).  ECDSA signatures come from
- * OpenSSL as DER and go into a JWS as R || S, each 32 bytes big-endian
- * (RFC 7518 3.4), through the ECDSA_SIG calls.
+ * encoder with the URL alphabet (vc_base64); tokens are signed by
+ * vc_jws(), which the Azure client assertion uses too (an ECDSA signature
+ * comes from OpenSSL as DER and goes into the JWS as R || S, RFC 7518 3.4).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -32,7 +31,7 @@
 
 /* RSA keys made for RS256, and the smallest one accepted back. */
 #define OIDC_RSA_BITS 2048
-/* Bytes in one P-256 coordinate, and in R or S of a signature. */
+/* Bytes in one P-256 coordinate. */
 #define OIDC_P256_LEN 32
 /* Largest DER of a private key held (an RSA key is about 1.2 KiB). */
 #define OIDC_DER_MAX ((size_t)64 * 1024)
@@ -218,56 +217,13 @@ fail:
 	return rc;
 }
 
-/* Replace the DER ECDSA signature in sig by R || S (RFC 7518 3.4). */
-static int ecdsa_raw(svc_buf *sig)
-{
-	const unsigned char *p = (const unsigned char *)sig->ptr;
-	unsigned char raw[2 * OIDC_P256_LEN];
-	const BIGNUM *r = NULL, *s = NULL;
-	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sig->len);
-	int rc = 0;
-
-	if (!es)
-		return error_set(SVC_ERROR, "cannot read the ECDSA signature");
-	ECDSA_SIG_get0(es, &r, &s);
-	if (BN_bn2binpad(r, raw, OIDC_P256_LEN) != OIDC_P256_LEN ||
-	    BN_bn2binpad(s, raw + OIDC_P256_LEN, OIDC_P256_LEN) !=
-		    OIDC_P256_LEN)
-		rc = error_set(SVC_ERROR, "the ECDSA signature is too long");
-	ECDSA_SIG_free(es);
-	if (rc)
-		return rc;
-	buf_reset(sig);
-	return buf_put(sig, raw, sizeof(raw));
-}
-
 int oidc_jws(svc_buf *out, EVP_PKEY *k, const char *alg, const char *kid,
 	     json_t *claims)
 {
-	svc_buf sig = SVC_BUF_INIT;
 	json_t *h = json_pack("{s:s, s:s, s:s}", "alg", alg, "kid", kid,
 			      "typ", "JWT");
-	char *hdr = NULL, *pay = NULL;
-	size_t start = out->len;
-	int rc;
+	int rc = h ? vc_jws(out, k, h, claims) : error_oom();
 
-	if (!h || !(hdr = json_dumps(h, JSON_COMPACT)) ||
-	    !(pay = json_dumps(claims, JSON_COMPACT))) {
-		rc = error_oom();
-		goto done;
-	}
-	if ((rc = vc_base64(out, hdr, strlen(hdr), 1)) ||
-	    (rc = buf_putc(out, '.')) ||
-	    (rc = vc_base64(out, pay, strlen(pay), 1)) ||
-	    (rc = vc_sign_sha256(&sig, k, out->ptr + start, out->len - start)) ||
-	    (is_ec(alg) && (rc = ecdsa_raw(&sig))) ||
-	    (rc = buf_putc(out, '.')))
-		goto done;
-	rc = vc_base64(out, sig.ptr, sig.len, 1);
-done:
 	json_decref(h);
-	free(hdr);
-	free(pay);
-	buf_clear(&sig);
 	return rc;
 }

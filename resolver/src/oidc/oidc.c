@@ -687,7 +687,7 @@ void svc_oidc_keys_free(svc_oidc_key *keys)
 
 /* ---- rekey ------------------------------------------------------------- */
 
-/* The resealing walk: records "kid NUL len sealed", written afterwards. */
+/* The resealing walk: records "kid NUL" and crypto_reseal()'s. */
 struct reseal_ctx {
 	svc_store *st;        /**< the store (its old key) */
 	const crypto_key *nk; /**< the new key */
@@ -698,25 +698,16 @@ struct reseal_ctx {
 static int reseal_one(void *p, const store_oidc_key_row *r)
 {
 	struct reseal_ctx *ctx = p;
-	svc_buf der, sealed = SVC_BUF_INIT;
 	int rc;
 
-	buf_init(&der, OIDC_BUF_MAX, 1);
-	rc = crypto_open(&der, &ctx->st->key, OIDC_AAD_ID, r->kid, r->sealed,
-			 r->sealed_len);
-	if (rc)
-		rc = error_set(rc,
-			       "cannot rekey: OIDC signing key '%s' does not open with the current key (tampered?); nothing was changed",
-			       r->kid);
-	if (rc == 0)
-		rc = crypto_seal(&sealed, ctx->nk, OIDC_AAD_ID, r->kid, der.ptr,
-				 der.len);
-	buf_clear(&der);
-	if (rc == 0 &&
-	    (rc = buf_put(ctx->out, r->kid, strlen(r->kid) + 1)) == 0 &&
-	    (rc = buf_put(ctx->out, &sealed.len, sizeof(sealed.len))) == 0)
-		rc = buf_put(ctx->out, sealed.ptr, sealed.len);
-	buf_clear(&sealed);
+	if ((rc = buf_put(ctx->out, r->kid, strlen(r->kid) + 1)) != 0)
+		return rc;
+	rc = crypto_reseal(ctx->out, &ctx->st->key, ctx->nk, OIDC_AAD_ID,
+			   r->kid, r->sealed, r->sealed_len);
+	if (rc == SVC_ECRYPTO)
+		return error_set(rc,
+				 "cannot rekey: OIDC signing key '%s' does not open with the current key (tampered?); nothing was changed",
+				 r->kid);
 	if (rc == 0)
 		ctx->count++;
 	return rc;
@@ -724,27 +715,21 @@ static int reseal_one(void *p, const store_oidc_key_row *r)
 
 int oidc_reseal(size_t *count, svc_store *st, const crypto_key *nk)
 {
-	struct reseal_ctx ctx;
-	const char *p, *end, *kid;
+	struct reseal_ctx ctx = { st, nk, NULL, 0 };
+	const unsigned char *sealed;
+	const char *p, *kid;
 	svc_buf recs;
 	size_t len;
 	int rc;
 
 	buf_init(&recs, OIDC_BUF_MAX, 0);
-	ctx.st = st;
-	ctx.nk = nk;
 	ctx.out = &recs;
-	ctx.count = 0;
 	rc = st->ops->oidc_key_list(st->be, reseal_one, &ctx);
-	for (p = recs.ptr, end = recs.ptr + recs.len; rc == 0 && p && p < end;
-	     p += len) {
+	for (p = recs.ptr; rc == 0 && p && p < recs.ptr + recs.len;) {
 		kid = p;
 		p += strlen(p) + 1;
-		memcpy(&len, p, sizeof(len));
-		p += sizeof(len);
-		rc = st->ops->oidc_key_reseal(st->be, kid,
-					      (const unsigned char *)p, len,
-					      nk->id);
+		crypto_reseal_next(&p, &sealed, &len);
+		rc = st->ops->oidc_key_reseal(st->be, kid, sealed, len, nk->id);
 	}
 	buf_clear(&recs);
 	if (rc == 0 && count)
