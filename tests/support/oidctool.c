@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		rc = fail(argv[2]);
 	} else {
 		puts(out);
-		free(out);
+		svc_secret_free(out, strlen(out)); /* a token is a credential */
 	}
 	svc_store_free(st);
 	return rc;

@@ -72,7 +72,9 @@ typedef struct svc_oidc_token_options {
 /**
  * Sign an ID token (a compact JWS, header alg, kid and typ "JWT") with the
  * store's current key, making the first key when there is none, into a new
- * string *token.  Each token is audited ("oidc-issue": kid, sub, aud, jti,
+ * string *token: a bearer credential until it expires, to be freed with
+ * svc_secret_free(token, strlen(token)).  The issuer must come from the
+ * server's configuration, never from a request (a Host header).  Each token is audited ("oidc-issue": kid, sub, aud, jti,
  * exp).  SVC_EINVALID, naming the option, for an issuer, name, audience or
  * lifetime that is refused (docs/oidc.md lists what is).
  */

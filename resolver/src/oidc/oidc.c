@@ -149,7 +149,7 @@ static int check_organization(const char *v)
 	return 0;
 }
 
-/* 1 when the n bytes at v hold a control character. */
+/* 1 when the string v holds a control character. */
 static int has_control(const char *v)
 {
 	const unsigned char *p;
@@ -240,7 +240,7 @@ static int okey_set(struct okey *k, const store_oidc_key_row *r)
 				 "the OIDC signing key '%.64s' in the store is damaged",
 				 r->kid);
 	memcpy(k->kid, r->kid, sizeof(k->kid));
-	strcpy(k->alg, r->alg); /* known: "RS256" or "ES256" */
+	snprintf(k->alg, sizeof(k->alg), "%s", r->alg);
 	buf_reset(&k->sealed);
 	k->row = *r;
 	k->row.kid = k->kid;
@@ -348,7 +348,7 @@ static int current_key(EVP_PKEY **out, struct okey *cur, svc_store *st,
 			   : 0;
 	if ((rc = make_key(&k, cur->kid, st, SVC_OIDC_ALG_DEFAULT, now)) != 0)
 		return rc;
-	strcpy(cur->alg, SVC_OIDC_ALG_DEFAULT);
+	snprintf(cur->alg, sizeof(cur->alg), "%s", SVC_OIDC_ALG_DEFAULT);
 	cur->row.kid = cur->kid;
 	cur->row.alg = cur->alg;
 	cur->row.created_at = now;
