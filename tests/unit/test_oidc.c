@@ -255,6 +255,7 @@ static void opts_init(svc_oidc_token_options *o)
 	o->project = "Web Shop";
 	o->connection = "azure-prod (WIF)";
 	o->requester = "job:pipe/1/build";
+	o->connection_id = "6f1c2a4e-0b7d-4c55-9a11-3e2f5d6c7b8a";
 }
 
 static char *issue(struct fx *f, const svc_oidc_token_options *o)
@@ -432,6 +433,8 @@ static void test_audited(void **state)
 		issued++;
 		assert_string_equal(e->actor, "job:pipe/1/build");
 		assert_string_equal(e->conn_name, "azure-prod (WIF)");
+		assert_string_equal(e->conn_id,
+				    "6f1c2a4e-0b7d-4c55-9a11-3e2f5d6c7b8a");
 		assert_non_null(strstr(e->detail, "sc://contoso/Web Shop/azure-prod (WIF)"));
 		assert_non_null(strstr(e->detail, "\"jti\""));
 	}

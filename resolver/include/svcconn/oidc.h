@@ -67,6 +67,8 @@ typedef struct svc_oidc_token_options {
 				       0: SVC_OIDC_LIFETIME_DEFAULT */
 	const char *requester;    /**< who asked (the job), for the audit
 				       record; NULL: the acting identity */
+	const char *connection_id; /**< the connection's id, for the audit
+					record; may be NULL */
 } svc_oidc_token_options;
 
 /**
@@ -74,7 +76,9 @@ typedef struct svc_oidc_token_options {
  * store's current key, making the first key when there is none, into a new
  * string *token: a bearer credential until it expires, to be freed with
  * svc_secret_free(token, strlen(token)).  The issuer must come from the
- * server's configuration, never from a request (a Host header).  Each token is audited ("oidc-issue": kid, sub, aud, jti,
+ * server's configuration, never from a request (a Host header); whether
+ * the job was granted the connection is the caller's decision (the gate),
+ * made before it asks.  Each token is audited ("oidc-issue": kid, sub, aud, jti,
  * exp).  SVC_EINVALID, naming the option, for an issuer, name, audience or
  * lifetime that is refused (docs/oidc.md lists what is).
  */

@@ -445,7 +445,8 @@ int svc_oidc_issue(char **token, svc_store *st,
 		if ((rc = st->ops->oidc_key_times(st->be, &cur.row)) != 0)
 			goto end;
 	}
-	rc = store_audit(st, at, actor, "oidc-issue", "", o->connection,
+	rc = store_audit(st, at, actor, "oidc-issue",
+			 o->connection_id ? o->connection_id : "", o->connection,
 			 json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "kid",
 				   cur.kid, "sub", sub.ptr, "aud", aud, "jti",
 				   jti, "exp", (json_int_t)exp, "keys_dropped",
