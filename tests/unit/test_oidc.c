@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/core_names.h>
@@ -798,6 +800,89 @@ static void test_tampered(void **state)
 	free(b);
 }
 
+/*
+ * Tokens signed by two processes while a third rotates the keys: each
+ * token's key is still published afterwards and its signature verifies
+ * (signing and rotating serialize on the store's write lock, and the
+ * rotation sees the last expiry each key signed).
+ */
+static void test_concurrent_rotation(void **state)
+{
+	enum { WRITERS = 2, TOKENS = 25, ROTATIONS = 6 };
+	struct fx *f = *state;
+	svc_oidc_token_options o;
+	char *path[WRITERS], *text, *line, *save, *kid;
+	svc_store *st;
+	FILE *out;
+	pid_t pid[WRITERS];
+	char kids[WRITERS * TOKENS][SVC_OIDC_KID_LEN + 1];
+	int i, n, status, seen = 0, distinct = 0;
+	json_t *jwk;
+	EVP_PKEY *k;
+	struct jws j;
+
+	assert_int_equal(svc_oidc_rotate(NULL, f->st, "ES256", "tester"), 0);
+	for (i = 0; i < WRITERS; i++) {
+		path[i] = tu_path(f->dir, i ? "tokens1" : "tokens0");
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			out = fopen(path[i], "w");
+			if (!out || svc_store_open(&st, &f->opts) != 0)
+				_exit(2);
+			opts_init(&o);
+			for (n = 0; n < TOKENS; n++) {
+				if (svc_oidc_issue(&text, st, &o) != 0)
+					_exit(3);
+				fprintf(out, "%s\n", text);
+				free(text);
+				usleep(5000);
+			}
+			svc_store_free(st);
+			_exit(fclose(out) ? 4 : 0);
+		}
+	}
+	for (n = 0; n < ROTATIONS; n++) {
+		assert_int_equal(svc_oidc_rotate(NULL, f->st,
+						 n == ROTATIONS - 1 ? "RS256"
+								    : "ES256",
+						 "tester"), 0);
+		usleep(20000);
+	}
+	for (i = 0; i < WRITERS; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		text = tu_read_file(path[i], NULL);
+		assert_non_null(text);
+		for (line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			jws_split(&j, line);
+			kid = (char *)jstr(j.header, "kid");
+			jwk = jwks_find(f->st, kid, NULL);
+			if (!jwk)
+				fail_msg("token %d's key %s is not published",
+					 seen, kid);
+			k = jwk_key(jwk);
+			assert_true(jws_verifies(&j, k));
+			for (n = 0; n < distinct && strcmp(kids[n], kid); n++)
+				;
+			if (n == distinct)
+				snprintf(kids[distinct++], sizeof(kids[0]),
+					 "%s", kid);
+			EVP_PKEY_free(k);
+			json_decref(jwk);
+			jws_free(&j);
+			seen++;
+		}
+		free(text);
+		free(path[i]);
+	}
+	assert_int_equal(seen, WRITERS * TOKENS);
+	print_message("%d tokens signed by %d keys while they rotated\n",
+		      seen, distinct);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,6 +898,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rekey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_rotation, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
