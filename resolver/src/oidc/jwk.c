@@ -106,8 +106,9 @@ int oidc_key_load(EVP_PKEY **out, const char *alg, const void *der,
 	return 0;
 bad:
 	EVP_PKEY_free(k);
-	return error_set(SVC_ECRYPTO, "the stored %s signing key is not one",
-			 alg ? alg : "OIDC");
+	return error_set(SVC_ECRYPTO,
+			 "the stored OIDC signing key is not an '%s' key",
+			 alg ? alg : "");
 }
 
 /* Set o[name] to base64url of the big-endian bytes of parameter param. */
