@@ -22,6 +22,7 @@
 #include "mask.h"
 #include "certs.h"
 #include "verify.h"
+#include "oidc.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

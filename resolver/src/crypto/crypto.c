@@ -335,3 +335,29 @@ done:
 	buf_clear(&aad);
 	return rc;
 }
+
+int crypto_reseal(svc_buf *rec, const crypto_key *from, const crypto_key *to,
+		  const char *conn_id, const char *field_key,
+		  const void *sealed, size_t len)
+{
+	svc_buf pt, out = SVC_BUF_INIT;
+	int rc;
+
+	buf_init(&pt, SEAL_MAX, 1);
+	if ((rc = crypto_open(&pt, from, conn_id, field_key, sealed, len)) == 0)
+		rc = crypto_seal(&out, to, conn_id, field_key,
+				 pt.ptr ? pt.ptr : "", pt.len);
+	buf_clear(&pt);
+	if (rc == 0 && (rc = buf_put(rec, &out.len, sizeof(out.len))) == 0)
+		rc = buf_put(rec, out.ptr, out.len);
+	buf_clear(&out);
+	return rc;
+}
+
+void crypto_reseal_next(const char **p, const unsigned char **sealed,
+			size_t *len)
+{
+	memcpy(len, *p, sizeof(*len));
+	*sealed = (const unsigned char *)*p + sizeof(*len);
+	*p += sizeof(*len) + *len;
+}

@@ -61,4 +61,20 @@ int crypto_seal(svc_buf *out, const crypto_key *k, const char *conn_id,
 int crypto_open(svc_buf *out, const crypto_key *k, const char *conn_id,
 		const char *field_key, const void *sealed, size_t len);
 
+/**
+ * A rekey's step for one value: open sealed (for conn_id, field_key) with
+ * from, seal it again with to, and append the record "len sealed" (len a
+ * size_t) to rec; the plaintext never leaves this call (wiped).
+ * SVC_ECRYPTO when it does not open with from.
+ */
+int crypto_reseal(svc_buf *rec, const crypto_key *from, const crypto_key *to,
+		  const char *conn_id, const char *field_key,
+		  const void *sealed, size_t len);
+/**
+ * Read the record of crypto_reseal() at *p: its sealed bytes and their
+ * length; *p moves past it.
+ */
+void crypto_reseal_next(const char **p, const unsigned char **sealed,
+			size_t *len);
+
 #endif

@@ -34,7 +34,8 @@
  *
  * The git credentials of git-credential-svcconn are store_gitcred.c, on
  * the same transactions; a rekey reseals their passwords too, in the same
- * transaction as the connections' secrets.
+ * transaction as the connections' secrets, and the OIDC issuer's signing
+ * keys (oidc/oidc.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@
 #include "errors_int.h"
 #include "store/store_backend.h"
 #include "store/store_gitcred.h"
+#include "oidc/oidc_int.h"
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/home.h"
@@ -1301,6 +1303,7 @@ int svc_store_rekey(svc_store *st, const char *actor)
 	    (rc = reseal_write(st, &recs, nk.id)) != 0 ||
 	    (rc = store_rows_remac(st, &nk)) != 0 ||
 	    (rc = store_gitcred_reseal(NULL, st, &nk)) != 0 ||
+	    (rc = oidc_reseal(NULL, st, &nk)) != 0 ||
 	    (rc = st->ops->meta_set(st->be, META_KEY_ID, nk.id)) != 0 ||
 	    (rc = store_audit(st, now, who, "rekey", "", "",
 			      json_pack("{s:s, s:s, s:I}", "from_key", old_id,

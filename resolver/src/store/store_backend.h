@@ -125,6 +125,26 @@ typedef struct store_gitcred_pattern {
 /** Called once per git credential row, newest first; non-zero stops. */
 typedef int (*store_gitcred_cb)(void *ctx, const store_gitcred_row *r);
 
+/**
+ * One signing key of the OIDC issuer (oidc/oidc.c seals and decides; the
+ * backend moves rows).  Times are seconds since the epoch; a current key
+ * has retired_at and drop_at 0.
+ */
+typedef struct store_oidc_key_row {
+	const char *kid;              /**< key id (RFC 7638 thumbprint) */
+	const char *alg;              /**< "RS256", "ES256" */
+	const unsigned char *sealed;  /**< the sealed private key (DER) */
+	size_t sealed_len;            /**< bytes in sealed */
+	const char *key_id;           /**< id of the master key that sealed it */
+	long long created_at;         /**< made at */
+	long long retired_at;         /**< retired at; 0: current */
+	long long signed_until;       /**< latest exp of a token it signed */
+	long long drop_at;            /**< unpublished from; 0: current */
+} store_oidc_key_row;
+
+/** Called once per OIDC signing key, oldest first; non-zero stops. */
+typedef int (*store_oidc_key_cb)(void *ctx, const store_oidc_key_row *r);
+
 /** The operations of a backend. */
 typedef struct store_backend_ops {
 	const char *name;  /**< "sqlite", "postgresql" */
@@ -454,6 +474,25 @@ typedef struct store_backend_ops {
 	/** Every connection with its record (known 0 without), by name. */
 	int (*expiry_list)(svc_cert_expiry **out, size_t *count,
 			   store_backend *be);
+
+	/* ---- the OIDC issuer's signing keys (oidc/oidc.c) ---- */
+
+	/** Walk every key, oldest first. */
+	int (*oidc_key_list)(store_backend *be, store_oidc_key_cb cb,
+			     void *ctx);
+	/**
+	 * Insert a current key (r's kid, alg, sealed, key_id, created_at);
+	 * SVC_EEXISTS when the kid is taken or a current key exists.
+	 */
+	int (*oidc_key_insert)(store_backend *be, const store_oidc_key_row *r);
+	/** Set retired_at, signed_until and drop_at of r->kid; SVC_ENOTFOUND. */
+	int (*oidc_key_times)(store_backend *be, const store_oidc_key_row *r);
+	/** Replace the sealed key and master key id of kid (rekey). */
+	int (*oidc_key_reseal)(store_backend *be, const char *kid,
+			       const unsigned char *sealed, size_t len,
+			       const char *key_id);
+	/** Delete the keys with drop_at <= now; *n (may be NULL) counts. */
+	int (*oidc_key_drop)(size_t *n, store_backend *be, long long now);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

@@ -504,8 +504,8 @@ done:
 
 /*
  * The resealing walk: each password is opened with the store's key and
- * sealed with the new one into out as a record "id len sealed" (id a long
- * long, len a size_t), written back once the walk is over.
+ * sealed with the new one into out as a record "id" (a long long) and
+ * crypto_reseal()'s, written back once the walk is over.
  */
 struct reseal_ctx {
 	svc_store *st;        /**< the store (its current key) */
@@ -517,26 +517,20 @@ struct reseal_ctx {
 static int reseal_one(void *p, const store_gitcred_row *r)
 {
 	struct reseal_ctx *ctx = p;
-	svc_buf pt, aad = SVC_BUF_INIT, sealed = SVC_BUF_INIT;
+	svc_buf aad = SVC_BUF_INIT;
 	int rc;
 
-	buf_init(&pt, SVC_GITCRED_INPUT_MAX, 1);
-	if ((rc = open_password(&pt, ctx->st, r)) != 0)
-		rc = error_set(rc,
-			       "cannot rekey: the git credential for '%s://%s' does not open with the current key (tampered?); nothing was changed",
-			       r->protocol, r->host);
-	if (rc == 0 &&
-	    (rc = aad_key(&aad, r->protocol, r->host, r->path,
-			  r->username)) == 0)
-		rc = crypto_seal(&sealed, ctx->nk, GITCRED_AAD_ID, aad.ptr,
-				 pt.ptr ? pt.ptr : "", pt.len);
-	buf_clear(&pt);
+	if ((rc = aad_key(&aad, r->protocol, r->host, r->path,
+			  r->username)) == 0 &&
+	    (rc = buf_put(ctx->out, &r->id, sizeof(r->id))) == 0)
+		rc = crypto_reseal(ctx->out, &ctx->st->key, ctx->nk,
+				   GITCRED_AAD_ID, aad.ptr, r->sealed,
+				   r->sealed_len);
 	buf_clear(&aad);
-	if (rc == 0 &&
-	    (rc = buf_put(ctx->out, &r->id, sizeof(r->id))) == 0 &&
-	    (rc = buf_put(ctx->out, &sealed.len, sizeof(sealed.len))) == 0)
-		rc = buf_put(ctx->out, sealed.ptr, sealed.len);
-	buf_clear(&sealed);
+	if (rc == SVC_ECRYPTO)
+		return error_set(rc,
+				 "cannot rekey: the git credential for '%s://%s' does not open with the current key (tampered?); nothing was changed",
+				 r->protocol, r->host);
 	if (rc == 0)
 		ctx->count++;
 	return rc;
@@ -546,6 +540,7 @@ int store_gitcred_reseal(size_t *count, svc_store *st, const crypto_key *nk)
 {
 	store_gitcred_pattern all = { NULL, NULL, NULL, NULL };
 	struct reseal_ctx ctx;
+	const unsigned char *sealed;
 	const char *p, *end;
 	long long id;
 	size_t len;
@@ -563,12 +558,8 @@ int store_gitcred_reseal(size_t *count, svc_store *st, const crypto_key *nk)
 	while (rc == 0 && p && p < end) {
 		memcpy(&id, p, sizeof(id));
 		p += sizeof(id);
-		memcpy(&len, p, sizeof(len));
-		p += sizeof(len);
-		rc = st->ops->gitcred_reseal(st->be, id,
-					     (const unsigned char *)p, len,
-					     nk->id);
-		p += len;
+		crypto_reseal_next(&p, &sealed, &len);
+		rc = st->ops->gitcred_reseal(st->be, id, sealed, len, nk->id);
 	}
 	buf_clear(&recs);
 	if (rc == 0 && count)

@@ -46,6 +46,13 @@
  * only rows; a connection without a MAC has version 0), and the meta row
  * "rows_unsealed", which tells store.c to MAC the rows that exist as they
  * are, once, the next time the store is opened with its key.
+ *
+ * Version 6 adds oidc_keys, the signing keys of the OIDC issuer: the key
+ * id (its RFC 7638 thumbprint), algorithm, private key sealed like a
+ * secret field (key_id beside it, for rekey), and times in seconds since
+ * the epoch: made, retired (NULL for the one current key, which a partial
+ * unique index keeps to one), the latest expiry of a token it signed, and
+ * when it stops being published.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -298,6 +305,24 @@ static const char *const migrations[] = {
 	"INSERT INTO meta (key, value) SELECT 'rows_unsealed', '1'"
 	"  WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'conn_manifest')"
 	"  ON CONFLICT (key) DO NOTHING;",
+	/*
+	 * 6: the OIDC issuer's signing keys (oidc/oidc.c), the private key
+	 * sealed; at most one current key (retired_at NULL).  IF NOT
+	 * EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS oidc_keys ("
+	"  kid TEXT PRIMARY KEY,"
+	"  alg TEXT NOT NULL,"
+	"  sealed_key BLOB NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  retired_at INTEGER,"
+	"  signed_until INTEGER NOT NULL DEFAULT 0,"
+	"  drop_at INTEGER,"
+	"  CHECK ((retired_at IS NULL) = (drop_at IS NULL))"
+	");"
+	"CREATE UNIQUE INDEX IF NOT EXISTS oidc_keys_current"
+	"  ON oidc_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2597,6 +2622,124 @@ static int sqlite_gitcred_reseal(store_backend *be, long long id,
 	return changed_or_notfound(be, rc);
 }
 
+/* ---- OIDC signing keys ------------------------------------------------- */
+
+static int sqlite_oidc_key_list(store_backend *be, store_oidc_key_cb cb,
+				void *ctx)
+{
+	store_oidc_key_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT kid, alg, sealed_key, key_id, created_at, "
+			  "retired_at, signed_until, drop_at FROM oidc_keys "
+			  "ORDER BY created_at, rowid",
+			  "read the OIDC signing keys")) != 0)
+		return rc;
+	while ((rc = step(be, st, "read the OIDC signing keys")) == 1) {
+		r.kid = col_str(st, 0);
+		r.alg = col_str(st, 1);
+		r.sealed = sqlite3_column_blob(st, 2);
+		r.sealed_len = (size_t)sqlite3_column_bytes(st, 2);
+		r.key_id = col_str(st, 3);
+		r.created_at = sqlite3_column_int64(st, 4);
+		r.retired_at = sqlite3_column_int64(st, 5);
+		r.signed_until = sqlite3_column_int64(st, 6);
+		r.drop_at = sqlite3_column_int64(st, 7);
+		if (!r.kid || !r.alg || !r.key_id) {
+			rc = error_oom();
+			break;
+		}
+		if (!r.sealed)
+			r.sealed = (const unsigned char *)"";
+		if ((rc = cb(ctx, &r)) != 0)
+			break;
+	}
+	rc = rc < 0 ? rc : 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int sqlite_oidc_key_insert(store_backend *be,
+				  const store_oidc_key_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO oidc_keys (kid, alg, sealed_key, key_id, "
+			  "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+			  "store an OIDC signing key")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->kid)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->alg)) == 0 &&
+	    (rc = bind_bytes(be, st, 3, r->sealed, r->sealed_len, 1)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->key_id)) == 0 &&
+	    (rc = bind_int(be, st, 5, r->created_at)) == 0)
+		rc = step(be, st, "store an OIDC signing key");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_oidc_key_times(store_backend *be,
+				 const store_oidc_key_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE oidc_keys SET retired_at = ?2, "
+			  "signed_until = ?3, drop_at = ?4 WHERE kid = ?1",
+			  "update an OIDC signing key")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->kid)) == 0 &&
+	    (rc = r->retired_at ? bind_int(be, st, 2, r->retired_at) : 0) == 0 &&
+	    (rc = bind_int(be, st, 3, r->signed_until)) == 0 &&
+	    (rc = r->retired_at ? bind_int(be, st, 4, r->drop_at) : 0) == 0)
+		rc = step(be, st, "update an OIDC signing key");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_oidc_key_reseal(store_backend *be, const char *kid,
+				  const unsigned char *sealed, size_t len,
+				  const char *key_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE oidc_keys SET sealed_key = ?2, key_id = ?3 "
+			  "WHERE kid = ?1", "reseal an OIDC signing key")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, kid)) == 0 &&
+	    (rc = bind_bytes(be, st, 2, sealed, len, 1)) == 0 &&
+	    (rc = bind_str(be, st, 3, key_id)) == 0)
+		rc = step(be, st, "reseal an OIDC signing key");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_oidc_key_drop(size_t *n, store_backend *be, long long now)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM oidc_keys WHERE drop_at IS NOT NULL "
+			  "AND drop_at <= ?1", "drop OIDC signing keys")) != 0)
+		return rc;
+	if ((rc = bind_int(be, st, 1, now)) == 0)
+		rc = step(be, st, "drop OIDC signing keys");
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	if (n)
+		*n = (size_t)sqlite3_changes(be->db);
+	return 0;
+}
+
 /* ---- certificate expiry ------------------------------------------------ */
 
 static int sqlite_expiry_put(store_backend *be, const char *conn_id,
@@ -2754,4 +2897,9 @@ const store_backend_ops store_sqlite_ops = {
 	.gitcred_reseal = sqlite_gitcred_reseal,
 	.expiry_put = sqlite_expiry_put,
 	.expiry_list = sqlite_expiry_list,
+	.oidc_key_list = sqlite_oidc_key_list,
+	.oidc_key_insert = sqlite_oidc_key_insert,
+	.oidc_key_times = sqlite_oidc_key_times,
+	.oidc_key_reseal = sqlite_oidc_key_reseal,
+	.oidc_key_drop = sqlite_oidc_key_drop,
 };

@@ -109,12 +109,10 @@ int arm_client_assertion(svc_buf *out, const char *pem, size_t len,
 {
 	unsigned char md[EVP_MAX_MD_SIZE], rnd[16];
 	unsigned int mdlen = 0;
-	svc_buf x5t = SVC_BUF_INIT, jti = SVC_BUF_INIT, sig = SVC_BUF_INIT;
-	char *hdr = NULL, *pay = NULL;
+	svc_buf x5t = SVC_BUF_INIT, jti = SVC_BUF_INIT;
 	json_t *h = NULL, *p = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
-	size_t start = out->len;
 	int rc;
 
 	if ((rc = vc_load_cert(&x, pem, len)) ||
@@ -137,26 +135,12 @@ int arm_client_assertion(svc_buf *out, const char *pem, size_t len,
 		      "iss", client_id, "sub", client_id, "jti", jti.ptr,
 		      "nbf", (json_int_t)now, "iat", (json_int_t)now,
 		      "exp", (json_int_t)(now + ASSERTION_LIFETIME));
-	if (!h || !p || !(hdr = json_dumps(h, JSON_COMPACT)) ||
-	    !(pay = json_dumps(p, JSON_COMPACT))) {
-		rc = error_oom();
-		goto done;
-	}
-	if ((rc = vc_base64(out, hdr, strlen(hdr), 1)) ||
-	    (rc = buf_putc(out, '.')) ||
-	    (rc = vc_base64(out, pay, strlen(pay), 1)) ||
-	    (rc = vc_sign_sha256(&sig, key, out->ptr + start, out->len - start)) ||
-	    (rc = buf_putc(out, '.')))
-		goto done;
-	rc = vc_base64(out, sig.ptr, sig.len, 1);
+	rc = h && p ? vc_jws(out, key, h, p) : error_oom();
 done:
 	json_decref(h);
 	json_decref(p);
-	free(hdr);
-	free(pay);
 	buf_clear(&x5t);
 	buf_clear(&jti);
-	buf_clear(&sig);
 	EVP_PKEY_free(key);
 	X509_free(x);
 	return rc;

@@ -3,17 +3,22 @@
  * share, on OpenSSL's libcrypto: base64 (standard and URL-safe, for Chef
  * headers, SAS tokens and JWTs), reading a PEM private key (optionally
  * encrypted) and signing with it (RSA PKCS#1 v1.5 over SHA-256: Chef's
- * protocol 1.3 and the RS256 of a client assertion), and the SHA-1
- * thumbprint of a certificate, percent-encoding.  Key material is held only in OpenSSL
+ * protocol 1.3 and the RS256 of a client assertion), a compact JWS (RS256,
+ * or ES256 with the signature as R || S: the client assertion, the OIDC
+ * issuer's tokens), and the SHA-1 thumbprint of a certificate,
+ * percent-encoding.  Key material is held only in OpenSSL
  * objects and buffers that are wiped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <jansson.h>
 
 #include "verify/verify_int.h"
 #include "errors_int.h"
@@ -137,6 +142,56 @@ int vc_sign_sha256(svc_buf *sig, EVP_PKEY *key, const void *data, size_t n)
 	sig->ptr[sig->len] = '\0';
 done:
 	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* Replace the DER ECDSA signature in sig by R || S, n bytes each. */
+static int ecdsa_raw(svc_buf *sig, int n)
+{
+	const unsigned char *p = (const unsigned char *)sig->ptr;
+	unsigned char raw[2 * 66];
+	const BIGNUM *r = NULL, *s = NULL;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sig->len);
+	int rc = 0;
+
+	if (!es)
+		return error_set(SVC_ERROR, "cannot read the ECDSA signature");
+	ECDSA_SIG_get0(es, &r, &s);
+	if (n > 66 || BN_bn2binpad(r, raw, n) != n ||
+	    BN_bn2binpad(s, raw + n, n) != n)
+		rc = error_set(SVC_ERROR, "the ECDSA signature is too long");
+	ECDSA_SIG_free(es);
+	if (rc)
+		return rc;
+	buf_reset(sig);
+	return buf_put(sig, raw, 2 * (size_t)n);
+}
+
+int vc_jws(svc_buf *out, EVP_PKEY *key, json_t *header, json_t *claims)
+{
+	svc_buf sig = SVC_BUF_INIT;
+	char *hdr = json_dumps(header, JSON_COMPACT);
+	char *pay = json_dumps(claims, JSON_COMPACT);
+	size_t start = out->len;
+	int rc;
+
+	if (!hdr || !pay) {
+		rc = error_oom();
+		goto done;
+	}
+	if ((rc = vc_base64(out, hdr, strlen(hdr), 1)) ||
+	    (rc = buf_putc(out, '.')) ||
+	    (rc = vc_base64(out, pay, strlen(pay), 1)) ||
+	    (rc = vc_sign_sha256(&sig, key, out->ptr + start, out->len - start)) ||
+	    (EVP_PKEY_is_a(key, "EC") &&
+	     (rc = ecdsa_raw(&sig, (EVP_PKEY_get_bits(key) + 7) / 8))) ||
+	    (rc = buf_putc(out, '.')))
+		goto done;
+	rc = vc_base64(out, sig.ptr, sig.len, 1);
+done:
+	free(hdr);
+	free(pay);
+	buf_clear(&sig);
 	return rc;
 }
 

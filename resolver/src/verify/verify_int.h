@@ -103,6 +103,7 @@ int verify_http_answer(svc_verify_result *out, const char *target,
 /* ---- the verifiers of verify_git.c, verify_ssh.c, verify_azure.c,
  * verify_k8s.c, verify_chef.c, verify_webhook.c, and what they share
  * (verify_crypto.c) ---- */
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include "util/buf.h"
@@ -147,6 +148,12 @@ int vc_load_key(EVP_PKEY **out, const char *pem, size_t len, const char *pass);
 int vc_load_cert(X509 **out, const char *pem, size_t len);
 /** Append the RSA/ECDSA signature over SHA-256 of data with key. */
 int vc_sign_sha256(svc_buf *sig, EVP_PKEY *key, const void *data, size_t n);
+/**
+ * Append the compact JWS of claims under header (both compact JSON) signed
+ * with key: RS256 for an RSA key; for an EC key the ECDSA signature as
+ * R || S (RFC 7518 3.4), as ES256 wants for P-256.
+ */
+int vc_jws(svc_buf *out, EVP_PKEY *key, json_t *header, json_t *claims);
 /** The SHA-1 thumbprint of x's DER, upper-case hex, into out. */
 int vc_thumbprint(char out[41], X509 *x);
 
