@@ -21,6 +21,7 @@
 #include "mask.h"
 #include "certs.h"
 #include "verify.h"
+#include "ops.h"
 
 #define SVCCONN_VERSION "0.1.0"
 
