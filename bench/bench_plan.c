@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <svcconn/svcconn.h>
+#include "store/store_write.h"
 
 #define CONNS 1000
 

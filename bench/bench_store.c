@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <svcconn/svcconn.h>
+#include "store/store_write.h"
 
 #define SMALL 1000
 #define LARGE 10000

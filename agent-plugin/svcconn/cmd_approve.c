@@ -76,8 +76,8 @@ const struct cmd_entry cmd_approve_entry = {
 	"decide; the requester of the run only when the check allows it. Each\n"
 	"approver (a group counts as one) decides once. Under SVCCONN_USER the\n"
 	"requester is refused by either name (the OS user's or the one taken).\n"
-	"--defer-until\n"
-	"(YYYY-MM-DDTHH:MM:SSZ) approves now, effective at that time.\n",
+	"--defer-until (YYYY-MM-DDTHH:MM:SSZ) approves now, effective at that\n"
+	"time.\n",
 	cmd_approve
 };
 

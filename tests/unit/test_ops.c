@@ -28,6 +28,7 @@
 #include "svcconn/ops.h"
 #include "svcconn/secret.h"
 #include "util/buf.h"
+#include "store/store_write.h"
 
 /* The fixture: a store with one connection "prod" and its surroundings. */
 struct fx {

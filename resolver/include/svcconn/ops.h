@@ -80,7 +80,9 @@ int svc_ops_role(svc_role *out, svc_store *st, const svc_principal *p,
 /* ---- connections ---------------------------------------------------------- */
 
 /**
- * Create a new store (svc_store_init) whose Administrator is p (its name),
+ * Create a new store (the directory 0700, the master key 0600 unless the
+ * key file exists, the database 0600; SVC_EEXISTS when one is there) whose
+ * Administrator is p (its name),
  * recorded as done by p's audit name.  No role is needed: there is no store
  * yet; whoever may write the directory may create one.
  */
@@ -117,7 +119,8 @@ int svc_ops_conn_rename(svc_store *st, const svc_principal *p,
 int svc_ops_conn_delete(svc_store *st, const svc_principal *p,
 			const char *name_or_id);
 /**
- * Import (svc_store_conn_import): Creator on the store, and with
+ * Create (or with SVC_IMPORT_REPLACE, replace) many validated connections
+ * in one transaction, all or nothing: Creator on the store, and with
  * SVC_IMPORT_REPLACE Administrator on every connection replaced.
  */
 int svc_ops_conn_import(svc_store *st, const svc_principal *p,
@@ -287,9 +290,11 @@ int svc_ops_approval_list(svc_check_run **out, char ***conn_names,
 			  size_t *count, svc_store *st,
 			  const svc_principal *p, int pending_only);
 /**
- * Approve or reject an approval check run (svc_authz_decide): p must be an
- * approver; an approval is refused when the run was requested by p under
- * any of its names (its real identity too).
+ * Approve or reject ("approve", "reject") an approval check run, with a
+ * comment and (approve) an effective time defer_until (UTC, may be NULL):
+ * p must be one of the run's frozen approvers (or in an approver group),
+ * and an approval is refused when the run was requested by p under any of
+ * its names (its real identity too) unless the check allows the requester.
  */
 int svc_ops_decide(svc_store *st, const svc_principal *p,
 		   const char *check_run_id, const char *decision,

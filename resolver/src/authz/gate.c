@@ -26,6 +26,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "store/store_write.h"
 
 #define DEFAULT_LEASE 300          /* seconds an exclusive lock lasts unrenewed */
 #define DEFAULT_APPROVAL_TIMEOUT (30L * 86400)

@@ -6,6 +6,7 @@
 #define SVC_OPS_INT_H
 
 #include "svcconn/ops.h"
+#include "store/store_write.h"
 
 /**
  * 0 when p holds at least need on conn (NULL: the store), else SVC_EDENIED

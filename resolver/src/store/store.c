@@ -59,6 +59,7 @@
 #include "util/home.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "store/store_write.h"
 
 /* Name of the database file inside the store directory. */
 #define STORE_DB_NAME "store.db"

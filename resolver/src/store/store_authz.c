@@ -43,6 +43,7 @@
 #include "store/store_backend.h"
 #include "store/store_int.h"
 #include "util/clock.h"
+#include "store/store_write.h"
 
 /* Longest principal, group, pipeline, run id or lock holder (bytes). */
 #define NAME_MAX_LEN 512
