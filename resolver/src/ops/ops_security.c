@@ -130,32 +130,32 @@ int svc_ops_pipeline_list(char ***out, size_t *count, svc_store *st,
 	return rc;
 }
 
-int svc_ops_pipeline_allow(svc_store *st, const svc_principal *p,
-			   const char *name_or_id, const char *pipeline)
+/* Authorize (allow) or take back the authorization of pipeline. */
+static int pipeline_change(svc_store *st, const svc_principal *p,
+			   const char *name_or_id, const char *pipeline,
+			   int allow)
 {
 	svc_conn *c = NULL;
 	int rc;
 
 	if ((rc = ops_conn(&c, st, p, name_or_id, SVC_ROLE_USER)))
 		return rc;
-	rc = svc_store_pipeline_allow(st, svc_conn_id(c), pipeline,
-				      svc_principal_audit_name(p));
+	rc = (allow ? svc_store_pipeline_allow : svc_store_pipeline_disallow)
+		(st, svc_conn_id(c), pipeline, svc_principal_audit_name(p));
 	svc_conn_free(c);
 	return rc;
+}
+
+int svc_ops_pipeline_allow(svc_store *st, const svc_principal *p,
+			   const char *name_or_id, const char *pipeline)
+{
+	return pipeline_change(st, p, name_or_id, pipeline, 1);
 }
 
 int svc_ops_pipeline_disallow(svc_store *st, const svc_principal *p,
 			      const char *name_or_id, const char *pipeline)
 {
-	svc_conn *c = NULL;
-	int rc;
-
-	if ((rc = ops_conn(&c, st, p, name_or_id, SVC_ROLE_USER)))
-		return rc;
-	rc = svc_store_pipeline_disallow(st, svc_conn_id(c), pipeline,
-					 svc_principal_audit_name(p));
-	svc_conn_free(c);
-	return rc;
+	return pipeline_change(st, p, name_or_id, pipeline, 0);
 }
 
 int svc_ops_conn_set_all_pipelines(svc_store *st, const svc_principal *p,

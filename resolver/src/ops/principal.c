@@ -17,6 +17,7 @@
 
 #include "svcconn/ops.h"
 #include "errors_int.h"
+#include "store/store_int.h"
 
 /* Longest name of a principal. */
 #define NAME_MAX_LEN 256
@@ -30,19 +31,19 @@ struct svc_principal {
 	char *audit;             /**< "real as name", or name */
 };
 
-/* 0 when s may name a principal, else SVC_EINVALID naming what. */
+/*
+ * 0 when s may name a principal (a name the store accepts, short enough
+ * that "real as name" is one too), else SVC_EINVALID naming what.
+ */
 static int check_name(const char *what, const char *s)
 {
-	const unsigned char *c;
+	int rc = store_name_check(what, s);
 
-	if (!s || !*s)
-		return error_set(SVC_EINVALID, "%s is empty", what);
+	if (rc)
+		return rc;
 	if (strlen(s) > NAME_MAX_LEN)
 		return error_set(SVC_EINVALID, "%s '%.40s...' is longer than %d characters",
 				 what, s, NAME_MAX_LEN);
-	for (c = (const unsigned char *)s; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return error_set(SVC_EINVALID, "invalid %s '%s'", what, s);
 	/* the audit log writes impersonations as "X as Y" */
 	if (strstr(s, " as "))
 		return error_set(SVC_EINVALID, "invalid %s '%s' (contains ' as ')",

@@ -34,6 +34,12 @@ struct svc_store {
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
 const char *store_actor(const char *actor);
 /**
+ * 0 when s is a name fit to store (a principal, group, pipeline...): not
+ * empty, at most 512 bytes, no control character; else SVC_EINVALID
+ * saying what (e.g. "group name") is wrong.
+ */
+int store_name_check(const char *what, const char *s);
+/**
  * svc_store_init() making admin the store's Administrator, recorded as done
  * by actor (the ops layer: "root as alice" makes alice the administrator).
  */
