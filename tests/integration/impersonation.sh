@@ -49,31 +49,37 @@ printf 'pw-123\n' | as admin create dockerregistry registry --scheme Others \
   --grant-all-pipelines >/dev/null
 as admin checks registry add approval --approvers alice,bob --min 1 >/dev/null
 
-# alice queued run 1: SVCCONN_USER=alice may not approve it
-[ "$(start 1 alice)" = 4 ] || fail "run 1 does not wait: $(cat "$work/start.out")"
+# bob queued run 1: SVCCONN_USER=alice approves it, recorded as "<os> as alice"
+[ "$(start 1 bob)" = 4 ] || fail "run 1 does not wait: $(cat "$work/start.out")"
 id1=$(pending_id 1)
 [ -n "$id1" ] || fail "no pending approval for run 1"
-set +e; as alice approve "$id1" >"$work/out" 2>&1; rc=$?; set -e
+as alice approve "$id1" --comment ok >/dev/null
+as admin audit --json >"$work/audit"
+grep -A3 "\"actor\": \"$os as alice\"" "$work/audit" | grep -q '"action": "approval"' ||
+  fail "the approval is not recorded as '$os as alice': $(tail -20 "$work/audit")"
+if grep -q '"actor": "alice"' "$work/audit"; then
+  fail "an audit record names alice alone"
+fi
+[ "$(start 1 bob)" = 0 ] || fail "run 1 is not granted after alice's approval"
+
+# alice queued run 2: SVCCONN_USER=alice may not approve it
+[ "$(start 2 alice)" = 4 ] || fail "run 2 does not wait: $(cat "$work/start.out")"
+id2=$(pending_id 2)
+set +e; as alice approve "$id2" >"$work/out" 2>&1; rc=$?; set -e
 [ "$rc" = 5 ] || fail "alice approved her own run (exit $rc)"
 grep -q "requested this run" "$work/out" || fail "refusal: $(cat "$work/out")"
 
-# the OS user queued run 2: impersonating bob does not let it approve
-[ "$(start 2 "$os")" = 4 ] || fail "run 2 does not wait: $(cat "$work/start.out")"
-id2=$(pending_id 2)
-set +e; as bob approve "$id2" >"$work/out" 2>&1; rc=$?; set -e
+# the OS user queued run 3: impersonating bob does not let it approve
+[ "$(start 3 "$os")" = 4 ] || fail "run 3 does not wait: $(cat "$work/start.out")"
+id3=$(pending_id 3)
+set +e; as bob approve "$id3" >"$work/out" 2>&1; rc=$?; set -e
 [ "$rc" = 5 ] || fail "'$os as bob' approved the run '$os' queued (exit $rc)"
 grep -q "'$os as bob' requested this run" "$work/out" ||
   fail "refusal: $(cat "$work/out")"
-
-# SVCCONN_USER=bob approves alice's run: recorded as "<os> as bob"
-as bob approve "$id1" --comment ok >/dev/null
-as admin audit --json >"$work/audit"
-grep -A3 "\"actor\": \"$os as bob\"" "$work/audit" | grep -q '"action": "approval"' ||
-  fail "the approval is not recorded as '$os as bob': $(tail -20 "$work/audit")"
-if grep -q '"actor": "bob"' "$work/audit"; then
-  fail "an audit record names bob alone"
-fi
-[ "$(start 1 alice)" = 0 ] || fail "run 1 is not granted after bob's approval"
+# refusals change nothing: the audit log is as it was
+as admin audit --json >"$work/audit2"
+[ "$(grep -c '"action": "approval"' "$work/audit2")" = 1 ] ||
+  fail "a refused approval was recorded"
 
 # a connection's creator gets its role under the name it acts as
 printf 'pw-456\n' | as admin create dockerregistry r2 --scheme Others \
