@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <svcconn/svcconn.h>
+#include "store/store_write.h"
 
 #define BENCH_NAME "bench_plan"
 #include "bench_util.h"

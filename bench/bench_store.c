@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <svcconn/svcconn.h>
+#include "store/store_write.h"
 
 #define BENCH_NAME "bench_store"
 #include "bench_util.h"

@@ -26,7 +26,8 @@ enum cli_exit {
 /* What every command gets. */
 struct cli_ctx {
 	svc_store_options opts; /**< where the store is */
-	char *actor;            /**< acting identity */
+	svc_principal *who;     /**< who acts (the OS user; SVCCONN_USER
+				     makes it an impersonation) */
 	int json;               /**< --json given */
 };
 
@@ -104,22 +105,14 @@ void cli_print_safe(FILE *f, const char *s);
 /** Print a JSON value on stdout with a newline; takes the reference. */
 int cli_print_json(json_t *v);
 /**
- * Refuse unless the acting identity holds role need on conn (NULL: the
- * store): prints the refusal and returns EXIT_DENIED, else EXIT_OK.
- */
-int cli_require(struct cli_ctx *ctx, svc_store *st, const svc_conn *conn,
-		svc_role need);
-/** Load a connection (no secrets) and require a role on it. */
-int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
-		 svc_role need, svc_conn **out);
-/**
  * Check c's certificates and keys before create/edit stores it (secrets
  * edit did not load are read from the store): prints every problem naming
  * connection and field; EXIT_USAGE when one is an error (mismatch,
  * expired, unparseable, wrong passphrase), EXIT_OK otherwise (an expiry
  * within 30 days is a warning).  In cmd_expiring.c.
  */
-int cli_check_certs(svc_store *st, const svc_conn *c, const svc_catalog *cat);
+int cli_check_certs(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
+		    const svc_catalog *cat);
 /** The expiry entry of connection id in l (ordered like it, *hint 0 first). */
 const svc_cert_expiry *cli_expiry_of(const svc_cert_expiry *l, size_t n,
 				     size_t *hint, const char *id);

@@ -227,28 +227,6 @@ int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 	return EXIT_OK;
 }
 
-int cli_require(struct cli_ctx *ctx, svc_store *st, const svc_conn *conn,
-		svc_role need)
-{
-	int rc = svc_authz_require(st, ctx->actor, conn, need);
-
-	return rc ? cli_lib_fail(rc) : EXIT_OK;
-}
-
-int cli_get_conn(struct cli_ctx *ctx, svc_store *st, const char *name,
-		 svc_role need, svc_conn **out)
-{
-	int rc = svc_store_conn_get(out, st, name, 0);
-
-	if (rc)
-		return cli_lib_fail(rc);
-	if ((rc = cli_require(ctx, st, *out, need)) != EXIT_OK) {
-		svc_conn_free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 int cli_limit_opt(int c, const char *arg, void *data)
 {
 	char *end;

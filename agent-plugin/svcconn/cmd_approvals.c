@@ -18,6 +18,7 @@ static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_check_run *r = NULL;
 	svc_store *st = NULL;
+	char **names = NULL;
 	size_t n = 0, i;
 	int rc, exit_now, pending = 0;
 	json_t *a;
@@ -31,20 +32,19 @@ static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_store_check_run_list(&r, &n, st, pending, "approval"))) {
+	if ((rc = svc_ops_approval_list(&r, &names, &n, st, ctx->who, pending))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
 	a = json_array();
 	for (i = 0; i < n; i++) {
-		svc_conn *c = NULL;
 		json_t *state = json_loads(r[i].state ? r[i].state : "{}", 0, &jerr);
 
-		if (svc_store_conn_get(&c, st, r[i].conn_id, 0) == 0 && ctx->json) {
+		if (ctx->json) {
 			json_t *o = json_object();
 
 			json_object_set_new(o, "id", json_string(r[i].id));
-			json_object_set_new(o, "connection", json_string(svc_conn_name(c)));
+			json_object_set_new(o, "connection", json_string(names[i]));
 			json_object_set_new(o, "pipeline", json_string(r[i].pipeline));
 			json_object_set_new(o, "runId", json_string(r[i].run_id));
 			json_object_set_new(o, "stage", r[i].stage ? json_string(r[i].stage) : json_null());
@@ -54,19 +54,19 @@ static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 			json_object_set_new(o, "message", r[i].message ? json_string(r[i].message) : json_null());
 			json_object_set_new(o, "startedAt", json_string(r[i].started_at));
 			json_array_append_new(a, o);
-		} else if (c) {
+		} else {
 			printf("%s %-9s ", r[i].id, r[i].status);
-			cli_print_safe(stdout, svc_conn_name(c));
+			cli_print_safe(stdout, names[i]);
 			printf(" %s run %s stage %s: ", r[i].pipeline, r[i].run_id,
 			       r[i].stage ? r[i].stage : "-");
 			cli_print_safe(stdout, r[i].message ? r[i].message : "");
 			putchar('\n');
 		}
 		json_decref(state);
-		svc_conn_free(c);
 	}
 	rc = ctx->json ? cli_print_json(a) : (json_decref(a), EXIT_OK);
 done:
+	svc_strings_free(names, n);
 	svc_check_runs_free(r, n);
 	svc_store_free(st);
 	return rc;

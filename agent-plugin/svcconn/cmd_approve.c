@@ -47,8 +47,8 @@ static int decide(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 		return cli_usage_error(cmd, "--defer-until goes with approve");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_authz_decide(st, argv[optind], ctx->actor, decision, o.comment,
-			      o.defer);
+	rc = svc_ops_decide(st, ctx->who, argv[optind], decision, o.comment,
+			    o.defer);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -74,8 +74,10 @@ const struct cmd_entry cmd_approve_entry = {
 	"approve an approval check run",
 	"Only an approver of the check (or a member of an approver group) may\n"
 	"decide; the requester of the run only when the check allows it. Each\n"
-	"approver (a group counts as one) decides once. --defer-until\n"
-	"(YYYY-MM-DDTHH:MM:SSZ) approves now, effective at that time.\n",
+	"approver (a group counts as one) decides once. Under SVCCONN_USER the\n"
+	"requester is refused by either name (the OS user's or the one taken).\n"
+	"--defer-until (YYYY-MM-DDTHH:MM:SSZ) approves now, effective at that\n"
+	"time.\n",
 	cmd_approve
 };
 

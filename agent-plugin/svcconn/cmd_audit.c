@@ -29,11 +29,7 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN))) {
-		svc_store_free(st);
-		return rc;
-	}
-	if ((rc = svc_store_audit(&l, st, limit))) {
+	if ((rc = svc_ops_audit(&l, st, ctx->who, limit))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}

@@ -19,7 +19,7 @@ static int cmd_bypass(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_bypass_entry, "bypass needs a CHECK-RUN id");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_authz_bypass(st, argv[optind], ctx->actor);
+	rc = svc_ops_bypass(st, ctx->who, argv[optind]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else

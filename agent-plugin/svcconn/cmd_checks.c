@@ -58,7 +58,7 @@ static int list(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
 {
 	svc_check *k = NULL;
 	size_t n = 0, i;
-	int rc = svc_store_check_list(&k, &n, st, svc_conn_id(c));
+	int rc = svc_ops_check_list(&k, &n, st, ctx->who, svc_conn_id(c));
 	json_t *a;
 	json_error_t jerr;
 
@@ -103,9 +103,8 @@ static int cmd_checks(struct cli_ctx *ctx, int argc, char **argv)
 	struct check_opts o;
 	svc_store *st = NULL;
 	svc_conn *c = NULL;
-	svc_check *chk = NULL;
 	const char *verb;
-	char *cfg = NULL, *id = NULL;
+	char *id = NULL;
 	int rc, exit_now, nargs;
 
 	memset(&o, 0, sizeof(o));
@@ -126,18 +125,17 @@ static int cmd_checks(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_checks_entry, "options go with 'add'");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_get_conn(ctx, st, argv[optind],
-			       verb ? SVC_ROLE_USER : SVC_ROLE_READER, &c)))
-		goto done;
 	if (!verb) {
-		rc = list(ctx, st, c);
+		if ((rc = svc_ops_conn_get(&c, st, ctx->who, argv[optind], 0)))
+			rc = cli_lib_fail(rc);
+		else
+			rc = list(ctx, st, c);
 		goto done;
 	}
 	if (!strcmp(verb, "add")) {
-		if ((rc = svc_check_config(&cfg, st, argv[optind + 2], o.keys,
-					   o.values, o.n)) ||
-		    (rc = svc_store_check_add(&id, st, svc_conn_id(c),
-					      argv[optind + 2], cfg, ctx->actor))) {
+		if ((rc = svc_ops_check_add(&id, st, ctx->who, argv[optind],
+					    argv[optind + 2], o.keys, o.values,
+					    o.n))) {
 			rc = cli_lib_fail(rc);
 			goto done;
 		}
@@ -153,25 +151,18 @@ static int cmd_checks(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	/* remove/disable/enable: the check must belong to this connection */
-	if ((rc = svc_store_check_get(&chk, st, argv[optind + 2])) ||
-	    strcmp(chk->conn_id, svc_conn_id(c))) {
-		rc = cli_fail(SVC_ENOTFOUND, "connection '%s' has no check '%s'",
-			      svc_conn_name(c), argv[optind + 2]);
-		goto done;
-	}
 	rc = !strcmp(verb, "remove")
-		? svc_store_check_remove(st, chk->id, ctx->actor)
-		: svc_store_check_enable(st, chk->id, !strcmp(verb, "enable"),
-					 ctx->actor);
+		? svc_ops_check_remove(st, ctx->who, argv[optind], argv[optind + 2])
+		: svc_ops_check_enable(st, ctx->who, argv[optind], argv[optind + 2],
+				       !strcmp(verb, "enable"));
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
 		printf("%s check %s\n", !strcmp(verb, "remove") ? "removed"
-			: !strcmp(verb, "enable") ? "enabled" : "disabled", chk->id);
+			: !strcmp(verb, "enable") ? "enabled" : "disabled",
+		       argv[optind + 2]);
 done:
-	free(cfg);
 	free(id);
-	svc_checks_free(chk, chk ? 1 : 0);
 	svc_conn_free(c);
 	svc_store_free(st);
 	return rc;

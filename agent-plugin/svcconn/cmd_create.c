@@ -284,14 +284,13 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = apply_common(c, &o)) || (rc = apply_fields(c, &o)) ||
 	    (rc = validate(c, cat)))
 		goto done;
-	if ((rc = cli_open_store(ctx, &st)) ||
-	    (rc = cli_require(ctx, st, NULL, SVC_ROLE_CREATOR)))
+	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	if ((rc = cli_check_certs(st, c, cat)))
+	if ((rc = cli_check_certs(ctx, st, c, cat)))
 		goto done;
 	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
 		goto done;
-	if ((rc = svc_store_conn_create(st, c, ctx->actor)) != 0) {
+	if ((rc = svc_ops_conn_create(st, ctx->who, c)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -380,8 +379,10 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_lib_fail(SVC_ERROR);
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c)))
+	if ((rc = svc_ops_conn_edit(&c, st, ctx->who, argv[optind]))) {
+		rc = cli_lib_fail(rc);
 		goto done;
+	}
 	if ((rc = check_field_args(&o, svc_catalog_find(cat, svc_conn_type(c)))))
 		goto done;
 	if (o.scheme && strcasecmp(o.scheme, svc_conn_scheme(c)) != 0)
@@ -389,11 +390,11 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = apply_common(c, &o)) || (rc = apply_fields(c, &o)) ||
 	    (rc = validate(c, cat)))
 		goto done;
-	if ((rc = cli_check_certs(st, c, cat)))
+	if ((rc = cli_check_certs(ctx, st, c, cat)))
 		goto done;
 	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
 		goto done;
-	if ((rc = svc_store_conn_update(st, c, ctx->actor)) != 0) {
+	if ((rc = svc_ops_conn_update(st, ctx->who, c)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}

@@ -17,28 +17,7 @@ static int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_delete_entry, "delete needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	{
-		svc_conn *c = NULL;
-
-		/* unverified: a connection refused as tampered can still be
-		 * removed; only its id is used, for the role check */
-		rc = svc_store_conn_get(&c, st, argv[optind],
-					SVC_GET_UNVERIFIED);
-		if (rc == 0)
-			rc = cli_require(ctx, st, c, SVC_ROLE_ADMIN);
-		else if (rc == SVC_ENOTFOUND && svc_is_uuid(argv[optind]))
-			/* maybe one removed from the store without the key:
-			 * the library tells; only the store's admin may ask */
-			rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN);
-		else
-			rc = cli_lib_fail(rc);
-		svc_conn_free(c);
-		if (rc) {
-			svc_store_free(st);
-			return rc;
-		}
-	}
-	rc = svc_store_conn_delete(st, argv[optind], ctx->actor);
+	rc = svc_ops_conn_delete(st, ctx->who, argv[optind]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else

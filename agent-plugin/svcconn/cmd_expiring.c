@@ -170,19 +170,16 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (o.rescan) {
-		if ((rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN)))
-			goto done;
 		if (cli_catalog_new(&cat) ||
-		    (rc = svc_store_cert_rescan(&scanned, st, cat,
-						ctx->actor))) {
+		    (rc = svc_ops_cert_rescan(&scanned, st, ctx->who, cat))) {
 			rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 			goto done;
 		}
 		fprintf(stderr, "svcconn: rescanned the certificates of %zu connection%s\n",
 			scanned, scanned == 1 ? "" : "s");
 	}
-	if ((rc = svc_store_conn_list(&conns, &nc, st)) ||
-	    (rc = svc_store_cert_expiry_list(&l, &n, st))) {
+	if ((rc = svc_ops_conn_list(&conns, &nc, st, ctx->who)) ||
+	    (rc = svc_ops_cert_expiry_list(&l, &n, st, ctx->who))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -193,9 +190,6 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < nc; i++) {
 		const svc_cert_expiry *e;
 
-		if (svc_authz_require(st, ctx->actor, conns[i],
-				      SVC_ROLE_READER))
-			continue; /* not this identity's to see */
 		e = cli_expiry_of(l, n, &hint, svc_conn_id(conns[i]));
 		if (!e || !e->known)
 			unknown++;
@@ -242,7 +236,7 @@ static void problem(const char *level, const svc_conn *c,
 	fputc('\n', stderr);
 }
 
-int cli_check_certs(svc_store *st, const svc_conn *c,
+int cli_check_certs(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 		    const svc_catalog *cat)
 {
 	svc_cert_report *r = NULL;
@@ -250,7 +244,7 @@ int cli_check_certs(svc_store *st, const svc_conn *c,
 	size_t i, n;
 	int rc;
 
-	if ((rc = svc_certs_check_stored(&r, st, c, cat, NULL)) != 0)
+	if ((rc = svc_ops_certs_check(&r, st, ctx->who, c, cat)) != 0)
 		return cli_lib_fail(rc);
 	n = svc_cert_report_count(r);
 	for (i = 0; i < n; i++) {

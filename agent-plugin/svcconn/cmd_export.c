@@ -69,11 +69,10 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct export_opts o = { 0, NULL };
 	svc_store *st = NULL;
-	svc_conn **conns = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	char *text = NULL;
 	size_t len = 0;
-	int rc, exit_now, named;
+	int rc, exit_now;
 
 	if ((rc = cli_parse(ctx, &cmd_export_entry, argc, argv, "o:", options,
 			    on_opt, &o, &exit_now)) || exit_now)
@@ -83,52 +82,12 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 				       "--include-secrets writes only to a new file: add -o FILE");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	named = argc - optind;
-	if (named) {
-		conns = calloc((size_t)named, sizeof(*conns));
-		if (!conns) {
-			rc = cli_fail(SVC_ERROR, "out of memory");
-			goto done;
-		}
-		for (i = 0; i < (size_t)named; i++) {
-			if ((rc = svc_store_conn_get(&conns[i], st,
-						     argv[optind + (int)i],
-						     o.secrets ? SVC_GET_SECRETS : 0))) {
-				rc = cli_lib_fail(rc);
-				goto done;
-			}
-			n++;
-			if ((rc = cli_require(ctx, st, conns[i], o.secrets
-					      ? SVC_ROLE_ADMIN : SVC_ROLE_READER)))
-				goto done;
-		}
-	} else if ((rc = svc_store_conn_list(&conns, &n, st))) {
-		rc = cli_lib_fail(rc);
-		goto done;
-	} else {
-		/* only what this identity may read; secrets need Administrator */
-		for (i = 0; i < n; i++)
-			if ((rc = cli_require(ctx, st, conns[i], o.secrets
-					      ? SVC_ROLE_ADMIN : SVC_ROLE_READER)))
-				goto done;
-	}
-	if (!named && o.secrets) {
-		/* the list holds no secrets: load each with them */
-		for (i = 0; i < n; i++) {
-			svc_conn *full = NULL;
-
-			if ((rc = svc_store_conn_get(&full, st,
-						     svc_conn_id(conns[i]),
-						     SVC_GET_SECRETS))) {
-				rc = cli_lib_fail(rc);
-				goto done;
-			}
-			svc_conn_free(conns[i]);
-			conns[i] = full;
-		}
-	}
-	if ((rc = svc_export_yaml(&text, &len, conns, n,
-				  o.secrets ? SVC_EXPORT_SECRETS : 0))) {
+	/* only what this identity may read; secrets need Administrator */
+	if ((rc = svc_ops_export(&text, &len, &n, st, ctx->who,
+				 argc > optind ? (const char *const *)argv + optind
+					       : NULL,
+				 (size_t)(argc - optind),
+				 o.secrets ? SVC_EXPORT_SECRETS : 0))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -142,13 +101,6 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 			o.output, o.secrets ? " (with secrets, mode 0600)" : "");
 done:
 	svc_secret_free(text, len);
-	if (named)
-		for (i = 0; i < n; i++)
-			svc_conn_free(conns[i]);
-	if (named)
-		free(conns);
-	else
-		svc_store_conn_list_free(conns, n);
 	svc_store_free(st);
 	return rc;
 }

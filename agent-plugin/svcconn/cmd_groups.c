@@ -15,7 +15,7 @@ static int list(struct cli_ctx *ctx, svc_store *st, const char *group)
 {
 	char **g = NULL;
 	size_t n = 0, i;
-	int rc = svc_store_group_list(&g, &n, st, group);
+	int rc = svc_ops_group_list(&g, &n, st, ctx->who, group);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -59,22 +59,18 @@ static int cmd_groups(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_groups_entry, "wrong arguments for '%s'", verb);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_require(ctx, st, NULL, !strcmp(verb, "list") ||
-			      !strcmp(verb, "show") ? SVC_ROLE_READER
-						    : SVC_ROLE_ADMIN)))
-		goto done;
 	if (!strcmp(verb, "list") || !strcmp(verb, "show")) {
 		rc = list(ctx, st, nargs ? argv[optind + 1] : NULL);
 		goto done;
 	}
 	if (!strcmp(verb, "create"))
-		rc = svc_store_group_create(st, argv[optind + 1], ctx->actor);
+		rc = svc_ops_group_create(st, ctx->who, argv[optind + 1]);
 	else if (!strcmp(verb, "delete"))
-		rc = svc_store_group_delete(st, argv[optind + 1], ctx->actor);
+		rc = svc_ops_group_delete(st, ctx->who, argv[optind + 1]);
 	for (i = 2; !rc && i <= nargs && (!strcmp(verb, "add") || !strcmp(verb, "remove")); i++)
 		rc = !strcmp(verb, "add")
-			? svc_store_group_add(st, argv[optind + 1], argv[optind + i], ctx->actor)
-			: svc_store_group_remove(st, argv[optind + 1], argv[optind + i], ctx->actor);
+			? svc_ops_group_add(st, ctx->who, argv[optind + 1], argv[optind + i])
+			: svc_ops_group_remove(st, ctx->who, argv[optind + 1], argv[optind + i]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else if (strcmp(verb, "delete"))

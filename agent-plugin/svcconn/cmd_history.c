@@ -23,7 +23,6 @@ static int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_usage *u = NULL;
 	svc_store *st = NULL;
-	svc_conn *c = NULL;
 	size_t limit = 0, n = 0, i;
 	int rc, exit_now;
 	json_t *a;
@@ -35,9 +34,8 @@ static int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_history_entry, "history needs a connection NAME");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_READER, &c)))
-		goto done;
-	if ((rc = svc_store_usage_list(&u, &n, st, svc_conn_id(c), limit))) {
+	if ((rc = svc_ops_usage_list(&u, &n, st, ctx->who, argv[optind],
+				     limit))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -70,7 +68,6 @@ static int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 	rc = ctx->json ? cli_print_json(a) : (json_decref(a), EXIT_OK);
 done:
 	svc_usages_free(u, n);
-	svc_conn_free(c);
 	svc_store_free(st);
 	return rc;
 }

@@ -70,21 +70,14 @@ static int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 		printf("%zu connection(s) valid; nothing imported (--dry-run)\n", n);
 		goto done;
 	}
-	if ((rc = cli_open_store(ctx, &st)) ||
-	    (rc = cli_require(ctx, st, NULL, SVC_ROLE_CREATOR)))
+	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	for (i = 0; o.replace && i < n; i++) {
-		svc_conn *old = NULL;
-
-		if (svc_store_conn_get(&old, st, svc_conn_name(conns[i]), 0) == 0) {
-			rc = cli_require(ctx, st, old, SVC_ROLE_ADMIN);
-			svc_conn_free(old);
-			if (rc)
-				goto done;
-		}
+	rc = svc_ops_conn_import(st, ctx->who, conns, n,
+				 o.replace ? SVC_IMPORT_REPLACE : 0);
+	if (rc == SVC_EDENIED) {
+		rc = cli_lib_fail(rc);
+		goto done;
 	}
-	rc = svc_store_conn_import(st, conns, n, ctx->actor,
-				   o.replace ? SVC_IMPORT_REPLACE : 0);
 	if (rc) {
 		rc = cli_fail(rc, "%s; nothing was imported", svc_error_last());
 		goto done;

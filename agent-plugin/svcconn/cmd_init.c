@@ -18,7 +18,7 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(&cmd_init_entry, "unexpected argument '%s'",
 				       argv[optind]);
-	if ((rc = svc_store_init(&ctx->opts, ctx->actor)) != 0)
+	if ((rc = svc_ops_store_init(&ctx->opts, ctx->who)) != 0)
 		return cli_lib_fail(rc);
 	if (svc_store_paths(&home, &key, &ctx->opts) == 0) {
 		printf("initialized store in %s\nmaster key: %s (keep it safe: without it the secrets cannot be read)\n",

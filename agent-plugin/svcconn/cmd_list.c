@@ -42,8 +42,9 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (cli_catalog_new(&cat) || (rc = svc_store_conn_list(&list, &n, st)) ||
-	    (rc = svc_store_cert_expiry_list(&exp, &nexp, st))) {
+	if (cli_catalog_new(&cat) ||
+	    (rc = svc_ops_conn_list(&list, &n, st, ctx->who)) ||
+	    (rc = svc_ops_cert_expiry_list(&exp, &nexp, st, ctx->who))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}
@@ -60,8 +61,6 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 
 		if (type && strcasecmp(type, svc_conn_type(c)) != 0)
 			continue;
-		if (svc_authz_require(st, ctx->actor, c, SVC_ROLE_READER))
-			continue; /* not this identity's to see */
 		if (e && e->field)
 			cli_day(day, e->not_after);
 		if (ctx->json) {

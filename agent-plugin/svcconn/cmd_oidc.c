@@ -45,7 +45,7 @@ static int keys(struct cli_ctx *ctx, svc_store *st)
 	svc_oidc_key *k = NULL;
 	size_t n = 0, i;
 	json_t *a, *o;
-	int rc = svc_oidc_keys(&k, &n, st);
+	int rc = svc_ops_oidc_keys(&k, &n, st, ctx->who);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -109,14 +109,11 @@ static int cmd_oidc(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_oidc_entry, "--alg goes with 'rotate'");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_require(ctx, st, NULL, rotate ? SVC_ROLE_ADMIN
-						    : SVC_ROLE_READER)))
-		goto done;
 	if (!rotate) {
 		rc = keys(ctx, st);
 		goto done;
 	}
-	if ((rc = svc_oidc_rotate(&kid, st, alg, ctx->actor))) {
+	if ((rc = svc_ops_oidc_rotate(&kid, st, ctx->who, alg))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}

@@ -34,14 +34,18 @@ static int on_opt(int c, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-static int show(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
+static int show(struct cli_ctx *ctx, svc_store *st, const char *name)
 {
 	char **list = NULL;
+	svc_conn *c = NULL;
 	size_t n = 0, i;
-	int rc = svc_store_pipeline_list(&list, &n, st, svc_conn_id(c));
+	int rc;
 
-	if (rc)
+	if ((rc = svc_ops_conn_get(&c, st, ctx->who, name, 0)) ||
+	    (rc = svc_ops_pipeline_list(&list, &n, st, ctx->who, name))) {
+		svc_conn_free(c);
 		return cli_lib_fail(rc);
+	}
 	if (ctx->json) {
 		json_t *o = json_object(), *a = json_array();
 
@@ -68,6 +72,7 @@ static int show(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
 			printf("  (none yet)\n");
 	}
 	svc_strings_free(list, n);
+	svc_conn_free(c);
 	return rc;
 }
 
@@ -75,8 +80,6 @@ static int cmd_permissions(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct perm_opts o = { 0, NULL, 0 };
 	svc_store *st = NULL;
-	svc_conn *c = NULL;
-	svc_role need;
 	int rc, exit_now;
 
 	if ((rc = cli_parse(ctx, &cmd_permissions_entry, argc, argv, NULL,
@@ -90,39 +93,22 @@ static int cmd_permissions(struct cli_ctx *ctx, int argc, char **argv)
 				       "give one change at a time");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	need = o.op == OPT_ALL ? SVC_ROLE_ADMIN
-	       : o.op ? SVC_ROLE_USER : SVC_ROLE_READER;
-	if ((rc = cli_get_conn(ctx, st, argv[optind], need, &c)))
-		goto done;
 	switch (o.op) {
 	case OPT_ADD:
-		rc = svc_store_pipeline_allow(st, svc_conn_id(c), o.arg, ctx->actor);
+		rc = svc_ops_pipeline_allow(st, ctx->who, argv[optind], o.arg);
 		break;
 	case OPT_REMOVE:
-		rc = svc_store_pipeline_disallow(st, svc_conn_id(c), o.arg,
-						 ctx->actor);
+		rc = svc_ops_pipeline_disallow(st, ctx->who, argv[optind], o.arg);
 		break;
 	case OPT_ALL:
 	case OPT_RESTRICT:
-		rc = svc_store_conn_set_all_pipelines(st, svc_conn_id(c),
-						      o.op == OPT_ALL, ctx->actor);
+		rc = svc_ops_conn_set_all_pipelines(st, ctx->who, argv[optind],
+						    o.op == OPT_ALL);
 		break;
 	default:
-		rc = show(ctx, st, c);
-		goto done;
+		rc = 0;
 	}
-	if (rc) {
-		rc = cli_lib_fail(rc);
-		goto done;
-	}
-	svc_conn_free(c);
-	c = NULL;
-	if ((rc = svc_store_conn_get(&c, st, argv[optind], 0)) == 0)
-		rc = show(ctx, st, c);
-	else
-		rc = cli_lib_fail(rc);
-done:
-	svc_conn_free(c);
+	rc = rc ? cli_lib_fail(rc) : show(ctx, st, argv[optind]);
 	svc_store_free(st);
 	return rc;
 }

@@ -2,8 +2,6 @@
  * cmd_permit.c - `svcconn permit REQUEST`: authorize the pipeline of a
  * permission request on its connection.
  */
-#include <string.h>
-
 #include "cli.h"
 
 static const struct option options[] = { CLI_COMMON_OPTIONS };
@@ -12,8 +10,6 @@ static int cmd_permit(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_perm_request *r = NULL;
 	svc_store *st = NULL;
-	svc_conn *c = NULL;
-	size_t n = 0, i;
 	int rc, exit_now;
 
 	if ((rc = cli_parse(ctx, &cmd_permit_entry, argc, argv, NULL, options,
@@ -23,31 +19,17 @@ static int cmd_permit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_permit_entry, "permit needs a REQUEST id");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_store_request_list(&r, &n, st, 0))) {
-		rc = cli_lib_fail(rc);
-		goto done;
-	}
-	for (i = 0; i < n; i++)
-		if (!strcmp(r[i].id, argv[optind]))
-			break;
-	if (i == n) {
-		rc = cli_fail(SVC_ENOTFOUND, "no permission request '%s'", argv[optind]);
-		goto done;
-	}
-	if ((rc = cli_get_conn(ctx, st, r[i].conn_id, SVC_ROLE_USER, &c)))
-		goto done;
-	if ((rc = svc_store_request_permit(st, argv[optind], ctx->actor))) {
+	if ((rc = svc_ops_request_permit(&r, st, ctx->who, argv[optind]))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
 	printf("pipeline '");
-	cli_print_safe(stdout, r[i].pipeline);
+	cli_print_safe(stdout, r->pipeline);
 	printf("' may now use connection '");
-	cli_print_safe(stdout, svc_conn_name(c));
+	cli_print_safe(stdout, r->conn_name);
 	printf("'\n");
 done:
-	svc_conn_free(c);
-	svc_perm_requests_free(r, n);
+	svc_perm_requests_free(r, r ? 1 : 0);
 	svc_store_free(st);
 	return rc;
 }

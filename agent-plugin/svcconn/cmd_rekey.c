@@ -18,11 +18,7 @@ static int cmd_rekey(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = cli_require(ctx, st, NULL, SVC_ROLE_ADMIN))) {
-		svc_store_free(st);
-		return rc;
-	}
-	rc = svc_store_rekey(st, ctx->actor);
+	rc = svc_ops_rekey(st, ctx->who);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else

@@ -18,17 +18,7 @@ static int cmd_rename(struct cli_ctx *ctx, int argc, char **argv)
 				       "rename needs a NAME and a NEW-NAME");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	{
-		svc_conn *c = NULL;
-
-		if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_ADMIN, &c))) {
-			svc_store_free(st);
-			return rc;
-		}
-		svc_conn_free(c);
-	}
-	rc = svc_store_conn_rename(st, argv[optind], argv[optind + 1],
-				   ctx->actor);
+	rc = svc_ops_conn_rename(st, ctx->who, argv[optind], argv[optind + 1]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else

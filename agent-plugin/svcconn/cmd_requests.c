@@ -28,7 +28,7 @@ static int cmd_requests(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_store_request_list(&r, &n, st, !all))) {
+	if ((rc = svc_ops_request_list(&r, &n, st, ctx->who, !all))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -36,15 +36,6 @@ static int cmd_requests(struct cli_ctx *ctx, int argc, char **argv)
 	if (!ctx->json)
 		printf("%-36s %-9s %-24s %s\n", "ID", "STATUS", "CONNECTION", "PIPELINE (RUN, REQUESTED BY)");
 	for (i = 0; i < n; i++) {
-		svc_conn *c = NULL;
-
-		/* a request shows to those who may read its connection */
-		if (svc_store_conn_get(&c, st, r[i].conn_id, 0) ||
-		    svc_authz_require(st, ctx->actor, c, SVC_ROLE_READER)) {
-			svc_conn_free(c);
-			continue;
-		}
-		svc_conn_free(c);
 		if (ctx->json) {
 			json_t *o = json_object();
 

@@ -43,17 +43,22 @@ static int on_opt(int c, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-static int show(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
+/* Roles on the connection scope (NULL: the store). */
+static int show(struct cli_ctx *ctx, svc_store *st, const char *scope)
 {
 	svc_role_entry *e = NULL;
+	svc_conn *c = NULL;
 	size_t n = 0, i;
 	int rc, inherit = 1;
 	svc_role mine = SVC_ROLE_NONE;
 
-	if ((rc = svc_store_role_list(&e, &n, st, c ? svc_conn_id(c) : NULL)) ||
-	    (c && (rc = svc_store_inherit_get(st, svc_conn_id(c), &inherit))) ||
-	    (rc = svc_authz_role(&mine, st, ctx->actor, c)))
+	if ((rc = svc_ops_role_list(&e, &n, &inherit, st, ctx->who, scope)) ||
+	    (scope && (rc = svc_ops_conn_get(&c, st, ctx->who, scope, 0))) ||
+	    (rc = svc_ops_role(&mine, st, ctx->who, scope))) {
+		svc_role_entries_free(e, n);
+		svc_conn_free(c);
 		return cli_lib_fail(rc);
+	}
 	if (ctx->json) {
 		json_t *o = json_object(), *a = json_array();
 
@@ -83,9 +88,11 @@ static int show(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
 			cli_print_safe(stdout, e[i].principal);
 			printf("%s\n", e[i].is_group ? " (group)" : "");
 		}
-		printf("your role (%s): %s\n", ctx->actor, svc_role_name(mine));
+		printf("your role (%s): %s\n", svc_principal_name(ctx->who),
+		       svc_role_name(mine));
 	}
 	svc_role_entries_free(e, n);
+	svc_conn_free(c);
 	return rc;
 }
 
@@ -93,9 +100,9 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct sec_opts o;
 	svc_store *st = NULL;
-	svc_conn *c = NULL;
+	const char *scope;
 	size_t i;
-	int rc, exit_now, changing;
+	int rc, exit_now;
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = cli_parse(ctx, &cmd_security_entry, argc, argv, NULL, options,
@@ -103,20 +110,12 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_security_entry, "too many arguments");
-	changing = o.ngrant || o.nrevoke || o.inherit;
 	if (o.inherit && argc == optind)
 		return cli_usage_error(&cmd_security_entry,
 				       "--inherit applies to a connection");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (argc - optind == 1)
-		rc = cli_get_conn(ctx, st, argv[optind],
-				  changing ? SVC_ROLE_ADMIN : SVC_ROLE_READER, &c);
-	else
-		rc = cli_require(ctx, st, NULL,
-				 changing ? SVC_ROLE_ADMIN : SVC_ROLE_READER);
-	if (rc)
-		goto done;
+	scope = argc - optind == 1 ? argv[optind] : NULL;
 	/* check every change before making any */
 	for (i = 0; i < o.ngrant; i++) {
 		const char *eq = strchr(o.grant[i], '=');
@@ -127,7 +126,7 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 				      o.grant[i]);
 			goto done;
 		}
-		if (c && r == SVC_ROLE_CREATOR) {
+		if (scope && r == SVC_ROLE_CREATOR) {
 			rc = cli_fail(SVC_EINVALID, "Creator is a store-level role");
 			goto done;
 		}
@@ -138,19 +137,18 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 		svc_role r = SVC_ROLE_NONE;
 
 		svc_role_parse(&r, eq + 1);
-		rc = who ? svc_store_role_set(st, c ? svc_conn_id(c) : NULL, who, r,
-					      ctx->actor) : SVC_ERROR;
+		rc = who ? svc_ops_role_set(st, ctx->who, scope,
+					    who, r) : SVC_ERROR;
 		free(who);
 	}
 	for (i = 0; !rc && i < o.nrevoke; i++)
-		rc = svc_store_role_set(st, c ? svc_conn_id(c) : NULL, o.revoke[i],
-					SVC_ROLE_NONE, ctx->actor);
+		rc = svc_ops_role_set(st, ctx->who, scope,
+				      o.revoke[i], SVC_ROLE_NONE);
 	if (!rc && o.inherit)
-		rc = svc_store_inherit_set(st, svc_conn_id(c),
-					   !strcmp(o.inherit, "on"), ctx->actor);
-	rc = rc ? cli_lib_fail(rc) : show(ctx, st, c);
+		rc = svc_ops_inherit_set(st, ctx->who, scope,
+					 !strcmp(o.inherit, "on"));
+	rc = rc ? cli_lib_fail(rc) : show(ctx, st, scope);
 done:
-	svc_conn_free(c);
 	svc_store_free(st);
 	return rc;
 }

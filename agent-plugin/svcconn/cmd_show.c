@@ -51,8 +51,10 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
-	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_READER, &c)))
+	if ((rc = svc_ops_conn_get(&c, st, ctx->who, argv[optind], 0))) {
+		rc = cli_lib_fail(rc);
 		goto done;
+	}
 	o = cli_conn_json(c, cat);
 	if (ctx->json) {
 		rc = cli_print_json(o);

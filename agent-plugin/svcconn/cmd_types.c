@@ -96,16 +96,6 @@ static void print_type(const svc_type *t)
 	}
 }
 
-/* Open the store and require the store-level Administrator role. */
-static int need_admin(struct cli_ctx *ctx, svc_store **st)
-{
-	int rc;
-
-	if ((rc = cli_open_store(ctx, st)) != 0)
-		return rc;
-	return cli_require(ctx, *st, NULL, SVC_ROLE_ADMIN);
-}
-
 /* svcconn types add FILE [--replace] */
 static int types_add(struct cli_ctx *ctx, const char *file, int replace)
 {
@@ -114,21 +104,22 @@ static int types_add(struct cli_ctx *ctx, const char *file, int replace)
 	char *id = NULL, *dest = NULL;
 	int rc;
 
-	if ((rc = need_admin(ctx, &st)) != 0)
+	if ((rc = cli_open_store(ctx, &st)) != 0)
 		goto done;
 	if (svc_diags_new(&diags)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
-	if ((rc = svc_catalog_install(&id, &dest, file, ctx->opts.home,
-				      replace, diags)) != 0) {
+	if ((rc = svc_ops_type_install(&id, &dest, st, ctx->who, file, replace,
+				       diags)) != 0) {
 		if (svc_diags_count(diags)) {
 			cli_print_diags(diags);
 			rc = cli_exit_code(rc);
 		} else {
 			rc = cli_lib_fail(rc);
 		}
-		fprintf(stderr, "svcconn: nothing was installed\n");
+		if (rc != EXIT_DENIED)
+			fprintf(stderr, "svcconn: nothing was installed\n");
 		goto done;
 	}
 	printf("installed type '%s' in %s\n", id, dest);
@@ -144,51 +135,22 @@ done:
 static int types_remove(struct cli_ctx *ctx, const char *id)
 {
 	svc_catalog *cat = NULL;
-	svc_conn **list = NULL;
 	svc_store *st = NULL;
-	const svc_type *t;
-	size_t n = 0, i, inuse = 0;
-	char names[512] = "";
 	int rc;
 
-	if ((rc = need_admin(ctx, &st)) != 0)
+	if ((rc = cli_open_store(ctx, &st)) != 0)
 		goto done;
-	if (cli_catalog_new(&cat) || svc_store_conn_list(&list, &n, st)) {
+	if (cli_catalog_new(&cat)) {
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
-	t = svc_catalog_find(cat, id);
-	if (!t || !svc_type_is_custom(t)) {
-		rc = cli_fail(t ? SVC_EDENIED : SVC_ENOTFOUND, t
-			      ? "'%s' is a built-in type" : "unknown connection type '%s'",
-			      id);
+	if ((rc = svc_ops_type_remove(st, ctx->who, cat, id)) != 0) {
+		rc = cli_lib_fail(rc);
 		goto done;
 	}
-	for (i = 0; i < n; i++) {
-		size_t at = strlen(names);
-
-		if (strcasecmp(svc_conn_type(list[i]), t->id) != 0)
-			continue;
-		if (inuse++ < 5)
-			snprintf(names + at, sizeof(names) - at, "%s'%s'",
-				 at ? ", " : "", svc_conn_name(list[i]));
-	}
-	if (inuse) {
-		rc = cli_fail(SVC_EDENIED, "type '%s' is used by %zu connection%s (%s%s): delete %s before removing the type",
-			      t->id, inuse, inuse == 1 ? "" : "s", names,
-			      inuse > 5 ? ", ..." : "", inuse == 1 ? "it" : "them");
-		goto done;
-	}
-	if ((rc = svc_catalog_uninstall(t->id, ctx->opts.home)) != 0) {
-		rc = rc == SVC_ENOTFOUND
-		     ? cli_fail(rc, "type '%s' is defined in %s, not installed with 'svcconn types add': remove that file, or its directory from SVCCONN_TYPES_PATH",
-				t->id, t->source)
-		     : cli_lib_fail(rc);
-		goto done;
-	}
-	printf("removed type '%s'\n", t->id);
+	/* the type's own id (the catalog read before the removal has it) */
+	printf("removed type '%s'\n", svc_catalog_find(cat, id)->id);
 done:
-	svc_store_conn_list_free(list, n);
 	svc_catalog_free(cat);
 	svc_store_free(st);
 	return rc;

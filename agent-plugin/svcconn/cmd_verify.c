@@ -55,74 +55,13 @@ static int print_result(const struct cli_ctx *ctx, const svc_conn *c,
 	return good ? EXIT_OK : EXIT_FAILED;
 }
 
-/* The audit record of a verification (never a secret). */
-static void audit(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
-		  const svc_verify_result *r)
-{
-	json_t *d = json_pack("{s:s, s:i}", "outcome",
-			      svc_verify_outcome_name(r->outcome),
-			      "httpStatus", r->http_status);
-	char *s = d ? json_dumps(d, JSON_COMPACT) : NULL;
-
-	/* a record that cannot be written does not change the answer */
-	if (s)
-		(void)svc_store_audit_add(st, ctx->actor, "verify",
-					  svc_conn_id(c), svc_conn_name(c), s);
-	free(s);
-	json_decref(d);
-}
-
-/*
- * A copy of c with every secret that is set but not loaded (an edit that
- * did not replace it) read from the stored connection.
- */
-static int with_stored_secrets(svc_conn **out, svc_store *st,
-			       const svc_conn *c)
-{
-	svc_conn *full = NULL, *stored = NULL;
-	svc_conn_field f, sf;
-	size_t i;
-	int rc;
-
-	if ((rc = svc_conn_dup(&full, c)))
-		return cli_lib_fail(rc);
-	for (i = 0; i < svc_conn_field_count(full); i++) {
-		svc_conn_field_at(full, i, &f);
-		if (f.value || !f.is_set)
-			continue;
-		if (!stored && (rc = svc_store_conn_get(&stored, st,
-							svc_conn_id(c),
-							SVC_GET_SECRETS))) {
-			rc = cli_lib_fail(rc);
-			goto fail;
-		}
-		if (svc_conn_field_get(stored, f.key, &sf) == 0 && sf.value &&
-		    (rc = svc_conn_set_field(full, f.key, sf.value, sf.len))) {
-			rc = cli_lib_fail(rc);
-			goto fail;
-		}
-	}
-	svc_conn_free(stored);
-	*out = full;
-	return EXIT_OK;
-fail:
-	svc_conn_free(stored);
-	svc_conn_free(full);
-	return rc;
-}
-
 int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
 			   const svc_conn *c, const svc_catalog *cat)
 {
 	svc_verify_result r;
-	svc_conn *full = NULL;
 	int rc;
 
-	if ((rc = with_stored_secrets(&full, st, c)))
-		return rc;
-	rc = svc_verify(&r, cat, full, NULL);
-	svc_conn_free(full);
-	if (rc)
+	if ((rc = svc_ops_verify_candidate(&r, st, ctx->who, c, cat)))
 		return cli_lib_fail(rc);
 	if (r.outcome == SVC_VERIFY_OK || r.outcome == SVC_VERIFY_LOCAL) {
 		/* with --json, stdout is the connection's JSON alone */
@@ -141,45 +80,13 @@ int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
 	return rc;
 }
 
-/* --pin-host-key: store the server's host keys in c's hostKey field. */
-static int pin_host_key(struct cli_ctx *ctx, svc_store *st, svc_conn *c,
-			svc_conn *full)
-{
-	char *keys = NULL;
-	int rc;
-
-	if (strcmp(svc_conn_type(c), "ssh") != 0)
-		return cli_fail(SVC_EINVALID, "--pin-host-key is for SSH "
-				"connections ('%s' is of type '%s')",
-				svc_conn_name(c), svc_conn_type(c));
-	if ((rc = cli_require(ctx, st, c, SVC_ROLE_ADMIN)))
-		return rc;
-	if ((rc = svc_verify_ssh_host_keys(&keys, full, NULL)))
-		return cli_lib_fail(rc);
-	if ((rc = svc_conn_set_field(c, "hostKey", keys, strlen(keys))) ||
-	    (rc = svc_conn_set_field(full, "hostKey", keys, strlen(keys))) ||
-	    (rc = svc_store_conn_update(st, c, ctx->actor))) {
-		free(keys);
-		return cli_lib_fail(rc);
-	}
-	if (!ctx->json) {
-		printf("pinned host key of '");
-		cli_print_safe(stdout, svc_conn_name(c));
-		printf("': ");
-		cli_print_safe(stdout, keys);
-		if (*keys && keys[strlen(keys) - 1] != '\n')
-			putchar('\n');
-	}
-	free(keys);
-	return EXIT_OK;
-}
-
 static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_verify_result r = { 0 };
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
-	svc_conn *c = NULL, *full = NULL;
+	svc_conn *c = NULL;
+	char *keys = NULL;
 	int rc, pin = 0, exit_now, verified = 0;
 
 	if ((rc = cli_parse(ctx, &cmd_verify_entry, argc, argv, NULL, options,
@@ -195,26 +102,25 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	/* using the credentials is a User's right; they are never shown */
-	if ((rc = cli_get_conn(ctx, st, argv[optind], SVC_ROLE_USER, &c)))
-		goto done;
-	if ((rc = svc_store_conn_get(&full, st, svc_conn_id(c),
-				     SVC_GET_SECRETS))) {
-		rc = cli_lib_fail(rc);
-		goto done;
-	}
-	if (pin && (rc = pin_host_key(ctx, st, c, full)))
-		goto done;
-	if ((rc = svc_verify(&r, cat, full, NULL))) {
+	if ((rc = svc_ops_verify(&r, &c, &keys, st, ctx->who, cat, argv[optind],
+				 pin ? SVC_OPS_PIN_HOST_KEY : 0))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
 	verified = 1;
-	audit(ctx, st, c, &r);
+	if (keys && !ctx->json) {
+		printf("pinned host key of '");
+		cli_print_safe(stdout, svc_conn_name(c));
+		printf("': ");
+		cli_print_safe(stdout, keys);
+		if (*keys && keys[strlen(keys) - 1] != '\n')
+			putchar('\n');
+	}
 	rc = print_result(ctx, c, &r);
 done:
 	if (verified)
 		svc_verify_result_clear(&r);
-	svc_conn_free(full);
+	free(keys);
 	svc_conn_free(c);
 	svc_catalog_free(cat);
 	svc_store_free(st);

@@ -34,7 +34,8 @@ static void usage(FILE *f)
 			commands[i]->summary);
 	fputs("\n'svcconn COMMAND --help' describes a command.\n"
 	      "Environment: SVCCONN_HOME (store directory), SVCCONN_KEY_FILE\n"
-	      "(master key), SVCCONN_USER (acting identity), SVCCONN_TYPES_PATH\n"
+	      "(master key), SVCCONN_USER (act under another name: an impersonation\n"
+	      "the audit log records as 'OSUSER as NAME'), SVCCONN_TYPES_PATH\n"
 	      "(more directories of custom type definitions, ':'-separated).\n", f);
 }
 
@@ -72,12 +73,12 @@ int main(int argc, char **argv)
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts.version = SVC_STORE_OPTIONS_VERSION;
-	if (svc_identity_current(&ctx.actor) != 0) {
+	if (svc_principal_local(&ctx.who) != 0) {
 		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
 		return EXIT_FAILED;
 	}
 	rc = commands[i]->exec(&ctx, argc - 1, argv + 1);
-	free(ctx.actor);
+	svc_principal_free(ctx.who);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
 	return rc;

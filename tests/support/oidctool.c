@@ -5,7 +5,7 @@
  *   oidctool HOME issue ISSUER ORG PROJECT CONNECTION [AUDIENCE [LIFETIME]]
  *   oidctool HOME jwks
  *   oidctool HOME discovery ISSUER
- *   oidctool HOME rotate [ALG]
+ *   oidctool HOME rotate [ALG]     (as the OS user, through ops.h)
  *
  * prints the token, document or new key id on standard output.  The time
  * is SVCCONN_NOW's, as everywhere in svcconn.  A test tool only: the
@@ -57,8 +57,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[2], "jwks") == 0 && argc == 3) {
 		rc = svc_oidc_jwks(&out, st);
 	} else if (strcmp(argv[2], "rotate") == 0 && argc <= 4) {
-		rc = svc_oidc_rotate(&out, st, argc > 3 ? argv[3] : NULL,
-				     "oidctool");
+		svc_principal *me = NULL;
+
+		rc = svc_principal_local(&me) ? 1
+			: svc_ops_oidc_rotate(&out, st, me,
+					      argc > 3 ? argv[3] : NULL);
+		svc_principal_free(me);
 	} else {
 		svc_store_free(st);
 		fprintf(stderr, "oidctool: bad arguments\n");

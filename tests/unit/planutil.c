@@ -6,6 +6,7 @@
 
 #include "planutil.h"
 #include "testutil.h"
+#include "store/store_write.h"
 
 svc_store *pu_store(char **dir)
 {

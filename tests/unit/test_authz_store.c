@@ -25,6 +25,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/errors.h"
 #include "svcconn/store.h"
+#include "store/store_write.h"
 
 /* A fixed time for the lock tests (2030-01-01T00:00:00Z). */
 #define T0 1893456000L

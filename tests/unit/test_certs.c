@@ -30,6 +30,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
 #include "certgen.h"
+#include "store/store_write.h"
 
 #define NOW_TEXT "2030-06-01T00:00:00Z"
 #define NOW ((time_t)1906502400) /* NOW_TEXT */

@@ -26,6 +26,7 @@
 #include "svcconn/secret.h"
 #include "svcconn/store.h"
 #include "gitcred/gitcred_int.h"
+#include "store/store_write.h"
 
 /* Per-test fixture: a fresh store. */
 struct fx {

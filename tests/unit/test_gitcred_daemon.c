@@ -25,6 +25,7 @@
 #include "svcconn/gitcred_daemon.h"
 #include "svcconn/store.h"
 #include "gitcred/daemon_int.h"
+#include "store/store_write.h"
 
 /* Per-test fixture: a fresh store in SVCCONN_HOME and its daemon. */
 struct fx {

@@ -10,6 +10,8 @@
  * example.  Time moves with SVCCONN_NOW.
  */
 #include "testutil.h"
+#include "oidc/oidc_int.h"
+#include "store/store_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include "svcconn/store.h"
 #include "crypto/crypto.h"
 #include "oidc/oidc_int.h"
+#include "store/store_write.h"
 #include "util/buf.h"
 
 #define T0 1800000000LL

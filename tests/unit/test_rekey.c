@@ -30,6 +30,7 @@
 #include "svcconn/errors.h"
 #include "svcconn/store.h"
 #include "crypto/crypto.h"
+#include "store/store_write.h"
 
 #define NCONN 300
 #define KILL_ROUNDS 40

@@ -32,6 +32,7 @@
 #include "crypto/crypto.h"
 #include "util/buf.h"
 #include "util/hex.h"
+#include "store/store_write.h"
 
 /* The secret values used below; none may ever appear in a file. */
 #define SECRET_A "S3cret-Alpha-7f1c9e2d"

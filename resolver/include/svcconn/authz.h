@@ -4,7 +4,8 @@
  * exclusive locks, and the usage history.
  *
  * These are the stored facts (kept by the store, each change one
- * transaction with an audit record) and the decisions made from them.  The
+ * transaction with an audit record, made through ops.h) and the decisions
+ * made from them.  The
  * semantics follow ../shared/notes/checks-and-permissions.md; docs/authz.md
  * says where svcconn differs.
  *
@@ -47,31 +48,13 @@ typedef struct svc_role_entry {
 	int is_group;     /**< principal is a group */
 } svc_role_entry;
 
-/**
- * Assign role to principal on a connection (conn_id) or on the store
- * (conn_id NULL).  SVC_ROLE_NONE removes the assignment.  Creator is a
- * store-level role only.
- */
-int svc_store_role_set(svc_store *st, const char *conn_id,
-		       const char *principal, svc_role role, const char *actor);
 /** Assignments on a connection or (conn_id NULL) the store. */
 int svc_store_role_list(svc_role_entry **out, size_t *count, svc_store *st,
 			const char *conn_id);
 void svc_role_entries_free(svc_role_entry *e, size_t count);
 /** Whether a connection inherits store-level roles (default on). */
 int svc_store_inherit_get(svc_store *st, const char *conn_id, int *on);
-int svc_store_inherit_set(svc_store *st, const char *conn_id, int on,
-			  const char *actor);
 
-/** Groups: names share the principal namespace with users. */
-int svc_store_group_create(svc_store *st, const char *group,
-			   const char *actor);
-int svc_store_group_delete(svc_store *st, const char *group,
-			   const char *actor);
-int svc_store_group_add(svc_store *st, const char *group, const char *member,
-			const char *actor);
-int svc_store_group_remove(svc_store *st, const char *group,
-			   const char *member, const char *actor);
 /** Every group, or (group non-NULL) that group's members. */
 int svc_store_group_list(char ***out, size_t *count, svc_store *st,
 			 const char *group);
@@ -84,14 +67,6 @@ void svc_strings_free(char **s, size_t count);
 
 /* ---- pipeline permissions ----------------------------------------------- */
 
-/** Open a connection to all pipelines, or restrict it to its list. */
-int svc_store_conn_set_all_pipelines(svc_store *st, const char *conn_id,
-				     int all, const char *actor);
-int svc_store_pipeline_allow(svc_store *st, const char *conn_id,
-			     const char *pipeline, const char *actor);
-/** SVC_ENOTFOUND when the pipeline was not in the list. */
-int svc_store_pipeline_disallow(svc_store *st, const char *conn_id,
-				const char *pipeline, const char *actor);
 int svc_store_pipeline_list(char ***out, size_t *count, svc_store *st,
 			    const char *conn_id);
 /** 1 when pipeline may use the connection (open to all, or listed). */
@@ -111,19 +86,8 @@ typedef struct svc_perm_request {
 	char *decided_by;   /**< who permitted, or NULL */
 } svc_perm_request;
 
-/**
- * Record that pipeline needs permission for conn_id; an existing pending
- * request for the same connection and pipeline is reused.  *id receives
- * the request's id (newly allocated).
- */
-int svc_store_request_open(char **id, svc_store *st, const char *conn_id,
-			   const char *pipeline, const char *run_id,
-			   const char *requested_by);
 int svc_store_request_list(svc_perm_request **out, size_t *count,
 			   svc_store *st, int pending_only);
-/** Authorize the request's pipeline on its connection (one transaction). */
-int svc_store_request_permit(svc_store *st, const char *id,
-			     const char *actor);
 void svc_perm_requests_free(svc_perm_request *r, size_t count);
 
 /* ---- checks --------------------------------------------------------------- */
@@ -171,14 +135,6 @@ svc_check_category svc_check_kind_category(const char *kind);
 int svc_check_config(char **json, svc_store *st, const char *kind,
 		     const char *const *keys, const char *const *values,
 		     size_t n);
-/** Add a check; *id receives its id (newly allocated). */
-int svc_store_check_add(char **id, svc_store *st, const char *conn_id,
-			const char *kind, const char *config_json,
-			const char *actor);
-int svc_store_check_remove(svc_store *st, const char *check_id,
-			   const char *actor);
-int svc_store_check_enable(svc_store *st, const char *check_id, int enabled,
-			   const char *actor);
 /** Checks of a connection (conn_id NULL: all) in creation order. */
 int svc_store_check_list(svc_check **out, size_t *count, svc_store *st,
 			 const char *conn_id);
@@ -213,34 +169,8 @@ typedef struct svc_check_run {
 	long long version;  /**< bumped by every update (optimistic locking) */
 } svc_check_run;
 
-/**
- * The run of check_id for (pipeline, run_id, stage): the existing one, or
- * a new one with status pending and the given initial state (created
- * atomically: two processes get the same run).
- */
-int svc_store_check_run_start(svc_check_run **out, svc_store *st,
-			      const char *check_id, const char *pipeline,
-			      const char *run_id, const char *stage,
-			      const char *requested_by,
-			      const char *initial_state);
 int svc_store_check_run_get(svc_check_run **out, svc_store *st,
 			    const char *run_id);
-/**
- * Update status, state and message of a check run if its version is still
- * `version` (else SVC_EPENDING: someone else changed it; reload and retry).
- */
-int svc_store_check_run_update(svc_store *st, const char *id,
-			       long long version, const char *status,
-			       const char *state, const char *message);
-/**
- * The same, made by actor (NULL: the current identity).  A NULL status,
- * state or message keeps the stored one.  A change of status is audited
- * when it is to SVC_RUN_BYPASSED, or when actor is given.
- */
-int svc_store_check_run_update_as(svc_store *st, const char *id,
-				  long long version, const char *status,
-				  const char *state, const char *message,
-				  const char *actor);
 /** Check runs; pending_only filters; kind may be NULL. */
 int svc_store_check_run_list(svc_check_run **out, size_t *count,
 			     svc_store *st, int pending_only,
@@ -261,11 +191,6 @@ typedef struct svc_approval {
 	char *at;           /**< when */
 } svc_approval;
 
-/** Record a decision (audit record included). */
-int svc_store_approval_add(svc_store *st, const char *check_run_id,
-			   const char *actor, const char *as_approver,
-			   const char *decision, const char *comment,
-			   const char *defer_until);
 int svc_store_approval_list(svc_approval **out, size_t *count, svc_store *st,
 			    const char *check_run_id);
 void svc_approvals_free(svc_approval *a, size_t count);
@@ -279,36 +204,13 @@ typedef enum svc_lock_result {
 	SVC_LOCK_CANCELED = 2   /**< a newer run replaced it (runLatest) */
 } svc_lock_result;
 
-/**
- * Try to take the exclusive lock of conn_id for holder ("pipeline/run/stage").
- * Expired leases are released first.  With sequential, waiters are served
- * in queue order; with runLatest (sequential 0) a newer waiter cancels
- * older waiting runs.  The lease lasts lease_seconds from now.  *holder_out
- * (newly allocated, may be NULL) names the current holder when waiting.
- */
-int svc_store_lock_acquire(svc_lock_result *res, char **holder_out,
-			   svc_store *st, const char *conn_id,
-			   const char *holder, int sequential,
-			   long lease_seconds);
 /** Extend every lease of holder by lease_seconds from now. */
 int svc_store_lock_renew(svc_store *st, const char *holder,
 			 long lease_seconds);
 /** Release every lock and queue place of holder. */
 int svc_store_lock_release(svc_store *st, const char *holder);
-/** Release the locks holder holds, keeping its places in queues. */
-int svc_store_lock_release_held(svc_store *st, const char *holder);
 
 /* ---- audit ---------------------------------------------------------------- */
-
-/**
- * Append one audit record (its own transaction) for a decision made above
- * the store.  action: lower-case letters, digits and '-'; conn_id and
- * conn_name may be NULL; detail_json a JSON object (NULL: {}), never a
- * secret.  Changes made through the store are audited by the store.
- */
-int svc_store_audit_add(svc_store *st, const char *actor, const char *action,
-			const char *conn_id, const char *conn_name,
-			const char *detail_json);
 
 /* ---- usage history -------------------------------------------------------- */
 
@@ -331,7 +233,6 @@ typedef struct svc_usage {
 	char *finished_at;  /**< when the job ended, or NULL */
 } svc_usage;
 
-int svc_store_usage_add(svc_store *st, const svc_usage *u);
 /**
  * Set the result of the granted records of (pipeline, run_id, stage, job)
  * that have none yet.
@@ -343,7 +244,6 @@ int svc_store_usage_finish(svc_store *st, const char *pipeline,
 int svc_store_usage_list(svc_usage **out, size_t *count, svc_store *st,
 			 const char *conn_id, size_t limit);
 void svc_usages_free(svc_usage *u, size_t count);
-
 
 /* ---- decisions ------------------------------------------------------------ */
 
@@ -428,19 +328,6 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 		   const char *const *conn_ids, size_t nconns, int dry_run);
 void svc_gate_report_free(svc_gate_report *r);
 const char *svc_gate_status_name(svc_gate_status s);
-
-/**
- * An approver's decision on an approval check run: actor must be one of
- * the run's frozen approvers (or a member of an approver group), and not
- * the requester unless the check allows it.  decision is "approve" or
- * "reject"; defer_until (UTC, may be NULL) delays an approval.
- */
-int svc_authz_decide(svc_store *st, const char *check_run_id,
-		     const char *actor, const char *decision,
-		     const char *comment, const char *defer_until);
-/** An administrator of the connection bypasses a check run (audited). */
-int svc_authz_bypass(svc_store *st, const char *check_run_id,
-		     const char *actor);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

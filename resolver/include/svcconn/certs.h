@@ -16,7 +16,7 @@
  * The store records the earliest notAfter of each connection (and its
  * field) as non-secret metadata whenever a connection is created, edited
  * or imported, so that lists show expiry without decrypting anything;
- * svc_store_cert_rescan() fills it for connections stored before.
+ * svc_ops_cert_rescan() fills it for connections stored before.
  */
 #ifndef SVCCONN_CERTS_H
 #define SVCCONN_CERTS_H
@@ -124,14 +124,6 @@ typedef struct svc_cert_expiry {
 int svc_store_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 			       svc_store *st);
 void svc_cert_expiry_list_free(svc_cert_expiry *list, size_t count);
-
-/**
- * Decrypt every connection and record its earliest certificate expiry, in
- * one write transaction with one audit record ("cert-rescan") by actor.
- * *scanned (may be NULL) counts the connections.
- */
-int svc_store_cert_rescan(size_t *scanned, svc_store *st,
-			  const svc_catalog *cat, const char *actor);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -14,8 +14,8 @@
  *
  * Signing keys live in the store, their private halves sealed under the
  * master key like every secret; the first key is made when it is first
- * needed.  svc_oidc_rotate() makes a new current key; the previous one
- * stays published until every token it signed has expired (plus
+ * needed.  svc_ops_oidc_rotate() (ops.h) makes a new current key; the
+ * previous one stays published until every token it signed has expired (plus
  * SVC_OIDC_LEEWAY for clocks that differ), then it is dropped.  See
  * docs/oidc.md.
  */
@@ -84,16 +84,6 @@ typedef struct svc_oidc_token_options {
  */
 int svc_oidc_issue(char **token, svc_store *st,
 		   const svc_oidc_token_options *o);
-
-/**
- * Make a new current key with algorithm alg ("RS256" or "ES256"; NULL:
- * SVC_OIDC_ALG_DEFAULT), retire the current one (published until the last
- * token it signed has expired, plus SVC_OIDC_LEEWAY) and drop the keys
- * whose time has come.  The new key's id into a new string *kid (kid may
- * be NULL).  Audited ("oidc-rotate").
- */
-int svc_oidc_rotate(char **kid, svc_store *st, const char *alg,
-		    const char *actor);
 
 /**
  * The published keys as a JWKS (RFC 7517) JSON document into a new string:

@@ -9,6 +9,8 @@
  * Secret fields are sealed with AES-256-GCM under the 32-byte master key,
  * with the connection id and field key as associated data.  Every change is
  * one transaction and writes one audit record (field keys, never values).
+ * Changes are made through the ops layer (ops.h), which checks the acting
+ * principal's role first; this header opens, reads and closes.
  */
 #ifndef SVCCONN_STORE_H
 #define SVCCONN_STORE_H
@@ -44,13 +46,6 @@ const char *svc_store_home(const svc_store *st);
 int svc_store_paths(char **home, char **key_file,
 		    const svc_store_options *opts);
 
-/**
- * Create a new store: the directory (0700), the master key (0600) unless the
- * key file exists already, and the database (0600).  Fails with SVC_EEXISTS
- * when a database is already there.
- */
-int svc_store_init(const svc_store_options *opts, const char *actor);
-
 /** Open an existing store; SVC_ENOTFOUND when there is none. */
 int svc_store_open(svc_store **out, const svc_store_options *opts);
 /** Close; wipes the key. NULL is accepted. */
@@ -64,13 +59,6 @@ void svc_store_free(svc_store *st);
  * can still be removed.  Its values must not be used.
  */
 #define SVC_GET_UNVERIFIED 0x2u
-
-/**
- * Store a new, validated connection.  Assigns an id when c has none, sets
- * creator and times from actor and the clock (visible in c afterwards).
- * SVC_EEXISTS when the name (case-insensitive) or the id is taken.
- */
-int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor);
 
 /**
  * Load a connection by name (case-insensitive) or id.  The stored rows are
@@ -87,39 +75,8 @@ int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st);
 /** Free a list from svc_store_conn_list. */
 void svc_store_conn_list_free(svc_conn **list, size_t count);
 
-/**
- * Replace the stored fields and metadata of the connection with c's id.
- * A secret field that is set but not loaded keeps its stored ciphertext.
- * The audit record names the keys that changed.
- */
-int svc_store_conn_update(svc_store *st, svc_conn *c, const char *actor);
-
-int svc_store_conn_rename(svc_store *st, const char *name_or_id,
-			  const char *new_name, const char *actor);
-/**
- * Delete a connection, even one that fails its integrity check.  Given the
- * id of one whose rows were removed from the database without the key
- * (the error of a read names it), drop it from the list of connections,
- * which accepts that removal.
- */
-int svc_store_conn_delete(svc_store *st, const char *name_or_id,
-			  const char *actor);
-
-/** Flags for svc_store_conn_import. */
+/** Flags for svc_ops_conn_import. */
 #define SVC_IMPORT_REPLACE 0x1u /**< overwrite connections of the same name */
-
-/**
- * Create (or with SVC_IMPORT_REPLACE, replace) many validated connections
- * in one transaction: all or nothing.
- */
-int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
-			  const char *actor, unsigned flags);
-
-/**
- * Re-encrypt every secret under a new master key.  Interrupted at any
- * point, the store stays readable with the old or the new key.
- */
-int svc_store_rekey(svc_store *st, const char *actor);
 
 /** One audit record. */
 typedef struct svc_audit_entry {

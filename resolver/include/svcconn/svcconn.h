@@ -23,6 +23,7 @@
 #include "certs.h"
 #include "verify.h"
 #include "oidc.h"
+#include "ops.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

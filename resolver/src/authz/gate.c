@@ -20,11 +20,13 @@
 
 #include "svcconn/authz.h"
 #include "svcconn/secret.h"
+#include "authz/authz_int.h"
 #include "authz/checkkinds.h"
 #include "authz/checkutil.h"
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "store/store_write.h"
 
 #define DEFAULT_LEASE 300          /* seconds an exclusive lock lasts unrenewed */
 #define DEFAULT_APPROVAL_TIMEOUT (30L * 86400)
@@ -837,9 +839,49 @@ static int approver_entry(char **out, svc_store *st, json_t *approvers,
 	return rc;
 }
 
+/* 1 when who is one of the n names (none NULL). */
+static int one_of(const char *who, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(who, names[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * 1 when the run was requested by one of the names a principal is known by:
+ * requested_by is such a name, or an impersonation "X as Y" (the audit
+ * name of a principal) with X or Y among them.
+ */
+static int is_requester(const char *requested_by, const char *const *names,
+			size_t n)
+{
+	const char *as = strstr(requested_by, " as ");
+	char real[512];
+
+	if (one_of(requested_by, names, n))
+		return 1;
+	if (!as || (size_t)(as - requested_by) >= sizeof(real))
+		return 0;
+	memcpy(real, requested_by, (size_t)(as - requested_by));
+	real[as - requested_by] = '\0';
+	return one_of(real, names, n) || one_of(as + 4, names, n);
+}
+
 int svc_authz_decide(svc_store *st, const char *check_run_id,
 		     const char *actor, const char *decision,
 		     const char *comment, const char *defer_until)
+{
+	return authz_decide(st, check_run_id, actor, &actor, 1, actor,
+			    decision, comment, defer_until);
+}
+
+int authz_decide(svc_store *st, const char *check_run_id, const char *actor,
+		 const char *const *known_as, size_t nknown,
+		 const char *audit_name, const char *decision,
+		 const char *comment, const char *defer_until)
 {
 	svc_check_run *cr = NULL;
 	svc_check *chk = NULL;
@@ -885,11 +927,11 @@ int svc_authz_decide(svc_store *st, const char *check_run_id,
 		goto done;
 	}
 	if (!strcmp(decision, "approve") && cr->requested_by &&
-	    !strcmp(cr->requested_by, actor) &&
+	    is_requester(cr->requested_by, known_as, nknown) &&
 	    !json_is_true(json_object_get(cfg, "allowRequester"))) {
 		rc = error_set(SVC_EDENIED,
 			       "permission denied: '%s' requested this run and may not approve it",
-			       actor);
+			       audit_name);
 		goto done;
 	}
 	if ((rc = svc_store_approval_list(&a, &n, st, check_run_id)))
@@ -900,7 +942,7 @@ int svc_authz_decide(svc_store *st, const char *check_run_id,
 				       entry, check_run_id, a[i].decision);
 			goto done;
 		}
-	rc = svc_store_approval_add(st, check_run_id, actor, entry, decision,
+	rc = svc_store_approval_add(st, check_run_id, audit_name, entry, decision,
 				    comment, defer_until);
 	if (!rc) {
 		/* bring the run's status up to date for those who list it */
@@ -941,6 +983,12 @@ done:
 int svc_authz_bypass(svc_store *st, const char *check_run_id,
 		     const char *actor)
 {
+	return authz_bypass(st, check_run_id, actor, actor);
+}
+
+int authz_bypass(svc_store *st, const char *check_run_id, const char *actor,
+		 const char *audit_name)
+{
 	svc_check_run *cr = NULL;
 	svc_conn *c = NULL;
 	svc_buf msg = SVC_BUF_INIT;
@@ -960,12 +1008,12 @@ int svc_authz_bypass(svc_store *st, const char *check_run_id,
 	if ((rc = svc_store_conn_get(&c, st, cr->conn_id, 0)) ||
 	    (rc = svc_authz_require(st, actor, c, SVC_ROLE_ADMIN)))
 		goto done;
-	buf_printf(&msg, "bypassed by %s", actor);
+	buf_printf(&msg, "bypassed by %s", audit_name);
 	/* the change and its audit record in one transaction */
 	for (tries = 0; tries < CAS_TRIES; tries++) {
 		rc = svc_store_check_run_update_as(st, cr->id, cr->version,
 						   SVC_RUN_BYPASSED, cr->state,
-						   msg.ptr, actor);
+						   msg.ptr, audit_name);
 		if (rc != SVC_EPENDING)
 			break;
 		svc_check_run_free(cr);

@@ -18,6 +18,16 @@
 #include "crypto/crypto.h"
 #include "util/buf.h"
 
+/**
+ * Below the policy (ops_oidc.c checks the role): make a new current key with algorithm alg ("RS256" or "ES256"; NULL:
+ * SVC_OIDC_ALG_DEFAULT), retire the current one (published until the last
+ * token it signed has expired, plus SVC_OIDC_LEEWAY) and drop the keys
+ * whose time has come.  The new key's id into a new string *kid (kid may
+ * be NULL).  Audited ("oidc-rotate").
+ */
+int svc_oidc_rotate(char **kid, svc_store *st, const char *alg,
+		    const char *actor);
+
 /** 1 when alg is an algorithm keys are made for ("RS256", "ES256"). */
 int oidc_alg_known(const char *alg);
 /** A new private key for alg. */

@@ -61,6 +61,7 @@
 #include "util/home.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "store/store_write.h"
 
 /* Name of the database file inside the store directory. */
 #define STORE_DB_NAME "store.db"
@@ -464,6 +465,12 @@ int store_audit(svc_store *st, const char *at, const char *actor,
 
 int svc_store_init(const svc_store_options *opts, const char *actor)
 {
+	return store_init_as(opts, store_actor(actor), actor);
+}
+
+int store_init_as(const svc_store_options *opts, const char *admin,
+		  const char *actor)
+{
 	const char *who = store_actor(actor);
 	int rc, created_db = 0, created_key = 0;
 	svc_store *st = NULL;
@@ -503,12 +510,12 @@ int svc_store_init(const svc_store_options *opts, const char *actor)
 		rc = store_rows_adopt(st, NULL);
 	/* whoever creates the store administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, NULL, who, SVC_ROLE_ADMIN, who,
-				       now);
+		rc = st->ops->role_put(st->be, NULL, admin, SVC_ROLE_ADMIN,
+				       who, now);
 	if (rc == 0) {
 		detail = json_pack("{s:s, s:b, s:s}", "key_id", st->key.id,
 				   "key_created", created_key,
-				   "administrator", who);
+				   "administrator", admin);
 		rc = store_audit(st, now, who, "init", "", "", detail);
 	}
 	rc = store_tx_end(st, rc);
@@ -644,7 +651,8 @@ static int name_free(svc_store *st, const char *name, const char *self_id)
  * the given action.
  */
 static int create_tx(svc_store *st, const svc_conn *c, const char *id,
-		     const char *who, const char *now, const char *action)
+		     const char *owner, const char *who, const char *now,
+		     const char *action)
 {
 	const char *name = svc_conn_name(c);
 	json_t *keys = NULL;
@@ -683,7 +691,7 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	}
 	/* whoever creates a connection administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, id, who, SVC_ROLE_ADMIN, who,
+		rc = st->ops->role_put(st->be, id, owner, SVC_ROLE_ADMIN, who,
 				       now);
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
@@ -822,6 +830,12 @@ done:
 
 int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
 {
+	return store_conn_create_as(st, c, store_actor(actor), actor);
+}
+
+int store_conn_create_as(svc_store *st, svc_conn *c, const char *owner,
+			 const char *actor)
+{
 	const char *who = store_actor(actor), *id = svc_conn_id(c);
 	char idbuf[SVC_ID_LEN + 1], now[32];
 	int rc;
@@ -837,7 +851,7 @@ int svc_store_conn_create(svc_store *st, svc_conn *c, const char *actor)
 	}
 	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	rc = store_tx_end(st, create_tx(st, c, id, who, now, "create"));
+	rc = store_tx_end(st, create_tx(st, c, id, owner, who, now, "create"));
 	if (rc)
 		return rc;
 	if (id == idbuf && (rc = svc_conn_set_id(c, idbuf)) != 0)
@@ -959,6 +973,13 @@ int svc_store_conn_delete(svc_store *st, const char *name_or_id,
 int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
 			  const char *actor, unsigned flags)
 {
+	return store_conn_import_as(st, conns, count, store_actor(actor), actor,
+				    flags);
+}
+
+int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
+			 const char *owner, const char *actor, unsigned flags)
+{
 	const char *who = store_actor(actor), *id, *name;
 	char idbuf[SVC_ID_LEN + 1], now[32], *old_id;
 	size_t i;
@@ -993,8 +1014,8 @@ int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
 					       id, name);
 			}
 			if (rc == 0)
-				rc = create_tx(st, conns[i], id, who, now,
-					       "import");
+				rc = create_tx(st, conns[i], id, owner, who,
+					       now, "import");
 		}
 		free(old_id);
 	}

@@ -43,6 +43,7 @@
 #include "store/store_backend.h"
 #include "store/store_int.h"
 #include "util/clock.h"
+#include "store/store_write.h"
 
 /* Longest principal, group, pipeline, run id or lock holder (bytes). */
 #define NAME_MAX_LEN 512
@@ -96,8 +97,7 @@ static const char *role_word(svc_role r)
 	return (unsigned)r < COUNT(words) ? words[r] : "unknown";
 }
 
-/* A name (principal, group, pipeline...) fit to store: what names it. */
-static int check_name(const char *what, const char *s)
+int store_name_check(const char *what, const char *s)
 {
 	const unsigned char *p;
 
@@ -224,7 +224,7 @@ int svc_store_role_set(svc_store *st, const char *conn_id,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("principal", principal)) != 0)
+	if ((rc = store_name_check("principal", principal)) != 0)
 		return rc;
 	if (role < SVC_ROLE_NONE || role > SVC_ROLE_ADMIN)
 		return error_set(SVC_EINVALID, "unknown role %d", (int)role);
@@ -318,7 +318,7 @@ int svc_store_group_create(svc_store *st, const char *group,
 	size_t n = 0;
 	int rc;
 
-	if ((rc = check_name("group name", group)) != 0 ||
+	if ((rc = store_name_check("group name", group)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = st->ops->group_find(st->be, group);
@@ -354,7 +354,7 @@ int svc_store_group_delete(svc_store *st, const char *group,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("group name", group)) != 0 ||
+	if ((rc = store_name_check("group name", group)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = st->ops->group_delete(&members, st->be, group);
@@ -378,8 +378,8 @@ int svc_store_group_add(svc_store *st, const char *group, const char *member,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("group name", group)) != 0 ||
-	    (rc = check_name("member name", member)) != 0 ||
+	if ((rc = store_name_check("group name", group)) != 0 ||
+	    (rc = store_name_check("member name", member)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = st->ops->group_find(st->be, group);
@@ -413,8 +413,8 @@ int svc_store_group_remove(svc_store *st, const char *group,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("group name", group)) != 0 ||
-	    (rc = check_name("member name", member)) != 0 ||
+	if ((rc = store_name_check("group name", group)) != 0 ||
+	    (rc = store_name_check("member name", member)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = st->ops->group_find(st->be, group);
@@ -465,7 +465,7 @@ int svc_store_groups_of(char ***out, size_t *count, svc_store *st,
 	size_t n = 0;
 	int rc;
 
-	if ((rc = check_name("principal", principal)) != 0 ||
+	if ((rc = store_name_check("principal", principal)) != 0 ||
 	    (rc = store_tx_read(st)) != 0)
 		return rc;
 	rc = st->ops->groups_of(&l, &n, st->be, principal);
@@ -534,7 +534,7 @@ int svc_store_pipeline_allow(svc_store *st, const char *conn_id,
 	char *id = NULL, *name = NULL, now[32];
 	int rc;
 
-	if ((rc = check_name("pipeline name", pipeline)) != 0 ||
+	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, &name, st, conn_id)) == 0) {
@@ -559,7 +559,7 @@ int svc_store_pipeline_disallow(svc_store *st, const char *conn_id,
 	char *id = NULL, *name = NULL, now[32];
 	int rc;
 
-	if ((rc = check_name("pipeline name", pipeline)) != 0 ||
+	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, &name, st, conn_id)) == 0) {
@@ -606,7 +606,7 @@ int svc_store_pipeline_allowed(svc_store *st, const char *conn_id,
 	char *id = NULL;
 	int rc, ok = 0;
 
-	if ((rc = check_name("pipeline name", pipeline)) != 0 ||
+	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
 	    (rc = store_tx_read(st)) != 0)
 		return rc;
 	if ((rc = store_find_conn(&id, NULL, st, conn_id)) != 0)
@@ -677,9 +677,9 @@ int svc_store_request_open(char **id, svc_store *st, const char *conn_id,
 	char now[32], *rid = NULL;
 	int rc;
 
-	if ((rc = check_name("pipeline name", pipeline)) != 0 ||
-	    (rc = check_name("run id", run_id)) != 0 ||
-	    (rc = check_name("requester", who)) != 0 ||
+	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
+	    (rc = store_name_check("run id", run_id)) != 0 ||
+	    (rc = store_name_check("requester", who)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = store_tx_end(st, request_open_tx(&rid, st, conn_id, pipeline,
@@ -750,7 +750,7 @@ int svc_store_request_permit(svc_store *st, const char *id,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("request id", id)) != 0 ||
+	if ((rc = store_name_check("request id", id)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	return store_tx_end(st, request_permit_tx(st, id, who, now));
@@ -865,7 +865,7 @@ int svc_store_check_remove(svc_store *st, const char *check_id,
 	svc_check *c = NULL;
 	int rc;
 
-	if ((rc = check_name("check id", check_id)) != 0 ||
+	if ((rc = store_name_check("check id", check_id)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	if ((rc = check_find(&c, &name, st, check_id)) == 0 &&
@@ -887,7 +887,7 @@ int svc_store_check_enable(svc_store *st, const char *check_id, int enabled,
 	svc_check *c = NULL;
 	int rc;
 
-	if ((rc = check_name("check id", check_id)) != 0 ||
+	if ((rc = store_name_check("check id", check_id)) != 0 ||
 	    (rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	enabled = enabled != 0;
@@ -932,7 +932,7 @@ int svc_store_check_get(svc_check **out, svc_store *st, const char *check_id)
 	svc_check *c = NULL;
 	int rc;
 
-	if ((rc = check_name("check id", check_id)) != 0 ||
+	if ((rc = store_name_check("check id", check_id)) != 0 ||
 	    (rc = store_tx_read(st)) != 0)
 		return rc;
 	if ((rc = store_tx_end(st, check_find(&c, NULL, st, check_id))) != 0)
@@ -995,12 +995,12 @@ int svc_store_check_run_start(svc_check_run **out, svc_store *st,
 
 	if (!initial_state)
 		initial_state = "{}";
-	if ((rc = check_name("check id", check_id)) != 0 ||
-	    (rc = check_name("pipeline name", pipeline)) != 0 ||
-	    (rc = check_name("run id", run_id)) != 0 ||
-	    (stage && *stage && (rc = check_name("stage", stage)) != 0) ||
+	if ((rc = store_name_check("check id", check_id)) != 0 ||
+	    (rc = store_name_check("pipeline name", pipeline)) != 0 ||
+	    (rc = store_name_check("run id", run_id)) != 0 ||
+	    (stage && *stage && (rc = store_name_check("stage", stage)) != 0) ||
 	    (requested_by &&
-	     (rc = check_name("requester", requested_by)) != 0) ||
+	     (rc = store_name_check("requester", requested_by)) != 0) ||
 	    (rc = check_json_object("the check run's state",
 				    initial_state)) != 0 ||
 	    (rc = svc_uuid_new(rid)) != 0 || (rc = store_now_iso(now)) != 0)
@@ -1032,7 +1032,7 @@ int svc_store_check_run_get(svc_check_run **out, svc_store *st,
 	svc_check_run *r = NULL;
 	int rc;
 
-	if ((rc = check_name("check run id", run_id)) != 0 ||
+	if ((rc = store_name_check("check run id", run_id)) != 0 ||
 	    (rc = store_tx_read(st)) != 0)
 		return rc;
 	rc = st->ops->check_run_get(&r, st->be, run_id);
@@ -1113,7 +1113,7 @@ int svc_store_check_run_update_as(svc_store *st, const char *id,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("check run id", id)) != 0)
+	if ((rc = store_name_check("check run id", id)) != 0)
 		return rc;
 	if (status && !one_of(status, run_statuses, COUNT(run_statuses)))
 		return error_set(SVC_EINVALID,
@@ -1232,9 +1232,9 @@ int svc_store_approval_add(svc_store *st, const char *check_run_id,
 
 	if (!as_approver)
 		as_approver = who;
-	if ((rc = check_name("check run id", check_run_id)) != 0 ||
-	    (rc = check_name("approver", who)) != 0 ||
-	    (rc = check_name("approver entry", as_approver)) != 0 ||
+	if ((rc = store_name_check("check run id", check_run_id)) != 0 ||
+	    (rc = store_name_check("approver", who)) != 0 ||
+	    (rc = store_name_check("approver entry", as_approver)) != 0 ||
 	    (rc = check_text("the comment", comment)) != 0)
 		return rc;
 	if (!decision || (strcmp(decision, "approve") != 0 &&
@@ -1270,7 +1270,7 @@ int svc_store_approval_list(svc_approval **out, size_t *count, svc_store *st,
 	size_t n = 0;
 	int rc;
 
-	if ((rc = check_name("check run id", check_run_id)) != 0 ||
+	if ((rc = store_name_check("check run id", check_run_id)) != 0 ||
 	    (rc = store_tx_read(st)) != 0)
 		return rc;
 	rc = st->ops->check_run_get(&r, st->be, check_run_id);
@@ -1434,7 +1434,7 @@ int svc_store_lock_acquire(svc_lock_result *res, char **holder_out,
 	time_t tnow;
 	int rc;
 
-	if ((rc = check_name("lock holder", holder)) != 0)
+	if ((rc = store_name_check("lock holder", holder)) != 0)
 		return rc;
 	if (lease_seconds <= 0)
 		return error_set(SVC_EINVALID,
@@ -1475,7 +1475,7 @@ int svc_store_lock_renew(svc_store *st, const char *holder,
 	time_t tnow;
 	int rc;
 
-	if ((rc = check_name("lock holder", holder)) != 0)
+	if ((rc = store_name_check("lock holder", holder)) != 0)
 		return rc;
 	if (lease_seconds <= 0)
 		return error_set(SVC_EINVALID,
@@ -1494,7 +1494,7 @@ static int lock_release(svc_store *st, const char *holder, int keep_queue)
 {
 	int rc;
 
-	if ((rc = check_name("lock holder", holder)) != 0 ||
+	if ((rc = store_name_check("lock holder", holder)) != 0 ||
 	    (rc = store_tx_write(st)) != 0)
 		return rc;
 	return store_tx_end(st, st->ops->lock_release(st->be, holder,
@@ -1523,7 +1523,7 @@ int svc_store_audit_add(svc_store *st, const char *actor, const char *action,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("audit action", action)) != 0)
+	if ((rc = store_name_check("audit action", action)) != 0)
 		return rc;
 	for (p = action; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
@@ -1556,9 +1556,9 @@ int svc_store_usage_add(svc_store *st, const svc_usage *u)
 
 	if (!u)
 		return error_set(SVC_EINVALID, "no usage record given");
-	if ((rc = check_name("connection", u->conn_id)) != 0 ||
-	    (rc = check_name("pipeline name", u->pipeline)) != 0 ||
-	    (rc = check_name("run id", u->run_id)) != 0 ||
+	if ((rc = store_name_check("connection", u->conn_id)) != 0 ||
+	    (rc = store_name_check("pipeline name", u->pipeline)) != 0 ||
+	    (rc = store_name_check("run id", u->run_id)) != 0 ||
 	    (rc = check_text("the usage message", u->message)) != 0)
 		return rc;
 	if (!one_of(u->decision, usage_decisions, COUNT(usage_decisions)))
@@ -1600,8 +1600,8 @@ int svc_store_usage_finish(svc_store *st, const char *pipeline,
 	char now[32];
 	int rc;
 
-	if ((rc = check_name("pipeline name", pipeline)) != 0 ||
-	    (rc = check_name("run id", run_id)) != 0)
+	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
+	    (rc = store_name_check("run id", run_id)) != 0)
 		return rc;
 	if (!one_of(result, usage_results, COUNT(usage_results)))
 		return error_set(SVC_EINVALID,

@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "store/store_gitcred.h"
 #include "store/store_int.h"
+#include "store/store_write.h"
 
 /* The decrypting walk that fills only the fields set but not loaded. */
 struct fill_ctx {

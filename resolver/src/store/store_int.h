@@ -33,6 +33,27 @@ struct svc_store {
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
 const char *store_actor(const char *actor);
+/**
+ * 0 when s is a name fit to store (a principal, group, pipeline...): not
+ * empty, at most 512 bytes, no control character; else SVC_EINVALID
+ * saying what (e.g. "group name") is wrong.
+ */
+int store_name_check(const char *what, const char *s);
+/**
+ * svc_store_init() making admin the store's Administrator, recorded as done
+ * by actor (the ops layer: "root as alice" makes alice the administrator).
+ */
+int store_init_as(const svc_store_options *opts, const char *admin,
+		  const char *actor);
+/**
+ * svc_store_conn_create() and svc_store_conn_import() giving the
+ * Administrator role on each new connection to owner (the principal's
+ * name), recorded as done by actor (its audit name).
+ */
+int store_conn_create_as(svc_store *st, svc_conn *c, const char *owner,
+			 const char *actor);
+int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
+			 const char *owner, const char *actor, unsigned flags);
 /** The current time (clock.h, so SVCCONN_NOW holds), ISO 8601. */
 int store_now_iso(char out[32]);
 

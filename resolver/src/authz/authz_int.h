@@ -1,0 +1,28 @@
+/*
+ * authz_int.h - the decisions of gate.c for callers that know more about
+ * who acts than one name: the ops layer (src/ops/) passes the name roles
+ * and approver lists are matched against, every name the principal is
+ * known by (its real identity when impersonating), and the name the audit
+ * log and the check run record.
+ */
+#ifndef SVC_AUTHZ_INT_H
+#define SVC_AUTHZ_INT_H
+
+#include <stddef.h>
+#include "svcconn/authz.h"
+
+/**
+ * svc_authz_decide() for actor (approvers and roles are matched against
+ * it), refusing the approval when the run's requester is any of known_as
+ * (or an impersonation "X as Y" of one of them), and recording the
+ * decision as made by audit_name.
+ */
+int authz_decide(svc_store *st, const char *check_run_id, const char *actor,
+		 const char *const *known_as, size_t nknown,
+		 const char *audit_name, const char *decision,
+		 const char *comment, const char *defer_until);
+/** svc_authz_bypass() for actor, recorded as made by audit_name. */
+int authz_bypass(svc_store *st, const char *check_run_id, const char *actor,
+		 const char *audit_name);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * ops_int.h - what the files of the ops layer share: refusing a principal
+ * what its role does not allow, and loading the connection a verb acts on.
+ */
+#ifndef SVC_OPS_INT_H
+#define SVC_OPS_INT_H
+
+#include "svcconn/ops.h"
+#include "store/store_write.h"
+
+/**
+ * 0 when p holds at least need on conn (NULL: the store), else SVC_EDENIED
+ * naming p, the role and the connection.
+ */
+int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
+		svc_role need);
+/** Load name_or_id (no secrets) and require need on it. */
+int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
+	     const char *name_or_id, svc_role need);
+/**
+ * The rights on a connection before it is stored (create or edit of c):
+ * Administrator on the stored connection of c's id, else Creator on the
+ * store.
+ */
+int ops_require_candidate(svc_store *st, const svc_principal *p,
+			  const svc_conn *c);
+
+#endif
