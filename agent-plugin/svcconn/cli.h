@@ -49,6 +49,7 @@ extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 	cmd_bypass_entry, cmd_history_entry;
 extern const struct cmd_entry cmd_expiring_entry;
 extern const struct cmd_entry cmd_verify_entry;
+extern const struct cmd_entry cmd_tokens_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };

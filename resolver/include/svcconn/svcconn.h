@@ -21,6 +21,8 @@
 #include "mask.h"
 #include "certs.h"
 #include "verify.h"
+#include "tokens.h"
+#include "server.h"
 
 #define SVCCONN_VERSION "0.1.0"
 
