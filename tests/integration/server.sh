@@ -145,6 +145,10 @@ req 404 "${auth[@]}" "$base/default/default/_apis/nothing"
 head -c 8192 /dev/zero | tr '\0' 'a' > "$work/big"
 req 413 "${auth[@]}" --data-binary @"$work/big" "$api"
 [ "$(echo "$body" | jget typeKey)" = RequestBodyTooLargeException ] || fail "413 body: $body"
+# headers over the connection's memory cap: 431 from libmicrohttpd
+code=$(curl -sS --cacert "$work/cert.pem" -o /dev/null -w '%{http_code}' \
+  -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$base/_apis/openapi.json")
+[ "$code" = 431 ] || fail "oversized headers: $code"
 # the OpenAPI document is docs/openapi.json, served without a token
 req 200 "$base/_apis/openapi.json"
 echo "$body" | python3 -c 'import json,sys; a=json.load(sys.stdin); b=json.load(open(sys.argv[1])); sys.exit(a != b)' \

@@ -468,7 +468,7 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 {
 	svc_server *s = c->srv;
 	char *tok;
-	int rc, pr;
+	int rc, pr, had_token;
 
 	if (unix_peer) {
 		if ((pr = peer_name(who, whosz, conn)) == -1)
@@ -491,13 +491,13 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 				 "too many failed authentications from '%s'; retry in %u s",
 				 addr, *retry);
 	tok = request_token(conn);
+	had_token = tok != NULL;
 	pthread_mutex_lock(&s->store_lock);
 	rc = svc_token_verify(ta, s->shared.store, tok,
 			      tok ? strlen(tok) : 0, route ? route->scope : NULL,
 			      addr, c->request);
 	pthread_mutex_unlock(&s->store_lock);
-	if (tok)
-		svc_secret_free(tok, (size_t)-1);
+	svc_secret_free(tok, (size_t)-1);
 	if (rc == 0) {
 		c->actor = ta->owner;
 		c->auth_method = "token";
@@ -516,7 +516,7 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 		return srv_lib_error(c, rc);
 	return srv_error(c, MHD_HTTP_UNAUTHORIZED, "VssUnauthorizedException",
 			 "%s: %s", c->request,
-			 tok ? "the access token was refused"
+			 had_token ? "the access token was refused"
 			     : "no access token (Authorization: Bearer TOKEN)");
 }
 
@@ -623,7 +623,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			rq->too_large = *end || v > s->max_body;
 		}
 		*con_cls = rq;
-		return MHD_YES;
+		/* answered at once: the body is not read */
+		return rq->too_large ? answer(s, conn, rq, url, method)
+				     : MHD_YES;
 	}
 	if (*upload_size) {
 		if (!rq->too_large &&

@@ -273,7 +273,7 @@ static int validate(struct srv_call *c, svc_conn *conn)
 	const struct srv_shared *sh = srv_shared(c->srv);
 	svc_buf msg = SVC_BUF_INIT;
 	svc_diags *d = NULL;
-	size_t i, n;
+	size_t i, n, shown = 0;
 	int rc;
 
 	if ((rc = svc_diags_new(&d)))
@@ -284,14 +284,15 @@ static int validate(struct srv_call *c, svc_conn *conn)
 		return 0;
 	}
 	buf_init(&msg, 700, 0);
-	buf_printf(&msg, "'%s': the connection is not valid:", c->request);
+	buf_printf(&msg, "'%s': the connection is not valid", c->request);
 	n = svc_diags_count(d);
 	for (i = 0; i < n; i++) {
 		const svc_diag *e = svc_diags_at(d, i);
 
 		if (e->severity != SVC_SEV_ERROR)
 			continue;
-		if (buf_printf(&msg, " %sfield '%s': %s;", "",
+		/* every field at fault, as far as the message's room goes */
+		if (buf_printf(&msg, "%s field '%s': %s", shown++ ? ";" : ":",
 			       e->field ? e->field : "(connection)",
 			       e->message) != 0)
 			break;
