@@ -304,6 +304,23 @@ static int validate(struct srv_call *c, svc_conn *conn)
 	return -1;
 }
 
+/*
+ * The rest of a create or an update: body onto conn, validated, stored by
+ * op, answered with the connection as stored.
+ */
+static int save(struct srv_call *c, svc_conn *conn, json_t *body,
+		int (*op)(svc_store *st, const char *actor, svc_conn *conn))
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	int rc;
+
+	if (apply_body(c, conn, body) || validate(c, conn))
+		return -1;
+	if ((rc = op(sh->store, c->actor, conn)))
+		return srv_lib_error(c, rc);
+	return srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+}
+
 /* ---- handlers ------------------------------------------------------------- */
 
 static int api_connection_data(struct srv_call *c)
@@ -442,7 +459,6 @@ static int api_endpoint_get(struct srv_call *c)
 
 static int api_endpoint_create(struct srv_call *c)
 {
-	const struct srv_shared *sh = srv_shared(c->srv);
 	const char *name, *type;
 	svc_conn *conn = NULL;
 	json_t *body;
@@ -463,13 +479,7 @@ static int api_endpoint_create(struct srv_call *c)
 		srv_lib_error(c, rc);
 		goto done;
 	}
-	if (apply_body(c, conn, body) || validate(c, conn))
-		goto done;
-	if ((rc = op_endpoint_create(sh->store, c->actor, conn))) {
-		srv_lib_error(c, rc);
-		goto done;
-	}
-	srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+	save(c, conn, body, op_endpoint_create);
 done:
 	svc_conn_free(conn);
 	json_decref(body);
@@ -531,13 +541,7 @@ static int api_endpoint_update(struct srv_call *c)
 		srv_lib_error(c, rc);
 		goto done;
 	}
-	if (apply_body(c, conn, body) || validate(c, conn))
-		goto done;
-	if ((rc = op_endpoint_update(sh->store, c->actor, conn))) {
-		srv_lib_error(c, rc);
-		goto done;
-	}
-	srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+	save(c, conn, body, op_endpoint_update);
 done:
 	svc_conn_free(conn);
 	json_decref(body);
