@@ -424,8 +424,11 @@ static int route_find(const struct srv_route **route, char *arg, size_t argsz,
 				continue;
 			tail = path + 2 + n;
 		}
+		/* a {id} segment too long for arg matches nothing (it is
+		 * never cut short, to name another connection) */
 		if (star ? strncmp(tail, r->path, plen - 1) != 0 ||
-			       !tail[plen - 1] || strchr(tail + plen - 1, '/')
+			       !tail[plen - 1] || strchr(tail + plen - 1, '/') ||
+			       strlen(tail + plen - 1) >= argsz
 			 : strcmp(tail, r->path) != 0)
 			continue;
 		/* the place: the served organization and project */
