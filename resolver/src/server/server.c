@@ -508,15 +508,16 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 		c->scopes = ta->scopes;
 		return 0;
 	}
+	if (rc != SVC_EDENIED)
+		return srv_lib_error(c, rc);
+	/* a refusal (401 or 403) counts against the address */
 	rate_fail(s, addr);
 	srv_log(s, SVC_SERVER_LOG_WARNING, "%s %s: %s", addr, c->request,
 		svc_error_last());
-	if (rc == SVC_EDENIED && ta->forbidden)
+	if (ta->forbidden)
 		return srv_error(c, MHD_HTTP_FORBIDDEN, "AccessCheckException",
 				 "%s: the token does not grant scope '%s'",
 				 c->request, route->scope);
-	if (rc != SVC_EDENIED)
-		return srv_lib_error(c, rc);
 	return srv_error(c, MHD_HTTP_UNAUTHORIZED, "VssUnauthorizedException",
 			 "%s: %s", c->request,
 			 had_token ? "the access token was refused"
