@@ -10,6 +10,7 @@
 # for malformed JSON, the OpenAPI document served as it is in docs/, and a
 # clean stop on SIGTERM.
 set -euo pipefail
+# (no "| grep -q" on output: grep leaving early would fail the pipe)
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 command -v curl >/dev/null || { echo "server: needs curl"; exit 1; }
 work=$(mktemp -d /tmp/svcserver.XXXXXX)
@@ -38,7 +39,8 @@ xtok=$(SVCCONN_NOW=$past svcconn tokens create old --days 1 --scopes full 2>/dev
 vid=$(echo "$vtok" | cut -d_ -f2); xid=$(echo "$xtok" | cut -d_ -f2)
 svcconn tokens revoke "$vid" >/dev/null
 [ "$(svcconn tokens list | grep -c '^[0-9a-f]\{16\} ')" = 4 ] || fail "tokens list does not show 4 tokens"
-svcconn tokens list | grep -q "$SECRET\|svcp_" && fail "tokens list shows a token"
+out=$(svcconn tokens list)
+grep -q "$SECRET\|svcp_" <<<"$out" && fail "tokens list shows a token"
 # only an Administrator lists or revokes others' tokens
 SVCCONN_USER=bob svcconn tokens list --all >/dev/null 2>&1 && fail "bob listed everybody's tokens"
 SVCCONN_USER=bob svcconn tokens revoke "$xid" >/dev/null 2>&1 && fail "bob revoked admin's token"
@@ -65,13 +67,13 @@ start_server() {
 
 # ---- plain HTTP: refused without the flag, and off loopback ------------
 out=$("$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 2>&1) && fail "served without TLS or the flag"
-echo "$out" | grep -q "needs --tls-cert" || fail "no reason for refusing plain HTTP: $out"
+grep -q "needs --tls-cert" <<<"$out" || fail "no reason for refusing plain HTTP: $out"
 out=$("$SVC_BIN_DIR/svcconn-server" --listen 0.0.0.0:0 --insecure-http-on-loopback 2>&1) \
   && fail "served plain HTTP on 0.0.0.0"
-echo "$out" | grep -q "only on a loopback address" || fail "wrong refusal: $out"
+grep -q "only on a loopback address" <<<"$out" || fail "wrong refusal: $out"
 out=$("$SVC_BIN_DIR/svcconn-server" --listen 192.0.2.1:8080 --insecure-http-on-loopback 2>&1) \
   && fail "served plain HTTP on 192.0.2.1"
-echo "$out" | grep -q "only on a loopback address" || fail "wrong refusal: $out"
+grep -q "only on a loopback address" <<<"$out" || fail "wrong refusal: $out"
 start_server --listen 127.0.0.1:0 --insecure-http-on-loopback
 [ "$(curl -sS -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/_apis/connectionData" | jget authenticatedUser.providerDisplayName)" = admin ] \
   || fail "plain HTTP on loopback with the flag did not answer"
@@ -80,7 +82,7 @@ kill -TERM "$pid"; wait "$pid" || fail "the server did not stop cleanly on SIGTE
 # ---- a socket path that is not this user's socket is refused ----------
 touch "$work/notasocket"
 out=$("$SVC_BIN_DIR/svcconn-server" --unix-socket "$work/notasocket" 2>&1) && fail "replaced a regular file by the socket"
-echo "$out" | grep -q "is not a socket of this user" || fail "wrong refusal: $out"
+grep -q "is not a socket of this user" <<<"$out" || fail "wrong refusal: $out"
 
 # ---- HTTPS and the socket ---------------------------------------------------
 # the socket's directory is reachable by others (the unprivileged peer)
@@ -132,11 +134,11 @@ req 200 "${auth[@]}" "$base/_apis/serviceendpoint/types"
 [ "$(echo "$body" | jget count)" -gt 20 ] || fail "types: $body"
 # malformed JSON and a field of the wrong type: 400 naming where
 req 400 "${auth[@]}" --data '{"name": "x", "type": ' "$api"
-echo "$body" | grep -q 'not valid JSON.*line 1, column' || fail "malformed JSON: $body"
+grep -q 'not valid JSON.*line 1, column' <<<"$body" || fail "malformed JSON: $body"
 req 400 "${auth[@]}" --data '{"name":"x","type":"generic","url":"https://x.test","authorization":{"scheme":"UsernamePassword","parameters":{"username":5}}}' "$api"
-echo "$body" | grep -q "field 'authorization.parameters.username' must be a string" || fail "field type: $body"
+grep -q "field 'authorization.parameters.username' must be a string" <<<"$body" || fail "field type: $body"
 req 400 "${auth[@]}" --data '{"name":"x","type":"generic","authorization":{"scheme":"UsernamePassword","parameters":{"username":"a"}}}' "$api"
-echo "$body" | grep -q "field 'url'" || fail "missing url not named: $body"
+grep -q "field 'url'" <<<"$body" || fail "missing url not named: $body"
 [ "$(echo "$body" | jget typeKey)" = ArgumentException ] || fail "typeKey: $body"
 # another project, no resource
 req 404 "${auth[@]}" "$base/other/proj/_apis/serviceendpoint/endpoints"
@@ -178,16 +180,16 @@ req 401 -H "Authorization: Bearer ${tok%?}x" "$base/_apis/connectionData"
 req 401 -H "Authorization: Bearer $vtok" "$base/_apis/connectionData"
 req 401 -H "Authorization: Bearer $xtok" "$base/_apis/connectionData"
 req 403 -H "Authorization: Bearer $rtok" --data @"$work/gh.json" "$api"
-echo "$body" | grep -q "endpoints:manage" || fail "403 does not name the scope: $body"
+grep -q "endpoints:manage" <<<"$body" || fail "403 does not name the scope: $body"
 n1=$(failures)
 [ $((n1 - n0)) = 5 ] || fail "$((n1 - n0)) audit records for 5 refusals"
 audit=$(svcconn audit --json)
 for t in "$vid" "$xid" "$(echo "$tok" | cut -d_ -f2)"; do
-  echo "$audit" | grep -q "\"tokenId\": \"$t\"" || fail "no audit record names token $t"
+  grep -q "\"tokenId\": \"$t\"" <<<"$audit" || fail "no audit record names token $t"
 done
-echo "$audit" | grep -q "revoked" && echo "$audit" | grep -q "expired" || fail "audit does not say why"
+grep -q "revoked" <<<"$audit" && grep -q "expired" <<<"$audit" || fail "audit does not say why"
 for t in "$tok" "$vtok" "$xtok" "$rtok"; do
-  echo "$audit" | grep -qF "${t##*_}" && fail "a token's secret is in the audit log"
+  grep -qF "${t:22}" <<<"$audit" && fail "a token's secret is in the audit log"
 done
 # the sixth failure is counted; the seventh request is refused with 429
 req 401 -H "Authorization: Bearer svcp_0000000000000000_nope" "$base/_apis/connectionData"
@@ -197,7 +199,8 @@ code=$(curl -sS --cacert "$work/cert.pem" -D "$work/headers" -o "$work/body" -w 
 grep -qi '^Retry-After: [0-9]' "$work/headers" || fail "429 without Retry-After"
 cat "$work/body" >> "$work/responses"
 # the socket is not rate-limited with the address
-curl -sS --unix-socket "$work/run/s.sock" http://localhost/_apis/connectionData | grep -q unixSocket \
+out=$(curl -sS --unix-socket "$work/run/s.sock" http://localhost/_apis/connectionData)
+grep -q unixSocket <<<"$out" \
   || fail "the socket was blocked too"
 
 # the socket's peer holds no role on the store: its delete is refused
@@ -227,6 +230,6 @@ for f in "$SVCCONN_HOME"/store.db*; do
   grep -qaF "$SECRET" "$f" && fail "the secret is in $f in plaintext"
 done
 for t in "$tok" "$rtok" "$vtok" "$xtok"; do
-  grep -qaF "${t##*_}" "$SVCCONN_HOME"/store.db* && fail "a token is in the store"
+  grep -qaF "${t:22}" "$SVCCONN_HOME"/store.db* && fail "a token is in the store"
 done
 echo "server: all checks passed"
