@@ -18,45 +18,21 @@
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
 
-/* Per-test fixture: a fresh store. */
-struct fx {
-	char *dir;              /**< temporary directory (removed after) */
-	char *home;             /**< store home */
-	svc_store_options opts; /**< options pointing at home */
-	svc_store *st;          /**< the open store */
-};
-
+/* Per-test fixture: a fresh store (tu_store), SVCCONN_NOW unset around it. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
 	unsetenv("SVCCONN_NOW");
-	f->dir = tu_mkdtemp();
-	f->home = tu_path(f->dir, "home");
-	f->opts.version = SVC_STORE_OPTIONS_VERSION;
-	f->opts.home = f->home;
-	assert_int_equal(svc_store_init(&f->opts, "tester"), 0);
-	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	*state = f;
-	return 0;
+	return tu_store_setup(state);
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
 	unsetenv("SVCCONN_NOW");
-	svc_store_free(f->st);
-	tu_rm_rf(f->dir);
-	free(f->home);
-	free(f->dir);
-	free(f);
-	return 0;
+	return tu_store_teardown(state);
 }
 
 /* The raw database of f's store. */
-static sqlite3 *raw_db(struct fx *f)
+static sqlite3 *raw_db(tu_store *f)
 {
 	sqlite3 *db;
 
@@ -65,7 +41,7 @@ static sqlite3 *raw_db(struct fx *f)
 }
 
 /* Run sql on the raw database. */
-static void raw_exec(struct fx *f, const char *sql)
+static void raw_exec(tu_store *f, const char *sql)
 {
 	sqlite3 *db = raw_db(f);
 
@@ -75,7 +51,7 @@ static void raw_exec(struct fx *f, const char *sql)
 }
 
 /* A new token of owner with scopes for days; its id into id. */
-static char *new_token(struct fx *f, const char *owner, const char *scopes,
+static char *new_token(tu_store *f, const char *owner, const char *scopes,
 		       unsigned days, char id[SVC_TOKEN_ID_LEN + 1])
 {
 	svc_token_info info;
@@ -91,7 +67,7 @@ static char *new_token(struct fx *f, const char *owner, const char *scopes,
 }
 
 /* Verify tok for need; the code, with a into *a (cleared by the caller). */
-static int verify(struct fx *f, const char *tok, const char *need,
+static int verify(tu_store *f, const char *tok, const char *need,
 		  svc_token_auth *a)
 {
 	return svc_token_verify(a, f->st, tok, tok ? strlen(tok) : 0, need,
@@ -99,7 +75,7 @@ static int verify(struct fx *f, const char *tok, const char *need,
 }
 
 /* The newest audit record's action and detail (copied into out). */
-static void last_audit(struct fx *f, char action[64], char detail[512])
+static void last_audit(tu_store *f, char action[64], char detail[512])
 {
 	svc_audit_list *l = NULL;
 	const svc_audit_entry *e;
@@ -116,7 +92,7 @@ static void last_audit(struct fx *f, char action[64], char detail[512])
 
 static void test_format(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char id[SVC_TOKEN_ID_LEN + 1], id2[SVC_TOKEN_ID_LEN + 1];
 	char *a = new_token(f, "alice", "endpoints:read", 0, id);
 	char *b = new_token(f, "alice", "endpoints:read", 0, id2);
@@ -142,7 +118,7 @@ static void test_format(void **state)
 
 static void test_hash_only(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char id[SVC_TOKEN_ID_LEN + 1], sql[256], hex[65];
 	char *tok = new_token(f, "alice", "full", 0, id);
 	unsigned char md[32];
@@ -157,12 +133,14 @@ static void test_hash_only(void **state)
 	svc_store_free(f->st);
 	f->st = NULL;
 	{
+		svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, f->home,
+					   NULL };
 		char *path = tu_path(f->home, "store.db");
 
 		db = tu_read_file(path, &len);
 		free(path);
+		assert_int_equal(svc_store_open(&f->st, &opts), 0);
 	}
-	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
 	assert_false(tu_memmem(db, len, tok, SVC_TOKEN_LEN));
 	assert_false(tu_memmem(db, len, tok + 6 + SVC_TOKEN_ID_LEN, 43));
 	free(db);
@@ -187,7 +165,7 @@ static void test_hash_only(void **state)
 
 static void test_verify(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char id[SVC_TOKEN_ID_LEN + 1], action[64], detail[512];
 	char *tok = new_token(f, "alice", "endpoints:read", 0, id);
 	char *bad = strdup(tok);
@@ -262,7 +240,7 @@ static void test_verify(void **state)
 
 static void test_expiry(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char *tok, *tok30;
 	svc_token_info *l = NULL;
 	size_t n = 0;
@@ -306,7 +284,7 @@ static void test_expiry(void **state)
 
 static void test_revoke(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char id[SVC_TOKEN_ID_LEN + 1], action[64], detail[512];
 	char *tok = new_token(f, "alice", "full", 0, id);
 	svc_token_info *l = NULL;
@@ -339,7 +317,7 @@ static void test_revoke(void **state)
 
 static void test_scopes(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char *norm = NULL, *rd = new_token(f, "alice", "endpoints:read", 0, NULL);
 	char *mg = new_token(f, "alice", "endpoints:manage", 0, NULL);
 	char action[64], detail[512];
@@ -371,7 +349,7 @@ static void test_scopes(void **state)
 
 static void test_last_used(void **state)
 {
-	struct fx *f = *state;
+	tu_store *f = *state;
 	char *tok;
 	svc_token_info *l = NULL;
 	size_t n = 0;
