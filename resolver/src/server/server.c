@@ -373,14 +373,9 @@ static char *request_token(struct MHD_Connection *conn)
 
 /* ---- routing -------------------------------------------------------------- */
 
-/*
- * Match path against the routes: the route (method aside) into *route,
- * the {id} segment into arg.  Returns 1 when a route of that method
- * matches, 2 when only routes of other methods do, 0 when none, -1 when
- * the path names another organization or project.
- */
-static int route_find(const struct srv_route **route, char *arg, size_t argsz,
-		      const svc_server *s, const char *method, const char *path)
+int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
+		   const char *org, const char *project, const char *method,
+		   const char *path)
 {
 	const char *rest[2] = { NULL, NULL }, *p = path;
 	size_t seglen[2] = { 0, 0 }, i, n;
@@ -433,16 +428,16 @@ static int route_find(const struct srv_route **route, char *arg, size_t argsz,
 			continue;
 		/* the place: the served organization and project */
 		if (r->place == SRV_PROJECT &&
-		    (seglen[0] != strlen(s->org) ||
-		     strncasecmp(rest[0], s->org, seglen[0]) != 0 ||
-		     seglen[1] != strlen(s->project) ||
-		     strncasecmp(rest[1], s->project, seglen[1]) != 0)) {
+		    (seglen[0] != strlen(org) ||
+		     strncasecmp(rest[0], org, seglen[0]) != 0 ||
+		     seglen[1] != strlen(project) ||
+		     strncasecmp(rest[1], project, seglen[1]) != 0)) {
 			other_place = 1;
 			continue;
 		}
 		if (r->place == SRV_GLOBAL && tail != path + 1 &&
-		    (seglen[0] != strlen(s->org) ||
-		     strncasecmp(rest[0], s->org, seglen[0]) != 0)) {
+		    (seglen[0] != strlen(org) ||
+		     strncasecmp(rest[0], org, seglen[0]) != 0)) {
 			other_place = 1;
 			continue;
 		}
@@ -551,7 +546,8 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	c.request = request;
 	c.body = rq->body.ptr ? rq->body.ptr : "";
 	c.body_len = rq->body.len;
-	found = route_find(&route, arg, sizeof(arg), s, method, url);
+	found = srv_route_find(&route, arg, sizeof(arg), s->org, s->project,
+			       method, url);
 	if (rq->too_large)
 		srv_error(&c, MHD_HTTP_CONTENT_TOO_LARGE,
 			  "RequestBodyTooLargeException",

@@ -84,4 +84,15 @@ struct srv_route {
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
 
+/**
+ * Match path (hostile input) against srv_routes for the served org and
+ * project: the route into *route and its {id} segment into arg (argsz
+ * bytes; a longer segment matches nothing).  Returns 1 when a route of
+ * that method matches, 2 when only routes of other methods do, 0 when
+ * none, -1 when the path names another organization or project.
+ */
+int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
+		   const char *org, const char *project, const char *method,
+		   const char *path);
+
 #endif
