@@ -51,6 +51,7 @@ extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 extern const struct cmd_entry cmd_expiring_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_oidc_entry;
+extern const struct cmd_entry cmd_tokens_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };

@@ -2,6 +2,7 @@
  * testutil.c - test helpers: temporary trees, files, running commands.
  */
 #include "testutil.h"
+#include "store/store_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "svcconn/store.h"
 
 extern char **environ;
 
@@ -239,4 +242,31 @@ void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
 	argv[n++] = (char *)home;
 	argv[n] = NULL;
 	tu_run(r, stdin_text, argv, extra_env);
+}
+
+int tu_store_setup(void **state)
+{
+	tu_store *f = calloc(1, sizeof(*f));
+	svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, NULL, NULL };
+
+	assert_non_null(f);
+	f->dir = tu_mkdtemp();
+	f->home = tu_path(f->dir, "home");
+	opts.home = f->home;
+	assert_int_equal(svc_store_init(&opts, "tester"), 0);
+	assert_int_equal(svc_store_open(&f->st, &opts), 0);
+	*state = f;
+	return 0;
+}
+
+int tu_store_teardown(void **state)
+{
+	tu_store *f = *state;
+
+	svc_store_free(f->st);
+	tu_rm_rf(f->dir);
+	free(f->home);
+	free(f->dir);
+	free(f);
+	return 0;
 }

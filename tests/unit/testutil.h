@@ -48,4 +48,16 @@ const char *tu_bin(const char *name);
 void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
 		  char *const extra_env[], va_list ap);
 
+struct svc_store;
+/** A fixture: a fresh store in a temporary directory, open. */
+typedef struct tu_store {
+	char *dir;              /**< temporary directory (removed after) */
+	char *home;             /**< store home, inside dir */
+	struct svc_store *st;   /**< the open store */
+} tu_store;
+/** A cmocka setup making a tu_store (initialised by "tester"). */
+int tu_store_setup(void **state);
+/** Its teardown: closes the store, removes the directory. */
+int tu_store_teardown(void **state);
+
 #endif

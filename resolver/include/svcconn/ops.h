@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "oidc.h"
 #include "store.h"
+#include "tokens.h"
 #include "verify.h"
 
 #ifdef __cplusplus
@@ -315,6 +316,26 @@ int svc_ops_oidc_keys(svc_oidc_key **out, size_t *count, svc_store *st,
  */
 int svc_ops_oidc_rotate(char **kid, svc_store *st, const svc_principal *p,
 			const char *alg);
+
+/* ---- personal access tokens (tokens.h) ---- */
+
+/**
+ * A token for owner (NULL: p itself), shown once in *token (free it with
+ * svc_secret_free(token, SVC_TOKEN_LEN)): a user for itself, the store's
+ * Administrator for anybody.  Agents and jobs hold none.
+ */
+int svc_ops_token_create(char **token, svc_token_info *info, svc_store *st,
+			 const svc_principal *p, const char *owner,
+			 const char *name, const char *scopes, unsigned days);
+/**
+ * The tokens of owner (NULL: p's own), or with all every owner's: one's
+ * own, or anybody's as the store's Administrator.  Never a secret.
+ */
+int svc_ops_token_list(svc_token_info **out, size_t *count, svc_store *st,
+		       const svc_principal *p, const char *owner, int all);
+/** Revoke token id: one's own, or anybody's as the store's Administrator. */
+int svc_ops_token_revoke(svc_store *st, const svc_principal *p,
+			 const char *id);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -24,6 +24,8 @@
 #include "verify.h"
 #include "oidc.h"
 #include "ops.h"
+#include "tokens.h"
+#include "server.h"
 
 #define SVCCONN_VERSION "0.1.0"
 

@@ -145,6 +145,27 @@ typedef struct store_oidc_key_row {
 /** Called once per OIDC signing key, oldest first; non-zero stops. */
 typedef int (*store_oidc_key_cb)(void *ctx, const store_oidc_key_row *r);
 
+/**
+ * One personal access token row (tokens/tokens.c decides; the backend
+ * moves rows).  Only the SHA-256 hash of the token is stored.  Times are
+ * seconds since the epoch; last_used and revoked are 0 when never.
+ */
+typedef struct store_token_row {
+	const char *id;              /**< the token's lookup id (hex) */
+	const unsigned char *hash;   /**< SHA-256 of the whole token */
+	size_t hash_len;             /**< bytes in hash (32) */
+	const char *owner;           /**< the principal it acts as */
+	const char *name;            /**< its owner's name for it */
+	const char *scopes;          /**< space-separated scopes */
+	long long created;           /**< created at */
+	long long expires;           /**< not valid from then on */
+	long long last_used;         /**< last authenticated with, or 0 */
+	long long revoked;           /**< revoked at, or 0 */
+} store_token_row;
+
+/** Called once per token row; non-zero stops. */
+typedef int (*store_token_cb)(void *ctx, const store_token_row *r);
+
 /** The operations of a backend. */
 typedef struct store_backend_ops {
 	const char *name;  /**< "sqlite", "postgresql" */
@@ -493,6 +514,24 @@ typedef struct store_backend_ops {
 			       const char *key_id);
 	/** Delete the keys with drop_at <= now; *n (may be NULL) counts. */
 	int (*oidc_key_drop)(size_t *n, store_backend *be, long long now);
+
+	/* ---- personal access tokens (tokens/tokens.c) ---- */
+
+	/** Insert a token row; SVC_EEXISTS when its id is taken. */
+	int (*token_insert)(store_backend *be, const store_token_row *r);
+	/** The row of token id to cb; SVC_ENOTFOUND when there is none. */
+	int (*token_get)(store_backend *be, const char *id, store_token_cb cb,
+			 void *ctx);
+	/** The rows of owner (NULL: all), oldest first, to cb. */
+	int (*token_list)(store_backend *be, const char *owner,
+			  store_token_cb cb, void *ctx);
+	/**
+	 * Mark token id revoked at at (kept when revoked already);
+	 * SVC_ENOTFOUND when there is none.
+	 */
+	int (*token_revoke)(store_backend *be, const char *id, long long at);
+	/** Record that token id was used at at. */
+	int (*token_touch)(store_backend *be, const char *id, long long at);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

@@ -53,6 +53,9 @@
  * the epoch: made, retired (NULL for the one current key, which a partial
  * unique index keeps to one), the latest expiry of a token it signed, and
  * when it stops being published.
+ * Version 7 adds access_tokens, the personal access tokens of the server
+ * (tokens/tokens.c): the lookup id, the SHA-256 hash of the token (never
+ * the token), owner, name, scopes and times as seconds since the epoch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -323,6 +326,23 @@ static const char *const migrations[] = {
 	");"
 	"CREATE UNIQUE INDEX IF NOT EXISTS oidc_keys_current"
 	"  ON oidc_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;",
+	/*
+	 * 7: personal access tokens (tokens/tokens.c), stored as hashes.
+	 * IF NOT EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS access_tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  hash BLOB NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  last_used INTEGER NOT NULL DEFAULT 0,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX IF NOT EXISTS access_tokens_owner"
+	"  ON access_tokens (owner);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2740,6 +2760,130 @@ static int sqlite_oidc_key_drop(size_t *n, store_backend *be, long long now)
 	return 0;
 }
 
+/* ---- personal access tokens ------------------------------------------- */
+
+#define TOKEN_COLUMNS \
+	"id, hash, owner, name, scopes, created, expires, last_used, revoked"
+
+/* Hand each row of the prepared statement st to cb; 1 when one was. */
+static int token_rows(store_backend *be, sqlite3_stmt *st, store_token_cb cb,
+		      void *ctx)
+{
+	store_token_row r;
+	int rc, seen = 0;
+
+	while ((rc = step(be, st, "read access tokens")) == 1) {
+		r.id = col_str(st, 0);
+		r.hash = sqlite3_column_blob(st, 1);
+		r.hash_len = (size_t)sqlite3_column_bytes(st, 1);
+		r.owner = col_str(st, 2);
+		r.name = col_str(st, 3);
+		r.scopes = col_str(st, 4);
+		r.created = sqlite3_column_int64(st, 5);
+		r.expires = sqlite3_column_int64(st, 6);
+		r.last_used = sqlite3_column_int64(st, 7);
+		r.revoked = sqlite3_column_int64(st, 8);
+		if (!r.id || !r.owner || !r.name || !r.scopes)
+			return error_oom();
+		if (!r.hash)
+			r.hash = (const unsigned char *)"";
+		seen = 1;
+		if ((rc = cb(ctx, &r)) != 0)
+			return rc < 0 ? rc : seen;
+	}
+	return rc < 0 ? rc : seen;
+}
+
+static int sqlite_token_insert(store_backend *be, const store_token_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO access_tokens (" TOKEN_COLUMNS ") "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  "store an access token")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->id)) == 0 &&
+	    (rc = bind_bytes(be, st, 2, r->hash, r->hash_len, 1)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->owner)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->name)) == 0 &&
+	    (rc = bind_str(be, st, 5, r->scopes)) == 0 &&
+	    (rc = bind_int(be, st, 6, r->created)) == 0 &&
+	    (rc = bind_int(be, st, 7, r->expires)) == 0 &&
+	    (rc = bind_int(be, st, 8, r->last_used)) == 0 &&
+	    (rc = bind_int(be, st, 9, r->revoked)) == 0)
+		rc = step(be, st, "store an access token");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_token_get(store_backend *be, const char *id,
+			    store_token_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT " TOKEN_COLUMNS " FROM access_tokens "
+			  "WHERE id = ?1", "read an access token")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0)
+		rc = token_rows(be, st, cb, ctx);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : (rc == 0 ? SVC_ENOTFOUND : 0);
+}
+
+static int sqlite_token_list(store_backend *be, const char *owner,
+			     store_token_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT " TOKEN_COLUMNS " FROM access_tokens "
+			  "WHERE ?1 IS NULL OR owner = ?1 "
+			  "ORDER BY created, id", "read access tokens")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, owner)) == 0)
+		rc = token_rows(be, st, cb, ctx);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_token_revoke(store_backend *be, const char *id, long long at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE access_tokens SET revoked = CASE revoked "
+			  "WHEN 0 THEN ?2 ELSE revoked END WHERE id = ?1",
+			  "revoke an access token")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, at)) == 0)
+		rc = step(be, st, "revoke an access token");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+static int sqlite_token_touch(store_backend *be, const char *id, long long at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE access_tokens SET last_used = ?2 "
+			  "WHERE id = ?1", "record an access token's use")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, at)) == 0)
+		rc = step(be, st, "record an access token's use");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- certificate expiry ------------------------------------------------ */
 
 static int sqlite_expiry_put(store_backend *be, const char *conn_id,
@@ -2902,4 +3046,9 @@ const store_backend_ops store_sqlite_ops = {
 	.oidc_key_times = sqlite_oidc_key_times,
 	.oidc_key_reseal = sqlite_oidc_key_reseal,
 	.oidc_key_drop = sqlite_oidc_key_drop,
+	.token_insert = sqlite_token_insert,
+	.token_get = sqlite_token_get,
+	.token_list = sqlite_token_list,
+	.token_revoke = sqlite_token_revoke,
+	.token_touch = sqlite_token_touch,
 };

@@ -1,0 +1,499 @@
+/*
+ * server_api.c - the resources svcconn-server serves, shaped as Azure
+ * DevOps' REST API (serviceendpoint 7.1): who am I, the connection types,
+ * and the service endpoints of the served project; plus the OpenAPI
+ * document that describes them (docs/openapi.json, built in).
+ *
+ * Every route acts through the authority layer (svcconn/ops.h) as the
+ * request's principal, as the CLI does: no role check of its own.
+ * Handlers turn JSON into connections and back; secret parameters are write-only: a
+ * response shows them as null, whatever was stored.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "svcconn/authz.h"
+#include "svcconn/catalog.h"
+#include "svcconn/conn.h"
+#include "svcconn/store.h"
+#include "errors_int.h"
+#include "server/server_int.h"
+#include "util/buf.h"
+
+/* The OpenAPI document, generated from docs/openapi.json at build time. */
+extern const char srv_openapi_json[];
+
+/* ---- JSON of a connection ------------------------------------------------ */
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* An IdentityRef as Azure DevOps writes one, for a principal's name. */
+static json_t *identity_ref(const char *name)
+{
+	return name ? json_pack("{s:s, s:s, s:s}", "displayName", name,
+				"uniqueName", name, "id", name)
+		    : json_null();
+}
+
+/* The ServiceEndpoint of c: secret parameters null, always. */
+static json_t *endpoint_json(const struct srv_shared *sh, const svc_conn *c)
+{
+	const svc_type *t = svc_catalog_find(sh->catalog, svc_conn_type(c));
+	const svc_scheme *sc = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
+	json_t *params = json_object(), *data = json_object(), *o;
+	size_t i, n = svc_conn_field_count(c);
+	svc_conn_field f;
+
+	for (i = 0; i < n; i++) {
+		if (svc_conn_field_at(c, i, &f) || f.kind == SVC_FIELD_URL)
+			continue;
+		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
+				    f.key,
+				    f.secret || !f.value
+					    ? json_null()
+					    : json_stringn(f.value, f.len));
+	}
+	/* a secret parameter of the scheme that is not set is null too */
+	n = t ? svc_type_field_count(t, sc) : 0;
+	for (i = 0; i < n; i++) {
+		const svc_field *d = svc_type_field_at(t, sc, i);
+
+		if (d->secret && d->kind == SVC_FIELD_AUTH &&
+		    !json_object_get(params, d->key))
+			json_object_set_new(params, d->key, json_null());
+	}
+	o = json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:b, "
+		      "s:b, s:s, s:[{s:{s:s, s:s}, s:s, s:o}]}",
+		      "data", data, "id", svc_conn_id(c), "name", svc_conn_name(c),
+		      "type", svc_conn_type(c), "url", str_or_null(svc_conn_url(c)),
+		      "createdBy", identity_ref(svc_conn_created_by(c)),
+		      "description", str_or_null(svc_conn_description(c)),
+		      "authorization", "parameters", params, "scheme",
+		      str_or_null(svc_conn_scheme(c)), "isShared", 0, "isReady",
+		      1, "owner", "Library", "serviceEndpointProjectReferences",
+		      "projectReference", "id", sh->project, "name", sh->project,
+		      "name", svc_conn_name(c), "description",
+		      str_or_null(svc_conn_description(c)));
+	return o;
+}
+
+/* ---- request bodies -------------------------------------------------------- */
+
+/* The JSON object of c's body, or NULL with c answered (400). */
+static json_t *body_object(struct srv_call *c)
+{
+	json_error_t err;
+	json_t *v;
+
+	v = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (!v) {
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "the body of '%s' is not valid JSON: %s (line %d, column %d)",
+			  c->request, err.text, err.line, err.column);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "the body of '%s' must be a JSON object (a ServiceEndpoint)",
+			  c->request);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * Member key of o as a string into *out (NULL when absent or null);
+ * -1 with c answered when it is something else.
+ */
+static int member_str(const char **out, struct srv_call *c, json_t *o,
+		      const char *key, const char *field)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "'%s': field '%s' must be a string", c->request,
+			  field);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/*
+ * Set the members of object key of o ("data" or "parameters") on conn;
+ * null values are skipped (a secret kept as stored).
+ */
+static int apply_object(struct srv_call *c, svc_conn *conn, json_t *o,
+			const char *field)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	if (!o || json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field '%s' must be an object",
+				 c->request, field);
+	json_object_foreach(o, k, v) {
+		if (json_is_null(v))
+			continue;
+		if (!json_is_string(v))
+			return srv_error(c, MHD_HTTP_BAD_REQUEST,
+					 "ArgumentException",
+					 "'%s': field '%s.%s' must be a string",
+					 c->request, field, k);
+		if ((rc = svc_conn_set_field(conn, k, json_string_value(v),
+					     json_string_length(v))))
+			return srv_lib_error(c, rc);
+	}
+	return 0;
+}
+
+/* The fields of body common to create and update, onto conn. */
+static int apply_body(struct srv_call *c, svc_conn *conn, json_t *body)
+{
+	json_t *auth = json_object_get(body, "authorization");
+	const char *url, *desc, *scheme = NULL;
+	int rc;
+
+	if (member_str(&url, c, body, "url", "url") ||
+	    member_str(&desc, c, body, "description", "description"))
+		return -1;
+	if (auth && !json_is_null(auth) && !json_is_object(auth))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'authorization' must be an object",
+				 c->request);
+	if (auth && member_str(&scheme, c, auth, "scheme",
+			       "authorization.scheme"))
+		return -1;
+	if ((url && (rc = svc_conn_set_url(conn, url))) ||
+	    (desc && (rc = svc_conn_set_description(conn, desc))) ||
+	    (scheme && (rc = svc_conn_set_scheme(conn, scheme))))
+		return srv_lib_error(c, rc);
+	if (apply_object(c, conn, json_object_get(body, "data"), "data") ||
+	    apply_object(c, conn, auth ? json_object_get(auth, "parameters")
+				       : NULL,
+			 "authorization.parameters"))
+		return -1;
+	return 0;
+}
+
+/* Validate conn; a 400 naming every field at fault when it fails. */
+static int validate(struct srv_call *c, svc_conn *conn)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	svc_buf msg = SVC_BUF_INIT;
+	svc_diags *d = NULL;
+	size_t i, n, shown = 0;
+	int rc;
+
+	if ((rc = svc_diags_new(&d)))
+		return srv_lib_error(c, rc);
+	rc = svc_conn_validate(conn, sh->catalog, d);
+	if (rc == 0) {
+		svc_diags_free(d);
+		return 0;
+	}
+	buf_init(&msg, 700, 0);
+	buf_printf(&msg, "'%s': the connection is not valid", c->request);
+	n = svc_diags_count(d);
+	for (i = 0; i < n; i++) {
+		const svc_diag *e = svc_diags_at(d, i);
+
+		if (e->severity != SVC_SEV_ERROR)
+			continue;
+		/* every field at fault, as far as the message's room goes */
+		if (buf_printf(&msg, "%s field '%s': %s", shown++ ? ";" : ":",
+			       e->field ? e->field : "(connection)",
+			       e->message) != 0)
+			break;
+	}
+	srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException", "%s",
+		  msg.ptr ? msg.ptr : "invalid connection");
+	buf_clear(&msg);
+	svc_diags_free(d);
+	return -1;
+}
+
+/*
+ * The rest of a create or an update: body onto conn, validated, stored by
+ * op, answered with the connection as stored.
+ */
+static int save(struct srv_call *c, svc_conn *conn, json_t *body,
+		int (*op)(svc_store *st, const svc_principal *p, svc_conn *conn))
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	int rc;
+
+	if (apply_body(c, conn, body) || validate(c, conn))
+		return -1;
+	if ((rc = op(sh->store, c->who, conn)))
+		return srv_lib_error(c, rc);
+	return srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+}
+
+/* ---- handlers ------------------------------------------------------------- */
+
+static int api_connection_data(struct srv_call *c)
+{
+	json_t *user = json_pack("{s:s, s:s, s:s, s:b, s:{s:{s:s, s:s}}}",
+				 "id", c->actor, "descriptor", c->actor,
+				 "providerDisplayName", c->actor, "isActive", 1,
+				 "properties", "Account", "$type",
+				 "System.String", "$value", c->actor);
+	json_t *scopes = json_array();
+	const char *p = c->scopes;
+
+	while (p && *p) {
+		size_t n = strcspn(p, " ");
+
+		json_array_append_new(scopes, json_stringn(p, n));
+		p += n;
+		p += *p == ' ';
+	}
+	if (!c->scopes)
+		json_array_append_new(scopes, json_string("full"));
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:O, s:o, s:{s:s, s:o, s:o}}",
+				   "authenticatedUser", user,
+				   "authorizedUser", user,
+				   "authentication", "method", c->auth_method,
+				   "tokenId", str_or_null(c->token_id),
+				   "scopes", scopes));
+}
+
+static int api_openapi(struct srv_call *c)
+{
+	json_error_t err;
+
+	return srv_reply(c, MHD_HTTP_OK, json_loads(srv_openapi_json, 0, &err));
+}
+
+/* One input descriptor of a type's field. */
+static json_t *input_json(const svc_field *f)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:{s:b}}", "id", f->key,
+			 "name", f->label ? f->label : f->key, "description",
+			 f->help ? f->help : "", "inputMode",
+			 f->secret ? "passwordBox" : "textBox", "isConfidential",
+			 f->secret, "validation", "isRequired", f->required);
+}
+
+static int api_types(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	json_t *value = json_array();
+	size_t i, j, k, n = svc_catalog_count(sh->catalog);
+
+	for (i = 0; i < n; i++) {
+		const svc_type *t = svc_catalog_at(sh->catalog, i);
+		json_t *schemes = json_array(), *common = json_array();
+
+		for (j = 0; j < t->ncommon; j++)
+			json_array_append_new(common, input_json(&t->common[j]));
+		for (j = 0; j < t->nschemes; j++) {
+			const svc_scheme *s = &t->schemes[j];
+			json_t *in = json_array();
+
+			for (k = 0; k < s->nfields; k++)
+				json_array_append_new(in, input_json(&s->fields[k]));
+			json_array_append_new(schemes,
+				json_pack("{s:s, s:s, s:o}", "scheme", s->id,
+					  "displayName", s->label ? s->label : s->id,
+					  "inputDescriptors", in));
+		}
+		json_array_append_new(value,
+			json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", t->id,
+				  "displayName", t->name ? t->name : t->id,
+				  "description", t->description ? t->description : "",
+				  "authenticationSchemes", schemes,
+				  "inputDescriptors", common));
+	}
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:I, s:o}", "count",
+				   (json_int_t)json_array_size(value), "value",
+				   value));
+}
+
+/* 1 when name is one of the comma-separated names (case-insensitive). */
+static int name_listed(const char *names, const char *name)
+{
+	const char *p = names;
+	size_t n = strlen(name);
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncasecmp(p, name, n) == 0)
+			return 1;
+		p += len;
+		p += *p == ',';
+	}
+	return 0;
+}
+
+static int api_endpoints_list(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	const char *names = srv_query(c, "endpointNames");
+	svc_conn **list = NULL;
+	size_t n = 0, i;
+	json_t *value;
+	int rc;
+
+	if ((rc = svc_ops_conn_list(&list, &n, sh->store, c->who)))
+		return srv_lib_error(c, rc);
+	value = json_array();
+	for (i = 0; i < n; i++)
+		if (!names || name_listed(names, svc_conn_name(list[i])))
+			json_array_append_new(value, endpoint_json(sh, list[i]));
+	svc_store_conn_list_free(list, n);
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:I, s:o}", "count",
+				   (json_int_t)json_array_size(value), "value",
+				   value));
+}
+
+static int api_endpoint_get(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	svc_conn *conn = NULL;
+	int rc;
+
+	if ((rc = svc_ops_conn_get(&conn, sh->store, c->who, c->arg, 0)))
+		return srv_lib_error(c, rc);
+	rc = srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+	svc_conn_free(conn);
+	return rc;
+}
+
+static int api_endpoint_create(struct srv_call *c)
+{
+	const char *name, *type;
+	svc_conn *conn = NULL;
+	json_t *body;
+	int rc;
+
+	if (!(body = body_object(c)))
+		return 0;
+	if (member_str(&name, c, body, "name", "name") ||
+	    member_str(&type, c, body, "type", "type"))
+		goto done;
+	if (!name || !type) {
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "'%s': field '%s' is required", c->request,
+			  name ? "type" : "name");
+		goto done;
+	}
+	if ((rc = svc_conn_new(&conn, type, name))) {
+		srv_lib_error(c, rc);
+		goto done;
+	}
+	save(c, conn, body, svc_ops_conn_create);
+done:
+	svc_conn_free(conn);
+	json_decref(body);
+	return 0;
+}
+
+/*
+ * Drop conn's fields before a PUT sets them again: all of them when the
+ * scheme changes, else all but the secret ones (a secret not given again
+ * keeps its stored value, as Azure DevOps keeps it).
+ */
+static void drop_fields(svc_conn *conn, int keep_secrets)
+{
+	size_t i;
+	svc_conn_field f;
+
+	for (i = svc_conn_field_count(conn); i > 0; i--) {
+		char *key;
+
+		if (svc_conn_field_at(conn, i - 1, &f) ||
+		    (keep_secrets && f.secret) || f.kind == SVC_FIELD_URL)
+			continue;
+		if ((key = strdup(f.key)) != NULL)
+			svc_conn_unset_field(conn, key);
+		free(key);
+	}
+}
+
+static int api_endpoint_update(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	const char *name, *type, *scheme = NULL;
+	svc_conn *conn = NULL;
+	json_t *body, *auth;
+	int rc;
+
+	if (!(body = body_object(c)))
+		return 0;
+	auth = json_object_get(body, "authorization");
+	if (member_str(&name, c, body, "name", "name") ||
+	    member_str(&type, c, body, "type", "type") ||
+	    (json_is_object(auth) &&
+	     member_str(&scheme, c, auth, "scheme", "authorization.scheme")))
+		goto done;
+	if ((rc = svc_ops_conn_edit(&conn, sh->store, c->who, c->arg))) {
+		srv_lib_error(c, rc);
+		goto done;
+	}
+	if (type && strcasecmp(type, svc_conn_type(conn)) != 0) {
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "'%s': field 'type' cannot change ('%s' to '%s')",
+			  c->request, svc_conn_type(conn), type);
+		goto done;
+	}
+	drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
+				  strcasecmp(scheme, svc_conn_scheme(conn)) == 0);
+	if (name && (rc = svc_conn_set_name(conn, name))) {
+		srv_lib_error(c, rc);
+		goto done;
+	}
+	save(c, conn, body, svc_ops_conn_update);
+done:
+	svc_conn_free(conn);
+	json_decref(body);
+	return 0;
+}
+
+static int api_endpoint_delete(struct srv_call *c)
+{
+	int rc = svc_ops_conn_delete(srv_shared(c->srv)->store, c->who, c->arg);
+
+	if (rc)
+		return srv_lib_error(c, rc);
+	return srv_reply(c, MHD_HTTP_NO_CONTENT, NULL);
+}
+
+#define EP "_apis/serviceendpoint/endpoints"
+
+const struct srv_route srv_routes[] = {
+	{ "GET", SRV_GLOBAL, "_apis/connectionData", NULL, 0,
+	  api_connection_data },
+	{ "GET", SRV_GLOBAL, "_apis/openapi.json", NULL, 1, api_openapi },
+	{ "GET", SRV_GLOBAL, "_apis/serviceendpoint/types", "endpoints:read", 0,
+	  api_types },
+	{ "GET", SRV_PROJECT, EP, "endpoints:read", 0, api_endpoints_list },
+	{ "POST", SRV_PROJECT, EP, "endpoints:manage", 0, api_endpoint_create },
+	{ "GET", SRV_PROJECT, EP "/*", "endpoints:read", 0, api_endpoint_get },
+	{ "PUT", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_update },
+	{ "DELETE", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_delete },
+	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
+};

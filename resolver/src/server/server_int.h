@@ -1,0 +1,100 @@
+/*
+ * server_int.h - what server.c (HTTP, limits, authentication, routing)
+ * and server_api.c (the resources) share.  Nothing here is exported.
+ */
+#ifndef SVC_SERVER_INT_H
+#define SVC_SERVER_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "svcconn/catalog.h"
+#include "svcconn/server.h"
+#include "svcconn/ops.h"
+#include "svcconn/store.h"
+
+/** One request being answered, from routing to the response. */
+struct srv_call {
+	svc_server *srv;          /**< the server */
+	const char *method;       /**< GET, POST, ... */
+	const char *path;         /**< the path, without the query */
+	const char *arg;          /**< the route's {id} segment, or NULL */
+	const char *body;         /**< request body (NUL-terminated) */
+	size_t body_len;          /**< bytes in body */
+	const char *request;      /**< "METHOD /path", for messages */
+	const char *actor;        /**< the authenticated principal's name */
+	svc_principal *who;       /**< the principal every ops call gets */
+	const char *auth_method;  /**< "token" or "unixSocket" */
+	const char *token_id;     /**< the token's id, or NULL */
+	const char *scopes;       /**< the token's scopes, NULL: all */
+	struct MHD_Connection *conn; /**< for query arguments */
+	unsigned status;          /**< the response's status */
+	json_t *out;              /**< the response's body, or NULL */
+};
+
+/** The parts of the server the resources use. */
+struct srv_shared {
+	svc_store *store;         /**< the open store (under lock) */
+	svc_catalog *catalog;     /**< the types */
+	const char *organization; /**< served organization */
+	const char *project;      /**< served project */
+	const char *openapi;      /**< the OpenAPI document (JSON text) */
+};
+
+/** The server's shared parts. */
+const struct srv_shared *srv_shared(const svc_server *s);
+
+/** Query argument name of the request, or NULL. */
+const char *srv_query(const struct srv_call *c, const char *name);
+
+/**
+ * Answer with an error body {"message", "typeKey", ...} of status; returns
+ * -1 (the call is answered, and failed).
+ */
+int srv_error(struct srv_call *c, unsigned status, const char *type_key,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/** Answer with the library's error rc (status and type from the code); -1. */
+int srv_lib_error(struct srv_call *c, int rc);
+/**
+ * Answer status with body v (the reference is taken; NULL: no memory, a
+ * 500 unless status is 204); 0, or -1 for that 500.
+ */
+int srv_reply(struct srv_call *c, unsigned status, json_t *v);
+
+/** A resource handler: answers c (srv_reply / srv_error). */
+typedef int (*srv_handler)(struct srv_call *c);
+
+/** Where a route is served. */
+enum srv_route_place {
+	SRV_GLOBAL = 0,  /**< /_apis/... and /{org}/_apis/... */
+	SRV_PROJECT = 1  /**< /{org}/{project}/_apis/... */
+};
+
+/** One route: method, path after the place, scope, handler. */
+struct srv_route {
+	const char *method;        /**< HTTP method */
+	enum srv_route_place place; /**< global or project */
+	const char *path;          /**< e.g. "_apis/serviceendpoint/endpoints";
+				        ending in a star segment: that segment is {id} */
+	const char *scope;         /**< token scope needed (NULL: any) */
+	int public_;               /**< 1: served without authentication */
+	srv_handler handler;       /**< answers */
+};
+
+/** The routes (server_api.c), ended by an entry with method NULL. */
+extern const struct srv_route srv_routes[];
+
+/**
+ * Match path (hostile input) against srv_routes for the served org and
+ * project: the route into *route and its {id} segment into arg (argsz
+ * bytes; a longer segment matches nothing).  Returns 1 when a route of
+ * that method matches, 2 when only routes of other methods do, 0 when
+ * none, -1 when the path names another organization or project.
+ */
+int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
+		   const char *org, const char *project, const char *method,
+		   const char *path);
+
+#endif
