@@ -880,14 +880,20 @@ static int launcher_keeper(struct opts *o, const char *self)
 	for (;;) {
 		struct timespec ts = { 0, 250 * 1000 * 1000 };
 
+		/* the sandbox ended: job-end stopped it.  Nothing more to
+		 * stop: the next job in this directory may have its own
+		 * launcher there by now, and it is not ours */
 		if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid)
-			break; /* the sandbox ended: job-end stopped it */
+			return 0;
 		if (o->watch_pid > 1 && kill((pid_t)o->watch_pid, 0) != 0 &&
 		    errno == ESRCH)
 			break; /* the job's starter is gone */
 		nanosleep(&ts, NULL);
 	}
-	svc_step_launcher_stop(o->job.job_dir);
+	/* end our own sandbox (its process group; the launcher, its PID 1,
+	 * and every step die with it), not whatever the directory names */
+	kill(-(pid_t)pid, SIGKILL);
+	waitpid((pid_t)pid, &status, 0);
 	return 0;
 }
 

@@ -12,11 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,6 +33,7 @@
 
 /* Deepest directory jobdir_remove descends into. */
 #define MAX_TREE_DEPTH 64
+#define PID_EXIT_WAIT_MS 5000  /* how long a stopped daemon may take to end */
 
 /* ---- the directory -------------------------------------------------------- */
 
@@ -424,10 +427,17 @@ int jobdir_pid_take(int *pidfd, int dirfd, const char *name)
 	return 0;
 }
 
+/* Signal pid through its pidfd when there is one (no reuse race). */
+static void pid_signal(int pfd, long pid, int sig)
+{
+	if (pfd < 0 || pidfd_send_signal(pfd, sig, NULL, 0) != 0)
+		kill((pid_t)pid, sig);
+}
+
 int jobdir_pid_stop(int dirfd, const char *name, int wait_ms)
 {
 	char buf[32];
-	int fd, waited = 0, stopped = 0;
+	int fd, pfd = -1, waited = 0, stopped = 0;
 	ssize_t n;
 	long pid;
 
@@ -440,7 +450,8 @@ int jobdir_pid_stop(int dirfd, const char *name, int wait_ms)
 		buf[n > 0 ? n : 0] = '\0';
 		pid = strtol(buf, NULL, 10);
 		if (pid > 1) {
-			kill((pid_t)pid, SIGTERM);
+			pfd = pidfd_open((pid_t)pid, 0);
+			pid_signal(pfd, pid, SIGTERM);
 			stopped = 1;
 		}
 		while (flock(fd, LOCK_EX | LOCK_NB) != 0 && waited < wait_ms) {
@@ -450,7 +461,16 @@ int jobdir_pid_stop(int dirfd, const char *name, int wait_ms)
 			waited += 20;
 		}
 		if (waited >= wait_ms && pid > 1)
-			kill((pid_t)pid, SIGKILL);
+			pid_signal(pfd, pid, SIGKILL);
+		/* the lock goes with the process's files, a moment before the
+		 * process itself ends: wait for the end, so that nothing of
+		 * it runs once the caller goes on */
+		if (pfd >= 0) {
+			struct pollfd pw = { pfd, POLLIN, 0 };
+
+			poll(&pw, 1, PID_EXIT_WAIT_MS);
+			close(pfd);
+		}
 	}
 	close(fd);
 	return stopped;
