@@ -173,6 +173,38 @@ fi
 grep -q "a pipeline named 'app' is registered already" "$work/dup.err" || { cat "$work/dup.err"; fail "no message for a taken name"; }
 echo "ok: wrong commit, missing path, non-git connection, credentials in a URL, '..' and a taken name are refused"
 
+# ---- the same through svcconn-server's API (Azure's Pipeline shape) ----------------
+mtok=$(svcconn tokens create m --scopes endpoints:manage 2>/dev/null)
+"$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 --insecure-http-on-loopback 2> "$work/srv.log" &
+srv_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/srv.log" && break; sleep 0.05; done
+sport=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/srv.log" | head -n1)
+[ -n "$sport" ] || { kill "$srv_pid"; fail "the server did not start: $(cat "$work/srv.log")"; }
+api="http://127.0.0.1:$sport/default/default/_apis/pipelines"
+code=$(curl -sS -o "$work/post.json" -w '%{http_code}' -H "Authorization: Bearer $mtok" \
+  -H 'Content-Type: application/json' "$api" --data "{\"name\":\"web\",\"configuration\":{\"type\":\"yaml\",
+  \"path\":\"ci/azure-pipelines.yml\",\"repository\":{\"url\":\"$base/app.git\",\"defaultBranch\":\"main\",
+  \"connection\":{\"name\":\"repo\"}}}}")
+[ "$code" = 200 ] || { kill "$srv_pid"; fail "POST pipelines answered $code: $(cat "$work/post.json")"; }
+curl -sS -H "Authorization: Bearer $mtok" "$api" > "$work/get.json"
+python3 - "$work/get.json" <<'PY' || { kill "$srv_pid"; fail "GET pipelines: $(cat "$work/get.json")"; }
+import json, sys
+v = {p["name"]: p for p in json.load(open(sys.argv[1]))["value"]}
+w = v["web"]["configuration"]
+assert w["path"] == "ci/azure-pipelines.yml" and w["repository"]["connection"]["name"] == "repo" \
+    and w["repository"]["defaultBranch"] == "main", v
+PY
+code=$(curl -sS -o "$work/post2.json" -w '%{http_code}' -H "Authorization: Bearer $mtok" \
+  "$api" --data '{"name":"web2","configuration":{"path":"a.yml","repository":{"url":"'"$base"'/app.git","connection":{"name":"reg"}}}}')
+[ "$code" = 400 ] && grep -q "reads no git repository" "$work/post2.json" ||
+  { kill "$srv_pid"; fail "a non-git connection over the API: $code $(cat "$work/post2.json")"; }
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $mtok" "$api/web")
+[ "$code" = 204 ] || { kill "$srv_pid"; fail "DELETE pipelines/web answered $code"; }
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $mtok" "$api/web")
+[ "$code" = 404 ] || { kill "$srv_pid"; fail "a second DELETE answered $code"; }
+kill "$srv_pid"; wait "$srv_pid" 2>/dev/null || true
+echo "ok: POST, GET and DELETE _apis/pipelines through svcconn-server"
+
 # ---- the secret on disk; remove ---------------------------------------------------
 if grep -r -a -l -F -- "$pw" "$SVCCONN_HOME" "$work/seed" "$H/repos" "$H/log" 2>/dev/null; then
   fail "the password was written to disk"
