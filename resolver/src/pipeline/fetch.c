@@ -20,6 +20,7 @@
  * commit already in the cache is not downloaded again.
  */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -44,6 +46,8 @@
 #define FETCH_TIMEOUT_MS 120000      /* a fetch's time, unless
 					SVCCONN_FETCH_TIMEOUT_MS says */
 #define FETCH_REPORT_MAX 4096        /* bytes of the child's report */
+#define FETCH_FILE_COMMITS 256       /* commits of one repository whose
+					files are cached (repo_fetch_file) */
 
 int repo_clone_url(svc_buf *out, const char *type, const char *name,
 		   const svc_conn *c, const char *what)
@@ -511,6 +515,41 @@ static int rm_tree(const char *dir)
 }
 
 /*
+ * Keep at most FETCH_FILE_COMMITS commit directories of entries under
+ * base: before one more is made, the least recently written go.
+ */
+static void prune_commits(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	struct stat st;
+	char oldest[41] = "", path[4096];
+	time_t when = 0;
+	size_t n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strlen(e->d_name) != 40 ||
+		    strspn(e->d_name, "0123456789abcdef") != 40)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		n++;
+		if (!oldest[0] || st.st_mtime < when) {
+			memcpy(oldest, e->d_name, 41);
+			when = st.st_mtime;
+		}
+	}
+	closedir(d);
+	if (n >= FETCH_FILE_COMMITS && oldest[0]) {
+		snprintf(path, sizeof(path), "%s/%s", base, oldest);
+		rm_tree(path);
+	}
+}
+
+/*
  * In the child: the file of j at its commit (or the branch's head) into
  * the entry <base>/<commit>/<sha256(path)>; *state 0 when the entry was
  * in the cache and right, 1 when fetched, 2 when the entry had been
@@ -602,8 +641,11 @@ static int file_here(svc_buf *entry, char hexc[41], char hexb[41], int *state,
 		git_oid_tostr(hexb, 41, &blob);
 		buf_reset(&dir);
 		buf_reset(entry);
-		if ((rc = buf_printf(&dir, "%s/%s", base.ptr, hexc)) ||
-		    (rc = dir_ensure_private(dir.ptr)) ||
+		if ((rc = buf_printf(&dir, "%s/%s", base.ptr, hexc)))
+			goto done;
+		if (access(dir.ptr, F_OK) != 0)
+			prune_commits(base.ptr);
+		if ((rc = dir_ensure_private(dir.ptr)) ||
 		    (rc = buf_printf(entry, "%s/%s", dir.ptr, hexp)))
 			goto done;
 		buf_reset(&have);

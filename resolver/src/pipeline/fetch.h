@@ -48,7 +48,9 @@ int repo_fetch(char **dir, const char *cache, const char *url,
  * missing.  The entry is trusted only when its git blob id is the one the
  * commit's tree names (each object read through libgit2 is checked against
  * its id): an altered entry throws that repository's cache away and it is
- * fetched again.  *commit receives the commit used; *state 0 (from the
+ * fetched again.  Entries of at most 256 commits per repository are kept
+ * (the least recently written go first); each file is at most max bytes.
+ * *commit receives the commit used; *state 0 (from the
  * cache), 1 (downloaded) or 2 (the entry had been altered; fetched again).
  */
 int repo_fetch_file(char **data, size_t *len, char commit[41], int *state,
