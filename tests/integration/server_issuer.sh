@@ -133,3 +133,7 @@ for _ in range(200):
 t.sort()
 print("measured: GET /.well-known/jwks, 200 requests on one connection: p50 %.2f ms, p99 %.2f ms" % (t[100], t[197]))
 PY
+
+# a sanitizer build's report from the server (leak, overflow) fails the test
+kill "$pid"; wait "$pid" 2>/dev/null || true
+! grep -q 'Sanitizer\|runtime error' "$work/log" || { cat "$work/log"; fail "sanitizer report from the server"; }
