@@ -45,6 +45,11 @@ static const char help_text[] =
 	"  --unix-socket-mode MODE  0600 (default) or 0660 (the group may connect)\n"
 	"  --organization NAME      the organization served (default 'default')\n"
 	"  --project NAME           the project served (default 'default')\n"
+	"  --issuer URL             the server's public https:// URL as an OIDC\n"
+	"                           issuer (http:// only on a loopback host):\n"
+	"                           serves /.well-known/openid-configuration and\n"
+	"                           /.well-known/jwks without authentication\n"
+	"                           (docs/oidc.md); without it, neither\n"
 	"  --max-connections N      connections at once (64)\n"
 	"  --max-per-ip N           connections at once from one address (16)\n"
 	"  --timeout S              idle connection time-out, seconds (30)\n"
@@ -60,7 +65,8 @@ static const char help_text[] =
 enum {
 	OPT_HOME = 1000, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_UNIX,
 	OPT_UNIX_MODE, OPT_ORG, OPT_PROJECT, OPT_MAXCONN, OPT_PERIP,
-	OPT_TIMEOUT, OPT_MAXBODY, OPT_FAILMAX, OPT_FAILWIN, OPT_HELP
+	OPT_TIMEOUT, OPT_MAXBODY, OPT_FAILMAX, OPT_FAILWIN, OPT_HELP,
+	OPT_ISSUER
 };
 
 static const struct option options[] = {
@@ -79,6 +85,7 @@ static const struct option options[] = {
 	{ "max-body", required_argument, NULL, OPT_MAXBODY },
 	{ "max-auth-failures", required_argument, NULL, OPT_FAILMAX },
 	{ "auth-failure-window", required_argument, NULL, OPT_FAILWIN },
+	{ "issuer", required_argument, NULL, OPT_ISSUER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -159,6 +166,7 @@ static int parse(svc_server_options *o, int argc, char **argv)
 			}
 			break;
 		case OPT_ORG: o->organization = optarg; break;
+		case OPT_ISSUER: o->issuer = optarg; break;
 		case OPT_PROJECT: o->project = optarg; break;
 		case OPT_MAXCONN:
 			o->max_connections = (unsigned)(v = number("max-connections", optarg, 100000));

@@ -52,6 +52,7 @@ extern const struct cmd_entry cmd_expiring_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_oidc_entry;
 extern const struct cmd_entry cmd_tokens_entry;
+extern const struct cmd_entry cmd_pipelines_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };

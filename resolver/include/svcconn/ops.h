@@ -22,6 +22,7 @@
 #include "certs.h"
 #include "errors.h"
 #include "oidc.h"
+#include "pipedef.h"
 #include "store.h"
 #include "tokens.h"
 #include "verify.h"
@@ -316,6 +317,41 @@ int svc_ops_oidc_keys(svc_oidc_key **out, size_t *count, svc_store *st,
  */
 int svc_ops_oidc_rotate(char **kid, svc_store *st, const svc_principal *p,
 			const char *alg);
+
+/* ---- registered pipelines (pipedef.h) ---- */
+
+/**
+ * Register pipeline name (1 to 128 characters: letters, digits, '-', '_',
+ * '.', ' ') as the file path (relative, without '..' or empty segments)
+ * of the repository url (https://, or http:// on a loopback host; no
+ * credentials in it), read through connection (a git-capable type: git,
+ * github, githubenterprise, bitbucket, externaltfs, generic, whose scheme
+ * gives git a credential) at branch (NULL: the remote's default branch):
+ * Administrator on the store and User on the connection.  Audited
+ * ("pipeline-register").  SVC_EEXISTS when the name is taken.
+ */
+int svc_ops_pipedef_register(svc_store *st, const svc_principal *p,
+			     const char *name, const char *connection,
+			     const char *url, const char *path,
+			     const char *branch);
+/** The registered pipelines, by name: Reader on the store. */
+int svc_ops_pipedef_list(svc_pipedef **out, size_t *count, svc_store *st,
+			 const svc_principal *p);
+/** Remove a registered pipeline: Administrator on the store; audited. */
+int svc_ops_pipedef_remove(svc_store *st, const svc_principal *p,
+			   const char *name);
+/**
+ * The YAML of registered pipeline at commit (40 hex digits; NULL: the
+ * head of its branch), fetched through its connection or taken from the
+ * cache once verified (pipedef.h): *yaml (NUL-terminated, *len bytes, at
+ * most SVC_PIPEDEF_YAML_MAX; free()) and *origin, "repository
+ * CONNECTION@COMMIT:PATH", naming the commit used.  Reader on the store,
+ * or an agent or a job (the server starting a job).  Errors name the
+ * pipeline, the commit and the path.
+ */
+int svc_ops_pipeline_source(char **yaml, size_t *len, char **origin,
+			    svc_store *st, const svc_principal *p,
+			    const char *pipeline, const char *commit);
 
 /* ---- personal access tokens (tokens.h) ---- */
 

@@ -66,6 +66,11 @@ typedef struct svc_server_options {
 	unsigned auth_fail_window_s; /**< the window, seconds (60) */
 	svc_server_log_fn log;    /**< log lines (NULL: none) */
 	void *log_ctx;            /**< passed to log */
+	const char *issuer;       /**< the server's public URL as an OIDC
+				       issuer (https://, or http:// on a
+				       loopback host; oidc.h): serves
+				       SVC_OIDC_DISCOVERY_PATH and
+				       SVC_OIDC_JWKS_PATH; NULL: neither */
 } svc_server_options;
 
 /**

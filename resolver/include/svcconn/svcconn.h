@@ -23,6 +23,7 @@
 #include "certs.h"
 #include "verify.h"
 #include "oidc.h"
+#include "pipedef.h"
 #include "ops.h"
 #include "tokens.h"
 #include "server.h"

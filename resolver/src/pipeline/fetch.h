@@ -37,4 +37,25 @@ int repo_fetch(char **dir, const char *cache, const char *url,
 	       const char *ref, const char *user, const char *pass,
 	       size_t passlen);
 
+/**
+ * The file path (relative to the repository's root) of url at commit at
+ * (40 hex digits), or when at is NULL at the head of branch (NULL: the
+ * default branch), fetched with libgit2 like repo_fetch (same child,
+ * deadline and credential rules) into the cache entry
+ * cache/<hash of url>/<commit>/<hash of path> (0600), then read back into
+ * *data (NUL-terminated, *len bytes, at most max).  A given commit is
+ * looked for in the cache first and downloaded with every branch only when
+ * missing.  The entry is trusted only when its git blob id is the one the
+ * commit's tree names (each object read through libgit2 is checked against
+ * its id): an altered entry throws that repository's cache away and it is
+ * fetched again.  Entries of at most 256 commits per repository are kept
+ * (the least recently written go first); each file is at most max bytes.
+ * *commit receives the commit used; *state 0 (from the
+ * cache), 1 (downloaded) or 2 (the entry had been altered; fetched again).
+ */
+int repo_fetch_file(char **data, size_t *len, char commit[41], int *state,
+		    const char *cache, const char *url, const char *branch,
+		    const char *at, const char *path, size_t max,
+		    const char *user, const char *pass);
+
 #endif

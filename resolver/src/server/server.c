@@ -411,7 +411,8 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 			if (!tail[n])
 				continue;
 			tail += n + 1;
-		} else if (strncmp(path + 1, "_apis/", 6) == 0) {
+		} else if (strncmp(path + 1, "_apis/", 6) == 0 ||
+			   strncmp(path + 1, ".well-known/", 12) == 0) {
 			tail = path + 1;
 		} else {
 			n = strcspn(path + 1, "/");
@@ -911,6 +912,9 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 	}
 	s->shared.organization = s->org;
 	s->shared.project = s->project;
+	s->shared.store_lock = &s->store_lock;
+	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
+		goto fail;
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||
 	    (rc = svc_catalog_new(&s->shared.catalog)))
 		goto fail;
@@ -951,6 +955,7 @@ void svc_server_stop(svc_server *s)
 	free(s->unix_path);
 	svc_store_free(s->shared.store);
 	svc_catalog_free(s->shared.catalog);
+	srv_oidc_free(s->shared.oidc);
 	pthread_mutex_destroy(&s->store_lock);
 	pthread_mutex_destroy(&s->rate_lock);
 	free(s->rate);

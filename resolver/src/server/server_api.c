@@ -495,5 +495,14 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_update },
 	{ "DELETE", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
 	  api_endpoint_delete },
+	{ "GET", SRV_PROJECT, "_apis/pipelines", "endpoints:read", 0,
+	  api_pipelines_list },
+	{ "POST", SRV_PROJECT, "_apis/pipelines", "endpoints:manage", 0,
+	  api_pipelines_create },
+	{ "DELETE", SRV_PROJECT, "_apis/pipelines/*", "endpoints:manage", 0,
+	  api_pipelines_delete },
+	{ "GET", SRV_GLOBAL, SVC_OIDC_DISCOVERY_PATH + 1, NULL, 1,
+	  api_oidc_discovery },
+	{ "GET", SRV_GLOBAL, SVC_OIDC_JWKS_PATH + 1, NULL, 1, api_oidc_jwks },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

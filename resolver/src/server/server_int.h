@@ -41,6 +41,8 @@ struct srv_shared {
 	const char *organization; /**< served organization */
 	const char *project;      /**< served project */
 	const char *openapi;      /**< the OpenAPI document (JSON text) */
+	pthread_mutex_t *store_lock; /**< held while store is used */
+	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
 };
 
 /** The server's shared parts. */
@@ -82,6 +84,18 @@ struct srv_route {
 	int public_;               /**< 1: served without authentication */
 	srv_handler handler;       /**< answers */
 };
+
+/* Handlers of api_pipelines.c: the registered pipelines. */
+int api_pipelines_list(struct srv_call *c);
+int api_pipelines_create(struct srv_call *c);
+int api_pipelines_delete(struct srv_call *c);
+
+/* The OIDC issuer's documents (api_oidc.c); issuer NULL: none served. */
+struct srv_oidc;
+int srv_oidc_new(struct srv_oidc **out, const char *issuer);
+void srv_oidc_free(struct srv_oidc *o);
+int api_oidc_discovery(struct srv_call *c);
+int api_oidc_jwks(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

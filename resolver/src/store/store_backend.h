@@ -166,6 +166,25 @@ typedef struct store_token_row {
 /** Called once per token row; non-zero stops. */
 typedef int (*store_token_cb)(void *ctx, const store_token_row *r);
 
+/**
+ * One registered pipeline (pipeline/pipedef.c decides; the backend moves
+ * rows): a name bound to a YAML file of a repository read through a
+ * stored connection.  created is seconds since the epoch.
+ */
+typedef struct store_pipedef_row {
+	const char *name;       /**< the pipeline's name (unique, no case) */
+	const char *conn_id;    /**< the repository's connection */
+	const char *conn_name;  /**< its name (read only: joined) */
+	const char *url;        /**< the repository's clone URL */
+	const char *path;       /**< the YAML file in it */
+	const char *branch;     /**< its default branch, or NULL (HEAD) */
+	const char *created_by; /**< who registered it */
+	long long created;      /**< registered at */
+} store_pipedef_row;
+
+/** Called once per registered pipeline, by name; non-zero stops. */
+typedef int (*store_pipedef_cb)(void *ctx, const store_pipedef_row *r);
+
 /** The operations of a backend. */
 typedef struct store_backend_ops {
 	const char *name;  /**< "sqlite", "postgresql" */
@@ -532,6 +551,16 @@ typedef struct store_backend_ops {
 	int (*token_revoke)(store_backend *be, const char *id, long long at);
 	/** Record that token id was used at at. */
 	int (*token_touch)(store_backend *be, const char *id, long long at);
+
+	/* ---- registered pipelines (pipeline/pipedef.c) ---- */
+
+	/** Insert a row; SVC_EEXISTS when the name is taken. */
+	int (*pipedef_insert)(store_backend *be, const store_pipedef_row *r);
+	/** The row named name (NULL: every row, by name) to cb; SVC_ENOTFOUND. */
+	int (*pipedef_list)(store_backend *be, const char *name,
+			    store_pipedef_cb cb, void *ctx);
+	/** Delete the row named name; SVC_ENOTFOUND when there is none. */
+	int (*pipedef_delete)(store_backend *be, const char *name);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

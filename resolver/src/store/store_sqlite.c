@@ -56,6 +56,9 @@
  * Version 7 adds access_tokens, the personal access tokens of the server
  * (tokens/tokens.c): the lookup id, the SHA-256 hash of the token (never
  * the token), owner, name, scopes and times as seconds since the epoch.
+ * Version 8 adds pipeline_defs, the pipelines the server compiles itself
+ * (pipeline/pipedef.c): a name bound to a connection (removed with it),
+ * the repository's URL, the YAML path and the default branch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -343,6 +346,20 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX IF NOT EXISTS access_tokens_owner"
 	"  ON access_tokens (owner);",
+	/*
+	 * 8: registered pipelines (pipeline/pipedef.c), bound to a
+	 * connection and removed with it.  IF NOT EXISTS, as in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS pipeline_defs ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  url TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  branch TEXT,"
+	"  created_by TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2884,6 +2901,89 @@ static int sqlite_token_touch(store_backend *be, const char *id, long long at)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- registered pipelines ---------------------------------------------- */
+
+static int sqlite_pipedef_insert(store_backend *be, const store_pipedef_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO pipeline_defs (name, conn_id, url, path, "
+			  "branch, created_by, created) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			  "register a pipeline")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->conn_id)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->url)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->path)) == 0 &&
+	    (rc = bind_str(be, st, 5, r->branch)) == 0 &&
+	    (rc = bind_str(be, st, 6, r->created_by)) == 0 &&
+	    (rc = bind_int(be, st, 7, r->created)) == 0)
+		rc = step(be, st, "register a pipeline");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_pipedef_list(store_backend *be, const char *name,
+			       store_pipedef_cb cb, void *ctx)
+{
+	store_pipedef_row r;
+	sqlite3_stmt *st;
+	int rc, seen = 0;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT p.name, p.conn_id, c.name, p.url, p.path, "
+			  "p.branch, p.created_by, p.created "
+			  "FROM pipeline_defs p JOIN connections c "
+			  "ON c.id = p.conn_id "
+			  "WHERE ?1 IS NULL OR p.name = ?1 COLLATE NOCASE "
+			  "ORDER BY p.name COLLATE NOCASE",
+			  "read registered pipelines")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) != 0)
+		goto done;
+	while ((rc = step(be, st, "read registered pipelines")) == 1) {
+		r.name = col_str(st, 0);
+		r.conn_id = col_str(st, 1);
+		r.conn_name = col_str(st, 2);
+		r.url = col_str(st, 3);
+		r.path = col_str(st, 4);
+		r.branch = col_str(st, 5);
+		r.created_by = col_str(st, 6);
+		r.created = sqlite3_column_int64(st, 7);
+		if (!r.name || !r.conn_id || !r.conn_name || !r.url ||
+		    !r.path || !r.created_by) {
+			rc = error_oom();
+			break;
+		}
+		seen = 1;
+		if ((rc = cb(ctx, &r)) != 0)
+			break;
+	}
+done:
+	sqlite3_finalize(st);
+	if (rc < 0)
+		return rc;
+	return name && !seen ? SVC_ENOTFOUND : 0;
+}
+
+static int sqlite_pipedef_delete(store_backend *be, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM pipeline_defs WHERE name = ?1 "
+			  "COLLATE NOCASE", "remove a registered pipeline")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		rc = step(be, st, "remove a registered pipeline");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
 /* ---- certificate expiry ------------------------------------------------ */
 
 static int sqlite_expiry_put(store_backend *be, const char *conn_id,
@@ -3051,4 +3151,7 @@ const store_backend_ops store_sqlite_ops = {
 	.token_list = sqlite_token_list,
 	.token_revoke = sqlite_token_revoke,
 	.token_touch = sqlite_token_touch,
+	.pipedef_insert = sqlite_pipedef_insert,
+	.pipedef_list = sqlite_pipedef_list,
+	.pipedef_delete = sqlite_pipedef_delete,
 };
