@@ -19,7 +19,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_security_entry, &cmd_groups_entry, &cmd_checks_entry,
 	&cmd_approvals_entry, &cmd_approve_entry, &cmd_reject_entry,
 	&cmd_bypass_entry, &cmd_history_entry, &cmd_expiring_entry,
-	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry, NULL
+	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry, &cmd_pools_entry,
+	&cmd_agents_entry, NULL
 };
 
 static void usage(FILE *f)

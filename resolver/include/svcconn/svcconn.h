@@ -25,6 +25,7 @@
 #include "oidc.h"
 #include "ops.h"
 #include "tokens.h"
+#include "agents.h"
 #include "server.h"
 
 #define SVCCONN_VERSION "0.1.0"

@@ -30,6 +30,15 @@ extern "C" {
 
 /** The text every token starts with. */
 #define SVC_TOKEN_PREFIX "svcp_"
+/**
+ * The text an agent's credential starts with (agents.h): the same shape as
+ * a personal token, another prefix, so that neither passes for the other.
+ */
+#define SVC_AGENT_TOKEN_PREFIX "svca_"
+/** The text a one-time agent registration token starts with. */
+#define SVC_REGISTRATION_TOKEN_PREFIX "svcr_"
+/** The text a job access token starts with. */
+#define SVC_JOB_TOKEN_PREFIX "svcj_"
 /** Hex digits of a token's lookup id. */
 #define SVC_TOKEN_ID_LEN 16
 /** Length of a whole token. */
@@ -72,10 +81,13 @@ typedef struct svc_token_auth {
 	char *owner;    /**< who it acts as (when authenticated), or NULL */
 	char *scopes;   /**< its scopes (when authenticated), or NULL */
 	int forbidden;  /**< 1: authenticated, but scope not granted */
+	int agent;      /**< 1: an agent's credential (owner: the agent) */
 } svc_token_auth;
 
 /**
- * Verify token (len bytes) and that it grants scope need (NULL: any):
+ * Verify token (len bytes) and that it grants scope need (NULL: any); a
+ * personal token, or an agent's credential (SVC_AGENT_TOKEN_PREFIX, whose
+ * only scope is "agent"; out->agent 1):
  * 0 with out filled; SVC_EDENIED when it is malformed, unknown, wrong,
  * revoked or expired (out->owner NULL), or when it lacks the scope
  * (out->forbidden 1, out->owner set).  Every failure is audited with

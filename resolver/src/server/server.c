@@ -347,7 +347,7 @@ static int peer_name(char *name, size_t size, struct MHD_Connection *conn)
  * password of Basic authentication (any user name), as Azure DevOps takes
  * a PAT.  Newly allocated (free with svc_secret_free), or NULL.
  */
-static char *request_token(struct MHD_Connection *conn)
+char *srv_request_token(struct MHD_Connection *conn)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -488,7 +488,7 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 				 "TooManyRequestsException",
 				 "too many failed authentications from '%s'; retry in %u s",
 				 addr, *retry);
-	tok = request_token(conn);
+	tok = srv_request_token(conn);
 	had_token = tok != NULL;
 	pthread_mutex_lock(&s->store_lock);
 	rc = svc_token_verify(ta, s->shared.store, tok,
@@ -498,7 +498,7 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 	svc_secret_free(tok, (size_t)-1);
 	if (rc == 0) {
 		c->actor = ta->owner;
-		c->auth_method = "token";
+		c->auth_method = ta->agent ? "agentToken" : "token";
 		c->token_id = ta->id;
 		c->scopes = ta->scopes;
 		return 0;
@@ -553,15 +553,22 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			  "RequestBodyTooLargeException",
 			  "the body of '%s' is larger than %zu bytes", request,
 			  s->max_body);
-	else if (found == 1 && route->public_)
+	else if (found == 1 && route->public_) {
+		c.client = addr;
+		pthread_mutex_lock(&s->store_lock);
 		route->handler(&c);
+		pthread_mutex_unlock(&s->store_lock);
+	}
 	else if (authenticate(&c, conn, found == 1 ? route : NULL,
 			      rq->unix_peer, addr, who, sizeof(who), &ta,
 			      &retry) == 0) {
 		int prc;
 
+		c.client = addr;
 		if (found == 1 &&
-		    (prc = svc_principal_new(&c.who, SVC_PRINCIPAL_USER,
+		    (prc = svc_principal_new(&c.who,
+					     ta.agent ? SVC_PRINCIPAL_AGENT
+						      : SVC_PRINCIPAL_USER,
 					     c.actor, c.auth_method)) != 0) {
 			srv_lib_error(&c, prc);
 		} else if (found == 1) {

@@ -495,5 +495,7 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_update },
 	{ "DELETE", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
 	  api_endpoint_delete },
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/agents", NULL, 1,
+	  api_agent_register },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -24,6 +24,7 @@ struct srv_call {
 	const char *body;         /**< request body (NUL-terminated) */
 	size_t body_len;          /**< bytes in body */
 	const char *request;      /**< "METHOD /path", for messages */
+	const char *client;       /**< the client's address, for audits */
 	const char *actor;        /**< the authenticated principal's name */
 	svc_principal *who;       /**< the principal every ops call gets */
 	const char *auth_method;  /**< "token" or "unixSocket" */
@@ -45,6 +46,12 @@ struct srv_shared {
 
 /** The server's shared parts. */
 const struct srv_shared *srv_shared(const svc_server *s);
+
+/**
+ * The token of the request (Authorization: Bearer, or Basic's password),
+ * newly allocated (svc_secret_free(tok, (size_t)-1)), or NULL.
+ */
+char *srv_request_token(struct MHD_Connection *conn);
 
 /** Query argument name of the request, or NULL. */
 const char *srv_query(const struct srv_call *c, const char *name);
@@ -82,6 +89,10 @@ struct srv_route {
 	int public_;               /**< 1: served without authentication */
 	srv_handler handler;       /**< answers */
 };
+
+/* api_agents.c: agents register themselves (public: the registration
+ * token authenticates) */
+int api_agent_register(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

@@ -166,6 +166,31 @@ typedef struct store_token_row {
 /** Called once per token row; non-zero stops. */
 typedef int (*store_token_cb)(void *ctx, const store_token_row *r);
 
+/** One agent pool row (agents/agents.c decides). */
+typedef struct store_pool_row {
+	const char *name;        /**< unique, any case */
+	int trusted;             /**< 1: its agents may supply pipeline YAML */
+	const char *created_by;  /**< audit name of who created it */
+	long long created;       /**< seconds since the epoch */
+} store_pool_row;
+
+/** Called once per pool row; non-zero stops. */
+typedef int (*store_pool_cb)(void *ctx, const store_pool_row *r);
+
+/** One registered agent row; its credential is a token row (token_id). */
+typedef struct store_agent_row {
+	const char *name;        /**< unique, any case */
+	const char *pool;        /**< its pool's name */
+	const char *token_id;    /**< its credential's token id */
+	const char *created_by;  /**< audit name of who issued the
+				      registration token */
+	long long created;       /**< registered at */
+	long long revoked;       /**< revoked at, or 0 */
+} store_agent_row;
+
+/** Called once per agent row; non-zero stops. */
+typedef int (*store_agent_cb)(void *ctx, const store_agent_row *r);
+
 /** The operations of a backend. */
 typedef struct store_backend_ops {
 	const char *name;  /**< "sqlite", "postgresql" */
@@ -532,6 +557,21 @@ typedef struct store_backend_ops {
 	int (*token_revoke)(store_backend *be, const char *id, long long at);
 	/** Record that token id was used at at. */
 	int (*token_touch)(store_backend *be, const char *id, long long at);
+
+	/* ---- agent pools and agents (agents/agents.c) ---- */
+
+	/** Insert a pool; SVC_EEXISTS when its name is taken. */
+	int (*pool_insert)(store_backend *be, const store_pool_row *r);
+	/** The pool called name (NULL: every one, by name) to cb. */
+	int (*pool_list)(store_backend *be, const char *name, store_pool_cb cb,
+			 void *ctx);
+	/** Insert an agent; SVC_EEXISTS when its name is taken. */
+	int (*agent_insert)(store_backend *be, const store_agent_row *r);
+	/** The agent called name (NULL: every one, by name) to cb. */
+	int (*agent_list)(store_backend *be, const char *name,
+			  store_agent_cb cb, void *ctx);
+	/** Mark agent name revoked at at; SVC_ENOTFOUND when none. */
+	int (*agent_revoke)(store_backend *be, const char *name, long long at);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

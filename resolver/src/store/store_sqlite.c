@@ -56,6 +56,10 @@
  * Version 7 adds access_tokens, the personal access tokens of the server
  * (tokens/tokens.c): the lookup id, the SHA-256 hash of the token (never
  * the token), owner, name, scopes and times as seconds since the epoch.
+ * Version 8 adds agent_pools (name, trusted, who made it, when) and agents
+ * (name, pool, the token id of its credential, times, revoked); the
+ * credential and the one-time registration tokens are access_tokens rows
+ * whose scopes name their kind (tokens/tokens_int.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -343,6 +347,24 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX IF NOT EXISTS access_tokens_owner"
 	"  ON access_tokens (owner);",
+	/*
+	 * 8: agent pools and registered agents (agents/agents.c); an agent's
+	 * credential and the registration tokens are access_tokens rows.
+	 */
+	"CREATE TABLE IF NOT EXISTS agent_pools ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  trusted INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE IF NOT EXISTS agents ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  pool TEXT NOT NULL COLLATE NOCASE REFERENCES agent_pools (name),"
+	"  token_id TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2884,6 +2906,128 @@ static int sqlite_token_touch(store_backend *be, const char *id, long long at)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- agent pools and agents --------------------------------------------- */
+
+static int sqlite_pool_insert(store_backend *be, const store_pool_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO agent_pools (name, trusted, created_by, "
+			  "created) VALUES (?1, ?2, ?3, ?4)",
+			  "store an agent pool")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_int(be, st, 2, r->trusted)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->created_by)) == 0 &&
+	    (rc = bind_int(be, st, 4, r->created)) == 0)
+		rc = step(be, st, "store an agent pool");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_pool_list(store_backend *be, const char *name,
+			    store_pool_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	store_pool_row r;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT name, trusted, created_by, created FROM "
+			  "agent_pools WHERE ?1 IS NULL OR name = ?1 "
+			  "ORDER BY name", "read agent pools")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		while ((rc = step(be, st, "read agent pools")) == 1) {
+			r.name = col_str(st, 0);
+			r.trusted = (int)sqlite3_column_int64(st, 1);
+			r.created_by = col_str(st, 2);
+			r.created = sqlite3_column_int64(st, 3);
+			if (!r.name || !r.created_by) {
+				rc = error_oom();
+				break;
+			}
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_insert(store_backend *be, const store_agent_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO agents (name, pool, token_id, "
+			  "created_by, created, revoked) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			  "store an agent")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->pool)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->token_id)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->created_by)) == 0 &&
+	    (rc = bind_int(be, st, 5, r->created)) == 0 &&
+	    (rc = bind_int(be, st, 6, r->revoked)) == 0)
+		rc = step(be, st, "store an agent");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_list(store_backend *be, const char *name,
+			     store_agent_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	store_agent_row r;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT name, pool, token_id, created_by, created, "
+			  "revoked FROM agents WHERE ?1 IS NULL OR name = ?1 "
+			  "ORDER BY name", "read agents")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		while ((rc = step(be, st, "read agents")) == 1) {
+			r.name = col_str(st, 0);
+			r.pool = col_str(st, 1);
+			r.token_id = col_str(st, 2);
+			r.created_by = col_str(st, 3);
+			r.created = sqlite3_column_int64(st, 4);
+			r.revoked = sqlite3_column_int64(st, 5);
+			if (!r.name || !r.pool || !r.token_id ||
+			    !r.created_by) {
+				rc = error_oom();
+				break;
+			}
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_revoke(store_backend *be, const char *name,
+			       long long at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE agents SET revoked = CASE revoked "
+			  "WHEN 0 THEN ?2 ELSE revoked END WHERE name = ?1",
+			  "revoke an agent")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0 &&
+	    (rc = bind_int(be, st, 2, at)) == 0)
+		rc = step(be, st, "revoke an agent");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
 /* ---- certificate expiry ------------------------------------------------ */
 
 static int sqlite_expiry_put(store_backend *be, const char *conn_id,
@@ -3051,4 +3195,9 @@ const store_backend_ops store_sqlite_ops = {
 	.token_list = sqlite_token_list,
 	.token_revoke = sqlite_token_revoke,
 	.token_touch = sqlite_token_touch,
+	.pool_insert = sqlite_pool_insert,
+	.pool_list = sqlite_pool_list,
+	.agent_insert = sqlite_agent_insert,
+	.agent_list = sqlite_agent_list,
+	.agent_revoke = sqlite_agent_revoke,
 };
