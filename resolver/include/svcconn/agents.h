@@ -21,6 +21,9 @@
 #define SVCCONN_AGENTS_H
 
 #include <stddef.h>
+#include "authz.h"
+#include "catalog.h"
+#include "conn.h"
 #include "errors.h"
 #include "store.h"
 #include "tokens.h"
@@ -84,6 +87,47 @@ int svc_agent_register(char **credential, svc_agent *info, svc_store *st,
  */
 int svc_agent_get(svc_agent *out, svc_pool *pool, svc_store *st,
 		  const char *name);
+
+/* ---- jobs agents start through the server ---- */
+
+/** Hours a job token lives at most, whatever its leases. */
+#define SVC_JOB_TOKEN_MAX_HOURS 24
+
+/** What an agent asks for when it starts a job. */
+typedef struct svc_job_request {
+	const char *pipeline;     /**< pipeline name */
+	const char *yaml;         /**< the pipeline's YAML (trusted pools) */
+	size_t yaml_len;          /**< bytes of yaml */
+	const char *job;          /**< job name */
+	const char *stage;        /**< stage, or NULL */
+	const char *run_id;       /**< run id */
+	const char *branch;       /**< the run's branch, or NULL */
+	const char *requested_by; /**< who queued the run, or NULL */
+} svc_job_request;
+
+/** What the server decided for a job an agent asked to start. */
+typedef struct svc_agent_job {
+	char id[SVC_ID_LEN + 1];  /**< the job's id (granted) */
+	svc_gate_report *gate;    /**< the gate's report, or NULL */
+	svc_diags *diags;         /**< why the job is invalid, or NULL */
+	char *token;              /**< the job access token (granted), shown
+				       once; wiped by svc_agent_job_free */
+	long long lease_expires;  /**< the job expires then unless renewed */
+	char *source;             /**< where the pipeline came from */
+	svc_conn **conns;         /**< the granted connections, with their
+				       secrets (granted only) */
+	size_t nconns;            /**< entries in conns */
+} svc_agent_job;
+
+/** Free (wiping the token and the secrets); NULL accepted. */
+void svc_agent_job_free(svc_agent_job *j);
+
+/**
+ * Expire the running jobs whose lease has ended: their locks released,
+ * their usage records finished as "Failed", their tokens revoked, each
+ * audited ("job-expired").  *n (may be NULL) counts them.
+ */
+int svc_agent_jobs_expire(svc_store *st, size_t *n);
 
 #define SVC_AGENT_ENROLL_OPTIONS_VERSION 1
 

@@ -364,6 +364,35 @@ int svc_ops_agent_list(svc_agent **out, size_t *count, svc_store *st,
 int svc_ops_agent_revoke(svc_store *st, const svc_principal *p,
 			 const char *name);
 
+/* ---- jobs agents start through a server (agents.h) ---- */
+
+/**
+ * Start a job for the agent p: refused (SVC_EDENIED, audited) unless p is
+ * a registered agent, not revoked, whose pool is trusted when req carries
+ * YAML.  The pipeline is compiled and gated here; *out (svc_agent_job_free)
+ * holds the gate's report, and when granted the job's id, token, lease and
+ * only the granted connections with their secrets.  SVC_EINVALID with
+ * (*out)->diags set for an invalid pipeline or job.
+ */
+int svc_ops_job_start(svc_agent_job **out, svc_store *st,
+		      const svc_principal *p, const svc_catalog *cat,
+		      const svc_job_request *req);
+/** Renew the lease of job id: the agent that started it. */
+int svc_ops_job_renew(long long *lease, svc_store *st,
+		      const svc_principal *p, const char *id);
+/**
+ * Complete job id with result (Succeeded, ..., Abandoned): the agent that
+ * started it, or the job itself (its token).
+ */
+int svc_ops_job_complete(svc_store *st, const svc_principal *p,
+			 const char *id, const char *result);
+/**
+ * The granted connections of job id with their secrets: the job itself
+ * (its token) only, while it runs.
+ */
+int svc_ops_job_connections(svc_conn ***out, size_t *count, svc_store *st,
+			    const svc_principal *p, const char *id);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

@@ -27,4 +27,29 @@ int agents_list(svc_agent **out, size_t *count, svc_store *st);
 /** Revoke agent name and its credential at once. */
 int agents_revoke(svc_store *st, const char *name, const char *actor);
 
+/**
+ * Start the job of req for agent (its pool's name and trust given): the
+ * pipeline compiled from req->yaml (a trusted pool's), gated; granted, a
+ * job row, a job token and the granted connections with secrets in *out.
+ * Refusals are audited.
+ */
+int agents_job_start(svc_agent_job **out, svc_store *st,
+		     const svc_catalog *cat, const char *agent,
+		     const char *pool, int trusted,
+		     const svc_job_request *req);
+/**
+ * Renew (result NULL) or complete (result given) job id, started by agent
+ * (NULL: any), or as the job itself (job_id non-NULL must equal id).
+ * SVC_EDENIED, audited, for another agent's or another job's; SVC_EINVALID
+ * for one that ended.  *lease (may be NULL) receives the new lease end.
+ */
+int agents_job_touch(long long *lease, svc_store *st, const char *agent,
+		     const char *job_id, const char *id, const char *result);
+/**
+ * The granted connections, with their secrets, of job id, for the job
+ * itself (job_id): SVC_EDENIED, audited, for any other job.
+ */
+int agents_job_conns(svc_conn ***out, size_t *count, svc_store *st,
+		     const char *job_id, const char *id);
+
 #endif

@@ -226,6 +226,9 @@ static enum MHD_Result send_call(struct MHD_Connection *conn,
 	}
 	r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
 					    MHD_RESPMEM_MUST_COPY);
+	/* a job's answer holds secrets: none left behind in our copy */
+	if (text)
+		svc_wipe(text, len);
 	free(text);
 	if (!r)
 		return MHD_NO;
@@ -395,9 +398,15 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 	}
 	for (i = 0; srv_routes[i].method; i++) {
 		const struct srv_route *r = &srv_routes[i];
-		const char *tail;
-		size_t plen = strlen(r->path);
-		int star = plen > 2 && strcmp(r->path + plen - 2, "/*") == 0;
+		const char *tail, *seg = NULL;
+		/* a star segment, at the end or before more segments */
+		const char *star = strstr(r->path, "/*");
+		size_t pre = 0, idlen = 0;
+
+		if (star && star[2] != '\0' && star[2] != '/')
+			star = NULL;
+		if (star)
+			pre = (size_t)(star + 1 - r->path);
 
 		if (r->place == SRV_PROJECT) {
 			/* /{org}/{project}/ + route */
@@ -421,11 +430,17 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		}
 		/* a {id} segment too long for arg matches nothing (it is
 		 * never cut short, to name another connection) */
-		if (star ? strncmp(tail, r->path, plen - 1) != 0 ||
-			       !tail[plen - 1] || strchr(tail + plen - 1, '/') ||
-			       strlen(tail + plen - 1) >= argsz
-			 : strcmp(tail, r->path) != 0)
+		if (star) {
+			if (strncmp(tail, r->path, pre) != 0)
+				continue;
+			seg = tail + pre;
+			idlen = strcspn(seg, "/");
+			if (idlen == 0 || idlen >= argsz ||
+			    strcmp(seg + idlen, star + 2) != 0)
+				continue;
+		} else if (strcmp(tail, r->path) != 0) {
 			continue;
+		}
 		/* the place: the served organization and project */
 		if (r->place == SRV_PROJECT &&
 		    (seglen[0] != strlen(org) ||
@@ -447,7 +462,7 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		}
 		*route = r;
 		if (star)
-			snprintf(arg, argsz, "%s", tail + plen - 1);
+			snprintf(arg, argsz, "%.*s", (int)idlen, seg);
 		return 1;
 	}
 	return found ? found : (other_place ? -1 : 0);
@@ -498,7 +513,9 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 	svc_secret_free(tok, (size_t)-1);
 	if (rc == 0) {
 		c->actor = ta->owner;
-		c->auth_method = ta->agent ? "agentToken" : "token";
+		c->auth_method = ta->holder == SVC_TOKEN_AGENT ? "agentToken"
+				 : ta->holder == SVC_TOKEN_JOB ? "jobToken"
+							       : "token";
 		c->token_id = ta->id;
 		c->scopes = ta->scopes;
 		return 0;
@@ -567,8 +584,11 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 		c.client = addr;
 		if (found == 1 &&
 		    (prc = svc_principal_new(&c.who,
-					     ta.agent ? SVC_PRINCIPAL_AGENT
-						      : SVC_PRINCIPAL_USER,
+					     ta.holder == SVC_TOKEN_AGENT
+						     ? SVC_PRINCIPAL_AGENT
+						     : ta.holder == SVC_TOKEN_JOB
+						     ? SVC_PRINCIPAL_JOB
+						     : SVC_PRINCIPAL_USER,
 					     c.actor, c.auth_method)) != 0) {
 			srv_lib_error(&c, prc);
 		} else if (found == 1) {

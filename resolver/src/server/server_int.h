@@ -84,15 +84,29 @@ struct srv_route {
 	const char *method;        /**< HTTP method */
 	enum srv_route_place place; /**< global or project */
 	const char *path;          /**< e.g. "_apis/serviceendpoint/endpoints";
-				        ending in a star segment: that segment is {id} */
+				        one star segment (at the end, or
+				        before more segments) matches one
+				        segment: {id} */
 	const char *scope;         /**< token scope needed (NULL: any) */
 	int public_;               /**< 1: served without authentication */
 	srv_handler handler;       /**< answers */
 };
 
+/*
+ * The ServiceEndpoint JSON of c (server_api.c): secret parameters null,
+ * unless secrets (a job's own granted connections only).
+ */
+json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
+			  int secrets);
+
 /* api_agents.c: agents register themselves (public: the registration
- * token authenticates) */
+ * token authenticates), start, renew and complete jobs; a job reads its
+ * own connections */
 int api_agent_register(struct srv_call *c);
+int api_job_start(struct srv_call *c);
+int api_job_renew(struct srv_call *c);
+int api_job_complete(struct srv_call *c);
+int api_job_endpoints(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

@@ -565,17 +565,28 @@ int svc_token_verify(svc_token_auth *out, svc_store *st, const char *token,
 	char id[SVC_TOKEN_ID_LEN + 1];
 	svc_token_info info;
 	const char *why = NULL;
-	int agent, rc;
+	/* the kinds a request may carry, by prefix */
+	static const struct {
+		const char *prefix;      /**< the token's first 5 bytes */
+		const char *kind;        /**< its row's kind, NULL: personal */
+		svc_token_holder holder; /**< whom it speaks for */
+	} kinds[] = {
+		{ SVC_TOKEN_PREFIX, NULL, SVC_TOKEN_PERSON },
+		{ SVC_AGENT_TOKEN_PREFIX, SVC_TOKEN_KIND_AGENT, SVC_TOKEN_AGENT },
+		{ SVC_JOB_TOKEN_PREFIX, SVC_TOKEN_KIND_JOB, SVC_TOKEN_JOB },
+	};
+	size_t k = 0, i;
+	int rc;
 	time_t now;
 
 	memset(out, 0, sizeof(*out));
-	agent = token && len > 5 &&
-		memcmp(token, SVC_AGENT_TOKEN_PREFIX, 5) == 0;
+	for (i = 0; token && len > 5 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (memcmp(token, kinds[i].prefix, 5) == 0)
+			k = i;
 	if ((rc = clock_now(&now)) || (rc = store_tx_read(st)) != 0)
 		return rc;
-	rc = token_check(&info, &why, id, st, token, len,
-			 agent ? SVC_AGENT_TOKEN_PREFIX : SVC_TOKEN_PREFIX,
-			 agent ? SVC_TOKEN_KIND_AGENT : NULL, (long long)now);
+	rc = token_check(&info, &why, id, st, token, len, kinds[k].prefix,
+			 kinds[k].kind, (long long)now);
 	store_tx_end(st, 0);
 	if (rc)
 		return rc;
@@ -584,7 +595,7 @@ int svc_token_verify(svc_token_auth *out, svc_store *st, const char *token,
 	if (why)
 		return token_refused(st, id[0] ? id : NULL, why, client,
 				     request);
-	out->agent = agent;
+	out->holder = kinds[k].holder;
 	out->owner = info.owner;
 	out->scopes = info.scopes;
 	info.owner = info.scopes = NULL;
