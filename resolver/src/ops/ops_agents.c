@@ -15,6 +15,7 @@
 #include "ops_int.h"
 #include "errors_int.h"
 #include "agents/agents_int.h"
+#include "runtime/runtime_int.h"
 
 /* 0 when p is a user holding Administrator on the store. */
 static int require_admin(svc_store *st, const svc_principal *p)
@@ -133,18 +134,10 @@ int svc_ops_job_renew(long long *lease, svc_store *st,
 int svc_ops_job_complete(svc_store *st, const svc_principal *p,
 			 const char *id, const char *result)
 {
-	static const char *const results[] = { "Succeeded",
-		"SucceededWithIssues", "Failed", "Canceled", "Skipped",
-		"Abandoned", NULL };
-	size_t i;
+	int rc;
 
-	for (i = 0; results[i]; i++)
-		if (result && !strcmp(results[i], result))
-			break;
-	if (!results[i])
-		return error_set(SVC_EINVALID,
-				 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
-				 result ? result : "");
+	if ((rc = job_result_check(result)))
+		return rc;
 	if (svc_principal_kind_get(p) == SVC_PRINCIPAL_AGENT)
 		return agents_job_touch(NULL, st, svc_principal_name(p), NULL,
 					id, result);

@@ -434,22 +434,28 @@ const char *svc_job_holder(const svc_job *j)
 	return j->holder;
 }
 
-int svc_job_end(svc_store *st, const char *job_dir, const char *result)
+int job_result_check(const char *result)
 {
 	static const char *const results[] = { "Succeeded", "SucceededWithIssues",
 		"Failed", "Canceled", "Skipped", "Abandoned", NULL };
-	svc_buf path = SVC_BUF_INIT;
-	json_t *s = NULL;
 	size_t i;
-	int rc;
 
 	for (i = 0; results[i]; i++)
 		if (result && !strcmp(results[i], result))
-			break;
-	if (!results[i])
-		return error_set(SVC_EINVALID,
-				 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
-				 result ? result : "");
+			return 0;
+	return error_set(SVC_EINVALID,
+			 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
+			 result ? result : "");
+}
+
+int svc_job_end(svc_store *st, const char *job_dir, const char *result)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	int rc;
+
+	if ((rc = job_result_check(result)))
+		return rc;
 	if ((rc = jobdir_record_read(&s, job_dir)))
 		goto done;
 	rc = svc_store_usage_finish(st, json_string_value(json_object_get(s, "pipeline")),

@@ -30,6 +30,8 @@ const char *const *job_conns(const svc_job *j, size_t *n);
 svc_gate_report *job_take_gate(svc_job *j);
 /** Take j's diagnostics (j keeps none). */
 svc_diags *job_take_diags(svc_job *j);
+/** 0 when result is a job's result (Succeeded, ...), else SVC_EINVALID. */
+int job_result_check(const char *result);
 /** The lease of a job's exclusive locks, seconds. */
 long job_lease_seconds(void);
 
