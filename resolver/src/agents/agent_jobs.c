@@ -55,7 +55,7 @@ void svc_agent_job_free(svc_agent_job *j)
 	free(j);
 }
 
-/* Audit a refusal of actor for action on job id; SVC_EDENIED with msg. */
+/* Audit a refusal of actor on job id (NULL: a start); SVC_EDENIED, why. */
 static int refuse(svc_store *st, const char *actor, const char *id,
 		  const char *why)
 {
@@ -71,8 +71,11 @@ static int refuse(svc_store *st, const char *actor, const char *id,
 					   "reason", why));
 		store_tx_end(st, rc);
 	}
+	if (!id)
+		return error_set(SVC_EDENIED, "'%s' may not start this job: %s",
+				 actor, why);
 	return error_set(SVC_EDENIED, "'%s' may not use job '%s': %s", actor,
-			 id ? id : "", why);
+			 id, why);
 }
 
 /* A copy of one job row. */
