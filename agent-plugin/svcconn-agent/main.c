@@ -43,6 +43,8 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 int agent_broker_stop(const char *job_dir);
 /* mask_cmd.c: svcconn-agent mask */
 int agent_mask_main(int argc, char **argv);
+/* register_cmd.c: svcconn-agent register */
+int agent_register_main(int argc, char **argv);
 
 #define MAX_LIST 256
 #define ENV_FILE_LINE_MAX 65536  /* longest line of an --env-file */
@@ -82,6 +84,8 @@ static void usage(FILE *f)
 	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
 	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--fork [--fork-secrets]]\n"
 	      "                 [--home DIR] [--let-steps-read-the-store] [--output-dir DIR]\n"
+	      "       svcconn-agent register --server URL --registration-token-file F|- --name NAME\n"
+	      "                 [--ca FILE] [--config-dir DIR]   (see register --help)\n"
 	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
@@ -945,6 +949,8 @@ int main(int argc, char **argv)
 		return agent_broker_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "mask"))
 		return agent_mask_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "register"))
+		return agent_register_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "step-launcher"))
 		return step_launcher(argc - 1, argv + 1);
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);

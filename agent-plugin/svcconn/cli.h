@@ -53,6 +53,7 @@ extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_oidc_entry;
 extern const struct cmd_entry cmd_tokens_entry;
 extern const struct cmd_entry cmd_pipelines_entry;
+extern const struct cmd_entry cmd_pools_entry, cmd_agents_entry;
 
 /* The option codes every command accepts (beyond its own). */
 enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };
@@ -102,6 +103,8 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /** Open the store named by ctx. */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
+/** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0. */
+void cli_when(char out[32], long long t);
 /** Print s with control characters replaced, for terminals. */
 void cli_print_safe(FILE *f, const char *s);
 /** Print a JSON value on stdout with a newline; takes the reference. */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -121,6 +122,18 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 	if (rc)
 		return cli_lib_fail(rc);
 	return 0;
+}
+
+void cli_when(char out[32], long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm)) {
+		snprintf(out, 32, "-");
+		return;
+	}
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 void cli_print_safe(FILE *f, const char *s)

@@ -20,7 +20,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_approvals_entry, &cmd_approve_entry, &cmd_reject_entry,
 	&cmd_bypass_entry, &cmd_history_entry, &cmd_expiring_entry,
 	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry,
-	&cmd_pipelines_entry, NULL
+	&cmd_pipelines_entry, &cmd_pools_entry, &cmd_agents_entry, NULL
 };
 
 static void usage(FILE *f)

@@ -286,6 +286,9 @@ typedef struct svc_run {
 	const char *const *used;   /**< connections the job itself uses (the
 				        usage history); NULL: all gated ones */
 	size_t nused;              /**< entries in used */
+	const char *source;        /**< where the pipeline's YAML came from,
+				        recorded as the message of granted
+				        usage records (NULL: nothing) */
 } svc_run;
 
 /** The outcome of gating a stage's connections. */

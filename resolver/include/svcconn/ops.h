@@ -17,6 +17,7 @@
 #define SVCCONN_OPS_H
 
 #include <stddef.h>
+#include "agents.h"
 #include "authz.h"
 #include "catalog.h"
 #include "certs.h"
@@ -372,6 +373,61 @@ int svc_ops_token_list(svc_token_info **out, size_t *count, svc_store *st,
 /** Revoke token id: one's own, or anybody's as the store's Administrator. */
 int svc_ops_token_revoke(svc_store *st, const svc_principal *p,
 			 const char *id);
+
+/* ---- agent pools and agents (agents.h) ---- */
+
+/**
+ * Create a pool (trusted: its agents may supply pipeline YAML): a user
+ * who is the store's Administrator, as for every verb below.
+ */
+int svc_ops_pool_create(svc_store *st, const svc_principal *p,
+			const char *name, int trusted);
+/** Every pool, by name. */
+int svc_ops_pool_list(svc_pool **out, size_t *count, svc_store *st,
+		      const svc_principal *p);
+/**
+ * A one-time registration token for pool, valid for hours (0: 24), shown
+ * once in *token (svc_secret_free(*token, SVC_TOKEN_LEN)); its expiry in
+ * *expires.
+ */
+int svc_ops_agent_registration_token(char **token, long long *expires,
+				     svc_store *st, const svc_principal *p,
+				     const char *pool, unsigned hours);
+/** Every registered agent, by name (never a credential). */
+int svc_ops_agent_list(svc_agent **out, size_t *count, svc_store *st,
+		       const svc_principal *p);
+/** Revoke an agent: its credential is refused from now on. */
+int svc_ops_agent_revoke(svc_store *st, const svc_principal *p,
+			 const char *name);
+
+/* ---- jobs agents start through a server (agents.h) ---- */
+
+/**
+ * Start a job for the agent p: refused (SVC_EDENIED, audited) unless p is
+ * a registered agent, not revoked, whose pool is trusted when req carries
+ * YAML.  The pipeline is compiled and gated here; *out (svc_agent_job_free)
+ * holds the gate's report, and when granted the job's id, token, lease and
+ * only the granted connections with their secrets.  SVC_EINVALID with
+ * (*out)->diags set for an invalid pipeline or job.
+ */
+int svc_ops_job_start(svc_agent_job **out, svc_store *st,
+		      const svc_principal *p, const svc_catalog *cat,
+		      const svc_job_request *req);
+/** Renew the lease of job id: the agent that started it. */
+int svc_ops_job_renew(long long *lease, svc_store *st,
+		      const svc_principal *p, const char *id);
+/**
+ * Complete job id with result (Succeeded, ..., Abandoned): the agent that
+ * started it, or the job itself (its token).
+ */
+int svc_ops_job_complete(svc_store *st, const svc_principal *p,
+			 const char *id, const char *result);
+/**
+ * The granted connections of job id with their secrets: the job itself
+ * (its token) only, while it runs.
+ */
+int svc_ops_job_connections(svc_conn ***out, size_t *count, svc_store *st,
+			    const svc_principal *p, const char *id);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

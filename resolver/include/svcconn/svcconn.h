@@ -26,6 +26,7 @@
 #include "pipedef.h"
 #include "ops.h"
 #include "tokens.h"
+#include "agents.h"
 #include "server.h"
 
 #define SVCCONN_VERSION "0.1.0"

@@ -30,6 +30,15 @@ extern "C" {
 
 /** The text every token starts with. */
 #define SVC_TOKEN_PREFIX "svcp_"
+/**
+ * The text an agent's credential starts with (agents.h): the same shape as
+ * a personal token, another prefix, so that neither passes for the other.
+ */
+#define SVC_AGENT_TOKEN_PREFIX "svca_"
+/** The text a one-time agent registration token starts with. */
+#define SVC_REGISTRATION_TOKEN_PREFIX "svcr_"
+/** The text a job access token starts with. */
+#define SVC_JOB_TOKEN_PREFIX "svcj_"
 /** Hex digits of a token's lookup id. */
 #define SVC_TOKEN_ID_LEN 16
 /** Length of a whole token. */
@@ -66,16 +75,28 @@ void svc_token_list_free(svc_token_info *list, size_t count);
 /** Free the strings of one record. */
 void svc_token_info_clear(svc_token_info *info);
 
+/** Whom a verified token speaks for. */
+typedef enum svc_token_holder {
+	SVC_TOKEN_PERSON = 0, /**< a personal access token (svcp_) */
+	SVC_TOKEN_AGENT = 1,  /**< an agent's credential (svca_) */
+	SVC_TOKEN_JOB = 2     /**< a job access token (svcj_) */
+} svc_token_holder;
+
 /** The result of a verification. */
 typedef struct svc_token_auth {
 	char *id;       /**< the token's id (when it parsed), or NULL */
 	char *owner;    /**< who it acts as (when authenticated), or NULL */
 	char *scopes;   /**< its scopes (when authenticated), or NULL */
 	int forbidden;  /**< 1: authenticated, but scope not granted */
+	svc_token_holder holder; /**< its kind; owner is the agent's name
+				      for an agent, the job's id for a job */
 } svc_token_auth;
 
 /**
- * Verify token (len bytes) and that it grants scope need (NULL: any):
+ * Verify token (len bytes) and that it grants scope need (NULL: any); a
+ * personal token, an agent's credential (SVC_AGENT_TOKEN_PREFIX, whose
+ * only scope is "agent") or a job access token (SVC_JOB_TOKEN_PREFIX,
+ * scope "job"), out->holder saying which:
  * 0 with out filled; SVC_EDENIED when it is malformed, unknown, wrong,
  * revoked or expired (out->owner NULL), or when it lacks the scope
  * (out->forbidden 1, out->owner set).  Every failure is audited with

@@ -792,7 +792,8 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 			if (r->items[j].status != SVC_GATE_GRANTED &&
 			    !strcmp(r->items[j].conn_id, svc_conn_id(conns[i])))
 				why = r->items[j].message;
-		rc = record(st, run, conns[i], dec[r->status], why);
+		rc = record(st, run, conns[i], dec[r->status],
+			    why ? why : run->source);
 	}
 done:
 	for (i = 0; conns && i < nconns; i++) {

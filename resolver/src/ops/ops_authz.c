@@ -17,6 +17,17 @@
 int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 		svc_role need)
 {
+	/*
+	 * roles are granted to users (and their groups) only: an agent or a
+	 * job whose name is also a user's name holds none of its roles
+	 */
+	if (svc_principal_kind_get(p) != SVC_PRINCIPAL_USER)
+		return error_set(SVC_EDENIED,
+				 "'%s' is not a user: it holds no role on %s%s%s",
+				 svc_principal_name(p),
+				 conn ? "connection '" : "the store",
+				 conn ? svc_conn_name(conn) : "",
+				 conn ? "'" : "");
 	return svc_authz_require(st, svc_principal_name(p), conn, need);
 }
 

@@ -32,6 +32,9 @@ struct svc_job {
 	svc_diags *diags;        /**< problems that made the job invalid */
 	char *holder;            /**< lock holder name of the stage */
 	int holds_lock;          /**< an exclusive lock was acquired */
+	const char **conns;      /**< ids of the job's own connections (in
+				      plan's strings) */
+	size_t nconns;           /**< entries in conns */
 };
 
 static int same(const char *a, const char *b)
@@ -220,39 +223,28 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 	return rc;
 }
 
-int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
-		  const svc_catalog *cat)
+int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
+	     const svc_catalog *cat, const char *source)
 {
 	svc_plan_options po;
 	svc_job *j;
 	svc_run run;
 	svc_run_repo *repos = NULL;
-	const char **job_ids = NULL, **stage_ids = NULL;
-	size_t njob = 0, nstage = 0, i;
+	const char **stage_ids = NULL;
+	size_t nstage = 0, i;
 	svc_buf holder = SVC_BUF_INIT;
 	int rc;
 
 	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
-	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
+	    !o->pipeline || !o->job || !o->run_id)
 		return error_set(SVC_EINVALID,
-				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
+				 "a job needs a pipeline file, pipeline name, job and run id");
 	j = calloc(1, sizeof(*j));
 	if (!j || svc_diags_new(&j->diags)) {
 		free(j);
 		return error_oom();
 	}
 	*out = j;
-	/* steps share the store's user only when the operator said so */
-	if (!o->steps_see_store && (rc = svc_step_sandbox_check())) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", svc_error_last());
-		return error_set(SVC_EINSECURE,
-				 "steps cannot run in their sandbox here (%s); they would run as the store's user and could read every secret: install bubblewrap, or let them with --let-steps-read-the-store",
-				 why);
-	}
-	if ((rc = jobdir_create(o->job_dir)))
-		return rc;
 	memset(&po, 0, sizeof(po));
 	po.version = SVC_PLAN_OPTIONS_VERSION;
 	po.file = o->pipeline_file;
@@ -295,7 +287,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 		}
 		if (r->status != SVC_REF_RESOLVED)
 			continue;
-		if ((mine && (rc = set_add(&job_ids, &njob, r->conn_id))) ||
+		if ((mine && (rc = set_add(&j->conns, &j->nconns, r->conn_id))) ||
 		    ((mine || belongs(j->plan, r, o->stage, NULL)) &&
 		     (rc = set_add(&stage_ids, &nstage, r->conn_id))))
 			goto done;
@@ -335,21 +327,73 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 	run.nrepos = svc_plan_repo_count(j->plan);
 	run.lock_sequential = svc_plan_lock_sequential(j->plan, o->stage);
 	run.lease_seconds = LEASE_SECONDS;
-	run.used = job_ids;
-	run.nused = njob;
+	run.used = j->conns;
+	run.nused = j->nconns;
+	run.source = source;
 	if ((rc = svc_authz_gate(&j->gate, st, &run, stage_ids, nstage, 0)))
 		goto done;
 	for (i = 0; i < j->gate->nitems; i++)
 		if (!strcmp(j->gate->items[i].what, "exclusive-lock") &&
 		    j->gate->items[i].status == SVC_GATE_GRANTED)
 			j->holds_lock = 1;
-	if (j->gate->status == SVC_GATE_GRANTED)
-		rc = write_state(o, j->plan, j->holder, job_ids, njob, j->holds_lock);
 done:
 	free(repos);
-	free(job_ids);
 	free(stage_ids);
 	buf_clear(&holder);
+	return rc;
+}
+
+const char *const *job_conns(const svc_job *j, size_t *n)
+{
+	*n = j->nconns;
+	return j->conns;
+}
+
+svc_gate_report *job_take_gate(svc_job *j)
+{
+	svc_gate_report *g = j->gate;
+
+	j->gate = NULL;
+	return g;
+}
+
+svc_diags *job_take_diags(svc_job *j)
+{
+	svc_diags *d = j->diags;
+
+	j->diags = NULL;
+	return d;
+}
+
+long job_lease_seconds(void)
+{
+	return LEASE_SECONDS;
+}
+
+int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
+		  const svc_catalog *cat)
+{
+	int rc;
+
+	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
+	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
+		return error_set(SVC_EINVALID,
+				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
+	/* steps share the store's user only when the operator said so */
+	if (!o->steps_see_store && (rc = svc_step_sandbox_check())) {
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", svc_error_last());
+		return error_set(SVC_EINSECURE,
+				 "steps cannot run in their sandbox here (%s); they would run as the store's user and could read every secret: install bubblewrap, or let them with --let-steps-read-the-store",
+				 why);
+	}
+	if ((rc = jobdir_create(o->job_dir)) ||
+	    (rc = job_gate(out, o, st, cat, NULL)))
+		return rc;
+	if ((*out)->gate->status == SVC_GATE_GRANTED)
+		rc = write_state(o, (*out)->plan, (*out)->holder, (*out)->conns,
+				 (*out)->nconns, (*out)->holds_lock);
 	return rc;
 }
 
@@ -359,6 +403,7 @@ void svc_job_free(svc_job *j)
 		return;
 	svc_plan_free(j->plan);
 	svc_gate_report_free(j->gate);
+	free(j->conns);
 	svc_diags_free(j->diags);
 	free(j->holder);
 	free(j);
@@ -389,22 +434,28 @@ const char *svc_job_holder(const svc_job *j)
 	return j->holder;
 }
 
-int svc_job_end(svc_store *st, const char *job_dir, const char *result)
+int job_result_check(const char *result)
 {
 	static const char *const results[] = { "Succeeded", "SucceededWithIssues",
 		"Failed", "Canceled", "Skipped", "Abandoned", NULL };
-	svc_buf path = SVC_BUF_INIT;
-	json_t *s = NULL;
 	size_t i;
-	int rc;
 
 	for (i = 0; results[i]; i++)
 		if (result && !strcmp(results[i], result))
-			break;
-	if (!results[i])
-		return error_set(SVC_EINVALID,
-				 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
-				 result ? result : "");
+			return 0;
+	return error_set(SVC_EINVALID,
+			 "invalid result '%s' (Succeeded, SucceededWithIssues, Failed, Canceled, Skipped, Abandoned)",
+			 result ? result : "");
+}
+
+int svc_job_end(svc_store *st, const char *job_dir, const char *result)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *s = NULL;
+	int rc;
+
+	if ((rc = job_result_check(result)))
+		return rc;
 	if ((rc = jobdir_record_read(&s, job_dir)))
 		goto done;
 	rc = svc_store_usage_finish(st, json_string_value(json_object_get(s, "pipeline")),

@@ -7,12 +7,33 @@
 
 #include <stddef.h>
 #include "svcconn/inject.h"
+#include "svcconn/job.h"
 #include "svcconn/mask.h"
 #include "svcconn/run.h"
 #include "svcconn/store.h"
 
 struct json_t;
 struct macro_dict;
+
+/**
+ * Plan and gate the job of o without a job directory (o->job_dir is not
+ * used): what svc_job_start does before it writes the job's state, and
+ * what a server runs for an agent.  source (may be NULL) is recorded as
+ * the message of the granted usage records: where the YAML came from.
+ * *out is set as by svc_job_start.
+ */
+int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
+	     const svc_catalog *cat, const char *source);
+/** The ids of the job's own connections (valid while j lives). */
+const char *const *job_conns(const svc_job *j, size_t *n);
+/** Take j's gate report (j keeps none). */
+svc_gate_report *job_take_gate(svc_job *j);
+/** Take j's diagnostics (j keeps none). */
+svc_diags *job_take_diags(svc_job *j);
+/** 0 when result is a job's result (Succeeded, ...), else SVC_EINVALID. */
+int job_result_check(const char *result);
+/** The lease of a job's exclusive locks, seconds. */
+long job_lease_seconds(void);
 
 /* What a step may reach, besides its environment. */
 struct job_step_info {

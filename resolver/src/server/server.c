@@ -226,6 +226,9 @@ static enum MHD_Result send_call(struct MHD_Connection *conn,
 	}
 	r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
 					    MHD_RESPMEM_MUST_COPY);
+	/* a job's answer holds secrets: none left behind in our copy */
+	if (text)
+		svc_wipe(text, len);
 	free(text);
 	if (!r)
 		return MHD_NO;
@@ -347,7 +350,7 @@ static int peer_name(char *name, size_t size, struct MHD_Connection *conn)
  * password of Basic authentication (any user name), as Azure DevOps takes
  * a PAT.  Newly allocated (free with svc_secret_free), or NULL.
  */
-static char *request_token(struct MHD_Connection *conn)
+char *srv_request_token(struct MHD_Connection *conn)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -395,9 +398,15 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 	}
 	for (i = 0; srv_routes[i].method; i++) {
 		const struct srv_route *r = &srv_routes[i];
-		const char *tail;
-		size_t plen = strlen(r->path);
-		int star = plen > 2 && strcmp(r->path + plen - 2, "/*") == 0;
+		const char *tail, *seg = NULL;
+		/* a star segment, at the end or before more segments */
+		const char *star = strstr(r->path, "/*");
+		size_t pre = 0, idlen = 0;
+
+		if (star && star[2] != '\0' && star[2] != '/')
+			star = NULL;
+		if (star)
+			pre = (size_t)(star + 1 - r->path);
 
 		if (r->place == SRV_PROJECT) {
 			/* /{org}/{project}/ + route */
@@ -422,11 +431,17 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		}
 		/* a {id} segment too long for arg matches nothing (it is
 		 * never cut short, to name another connection) */
-		if (star ? strncmp(tail, r->path, plen - 1) != 0 ||
-			       !tail[plen - 1] || strchr(tail + plen - 1, '/') ||
-			       strlen(tail + plen - 1) >= argsz
-			 : strcmp(tail, r->path) != 0)
+		if (star) {
+			if (strncmp(tail, r->path, pre) != 0)
+				continue;
+			seg = tail + pre;
+			idlen = strcspn(seg, "/");
+			if (idlen == 0 || idlen >= argsz ||
+			    strcmp(seg + idlen, star + 2) != 0)
+				continue;
+		} else if (strcmp(tail, r->path) != 0) {
 			continue;
+		}
 		/* the place: the served organization and project */
 		if (r->place == SRV_PROJECT &&
 		    (seglen[0] != strlen(org) ||
@@ -448,7 +463,7 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		}
 		*route = r;
 		if (star)
-			snprintf(arg, argsz, "%s", tail + plen - 1);
+			snprintf(arg, argsz, "%.*s", (int)idlen, seg);
 		return 1;
 	}
 	return found ? found : (other_place ? -1 : 0);
@@ -489,7 +504,7 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 				 "TooManyRequestsException",
 				 "too many failed authentications from '%s'; retry in %u s",
 				 addr, *retry);
-	tok = request_token(conn);
+	tok = srv_request_token(conn);
 	had_token = tok != NULL;
 	pthread_mutex_lock(&s->store_lock);
 	rc = svc_token_verify(ta, s->shared.store, tok,
@@ -499,7 +514,9 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 	svc_secret_free(tok, (size_t)-1);
 	if (rc == 0) {
 		c->actor = ta->owner;
-		c->auth_method = "token";
+		c->auth_method = ta->holder == SVC_TOKEN_AGENT ? "agentToken"
+				 : ta->holder == SVC_TOKEN_JOB ? "jobToken"
+							       : "token";
 		c->token_id = ta->id;
 		c->scopes = ta->scopes;
 		return 0;
@@ -554,15 +571,25 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			  "RequestBodyTooLargeException",
 			  "the body of '%s' is larger than %zu bytes", request,
 			  s->max_body);
-	else if (found == 1 && route->public_)
+	else if (found == 1 && route->public_) {
+		c.client = addr;
+		pthread_mutex_lock(&s->store_lock);
 		route->handler(&c);
+		pthread_mutex_unlock(&s->store_lock);
+	}
 	else if (authenticate(&c, conn, found == 1 ? route : NULL,
 			      rq->unix_peer, addr, who, sizeof(who), &ta,
 			      &retry) == 0) {
 		int prc;
 
+		c.client = addr;
 		if (found == 1 &&
-		    (prc = svc_principal_new(&c.who, SVC_PRINCIPAL_USER,
+		    (prc = svc_principal_new(&c.who,
+					     ta.holder == SVC_TOKEN_AGENT
+						     ? SVC_PRINCIPAL_AGENT
+						     : ta.holder == SVC_TOKEN_JOB
+						     ? SVC_PRINCIPAL_JOB
+						     : SVC_PRINCIPAL_USER,
 					     c.actor, c.auth_method)) != 0) {
 			srv_lib_error(&c, prc);
 		} else if (found == 1) {

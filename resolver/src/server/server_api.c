@@ -42,8 +42,8 @@ static json_t *identity_ref(const char *name)
 		    : json_null();
 }
 
-/* The ServiceEndpoint of c: secret parameters null, always. */
-static json_t *endpoint_json(const struct srv_shared *sh, const svc_conn *c)
+json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
+			  int secrets)
 {
 	const svc_type *t = svc_catalog_find(sh->catalog, svc_conn_type(c));
 	const svc_scheme *sc = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
@@ -56,7 +56,7 @@ static json_t *endpoint_json(const struct srv_shared *sh, const svc_conn *c)
 			continue;
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key,
-				    f.secret || !f.value
+				    (f.secret && !secrets) || !f.value
 					    ? json_null()
 					    : json_stringn(f.value, f.len));
 	}
@@ -243,7 +243,7 @@ static int save(struct srv_call *c, svc_conn *conn, json_t *body,
 		return -1;
 	if ((rc = op(sh->store, c->who, conn)))
 		return srv_lib_error(c, rc);
-	return srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+	return srv_reply(c, MHD_HTTP_OK, srv_endpoint_json(sh, conn, 0));
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -360,7 +360,7 @@ static int api_endpoints_list(struct srv_call *c)
 	value = json_array();
 	for (i = 0; i < n; i++)
 		if (!names || name_listed(names, svc_conn_name(list[i])))
-			json_array_append_new(value, endpoint_json(sh, list[i]));
+			json_array_append_new(value, srv_endpoint_json(sh, list[i], 0));
 	svc_store_conn_list_free(list, n);
 	return srv_reply(c, MHD_HTTP_OK,
 			 json_pack("{s:I, s:o}", "count",
@@ -376,7 +376,7 @@ static int api_endpoint_get(struct srv_call *c)
 
 	if ((rc = svc_ops_conn_get(&conn, sh->store, c->who, c->arg, 0)))
 		return srv_lib_error(c, rc);
-	rc = srv_reply(c, MHD_HTTP_OK, endpoint_json(sh, conn));
+	rc = srv_reply(c, MHD_HTTP_OK, srv_endpoint_json(sh, conn, 0));
 	svc_conn_free(conn);
 	return rc;
 }
@@ -504,5 +504,14 @@ const struct srv_route srv_routes[] = {
 	{ "GET", SRV_GLOBAL, SVC_OIDC_DISCOVERY_PATH + 1, NULL, 1,
 	  api_oidc_discovery },
 	{ "GET", SRV_GLOBAL, SVC_OIDC_JWKS_PATH + 1, NULL, 1, api_oidc_jwks },
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/agents", NULL, 1,
+	  api_agent_register },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/jobs", "agent", 0, api_job_start },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/jobs/*/renew", "agent", 0,
+	  api_job_renew },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/jobs/*/complete", NULL, 0,
+	  api_job_complete },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/jobs/*/endpoints", "job", 0,
+	  api_job_endpoints },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -24,6 +24,7 @@ struct srv_call {
 	const char *body;         /**< request body (NUL-terminated) */
 	size_t body_len;          /**< bytes in body */
 	const char *request;      /**< "METHOD /path", for messages */
+	const char *client;       /**< the client's address, for audits */
 	const char *actor;        /**< the authenticated principal's name */
 	svc_principal *who;       /**< the principal every ops call gets */
 	const char *auth_method;  /**< "token" or "unixSocket" */
@@ -47,6 +48,12 @@ struct srv_shared {
 
 /** The server's shared parts. */
 const struct srv_shared *srv_shared(const svc_server *s);
+
+/**
+ * The token of the request (Authorization: Bearer, or Basic's password),
+ * newly allocated (svc_secret_free(tok, (size_t)-1)), or NULL.
+ */
+char *srv_request_token(struct MHD_Connection *conn);
 
 /** Query argument name of the request, or NULL. */
 const char *srv_query(const struct srv_call *c, const char *name);
@@ -79,7 +86,9 @@ struct srv_route {
 	const char *method;        /**< HTTP method */
 	enum srv_route_place place; /**< global or project */
 	const char *path;          /**< e.g. "_apis/serviceendpoint/endpoints";
-				        ending in a star segment: that segment is {id} */
+				        one star segment (at the end, or
+				        before more segments) matches one
+				        segment: {id} */
 	const char *scope;         /**< token scope needed (NULL: any) */
 	int public_;               /**< 1: served without authentication */
 	srv_handler handler;       /**< answers */
@@ -96,6 +105,21 @@ int srv_oidc_new(struct srv_oidc **out, const char *issuer);
 void srv_oidc_free(struct srv_oidc *o);
 int api_oidc_discovery(struct srv_call *c);
 int api_oidc_jwks(struct srv_call *c);
+/*
+ * The ServiceEndpoint JSON of c (server_api.c): secret parameters null,
+ * unless secrets (a job's own granted connections only).
+ */
+json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
+			  int secrets);
+
+/* api_agents.c: agents register themselves (public: the registration
+ * token authenticates), start, renew and complete jobs; a job reads its
+ * own connections */
+int api_agent_register(struct srv_call *c);
+int api_job_start(struct srv_call *c);
+int api_job_renew(struct srv_call *c);
+int api_job_complete(struct srv_call *c);
+int api_job_endpoints(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

@@ -184,6 +184,53 @@ typedef struct store_pipedef_row {
 
 /** Called once per registered pipeline, by name; non-zero stops. */
 typedef int (*store_pipedef_cb)(void *ctx, const store_pipedef_row *r);
+/** One agent pool row (agents/agents.c decides). */
+typedef struct store_pool_row {
+	const char *name;        /**< unique, any case */
+	int trusted;             /**< 1: its agents may supply pipeline YAML */
+	const char *created_by;  /**< audit name of who created it */
+	long long created;       /**< seconds since the epoch */
+} store_pool_row;
+
+/** Called once per pool row; non-zero stops. */
+typedef int (*store_pool_cb)(void *ctx, const store_pool_row *r);
+
+/** One registered agent row; its credential is a token row (token_id). */
+typedef struct store_agent_row {
+	const char *name;        /**< unique, any case */
+	const char *pool;        /**< its pool's name */
+	const char *token_id;    /**< its credential's token id */
+	const char *created_by;  /**< audit name of who issued the
+				      registration token */
+	long long created;       /**< registered at */
+	long long revoked;       /**< revoked at, or 0 */
+} store_agent_row;
+
+/** Called once per agent row; non-zero stops. */
+typedef int (*store_agent_cb)(void *ctx, const store_agent_row *r);
+
+/** One job an agent started through the server (agents/agent_jobs.c). */
+typedef struct store_job_row {
+	const char *id;          /**< the job's id (a UUID) */
+	const char *agent;       /**< the agent that started it */
+	const char *pipeline;    /**< pipeline name */
+	const char *run_id;      /**< run id */
+	const char *stage;       /**< stage, or NULL */
+	const char *job;         /**< job name */
+	const char *holder;      /**< its lock holder name */
+	int locks;               /**< 1: it holds exclusive locks */
+	const char *conns;       /**< granted connection ids, a JSON array */
+	const char *token_id;    /**< its job token's id */
+	const char *source;      /**< where its pipeline's YAML came from */
+	const char *state;       /**< running, completed, expired */
+	const char *result;      /**< its result once ended, or NULL */
+	long long lease_expires; /**< it expires then unless renewed */
+	long long started;       /**< seconds since the epoch */
+	long long ended;         /**< or 0 */
+} store_job_row;
+
+/** Called once per job row; non-zero stops. */
+typedef int (*store_job_cb)(void *ctx, const store_job_row *r);
 
 /** The operations of a backend. */
 typedef struct store_backend_ops {
@@ -561,6 +608,32 @@ typedef struct store_backend_ops {
 			    store_pipedef_cb cb, void *ctx);
 	/** Delete the row named name; SVC_ENOTFOUND when there is none. */
 	int (*pipedef_delete)(store_backend *be, const char *name);
+	/* ---- agent pools and agents (agents/agents.c) ---- */
+
+	/** Insert a pool; SVC_EEXISTS when its name is taken. */
+	int (*pool_insert)(store_backend *be, const store_pool_row *r);
+	/** The pool called name (NULL: every one, by name) to cb. */
+	int (*pool_list)(store_backend *be, const char *name, store_pool_cb cb,
+			 void *ctx);
+	/** Insert an agent; SVC_EEXISTS when its name is taken. */
+	int (*agent_insert)(store_backend *be, const store_agent_row *r);
+	/** The agent called name (NULL: every one, by name) to cb. */
+	int (*agent_list)(store_backend *be, const char *name,
+			  store_agent_cb cb, void *ctx);
+	/** Mark agent name revoked at at; SVC_ENOTFOUND when none. */
+	int (*agent_revoke)(store_backend *be, const char *name, long long at);
+	/** Insert an agent's job. */
+	int (*job_insert)(store_backend *be, const store_job_row *r);
+	/**
+	 * The job id (NULL: every one) to cb; with expired_at non-zero only
+	 * running jobs whose lease ended at or before it.
+	 */
+	int (*job_list)(store_backend *be, const char *id, long long expired_at,
+			store_job_cb cb, void *ctx);
+	/** Set a job's state, result, lease and end; SVC_ENOTFOUND. */
+	int (*job_update)(store_backend *be, const char *id, const char *state,
+			  const char *result, long long lease_expires,
+			  long long ended);
 } store_backend_ops;
 
 /** The SQLite backend (store_sqlite.c). */

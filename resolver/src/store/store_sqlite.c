@@ -59,6 +59,14 @@
  * Version 8 adds pipeline_defs, the pipelines the server compiles itself
  * (pipeline/pipedef.c): a name bound to a connection (removed with it),
  * the repository's URL, the YAML path and the default branch.
+ * Version 9 adds agent_pools (name, trusted, who made it, when) and agents
+ * (name, pool, the token id of its credential, times, revoked); the
+ * credential and the one-time registration tokens are access_tokens rows
+ * whose scopes name their kind (tokens/tokens_int.h); and agent_jobs, the
+ * jobs agents started through the server (agents/agent_jobs.c): agent,
+ * pipeline, run, stage, job, lock holder, the granted connection ids (a
+ * JSON array), the job token's id, the pipeline's source, state (running,
+ * completed, expired), result and times.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -360,6 +368,44 @@ static const char *const migrations[] = {
 	"  created_by TEXT NOT NULL,"
 	"  created INTEGER NOT NULL"
 	");",
+	/*
+	 * 9: agent pools and registered agents (agents/agents.c); an agent's
+	 * credential and the registration tokens are access_tokens rows.
+	 */
+	"CREATE TABLE IF NOT EXISTS agent_pools ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  trusted INTEGER NOT NULL DEFAULT 0,"
+	"  created_by TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE TABLE IF NOT EXISTS agents ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  pool TEXT NOT NULL COLLATE NOCASE REFERENCES agent_pools (name),"
+	"  token_id TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE IF NOT EXISTS agent_jobs ("
+	"  id TEXT PRIMARY KEY,"
+	"  agent TEXT NOT NULL,"
+	"  pipeline TEXT NOT NULL,"
+	"  run_id TEXT NOT NULL,"
+	"  stage TEXT,"
+	"  job TEXT NOT NULL,"
+	"  holder TEXT NOT NULL,"
+	"  locks INTEGER NOT NULL,"
+	"  conns TEXT NOT NULL,"
+	"  token_id TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  result TEXT,"
+	"  lease_expires INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  ended INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX IF NOT EXISTS agent_jobs_running"
+	"  ON agent_jobs (lease_expires) WHERE state = 'running';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2984,6 +3030,230 @@ static int sqlite_pipedef_delete(store_backend *be, const char *name)
 	return changed_or_notfound(be, rc);
 }
 
+/* ---- agent pools and agents --------------------------------------------- */
+
+static int sqlite_pool_insert(store_backend *be, const store_pool_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO agent_pools (name, trusted, created_by, "
+			  "created) VALUES (?1, ?2, ?3, ?4)",
+			  "store an agent pool")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_int(be, st, 2, r->trusted)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->created_by)) == 0 &&
+	    (rc = bind_int(be, st, 4, r->created)) == 0)
+		rc = step(be, st, "store an agent pool");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_pool_list(store_backend *be, const char *name,
+			    store_pool_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	store_pool_row r;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT name, trusted, created_by, created FROM "
+			  "agent_pools WHERE ?1 IS NULL OR name = ?1 "
+			  "ORDER BY name", "read agent pools")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		while ((rc = step(be, st, "read agent pools")) == 1) {
+			r.name = col_str(st, 0);
+			r.trusted = (int)sqlite3_column_int64(st, 1);
+			r.created_by = col_str(st, 2);
+			r.created = sqlite3_column_int64(st, 3);
+			if (!r.name || !r.created_by) {
+				rc = error_oom();
+				break;
+			}
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_insert(store_backend *be, const store_agent_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO agents (name, pool, token_id, "
+			  "created_by, created, revoked) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			  "store an agent")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->pool)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->token_id)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->created_by)) == 0 &&
+	    (rc = bind_int(be, st, 5, r->created)) == 0 &&
+	    (rc = bind_int(be, st, 6, r->revoked)) == 0)
+		rc = step(be, st, "store an agent");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_list(store_backend *be, const char *name,
+			     store_agent_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	store_agent_row r;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT name, pool, token_id, created_by, created, "
+			  "revoked FROM agents WHERE ?1 IS NULL OR name = ?1 "
+			  "ORDER BY name", "read agents")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		while ((rc = step(be, st, "read agents")) == 1) {
+			r.name = col_str(st, 0);
+			r.pool = col_str(st, 1);
+			r.token_id = col_str(st, 2);
+			r.created_by = col_str(st, 3);
+			r.created = sqlite3_column_int64(st, 4);
+			r.revoked = sqlite3_column_int64(st, 5);
+			if (!r.name || !r.pool || !r.token_id ||
+			    !r.created_by) {
+				rc = error_oom();
+				break;
+			}
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_agent_revoke(store_backend *be, const char *name,
+			       long long at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE agents SET revoked = CASE revoked "
+			  "WHEN 0 THEN ?2 ELSE revoked END WHERE name = ?1",
+			  "revoke an agent")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0 &&
+	    (rc = bind_int(be, st, 2, at)) == 0)
+		rc = step(be, st, "revoke an agent");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
+#define JOB_COLUMNS \
+	"id, agent, pipeline, run_id, stage, job, holder, locks, conns, " \
+	"token_id, source, state, result, lease_expires, started, ended"
+
+static int sqlite_job_insert(store_backend *be, const store_job_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO agent_jobs (" JOB_COLUMNS ") VALUES "
+			  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			  "?13, ?14, ?15, ?16)", "store an agent's job")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->id)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->agent)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->pipeline)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->run_id)) == 0 &&
+	    (rc = bind_str(be, st, 5, r->stage)) == 0 &&
+	    (rc = bind_str(be, st, 6, r->job)) == 0 &&
+	    (rc = bind_str(be, st, 7, r->holder)) == 0 &&
+	    (rc = bind_int(be, st, 8, r->locks)) == 0 &&
+	    (rc = bind_str(be, st, 9, r->conns)) == 0 &&
+	    (rc = bind_str(be, st, 10, r->token_id)) == 0 &&
+	    (rc = bind_str(be, st, 11, r->source)) == 0 &&
+	    (rc = bind_str(be, st, 12, r->state)) == 0 &&
+	    (rc = bind_str(be, st, 13, r->result)) == 0 &&
+	    (rc = bind_int(be, st, 14, r->lease_expires)) == 0 &&
+	    (rc = bind_int(be, st, 15, r->started)) == 0 &&
+	    (rc = bind_int(be, st, 16, r->ended)) == 0)
+		rc = step(be, st, "store an agent's job");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_job_list(store_backend *be, const char *id,
+			   long long expired_at, store_job_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	store_job_row r;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT " JOB_COLUMNS " FROM agent_jobs WHERE "
+			  "(?1 IS NULL OR id = ?1) AND (?2 = 0 OR "
+			  "(state = 'running' AND lease_expires <= ?2)) "
+			  "ORDER BY started, id", "read agents' jobs")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_int(be, st, 2, expired_at)) == 0)
+		while ((rc = step(be, st, "read agents' jobs")) == 1) {
+			r.id = col_str(st, 0);
+			r.agent = col_str(st, 1);
+			r.pipeline = col_str(st, 2);
+			r.run_id = col_str(st, 3);
+			r.stage = col_str(st, 4);
+			r.job = col_str(st, 5);
+			r.holder = col_str(st, 6);
+			r.locks = (int)sqlite3_column_int64(st, 7);
+			r.conns = col_str(st, 8);
+			r.token_id = col_str(st, 9);
+			r.source = col_str(st, 10);
+			r.state = col_str(st, 11);
+			r.result = col_str(st, 12);
+			r.lease_expires = sqlite3_column_int64(st, 13);
+			r.started = sqlite3_column_int64(st, 14);
+			r.ended = sqlite3_column_int64(st, 15);
+			if (!r.id || !r.agent || !r.pipeline || !r.run_id ||
+			    !r.job || !r.holder || !r.conns || !r.token_id ||
+			    !r.source || !r.state) {
+				rc = error_oom();
+				break;
+			}
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_job_update(store_backend *be, const char *id,
+			     const char *state, const char *result,
+			     long long lease_expires, long long ended)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE agent_jobs SET state = ?2, result = ?3, "
+			  "lease_expires = ?4, ended = ?5 WHERE id = ?1",
+			  "update an agent's job")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id)) == 0 &&
+	    (rc = bind_str(be, st, 2, state)) == 0 &&
+	    (rc = bind_str(be, st, 3, result)) == 0 &&
+	    (rc = bind_int(be, st, 4, lease_expires)) == 0 &&
+	    (rc = bind_int(be, st, 5, ended)) == 0)
+		rc = step(be, st, "update an agent's job");
+	sqlite3_finalize(st);
+	return changed_or_notfound(be, rc);
+}
+
 /* ---- certificate expiry ------------------------------------------------ */
 
 static int sqlite_expiry_put(store_backend *be, const char *conn_id,
@@ -3154,4 +3424,12 @@ const store_backend_ops store_sqlite_ops = {
 	.pipedef_insert = sqlite_pipedef_insert,
 	.pipedef_list = sqlite_pipedef_list,
 	.pipedef_delete = sqlite_pipedef_delete,
+	.pool_insert = sqlite_pool_insert,
+	.pool_list = sqlite_pool_list,
+	.agent_insert = sqlite_agent_insert,
+	.agent_list = sqlite_agent_list,
+	.agent_revoke = sqlite_agent_revoke,
+	.job_insert = sqlite_job_insert,
+	.job_list = sqlite_job_list,
+	.job_update = sqlite_job_update,
 };

@@ -212,17 +212,78 @@ static int check_name(const char *name)
 	return 0;
 }
 
+int token_mint(struct token_minted *m, const char *prefix)
+{
+	unsigned char rnd[8 + SECRET_BYTES];
+	int rc = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (strlen(prefix) != 5)
+		return error_set(SVC_EINVALID, "token prefix '%s' is not 5 bytes",
+				 prefix);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return error_set(SVC_ERROR, "cannot get random bytes for a token");
+	if (!(m->text = malloc(SVC_TOKEN_LEN + 1))) {
+		rc = error_oom();
+		goto wipe;
+	}
+	hex_write(m->id, rnd, 8);
+	m->id[SVC_TOKEN_ID_LEN] = '\0';
+	memcpy(m->text, prefix, 5);
+	memcpy(m->text + 5, m->id, SVC_TOKEN_ID_LEN);
+	m->text[5 + SVC_TOKEN_ID_LEN] = '_';
+	b64url(m->text + 6 + SVC_TOKEN_ID_LEN, rnd + 8, SECRET_BYTES);
+	if ((rc = sha256(m->hash, m->text, SVC_TOKEN_LEN)))
+		token_minted_clear(m);
+wipe:
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return rc;
+}
+
+void token_minted_clear(struct token_minted *m)
+{
+	if (!m)
+		return;
+	if (m->text)
+		svc_secret_free(m->text, SVC_TOKEN_LEN + 1);
+	OPENSSL_cleanse(m, sizeof(*m));
+}
+
+int token_row_insert(svc_store *st, const struct token_minted *m,
+		     const char *owner, const char *name, const char *scopes,
+		     long long created, long long expires)
+{
+	store_token_row r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.id = m->id;
+	r.hash = m->hash;
+	r.hash_len = HASH_BYTES;
+	r.owner = owner;
+	r.name = name;
+	r.scopes = scopes;
+	r.created = created;
+	r.expires = expires;
+	rc = st->ops->token_insert(st->be, &r);
+	if (rc == SVC_EEXISTS)
+		rc = error_set(SVC_ERROR, "token id '%s' is taken; try again",
+			       m->id);
+	return rc;
+}
+
 int svc_token_create(char **token, svc_token_info *info, svc_store *st,
 		     const char *owner, const char *name, const char *scopes,
 		     unsigned days, const char *actor)
 {
-	unsigned char rnd[8 + SECRET_BYTES], hash[HASH_BYTES];
-	char *tok = NULL, *norm = NULL, id[SVC_TOKEN_ID_LEN + 1];
+	struct token_minted m;
+	char *norm = NULL;
 	char now_iso[32];
 	store_token_row r;
 	time_t now;
 	int rc;
 
+	memset(&m, 0, sizeof(m));
 	if (!owner || !*owner)
 		return error_set(SVC_EINVALID, "a token needs an owner");
 	if ((rc = check_name(name)) || (rc = svc_token_scopes_parse(&norm, scopes)))
@@ -235,28 +296,10 @@ int svc_token_create(char **token, svc_token_info *info, svc_store *st,
 				 "a token is valid for at most %d days, not %u",
 				 SVC_TOKEN_MAX_DAYS, days);
 	}
-	if ((rc = clock_now(&now)))
-		goto done;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		rc = error_set(SVC_ERROR, "cannot get random bytes for a token");
-		goto done;
-	}
-	if (!(tok = malloc(SVC_TOKEN_LEN + 1))) {
-		rc = error_oom();
-		goto done;
-	}
-	hex_write(id, rnd, 8);
-	id[SVC_TOKEN_ID_LEN] = '\0';
-	memcpy(tok, SVC_TOKEN_PREFIX, 5);
-	memcpy(tok + 5, id, SVC_TOKEN_ID_LEN);
-	tok[5 + SVC_TOKEN_ID_LEN] = '_';
-	b64url(tok + 6 + SVC_TOKEN_ID_LEN, rnd + 8, SECRET_BYTES);
-	if ((rc = sha256(hash, tok, SVC_TOKEN_LEN)))
+	if ((rc = clock_now(&now)) || (rc = token_mint(&m, SVC_TOKEN_PREFIX)))
 		goto done;
 	memset(&r, 0, sizeof(r));
-	r.id = id;
-	r.hash = hash;
-	r.hash_len = HASH_BYTES;
+	r.id = m.id;
 	r.owner = owner;
 	r.name = name;
 	r.scopes = norm;
@@ -265,26 +308,22 @@ int svc_token_create(char **token, svc_token_info *info, svc_store *st,
 	clock_iso8601(now_iso, now);
 	if ((rc = store_tx_write(st)) != 0)
 		goto done;
-	rc = st->ops->token_insert(st->be, &r);
-	if (rc == SVC_EEXISTS)
-		rc = error_set(SVC_ERROR, "token id '%s' is taken; try again", id);
+	rc = token_row_insert(st, &m, owner, name, norm, r.created, r.expires);
 	if (rc == 0)
 		rc = store_audit(st, now_iso, store_actor(actor), "token-create",
 				 "", "",
 				 json_pack("{s:s, s:s, s:s, s:s, s:I}", "tokenId",
-					   id, "owner", owner, "name", name,
+					   m.id, "owner", owner, "name", name,
 					   "scopes", norm, "expires",
 					   (json_int_t)r.expires));
 	if ((rc = store_tx_end(st, rc)) != 0)
 		goto done;
 	if (info && (rc = info_from_row(info, &r)))
 		goto done;
-	*token = tok;
-	tok = NULL;
+	*token = m.text;
+	m.text = NULL;
 done:
-	OPENSSL_cleanse(rnd, sizeof(rnd));
-	if (tok)
-		svc_secret_free(tok, SVC_TOKEN_LEN + 1);
+	token_minted_clear(&m);
 	free(norm);
 	return rc;
 }
@@ -301,6 +340,8 @@ static int list_cb(void *ctx, const store_token_row *r)
 	svc_token_info info;
 	int rc;
 
+	if (token_kind_marker(r->scopes))
+		return 0;
 	if ((rc = info_from_row(&info, r)))
 		return rc;
 	if ((rc = buf_put(&l->buf, &info, sizeof(info)))) {
@@ -382,7 +423,8 @@ int svc_token_revoke(svc_store *st, const char *id, const char *owner,
 	if ((rc = store_tx_write(st)) != 0)
 		return rc;
 	rc = st->ops->token_get(st->be, id, get_cb, &info);
-	if (rc == 0 && owner && strcmp(info.owner, owner) != 0)
+	if (rc == 0 && ((owner && strcmp(info.owner, owner) != 0) ||
+			token_kind_marker(info.scopes)))
 		rc = SVC_ENOTFOUND;
 	if (rc == SVC_ENOTFOUND)
 		rc = error_set(SVC_ENOTFOUND, "no token '%s'%s%s%s", id,
@@ -411,12 +453,20 @@ void svc_token_auth_clear(svc_token_auth *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* 1 when s (n bytes) is a well-formed token; its id into id. */
-static int parse_token(char id[SVC_TOKEN_ID_LEN + 1], const char *s, size_t n)
+int token_kind_marker(const char *scopes)
+{
+	return scopes && (strcmp(scopes, SVC_TOKEN_KIND_AGENT) == 0 ||
+			  strcmp(scopes, SVC_TOKEN_KIND_REGISTRATION) == 0 ||
+			  strcmp(scopes, SVC_TOKEN_KIND_JOB) == 0);
+}
+
+/* 1 when s (n bytes) is a well-formed token of prefix; its id into id. */
+static int parse_token(char id[SVC_TOKEN_ID_LEN + 1], const char *s, size_t n,
+		       const char *prefix)
 {
 	size_t i;
 
-	if (n != SVC_TOKEN_LEN || memcmp(s, SVC_TOKEN_PREFIX, 5) != 0 ||
+	if (n != SVC_TOKEN_LEN || memcmp(s, prefix, 5) != 0 ||
 	    s[5 + SVC_TOKEN_ID_LEN] != '_')
 		return 0;
 	for (i = 5; i < 5 + SVC_TOKEN_ID_LEN; i++)
@@ -431,9 +481,8 @@ static int parse_token(char id[SVC_TOKEN_ID_LEN + 1], const char *s, size_t n)
 	return 1;
 }
 
-/* Audit a failed verification; returns SVC_EDENIED with message why. */
-static int verify_failed(svc_store *st, const char *id, const char *why,
-			 const char *client, const char *request)
+int token_refused(svc_store *st, const char *id, const char *why,
+		  const char *client, const char *request)
 {
 	char now_iso[32];
 	time_t now;
@@ -459,68 +508,110 @@ static int verify_failed(svc_store *st, const char *id, const char *why,
 	return error_set(SVC_EDENIED, "token refused: %s", why);
 }
 
-int svc_token_verify(svc_token_auth *out, svc_store *st, const char *token,
-		     size_t len, const char *need, const char *client,
-		     const char *request)
+int token_check(svc_token_info *info, const char **why, char *id,
+		svc_store *st, const char *token, size_t len,
+		const char *prefix, const char *kind, long long now)
 {
 	/* what an unknown id is compared against: the same work */
 	static const unsigned char nothing[HASH_BYTES];
 	unsigned char hash[HASH_BYTES];
-	char id[SVC_TOKEN_ID_LEN + 1];
 	struct verify_row v;
-	const char *why = NULL;
-	time_t now;
 	int rc, same;
 
-	memset(out, 0, sizeof(*out));
+	memset(info, 0, sizeof(*info));
 	memset(&v, 0, sizeof(v));
-	if (!token)
-		return verify_failed(st, NULL, "no token", client, request);
-	if (!parse_token(id, token, len))
-		return verify_failed(st, NULL, "malformed token", client,
-				     request);
-	if (!(out->id = strdup(id)))
-		return error_oom();
-	if ((rc = clock_now(&now)) || (rc = sha256(hash, token, len)))
-		return rc;
-	if ((rc = store_tx_read(st)) != 0)
+	id[0] = '\0';
+	*why = NULL;
+	if (!token) {
+		*why = "no token";
+		return 0;
+	}
+	if (!parse_token(id, token, len, prefix)) {
+		*why = "malformed token";
+		return 0;
+	}
+	if ((rc = sha256(hash, token, len)))
 		return rc;
 	rc = st->ops->token_get(st->be, id, verify_cb, &v);
-	store_tx_end(st, 0);
 	if (rc && rc != SVC_ENOTFOUND) {
+		OPENSSL_cleanse(hash, sizeof(hash));
 		svc_token_info_clear(&v.info);
 		return rc;
 	}
 	same = CRYPTO_memcmp(hash, v.ok ? v.hash : nothing, HASH_BYTES) == 0;
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (rc == SVC_ENOTFOUND || !v.ok)
-		why = "unknown token";
+		*why = "unknown token";
 	else if (!same)
-		why = "wrong secret";
+		*why = "wrong secret";
+	else if (kind ? strcmp(v.info.scopes, kind) != 0
+		      : token_kind_marker(v.info.scopes))
+		*why = "not a token of this kind";
 	else if (v.info.revoked)
-		why = "revoked";
-	else if ((long long)now >= v.info.expires)
-		why = "expired";
-	if (why) {
+		*why = "revoked";
+	else if (now >= v.info.expires)
+		*why = "expired";
+	if (*why)
 		svc_token_info_clear(&v.info);
-		return verify_failed(st, id, why, client, request);
-	}
-	out->owner = v.info.owner;
-	out->scopes = v.info.scopes;
-	v.info.owner = v.info.scopes = NULL;
+	else
+		*info = v.info;
+	return 0;
+}
+
+int svc_token_verify(svc_token_auth *out, svc_store *st, const char *token,
+		     size_t len, const char *need, const char *client,
+		     const char *request)
+{
+	char id[SVC_TOKEN_ID_LEN + 1];
+	svc_token_info info;
+	const char *why = NULL;
+	/* the kinds a request may carry, by prefix */
+	static const struct {
+		const char *prefix;      /**< the token's first 5 bytes */
+		const char *kind;        /**< its row's kind, NULL: personal */
+		svc_token_holder holder; /**< whom it speaks for */
+	} kinds[] = {
+		{ SVC_TOKEN_PREFIX, NULL, SVC_TOKEN_PERSON },
+		{ SVC_AGENT_TOKEN_PREFIX, SVC_TOKEN_KIND_AGENT, SVC_TOKEN_AGENT },
+		{ SVC_JOB_TOKEN_PREFIX, SVC_TOKEN_KIND_JOB, SVC_TOKEN_JOB },
+	};
+	size_t k = 0, i;
+	int rc;
+	time_t now;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; token && len > 5 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (memcmp(token, kinds[i].prefix, 5) == 0)
+			k = i;
+	if ((rc = clock_now(&now)) || (rc = store_tx_read(st)) != 0)
+		return rc;
+	rc = token_check(&info, &why, id, st, token, len, kinds[k].prefix,
+			 kinds[k].kind, (long long)now);
+	store_tx_end(st, 0);
+	if (rc)
+		return rc;
+	if (id[0] && !(out->id = strdup(id)))
+		return error_oom();
+	if (why)
+		return token_refused(st, id[0] ? id : NULL, why, client,
+				     request);
+	out->holder = kinds[k].holder;
+	out->owner = info.owner;
+	out->scopes = info.scopes;
+	info.owner = info.scopes = NULL;
 	if (!svc_token_scope_allows(out->scopes, need)) {
 		char reason[96];
 
 		out->forbidden = 1;
 		snprintf(reason, sizeof(reason), "scope '%s' not granted", need);
-		svc_token_info_clear(&v.info);
-		return verify_failed(st, id, reason, client, request);
+		svc_token_info_clear(&info);
+		return token_refused(st, id, reason, client, request);
 	}
-	if ((long long)now - v.info.last_used >= TOUCH_EVERY &&
+	if ((long long)now - info.last_used >= TOUCH_EVERY &&
 	    (rc = store_tx_write(st)) == 0) {
 		rc = st->ops->token_touch(st->be, id, (long long)now);
 		store_tx_end(st, rc);
 	}
-	svc_token_info_clear(&v.info);
+	svc_token_info_clear(&info);
 	return 0;
 }
