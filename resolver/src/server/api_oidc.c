@@ -116,7 +116,7 @@ int api_oidc_jwks(struct srv_call *c)
 
 	if (need_issuer(c, o))
 		return -1;
-	pthread_mutex_lock(sh->store_lock);
+	/* the store is ours: every handler runs under the store's lock */
 	pthread_mutex_lock(&o->lock);
 	rc = keyset_now(&set, sh->store);
 	if (rc == 0 && (!o->jwks || !o->keyset || strcmp(o->keyset, set.ptr))) {
@@ -138,7 +138,6 @@ int api_oidc_jwks(struct srv_call *c)
 	if (rc == 0)
 		doc = json_loads(o->jwks, 0, &err);
 	pthread_mutex_unlock(&o->lock);
-	pthread_mutex_unlock(sh->store_lock);
 	free(fresh);
 	buf_clear(&set);
 	if (rc)

@@ -939,7 +939,6 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 	}
 	s->shared.organization = s->org;
 	s->shared.project = s->project;
-	s->shared.store_lock = &s->store_lock;
 	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
 		goto fail;
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||

@@ -42,7 +42,6 @@ struct srv_shared {
 	const char *organization; /**< served organization */
 	const char *project;      /**< served project */
 	const char *openapi;      /**< the OpenAPI document (JSON text) */
-	pthread_mutex_t *store_lock; /**< held while store is used */
 	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
 };
 
