@@ -24,6 +24,7 @@
 #include "verify.h"
 #include "oidc.h"
 #include "ops.h"
+#include "remote.h"
 #include "tokens.h"
 #include "server.h"
 

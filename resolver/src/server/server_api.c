@@ -48,12 +48,15 @@ static json_t *endpoint_json(const struct srv_shared *sh, const svc_conn *c)
 	const svc_type *t = svc_catalog_find(sh->catalog, svc_conn_type(c));
 	const svc_scheme *sc = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
 	json_t *params = json_object(), *data = json_object(), *o;
+	json_t *set = json_array();
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
 
 	for (i = 0; i < n; i++) {
 		if (svc_conn_field_at(c, i, &f) || f.kind == SVC_FIELD_URL)
 			continue;
+		if (f.secret)
+			json_array_append_new(set, json_string(f.key));
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key,
 				    f.secret || !f.value
@@ -81,13 +84,21 @@ static json_t *endpoint_json(const struct srv_shared *sh, const svc_conn *c)
 		      "projectReference", "id", sh->project, "name", sh->project,
 		      "name", svc_conn_name(c), "description",
 		      str_or_null(svc_conn_description(c)));
+	/* svcconn's own members: what `svcconn show` prints, no secret */
+	json_object_set_new(o, "createdAt", str_or_null(svc_conn_created_at(c)));
+	json_object_set_new(o, "updatedBy",
+			    identity_ref(svc_conn_updated_by(c)));
+	json_object_set_new(o, "updatedAt", str_or_null(svc_conn_updated_at(c)));
+	json_object_set_new(o, "allPipelines",
+			    json_boolean(svc_conn_all_pipelines(c)));
+	json_object_set_new(o, "setSecrets", set);
 	return o;
 }
 
 /* ---- request bodies -------------------------------------------------------- */
 
 /* The JSON object of c's body, or NULL with c answered (400). */
-static json_t *body_object(struct srv_call *c)
+json_t *srv_body_object(struct srv_call *c)
 {
 	json_error_t err;
 	json_t *v;
@@ -388,7 +399,7 @@ static int api_endpoint_create(struct srv_call *c)
 	json_t *body;
 	int rc;
 
-	if (!(body = body_object(c)))
+	if (!(body = srv_body_object(c)))
 		return 0;
 	if (member_str(&name, c, body, "name", "name") ||
 	    member_str(&type, c, body, "type", "type"))
@@ -440,7 +451,7 @@ static int api_endpoint_update(struct srv_call *c)
 	json_t *body, *auth;
 	int rc;
 
-	if (!(body = body_object(c)))
+	if (!(body = srv_body_object(c)))
 		return 0;
 	auth = json_object_get(body, "authorization");
 	if (member_str(&name, c, body, "name", "name") ||
@@ -495,5 +506,9 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_update },
 	{ "DELETE", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
 	  api_endpoint_delete },
+	{ "PATCH", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_rename },
+	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry",
+	  "endpoints:read", 0, api_cert_expiry },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -83,6 +83,14 @@ struct srv_route {
 	srv_handler handler;       /**< answers */
 };
 
+/** The JSON object of c's body, or NULL with c answered (400). */
+json_t *srv_body_object(struct srv_call *c);
+
+/** PATCH .../endpoints/{id} {"name"}: rename (api_conn.c). */
+int api_endpoint_rename(struct srv_call *c);
+/** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
+int api_cert_expiry(struct srv_call *c);
+
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
 
