@@ -135,6 +135,13 @@ int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
 		    const char *name_or_id);
 int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
 			 svc_cert_expiry **out, size_t *n);
+int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		      size_t *n, const char *name_or_id);
+/** Allow (1) or disallow pipeline on the connection. */
+int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *pipeline, int allow);
+int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
+			       const char *name_or_id, int all);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

@@ -77,6 +77,33 @@ int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
 			   : svc_ops_cert_expiry_list(out, n, st, ctx->who);
 }
 
+int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		      size_t *n, const char *name_or_id)
+{
+	return ctx->remote
+		? svc_remote_pipeline_list(out, n, ctx->remote, name_or_id)
+		: svc_ops_pipeline_list(out, n, st, ctx->who, name_or_id);
+}
+
+int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *pipeline, int allow)
+{
+	if (ctx->remote)
+		return svc_remote_pipeline_set(ctx->remote, name_or_id,
+					       pipeline, allow);
+	return allow ? svc_ops_pipeline_allow(st, ctx->who, name_or_id, pipeline)
+		     : svc_ops_pipeline_disallow(st, ctx->who, name_or_id,
+						 pipeline);
+}
+
+int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
+			       const char *name_or_id, int all)
+{
+	return ctx->remote
+		? svc_remote_conn_set_all_pipelines(ctx->remote, name_or_id, all)
+		: svc_ops_conn_set_all_pipelines(st, ctx->who, name_or_id, all);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

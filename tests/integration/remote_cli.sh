@@ -4,7 +4,8 @@
 # here; the server's store and the client's HOME apart, the client with no
 # store at all), compared verb by verb: standard output, standard error
 # and exit code, with ids and times normalised.  The scenario covers
-# create, list, show (text and JSON), edit, rename, delete, a missing
+# create, list, show (text and JSON), edit, permissions (add, remove, all
+# pipelines, restrict), rename, delete, a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
 # (2).  Then: `svcconn login` keeps the token in a 0600 file in a 0700
 # directory and refuses a wrong token (5, nothing kept); the token is in
@@ -107,11 +108,20 @@ step admin edit    edit gh --url https://api2.example.test --secret password=@"$
 step admin show2   show gh
 step admin bad     create generic bad --scheme UsernamePassword --set username=u
 step admin dup     create generic gh --scheme UsernamePassword --url https://x.test --set username=u --secret password=@"$work/secret"
+step admin padd    permissions gh --add ci-main
+step admin padd2   permissions gh --add Deploy
+step admin pshow   permissions gh --json
+step admin pall    permissions gh --all-pipelines
+step admin prestr  permissions gh --restrict
+step admin prem    permissions gh --remove ci-main
+step admin pnone   permissions nope
 step admin rename  rename gh gh2
 step admin gone    show gh
 step reader rdel   delete gh2
 step reader rlist  list
 step reader redit  edit gh2 --description mine
+step reader rperm  permissions gh2 --add other
+step reader rpshow permissions gh2
 step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
@@ -131,7 +141,8 @@ for s in "${steps[@]}"; do
 done
 expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
-expect_rc bad 2; expect_rc nodel 3
+expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
+grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
 grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
 grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
 

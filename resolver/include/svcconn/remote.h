@@ -77,6 +77,15 @@ int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
 /** As svc_ops_cert_expiry_list (free with svc_cert_expiry_list_free). */
 int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 				svc_remote *r);
+/** As svc_ops_pipeline_list (free with svc_strings_free). */
+int svc_remote_pipeline_list(char ***out, size_t *count, svc_remote *r,
+			     const char *name_or_id);
+/** As svc_ops_pipeline_allow (allow 1) or svc_ops_pipeline_disallow. */
+int svc_remote_pipeline_set(svc_remote *r, const char *name_or_id,
+			    const char *pipeline, int allow);
+/** As svc_ops_conn_set_all_pipelines. */
+int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
+				      int all);
 /** As svc_ops_conn_delete. */
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
 

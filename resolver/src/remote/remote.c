@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "svcconn/authz.h"
 #include "svcconn/errors.h"
 #include "svcconn/remote.h"
 #include "svcconn/secret.h"
@@ -445,11 +446,11 @@ int svc_remote_conn_update(svc_remote *r, svc_conn *c)
 	return save(r, c, "PUT", svc_conn_id(c));
 }
 
-int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
-			   const char *new_name)
+/* PATCH path/name_or_id with the JSON o (the reference is taken). */
+static int patch(svc_remote *r, const char *path, const char *name_or_id,
+		 json_t *o)
 {
 	svc_buf body = SVC_BUF_INIT;
-	json_t *o = json_pack("{s:s}", "name", new_name);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	int rc;
 
@@ -457,16 +458,75 @@ int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
 	if (!s)
 		return error_oom();
 	rc = buf_puts(&body, s) ? error_oom()
-				: call(NULL, r, "PATCH", r->project, EP,
+				: call(NULL, r, "PATCH", r->project, path,
 				       name_or_id, &body);
 	free(s);
 	buf_clear(&body);
 	return rc;
 }
 
+int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
+			   const char *new_name)
+{
+	return patch(r, EP, name_or_id, json_pack("{s:s}", "name", new_name));
+}
+
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id)
 {
 	return call(NULL, r, "DELETE", r->project, EP, name_or_id, NULL);
+}
+
+#define PERMS "_apis/pipelines/pipelinePermissions/endpoint"
+
+int svc_remote_pipeline_list(char ***out, size_t *count, svc_remote *r,
+			     const char *name_or_id)
+{
+	json_t *v, *a, *e;
+	char **l = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = call(&v, r, "GET", r->project, PERMS, name_or_id, NULL)))
+		return rc;
+	a = json_object_get(v, "pipelines");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		const char *id = str_of(e, "id");
+
+		if (!id || !json_is_true(json_object_get(e, "authorized")))
+			continue;
+		if (!(l[n] = strdup(id))) {
+			svc_strings_free(l, n);
+			json_decref(v);
+			return error_oom();
+		}
+		n++;
+	}
+	json_decref(v);
+	*out = l;
+	*count = n;
+	return 0;
+}
+
+int svc_remote_pipeline_set(svc_remote *r, const char *name_or_id,
+			    const char *pipeline, int allow)
+{
+	return patch(r, PERMS, name_or_id,
+		     json_pack("{s:[{s:s, s:b}]}", "pipelines", "id",
+				     pipeline, "authorized", allow));
+}
+
+int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
+				      int all)
+{
+	return patch(r, PERMS, name_or_id,
+		     json_pack("{s:{s:b}}", "allPipelines", "authorized",
+				     all));
 }
 
 /* A new copy of member key of o, or NULL (absent, or no memory: *oom). */

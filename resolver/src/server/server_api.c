@@ -510,5 +510,9 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_rename },
 	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry",
 	  "endpoints:read", 0, api_cert_expiry },
+	{ "GET", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
+	  "endpoints:read", 0, api_pipeline_permissions_get },
+	{ "PATCH", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
+	  "endpoints:manage", 0, api_pipeline_permissions_update },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };
