@@ -119,9 +119,12 @@ static svc_conn *conn(const char *name)
 	return c;
 }
 
-/* The local ops' code and message for name_or_id as who: into msg. */
-static int local_get(struct fx *x, const char *who, const char *name_or_id,
-		     char msg[512])
+/*
+ * The local ops' code and message for name_or_id as who, into msg: a get,
+ * or with del a delete.
+ */
+static int local_op(struct fx *x, const char *who, const char *name_or_id,
+		    int del, char msg[512])
 {
 	svc_principal *p = NULL;
 	svc_conn *c = NULL;
@@ -129,23 +132,10 @@ static int local_get(struct fx *x, const char *who, const char *name_or_id,
 
 	assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_USER, who,
 					   "token"), 0);
-	rc = svc_ops_conn_get(&c, x->f->st, p, name_or_id, 0);
+	rc = del ? svc_ops_conn_delete(x->f->st, p, name_or_id)
+		 : svc_ops_conn_get(&c, x->f->st, p, name_or_id, 0);
 	snprintf(msg, 512, "%s", svc_error_last());
 	svc_conn_free(c);
-	svc_principal_free(p);
-	return rc;
-}
-
-static int local_delete(struct fx *x, const char *who, const char *name,
-			char msg[512])
-{
-	svc_principal *p = NULL;
-	int rc;
-
-	assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_USER, who,
-					   "token"), 0);
-	rc = svc_ops_conn_delete(x->f->st, p, name);
-	snprintf(msg, 512, "%s", svc_error_last());
 	svc_principal_free(p);
 	return rc;
 }
@@ -205,13 +195,13 @@ static void test_errors_as_locally(void **state)
 
 	assert_int_equal(svc_remote_conn_create(r, c), 0);
 	/* 404: not found, the local message */
-	lrc = local_get(x, "tester", "nope", want);
+	lrc = local_op(x, "tester", "nope", 0, want);
 	assert_int_equal(lrc, SVC_ENOTFOUND);
 	assert_int_equal(svc_remote_conn_get(&got, r, "nope"), SVC_ENOTFOUND);
 	assert_string_equal(svc_error_last(), want);
 	assert_null(got);
 	/* 403: nobody may not delete, the local message */
-	lrc = local_delete(x, "nobody", "prod", want);
+	lrc = local_op(x, "nobody", "prod", 1, want);
 	assert_int_equal(lrc, SVC_EDENIED);
 	assert_int_equal(svc_remote_conn_delete(nr, "prod"), SVC_EDENIED);
 	assert_string_equal(svc_error_last(), want);

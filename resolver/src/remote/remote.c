@@ -339,6 +339,29 @@ static int body_of(svc_buf *out, const svc_conn *c, const char *new_name)
 
 /* ---- the verbs ------------------------------------------------------------- */
 
+/*
+ * GET path[/seg] and its array member: the answer into *v (release it),
+ * the array into *a, and a zeroed array of as many elements of elsize
+ * bytes into *arr (NULL when empty).
+ */
+static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
+		     svc_remote *r, const char *path, const char *seg,
+		     const char *member)
+{
+	int rc;
+
+	*arr = NULL;
+	if ((rc = call(v, r, "GET", r->project, path, seg, NULL)))
+		return rc;
+	*a = json_object_get(*v, member);
+	if (json_array_size(*a) &&
+	    !(*arr = calloc(json_array_size(*a), elsize))) {
+		json_decref(*v);
+		return error_oom();
+	}
+	return 0;
+}
+
 #define EP "_apis/serviceendpoint/endpoints"
 
 int svc_remote_whoami(char **name, svc_remote *r)
@@ -371,14 +394,9 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r)
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = call(&v, r, "GET", r->project, EP, NULL, NULL)))
+	if ((rc = get_array(&v, &a, (void **)&list, sizeof(*list), r, EP,
+			    NULL, "value")))
 		return rc;
-	a = json_object_get(v, "value");
-	if (json_array_size(a) &&
-	    !(list = calloc(json_array_size(a), sizeof(*list)))) {
-		json_decref(v);
-		return error_oom();
-	}
 	json_array_foreach(a, i, e) {
 		if ((rc = conn_from(&list[n], e))) {
 			svc_store_conn_list_free(list, n);
@@ -488,13 +506,9 @@ int svc_remote_pipeline_list(char ***out, size_t *count, svc_remote *r,
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = call(&v, r, "GET", r->project, PERMS, name_or_id, NULL)))
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, PERMS,
+			    name_or_id, "pipelines")))
 		return rc;
-	a = json_object_get(v, "pipelines");
-	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
-		json_decref(v);
-		return error_oom();
-	}
 	json_array_foreach(a, i, e) {
 		const char *id = str_of(e, "id");
 
@@ -550,15 +564,10 @@ int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = call(&v, r, "GET", r->project,
-		       "_apis/serviceendpoint/certificateexpiry", NULL, NULL)))
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    "_apis/serviceendpoint/certificateexpiry", NULL,
+			    "value")))
 		return rc;
-	a = json_object_get(v, "value");
-	if (json_array_size(a) &&
-	    !(l = calloc(json_array_size(a), sizeof(*l)))) {
-		json_decref(v);
-		return error_oom();
-	}
 	json_array_foreach(a, i, e) {
 		l[i].conn_id = dup_of(e, "connectionId", &oom);
 		l[i].name = dup_of(e, "name", &oom);
