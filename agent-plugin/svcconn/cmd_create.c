@@ -256,8 +256,8 @@ static int report(struct cli_ctx *ctx, const svc_conn *c,
 /*
  * The checks create and edit make before saving: certificates, and the
  * call of --verify.  Against a server, the server validates (and the
- * checks that need its stored secrets are not made): --verify and
- * --grant-all-pipelines are refused there.
+ * checks that need its stored secrets are not made): --verify,
+ * --grant-all-pipelines and --unset of a secret are refused there.
  */
 static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 			const svc_catalog *cat, const struct conn_opts *o)
@@ -265,10 +265,20 @@ static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 	int rc;
 
 	if (ctx->remote) {
+		const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
+		size_t i;
+
 		if (o->verify || o->grant_all)
 			return cli_fail(SVC_EINVALID,
 					"%s works only on a local store, not against a server",
 					o->verify ? "--verify" : "--grant-all-pipelines");
+		/* a server keeps a secret a PUT leaves out: no removal */
+		for (i = 0; i < o->nf; i++)
+			if (o->f[i].kind == 'u' && t &&
+			    secret_anywhere(t, o->f[i].arg))
+				return cli_fail(SVC_EINVALID,
+						"--unset of secret field '%s' works only on a local store, not against a server",
+						o->f[i].arg);
 		return EXIT_OK;
 	}
 	if ((rc = cli_check_certs(ctx, st, c, cat)))
