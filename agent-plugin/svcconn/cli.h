@@ -135,6 +135,8 @@ int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
 		    const char *name_or_id);
 int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
 			 svc_cert_expiry **out, size_t *n);
+int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
+	      size_t limit);
 int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
 		      size_t *n, const char *name_or_id);
 /** Allow (1) or disallow pipeline on the connection. */

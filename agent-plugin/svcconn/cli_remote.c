@@ -77,6 +77,13 @@ int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
 			   : svc_ops_cert_expiry_list(out, n, st, ctx->who);
 }
 
+int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
+	      size_t limit)
+{
+	return ctx->remote ? svc_remote_audit(out, ctx->remote, limit)
+			   : svc_ops_audit(out, st, ctx->who, limit);
+}
+
 int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
 		      size_t *n, const char *name_or_id)
 {

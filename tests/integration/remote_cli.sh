@@ -5,7 +5,8 @@
 # store at all), compared verb by verb: standard output, standard error
 # and exit code, with ids and times normalised.  The scenario covers
 # create, list, show (text and JSON), edit, permissions (add, remove, all
-# pipelines, restrict), rename, delete, a missing
+# pipelines, restrict), rename, delete, audit (a Reader refused; the
+# server's log read through it equals its store's read locally), a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
 # (2).  Then: `svcconn login` keeps the token in a 0600 file in a 0700
 # directory and refuses a wrong token (5, nothing kept); the token is in
@@ -122,6 +123,7 @@ step reader rlist  list
 step reader redit  edit gh2 --description mine
 step reader rperm  permissions gh2 --add other
 step reader rpshow permissions gh2
+step reader raudit audit
 step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
@@ -141,10 +143,21 @@ for s in "${steps[@]}"; do
 done
 expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
-expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
+expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
 grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
 grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
 grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
+
+# ---- the audit log through the server is the server's store's, as it is
+for f in "" --json; do
+  cl SVCCONN_SERVER="$url" "$bin" audit $f > "$work/audit.remote" || fail "remote audit $f"
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit $f > "$work/audit.local"
+  diff "$work/audit.local" "$work/audit.remote" > "$work/diff" || fail "audit $f differs: $(cat "$work/diff")"
+done
+cl SVCCONN_SERVER="$url" "$bin" audit --limit 2 --json > "$work/audit2" || fail "remote audit --limit 2"
+SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit --limit 2 --json | diff - "$work/audit2" >/dev/null \
+  || fail "audit --limit 2 differs"
+grep -q '"action": "rename"' "$work/audit.remote" || fail "the remote rename is not in the audit log"
 
 # ---- secrets: in no output and no response, the edit's arrived ----------------
 cat "$work"/remote.*.out "$work"/remote.*.err > "$work/all"

@@ -6,7 +6,8 @@
  * principal (404 SVC_ENOTFOUND, 403 SVC_EDENIED, 409 SVC_EEXISTS, 400
  * SVC_EINVALID naming the field), a wrong token and a short scope are
  * SVC_EDENIED, an unreachable server SVC_ERROR; a secret sent on create
- * comes back set but not loaded, and no response holds it.
+ * comes back set but not loaded, and no response holds it; the audit log
+ * read through the server equals the store's.
  */
 #include "testutil.h"
 #include "tokens/tokens_int.h"
@@ -179,6 +180,34 @@ static void test_verbs_and_secrets(void **state)
 	assert_string_equal(svc_conn_name(list[0]), "gh2");
 	svc_store_conn_list_free(list, n);
 	assert_int_equal(svc_remote_conn_delete(r, "gh2"), 0);
+	/* the audit log read through the server is the store's */
+	{
+		svc_audit_list *ra = NULL, *la = NULL;
+		svc_principal *p = NULL;
+		size_t i;
+
+		assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_USER,
+						   "tester", "token"), 0);
+		assert_int_equal(svc_remote_audit(&ra, r, 0), 0);
+		assert_int_equal(svc_ops_audit(&la, x->f->st, p, 0), 0);
+		assert_int_equal(svc_audit_list_count(ra), svc_audit_list_count(la));
+		assert_true(svc_audit_list_count(ra) >= 4);
+		for (i = 0; i < svc_audit_list_count(ra); i++) {
+			const svc_audit_entry *a = svc_audit_list_at(ra, i);
+			const svc_audit_entry *b = svc_audit_list_at(la, i);
+
+			assert_int_equal(a->seq, b->seq);
+			assert_string_equal(a->action, b->action);
+			assert_string_equal(a->actor, b->actor);
+			assert_string_equal(a->detail, b->detail);
+		}
+		svc_audit_list_free(ra);
+		assert_int_equal(svc_remote_audit(&ra, r, 2), 0);
+		assert_int_equal(svc_audit_list_count(ra), 2);
+		svc_audit_list_free(ra);
+		svc_audit_list_free(la);
+		svc_principal_free(p);
+	}
 	assert_int_equal(svc_remote_conn_list(&list, &n, r), 0);
 	assert_int_equal(n, 0);
 	svc_conn_free(c);

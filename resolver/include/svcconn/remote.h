@@ -20,6 +20,7 @@
 
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
+#include "svcconn/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,6 +87,8 @@ int svc_remote_pipeline_set(svc_remote *r, const char *name_or_id,
 /** As svc_ops_conn_set_all_pipelines. */
 int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 				      int all);
+/** As svc_ops_audit (limit 0: all). */
+int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit);
 /** As svc_ops_conn_delete. */
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
 

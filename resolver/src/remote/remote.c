@@ -26,6 +26,7 @@
 #include "svcconn/store.h"
 #include "errors_int.h"
 #include "net/http.h"
+#include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
 
@@ -177,7 +178,8 @@ static int call(json_t **out, svc_remote *r, const char *method,
 		*out = NULL;
 	if (buf_printf(&url, "%s/%s", base, path) ||
 	    (seg && (buf_putc(&url, '/') || put_segment(&url, seg))) ||
-	    buf_puts(&url, "?api-version=7.1")) {
+	    buf_puts(&url, strchr(path, '?') ? "&api-version=7.1"
+					     : "?api-version=7.1")) {
 		buf_clear(&url);
 		return error_oom();
 	}
@@ -591,6 +593,48 @@ int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 	*out = l;
 	*count = i;
 	return 0;
+}
+
+int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
+{
+	char path[64];
+	json_t *v, *a, *e;
+	svc_audit_entry *l = NULL;
+	size_t i, n;
+	int rc, oom = 0;
+
+	*out = NULL;
+	/* the audit log is the organization's: below the root */
+	if (limit)
+		snprintf(path, sizeof(path), "_apis/audit/auditlog?batchSize=%zu",
+			 limit);
+	else
+		snprintf(path, sizeof(path), "_apis/audit/auditlog");
+	if ((rc = call(&v, r, "GET", r->root, path, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, "decoratedAuditLogEntries");
+	n = json_array_size(a);
+	if (n && !(l = calloc(n, sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		l[i].seq = json_integer_value(json_object_get(e, "id"));
+		l[i].at = dup_of(e, "timestamp", &oom);
+		l[i].actor = dup_of(e, "actorDisplayName", &oom);
+		l[i].action = dup_of(e, "actionId", &oom);
+		l[i].conn_id = dup_of(e, "connectionId", &oom);
+		l[i].conn_name = dup_of(e, "connectionName", &oom);
+		l[i].detail = dup_of(e, "details", &oom);
+	}
+	json_decref(v);
+	/* the list owns (and on failure frees) the entries */
+	if ((rc = store_audit_list_adopt(out, l, n)) == 0 && oom) {
+		svc_audit_list_free(*out);
+		*out = NULL;
+		rc = error_oom();
+	}
+	return rc;
 }
 
 /* ---- the login file ------------------------------------------------------------ */

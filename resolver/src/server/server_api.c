@@ -510,6 +510,8 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_rename },
 	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry",
 	  "endpoints:read", 0, api_cert_expiry },
+	{ "GET", SRV_GLOBAL, "_apis/audit/auditlog", "endpoints:read", 0,
+	  api_audit_log },
 	{ "GET", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
 	  "endpoints:read", 0, api_pipeline_permissions_get },
 	{ "PATCH", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",

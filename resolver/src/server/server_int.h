@@ -91,6 +91,8 @@ int api_endpoint_rename(struct srv_call *c);
 /** GET and PATCH .../pipelines/pipelinePermissions/endpoint/{id} (api_authz.c). */
 int api_pipeline_permissions_get(struct srv_call *c);
 int api_pipeline_permissions_update(struct srv_call *c);
+/** GET /_apis/audit/auditlog (api_audit.c). */
+int api_audit_log(struct srv_call *c);
 /** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
 int api_cert_expiry(struct srv_call *c);
 
