@@ -42,7 +42,8 @@ struct cmd_entry {
 	const char *summary; /**< one line for `svcconn --help` */
 	const char *help;    /**< the rest of `svcconn CMD --help` */
 	int (*exec)(struct cli_ctx *ctx, int argc, char **argv); /**< run */
-	int remote;          /**< 1: works against a server (--server) */
+	int remote;          /**< 1: works against a server (--server),
+				  or is about one (login) */
 };
 
 extern const struct cmd_entry cmd_init_entry, cmd_types_entry,

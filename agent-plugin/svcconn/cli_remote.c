@@ -271,7 +271,7 @@ const struct cmd_entry cmd_login_entry = {
 	"server.json; directory 0700, file created 0600). Commands use it with\n"
 	"--server URL or SVCCONN_SERVER=URL, for that URL only.\n"
 	"URL: https://HOST[:PORT][/ORGANIZATION/PROJECT] (default/default).\n",
-	cmd_login, 0
+	cmd_login, 1
 };
 
 const struct cmd_entry cmd_logout_entry = {
@@ -279,5 +279,5 @@ const struct cmd_entry cmd_logout_entry = {
 	"forget the token 'svcconn login' kept",
 	"Removes the login file. The token itself stays valid on the server\n"
 	"until it expires or is revoked ('svcconn tokens revoke ID').\n",
-	cmd_logout, 0
+	cmd_logout, 1
 };
