@@ -148,6 +148,20 @@ grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arri
 grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
 grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
 
+# ---- a key that does not match its certificate: refused both ways (2),
+# by the server's check on the remote side, nothing stored
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout "$work/dk.pem" -out "$work/dc.pem" -days 1 -subj /CN=docker 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/other.pem" 2>/dev/null
+for side in local remote; do
+  run "$side" admin dock create dockerhost dock --url tcp://docker.test:2376 \
+    --secret cacert=@"$work/dc.pem" --secret cert=@"$work/dc.pem" --secret key=@"$work/other.pem"
+  [ "$(cat "$work/$side.dock.rc")" = 2 ] || fail "$side: a mismatched key exited $(cat "$work/$side.dock.rc"): $(cat "$work/$side.dock.err")"
+done
+grep -q "field 'key'" "$work/remote.dock.err" || fail "the server's refusal names no field: $(cat "$work/remote.dock.err")"
+run remote admin dockshow show dock
+[ "$(cat "$work/remote.dockshow.rc")" = 3 ] || fail "the refused connection was stored"
+
 # ---- the audit log through the server is the server's store's, as it is
 for f in "" --json; do
   cl SVCCONN_SERVER="$url" "$bin" audit $f > "$work/audit.remote" || fail "remote audit $f"

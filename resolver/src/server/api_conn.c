@@ -4,7 +4,8 @@
  * --server` does what it does locally: PATCH .../endpoints/{id} with
  * {"name": NEW} renames (svc_ops_conn_rename, audited as a rename, where
  * a PUT is an update); GET .../serviceendpoint/certificateexpiry lists
- * what `svcconn list` shows as EXPIRES.
+ * what `svcconn list` shows as EXPIRES; and the certificate check a create
+ * or an update makes before it stores (srv_certs_refused).
  *
  * As every route, each acts through the authority layer as the request's
  * principal, with no check of its own.
@@ -14,6 +15,7 @@
 
 #include "svcconn/certs.h"
 #include "server/server_int.h"
+#include "util/buf.h"
 
 int api_endpoint_rename(struct srv_call *c)
 {
@@ -69,4 +71,47 @@ int api_cert_expiry(struct srv_call *c)
 			 json_pack("{s:I, s:o}", "count",
 				   (json_int_t)json_array_size(value), "value",
 				   value));
+}
+
+/*
+ * The certificates and keys of conn checked before a create or an update
+ * stores it, as `svcconn create` and `edit` check them locally
+ * (svc_ops_certs_check: secrets the body left out are read from the
+ * store): a 400 naming every field at fault, -1, when one does not parse,
+ * does not match its key or has expired; 0 otherwise.
+ */
+int srv_certs_refused(struct srv_call *c, const svc_conn *conn)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	svc_buf msg = SVC_BUF_INIT;
+	svc_cert_report *r = NULL;
+	size_t i, n, shown = 0;
+	int rc;
+
+	if ((rc = svc_ops_certs_check(&r, sh->store, c->who, conn,
+				      sh->catalog)))
+		return srv_lib_error(c, rc);
+	if (!svc_cert_report_with(r, SVC_CERT_ERRORS)) {
+		svc_cert_report_free(r);
+		return 0;
+	}
+	buf_init(&msg, 700, 0);
+	buf_printf(&msg, "'%s': connection '%s'", c->request,
+		   svc_conn_name(conn));
+	n = svc_cert_report_count(r);
+	for (i = 0; i < n; i++) {
+		const svc_cert_item *it = svc_cert_report_at(r, i);
+
+		if (!(it->problems & SVC_CERT_ERRORS))
+			continue;
+		if (buf_printf(&msg, "%s field '%s': %s", shown++ ? ";" : ":",
+			       it->field, it->message ? it->message
+						      : "certificate error") != 0)
+			break;
+	}
+	srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException", "%s",
+		  msg.ptr ? msg.ptr : "a certificate is not valid");
+	buf_clear(&msg);
+	svc_cert_report_free(r);
+	return -1;
 }

@@ -250,7 +250,8 @@ static int save(struct srv_call *c, svc_conn *conn, json_t *body,
 	const struct srv_shared *sh = srv_shared(c->srv);
 	int rc;
 
-	if (apply_body(c, conn, body) || validate(c, conn))
+	if (apply_body(c, conn, body) || validate(c, conn) ||
+	    srv_certs_refused(c, conn))
 		return -1;
 	if ((rc = op(sh->store, c->who, conn)))
 		return srv_lib_error(c, rc);

@@ -91,6 +91,11 @@ int api_endpoint_rename(struct srv_call *c);
 /** GET and PATCH .../pipelines/pipelinePermissions/endpoint/{id} (api_authz.c). */
 int api_pipeline_permissions_get(struct srv_call *c);
 int api_pipeline_permissions_update(struct srv_call *c);
+/**
+ * Refuse (400 naming each field, -1) a connection whose certificates or
+ * keys are in error before it is stored; 0 when none is (api_conn.c).
+ */
+int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
 /** GET /_apis/audit/auditlog (api_audit.c). */
 int api_audit_log(struct srv_call *c);
 /** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
