@@ -19,12 +19,12 @@ set -euo pipefail
 command -v openssl >/dev/null || { echo "remote_cli: needs openssl"; exit 1; }
 work=$(mktemp -d /tmp/svcremote.XXXXXX)
 pids=()
+# (KEEP=1 keeps $work to look at; the server is stopped either way)
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap - EXIT
 fail() { echo "remote_cli: $*"; [ -f "$work/log" ] && tail -n 20 "$work/log"; exit 1; }
 bin="$SVC_BIN_DIR/svcconn"
 SECRET=remote-cli-secret-4b1d07
