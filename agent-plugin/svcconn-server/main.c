@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <malloc.h>
 
 #include <jansson.h>
 #include <svcconn/svcconn.h>
@@ -108,20 +107,6 @@ static void log_line(void *ctx, svc_server_log_level level, const char *line)
 		names[level <= SVC_SERVER_LOG_ERROR ? level : 2], line);
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
-}
-
-/*
- * jansson's memory, wiped before it is freed: the bodies of requests
- * (secret parameters) pass through its strings.  Blocks come from malloc
- * (the library frees json_dumps' text with free()), and their size from
- * malloc_usable_size.
- */
-static void wipe_free(void *p)
-{
-	if (!p)
-		return;
-	svc_wipe(p, malloc_usable_size(p));
-	free(p);
 }
 
 /* A number from 1 to max for option name, or 0 after the message. */
@@ -233,7 +218,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "svcconn-server: error: %s\n", svc_error_last());
 		return 1;
 	}
-	json_set_alloc_funcs(malloc, wipe_free);
+	/* request bodies (secret parameters) pass through its strings */
+	svc_json_wipe_on_free();
 	memset(&o, 0, sizeof(o));
 	o.version = SVC_SERVER_OPTIONS_VERSION;
 	o.store.version = SVC_STORE_OPTIONS_VERSION;

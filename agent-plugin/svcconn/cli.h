@@ -29,6 +29,10 @@ struct cli_ctx {
 	svc_principal *who;     /**< who acts (the OS user; SVCCONN_USER
 				     makes it an impersonation) */
 	int json;               /**< --json given */
+	const struct cmd_entry *cmd; /**< the running subcommand */
+	const char *server;     /**< --server URL, or NULL */
+	const char *ca_file;    /**< --ca FILE, or NULL */
+	svc_remote *remote;     /**< the server acted on, NULL: local store */
 };
 
 /* One subcommand. */
@@ -38,6 +42,8 @@ struct cmd_entry {
 	const char *summary; /**< one line for `svcconn --help` */
 	const char *help;    /**< the rest of `svcconn CMD --help` */
 	int (*exec)(struct cli_ctx *ctx, int argc, char **argv); /**< run */
+	int remote;          /**< 1: works against a server (--server),
+				  or is about one (login) */
 };
 
 extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
@@ -54,9 +60,10 @@ extern const struct cmd_entry cmd_oidc_entry;
 extern const struct cmd_entry cmd_tokens_entry;
 extern const struct cmd_entry cmd_pipelines_entry;
 extern const struct cmd_entry cmd_pools_entry, cmd_agents_entry;
+extern const struct cmd_entry cmd_login_entry, cmd_logout_entry;
 
 /* The option codes every command accepts (beyond its own). */
-enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON };
+enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON, OPT_SERVER, OPT_CA };
 
 /** Handle --home/--help/--json; returns 1 if opt was one of them. */
 int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
@@ -65,6 +72,8 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 #define CLI_COMMON_OPTIONS \
 	{ "home", required_argument, NULL, OPT_HOME }, \
 	{ "help", no_argument, NULL, OPT_HELP }, \
+	{ "server", required_argument, NULL, OPT_SERVER }, \
+	{ "ca", required_argument, NULL, OPT_CA }, \
 	{ NULL, 0, NULL, 0 }
 
 /**
@@ -101,10 +110,47 @@ int cli_catalog_new(svc_catalog **cat);
 /** Usage error: message, then the usage line. */
 int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/** Open the store named by ctx. */
+/**
+ * Open the store named by ctx; against a server (--server, SVCCONN_SERVER)
+ * connect to it instead (ctx->remote) and leave *out NULL, or refuse with
+ * EXIT_USAGE a command that works only on a local store.
+ */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
 /** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0. */
 void cli_when(char out[32], long long t);
+
+/*
+ * The verbs every command that works against a server calls: each goes to
+ * the server when ctx->remote is set, else to svc_ops_* on st as ctx->who,
+ * and returns what that returns (cli_remote.c).  One output path per
+ * command, whichever acts.
+ */
+int cli_conn_list(struct cli_ctx *ctx, svc_store *st, svc_conn ***out,
+		  size_t *n);
+int cli_conn_get(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
+		 const char *name_or_id);
+/** As svc_ops_conn_edit: the connection to change and save. */
+int cli_conn_edit(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
+		  const char *name_or_id);
+int cli_conn_create(struct cli_ctx *ctx, svc_store *st, svc_conn *c);
+int cli_conn_update(struct cli_ctx *ctx, svc_store *st, svc_conn *c);
+int cli_conn_rename(struct cli_ctx *ctx, svc_store *st,
+		    const char *name_or_id, const char *new_name);
+int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
+		    const char *name_or_id);
+int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
+			 svc_cert_expiry **out, size_t *n);
+int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
+	      size_t limit);
+int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		      size_t *n, const char *name_or_id);
+/** Allow (1) or disallow pipeline on the connection. */
+int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *pipeline, int allow);
+int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
+			       const char *name_or_id, int all);
+/** Connect to the server ctx names (cli_open_store does it). */
+int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */
 void cli_print_safe(FILE *f, const char *s);
 /** Print a JSON value on stdout with a newline; takes the reference. */

@@ -97,6 +97,12 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	case OPT_JSON:
 		ctx->json = 1;
 		return 1;
+	case OPT_SERVER:
+		ctx->server = arg;
+		return 1;
+	case OPT_CA:
+		ctx->ca_file = arg;
+		return 1;
 	case OPT_HELP:
 		cli_usage(cmd, stdout);
 		fprintf(stdout, "\n%s\n", cmd->summary);
@@ -106,8 +112,16 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 		      "  --home DIR   the store directory (default $SVCCONN_HOME,\n"
 		      "               else ~/.local/share/svcconn)\n"
 		      "  --help       this text\n"
+		      "  --server URL act on svcconn-server at URL (default\n"
+		      "               $SVCCONN_SERVER) with the token of 'svcconn\n"
+		      "               login', or of the file $SVCCONN_TOKEN_FILE\n"
+		      "  --ca FILE    trust the CAs of FILE (PEM) for the server\n"
+		      "               too (default $SVCCONN_CA, else the login's)\n"
 		      "Exit codes: 0 success, 1 failed, 2 bad usage or invalid input,\n"
-		      "3 not found.\n", stdout);
+		      "3 not found, 5 refused.\n", stdout);
+		if (!cmd->remote)
+			fputs("This command works only on a local store.\n",
+			      stdout);
 		*exit_now = 1;
 		return 1;
 	default:
@@ -117,7 +131,19 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 
 int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 {
-	int rc = svc_store_open(out, &ctx->opts);
+	const char *server = ctx->server ? ctx->server : getenv("SVCCONN_SERVER");
+	int rc;
+
+	*out = NULL;
+	if (server && *server) {
+		if (!ctx->cmd || !ctx->cmd->remote)
+			return cli_fail(SVC_EINVALID,
+					"'%s' works only on a local store, not against a server (--server, SVCCONN_SERVER)",
+					ctx->cmd ? ctx->cmd->name : "?");
+		ctx->server = server;
+		return cli_remote_open(ctx);
+	}
+	rc = svc_store_open(out, &ctx->opts);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -219,6 +245,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 	int c, rc;
 
 	*exit_now = 0;
+	ctx->cmd = cmd;
 	opterr = 0;
 	optind = 1;
 	snprintf(spec, sizeof(spec), ":%s", shortopts ? shortopts : "");

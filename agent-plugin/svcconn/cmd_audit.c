@@ -29,7 +29,7 @@ static int cmd_audit(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_ops_audit(&l, st, ctx->who, limit))) {
+	if ((rc = cli_audit(ctx, st, &l, limit))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -72,5 +72,5 @@ const struct cmd_entry cmd_audit_entry = {
 	"show the audit log of management actions",
 	"Each record says who acted, when, on which connection, and which field\n"
 	"keys changed; values, secret or not, are never recorded.\n",
-	cmd_audit
+	cmd_audit, 1
 };

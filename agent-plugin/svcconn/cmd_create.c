@@ -253,6 +253,41 @@ static int report(struct cli_ctx *ctx, const svc_conn *c,
 	return EXIT_OK;
 }
 
+/*
+ * The checks create and edit make before saving: certificates, and the
+ * call of --verify.  Against a server, the server validates (and the
+ * checks that need its stored secrets are not made): --verify,
+ * --grant-all-pipelines and --unset of a secret are refused there.
+ */
+static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
+			const svc_catalog *cat, const struct conn_opts *o)
+{
+	int rc;
+
+	if (ctx->remote) {
+		const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
+		size_t i;
+
+		if (o->verify || o->grant_all)
+			return cli_fail(SVC_EINVALID,
+					"%s works only on a local store, not against a server",
+					o->verify ? "--verify" : "--grant-all-pipelines");
+		/* a server keeps a secret a PUT leaves out: no removal */
+		for (i = 0; i < o->nf; i++)
+			if (o->f[i].kind == 'u' && t &&
+			    secret_anywhere(t, o->f[i].arg))
+				return cli_fail(SVC_EINVALID,
+						"--unset of secret field '%s' works only on a local store, not against a server",
+						o->f[i].arg);
+		return EXIT_OK;
+	}
+	if ((rc = cli_check_certs(ctx, st, c, cat)))
+		return rc;
+	if (o->verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
+		return rc;
+	return EXIT_OK;
+}
+
 static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct conn_opts o;
@@ -286,11 +321,9 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	if ((rc = cli_check_certs(ctx, st, c, cat)))
+	if ((rc = local_checks(ctx, st, c, cat, &o)))
 		goto done;
-	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
-		goto done;
-	if ((rc = svc_ops_conn_create(st, ctx->who, c)) != 0) {
+	if ((rc = cli_conn_create(ctx, st, c)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -379,7 +412,7 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_lib_fail(SVC_ERROR);
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	if ((rc = svc_ops_conn_edit(&c, st, ctx->who, argv[optind]))) {
+	if ((rc = cli_conn_edit(ctx, st, &c, argv[optind]))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -390,11 +423,9 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = apply_common(c, &o)) || (rc = apply_fields(c, &o)) ||
 	    (rc = validate(c, cat)))
 		goto done;
-	if ((rc = cli_check_certs(ctx, st, c, cat)))
+	if ((rc = local_checks(ctx, st, c, cat, &o)))
 		goto done;
-	if (o.verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
-		goto done;
-	if ((rc = svc_ops_conn_update(st, ctx->who, c)) != 0) {
+	if ((rc = cli_conn_update(ctx, st, c)) != 0) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -435,7 +466,7 @@ const struct cmd_entry cmd_create_entry = {
 	"Certificates and keys are parsed: one that does not match its key, is\n"
 	"expired or does not parse is refused; one expiring within 30 days is\n"
 	"stored with a warning (edit checks the same; see 'svcconn expiring').\n",
-	cmd_create
+	cmd_create, 1
 };
 
 const struct cmd_entry cmd_edit_entry = {
@@ -450,5 +481,5 @@ const struct cmd_entry cmd_edit_entry = {
 	"Changing the scheme (or variant) drops the fields the new scheme does\n"
 	"not have, those the variant presets (it sets them) and those whose\n"
 	"value the new scheme rejects where it has a default (registrytype).\n",
-	cmd_edit
+	cmd_edit, 1
 };

@@ -17,7 +17,7 @@ static int cmd_delete(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_delete_entry, "delete needs a NAME or ID");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_ops_conn_delete(st, ctx->who, argv[optind]);
+	rc = cli_conn_delete(ctx, st, argv[optind]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -34,5 +34,5 @@ const struct cmd_entry cmd_delete_entry = {
 	"A connection refused because the store was changed without the key\n"
 	"can still be deleted; so can, by its id, one whose rows were removed\n"
 	"without the key (which accepts that removal).\n",
-	cmd_delete
+	cmd_delete, 1
 };

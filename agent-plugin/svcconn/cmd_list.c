@@ -43,8 +43,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (cli_catalog_new(&cat) ||
-	    (rc = svc_ops_conn_list(&list, &n, st, ctx->who)) ||
-	    (rc = svc_ops_cert_expiry_list(&exp, &nexp, st, ctx->who))) {
+	    (rc = cli_conn_list(ctx, st, &list, &n)) ||
+	    (rc = cli_cert_expiry_list(ctx, st, &exp, &nexp))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}
@@ -97,5 +97,5 @@ const struct cmd_entry cmd_list_entry = {
 	"'svcconn expiring --rescan').\n"
 	"With --json, prints an array of the objects 'show --json' prints, each\n"
 	"with \"expires\": the date, or null.\n",
-	cmd_list
+	cmd_list, 1
 };

@@ -41,8 +41,8 @@ static int show(struct cli_ctx *ctx, svc_store *st, const char *name)
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = svc_ops_conn_get(&c, st, ctx->who, name, 0)) ||
-	    (rc = svc_ops_pipeline_list(&list, &n, st, ctx->who, name))) {
+	if ((rc = cli_conn_get(ctx, st, &c, name)) ||
+	    (rc = cli_pipeline_list(ctx, st, &list, &n, name))) {
 		svc_conn_free(c);
 		return cli_lib_fail(rc);
 	}
@@ -95,15 +95,14 @@ static int cmd_permissions(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	switch (o.op) {
 	case OPT_ADD:
-		rc = svc_ops_pipeline_allow(st, ctx->who, argv[optind], o.arg);
-		break;
 	case OPT_REMOVE:
-		rc = svc_ops_pipeline_disallow(st, ctx->who, argv[optind], o.arg);
+		rc = cli_pipeline_set(ctx, st, argv[optind], o.arg,
+				      o.op == OPT_ADD);
 		break;
 	case OPT_ALL:
 	case OPT_RESTRICT:
-		rc = svc_ops_conn_set_all_pipelines(st, ctx->who, argv[optind],
-						    o.op == OPT_ALL);
+		rc = cli_conn_set_all_pipelines(ctx, st, argv[optind],
+						o.op == OPT_ALL);
 		break;
 	default:
 		rc = 0;
@@ -123,5 +122,5 @@ const struct cmd_entry cmd_permissions_entry = {
 	"                     (Administrator role)\n"
 	"  --restrict         only the listed pipelines (User role)\n"
 	"Pipeline names compare ignoring case.\n",
-	cmd_permissions
+	cmd_permissions, 1
 };

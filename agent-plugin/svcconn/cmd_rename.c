@@ -18,7 +18,7 @@ static int cmd_rename(struct cli_ctx *ctx, int argc, char **argv)
 				       "rename needs a NAME and a NEW-NAME");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_ops_conn_rename(st, ctx->who, argv[optind], argv[optind + 1]);
+	rc = cli_conn_rename(ctx, st, argv[optind], argv[optind + 1]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -33,5 +33,5 @@ const struct cmd_entry cmd_rename_entry = {
 	"rename a connection",
 	"Pipelines refer to connections by name: a renamed connection is no\n"
 	"longer found under its old name.\n",
-	cmd_rename
+	cmd_rename, 1
 };

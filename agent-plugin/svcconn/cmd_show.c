@@ -51,7 +51,7 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
-	if ((rc = svc_ops_conn_get(&c, st, ctx->who, argv[optind], 0))) {
+	if ((rc = cli_conn_get(ctx, st, &c, argv[optind]))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -91,5 +91,5 @@ const struct cmd_entry cmd_show_entry = {
 	"\"auth\":{key: value|\"***\"|null},\"description\",\"createdBy\",\"createdAt\",\n"
 	"\"updatedBy\",\"updatedAt\",\"allPipelines\"}. A set secret shows as \"***\",\n"
 	"an unset one as null.\n",
-	cmd_show
+	cmd_show, 1
 };

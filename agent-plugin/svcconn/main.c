@@ -20,14 +20,15 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_approvals_entry, &cmd_approve_entry, &cmd_reject_entry,
 	&cmd_bypass_entry, &cmd_history_entry, &cmd_expiring_entry,
 	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry,
-	&cmd_pipelines_entry, &cmd_pools_entry, &cmd_agents_entry, NULL
+	&cmd_pipelines_entry, &cmd_pools_entry, &cmd_agents_entry,
+	&cmd_login_entry, &cmd_logout_entry, NULL
 };
 
 static void usage(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: svcconn COMMAND [OPTIONS]\n\n"
+	fputs("usage: svcconn [--server URL [--ca FILE]] COMMAND [OPTIONS]\n\n"
 	      "Manage CI service connections: named, authenticated connections\n"
 	      "to external services, stored encrypted.\n\nCommands:\n", f);
 	for (i = 0; commands[i]; i++)
@@ -37,7 +38,9 @@ static void usage(FILE *f)
 	      "Environment: SVCCONN_HOME (store directory), SVCCONN_KEY_FILE\n"
 	      "(master key), SVCCONN_USER (act under another name: an impersonation\n"
 	      "the audit log records as 'OSUSER as NAME'), SVCCONN_TYPES_PATH\n"
-	      "(more directories of custom type definitions, ':'-separated).\n", f);
+	      "(more directories of custom type definitions, ':'-separated),\n"
+	      "SVCCONN_SERVER (act on svcconn-server at this URL: see 'svcconn\n"
+	      "login --help'), SVCCONN_TOKEN_FILE, SVCCONN_CA.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -49,6 +52,14 @@ int main(int argc, char **argv)
 	if (svc_process_harden() != 0) {
 		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
 		return EXIT_FAILED;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	/* svcconn [--server URL] [--ca FILE] COMMAND ...: as after it */
+	while (argc >= 3 && (strcmp(argv[1], "--server") == 0 ||
+			     strcmp(argv[1], "--ca") == 0)) {
+		*(argv[1][2] == 's' ? &ctx.server : &ctx.ca_file) = argv[2];
+		argc -= 2;
+		argv += 2;
 	}
 	if (argc < 2) {
 		usage(stderr);
@@ -72,13 +83,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts.version = SVC_STORE_OPTIONS_VERSION;
 	if (svc_principal_local(&ctx.who) != 0) {
 		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
 		return EXIT_FAILED;
 	}
+	/* JSON carries secrets to a server and from the login file */
+	svc_json_wipe_on_free();
 	rc = commands[i]->exec(&ctx, argc - 1, argv + 1);
+	svc_remote_free(ctx.remote);
 	svc_principal_free(ctx.who);
 	if (fflush(stdout) != 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;

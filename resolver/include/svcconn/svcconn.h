@@ -25,6 +25,7 @@
 #include "oidc.h"
 #include "pipedef.h"
 #include "ops.h"
+#include "remote.h"
 #include "tokens.h"
 #include "agents.h"
 #include "server.h"

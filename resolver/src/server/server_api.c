@@ -48,12 +48,15 @@ json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
 	const svc_type *t = svc_catalog_find(sh->catalog, svc_conn_type(c));
 	const svc_scheme *sc = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
 	json_t *params = json_object(), *data = json_object(), *o;
+	json_t *set = json_array();
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
 
 	for (i = 0; i < n; i++) {
 		if (svc_conn_field_at(c, i, &f) || f.kind == SVC_FIELD_URL)
 			continue;
+		if (f.secret)
+			json_array_append_new(set, json_string(f.key));
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key,
 				    (f.secret && !secrets) || !f.value
@@ -81,13 +84,21 @@ json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
 		      "projectReference", "id", sh->project, "name", sh->project,
 		      "name", svc_conn_name(c), "description",
 		      str_or_null(svc_conn_description(c)));
+	/* svcconn's own members: what `svcconn show` prints, no secret */
+	json_object_set_new(o, "createdAt", str_or_null(svc_conn_created_at(c)));
+	json_object_set_new(o, "updatedBy",
+			    identity_ref(svc_conn_updated_by(c)));
+	json_object_set_new(o, "updatedAt", str_or_null(svc_conn_updated_at(c)));
+	json_object_set_new(o, "allPipelines",
+			    json_boolean(svc_conn_all_pipelines(c)));
+	json_object_set_new(o, "setSecrets", set);
 	return o;
 }
 
 /* ---- request bodies -------------------------------------------------------- */
 
 /* The JSON object of c's body, or NULL with c answered (400). */
-static json_t *body_object(struct srv_call *c)
+json_t *srv_body_object(struct srv_call *c)
 {
 	json_error_t err;
 	json_t *v;
@@ -239,7 +250,8 @@ static int save(struct srv_call *c, svc_conn *conn, json_t *body,
 	const struct srv_shared *sh = srv_shared(c->srv);
 	int rc;
 
-	if (apply_body(c, conn, body) || validate(c, conn))
+	if (apply_body(c, conn, body) || validate(c, conn) ||
+	    srv_certs_refused(c, conn))
 		return -1;
 	if ((rc = op(sh->store, c->who, conn)))
 		return srv_lib_error(c, rc);
@@ -388,7 +400,7 @@ static int api_endpoint_create(struct srv_call *c)
 	json_t *body;
 	int rc;
 
-	if (!(body = body_object(c)))
+	if (!(body = srv_body_object(c)))
 		return 0;
 	if (member_str(&name, c, body, "name", "name") ||
 	    member_str(&type, c, body, "type", "type"))
@@ -440,7 +452,7 @@ static int api_endpoint_update(struct srv_call *c)
 	json_t *body, *auth;
 	int rc;
 
-	if (!(body = body_object(c)))
+	if (!(body = srv_body_object(c)))
 		return 0;
 	auth = json_object_get(body, "authorization");
 	if (member_str(&name, c, body, "name", "name") ||
@@ -513,5 +525,15 @@ const struct srv_route srv_routes[] = {
 	  api_job_complete },
 	{ "GET", SRV_PROJECT, "_apis/svcconn/jobs/*/endpoints", "job", 0,
 	  api_job_endpoints },
+	{ "PATCH", SRV_PROJECT, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_rename },
+	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry",
+	  "endpoints:read", 0, api_cert_expiry },
+	{ "GET", SRV_GLOBAL, "_apis/audit/auditlog", "endpoints:read", 0,
+	  api_audit_log },
+	{ "GET", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
+	  "endpoints:read", 0, api_pipeline_permissions_get },
+	{ "PATCH", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
+	  "endpoints:manage", 0, api_pipeline_permissions_update },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

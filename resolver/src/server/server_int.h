@@ -119,6 +119,23 @@ int api_job_start(struct srv_call *c);
 int api_job_renew(struct srv_call *c);
 int api_job_complete(struct srv_call *c);
 int api_job_endpoints(struct srv_call *c);
+/** The JSON object of c's body, or NULL with c answered (400). */
+json_t *srv_body_object(struct srv_call *c);
+
+/** PATCH .../endpoints/{id} {"name"}: rename (api_conn.c). */
+int api_endpoint_rename(struct srv_call *c);
+/** GET and PATCH .../pipelines/pipelinePermissions/endpoint/{id} (api_authz.c). */
+int api_pipeline_permissions_get(struct srv_call *c);
+int api_pipeline_permissions_update(struct srv_call *c);
+/**
+ * Refuse (400 naming each field, -1) a connection whose certificates or
+ * keys are in error before it is stored; 0 when none is (api_conn.c).
+ */
+int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
+/** GET /_apis/audit/auditlog (api_audit.c). */
+int api_audit_log(struct srv_call *c);
+/** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
+int api_cert_expiry(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

@@ -1209,6 +1209,24 @@ int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit)
 	return 0;
 }
 
+int store_audit_list_adopt(svc_audit_list **out, svc_audit_entry *entries,
+			   size_t count)
+{
+	svc_audit_list *l = calloc(1, sizeof(*l));
+	size_t i;
+
+	if (!l) {
+		for (i = 0; i < count; i++)
+			audit_entry_clear(&entries[i]);
+		free(entries);
+		return error_oom();
+	}
+	l->entries = entries;
+	l->count = count;
+	*out = l;
+	return 0;
+}
+
 size_t svc_audit_list_count(const svc_audit_list *l)
 {
 	return l ? l->count : 0;

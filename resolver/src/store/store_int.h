@@ -56,6 +56,13 @@ int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
 			 const char *owner, const char *actor, unsigned flags);
 /** The current time (clock.h, so SVCCONN_NOW holds), ISO 8601. */
 int store_now_iso(char out[32]);
+/**
+ * An audit list of count entries (an array from malloc, each string from
+ * malloc), which it owns from then on, freed on failure too: records
+ * read elsewhere than in a store (the client of a server).
+ */
+int store_audit_list_adopt(svc_audit_list **out, svc_audit_entry *entries,
+			   size_t count);
 
 /** Start a write transaction (the key settled if someone rekeyed). */
 int store_tx_write(svc_store *st);

@@ -1,0 +1,283 @@
+/*
+ * cli_remote.c - svcconn against a server: `svcconn login URL`, `svcconn
+ * logout`, connecting to the server --server or SVCCONN_SERVER names, and
+ * the per-verb dispatch every command that works remotely calls (the
+ * server through svcconn/remote.h, or svc_ops_* on the local store), so
+ * that each command prints what it got through one path.
+ *
+ * The token is never in argv or the environment: `login` reads it from
+ * standard input (or prompts without echo on a terminal) and stores it in
+ * the login file (0600, see svc_remote_login_save); a script may name a
+ * private file holding it with SVCCONN_TOKEN_FILE instead.  A login's
+ * token is used only for the URL it was given for.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- the dispatch ------------------------------------------------------- */
+
+int cli_conn_list(struct cli_ctx *ctx, svc_store *st, svc_conn ***out,
+		  size_t *n)
+{
+	return ctx->remote ? svc_remote_conn_list(out, n, ctx->remote)
+			   : svc_ops_conn_list(out, n, st, ctx->who);
+}
+
+int cli_conn_get(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
+		 const char *name_or_id)
+{
+	return ctx->remote ? svc_remote_conn_get(out, ctx->remote, name_or_id)
+			   : svc_ops_conn_get(out, st, ctx->who, name_or_id, 0);
+}
+
+int cli_conn_edit(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
+		  const char *name_or_id)
+{
+	/* the server checks the role when the change arrives */
+	return ctx->remote ? svc_remote_conn_get(out, ctx->remote, name_or_id)
+			   : svc_ops_conn_edit(out, st, ctx->who, name_or_id);
+}
+
+int cli_conn_create(struct cli_ctx *ctx, svc_store *st, svc_conn *c)
+{
+	return ctx->remote ? svc_remote_conn_create(ctx->remote, c)
+			   : svc_ops_conn_create(st, ctx->who, c);
+}
+
+int cli_conn_update(struct cli_ctx *ctx, svc_store *st, svc_conn *c)
+{
+	return ctx->remote ? svc_remote_conn_update(ctx->remote, c)
+			   : svc_ops_conn_update(st, ctx->who, c);
+}
+
+int cli_conn_rename(struct cli_ctx *ctx, svc_store *st,
+		    const char *name_or_id, const char *new_name)
+{
+	return ctx->remote
+		? svc_remote_conn_rename(ctx->remote, name_or_id, new_name)
+		: svc_ops_conn_rename(st, ctx->who, name_or_id, new_name);
+}
+
+int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
+		    const char *name_or_id)
+{
+	return ctx->remote ? svc_remote_conn_delete(ctx->remote, name_or_id)
+			   : svc_ops_conn_delete(st, ctx->who, name_or_id);
+}
+
+int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
+			 svc_cert_expiry **out, size_t *n)
+{
+	return ctx->remote ? svc_remote_cert_expiry_list(out, n, ctx->remote)
+			   : svc_ops_cert_expiry_list(out, n, st, ctx->who);
+}
+
+int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
+	      size_t limit)
+{
+	return ctx->remote ? svc_remote_audit(out, ctx->remote, limit)
+			   : svc_ops_audit(out, st, ctx->who, limit);
+}
+
+int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		      size_t *n, const char *name_or_id)
+{
+	return ctx->remote
+		? svc_remote_pipeline_list(out, n, ctx->remote, name_or_id)
+		: svc_ops_pipeline_list(out, n, st, ctx->who, name_or_id);
+}
+
+int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *pipeline, int allow)
+{
+	if (ctx->remote)
+		return svc_remote_pipeline_set(ctx->remote, name_or_id,
+					       pipeline, allow);
+	return allow ? svc_ops_pipeline_allow(st, ctx->who, name_or_id, pipeline)
+		     : svc_ops_pipeline_disallow(st, ctx->who, name_or_id,
+						 pipeline);
+}
+
+int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
+			       const char *name_or_id, int all)
+{
+	return ctx->remote
+		? svc_remote_conn_set_all_pipelines(ctx->remote, name_or_id, all)
+		: svc_ops_conn_set_all_pipelines(st, ctx->who, name_or_id, all);
+}
+
+/* ---- the token ------------------------------------------------------------ */
+
+/* Drop the line breaks that end a token read from a file or a pipe. */
+static void chomp(const char *tok, size_t *len)
+{
+	while (*len && (tok[*len - 1] == '\n' || tok[*len - 1] == '\r'))
+		(*len)--;
+}
+
+/*
+ * The token of the file SVCCONN_TOKEN_FILE names: a regular file of ours
+ * that nobody else may read (checked on the open descriptor).
+ */
+static int token_file_read(char **tok, size_t *len, const char *path)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return cli_fail(SVC_EINVALID, "cannot open token file '%s' (SVCCONN_TOKEN_FILE)",
+				path);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		close(fd);
+		return cli_fail(SVC_EINSECURE,
+				"token file '%s' must be a regular file of yours that others cannot read (mode 0600)",
+				path);
+	}
+	rc = svc_secret_read_fd(tok, len, fd);
+	close(fd);
+	if (rc)
+		return cli_lib_fail(rc);
+	chomp(*tok, len);
+	return EXIT_OK;
+}
+
+int cli_remote_open(struct cli_ctx *ctx)
+{
+	svc_remote_options o = { SVC_REMOTE_OPTIONS_VERSION, NULL, NULL, 0,
+				 NULL, 0 };
+	const char *tf = getenv("SVCCONN_TOKEN_FILE");
+	const char *ca = ctx->ca_file ? ctx->ca_file : getenv("SVCCONN_CA");
+	char *url = NULL, *tok = NULL, *login_ca = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (tf && *tf) {
+		if ((rc = token_file_read(&tok, &len, tf)))
+			return rc;
+	} else {
+		if ((rc = svc_remote_login_load(&url, &tok, &len, &login_ca))) {
+			rc = cli_fail(rc, "%s; or name a token file with SVCCONN_TOKEN_FILE",
+				      svc_error_last());
+			goto done;
+		}
+		/* a token goes only to the server it was given for */
+		if (strcmp(url, ctx->server) != 0) {
+			rc = cli_fail(SVC_EDENIED,
+				      "the login is for '%s', not '%s' (run 'svcconn login %s')",
+				      url, ctx->server, ctx->server);
+			goto done;
+		}
+		if (!ca)
+			ca = login_ca;
+	}
+	o.url = ctx->server;
+	o.token = tok;
+	o.token_len = len;
+	o.ca_file = ca;
+	if ((rc = svc_remote_new(&ctx->remote, &o)))
+		rc = cli_lib_fail(rc);
+done:
+	svc_secret_free(tok, len);
+	free(url);
+	free(login_ca);
+	return rc;
+}
+
+/* ---- login and logout ---------------------------------------------------------- */
+
+static const struct option login_options[] = { CLI_COMMON_OPTIONS };
+
+static int cmd_login(struct cli_ctx *ctx, int argc, char **argv)
+{
+	svc_remote_options o = { SVC_REMOTE_OPTIONS_VERSION, NULL, NULL, 0,
+				 NULL, 0 };
+	svc_remote *r = NULL;
+	char *tok = NULL, *who = NULL, *ca = NULL;
+	size_t len = 0;
+	int rc, exit_now;
+
+	if ((rc = cli_parse(ctx, &cmd_login_entry, argc, argv, NULL,
+			    login_options, NULL, NULL, &exit_now)) || exit_now)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_login_entry, "login needs the server's URL");
+	o.url = argv[optind];
+	o.ca_file = ctx->ca_file ? ctx->ca_file : getenv("SVCCONN_CA");
+	/* the CA file is kept by its absolute name: later commands run
+	 * from anywhere */
+	if (o.ca_file && !(ca = realpath(o.ca_file, NULL)))
+		return cli_fail(SVC_EINVALID, "cannot find CA file '%s'",
+				o.ca_file);
+	o.ca_file = ca;
+	rc = isatty(STDIN_FILENO)
+		     ? svc_secret_prompt(&tok, &len, "personal access token: ")
+		     : svc_secret_read_fd(&tok, &len, STDIN_FILENO);
+	if (rc) {
+		rc = cli_lib_fail(rc);
+		goto done;
+	}
+	chomp(tok, &len);
+	o.token = tok;
+	o.token_len = len;
+	/* the token is checked before it is kept */
+	if ((rc = svc_remote_new(&r, &o)) ||
+	    (rc = svc_remote_whoami(&who, r)) ||
+	    (rc = svc_remote_login_save(o.url, tok, len, ca))) {
+		rc = cli_lib_fail(rc);
+		goto done;
+	}
+	printf("logged in to %s as ", o.url);
+	cli_print_safe(stdout, who);
+	putchar('\n');
+done:
+	svc_remote_free(r);
+	svc_secret_free(tok, len);
+	free(who);
+	free(ca);
+	return rc;
+}
+
+static int cmd_logout(struct cli_ctx *ctx, int argc, char **argv)
+{
+	int rc, exit_now;
+
+	if ((rc = cli_parse(ctx, &cmd_logout_entry, argc, argv, NULL,
+			    login_options, NULL, NULL, &exit_now)) || exit_now)
+		return rc;
+	if (argc != optind)
+		return cli_usage_error(&cmd_logout_entry, "unexpected argument '%s'",
+				       argv[optind]);
+	if ((rc = svc_remote_login_remove()))
+		return cli_lib_fail(rc);
+	puts("logged out (the login file is removed; the token stays valid until revoked)");
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_login_entry = {
+	"login", "login URL [--ca FILE]",
+	"keep a personal access token for svcconn-server at URL",
+	"The token (made by 'svcconn tokens create' on the server's store) is\n"
+	"read from standard input, or asked for without echo on a terminal;\n"
+	"never give it as an argument. It is checked with the server\n"
+	"(GET /_apis/connectionData), then kept with URL and the CA file in\n"
+	"$XDG_CONFIG_HOME/svcconn/server.json (else ~/.config/svcconn/\n"
+	"server.json; directory 0700, file created 0600). Commands use it with\n"
+	"--server URL or SVCCONN_SERVER=URL, for that URL only.\n"
+	"URL: https://HOST[:PORT][/ORGANIZATION/PROJECT] (default/default).\n",
+	cmd_login, 1
+};
+
+const struct cmd_entry cmd_logout_entry = {
+	"logout", "logout",
+	"forget the token 'svcconn login' kept",
+	"Removes the login file. The token itself stays valid on the server\n"
+	"until it expires or is revoked ('svcconn tokens revoke ID').\n",
+	cmd_logout, 1
+};

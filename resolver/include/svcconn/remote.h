@@ -1,0 +1,128 @@
+/*
+ * remote.h - the client of svcconn-server: the verbs of svcconn/ops.h
+ * asked of a server over HTTPS with a personal access token, returning the
+ * same structures the ops calls return, and the same error codes (401 and
+ * 403: SVC_EDENIED, 404: SVC_ENOTFOUND, 400: SVC_EINVALID, 409:
+ * SVC_EEXISTS) with the server's message as svc_error_last().  So a front
+ * end has one output path whether it acts on a local store or a server.
+ *
+ * Secrets travel one way: a connection's secret parameters are sent on
+ * create and update (the request body is wiped once sent) and never come
+ * back; a connection read from a server holds its set secrets as set but
+ * not loaded.  The token is held in wiped memory, sent only as a bearer
+ * header to the server it was given for (redirects are never followed),
+ * never put in a URL or a message.
+ */
+#ifndef SVCCONN_REMOTE_H
+#define SVCCONN_REMOTE_H
+
+#include <stddef.h>
+
+#include "svcconn/certs.h"
+#include "svcconn/conn.h"
+#include "svcconn/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+/** A connection to one server, with its token. */
+typedef struct svc_remote svc_remote;
+
+#define SVC_REMOTE_OPTIONS_VERSION 1
+
+/** How to reach a server. */
+typedef struct svc_remote_options {
+	unsigned version;     /**< SVC_REMOTE_OPTIONS_VERSION */
+	const char *url;      /**< https://host[:port][/ORG/PROJECT]; without
+				   ORG/PROJECT: default/default.  http:// only
+				   on a loopback address (tests) */
+	const char *token;    /**< the personal access token (copied) */
+	size_t token_len;     /**< bytes of token */
+	const char *ca_file;  /**< PEM file of CAs to trust beside the
+				   system's, or NULL */
+	long timeout_ms;      /**< per call; 0: 60 s */
+} svc_remote_options;
+
+/** Check the options, copy the token, read the CA file. No call is made. */
+int svc_remote_new(svc_remote **out, const svc_remote_options *opts);
+/** Wipe the token and free r (NULL accepted). */
+void svc_remote_free(svc_remote *r);
+
+/**
+ * GET /_apis/connectionData: the name the server knows the token's holder
+ * by, in a new string (free()).
+ */
+int svc_remote_whoami(char **name, svc_remote *r);
+
+/** As svc_ops_conn_list: every connection the holder may read. */
+int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r);
+/** As svc_ops_conn_get without secrets (set secrets: set, not loaded). */
+int svc_remote_conn_get(svc_conn **out, svc_remote *r,
+			const char *name_or_id);
+/**
+ * As svc_ops_conn_create: c (validated) is sent with its secrets; on
+ * success c takes the id and the metadata the server gave it.
+ */
+int svc_remote_conn_create(svc_remote *r, svc_conn *c);
+/**
+ * As svc_ops_conn_update: c as read by svc_remote_conn_get and changed;
+ * a secret not loaded keeps its stored value.
+ */
+int svc_remote_conn_update(svc_remote *r, svc_conn *c);
+/** As svc_ops_conn_rename. */
+int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
+			   const char *new_name);
+/** As svc_ops_cert_expiry_list (free with svc_cert_expiry_list_free). */
+int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
+				svc_remote *r);
+/** As svc_ops_pipeline_list (free with svc_strings_free). */
+int svc_remote_pipeline_list(char ***out, size_t *count, svc_remote *r,
+			     const char *name_or_id);
+/** As svc_ops_pipeline_allow (allow 1) or svc_ops_pipeline_disallow. */
+int svc_remote_pipeline_set(svc_remote *r, const char *name_or_id,
+			    const char *pipeline, int allow);
+/** As svc_ops_conn_set_all_pipelines. */
+int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
+				      int all);
+/** As svc_ops_audit (limit 0: all). */
+int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit);
+/** As svc_ops_conn_delete. */
+int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
+
+/**
+ * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else
+ * ~/.config/svcconn/server.json, in a new string.
+ */
+int svc_remote_login_path(char **out);
+/**
+ * Store {url, token, ca} in the login file: its directory made 0700, the
+ * file replaced atomically by one created 0600.  ca may be NULL.
+ */
+int svc_remote_login_save(const char *url, const char *token,
+			  size_t token_len, const char *ca_file);
+/**
+ * Read the login file (a private file of ours): its URL and CA file (new
+ * strings, ca NULL when none) and its token (a secret: free with
+ * svc_secret_free(token, token_len)).  SVC_ENOTFOUND when there is none.
+ */
+int svc_remote_login_load(char **url, char **token, size_t *token_len,
+			  char **ca_file);
+/** Remove the login file; SVC_ENOTFOUND when there was none. */
+int svc_remote_login_remove(void);
+
+/**
+ * Make jansson wipe every block it frees (process-wide, for executables
+ * whose JSON carries secrets: request bodies, the login file).
+ */
+void svc_json_wipe_on_free(void);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,768 @@
+/*
+ * remote.c - the client of svcconn-server (see svcconn/remote.h): each
+ * verb is one call through the library's one HTTP client (net/http.c:
+ * TLS verified, redirects never followed, the response body bounded),
+ * its JSON read back into the structures the ops layer returns, and a
+ * refusal mapped back to the library's codes with the server's message.
+ *
+ * Request bodies that carry secrets live in a secret buffer, wiped once
+ * sent; the token lives in one, too, and goes only into the bearer
+ * header.  Responses never carry a secret (the server writes secret
+ * parameters as null and lists which are set in "setSecrets").
+ */
+#include <malloc.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "svcconn/authz.h"
+#include "svcconn/errors.h"
+#include "svcconn/remote.h"
+#include "svcconn/secret.h"
+#include "svcconn/store.h"
+#include "errors_int.h"
+#include "net/http.h"
+#include "store/store_int.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+
+/** The most a response of the server may hold. */
+#define REMOTE_MAX_BODY ((size_t)8 * 1024 * 1024)
+/** The most a login or token file may hold. */
+#define REMOTE_MAX_FILE ((size_t)64 * 1024)
+
+struct svc_remote {
+	char *root;      /**< scheme://host[:port], no trailing slash */
+	char *project;   /**< root + "/ORG/PROJECT" */
+	svc_buf token;   /**< the token (secret buffer) */
+	svc_buf ca;      /**< PEM of the CA file, or empty */
+	long timeout_ms; /**< per call */
+};
+
+/* ---- the client ---------------------------------------------------------- */
+
+int svc_remote_new(svc_remote **out, const svc_remote_options *o)
+{
+	svc_remote *r;
+	const char *rest, *path;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!o || o->version != SVC_REMOTE_OPTIONS_VERSION || !o->url)
+		return error_set(SVC_EINVALID, "remote options: bad version or no URL");
+	if (strncmp(o->url, "https://", 8) == 0)
+		rest = o->url + 8;
+	else if (strncmp(o->url, "http://", 7) == 0)
+		rest = o->url + 7;
+	else
+		return error_set(SVC_EINVALID,
+				 "server URL '%s' is not an https:// URL", o->url);
+	/* plain HTTP only to this host (tests), as the server serves it */
+	if (rest == o->url + 7 && strncmp(rest, "127.", 4) != 0 &&
+	    strncmp(rest, "[::1]", 5) != 0 && strncmp(rest, "localhost", 9) != 0)
+		return error_set(SVC_EINVALID,
+				 "server URL '%s': plain http:// only to a loopback address",
+				 o->url);
+	if (strpbrk(o->url, "?#@ \t\r\n"))
+		return error_set(SVC_EINVALID,
+				 "server URL '%s': no user, query or fragment",
+				 o->url);
+	if (!o->token || !o->token_len || memchr(o->token, '\n', o->token_len) ||
+	    memchr(o->token, '\r', o->token_len))
+		return error_set(SVC_EINVALID, "the access token is empty or holds a line break");
+	if (!(r = calloc(1, sizeof(*r))))
+		return error_oom();
+	buf_init(&r->token, 4096, 1);
+	buf_init(&r->ca, 1024 * 1024, 0);
+	r->timeout_ms = o->timeout_ms;
+	path = strchr(rest, '/');
+	n = path ? (size_t)(path - o->url) : strlen(o->url);
+	if (!(r->root = strndup(o->url, n))) {
+		rc = error_oom();
+		goto fail;
+	}
+	/* the project: the URL's path, else the default organization's */
+	{
+		svc_buf p = SVC_BUF_INIT;
+		size_t plen = path ? strlen(path) : 0;
+
+		while (plen && path[plen - 1] == '/')
+			plen--;
+		if (buf_puts(&p, r->root) ||
+		    (plen ? buf_put(&p, path, plen)
+			  : buf_puts(&p, "/default/default"))) {
+			buf_clear(&p);
+			rc = error_oom();
+			goto fail;
+		}
+		r->project = buf_detach(&p, NULL);
+	}
+	if ((rc = buf_put(&r->token, o->token, o->token_len)))
+		goto fail;
+	if (o->ca_file && (rc = file_read_all(&r->ca, o->ca_file))) {
+		rc = error_set(SVC_EINVALID, "cannot read CA file '%s': %s",
+			       o->ca_file, svc_error_last());
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	svc_remote_free(r);
+	return rc;
+}
+
+void svc_remote_free(svc_remote *r)
+{
+	if (!r)
+		return;
+	buf_clear(&r->token);
+	buf_clear(&r->ca);
+	free(r->root);
+	free(r->project);
+	free(r);
+}
+
+/* ---- one call -------------------------------------------------------------- */
+
+/* The library's code of an HTTP status that is not a success. */
+static int status_code(long status)
+{
+	switch (status) {
+	case 400: case 413: case 415: return SVC_EINVALID;
+	case 401: case 403: return SVC_EDENIED;
+	case 404: return SVC_ENOTFOUND;
+	case 409: return SVC_EEXISTS;
+	default: return SVC_ERROR;
+	}
+}
+
+/* Percent-encode s (a path segment) onto b: unreserved bytes as they are. */
+static int put_segment(svc_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			 (*p >= '0' && *p <= '9') || strchr("-._~", *p);
+		char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+		if (ok ? buf_putc(b, (char)*p) : buf_put(b, e, 3))
+			return SVC_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * method base/path[/seg] with body (NULL: none; wiped by the caller); the
+ * JSON of the answer into *out (NULL for 204 or when out is NULL).  A
+ * status other than 2xx: its code, with the server's message.
+ */
+static int call(json_t **out, svc_remote *r, const char *method,
+		const char *base, const char *path, const char *seg,
+		const svc_buf *body)
+{
+	http_request req;
+	http_response res;
+	svc_buf url = SVC_BUF_INIT;
+	json_error_t jerr;
+	json_t *v = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (buf_printf(&url, "%s/%s", base, path) ||
+	    (seg && (buf_putc(&url, '/') || put_segment(&url, seg))) ||
+	    buf_puts(&url, strchr(path, '?') ? "&api-version=7.1"
+					     : "?api-version=7.1")) {
+		buf_clear(&url);
+		return error_oom();
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url.ptr;
+	req.body = body ? body->ptr : NULL;
+	req.body_len = body ? body->len : 0;
+	req.auth = HTTP_AUTH_BEARER;
+	req.token = r->token.ptr;
+	req.timeout_ms = r->timeout_ms;
+	req.ca_pem = r->ca.len ? r->ca.ptr : NULL;
+	req.max_body = REMOTE_MAX_BODY;
+	rc = http_call(&res, &req);
+	if (rc) {
+		rc = error_set(rc, "server %s: %s", r->root, svc_error_last());
+		goto done;
+	}
+	if (res.body.len)
+		v = json_loadb(res.body.ptr, res.body.len, 0, &jerr);
+	if (res.status < 200 || res.status > 299) {
+		json_t *m = json_object_get(v, "message");
+
+		rc = json_is_string(m)
+			? error_set(status_code(res.status), "%s",
+				    json_string_value(m))
+			: error_set(status_code(res.status),
+				    "server %s answered %s %s with status %ld",
+				    r->root, method, path, res.status);
+		goto done;
+	}
+	if (out && res.status != 204) {
+		if (!v) {
+			rc = error_set(SVC_ERROR,
+				       "server %s: the answer to %s %s is not JSON",
+				       r->root, method, path);
+			goto done;
+		}
+		*out = v;
+		v = NULL;
+	}
+done:
+	json_decref(v);
+	http_response_clear(&res);
+	buf_clear(&url);
+	return rc;
+}
+
+/* ---- JSON and connections ---------------------------------------------------- */
+
+static const char *str_of(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The fields of object o (data or parameters) onto c as kind. */
+static int fields_from(svc_conn *c, json_t *o, svc_field_kind kind)
+{
+	const char *k;
+	json_t *v;
+	int rc;
+
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v))
+			continue;
+		if ((rc = svc_conn_set_field(c, k, json_string_value(v),
+					     json_string_length(v))) ||
+		    (rc = svc_conn_set_field_class(c, k, kind, 0)))
+			return rc;
+	}
+	return 0;
+}
+
+/* A ServiceEndpoint of the server as a connection (secrets not loaded). */
+static int conn_from(svc_conn **out, json_t *e)
+{
+	json_t *auth = json_object_get(e, "authorization"), *set, *v;
+	const char *name = str_of(e, "name"), *type = str_of(e, "type");
+	svc_conn *c = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (!name || !type)
+		return error_set(SVC_ERROR, "the server sent a connection without a name or type");
+	if ((rc = svc_conn_new(&c, type, name)))
+		return rc;
+	if ((str_of(e, "id") && (rc = svc_conn_set_id(c, str_of(e, "id")))) ||
+	    (str_of(auth, "scheme") &&
+	     (rc = svc_conn_set_scheme(c, str_of(auth, "scheme")))) ||
+	    (str_of(e, "url") && (rc = svc_conn_set_url(c, str_of(e, "url")))) ||
+	    (str_of(e, "description") &&
+	     (rc = svc_conn_set_description(c, str_of(e, "description")))) ||
+	    (rc = svc_conn_set_meta(c, str_of(json_object_get(e, "createdBy"),
+					      "displayName"),
+				    str_of(e, "createdAt"),
+				    str_of(json_object_get(e, "updatedBy"),
+					   "displayName"),
+				    str_of(e, "updatedAt"))) ||
+	    (rc = fields_from(c, json_object_get(auth, "parameters"),
+			      SVC_FIELD_AUTH)) ||
+	    (rc = fields_from(c, json_object_get(e, "data"), SVC_FIELD_DATA)))
+		goto fail;
+	svc_conn_set_all_pipelines(c, json_is_true(json_object_get(e, "allPipelines")));
+	set = json_object_get(e, "setSecrets");
+	json_array_foreach(set, i, v) {
+		const char *k = json_string_value(v);
+		svc_field_kind kind = json_object_get(json_object_get(e, "data"), k ? k : "")
+			? SVC_FIELD_DATA : SVC_FIELD_AUTH;
+
+		if (k && (rc = svc_conn_set_field_unloaded(c, k, kind)))
+			goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	svc_conn_free(c);
+	return rc;
+}
+
+/*
+ * The ServiceEndpoint body of c, in a secret buffer: its loaded secrets
+ * included (write-only), the ones not loaded left out (kept as stored).
+ */
+static int body_of(svc_buf *out, const svc_conn *c, const char *new_name)
+{
+	json_t *o, *params = json_object(), *data = json_object();
+	size_t i, n = svc_conn_field_count(c);
+	svc_conn_field f;
+	char *s;
+	int rc = 0;
+
+	buf_init(out, REMOTE_MAX_BODY, 1);
+	for (i = 0; i < n; i++) {
+		if (svc_conn_field_at(c, i, &f) || f.kind == SVC_FIELD_URL ||
+		    !f.value)
+			continue;
+		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
+				    f.key, json_stringn(f.value, f.len));
+	}
+	o = json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o}", "name",
+		      new_name ? new_name : svc_conn_name(c), "type",
+		      svc_conn_type(c), "url", svc_conn_url(c), "description",
+		      svc_conn_description(c), "authorization", "scheme",
+		      svc_conn_scheme(c), "parameters", params, "data", data);
+	if (!o || !(s = json_dumps(o, JSON_COMPACT))) {
+		json_decref(o);
+		return error_oom();
+	}
+	if (buf_puts(out, s))
+		rc = error_oom();
+	svc_wipe(s, strlen(s));
+	free(s);
+	json_decref(o);
+	return rc;
+}
+
+/* ---- the verbs ------------------------------------------------------------- */
+
+/*
+ * GET path[/seg] and its array member: the answer into *v (release it),
+ * the array into *a, and a zeroed array of as many elements of elsize
+ * bytes into *arr (NULL when empty).
+ */
+static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
+		     svc_remote *r, const char *path, const char *seg,
+		     const char *member)
+{
+	int rc;
+
+	*arr = NULL;
+	if ((rc = call(v, r, "GET", r->project, path, seg, NULL)))
+		return rc;
+	*a = json_object_get(*v, member);
+	if (json_array_size(*a) &&
+	    !(*arr = calloc(json_array_size(*a), elsize))) {
+		json_decref(*v);
+		return error_oom();
+	}
+	return 0;
+}
+
+#define EP "_apis/serviceendpoint/endpoints"
+
+int svc_remote_whoami(char **name, svc_remote *r)
+{
+	json_t *v;
+	const char *n;
+	int rc;
+
+	*name = NULL;
+	if ((rc = call(&v, r, "GET", r->root, "_apis/connectionData", NULL,
+		       NULL)))
+		return rc;
+	n = str_of(json_object_get(v, "authenticatedUser"),
+		   "providerDisplayName");
+	if (!n)
+		rc = error_set(SVC_ERROR, "server %s: connectionData names nobody",
+			       r->root);
+	else if (!(*name = strdup(n)))
+		rc = error_oom();
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_conn **list = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&list, sizeof(*list), r, EP,
+			    NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		if ((rc = conn_from(&list[n], e))) {
+			svc_store_conn_list_free(list, n);
+			json_decref(v);
+			return rc;
+		}
+		n++;
+	}
+	json_decref(v);
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
+{
+	json_t *v;
+	int rc;
+
+	*out = NULL;
+	if ((rc = call(&v, r, "GET", r->project, EP, name_or_id, NULL)))
+		return rc;
+	rc = conn_from(out, v);
+	json_decref(v);
+	return rc;
+}
+
+/* c's body sent by method (to EP, or EP/seg), c refreshed from the answer. */
+static int save(svc_remote *r, svc_conn *c, const char *method,
+		const char *seg)
+{
+	svc_buf body;
+	svc_conn *back = NULL;
+	json_t *v = NULL;
+	int rc;
+
+	if ((rc = body_of(&body, c, NULL)) == 0)
+		rc = call(&v, r, method, r->project, EP, seg, &body);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	if ((rc = conn_from(&back, v)) == 0) {
+		rc = svc_conn_set_id(c, svc_conn_id(back));
+		if (!rc)
+			rc = svc_conn_set_meta(c, svc_conn_created_by(back),
+					       svc_conn_created_at(back),
+					       svc_conn_updated_by(back),
+					       svc_conn_updated_at(back));
+	}
+	svc_conn_free(back);
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_conn_create(svc_remote *r, svc_conn *c)
+{
+	return save(r, c, "POST", NULL);
+}
+
+int svc_remote_conn_update(svc_remote *r, svc_conn *c)
+{
+	if (!svc_conn_id(c))
+		return error_set(SVC_EINVALID, "connection '%s' has no id",
+				 svc_conn_name(c));
+	return save(r, c, "PUT", svc_conn_id(c));
+}
+
+/* PATCH path/name_or_id with the JSON o (the reference is taken). */
+static int patch(svc_remote *r, const char *path, const char *name_or_id,
+		 json_t *o)
+{
+	svc_buf body = SVC_BUF_INIT;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(o);
+	if (!s)
+		return error_oom();
+	rc = buf_puts(&body, s) ? error_oom()
+				: call(NULL, r, "PATCH", r->project, path,
+				       name_or_id, &body);
+	free(s);
+	buf_clear(&body);
+	return rc;
+}
+
+int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
+			   const char *new_name)
+{
+	return patch(r, EP, name_or_id, json_pack("{s:s}", "name", new_name));
+}
+
+int svc_remote_conn_delete(svc_remote *r, const char *name_or_id)
+{
+	return call(NULL, r, "DELETE", r->project, EP, name_or_id, NULL);
+}
+
+#define PERMS "_apis/pipelines/pipelinePermissions/endpoint"
+
+int svc_remote_pipeline_list(char ***out, size_t *count, svc_remote *r,
+			     const char *name_or_id)
+{
+	json_t *v, *a, *e;
+	char **l = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, PERMS,
+			    name_or_id, "pipelines")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		const char *id = str_of(e, "id");
+
+		if (!id || !json_is_true(json_object_get(e, "authorized")))
+			continue;
+		if (!(l[n] = strdup(id))) {
+			svc_strings_free(l, n);
+			json_decref(v);
+			return error_oom();
+		}
+		n++;
+	}
+	json_decref(v);
+	*out = l;
+	*count = n;
+	return 0;
+}
+
+int svc_remote_pipeline_set(svc_remote *r, const char *name_or_id,
+			    const char *pipeline, int allow)
+{
+	return patch(r, PERMS, name_or_id,
+		     json_pack("{s:[{s:s, s:b}]}", "pipelines", "id",
+				     pipeline, "authorized", allow));
+}
+
+int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
+				      int all)
+{
+	return patch(r, PERMS, name_or_id,
+		     json_pack("{s:{s:b}}", "allPipelines", "authorized",
+				     all));
+}
+
+/* A new copy of member key of o, or NULL (absent, or no memory: *oom). */
+static const char *dup_of(json_t *o, const char *key, int *oom)
+{
+	const char *s = str_of(o, key);
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*oom = 1;
+	return d;
+}
+
+int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
+				svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_cert_expiry *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    "_apis/serviceendpoint/certificateexpiry", NULL,
+			    "value")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].conn_id = dup_of(e, "connectionId", &oom);
+		l[i].name = dup_of(e, "name", &oom);
+		l[i].type = dup_of(e, "type", &oom);
+		l[i].field = dup_of(e, "field", &oom);
+		l[i].checked_at = dup_of(e, "checkedAt", &oom);
+		l[i].known = json_is_true(json_object_get(e, "known"));
+		l[i].not_after = json_integer_value(json_object_get(e, "notAfter"));
+		l[i].seconds_left =
+			json_integer_value(json_object_get(e, "secondsLeft"));
+		l[i].days_left = json_integer_value(json_object_get(e, "daysLeft"));
+		l[i].expired = json_is_true(json_object_get(e, "expired"));
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom || (i && !l[i - 1].conn_id)) {
+		svc_cert_expiry_list_free(l, i);
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server sent an expiry without a connection id");
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
+{
+	char path[64];
+	json_t *v, *a, *e;
+	svc_audit_entry *l = NULL;
+	size_t i, n;
+	int rc, oom = 0;
+
+	*out = NULL;
+	/* the audit log is the organization's: below the root */
+	if (limit)
+		snprintf(path, sizeof(path), "_apis/audit/auditlog?batchSize=%zu",
+			 limit);
+	else
+		snprintf(path, sizeof(path), "_apis/audit/auditlog");
+	if ((rc = call(&v, r, "GET", r->root, path, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, "decoratedAuditLogEntries");
+	n = json_array_size(a);
+	if (n && !(l = calloc(n, sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		l[i].seq = json_integer_value(json_object_get(e, "id"));
+		l[i].at = dup_of(e, "timestamp", &oom);
+		l[i].actor = dup_of(e, "actorDisplayName", &oom);
+		l[i].action = dup_of(e, "actionId", &oom);
+		l[i].conn_id = dup_of(e, "connectionId", &oom);
+		l[i].conn_name = dup_of(e, "connectionName", &oom);
+		l[i].detail = dup_of(e, "details", &oom);
+	}
+	json_decref(v);
+	/* the list owns (and on failure frees) the entries */
+	if ((rc = store_audit_list_adopt(out, l, n)) == 0 && oom) {
+		svc_audit_list_free(*out);
+		*out = NULL;
+		rc = error_oom();
+	}
+	return rc;
+}
+
+/* ---- the login file ------------------------------------------------------------ */
+
+int svc_remote_login_path(char **out)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+	struct passwd *pw;
+	svc_buf b = SVC_BUF_INIT;
+
+	*out = NULL;
+	if ((!h || !*h) && (pw = getpwuid(geteuid())) != NULL)
+		h = pw->pw_dir;
+	if (x && *x == '/')
+		buf_printf(&b, "%s/svcconn/server.json", x);
+	else if (h && *h)
+		buf_printf(&b, "%s/.config/svcconn/server.json", h);
+	else
+		return error_set(SVC_ERROR, "no home directory for the login file");
+	if (!b.ptr)
+		return error_oom();
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+int svc_remote_login_save(const char *url, const char *token,
+			  size_t token_len, const char *ca_file)
+{
+	char *path = NULL, *slash, *s = NULL;
+	json_t *o;
+	int rc;
+
+	if ((rc = svc_remote_login_path(&path)))
+		return rc;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	rc = dir_ensure_private(path);
+	*slash = '/';
+	if (rc)
+		goto done;
+	o = json_pack("{s:s, s:s%, s:s*}", "url", url, "token", token,
+		      token_len, "ca", ca_file);
+	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	json_decref(o);
+	if (!s) {
+		rc = error_oom();
+		goto done;
+	}
+	rc = file_replace_private(path, s, strlen(s));
+	svc_wipe(s, strlen(s));
+	free(s);
+done:
+	free(path);
+	return rc;
+}
+
+int svc_remote_login_load(char **url, char **token, size_t *token_len,
+			  char **ca_file)
+{
+	svc_buf b;
+	char *path = NULL;
+	json_error_t jerr;
+	json_t *o = NULL, *t;
+	int rc;
+
+	*url = *token = *ca_file = NULL;
+	*token_len = 0;
+	if ((rc = svc_remote_login_path(&path)))
+		return rc;
+	buf_init(&b, REMOTE_MAX_FILE, 1);
+	if (access(path, F_OK) != 0) {
+		rc = error_set(SVC_ENOTFOUND,
+			       "not logged in to a server (no '%s'; run 'svcconn login URL')",
+			       path);
+		goto done;
+	}
+	if ((rc = file_read_private(&b, path, "login file")))
+		goto done;
+	o = json_loadb(b.ptr ? b.ptr : "", b.len, 0, &jerr);
+	t = json_object_get(o, "token");
+	if (!json_is_string(str_of(o, "url") ? t : NULL)) {
+		rc = error_set(SVC_EINVALID,
+			       "login file '%s': field 'url' or 'token' is missing",
+			       path);
+		goto done;
+	}
+	if (!(*url = strdup(str_of(o, "url"))) ||
+	    (str_of(o, "ca") && !(*ca_file = strdup(str_of(o, "ca")))) ||
+	    !(*token = malloc(json_string_length(t) + 1))) {
+		free(*url);
+		free(*ca_file);
+		*url = *ca_file = NULL;
+		rc = error_oom();
+		goto done;
+	}
+	memcpy(*token, json_string_value(t), json_string_length(t) + 1);
+	*token_len = json_string_length(t);
+done:
+	json_decref(o);
+	buf_clear(&b);
+	free(path);
+	return rc;
+}
+
+int svc_remote_login_remove(void)
+{
+	char *path = NULL;
+	int rc;
+
+	if ((rc = svc_remote_login_path(&path)))
+		return rc;
+	if (unlink(path) != 0)
+		rc = error_set(SVC_ENOTFOUND, "not logged in to a server (no '%s')",
+			       path);
+	free(path);
+	return rc;
+}
+
+/* jansson's blocks come from malloc; their size from malloc_usable_size. */
+static void wipe_free(void *p)
+{
+	if (!p)
+		return;
+	svc_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+void svc_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, wipe_free);
+}

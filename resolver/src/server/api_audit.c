@@ -1,0 +1,62 @@
+/*
+ * api_audit.c - the audit log over svcconn-server, in the shape of Azure
+ * DevOps' audit log query (audit/auditlog 7.1): GET /_apis/audit/auditlog
+ * [?batchSize=N] answers {decoratedAuditLogEntries: [...], hasMore}, the
+ * newest records last as `svcconn audit` prints them.  Each entry keeps
+ * svcconn's record whole: id (the sequence number), timestamp, actor,
+ * action, the connection's id and name, and details (the JSON text of
+ * what changed, field keys only) with its parsed form in data.
+ *
+ * Through svc_ops_audit as the request's principal (Administrator on the
+ * store), with no check of its own.
+ */
+#include <stdlib.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "svcconn/store.h"
+#include "server/server_int.h"
+
+int api_audit_log(struct srv_call *c)
+{
+	const char *bs = srv_query(c, "batchSize");
+	svc_audit_list *l = NULL;
+	unsigned long limit = 0;
+	json_t *a;
+	size_t i, n;
+	char *end;
+	int rc;
+
+	if (bs) {
+		limit = strtoul(bs, &end, 10);
+		if (!*bs || *end || limit == 0 || limit > 1000000)
+			return srv_error(c, MHD_HTTP_BAD_REQUEST,
+					 "ArgumentException",
+					 "'%s': batchSize must be a number from 1 to 1000000",
+					 c->request);
+	}
+	if ((rc = svc_ops_audit(&l, srv_shared(c->srv)->store, c->who,
+				(size_t)limit)))
+		return srv_lib_error(c, rc);
+	a = json_array();
+	n = svc_audit_list_count(l);
+	for (i = 0; i < n; i++) {
+		const svc_audit_entry *e = svc_audit_list_at(l, i);
+		json_error_t jerr;
+		json_t *data = json_loads(e->detail ? e->detail : "{}", 0, &jerr);
+
+		json_array_append_new(a,
+			json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+				  "id", (json_int_t)e->seq, "timestamp", e->at,
+				  "actorDisplayName", e->actor, "actionId",
+				  e->action, "connectionId", e->conn_id,
+				  "connectionName", e->conn_name, "details",
+				  e->detail ? e->detail : "", "data",
+				  data ? data : json_object()));
+	}
+	svc_audit_list_free(l);
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:o, s:b}", "decoratedAuditLogEntries", a,
+				   "hasMore", 0));
+}

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The svcconn command line against svcconn-server: one scenario run twice,
+# on a local store and against a server on loopback (a certificate made
+# here; the server's store and the client's HOME apart, the client with no
+# store at all), compared verb by verb: standard output, standard error
+# and exit code, with ids and times normalised.  The scenario covers
+# create, list, show (text and JSON), edit, permissions (add, remove, all
+# pipelines, restrict), rename, delete, audit (a Reader refused; the
+# server's log read through it equals its store's read locally), a missing
+# connection (3), a Reader's delete (5, the same message), invalid input
+# (2).  Then: `svcconn login` keeps the token in a 0600 file in a 0700
+# directory and refuses a wrong token (5, nothing kept); the token is in
+# no process's argv while a command runs; no response holds the secret;
+# a command that works only locally says so (2); a login is used only for
+# its own URL.
+set -euo pipefail
+# (no "| grep -q" on output: grep leaving early would fail the pipe)
+: "${SVC_BIN_DIR:?}"
+command -v openssl >/dev/null || { echo "remote_cli: needs openssl"; exit 1; }
+work=$(mktemp -d /tmp/svcremote.XXXXXX)
+pids=()
+# (KEEP=1 keeps $work to look at; the server is stopped either way)
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "remote_cli: $*"; [ -f "$work/log" ] && tail -n 20 "$work/log"; exit 1; }
+bin="$SVC_BIN_DIR/svcconn"
+SECRET=remote-cli-secret-4b1d07
+printf '%s\n' "$SECRET" > "$work/secret"
+printf 'another-%s\n' "$SECRET" > "$work/secret2"
+
+# ---- the two sides ------------------------------------------------------
+# local: a store of its own; server: another store, served
+mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
+for h in local srv; do
+  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
+  # reader may read everything and change nothing, on both sides
+  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" security --grant reader=Reader >/dev/null
+done
+tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
+rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
+  -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+SVCCONN_HOME="$work/srv" "$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 \
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" 2>"$work/log" &
+pids+=($!)
+for _ in $(seq 100); do
+  grep -q "listening on" "$work/log" && break
+  kill -0 "${pids[0]}" 2>/dev/null || fail "the server did not start"
+  sleep 0.05
+done
+port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
+url="https://127.0.0.1:$port"
+
+# the client's side: its own HOME, no store (SVCCONN_HOME names nothing)
+cl() { env -u SVCCONN_USER HOME="$work/client" SVCCONN_HOME="$work/nostore" "$@"; }
+
+# ---- login ----------------------------------------------------------------
+out=$(printf 'svcp_0000000000000000_wrong\n' | cl "$bin" login "$url" --ca "$work/cert.pem" 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a wrong token logged in (exit $rc): $out"
+[ ! -e "$work/client/.config/svcconn/server.json" ] || fail "a refused token was kept"
+out=$(printf '%s\n' "$tok" | cl "$bin" login "$url" 2>&1) && rc=0 || rc=$?
+[ "$rc" != 0 ] || fail "logged in without trusting the server's certificate"
+grep -qi "certificate\|TLS" <<<"$out" || fail "no TLS reason: $out"
+out=$(printf '%s\n' "$tok" | cl "$bin" login "$url" --ca "$work/cert.pem")
+[ "$out" = "logged in to $url as admin" ] || fail "login: $out"
+lf="$work/client/.config/svcconn/server.json"
+[ "$(stat -c %a "$work/client/.config/svcconn")" = 700 ] || fail "the login directory is not 0700"
+[ "$(stat -c %a "$lf")" = 600 ] || fail "the login file is not 0600"
+
+# ---- one scenario, both ways --------------------------------------------------
+# run SIDE USER NAME ARGS...: svcconn ARGS as USER on SIDE; output kept as
+# $work/SIDE.NAME.{out,err,rc}
+run() {
+  local side=$1 user=$2 name=$3; shift 3
+  local rc=0
+  if [ "$side" = local ]; then
+    SVCCONN_HOME="$work/local" SVCCONN_USER=$user "$bin" "$@" \
+      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
+  elif [ "$user" = admin ]; then
+    cl SVCCONN_SERVER="$url" "$bin" "$@" \
+      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
+  else
+    printf '%s\n' "$rtok" > "$work/rtok"; chmod 600 "$work/rtok"
+    cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" "$@" \
+      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
+  fi
+  echo "$rc" > "$work/$side.$name.rc"
+}
+# ids and times vary: one word each; the local side acts as root
+# impersonating admin (SVCCONN_USER), which its records say
+norm() {
+  sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g;
+          s/root as (admin|reader)/\1/g;
+          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g' "$1"
+}
+steps=()
+step() { steps+=("$*"); }
+step admin create  create generic gh --scheme UsernamePassword --url https://api.example.test --set username=u --secret password=@"$work/secret" --description first
+step admin list    list
+step admin show    show gh
+step admin showj   show gh --json
+step admin listj   list --json
+step admin edit    edit gh --url https://api2.example.test --secret password=@"$work/secret2"
+step admin show2   show gh
+step admin bad     create generic bad --scheme UsernamePassword --set username=u
+step admin dup     create generic gh --scheme UsernamePassword --url https://x.test --set username=u --secret password=@"$work/secret"
+step admin padd    permissions gh --add ci-main
+step admin padd2   permissions gh --add Deploy
+step admin pshow   permissions gh --json
+step admin pall    permissions gh --all-pipelines
+step admin prestr  permissions gh --restrict
+step admin prem    permissions gh --remove ci-main
+step admin pnone   permissions nope
+step admin rename  rename gh gh2
+step admin gone    show gh
+step reader rdel   delete gh2
+step reader rlist  list
+step reader redit  edit gh2 --description mine
+step reader rperm  permissions gh2 --add other
+step reader rpshow permissions gh2
+step reader raudit audit
+step admin delete  delete gh2
+step admin nodel   delete gh2
+step admin empty   list
+for side in local remote; do
+  for s in "${steps[@]}"; do
+    read -r user name args <<<"$s"
+    # shellcheck disable=SC2086
+    run "$side" "$user" "$name" $args
+  done
+done
+for s in "${steps[@]}"; do
+  read -r _ name _ <<<"$s"
+  for k in rc out err; do
+    diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
+      || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
+  done
+done
+expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
+expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
+expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
+grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
+grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
+grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
+
+# ---- a key that does not match its certificate: refused both ways (2),
+# by the server's check on the remote side, nothing stored
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout "$work/dk.pem" -out "$work/dc.pem" -days 1 -subj /CN=docker 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/other.pem" 2>/dev/null
+for side in local remote; do
+  run "$side" admin dock create dockerhost dock --url tcp://docker.test:2376 \
+    --secret cacert=@"$work/dc.pem" --secret cert=@"$work/dc.pem" --secret key=@"$work/other.pem"
+  [ "$(cat "$work/$side.dock.rc")" = 2 ] || fail "$side: a mismatched key exited $(cat "$work/$side.dock.rc"): $(cat "$work/$side.dock.err")"
+done
+grep -q "field 'key'" "$work/remote.dock.err" || fail "the server's refusal names no field: $(cat "$work/remote.dock.err")"
+run remote admin dockshow show dock
+[ "$(cat "$work/remote.dockshow.rc")" = 3 ] || fail "the refused connection was stored"
+
+# ---- the audit log through the server is the server's store's, as it is
+for f in "" --json; do
+  cl SVCCONN_SERVER="$url" "$bin" audit $f > "$work/audit.remote" || fail "remote audit $f"
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit $f > "$work/audit.local"
+  diff "$work/audit.local" "$work/audit.remote" > "$work/diff" || fail "audit $f differs: $(cat "$work/diff")"
+done
+cl SVCCONN_SERVER="$url" "$bin" audit --limit 2 --json > "$work/audit2" || fail "remote audit --limit 2"
+SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit --limit 2 --json | diff - "$work/audit2" >/dev/null \
+  || fail "audit --limit 2 differs"
+grep -q '"action": "rename"' "$work/audit.remote" || fail "the remote rename is not in the audit log"
+
+# ---- secrets: in no output and no response, the edit's arrived ----------------
+cat "$work"/remote.*.out "$work"/remote.*.err > "$work/all"
+grep -q -- "$SECRET" "$work/all" && fail "the secret appears in the remote output"
+grep -q -- "$SECRET" "$work/log" && fail "the secret appears in the server's log"
+
+# ---- the token: not in argv while a command runs -------------------------------
+# a slow call: list against a server that holds 300 connections would be
+# quick too, so look while a login waits on its standard input
+mkfifo "$work/fifo"
+cl "$bin" login "$url" --ca "$work/cert.pem" <"$work/fifo" >"$work/login.out" 2>&1 &
+lp=$!
+exec 7>"$work/fifo"
+sleep 0.2
+ps -eo args > "$work/ps"
+printf '%s\n' "$tok" >&7; exec 7>&-
+wait "$lp" || fail "login through the pipe: $(cat "$work/login.out")"
+grep -q "svcconn login" "$work/ps" || fail "the login was not seen running"
+grep -q -- "$tok" "$work/ps" && fail "the token is in a process's argv"
+grep -q -- "${tok#svcp_}" "$lf" || fail "the login file does not hold the token"
+
+# ---- what works only locally, and a login for another URL ----------------------
+out=$(cl SVCCONN_SERVER="$url" "$bin" rekey 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "rekey against a server exited $rc"
+grep -q "'rekey' works only on a local store" <<<"$out" || fail "rekey: $out"
+# a PUT keeps a secret it leaves out: removing one remotely is refused
+cl SVCCONN_SERVER="$url" "$bin" create generic keep --scheme UsernamePassword \
+  --url https://k.test --set username=u --secret password=@"$work/secret" >/dev/null
+out=$(cl SVCCONN_SERVER="$url" "$bin" edit keep --unset password 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "--unset of a secret against a server exited $rc: $out"
+grep -q "unset of secret field 'password' works only on a local store" <<<"$out" || fail "unset: $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" show keep)
+grep -q "password .*\*\*\*" <<<"$out" || fail "the secret was lost: $out"
+out=$(cl SVCCONN_SERVER="https://127.0.0.1:1" "$bin" list 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a login for another URL was used (exit $rc): $out"
+grep -q "the login is for '$url'" <<<"$out" || fail "another URL: $out"
+# a token file others can read is refused
+chmod 644 "$work/rtok"
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_SERVER="$url" "$bin" list 2>&1) && fail "a readable token file was used"
+grep -q "token file .* must be a regular file of yours" <<<"$out" || fail "token file mode: $out"
+out=$(cl "$bin" logout)
+[ ! -e "$lf" ] || fail "logout left the login file"
+out=$(cl SVCCONN_SERVER="$url" "$bin" list 2>&1) && fail "listed after logout"
+grep -q "not logged in" <<<"$out" || fail "after logout: $out"
+echo "remote_cli: ok (${#steps[@]} verbs the same locally and remotely)"
