@@ -116,8 +116,9 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
  * EXIT_USAGE a command that works only on a local store.
  */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
-/** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0. */
-void cli_when(char out[32], long long t);
+/** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0, into
+ * out; returns out. */
+const char *cli_when(char out[32], long long t);
 
 /*
  * The verbs every command that works against a server calls: each goes to

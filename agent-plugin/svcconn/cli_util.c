@@ -150,16 +150,15 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 	return 0;
 }
 
-void cli_when(char out[32], long long t)
+const char *cli_when(char out[32], long long t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!t || !gmtime_r(&tt, &tm)) {
+	if (!t || !gmtime_r(&tt, &tm) ||
+	    !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, 32, "-");
-		return;
-	}
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
 }
 
 void cli_print_safe(FILE *f, const char *s)

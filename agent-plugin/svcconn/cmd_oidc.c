@@ -27,18 +27,6 @@ static int on_opt(int c, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-/* t as "YYYY-MM-DDTHH:MM:SSZ", or "-" for 0. */
-static const char *when(char out[32], long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t || !gmtime_r(&tt, &tm) ||
-	    !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		return "-";
-	return out;
-}
-
 static int keys(struct cli_ctx *ctx, svc_store *st)
 {
 	char c[32], r[32], s[32], d[32];
@@ -54,13 +42,13 @@ static int keys(struct cli_ctx *ctx, svc_store *st)
 		for (i = 0; a && i < n; i++) {
 			o = json_pack("{s:s, s:s, s:s, s:s*, s:s*, s:s*}",
 				      "kid", k[i].kid, "alg", k[i].alg,
-				      "created", when(c, k[i].created),
+				      "created", cli_when(c, k[i].created),
 				      "retired", k[i].retired
-				      ? when(r, k[i].retired) : NULL,
+				      ? cli_when(r, k[i].retired) : NULL,
 				      "signedUntil", k[i].signed_until
-				      ? when(s, k[i].signed_until) : NULL,
+				      ? cli_when(s, k[i].signed_until) : NULL,
 				      "publishedUntil", k[i].drop_at
-				      ? when(d, k[i].drop_at) : NULL);
+				      ? cli_when(d, k[i].drop_at) : NULL);
 			if (!o || json_array_append_new(a, o)) {
 				json_decref(a);
 				a = NULL;
@@ -73,10 +61,10 @@ static int keys(struct cli_ctx *ctx, svc_store *st)
 	       "RETIRED / PUBLISHED UNTIL");
 	for (i = 0; i < n; i++) {
 		printf("%-43s  %-5s  %-20s  ", k[i].kid, k[i].alg,
-		       when(c, k[i].created));
+		       cli_when(c, k[i].created));
 		if (k[i].retired)
-			printf("%s / %s\n", when(r, k[i].retired),
-			       when(d, k[i].drop_at));
+			printf("%s / %s\n", cli_when(r, k[i].retired),
+			       cli_when(d, k[i].drop_at));
 		else
 			printf("current\n");
 	}

@@ -55,20 +55,6 @@ static int on_opt(int c, const char *arg, void *data)
 	return EXIT_OK;
 }
 
-/* A time as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0. */
-static void when(char out[32], long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		strcpy(out, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int tok_create(struct cli_ctx *ctx, svc_store *st, const struct tok_opts *o,
 		  const char *name)
 {
@@ -81,7 +67,7 @@ static int tok_create(struct cli_ctx *ctx, svc_store *st, const struct tok_opts 
 				       o->scopes ? o->scopes : "endpoints:read",
 				       o->days)))
 		return cli_lib_fail(rc);
-	when(exp, info.expires);
+	cli_when(exp, info.expires);
 	if (ctx->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id",
 				      info.id, "token", tok, "owner", info.owner,
@@ -118,9 +104,9 @@ static int tok_list(struct cli_ctx *ctx, svc_store *st, const struct tok_opts *o
 	for (i = 0; i < n; i++) {
 		char exp[32], used[32], rev[32];
 
-		when(exp, l[i].expires);
-		when(used, l[i].last_used);
-		when(rev, l[i].revoked);
+		cli_when(exp, l[i].expires);
+		cli_when(used, l[i].last_used);
+		cli_when(rev, l[i].revoked);
 		if (ctx->json) {
 			json_array_append_new(a, json_pack(
 				"{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
