@@ -15,17 +15,10 @@
 # its own URL.
 set -euo pipefail
 # (no "| grep -q" on output: grep leaving early would fail the pipe)
-: "${SVC_BIN_DIR:?}"
-command -v openssl >/dev/null || { echo "remote_cli: needs openssl"; exit 1; }
-work=$(mktemp -d /tmp/svcremote.XXXXXX)
-pids=()
-# (KEEP=1 keeps $work to look at; the server is stopped either way)
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "remote_cli: $*"; [ -f "$work/log" ] && tail -n 20 "$work/log"; exit 1; }
+: "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
+. "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
+srv_setup remote_cli   # (KEEP=1 keeps $work to look at)
+unset SVCCONN_HOME SVCCONN_USER   # each side names its own
 bin="$SVC_BIN_DIR/svcconn"
 SECRET=remote-cli-secret-4b1d07
 printf '%s\n' "$SECRET" > "$work/secret"
@@ -42,18 +35,9 @@ done
 tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
 rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
-  -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-SVCCONN_HOME="$work/srv" "$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" 2>"$work/log" &
-pids+=($!)
-for _ in $(seq 100); do
-  grep -q "listening on" "$work/log" && break
-  kill -0 "${pids[0]}" 2>/dev/null || fail "the server did not start"
-  sleep 0.05
-done
-port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
+srv_cert
+SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
 url="https://127.0.0.1:$port"
 
 # the client's side: its own HOME, no store (SVCCONN_HOME names nothing)

@@ -12,21 +12,8 @@
 set -euo pipefail
 # (no "| grep -q" on output: grep leaving early would fail the pipe)
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
-command -v curl >/dev/null || { echo "server: needs curl"; exit 1; }
-work=$(mktemp -d /tmp/svcserver.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
-svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
-fail() { echo "server: $*"; [ -f "$work/log" ] && tail -n 20 "$work/log"; exit 1; }
-jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else v.get(k)
-print("null" if v is None else v)' "$1"; }
+. "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
+srv_setup server
 
 SECRET=server-test-secret-7f3a91
 svcconn init >/dev/null
@@ -45,25 +32,7 @@ grep -q "$SECRET\|svcp_" <<<"$out" && fail "tokens list shows a token"
 SVCCONN_USER=bob svcconn tokens list --all >/dev/null 2>&1 && fail "bob listed everybody's tokens"
 SVCCONN_USER=bob svcconn tokens revoke "$xid" >/dev/null 2>&1 && fail "bob revoked admin's token"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
-  -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-
-# start_server ARGS...: in the background, logging to $work/log; sets $pid
-# and $port once it listens
-start_server() {
-  [ -f "$work/log" ] && cat "$work/log" >> "$work/alllog"
-  : > "$work/log"
-  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$work/log" &
-  pid=$!; pids+=("$pid")
-  for _ in $(seq 100); do
-    grep -q "listening on" "$work/log" && break
-    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$work/log")"
-    sleep 0.05
-  done
-  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
-  sleep 0.05
-}
+srv_cert
 
 # ---- plain HTTP: refused without the flag, and off loopback ------------
 out=$("$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 2>&1) && fail "served without TLS or the flag"

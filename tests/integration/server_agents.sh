@@ -18,22 +18,9 @@
 # refused, its usage finished as Failed.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
-command -v curl >/dev/null || { echo "server_agents: needs curl"; exit 1; }
-work=$(mktemp -d /tmp/svcagents.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
-svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
+. "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
+srv_setup server_agents
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
-fail() { echo "server_agents: $*"; [ -f "$work/log" ] && tail -n 20 "$work/log"; exit 1; }
-jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else v.get(k)
-print("null" if v is None else v)' "$1"; }
 audits() { svcconn audit --json | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin) if e["action"] == sys.argv[1]))' "$1"; }
 
 svcconn init >/dev/null
@@ -70,20 +57,7 @@ regx=$(SVCCONN_NOW=$past svcconn agents registration-token --pool linux --hours 
 svcconn tokens list --all | grep -q svcr_ && fail "tokens list shows a token"
 [ "$(svcconn tokens list --all | grep -c '^[0-9a-f]\{16\} ')" = 0 ] || fail "registration tokens listed as personal tokens"
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
-  -addext subjectAltName=IP:127.0.0.1 2>/dev/null
-start_server() {
-  : > "$work/log"
-  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$work/log" &
-  pid=$!; pids+=("$pid")
-  for _ in $(seq 100); do
-    grep -q "listening on" "$work/log" && break
-    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$work/log")"
-    sleep 0.05
-  done
-  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
-}
+srv_cert
 start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
 base="https://127.0.0.1:$port"
 req() {

@@ -15,34 +15,11 @@ set -euo pipefail
 . "$SVC_SOURCE_DIR/tests/support/node-deps.sh"
 libs=$deps/../node-jose
 node_deps_install "$libs" jose@5
-work=$(mktemp -d /tmp/svcissuer.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export SVCCONN_HOME=$work/home SVCCONN_USER=admin
-fail() { echo "FAIL: $*"; exit 1; }
-svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
+. "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
+srv_setup server_issuer
 svcconn init >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
-  -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+srv_cert
 
-# a free loopback port: the issuer URL names it before the server starts
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_server() {   # ARGS...: sets $pid once it listens
-  : > "$work/log"
-  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$work/log" &
-  pid=$!; pids+=("$pid")
-  for _ in $(seq 100); do
-    grep -q "listening on" "$work/log" && return 0
-    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$work/log")"
-    sleep 0.05
-  done
-  fail "the server did not listen: $(cat "$work/log")"
-}
 
 # ---- refused issuers; no issuer, no documents ---------------------------------
 out=$("$SVC_BIN_DIR/svcconn-server" --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" \

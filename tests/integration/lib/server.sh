@@ -1,0 +1,64 @@
+# svcconn-server on loopback for the tests: a work directory removed on
+# exit (with every server started here stopped), a certificate for
+# 127.0.0.1 made by openssl, and a server started in the background.
+# Source this file after `set -euo pipefail`, then:
+#   srv_setup NAME        make $work (/tmp/NAME.XXXXXX), trap its cleanup
+#                         (KEEP=1 keeps it), define fail (prefixed NAME:,
+#                         the server log's tail), svcconn, jget; set
+#                         SVCCONN_HOME=$work/home SVCCONN_USER=admin
+#   srv_cert              $work/cert.pem and $work/key.pem (P-256, for
+#                         localhost and 127.0.0.1, valid a day)
+#   start_server ARGS...  svcconn-server ARGS in the background, its
+#                         standard error in $work/log (the previous run's
+#                         appended to $work/alllog); returns once it
+#                         listens: sets $pid, and $port when it printed one
+#   free_port             a free loopback port, for an address that must
+#                         be known before the server starts
+: "${SVC_BIN_DIR:?}"
+srv_setup() {
+  srv_name=$1
+  command -v curl >/dev/null || { echo "$srv_name: needs curl"; exit 1; }
+  command -v openssl >/dev/null || { echo "$srv_name: needs openssl"; exit 1; }
+  work=$(mktemp -d "/tmp/$srv_name.XXXXXX")
+  pids=()
+  trap srv_cleanup EXIT
+  export SVCCONN_HOME="$work/home" SVCCONN_USER=admin
+}
+srv_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+fail() {
+  echo "$srv_name: $*"
+  [ -f "$work/log" ] && tail -n 20 "$work/log"
+  exit 1
+}
+svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
+# jget PATH: the member PATH (a.b.0.c) of the JSON on stdin; "null" if none
+jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v.get(k)
+print("null" if v is None else v)' "$1"; }
+srv_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+start_server() {
+  [ -f "$work/log" ] && cat "$work/log" >> "$work/alllog"
+  : > "$work/log"
+  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$work/log" &
+  pid=$!; pids+=("$pid")
+  local i
+  for i in $(seq 200); do
+    grep -q "listening on" "$work/log" && break
+    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$work/log")"
+    [ "$i" = 200 ] && fail "the server did not listen: $(cat "$work/log")"
+    sleep 0.05
+  done
+  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
+}
