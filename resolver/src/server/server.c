@@ -594,6 +594,8 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			srv_lib_error(&c, prc);
 		} else if (found == 1) {
 			c.arg = arg[0] ? arg : NULL;
+			c.project = route->place == SRV_PROJECT ? s->project
+							       : NULL;
 			pthread_mutex_lock(&s->store_lock);
 			route->handler(&c);
 			pthread_mutex_unlock(&s->store_lock);

@@ -21,6 +21,7 @@ struct srv_call {
 	const char *method;       /**< GET, POST, ... */
 	const char *path;         /**< the path, without the query */
 	const char *arg;          /**< the route's {id} segment, or NULL */
+	const char *project;      /**< the path's project (project routes) */
 	const char *body;         /**< request body (NUL-terminated) */
 	size_t body_len;          /**< bytes in body */
 	const char *request;      /**< "METHOD /path", for messages */
