@@ -6,7 +6,8 @@
 # config dir and stored on the server only as a hash; a spent, expired,
 # wrong-kind or forged registration token is a 401 with an audit record;
 # an agent authenticates as an agent (not as the user of the same name:
-# no roles, no endpoints); a revoked agent is refused at once.
+# no roles, no endpoints); a revoked agent is refused at once; guessing
+# registration tokens is rate-limited (429) like guessing tokens.
 # Jobs: two agents of a trusted pool, with separate homes and no store,
 # start jobs of two pipelines that the server compiles and gates itself;
 # each answer carries only its own job's connection with its secret; a
@@ -58,7 +59,9 @@ svcconn tokens list --all | grep -q svcr_ && fail "tokens list shows a token"
 [ "$(svcconn tokens list --all | grep -c '^[0-9a-f]\{16\} ')" = 0 ] || fail "registration tokens listed as personal tokens"
 
 srv_cert
-start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+# (this test makes more refusals than the default limit allows: raised)
+start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+  --max-auth-failures 1000
 base="https://127.0.0.1:$port"
 req() {
   local want=$1; shift
@@ -214,5 +217,19 @@ for h in "$work/a1" "$work/a2" "$work/a3"; do
     grep -rqF "$s" "$h" && fail "a secret or job token on agent disk $h"
   done
 done
+kill -TERM "$pid"; wait "$pid" || fail "the server did not stop cleanly"
+
+# ---- guessing registration tokens is rate-limited like tokens ----------------
+start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
+  --max-auth-failures 3
+base="https://127.0.0.1:$port"
+for i in 1 2 3; do
+  req 401 -H "Authorization: Bearer svcr_000000000000000${i}_guess" --data '{"name":"g"}' "$base/_apis/svcconn/agents"
+done
+reg9=$(svcconn agents registration-token --pool linux 2>/dev/null)
+req 429 -H "Authorization: Bearer $reg9" --data '{"name":"late"}' "$base/_apis/svcconn/agents"
+# the documents stay public; the blocked address's valid token was not spent
+req 200 "$base/_apis/openapi.json"
+svcconn agents list | grep -q '^late ' && fail "a blocked address registered an agent"
 kill -TERM "$pid"; wait "$pid" || fail "the server did not stop cleanly"
 echo "server_agents: ok"

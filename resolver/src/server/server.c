@@ -571,11 +571,21 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			  "RequestBodyTooLargeException",
 			  "the body of '%s' is larger than %zu bytes", request,
 			  s->max_body);
+	else if (found == 1 && route->public_ == SRV_SELF_AUTH &&
+		 !rq->unix_peer && (retry = rate_blocked(s, addr)) != 0)
+		srv_error(&c, MHD_HTTP_TOO_MANY_REQUESTS,
+			  "TooManyRequestsException",
+			  "too many failed authentications from '%s'; retry in %u s",
+			  addr, retry);
 	else if (found == 1 && route->public_) {
 		c.client = addr;
 		pthread_mutex_lock(&s->store_lock);
 		route->handler(&c);
 		pthread_mutex_unlock(&s->store_lock);
+		/* its own refusal (a registration token's) counts */
+		if (route->public_ == SRV_SELF_AUTH &&
+		    c.status == MHD_HTTP_UNAUTHORIZED && !rq->unix_peer)
+			rate_fail(s, addr);
 	}
 	else if (authenticate(&c, conn, found == 1 ? route : NULL,
 			      rq->unix_peer, addr, who, sizeof(who), &ta,

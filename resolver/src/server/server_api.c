@@ -516,7 +516,7 @@ const struct srv_route srv_routes[] = {
 	{ "GET", SRV_GLOBAL, SVC_OIDC_DISCOVERY_PATH + 1, NULL, 1,
 	  api_oidc_discovery },
 	{ "GET", SRV_GLOBAL, SVC_OIDC_JWKS_PATH + 1, NULL, 1, api_oidc_jwks },
-	{ "POST", SRV_GLOBAL, "_apis/svcconn/agents", NULL, 1,
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/agents", NULL, SRV_SELF_AUTH,
 	  api_agent_register },
 	{ "POST", SRV_PROJECT, "_apis/svcconn/jobs", "agent", 0, api_job_start },
 	{ "POST", SRV_PROJECT, "_apis/svcconn/jobs/*/renew", "agent", 0,

@@ -81,6 +81,9 @@ enum srv_route_place {
 	SRV_PROJECT = 1  /**< /{org}/{project}/_apis/... */
 };
 
+/** A public route that authenticates its caller itself. */
+#define SRV_SELF_AUTH 2
+
 /** One route: method, path after the place, scope, handler. */
 struct srv_route {
 	const char *method;        /**< HTTP method */
@@ -90,7 +93,10 @@ struct srv_route {
 				        before more segments) matches one
 				        segment: {id} */
 	const char *scope;         /**< token scope needed (NULL: any) */
-	int public_;               /**< 1: served without authentication */
+	int public_;               /**< 1: served without authentication;
+				        SRV_SELF_AUTH: the handler checks a
+				        credential of its own (rate-limited
+				        like a token) */
 	srv_handler handler;       /**< answers */
 };
 
