@@ -15,9 +15,13 @@
 # the svcconn server over HTTPS (its discovery document first), iss, sub,
 # aud, nbf and exp; only then it answers an access token, which getToken()
 # must return.  MSAL asks login.microsoftonline.com for its instance
-# discovery first: the agent's proxy (agent.proxyurl, which the library
-# honours) is a loopback CONNECT proxy that sends that host to the same
-# loopback Entra, and every other host to itself (loopback only).
+# discovery first: for the library's process that name resolves to
+# 127.0.0.9 (a hosts-file entry made with a preloaded dns.lookup), where
+# the same loopback Entra answers on port 443 (CI runs as root).  (The
+# library's own proxy route, agent.proxyurl, cannot serve instead: its
+# https-proxy-agent 4 / agent-base 5 tell https from http by "(https.js:"
+# in a stack trace, which Node 16 and later no longer print, so every
+# proxied MSAL request fails with 'Protocol "https:" not supported'.)
 # Refusals: another job's token (403), a connection the job was not granted
 # (403), both audited; after the job completes its token is refused (401);
 # a tampered assertion is refused by the token endpoint; without --issuer
@@ -34,7 +38,7 @@ claims() { python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; prin
 
 TENANT=72f988bf-86f1-41af-91ab-2d7cd011db47
 CLIENT=4b5c6d7e-1111-4222-8333-944455556666
-eport=$(free_port); xport=$(free_port); port=$(free_port)
+eport=$(free_port); port=$(free_port)
 iss="https://127.0.0.1:$port"
 
 svcconn init >/dev/null
@@ -55,7 +59,7 @@ reg=$(svcconn agents registration-token --pool dev 2>/dev/null)
 srv_cert
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -keyout "$work/entra-key.pem" -out "$work/entra-cert.pem" -days 1 -subj /CN=entra \
-  -addext subjectAltName=DNS:login.microsoftonline.com,IP:127.0.0.1 2>/dev/null
+  -addext subjectAltName=DNS:login.microsoftonline.com,IP:127.0.0.1,IP:127.0.0.9 2>/dev/null
 cat "$work/cert.pem" "$work/entra-cert.pem" > "$work/ca.pem"
 
 start_server --listen "127.0.0.1:$port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --issuer "$iss"
@@ -131,3 +135,214 @@ req 404 -X POST -H "Authorization: Bearer $tb" --data '{}' \
 # an agent's credential is no job token
 req 403 -X POST -H "Authorization: Bearer $cred" --data '{}' "$urib?serviceConnectionId=$other_id"
 echo "ok: another job's token and a connection not granted are 403 and audited"
+
+# ---- the loopback Entra (instance discovery, tenant discovery, token) --------
+cat > "$work/entra.py" <<'PY'
+# A loopback stand-in for Microsoft Entra's token service, checking a
+# federated client assertion as Entra does; on 127.0.0.9:443 too, for the
+# instance discovery MSAL asks of login.microsoftonline.com.
+import base64, json, socket, ssl, sys, threading, time, urllib.parse, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+eport, issuer, ca, cert, key, tenant, client, sub, out = sys.argv[1:10]
+eport = int(eport)
+ctx_client = ssl.create_default_context(cafile=ca)
+
+def b64(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+def num(s):
+    return int.from_bytes(b64(s), "big")
+
+def fetch(url):
+    with urllib.request.urlopen(url, context=ctx_client, timeout=10) as r:
+        return json.load(r)
+
+def verify(assertion):
+    """The claims of a valid assertion; raises ValueError why not."""
+    h64, p64, s64 = assertion.split(".")
+    head, claims, sig = json.loads(b64(h64)), json.loads(b64(p64)), b64(s64)
+    if claims.get("iss") != issuer:
+        raise ValueError("AADSTS700211: no matching federated identity record for issuer")
+    disc = fetch(issuer + "/.well-known/openid-configuration")
+    if disc["issuer"] != issuer:
+        raise ValueError("discovery names another issuer")
+    keys = [k for k in fetch(disc["jwks_uri"])["keys"] if k["kid"] == head.get("kid")]
+    if not keys:
+        raise ValueError("AADSTS700027: no key with kid " + str(head.get("kid")))
+    k, data = keys[0], (h64 + "." + p64).encode()
+    if head["alg"] == "RS256" and k["kty"] == "RSA":
+        pub = rsa.RSAPublicNumbers(num(k["e"]), num(k["n"])).public_key()
+        pub.verify(sig, data, padding.PKCS1v15(), hashes.SHA256())
+    elif head["alg"] == "ES256" and k["kty"] == "EC":
+        pub = ec.EllipticCurvePublicNumbers(num(k["x"]), num(k["y"]), ec.SECP256R1()).public_key()
+        pub.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")),
+                   data, ec.ECDSA(hashes.SHA256()))
+    else:
+        raise ValueError("AADSTS5002738: unsupported alg " + head["alg"])
+    now = time.time()
+    if claims.get("sub") != sub:
+        raise ValueError("AADSTS700213: no federated identity record for subject " + str(claims.get("sub")))
+    if claims.get("aud") != "api://AzureADTokenExchange":
+        raise ValueError("AADSTS700212: no matching audience")
+    if not (claims["nbf"] - 300 <= now < claims["exp"]) or claims["exp"] - claims["nbf"] > 86400:
+        raise ValueError("AADSTS700024: client assertion is not within its valid time range")
+    return claims
+
+class Entra(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def reply(self, code, obj):
+        b = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def do_GET(self):
+        base = "https://127.0.0.1:%d/%s" % (eport, tenant)
+        path = urllib.parse.urlparse(self.path).path
+        with open(out + ".requests", "a") as f:
+            f.write("GET %s %s\n" % (self.headers.get("Host"), path))
+        if path == "/common/discovery/instance":
+            # the authority is not one of Microsoft's clouds: no metadata
+            return self.reply(200, {"tenant_discovery_endpoint": base + "/v2.0/.well-known/openid-configuration",
+                                    "api-version": "1.1", "metadata": []})
+        if path == "/%s/v2.0/.well-known/openid-configuration" % tenant:
+            return self.reply(200, {"issuer": base + "/v2.0", "token_endpoint": base + "/oauth2/v2.0/token",
+                                    "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                                    "jwks_uri": base + "/discovery/v2.0/keys",
+                                    "end_session_endpoint": base + "/oauth2/v2.0/logout"})
+        self.reply(404, {"error": "not_found"})
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+        one = lambda k: form.get(k, [""])[0]
+        with open(out + ".requests", "a") as f:
+            f.write("POST %s %s\n" % (self.headers.get("Host"), self.path))
+        if self.path.split("?")[0] != "/%s/oauth2/v2.0/token" % tenant:
+            return self.reply(404, {"error": "not_found"})
+        try:
+            if one("grant_type") != "client_credentials" or one("client_id") != client:
+                raise ValueError("AADSTS700016: wrong grant or client " + one("client_id"))
+            if one("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                raise ValueError("AADSTS7000218: no client_assertion")
+            claims = verify(one("client_assertion"))
+        except Exception as e:
+            with open(out + ".refused", "a") as f:
+                f.write("%s: %s\n" % (type(e).__name__, e))
+            return self.reply(401, {"error": "invalid_client", "error_description": str(e) or type(e).__name__,
+                                    "error_codes": [700211]})
+        at = "entra-at-" + base64.urlsafe_b64encode(claims["jti"].encode()).decode().rstrip("=")
+        with open(out, "a") as f:
+            f.write(json.dumps({"access_token": at, "scope": one("scope"), "jti": claims["jti"]}) + "\n")
+        self.reply(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                         "access_token": at})
+
+sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+sctx.load_cert_chain(cert, key)
+servers = []
+for addr in (("127.0.0.1", eport), ("127.0.0.9", 443)):
+    srv = ThreadingHTTPServer(addr, Entra)
+    srv.socket = sctx.wrap_socket(srv.socket, server_side=True)
+    servers.append(srv)
+threading.Thread(target=servers[1].serve_forever, daemon=True).start()
+print("ready", flush=True)
+servers[0].serve_forever()
+PY
+python3 "$work/entra.py" "$eport" "$iss" "$work/cert.pem" "$work/entra-cert.pem" \
+  "$work/entra-key.pem" "$TENANT" "$CLIENT" "sc://default/default/arm-wif" "$work/issued" > "$work/entra.log" 2>&1 &
+pids+=("$!")
+for i in $(seq 100); do grep -q ready "$work/entra.log" && break; sleep 0.05; done
+grep -q ready "$work/entra.log" || fail "the loopback Entra did not start: $(cat "$work/entra.log")"
+
+# ---- Microsoft's azure-arm-rest library, as a step of the job runs it ----------
+cat > "$work/hosts.js" <<'JS'
+// A hosts-file entry for this process only: Entra's instance discovery
+// host is the loopback Entra (127.0.0.9:443).
+const dns = require('dns');
+const lookup = dns.lookup;
+dns.lookup = function (host, opts, cb) {
+  if (host !== 'login.microsoftonline.com') return lookup.apply(this, arguments);
+  if (typeof opts === 'function') { cb = opts; opts = {}; }
+  if (opts && opts.all) return process.nextTick(cb, null, [{ address: '127.0.0.9', family: 4 }]);
+  return process.nextTick(cb, null, '127.0.0.9', 4);
+};
+JS
+cat > "$work/arm.js" <<'JS'
+// AzureRMEndpoint(id).getEndpoint(), then applicationTokenCredentials.getToken():
+// the library reads the step's environment (endpoint, System.* variables,
+// SYSTEMVSSCONNECTION) as on an Azure agent.
+const { AzureRMEndpoint } = require(process.env.ARM_REST + '/azure-arm-endpoint');
+(async () => {
+  const ep = await new AzureRMEndpoint(process.argv[2]).getEndpoint();
+  const token = await ep.applicationTokenCredentials.getToken();
+  console.log('token ' + token);
+})().catch((e) => { console.log('error ' + (e && e.message ? e.message : e)); process.exit(1); });
+JS
+# step_env JOB_ID JOB_TOKEN CONNECTION_ID: the environment an agent gives the step
+step_env() {
+  local auth
+  auth=$(python3 -c 'import json,sys; print(json.dumps({"scheme": "WorkloadIdentityFederation", "parameters": {"tenantid": sys.argv[1], "serviceprincipalid": sys.argv[2]}}))' "$TENANT" "$CLIENT")
+  mkdir -p "$work/agtemp"
+  env -i PATH="$PATH" HOME="$work" NODE_EXTRA_CA_CERTS="$work/ca.pem" ARM_REST="$libs/node_modules/azure-pipelines-tasks-azure-arm-rest" \
+    AGENT_TEMPDIRECTORY="$work/agtemp" NODE_OPTIONS="--require $work/hosts.js" \
+    SYSTEM_COLLECTIONURI="$iss/default/" SYSTEM_TEAMFOUNDATIONCOLLECTIONURI="$iss/default/" \
+    SYSTEM_TEAMPROJECTID=default SYSTEM_TEAMPROJECT=default SYSTEM_HOSTTYPE=build \
+    SYSTEM_PLANID="$1" SYSTEM_JOBID="$1" SYSTEM_OIDCREQUESTURI="$iss/default/default/_apis/distributedtask/hubs/build/plans/$1/jobs/$1/oidctoken" \
+    SYSTEM_ACCESSTOKEN="$2" ENDPOINT_AUTH_SYSTEMVSSCONNECTION="{\"scheme\":\"OAuth\",\"parameters\":{\"AccessToken\":\"$2\"}}" \
+    ENDPOINT_URL_SYSTEMVSSCONNECTION="$iss/default/" \
+    "ENDPOINT_URL_$3=https://management.azure.com/" "ENDPOINT_AUTH_$3=$auth" \
+    "ENDPOINT_AUTH_SCHEME_$3=WorkloadIdentityFederation" \
+    "ENDPOINT_AUTH_PARAMETER_$3_TENANTID=$TENANT" "ENDPOINT_AUTH_PARAMETER_$3_SERVICEPRINCIPALID=$CLIENT" \
+    "ENDPOINT_DATA_$3_SUBSCRIPTIONID=0b1c2d3e-aaaa-4bbb-8ccc-0d0e0f101112" "ENDPOINT_DATA_$3_SUBSCRIPTIONNAME=Shop" \
+    "ENDPOINT_DATA_$3_ENVIRONMENT=AzureCloud" "ENDPOINT_DATA_$3_ACTIVEDIRECTORYAUTHORITY=https://127.0.0.1:$eport/" \
+    node "$work/arm.js" "$3"
+}
+i0=$(audits oidc-issue)
+res=$(step_env "$ja" "$ta" "$wif_id" 2>&1) || fail "azure-arm-rest failed: $res; refused: $(cat "$work/issued.refused" 2>/dev/null)"
+tok=$(sed -n 's/^token //p' <<<"$res")
+[ -n "$tok" ] || fail "no token from getToken(): $res"
+[ "$(tail -n 1 "$work/issued" | jget access_token)" = "$tok" ] || fail "getToken() returned $tok, not the token endpoint's"
+[ "$(tail -n 1 "$work/issued" | jget scope)" = "https://management.azure.com//.default" ] ||
+  [ "$(tail -n 1 "$work/issued" | jget scope)" = "https://management.azure.com/.default" ] || fail "scope: $(cat "$work/issued")"
+grep -q "^GET login.microsoftonline.com /common/discovery/instance" "$work/issued.requests" ||
+  fail "MSAL did not ask for its instance discovery: $(cat "$work/issued.requests")"
+[ "$(audits oidc-issue)" = $((i0 + 1)) ] || fail "the library's token request was not audited once"
+grep -q 'POST .*/oidctoken' "$work/log" || fail "the library did not call the oidctoken route"
+grep -q 'OPTIONS /default/_apis/distributedtask' "$work/log" || fail "the library did not ask the location"
+echo "ok: azure-arm-rest's getToken() returned the loopback Entra's access token ($(cut -c1-20 <<<"$tok")...)"
+
+# a tampered assertion is refused by the token endpoint
+p64=$(cut -d. -f2 <<<"$t2")
+bad="$(cut -d. -f1 <<<"$t2").$(python3 -c 'import base64,json,sys; p=sys.argv[1]; c=json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4))); c["sub"]="sc://default/default/arm-other"; print(base64.urlsafe_b64encode(json.dumps(c).encode()).decode().rstrip("="))' "$p64").$(cut -d. -f3 <<<"$t2")"
+req 401 --data-urlencode grant_type=client_credentials --data-urlencode client_id=$CLIENT \
+  --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+  --data-urlencode client_assertion="$bad" --data-urlencode scope=https://management.azure.com/.default \
+  "https://127.0.0.1:$eport/$TENANT/oauth2/v2.0/token"
+grep -q "InvalidSignature" "$work/issued.refused" || fail "the tampered assertion was not refused for its signature: $(cat "$work/issued.refused")"
+# the genuine one passes the same checks
+req 200 --data-urlencode grant_type=client_credentials --data-urlencode client_id=$CLIENT \
+  --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+  --data-urlencode client_assertion="$t2" --data-urlencode scope=https://management.azure.com/.default \
+  "https://127.0.0.1:$eport/$TENANT/oauth2/v2.0/token"
+echo "ok: the token endpoint refuses a tampered assertion and accepts the genuine one"
+
+# ---- the job ends: its token with it ------------------------------------------
+req 200 -H "Authorization: Bearer $cred" --data '{"result":"Succeeded"}' "$jobs/$ja/complete"
+req 401 -X POST -H "Authorization: Bearer $ta" --data '{}' "$uri?serviceConnectionId=$wif_id"
+res=$(step_env "$ja" "$ta" "$wif_id" 2>&1) && fail "azure-arm-rest got a token after the job ended: $res"
+echo "ok: after the job completes its token gets no ID token (401)"
+
+# ---- without --issuer: no route, no oidcRequestUri ----------------------------
+kill "$pid"; wait "$pid" 2>/dev/null || true
+start_server --listen "127.0.0.1:$port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+req 404 -X POST -H "Authorization: Bearer $tb" --data '{}' "$urib?serviceConnectionId=$other_id"
+grep -q "no OIDC issuer" <<<"$body" || fail "no reason without --issuer: $body"
+start 3 arm-wif
+[ "$(echo "$body" | jget oidcRequestUri)" = null ] || fail "an oidcRequestUri without an issuer: $body"
+[ "$(echo "$body" | jget endpoints.0.authorization.parameters.idToken)" = null ] || fail "an idToken without an issuer"
+echo "ok: without --issuer the route is 404 and the job answer has no oidcRequestUri"
