@@ -162,6 +162,22 @@ static void test_route_star_between(void **state)
 	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
 					"/o/p/_apis/svcconn/jobs"), 1);
 	assert_ptr_equal(r->handler, api_job_start);
+	/* several stars: each one segment, the last one is {id} */
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/P1/jobs/J1/oidctoken"), 1);
+	assert_ptr_equal(r->handler, api_oidc_job_token);
+	assert_string_equal(arg, "J1");
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans//jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/P/Q/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/release/plans/P1/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, 4, "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/Plan1/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "OPTIONS",
+					"/o/_apis/distributedtask"), 1);
+	assert_ptr_equal(r->handler, api_oidc_locations);
 }
 
 int main(void)
