@@ -11,6 +11,14 @@
  * (one small query), so a rotation made by `svcconn oidc rotate` in
  * another process is served at once, and a retired key stops being
  * published when its time comes.
+ *
+ * Jobs get ID tokens as on Azure DevOps: the route behind
+ * SYSTEM_OIDCREQUESTURI (POST .../hubs/build/plans/{job}/jobs/{job}/
+ * oidctoken?serviceConnectionId=ID, the job's own token, answered
+ * {"oidcToken"}; the authority is svc_ops_oidc_job_token), its resource
+ * location for azure-devops-node-api (OPTIONS /_apis/distributedtask), and
+ * the late-bound idToken of a WorkloadIdentityFederation connection in the
+ * job's answers.  Each token is signed afresh and audited (oidc-issue).
  */
 #include <pthread.h>
 #include <stdlib.h>
