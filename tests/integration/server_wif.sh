@@ -116,6 +116,7 @@ t2=$(echo "$body" | jget oidcToken)
 [ "$(claims "$t2" | jget sub)" = "sc://default/default/arm-wif" ] || fail "route token: $(claims "$t2")"
 python3 -c 'import json,sys; e=[x for x in json.load(sys.stdin) if x["action"]=="oidc-issue"][-1]; assert e["actor"]==sys.argv[1] and e["connectionId"]==sys.argv[2], e' \
   "$ja" "$wif_id" < <(svcconn audit --json) || fail "oidc-issue does not name the job and connection: $(svcconn audit --json | tail -c 600)"
+for t in "$t1" "$t2"; do grep -qF "$t" "$work/log" && fail "an ID token in the server's log"; done
 echo "ok: POST oidctoken with the job token returns a new token each time, audited"
 
 # ---- refusals -----------------------------------------------------------------
