@@ -5,7 +5,8 @@
  * credential verifies as an agent's, not as a personal token, and not
  * after revocation; an agent holds no role even under a user's name; and
  * the server's router matches a star segment between others
- * (jobs/{id}/renew) and nothing more.
+ * (jobs/{id}/renew), and several (plans/{p}/jobs/{j}/oidctoken), and
+ * nothing more; only a job's own token gets ID tokens.
  */
 #include "testutil.h"
 #include "server/server_int.h"
@@ -132,6 +133,43 @@ static void test_agent_holds_no_role(void **state)
 	svc_principal_free(job);
 }
 
+/* Only a job's own token gets ID tokens: a user (even the store's
+ * Administrator) or an agent is refused, and so is a job that does not
+ * exist, with nothing signed. */
+static void test_oidc_job_token_job_only(void **state)
+{
+	tu_store *f = *state;
+	svc_principal *admin = who(SVC_PRINCIPAL_USER, "tester");
+	svc_principal *agent = who(SVC_PRINCIPAL_AGENT, "b1");
+	svc_principal *job = who(SVC_PRINCIPAL_JOB, "0c7e5a4e-5d6b-4c3a-9e2f-1a2b3c4d5e6f");
+	svc_oidc_token_options o;
+	svc_oidc_key *keys = NULL;
+	size_t n = 0;
+	char *tok = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.version = SVC_OIDC_TOKEN_OPTIONS_VERSION;
+	o.issuer = "https://build.example";
+	o.organization = "o";
+	o.project = "p";
+	assert_int_equal(svc_ops_oidc_job_token(&tok, f->st, admin, svc_principal_name(job),
+						"c", &o), SVC_EDENIED);
+	assert_int_equal(svc_ops_oidc_job_token(&tok, f->st, agent, svc_principal_name(job),
+						"c", &o), SVC_EDENIED);
+	assert_int_equal(svc_ops_oidc_job_token(&tok, f->st, job, svc_principal_name(job),
+						"c", &o), SVC_ENOTFOUND);
+	assert_int_equal(svc_ops_oidc_job_token(&tok, f->st, job, "another-job", "c",
+						&o), SVC_EDENIED);
+	assert_null(tok);
+	/* nothing was signed: not even a first key was made */
+	assert_int_equal(svc_oidc_keys(&keys, &n, f->st), 0);
+	assert_int_equal(n, 0);
+	svc_oidc_keys_free(keys);
+	svc_principal_free(admin);
+	svc_principal_free(agent);
+	svc_principal_free(job);
+}
+
 static void test_route_star_between(void **state)
 {
 	const struct srv_route *r = NULL;
@@ -162,6 +200,22 @@ static void test_route_star_between(void **state)
 	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
 					"/o/p/_apis/svcconn/jobs"), 1);
 	assert_ptr_equal(r->handler, api_job_start);
+	/* several stars: each one segment, the last one is {id} */
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/P1/jobs/J1/oidctoken"), 1);
+	assert_ptr_equal(r->handler, api_oidc_job_token);
+	assert_string_equal(arg, "J1");
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans//jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/P/Q/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/release/plans/P1/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, 4, "o", "p", "POST",
+					"/o/p/_apis/distributedtask/hubs/build/plans/Plan1/jobs/J1/oidctoken"), 0);
+	assert_int_equal(srv_route_find(&r, arg, sizeof(arg), "o", "p", "OPTIONS",
+					"/o/_apis/distributedtask"), 1);
+	assert_ptr_equal(r->handler, api_oidc_locations);
 }
 
 int main(void)
@@ -172,6 +226,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_once,
 						tu_store_setup, tu_store_teardown),
 		cmocka_unit_test_setup_teardown(test_agent_holds_no_role,
+						tu_store_setup, tu_store_teardown),
+		cmocka_unit_test_setup_teardown(test_oidc_job_token_job_only,
 						tu_store_setup, tu_store_teardown),
 		cmocka_unit_test(test_route_star_between),
 	};

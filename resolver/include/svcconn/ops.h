@@ -318,6 +318,17 @@ int svc_ops_oidc_keys(svc_oidc_key **out, size_t *count, svc_store *st,
  */
 int svc_ops_oidc_rotate(char **kid, svc_store *st, const svc_principal *p,
 			const char *alg);
+/**
+ * A fresh ID token for job job_id and conn (a connection's id or name) that
+ * the job was granted, asked by the job itself (p: its job token), while
+ * it runs.  o gives the issuer, organization, project, audience and
+ * lifetime; the connection's name and id and the requester (the job) are
+ * set here.  SVC_EDENIED, audited, for another job's token, a job that
+ * ended or a connection not granted to it.  *token as svc_oidc_issue's.
+ */
+int svc_ops_oidc_job_token(char **token, svc_store *st, const svc_principal *p,
+			   const char *job_id, const char *conn,
+			   const svc_oidc_token_options *o);
 
 /* ---- registered pipelines (pipedef.h) ---- */
 

@@ -78,6 +78,12 @@ static int refuse(svc_store *st, const char *actor, const char *id,
 			 id, why);
 }
 
+int agents_job_refuse(svc_store *st, const char *actor, const char *id,
+		      const char *why)
+{
+	return refuse(st, actor, id, why);
+}
+
 /* A copy of one job row. */
 struct job_copy {
 	int found;                   /**< a row was seen */

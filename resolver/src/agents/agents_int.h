@@ -51,5 +51,8 @@ int agents_job_touch(long long *lease, svc_store *st, const char *agent,
  */
 int agents_job_conns(svc_conn ***out, size_t *count, svc_store *st,
 		     const char *job_id, const char *id);
+/** Audit ("job-access-refused") actor's use of job id refused; SVC_EDENIED, why. */
+int agents_job_refuse(svc_store *st, const char *actor, const char *id,
+		      const char *why);
 
 #endif

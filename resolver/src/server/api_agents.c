@@ -177,12 +177,21 @@ int api_job_start(struct srv_call *c)
 		goto done;
 	}
 	eps = json_array();
-	for (i = 0; i < j->nconns; i++)
-		json_array_append_new(eps, srv_endpoint_json(sh, j->conns[i], 1));
-	out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o}", "status",
-			"granted", "jobId", j->id, "token", j->token,
-			"leaseExpires", (json_int_t)j->lease_expires, "source",
-			j->source, "endpoints", eps, "gate", gate_json(j->gate));
+	for (i = 0; i < j->nconns; i++) {
+		json_t *ep = srv_endpoint_json(sh, j->conns[i], 1);
+
+		json_array_append_new(eps, ep);
+		if (srv_oidc_id_token(c, ep, j->conns[i], j->id)) {
+			json_decref(eps);
+			goto done;
+		}
+	}
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o}",
+			"status", "granted", "jobId", j->id, "planId", j->id,
+			"token", j->token, "oidcRequestUri",
+			srv_oidc_request_uri(c, j->id), "leaseExpires",
+			(json_int_t)j->lease_expires, "source", j->source,
+			"endpoints", eps, "gate", gate_json(j->gate));
 	srv_reply(c, MHD_HTTP_CREATED, out);
 done:
 	svc_agent_job_free(j);
@@ -237,10 +246,18 @@ int api_job_endpoints(struct srv_call *c)
 		return srv_lib_error(c, rc);
 	value = json_array();
 	for (i = 0; i < n; i++) {
-		json_array_append_new(value, srv_endpoint_json(sh, l[i], 1));
+		json_t *ep = srv_endpoint_json(sh, l[i], 1);
+
+		json_array_append_new(value, ep);
+		if (rc == 0)
+			rc = srv_oidc_id_token(c, ep, l[i], c->arg);
 		svc_conn_free(l[i]);
 	}
 	free(l);
+	if (rc) {
+		json_decref(value);
+		return -1;
+	}
 	return srv_reply(c, MHD_HTTP_OK,
 			 json_pack("{s:I, s:o}", "count",
 				   (json_int_t)json_array_size(value), "value",

@@ -376,6 +376,33 @@ char *srv_request_token(struct MHD_Connection *conn)
 
 /* ---- routing -------------------------------------------------------------- */
 
+/*
+ * 1 when tail matches the route path rp segment by segment: a "*" segment
+ * matches one non-empty segment shorter than argsz (the last one is the
+ * route's {id}: into *seg, *seglen), the others only themselves.
+ */
+static int route_match(const char **seg, size_t *seglen, const char *tail,
+		       const char *rp, size_t argsz)
+{
+	*seg = NULL;
+	for (;;) {
+		size_t n = strcspn(tail, "/"), m = strcspn(rp, "/");
+
+		if (m == 1 && rp[0] == '*') {
+			if (n == 0 || n >= argsz)
+				return 0;
+			*seg = tail;
+			*seglen = n;
+		} else if (n != m || strncmp(tail, rp, n) != 0) {
+			return 0;
+		}
+		if (!tail[n] || !rp[m])
+			return !tail[n] && !rp[m];
+		tail += n + 1;
+		rp += m + 1;
+	}
+}
+
 int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		   const char *org, const char *project, const char *method,
 		   const char *path)
@@ -399,14 +426,7 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 	for (i = 0; srv_routes[i].method; i++) {
 		const struct srv_route *r = &srv_routes[i];
 		const char *tail, *seg = NULL;
-		/* a star segment, at the end or before more segments */
-		const char *star = strstr(r->path, "/*");
-		size_t pre = 0, idlen = 0;
-
-		if (star && star[2] != '\0' && star[2] != '/')
-			star = NULL;
-		if (star)
-			pre = (size_t)(star + 1 - r->path);
+		size_t idlen = 0;
 
 		if (r->place == SRV_PROJECT) {
 			/* /{org}/{project}/ + route */
@@ -431,17 +451,8 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		}
 		/* a {id} segment too long for arg matches nothing (it is
 		 * never cut short, to name another connection) */
-		if (star) {
-			if (strncmp(tail, r->path, pre) != 0)
-				continue;
-			seg = tail + pre;
-			idlen = strcspn(seg, "/");
-			if (idlen == 0 || idlen >= argsz ||
-			    strcmp(seg + idlen, star + 2) != 0)
-				continue;
-		} else if (strcmp(tail, r->path) != 0) {
+		if (!route_match(&seg, &idlen, tail, r->path, argsz))
 			continue;
-		}
 		/* the place: the served organization and project */
 		if (r->place == SRV_PROJECT &&
 		    (seglen[0] != strlen(org) ||
@@ -462,7 +473,7 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 			continue;
 		}
 		*route = r;
-		if (star)
+		if (seg)
 			snprintf(arg, argsz, "%.*s", (int)idlen, seg);
 		return 1;
 	}

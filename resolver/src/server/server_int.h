@@ -89,9 +89,8 @@ struct srv_route {
 	const char *method;        /**< HTTP method */
 	enum srv_route_place place; /**< global or project */
 	const char *path;          /**< e.g. "_apis/serviceendpoint/endpoints";
-				        one star segment (at the end, or
-				        before more segments) matches one
-				        segment: {id} */
+				        a star segment matches one
+				        segment; the last star is {id} */
 	const char *scope;         /**< token scope needed (NULL: any) */
 	int public_;               /**< 1: served without authentication;
 				        SRV_SELF_AUTH: the handler checks a
@@ -111,6 +110,22 @@ int srv_oidc_new(struct srv_oidc **out, const char *issuer);
 void srv_oidc_free(struct srv_oidc *o);
 int api_oidc_discovery(struct srv_call *c);
 int api_oidc_jwks(struct srv_call *c);
+/** OPTIONS /_apis/distributedtask: the oidctoken route's location. */
+int api_oidc_locations(struct srv_call *c);
+/**
+ * POST .../hubs/build/plans/{job}/jobs/{job}/oidctoken
+ * ?serviceConnectionId=ID: {"oidcToken"} for the job's own token.
+ */
+int api_oidc_job_token(struct srv_call *c);
+/** The oidctoken URL of job_id (a JSON string; null: no issuer). */
+json_t *srv_oidc_request_uri(const struct srv_call *c, const char *job_id);
+/**
+ * For a WorkloadIdentityFederation connection conn granted to job_id (the
+ * caller's decision), a fresh token as authorization.parameters.idToken
+ * of its JSON ep (no issuer: nothing); 0, or -1 with c answered.
+ */
+int srv_oidc_id_token(struct srv_call *c, json_t *ep, const svc_conn *conn,
+		      const char *job_id);
 /*
  * The ServiceEndpoint JSON of c (server_api.c): secret parameters null,
  * unless secrets (a job's own granted connections only).
