@@ -644,10 +644,9 @@ int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
 /* An Approval of the server as a check run, its connection's name in *name. */
 static void run_from(svc_check_run *c, char **name, json_t *e, int *oom)
 {
-	json_t *st = json_pack("{s:O}", "approvers",
-			       json_is_array(json_object_get(e, "approvers"))
-				       ? json_object_get(e, "approvers")
-				       : json_array());
+	json_t *a = json_object_get(e, "approvers");
+	json_t *st = json_pack("{s:o}", "approvers",
+			       json_is_array(a) ? json_incref(a) : json_array());
 
 	c->id = (char *)dup_of(e, "id", oom);
 	c->check_id = (char *)dup_of(e, "checkId", oom);

@@ -105,7 +105,7 @@ static int approval_json(json_t **out, struct srv_call *c,
 		return rc;
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:s, s:s, s:{s:s, s:s}}, "
-		      "s:{s:s, s:s}, s:s, s:o, s:o, s:s, s:O, s:o}",
+		      "s:{s:s, s:s}, s:s, s:o, s:o, s:s, s:o, s:o}",
 		      "id", r->id, "status", azure_status(r->status),
 		      "checkRunStatus", r->status, "createdOn",
 		      srv_str_or_null(r->started_at), "lastModifiedOn",
@@ -115,8 +115,8 @@ static int approval_json(json_t **out, struct srv_call *c,
 		      "runId", r->run_id, "stage", srv_str_or_null(r->stage),
 		      "requestedBy", srv_str_or_null(r->requested_by), "checkId",
 		      r->check_id, "approvers",
-		      approvers ? approvers : json_array(), "message",
-		      srv_str_or_null(r->message));
+		      approvers ? json_incref(approvers) : json_array(),
+		      "message", srv_str_or_null(r->message));
 	if (o && steps)
 		json_object_set_new(o, "steps", steps);
 	else
