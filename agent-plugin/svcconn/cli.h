@@ -150,6 +150,15 @@ int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
 		     const char *name_or_id, const char *pipeline, int allow);
 int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
 			       const char *name_or_id, int all);
+/** As svc_ops_approval_list. */
+int cli_approval_list(struct cli_ctx *ctx, svc_store *st, svc_check_run **out,
+		      char ***conn_names, size_t *n, int pending_only);
+/** As svc_ops_decide. */
+int cli_decide(struct cli_ctx *ctx, svc_store *st, const char *check_run_id,
+	       const char *decision, const char *comment,
+	       const char *defer_until);
+/** As svc_ops_bypass. */
+int cli_bypass(struct cli_ctx *ctx, svc_store *st, const char *check_run_id);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

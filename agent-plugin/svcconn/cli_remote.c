@@ -111,6 +111,33 @@ int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
 		: svc_ops_conn_set_all_pipelines(st, ctx->who, name_or_id, all);
 }
 
+int cli_approval_list(struct cli_ctx *ctx, svc_store *st, svc_check_run **out,
+		      char ***conn_names, size_t *n, int pending_only)
+{
+	return ctx->remote
+		? svc_remote_approval_list(out, conn_names, n, ctx->remote,
+					   pending_only)
+		: svc_ops_approval_list(out, conn_names, n, st, ctx->who,
+					pending_only);
+}
+
+int cli_decide(struct cli_ctx *ctx, svc_store *st, const char *check_run_id,
+	       const char *decision, const char *comment,
+	       const char *defer_until)
+{
+	return ctx->remote
+		? svc_remote_decide(ctx->remote, check_run_id, decision,
+				    comment, defer_until)
+		: svc_ops_decide(st, ctx->who, check_run_id, decision, comment,
+				 defer_until);
+}
+
+int cli_bypass(struct cli_ctx *ctx, svc_store *st, const char *check_run_id)
+{
+	return ctx->remote ? svc_remote_bypass(ctx->remote, check_run_id)
+			   : svc_ops_bypass(st, ctx->who, check_run_id);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

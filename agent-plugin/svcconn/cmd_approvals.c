@@ -32,7 +32,7 @@ static int cmd_approvals(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_ops_approval_list(&r, &names, &n, st, ctx->who, pending))) {
+	if ((rc = cli_approval_list(ctx, st, &r, &names, &n, pending))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -75,6 +75,7 @@ done:
 const struct cmd_entry cmd_approvals_entry = {
 	"approvals", "approvals [--pending] [--json]",
 	"list approval check runs (--pending: those still waiting)",
-	"Approve or reject one with 'svcconn approve ID' or 'svcconn reject ID'.\n",
-	cmd_approvals
+	"Approve or reject one with 'svcconn approve ID' or 'svcconn reject ID'.\n"
+	"With --server, the server's approvals (GET .../pipelines/approvals).\n",
+	cmd_approvals, 1
 };

@@ -47,8 +47,7 @@ static int decide(struct cli_ctx *ctx, const struct cmd_entry *cmd, int argc,
 		return cli_usage_error(cmd, "--defer-until goes with approve");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_ops_decide(st, ctx->who, argv[optind], decision, o.comment,
-			    o.defer);
+	rc = cli_decide(ctx, st, argv[optind], decision, o.comment, o.defer);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -77,14 +76,17 @@ const struct cmd_entry cmd_approve_entry = {
 	"approver (a group counts as one) decides once. Under SVCCONN_USER the\n"
 	"requester is refused by either name (the OS user's or the one taken).\n"
 	"--defer-until (YYYY-MM-DDTHH:MM:SSZ) approves now, effective at that\n"
-	"time.\n",
-	cmd_approve
+	"time.\n"
+	"With --server, decided on the server as the token's owner (PATCH\n"
+	".../pipelines/approvals); the server applies the same rules, and\n"
+	"records a refusal in its audit log.\n",
+	cmd_approve, 1
 };
 
 const struct cmd_entry cmd_reject_entry = {
 	"reject", "reject ID [--comment TEXT]",
 	"reject an approval check run (final: the stage is denied)",
 	"Only an approver of the check (or a member of an approver group) may\n"
-	"reject.\n",
-	cmd_reject
+	"reject. With --server, on the server as the token's owner.\n",
+	cmd_reject, 1
 };

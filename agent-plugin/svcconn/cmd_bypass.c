@@ -19,7 +19,7 @@ static int cmd_bypass(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_bypass_entry, "bypass needs a CHECK-RUN id");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	rc = svc_ops_bypass(st, ctx->who, argv[optind]);
+	rc = cli_bypass(ctx, st, argv[optind]);
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -31,6 +31,8 @@ static int cmd_bypass(struct cli_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_bypass_entry = {
 	"bypass", "bypass CHECK-RUN",
 	"bypass an approval, business-hours or REST check run (Administrator)",
-	"The bypass is recorded in the audit log with who did it.\n",
-	cmd_bypass
+	"The bypass is recorded in the audit log with who did it. With\n"
+	"--server, on the server as the token's owner (POST\n"
+	".../svcconn/checkruns/ID/bypass).\n",
+	cmd_bypass, 1
 };

@@ -63,13 +63,6 @@ srv_cert
 start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
   --max-auth-failures 1000
 base="https://127.0.0.1:$port"
-req() {
-  local want=$1; shift
-  local code
-  code=$(curl -sS --cacert "$work/cert.pem" -o "$work/body" -w '%{http_code}' "$@") || fail "curl $*"
-  body=$(cat "$work/body")
-  [ "$code" = "$want" ] || fail "$* answered $code, not $want: $body"
-}
 
 # ---- registration -----------------------------------------------------------
 mkdir -p "$work/a1" "$work/a2"

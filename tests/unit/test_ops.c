@@ -800,9 +800,11 @@ static void test_requester_cannot_approve(void **state)
 		svc_gate_report_free(rep);
 		assert_non_null(f.run_id);
 	}
-	/* rita, and the OS user as rita: refused, nothing recorded */
+	/* rita, and the OS user as rita: refused, nothing recorded but the
+	 * refusals' audit records */
 	p = principal(&rita_as);
 	before = fingerprint(&f);
+	n = audit_last(&f, NULL);
 	assert_int_equal(decide(&f, p, "approve"), SVC_EDENIED);
 	assert_non_null(strstr(svc_error_last(), "requested this run"));
 	svc_principal_free(p);
@@ -814,8 +816,40 @@ static void test_requester_cannot_approve(void **state)
 	assert_int_equal(decide(&f, p, "approve"), SVC_EDENIED);
 	assert_non_null(strstr(svc_error_last(), "not an approver"));
 	svc_principal_free(p);
+	/* an agent (or a job) named as an approver decides nothing */
+	assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_AGENT, "ursula",
+					   "token"), 0);
+	assert_int_equal(decide(&f, p, "approve"), SVC_EDENIED);
+	assert_non_null(strstr(svc_error_last(), "is not a user"));
+	assert_int_equal(svc_ops_bypass(f.st, p, f.run_id), SVC_EDENIED);
+	svc_principal_free(p);
+	assert_int_equal(audit_last(&f, &actor), n + 4);
+	assert_string_equal(actor, "ursula");
+	free(actor);
+	actor = NULL;
+	{
+		svc_audit_list *al = NULL;
+		size_t i, k = 0;
+
+		assert_int_equal(svc_store_audit(&al, f.st, 0), 0);
+		for (i = n; i < svc_audit_list_count(al); i++)
+			k += !strcmp(svc_audit_list_at(al, i)->action,
+				     "approval-refused") &&
+			     !strcmp(svc_audit_list_at(al, i)->conn_id, f.prod);
+		assert_int_equal(k, 4);
+		svc_audit_list_free(al);
+	}
 	after = fingerprint(&f);
-	assert_string_equal(before, after);
+	/* the same store but for those four records */
+	{
+		char *x = strstr(before, "\naudit "), *y = strstr(after, "\naudit ");
+
+		assert_non_null(x);
+		assert_non_null(y);
+		assert_int_equal(x - before, y - after);
+		assert_memory_equal(before, after, (size_t)(x - before));
+		assert_string_equal(strchr(x + 1, '\n'), strchr(y + 1, '\n'));
+	}
 	svc_secret_free(after, strlen(after));
 	svc_secret_free(before, strlen(before));
 	/* the OS user queued a run: impersonating ursula does not let it

@@ -299,11 +299,20 @@ int svc_ops_approval_list(svc_check_run **out, char ***conn_names,
  * p must be one of the run's frozen approvers (or in an approver group),
  * and an approval is refused when the run was requested by p under any of
  * its names (its real identity too) unless the check allows the requester.
+ * Only a user decides (an agent or a job: SVC_EDENIED).  A refusal
+ * (SVC_EDENIED) is recorded in the audit log ("approval-refused").
  */
 int svc_ops_decide(svc_store *st, const svc_principal *p,
 		   const char *check_run_id, const char *decision,
 		   const char *comment, const char *defer_until);
-/** Bypass a check run: Administrator on its connection. */
+/**
+ * The decisions taken on an approval check run, in order (free with
+ * svc_approvals_free).  Anyone may read them, as svc_ops_approval_list.
+ */
+int svc_ops_approval_decisions(svc_approval **out, size_t *count,
+			       svc_store *st, const svc_principal *p,
+			       const char *check_run_id);
+/** Bypass a check run: Administrator on its connection; a user only. */
 int svc_ops_bypass(svc_store *st, const svc_principal *p,
 		   const char *check_run_id);
 

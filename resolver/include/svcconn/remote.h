@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
@@ -91,6 +92,19 @@ int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit);
 /** As svc_ops_conn_delete. */
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
+/**
+ * As svc_ops_approval_list (GET .../pipelines/approvals): the approval
+ * check runs, their state holding the frozen approvers only; free with
+ * svc_check_runs_free and svc_strings_free.
+ */
+int svc_remote_approval_list(svc_check_run **out, char ***conn_names,
+			     size_t *count, svc_remote *r, int pending_only);
+/** As svc_ops_decide (PATCH .../pipelines/approvals). */
+int svc_remote_decide(svc_remote *r, const char *check_run_id,
+		      const char *decision, const char *comment,
+		      const char *defer_until);
+/** As svc_ops_bypass (POST .../svcconn/checkruns/{id}/bypass). */
+int svc_remote_bypass(svc_remote *r, const char *check_run_id);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ops/ops_int.h"
 #include "authz/authz_int.h"
 #include "errors_int.h"
@@ -219,22 +221,83 @@ int svc_ops_approval_list(svc_check_run **out, char ***conn_names,
 	return 0;
 }
 
+/*
+ * Refuse p unless it is a user: an agent or a job decides no approval and
+ * bypasses nothing, whatever its name.
+ */
+static int require_user(const svc_principal *p, const char *what,
+			const char *check_run_id)
+{
+	if (svc_principal_kind_get(p) == SVC_PRINCIPAL_USER)
+		return 0;
+	return error_set(SVC_EDENIED, "'%s' is not a user: it cannot %s '%s'",
+			 svc_principal_name(p), what, check_run_id);
+}
+
+/*
+ * The audit record of a refused decision (who, on which run, why); the
+ * refusal's message stays the last error.
+ */
+static void audit_refused(svc_store *st, const svc_principal *p,
+			  const char *check_run_id, const char *decision)
+{
+	char *why = strdup(svc_error_last());
+	svc_check_run *r = NULL;
+	json_t *d;
+	char *s;
+
+	if (!why)
+		return;
+	d = json_pack("{s:s, s:s, s:s}", "check_run", check_run_id,
+		      "decision", decision, "reason", why);
+	s = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	/* a record that cannot be written does not change the answer */
+	if (s) {
+		if (svc_store_check_run_get(&r, st, check_run_id))
+			r = NULL;
+		(void)svc_store_audit_add(st, svc_principal_audit_name(p),
+					  "approval-refused",
+					  r ? r->conn_id : NULL, NULL, s);
+	}
+	error_set(SVC_EDENIED, "%s", why);
+	svc_check_run_free(r);
+	json_decref(d);
+	free(s);
+	free(why);
+}
+
 int svc_ops_decide(svc_store *st, const svc_principal *p,
 		   const char *check_run_id, const char *decision,
 		   const char *comment, const char *defer_until)
 {
 	const char *names[2];
+	int rc;
 
 	names[0] = svc_principal_name(p);
 	names[1] = svc_principal_real(p);
-	return authz_decide(st, check_run_id, names[0], names, 2,
-			    svc_principal_audit_name(p), decision, comment,
-			    defer_until);
+	rc = require_user(p, "decide approval", check_run_id);
+	if (!rc)
+		rc = authz_decide(st, check_run_id, names[0], names, 2,
+				  svc_principal_audit_name(p), decision,
+				  comment, defer_until);
+	if (rc == SVC_EDENIED)
+		audit_refused(st, p, check_run_id, decision);
+	return rc;
+}
+
+int svc_ops_approval_decisions(svc_approval **out, size_t *count,
+			       svc_store *st, const svc_principal *p,
+			       const char *check_run_id)
+{
+	(void)p; /* as svc_ops_approval_list: everyone may see them */
+	return svc_store_approval_list(out, count, st, check_run_id);
 }
 
 int svc_ops_bypass(svc_store *st, const svc_principal *p,
 		   const char *check_run_id)
 {
-	return authz_bypass(st, check_run_id, svc_principal_name(p),
-			    svc_principal_audit_name(p));
+	int rc = require_user(p, "bypass check run", check_run_id);
+
+	return rc ? rc : authz_bypass(st, check_run_id, svc_principal_name(p),
+				      svc_principal_audit_name(p));
 }

@@ -637,6 +637,108 @@ int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
 	return rc;
 }
 
+/* ---- approvals ------------------------------------------------------------- */
+
+#define APPROVALS "_apis/pipelines/approvals"
+
+/* An Approval of the server as a check run, its connection's name in *name. */
+static void run_from(svc_check_run *c, char **name, json_t *e, int *oom)
+{
+	json_t *a = json_object_get(e, "approvers");
+	json_t *st = json_pack("{s:o}", "approvers",
+			       json_is_array(a) ? json_incref(a) : json_array());
+
+	c->id = (char *)dup_of(e, "id", oom);
+	c->check_id = (char *)dup_of(e, "checkId", oom);
+	c->conn_id = (char *)dup_of(json_object_get(e, "connection"), "id", oom);
+	c->kind = strdup("approval");
+	c->pipeline = (char *)dup_of(json_object_get(e, "pipeline"), "name", oom);
+	c->run_id = (char *)dup_of(e, "runId", oom);
+	c->stage = (char *)dup_of(e, "stage", oom);
+	c->requested_by = (char *)dup_of(e, "requestedBy", oom);
+	c->status = (char *)dup_of(e, "checkRunStatus", oom);
+	c->state = st ? json_dumps(st, JSON_COMPACT) : NULL;
+	c->message = (char *)dup_of(e, "message", oom);
+	c->started_at = (char *)dup_of(e, "createdOn", oom);
+	c->updated_at = (char *)dup_of(e, "lastModifiedOn", oom);
+	*name = (char *)dup_of(json_object_get(e, "connection"), "name", oom);
+	if (!c->kind || !c->state)
+		*oom = 1;
+	json_decref(st);
+}
+
+int svc_remote_approval_list(svc_check_run **out, char ***conn_names,
+			     size_t *count, svc_remote *r, int pending_only)
+{
+	json_t *v, *a, *e;
+	svc_check_run *l = NULL;
+	char **names = NULL;
+	size_t i, n;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*conn_names = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    pending_only ? APPROVALS "?state=pending" : APPROVALS,
+			    NULL, "value")))
+		return rc;
+	n = json_array_size(a);
+	if (!(names = calloc(n ? n : 1, sizeof(*names)))) {
+		svc_check_runs_free(l, n);
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e)
+		run_from(&l[i], &names[i], e, &oom);
+	json_decref(v);
+	for (i = 0; i < n && !oom; i++)
+		if (!l[i].id || !l[i].status || !l[i].pipeline || !l[i].run_id ||
+		    !names[i]) {
+			svc_strings_free(names, n);
+			svc_check_runs_free(l, n);
+			return error_set(SVC_ERROR, "the server sent an approval without an id, status, pipeline, run or connection");
+		}
+	if (oom) {
+		svc_strings_free(names, n);
+		svc_check_runs_free(l, n);
+		return error_oom();
+	}
+	*out = l;
+	*conn_names = names;
+	*count = n;
+	return 0;
+}
+
+int svc_remote_decide(svc_remote *r, const char *check_run_id,
+		      const char *decision, const char *comment,
+		      const char *defer_until)
+{
+	if (strcmp(decision, "approve") && strcmp(decision, "reject"))
+		return error_set(SVC_EINVALID, "decision must be approve or reject");
+	return patch(r, APPROVALS, NULL,
+		     json_pack("[{s:s, s:s, s:s*, s:s*}]", "approvalId",
+			       check_run_id, "status",
+			       !strcmp(decision, "reject") ? "rejected"
+							   : "approved",
+			       "comment", comment, "deferredTo", defer_until));
+}
+
+int svc_remote_bypass(svc_remote *r, const char *check_run_id)
+{
+	svc_buf path = SVC_BUF_INIT;
+	int rc;
+
+	if (buf_puts(&path, "_apis/svcconn/checkruns/") ||
+	    put_segment(&path, check_run_id) || buf_puts(&path, "/bypass")) {
+		buf_clear(&path);
+		return error_oom();
+	}
+	rc = call(NULL, r, "POST", r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)

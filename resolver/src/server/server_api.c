@@ -29,13 +29,13 @@ extern const char srv_openapi_json[];
 
 /* ---- JSON of a connection ------------------------------------------------ */
 
-static json_t *str_or_null(const char *s)
+json_t *srv_str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
 
 /* An IdentityRef as Azure DevOps writes one, for a principal's name. */
-static json_t *identity_ref(const char *name)
+json_t *srv_identity_ref(const char *name)
 {
 	return name ? json_pack("{s:s, s:s, s:s}", "displayName", name,
 				"uniqueName", name, "id", name)
@@ -75,20 +75,20 @@ json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
 	o = json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:b, "
 		      "s:b, s:s, s:[{s:{s:s, s:s}, s:s, s:o}]}",
 		      "data", data, "id", svc_conn_id(c), "name", svc_conn_name(c),
-		      "type", svc_conn_type(c), "url", str_or_null(svc_conn_url(c)),
-		      "createdBy", identity_ref(svc_conn_created_by(c)),
-		      "description", str_or_null(svc_conn_description(c)),
+		      "type", svc_conn_type(c), "url", srv_str_or_null(svc_conn_url(c)),
+		      "createdBy", srv_identity_ref(svc_conn_created_by(c)),
+		      "description", srv_str_or_null(svc_conn_description(c)),
 		      "authorization", "parameters", params, "scheme",
-		      str_or_null(svc_conn_scheme(c)), "isShared", 0, "isReady",
+		      srv_str_or_null(svc_conn_scheme(c)), "isShared", 0, "isReady",
 		      1, "owner", "Library", "serviceEndpointProjectReferences",
 		      "projectReference", "id", sh->project, "name", sh->project,
 		      "name", svc_conn_name(c), "description",
-		      str_or_null(svc_conn_description(c)));
+		      srv_str_or_null(svc_conn_description(c)));
 	/* svcconn's own members: what `svcconn show` prints, no secret */
-	json_object_set_new(o, "createdAt", str_or_null(svc_conn_created_at(c)));
+	json_object_set_new(o, "createdAt", srv_str_or_null(svc_conn_created_at(c)));
 	json_object_set_new(o, "updatedBy",
-			    identity_ref(svc_conn_updated_by(c)));
-	json_object_set_new(o, "updatedAt", str_or_null(svc_conn_updated_at(c)));
+			    srv_identity_ref(svc_conn_updated_by(c)));
+	json_object_set_new(o, "updatedAt", srv_str_or_null(svc_conn_updated_at(c)));
 	json_object_set_new(o, "allPipelines",
 			    json_boolean(svc_conn_all_pipelines(c)));
 	json_object_set_new(o, "setSecrets", set);
@@ -284,7 +284,7 @@ static int api_connection_data(struct srv_call *c)
 				   "authenticatedUser", user,
 				   "authorizedUser", user,
 				   "authentication", "method", c->auth_method,
-				   "tokenId", str_or_null(c->token_id),
+				   "tokenId", srv_str_or_null(c->token_id),
 				   "scopes", scopes));
 }
 
@@ -540,5 +540,13 @@ const struct srv_route srv_routes[] = {
 	  "endpoints:read", 0, api_pipeline_permissions_get },
 	{ "PATCH", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
 	  "endpoints:manage", 0, api_pipeline_permissions_update },
+	{ "GET", SRV_PROJECT, "_apis/pipelines/approvals", "approvals", 0,
+	  api_approvals_list },
+	{ "GET", SRV_PROJECT, "_apis/pipelines/approvals/*", "approvals", 0,
+	  api_approval_get },
+	{ "PATCH", SRV_PROJECT, "_apis/pipelines/approvals", "approvals", 0,
+	  api_approvals_update },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/checkruns/*/bypass", "approvals",
+	  0, api_check_run_bypass },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

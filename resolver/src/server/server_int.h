@@ -141,6 +141,10 @@ int api_job_start(struct srv_call *c);
 int api_job_renew(struct srv_call *c);
 int api_job_complete(struct srv_call *c);
 int api_job_endpoints(struct srv_call *c);
+/** A JSON string of s, or null (server_api.c). */
+json_t *srv_str_or_null(const char *s);
+/** An IdentityRef as Azure DevOps writes one for name, or null. */
+json_t *srv_identity_ref(const char *name);
 /** The JSON object of c's body, or NULL with c answered (400). */
 json_t *srv_body_object(struct srv_call *c);
 
@@ -158,6 +162,13 @@ int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
 int api_audit_log(struct srv_call *c);
 /** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
 int api_cert_expiry(struct srv_call *c);
+
+/* api_approvals.c: approvals (Azure's Approvals and Checks API) and
+ * svcconn's bypass of a check run */
+int api_approvals_list(struct srv_call *c);
+int api_approval_get(struct srv_call *c);
+int api_approvals_update(struct srv_call *c);
+int api_check_run_bypass(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

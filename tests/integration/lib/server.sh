@@ -14,6 +14,8 @@
 #                         listens: sets $pid, and $port when it printed one
 #   free_port             a free loopback port, for an address that must
 #                         be known before the server starts
+#   req STATUS CURLARGS.. curl (trusting $work/cert.pem) answering STATUS,
+#                         else fail; the answer's body in $body
 : "${SVC_BIN_DIR:?}"
 srv_setup() {
   srv_name=$1
@@ -61,4 +63,12 @@ start_server() {
     sleep 0.05
   done
   port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
+}
+
+req() {
+  local want=$1; shift
+  local code
+  code=$(curl -sS --cacert "$work/cert.pem" -o "$work/body" -w '%{http_code}' "$@") || fail "curl $*"
+  body=$(cat "$work/body")
+  [ "$code" = "$want" ] || fail "$* answered $code, not $want: $body"
 }
