@@ -151,6 +151,7 @@ int api_job_start(struct srv_call *c)
 	    opt_str(&req.stage, c, body, "stage") ||
 	    opt_str(&req.run_id, c, body, "runId") ||
 	    opt_str(&req.branch, c, body, "branch") ||
+	    opt_str(&req.commit, c, body, "commit") ||
 	    opt_str(&req.requested_by, c, body, "requestedBy"))
 		goto done;
 	req.yaml_len = req.yaml ? strlen(req.yaml) : 0;
