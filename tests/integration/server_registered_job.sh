@@ -85,7 +85,8 @@ grep -qF "$SECRET_B" <<<"$body" && fail "the job at $cA got regB's secret"
 grep -qF "$pw" <<<"$body" && fail "the job got the repository's password"
 [ "$(jget source <<<"$body")" = "registered pipeline 'app' at $cA ($gbase/app.git, ci/azure-pipelines.yml)" ] ||
   fail "the source: $(jget source <<<"$body")"
-svcconn history regA --json | grep -qF "registered pipeline 'app' at $cA ($gbase/app.git, ci/azure-pipelines.yml)" ||
+out=$(svcconn history regA --json)
+grep -qF "registered pipeline 'app' at $cA ($gbase/app.git, ci/azure-pipelines.yml)" <<<"$out" ||
   fail "the usage history does not name the registered pipeline: $(svcconn history regA --json)"
 echo "ok: an untrusted pool's agent runs the registered pipeline at $cA and gets regA only"
 

@@ -120,6 +120,9 @@ typedef struct svc_agent_job {
 				       once; wiped by svc_agent_job_free */
 	long long lease_expires;  /**< the job expires then unless renewed */
 	char *source;             /**< where the pipeline came from */
+	char *record;             /**< the job's state as JSON text (steps,
+				       variables, connection ids; no secret)
+				       for the agent's job directory */
 	svc_conn **conns;         /**< the granted connections, with their
 				       secrets (granted only) */
 	size_t nconns;            /**< entries in conns */

@@ -56,6 +56,7 @@ void svc_agent_job_free(svc_agent_job *j)
 		svc_conn_free(j->conns[i]);
 	free(j->conns);
 	free(j->source);
+	free(j->record);
 	free(j);
 }
 
@@ -418,6 +419,18 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	if (aj->gate->status != SVC_GATE_GRANTED)
 		goto done;
 	ids = job_conns(job, &nids);
+	{
+		json_t *rec = NULL;
+
+		if ((rc = job_record(&rec, job, &o)))
+			goto done;
+		aj->record = json_dumps(rec, JSON_COMPACT);
+		json_decref(rec);
+		if (!aj->record) {
+			rc = error_oom();
+			goto done;
+		}
+	}
 	if ((rc = clock_now(&now)) || (rc = svc_uuid_new(aj->id)) ||
 	    (rc = token_mint(&m, SVC_JOB_TOKEN_PREFIX)))
 		goto done;

@@ -180,10 +180,11 @@ int api_job_start(struct srv_call *c)
 	eps = json_array();
 	for (i = 0; i < j->nconns; i++)
 		json_array_append_new(eps, srv_endpoint_json(sh, j->conns[i], 1));
-	out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o}", "status",
+	out = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:o}", "status",
 			"granted", "jobId", j->id, "token", j->token,
 			"leaseExpires", (json_int_t)j->lease_expires, "source",
-			j->source, "endpoints", eps, "gate", gate_json(j->gate));
+			j->source, "endpoints", eps, "gate", gate_json(j->gate),
+			"job", json_loads(j->record, 0, NULL));
 	srv_reply(c, MHD_HTTP_CREATED, out);
 done:
 	svc_agent_job_free(j);
