@@ -12,6 +12,11 @@
  *              broker (never a file)
  *   job-end    record the job's result, release its locks, remove its state
  *
+ * With --server, job-start asks svcconn-server instead of a local store
+ * (job_start_server): the server's job record goes into the job
+ * directory, its connections into the job's broker's memory; step and
+ * job-end then act on that job (job_end_server completes it there).
+ *
  * A job that holds an exclusive lock gets a lease keeper: a small process
  * (this program, re-executed with a fresh environment) that renews the
  * lock's lease while the process that started the job lives, so that a
@@ -96,6 +101,10 @@ static void usage(FILE *f)
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
 	      "                 [--format env|json] [--let-steps-read-the-store]\n"
+	      "       svcconn-agent job-start --server URL --pipeline NAME [--commit SHA |\n"
+	      "                 --pipeline-file F] --job JOB [--stage S] [--run-id N]\n"
+	      "                 [--branch REF] [--requested-by USER] --job-dir DIR\n"
+	      "                 [--config-dir DIR] [--format env|json]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] [--env-file FILE]\n"
 	      "                 [--pass-env NAME]... -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n"
@@ -133,6 +142,16 @@ static void usage(FILE *f)
 	      "(default 'local'). Granted, it prints the job's environment as\n"
 	      "KEY=VALUE lines (or a JSON object with --format json) for the\n"
 	      "agent to export; it holds no secret.\n"
+	      "job-start --server URL asks svcconn-server (this agent's, registered\n"
+	      "with 'register'; its credential from --config-dir) to start the job:\n"
+	      "the server compiles the registered pipeline NAME at --commit (the\n"
+	      "head of its branch without it), or with --pipeline-file the agent's\n"
+	      "YAML (trusted pools only), and gates it. Granted, the job's\n"
+	      "connections and their secrets are kept only in the job's broker's\n"
+	      "memory (no store, no key, no secret file on this machine), the\n"
+	      "broker renews the job's lease, and each step's SystemVssConnection\n"
+	      "token is the server's job token; step and job-end act on the\n"
+	      "server's job (job-end completes it there). Same exit codes.\n"
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
@@ -611,7 +630,8 @@ static int job_start_server(struct opts *o, const char *self)
 		goto done;
 	}
 	if (svc_remote_collection(&uri, &project, r) ||
-	    svc_job_adopt(&o->job, rj->record, rj->id, uri, project)) {
+	    svc_job_adopt(&o->job, rj->record, rj->id, uri, project,
+			  rj->oidc_request_uri)) {
 		code = fail(EXIT_FAILED, "cannot make the job's directory");
 		svc_remote_job_complete(r, rj->id, "Failed");
 		goto done;
@@ -653,27 +673,31 @@ done:
  */
 static int job_end_server(struct opts *o)
 {
-	char dir[4096], *id = NULL;
+	char dir[4096], *id = NULL, *url = NULL;
 	svc_remote *r;
 	int rc;
 
-	if (svc_job_server_id(&id, o->job.job_dir))
+	if (svc_job_server_id(&id, &url, o->job.job_dir))
 		return fail(EXIT_FAILED, "job-end");
+	/* the server that started the job, unless --server says another */
+	if (!o->server)
+		o->server = url;
 	/* the result checked, the directory's state gone: nothing runs on */
 	if ((rc = svc_job_end(NULL, o->job.job_dir, o->result))) {
 		free(id);
+		free(url);
 		return fail(exit_of(rc), "job-end");
 	}
 	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
-	if (!(r = agent_remote(o, dir, sizeof(dir)))) {
-		free(id);
-		return EXIT_FAILED;
-	}
-	rc = svc_remote_job_complete(r, id, o->result);
+	r = agent_remote(o, dir, sizeof(dir));
+	rc = r ? svc_remote_job_complete(r, id, o->result) : SVC_ERROR;
 	svc_remote_free(r);
 	free(id);
+	free(url);
+	if (!r)
+		return EXIT_FAILED;
 	if (rc)
 		return fail(exit_of(rc), "the server did not record the job's end");
 	printf("job ended: %s\n", o->result);
@@ -689,7 +713,7 @@ static int job_end(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
 		return EXIT_INVALID;
 	}
-	if (svc_job_server_id(NULL, o->job.job_dir) == 0)
+	if (svc_job_server_id(NULL, NULL, o->job.job_dir) == 0)
 		return job_end_server(o);
 	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
@@ -868,7 +892,7 @@ static int step(struct opts *o)
 	xo.npass_env = pass.n;
 	xo.pass_agent_env = 1;
 	/* a job of svcconn-server: no store, its broker holds its secrets */
-	if (svc_job_server_id(NULL, o->job.job_dir) != 0 &&
+	if (svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
 	    (rc = svc_store_open(&st, &o->store))) {
 		pass_list_clear(&pass);
 		return fail(EXIT_FAILED, "cannot open the store");
@@ -1045,7 +1069,7 @@ static int launcher_keeper(struct opts *o, const char *self)
 	int status;
 
 	/* a job of svcconn-server has no store to hide */
-	if ((svc_job_server_id(NULL, o->job.job_dir) != 0 &&
+	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
 	     svc_store_open(&st, &o->store)) ||
 	    svc_step_launcher_start(&pid, st, o->job.job_dir, self)) {
 		svc_store_free(st);

@@ -164,7 +164,7 @@ as 1 agent job-start --server "$base" --pipeline web --commit "$commit" \
   --job Build --run-id 5 --job-dir "$work/a1/jobs/k" > /dev/null 2> "$work/k.err" ||
   fail "after the lease, the lock was still held: $(cat "$work/k.err")"
 out=$(svcconn audit --json); grep -q '"job-expired"' <<<"$out" || fail "job 3 was not expired"
-as 1 agent job-end --server "$base" --job-dir "$work/a1/jobs/k" --result Succeeded >/dev/null || fail "job 5's job-end"
+as 1 agent job-end --job-dir "$work/a1/jobs/k" --result Succeeded >/dev/null || fail "job 5's job-end"
 echo "ok: a broker killed mid-job holds regB's exclusive lock only until its lease ends"
 kill -TERM "$pid"; wait "$pid" || fail "the server did not stop cleanly"
 echo "server_agent_run: ok"

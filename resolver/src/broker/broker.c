@@ -59,6 +59,15 @@
  * "system-token" (the job's token only) answers (key "token"), so that
  * every step of the job is given the same one; one without git or SSH connections writes no
  * broker.helper, so its steps' git is left as it was.
+ *
+ * A job of svcconn-server (o->endpoints): there is no store.  The
+ * broker holds the granted connections as the server sent them
+ * (ServiceEndpoints with their secrets, in memory only, wiped as jansson
+ * frees them), loads its git grants from them, answers "connection" (the
+ * job's token only; key "endpoint", the endpoint's JSON in hex) to the
+ * agent's step processes, gives the server's job token as the
+ * SystemVssConnection token, and renews the job's lease on the server
+ * halfway through it (o->remote, with the agent's credential).
  */
 #include <ctype.h>
 #include <dirent.h>

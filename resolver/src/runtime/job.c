@@ -431,7 +431,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 
 int svc_job_adopt(const svc_job_options *o, const char *record,
 		  const char *job_id, const char *collection_uri,
-		  const char *project)
+		  const char *project, const char *oidc_request_uri)
 {
 	json_t *s;
 	int rc;
@@ -451,26 +451,45 @@ int svc_job_adopt(const svc_job_options *o, const char *record,
 	json_object_set_new(s, "isolation", json_string(o->steps_see_store
 							? "none" : "sandbox"));
 	json_object_set_new(s, "server", json_true());
+	if (oidc_request_uri)
+		json_object_set_new(s, "oidcRequestUri",
+				    json_string(oidc_request_uri));
 	if (!(rc = job_dir_begin(o)))
 		rc = jobdir_record_write(o->job_dir, s);
 	json_decref(s);
 	return rc;
 }
 
-int svc_job_server_id(char **id, const char *job_dir)
+int svc_job_server_id(char **id, char **url, const char *job_dir)
 {
 	json_t *s = NULL;
-	const char *v;
+	const char *v, *uri, *project;
 	int rc;
 
 	if ((rc = jobdir_record_read(&s, job_dir)))
 		return rc;
 	v = json_string_value(json_object_get(s, "jobId"));
-	if (!json_is_true(json_object_get(s, "server")) || !v)
+	uri = json_string_value(json_object_get(s, "collectionUri"));
+	project = json_string_value(json_object_get(s, "project"));
+	if (!json_is_true(json_object_get(s, "server")) || !v || !uri ||
+	    !project)
 		rc = error_set(SVC_ENOTFOUND,
 			       "the job in '%s' was not started by a server", job_dir);
 	else if (id && !(*id = strdup(v)))
 		rc = error_oom();
+	else if (url) {
+		svc_buf b = SVC_BUF_INIT;
+
+		/* the project's URL: the collection URI ends with '/' */
+		if ((rc = buf_printf(&b, "%s%s", uri, project)) == 0 &&
+		    !(*url = buf_detach(&b, NULL)))
+			rc = error_oom();
+		buf_clear(&b);
+		if (rc && id) {
+			free(*id);
+			*id = NULL;
+		}
+	}
 	json_decref(s);
 	return rc;
 }
@@ -690,6 +709,8 @@ static int base_env(svc_env *e, json_t *s, const char *job_dir)
 	    (rc = set_from(e, "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_COLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_TEAMPROJECT", s, "project")) ||
+	    /* a job of svcconn-server whose server issues OIDC tokens */
+	    (rc = set_from(e, "SYSTEM_OIDCREQUESTURI", s, "oidcRequestUri")) ||
 	    (rc = set_from(e, "SYSTEM_JOBID", s, "jobId")) ||
 	    (rc = set_from(e, "SYSTEM_PLANID", s, "planId")) ||
 	    (rc = set_from(e, "BUILD_REASON", s, "reason")) ||
