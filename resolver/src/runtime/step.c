@@ -184,8 +184,11 @@ static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
 	if (!(rc = svc_jobs_root(&root)) &&
 	    (!st || !(rc = sandbox_hide(sb, st->home))) &&
 	    (!st || !(rc = sandbox_hide(sb, st->key_file))) &&
-	    /* an agent of svcconn-server: its credential */
+	    /* an agent of svcconn-server: its credential, wherever
+	     * `svcconn-agent register` may have put it */
 	    !(rc = hide_joined(sb, getenv("HOME"), "/.config/svcconn-agent")) &&
+	    !(rc = hide_joined(sb, getenv("XDG_CONFIG_HOME"), "/svcconn-agent")) &&
+	    !(rc = hide_joined(sb, getenv("SVCCONN_AGENT_CONFIG"), NULL)) &&
 	    !(rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) &&
 	    !(rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) &&
 	    !(rc = sandbox_hide(sb, root)))
