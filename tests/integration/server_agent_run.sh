@@ -84,12 +84,16 @@ as() {
   env -u SVCCONN_HOME HOME="$work/a$n" SVCCONN_JOBS_DIR="$work/a$n/jobs" "$SVC_BIN_DIR/svcconn-agent" "$@"
 }
 J1=$work/a1/jobs/j; J2=$work/a2/jobs/j
+s0=$(date +%s%N)
 as 1 agent job-start --server "$base" --pipeline app --pipeline-file "$work/app.yml" \
   --job Build --run-id 1 --job-dir "$J1" > "$work/start1" 2> "$work/start1.err" ||
   fail "agent 1's job did not start: $(cat "$work/start1.err")"
+s1=$(date +%s%N)
 as 2 agent job-start --server "$base" --pipeline web --commit "$commit" \
   --job Build --run-id 2 --job-dir "$J2" > "$work/start2" 2> "$work/start2.err" ||
   fail "agent 2's job did not start: $(cat "$work/start2.err")"
+s2=$(date +%s%N)
+echo "measured: job-start --server (whole command, broker and sandbox ready): agent YAML $(( (s1 - s0) / 1000000 )) ms, registered pipeline fetched from git $(( (s2 - s1) / 1000000 )) ms"
 grep -q "registered pipeline 'web' at $commit" "$work/start2.err" || fail "job 2's source: $(cat "$work/start2.err")"
 id1=$(sed -n 's/^SYSTEM_JOBID=//p' "$work/start1"); id2=$(sed -n 's/^SYSTEM_JOBID=//p' "$work/start2")
 [ -n "$id1" ] && [ -n "$id2" ] || fail "no job ids: $(cat "$work/start1")"
