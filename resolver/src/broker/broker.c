@@ -1578,9 +1578,9 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += o->deadline_seconds > 0 ? o->deadline_seconds
 		: SVC_BROKER_DEADLINE_DEFAULT;
-	if (o->endpoints && !json_is_array(b.eps = json_loadb(o->endpoints,
-							     o->endpoints_len,
-							     0, NULL))) {
+	if (o->endpoints)
+		b.eps = json_loadb(o->endpoints, o->endpoints_len, 0, NULL);
+	if (o->endpoints && !json_is_array(b.eps)) {
 		rc = error_set(SVC_EINVALID, "the job's endpoints are not a JSON array");
 		goto done;
 	}

@@ -440,7 +440,11 @@ int svc_job_adopt(const svc_job_options *o, const char *record,
 	    !record || !job_id || !collection_uri || !project)
 		return error_set(SVC_EINVALID,
 				 "a server's job needs its record, id, collection URI, project and a job directory");
-	if (!json_is_object(s = json_loads(record, 0, NULL))) {
+	/* first: the sandbox's probe forks, with nothing of ours held */
+	if ((rc = job_dir_begin(o)))
+		return rc;
+	s = json_loads(record, 0, NULL);
+	if (!json_is_object(s)) {
 		json_decref(s);
 		return error_set(SVC_EINVALID, "the server's job record is not a JSON object");
 	}
@@ -454,8 +458,7 @@ int svc_job_adopt(const svc_job_options *o, const char *record,
 	if (oidc_request_uri)
 		json_object_set_new(s, "oidcRequestUri",
 				    json_string(oidc_request_uri));
-	if (!(rc = job_dir_begin(o)))
-		rc = jobdir_record_write(o->job_dir, s);
+	rc = jobdir_record_write(o->job_dir, s);
 	json_decref(s);
 	return rc;
 }
