@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <strings.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,9 @@
 
 #include "daemon.h"
 #include <svcconn/broker.h>
+#include <svcconn/remote.h>
+
+#include <jansson.h>
 
 #define HELPER_NAME "git-credential-svcconn"
 #define ASKPASS_NAME "svcconn-askpass"
@@ -52,6 +56,9 @@ int agent_broker_main(int argc, char **argv);
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		       svc_store *st, const svc_catalog *cat, int always);
 int agent_broker_stop(const char *job_dir);
+int agent_broker_start_server(const char *self, const char *job_dir,
+			      const svc_remote_job *rj, const char *server,
+			      const char *config_dir);
 
 /* Set by SIGTERM, SIGINT and SIGHUP: the broker ends, wiping. */
 static volatile sig_atomic_t stop_flag;
@@ -119,13 +126,17 @@ static char *program_next_to(const char *self, const char *name)
 
 int agent_broker_main(int argc, char **argv)
 {
-	enum { B_JOBDIR = 1, B_HOME, B_WATCH, B_DEADLINE, B_HELPER };
+	enum { B_JOBDIR = 1, B_HOME, B_WATCH, B_DEADLINE, B_HELPER, B_SERVER,
+	       B_CONFIG, B_SERVER_JOB };
 	static const struct option opts[] = {
 		{ "job-dir", required_argument, NULL, B_JOBDIR },
 		{ "home", required_argument, NULL, B_HOME },
 		{ "watch-pid", required_argument, NULL, B_WATCH },
 		{ "deadline", required_argument, NULL, B_DEADLINE },
 		{ "helper", required_argument, NULL, B_HELPER },
+		{ "server", required_argument, NULL, B_SERVER },
+		{ "config-dir", required_argument, NULL, B_CONFIG },
+		{ "server-job", no_argument, NULL, B_SERVER_JOB },
 		{ NULL, 0, NULL, 0 }
 	};
 	svc_store_options so;
@@ -134,9 +145,14 @@ int agent_broker_main(int argc, char **argv)
 	struct sigaction sa;
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
-	char self[4096], logpath[4096], *helper = NULL, *end;
+	svc_remote *remote = NULL;
+	json_t *job = NULL;
+	char self[4096], logpath[4096], *helper = NULL, *end, *in = NULL;
+	char *eps = NULL;
+	const char *server = NULL, *config = NULL;
+	size_t inlen = 0;
 	ssize_t n;
-	int c, rc;
+	int c, rc, server_job = 0;
 
 	memset(&so, 0, sizeof(so));
 	so.version = SVC_STORE_OPTIONS_VERSION;
@@ -149,6 +165,9 @@ int agent_broker_main(int argc, char **argv)
 		case B_JOBDIR: bo.job_dir = optarg; break;
 		case B_HOME: so.home = optarg; break;
 		case B_HELPER: bo.helper = optarg; break;
+		case B_SERVER: server = optarg; break;
+		case B_CONFIG: config = optarg; break;
+		case B_SERVER_JOB: server_job = 1; break;
 		case B_WATCH:
 		case B_DEADLINE:
 			errno = 0;
@@ -163,12 +182,12 @@ int agent_broker_main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID] [--deadline SECONDS]\n");
+			fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR | --server-job --config-dir DIR [--server URL]] [--watch-pid PID] [--deadline SECONDS]\n");
 			return 2;
 		}
 	}
 	if (!bo.job_dir || optind != argc) {
-		fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR] [--watch-pid PID] [--deadline SECONDS]\n");
+		fprintf(stderr, "usage: svcconn-agent broker --job-dir DIR [--home DIR | --server-job --config-dir DIR [--server URL]] [--watch-pid PID] [--deadline SECONDS]\n");
 		return 2;
 	}
 	if (svc_process_harden() != 0) {
@@ -196,7 +215,32 @@ int agent_broker_main(int argc, char **argv)
 	bo.stop = &stop_flag;
 	bo.log = log_note;
 	bo.ctx = &log;
-	if (svc_catalog_new(&cat) != 0 || (rc = svc_store_open(&st, &so)) != 0) {
+	if (server_job) {
+		/*
+		 * A job of svcconn-server: no store; the job's id, lease,
+		 * token and endpoints (with their secrets) come on standard
+		 * input, once, and live in this process's memory only.
+		 */
+		svc_json_wipe_on_free();
+		if (!config || svc_secret_read_fd(&in, &inlen, 0) != 0 ||
+		    !(job = json_loadb(in, inlen, 0, NULL)) ||
+		    !json_is_array(json_object_get(job, "endpoints")) ||
+		    !(eps = json_dumps(json_object_get(job, "endpoints"),
+				       JSON_COMPACT)) ||
+		    svc_remote_agent_open(&remote, config, server) != 0) {
+			log_note(&log, "cannot read the server's job");
+			rc = 1;
+			goto done;
+		}
+		bo.endpoints = eps;
+		bo.endpoints_len = strlen(eps);
+		bo.job_token = json_string_value(json_object_get(job, "token"));
+		bo.job_id = json_string_value(json_object_get(job, "jobId"));
+		bo.lease_expires = json_integer_value(json_object_get(job, "leaseExpires"));
+		bo.remote = remote;
+	}
+	if (svc_catalog_new(&cat) != 0 ||
+	    (!server_job && (rc = svc_store_open(&st, &so)) != 0)) {
 		log_note(&log, "cannot open the store");
 		rc = 1;
 		goto done;
@@ -213,6 +257,12 @@ int agent_broker_main(int argc, char **argv)
 done:
 	svc_store_free(st);
 	svc_catalog_free(cat);
+	svc_remote_free(remote);
+	json_decref(job);
+	if (eps)
+		svc_secret_free(eps, strlen(eps));
+	if (in)
+		svc_secret_free(in, inlen);
 	free(helper);
 	if (log.fd >= 0)
 		close(log.fd);
@@ -248,10 +298,25 @@ static int start_ssh(const char *self, const char *job_dir, svc_store *st,
 	return 0;
 }
 
+/* Wait until the broker of job_dir answers; 0 or -1. */
+static int wait_ready(const char *job_dir)
+{
+	int waited;
+
+	for (waited = 0; svc_broker_ping(job_dir) != 0; waited += 20) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+		if (waited >= READY_WAIT_MS)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 int agent_broker_start(const char *self, const char *job_dir, const char *home,
 		       svc_store *st, const svc_catalog *cat, int always)
 {
-	int wanted = always, waited, rc = 0;
+	int wanted = always, rc = 0;
 
 	/* an SSH connection without a pinned host key: nothing starts */
 	if (svc_broker_ssh_check(st, cat, job_dir) != 0 ||
@@ -262,17 +327,56 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 	if (agent_start_daemon(self, "broker", job_dir, home) != 0)
 		return -1;
 	/* the first step must find it: wait until it answers */
-	for (waited = 0; svc_broker_ping(job_dir) != 0; waited += 20) {
-		struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-		if (waited >= READY_WAIT_MS) {
-			rc = -1;
-			break;
-		}
-		nanosleep(&ts, NULL);
-	}
+	rc = wait_ready(job_dir);
 	if (!rc)
 		rc = start_ssh(self, job_dir, st, cat);
+	return rc;
+}
+
+int agent_broker_start_server(const char *self, const char *job_dir,
+			      const svc_remote_job *rj, const char *server,
+			      const char *config_dir)
+{
+	const char *extra[] = { "--server-job", "--config-dir", config_dir,
+		server ? "--server" : NULL, server, NULL };
+	json_t *eps = json_loadb(rj->endpoints, rj->endpoints_len, 0, NULL);
+	json_t *e, *job;
+	char *text = NULL;
+	size_t i;
+	int p[2] = { -1, -1 }, rc = -1;
+
+	json_array_foreach(eps, i, e) {
+		const char *type = json_string_value(json_object_get(e, "type"));
+
+		if (type && !strcasecmp(type, "ssh")) {
+			fprintf(stderr, "svcconn-agent: error: connection '%s' is an SSH connection: a job of svcconn-server cannot use one yet\n",
+				json_string_value(json_object_get(e, "name")));
+			json_decref(eps);
+			return -1;
+		}
+	}
+	job = json_pack("{s:s, s:I, s:s%, s:o}", "jobId", rj->id,
+			"leaseExpires", (json_int_t)rj->lease_expires, "token",
+			rj->token, rj->token_len, "endpoints", eps);
+	if (!job || !(text = json_dumps(job, JSON_COMPACT)) || pipe2(p, O_CLOEXEC))
+		goto done;
+	if (agent_start_daemon_ex(self, "broker", job_dir, NULL, extra, p[0]))
+		goto done;
+	close(p[0]);
+	p[0] = -1;
+	if (svc_write_all(p[1], text, strlen(text), READY_WAIT_MS) != 0)
+		goto done;
+	close(p[1]);
+	p[1] = -1;
+	rc = wait_ready(job_dir);
+done:
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (text)
+		svc_secret_free(text, strlen(text));
+	json_decref(job);
 	return rc;
 }
 

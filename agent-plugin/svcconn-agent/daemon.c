@@ -16,11 +16,18 @@
 int agent_start_daemon(const char *self, const char *mode,
 		       const char *job_dir, const char *home)
 {
+	return agent_start_daemon_ex(self, mode, job_dir, home, NULL, -1);
+}
+
+int agent_start_daemon_ex(const char *self, const char *mode,
+			  const char *job_dir, const char *home,
+			  const char *const *extra, int in_fd)
+{
 	static const char *const keep[] = { "SVCCONN_HOME", "SVCCONN_KEY_FILE",
 		"SVCCONN_USER", "SVCCONN_NOW", "SVCCONN_TYPES_PATH", "HOME",
 		"PATH", "SVCCONN_JOBS_DIR", "SVCCONN_BWRAP", "XDG_RUNTIME_DIR",
 		NULL };
-	char *envp[16], *argv[12], watch[32];
+	char *envp[16], *argv[20], watch[32];
 	size_t ne = 0, i = 0;
 	int rc;
 
@@ -47,8 +54,10 @@ int agent_start_daemon(const char *self, const char *mode,
 		argv[i++] = "--home";
 		argv[i++] = (char *)home;
 	}
+	for (size_t k = 0; extra && extra[k] && i < 19; k++)
+		argv[i++] = (char *)extra[k];
 	argv[i] = NULL;
-	rc = svc_process_detach(self, argv, envp);
+	rc = svc_process_detach_stdin(self, argv, envp, in_fd);
 	for (i = 0; i < ne; i++)
 		free(envp[i]);
 	return rc ? -1 : 0;

@@ -10,5 +10,13 @@
  */
 int agent_start_daemon(const char *self, const char *mode,
 		       const char *job_dir, const char *home);
+/**
+ * agent_start_daemon() with the NULL-terminated extra arguments after
+ * the others (may be NULL) and in_fd (-1: /dev/null) as its standard
+ * input.
+ */
+int agent_start_daemon_ex(const char *self, const char *mode,
+			  const char *job_dir, const char *home,
+			  const char *const *extra, int in_fd);
 
 #endif

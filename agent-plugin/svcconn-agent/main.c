@@ -12,6 +12,11 @@
  *              broker (never a file)
  *   job-end    record the job's result, release its locks, remove its state
  *
+ * With --server, job-start asks svcconn-server instead of a local store
+ * (job_start_server): the server's job record goes into the job
+ * directory, its connections into the job's broker's memory; step and
+ * job-end then act on that job (job_end_server completes it there).
+ *
  * A job that holds an exclusive lock gets a lease keeper: a small process
  * (this program, re-executed with a fresh environment) that renews the
  * lock's lease while the process that started the job lives, so that a
@@ -32,6 +37,7 @@
 
 #include <svcconn/svcconn.h>
 #include <svcconn/broker.h>
+#include <svcconn/remote.h>
 
 #include "daemon.h"
 
@@ -43,8 +49,13 @@ int agent_broker_start(const char *self, const char *job_dir, const char *home,
 int agent_broker_stop(const char *job_dir);
 /* mask_cmd.c: svcconn-agent mask */
 int agent_mask_main(int argc, char **argv);
-/* register_cmd.c: svcconn-agent register */
+/* register_cmd.c: svcconn-agent register; the agent's configuration dir */
 int agent_register_main(int argc, char **argv);
+int agent_config_dir(char *out, size_t size, const char *given);
+/* broker_cmd.c: the broker of a job of svcconn-server (its secrets) */
+int agent_broker_start_server(const char *self, const char *job_dir,
+			      const svc_remote_job *rj, const char *server,
+			      const char *config_dir);
 
 #define MAX_LIST 256
 #define ENV_FILE_LINE_MAX 65536  /* longest line of an --env-file */
@@ -90,6 +101,10 @@ static void usage(FILE *f)
 	      "                 [--stage S] [--run-id N] [--branch REF] [--requested-by USER]\n"
 	      "                 [--var K=V]... [--tasks-dir DIR]... --job-dir DIR [--home DIR]\n"
 	      "                 [--format env|json] [--let-steps-read-the-store]\n"
+	      "       svcconn-agent job-start --server URL --pipeline NAME [--commit SHA |\n"
+	      "                 --pipeline-file F] --job JOB [--stage S] [--run-id N]\n"
+	      "                 [--branch REF] [--requested-by USER] --job-dir DIR\n"
+	      "                 [--config-dir DIR] [--format env|json]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] [--env-file FILE]\n"
 	      "                 [--pass-env NAME]... -- COMMAND [ARG...]\n"
 	      "       svcconn-agent job-end --job-dir DIR --result RESULT [--home DIR]\n"
@@ -127,6 +142,16 @@ static void usage(FILE *f)
 	      "(default 'local'). Granted, it prints the job's environment as\n"
 	      "KEY=VALUE lines (or a JSON object with --format json) for the\n"
 	      "agent to export; it holds no secret.\n"
+	      "job-start --server URL asks svcconn-server (this agent's, registered\n"
+	      "with 'register'; its credential from --config-dir) to start the job:\n"
+	      "the server compiles the registered pipeline NAME at --commit (the\n"
+	      "head of its branch without it), or with --pipeline-file the agent's\n"
+	      "YAML (trusted pools only), and gates it. Granted, the job's\n"
+	      "connections and their secrets are kept only in the job's broker's\n"
+	      "memory (no store, no key, no secret file on this machine), the\n"
+	      "broker renews the job's lease, and each step's SystemVssConnection\n"
+	      "token is the server's job token; step and job-end act on the\n"
+	      "server's job (job-end completes it there). Same exit codes.\n"
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
@@ -210,10 +235,13 @@ struct opts {
 	int json;                       /**< --format json */
 	char **command;                 /**< after --: the step's command */
 	long watch_pid;                 /**< --watch-pid (keeper) */
+	const char *server;             /**< --server: a job of svcconn-server */
+	const char *commit;             /**< --commit (a registered pipeline) */
+	const char *config_dir;         /**< --config-dir (the agent's) */
 };
 
 enum { O_FILE = 1, O_PIPELINE, O_JOB, O_STAGE, O_RUN, O_BRANCH, O_BY, O_VAR,
-       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_ENV_FILE, O_PASS_ENV, O_OUTPUT_DIR, O_HELP };
+       O_TASKS, O_JOBDIR, O_HOME, O_RESULT, O_WATCH, O_STEP, O_FORMAT, O_WORKDIR, O_WAIT, O_FORK, O_FORK_SECRETS, O_SEE_STORE, O_ENV_FILE, O_PASS_ENV, O_OUTPUT_DIR, O_SERVER, O_COMMIT, O_CONFIG, O_HELP };
 
 static const struct option options[] = {
 	{ "pipeline-file", required_argument, NULL, O_FILE },
@@ -239,6 +267,9 @@ static const struct option options[] = {
 	{ "env-file", required_argument, NULL, O_ENV_FILE },
 	{ "pass-env", required_argument, NULL, O_PASS_ENV },
 	{ "output-dir", required_argument, NULL, O_OUTPUT_DIR },
+	{ "server", required_argument, NULL, O_SERVER },
+	{ "commit", required_argument, NULL, O_COMMIT },
+	{ "config-dir", required_argument, NULL, O_CONFIG },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -276,6 +307,9 @@ static int parse(struct opts *o, int argc, char **argv)
 		case O_FORK_SECRETS: o->fork_secrets = 1; break;
 		case O_SEE_STORE: o->job.steps_see_store = 1; break;
 		case O_ENV_FILE: o->env_file = optarg; break;
+		case O_SERVER: o->server = optarg; break;
+		case O_COMMIT: o->commit = optarg; break;
+		case O_CONFIG: o->config_dir = optarg; break;
 		case O_PASS_ENV:
 			if (o->npass == MAX_LIST) {
 				fprintf(stderr, "svcconn-agent: error: too many --pass-env\n");
@@ -515,6 +549,161 @@ done:
 	return code;
 }
 
+/* The server of this registered agent (--server, --config-dir), or NULL. */
+static svc_remote *agent_remote(const struct opts *o, char *dir, size_t size)
+{
+	svc_remote *r = NULL;
+
+	if (agent_config_dir(dir, size, o->config_dir)) {
+		fail(EXIT_FAILED, "no agent configuration directory (set HOME or --config-dir)");
+		return NULL;
+	}
+	if (svc_remote_agent_open(&r, dir, o->server)) {
+		fail(EXIT_FAILED, "cannot reach the server as this agent");
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * job-start --server: the server compiles and gates the job; granted,
+ * its record goes into the job directory (no secret) and its connections
+ * with their secrets into the job's broker, which alone holds them.
+ */
+static int job_start_server(struct opts *o, const char *self)
+{
+	char dir[4096], *uri = NULL, *project = NULL, *yaml = NULL;
+	svc_remote *r = NULL;
+	svc_remote_job *rj = NULL;
+	svc_job_request req;
+	size_t ylen = 0;
+	int rc, code = EXIT_FAILED;
+
+	if (!o->job.pipeline || !o->job.job || !o->job.job_dir) {
+		fprintf(stderr, "svcconn-agent: error: job-start --server needs --pipeline, --job and --job-dir\n");
+		return EXIT_INVALID;
+	}
+	if (o->job.pipeline_file && o->commit) {
+		fprintf(stderr, "svcconn-agent: error: --pipeline-file sends the pipeline's YAML; --commit reads the registered one: not both\n");
+		return EXIT_INVALID;
+	}
+	/* the answer's secrets pass through jansson: wiped when freed */
+	svc_json_wipe_on_free();
+	if (!(r = agent_remote(o, dir, sizeof(dir))))
+		return EXIT_FAILED;
+	if (o->job.pipeline_file &&
+	    svc_secret_read_file(&yaml, &ylen, o->job.pipeline_file)) {
+		code = fail(EXIT_INVALID, "cannot read the pipeline file");
+		goto done;
+	}
+	memset(&req, 0, sizeof(req));
+	req.pipeline = o->job.pipeline;
+	req.yaml = yaml;
+	req.yaml_len = ylen;
+	req.commit = o->commit;
+	req.job = o->job.job;
+	req.stage = o->job.stage;
+	req.run_id = o->job.run_id;
+	req.branch = o->job.branch;
+	req.requested_by = o->job.requested_by;
+	svc_broker_sweep(NULL, o->job.job_dir);
+	warn_outside_root(o->job.job_dir);
+	if ((rc = svc_remote_job_start(&rj, r, &req))) {
+		code = fail(exit_of(rc), "job cannot start");
+		goto done;
+	}
+	if (rj->message && rj->status != SVC_GATE_GRANTED)
+		fputs(rj->message, stdout);
+	switch (rj->status) {
+	case SVC_GATE_GRANTED:
+		break;
+	case SVC_GATE_NEEDS_PERMISSION:
+		code = EXIT_PERMISSION;
+		goto done;
+	case SVC_GATE_WAITING:
+		printf("waiting on checks: run again later\n");
+		code = EXIT_WAITING;
+		goto done;
+	default:
+		printf("denied\n");
+		code = EXIT_DENIED;
+		goto done;
+	}
+	if (svc_remote_collection(&uri, &project, r) ||
+	    svc_job_adopt(&o->job, rj->record, rj->id, uri, project,
+			  rj->oidc_request_uri)) {
+		code = fail(EXIT_FAILED, "cannot make the job's directory");
+		svc_remote_job_complete(r, rj->id, "Failed");
+		goto done;
+	}
+	if (agent_broker_start_server(self, o->job.job_dir, rj, o->server, dir)) {
+		code = fail(EXIT_FAILED, "cannot start the job's broker");
+		goto abandon;
+	}
+	if (!o->job.steps_see_store && start_launcher_keeper(o, self)) {
+		fprintf(stderr, "svcconn-agent: error: the job's sandbox did not start in %s\n",
+			o->job.job_dir);
+		goto abandon;
+	}
+	fprintf(stderr, "svcconn-agent: job %s granted by %s (%s)\n", rj->id,
+		o->server ? o->server : "the agent's server", rj->source);
+	code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
+	goto done;
+abandon:
+	/* nothing of it stays: the server ends it, the directory goes */
+	svc_jobdir_keeper_stop(o->job.job_dir);
+	svc_step_launcher_stop(o->job.job_dir);
+	agent_broker_stop(o->job.job_dir);
+	svc_job_end(NULL, o->job.job_dir, "Failed");
+	svc_remote_job_complete(r, rj->id, "Failed");
+done:
+	if (yaml)
+		svc_secret_free(yaml, ylen);
+	free(uri);
+	free(project);
+	svc_remote_job_free(rj);
+	svc_remote_free(r);
+	return code;
+}
+
+/*
+ * job-end of a job of svcconn-server: its broker stops (wiping the
+ * secrets), the server records the result (which ends the job's token),
+ * the job directory's state goes.
+ */
+static int job_end_server(struct opts *o)
+{
+	char dir[4096], *id = NULL, *url = NULL;
+	svc_remote *r;
+	int rc;
+
+	if (svc_job_server_id(&id, &url, o->job.job_dir))
+		return fail(EXIT_FAILED, "job-end");
+	/* the server that started the job, unless --server says another */
+	if (!o->server)
+		o->server = url;
+	/* the result checked, the directory's state gone: nothing runs on */
+	if ((rc = svc_job_end(NULL, o->job.job_dir, o->result))) {
+		free(id);
+		free(url);
+		return fail(exit_of(rc), "job-end");
+	}
+	svc_jobdir_keeper_stop(o->job.job_dir);
+	svc_step_launcher_stop(o->job.job_dir);
+	agent_broker_stop(o->job.job_dir);
+	r = agent_remote(o, dir, sizeof(dir));
+	rc = r ? svc_remote_job_complete(r, id, o->result) : SVC_ERROR;
+	svc_remote_free(r);
+	free(id);
+	free(url);
+	if (!r)
+		return EXIT_FAILED;
+	if (rc)
+		return fail(exit_of(rc), "the server did not record the job's end");
+	printf("job ended: %s\n", o->result);
+	return EXIT_GRANTED;
+}
+
 static int job_end(struct opts *o)
 {
 	svc_store *st = NULL;
@@ -524,6 +713,8 @@ static int job_end(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
 		return EXIT_INVALID;
 	}
+	if (svc_job_server_id(NULL, NULL, o->job.job_dir) == 0)
+		return job_end_server(o);
 	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
@@ -700,7 +891,9 @@ static int step(struct opts *o)
 	xo.pass_env = (const char *const *)pass.v;
 	xo.npass_env = pass.n;
 	xo.pass_agent_env = 1;
-	if ((rc = svc_store_open(&st, &o->store))) {
+	/* a job of svcconn-server: no store, its broker holds its secrets */
+	if (svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
+	    (rc = svc_store_open(&st, &o->store))) {
 		pass_list_clear(&pass);
 		return fail(EXIT_FAILED, "cannot open the store");
 	}
@@ -875,7 +1068,9 @@ static int launcher_keeper(struct opts *o, const char *self)
 	long pid = 0;
 	int status;
 
-	if (svc_store_open(&st, &o->store) ||
+	/* a job of svcconn-server has no store to hide */
+	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
+	     svc_store_open(&st, &o->store)) ||
 	    svc_step_launcher_start(&pid, st, o->job.job_dir, self)) {
 		svc_store_free(st);
 		return EXIT_FAILED;
@@ -961,7 +1156,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (!strcmp(argv[1], "job-start"))
-		return job_start(&o, self);
+		return o.server ? job_start_server(&o, self) : job_start(&o, self);
 	if (!strcmp(argv[1], "job-end"))
 		return job_end(&o);
 	if (!strcmp(argv[1], "step"))

@@ -47,8 +47,10 @@ static void register_usage(FILE *f)
 	      f);
 }
 
+int agent_config_dir(char *out, size_t size, const char *given);
+
 /* The configuration directory into out (size bytes); 0 or -1. */
-static int config_dir(char *out, size_t size, const char *given)
+int agent_config_dir(char *out, size_t size, const char *given)
 {
 	const char *v;
 	int n;
@@ -97,7 +99,7 @@ int agent_register_main(int argc, char **argv)
 		register_usage(stderr);
 		return 2;
 	}
-	if (config_dir(dir, sizeof(dir), cfg)) {
+	if (agent_config_dir(dir, sizeof(dir), cfg)) {
 		fprintf(stderr, "svcconn-agent: error: no configuration directory (set HOME or --config-dir)\n");
 		return 2;
 	}

@@ -96,8 +96,14 @@ int svc_agent_get(svc_agent *out, svc_pool *pool, svc_store *st,
 /** What an agent asks for when it starts a job. */
 typedef struct svc_job_request {
 	const char *pipeline;     /**< pipeline name */
-	const char *yaml;         /**< the pipeline's YAML (trusted pools) */
+	const char *yaml;         /**< the pipeline's YAML (trusted pools),
+				       or NULL: the registered pipeline's,
+				       fetched by the server */
 	size_t yaml_len;          /**< bytes of yaml */
+	const char *commit;       /**< without yaml: the commit (40 hex
+				       digits) to read the registered
+				       pipeline at; NULL: the head of its
+				       registered branch */
 	const char *job;          /**< job name */
 	const char *stage;        /**< stage, or NULL */
 	const char *run_id;       /**< run id */
@@ -114,6 +120,9 @@ typedef struct svc_agent_job {
 				       once; wiped by svc_agent_job_free */
 	long long lease_expires;  /**< the job expires then unless renewed */
 	char *source;             /**< where the pipeline came from */
+	char *record;             /**< the job's state as JSON text (steps,
+				       variables, connection ids; no secret)
+				       for the agent's job directory */
 	svc_conn **conns;         /**< the granted connections, with their
 				       secrets (granted only) */
 	size_t nconns;            /**< entries in conns */

@@ -66,6 +66,7 @@
 #include "errors.h"
 #include "gitcred.h"
 #include "inject.h"
+#include "conn.h"
 #include "store.h"
 
 #ifdef __cplusplus
@@ -90,6 +91,22 @@ typedef struct svc_broker_options {
 	/** A note about the broker's work (never a secret), or NULL. */
 	void (*log)(void *ctx, const char *message);
 	void *ctx;                 /**< passed to log */
+	/* a job started by svcconn-server (st NULL): what the server sent */
+	const char *endpoints;     /**< the job's granted connections, a JSON
+					array of ServiceEndpoints with their
+					secrets, kept in memory only; NULL:
+					the job's connections are read from
+					the store */
+	size_t endpoints_len;      /**< bytes of endpoints */
+	const char *job_token;     /**< the server's job access token: the
+					job's SystemVssConnection token
+					(NULL: a random one) */
+	struct svc_remote *remote; /**< the server, with the agent's
+					credential: the broker renews the
+					job's lease there, or NULL */
+	const char *job_id;        /**< the server's id of the job */
+	long long lease_expires;   /**< when its lease ends (seconds since
+					1970) unless renewed */
 } svc_broker_options;
 
 /**
@@ -225,14 +242,25 @@ void svc_broker_step_end(svc_broker_step *s);
 
 /** Hex digits in a broker's tokens. */
 #define SVC_BROKER_TOKEN_HEX 64
+/** The longest SystemVssConnection token (a server's job token fits). */
+#define SVC_BROKER_SYSTEM_TOKEN_MAX 128
 
 /**
- * The job's SystemVssConnection token the broker of job_dir made when it
- * started (kept in its memory only; the job's token asks, never a step's)
- * into out.  SVC_ENOTFOUND when no broker serves the job.
+ * The job's SystemVssConnection token (kept in the broker's memory only;
+ * the job's token asks, never a step's) into out: the server's job token
+ * for a job of svcconn-server, else a random one the broker of job_dir
+ * made when it started.  SVC_ENOTFOUND when no broker serves the job.
  */
-int svc_broker_system_token(char out[SVC_BROKER_TOKEN_HEX + 1],
+int svc_broker_system_token(char out[SVC_BROKER_SYSTEM_TOKEN_MAX + 1],
 			    const char *job_dir);
+/**
+ * Connection id of the job in job_dir (a job of svcconn-server, whose
+ * connections only its broker holds) with its secrets, asked of the
+ * broker with the job's token.  SVC_ENOTFOUND when the job has no such
+ * connection.
+ */
+int svc_broker_connection(svc_conn **out, const char *job_dir,
+			  const char *id);
 /** A new random token of SVC_BROKER_TOKEN_HEX hex digits into out. */
 int svc_broker_token_new(char out[SVC_BROKER_TOKEN_HEX + 1]);
 

@@ -75,6 +75,25 @@ typedef struct svc_job svc_job;
  */
 int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 		  const svc_catalog *cat);
+/**
+ * Adopt a job that svcconn-server started and granted (svc_remote.h's
+ * svc_remote_job_start): the same sandbox check and job directory as
+ * svc_job_start, holding the server's record (steps, variables,
+ * connection ids; never a secret) under the server's job id, project and
+ * collection URI, and the server's OIDC request URI when it gave one
+ * (SYSTEM_OIDCREQUESTURI; may be NULL).  Its connections' secrets are
+ * only in the job's broker (svc_broker_options.endpoints); every step
+ * asks it.
+ */
+int svc_job_adopt(const svc_job_options *o, const char *record,
+		  const char *job_id, const char *collection_uri,
+		  const char *project, const char *oidc_request_uri);
+/**
+ * The server's id of the job in job_dir and the URL of its project on
+ * that server (https://host/ORG/PROJECT), new strings; id and url may be
+ * NULL to ask only.  SVC_ENOTFOUND when svcconn-server did not start it.
+ */
+int svc_job_server_id(char **id, char **url, const char *job_dir);
 void svc_job_free(svc_job *j);
 /** The gate's report, or NULL when the job was invalid. */
 const svc_gate_report *svc_job_gate(const svc_job *j);
@@ -91,7 +110,8 @@ const char *svc_job_holder(const svc_job *j);
  * End a job: record result (Succeeded, SucceededWithIssues, Failed,
  * Canceled, Skipped, Abandoned) for its connections, release its locks,
  * remove its state and its temporary directory (job_dir/tmp, with what
- * its tasks wrote there) from job_dir.
+ * its tasks wrote there) from job_dir.  st NULL (a job of svcconn-server,
+ * whose server records the result): the job directory's part only.
  */
 int svc_job_end(svc_store *st, const char *job_dir, const char *result);
 

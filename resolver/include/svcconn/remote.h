@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "svcconn/agents.h"
 #include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
@@ -105,6 +106,58 @@ int svc_remote_decide(svc_remote *r, const char *check_run_id,
 		      const char *defer_until);
 /** As svc_ops_bypass (POST .../svcconn/checkruns/{id}/bypass). */
 int svc_remote_bypass(svc_remote *r, const char *check_run_id);
+
+/** A job the server was asked to start (svc_remote_job_start). */
+typedef struct svc_remote_job {
+	svc_gate_status status;  /**< the gate's answer */
+	char *message;           /**< the gate's items, one line each
+				      ("CONNECTION: WHAT: MESSAGE"), or NULL */
+	char *id;                /**< the job's id (granted) */
+	char *token;             /**< the job access token (svcj_; secret,
+				      wiped by svc_remote_job_free) */
+	size_t token_len;        /**< bytes of token */
+	long long lease_expires; /**< the lease ends then unless renewed */
+	char *source;            /**< where the server took the pipeline */
+	char *record;            /**< the job's state (JSON text: steps,
+				      variables, connection ids; no secret) */
+	char *endpoints;         /**< the granted connections as a JSON
+				      array of ServiceEndpoints WITH their
+				      secrets (wiped by svc_remote_job_free) */
+	size_t endpoints_len;    /**< bytes of endpoints */
+	char *oidc_request_uri;  /**< the answer's oidcRequestUri, or NULL */
+} svc_remote_job;
+
+/**
+ * POST .../_apis/svcconn/jobs with an agent's credential: *out holds the
+ * gate's status (a 202 is no error: waiting or needs-permission), and for
+ * a granted job its id, token, record and endpoints.  The answer's body
+ * is read into wiped memory.  A denied or skipped job is SVC_EDENIED.
+ */
+int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
+			 const svc_job_request *req);
+/** Free j, wiping its token and endpoints; NULL accepted. */
+void svc_remote_job_free(svc_remote_job *j);
+/** POST .../jobs/ID/renew (the agent that started it): the new lease. */
+int svc_remote_job_renew(long long *lease, svc_remote *r, const char *id);
+/** POST .../jobs/ID/complete with result (the agent, or the job token). */
+int svc_remote_job_complete(svc_remote *r, const char *id,
+			    const char *result);
+
+/**
+ * The server of the agent registered in config_dir (agent.json: server,
+ * CA file), with its credential (config_dir/credential, a private file of
+ * ours) as the token; url (may be NULL) instead of agent.json's server,
+ * e.g. https://host:port/ORG/PROJECT.  SVC_ENOTFOUND when no agent is
+ * registered there.
+ */
+int svc_remote_agent_open(svc_remote **out, const char *config_dir,
+			  const char *url);
+/**
+ * What Azure calls the collection URI of r's project
+ * (https://host[:port]/ORG/, with the slash) and the project's name, new
+ * strings (free()).
+ */
+int svc_remote_collection(char **uri, char **project, const svc_remote *r);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -56,6 +56,13 @@ int svc_write_all(int fd, const void *data, size_t len, int timeout_ms);
  * descriptor of ours.  Returns once it is started (not when it is ready).
  */
 int svc_process_detach(const char *exe, char *const argv[], char *const envp[]);
+/**
+ * svc_process_detach() with in_fd (-1: /dev/null) as the daemon's
+ * standard input: how a daemon is handed what must never be in argv, its
+ * environment or a file (a job's secrets, read from a pipe).
+ */
+int svc_process_detach_stdin(const char *exe, char *const argv[],
+			     char *const envp[], int in_fd);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -2,7 +2,10 @@
  * agent_jobs.c - jobs agents start through the server: compiled and gated
  * here, with only the granted connections' secrets handed out.
  *
- * A start writes the agent's YAML to a private temporary directory, plans
+ * A start takes the pipeline's YAML from the registered pipeline of that
+ * name, read by the server at the run's commit (pipeline/pipedef.c; any
+ * pool), or from the agent when its pool is trusted; it writes the YAML
+ * to a private temporary directory, plans
  * and gates it with the runtime's own job_gate (the same permissions,
  * checks, approvals, exclusive locks and usage history as a local
  * job-start; the usage records name the YAML's source), and when granted
@@ -28,6 +31,7 @@
 #include "svcconn/job.h"
 #include "svcconn/secret.h"
 #include "agents/agents_int.h"
+#include "pipeline/pipedef_int.h"
 #include "errors_int.h"
 #include "runtime/runtime_int.h"
 #include "store/store_backend.h"
@@ -52,6 +56,7 @@ void svc_agent_job_free(svc_agent_job *j)
 		svc_conn_free(j->conns[i]);
 	free(j->conns);
 	free(j->source);
+	free(j->record);
 	free(j);
 }
 
@@ -253,6 +258,52 @@ static int yaml_file(svc_buf *dir, svc_buf *file, const char *yaml,
 	return file_create_private(file->ptr, yaml, len);
 }
 
+/* The commit of origin "repository CONN@COMMIT:PATH", or NULL. */
+static const char *origin_commit(const char *origin, char commit[41])
+{
+	const char *at;
+
+	for (at = strchr(origin, '@'); at; at = strchr(at + 1, '@'))
+		if (strspn(at + 1, "0123456789abcdef") == 40 && at[41] == ':') {
+			memcpy(commit, at + 1, 40);
+			commit[40] = '\0';
+			return commit;
+		}
+	return NULL;
+}
+
+/*
+ * The YAML of registered pipeline req->pipeline at req->commit (its
+ * branch's head without one), fetched by the server, into *yaml (*len
+ * bytes; free()), and the usage history's words for it into src.
+ */
+static int registered_yaml(char **yaml, size_t *len, svc_buf *src,
+			   svc_store *st, const svc_job_request *req)
+{
+	svc_pipedef *d = NULL;
+	char *origin = NULL, commit[41];
+	const char *used;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = pipedef_source(yaml, len, &origin, st, req->pipeline,
+				 req->commit)))
+		return rc;
+	if ((rc = pipedef_list(&d, &n, st, req->pipeline)) == 0) {
+		used = origin_commit(origin, commit);
+		rc = buf_printf(src, "registered pipeline '%s' at %s (%s, %s)",
+				d->name, used ? used : origin, d->url,
+				d->path);
+	}
+	svc_pipedefs_free(d, n);
+	free(origin);
+	if (rc) {
+		free(*yaml);
+		*yaml = NULL;
+	}
+	return rc;
+}
+
 /* The JSON array text of n ids. */
 static char *ids_json(const char *const *ids, size_t n)
 {
@@ -311,6 +362,8 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 {
 	svc_buf dir = SVC_BUF_INIT, file = SVC_BUF_INIT, src = SVC_BUF_INIT;
 	struct token_minted m;
+	char *fetched = NULL;
+	size_t fetched_len = 0;
 	svc_job_options o;
 	svc_agent_job *aj;
 	svc_job *job = NULL;
@@ -325,11 +378,11 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	if (!req || !req->pipeline || !req->job || !req->run_id)
 		return error_set(SVC_EINVALID,
 				 "a job needs a pipeline name, a job and a run id");
-	if (!req->yaml)
+	if (req->yaml && req->commit)
 		return error_set(SVC_EINVALID,
-				 "job '%s' of pipeline '%s' has no pipeline YAML: this server compiles only YAML that an agent of a trusted pool sends",
+				 "job '%s' of pipeline '%s': send either the pipeline's YAML or a commit of the registered pipeline, not both",
 				 req->job, req->pipeline);
-	if (!trusted)
+	if (req->yaml && !trusted)
 		return refuse(st, agent, NULL,
 			      "its pool is not trusted: its agents cannot supply pipeline YAML");
 	if ((rc = svc_agent_jobs_expire(st, NULL)))
@@ -337,14 +390,20 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	if (!(aj = calloc(1, sizeof(*aj))))
 		return error_oom();
 	buf_init(&src, 512, 0);
-	if ((rc = buf_printf(&src,
-			     "pipeline YAML: agent-supplied, trusted pool '%s' (agent '%s')",
-			     pool, agent)) ||
-	    !(aj->source = strdup(src.ptr))) {
-		rc = rc ? rc : error_oom();
+	if (req->yaml)
+		rc = buf_printf(&src,
+				"pipeline YAML: agent-supplied, trusted pool '%s' (agent '%s')",
+				pool, agent);
+	else
+		rc = registered_yaml(&fetched, &fetched_len, &src, st, req);
+	if (rc)
+		goto done;
+	if (!(aj->source = strdup(src.ptr))) {
+		rc = error_oom();
 		goto done;
 	}
-	if ((rc = yaml_file(&dir, &file, req->yaml, req->yaml_len)))
+	if ((rc = yaml_file(&dir, &file, fetched ? fetched : req->yaml,
+			    fetched ? fetched_len : req->yaml_len)))
 		goto done;
 	memset(&o, 0, sizeof(o));
 	o.version = SVC_JOB_OPTIONS_VERSION;
@@ -366,6 +425,18 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	if (aj->gate->status != SVC_GATE_GRANTED)
 		goto done;
 	ids = job_conns(job, &nids);
+	{
+		json_t *rec = NULL;
+
+		if ((rc = job_record(&rec, job, &o)))
+			goto done;
+		aj->record = json_dumps(rec, JSON_COMPACT);
+		json_decref(rec);
+		if (!aj->record) {
+			rc = error_oom();
+			goto done;
+		}
+	}
 	if ((rc = clock_now(&now)) || (rc = svc_uuid_new(aj->id)) ||
 	    (rc = token_mint(&m, SVC_JOB_TOKEN_PREFIX)))
 		goto done;
@@ -415,6 +486,7 @@ done:
 	svc_job_free(job);
 	token_minted_clear(&m);
 	free(conns);
+	free(fetched);
 	if (dir.ptr) {
 		if (file.ptr)
 			unlink(file.ptr);

@@ -59,6 +59,15 @@
  * "system-token" (the job's token only) answers (key "token"), so that
  * every step of the job is given the same one; one without git or SSH connections writes no
  * broker.helper, so its steps' git is left as it was.
+ *
+ * A job of svcconn-server (o->endpoints): there is no store.  The
+ * broker holds the granted connections as the server sent them
+ * (ServiceEndpoints with their secrets, in memory only, wiped as jansson
+ * frees them), loads its git grants from them, answers "connection" (the
+ * job's token only; key "endpoint", the endpoint's JSON in hex) to the
+ * agent's step processes, gives the server's job token as the
+ * SystemVssConnection token, and renews the job's lease on the server
+ * halfway through it (o->remote, with the agent's credential).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -86,7 +95,9 @@
 #include "svcconn/conn.h"
 #include "svcconn/run.h"
 #include "svcconn/secret.h"
+#include "svcconn/remote.h"
 #include "errors_int.h"
+#include "remote/remote_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
 #include "util/hex.h"
@@ -100,6 +111,9 @@
 #define TOKEN_HEX (2 * TOKEN_BYTES)
 #define LINE_MAX_LEN 4096u      /* longest protocol line, newline included */
 #define VARS_PREFIX "vars="     /* the one line that may be longer... */
+#define ENDPOINT_PREFIX "endpoint=" /* ...and a connection's answer */
+#define ENDPOINT_PREFIX_LEN (sizeof(ENDPOINT_PREFIX) - 1)
+#define RENEW_MIN_SECONDS 5     /* a job's lease is renewed no more often */
 #define VARS_PREFIX_LEN (sizeof(VARS_PREFIX) - 1)
 #define VARS_LINE_MAX (VARS_PREFIX_LEN + SVC_STEP_VARS_MAX + 1) /* ...up to this */
 #define REQUEST_MAX (SVC_STEP_VARS_MAX + 8192u)  /* longest request (vars-put) */
@@ -155,8 +169,16 @@ struct broker {
 					  vars-put left them (encoded, secret:
 					  wiped when replaced and at the end) */
 	size_t varslen;              /**< bytes in vars */
-	char system_token[TOKEN_HEX + 1]; /**< the job's SystemVssConnection
-					       token (wiped at the end) */
+	char system_token[SVC_BROKER_SYSTEM_TOKEN_MAX + 1]; /**< the job's
+					       SystemVssConnection token
+					       (wiped at the end) */
+	json_t *eps;                 /**< a server's job: its granted
+					  connections with their secrets
+					  (ServiceEndpoints; freed with
+					  jansson's wiping free), else NULL */
+	long long lease;             /**< a server's job: when its lease
+					  ends (seconds since 1970) */
+	time_t renew_at;             /**< when to renew it next */
 	int dirfd;                   /**< the job directory */
 	int pidfd;                   /**< broker.pid, flock held while alive */
 	int lfd;                     /**< the listening socket */
@@ -184,9 +206,10 @@ static const char *const request_keys[K_COUNT] = {
 };
 
 /* The keys of an answer. */
-enum { R_STATUS, R_USERNAME, R_PASSWORD, R_VARS, R_TOKEN, R_COUNT };
+enum { R_STATUS, R_USERNAME, R_PASSWORD, R_VARS, R_TOKEN, R_ENDPOINT,
+	R_COUNT };
 static const char *const reply_keys[R_COUNT] = {
-	"status", "username", "password", "vars", "token"
+	"status", "username", "password", "vars", "token", "endpoint"
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -291,11 +314,15 @@ static int recv_text(svc_buf *b, int fd)
 /*
  * The longest line (newline included) that may start at line, n bytes
  * long: LINE_MAX_LEN, but VARS_LINE_MAX for the "vars=" line (the job's
- * step variables, up to SVC_STEP_VARS_MAX).
+ * step variables, up to SVC_STEP_VARS_MAX) and the "endpoint=" line (a
+ * server's job's connection, hex).
  */
 static size_t line_max(const char *line, size_t n)
 {
-	return n >= VARS_PREFIX_LEN && !memcmp(line, VARS_PREFIX, VARS_PREFIX_LEN)
+	return (n >= VARS_PREFIX_LEN &&
+		!memcmp(line, VARS_PREFIX, VARS_PREFIX_LEN)) ||
+	       (n >= ENDPOINT_PREFIX_LEN &&
+		!memcmp(line, ENDPOINT_PREFIX, ENDPOINT_PREFIX_LEN))
 		? VARS_LINE_MAX : LINE_MAX_LEN;
 }
 
@@ -599,6 +626,38 @@ static int load_ssh_grant(struct broker *b, const svc_conn *c)
 	return 0;
 }
 
+/* The ServiceEndpoint of connection id among eps (a server's job), or NULL. */
+static json_t *endpoint_of(json_t *eps, const char *id)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(eps, i, e) {
+		const char *eid = json_string_value(json_object_get(e, "id"));
+
+		if (eid && id && !strcmp(eid, id))
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * Granted connection id with its secrets: from the server's answer that
+ * b holds (a server's job), else from the store.
+ */
+static int job_conn(svc_conn **out, const struct broker *b, svc_store *st,
+		    const char *id)
+{
+	json_t *e;
+
+	if (!b->eps)
+		return svc_store_conn_get(out, st, id, SVC_GET_SECRETS);
+	if (!(e = endpoint_of(b->eps, id)))
+		return error_set(SVC_ENOTFOUND,
+				 "the server granted the job no connection '%s'", id);
+	return remote_conn_from(out, e);
+}
+
 /* Load the job's git-capable connections (with secrets) into b->grants. */
 static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 {
@@ -621,7 +680,7 @@ static int load_grants(struct broker *b, svc_store *st, const svc_catalog *cat)
 
 		if (!id)
 			continue;
-		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+		if ((rc = job_conn(&c, b, st, id)))
 			break;
 		if (is_ssh(c)) {
 			rc = load_ssh_grant(b, c);
@@ -1198,9 +1257,40 @@ static int req_system_token(struct broker *b, const struct step_grant *step,
 	(void)step; /* the job's token only */
 	(void)vals;
 	if ((rc = buf_puts(reply, "status=ok\n")) ||
-	    (rc = put_kv(reply, "token", b->system_token, TOKEN_HEX)))
+	    (rc = put_kv(reply, "token", b->system_token,
+			 strlen(b->system_token))))
 		return rc;
 	return 0;
+}
+
+/*
+ * A server's job's connection vals[K_CONNECTION] with its secrets, as the
+ * hex of its ServiceEndpoint JSON: for the agent's own processes (the
+ * job's token), which hold no store.
+ */
+static int req_connection(struct broker *b, const struct step_grant *step,
+			  const char *const *vals, svc_buf *reply)
+{
+	svc_buf hex;
+	json_t *e;
+	char *text;
+	int rc;
+
+	(void)step; /* the job's token only */
+	if (!b->eps || !(e = endpoint_of(b->eps, vals[K_CONNECTION]))) {
+		note(b, "connection '%s' asked for: not the job's",
+		     vals[K_CONNECTION] ? vals[K_CONNECTION] : "");
+		return buf_puts(reply, "status=none\n");
+	}
+	if (!(text = json_dumps(e, JSON_COMPACT)))
+		return error_oom();
+	buf_init(&hex, VARS_LINE_MAX, 1);
+	if (!(rc = hex_encode(&hex, text, strlen(text))) &&
+	    !(rc = buf_puts(reply, "status=ok\n")))
+		rc = put_kv(reply, "endpoint", hex.ptr, hex.len);
+	svc_secret_free(text, strlen(text));
+	buf_clear(&hex);
+	return rc;
 }
 
 static void step_grant_clear(struct step_grant *g)
@@ -1290,6 +1380,7 @@ static const struct request requests[] = {
 	{ "step-grant", 1, req_step_grant },
 	{ "step-end", 1, req_step_end },
 	{ "system-token", 1, req_system_token },
+	{ "connection", 1, req_connection },
 };
 
 /* The running step whose token is token, or NULL. */
@@ -1419,6 +1510,32 @@ static int make_socket(struct broker *b)
 	return 0;
 }
 
+/* When to renew a lease that ends at lease: halfway there. */
+static time_t renew_time(long long lease)
+{
+	time_t now = time(NULL);
+	long long half = (lease - (long long)now) / 2;
+
+	return now + (time_t)(half > RENEW_MIN_SECONDS ? half : RENEW_MIN_SECONDS);
+}
+
+/* A server's job: renew its lease on the server when it is time. */
+static void renew(struct broker *b)
+{
+	long long lease = 0;
+
+	if (!b->o->remote || !b->o->job_id || time(NULL) < b->renew_at)
+		return;
+	if (svc_remote_job_renew(&lease, b->o->remote, b->o->job_id) == 0) {
+		b->lease = lease;
+		note(b, "the job's lease renewed until %lld", lease);
+	} else {
+		note(b, "the job's lease was not renewed: %s", svc_error_last());
+		svc_error_clear();
+	}
+	b->renew_at = renew_time(b->lease);
+}
+
 /* Why the broker should stop now, or NULL. */
 static const char *should_stop(const struct broker *b, const struct timespec *end)
 {
@@ -1447,8 +1564,12 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	size_t i;
 	int rc, own_files = 0;
 
-	if (!o || o->version != SVC_BROKER_OPTIONS_VERSION || !o->job_dir || !st || !cat)
-		return error_set(SVC_EINVALID, "a broker needs its options, a store and a catalog");
+	if (!o || o->version != SVC_BROKER_OPTIONS_VERSION || !o->job_dir ||
+	    (!st && !o->endpoints) || !cat)
+		return error_set(SVC_EINVALID, "a broker needs its options, a store (or a server's endpoints) and a catalog");
+	if (o->job_token && (strlen(o->job_token) > SVC_BROKER_SYSTEM_TOKEN_MAX ||
+			     !line_safe(o->job_token, strlen(o->job_token))))
+		return error_set(SVC_EINVALID, "the job's token is too long or holds a line break");
 	if (o->helper && (o->helper[0] != '/' || !line_safe(o->helper, strlen(o->helper))))
 		return error_set(SVC_EINVALID, "helper path '%s' is not absolute", o->helper);
 	memset(&b, 0, sizeof(b));
@@ -1457,11 +1578,22 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += o->deadline_seconds > 0 ? o->deadline_seconds
 		: SVC_BROKER_DEADLINE_DEFAULT;
+	if (o->endpoints)
+		b.eps = json_loadb(o->endpoints, o->endpoints_len, 0, NULL);
+	if (o->endpoints && !json_is_array(b.eps)) {
+		rc = error_set(SVC_EINVALID, "the job's endpoints are not a JSON array");
+		goto done;
+	}
+	b.lease = o->lease_expires;
+	b.renew_at = renew_time(b.lease);
 	if ((rc = jobdir_open(&b.dirfd, o->job_dir)) ||
 	    (rc = load_grants(&b, st, cat)) || (rc = take_pid(&b)))
 		goto done;
 	own_files = 1;
-	if ((rc = make_token(b.token)) || (rc = make_token(b.system_token)) ||
+	if (o->job_token)
+		memcpy(b.system_token, o->job_token, strlen(o->job_token) + 1);
+	if ((rc = make_token(b.token)) ||
+	    (!o->job_token && (rc = make_token(b.system_token))) ||
 	    (rc = buf_printf(&helper, "%s\n", o->helper ? o->helper : "")) ||
 	    (rc = jobdir_file_write(b.dirfd, JOBDIR_BROKER_TOKEN, b.token, TOKEN_HEX)) ||
 	    /* the helper file turns on git's use of us: git/SSH jobs only */
@@ -1475,6 +1607,7 @@ int svc_broker_serve(const svc_broker_options *o, svc_store *st,
 		struct pollfd p = { b.lfd, POLLIN, 0 };
 		int cfd;
 
+		renew(&b);
 		if (poll(&p, 1, 1000) <= 0 || !(p.revents & POLLIN))
 			continue;
 		cfd = accept4(b.lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -1506,6 +1639,7 @@ done:
 	svc_secret_free(b.vars, b.varslen);
 	svc_wipe(b.token, sizeof(b.token));
 	svc_wipe(b.system_token, sizeof(b.system_token));
+	json_decref(b.eps);
 	buf_clear(&helper);
 	return rc;
 }
@@ -2013,23 +2147,55 @@ int svc_broker_vars_put(const char *job_dir, const char *text, size_t len)
 	return rc;
 }
 
-int svc_broker_system_token(char out[SVC_BROKER_TOKEN_HEX + 1],
+int svc_broker_system_token(char out[SVC_BROKER_SYSTEM_TOKEN_MAX + 1],
 			    const char *job_dir)
 {
 	const char *vals[R_COUNT];
 	svc_buf reply;
+	size_t n;
 	int rc;
 
 	if ((rc = served(job_dir)))
 		return rc;
 	buf_init(&reply, REPLY_MAX, 1);
 	if (!(rc = call(&reply, vals, job_dir, "system-token", NULL, NULL, NULL, 0))) {
-		if (!vals[R_TOKEN] || strlen(vals[R_TOKEN]) != TOKEN_HEX)
+		n = vals[R_TOKEN] ? strlen(vals[R_TOKEN]) : 0;
+		if (!n || n > SVC_BROKER_SYSTEM_TOKEN_MAX)
 			rc = error_set(SVC_ERROR, "the job's broker gave no system token");
 		else
-			memcpy(out, vals[R_TOKEN], TOKEN_HEX + 1);
+			memcpy(out, vals[R_TOKEN], n + 1);
 	}
 	buf_clear(&reply);
+	return rc;
+}
+
+int svc_broker_connection(svc_conn **out, const char *job_dir,
+			  const char *id)
+{
+	const char *vals[R_COUNT];
+	svc_buf reply, text;
+	json_t *e = NULL;
+	int rc;
+
+	if ((rc = served(job_dir)))
+		return rc;
+	buf_init(&reply, REPLY_MAX, 1);
+	buf_init(&text, REPLY_MAX, 1);
+	rc = call(&reply, vals, job_dir, "connection", NULL, "connection", id,
+		  strlen(id));
+	if (rc == SVC_ENOTFOUND)
+		rc = error_set(SVC_ENOTFOUND,
+			       "the job's broker holds no connection '%s'", id);
+	if (!rc && (!vals[R_ENDPOINT] ||
+		    hex_decode(&text, vals[R_ENDPOINT], strlen(vals[R_ENDPOINT])) ||
+		    !(e = json_loadb(text.ptr, text.len, 0, NULL))))
+		rc = error_set(SVC_ERROR, "the job's broker gave no valid connection '%s'",
+			       id);
+	if (!rc)
+		rc = remote_conn_from(out, e);
+	json_decref(e);
+	buf_clear(&reply);
+	buf_clear(&text);
 	return rc;
 }
 

@@ -96,6 +96,9 @@ typedef struct http_request {
 				        (PEM) in the response's peer_cert
 				        (pinning by thumbprint; added for
 				        verify_azure.c's Service Fabric) */
+	int secret_body;           /**< 1: the response body is a secret
+				        (wiped as it grows and when cleared:
+				        a job's endpoints) */
 } http_request;
 
 /** Why a call failed. */

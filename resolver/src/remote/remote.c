@@ -8,7 +8,9 @@
  * Request bodies that carry secrets live in a secret buffer, wiped once
  * sent; the token lives in one, too, and goes only into the bearer
  * header.  Responses never carry a secret (the server writes secret
- * parameters as null and lists which are set in "setSecrets").
+ * parameters as null and lists which are set in "setSecrets"), except a
+ * job start's, whose body is read into a secret buffer and kept as the
+ * job's endpoints' JSON text in wiped memory (svc_remote_job).
  */
 #include <malloc.h>
 #include <pwd.h>
@@ -25,6 +27,7 @@
 #include "svcconn/secret.h"
 #include "svcconn/store.h"
 #include "errors_int.h"
+#include "remote/remote_int.h"
 #include "net/http.h"
 #include "store/store_int.h"
 #include "util/buf.h"
@@ -163,9 +166,9 @@ static int put_segment(svc_buf *b, const char *s)
  * JSON of the answer into *out (NULL for 204 or when out is NULL).  A
  * status other than 2xx: its code, with the server's message.
  */
-static int call(json_t **out, svc_remote *r, const char *method,
-		const char *base, const char *path, const char *seg,
-		const svc_buf *body)
+static int call_ex(json_t **out, svc_remote *r, const char *method,
+		   const char *base, const char *path, const char *seg,
+		   const svc_buf *body, int secret)
 {
 	http_request req;
 	http_response res;
@@ -193,6 +196,7 @@ static int call(json_t **out, svc_remote *r, const char *method,
 	req.timeout_ms = r->timeout_ms;
 	req.ca_pem = r->ca.len ? r->ca.ptr : NULL;
 	req.max_body = REMOTE_MAX_BODY;
+	req.secret_body = secret;
 	rc = http_call(&res, &req);
 	if (rc) {
 		rc = error_set(rc, "server %s: %s", r->root, svc_error_last());
@@ -228,6 +232,14 @@ done:
 	return rc;
 }
 
+/* call_ex() of an answer that holds no secret. */
+static int call(json_t **out, svc_remote *r, const char *method,
+		const char *base, const char *path, const char *seg,
+		const svc_buf *body)
+{
+	return call_ex(out, r, method, base, path, seg, body, 0);
+}
+
 /* ---- JSON and connections ---------------------------------------------------- */
 
 static const char *str_of(json_t *o, const char *key)
@@ -255,8 +267,12 @@ static int fields_from(svc_conn *c, json_t *o, svc_field_kind kind)
 	return 0;
 }
 
-/* A ServiceEndpoint of the server as a connection (secrets not loaded). */
-static int conn_from(svc_conn **out, json_t *e)
+/*
+ * A ServiceEndpoint of the server as a connection: its secrets not
+ * loaded, or loaded as secret fields when the endpoint carries them (a
+ * job's).
+ */
+int remote_conn_from(svc_conn **out, json_t *e)
 {
 	json_t *auth = json_object_get(e, "authorization"), *set, *v;
 	const char *name = str_of(e, "name"), *type = str_of(e, "type");
@@ -289,10 +305,17 @@ static int conn_from(svc_conn **out, json_t *e)
 	set = json_object_get(e, "setSecrets");
 	json_array_foreach(set, i, v) {
 		const char *k = json_string_value(v);
-		svc_field_kind kind = json_object_get(json_object_get(e, "data"), k ? k : "")
-			? SVC_FIELD_DATA : SVC_FIELD_AUTH;
+		json_t *d = json_object_get(json_object_get(e, "data"), k ? k : "");
+		svc_field_kind kind = d ? SVC_FIELD_DATA : SVC_FIELD_AUTH;
 
-		if (k && (rc = svc_conn_set_field_unloaded(c, k, kind)))
+		if (!k)
+			continue;
+		if (!d)
+			d = json_object_get(json_object_get(auth, "parameters"), k);
+		/* a job's endpoints carry their secrets: secret fields */
+		rc = json_is_string(d) ? svc_conn_set_field_class(c, k, kind, 1)
+				       : svc_conn_set_field_unloaded(c, k, kind);
+		if (rc)
 			goto fail;
 	}
 	*out = c;
@@ -400,7 +423,7 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r)
 			    NULL, "value")))
 		return rc;
 	json_array_foreach(a, i, e) {
-		if ((rc = conn_from(&list[n], e))) {
+		if ((rc = remote_conn_from(&list[n], e))) {
 			svc_store_conn_list_free(list, n);
 			json_decref(v);
 			return rc;
@@ -421,7 +444,7 @@ int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
 	*out = NULL;
 	if ((rc = call(&v, r, "GET", r->project, EP, name_or_id, NULL)))
 		return rc;
-	rc = conn_from(out, v);
+	rc = remote_conn_from(out, v);
 	json_decref(v);
 	return rc;
 }
@@ -440,7 +463,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 	buf_clear(&body);
 	if (rc)
 		return rc;
-	if ((rc = conn_from(&back, v)) == 0) {
+	if ((rc = remote_conn_from(&back, v)) == 0) {
 		rc = svc_conn_set_id(c, svc_conn_id(back));
 		if (!rc)
 			rc = svc_conn_set_meta(c, svc_conn_created_by(back),
@@ -867,4 +890,263 @@ static void wipe_free(void *p)
 void svc_json_wipe_on_free(void)
 {
 	json_set_alloc_funcs(malloc, wipe_free);
+}
+
+/* ---- jobs (an agent's credential) ------------------------------------------- */
+
+void svc_remote_job_free(svc_remote_job *j)
+{
+	if (!j)
+		return;
+	if (j->token)
+		svc_secret_free(j->token, j->token_len);
+	if (j->endpoints)
+		svc_secret_free(j->endpoints, j->endpoints_len);
+	free(j->id);
+	free(j->source);
+	free(j->record);
+	free(j->oidc_request_uri);
+	free(j->message);
+	free(j);
+}
+
+/* A copy of member key of o (a string) into *out, NULL when absent. */
+static int dup_member(char **out, json_t *o, const char *key)
+{
+	const char *v = str_of(o, key);
+
+	*out = NULL;
+	if (v && !(*out = strdup(v)))
+		return error_oom();
+	return 0;
+}
+
+/* The gate's status of the answer's "status" member. */
+static int gate_status(svc_gate_status *out, const char *s)
+{
+	static const struct { const char *name; svc_gate_status st; } map[] = {
+		{ "granted", SVC_GATE_GRANTED },
+		{ "needs-permission", SVC_GATE_NEEDS_PERMISSION },
+		{ "waiting", SVC_GATE_WAITING },
+		{ "denied", SVC_GATE_DENIED },
+		{ "skipped", SVC_GATE_SKIPPED },
+	};
+	size_t i;
+
+	for (i = 0; s && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].name, s)) {
+			*out = map[i].st;
+			return 0;
+		}
+	return error_set(SVC_ERROR, "the server answered a job start with status '%s'",
+			 s ? s : "");
+}
+
+/* The gate's messages of answer v, one line each, into *out. */
+static int gate_message(char **out, json_t *v)
+{
+	svc_buf b = SVC_BUF_INIT;
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(v, "gate"), i, it)
+		if (buf_printf(&b, "%s: %s%s%s\n", str_of(it, "connection")
+			       ? str_of(it, "connection") : "",
+			       str_of(it, "what") ? str_of(it, "what") : "",
+			       str_of(it, "message") ? ": " : "",
+			       str_of(it, "message") ? str_of(it, "message") : "")) {
+			buf_clear(&b);
+			return error_oom();
+		}
+	*out = b.len ? buf_detach(&b, NULL) : NULL;
+	buf_clear(&b);
+	return 0;
+}
+
+/* The answer v of a granted start into j (its secrets in wiped memory). */
+static int job_from(svc_remote_job *j, json_t *v)
+{
+	json_t *eps = json_object_get(v, "endpoints");
+	json_t *lease = json_object_get(v, "leaseExpires");
+	const char *tok = str_of(v, "token");
+	int rc;
+
+	if (!str_of(v, "jobId") || !tok || !json_is_array(eps) ||
+	    !json_is_object(json_object_get(v, "job")) ||
+	    !json_is_integer(lease))
+		return error_set(SVC_ERROR,
+				 "the server's answer to a job start lacks jobId, token, endpoints, job or leaseExpires");
+	j->lease_expires = json_integer_value(lease);
+	j->token_len = strlen(tok);
+	if (!(j->token = strdup(tok)))
+		return error_oom();
+	if ((rc = dup_member(&j->id, v, "jobId")) ||
+	    (rc = dup_member(&j->source, v, "source")) ||
+	    (rc = dup_member(&j->oidc_request_uri, v, "oidcRequestUri")))
+		return rc;
+	if (!(j->record = json_dumps(json_object_get(v, "job"), JSON_COMPACT)))
+		return error_oom();
+	if (!(j->endpoints = json_dumps(eps, JSON_COMPACT)))
+		return error_oom();
+	j->endpoints_len = strlen(j->endpoints);
+	return 0;
+}
+
+int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
+			 const svc_job_request *req)
+{
+	svc_remote_job *j;
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o, *v = NULL;
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!req || !req->pipeline || !req->job || !req->run_id)
+		return error_set(SVC_EINVALID,
+				 "a job needs a pipeline name, a job and a run id");
+	o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "pipeline",
+		      req->pipeline, "job", req->job, "runId", req->run_id,
+		      "stage", req->stage, "branch", req->branch, "commit",
+		      req->commit, "requestedBy", req->requested_by);
+	if (o && req->yaml)
+		json_object_set_new(o, "yaml",
+				    json_stringn(req->yaml, req->yaml_len));
+	if (!o || !(text = json_dumps(o, JSON_COMPACT)) ||
+	    buf_puts(&body, text)) {
+		json_decref(o);
+		free(text);
+		buf_clear(&body);
+		return error_oom();
+	}
+	json_decref(o);
+	free(text);
+	if (!(j = calloc(1, sizeof(*j)))) {
+		buf_clear(&body);
+		return error_oom();
+	}
+	rc = call_ex(&v, r, "POST", r->project, "_apis/svcconn/jobs", NULL,
+		     &body, 1);
+	buf_clear(&body);
+	if (rc)
+		goto done;
+	if ((rc = gate_status(&j->status, str_of(v, "status"))) ||
+	    (rc = gate_message(&j->message, v)))
+		goto done;
+	if (j->status == SVC_GATE_GRANTED)
+		rc = job_from(j, v);
+done:
+	json_decref(v);
+	if (rc) {
+		svc_remote_job_free(j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+int svc_remote_job_renew(long long *lease, svc_remote *r, const char *id)
+{
+	svc_buf path = SVC_BUF_INIT;
+	json_t *v = NULL, *l;
+	int rc;
+
+	if ((rc = buf_puts(&path, "_apis/svcconn/jobs/")) ||
+	    (rc = put_segment(&path, id)) || (rc = buf_puts(&path, "/renew")))
+		rc = error_oom();
+	else
+		rc = call(&v, r, "POST", r->project, path.ptr, NULL, NULL);
+	l = json_object_get(v, "leaseExpires");
+	if (rc == 0 && lease)
+		*lease = json_is_integer(l) ? json_integer_value(l) : 0;
+	json_decref(v);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_job_complete(svc_remote *r, const char *id, const char *result)
+{
+	svc_buf path = SVC_BUF_INIT, body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s}", "result", result ? result : "");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	if (!text || (rc = buf_puts(&body, text)) ||
+	    (rc = buf_puts(&path, "_apis/svcconn/jobs/")) ||
+	    (rc = put_segment(&path, id)) || (rc = buf_puts(&path, "/complete")))
+		rc = error_oom();
+	else
+		rc = call(NULL, r, "POST", r->project, path.ptr, NULL, &body);
+	json_decref(o);
+	free(text);
+	buf_clear(&path);
+	buf_clear(&body);
+	return rc;
+}
+
+int svc_remote_agent_open(svc_remote **out, const char *config_dir,
+			  const char *url)
+{
+	svc_remote_options ro;
+	svc_buf cfg = SVC_BUF_INIT, cred, path = SVC_BUF_INIT;
+	json_t *o = NULL;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	buf_init(&cred, REMOTE_MAX_FILE, 1);
+	buf_init(&cfg, REMOTE_MAX_FILE, 0);
+	if ((rc = buf_printf(&path, "%s/agent.json", config_dir)))
+		goto done;
+	if (access(path.ptr, F_OK) != 0) {
+		rc = error_set(SVC_ENOTFOUND,
+			       "'%s': no agent is registered here (svcconn-agent register)",
+			       path.ptr);
+		goto done;
+	}
+	if ((rc = file_read_private(&cfg, path.ptr, "agent configuration")))
+		goto done;
+	o = json_loadb(cfg.ptr ? cfg.ptr : "", cfg.len, 0, NULL);
+	if (!str_of(o, "server")) {
+		rc = error_set(SVC_EINVALID, "'%s': field 'server' is missing",
+			       path.ptr);
+		goto done;
+	}
+	buf_reset(&path);
+	if ((rc = buf_printf(&path, "%s/credential", config_dir)) ||
+	    (rc = file_read_private(&cred, path.ptr, "agent credential")))
+		goto done;
+	n = cred.len;
+	while (n && (cred.ptr[n - 1] == '\n' || cred.ptr[n - 1] == '\r'))
+		n--;
+	memset(&ro, 0, sizeof(ro));
+	ro.version = SVC_REMOTE_OPTIONS_VERSION;
+	ro.url = url ? url : str_of(o, "server");
+	ro.token = cred.ptr;
+	ro.token_len = n;
+	ro.ca_file = str_of(o, "ca");
+	rc = svc_remote_new(out, &ro);
+done:
+	json_decref(o);
+	buf_clear(&cfg);
+	buf_clear(&cred);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_collection(char **uri, char **project, const svc_remote *r)
+{
+	const char *path = r->project + strlen(r->root), *slash;
+
+	/* r->project is ROOT/ORG/PROJECT (default/default without a path) */
+	slash = strrchr(path, '/');
+	*uri = *project = NULL;
+	if (!slash || slash == path ||
+	    !(*uri = strndup(r->project, (size_t)(slash - r->project) + 1)) ||
+	    !(*project = strdup(slash + 1))) {
+		free(*uri);
+		*uri = NULL;
+		return error_oom();
+	}
+	return 0;
 }

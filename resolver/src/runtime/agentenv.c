@@ -187,7 +187,7 @@ static int set_sysconn(svc_env *env, const char *token)
 int job_system_conn(svc_env *env, svc_masker *m, const char *job_dir,
 		    const char *token)
 {
-	char own[SVC_BROKER_TOKEN_HEX + 1];
+	char own[SVC_BROKER_SYSTEM_TOKEN_MAX + 1];
 	const char *real = svc_env_get(env, "SYSTEM_ACCESSTOKEN");
 	int rc = 0;
 

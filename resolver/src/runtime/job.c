@@ -177,10 +177,13 @@ static json_t *vars_json(const svc_plan *p, const svc_job_options *o)
 	return a;
 }
 
-/* The job's state, written into the job directory. */
-static int write_state(const svc_job_options *o, const svc_plan *p,
-		       const char *holder, const char *const *ids, size_t n,
-		       int lock)
+/*
+ * The job's state (no secret in it): written into the job directory by a
+ * local job-start, sent to the agent by the server (job_record).
+ */
+static int job_state(json_t **out, const svc_job_options *o,
+		     const svc_plan *p, const char *holder,
+		     const char *const *ids, size_t n, int lock)
 {
 	json_t *s = json_object(), *a = json_array();
 	char at[32], jobid[SVC_ID_LEN + 1], planid[SVC_ID_LEN + 1];
@@ -218,9 +221,28 @@ static int write_state(const svc_job_options *o, const svc_plan *p,
 							? "none" : "sandbox"));
 	json_object_set_new(s, "steps", steps_json(p, o));
 	json_object_set_new(s, "variables", vars_json(p, o));
-	rc = jobdir_record_write(o->job_dir, s);
+	*out = s;
+	return 0;
+}
+
+/* The job's state, written into the job directory. */
+static int write_state(const svc_job_options *o, const svc_plan *p,
+		       const char *holder, const char *const *ids, size_t n,
+		       int lock)
+{
+	json_t *s = NULL;
+	int rc = job_state(&s, o, p, holder, ids, n, lock);
+
+	if (rc == 0)
+		rc = jobdir_record_write(o->job_dir, s);
 	json_decref(s);
 	return rc;
+}
+
+int job_record(json_t **out, const svc_job *j, const svc_job_options *o)
+{
+	return job_state(out, o, j->plan, j->holder, j->conns, j->nconns,
+			 j->holds_lock);
 }
 
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
@@ -370,15 +392,14 @@ long job_lease_seconds(void)
 	return LEASE_SECONDS;
 }
 
-int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
-		  const svc_catalog *cat)
+/*
+ * What every job start does before it has a decision: the steps' sandbox
+ * checked, the job directory made.
+ */
+static int job_dir_begin(const svc_job_options *o)
 {
 	int rc;
 
-	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
-	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
-		return error_set(SVC_EINVALID,
-				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
 	/* steps share the store's user only when the operator said so */
 	if (!o->steps_see_store && (rc = svc_step_sandbox_check())) {
 		char why[512];
@@ -388,12 +409,91 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 				 "steps cannot run in their sandbox here (%s); they would run as the store's user and could read every secret: install bubblewrap, or let them with --let-steps-read-the-store",
 				 why);
 	}
-	if ((rc = jobdir_create(o->job_dir)) ||
-	    (rc = job_gate(out, o, st, cat, NULL)))
+	return jobdir_create(o->job_dir);
+}
+
+int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
+		  const svc_catalog *cat)
+{
+	int rc;
+
+	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
+	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
+		return error_set(SVC_EINVALID,
+				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
+	if ((rc = job_dir_begin(o)) || (rc = job_gate(out, o, st, cat, NULL)))
 		return rc;
 	if ((*out)->gate->status == SVC_GATE_GRANTED)
 		rc = write_state(o, (*out)->plan, (*out)->holder, (*out)->conns,
 				 (*out)->nconns, (*out)->holds_lock);
+	return rc;
+}
+
+int svc_job_adopt(const svc_job_options *o, const char *record,
+		  const char *job_id, const char *collection_uri,
+		  const char *project, const char *oidc_request_uri)
+{
+	json_t *s;
+	int rc;
+
+	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->job_dir ||
+	    !record || !job_id || !collection_uri || !project)
+		return error_set(SVC_EINVALID,
+				 "a server's job needs its record, id, collection URI, project and a job directory");
+	/* first: the sandbox's probe forks, with nothing of ours held */
+	if ((rc = job_dir_begin(o)))
+		return rc;
+	s = json_loads(record, 0, NULL);
+	if (!json_is_object(s)) {
+		json_decref(s);
+		return error_set(SVC_EINVALID, "the server's job record is not a JSON object");
+	}
+	/* the server's names for it; how its steps run is this machine's */
+	json_object_set_new(s, "jobId", json_string(job_id));
+	json_object_set_new(s, "collectionUri", json_string(collection_uri));
+	json_object_set_new(s, "project", json_string(project));
+	json_object_set_new(s, "isolation", json_string(o->steps_see_store
+							? "none" : "sandbox"));
+	json_object_set_new(s, "server", json_true());
+	if (oidc_request_uri)
+		json_object_set_new(s, "oidcRequestUri",
+				    json_string(oidc_request_uri));
+	rc = jobdir_record_write(o->job_dir, s);
+	json_decref(s);
+	return rc;
+}
+
+int svc_job_server_id(char **id, char **url, const char *job_dir)
+{
+	json_t *s = NULL;
+	const char *v, *uri, *project;
+	int rc;
+
+	if ((rc = jobdir_record_read(&s, job_dir)))
+		return rc;
+	v = json_string_value(json_object_get(s, "jobId"));
+	uri = json_string_value(json_object_get(s, "collectionUri"));
+	project = json_string_value(json_object_get(s, "project"));
+	if (!json_is_true(json_object_get(s, "server")) || !v || !uri ||
+	    !project)
+		rc = error_set(SVC_ENOTFOUND,
+			       "the job in '%s' was not started by a server", job_dir);
+	else if (id && !(*id = strdup(v)))
+		rc = error_oom();
+	else if (url) {
+		svc_buf b = SVC_BUF_INIT;
+
+		/* the project's URL: the collection URI ends with '/' */
+		if ((rc = buf_printf(&b, "%s%s", uri, project)) == 0 &&
+		    !(*url = buf_detach(&b, NULL)))
+			rc = error_oom();
+		buf_clear(&b);
+		if (rc && id) {
+			free(*id);
+			*id = NULL;
+		}
+	}
+	json_decref(s);
 	return rc;
 }
 
@@ -458,6 +558,9 @@ int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 		return rc;
 	if ((rc = jobdir_record_read(&s, job_dir)))
 		goto done;
+	/* a server's job: the server records its end (svc_remote_job_complete) */
+	if (!st)
+		goto local;
 	rc = svc_store_usage_finish(st, json_string_value(json_object_get(s, "pipeline")),
 				    json_string_value(json_object_get(s, "runId")),
 				    json_string_value(json_object_get(s, "stage")),
@@ -465,6 +568,7 @@ int svc_job_end(svc_store *st, const char *job_dir, const char *result)
 				    result);
 	if (!rc && json_string_value(json_object_get(s, "holder")))
 		rc = svc_store_lock_release(st, json_string_value(json_object_get(s, "holder")));
+local:
 	if (!rc)
 		rc = jobdir_record_remove(job_dir);
 	/* the job's temporary directory, with what its tasks wrote there */
@@ -608,6 +712,8 @@ static int base_env(svc_env *e, json_t *s, const char *job_dir)
 	    (rc = set_from(e, "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_COLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_TEAMPROJECT", s, "project")) ||
+	    /* a job of svcconn-server whose server issues OIDC tokens */
+	    (rc = set_from(e, "SYSTEM_OIDCREQUESTURI", s, "oidcRequestUri")) ||
 	    (rc = set_from(e, "SYSTEM_JOBID", s, "jobId")) ||
 	    (rc = set_from(e, "SYSTEM_PLANID", s, "planId")) ||
 	    (rc = set_from(e, "BUILD_REASON", s, "reason")) ||
@@ -722,6 +828,19 @@ void job_step_info_clear(struct job_step_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+/*
+ * Granted connection id of the job in job_dir with its secrets: from the
+ * store, or without one (a job of svcconn-server) from the job's broker,
+ * which alone holds them.
+ */
+static int job_conn_get(svc_conn **out, svc_store *st, const char *job_dir,
+			const char *id)
+{
+	if (st)
+		return svc_store_conn_get(out, st, id, SVC_GET_SECRETS);
+	return svc_broker_connection(out, job_dir, id);
+}
+
 int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir)
 {
 	svc_masker *m = NULL;
@@ -737,8 +856,7 @@ int job_mask_new(svc_masker **out, svc_store *st, const char *job_dir)
 
 		if (!json_string_value(v))
 			continue;
-		if ((rc = svc_store_conn_get(&c, st, json_string_value(v),
-					     SVC_GET_SECRETS)))
+		if ((rc = job_conn_get(&c, st, job_dir, json_string_value(v))))
 			goto done;
 		rc = mask_conn(m, c);
 		svc_conn_free(c);
@@ -816,7 +934,7 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 				       "connection '%s' was not granted to this job", id);
 			goto done;
 		}
-		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+		if ((rc = job_conn_get(&c, st, job_dir, id)))
 			goto done;
 		rc = svc_env_add_conn(e, c);
 		if (!rc && m && !(info && info->job_masked))
@@ -838,7 +956,7 @@ int job_step_prepare(svc_env **out, svc_masker *m, struct job_step_info *info,
 		if (!m || (info && info->job_masked) || !id ||
 		    granted(it, id)) /* the step's own: done */
 			continue;
-		if ((rc = svc_store_conn_get(&c, st, id, SVC_GET_SECRETS)))
+		if ((rc = job_conn_get(&c, st, job_dir, id)))
 			goto done;
 		rc = mask_conn(m, c);
 		svc_conn_free(c);

@@ -6,6 +6,7 @@
 #define SVC_RUNTIME_INT_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include "svcconn/inject.h"
 #include "svcconn/job.h"
 #include "svcconn/mask.h"
@@ -24,6 +25,12 @@ struct macro_dict;
  */
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
 	     const svc_catalog *cat, const char *source);
+/**
+ * The state of granted job j as a job directory records it (steps,
+ * variables, connection ids; never a secret): what the server sends the
+ * agent, which writes it into its job directory.
+ */
+int job_record(json_t **out, const svc_job *j, const svc_job_options *o);
 /** The ids of the job's own connections (valid while j lives). */
 const char *const *job_conns(const svc_job *j, size_t *n);
 /** Take j's gate report (j keeps none). */

@@ -170,8 +170,9 @@ static int show_job_dirs(struct sandbox *sb, const char *abs)
 }
 
 /*
- * Hide what no step may see: the store's directory and key, the user's
- * default store, the jobs root and the job's directory (abs).  Also what
+ * Hide what no step may see: the store's directory and key (st NULL: a
+ * job of svcconn-server, no store), the user's default store, an agent's
+ * credential, the jobs root and the job's directory (abs).  Also what
  * job_hidden_view() gives commands.c.
  */
 static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
@@ -181,8 +182,13 @@ static int hide_store_and_jobs(struct sandbox *sb, svc_store *st,
 	int rc;
 
 	if (!(rc = svc_jobs_root(&root)) &&
-	    !(rc = sandbox_hide(sb, st->home)) &&
-	    !(rc = sandbox_hide(sb, st->key_file)) &&
+	    (!st || !(rc = sandbox_hide(sb, st->home))) &&
+	    (!st || !(rc = sandbox_hide(sb, st->key_file))) &&
+	    /* an agent of svcconn-server: its credential, wherever
+	     * `svcconn-agent register` may have put it */
+	    !(rc = hide_joined(sb, getenv("HOME"), "/.config/svcconn-agent")) &&
+	    !(rc = hide_joined(sb, getenv("XDG_CONFIG_HOME"), "/svcconn-agent")) &&
+	    !(rc = hide_joined(sb, getenv("SVCCONN_AGENT_CONFIG"), NULL)) &&
 	    !(rc = hide_joined(sb, getenv("SVCCONN_HOME"), NULL)) &&
 	    !(rc = hide_joined(sb, getenv("HOME"), "/.local/share/svcconn")) &&
 	    !(rc = sandbox_hide(sb, root)))

@@ -151,6 +151,7 @@ int api_job_start(struct srv_call *c)
 	    opt_str(&req.stage, c, body, "stage") ||
 	    opt_str(&req.run_id, c, body, "runId") ||
 	    opt_str(&req.branch, c, body, "branch") ||
+	    opt_str(&req.commit, c, body, "commit") ||
 	    opt_str(&req.requested_by, c, body, "requestedBy"))
 		goto done;
 	req.yaml_len = req.yaml ? strlen(req.yaml) : 0;
@@ -186,12 +187,13 @@ int api_job_start(struct srv_call *c)
 			goto done;
 		}
 	}
-	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o}",
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o, s:o}",
 			"status", "granted", "jobId", j->id, "planId", j->id,
 			"token", j->token, "oidcRequestUri",
 			srv_oidc_request_uri(c, j->id), "leaseExpires",
 			(json_int_t)j->lease_expires, "source", j->source,
-			"endpoints", eps, "gate", gate_json(j->gate));
+			"endpoints", eps, "gate", gate_json(j->gate), "job",
+			json_loads(j->record, 0, NULL));
 	srv_reply(c, MHD_HTTP_CREATED, out);
 done:
 	svc_agent_job_free(j);

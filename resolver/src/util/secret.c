@@ -175,8 +175,16 @@ int svc_process_harden(void)
 
 int svc_process_detach(const char *exe, char *const argv[], char *const envp[])
 {
+	return svc_process_detach_stdin(exe, argv, envp, -1);
+}
+
+int svc_process_detach_stdin(const char *exe, char *const argv[],
+			     char *const envp[], int in_fd)
+{
 	struct spawn sp = SPAWN_INIT;
 	pid_t pid;
+
+	sp.fd[0] = in_fd;
 
 	/* a daemon of its own session, reparented at once, with no output
 	 * of the caller's (a pipe of git's, of a test's) and nothing else of
