@@ -38,6 +38,8 @@ int svc_ops_conn_get(svc_conn **out, svc_store *st, const svc_principal *p,
 	if (flags & SVC_GET_UNVERIFIED)
 		return error_set(SVC_EINVALID,
 				 "connections are read verified through ops");
+	if ((rc = ops_enter(st, p)))
+		return rc;
 	/* loaded as asked first, so that a connection that cannot be read
 	 * says why to anyone; the secrets are wiped when it is refused */
 	if ((rc = svc_store_conn_get(&c, st, name_or_id, flags)))
@@ -62,9 +64,9 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 {
 	svc_conn **l = NULL;
 	size_t n = 0, i, k = 0;
-	int rc = svc_store_conn_list(&l, &n, st);
+	int rc = ops_enter(st, p);
 
-	if (rc)
+	if (rc || (rc = svc_store_conn_list(&l, &n, st)))
 		return rc;
 	for (i = 0; i < n; i++) {
 		if (ops_require(st, p, l[i], SVC_ROLE_READER) == 0) {
@@ -116,6 +118,8 @@ int svc_ops_conn_delete(svc_store *st, const svc_principal *p,
 
 	/* unverified: a connection refused as tampered can still be
 	 * removed; only its id is used, for the role check */
+	if ((rc = ops_enter(st, p)))
+		return rc;
 	rc = svc_store_conn_get(&c, st, name_or_id, SVC_GET_UNVERIFIED);
 	if (rc == 0)
 		rc = ops_require(st, p, c, SVC_ROLE_ADMIN);
@@ -171,12 +175,28 @@ int svc_ops_export(char **text, size_t *len, size_t *count, svc_store *st,
 	size_t n = 0, nall = 0, i;
 	int rc = 0;
 
-	if (!names && (rc = svc_store_conn_list(&all, &nall, st)))
+	if ((rc = ops_enter(st, p)) ||
+	    (!names && (rc = svc_store_conn_list(&all, &nall, st))))
 		return rc;
 	if (!names) {
-		/* every connection: one that may not be read refuses it all */
-		for (i = 0; i < nall && !rc; i++)
+		/* every connection of the project: one that may not be
+		 * read refuses it all */
+		size_t k = 0;
+
+		for (i = 0; i < nall; i++) {
+			if (ops_conn_visible(st, all[i]) == 0) {
+				svc_conn *t = all[k];
+
+				all[k++] = all[i];
+				all[i] = t;
+			}
+		}
+		svc_error_clear();
+		for (i = 0; i < k && !rc; i++)
 			rc = ops_require(st, p, all[i], need);
+		for (i = k; i < nall; i++)
+			svc_conn_free(all[i]);
+		nall = k;
 		if (rc)
 			goto done;
 	}

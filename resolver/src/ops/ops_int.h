@@ -25,4 +25,15 @@ int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 int ops_require_candidate(svc_store *st, const svc_principal *p,
 			  const svc_conn *c);
 
+/**
+ * Act in p's project (svc_principal_set_project): SVC_ENOTFOUND, one
+ * message, for a project that does not exist or that p may not see.
+ */
+int ops_enter(svc_store *st, const svc_principal *p);
+/**
+ * 0 when c belongs to the project entered or is shared into it, else
+ * SVC_ENOTFOUND as the store says it for an unknown id.
+ */
+int ops_conn_visible(svc_store *st, const svc_conn *c);
+
 #endif

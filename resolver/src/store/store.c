@@ -510,8 +510,8 @@ int store_init_as(const svc_store_options *opts, const char *admin,
 		rc = store_rows_adopt(st, NULL);
 	/* whoever creates the store administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, NULL, admin, SVC_ROLE_ADMIN,
-				       who, now);
+		rc = st->ops->role_put(st->be, NULL, NULL, admin,
+				       SVC_ROLE_ADMIN, who, now);
 	if (rc == 0) {
 		detail = json_pack("{s:s, s:b, s:s}", "key_id", st->key.id,
 				   "key_created", created_key,
@@ -691,8 +691,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	}
 	/* whoever creates a connection administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, id, owner, SVC_ROLE_ADMIN, who,
-				       now);
+		rc = st->ops->role_put(st->be, id, NULL, owner,
+				       SVC_ROLE_ADMIN, who, now);
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
 	if (rc == 0)

@@ -64,6 +64,16 @@ int store_now_iso(char out[32]);
 int store_audit_list_adopt(svc_audit_list **out, svc_audit_entry *entries,
 			   size_t count);
 
+/**
+ * Look connection names up in project id (an id from the store), and put
+ * new connections, pipeline permissions, registered pipelines and
+ * permission requests there, until told otherwise; the store starts in
+ * "default".
+ */
+int store_project_use(svc_store *st, const char *id);
+/** The id store_project_use set. */
+const char *store_project_current(svc_store *st);
+
 /** Start a write transaction (the key settled if someone rekeyed). */
 int store_tx_write(svc_store *st);
 /** Start a read transaction that needs no key. */
