@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ops/ops_int.h"
 #include "store/store_int.h"
@@ -45,7 +46,8 @@ int svc_ops_conn_get(svc_conn **out, svc_store *st, const svc_principal *p,
 	if ((rc = svc_store_conn_get(&c, st, name_or_id, flags)))
 		return rc;
 	if ((rc = ops_require(st, p, c, flags & SVC_GET_SECRETS
-					? SVC_ROLE_ADMIN : SVC_ROLE_READER))) {
+					? SVC_ROLE_ADMIN : SVC_ROLE_READER)) ||
+	    (rc = ops_conn_as_seen(st, c))) {
 		svc_conn_free(c);
 		return rc;
 	}
@@ -59,6 +61,13 @@ int svc_ops_conn_edit(svc_conn **out, svc_store *st, const svc_principal *p,
 	return ops_conn(out, st, p, name_or_id, SVC_ROLE_ADMIN);
 }
 
+/* qsort: by name, as the store orders them (shared ones renamed). */
+static int by_name(const void *a, const void *b)
+{
+	return strcasecmp(svc_conn_name(*(svc_conn *const *)a),
+			  svc_conn_name(*(svc_conn *const *)b));
+}
+
 int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		      const svc_principal *p)
 {
@@ -69,7 +78,8 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 	if (rc || (rc = svc_store_conn_list(&l, &n, st)))
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (ops_require(st, p, l[i], SVC_ROLE_READER) == 0) {
+		if (ops_require(st, p, l[i], SVC_ROLE_READER) == 0 &&
+		    ops_conn_as_seen(st, l[i]) == 0) {
 			l[k++] = l[i];
 			continue;
 		}
@@ -77,6 +87,8 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		l[i] = NULL;
 	}
 	svc_error_clear();
+	if (k > 1)
+		qsort(l, k, sizeof(*l), by_name);
 	*out = l;
 	*count = k;
 	return 0;

@@ -35,5 +35,10 @@ int ops_enter(svc_store *st, const svc_principal *p);
  * SVC_ENOTFOUND as the store says it for an unknown id.
  */
 int ops_conn_visible(svc_store *st, const svc_conn *c);
+/**
+ * For reading only (never stored back): a connection shared into the
+ * project entered gets its name there.
+ */
+int ops_conn_as_seen(svc_store *st, svc_conn *c);
 
 #endif

@@ -62,7 +62,11 @@ int ops_enter(svc_store *st, const svc_principal *p)
 	return rc;
 }
 
-int ops_conn_visible(svc_store *st, const svc_conn *c)
+/*
+ * 0 when c is the project's or shared into it (its name there into *name
+ * when rename is given and it is shared), else SVC_ENOTFOUND.
+ */
+static int visible(svc_store *st, const svc_conn *c, char **name)
 {
 	const char *here = store_project_current(st);
 	svc_share *s = NULL;
@@ -73,12 +77,34 @@ int ops_conn_visible(svc_store *st, const svc_conn *c)
 		return 0;
 	if ((rc = svc_store_share_list(&s, &n, st, svc_conn_id(c))))
 		return rc;
-	for (i = 0; i < n; i++)
-		seen |= strcmp(s[i].project_id, here) == 0;
+	for (i = 0; i < n && !seen; i++)
+		if (strcmp(s[i].project_id, here) == 0) {
+			seen = 1;
+			if (name && !(*name = strdup(s[i].name)))
+				rc = error_oom();
+		}
 	svc_shares_free(s, n);
+	if (rc)
+		return rc;
 	/* the store's own message for an id it does not know */
 	return seen ? 0 : error_set(SVC_ENOTFOUND, "no connection named '%s'",
 				    svc_conn_id(c));
+}
+
+int ops_conn_visible(svc_store *st, const svc_conn *c)
+{
+	return visible(st, c, NULL);
+}
+
+int ops_conn_as_seen(svc_store *st, svc_conn *c)
+{
+	char *name = NULL;
+	int rc = visible(st, c, &name);
+
+	if (rc == 0 && name)
+		rc = svc_conn_set_name(c, name);
+	free(name);
+	return rc;
 }
 
 int svc_ops_project_create(char **id, svc_store *st, const svc_principal *p,
