@@ -376,6 +376,13 @@ int svc_ops_pipeline_source(char **yaml, size_t *len, char **origin,
  */
 int svc_ops_project_create(char **id, svc_store *st, const svc_principal *p,
 			   const char *name, const char *description);
+/**
+ * The project called name_or_id (name or id) when p may see it (one
+ * entry; svc_projects_free(*out, 1)); SVC_ENOTFOUND, one message for a
+ * project that does not exist and one p may not see.
+ */
+int svc_ops_project_get(svc_project **out, svc_store *st,
+			const svc_principal *p, const char *name_or_id);
 /** The projects p may see (a role on the store or in them), by name. */
 int svc_ops_project_list(svc_project **out, size_t *count, svc_store *st,
 			 const svc_principal *p);

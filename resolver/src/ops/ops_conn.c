@@ -8,7 +8,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ops/ops_int.h"
 #include "store/store_int.h"
@@ -61,13 +60,6 @@ int svc_ops_conn_edit(svc_conn **out, svc_store *st, const svc_principal *p,
 	return ops_conn(out, st, p, name_or_id, SVC_ROLE_ADMIN);
 }
 
-/* qsort: by name, as the store orders them (shared ones renamed). */
-static int by_name(const void *a, const void *b)
-{
-	return strcasecmp(svc_conn_name(*(svc_conn *const *)a),
-			  svc_conn_name(*(svc_conn *const *)b));
-}
-
 int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		      const svc_principal *p)
 {
@@ -87,8 +79,6 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		l[i] = NULL;
 	}
 	svc_error_clear();
-	if (k > 1)
-		qsort(l, k, sizeof(*l), by_name);
 	*out = l;
 	*count = k;
 	return 0;

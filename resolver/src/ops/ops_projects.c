@@ -107,6 +107,12 @@ int ops_conn_as_seen(svc_store *st, svc_conn *c)
 	return rc;
 }
 
+int svc_ops_project_get(svc_project **out, svc_store *st,
+			const svc_principal *p, const char *name_or_id)
+{
+	return project_visible(out, st, p, name_or_id);
+}
+
 int svc_ops_project_create(char **id, svc_store *st, const svc_principal *p,
 			   const char *name, const char *description)
 {

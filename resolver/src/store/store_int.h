@@ -71,6 +71,11 @@ int store_audit_list_adopt(svc_audit_list **out, svc_audit_entry *entries,
  * "default".
  */
 int store_project_use(svc_store *st, const char *id);
+/**
+ * svc_store_conn_list, of every project with all (their own names), else
+ * of the current one as svc_store_conn_list gives them.
+ */
+int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all);
 /** The id store_project_use set. */
 const char *store_project_current(svc_store *st);
 
