@@ -69,6 +69,8 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	if (ctx.project && !*ctx.project)
+		ctx.project = NULL;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

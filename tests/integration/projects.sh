@@ -136,6 +136,16 @@ req 204 -H "Authorization: Bearer $mtok" -X DELETE "$base/default/$ep/$idb?proje
 req 404 -H "Authorization: Bearer $atok" "$base/default/a/$ep/$idb"
 req 200 -H "Authorization: Bearer $mtok" "$base/default/b/$ep/$idb"
 
+# ---- the command line against the server, in a project ---------------------
+printf '%s\n' "$atok" > "$work/atokf"; chmod 600 "$work/atokf"
+rcli() { SVCCONN_TOKEN_FILE="$work/atokf" SVCCONN_CA="$work/cert.pem" svcconn --server "$base" "$@"; }
+out=$(rcli --project a list) || fail "alice's remote list of a: $out"
+grep -q "^reg .*$ida" <<<"$out" || fail "the remote list of a: $out"
+rc=0; out=$(rcli --project b list 2>&1) || rc=$?
+[ "$rc" = 3 ] || fail "alice's remote list of b exited $rc, not 3 (not found): $out"
+rc=0; out=$(SVCCONN_PROJECT=b rcli show reg 2>&1) || rc=$?
+[ "$rc" = 3 ] || fail "alice's remote show in b exited $rc: $out"
+
 # ---- the audit log names every change --------------------------------------
 out=$(svcconn audit --json)
 for a in project-create share unshare; do
