@@ -153,7 +153,11 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 		return cli_remote_open(ctx);
 	}
 	rc = svc_store_open(out, &ctx->opts);
-
+	/* the plan and other reads without a principal act in it too */
+	if (rc == 0 && (rc = svc_ops_project_enter(*out, ctx->who)) != 0) {
+		svc_store_free(*out);
+		*out = NULL;
+	}
 	if (rc)
 		return cli_lib_fail(rc);
 	return 0;

@@ -383,6 +383,12 @@ int svc_ops_project_create(char **id, svc_store *st, const svc_principal *p,
  */
 int svc_ops_project_get(svc_project **out, svc_store *st,
 			const svc_principal *p, const char *name_or_id);
+/**
+ * Have st look names up in p's project (checked as every verb checks it)
+ * for the calls that take no principal: the plan, the gate, the store's
+ * reads.  Every svc_ops_* verb does it itself.
+ */
+int svc_ops_project_enter(svc_store *st, const svc_principal *p);
 /** The projects p may see (a role on the store or in them), by name. */
 int svc_ops_project_list(svc_project **out, size_t *count, svc_store *st,
 			 const svc_principal *p);

@@ -18,11 +18,18 @@
 int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 		svc_role need)
 {
-	svc_role have = SVC_ROLE_NONE;
 	int rc;
 
 	if ((rc = ops_enter(st, p)) || (conn && (rc = ops_conn_visible(st, conn))))
 		return rc;
+	return ops_role_check(st, p, conn, need);
+}
+
+int ops_role_check(svc_store *st, const svc_principal *p,
+		   const svc_conn *conn, svc_role need)
+{
+	svc_role have = SVC_ROLE_NONE;
+
 	/*
 	 * roles are granted to users (and their groups) only: an agent or a
 	 * job whose name is also a user's name holds none of its roles

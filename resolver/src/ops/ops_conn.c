@@ -70,8 +70,9 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 	if (rc || (rc = svc_store_conn_list(&l, &n, st)))
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (ops_require(st, p, l[i], SVC_ROLE_READER) == 0 &&
-		    ops_conn_as_seen(st, l[i]) == 0) {
+		/* the project's own, and those shared into it under
+		 * their name there (svc_store_conn_list) */
+		if (ops_role_check(st, p, l[i], SVC_ROLE_READER) == 0) {
 			l[k++] = l[i];
 			continue;
 		}
@@ -183,22 +184,8 @@ int svc_ops_export(char **text, size_t *len, size_t *count, svc_store *st,
 	if (!names) {
 		/* every connection of the project: one that may not be
 		 * read refuses it all */
-		size_t k = 0;
-
-		for (i = 0; i < nall; i++) {
-			if (ops_conn_visible(st, all[i]) == 0) {
-				svc_conn *t = all[k];
-
-				all[k++] = all[i];
-				all[i] = t;
-			}
-		}
-		svc_error_clear();
-		for (i = 0; i < k && !rc; i++)
-			rc = ops_require(st, p, all[i], need);
-		for (i = k; i < nall; i++)
-			svc_conn_free(all[i]);
-		nall = k;
+		for (i = 0; i < nall && !rc; i++)
+			rc = ops_role_check(st, p, all[i], need);
 		if (rc)
 			goto done;
 	}

@@ -14,6 +14,12 @@
  */
 int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 		svc_role need);
+/**
+ * ops_require once the project is entered and conn is known to be in it
+ * (a connection of svc_store_conn_list): the role check alone.
+ */
+int ops_role_check(svc_store *st, const svc_principal *p,
+		   const svc_conn *conn, svc_role need);
 /** Load name_or_id (no secrets) and require need on it. */
 int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 	     const char *name_or_id, svc_role need);

@@ -107,6 +107,11 @@ int ops_conn_as_seen(svc_store *st, svc_conn *c)
 	return rc;
 }
 
+int svc_ops_project_enter(svc_store *st, const svc_principal *p)
+{
+	return ops_enter(st, p);
+}
+
 int svc_ops_project_get(svc_project **out, svc_store *st,
 			const svc_principal *p, const char *name_or_id)
 {
@@ -203,9 +208,10 @@ static int share_prepare(svc_conn **c, svc_project **pr, svc_store *st,
 	return rc;
 }
 
-int svc_ops_conn_share(svc_store *st, const svc_principal *p,
-		       const char *name_or_id, const char *project,
-		       const char *name, const char *description)
+/* Share (name, description) or, with unshare, take a share back. */
+static int share_change(svc_store *st, const svc_principal *p,
+			const char *name_or_id, const char *project,
+			const char *name, const char *description, int unshare)
 {
 	svc_project *pr = NULL;
 	svc_conn *c = NULL;
@@ -213,27 +219,27 @@ int svc_ops_conn_share(svc_store *st, const svc_principal *p,
 
 	if (rc)
 		return rc;
-	rc = store_share_set(st, svc_conn_id(c), pr, name, description,
-			     svc_principal_audit_name(p));
+	rc = unshare ? store_share_delete(st, svc_conn_id(c), pr,
+					  svc_principal_audit_name(p))
+		     : store_share_set(st, svc_conn_id(c), pr, name,
+				       description,
+				       svc_principal_audit_name(p));
 	svc_conn_free(c);
 	svc_projects_free(pr, 1);
 	return rc;
 }
 
+int svc_ops_conn_share(svc_store *st, const svc_principal *p,
+		       const char *name_or_id, const char *project,
+		       const char *name, const char *description)
+{
+	return share_change(st, p, name_or_id, project, name, description, 0);
+}
+
 int svc_ops_conn_unshare(svc_store *st, const svc_principal *p,
 			 const char *name_or_id, const char *project)
 {
-	svc_project *pr = NULL;
-	svc_conn *c = NULL;
-	int rc = share_prepare(&c, &pr, st, p, name_or_id, project);
-
-	if (rc)
-		return rc;
-	rc = store_share_delete(st, svc_conn_id(c), pr,
-				svc_principal_audit_name(p));
-	svc_conn_free(c);
-	svc_projects_free(pr, 1);
-	return rc;
+	return share_change(st, p, name_or_id, project, NULL, NULL, 1);
 }
 
 int svc_ops_conn_shares(svc_share **out, size_t *count, svc_store *st,

@@ -114,6 +114,11 @@ static int enter_owner(struct srv_call *c, svc_conn **conn)
 	const struct srv_shared *sh = srv_shared(c->srv);
 	int rc;
 
+	/* an id: a name means nothing outside a project */
+	if (!svc_is_uuid(c->arg))
+		return srv_error(c, MHD_HTTP_NOT_FOUND,
+				 "ServiceEndpointNotFoundException",
+				 "no connection with id '%s'", c->arg);
 	if ((rc = svc_store_conn_get(conn, sh->store, c->arg,
 				     SVC_GET_UNVERIFIED)))
 		return srv_lib_error(c, rc);

@@ -1746,6 +1746,26 @@ static int collect(void **out, size_t *count, store_backend *be,
 	return 0;
 }
 
+/*
+ * collect() over sql with the strings p bound; out is the address of the
+ * caller's array pointer (of any element type), set on success.
+ */
+static int select_list(void *out, size_t *count, store_backend *be,
+		       const char *sql, const char *doing,
+		       const char *const *p, int n, size_t size, row_fn fn,
+		       list_free_fn fr)
+{
+	sqlite3_stmt *st;
+	void *items = NULL;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0 ||
+	    (rc = collect(&items, count, be, st, size, fn, fr, doing)) != 0)
+		return rc;
+	memcpy(out, &items, sizeof(items));
+	return 0;
+}
+
 static void strings_free_v(void *p, size_t n)
 {
 	svc_strings_free(p, n);
@@ -1761,17 +1781,8 @@ static int string_list(char ***out, size_t *count, store_backend *be,
 		       const char *sql, const char *doing,
 		       const char *const *p, int n)
 {
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
-
-	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(char *), string_row,
-			  strings_free_v, doing)) != 0)
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be, sql, doing, p, n, sizeof(char *),
+			   string_row, strings_free_v);
 }
 
 /* One string column of the one row of sql into *out; SVC_ENOTFOUND. */
@@ -1896,22 +1907,14 @@ static int sqlite_role_list(svc_role_entry **out, size_t *count,
 			    const char *project_id)
 {
 	const char *p[] = { scope(conn_id), scope(project_id) };
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
 
-	if ((rc = prep_strs(be, &st,
-			    "SELECT r.principal, r.role, EXISTS (SELECT 1 "
-			    "FROM principal_groups g WHERE g.name = r.principal) "
-			    "FROM role_assignments r WHERE r.conn_id = ?1 "
-			    "AND r.project_id = ?2 ORDER BY r.principal",
-			    "list roles", p, 2)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(svc_role_entry),
-			  role_row, roles_free_v, "list roles")) != 0)
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be,
+			   "SELECT r.principal, r.role, EXISTS (SELECT 1 "
+			   "FROM principal_groups g WHERE g.name = r.principal) "
+			   "FROM role_assignments r WHERE r.conn_id = ?1 "
+			   "AND r.project_id = ?2 ORDER BY r.principal",
+			   "list roles", p, 2, sizeof(svc_role_entry),
+			   role_row, roles_free_v);
 }
 
 static int sqlite_inherit_get(int *on, store_backend *be, const char *conn_id)
@@ -3352,22 +3355,14 @@ static int sqlite_project_list(svc_project **out, size_t *count,
 			       store_backend *be, const char *name_or_id)
 {
 	const char *p[] = { name_or_id };
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
 
-	if ((rc = prep_strs(be, &st,
-			    "SELECT id, name, description, created_by, "
-			    "created_at FROM projects WHERE ?1 IS NULL OR "
-			    "id = ?1 OR name = ?1 COLLATE NOCASE "
-			    "ORDER BY name COLLATE NOCASE",
-			    "list projects", p, 1)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(svc_project),
-			  project_row, projects_free_v, "list projects")) != 0)
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be,
+			   "SELECT id, name, description, created_by, "
+			   "created_at FROM projects WHERE ?1 IS NULL OR "
+			   "id = ?1 OR name = ?1 COLLATE NOCASE "
+			   "ORDER BY name COLLATE NOCASE",
+			   "list projects", p, 1, sizeof(svc_project),
+			   project_row, projects_free_v);
 }
 
 static int sqlite_project_delete(store_backend *be, const char *id)
@@ -3454,22 +3449,14 @@ static int sqlite_share_list(svc_share **out, size_t *count,
 			     store_backend *be, const char *conn_id)
 {
 	const char *p[] = { conn_id };
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
 
-	if ((rc = prep_strs(be, &st,
-			    "SELECT s.project_id, p.name, s.name, s.description "
-			    "FROM conn_shares s JOIN projects p "
-			    "ON p.id = s.project_id WHERE s.conn_id = ?1 "
-			    "ORDER BY p.name COLLATE NOCASE",
-			    "list the shares of a connection", p, 1)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(svc_share), share_row,
-			  shares_free_v, "list the shares of a connection")))
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be,
+			   "SELECT s.project_id, p.name, s.name, s.description "
+			   "FROM conn_shares s JOIN projects p "
+			   "ON p.id = s.project_id WHERE s.conn_id = ?1 "
+			   "ORDER BY p.name COLLATE NOCASE",
+			   "list the shares of a connection", p, 1,
+			   sizeof(svc_share), share_row, shares_free_v);
 }
 
 /* ---- agent pools and agents --------------------------------------------- */
