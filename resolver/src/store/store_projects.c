@@ -66,9 +66,11 @@ int svc_store_project_list(svc_project **out, size_t *count, svc_store *st,
 						    name_or_id));
 	if (rc)
 		return rc;
-	if (name_or_id && n == 0)
+	if (name_or_id && n == 0) {
+		svc_projects_free(p, n);
 		return error_set(SVC_ENOTFOUND, "no project named '%s'",
 				 name_or_id);
+	}
 	*out = p;
 	*count = n;
 	return 0;
