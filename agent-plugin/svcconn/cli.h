@@ -33,6 +33,13 @@ struct cli_ctx {
 	const char *server;     /**< --server URL, or NULL */
 	const char *ca_file;    /**< --ca FILE, or NULL */
 	svc_remote *remote;     /**< the server acted on, NULL: local store */
+	const char *project;    /**< the project acted in: --project before
+				     the command, else $SVCCONN_PROJECT,
+				     else NULL ("default") */
+	const char *project_opt; /**< --project after the command, or NULL:
+				      the project acted in, but the target
+				      of share/unshare and the scope of
+				      security without a connection */
 };
 
 /* One subcommand. */
@@ -61,9 +68,12 @@ extern const struct cmd_entry cmd_tokens_entry;
 extern const struct cmd_entry cmd_pipelines_entry;
 extern const struct cmd_entry cmd_pools_entry, cmd_agents_entry;
 extern const struct cmd_entry cmd_login_entry, cmd_logout_entry;
+extern const struct cmd_entry cmd_projects_entry, cmd_share_entry,
+	cmd_unshare_entry;
 
 /* The option codes every command accepts (beyond its own). */
-enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON, OPT_SERVER, OPT_CA };
+enum { OPT_HOME = 1000, OPT_HELP, OPT_JSON, OPT_SERVER, OPT_CA,
+       OPT_PROJECT };
 
 /** Handle --home/--help/--json; returns 1 if opt was one of them. */
 int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
@@ -74,6 +84,7 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	{ "help", no_argument, NULL, OPT_HELP }, \
 	{ "server", required_argument, NULL, OPT_SERVER }, \
 	{ "ca", required_argument, NULL, OPT_CA }, \
+	{ "project", required_argument, NULL, OPT_PROJECT }, \
 	{ NULL, 0, NULL, 0 }
 
 /**

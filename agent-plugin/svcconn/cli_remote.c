@@ -208,7 +208,11 @@ int cli_remote_open(struct cli_ctx *ctx)
 	o.token = tok;
 	o.token_len = len;
 	o.ca_file = ca;
-	if ((rc = svc_remote_new(&ctx->remote, &o)))
+	if ((rc = svc_remote_new(&ctx->remote, &o)) ||
+	    /* --project, else SVCCONN_PROJECT, instead of the URL's */
+	    ((ctx->project_opt || ctx->project) &&
+	     (rc = svc_remote_set_project(ctx->remote, ctx->project_opt
+					  ? ctx->project_opt : ctx->project))))
 		rc = cli_lib_fail(rc);
 done:
 	svc_secret_free(tok, len);

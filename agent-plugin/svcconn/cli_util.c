@@ -103,6 +103,13 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	case OPT_CA:
 		ctx->ca_file = arg;
 		return 1;
+	case OPT_PROJECT:
+		ctx->project_opt = arg;
+		if (svc_principal_set_project(ctx->who, arg)) {
+			cli_lib_fail(SVC_EINVALID);
+			*exit_now = 1;
+		}
+		return 1;
 	case OPT_HELP:
 		cli_usage(cmd, stdout);
 		fprintf(stdout, "\n%s\n", cmd->summary);
@@ -117,6 +124,8 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 		      "               login', or of the file $SVCCONN_TOKEN_FILE\n"
 		      "  --ca FILE    trust the CAs of FILE (PEM) for the server\n"
 		      "               too (default $SVCCONN_CA, else the login's)\n"
+		      "  --project P  act in project P (default $SVCCONN_PROJECT,\n"
+		      "               else 'default'; see 'svcconn projects --help')\n"
 		      "Exit codes: 0 success, 1 failed, 2 bad usage or invalid input,\n"
 		      "3 not found, 5 refused.\n", stdout);
 		if (!cmd->remote)
@@ -144,7 +153,11 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 		return cli_remote_open(ctx);
 	}
 	rc = svc_store_open(out, &ctx->opts);
-
+	/* the plan and other reads without a principal act in it too */
+	if (rc == 0 && (rc = svc_ops_project_enter(*out, ctx->who)) != 0) {
+		svc_store_free(*out);
+		*out = NULL;
+	}
 	if (rc)
 		return cli_lib_fail(rc);
 	return 0;

@@ -1,6 +1,6 @@
 /*
- * cmd_security.c - `svcconn security [NAME]`: roles on the store or on a
- * connection, and inheritance.
+ * cmd_security.c - `svcconn security [NAME]`: roles on the store, in a
+ * project (--project without NAME) or on a connection, and inheritance.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +41,43 @@ static int on_opt(int c, const char *arg, void *data)
 	else
 		return cli_fail(SVC_EINVALID, "invalid or too many security options");
 	return EXIT_OK;
+}
+
+/* Roles in the project acted in (--project given without a connection). */
+static int show_project(struct cli_ctx *ctx, svc_store *st)
+{
+	svc_role_entry *e = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = svc_ops_project_role_list(&e, &n, st, ctx->who)))
+		return cli_lib_fail(rc);
+	if (ctx->json) {
+		json_t *o = json_object(), *a = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, json_pack(
+				"{s:s, s:s, s:s, s:s}", "id", e[i].principal,
+				"principal", e[i].principal,
+				"kind", e[i].is_group ? "group" : "user",
+				"role", svc_role_name(e[i].role)));
+		json_object_set_new(o, "scope", json_string("project"));
+		json_object_set_new(o, "project",
+				    json_string(ctx->project_opt));
+		json_object_set_new(o, "roles", a);
+		rc = cli_print_json(o);
+	} else {
+		printf("roles in project '");
+		cli_print_safe(stdout, ctx->project_opt);
+		printf("'\n");
+		for (i = 0; i < n; i++) {
+			printf("  %-14s ", svc_role_name(e[i].role));
+			cli_print_safe(stdout, e[i].principal);
+			printf("%s\n", e[i].is_group ? " (group)" : "");
+		}
+	}
+	svc_role_entries_free(e, n);
+	return rc;
 }
 
 /* Roles on the connection scope (NULL: the store). */
@@ -102,7 +139,7 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 	svc_store *st = NULL;
 	const char *scope;
 	size_t i;
-	int rc, exit_now;
+	int rc, exit_now, in_project;
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = cli_parse(ctx, &cmd_security_entry, argc, argv, NULL, options,
@@ -116,6 +153,8 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	scope = argc - optind == 1 ? argv[optind] : NULL;
+	/* --project without a connection: the project's own roles */
+	in_project = !scope && ctx->project_opt;
 	/* check every change before making any */
 	for (i = 0; i < o.ngrant; i++) {
 		const char *eq = strchr(o.grant[i], '=');
@@ -137,17 +176,22 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 		svc_role r = SVC_ROLE_NONE;
 
 		svc_role_parse(&r, eq + 1);
-		rc = who ? svc_ops_role_set(st, ctx->who, scope,
-					    who, r) : SVC_ERROR;
+		rc = !who ? SVC_ERROR
+		     : in_project ? svc_ops_project_role_set(st, ctx->who, who, r)
+		     : svc_ops_role_set(st, ctx->who, scope, who, r);
 		free(who);
 	}
 	for (i = 0; !rc && i < o.nrevoke; i++)
-		rc = svc_ops_role_set(st, ctx->who, scope,
-				      o.revoke[i], SVC_ROLE_NONE);
+		rc = in_project
+			? svc_ops_project_role_set(st, ctx->who, o.revoke[i],
+						   SVC_ROLE_NONE)
+			: svc_ops_role_set(st, ctx->who, scope, o.revoke[i],
+					   SVC_ROLE_NONE);
 	if (!rc && o.inherit)
 		rc = svc_ops_inherit_set(st, ctx->who, scope,
 					 !strcmp(o.inherit, "on"));
-	rc = rc ? cli_lib_fail(rc) : show(ctx, st, scope);
+	rc = rc ? cli_lib_fail(rc)
+		: in_project ? show_project(ctx, st) : show(ctx, st, scope);
 done:
 	svc_store_free(st);
 	return rc;
@@ -156,12 +200,18 @@ done:
 const struct cmd_entry cmd_security_entry = {
 	"security",
 	"security [NAME] [--grant PRINCIPAL=ROLE]... [--revoke PRINCIPAL]... [--inherit on|off] [--json]",
-	"show or change roles on the store or on a connection",
+	"show or change roles on the store, in a project or on a connection",
 	"Roles: Reader (view, never secrets), User (use in pipelines, manage\n"
-	"checks, permit pipelines), Creator (create connections; store only),\n"
-	"Administrator (everything). Store roles are inherited by every\n"
+	"checks, permit pipelines), Creator (create connections; on the store\n"
+	"or in a project), Administrator (everything). Store roles, and the\n"
+	"roles in the project that owns a connection, are inherited by the\n"
 	"connection unless --inherit off; an assignment on the connection\n"
-	"overrides them. Principals are users or groups ('svcconn groups').\n"
-	"Changing roles needs the Administrator role.\n",
+	"overrides them. Used from a project it is shared with, a connection\n"
+	"gives that project's roles at most User. Principals are users or\n"
+	"groups ('svcconn groups'). Changing roles needs the Administrator\n"
+	"role there.\n"
+	"Without NAME, --project PROJECT shows and changes the roles in\n"
+	"PROJECT (a role there also makes the project visible to its holder);\n"
+	"without either, the store's.\n",
 	cmd_security
 };

@@ -1,6 +1,8 @@
 /*
  * cmd_show.c - `svcconn show NAME|ID`: one connection, secrets as ***.
  */
+#include <string.h>
+
 #include "cli.h"
 
 static const struct option options[] = {
@@ -32,6 +34,62 @@ static void section(const char *title, json_t *obj)
 	}
 }
 
+/*
+ * A local store: the project owning c and the projects it is shared with,
+ * added to o as "project" and "sharedWith" unless it is the default
+ * project's and shared with none (whose output stays as it was).
+ */
+static int project_info(struct cli_ctx *ctx, svc_store *st,
+			const svc_conn *c, json_t *o)
+{
+	svc_project *pr = NULL;
+	svc_share *s = NULL;
+	size_t np = 0, ns = 0, i;
+	json_t *a;
+	int rc;
+
+	if (!st || !svc_conn_project_id(c))
+		return 0;
+	if ((rc = svc_store_project_list(&pr, &np, st,
+					 svc_conn_project_id(c))) ||
+	    (rc = svc_ops_conn_shares(&s, &ns, st, ctx->who,
+				      svc_conn_id(c))))
+		goto done;
+	if (!ns && !strcmp(pr->name, SVC_PROJECT_DEFAULT))
+		goto done;
+	json_object_set_new(o, "project", json_string(pr->name));
+	a = json_array();
+	for (i = 0; i < ns; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "project",
+						   s[i].project, "name",
+						   s[i].name));
+	json_object_set_new(o, "sharedWith", a);
+done:
+	svc_projects_free(pr, np);
+	svc_shares_free(s, ns);
+	return rc;
+}
+
+/* The lines of "project" and "sharedWith" in o, when there. */
+static void project_lines(json_t *o)
+{
+	json_t *a = json_object_get(o, "sharedWith"), *v;
+	size_t i;
+
+	if (!json_object_get(o, "project"))
+		return;
+	line("Project:", json_string_value(json_object_get(o, "project")));
+	json_array_foreach(a, i, v) {
+		printf("%-13s", i ? "" : "Shared with:");
+		cli_print_safe(stdout, json_string_value(
+				       json_object_get(v, "project")));
+		printf(" (as ");
+		cli_print_safe(stdout, json_string_value(
+				       json_object_get(v, "name")));
+		printf(")\n");
+	}
+}
+
 static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	svc_catalog *cat = NULL;
@@ -56,6 +114,11 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	o = cli_conn_json(c, cat);
+	if ((rc = project_info(ctx, st, c, o))) {
+		json_decref(o);
+		rc = cli_lib_fail(rc);
+		goto done;
+	}
 	if (ctx->json) {
 		rc = cli_print_json(o);
 		goto done;
@@ -69,6 +132,7 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		line("Description:", svc_conn_description(c));
 	line("Pipelines:", svc_conn_all_pipelines(c) ? "all pipelines"
 						     : "authorized pipelines only");
+	project_lines(o);
 	printf("%-13s%s by ", "Created:", svc_conn_created_at(c));
 	cli_print_safe(stdout, svc_conn_created_by(c));
 	printf("\n%-13s%s by ", "Updated:", svc_conn_updated_at(c));
@@ -90,6 +154,8 @@ const struct cmd_entry cmd_show_entry = {
 	"With --json: {\"id\",\"name\",\"type\",\"scheme\",\"url\",\"data\":{...},\n"
 	"\"auth\":{key: value|\"***\"|null},\"description\",\"createdBy\",\"createdAt\",\n"
 	"\"updatedBy\",\"updatedAt\",\"allPipelines\"}. A set secret shows as \"***\",\n"
-	"an unset one as null.\n",
+	"an unset one as null. A connection of another project than 'default',\n"
+	"or shared with one, shows its project and where it is shared (with\n"
+	"--json: \"project\" and \"sharedWith\":[{\"project\",\"name\"}]).\n",
 	cmd_show, 1
 };

@@ -21,14 +21,16 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_bypass_entry, &cmd_history_entry, &cmd_expiring_entry,
 	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry,
 	&cmd_pipelines_entry, &cmd_pools_entry, &cmd_agents_entry,
-	&cmd_login_entry, &cmd_logout_entry, NULL
+	&cmd_login_entry, &cmd_logout_entry, &cmd_projects_entry,
+	&cmd_share_entry, &cmd_unshare_entry, NULL
 };
 
 static void usage(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: svcconn [--server URL [--ca FILE]] COMMAND [OPTIONS]\n\n"
+	fputs("usage: svcconn [--server URL [--ca FILE]] [--project NAME] COMMAND\n"
+	      "               [OPTIONS]\n\n"
 	      "Manage CI service connections: named, authenticated connections\n"
 	      "to external services, stored encrypted.\n\nCommands:\n", f);
 	for (i = 0; commands[i]; i++)
@@ -40,7 +42,9 @@ static void usage(FILE *f)
 	      "the audit log records as 'OSUSER as NAME'), SVCCONN_TYPES_PATH\n"
 	      "(more directories of custom type definitions, ':'-separated),\n"
 	      "SVCCONN_SERVER (act on svcconn-server at this URL: see 'svcconn\n"
-	      "login --help'), SVCCONN_TOKEN_FILE, SVCCONN_CA.\n", f);
+	      "login --help'), SVCCONN_TOKEN_FILE, SVCCONN_CA, SVCCONN_PROJECT\n"
+	      "(the project to act in, default 'default': see 'svcconn projects\n"
+	      "--help').\n", f);
 }
 
 int main(int argc, char **argv)
@@ -54,13 +58,19 @@ int main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	memset(&ctx, 0, sizeof(ctx));
-	/* svcconn [--server URL] [--ca FILE] COMMAND ...: as after it */
+	/* svcconn [--server URL] [--ca FILE] [--project NAME] COMMAND ...:
+	 * as after it */
+	ctx.project = getenv("SVCCONN_PROJECT");
 	while (argc >= 3 && (strcmp(argv[1], "--server") == 0 ||
-			     strcmp(argv[1], "--ca") == 0)) {
-		*(argv[1][2] == 's' ? &ctx.server : &ctx.ca_file) = argv[2];
+			     strcmp(argv[1], "--ca") == 0 ||
+			     strcmp(argv[1], "--project") == 0)) {
+		*(argv[1][2] == 's' ? &ctx.server
+		  : argv[1][2] == 'c' ? &ctx.ca_file : &ctx.project) = argv[2];
 		argc -= 2;
 		argv += 2;
 	}
+	if (ctx.project && !*ctx.project)
+		ctx.project = NULL;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -84,8 +94,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.opts.version = SVC_STORE_OPTIONS_VERSION;
-	if (svc_principal_local(&ctx.who) != 0) {
+	if (svc_principal_local(&ctx.who) != 0 ||
+	    (ctx.project && *ctx.project &&
+	     svc_principal_set_project(ctx.who, ctx.project) != 0)) {
 		fprintf(stderr, "svcconn: error: %s\n", svc_error_last());
+		svc_principal_free(ctx.who);
 		return EXIT_FAILED;
 	}
 	/* JSON carries secrets to a server and from the login file */

@@ -42,6 +42,7 @@ struct svc_conn {
 	char *updated_by;    /**< last updater */
 	char *updated_at;    /**< last update time */
 	int all_pipelines;   /**< open to all pipelines */
+	char *project_id;    /**< owning project's id, NULL until stored */
 	struct conn_field *fields; /**< fields other than the URL */
 	size_t nfields;      /**< fields used */
 	size_t afields;      /**< fields allocated */
@@ -98,6 +99,7 @@ void svc_conn_free(svc_conn *c)
 	free(c->created_at);
 	free(c->updated_by);
 	free(c->updated_at);
+	free(c->project_id);
 	free(c);
 }
 
@@ -116,6 +118,8 @@ int svc_conn_dup(svc_conn **out, const svc_conn *c)
 			      c->updated_at))
 		goto oom;
 	d->all_pipelines = c->all_pipelines;
+	if (set_str(&d->project_id, c->project_id))
+		goto oom;
 	for (i = 0; i < c->nfields; i++) {
 		const struct conn_field *f = &c->fields[i];
 
@@ -144,6 +148,12 @@ const char *svc_conn_created_at(const svc_conn *c) { return c->created_at; }
 const char *svc_conn_updated_by(const svc_conn *c) { return c->updated_by; }
 const char *svc_conn_updated_at(const svc_conn *c) { return c->updated_at; }
 int svc_conn_all_pipelines(const svc_conn *c) { return c->all_pipelines; }
+const char *svc_conn_project_id(const svc_conn *c) { return c->project_id; }
+
+int svc_conn_set_project_id(svc_conn *c, const char *project_id)
+{
+	return set_str(&c->project_id, project_id);
+}
 
 int svc_conn_set_id(svc_conn *c, const char *id) { return set_str(&c->id, id); }
 int svc_conn_set_name(svc_conn *c, const char *n) { return set_str(&c->name, n); }

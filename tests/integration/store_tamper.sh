@@ -170,8 +170,9 @@ grep -qF "connection 'other' failed its integrity check" <<<"$out" || fail "olde
 
 # 8. a connection added without the key
 restore
-sql "INSERT INTO connections (id, name, type, scheme, url, created_by, created_at, updated_by, updated_at, all_pipelines)
-     VALUES ('00000000-0000-4000-8000-00000000beef', 'planted', 'generic', 'UsernamePassword', 'https://evil.example.test', 'x', 't', 'x', 't', 1);
+sql "INSERT INTO connections (id, project_id, name, type, scheme, url, created_by, created_at, updated_by, updated_at, all_pipelines)
+     SELECT '00000000-0000-4000-8000-00000000beef', id, 'planted', 'generic', 'UsernamePassword', 'https://evil.example.test', 'x', 't', 'x', 't', 1
+     FROM projects WHERE name = 'default';
      INSERT INTO fields (conn_id, key, kind, secret, value) VALUES ('00000000-0000-4000-8000-00000000beef', 'password', 1, 0, 'attacker-value')"
 refused "planted connection" planted
 set +e; out=$(svcconn list 2>&1); rc=$?; set -e

@@ -886,11 +886,12 @@ static void test_name_lookup_indexed(void **state)
 	print_message("%d lookups by name among %d connections: %.3f s\n",
 		      LOOKUPS, N, dt);
 	assert_true(dt < 5.0);
-	/* and the plan says why: the name's unique NOCASE index */
+	/* and the plan says why: the unique (project, NOCASE name) index */
 	db = raw_db(f);
 	assert_int_equal(sqlite3_prepare_v2(db,
 		"EXPLAIN QUERY PLAN SELECT id, name FROM connections "
-		"WHERE name = ?1", -1, &st, NULL), SQLITE_OK);
+		"WHERE name = ?1 AND project_id = ?2", -1, &st, NULL),
+		SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		detail = (const char *)sqlite3_column_text(st, 3);
 		if (detail && strstr(detail, "USING") && strstr(detail, "INDEX"))
@@ -908,7 +909,7 @@ static void test_schema(void **state)
 
 	init_open(f);
 	db = raw_db(f);
-	assert_int_equal(raw_count(db, "PRAGMA user_version"), 9);
+	assert_int_equal(raw_count(db, "PRAGMA user_version"), 10);
 	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
 				   "WHERE key = 'key_id'"), 1);
 	/* a new store starts authenticated: its (empty) list, no mark */
@@ -1345,7 +1346,7 @@ static void test_upgrade_from_v4(void **state)
 				    "secret = 1 AND substr(sealed, 1, 1) = x'01'"),
 			 4);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 9);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM meta WHERE key = "
 				    "'rows_unsealed'"), 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM conn_macs"), 2);

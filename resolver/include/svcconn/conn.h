@@ -51,6 +51,8 @@ const char *svc_conn_created_at(const svc_conn *c);
 const char *svc_conn_updated_by(const svc_conn *c);
 const char *svc_conn_updated_at(const svc_conn *c);
 int svc_conn_all_pipelines(const svc_conn *c);
+/** The id of the project owning the connection (NULL until stored). */
+const char *svc_conn_project_id(const svc_conn *c);
 
 int svc_conn_set_id(svc_conn *c, const char *id);
 int svc_conn_set_name(svc_conn *c, const char *name);
@@ -59,6 +61,8 @@ int svc_conn_set_scheme(svc_conn *c, const char *scheme);
 int svc_conn_set_url(svc_conn *c, const char *url);
 int svc_conn_set_description(svc_conn *c, const char *text);
 void svc_conn_set_all_pipelines(svc_conn *c, int all);
+/** Set by the store when it reads the connection. */
+int svc_conn_set_project_id(svc_conn *c, const char *project_id);
 /** Store-side metadata (creator, times); NULL leaves a value unchanged. */
 int svc_conn_set_meta(svc_conn *c, const char *created_by,
 		      const char *created_at, const char *updated_by,

@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "oidc.h"
 #include "pipedef.h"
+#include "projects.h"
 #include "store.h"
 #include "tokens.h"
 #include "verify.h"
@@ -73,6 +74,19 @@ const char *svc_principal_authn(const svc_principal *p);
 const char *svc_principal_audit_name(const svc_principal *p);
 /** 1 when the principal acts under another name than its own. */
 int svc_principal_impersonating(const svc_principal *p);
+/**
+ * The project (a name or id; NULL: "default") every ops call by p acts
+ * in: names are looked up there, new connections, pipeline permissions
+ * and registered pipelines go there.  Checked at each call: a project
+ * that does not exist or that p has no role in (a user: a role on the
+ * store or in the project; "default" is every user's) is SVC_ENOTFOUND
+ * with the same message, "no project named 'NAME'".  A connection of
+ * another project is "no connection named ..." unless shared into this
+ * one (docs/projects.md).
+ */
+int svc_principal_set_project(svc_principal *p, const char *project);
+/** The project set, "default" when none was. */
+const char *svc_principal_project(const svc_principal *p);
 
 /**
  * The role p holds on the connection name_or_id (NULL: on the store), with
@@ -373,6 +387,59 @@ int svc_ops_pipedef_remove(svc_store *st, const svc_principal *p,
 int svc_ops_pipeline_source(char **yaml, size_t *len, char **origin,
 			    svc_store *st, const svc_principal *p,
 			    const char *pipeline, const char *commit);
+
+/* ---- projects (projects.h, docs/projects.md) ---- */
+
+/**
+ * Create a project: Administrator on the store.  Its id into *id (may be
+ * NULL; free()).
+ */
+int svc_ops_project_create(char **id, svc_store *st, const svc_principal *p,
+			   const char *name, const char *description);
+/**
+ * The project called name_or_id (name or id) when p may see it (one
+ * entry; svc_projects_free(*out, 1)); SVC_ENOTFOUND, one message for a
+ * project that does not exist and one p may not see.
+ */
+int svc_ops_project_get(svc_project **out, svc_store *st,
+			const svc_principal *p, const char *name_or_id);
+/**
+ * Have st look names up in p's project (checked as every verb checks it)
+ * for the calls that take no principal: the plan, the gate, the store's
+ * reads.  Every svc_ops_* verb does it itself.
+ */
+int svc_ops_project_enter(svc_store *st, const svc_principal *p);
+/** The projects p may see (a role on the store or in them), by name. */
+int svc_ops_project_list(svc_project **out, size_t *count, svc_store *st,
+			 const svc_principal *p);
+/**
+ * Delete a project that owns no connection ("default" never):
+ * Administrator on the store.
+ */
+int svc_ops_project_delete(svc_store *st, const svc_principal *p,
+			   const char *name);
+/**
+ * Share connection name_or_id of p's project into project under name
+ * (NULL: its own) and description: Administrator on the connection and
+ * at least User in the target project (which p must see).
+ */
+int svc_ops_conn_share(svc_store *st, const svc_principal *p,
+		       const char *name_or_id, const char *project,
+		       const char *name, const char *description);
+/** Take a share back: the same roles as svc_ops_conn_share. */
+int svc_ops_conn_unshare(svc_store *st, const svc_principal *p,
+			 const char *name_or_id, const char *project);
+/** The projects a connection p may read is shared into (Reader on it). */
+int svc_ops_conn_shares(svc_share **out, size_t *count, svc_store *st,
+			const svc_principal *p, const char *name_or_id);
+/**
+ * The role assignments in p's project: Reader there.  Assign (NONE:
+ * remove) one: Administrator there.
+ */
+int svc_ops_project_role_list(svc_role_entry **out, size_t *count,
+			      svc_store *st, const svc_principal *p);
+int svc_ops_project_role_set(svc_store *st, const svc_principal *p,
+			     const char *principal, svc_role role);
 
 /* ---- personal access tokens (tokens.h) ---- */
 

@@ -52,6 +52,11 @@ typedef struct svc_remote_options {
 int svc_remote_new(svc_remote **out, const svc_remote_options *opts);
 /** Wipe the token and free r (NULL accepted). */
 void svc_remote_free(svc_remote *r);
+/**
+ * Act in project (a name, percent-encoded into the path) instead of the
+ * URL's: the calls go to /ORG/PROJECT/... (docs/projects.md).
+ */
+int svc_remote_set_project(svc_remote *r, const char *project);
 
 /**
  * GET /_apis/connectionData: the name the server knows the token's holder

@@ -55,7 +55,9 @@ typedef struct svc_server_options {
 	const char *unix_socket;  /**< path of the socket, or NULL */
 	unsigned unix_mode;       /**< 0600 (default) or 0660 */
 	const char *organization; /**< first path segment ("default") */
-	const char *project;      /**< second path segment ("default") */
+	const char *project;      /**< ignored (kept for compatibility):
+				       every project of the store is
+				       served at /ORG/PROJECT/ */
 	unsigned max_connections; /**< at once (64) */
 	unsigned max_per_ip;      /**< at once from one address (16) */
 	unsigned timeout_s;       /**< idle connection time-out (30) */

@@ -69,8 +69,10 @@ void svc_store_free(svc_store *st);
 int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 		       unsigned flags);
 
-/** All connections, ordered by name, without secret values; checked as
- * svc_store_conn_get() checks one. */
+/** The connections of the project names are looked up in (ops.h:
+ * svc_principal_set_project; "default" otherwise) — its own, and those
+ * shared into it under their name there — ordered by name, without
+ * secret values; checked as svc_store_conn_get() checks one. */
 int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st);
 /** Free a list from svc_store_conn_list. */
 void svc_store_conn_list_free(svc_conn **list, size_t count);

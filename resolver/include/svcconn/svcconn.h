@@ -24,6 +24,7 @@
 #include "verify.h"
 #include "oidc.h"
 #include "pipedef.h"
+#include "projects.h"
 #include "ops.h"
 #include "remote.h"
 #include "tokens.h"

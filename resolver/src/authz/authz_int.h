@@ -25,4 +25,11 @@ int authz_decide(svc_store *st, const char *check_run_id, const char *actor,
 int authz_bypass(svc_store *st, const char *check_run_id, const char *actor,
 		 const char *audit_name);
 
+/**
+ * The stronger of actor's store-level role and its role in project
+ * project_id (an id), with groups.
+ */
+int authz_project_role(svc_role *out, svc_store *st, const char *actor,
+		       const char *project_id);
+
 #endif

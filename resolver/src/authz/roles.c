@@ -6,12 +6,20 @@
  * to a group it belongs to) decide; without one, the store-level
  * assignments count, unless the connection's inheritance is switched off.
  * Among several assignments that apply, the strongest wins.
+ *
+ * Projects (docs/projects.md): a role in a project is inherited like a
+ * store-level one by the connections the project owns; used from a
+ * project it is shared into, a connection gives that project's roles at
+ * most User (Reader stays Reader), as Azure DevOps' shared endpoints do.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "svcconn/authz.h"
+#include "svcconn/projects.h"
+#include "authz/authz_int.h"
 #include "errors_int.h"
+#include "store/store_int.h"
 
 static const char *const role_names[] = { "none", "Reader", "User",
 					  "Creator", "Administrator" };
@@ -53,14 +61,19 @@ static int applies(const char *principal, const char *actor, char **groups,
 	return 0;
 }
 
-/* The strongest assignment on conn_id (NULL: store) that applies. */
+/*
+ * The strongest assignment on conn_id, else in project_id, else (both
+ * NULL) on the store, that applies.
+ */
 static int strongest(svc_role *out, int *found, svc_store *st,
-		     const char *conn_id, const char *actor, char **groups,
-		     size_t ngroups)
+		     const char *conn_id, const char *project_id,
+		     const char *actor, char **groups, size_t ngroups)
 {
 	svc_role_entry *e = NULL;
 	size_t n = 0, i;
-	int rc = svc_store_role_list(&e, &n, st, conn_id);
+	int rc = conn_id || !project_id
+		? svc_store_role_list(&e, &n, st, conn_id)
+		: svc_store_project_role_list(&e, &n, st, project_id);
 
 	if (rc)
 		return rc;
@@ -76,6 +89,56 @@ static int strongest(svc_role *out, int *found, svc_store *st,
 	return 0;
 }
 
+/*
+ * Raise *r with the roles of the project owning conn and, when conn is
+ * used from a project it is shared into, that project's capped at User.
+ */
+static int project_roles(svc_role *r, svc_store *st, const svc_conn *conn,
+			 const char *actor, char **groups, size_t ngroups)
+{
+	const char *owner = svc_conn_project_id(conn);
+	const char *here = store_project_current(st);
+	svc_role pr = SVC_ROLE_NONE;
+	int rc, found = 0;
+
+	if (owner && (rc = strongest(&pr, &found, st, NULL, owner, actor,
+				     groups, ngroups)))
+		return rc;
+	if (pr > *r)
+		*r = pr;
+	if (!owner || !here || strcmp(owner, here) == 0)
+		return 0;
+	if ((rc = strongest(&pr, &found, st, NULL, here, actor, groups,
+			    ngroups)))
+		return rc;
+	if (pr > SVC_ROLE_USER)
+		pr = SVC_ROLE_USER;
+	if (pr > *r)
+		*r = pr;
+	return 0;
+}
+
+int authz_project_role(svc_role *out, svc_store *st, const char *actor,
+		       const char *project_id)
+{
+	char **groups = NULL;
+	size_t ngroups = 0;
+	svc_role r = SVC_ROLE_NONE, pr = SVC_ROLE_NONE;
+	int rc, found = 0;
+
+	if ((rc = svc_store_groups_of(&groups, &ngroups, st, actor)))
+		return rc;
+	rc = strongest(&r, &found, st, NULL, NULL, actor, groups, ngroups);
+	if (!rc)
+		rc = strongest(&pr, &found, st, NULL, project_id, actor,
+			       groups, ngroups);
+	svc_strings_free(groups, ngroups);
+	if (rc)
+		return rc;
+	*out = pr > r ? pr : r;
+	return 0;
+}
+
 int svc_authz_role(svc_role *out, svc_store *st, const char *actor,
 		   const svc_conn *conn)
 {
@@ -87,13 +150,18 @@ int svc_authz_role(svc_role *out, svc_store *st, const char *actor,
 	if ((rc = svc_store_groups_of(&groups, &ngroups, st, actor)))
 		return rc;
 	if (conn) {
-		rc = strongest(&r, &found, st, svc_conn_id(conn), actor, groups,
-			       ngroups);
+		rc = strongest(&r, &found, st, svc_conn_id(conn), NULL, actor,
+			       groups, ngroups);
 		if (!rc && !found)
 			rc = svc_store_inherit_get(st, svc_conn_id(conn), &inherit);
 	}
-	if (!rc && !found && inherit)
-		rc = strongest(&r, &found, st, NULL, actor, groups, ngroups);
+	if (!rc && !found && inherit) {
+		rc = strongest(&r, &found, st, NULL, NULL, actor, groups,
+			       ngroups);
+		if (!rc && conn)
+			rc = project_roles(&r, st, conn, actor, groups,
+					   ngroups);
+	}
 	svc_strings_free(groups, ngroups);
 	if (!rc)
 		*out = r;

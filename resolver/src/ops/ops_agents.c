@@ -101,7 +101,8 @@ int svc_ops_job_start(svc_agent_job **out, svc_store *st,
 	int rc;
 
 	if ((rc = require_kind(p, SVC_PRINCIPAL_AGENT,
-			       "an agent: only agents start jobs")))
+			       "an agent: only agents start jobs")) ||
+	    (rc = ops_enter(st, p)))
 		return rc;
 	if ((rc = svc_agent_get(&a, &pool, st, svc_principal_name(p))))
 		return rc == SVC_ENOTFOUND

@@ -15,10 +15,23 @@
 #include "ops/ops_int.h"
 #include "authz/authz_int.h"
 #include "errors_int.h"
+#include "store/store_int.h"
 
 int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 		svc_role need)
 {
+	int rc;
+
+	if ((rc = ops_enter(st, p)) || (conn && (rc = ops_conn_visible(st, conn))))
+		return rc;
+	return ops_role_check(st, p, conn, need);
+}
+
+int ops_role_check(svc_store *st, const svc_principal *p,
+		   const svc_conn *conn, svc_role need)
+{
+	svc_role have = SVC_ROLE_NONE;
+
 	/*
 	 * roles are granted to users (and their groups) only: an agent or a
 	 * job whose name is also a user's name holds none of its roles
@@ -30,6 +43,12 @@ int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 				 conn ? "connection '" : "the store",
 				 conn ? svc_conn_name(conn) : "",
 				 conn ? "'" : "");
+	/* a project's Creator or Administrator creates connections there */
+	if (!conn && need == SVC_ROLE_CREATOR &&
+	    authz_project_role(&have, st, svc_principal_name(p),
+			       store_project_current(st)) == 0 &&
+	    have >= SVC_ROLE_CREATOR)
+		return 0;
 	return svc_authz_require(st, svc_principal_name(p), conn, need);
 }
 
@@ -41,7 +60,8 @@ int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 
 	if (!name_or_id)
 		return error_set(SVC_EINVALID, "no connection named");
-	if ((rc = svc_store_conn_get(&c, st, name_or_id, 0)))
+	if ((rc = ops_enter(st, p)) ||
+	    (rc = svc_store_conn_get(&c, st, name_or_id, 0)))
 		return rc;
 	if ((rc = ops_require(st, p, c, need))) {
 		svc_conn_free(c);
@@ -57,6 +77,8 @@ int ops_require_candidate(svc_store *st, const svc_principal *p,
 	svc_conn *stored = NULL;
 	int rc;
 
+	if ((rc = ops_enter(st, p)))
+		return rc;
 	if (!svc_conn_id(c) ||
 	    svc_store_conn_get(&stored, st, svc_conn_id(c), 0) != 0)
 		return ops_require(st, p, NULL, SVC_ROLE_CREATOR);
@@ -71,8 +93,13 @@ int svc_ops_role(svc_role *out, svc_store *st, const svc_principal *p,
 	svc_conn *c = NULL;
 	int rc;
 
-	if (name_or_id && (rc = svc_store_conn_get(&c, st, name_or_id, 0)))
+	if ((rc = ops_enter(st, p)) ||
+	    (name_or_id && (rc = svc_store_conn_get(&c, st, name_or_id, 0))))
 		return rc;
+	if (c && (rc = ops_conn_visible(st, c))) {
+		svc_conn_free(c);
+		return rc;
+	}
 	rc = svc_authz_role(out, st, svc_principal_name(p), c);
 	svc_conn_free(c);
 	return rc;

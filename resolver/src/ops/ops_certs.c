@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "ops/ops_int.h"
+#include "store/store_int.h"
 #include "errors_int.h"
 
 int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
@@ -231,8 +232,9 @@ int svc_ops_type_remove(svc_store *st, const svc_principal *p,
 	char names[512] = "";
 	int rc;
 
+	/* a type is in use when a connection of any project uses it */
 	if ((rc = ops_require(st, p, NULL, SVC_ROLE_ADMIN)) ||
-	    (rc = svc_store_conn_list(&list, &n, st)))
+	    (rc = store_conn_list(&list, &n, st, 1)))
 		return rc;
 	t = svc_catalog_find(cat, id);
 	if (!t || !svc_type_is_custom(t)) {

@@ -38,12 +38,15 @@ int svc_ops_conn_get(svc_conn **out, svc_store *st, const svc_principal *p,
 	if (flags & SVC_GET_UNVERIFIED)
 		return error_set(SVC_EINVALID,
 				 "connections are read verified through ops");
+	if ((rc = ops_enter(st, p)))
+		return rc;
 	/* loaded as asked first, so that a connection that cannot be read
 	 * says why to anyone; the secrets are wiped when it is refused */
 	if ((rc = svc_store_conn_get(&c, st, name_or_id, flags)))
 		return rc;
 	if ((rc = ops_require(st, p, c, flags & SVC_GET_SECRETS
-					? SVC_ROLE_ADMIN : SVC_ROLE_READER))) {
+					? SVC_ROLE_ADMIN : SVC_ROLE_READER)) ||
+	    (rc = ops_conn_as_seen(st, c))) {
 		svc_conn_free(c);
 		return rc;
 	}
@@ -62,12 +65,14 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 {
 	svc_conn **l = NULL;
 	size_t n = 0, i, k = 0;
-	int rc = svc_store_conn_list(&l, &n, st);
+	int rc = ops_enter(st, p);
 
-	if (rc)
+	if (rc || (rc = svc_store_conn_list(&l, &n, st)))
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (ops_require(st, p, l[i], SVC_ROLE_READER) == 0) {
+		/* the project's own, and those shared into it under
+		 * their name there (svc_store_conn_list) */
+		if (ops_role_check(st, p, l[i], SVC_ROLE_READER) == 0) {
 			l[k++] = l[i];
 			continue;
 		}
@@ -116,6 +121,8 @@ int svc_ops_conn_delete(svc_store *st, const svc_principal *p,
 
 	/* unverified: a connection refused as tampered can still be
 	 * removed; only its id is used, for the role check */
+	if ((rc = ops_enter(st, p)))
+		return rc;
 	rc = svc_store_conn_get(&c, st, name_or_id, SVC_GET_UNVERIFIED);
 	if (rc == 0)
 		rc = ops_require(st, p, c, SVC_ROLE_ADMIN);
@@ -171,12 +178,14 @@ int svc_ops_export(char **text, size_t *len, size_t *count, svc_store *st,
 	size_t n = 0, nall = 0, i;
 	int rc = 0;
 
-	if (!names && (rc = svc_store_conn_list(&all, &nall, st)))
+	if ((rc = ops_enter(st, p)) ||
+	    (!names && (rc = svc_store_conn_list(&all, &nall, st))))
 		return rc;
 	if (!names) {
-		/* every connection: one that may not be read refuses it all */
+		/* every connection of the project: one that may not be
+		 * read refuses it all */
 		for (i = 0; i < nall && !rc; i++)
-			rc = ops_require(st, p, all[i], need);
+			rc = ops_role_check(st, p, all[i], need);
 		if (rc)
 			goto done;
 	}

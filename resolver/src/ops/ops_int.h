@@ -14,6 +14,12 @@
  */
 int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 		svc_role need);
+/**
+ * ops_require once the project is entered and conn is known to be in it
+ * (a connection of svc_store_conn_list): the role check alone.
+ */
+int ops_role_check(svc_store *st, const svc_principal *p,
+		   const svc_conn *conn, svc_role need);
 /** Load name_or_id (no secrets) and require need on it. */
 int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 	     const char *name_or_id, svc_role need);
@@ -24,5 +30,21 @@ int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
  */
 int ops_require_candidate(svc_store *st, const svc_principal *p,
 			  const svc_conn *c);
+
+/**
+ * Act in p's project (svc_principal_set_project): SVC_ENOTFOUND, one
+ * message, for a project that does not exist or that p may not see.
+ */
+int ops_enter(svc_store *st, const svc_principal *p);
+/**
+ * 0 when c belongs to the project entered or is shared into it, else
+ * SVC_ENOTFOUND as the store says it for an unknown id.
+ */
+int ops_conn_visible(svc_store *st, const svc_conn *c);
+/**
+ * For reading only (never stored back): a connection shared into the
+ * project entered gets its name there.
+ */
+int ops_conn_as_seen(svc_store *st, svc_conn *c);
 
 #endif

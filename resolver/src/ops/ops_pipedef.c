@@ -49,8 +49,9 @@ int svc_ops_pipeline_source(char **yaml, size_t *len, char **origin,
 	svc_principal_kind k = svc_principal_kind_get(p);
 	int rc;
 
-	if (k != SVC_PRINCIPAL_AGENT && k != SVC_PRINCIPAL_JOB &&
-	    (rc = ops_require(st, p, NULL, SVC_ROLE_READER)))
+	if ((rc = ops_enter(st, p)) ||
+	    (k != SVC_PRINCIPAL_AGENT && k != SVC_PRINCIPAL_JOB &&
+	     (rc = ops_require(st, p, NULL, SVC_ROLE_READER))))
 		return rc;
 	if (!pipeline)
 		return error_set(SVC_EINVALID, "no pipeline named");

@@ -29,6 +29,8 @@ struct svc_principal {
 				      impersonating) */
 	char *authn;             /**< how it authenticated */
 	char *audit;             /**< "real as name", or name */
+	char *project;           /**< the project it acts in (NULL:
+				      "default") */
 };
 
 /*
@@ -124,6 +126,7 @@ void svc_principal_free(svc_principal *p)
 	free(p->real);
 	free(p->authn);
 	free(p->audit);
+	free(p->project);
 	free(p);
 }
 
@@ -155,4 +158,22 @@ const char *svc_principal_audit_name(const svc_principal *p)
 int svc_principal_impersonating(const svc_principal *p)
 {
 	return strcmp(p->name, p->real) != 0;
+}
+
+int svc_principal_set_project(svc_principal *p, const char *project)
+{
+	char *copy = NULL;
+
+	if (project && !*project)
+		return error_set(SVC_EINVALID, "no project name given");
+	if (project && !(copy = strdup(project)))
+		return error_oom();
+	free(p->project);
+	p->project = copy;
+	return 0;
+}
+
+const char *svc_principal_project(const svc_principal *p)
+{
+	return p->project ? p->project : SVC_PROJECT_DEFAULT;
 }

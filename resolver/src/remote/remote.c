@@ -119,6 +119,32 @@ fail:
 	return rc;
 }
 
+int svc_remote_set_project(svc_remote *r, const char *project)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *last = strrchr(r->project, '/');
+	const unsigned char *q;
+	svc_buf p = SVC_BUF_INIT;
+	int rc;
+
+	if (!project || !*project)
+		return error_set(SVC_EINVALID, "no project name given");
+	/* r->project is root + "/ORG/PROJECT": the last segment goes */
+	rc = buf_put(&p, r->project, (size_t)(last - r->project) + 1);
+	for (q = (const unsigned char *)project; !rc && *q; q++)
+		rc = (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+		     (*q >= '0' && *q <= '9') || strchr("-._~", *q)
+			? buf_put(&p, q, 1)
+			: buf_printf(&p, "%%%c%c", hex[*q >> 4], hex[*q & 15]);
+	if (rc) {
+		buf_clear(&p);
+		return rc;
+	}
+	free(r->project);
+	r->project = buf_detach(&p, NULL);
+	return 0;
+}
+
 void svc_remote_free(svc_remote *r)
 {
 	if (!r)

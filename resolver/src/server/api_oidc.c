@@ -201,7 +201,7 @@ json_t *srv_oidc_request_uri(const struct srv_call *c, const char *job_id)
 	buf_init(&u, 2048, 0);
 	if (buf_printf(&u, "%s/", sh->oidc->issuer) == 0 &&
 	    put_segment(&u, sh->organization) == 0 && buf_puts(&u, "/") == 0 &&
-	    put_segment(&u, c->project ? c->project : sh->project) == 0 &&
+	    put_segment(&u, c->project ? c->project : "default") == 0 &&
 	    buf_printf(&u, "/_apis/distributedtask/hubs/build/plans/%s/jobs/%s/oidctoken",
 		       job_id, job_id) == 0)
 		v = json_string(u.ptr);
@@ -218,7 +218,7 @@ static void token_options(svc_oidc_token_options *o, const struct srv_call *c)
 	o->version = SVC_OIDC_TOKEN_OPTIONS_VERSION;
 	o->issuer = sh->oidc->issuer;
 	o->organization = sh->organization;
-	o->project = c->project ? c->project : sh->project;
+	o->project = c->project ? c->project : "default";
 }
 
 int srv_oidc_id_token(struct srv_call *c, json_t *ep, const svc_conn *conn,

@@ -407,6 +407,20 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		   const char *org, const char *project, const char *method,
 		   const char *path)
 {
+	char proj[SRV_PROJECT_MAX];
+	int rc = srv_route_match(route, arg, argsz, proj, sizeof(proj), org,
+				 method, path);
+
+	if (rc == 1 && (*route)->place == SRV_PROJECT &&
+	    strcasecmp(proj, project) != 0)
+		return -1;
+	return rc;
+}
+
+int srv_route_match(const struct srv_route **route, char *arg, size_t argsz,
+		    char *proj, size_t projsz, const char *org,
+		    const char *method, const char *path)
+{
 	const char *rest[2] = { NULL, NULL }, *p = path;
 	size_t seglen[2] = { 0, 0 }, i, n;
 	int found = 0, other_place = 0;
@@ -453,12 +467,12 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		 * never cut short, to name another connection) */
 		if (!route_match(&seg, &idlen, tail, r->path, argsz))
 			continue;
-		/* the place: the served organization and project */
+		/* the place: the served organization, any project (one
+		 * whose name does not fit proj is none) */
 		if (r->place == SRV_PROJECT &&
 		    (seglen[0] != strlen(org) ||
 		     strncasecmp(rest[0], org, seglen[0]) != 0 ||
-		     seglen[1] != strlen(project) ||
-		     strncasecmp(rest[1], project, seglen[1]) != 0)) {
+		     seglen[1] == 0 || seglen[1] >= projsz)) {
 			other_place = 1;
 			continue;
 		}
@@ -475,6 +489,9 @@ int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		*route = r;
 		if (seg)
 			snprintf(arg, argsz, "%.*s", (int)idlen, seg);
+		snprintf(proj, projsz, "%.*s",
+			 r->place == SRV_PROJECT ? (int)seglen[1] : 0,
+			 r->place == SRV_PROJECT ? rest[1] : "");
 		return 1;
 	}
 	return found ? found : (other_place ? -1 : 0);
@@ -557,7 +574,7 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	const struct srv_route *route = NULL;
 	svc_token_auth ta;
 	char addr[INET6_ADDRSTRLEN], who[256], arg[256], shown[LOG_PATH_MAX + 4];
-	char request[LOG_PATH_MAX + 32], retry_s[16];
+	char request[LOG_PATH_MAX + 32], retry_s[16], proj[SRV_PROJECT_MAX];
 	unsigned retry = 0;
 	enum MHD_Result ret;
 	int found;
@@ -575,8 +592,8 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	c.request = request;
 	c.body = rq->body.ptr ? rq->body.ptr : "";
 	c.body_len = rq->body.len;
-	found = srv_route_find(&route, arg, sizeof(arg), s->org, s->project,
-			       method, url);
+	found = srv_route_match(&route, arg, sizeof(arg), proj, sizeof(proj),
+				s->org, method, url);
 	if (rq->too_large)
 		srv_error(&c, MHD_HTTP_CONTENT_TOO_LARGE,
 			  "RequestBodyTooLargeException",
@@ -615,10 +632,13 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			srv_lib_error(&c, prc);
 		} else if (found == 1) {
 			c.arg = arg[0] ? arg : NULL;
-			c.project = route->place == SRV_PROJECT ? s->project
-							       : NULL;
+			c.project = route->place == SRV_PROJECT ? proj : NULL;
 			pthread_mutex_lock(&s->store_lock);
-			route->handler(&c);
+			/* a project the caller may not see is one that does
+			 * not exist: 404 with the same message */
+			if (!c.project ||
+			    (prc = srv_enter_project(&c)) == 0)
+				route->handler(&c);
 			pthread_mutex_unlock(&s->store_lock);
 		} else if (found == 2) {
 			srv_error(&c, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -628,8 +648,8 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 		} else if (found == -1) {
 			srv_error(&c, MHD_HTTP_NOT_FOUND,
 				  "ProjectDoesNotExistWithNameException",
-				  "'%s': this server serves the project '%s/%s' only",
-				  shown, s->org, s->project);
+				  "'%s': this server serves the organization '%s' only",
+				  shown, s->org);
 		} else {
 			srv_error(&c, MHD_HTTP_NOT_FOUND,
 				  "ApiResourceNotFoundException",
@@ -961,7 +981,6 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 		goto fail;
 	}
 	s->shared.organization = s->org;
-	s->shared.project = s->project;
 	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
 		goto fail;
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||

@@ -48,7 +48,7 @@ json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
 	const svc_type *t = svc_catalog_find(sh->catalog, svc_conn_type(c));
 	const svc_scheme *sc = t ? svc_type_scheme(t, svc_conn_scheme(c)) : NULL;
 	json_t *params = json_object(), *data = json_object(), *o;
-	json_t *set = json_array();
+	json_t *set = json_array(), *refs;
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
 
@@ -72,18 +72,18 @@ json_t *srv_endpoint_json(const struct srv_shared *sh, const svc_conn *c,
 		    !json_object_get(params, d->key))
 			json_object_set_new(params, d->key, json_null());
 	}
+	refs = srv_project_refs(sh, c);
 	o = json_pack("{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}, s:b, "
-		      "s:b, s:s, s:[{s:{s:s, s:s}, s:s, s:o}]}",
+		      "s:b, s:s, s:o}",
 		      "data", data, "id", svc_conn_id(c), "name", svc_conn_name(c),
 		      "type", svc_conn_type(c), "url", srv_str_or_null(svc_conn_url(c)),
 		      "createdBy", srv_identity_ref(svc_conn_created_by(c)),
 		      "description", srv_str_or_null(svc_conn_description(c)),
 		      "authorization", "parameters", params, "scheme",
-		      srv_str_or_null(svc_conn_scheme(c)), "isShared", 0, "isReady",
-		      1, "owner", "Library", "serviceEndpointProjectReferences",
-		      "projectReference", "id", sh->project, "name", sh->project,
-		      "name", svc_conn_name(c), "description",
-		      srv_str_or_null(svc_conn_description(c)));
+		      srv_str_or_null(svc_conn_scheme(c)), "isShared",
+		      json_array_size(refs) > 1, "isReady", 1, "owner",
+		      "Library", "serviceEndpointProjectReferences",
+		      refs ? refs : json_array());
 	/* svcconn's own members: what `svcconn show` prints, no secret */
 	json_object_set_new(o, "createdAt", srv_str_or_null(svc_conn_created_at(c)));
 	json_object_set_new(o, "updatedBy",
@@ -548,5 +548,11 @@ const struct srv_route srv_routes[] = {
 	  api_approvals_update },
 	{ "POST", SRV_PROJECT, "_apis/svcconn/checkruns/*/bypass", "approvals",
 	  0, api_check_run_bypass },
+	{ "GET", SRV_GLOBAL, "_apis/projects", "endpoints:read", 0,
+	  api_projects_list },
+	{ "PATCH", SRV_GLOBAL, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_share },
+	{ "DELETE", SRV_GLOBAL, EP "/*", "endpoints:manage", 0,
+	  api_endpoint_unshare },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

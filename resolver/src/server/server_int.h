@@ -41,7 +41,6 @@ struct srv_shared {
 	svc_store *store;         /**< the open store (under lock) */
 	svc_catalog *catalog;     /**< the types */
 	const char *organization; /**< served organization */
-	const char *project;      /**< served project */
 	const char *openapi;      /**< the OpenAPI document (JSON text) */
 	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
 };
@@ -148,6 +147,19 @@ json_t *srv_identity_ref(const char *name);
 /** The JSON object of c's body, or NULL with c answered (400). */
 json_t *srv_body_object(struct srv_call *c);
 
+/* api_projects.c: GET /_apis/projects, and Azure's share and unshare
+ * calls at the organization: PATCH and DELETE
+ * /{org}/_apis/serviceendpoint/endpoints/{id} */
+int api_projects_list(struct srv_call *c);
+int api_endpoint_share(struct srv_call *c);
+int api_endpoint_unshare(struct srv_call *c);
+/**
+ * The serviceEndpointProjectReferences of conn: its owning project, then
+ * the projects it is shared with, each with its name there; NULL when
+ * they cannot be read.
+ */
+json_t *srv_project_refs(const struct srv_shared *sh, const svc_conn *conn);
+
 /** PATCH .../endpoints/{id} {"name"}: rename (api_conn.c). */
 int api_endpoint_rename(struct srv_call *c);
 /** GET and PATCH .../pipelines/pipelinePermissions/endpoint/{id} (api_authz.c). */
@@ -183,5 +195,25 @@ extern const struct srv_route srv_routes[];
 int srv_route_find(const struct srv_route **route, char *arg, size_t argsz,
 		   const char *org, const char *project, const char *method,
 		   const char *path);
+
+/** Room for a project's name from a path (names are at most 64). */
+#define SRV_PROJECT_MAX 256
+
+/**
+ * srv_route_find for every project of org: a project route's project
+ * segment (hostile input, not checked against the store: the caller
+ * does) into proj (projsz bytes; a longer or empty one matches nothing,
+ * as another place), "" for a global route.
+ */
+int srv_route_match(const struct srv_route **route, char *arg, size_t argsz,
+		    char *proj, size_t projsz, const char *org,
+		    const char *method, const char *path);
+
+/**
+ * Under the store lock: make c->who act in c->project, answering 404
+ * (-1) when the project does not exist or c->who may not see it (one
+ * message for both); 0 when the handler may run.
+ */
+int srv_enter_project(struct srv_call *c);
 
 #endif

@@ -42,6 +42,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -510,8 +511,8 @@ int store_init_as(const svc_store_options *opts, const char *admin,
 		rc = store_rows_adopt(st, NULL);
 	/* whoever creates the store administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, NULL, admin, SVC_ROLE_ADMIN,
-				       who, now);
+		rc = st->ops->role_put(st->be, NULL, NULL, admin,
+				       SVC_ROLE_ADMIN, who, now);
 	if (rc == 0) {
 		detail = json_pack("{s:s, s:b, s:s}", "key_id", st->key.id,
 				   "key_created", created_key,
@@ -691,8 +692,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	}
 	/* whoever creates a connection administers it */
 	if (rc == 0)
-		rc = st->ops->role_put(st->be, id, owner, SVC_ROLE_ADMIN, who,
-				       now);
+		rc = st->ops->role_put(st->be, id, NULL, owner,
+				       SVC_ROLE_ADMIN, who, now);
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
 	if (rc == 0)
@@ -1098,7 +1099,55 @@ int svc_store_conn_get(svc_conn **out, svc_store *st, const char *name_or_id,
 	return 0;
 }
 
+/* qsort: by name, case-insensitively, as the database orders them. */
+static int by_name(const void *a, const void *b)
+{
+	return strcasecmp(svc_conn_name(*(svc_conn *const *)a),
+			  svc_conn_name(*(svc_conn *const *)b));
+}
+
+/*
+ * Inside the transaction: keep the connections of the current project in
+ * list (those shared into it renamed to their name there, and sorted in
+ * with the others); free the others.
+ */
+static int keep_project(svc_store *st, svc_conn **list, size_t *n)
+{
+	const char *here = st->ops->project_current(st->be);
+	svc_share *s = NULL;
+	size_t ns = 0, i, j, k = 0;
+	int rc = 0, seen;
+
+	for (i = 0; i < *n; i++) {
+		seen = !svc_conn_project_id(list[i]) ||
+		       strcmp(svc_conn_project_id(list[i]), here) == 0;
+		if (!seen && !rc &&
+		    (rc = st->ops->share_list(&s, &ns, st->be,
+					      svc_conn_id(list[i]))) == 0) {
+			for (j = 0; j < ns && !seen; j++)
+				if (strcmp(s[j].project_id, here) == 0) {
+					seen = 1;
+					rc = svc_conn_set_name(list[i], s[j].name);
+				}
+			svc_shares_free(s, ns);
+		}
+		if (seen && !rc)
+			list[k++] = list[i];
+		else
+			svc_conn_free(list[i]);
+	}
+	*n = k;
+	if (!rc && k > 1)
+		qsort(list, k, sizeof(*list), by_name);
+	return rc;
+}
+
 int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
+{
+	return store_conn_list(out, count, st, 0);
+}
+
+int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all)
 {
 	svc_conn **list = NULL;
 	size_t n = 0;
@@ -1108,6 +1157,8 @@ int svc_store_conn_list(svc_conn ***out, size_t *count, svc_store *st)
 		return rc;
 	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
 		rc = store_conn_verify(st, list, n);
+	if (rc == 0 && !all)
+		rc = keep_project(st, list, &n);
 	if ((rc = store_tx_end(st, rc)) != 0) {
 		svc_store_conn_list_free(list, n);
 		return rc;

@@ -172,8 +172,13 @@ static const char *scope_word(const char *conn_name)
 
 /* ---- roles ------------------------------------------------------------- */
 
-/* The work of svc_store_role_set inside its transaction. */
+/*
+ * The work of svc_store_role_set inside its transaction: on a connection
+ * (conn_id), a project (project_id, named project for messages) or the
+ * store.
+ */
 static int role_set_tx(svc_store *st, const char *conn_id,
+		       const char *project_id, const char *project,
 		       const char *principal, svc_role role, const char *who,
 		       const char *now)
 {
@@ -183,7 +188,7 @@ static int role_set_tx(svc_store *st, const char *conn_id,
 
 	if ((rc = scope_find(&id, &name, st, conn_id)) != 0)
 		return rc;
-	rc = st->ops->role_get(&old, st->be, id, principal);
+	rc = st->ops->role_get(&old, st->be, id, project_id, principal);
 	if (rc && rc != SVC_ENOTFOUND)
 		goto done;
 	had = rc == 0;
@@ -192,6 +197,9 @@ static int role_set_tx(svc_store *st, const char *conn_id,
 		rc = name ? error_set(SVC_ENOTFOUND,
 				      "'%s' has no role on connection '%s'",
 				      principal, name)
+		   : project ? error_set(SVC_ENOTFOUND,
+					 "'%s' has no role in project '%s'",
+					 principal, project)
 			  : error_set(SVC_ENOTFOUND,
 				      "'%s' has no role on the store",
 				      principal);
@@ -200,9 +208,20 @@ static int role_set_tx(svc_store *st, const char *conn_id,
 	if (had && old == role)
 		goto done; /* nothing changes: nothing to audit */
 	rc = role == SVC_ROLE_NONE
-		? st->ops->role_delete(st->be, id, principal)
-		: st->ops->role_put(st->be, id, principal, role, who, now);
-	if (rc == 0)
+		? st->ops->role_delete(st->be, id, project_id, principal)
+		: st->ops->role_put(st->be, id, project_id, principal, role,
+				    who, now);
+	if (rc == 0 && project)
+		rc = store_audit(st, now, who, "role-set", "", "",
+				 json_pack("{s:s, s:s, s:s, s:s, s:s}",
+					   "scope", "project",
+					   "project", project,
+					   "principal", principal,
+					   "role", role_word(role),
+					   "previous",
+					   role_word(had ? old
+							 : SVC_ROLE_NONE)));
+	else if (rc == 0)
 		rc = store_audit(st, now, who, "role-set", id, name,
 				 json_pack("{s:s, s:s, s:s, s:s}",
 					   "scope", scope_word(name),
@@ -217,8 +236,10 @@ done:
 	return rc;
 }
 
-int svc_store_role_set(svc_store *st, const char *conn_id,
-		       const char *principal, svc_role role, const char *actor)
+/* svc_store_role_set and store_project_role_set: one checked change. */
+static int role_set(svc_store *st, const char *conn_id,
+		    const svc_project *project, const char *principal,
+		    svc_role role, const char *actor)
 {
 	const char *who = store_actor(actor);
 	char now[32];
@@ -234,12 +255,28 @@ int svc_store_role_set(svc_store *st, const char *conn_id,
 				 conn_id);
 	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	return store_tx_end(st, role_set_tx(st, conn_id, principal, role, who,
-					    now));
+	return store_tx_end(st, role_set_tx(st, conn_id,
+					    project ? project->id : NULL,
+					    project ? project->name : NULL,
+					    principal, role, who, now));
 }
 
-int svc_store_role_list(svc_role_entry **out, size_t *count, svc_store *st,
-			const char *conn_id)
+int svc_store_role_set(svc_store *st, const char *conn_id,
+		       const char *principal, svc_role role, const char *actor)
+{
+	return role_set(st, conn_id, NULL, principal, role, actor);
+}
+
+int store_project_role_set(svc_store *st, const svc_project *project,
+			   const char *principal, svc_role role,
+			   const char *actor)
+{
+	return role_set(st, NULL, project, principal, role, actor);
+}
+
+/* svc_store_role_list and svc_store_project_role_list. */
+static int role_list(svc_role_entry **out, size_t *count, svc_store *st,
+		     const char *conn_id, const char *project_id)
 {
 	char *id = NULL, *name = NULL;
 	svc_role_entry *e = NULL;
@@ -249,7 +286,7 @@ int svc_store_role_list(svc_role_entry **out, size_t *count, svc_store *st,
 	if ((rc = store_tx_read(st)) != 0)
 		return rc;
 	if ((rc = scope_find(&id, &name, st, conn_id)) == 0)
-		rc = st->ops->role_list(&e, &n, st->be, id);
+		rc = st->ops->role_list(&e, &n, st->be, id, project_id);
 	rc = store_tx_end(st, rc);
 	free(id);
 	free(name);
@@ -258,6 +295,18 @@ int svc_store_role_list(svc_role_entry **out, size_t *count, svc_store *st,
 	*out = e;
 	*count = n;
 	return 0;
+}
+
+int svc_store_role_list(svc_role_entry **out, size_t *count, svc_store *st,
+			const char *conn_id)
+{
+	return role_list(out, count, st, conn_id, NULL);
+}
+
+int svc_store_project_role_list(svc_role_entry **out, size_t *count,
+				svc_store *st, const char *project_id)
+{
+	return role_list(out, count, st, NULL, project_id);
 }
 
 void svc_role_entries_free(svc_role_entry *e, size_t count)

@@ -29,6 +29,7 @@
 #include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
+#include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "util/buf.h"
 
@@ -267,8 +268,42 @@ typedef struct store_backend_ops {
 	/** Delete a value of the meta table (none is not an error). */
 	int (*meta_delete)(store_backend *be, const char *key);
 
+	/* ---- projects (docs/projects.md) ---- */
+
+	/**
+	 * The project (its id) names are looked up in and new connections,
+	 * pipeline permissions, registered pipelines and permission
+	 * requests go to; "default" when the store is opened.
+	 */
+	int (*project_use)(store_backend *be, const char *id);
+	/** The id project_use set. */
+	const char *(*project_current)(store_backend *be);
+	/** Insert a project; SVC_EEXISTS when its name is taken. */
+	int (*project_insert)(store_backend *be, const svc_project *r);
+	/** The project with this id or name (NULL: every one), by name. */
+	int (*project_list)(svc_project **out, size_t *count,
+			    store_backend *be, const char *name_or_id);
+	/** Delete a project with its roles, pipelines and shares. */
+	int (*project_delete)(store_backend *be, const char *id);
+	/** How many connections project id owns. */
+	int (*project_conn_count)(long long *n, store_backend *be,
+				  const char *id);
+	/** Share conn_id into project_id as name (replacing a share). */
+	int (*share_put)(store_backend *be, const char *conn_id,
+			 const char *project_id, const char *name,
+			 const char *description, const char *by,
+			 const char *at);
+	/** Take a share back; SVC_ENOTFOUND when there is none. */
+	int (*share_delete)(store_backend *be, const char *conn_id,
+			    const char *project_id);
+	/** The projects conn_id is shared into, by project name. */
+	int (*share_list)(svc_share **out, size_t *count, store_backend *be,
+			  const char *conn_id);
+
 	/**
 	 * Look a connection up by id and/or name (STORE_FIND_*), id first;
+	 * a name in the current project (project_use): owned by it or
+	 * shared into it under that name;
 	 * its id and current name into new strings (either out may be NULL).
 	 */
 	int (*conn_find)(char **id, char **name, store_backend *be,
@@ -337,22 +372,27 @@ typedef struct store_backend_ops {
 
 	/* ---- authorization: roles and groups ---- */
 
-	/** Insert or replace the role of principal on conn_id (NULL: store). */
+	/*
+	 * A role's scope: a connection (conn_id, project_id NULL), a
+	 * project (conn_id NULL, project_id) or the store (both NULL).
+	 */
+	/** Insert or replace the role of principal in a scope. */
 	int (*role_put)(store_backend *be, const char *conn_id,
-			const char *principal, svc_role role, const char *by,
-			const char *at);
-	/** The role of principal on conn_id (NULL: store); SVC_ENOTFOUND. */
+			const char *project_id, const char *principal,
+			svc_role role, const char *by, const char *at);
+	/** The role of principal in a scope; SVC_ENOTFOUND. */
 	int (*role_get)(svc_role *out, store_backend *be, const char *conn_id,
-			const char *principal);
+			const char *project_id, const char *principal);
 	/** Remove one assignment; SVC_ENOTFOUND when there is none. */
 	int (*role_delete)(store_backend *be, const char *conn_id,
-			   const char *principal);
+			   const char *project_id, const char *principal);
 	/** Remove every assignment of principal; *n (may be NULL) counts. */
 	int (*role_delete_principal)(size_t *n, store_backend *be,
 				     const char *principal);
-	/** Assignments on conn_id (NULL: store) by principal, is_group set. */
+	/** Assignments in a scope by principal, is_group set. */
 	int (*role_list)(svc_role_entry **out, size_t *count,
-			 store_backend *be, const char *conn_id);
+			 store_backend *be, const char *conn_id,
+			 const char *project_id);
 	/** Whether connection conn_id inherits store roles. */
 	int (*inherit_get)(int *on, store_backend *be, const char *conn_id);
 	int (*inherit_set)(store_backend *be, const char *conn_id, int on);

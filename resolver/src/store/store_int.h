@@ -64,6 +64,21 @@ int store_now_iso(char out[32]);
 int store_audit_list_adopt(svc_audit_list **out, svc_audit_entry *entries,
 			   size_t count);
 
+/**
+ * Look connection names up in project id (an id from the store), and put
+ * new connections, pipeline permissions, registered pipelines and
+ * permission requests there, until told otherwise; the store starts in
+ * "default".
+ */
+int store_project_use(svc_store *st, const char *id);
+/**
+ * svc_store_conn_list, of every project with all (their own names), else
+ * of the current one as svc_store_conn_list gives them.
+ */
+int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all);
+/** The id store_project_use set. */
+const char *store_project_current(svc_store *st);
+
 /** Start a write transaction (the key settled if someone rekeyed). */
 int store_tx_write(svc_store *st);
 /** Start a read transaction that needs no key. */

@@ -13,8 +13,8 @@
  *
  * The schema is versioned with PRAGMA user_version: migrations[] holds one
  * step per version, applied in order in one transaction when a database is
- * opened.  Names are unique with COLLATE NOCASE, and that unique index is
- * what name lookups use.  Every statement is prepared with bound
+ * opened.  Names are unique with COLLATE NOCASE (a connection's within its
+ * project), and that unique index is what name lookups use.  Every statement is prepared with bound
  * parameters; no SQL is ever built from input.
  *
  * Version 2 adds the authorization tables (roles, groups, pipeline
@@ -67,6 +67,13 @@
  * pipeline, run, stage, job, lock holder, the granted connection ids (a
  * JSON array), the job token's id, the pipeline's source, state (running,
  * completed, expired), result and times.
+ * Version 10 adds projects (docs/projects.md): the table projects with the
+ * row "default" every existing row moves to; the owning project of each
+ * connection (names unique within it), registered pipeline and pipeline
+ * permission; conn_shares, the projects a connection is shared into with
+ * its name there; a project scope for role assignments; the project of
+ * permission requests and agents' jobs.  The backend looks names up in
+ * one project at a time (project_use).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +98,9 @@
 struct store_backend {
 	sqlite3 *db;  /**< the database connection */
 	char *path;   /**< path of the database file, for messages */
+	char project[SVC_ID_LEN + 1]; /**< the project names are looked up
+					   in and new rows go to (default
+					   "default"'s id; project_use) */
 };
 
 /*
@@ -406,9 +416,153 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX IF NOT EXISTS agent_jobs_running"
 	"  ON agent_jobs (lease_expires) WHERE state = 'running';",
+	/*
+	 * 10: projects (docs/projects.md): the table with its row
+	 * "default" and the shares; the tables whose rows gain a project
+	 * are changed by the steps of rebuilds[] below.  IF NOT EXISTS, as
+	 * in 3.
+	 */
+	"CREATE TABLE IF NOT EXISTS projects ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  created_by TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL"
+	");"
+	"INSERT INTO projects (id, name, description, created_by, created_at)"
+	"  SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) ||"
+	"    '-4' || substr(hex(randomblob(2)), 2) || '-' ||"
+	"    substr('89AB', 1 + (abs(random()) % 4), 1) ||"
+	"    substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),"
+	"    'default', 'The default project', 'svcconn',"
+	"    strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+	"  WHERE NOT EXISTS (SELECT 1 FROM projects WHERE name = 'default');"
+	"CREATE TABLE IF NOT EXISTS conn_shares ("
+	"  conn_id TEXT NOT NULL"
+	"    REFERENCES connections(id) ON DELETE CASCADE,"
+	"  project_id TEXT NOT NULL REFERENCES projects(id),"
+	"  name TEXT NOT NULL COLLATE NOCASE,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  shared_by TEXT NOT NULL,"
+	"  shared_at TEXT NOT NULL,"
+	"  PRIMARY KEY (conn_id, project_id),"
+	"  UNIQUE (project_id, name)"
+	");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/*
+ * Steps of a migration that change a table SQLite cannot change in place
+ * (a unique key gains a column: the table is rebuilt; or a column is
+ * added), each run after migrations[version - 1] unless its table has the
+ * column already (a store taken back to an older version by hand, as the
+ * IF NOT EXISTS of the other steps allow).  Rows move to the project
+ * "default".  migrate() runs them with foreign keys off, so that a
+ * DROP TABLE cascades nothing, and checks the keys before it commits, as
+ * SQLite's ALTER TABLE documentation says.
+ */
+static const struct rebuild {
+	int version;        /**< the migration it belongs to */
+	const char *table;  /**< the table changed */
+	const char *column; /**< skipped when table has this column */
+	const char *sql;    /**< the step */
+} rebuilds[] = {
+	{ 10, "connections", "project_id",
+	  "CREATE TABLE connections_v10 ("
+	  "  id TEXT PRIMARY KEY,"
+	  "  project_id TEXT NOT NULL REFERENCES projects(id),"
+	  "  name TEXT NOT NULL COLLATE NOCASE,"
+	  "  type TEXT NOT NULL,"
+	  "  scheme TEXT,"
+	  "  url TEXT,"
+	  "  description TEXT,"
+	  "  created_by TEXT NOT NULL,"
+	  "  created_at TEXT NOT NULL,"
+	  "  updated_by TEXT NOT NULL,"
+	  "  updated_at TEXT NOT NULL,"
+	  "  all_pipelines INTEGER NOT NULL DEFAULT 0,"
+	  "  inherit_roles INTEGER NOT NULL DEFAULT 1,"
+	  "  UNIQUE (project_id, name)"
+	  ");"
+	  "INSERT INTO connections_v10 (id, project_id, name, type, scheme,"
+	  "  url, description, created_by, created_at, updated_by,"
+	  "  updated_at, all_pipelines, inherit_roles)"
+	  "  SELECT c.id, p.id, c.name, c.type, c.scheme, c.url,"
+	  "    c.description, c.created_by, c.created_at, c.updated_by,"
+	  "    c.updated_at, c.all_pipelines, c.inherit_roles"
+	  "  FROM connections c, projects p WHERE p.name = 'default';"
+	  "DROP TABLE connections;"
+	  "ALTER TABLE connections_v10 RENAME TO connections;" },
+	/* a role's scope: the store (conn_id and project_id ''), a
+	 * project (project_id) or one connection (conn_id) */
+	{ 10, "role_assignments", "project_id",
+	  "CREATE TABLE role_assignments_v10 ("
+	  "  conn_id TEXT NOT NULL DEFAULT '',"
+	  "  project_id TEXT NOT NULL DEFAULT '',"
+	  "  principal TEXT NOT NULL,"
+	  "  role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 4),"
+	  "  assigned_by TEXT NOT NULL,"
+	  "  assigned_at TEXT NOT NULL,"
+	  "  PRIMARY KEY (conn_id, project_id, principal)"
+	  ");"
+	  "INSERT INTO role_assignments_v10 (conn_id, principal, role,"
+	  "  assigned_by, assigned_at)"
+	  "  SELECT conn_id, principal, role, assigned_by, assigned_at"
+	  "  FROM role_assignments;"
+	  "DROP TABLE role_assignments;"
+	  "ALTER TABLE role_assignments_v10 RENAME TO role_assignments;"
+	  "CREATE INDEX IF NOT EXISTS role_assignments_principal"
+	  "  ON role_assignments (principal);" },
+	{ 10, "pipeline_permissions", "project_id",
+	  "CREATE TABLE pipeline_permissions_v10 ("
+	  "  conn_id TEXT NOT NULL"
+	  "    REFERENCES connections(id) ON DELETE CASCADE,"
+	  "  project_id TEXT NOT NULL REFERENCES projects(id),"
+	  "  pipeline TEXT NOT NULL COLLATE NOCASE,"
+	  "  added_by TEXT NOT NULL,"
+	  "  added_at TEXT NOT NULL,"
+	  "  PRIMARY KEY (conn_id, project_id, pipeline)"
+	  ");"
+	  "INSERT INTO pipeline_permissions_v10 (conn_id, project_id,"
+	  "  pipeline, added_by, added_at)"
+	  "  SELECT r.conn_id, p.id, r.pipeline, r.added_by, r.added_at"
+	  "  FROM pipeline_permissions r, projects p"
+	  "  WHERE p.name = 'default';"
+	  "DROP TABLE pipeline_permissions;"
+	  "ALTER TABLE pipeline_permissions_v10"
+	  "  RENAME TO pipeline_permissions;" },
+	{ 10, "pipeline_defs", "project_id",
+	  "CREATE TABLE pipeline_defs_v10 ("
+	  "  project_id TEXT NOT NULL REFERENCES projects(id),"
+	  "  name TEXT NOT NULL COLLATE NOCASE,"
+	  "  conn_id TEXT NOT NULL"
+	  "    REFERENCES connections(id) ON DELETE CASCADE,"
+	  "  url TEXT NOT NULL,"
+	  "  path TEXT NOT NULL,"
+	  "  branch TEXT,"
+	  "  created_by TEXT NOT NULL,"
+	  "  created INTEGER NOT NULL,"
+	  "  PRIMARY KEY (project_id, name)"
+	  ");"
+	  "INSERT INTO pipeline_defs_v10 (project_id, name, conn_id, url,"
+	  "  path, branch, created_by, created)"
+	  "  SELECT p.id, d.name, d.conn_id, d.url, d.path, d.branch,"
+	  "    d.created_by, d.created"
+	  "  FROM pipeline_defs d, projects p WHERE p.name = 'default';"
+	  "DROP TABLE pipeline_defs;"
+	  "ALTER TABLE pipeline_defs_v10 RENAME TO pipeline_defs;" },
+	{ 10, "permission_requests", "project_id",
+	  "ALTER TABLE permission_requests ADD COLUMN project_id TEXT"
+	  "  NOT NULL DEFAULT '';"
+	  "UPDATE permission_requests SET project_id ="
+	  "  (SELECT id FROM projects WHERE name = 'default');" },
+	{ 10, "agent_jobs", "project_id",
+	  "ALTER TABLE agent_jobs ADD COLUMN project_id TEXT NOT NULL"
+	  "  DEFAULT '';"
+	  "UPDATE agent_jobs SET project_id ="
+	  "  (SELECT id FROM projects WHERE name = 'default');" },
+};
 
 /* Set the error for a failed SQLite call with result code src. */
 static int db_fail(store_backend *be, int src, const char *doing)
@@ -510,15 +664,76 @@ static int changed_or_notfound(store_backend *be, int rc)
 
 /* ---- opening ----------------------------------------------------------- */
 
-/* Apply the pending migrations in one write transaction. */
+/* 0 when no row breaks a foreign key after a migration, else an error. */
+static int foreign_keys_hold(store_backend *be)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "PRAGMA foreign_key_check",
+			  "check the migrated schema")) != 0)
+		return rc;
+	rc = step(be, st, "check the migrated schema");
+	if (rc == 1)
+		rc = error_set(SVC_ERROR,
+			       "cannot migrate store '%s': a row of table '%s' refers to a missing row",
+			       be->path, col_str(st, 0));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* 1 when table has column, 0 when not, or an error. */
+static int has_column(store_backend *be, const char *table,
+		      const char *column)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, "SELECT 1 FROM pragma_table_info(?1) "
+			  "WHERE name = ?2", "read the schema")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, table)) == 0 &&
+	    (rc = bind_str(be, st, 2, column)) == 0)
+		rc = step(be, st, "read the schema");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The steps of rebuilds[] of migration version its tables still need. */
+static int run_rebuilds(store_backend *be, int version)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(rebuilds) / sizeof(rebuilds[0]); i++) {
+		if (rebuilds[i].version != version)
+			continue;
+		rc = has_column(be, rebuilds[i].table, rebuilds[i].column);
+		if (rc == 0)
+			rc = exec(be, rebuilds[i].sql, "migrate the schema");
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Apply the pending migrations in one write transaction, foreign keys off
+ * (so that a rebuilt table's DROP cascades nothing) and checked before the
+ * commit.
+ */
 static int migrate(store_backend *be)
 {
 	sqlite3_stmt *st = NULL;
 	char sql[64];
 	int rc, version = 0, i;
 
-	if ((rc = exec(be, "BEGIN IMMEDIATE", "start the schema migration")))
+	/* off outside the transaction (a no-op inside one): a migration
+	 * that rebuilds a table must not cascade its DROP TABLE */
+	if ((rc = exec(be, "PRAGMA foreign_keys = OFF", "configure the store")))
 		return rc;
+	if ((rc = exec(be, "BEGIN IMMEDIATE", "start the schema migration")))
+		goto fail;
 	if ((rc = prepare(be, &st, "PRAGMA user_version",
 			  "read the schema version")) != 0)
 		goto fail;
@@ -535,20 +750,24 @@ static int migrate(store_backend *be)
 	}
 	if (version == SCHEMA_VERSION) {
 		exec(be, "ROLLBACK", "end the schema check");
-		return 0;
+		return exec(be, "PRAGMA foreign_keys = ON", "configure the store");
 	}
 	for (i = version; i < SCHEMA_VERSION; i++)
-		if ((rc = exec(be, migrations[i], "migrate the schema")) != 0)
+		if ((rc = exec(be, migrations[i], "migrate the schema")) != 0 ||
+		    (rc = run_rebuilds(be, i + 1)) != 0)
 			goto fail;
+	if ((rc = foreign_keys_hold(be)) != 0)
+		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if ((rc = exec(be, sql, "set the schema version")) != 0 ||
 	    (rc = exec(be, "COMMIT", "commit the schema migration")) != 0)
 		goto fail;
-	return 0;
+	return exec(be, "PRAGMA foreign_keys = ON", "configure the store");
 fail:
 	sqlite3_finalize(st);
 	if (!sqlite3_get_autocommit(be->db))
 		sqlite3_exec(be->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(be->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -586,6 +805,28 @@ static int check_private_file(const char *path)
 }
 
 static int sqlite_remove(const char *path);
+
+/* Names are looked up in the project "default" until told otherwise. */
+static int default_project(store_backend *be)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT id FROM projects WHERE name = 'default'",
+			  "find the default project")) != 0)
+		return rc;
+	rc = step(be, st, "find the default project");
+	if (rc == 1 && col_str(st, 0) &&
+	    strlen(col_str(st, 0)) <= SVC_ID_LEN)
+		snprintf(be->project, sizeof(be->project), "%s",
+			 col_str(st, 0));
+	else if (rc >= 0)
+		rc = error_set(SVC_ERROR, "store '%s' has no project 'default'",
+			       be->path);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
 
 static void sqlite_close(store_backend *be)
 {
@@ -661,7 +902,7 @@ static int sqlite_open(store_backend **out, const char *path, int create)
 	sqlite3_finalize(st);
 	if (rc < 0)
 		goto fail;
-	if ((rc = migrate(be)) != 0)
+	if ((rc = migrate(be)) != 0 || (rc = default_project(be)) != 0)
 		goto fail;
 	*out = be;
 	return 0;
@@ -789,7 +1030,7 @@ static int sqlite_meta_delete(store_backend *be, const char *key)
 
 #define CONN_COLUMNS \
 	"id, name, type, scheme, url, description, created_by, created_at, " \
-	"updated_by, updated_at, all_pipelines"
+	"updated_by, updated_at, all_pipelines, project_id"
 
 /* A connection from a row whose first columns are CONN_COLUMNS. */
 static int conn_from_row(svc_conn **out, sqlite3_stmt *st)
@@ -809,6 +1050,10 @@ static int conn_from_row(svc_conn **out, sqlite3_stmt *st)
 		return rc;
 	}
 	svc_conn_set_all_pipelines(c, sqlite3_column_int(st, 10));
+	if ((rc = svc_conn_set_project_id(c, col_str(st, 11))) != 0) {
+		svc_conn_free(c);
+		return rc;
+	}
 	*out = c;
 	return 0;
 }
@@ -843,7 +1088,12 @@ static int sqlite_conn_find(char **id, char **name, store_backend *be,
 {
 	static const char *const sql[] = {
 		"SELECT id, name FROM connections WHERE id = ?1",
-		"SELECT id, name FROM connections WHERE name = ?1",
+		/* a name: owned by the project, or shared into it */
+		"SELECT id, name FROM connections "
+		"WHERE name = ?1 AND project_id = ?2 "
+		"UNION ALL SELECT c.id, c.name FROM conn_shares s "
+		"JOIN connections c ON c.id = s.conn_id "
+		"WHERE s.name = ?1 AND s.project_id = ?2",
 	};
 	char *i_copy = NULL, *n_copy = NULL;
 	sqlite3_stmt *st;
@@ -855,7 +1105,9 @@ static int sqlite_conn_find(char **id, char **name, store_backend *be,
 		if ((rc = prepare(be, &st, sql[pass],
 				  "look up a connection")) != 0)
 			return rc;
-		if ((rc = bind_str(be, st, 1, name_or_id)) == 0)
+		if ((rc = bind_str(be, st, 1, name_or_id)) == 0 &&
+		    (pass == 0 ||
+		     (rc = bind_str(be, st, 2, be->project)) == 0))
 			rc = step(be, st, "look up a connection");
 		if (rc == 1) {
 			i_copy = id ? strdup(col_str(st, 0)) : NULL;
@@ -888,7 +1140,8 @@ static int sqlite_conn_insert(store_backend *be, const store_conn_row *r)
 
 	if ((rc = prepare(be, &st,
 			  "INSERT INTO connections (" CONN_COLUMNS ") "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+			  "?12)",
 			  "add a connection")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, r->id)) == 0 &&
@@ -901,7 +1154,8 @@ static int sqlite_conn_insert(store_backend *be, const store_conn_row *r)
 	    (rc = bind_str(be, st, 8, r->created_at)) == 0 &&
 	    (rc = bind_str(be, st, 9, r->updated_by)) == 0 &&
 	    (rc = bind_str(be, st, 10, r->updated_at)) == 0 &&
-	    (rc = bind_int(be, st, 11, r->all_pipelines)) == 0)
+	    (rc = bind_int(be, st, 11, r->all_pipelines)) == 0 &&
+	    (rc = bind_str(be, st, 12, be->project)) == 0)
 		rc = step(be, st, "add a connection");
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
@@ -1443,6 +1697,8 @@ union list_item {
 	svc_approval appr;    /**< an approval */
 	svc_usage use;        /**< a usage record */
 	svc_cert_expiry exp;  /**< a certificate expiry */
+	svc_project proj;     /**< a project */
+	svc_share share;      /**< a share of a connection */
 };
 
 /*
@@ -1490,6 +1746,26 @@ static int collect(void **out, size_t *count, store_backend *be,
 	return 0;
 }
 
+/*
+ * collect() over sql with the strings p bound; out is the address of the
+ * caller's array pointer (of any element type), set on success.
+ */
+static int select_list(void *out, size_t *count, store_backend *be,
+		       const char *sql, const char *doing,
+		       const char *const *p, int n, size_t size, row_fn fn,
+		       list_free_fn fr)
+{
+	sqlite3_stmt *st;
+	void *items = NULL;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0 ||
+	    (rc = collect(&items, count, be, st, size, fn, fr, doing)) != 0)
+		return rc;
+	memcpy(out, &items, sizeof(items));
+	return 0;
+}
+
 static void strings_free_v(void *p, size_t n)
 {
 	svc_strings_free(p, n);
@@ -1505,17 +1781,8 @@ static int string_list(char ***out, size_t *count, store_backend *be,
 		       const char *sql, const char *doing,
 		       const char *const *p, int n)
 {
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
-
-	if ((rc = prep_strs(be, &st, sql, doing, p, n)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(char *), string_row,
-			  strings_free_v, doing)) != 0)
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be, sql, doing, p, n, sizeof(char *),
+			   string_row, strings_free_v);
 }
 
 /* One string column of the one row of sql into *out; SVC_ENOTFOUND. */
@@ -1537,24 +1804,28 @@ static int string_get(char **out, store_backend *be, const char *sql,
 
 /* ---- roles and groups -------------------------------------------------- */
 
-/* The scope column of a role: the connection id, or '' for the store. */
+/*
+ * A scope column of a role: the connection (or project) id, or '' for the
+ * store.
+ */
 static const char *scope(const char *conn_id)
 {
 	return conn_id ? conn_id : "";
 }
 
 static int sqlite_role_put(store_backend *be, const char *conn_id,
-			   const char *principal, svc_role role,
-			   const char *by, const char *at)
+			   const char *project_id, const char *principal,
+			   svc_role role, const char *by, const char *at)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prepare(be, &st,
 			  "INSERT INTO role_assignments (conn_id, principal, "
-			  "role, assigned_by, assigned_at) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5) "
-			  "ON CONFLICT (conn_id, principal) DO UPDATE SET "
+			  "role, assigned_by, assigned_at, project_id) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			  "ON CONFLICT (conn_id, project_id, principal) "
+			  "DO UPDATE SET "
 			  "role = excluded.role, "
 			  "assigned_by = excluded.assigned_by, "
 			  "assigned_at = excluded.assigned_at",
@@ -1564,23 +1835,26 @@ static int sqlite_role_put(store_backend *be, const char *conn_id,
 	    (rc = bind_str(be, st, 2, principal)) == 0 &&
 	    (rc = bind_int(be, st, 3, (long long)role)) == 0 &&
 	    (rc = bind_str(be, st, 4, by)) == 0 &&
-	    (rc = bind_str(be, st, 5, at)) == 0)
+	    (rc = bind_str(be, st, 5, at)) == 0 &&
+	    (rc = bind_str(be, st, 6, scope(project_id))) == 0)
 		rc = step(be, st, "assign a role");
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
 }
 
 static int sqlite_role_get(svc_role *out, store_backend *be,
-			   const char *conn_id, const char *principal)
+			   const char *conn_id, const char *project_id,
+			   const char *principal)
 {
-	const char *p[] = { scope(conn_id), principal };
+	const char *p[] = { scope(conn_id), principal, scope(project_id) };
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prep_strs(be, &st,
 			    "SELECT role FROM role_assignments "
-			    "WHERE conn_id = ?1 AND principal = ?2",
-			    "read a role", p, 2)) != 0)
+			    "WHERE conn_id = ?1 AND principal = ?2 "
+			    "AND project_id = ?3",
+			    "read a role", p, 3)) != 0)
 		return rc;
 	if ((rc = step(be, st, "read a role")) == 1) {
 		*out = (svc_role)sqlite3_column_int(st, 0);
@@ -1593,14 +1867,14 @@ static int sqlite_role_get(svc_role *out, store_backend *be,
 }
 
 static int sqlite_role_delete(store_backend *be, const char *conn_id,
-			      const char *principal)
+			      const char *project_id, const char *principal)
 {
-	const char *p[] = { scope(conn_id), principal };
+	const char *p[] = { scope(conn_id), principal, scope(project_id) };
 
 	return changed_or_notfound(be, run_strs(be,
 		"DELETE FROM role_assignments "
-		"WHERE conn_id = ?1 AND principal = ?2",
-		"remove a role", p, 2));
+		"WHERE conn_id = ?1 AND principal = ?2 AND project_id = ?3",
+		"remove a role", p, 3));
 }
 
 static int sqlite_role_delete_principal(size_t *n, store_backend *be,
@@ -1629,25 +1903,18 @@ static int role_row(union list_item *it, sqlite3_stmt *st)
 }
 
 static int sqlite_role_list(svc_role_entry **out, size_t *count,
-			    store_backend *be, const char *conn_id)
+			    store_backend *be, const char *conn_id,
+			    const char *project_id)
 {
-	const char *p[] = { scope(conn_id) };
-	sqlite3_stmt *st;
-	void *items = NULL;
-	int rc;
+	const char *p[] = { scope(conn_id), scope(project_id) };
 
-	if ((rc = prep_strs(be, &st,
-			    "SELECT r.principal, r.role, EXISTS (SELECT 1 "
-			    "FROM principal_groups g WHERE g.name = r.principal) "
-			    "FROM role_assignments r WHERE r.conn_id = ?1 "
-			    "ORDER BY r.principal",
-			    "list roles", p, 1)) != 0)
-		return rc;
-	if ((rc = collect(&items, count, be, st, sizeof(svc_role_entry),
-			  role_row, roles_free_v, "list roles")) != 0)
-		return rc;
-	*out = items;
-	return 0;
+	return select_list(out, count, be,
+			   "SELECT r.principal, r.role, EXISTS (SELECT 1 "
+			   "FROM principal_groups g WHERE g.name = r.principal) "
+			   "FROM role_assignments r WHERE r.conn_id = ?1 "
+			   "AND r.project_id = ?2 ORDER BY r.principal",
+			   "list roles", p, 2, sizeof(svc_role_entry),
+			   role_row, roles_free_v);
 }
 
 static int sqlite_inherit_get(int *on, store_backend *be, const char *conn_id)
@@ -1799,58 +2066,62 @@ static int sqlite_pipeline_insert(store_backend *be, const char *conn_id,
 				  const char *pipeline, const char *by,
 				  const char *at)
 {
-	const char *p[] = { conn_id, pipeline, by, at };
+	const char *p[] = { conn_id, pipeline, by, at, be->project };
 
 	return run_strs(be,
 			"INSERT INTO pipeline_permissions (conn_id, pipeline, "
-			"added_by, added_at) VALUES (?1, ?2, ?3, ?4)",
-			"authorize a pipeline", p, 4);
+			"added_by, added_at, project_id) "
+			"VALUES (?1, ?2, ?3, ?4, ?5)",
+			"authorize a pipeline", p, 5);
 }
 
 static int sqlite_pipeline_delete(store_backend *be, const char *conn_id,
 				  const char *pipeline)
 {
-	const char *p[] = { conn_id, pipeline };
+	const char *p[] = { conn_id, pipeline, be->project };
 
 	return changed_or_notfound(be, run_strs(be,
 		"DELETE FROM pipeline_permissions "
-		"WHERE conn_id = ?1 AND pipeline = ?2",
-		"remove a pipeline's permission", p, 2));
+		"WHERE conn_id = ?1 AND pipeline = ?2 AND project_id = ?3",
+		"remove a pipeline's permission", p, 3));
 }
 
 static int sqlite_pipeline_find(store_backend *be, const char *conn_id,
 				const char *pipeline)
 {
-	const char *p[] = { conn_id, pipeline };
+	const char *p[] = { conn_id, pipeline, be->project };
 
 	return string_get(NULL, be,
 			  "SELECT pipeline FROM pipeline_permissions "
-			  "WHERE conn_id = ?1 AND pipeline = ?2",
-			  "look up a pipeline's permission", p, 2);
+			  "WHERE conn_id = ?1 AND pipeline = ?2 "
+			  "AND project_id = ?3",
+			  "look up a pipeline's permission", p, 3);
 }
 
 static int sqlite_pipeline_list(char ***out, size_t *count,
 				store_backend *be, const char *conn_id)
 {
-	const char *p[] = { conn_id };
+	const char *p[] = { conn_id, be->project };
 
 	return string_list(out, count, be,
 			   "SELECT pipeline FROM pipeline_permissions "
-			   "WHERE conn_id = ?1 ORDER BY pipeline",
-			   "list authorized pipelines", p, 1);
+			   "WHERE conn_id = ?1 AND project_id = ?2 "
+			   "ORDER BY pipeline",
+			   "list authorized pipelines", p, 2);
 }
 
 static int sqlite_request_insert(store_backend *be, const svc_perm_request *r)
 {
 	const char *p[] = { r->id, r->conn_id, r->pipeline, r->run_id,
 			    r->requested_by, r->at, r->status,
-			    r->decided_by };
+			    r->decided_by, be->project };
 
 	return run_strs(be,
 			"INSERT INTO permission_requests (id, conn_id, "
 			"pipeline, run_id, requested_by, at, status, "
-			"decided_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-			"record a permission request", p, 8);
+			"decided_by, project_id) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			"record a permission request", p, 9);
 }
 
 static int sqlite_request_find_pending(char **id, store_backend *be,
@@ -2956,8 +3227,8 @@ static int sqlite_pipedef_insert(store_backend *be, const store_pipedef_row *r)
 
 	if ((rc = prepare(be, &st,
 			  "INSERT INTO pipeline_defs (name, conn_id, url, path, "
-			  "branch, created_by, created) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			  "branch, created_by, created, project_id) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 			  "register a pipeline")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
@@ -2966,7 +3237,8 @@ static int sqlite_pipedef_insert(store_backend *be, const store_pipedef_row *r)
 	    (rc = bind_str(be, st, 4, r->path)) == 0 &&
 	    (rc = bind_str(be, st, 5, r->branch)) == 0 &&
 	    (rc = bind_str(be, st, 6, r->created_by)) == 0 &&
-	    (rc = bind_int(be, st, 7, r->created)) == 0)
+	    (rc = bind_int(be, st, 7, r->created)) == 0 &&
+	    (rc = bind_str(be, st, 8, be->project)) == 0)
 		rc = step(be, st, "register a pipeline");
 	sqlite3_finalize(st);
 	return rc < 0 ? rc : 0;
@@ -2984,11 +3256,13 @@ static int sqlite_pipedef_list(store_backend *be, const char *name,
 			  "p.branch, p.created_by, p.created "
 			  "FROM pipeline_defs p JOIN connections c "
 			  "ON c.id = p.conn_id "
-			  "WHERE ?1 IS NULL OR p.name = ?1 COLLATE NOCASE "
+			  "WHERE p.project_id = ?2 AND "
+			  "(?1 IS NULL OR p.name = ?1 COLLATE NOCASE) "
 			  "ORDER BY p.name COLLATE NOCASE",
 			  "read registered pipelines")) != 0)
 		return rc;
-	if ((rc = bind_str(be, st, 1, name)) != 0)
+	if ((rc = bind_str(be, st, 1, name)) != 0 ||
+	    (rc = bind_str(be, st, 2, be->project)) != 0)
 		goto done;
 	while ((rc = step(be, st, "read registered pipelines")) == 1) {
 		r.name = col_str(st, 0);
@@ -3022,12 +3296,167 @@ static int sqlite_pipedef_delete(store_backend *be, const char *name)
 
 	if ((rc = prepare(be, &st,
 			  "DELETE FROM pipeline_defs WHERE name = ?1 "
-			  "COLLATE NOCASE", "remove a registered pipeline")) != 0)
+			  "COLLATE NOCASE AND project_id = ?2",
+			  "remove a registered pipeline")) != 0)
 		return rc;
-	if ((rc = bind_str(be, st, 1, name)) == 0)
+	if ((rc = bind_str(be, st, 1, name)) == 0 &&
+	    (rc = bind_str(be, st, 2, be->project)) == 0)
 		rc = step(be, st, "remove a registered pipeline");
 	sqlite3_finalize(st);
 	return changed_or_notfound(be, rc);
+}
+
+/* ---- projects and shared connections ------------------------------------ */
+
+static int sqlite_project_use(store_backend *be, const char *id)
+{
+	if (!id || strlen(id) > SVC_ID_LEN)
+		return error_set(SVC_EINVALID, "invalid project id '%s'",
+				 id ? id : "");
+	snprintf(be->project, sizeof(be->project), "%s", id);
+	return 0;
+}
+
+static const char *sqlite_project_current(store_backend *be)
+{
+	return be->project;
+}
+
+static int sqlite_project_insert(store_backend *be, const svc_project *r)
+{
+	const char *p[] = { r->id, r->name, r->description ? r->description
+							    : "",
+			    r->created_by, r->created_at };
+
+	return run_strs(be,
+			"INSERT INTO projects (id, name, description, "
+			"created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+			"create a project", p, 5);
+}
+
+static void projects_free_v(void *p, size_t n)
+{
+	svc_projects_free(p, n);
+}
+
+static int project_row(union list_item *it, sqlite3_stmt *st)
+{
+	int rc;
+
+	if ((rc = col_dup(&it->proj.id, st, 0)) == 0 &&
+	    (rc = col_dup(&it->proj.name, st, 1)) == 0 &&
+	    (rc = col_dup(&it->proj.description, st, 2)) == 0 &&
+	    (rc = col_dup(&it->proj.created_by, st, 3)) == 0)
+		rc = col_dup(&it->proj.created_at, st, 4);
+	return rc;
+}
+
+static int sqlite_project_list(svc_project **out, size_t *count,
+			       store_backend *be, const char *name_or_id)
+{
+	const char *p[] = { name_or_id };
+
+	return select_list(out, count, be,
+			   "SELECT id, name, description, created_by, "
+			   "created_at FROM projects WHERE ?1 IS NULL OR "
+			   "id = ?1 OR name = ?1 COLLATE NOCASE "
+			   "ORDER BY name COLLATE NOCASE",
+			   "list projects", p, 1, sizeof(svc_project),
+			   project_row, projects_free_v);
+}
+
+static int sqlite_project_delete(store_backend *be, const char *id)
+{
+	const char *p[] = { id };
+	int rc;
+
+	/* its roles, pipelines and the shares into it go with it */
+	if ((rc = run_strs(be, "DELETE FROM role_assignments "
+			   "WHERE project_id = ?1", "delete a project", p, 1)) ||
+	    (rc = run_strs(be, "DELETE FROM conn_shares WHERE project_id = ?1",
+			   "delete a project", p, 1)) ||
+	    (rc = run_strs(be, "DELETE FROM pipeline_permissions "
+			   "WHERE project_id = ?1", "delete a project", p, 1)) ||
+	    (rc = run_strs(be, "DELETE FROM pipeline_defs WHERE project_id = ?1",
+			   "delete a project", p, 1)))
+		return rc;
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM projects WHERE id = ?1", "delete a project", p, 1));
+}
+
+static int sqlite_project_conn_count(long long *n, store_backend *be,
+				     const char *id)
+{
+	const char *p[] = { id };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep_strs(be, &st, "SELECT count(*) FROM connections "
+			    "WHERE project_id = ?1", "count connections",
+			    p, 1)) != 0)
+		return rc;
+	if ((rc = step(be, st, "count connections")) == 1)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sqlite_share_put(store_backend *be, const char *conn_id,
+			    const char *project_id, const char *name,
+			    const char *description, const char *by,
+			    const char *at)
+{
+	const char *p[] = { conn_id, project_id, name,
+			    description ? description : "", by, at };
+
+	return run_strs(be,
+			"INSERT INTO conn_shares (conn_id, project_id, name, "
+			"description, shared_by, shared_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			"ON CONFLICT (conn_id, project_id) DO UPDATE SET "
+			"name = excluded.name, "
+			"description = excluded.description",
+			"share a connection", p, 6);
+}
+
+static int sqlite_share_delete(store_backend *be, const char *conn_id,
+			       const char *project_id)
+{
+	const char *p[] = { conn_id, project_id };
+
+	return changed_or_notfound(be, run_strs(be,
+		"DELETE FROM conn_shares WHERE conn_id = ?1 AND project_id = ?2",
+		"unshare a connection", p, 2));
+}
+
+static int share_row(union list_item *it, sqlite3_stmt *st)
+{
+	int rc;
+
+	if ((rc = col_dup(&it->share.project_id, st, 0)) == 0 &&
+	    (rc = col_dup(&it->share.project, st, 1)) == 0 &&
+	    (rc = col_dup(&it->share.name, st, 2)) == 0)
+		rc = col_dup(&it->share.description, st, 3);
+	return rc;
+}
+
+static void shares_free_v(void *p, size_t n)
+{
+	svc_shares_free(p, n);
+}
+
+static int sqlite_share_list(svc_share **out, size_t *count,
+			     store_backend *be, const char *conn_id)
+{
+	const char *p[] = { conn_id };
+
+	return select_list(out, count, be,
+			   "SELECT s.project_id, p.name, s.name, s.description "
+			   "FROM conn_shares s JOIN projects p "
+			   "ON p.id = s.project_id WHERE s.conn_id = ?1 "
+			   "ORDER BY p.name COLLATE NOCASE",
+			   "list the shares of a connection", p, 1,
+			   sizeof(svc_share), share_row, shares_free_v);
 }
 
 /* ---- agent pools and agents --------------------------------------------- */
@@ -3324,6 +3753,15 @@ static int sqlite_expiry_list(svc_cert_expiry **out, size_t *count,
 
 const store_backend_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.project_use = sqlite_project_use,
+	.project_current = sqlite_project_current,
+	.project_insert = sqlite_project_insert,
+	.project_list = sqlite_project_list,
+	.project_delete = sqlite_project_delete,
+	.project_conn_count = sqlite_project_conn_count,
+	.share_put = sqlite_share_put,
+	.share_delete = sqlite_share_delete,
+	.share_list = sqlite_share_list,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.remove = sqlite_remove,

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include "svcconn/authz.h"
+#include "svcconn/projects.h"
 #include "svcconn/certs.h"
 #include "svcconn/store.h"
 
@@ -68,6 +69,40 @@ int svc_store_rekey(svc_store *st, const char *actor);
  */
 int svc_store_role_set(svc_store *st, const char *conn_id,
 		       const char *principal, svc_role role, const char *actor);
+/** Assign role to principal in project (the same rules). */
+int store_project_role_set(svc_store *st, const svc_project *project,
+			   const char *principal, svc_role role,
+			   const char *actor);
+
+/* ---- projects and shares (store_projects.c, docs/projects.md) ---- */
+
+/**
+ * Create project name (unique case-insensitively, the rules of a
+ * connection's name) with description (may be NULL); audited.  Its id
+ * into *id (may be NULL; free()).
+ */
+int store_project_create(char **id, svc_store *st, const char *name,
+			 const char *description, const char *actor);
+/**
+ * Delete a project with its roles, registered pipelines, pipeline
+ * permissions and the shares into it; refused (SVC_EINVALID) for
+ * "default" and for a project that still owns connections.  Audited.
+ */
+int store_project_delete(svc_store *st, const svc_project *project,
+			 const char *actor);
+/**
+ * Share connection conn_id (an id) into project under name (NULL: its
+ * own name; unique there among the names owned or shared) and
+ * description; sharing again renames it there.  Refused (SVC_EINVALID)
+ * into the project that owns it.  Audited.
+ */
+int store_share_set(svc_store *st, const char *conn_id,
+		    const svc_project *project, const char *name,
+		    const char *description, const char *actor);
+/** Take a share back; SVC_ENOTFOUND when there is none.  Audited. */
+int store_share_delete(svc_store *st, const char *conn_id,
+		       const svc_project *project, const char *actor);
+
 int svc_store_inherit_set(svc_store *st, const char *conn_id, int on,
 			  const char *actor);
 /** Groups: names share the principal namespace with users. */
