@@ -150,6 +150,23 @@ int cli_pipeline_set(struct cli_ctx *ctx, svc_store *st,
 		     const char *name_or_id, const char *pipeline, int allow);
 int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
 			       const char *name_or_id, int all);
+int cli_usage_list(struct cli_ctx *ctx, svc_store *st, svc_usage **out,
+		   size_t *n, const char *name_or_id, size_t limit);
+int cli_request_list(struct cli_ctx *ctx, svc_store *st,
+		     svc_perm_request **out, size_t *n, int pending_only);
+int cli_request_permit(struct cli_ctx *ctx, svc_store *st,
+		       svc_perm_request **req, const char *id);
+int cli_check_list(struct cli_ctx *ctx, svc_store *st, svc_check **out,
+		   size_t *n, const char *name_or_id);
+int cli_check_add(struct cli_ctx *ctx, svc_store *st, char **id,
+		  const char *name_or_id, const char *kind,
+		  const char *const *keys, const char *const *values,
+		  size_t n);
+int cli_check_remove(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id);
+int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id,
+		     int enabled);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

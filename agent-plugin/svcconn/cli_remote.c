@@ -111,6 +111,68 @@ int cli_conn_set_all_pipelines(struct cli_ctx *ctx, svc_store *st,
 		: svc_ops_conn_set_all_pipelines(st, ctx->who, name_or_id, all);
 }
 
+int cli_usage_list(struct cli_ctx *ctx, svc_store *st, svc_usage **out,
+		   size_t *n, const char *name_or_id, size_t limit)
+{
+	return ctx->remote
+		? svc_remote_usage_list(out, n, ctx->remote, name_or_id, limit)
+		: svc_ops_usage_list(out, n, st, ctx->who, name_or_id, limit);
+}
+
+int cli_request_list(struct cli_ctx *ctx, svc_store *st,
+		     svc_perm_request **out, size_t *n, int pending_only)
+{
+	return ctx->remote
+		? svc_remote_request_list(out, n, ctx->remote, pending_only)
+		: svc_ops_request_list(out, n, st, ctx->who, pending_only);
+}
+
+int cli_request_permit(struct cli_ctx *ctx, svc_store *st,
+		       svc_perm_request **req, const char *id)
+{
+	return ctx->remote ? svc_remote_request_permit(req, ctx->remote, id)
+			   : svc_ops_request_permit(req, st, ctx->who, id);
+}
+
+int cli_check_list(struct cli_ctx *ctx, svc_store *st, svc_check **out,
+		   size_t *n, const char *name_or_id)
+{
+	return ctx->remote
+		? svc_remote_check_list(out, n, ctx->remote, name_or_id)
+		: svc_ops_check_list(out, n, st, ctx->who, name_or_id);
+}
+
+int cli_check_add(struct cli_ctx *ctx, svc_store *st, char **id,
+		  const char *name_or_id, const char *kind,
+		  const char *const *keys, const char *const *values,
+		  size_t n)
+{
+	return ctx->remote
+		? svc_remote_check_add(id, ctx->remote, name_or_id, kind, keys,
+				       values, n)
+		: svc_ops_check_add(id, st, ctx->who, name_or_id, kind, keys,
+				    values, n);
+}
+
+int cli_check_remove(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id)
+{
+	return ctx->remote
+		? svc_remote_check_remove(ctx->remote, name_or_id, check_id)
+		: svc_ops_check_remove(st, ctx->who, name_or_id, check_id);
+}
+
+int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id,
+		     int enabled)
+{
+	return ctx->remote
+		? svc_remote_check_enable(ctx->remote, name_or_id, check_id,
+					  enabled)
+		: svc_ops_check_enable(st, ctx->who, name_or_id, check_id,
+				       enabled);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

@@ -8,8 +8,11 @@
 # pipelines, restrict), rename, delete, audit (a Reader refused; the
 # server's log read through it equals its store's read locally), a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
-# (2).  Then: `svcconn login` keeps the token in a 0600 file in a 0700
-# directory and refuses a wrong token (5, nothing kept); the token is in
+# (2); then, after a run that waited for permission on each side's store
+# (svcconn-agent run), requests, permit, history and checks (add, list,
+# disable, enable, remove; a Reader's permit and checks add/remove/disable
+# refused with 5, nothing changed on the server).  Then: `svcconn login`
+# keeps the token in a 0600 file in a 0700 directory and refuses a wrong token (5, nothing kept); the token is in
 # no process's argv while a command runs; no response holds the secret;
 # a command that works only locally says so (2); a login is used only for
 # its own URL.
@@ -111,26 +114,107 @@ step reader raudit audit
 step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
-for side in local remote; do
-  for s in "${steps[@]}"; do
-    read -r user name args <<<"$s"
-    # shellcheck disable=SC2086
-    run "$side" "$user" "$name" $args
+# both_ways STEP...: every step on the local side, then on the server,
+# then compared; @REQ and @CHK in a step stand for the side's request id
+# ($work/SIDE.REQ) and the check id its step 'cadd' printed
+both_ways() {
+  local side s user name args k
+  for side in local remote; do
+    for s in "$@"; do
+      read -r user name args <<<"$s"
+      [ -e "$work/$side.REQ" ] && args=${args//@REQ/$(cat "$work/$side.REQ")}
+      [ -e "$work/$side.cadd.out" ] && args=${args//@CHK/$(sed -nE 's/^added .* check ([0-9a-f-]{36})$/\1/p' "$work/$side.cadd.out")}
+      # shellcheck disable=SC2086
+      run "$side" "$user" "$name" $args
+    done
   done
-done
-for s in "${steps[@]}"; do
-  read -r _ name _ <<<"$s"
-  for k in rc out err; do
-    diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
-      || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
+  for s in "$@"; do
+    read -r _ name _ <<<"$s"
+    for k in rc out err; do
+      diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
+        || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
+    done
   done
-done
+}
+both_ways "${steps[@]}"
 expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
 expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
 grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
 grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
 grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
+
+# ---- runs' traces and checks, both ways --------------------------------------
+# Each side's store gets a connection and a run that needed permission on
+# it (svcconn-agent run on that store: a request and a usage record); the
+# verbs on them are compared as above.
+mkdir -p "$work/tasks/ProbeV1"
+cat > "$work/tasks/ProbeV1/task.json" <<'JSON'
+{ "id": "6d7e9f1a-2b3c-4d5e-8f60-718293a4b5c7", "name": "Probe",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "inputs": [ { "name": "conn", "type": "connectedService:generic", "label": "c", "required": true } ],
+  "execution": { "Bash": { "target": "main.sh" } } }
+JSON
+printf 'echo probe\n' > "$work/tasks/ProbeV1/main.sh"
+printf 'steps:\n  - task: Probe@1\n    inputs:\n      conn: api\n' > "$work/probe.yml"
+for side in local remote; do
+  run "$side" admin api create generic api --url https://api.example.test --set username=u --secret password=@"$work/secret"
+  [ "$(cat "$work/$side.api.rc")" = 0 ] || fail "$side: create api: $(cat "$work/$side.api.err")"
+  store=$work/local; [ "$side" = remote ] && store=$work/srv
+  (cd "$work" && SVCCONN_HOME="$store" SVCCONN_USER=admin "$SVC_BIN_DIR/svcconn-agent" run probe.yml \
+     --pipeline demo --run-id r1 --tasks-dir tasks >"$work/$side.agent" 2>&1) && fail "$side: the run did not wait for permission"
+  SVCCONN_HOME="$store" SVCCONN_USER=admin "$bin" requests --json \
+    | sed -nE 's/^ *"id": "([0-9a-f-]{36})".*/\1/p' > "$work/$side.REQ"
+  [ -s "$work/$side.REQ" ] || fail "$side: the run left no permission request: $(cat "$work/$side.agent")"
+done
+steps2=()
+step2() { steps2+=("$*"); }
+step2 reader rq      requests
+step2 admin  rqj     requests --json
+step2 admin  hist    history api
+step2 admin  histj   history api --json --limit 1
+step2 admin  hnone   history nope
+step2 reader rpermit permit @REQ
+step2 admin  permit  permit @REQ
+step2 admin  permit2 permit @REQ
+step2 admin  pnone   permit 00000000-0000-0000-0000-000000000000
+step2 admin  rqall   requests --all --json
+step2 admin  rqafter requests
+step2 admin  pperm   permissions api
+step2 admin  cnone   checks api
+step2 reader rcadd   checks api add branch-control --allowed refs/heads/main
+step2 admin  cadd    checks api add branch-control --allowed refs/heads/main
+step2 admin  cbad    checks api add approval --min x
+step2 admin  ckind   checks api add nosuchkind
+step2 admin  cadd2   checks api add exclusive-lock --json
+step2 admin  clist   checks api
+step2 admin  clistj  checks api --json
+step2 reader rcrm    checks api remove @CHK
+step2 reader rcdis   checks api disable @CHK
+step2 admin  cdis    checks api disable @CHK
+step2 admin  clist2  checks api
+step2 admin  cen     checks api enable @CHK
+step2 admin  crm     checks api remove @CHK
+step2 admin  crm2    checks api remove @CHK
+step2 admin  clist3  checks api
+step2 admin  cnoconn checks nope
+both_ways "${steps2[@]}"
+expect_rc rq 0; expect_rc hist 0; expect_rc hnone 3; expect_rc rpermit 5; expect_rc permit 0
+expect_rc pnone 3; expect_rc rcadd 5; expect_rc cadd 0; expect_rc cbad 2; expect_rc ckind 2
+expect_rc rcrm 5; expect_rc rcdis 5; expect_rc cdis 0; expect_rc crm 0; expect_rc crm2 3; expect_rc cnoconn 3
+grep -q "needs-permission demo run r1" "$work/remote.hist.out" || fail "no usage record arrived: $(cat "$work/remote.hist.out")"
+grep -q "pending .* demo (run r1, admin)" "$work/remote.rq.out" || fail "no pending request arrived: $(cat "$work/remote.rq.out")"
+grep -q '"status": "permitted"' "$work/remote.rqall.out" || fail "the permit did not arrive"
+grep -q "demo" "$work/remote.pperm.out" || fail "the permitted pipeline is not authorized: $(cat "$work/remote.pperm.out")"
+grep -q "(disabled)" "$work/remote.clist2.out" || fail "the disable did not arrive"
+# the Reader's refusals changed nothing on the server: its store holds
+# the admin's exclusive lock alone
+out=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" checks api)
+[ "$(grep -c '^  [0-9a-f]' <<<"$out")" = 1 ] && grep -q "exclusive-lock" <<<"$out" \
+  || fail "the server's store holds other checks: $out"
+run remote admin apidel delete api
+run local admin apidel delete api
+steps+=("${steps2[@]}")
 
 # ---- a key that does not match its certificate: refused both ways (2),
 # by the server's check on the remote side, nothing stored

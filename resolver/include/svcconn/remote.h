@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
@@ -91,6 +92,28 @@ int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit);
 /** As svc_ops_conn_delete. */
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
+/** As svc_ops_usage_list (limit 0: all; free with svc_usages_free). */
+int svc_remote_usage_list(svc_usage **out, size_t *count, svc_remote *r,
+			  const char *name_or_id, size_t limit);
+/** As svc_ops_request_list (free with svc_perm_requests_free). */
+int svc_remote_request_list(svc_perm_request **out, size_t *count,
+			    svc_remote *r, int pending_only);
+/** As svc_ops_request_permit (*req may not be NULL here). */
+int svc_remote_request_permit(svc_perm_request **req, svc_remote *r,
+			      const char *id);
+/** As svc_ops_check_list (free with svc_checks_free). */
+int svc_remote_check_list(svc_check **out, size_t *count, svc_remote *r,
+			  const char *name_or_id);
+/** As svc_ops_check_add: the options are sent, the server builds the check. */
+int svc_remote_check_add(char **id, svc_remote *r, const char *name_or_id,
+			 const char *kind, const char *const *keys,
+			 const char *const *values, size_t n);
+/** As svc_ops_check_remove. */
+int svc_remote_check_remove(svc_remote *r, const char *name_or_id,
+			    const char *check_id);
+/** As svc_ops_check_enable. */
+int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
+			    const char *check_id, int enabled);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

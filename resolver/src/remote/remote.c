@@ -546,7 +546,7 @@ int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 }
 
 /* A new copy of member key of o, or NULL (absent, or no memory: *oom). */
-static const char *dup_of(json_t *o, const char *key, int *oom)
+static char *dup_of(json_t *o, const char *key, int *oom)
 {
 	const char *s = str_of(o, key);
 	char *d = s ? strdup(s) : NULL;
@@ -635,6 +635,279 @@ int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
 		rc = error_oom();
 	}
 	return rc;
+}
+
+/* ---- usage history, permission requests, checks ------------------------------ */
+
+/* path, then seg percent-encoded, then "?key=" and val encoded (each
+ * optional) into *out (free it with buf_clear). */
+static int path_of(svc_buf *out, const char *path, const char *seg,
+		   const char *key, const char *val)
+{
+	buf_init(out, 4096, 0);
+	if (buf_puts(out, path) ||
+	    (seg && (buf_putc(out, '/') || put_segment(out, seg))) ||
+	    (key && (buf_printf(out, "%s%s=", strchr(out->ptr, '?') ? "&" : "?",
+				key) ||
+		     put_segment(out, val)))) {
+		buf_clear(out);
+		return error_oom();
+	}
+	return 0;
+}
+
+int svc_remote_usage_list(svc_usage **out, size_t *count, svc_remote *r,
+			  const char *name_or_id, size_t limit)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_usage *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, "_apis/serviceendpoint", name_or_id, NULL,
+			  NULL)))
+		return rc;
+	if (buf_puts(&path, "/executionhistory") ||
+	    (limit && buf_printf(&path, "?top=%zu", limit))) {
+		buf_clear(&path);
+		return error_oom();
+	}
+	rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, path.ptr, NULL,
+		       "value");
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].id = json_integer_value(json_object_get(e, "id"));
+		l[i].conn_id = dup_of(e, "endpointId", &oom);
+		l[i].conn_name = dup_of(e, "connection", &oom);
+		l[i].pipeline = dup_of(e, "pipeline", &oom);
+		l[i].run_id = dup_of(e, "runId", &oom);
+		l[i].stage = dup_of(e, "stage", &oom);
+		l[i].job = dup_of(e, "job", &oom);
+		l[i].requested_by = dup_of(e, "requestedBy", &oom);
+		l[i].decision = dup_of(e, "decision", &oom);
+		l[i].message = dup_of(e, "message", &oom);
+		l[i].at = dup_of(e, "at", &oom);
+		l[i].result = dup_of(e, "result", &oom);
+		l[i].finished_at = dup_of(e, "finishedAt", &oom);
+		if (!oom && (!l[i].pipeline || !l[i].run_id || !l[i].at ||
+			     !l[i].decision)) {
+			svc_usages_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a usage record without a pipeline, run, time or decision");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_usages_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+#define REQUESTS "_apis/svcconn/permissionrequests"
+
+/* One permission request of the server into *q; 0, or an error. */
+static int request_from(svc_perm_request *q, json_t *e)
+{
+	json_t *res = json_object_get(e, "resource");
+	int oom = 0;
+
+	q->id = dup_of(e, "id", &oom);
+	q->conn_id = dup_of(res, "id", &oom);
+	q->conn_name = dup_of(res, "name", &oom);
+	q->pipeline = dup_of(e, "pipeline", &oom);
+	q->run_id = dup_of(e, "runId", &oom);
+	q->requested_by = dup_of(e, "requestedBy", &oom);
+	q->at = dup_of(e, "at", &oom);
+	q->status = dup_of(e, "status", &oom);
+	q->decided_by = dup_of(e, "decidedBy", &oom);
+	if (oom)
+		return error_oom();
+	if (!q->id || !q->conn_id || !q->conn_name || !q->pipeline || !q->at ||
+	    !q->status)
+		return error_set(SVC_ERROR, "the server sent a permission request without an id, connection, pipeline, time or status");
+	return 0;
+}
+
+int svc_remote_request_list(svc_perm_request **out, size_t *count,
+			    svc_remote *r, int pending_only)
+{
+	json_t *v, *a, *e;
+	svc_perm_request *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    pending_only ? REQUESTS
+					 : REQUESTS "?includePermitted=true",
+			    NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e)
+		if ((rc = request_from(&l[i], e)))
+			break;
+	i = json_array_size(a);
+	json_decref(v);
+	if (rc) {
+		svc_perm_requests_free(l, i);
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_request_permit(svc_perm_request **req, svc_remote *r,
+			      const char *id)
+{
+	svc_perm_request *q;
+	svc_buf path;
+	json_t *v;
+	int rc;
+
+	*req = NULL;
+	if ((rc = path_of(&path, REQUESTS, id, NULL, NULL)))
+		return rc;
+	rc = buf_puts(&path, "/permit") ? error_oom()
+		: call(&v, r, "POST", r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	if (!(q = calloc(1, sizeof(*q)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	rc = request_from(q, v);
+	json_decref(v);
+	if (rc) {
+		svc_perm_requests_free(q, 1);
+		return rc;
+	}
+	*req = q;
+	return 0;
+}
+
+#define CHECKS "_apis/pipelines/checks/configurations"
+
+int svc_remote_check_list(svc_check **out, size_t *count, svc_remote *r,
+			  const char *name_or_id)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_check *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, CHECKS "?resourceType=endpoint", NULL,
+			  "resourceId", name_or_id)))
+		return rc;
+	rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, path.ptr, NULL,
+		       "value");
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].id = dup_of(e, "id", &oom);
+		l[i].conn_id = dup_of(json_object_get(e, "resource"), "id", &oom);
+		l[i].kind = dup_of(json_object_get(e, "type"), "name", &oom);
+		l[i].config = dup_of(e, "config", &oom);
+		l[i].enabled = !json_is_true(json_object_get(e, "isDisabled"));
+		l[i].seq = json_integer_value(json_object_get(e, "version"));
+		l[i].created_by = dup_of(json_object_get(e, "createdBy"),
+					 "displayName", &oom);
+		l[i].created_at = dup_of(e, "createdOn", &oom);
+		if (!oom && (!l[i].id || !l[i].kind || !l[i].config)) {
+			svc_checks_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a check without an id, type or configuration");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_checks_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_check_add(char **id, svc_remote *r, const char *name_or_id,
+			 const char *kind, const char *const *keys,
+			 const char *const *values, size_t n)
+{
+	json_t *opts = json_array(), *o, *v = NULL;
+	svc_buf body = SVC_BUF_INIT;
+	char *s;
+	size_t i;
+	int rc, oom = 0;
+
+	*id = NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(opts, json_pack("{s:s, s:s}", "name",
+						      keys[i], "value",
+						      values[i]));
+	o = json_pack("{s:{s:s}, s:{s:s, s:s}, s:o}", "type", "name", kind,
+		      "resource", "type", "endpoint", "id", name_or_id,
+		      "options", opts);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->project, CHECKS, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	*id = dup_of(v, "id", &oom);
+	json_decref(v);
+	if (!*id)
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server answered an added check without its id");
+	return 0;
+}
+
+/* method CHECKS/check_id?resourceId=name_or_id, with the JSON o (the
+ * reference is taken; NULL: no body). */
+static int check_call(svc_remote *r, const char *method,
+		      const char *name_or_id, const char *check_id, json_t *o)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = path_of(&path, CHECKS, check_id, "resourceId", name_or_id))) {
+		json_decref(o);
+		return rc;
+	}
+	rc = o ? patch(r, path.ptr, NULL, o)
+	       : call(NULL, r, method, r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_check_remove(svc_remote *r, const char *name_or_id,
+			    const char *check_id)
+{
+	return check_call(r, "DELETE", name_or_id, check_id, NULL);
+}
+
+int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
+			    const char *check_id, int enabled)
+{
+	return check_call(r, "PATCH", name_or_id, check_id,
+			  json_pack("{s:b}", "isDisabled", !enabled));
 }
 
 /* ---- the login file ------------------------------------------------------------ */

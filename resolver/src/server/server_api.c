@@ -493,6 +493,7 @@ static int api_endpoint_delete(struct srv_call *c)
 }
 
 #define EP "_apis/serviceendpoint/endpoints"
+#define CHECKS "_apis/pipelines/checks/configurations"
 
 const struct srv_route srv_routes[] = {
 	{ "GET", SRV_GLOBAL, "_apis/connectionData", NULL, 0,
@@ -535,5 +536,17 @@ const struct srv_route srv_routes[] = {
 	  "endpoints:read", 0, api_pipeline_permissions_get },
 	{ "PATCH", SRV_PROJECT, "_apis/pipelines/pipelinePermissions/endpoint/*",
 	  "endpoints:manage", 0, api_pipeline_permissions_update },
+	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/*/executionhistory",
+	  "endpoints:read", 0, api_execution_history },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/permissionrequests",
+	  "endpoints:read", 0, api_requests_list },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/permissionrequests/*/permit",
+	  "endpoints:manage", 0, api_request_permit },
+	{ "GET", SRV_PROJECT, CHECKS, "endpoints:read", 0, api_checks_list },
+	{ "POST", SRV_PROJECT, CHECKS, "endpoints:manage", 0, api_check_add },
+	{ "DELETE", SRV_PROJECT, CHECKS "/*", "endpoints:manage", 0,
+	  api_check_remove },
+	{ "PATCH", SRV_PROJECT, CHECKS "/*", "endpoints:manage", 0,
+	  api_check_update },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -59,6 +59,12 @@ char *srv_request_token(struct MHD_Connection *conn);
 const char *srv_query(const struct srv_call *c, const char *name);
 
 /**
+ * Query argument name as a count from 1 to 1000000 into *out (0 when
+ * absent); -1 with c answered (400) when it is something else.
+ */
+int srv_query_count(struct srv_call *c, const char *name, size_t *out);
+
+/**
  * Answer with an error body {"message", "typeKey", ...} of status; returns
  * -1 (the call is answered, and failed).
  */
@@ -137,6 +143,17 @@ int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
 int api_audit_log(struct srv_call *c);
 /** GET .../serviceendpoint/certificateexpiry (api_conn.c). */
 int api_cert_expiry(struct srv_call *c);
+
+/** GET .../serviceendpoint/{id}/executionhistory (api_history.c). */
+int api_execution_history(struct srv_call *c);
+/** GET .../svcconn/permissionrequests, POST .../{id}/permit (api_history.c). */
+int api_requests_list(struct srv_call *c);
+int api_request_permit(struct srv_call *c);
+/** .../pipelines/checks/configurations[/{id}] (api_checks.c). */
+int api_checks_list(struct srv_call *c);
+int api_check_add(struct srv_call *c);
+int api_check_remove(struct srv_call *c);
+int api_check_update(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
