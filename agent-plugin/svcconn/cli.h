@@ -167,6 +167,27 @@ int cli_check_remove(struct cli_ctx *ctx, svc_store *st,
 int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
 		     const char *name_or_id, const char *check_id,
 		     int enabled);
+/**
+ * The role assignments on scope (NULL: the store) with its inheritance,
+ * the acting principal's role there (*mine) and name (*you), and the
+ * connection's name (*conn_name, NULL for the store); *you and
+ * *conn_name are new strings.
+ */
+int cli_role_list(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		  svc_role_entry **out, size_t *n, int *inherit,
+		  svc_role *mine, char **you, char **conn_name);
+int cli_role_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		 const char *principal, svc_role role);
+int cli_inherit_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		    int on);
+int cli_group_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		   size_t *n, const char *group);
+/** Create (1) or delete (0) a group. */
+int cli_group_make(struct cli_ctx *ctx, svc_store *st, const char *group,
+		   int create);
+/** Add (1) or remove (0) a member of a group. */
+int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
+		     const char *member, int add);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

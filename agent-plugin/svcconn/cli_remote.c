@@ -173,6 +173,80 @@ int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
 				       enabled);
 }
 
+int cli_role_list(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		  svc_role_entry **out, size_t *n, int *inherit,
+		  svc_role *mine, char **you, char **conn_name)
+{
+	svc_conn *c = NULL;
+	int rc;
+
+	if (ctx->remote)
+		return svc_remote_role_list(out, n, inherit, mine, you,
+					    conn_name, ctx->remote, scope);
+	*you = *conn_name = NULL;
+	if ((rc = svc_ops_role_list(out, n, inherit, st, ctx->who, scope)) ||
+	    (scope && (rc = svc_ops_conn_get(&c, st, ctx->who, scope, 0))) ||
+	    (rc = svc_ops_role(mine, st, ctx->who, scope)))
+		goto fail;
+	if (!(*you = strdup(svc_principal_name(ctx->who))) ||
+	    (c && !(*conn_name = strdup(svc_conn_name(c))))) {
+		rc = SVC_ERROR;
+		goto fail;
+	}
+	svc_conn_free(c);
+	return 0;
+fail:
+	svc_role_entries_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	free(*you);
+	*you = NULL;
+	svc_conn_free(c);
+	return rc;
+}
+
+int cli_role_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		 const char *principal, svc_role role)
+{
+	return ctx->remote
+		? svc_remote_role_set(ctx->remote, scope, principal, role)
+		: svc_ops_role_set(st, ctx->who, scope, principal, role);
+}
+
+int cli_inherit_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		    int on)
+{
+	return ctx->remote ? svc_remote_inherit_set(ctx->remote, scope, on)
+			   : svc_ops_inherit_set(st, ctx->who, scope, on);
+}
+
+int cli_group_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		   size_t *n, const char *group)
+{
+	return ctx->remote
+		? svc_remote_group_list(out, n, ctx->remote, group)
+		: svc_ops_group_list(out, n, st, ctx->who, group);
+}
+
+int cli_group_make(struct cli_ctx *ctx, svc_store *st, const char *group,
+		   int create)
+{
+	if (ctx->remote)
+		return svc_remote_group_make(ctx->remote, group, create);
+	return create ? svc_ops_group_create(st, ctx->who, group)
+		      : svc_ops_group_delete(st, ctx->who, group);
+}
+
+int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
+		     const char *member, int add)
+{
+	if (ctx->remote)
+		return svc_remote_group_member(ctx->remote, group, member,
+					       add);
+	return add ? svc_ops_group_add(st, ctx->who, group, member)
+		   : svc_ops_group_remove(st, ctx->who, group, member);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

@@ -9,11 +9,12 @@
 # server's log read through it equals its store's read locally), a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
 # (2); then, after a run that waited for permission on each side's store
-# (svcconn-agent run), requests, permit, history and checks (add, list,
+# (svcconn-agent run), requests, permit, history, checks (add, list,
 # disable, enable, remove; a Reader's permit and checks add/remove/disable
-# refused with 5, nothing changed on the server).  Then: `svcconn login`
-# keeps the token in a 0600 file in a 0700 directory and refuses a wrong token (5, nothing kept); the token is in
-# no process's argv while a command runs; no response holds the secret;
+# refused with 5, nothing changed on the server), security (grant, revoke,
+# inheritance) and groups.  Then: `svcconn login` keeps the token in a
+# 0600 file in a 0700 directory and refuses a wrong token (5, nothing
+# kept); the token is in no process's argv while a command runs; no response holds the secret;
 # a command that works only locally says so (2); a login is used only for
 # its own URL.
 set -euo pipefail
@@ -198,15 +199,40 @@ step2 admin  crm     checks api remove @CHK
 step2 admin  crm2    checks api remove @CHK
 step2 admin  clist3  checks api
 step2 admin  cnoconn checks nope
+step2 admin  sec     security
+step2 admin  secj    security --json
+step2 reader rsec    security --grant bob=User
+step2 admin  secg    security api --grant bob=User
+step2 admin  seci    security api --inherit off --json
+step2 admin  secr    security api --revoke bob --inherit on
+step2 admin  secbad  security api --grant bob=Creator
+step2 admin  secnone security nope
+step2 reader rsecc   security api
+step2 admin  grl     groups
+step2 admin  grc     groups create ops
+step2 reader rgrc    groups create devs
+step2 admin  gra     groups add ops alice bob
+step2 admin  grs     groups show ops --json
+step2 reader rgrr    groups remove ops bob
+step2 admin  grr     groups remove ops bob
+step2 admin  grl2    groups list --json
+step2 admin  grd     groups delete ops
+step2 admin  grnone  groups show nope
+step2 admin  grnod   groups delete nope
 both_ways "${steps2[@]}"
 expect_rc rq 0; expect_rc hist 0; expect_rc hnone 3; expect_rc rpermit 5; expect_rc permit 0
 expect_rc pnone 3; expect_rc rcadd 5; expect_rc cadd 0; expect_rc cbad 2; expect_rc ckind 2
+expect_rc rsec 5; expect_rc secg 0; expect_rc secbad 2; expect_rc secnone 3; expect_rc rgrc 5; expect_rc rgrr 5
+expect_rc grs 0; expect_rc grd 0
 expect_rc rcrm 5; expect_rc rcdis 5; expect_rc cdis 0; expect_rc crm 0; expect_rc crm2 3; expect_rc cnoconn 3
 grep -q "needs-permission demo run r1" "$work/remote.hist.out" || fail "no usage record arrived: $(cat "$work/remote.hist.out")"
 grep -q "pending .* demo (run r1, admin)" "$work/remote.rq.out" || fail "no pending request arrived: $(cat "$work/remote.rq.out")"
 grep -q '"status": "permitted"' "$work/remote.rqall.out" || fail "the permit did not arrive"
 grep -q "demo" "$work/remote.pperm.out" || fail "the permitted pipeline is not authorized: $(cat "$work/remote.pperm.out")"
 grep -q "(disabled)" "$work/remote.clist2.out" || fail "the disable did not arrive"
+grep -q '"inherit": false' "$work/remote.seci.out" || fail "the inheritance did not change: $(cat "$work/remote.seci.out")"
+grep -q "User  *bob" "$work/remote.secg.out" || fail "the grant did not arrive: $(cat "$work/remote.secg.out")"
+grep -q '"member": "alice"' "$work/remote.grs.out" || fail "the members did not arrive: $(cat "$work/remote.grs.out")"
 # the Reader's refusals changed nothing on the server: its store holds
 # the admin's exclusive lock alone
 out=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" checks api)

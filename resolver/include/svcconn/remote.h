@@ -114,6 +114,28 @@ int svc_remote_check_remove(svc_remote *r, const char *name_or_id,
 /** As svc_ops_check_enable. */
 int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
 			    const char *check_id, int enabled);
+/**
+ * As svc_ops_role_list on name_or_id (NULL: the store), with what
+ * svc_ops_role answers for the token's holder in *mine, the holder's name
+ * in *you and the connection's name in *conn_name (NULL for the store;
+ * new strings, free()).
+ */
+int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
+			 svc_role *mine, char **you, char **conn_name,
+			 svc_remote *r, const char *name_or_id);
+/** As svc_ops_role_set (SVC_ROLE_NONE: revoke). */
+int svc_remote_role_set(svc_remote *r, const char *name_or_id,
+			const char *principal, svc_role role);
+/** As svc_ops_inherit_set. */
+int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on);
+/** As svc_ops_group_list (free with svc_strings_free). */
+int svc_remote_group_list(char ***out, size_t *count, svc_remote *r,
+			  const char *group);
+/** As svc_ops_group_create (create 1) or svc_ops_group_delete. */
+int svc_remote_group_make(svc_remote *r, const char *group, int create);
+/** As svc_ops_group_add (add 1) or svc_ops_group_remove. */
+int svc_remote_group_member(svc_remote *r, const char *group,
+			    const char *member, int add);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -910,6 +910,116 @@ int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
 			  json_pack("{s:b}", "isDisabled", !enabled));
 }
 
+/* ---- roles and groups -------------------------------------------------------- */
+
+#define SECURITY "_apis/svcconn/security"
+#define GROUPS "_apis/svcconn/groups"
+
+int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
+			 svc_role *mine, char **you, char **conn_name,
+			 svc_remote *r, const char *name_or_id)
+{
+	json_t *v, *a, *e;
+	svc_role_entry *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	*you = *conn_name = NULL;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, SECURITY,
+			    name_or_id, "roles")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].principal = dup_of(e, "principal", &oom);
+		l[i].is_group = !strcmp(str_of(e, "kind") ? str_of(e, "kind")
+							   : "", "group");
+		if (!oom && (!l[i].principal ||
+			     svc_role_parse(&l[i].role, str_of(e, "role")
+							? str_of(e, "role")
+							: ""))) {
+			rc = error_set(SVC_ERROR, "the server sent a role assignment without a principal or role");
+			break;
+		}
+	}
+	if (!rc && svc_role_parse(mine, str_of(v, "yourRole")
+				  ? str_of(v, "yourRole") : ""))
+		rc = error_set(SVC_ERROR, "the server sent no role of yours");
+	*inherit = !json_is_false(json_object_get(v, "inherit"));
+	*you = dup_of(v, "you", &oom);
+	*conn_name = dup_of(json_object_get(v, "resource"), "name", &oom);
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom && !rc)
+		rc = error_oom();
+	if (rc) {
+		svc_role_entries_free(l, i);
+		free(*you);
+		free(*conn_name);
+		*you = *conn_name = NULL;
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_role_set(svc_remote *r, const char *name_or_id,
+			const char *principal, svc_role role)
+{
+	return patch(r, SECURITY, name_or_id,
+		     role == SVC_ROLE_NONE
+			     ? json_pack("{s:[s]}", "revoke", principal)
+			     : json_pack("{s:[{s:s, s:s}]}", "grant",
+					 "principal", principal, "role",
+					 svc_role_name(role)));
+}
+
+int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on)
+{
+	return patch(r, SECURITY, name_or_id,
+		     json_pack("{s:b}", "inherit", on));
+}
+
+int svc_remote_group_list(char ***out, size_t *count, svc_remote *r,
+			  const char *group)
+{
+	json_t *v, *a, *e;
+	char **l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, GROUPS, group,
+			    "value")))
+		return rc;
+	json_array_foreach(a, i, e)
+		if (!json_is_string(e) || !(l[i] = strdup(json_string_value(e)))) {
+			svc_strings_free(l, json_array_size(a));
+			json_decref(v);
+			return json_is_string(e) ? error_oom()
+				: error_set(SVC_ERROR, "the server sent a group or member that is not a string");
+		}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
+}
+
+int svc_remote_group_make(svc_remote *r, const char *group, int create)
+{
+	return call(NULL, r, create ? "PUT" : "DELETE", r->project, GROUPS,
+		    group, NULL);
+}
+
+int svc_remote_group_member(svc_remote *r, const char *group,
+			    const char *member, int add)
+{
+	return patch(r, GROUPS, group,
+		     json_pack("{s:[s]}", add ? "add" : "remove", member));
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)

@@ -155,6 +155,15 @@ int api_check_add(struct srv_call *c);
 int api_check_remove(struct srv_call *c);
 int api_check_update(struct srv_call *c);
 
+/** .../svcconn/security[/{id}] and .../svcconn/groups[/{group}]
+ * (api_security.c). */
+int api_security_get(struct srv_call *c);
+int api_security_update(struct srv_call *c);
+int api_groups_get(struct srv_call *c);
+int api_group_create(struct srv_call *c);
+int api_group_delete(struct srv_call *c);
+int api_group_update(struct srv_call *c);
+
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
 
