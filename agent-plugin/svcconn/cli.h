@@ -188,6 +188,18 @@ int cli_group_make(struct cli_ctx *ctx, svc_store *st, const char *group,
 /** Add (1) or remove (0) a member of a group. */
 int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
 		     const char *member, int add);
+int cli_pipedef_list(struct cli_ctx *ctx, svc_store *st, svc_pipedef **out,
+		     size_t *n);
+int cli_pipedef_register(struct cli_ctx *ctx, svc_store *st,
+			 const char *name, const char *connection,
+			 const char *url, const char *path,
+			 const char *branch);
+int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name);
+/**
+ * EXIT_OK on a local store; against a server, "WHAT works only on a local
+ * store, not against a server" and EXIT_USAGE.
+ */
+int cli_local_only(const struct cli_ctx *ctx, const char *what);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

@@ -247,6 +247,40 @@ int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
 		   : svc_ops_group_remove(st, ctx->who, group, member);
 }
 
+int cli_pipedef_list(struct cli_ctx *ctx, svc_store *st, svc_pipedef **out,
+		     size_t *n)
+{
+	return ctx->remote ? svc_remote_pipedef_list(out, n, ctx->remote)
+			   : svc_ops_pipedef_list(out, n, st, ctx->who);
+}
+
+int cli_pipedef_register(struct cli_ctx *ctx, svc_store *st,
+			 const char *name, const char *connection,
+			 const char *url, const char *path,
+			 const char *branch)
+{
+	return ctx->remote
+		? svc_remote_pipedef_register(ctx->remote, name, connection,
+					      url, path, branch)
+		: svc_ops_pipedef_register(st, ctx->who, name, connection,
+					   url, path, branch);
+}
+
+int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name)
+{
+	return ctx->remote ? svc_remote_pipedef_remove(ctx->remote, name)
+			   : svc_ops_pipedef_remove(st, ctx->who, name);
+}
+
+int cli_local_only(const struct cli_ctx *ctx, const char *what)
+{
+	if (!ctx->remote)
+		return EXIT_OK;
+	return cli_fail(SVC_EINVALID,
+			"%s works only on a local store, not against a server",
+			what);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

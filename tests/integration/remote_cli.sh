@@ -11,11 +11,12 @@
 # (2); then, after a run that waited for permission on each side's store
 # (svcconn-agent run), requests, permit, history, checks (add, list,
 # disable, enable, remove; a Reader's permit and checks add/remove/disable
-# refused with 5, nothing changed on the server), security (grant, revoke,
-# inheritance) and groups.  Then: `svcconn login` keeps the token in a
-# 0600 file in a 0700 directory and refuses a wrong token (5, nothing
-# kept); the token is in no process's argv while a command runs; no response holds the secret;
-# a command that works only locally says so (2); a login is used only for
+# refused with 5, nothing changed on the server), security (grant,
+# revoke, inheritance), groups, pipelines register/list/remove and
+# expiring.  Then: `svcconn login` keeps the token in a 0600 file in a
+# 0700 directory and refuses a wrong token (5, nothing kept); the token
+# is in no process's argv while a command runs; no response holds the
+# secret; what works only locally says so (2); a login is used only for
 # its own URL.
 set -euo pipefail
 # (no "| grep -q" on output: grep leaving early would fail the pipe)
@@ -84,7 +85,8 @@ run() {
 norm() {
   sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g;
           s/root as (admin|reader)/\1/g;
-          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g' "$1"
+          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g;
+          s/"created": [0-9]+/"created": TIME/' "$1"
 }
 steps=()
 step() { steps+=("$*"); }
@@ -199,6 +201,16 @@ step2 admin  crm     checks api remove @CHK
 step2 admin  crm2    checks api remove @CHK
 step2 admin  clist3  checks api
 step2 admin  cnoconn checks nope
+step2 admin  plreg   pipelines register app --connection api --url https://git.example.test/app.git --path ci.yml --branch main
+step2 reader rplreg  pipelines register app2 --connection api --url https://git.example.test/app.git --path ci.yml
+step2 admin  pldup   pipelines register app --connection api --url https://git.example.test/app.git --path ci.yml
+step2 admin  plbad   pipelines register app3 --connection api --url https://git.example.test/app.git --path ../ci.yml
+step2 admin  pllist  pipelines list
+step2 admin  pllistj pipelines list --json
+step2 admin  plrm    pipelines remove app
+step2 admin  plrm2   pipelines remove app
+step2 admin  exp     expiring
+step2 admin  expj    expiring --json --within 3650d
 step2 admin  sec     security
 step2 admin  secj    security --json
 step2 reader rsec    security --grant bob=User
@@ -224,12 +236,14 @@ expect_rc rq 0; expect_rc hist 0; expect_rc hnone 3; expect_rc rpermit 5; expect
 expect_rc pnone 3; expect_rc rcadd 5; expect_rc cadd 0; expect_rc cbad 2; expect_rc ckind 2
 expect_rc rsec 5; expect_rc secg 0; expect_rc secbad 2; expect_rc secnone 3; expect_rc rgrc 5; expect_rc rgrr 5
 expect_rc grs 0; expect_rc grd 0
+expect_rc plreg 0; expect_rc rplreg 5; expect_rc plbad 2; expect_rc plrm 0; expect_rc plrm2 3; expect_rc exp 0
 expect_rc rcrm 5; expect_rc rcdis 5; expect_rc cdis 0; expect_rc crm 0; expect_rc crm2 3; expect_rc cnoconn 3
 grep -q "needs-permission demo run r1" "$work/remote.hist.out" || fail "no usage record arrived: $(cat "$work/remote.hist.out")"
 grep -q "pending .* demo (run r1, admin)" "$work/remote.rq.out" || fail "no pending request arrived: $(cat "$work/remote.rq.out")"
 grep -q '"status": "permitted"' "$work/remote.rqall.out" || fail "the permit did not arrive"
 grep -q "demo" "$work/remote.pperm.out" || fail "the permitted pipeline is not authorized: $(cat "$work/remote.pperm.out")"
 grep -q "(disabled)" "$work/remote.clist2.out" || fail "the disable did not arrive"
+grep -q "app api main ci.yml" "$work/remote.pllist.out" || fail "the registration did not arrive: $(cat "$work/remote.pllist.out")"
 grep -q '"inherit": false' "$work/remote.seci.out" || fail "the inheritance did not change: $(cat "$work/remote.seci.out")"
 grep -q "User  *bob" "$work/remote.secg.out" || fail "the grant did not arrive: $(cat "$work/remote.secg.out")"
 grep -q '"member": "alice"' "$work/remote.grs.out" || fail "the members did not arrive: $(cat "$work/remote.grs.out")"
@@ -288,6 +302,12 @@ grep -q -- "$tok" "$work/ps" && fail "the token is in a process's argv"
 grep -q -- "${tok#svcp_}" "$lf" || fail "the login file does not hold the token"
 
 # ---- what works only locally, and a login for another URL ----------------------
+out=$(cl SVCCONN_SERVER="$url" "$bin" pipelines source app 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "pipelines source against a server exited $rc"
+grep -q "'pipelines source' works only on a local store" <<<"$out" || fail "pipelines source: $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" expiring --rescan 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "expiring --rescan against a server exited $rc"
+grep -q -- "--rescan works only on a local store" <<<"$out" || fail "expiring --rescan: $out"
 out=$(cl SVCCONN_SERVER="$url" "$bin" rekey 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] || fail "rekey against a server exited $rc"
 grep -q "'rekey' works only on a local store" <<<"$out" || fail "rekey: $out"

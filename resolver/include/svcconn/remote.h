@@ -21,6 +21,7 @@
 #include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
+#include "svcconn/pipedef.h"
 #include "svcconn/store.h"
 
 #ifdef __cplusplus
@@ -136,6 +137,14 @@ int svc_remote_group_make(svc_remote *r, const char *group, int create);
 /** As svc_ops_group_add (add 1) or svc_ops_group_remove. */
 int svc_remote_group_member(svc_remote *r, const char *group,
 			    const char *member, int add);
+/** As svc_ops_pipedef_list (free with svc_pipedefs_free). */
+int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r);
+/** As svc_ops_pipedef_register (branch may be NULL). */
+int svc_remote_pipedef_register(svc_remote *r, const char *name,
+				const char *connection, const char *url,
+				const char *path, const char *branch);
+/** As svc_ops_pipedef_remove. */
+int svc_remote_pipedef_remove(svc_remote *r, const char *name);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -1020,6 +1020,81 @@ int svc_remote_group_member(svc_remote *r, const char *group,
 		     json_pack("{s:[s]}", add ? "add" : "remove", member));
 }
 
+/* ---- registered pipelines ---------------------------------------------------- */
+
+#define PIPELINES "_apis/pipelines"
+
+int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_pipedef *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, PIPELINES,
+			    NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		json_t *conf = json_object_get(e, "configuration");
+		json_t *repo = json_object_get(conf, "repository");
+		json_t *conn = json_object_get(repo, "connection");
+
+		l[i].name = dup_of(e, "name", &oom);
+		l[i].connection = dup_of(conn, "name", &oom);
+		l[i].connection_id = dup_of(conn, "id", &oom);
+		l[i].url = dup_of(repo, "url", &oom);
+		l[i].path = dup_of(conf, "path", &oom);
+		l[i].branch = dup_of(repo, "defaultBranch", &oom);
+		l[i].created_by = dup_of(e, "createdBy", &oom);
+		l[i].created = json_integer_value(json_object_get(e, "created"));
+		if (!oom && (!l[i].name || !l[i].connection ||
+			     !l[i].connection_id || !l[i].url || !l[i].path ||
+			     !l[i].created_by)) {
+			svc_pipedefs_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a pipeline without a name, connection, URL, path or creator");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_pipedefs_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_pipedef_register(svc_remote *r, const char *name,
+				const char *connection, const char *url,
+				const char *path, const char *branch)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s?, s:{s:s}}}}",
+			      "name", name, "configuration", "type", "yaml",
+			      "path", path, "repository", "url", url,
+			      "defaultBranch", branch, "connection", "name",
+			      connection);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(NULL, r, "POST", r->project, PIPELINES, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	return rc;
+}
+
+int svc_remote_pipedef_remove(svc_remote *r, const char *name)
+{
+	return call(NULL, r, "DELETE", r->project, PIPELINES, name, NULL);
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)
