@@ -195,6 +195,12 @@ int cli_pipedef_register(struct cli_ctx *ctx, svc_store *st,
 			 const char *url, const char *path,
 			 const char *branch);
 int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name);
+int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
+		     svc_token_info *info, const char *owner,
+		     const char *name, const char *scopes, unsigned days);
+int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
+		   size_t *n, const char *owner, int all);
+int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id);
 /**
  * EXIT_OK on a local store; against a server, "WHAT works only on a local
  * store, not against a server" and EXIT_USAGE.

@@ -272,6 +272,31 @@ int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name)
 			   : svc_ops_pipedef_remove(st, ctx->who, name);
 }
 
+int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
+		     svc_token_info *info, const char *owner,
+		     const char *name, const char *scopes, unsigned days)
+{
+	return ctx->remote
+		? svc_remote_token_create(token, info, ctx->remote, owner, name,
+					  scopes, days)
+		: svc_ops_token_create(token, info, st, ctx->who, owner, name,
+				       scopes, days);
+}
+
+int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
+		   size_t *n, const char *owner, int all)
+{
+	return ctx->remote
+		? svc_remote_token_list(out, n, ctx->remote, owner, all)
+		: svc_ops_token_list(out, n, st, ctx->who, owner, all);
+}
+
+int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id)
+{
+	return ctx->remote ? svc_remote_token_revoke(ctx->remote, id)
+			   : svc_ops_token_revoke(st, ctx->who, id);
+}
+
 int cli_local_only(const struct cli_ctx *ctx, const char *what)
 {
 	if (!ctx->remote)

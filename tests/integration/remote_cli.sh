@@ -13,7 +13,8 @@
 # disable, enable, remove; a Reader's permit and checks add/remove/disable
 # refused with 5, nothing changed on the server), security (grant,
 # revoke, inheritance), groups, pipelines register/list/remove and
-# expiring.  Then: `svcconn login` keeps the token in a 0600 file in a
+# expiring; tokens created, listed and revoked through the server.  Then:
+# `svcconn login` keeps the token in a 0600 file in a
 # 0700 directory and refuses a wrong token (5, nothing kept); the token
 # is in no process's argv while a command runs; no response holds the
 # secret; what works only locally says so (2); a login is used only for
@@ -255,6 +256,42 @@ out=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" checks api)
 run remote admin apidel delete api
 run local admin apidel delete api
 steps+=("${steps2[@]}")
+
+# ---- tokens through the server: the server's store's, as they are --------
+# a token made remotely is printed once and works; the list read through
+# the server equals the server's store's read locally; a Reader may not
+# list or revoke another's (not found among its own, as locally); a
+# revoked token is refused
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens create remote1 --scopes endpoints:read --days 7 2>"$work/tkc.err") \
+  || fail "remote tokens create: $(cat "$work/tkc.err")"
+newtok=$out
+grep -q "^svcp_" <<<"$newtok" || fail "no token printed: $newtok"
+grep -q "token 'remote1' (id .*) for 'admin', scopes endpoints:read" "$work/tkc.err" || fail "tokens create: $(cat "$work/tkc.err")"
+newid=$(sed -nE "s/.*\(id ([^)]+)\).*/\1/p" "$work/tkc.err")
+printf '%s\n' "$newtok" > "$work/newtok"; chmod 600 "$work/newtok"
+out=$(cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list 2>&1) \
+  || fail "the new token does not work: $out"
+for f in "" --json "--all --json"; do
+  # shellcheck disable=SC2086
+  cl SVCCONN_SERVER="$url" "$bin" tokens list $f > "$work/tokens.remote" || fail "remote tokens list $f"
+  # shellcheck disable=SC2086
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens list $f > "$work/tokens.local"
+  diff "$work/tokens.local" "$work/tokens.remote" > "$work/diff" || fail "tokens list $f differs: $(cat "$work/diff")"
+done
+grep -q "remote1" "$work/tokens.remote" || fail "the new token is not listed"
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" tokens list --all 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a Reader listed every token (exit $rc): $out"
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" tokens revoke "$newid" 2>&1) && rc=0 || rc=$?
+# (as locally: another's token is not found among the Reader's own)
+[ "$rc" = 3 ] || fail "a Reader revoked another's token (exit $rc): $out"
+cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list >/dev/null 2>&1 \
+  || fail "the Reader's revoke ended the token"
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens revoke "$newid") || fail "remote tokens revoke: $out"
+[ "$out" = "revoked token '$newid'" ] || fail "tokens revoke: $out"
+out=$(cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a revoked token still works (exit $rc): $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens revoke nosuchtoken0000 2>&1) && rc=0 || rc=$?
+[ "$rc" = 3 ] || fail "revoking an unknown token exited $rc: $out"
 
 # ---- a key that does not match its certificate: refused both ways (2),
 # by the server's check on the remote side, nothing stored

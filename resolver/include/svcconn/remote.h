@@ -23,6 +23,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/pipedef.h"
 #include "svcconn/store.h"
+#include "svcconn/tokens.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,6 +146,19 @@ int svc_remote_pipedef_register(svc_remote *r, const char *name,
 				const char *path, const char *branch);
 /** As svc_ops_pipedef_remove. */
 int svc_remote_pipedef_remove(svc_remote *r, const char *name);
+/**
+ * As svc_ops_token_create (owner NULL: the token's holder): the new token
+ * into *token (free with svc_secret_free(*token, SVC_TOKEN_LEN)).
+ */
+int svc_remote_token_create(char **token, svc_token_info *info,
+			    svc_remote *r, const char *owner,
+			    const char *name, const char *scopes,
+			    unsigned days);
+/** As svc_ops_token_list (free with svc_token_list_free). */
+int svc_remote_token_list(svc_token_info **out, size_t *count,
+			  svc_remote *r, const char *owner, int all);
+/** As svc_ops_token_revoke. */
+int svc_remote_token_revoke(svc_remote *r, const char *id);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -1095,6 +1095,122 @@ int svc_remote_pipedef_remove(svc_remote *r, const char *name)
 	return call(NULL, r, "DELETE", r->project, PIPELINES, name, NULL);
 }
 
+/* ---- personal access tokens -------------------------------------------------- */
+
+#define PATS "_apis/tokens/pats"
+
+/* One PatToken of the server into *i; 0, or an error. */
+static int token_info_from(svc_token_info *i, json_t *e)
+{
+	const char *id = str_of(e, "authorizationId");
+	int oom = 0;
+
+	memset(i, 0, sizeof(*i));
+	if (!id || strlen(id) != SVC_TOKEN_ID_LEN)
+		return error_set(SVC_ERROR, "the server sent a token without its id");
+	memcpy(i->id, id, SVC_TOKEN_ID_LEN + 1);
+	i->owner = dup_of(e, "owner", &oom);
+	i->name = dup_of(e, "displayName", &oom);
+	i->scopes = dup_of(e, "scope", &oom);
+	i->created = json_integer_value(json_object_get(e, "created"));
+	i->expires = json_integer_value(json_object_get(e, "expires"));
+	i->last_used = json_integer_value(json_object_get(e, "lastUsed"));
+	i->revoked = json_integer_value(json_object_get(e, "revoked"));
+	if (oom || !i->owner || !i->name || !i->scopes) {
+		svc_token_info_clear(i);
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server sent token '%s' without an owner, name or scopes",
+				       id);
+	}
+	return 0;
+}
+
+int svc_remote_token_create(char **token, svc_token_info *info,
+			    svc_remote *r, const char *owner,
+			    const char *name, const char *scopes,
+			    unsigned days)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s*}", "displayName", name,
+			      "scope", scopes, "days", (json_int_t)days,
+			      "owner", owner);
+	json_t *v = NULL, *pat, *t;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	*token = NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->root, PATS, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	pat = json_object_get(v, "patToken");
+	t = json_object_get(pat, "token");
+	if (json_string_length(t) != SVC_TOKEN_LEN)
+		rc = error_set(SVC_ERROR, "the server answered a new token without it");
+	else if ((rc = token_info_from(info, pat)) == 0 &&
+		 !(*token = malloc(SVC_TOKEN_LEN + 1))) {
+		svc_token_info_clear(info);
+		rc = error_oom();
+	}
+	if (*token)
+		memcpy(*token, json_string_value(t), SVC_TOKEN_LEN + 1);
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_token_list(svc_token_info **out, size_t *count,
+			  svc_remote *r, const char *owner, int all)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_token_info *l = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, all ? PATS "?all=true" : PATS, NULL,
+			  owner ? "owner" : NULL, owner)))
+		return rc;
+	rc = call(&v, r, "GET", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	a = json_object_get(v, "patTokens");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e)
+		if ((rc = token_info_from(&l[i], e)))
+			break;
+	i = json_array_size(a);
+	json_decref(v);
+	if (rc) {
+		svc_token_list_free(l, i);
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_token_revoke(svc_remote *r, const char *id)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = path_of(&path, PATS, NULL, "authorizationId", id)))
+		return rc;
+	rc = call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)

@@ -566,5 +566,9 @@ const struct srv_route srv_routes[] = {
 	  api_group_delete },
 	{ "PATCH", SRV_PROJECT, "_apis/svcconn/groups/*", "full", 0,
 	  api_group_update },
+	{ "GET", SRV_GLOBAL, "_apis/tokens/pats", "full", 0, api_tokens_list },
+	{ "POST", SRV_GLOBAL, "_apis/tokens/pats", "full", 0, api_token_create },
+	{ "DELETE", SRV_GLOBAL, "_apis/tokens/pats", "full", 0,
+	  api_token_revoke },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

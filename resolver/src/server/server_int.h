@@ -164,6 +164,11 @@ int api_group_create(struct srv_call *c);
 int api_group_delete(struct srv_call *c);
 int api_group_update(struct srv_call *c);
 
+/** /_apis/tokens/pats: GET, POST, DELETE ?authorizationId= (api_tokens.c). */
+int api_tokens_list(struct srv_call *c);
+int api_token_create(struct srv_call *c);
+int api_token_revoke(struct srv_call *c);
+
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
 
