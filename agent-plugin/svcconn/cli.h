@@ -116,6 +116,11 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
  * EXIT_USAGE a command that works only on a local store.
  */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
+/**
+ * EXIT_OK without a server (--server, SVCCONN_SERVER); else "'CMD' works
+ * only on a local store" and EXIT_USAGE (cli_open_store says it too).
+ */
+int cli_refuse_server(const struct cli_ctx *ctx);
 /** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0, into
  * out; returns out. */
 const char *cli_when(char out[32], long long t);

@@ -339,6 +339,11 @@ grep -q -- "$tok" "$work/ps" && fail "the token is in a process's argv"
 grep -q -- "${tok#svcp_}" "$lf" || fail "the login file does not hold the token"
 
 # ---- what works only locally, and a login for another URL ----------------------
+# init never makes a local store when a server is named
+out=$(cl SVCCONN_SERVER="$url" SVCCONN_HOME="$work/notmade" "$bin" init 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "init against a server exited $rc: $out"
+grep -q "'init' works only on a local store" <<<"$out" || fail "init: $out"
+[ ! -e "$work/notmade" ] || fail "init against a server made a local store"
 out=$(cl SVCCONN_SERVER="$url" "$bin" pipelines source app 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] || fail "pipelines source against a server exited $rc"
 grep -q "'pipelines source' works only on a local store" <<<"$out" || fail "pipelines source: $out"
