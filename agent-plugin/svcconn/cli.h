@@ -206,6 +206,10 @@ int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
 int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
 		   size_t *n, const char *owner, int all);
 int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id);
+int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
+		  size_t *n);
+int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
+		    const char *alg);
 /**
  * EXIT_OK on a local store; against a server, "WHAT works only on a local
  * store, not against a server" and EXIT_USAGE.

@@ -297,6 +297,20 @@ int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id)
 			   : svc_ops_token_revoke(st, ctx->who, id);
 }
 
+int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
+		  size_t *n)
+{
+	return ctx->remote ? svc_remote_oidc_keys(out, n, ctx->remote)
+			   : svc_ops_oidc_keys(out, n, st, ctx->who);
+}
+
+int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
+		    const char *alg)
+{
+	return ctx->remote ? svc_remote_oidc_rotate(kid, ctx->remote, alg)
+			   : svc_ops_oidc_rotate(kid, st, ctx->who, alg);
+}
+
 int cli_local_only(const struct cli_ctx *ctx, const char *what)
 {
 	if (!ctx->remote)

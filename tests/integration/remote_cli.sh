@@ -13,7 +13,8 @@
 # disable, enable, remove; a Reader's permit and checks add/remove/disable
 # refused with 5, nothing changed on the server), security (grant,
 # revoke, inheritance), groups, pipelines register/list/remove and
-# expiring; tokens created, listed and revoked through the server.  Then:
+# expiring; tokens created, listed and revoked, and the OIDC signing keys
+# listed and rotated through the server.  Then:
 # `svcconn login` keeps the token in a 0600 file in a
 # 0700 directory and refuses a wrong token (5, nothing kept); the token
 # is in no process's argv while a command runs; no response holds the
@@ -292,6 +293,27 @@ out=$(cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --
 [ "$rc" = 5 ] || fail "a revoked token still works (exit $rc): $out"
 out=$(cl SVCCONN_SERVER="$url" "$bin" tokens revoke nosuchtoken0000 2>&1) && rc=0 || rc=$?
 [ "$rc" = 3 ] || fail "revoking an unknown token exited $rc: $out"
+
+# ---- the OIDC signing keys through the server: the server's, as they are
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" oidc rotate 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a Reader rotated the signing key (exit $rc): $out"
+for alg in ES256 RS256; do
+  out=$(cl SVCCONN_SERVER="$url" "$bin" oidc rotate --alg "$alg") || fail "remote oidc rotate --alg $alg: $out"
+  kid=$(sed -nE "s/^new current OIDC signing key '(.+)'$/\1/p" <<<"$out")
+  [ -n "$kid" ] || fail "oidc rotate: $out"
+done
+for f in "" --json; do
+  # shellcheck disable=SC2086
+  cl SVCCONN_SERVER="$url" "$bin" oidc keys $f > "$work/keys.remote" || fail "remote oidc keys $f"
+  # shellcheck disable=SC2086
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" oidc keys $f > "$work/keys.local"
+  diff "$work/keys.local" "$work/keys.remote" > "$work/diff" || fail "oidc keys $f differs: $(cat "$work/diff")"
+done
+grep -q "\"kid\": \"$kid\"" "$work/keys.remote" || fail "the rotated key is not listed: $(cat "$work/keys.remote")"
+out=$(cl SVCCONN_SERVER="$url" "$bin" oidc keys)
+grep -q "^$kid  RS256 .* current$" <<<"$out" || fail "the rotated key is not current: $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" oidc rotate --alg HS256 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "rotate --alg HS256 exited $rc: $out"
 
 # ---- a key that does not match its certificate: refused both ways (2),
 # by the server's check on the remote side, nothing stored

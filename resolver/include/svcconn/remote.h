@@ -21,6 +21,7 @@
 #include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
+#include "svcconn/oidc.h"
 #include "svcconn/pipedef.h"
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
@@ -159,6 +160,10 @@ int svc_remote_token_list(svc_token_info **out, size_t *count,
 			  svc_remote *r, const char *owner, int all);
 /** As svc_ops_token_revoke. */
 int svc_remote_token_revoke(svc_remote *r, const char *id);
+/** As svc_ops_oidc_keys (free with svc_oidc_keys_free). */
+int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r);
+/** As svc_ops_oidc_rotate (alg NULL: the default; *kid: free()). */
+int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -1211,6 +1211,74 @@ int svc_remote_token_revoke(svc_remote *r, const char *id)
 	return rc;
 }
 
+/* ---- the OIDC issuer's signing keys ------------------------------------------ */
+
+#define OIDC_KEYS "_apis/svcconn/oidc/keys"
+
+int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_oidc_key *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = call(&v, r, "GET", r->root, OIDC_KEYS, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, "value");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		const char *kid = str_of(e, "kid"), *alg = str_of(e, "alg");
+
+		if (!kid || !alg || strlen(kid) > SVC_OIDC_KID_LEN ||
+		    strlen(alg) >= sizeof(l[i].alg)) {
+			svc_oidc_keys_free(l);
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a signing key without a valid kid or alg");
+		}
+		memcpy(l[i].kid, kid, strlen(kid) + 1);
+		memcpy(l[i].alg, alg, strlen(alg) + 1);
+		l[i].created = json_integer_value(json_object_get(e, "created"));
+		l[i].retired = json_integer_value(json_object_get(e, "retired"));
+		l[i].signed_until =
+			json_integer_value(json_object_get(e, "signedUntil"));
+		l[i].drop_at =
+			json_integer_value(json_object_get(e, "publishedUntil"));
+	}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
+}
+
+int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s*}", "alg", alg), *v = NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc, oom = 0;
+
+	*kid = NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->root, OIDC_KEYS "/rotate", NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	*kid = dup_of(v, "kid", &oom);
+	json_decref(v);
+	if (!*kid)
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server answered a rotation without the new key's id");
+	return 0;
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)

@@ -570,5 +570,9 @@ const struct srv_route srv_routes[] = {
 	{ "POST", SRV_GLOBAL, "_apis/tokens/pats", "full", 0, api_token_create },
 	{ "DELETE", SRV_GLOBAL, "_apis/tokens/pats", "full", 0,
 	  api_token_revoke },
+	{ "GET", SRV_GLOBAL, "_apis/svcconn/oidc/keys", "endpoints:read", 0,
+	  api_oidc_keys },
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/oidc/keys/rotate", "full", 0,
+	  api_oidc_rotate },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

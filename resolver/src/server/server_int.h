@@ -169,6 +169,10 @@ int api_tokens_list(struct srv_call *c);
 int api_token_create(struct srv_call *c);
 int api_token_revoke(struct srv_call *c);
 
+/** GET /_apis/svcconn/oidc/keys, POST .../rotate (api_oidc_keys.c). */
+int api_oidc_keys(struct srv_call *c);
+int api_oidc_rotate(struct srv_call *c);
+
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
 
