@@ -127,6 +127,11 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
  * EXIT_USAGE a command that works only on a local store.
  */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
+/**
+ * EXIT_OK without a server (--server, SVCCONN_SERVER); else "'CMD' works
+ * only on a local store" and EXIT_USAGE (cli_open_store says it too).
+ */
+int cli_refuse_server(const struct cli_ctx *ctx);
 /** Seconds since the epoch t as YYYY-MM-DDTHH:MM:SSZ, or "-" for 0, into
  * out; returns out. */
 const char *cli_when(char out[32], long long t);
@@ -170,6 +175,66 @@ int cli_decide(struct cli_ctx *ctx, svc_store *st, const char *check_run_id,
 	       const char *defer_until);
 /** As svc_ops_bypass. */
 int cli_bypass(struct cli_ctx *ctx, svc_store *st, const char *check_run_id);
+int cli_usage_list(struct cli_ctx *ctx, svc_store *st, svc_usage **out,
+		   size_t *n, const char *name_or_id, size_t limit);
+int cli_request_list(struct cli_ctx *ctx, svc_store *st,
+		     svc_perm_request **out, size_t *n, int pending_only);
+int cli_request_permit(struct cli_ctx *ctx, svc_store *st,
+		       svc_perm_request **req, const char *id);
+int cli_check_list(struct cli_ctx *ctx, svc_store *st, svc_check **out,
+		   size_t *n, const char *name_or_id);
+int cli_check_add(struct cli_ctx *ctx, svc_store *st, char **id,
+		  const char *name_or_id, const char *kind,
+		  const char *const *keys, const char *const *values,
+		  size_t n);
+int cli_check_remove(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id);
+int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id,
+		     int enabled);
+/**
+ * The role assignments on scope (NULL: the store) with its inheritance,
+ * the acting principal's role there (*mine) and name (*you), and the
+ * connection's name (*conn_name, NULL for the store); *you and
+ * *conn_name are new strings.
+ */
+int cli_role_list(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		  svc_role_entry **out, size_t *n, int *inherit,
+		  svc_role *mine, char **you, char **conn_name);
+int cli_role_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		 const char *principal, svc_role role);
+int cli_inherit_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		    int on);
+int cli_group_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		   size_t *n, const char *group);
+/** Create (1) or delete (0) a group. */
+int cli_group_make(struct cli_ctx *ctx, svc_store *st, const char *group,
+		   int create);
+/** Add (1) or remove (0) a member of a group. */
+int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
+		     const char *member, int add);
+int cli_pipedef_list(struct cli_ctx *ctx, svc_store *st, svc_pipedef **out,
+		     size_t *n);
+int cli_pipedef_register(struct cli_ctx *ctx, svc_store *st,
+			 const char *name, const char *connection,
+			 const char *url, const char *path,
+			 const char *branch);
+int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name);
+int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
+		     svc_token_info *info, const char *owner,
+		     const char *name, const char *scopes, unsigned days);
+int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
+		   size_t *n, const char *owner, int all);
+int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id);
+int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
+		  size_t *n);
+int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
+		    const char *alg);
+/**
+ * EXIT_OK on a local store; against a server, "WHAT works only on a local
+ * store, not against a server" and EXIT_USAGE.
+ */
+int cli_local_only(const struct cli_ctx *ctx, const char *what);
 /** Connect to the server ctx names (cli_open_store does it). */
 int cli_remote_open(struct cli_ctx *ctx);
 /** Print s with control characters replaced, for terminals. */

@@ -138,6 +138,215 @@ int cli_bypass(struct cli_ctx *ctx, svc_store *st, const char *check_run_id)
 			   : svc_ops_bypass(st, ctx->who, check_run_id);
 }
 
+int cli_usage_list(struct cli_ctx *ctx, svc_store *st, svc_usage **out,
+		   size_t *n, const char *name_or_id, size_t limit)
+{
+	return ctx->remote
+		? svc_remote_usage_list(out, n, ctx->remote, name_or_id, limit)
+		: svc_ops_usage_list(out, n, st, ctx->who, name_or_id, limit);
+}
+
+int cli_request_list(struct cli_ctx *ctx, svc_store *st,
+		     svc_perm_request **out, size_t *n, int pending_only)
+{
+	return ctx->remote
+		? svc_remote_request_list(out, n, ctx->remote, pending_only)
+		: svc_ops_request_list(out, n, st, ctx->who, pending_only);
+}
+
+int cli_request_permit(struct cli_ctx *ctx, svc_store *st,
+		       svc_perm_request **req, const char *id)
+{
+	return ctx->remote ? svc_remote_request_permit(req, ctx->remote, id)
+			   : svc_ops_request_permit(req, st, ctx->who, id);
+}
+
+int cli_check_list(struct cli_ctx *ctx, svc_store *st, svc_check **out,
+		   size_t *n, const char *name_or_id)
+{
+	return ctx->remote
+		? svc_remote_check_list(out, n, ctx->remote, name_or_id)
+		: svc_ops_check_list(out, n, st, ctx->who, name_or_id);
+}
+
+int cli_check_add(struct cli_ctx *ctx, svc_store *st, char **id,
+		  const char *name_or_id, const char *kind,
+		  const char *const *keys, const char *const *values,
+		  size_t n)
+{
+	return ctx->remote
+		? svc_remote_check_add(id, ctx->remote, name_or_id, kind, keys,
+				       values, n)
+		: svc_ops_check_add(id, st, ctx->who, name_or_id, kind, keys,
+				    values, n);
+}
+
+int cli_check_remove(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id)
+{
+	return ctx->remote
+		? svc_remote_check_remove(ctx->remote, name_or_id, check_id)
+		: svc_ops_check_remove(st, ctx->who, name_or_id, check_id);
+}
+
+int cli_check_enable(struct cli_ctx *ctx, svc_store *st,
+		     const char *name_or_id, const char *check_id,
+		     int enabled)
+{
+	return ctx->remote
+		? svc_remote_check_enable(ctx->remote, name_or_id, check_id,
+					  enabled)
+		: svc_ops_check_enable(st, ctx->who, name_or_id, check_id,
+				       enabled);
+}
+
+int cli_role_list(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		  svc_role_entry **out, size_t *n, int *inherit,
+		  svc_role *mine, char **you, char **conn_name)
+{
+	svc_conn *c = NULL;
+	int rc;
+
+	if (ctx->remote)
+		return svc_remote_role_list(out, n, inherit, mine, you,
+					    conn_name, ctx->remote, scope);
+	*you = *conn_name = NULL;
+	if ((rc = svc_ops_role_list(out, n, inherit, st, ctx->who, scope)) ||
+	    (scope && (rc = svc_ops_conn_get(&c, st, ctx->who, scope, 0))) ||
+	    (rc = svc_ops_role(mine, st, ctx->who, scope)))
+		goto fail;
+	if (!(*you = strdup(svc_principal_name(ctx->who))) ||
+	    (c && !(*conn_name = strdup(svc_conn_name(c))))) {
+		rc = SVC_ERROR;
+		goto fail;
+	}
+	svc_conn_free(c);
+	return 0;
+fail:
+	svc_role_entries_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	free(*you);
+	*you = NULL;
+	svc_conn_free(c);
+	return rc;
+}
+
+int cli_role_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		 const char *principal, svc_role role)
+{
+	return ctx->remote
+		? svc_remote_role_set(ctx->remote, scope, principal, role)
+		: svc_ops_role_set(st, ctx->who, scope, principal, role);
+}
+
+int cli_inherit_set(struct cli_ctx *ctx, svc_store *st, const char *scope,
+		    int on)
+{
+	return ctx->remote ? svc_remote_inherit_set(ctx->remote, scope, on)
+			   : svc_ops_inherit_set(st, ctx->who, scope, on);
+}
+
+int cli_group_list(struct cli_ctx *ctx, svc_store *st, char ***out,
+		   size_t *n, const char *group)
+{
+	return ctx->remote
+		? svc_remote_group_list(out, n, ctx->remote, group)
+		: svc_ops_group_list(out, n, st, ctx->who, group);
+}
+
+int cli_group_make(struct cli_ctx *ctx, svc_store *st, const char *group,
+		   int create)
+{
+	if (ctx->remote)
+		return svc_remote_group_make(ctx->remote, group, create);
+	return create ? svc_ops_group_create(st, ctx->who, group)
+		      : svc_ops_group_delete(st, ctx->who, group);
+}
+
+int cli_group_member(struct cli_ctx *ctx, svc_store *st, const char *group,
+		     const char *member, int add)
+{
+	if (ctx->remote)
+		return svc_remote_group_member(ctx->remote, group, member,
+					       add);
+	return add ? svc_ops_group_add(st, ctx->who, group, member)
+		   : svc_ops_group_remove(st, ctx->who, group, member);
+}
+
+int cli_pipedef_list(struct cli_ctx *ctx, svc_store *st, svc_pipedef **out,
+		     size_t *n)
+{
+	return ctx->remote ? svc_remote_pipedef_list(out, n, ctx->remote)
+			   : svc_ops_pipedef_list(out, n, st, ctx->who);
+}
+
+int cli_pipedef_register(struct cli_ctx *ctx, svc_store *st,
+			 const char *name, const char *connection,
+			 const char *url, const char *path,
+			 const char *branch)
+{
+	return ctx->remote
+		? svc_remote_pipedef_register(ctx->remote, name, connection,
+					      url, path, branch)
+		: svc_ops_pipedef_register(st, ctx->who, name, connection,
+					   url, path, branch);
+}
+
+int cli_pipedef_remove(struct cli_ctx *ctx, svc_store *st, const char *name)
+{
+	return ctx->remote ? svc_remote_pipedef_remove(ctx->remote, name)
+			   : svc_ops_pipedef_remove(st, ctx->who, name);
+}
+
+int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
+		     svc_token_info *info, const char *owner,
+		     const char *name, const char *scopes, unsigned days)
+{
+	return ctx->remote
+		? svc_remote_token_create(token, info, ctx->remote, owner, name,
+					  scopes, days)
+		: svc_ops_token_create(token, info, st, ctx->who, owner, name,
+				       scopes, days);
+}
+
+int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
+		   size_t *n, const char *owner, int all)
+{
+	return ctx->remote
+		? svc_remote_token_list(out, n, ctx->remote, owner, all)
+		: svc_ops_token_list(out, n, st, ctx->who, owner, all);
+}
+
+int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id)
+{
+	return ctx->remote ? svc_remote_token_revoke(ctx->remote, id)
+			   : svc_ops_token_revoke(st, ctx->who, id);
+}
+
+int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
+		  size_t *n)
+{
+	return ctx->remote ? svc_remote_oidc_keys(out, n, ctx->remote)
+			   : svc_ops_oidc_keys(out, n, st, ctx->who);
+}
+
+int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
+		    const char *alg)
+{
+	return ctx->remote ? svc_remote_oidc_rotate(kid, ctx->remote, alg)
+			   : svc_ops_oidc_rotate(kid, st, ctx->who, alg);
+}
+
+int cli_local_only(const struct cli_ctx *ctx, const char *what)
+{
+	if (!ctx->remote)
+		return EXIT_OK;
+	return cli_fail(SVC_EINVALID,
+			"%s works only on a local store, not against a server",
+			what);
+}
+
 /* ---- the token ------------------------------------------------------------ */
 
 /* Drop the line breaks that end a token read from a file or a pipe. */

@@ -138,6 +138,17 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	}
 }
 
+int cli_refuse_server(const struct cli_ctx *ctx)
+{
+	const char *server = ctx->server ? ctx->server : getenv("SVCCONN_SERVER");
+
+	if (!server || !*server)
+		return EXIT_OK;
+	return cli_fail(SVC_EINVALID,
+			"'%s' works only on a local store, not against a server (--server, SVCCONN_SERVER)",
+			ctx->cmd ? ctx->cmd->name : "?");
+}
+
 int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 {
 	const char *server = ctx->server ? ctx->server : getenv("SVCCONN_SERVER");
@@ -146,9 +157,7 @@ int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 	*out = NULL;
 	if (server && *server) {
 		if (!ctx->cmd || !ctx->cmd->remote)
-			return cli_fail(SVC_EINVALID,
-					"'%s' works only on a local store, not against a server (--server, SVCCONN_SERVER)",
-					ctx->cmd ? ctx->cmd->name : "?");
+			return cli_refuse_server(ctx);
 		ctx->server = server;
 		return cli_remote_open(ctx);
 	}

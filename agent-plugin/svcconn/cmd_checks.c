@@ -58,7 +58,7 @@ static int list(struct cli_ctx *ctx, svc_store *st, const svc_conn *c)
 {
 	svc_check *k = NULL;
 	size_t n = 0, i;
-	int rc = svc_ops_check_list(&k, &n, st, ctx->who, svc_conn_id(c));
+	int rc = cli_check_list(ctx, st, &k, &n, svc_conn_id(c));
 	json_t *a;
 	json_error_t jerr;
 
@@ -126,16 +126,16 @@ static int cmd_checks(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (!verb) {
-		if ((rc = svc_ops_conn_get(&c, st, ctx->who, argv[optind], 0)))
+		if ((rc = cli_conn_get(ctx, st, &c, argv[optind])))
 			rc = cli_lib_fail(rc);
 		else
 			rc = list(ctx, st, c);
 		goto done;
 	}
 	if (!strcmp(verb, "add")) {
-		if ((rc = svc_ops_check_add(&id, st, ctx->who, argv[optind],
-					    argv[optind + 2], o.keys, o.values,
-					    o.n))) {
+		if ((rc = cli_check_add(ctx, st, &id, argv[optind],
+					argv[optind + 2], o.keys, o.values,
+					o.n))) {
 			rc = cli_lib_fail(rc);
 			goto done;
 		}
@@ -152,9 +152,9 @@ static int cmd_checks(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	/* remove/disable/enable: the check must belong to this connection */
 	rc = !strcmp(verb, "remove")
-		? svc_ops_check_remove(st, ctx->who, argv[optind], argv[optind + 2])
-		: svc_ops_check_enable(st, ctx->who, argv[optind], argv[optind + 2],
-				       !strcmp(verb, "enable"));
+		? cli_check_remove(ctx, st, argv[optind], argv[optind + 2])
+		: cli_check_enable(ctx, st, argv[optind], argv[optind + 2],
+				   !strcmp(verb, "enable"));
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else
@@ -187,5 +187,5 @@ const struct cmd_entry cmd_checks_entry = {
 	"branch control and required template first, then approvals, REST calls\n"
 	"and business hours, then the exclusive lock; a final failure stops the\n"
 	"later ones. Adding and removing checks needs the User role.\n",
-	cmd_checks
+	cmd_checks, 1
 };

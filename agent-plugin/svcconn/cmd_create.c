@@ -269,9 +269,8 @@ static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 		size_t i;
 
 		if (o->verify || o->grant_all)
-			return cli_fail(SVC_EINVALID,
-					"%s works only on a local store, not against a server",
-					o->verify ? "--verify" : "--grant-all-pipelines");
+			return cli_local_only(ctx, o->verify ? "--verify"
+							     : "--grant-all-pipelines");
 		/* a server keeps a secret a PUT leaves out: no removal */
 		for (i = 0; i < o->nf; i++)
 			if (o->f[i].kind == 'u' && t &&

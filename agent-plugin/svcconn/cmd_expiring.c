@@ -169,6 +169,8 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 				       "unexpected argument '%s'", argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
+	if (o.rescan && (rc = cli_local_only(ctx, "--rescan")))
+		goto done;
 	if (o.rescan) {
 		if (cli_catalog_new(&cat) ||
 		    (rc = svc_ops_cert_rescan(&scanned, st, ctx->who, cat))) {
@@ -178,8 +180,8 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "svcconn: rescanned the certificates of %zu connection%s\n",
 			scanned, scanned == 1 ? "" : "s");
 	}
-	if ((rc = svc_ops_conn_list(&conns, &nc, st, ctx->who)) ||
-	    (rc = svc_ops_cert_expiry_list(&l, &n, st, ctx->who))) {
+	if ((rc = cli_conn_list(ctx, st, &conns, &nc)) ||
+	    (rc = cli_cert_expiry_list(ctx, st, &l, &n))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -278,10 +280,11 @@ const struct cmd_entry cmd_expiring_entry = {
 	"                     (30d, 12h, 2w); default 30d\n"
 	"  --rescan           first decrypt every connection and record its\n"
 	"                     expiry (for connections stored before svcconn kept\n"
-	"                     it; needs the Administrator role on the store)\n"
+	"                     it; needs the Administrator role on the store;\n"
+	"                     only on a local store)\n"
 	"  --json             an array of {name, type, field, notAfter,\n"
 	"                     daysLeft, expired}\n"
 	"Exit status: 0 when nothing is due, 1 when some connection is listed\n"
 	"(so a scheduled job can alert on it), 2 bad usage.\n",
-	cmd_expiring
+	cmd_expiring, 1
 };

@@ -15,7 +15,7 @@ static int list(struct cli_ctx *ctx, svc_store *st, const char *group)
 {
 	char **g = NULL;
 	size_t n = 0, i;
-	int rc = svc_ops_group_list(&g, &n, st, ctx->who, group);
+	int rc = cli_group_list(ctx, st, &g, &n, group);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -60,17 +60,15 @@ static int cmd_groups(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (!strcmp(verb, "list") || !strcmp(verb, "show")) {
-		rc = list(ctx, st, nargs ? argv[optind + 1] : NULL);
+		rc = list(ctx, st, nargs > 0 ? argv[optind + 1] : NULL);
 		goto done;
 	}
-	if (!strcmp(verb, "create"))
-		rc = svc_ops_group_create(st, ctx->who, argv[optind + 1]);
-	else if (!strcmp(verb, "delete"))
-		rc = svc_ops_group_delete(st, ctx->who, argv[optind + 1]);
+	if (!strcmp(verb, "create") || !strcmp(verb, "delete"))
+		rc = cli_group_make(ctx, st, argv[optind + 1],
+				    !strcmp(verb, "create"));
 	for (i = 2; !rc && i <= nargs && (!strcmp(verb, "add") || !strcmp(verb, "remove")); i++)
-		rc = !strcmp(verb, "add")
-			? svc_ops_group_add(st, ctx->who, argv[optind + 1], argv[optind + i])
-			: svc_ops_group_remove(st, ctx->who, argv[optind + 1], argv[optind + i]);
+		rc = cli_group_member(ctx, st, argv[optind + 1],
+				      argv[optind + i], !strcmp(verb, "add"));
 	if (rc)
 		rc = cli_lib_fail(rc);
 	else if (strcmp(verb, "delete"))
@@ -89,5 +87,5 @@ const struct cmd_entry cmd_groups_entry = {
 	"A group may be given roles ('svcconn security') and be an approver:\n"
 	"any member may act for it, and it counts as one approver. Changing\n"
 	"groups needs the store's Administrator role.\n",
-	cmd_groups
+	cmd_groups, 1
 };

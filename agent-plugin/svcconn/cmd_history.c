@@ -34,8 +34,7 @@ static int cmd_history(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_history_entry, "history needs a connection NAME");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_ops_usage_list(&u, &n, st, ctx->who, argv[optind],
-				     limit))) {
+	if ((rc = cli_usage_list(ctx, st, &u, &n, argv[optind], limit))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -78,5 +77,5 @@ const struct cmd_entry cmd_history_entry = {
 	"One record per use by a run: pipeline, run, stage, job, who queued it,\n"
 	"whether access was granted, denied or left waiting, and the job's\n"
 	"result. Never a secret.\n",
-	cmd_history
+	cmd_history, 1
 };

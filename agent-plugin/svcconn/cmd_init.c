@@ -18,6 +18,9 @@ static int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage_error(&cmd_init_entry, "unexpected argument '%s'",
 				       argv[optind]);
+	/* a server's store is made on its host */
+	if ((rc = cli_refuse_server(ctx)))
+		return rc;
 	if ((rc = svc_ops_store_init(&ctx->opts, ctx->who)) != 0)
 		return cli_lib_fail(rc);
 	if (svc_store_paths(&home, &key, &ctx->opts) == 0) {

@@ -33,7 +33,7 @@ static int keys(struct cli_ctx *ctx, svc_store *st)
 	svc_oidc_key *k = NULL;
 	size_t n = 0, i;
 	json_t *a, *o;
-	int rc = svc_ops_oidc_keys(&k, &n, st, ctx->who);
+	int rc = cli_oidc_keys(ctx, st, &k, &n);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -101,7 +101,7 @@ static int cmd_oidc(struct cli_ctx *ctx, int argc, char **argv)
 		rc = keys(ctx, st);
 		goto done;
 	}
-	if ((rc = svc_ops_oidc_rotate(&kid, st, ctx->who, alg))) {
+	if ((rc = cli_oidc_rotate(ctx, st, &kid, alg))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -127,6 +127,8 @@ const struct cmd_entry cmd_oidc_entry = {
 	"store's Reader role.\n"
 	"'rotate' makes a new current key (RS256 unless --alg ES256; Microsoft\n"
 	"Entra ID accepts only RSA) and retires the current one; keys past\n"
-	"their time are dropped. It needs the store's Administrator role.\n",
-	cmd_oidc
+	"their time are dropped. It needs the store's Administrator role.\n"
+	"Against a server, both act on the server's keys (rotate: a token with\n"
+	"scope full); the published keys follow at once.\n",
+	cmd_oidc, 1
 };

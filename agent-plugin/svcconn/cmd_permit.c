@@ -19,7 +19,7 @@ static int cmd_permit(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_permit_entry, "permit needs a REQUEST id");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_ops_request_permit(&r, st, ctx->who, argv[optind]))) {
+	if ((rc = cli_request_permit(ctx, st, &r, argv[optind]))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -39,5 +39,5 @@ const struct cmd_entry cmd_permit_entry = {
 	"authorize the pipeline of a permission request (User role)",
 	"Adds the request's pipeline to the connection's authorized pipelines;\n"
 	"the next attempt of the run proceeds.\n",
-	cmd_permit
+	cmd_permit, 1
 };

@@ -55,8 +55,8 @@ static int pipe_register(struct cli_ctx *ctx, svc_store *st,
 	if (!o->connection || !o->url || !o->path)
 		return cli_usage_error(&cmd_pipelines_entry,
 				       "register needs --connection, --url and --path");
-	if ((rc = svc_ops_pipedef_register(st, ctx->who, name, o->connection,
-					   o->url, o->path, o->branch)))
+	if ((rc = cli_pipedef_register(ctx, st, name, o->connection, o->url,
+				       o->path, o->branch)))
 		return cli_lib_fail(rc);
 	printf("registered pipeline '%s': %s of %s through '%s'\n", name,
 	       o->path, o->url, o->connection);
@@ -70,7 +70,7 @@ static int pipe_list(struct cli_ctx *ctx, svc_store *st)
 	json_t *a;
 	int rc;
 
-	if ((rc = svc_ops_pipedef_list(&l, &n, st, ctx->who)))
+	if ((rc = cli_pipedef_list(ctx, st, &l, &n)))
 		return cli_lib_fail(rc);
 	a = json_array();
 	if (!ctx->json)
@@ -105,7 +105,7 @@ static int pipe_list(struct cli_ctx *ctx, svc_store *st)
 
 static int pipe_remove(struct cli_ctx *ctx, svc_store *st, const char *name)
 {
-	int rc = svc_ops_pipedef_remove(st, ctx->who, name);
+	int rc = cli_pipedef_remove(ctx, st, name);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -120,6 +120,8 @@ static int pipe_source(struct cli_ctx *ctx, svc_store *st,
 	size_t len = 0;
 	int rc;
 
+	if ((rc = cli_local_only(ctx, "'pipelines source'")))
+		return rc;
 	if ((rc = svc_ops_pipeline_source(&yaml, &len, &origin, st, ctx->who,
 					  name, o->commit)))
 		return cli_lib_fail(rc);
@@ -196,6 +198,8 @@ const struct cmd_entry cmd_pipelines_entry = {
 	"and 'repository CONN@COMMIT:PATH' (the commit used) on standard error.\n"
 	"Fetched files are cached under the store's cache/pipelines (0700); a\n"
 	"cached file is used only when its git blob id is the one its commit's\n"
-	"tree names, else the repository is fetched again.\n",
-	cmd_pipelines
+	"tree names, else the repository is fetched again.\n"
+	"Against a server, register, list and remove act on the server's\n"
+	"store; source works only on a local store.\n",
+	cmd_pipelines, 1
 };

@@ -28,7 +28,7 @@ static int cmd_requests(struct cli_ctx *ctx, int argc, char **argv)
 				       argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if ((rc = svc_ops_request_list(&r, &n, st, ctx->who, !all))) {
+	if ((rc = cli_request_list(ctx, st, &r, &n, !all))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -71,5 +71,5 @@ const struct cmd_entry cmd_requests_entry = {
 	"Each request names the connection, the pipeline and the run that asked.\n"
 	"'svcconn permit ID' authorizes the pipeline. --all includes the\n"
 	"requests already permitted.\n",
-	cmd_requests
+	cmd_requests, 1
 };

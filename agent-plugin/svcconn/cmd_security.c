@@ -84,18 +84,14 @@ static int show_project(struct cli_ctx *ctx, svc_store *st)
 static int show(struct cli_ctx *ctx, svc_store *st, const char *scope)
 {
 	svc_role_entry *e = NULL;
-	svc_conn *c = NULL;
+	char *you = NULL, *name = NULL;
 	size_t n = 0, i;
 	int rc, inherit = 1;
 	svc_role mine = SVC_ROLE_NONE;
 
-	if ((rc = svc_ops_role_list(&e, &n, &inherit, st, ctx->who, scope)) ||
-	    (scope && (rc = svc_ops_conn_get(&c, st, ctx->who, scope, 0))) ||
-	    (rc = svc_ops_role(&mine, st, ctx->who, scope))) {
-		svc_role_entries_free(e, n);
-		svc_conn_free(c);
+	if ((rc = cli_role_list(ctx, st, scope, &e, &n, &inherit, &mine, &you,
+				&name)))
 		return cli_lib_fail(rc);
-	}
 	if (ctx->json) {
 		json_t *o = json_object(), *a = json_array();
 
@@ -108,16 +104,16 @@ static int show(struct cli_ctx *ctx, svc_store *st, const char *scope)
 			json_object_set_new(x, "role", json_string(svc_role_name(e[i].role)));
 			json_array_append_new(a, x);
 		}
-		json_object_set_new(o, "scope", json_string(c ? svc_conn_name(c) : "store"));
-		if (c)
+		json_object_set_new(o, "scope", json_string(name ? name : "store"));
+		if (name)
 			json_object_set_new(o, "inherit", json_boolean(inherit));
 		json_object_set_new(o, "roles", a);
 		json_object_set_new(o, "yourRole", json_string(svc_role_name(mine)));
 		rc = cli_print_json(o);
 	} else {
-		printf("roles on %s%s%s", c ? "connection '" : "the store",
-		       c ? svc_conn_name(c) : "", c ? "'" : "");
-		if (c)
+		printf("roles on %s%s%s", name ? "connection '" : "the store",
+		       name ? name : "", name ? "'" : "");
+		if (name)
 			printf(" (store roles %s)", inherit ? "inherited" : "not inherited");
 		putchar('\n');
 		for (i = 0; i < n; i++) {
@@ -125,11 +121,11 @@ static int show(struct cli_ctx *ctx, svc_store *st, const char *scope)
 			cli_print_safe(stdout, e[i].principal);
 			printf("%s\n", e[i].is_group ? " (group)" : "");
 		}
-		printf("your role (%s): %s\n", svc_principal_name(ctx->who),
-		       svc_role_name(mine));
+		printf("your role (%s): %s\n", you, svc_role_name(mine));
 	}
 	svc_role_entries_free(e, n);
-	svc_conn_free(c);
+	free(you);
+	free(name);
 	return rc;
 }
 
@@ -155,6 +151,9 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 	scope = argc - optind == 1 ? argv[optind] : NULL;
 	/* --project without a connection: the project's own roles */
 	in_project = !scope && ctx->project_opt;
+	if (in_project &&
+	    (rc = cli_local_only(ctx, "security --project without a connection")))
+		goto done;
 	/* check every change before making any */
 	for (i = 0; i < o.ngrant; i++) {
 		const char *eq = strchr(o.grant[i], '=');
@@ -178,18 +177,18 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 		svc_role_parse(&r, eq + 1);
 		rc = !who ? SVC_ERROR
 		     : in_project ? svc_ops_project_role_set(st, ctx->who, who, r)
-		     : svc_ops_role_set(st, ctx->who, scope, who, r);
+		     : cli_role_set(ctx, st, scope, who, r);
 		free(who);
 	}
 	for (i = 0; !rc && i < o.nrevoke; i++)
 		rc = in_project
 			? svc_ops_project_role_set(st, ctx->who, o.revoke[i],
 						   SVC_ROLE_NONE)
-			: svc_ops_role_set(st, ctx->who, scope, o.revoke[i],
-					   SVC_ROLE_NONE);
+			: cli_role_set(ctx, st, scope, o.revoke[i],
+				       SVC_ROLE_NONE);
 	if (!rc && o.inherit)
-		rc = svc_ops_inherit_set(st, ctx->who, scope,
-					 !strcmp(o.inherit, "on"));
+		rc = cli_inherit_set(ctx, st, scope,
+				     !strcmp(o.inherit, "on"));
 	rc = rc ? cli_lib_fail(rc)
 		: in_project ? show_project(ctx, st) : show(ctx, st, scope);
 done:
@@ -213,5 +212,5 @@ const struct cmd_entry cmd_security_entry = {
 	"Without NAME, --project PROJECT shows and changes the roles in\n"
 	"PROJECT (a role there also makes the project visible to its holder);\n"
 	"without either, the store's.\n",
-	cmd_security
+	cmd_security, 1
 };

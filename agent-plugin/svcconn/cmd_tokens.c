@@ -62,10 +62,9 @@ static int tok_create(struct cli_ctx *ctx, svc_store *st, const struct tok_opts 
 	char *tok = NULL, exp[32];
 	int rc;
 
-	if ((rc = svc_ops_token_create(&tok, &info, st, ctx->who, o->owner,
-				       name,
-				       o->scopes ? o->scopes : "endpoints:read",
-				       o->days)))
+	if ((rc = cli_token_create(ctx, st, &tok, &info, o->owner, name,
+				   o->scopes ? o->scopes : "endpoints:read",
+				   o->days)))
 		return cli_lib_fail(rc);
 	cli_when(exp, info.expires);
 	if (ctx->json) {
@@ -95,7 +94,7 @@ static int tok_list(struct cli_ctx *ctx, svc_store *st, const struct tok_opts *o
 	json_t *a;
 	int rc;
 
-	if ((rc = svc_ops_token_list(&l, &n, st, ctx->who, o->owner, o->all)))
+	if ((rc = cli_token_list(ctx, st, &l, &n, o->owner, o->all)))
 		return cli_lib_fail(rc);
 	a = json_array();
 	if (!ctx->json)
@@ -128,7 +127,7 @@ static int tok_list(struct cli_ctx *ctx, svc_store *st, const struct tok_opts *o
 
 static int tok_revoke(struct cli_ctx *ctx, svc_store *st, const char *id)
 {
-	int rc = svc_ops_token_revoke(st, ctx->who, id);
+	int rc = cli_token_revoke(ctx, st, id);
 
 	if (rc)
 		return cli_lib_fail(rc);
@@ -186,6 +185,8 @@ const struct cmd_entry cmd_tokens_entry = {
 	"  --json        print JSON\n"
 	"revoke ends a token at once; an Administrator may revoke anybody's.\n"
 	"Creating and revoking are audited ('svcconn audit'), as is every failed\n"
-	"authentication with a token (its id, never the secret).\n",
-	cmd_tokens
+	"authentication with a token (its id, never the secret).\n"
+	"Against a server (a token with scope full), a user manages its own\n"
+	"tokens there; the new token comes back in the answer only.\n",
+	cmd_tokens, 1
 };

@@ -8,10 +8,17 @@
 # pipelines, restrict), rename, delete, audit (a Reader refused; the
 # server's log read through it equals its store's read locally), a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
-# (2).  Then: `svcconn login` keeps the token in a 0600 file in a 0700
-# directory and refuses a wrong token (5, nothing kept); the token is in
-# no process's argv while a command runs; no response holds the secret;
-# a command that works only locally says so (2); a login is used only for
+# (2); then, after a run that waited for permission on each side's store
+# (svcconn-agent run), requests, permit, history, checks (add, list,
+# disable, enable, remove; a Reader's permit and checks add/remove/disable
+# refused with 5, nothing changed on the server), security (grant,
+# revoke, inheritance), groups, pipelines register/list/remove and
+# expiring; tokens created, listed and revoked, and the OIDC signing keys
+# listed and rotated through the server.  Then:
+# `svcconn login` keeps the token in a 0600 file in a
+# 0700 directory and refuses a wrong token (5, nothing kept); the token
+# is in no process's argv while a command runs; no response holds the
+# secret; what works only locally says so (2); a login is used only for
 # its own URL.
 set -euo pipefail
 # (no "| grep -q" on output: grep leaving early would fail the pipe)
@@ -80,7 +87,8 @@ run() {
 norm() {
   sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g;
           s/root as (admin|reader)/\1/g;
-          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g' "$1"
+          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g;
+          s/"created": [0-9]+/"created": TIME/' "$1"
 }
 steps=()
 step() { steps+=("$*"); }
@@ -111,26 +119,201 @@ step reader raudit audit
 step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
-for side in local remote; do
-  for s in "${steps[@]}"; do
-    read -r user name args <<<"$s"
-    # shellcheck disable=SC2086
-    run "$side" "$user" "$name" $args
+# both_ways STEP...: every step on the local side, then on the server,
+# then compared; @REQ and @CHK in a step stand for the side's request id
+# ($work/SIDE.REQ) and the check id its step 'cadd' printed
+both_ways() {
+  local side s user name args k
+  for side in local remote; do
+    for s in "$@"; do
+      read -r user name args <<<"$s"
+      [ -e "$work/$side.REQ" ] && args=${args//@REQ/$(cat "$work/$side.REQ")}
+      [ -e "$work/$side.cadd.out" ] && args=${args//@CHK/$(sed -nE 's/^added .* check ([0-9a-f-]{36})$/\1/p' "$work/$side.cadd.out")}
+      # shellcheck disable=SC2086
+      run "$side" "$user" "$name" $args
+    done
   done
-done
-for s in "${steps[@]}"; do
-  read -r _ name _ <<<"$s"
-  for k in rc out err; do
-    diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
-      || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
+  for s in "$@"; do
+    read -r _ name _ <<<"$s"
+    for k in rc out err; do
+      diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
+        || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
+    done
   done
-done
+}
+both_ways "${steps[@]}"
 expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
 expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
 grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
 grep -q "\*\*\*" "$work/remote.show.out" || fail "a set secret does not show as ***"
 grep -q "api2.example.test" "$work/remote.show2.out" || fail "the edit did not arrive"
+
+# ---- runs' traces and checks, both ways --------------------------------------
+# Each side's store gets a connection and a run that needed permission on
+# it (svcconn-agent run on that store: a request and a usage record); the
+# verbs on them are compared as above.
+mkdir -p "$work/tasks/ProbeV1"
+cat > "$work/tasks/ProbeV1/task.json" <<'JSON'
+{ "id": "6d7e9f1a-2b3c-4d5e-8f60-718293a4b5c7", "name": "Probe",
+  "version": { "Major": 1, "Minor": 0, "Patch": 0 },
+  "inputs": [ { "name": "conn", "type": "connectedService:generic", "label": "c", "required": true } ],
+  "execution": { "Bash": { "target": "main.sh" } } }
+JSON
+printf 'echo probe\n' > "$work/tasks/ProbeV1/main.sh"
+printf 'steps:\n  - task: Probe@1\n    inputs:\n      conn: api\n' > "$work/probe.yml"
+for side in local remote; do
+  run "$side" admin api create generic api --url https://api.example.test --set username=u --secret password=@"$work/secret"
+  [ "$(cat "$work/$side.api.rc")" = 0 ] || fail "$side: create api: $(cat "$work/$side.api.err")"
+  store=$work/local; [ "$side" = remote ] && store=$work/srv
+  (cd "$work" && SVCCONN_HOME="$store" SVCCONN_USER=admin "$SVC_BIN_DIR/svcconn-agent" run probe.yml \
+     --pipeline demo --run-id r1 --tasks-dir tasks >"$work/$side.agent" 2>&1) && fail "$side: the run did not wait for permission"
+  SVCCONN_HOME="$store" SVCCONN_USER=admin "$bin" requests --json \
+    | sed -nE 's/^ *"id": "([0-9a-f-]{36})".*/\1/p' > "$work/$side.REQ"
+  [ -s "$work/$side.REQ" ] || fail "$side: the run left no permission request: $(cat "$work/$side.agent")"
+done
+steps2=()
+step2() { steps2+=("$*"); }
+step2 reader rq      requests
+step2 admin  rqj     requests --json
+step2 admin  hist    history api
+step2 admin  histj   history api --json --limit 1
+step2 admin  hnone   history nope
+step2 reader rpermit permit @REQ
+step2 admin  permit  permit @REQ
+step2 admin  permit2 permit @REQ
+step2 admin  pnone   permit 00000000-0000-0000-0000-000000000000
+step2 admin  rqall   requests --all --json
+step2 admin  rqafter requests
+step2 admin  pperm   permissions api
+step2 admin  cnone   checks api
+step2 reader rcadd   checks api add branch-control --allowed refs/heads/main
+step2 admin  cadd    checks api add branch-control --allowed refs/heads/main
+step2 admin  cbad    checks api add approval --min x
+step2 admin  ckind   checks api add nosuchkind
+step2 admin  cadd2   checks api add exclusive-lock --json
+step2 admin  clist   checks api
+step2 admin  clistj  checks api --json
+step2 reader rcrm    checks api remove @CHK
+step2 reader rcdis   checks api disable @CHK
+step2 admin  cdis    checks api disable @CHK
+step2 admin  clist2  checks api
+step2 admin  cen     checks api enable @CHK
+step2 admin  crm     checks api remove @CHK
+step2 admin  crm2    checks api remove @CHK
+step2 admin  clist3  checks api
+step2 admin  cnoconn checks nope
+step2 admin  plreg   pipelines register app --connection api --url https://git.example.test/app.git --path ci.yml --branch main
+step2 reader rplreg  pipelines register app2 --connection api --url https://git.example.test/app.git --path ci.yml
+step2 admin  pldup   pipelines register app --connection api --url https://git.example.test/app.git --path ci.yml
+step2 admin  plbad   pipelines register app3 --connection api --url https://git.example.test/app.git --path ../ci.yml
+step2 admin  pllist  pipelines list
+step2 admin  pllistj pipelines list --json
+step2 admin  plrm    pipelines remove app
+step2 admin  plrm2   pipelines remove app
+step2 admin  exp     expiring
+step2 admin  expj    expiring --json --within 3650d
+step2 admin  sec     security
+step2 admin  secj    security --json
+step2 reader rsec    security --grant bob=User
+step2 admin  secg    security api --grant bob=User
+step2 admin  seci    security api --inherit off --json
+step2 admin  secr    security api --revoke bob --inherit on
+step2 admin  secbad  security api --grant bob=Creator
+step2 admin  secnone security nope
+step2 reader rsecc   security api
+step2 admin  grl     groups
+step2 admin  grc     groups create ops
+step2 reader rgrc    groups create devs
+step2 admin  gra     groups add ops alice bob
+step2 admin  grs     groups show ops --json
+step2 reader rgrr    groups remove ops bob
+step2 admin  grr     groups remove ops bob
+step2 admin  grl2    groups list --json
+step2 admin  grd     groups delete ops
+step2 admin  grnone  groups show nope
+step2 admin  grnod   groups delete nope
+both_ways "${steps2[@]}"
+expect_rc rq 0; expect_rc hist 0; expect_rc hnone 3; expect_rc rpermit 5; expect_rc permit 0
+expect_rc pnone 3; expect_rc rcadd 5; expect_rc cadd 0; expect_rc cbad 2; expect_rc ckind 2
+expect_rc rsec 5; expect_rc secg 0; expect_rc secbad 2; expect_rc secnone 3; expect_rc rgrc 5; expect_rc rgrr 5
+expect_rc grs 0; expect_rc grd 0
+expect_rc plreg 0; expect_rc rplreg 5; expect_rc plbad 2; expect_rc plrm 0; expect_rc plrm2 3; expect_rc exp 0
+expect_rc rcrm 5; expect_rc rcdis 5; expect_rc cdis 0; expect_rc crm 0; expect_rc crm2 3; expect_rc cnoconn 3
+grep -q "needs-permission demo run r1" "$work/remote.hist.out" || fail "no usage record arrived: $(cat "$work/remote.hist.out")"
+grep -q "pending .* demo (run r1, admin)" "$work/remote.rq.out" || fail "no pending request arrived: $(cat "$work/remote.rq.out")"
+grep -q '"status": "permitted"' "$work/remote.rqall.out" || fail "the permit did not arrive"
+grep -q "demo" "$work/remote.pperm.out" || fail "the permitted pipeline is not authorized: $(cat "$work/remote.pperm.out")"
+grep -q "(disabled)" "$work/remote.clist2.out" || fail "the disable did not arrive"
+grep -q "app api main ci.yml" "$work/remote.pllist.out" || fail "the registration did not arrive: $(cat "$work/remote.pllist.out")"
+grep -q '"inherit": false' "$work/remote.seci.out" || fail "the inheritance did not change: $(cat "$work/remote.seci.out")"
+grep -q "User  *bob" "$work/remote.secg.out" || fail "the grant did not arrive: $(cat "$work/remote.secg.out")"
+grep -q '"member": "alice"' "$work/remote.grs.out" || fail "the members did not arrive: $(cat "$work/remote.grs.out")"
+# the Reader's refusals changed nothing on the server: its store holds
+# the admin's exclusive lock alone
+out=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" checks api)
+[ "$(grep -c '^  [0-9a-f]' <<<"$out")" = 1 ] && grep -q "exclusive-lock" <<<"$out" \
+  || fail "the server's store holds other checks: $out"
+run remote admin apidel delete api
+run local admin apidel delete api
+steps+=("${steps2[@]}")
+
+# ---- tokens through the server: the server's store's, as they are --------
+# a token made remotely is printed once and works; the list read through
+# the server equals the server's store's read locally; a Reader may not
+# list or revoke another's (not found among its own, as locally); a
+# revoked token is refused
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens create remote1 --scopes endpoints:read --days 7 2>"$work/tkc.err") \
+  || fail "remote tokens create: $(cat "$work/tkc.err")"
+newtok=$out
+grep -q "^svcp_" <<<"$newtok" || fail "no token printed: $newtok"
+grep -q "token 'remote1' (id .*) for 'admin', scopes endpoints:read" "$work/tkc.err" || fail "tokens create: $(cat "$work/tkc.err")"
+newid=$(sed -nE "s/.*\(id ([^)]+)\).*/\1/p" "$work/tkc.err")
+printf '%s\n' "$newtok" > "$work/newtok"; chmod 600 "$work/newtok"
+out=$(cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list 2>&1) \
+  || fail "the new token does not work: $out"
+for f in "" --json "--all --json"; do
+  # shellcheck disable=SC2086
+  cl SVCCONN_SERVER="$url" "$bin" tokens list $f > "$work/tokens.remote" || fail "remote tokens list $f"
+  # shellcheck disable=SC2086
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens list $f > "$work/tokens.local"
+  diff "$work/tokens.local" "$work/tokens.remote" > "$work/diff" || fail "tokens list $f differs: $(cat "$work/diff")"
+done
+grep -q "remote1" "$work/tokens.remote" || fail "the new token is not listed"
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" tokens list --all 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a Reader listed every token (exit $rc): $out"
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" tokens revoke "$newid" 2>&1) && rc=0 || rc=$?
+# (as locally: another's token is not found among the Reader's own)
+[ "$rc" = 3 ] || fail "a Reader revoked another's token (exit $rc): $out"
+cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list >/dev/null 2>&1 \
+  || fail "the Reader's revoke ended the token"
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens revoke "$newid") || fail "remote tokens revoke: $out"
+[ "$out" = "revoked token '$newid'" ] || fail "tokens revoke: $out"
+out=$(cl SVCCONN_TOKEN_FILE="$work/newtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" list 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a revoked token still works (exit $rc): $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" tokens revoke nosuchtoken0000 2>&1) && rc=0 || rc=$?
+[ "$rc" = 3 ] || fail "revoking an unknown token exited $rc: $out"
+
+# ---- the OIDC signing keys through the server: the server's, as they are
+out=$(cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" oidc rotate 2>&1) && rc=0 || rc=$?
+[ "$rc" = 5 ] || fail "a Reader rotated the signing key (exit $rc): $out"
+for alg in ES256 RS256; do
+  out=$(cl SVCCONN_SERVER="$url" "$bin" oidc rotate --alg "$alg") || fail "remote oidc rotate --alg $alg: $out"
+  kid=$(sed -nE "s/^new current OIDC signing key '(.+)'$/\1/p" <<<"$out")
+  [ -n "$kid" ] || fail "oidc rotate: $out"
+done
+for f in "" --json; do
+  # shellcheck disable=SC2086
+  cl SVCCONN_SERVER="$url" "$bin" oidc keys $f > "$work/keys.remote" || fail "remote oidc keys $f"
+  # shellcheck disable=SC2086
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" oidc keys $f > "$work/keys.local"
+  diff "$work/keys.local" "$work/keys.remote" > "$work/diff" || fail "oidc keys $f differs: $(cat "$work/diff")"
+done
+grep -q "\"kid\": \"$kid\"" "$work/keys.remote" || fail "the rotated key is not listed: $(cat "$work/keys.remote")"
+out=$(cl SVCCONN_SERVER="$url" "$bin" oidc keys)
+grep -q "^$kid  RS256 .* current$" <<<"$out" || fail "the rotated key is not current: $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" oidc rotate --alg HS256 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "rotate --alg HS256 exited $rc: $out"
 
 # ---- a key that does not match its certificate: refused both ways (2),
 # by the server's check on the remote side, nothing stored
@@ -178,6 +361,17 @@ grep -q -- "$tok" "$work/ps" && fail "the token is in a process's argv"
 grep -q -- "${tok#svcp_}" "$lf" || fail "the login file does not hold the token"
 
 # ---- what works only locally, and a login for another URL ----------------------
+# init never makes a local store when a server is named
+out=$(cl SVCCONN_SERVER="$url" SVCCONN_HOME="$work/notmade" "$bin" init 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "init against a server exited $rc: $out"
+grep -q "'init' works only on a local store" <<<"$out" || fail "init: $out"
+[ ! -e "$work/notmade" ] || fail "init against a server made a local store"
+out=$(cl SVCCONN_SERVER="$url" "$bin" pipelines source app 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "pipelines source against a server exited $rc"
+grep -q "'pipelines source' works only on a local store" <<<"$out" || fail "pipelines source: $out"
+out=$(cl SVCCONN_SERVER="$url" "$bin" expiring --rescan 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] || fail "expiring --rescan against a server exited $rc"
+grep -q -- "--rescan works only on a local store" <<<"$out" || fail "expiring --rescan: $out"
 out=$(cl SVCCONN_SERVER="$url" "$bin" rekey 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] || fail "rekey against a server exited $rc"
 grep -q "'rekey' works only on a local store" <<<"$out" || fail "rekey: $out"

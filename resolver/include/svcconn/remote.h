@@ -22,7 +22,10 @@
 #include "svcconn/authz.h"
 #include "svcconn/certs.h"
 #include "svcconn/conn.h"
+#include "svcconn/oidc.h"
+#include "svcconn/pipedef.h"
 #include "svcconn/store.h"
+#include "svcconn/tokens.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -163,6 +166,75 @@ int svc_remote_agent_open(svc_remote **out, const char *config_dir,
  * strings (free()).
  */
 int svc_remote_collection(char **uri, char **project, const svc_remote *r);
+/** As svc_ops_usage_list (limit 0: all; free with svc_usages_free). */
+int svc_remote_usage_list(svc_usage **out, size_t *count, svc_remote *r,
+			  const char *name_or_id, size_t limit);
+/** As svc_ops_request_list (free with svc_perm_requests_free). */
+int svc_remote_request_list(svc_perm_request **out, size_t *count,
+			    svc_remote *r, int pending_only);
+/** As svc_ops_request_permit (*req may not be NULL here). */
+int svc_remote_request_permit(svc_perm_request **req, svc_remote *r,
+			      const char *id);
+/** As svc_ops_check_list (free with svc_checks_free). */
+int svc_remote_check_list(svc_check **out, size_t *count, svc_remote *r,
+			  const char *name_or_id);
+/** As svc_ops_check_add: the options are sent, the server builds the check. */
+int svc_remote_check_add(char **id, svc_remote *r, const char *name_or_id,
+			 const char *kind, const char *const *keys,
+			 const char *const *values, size_t n);
+/** As svc_ops_check_remove. */
+int svc_remote_check_remove(svc_remote *r, const char *name_or_id,
+			    const char *check_id);
+/** As svc_ops_check_enable. */
+int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
+			    const char *check_id, int enabled);
+/**
+ * As svc_ops_role_list on name_or_id (NULL: the store), with what
+ * svc_ops_role answers for the token's holder in *mine, the holder's name
+ * in *you and the connection's name in *conn_name (NULL for the store;
+ * new strings, free()).
+ */
+int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
+			 svc_role *mine, char **you, char **conn_name,
+			 svc_remote *r, const char *name_or_id);
+/** As svc_ops_role_set (SVC_ROLE_NONE: revoke). */
+int svc_remote_role_set(svc_remote *r, const char *name_or_id,
+			const char *principal, svc_role role);
+/** As svc_ops_inherit_set. */
+int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on);
+/** As svc_ops_group_list (free with svc_strings_free). */
+int svc_remote_group_list(char ***out, size_t *count, svc_remote *r,
+			  const char *group);
+/** As svc_ops_group_create (create 1) or svc_ops_group_delete. */
+int svc_remote_group_make(svc_remote *r, const char *group, int create);
+/** As svc_ops_group_add (add 1) or svc_ops_group_remove. */
+int svc_remote_group_member(svc_remote *r, const char *group,
+			    const char *member, int add);
+/** As svc_ops_pipedef_list (free with svc_pipedefs_free). */
+int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r);
+/** As svc_ops_pipedef_register (branch may be NULL). */
+int svc_remote_pipedef_register(svc_remote *r, const char *name,
+				const char *connection, const char *url,
+				const char *path, const char *branch);
+/** As svc_ops_pipedef_remove. */
+int svc_remote_pipedef_remove(svc_remote *r, const char *name);
+/**
+ * As svc_ops_token_create (owner NULL: the token's holder): the new token
+ * into *token (free with svc_secret_free(*token, SVC_TOKEN_LEN)).
+ */
+int svc_remote_token_create(char **token, svc_token_info *info,
+			    svc_remote *r, const char *owner,
+			    const char *name, const char *scopes,
+			    unsigned days);
+/** As svc_ops_token_list (free with svc_token_list_free). */
+int svc_remote_token_list(svc_token_info **out, size_t *count,
+			  svc_remote *r, const char *owner, int all);
+/** As svc_ops_token_revoke. */
+int svc_remote_token_revoke(svc_remote *r, const char *id);
+/** As svc_ops_oidc_keys (free with svc_oidc_keys_free). */
+int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r);
+/** As svc_ops_oidc_rotate (alg NULL: the default; *kid: free()). */
+int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

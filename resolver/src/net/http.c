@@ -576,7 +576,7 @@ int http_call(http_response *out, const http_request *req)
 	out->status = 0;
 	out->error = NULL;
 	out->err = HTTP_ERR_NONE;
-	buf_init(&out->body, max_body, req && req->secret_body);
+	buf_init(&out->body, max_body, 1);	/* may hold a secret */
 	buf_init(&out->headers, HTTP_MAX_HEADERS, 0);
 	buf_init(&out->peer_cert, HTTP_MAX_HEADERS, 0);
 	if ((rc = check_request(out, req)) != 0)

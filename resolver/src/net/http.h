@@ -96,9 +96,6 @@ typedef struct http_request {
 				        (PEM) in the response's peer_cert
 				        (pinning by thumbprint; added for
 				        verify_azure.c's Service Fabric) */
-	int secret_body;           /**< 1: the response body is a secret
-				        (wiped as it grows and when cleared:
-				        a job's endpoints) */
 } http_request;
 
 /** Why a call failed. */
@@ -117,7 +114,8 @@ typedef enum http_err {
 /** What came back; release with http_response_clear(). */
 typedef struct http_response {
 	long status;          /**< HTTP status, 0 when no response */
-	svc_buf body;         /**< body (NUL-terminated), at most max_body */
+	svc_buf body;         /**< body (NUL-terminated), at most max_body;
+				   wiped as it grows and when cleared */
 	svc_buf headers;      /**< header lines of the final response */
 	http_err err;         /**< HTTP_ERR_NONE, or why it failed */
 	char *error;          /**< one-line reason of a failure, or NULL */

@@ -190,11 +190,12 @@ static int put_segment(svc_buf *b, const char *s)
 /*
  * method base/path[/seg] with body (NULL: none; wiped by the caller); the
  * JSON of the answer into *out (NULL for 204 or when out is NULL).  A
- * status other than 2xx: its code, with the server's message.
+ * status other than 2xx: its code, with the server's message.  The
+ * answer is read into wiped memory (a job's start holds secrets).
  */
-static int call_ex(json_t **out, svc_remote *r, const char *method,
-		   const char *base, const char *path, const char *seg,
-		   const svc_buf *body, int secret)
+static int call(json_t **out, svc_remote *r, const char *method,
+		const char *base, const char *path, const char *seg,
+		const svc_buf *body)
 {
 	http_request req;
 	http_response res;
@@ -222,7 +223,6 @@ static int call_ex(json_t **out, svc_remote *r, const char *method,
 	req.timeout_ms = r->timeout_ms;
 	req.ca_pem = r->ca.len ? r->ca.ptr : NULL;
 	req.max_body = REMOTE_MAX_BODY;
-	req.secret_body = secret;
 	rc = http_call(&res, &req);
 	if (rc) {
 		rc = error_set(rc, "server %s: %s", r->root, svc_error_last());
@@ -258,13 +258,6 @@ done:
 	return rc;
 }
 
-/* call_ex() of an answer that holds no secret. */
-static int call(json_t **out, svc_remote *r, const char *method,
-		const char *base, const char *path, const char *seg,
-		const svc_buf *body)
-{
-	return call_ex(out, r, method, base, path, seg, body, 0);
-}
 
 /* ---- JSON and connections ---------------------------------------------------- */
 
@@ -595,7 +588,7 @@ int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 }
 
 /* A new copy of member key of o, or NULL (absent, or no memory: *oom). */
-static const char *dup_of(json_t *o, const char *key, int *oom)
+static char *dup_of(json_t *o, const char *key, int *oom)
 {
 	const char *s = str_of(o, key);
 	char *d = s ? strdup(s) : NULL;
@@ -786,6 +779,648 @@ int svc_remote_bypass(svc_remote *r, const char *check_run_id)
 	rc = call(NULL, r, "POST", r->project, path.ptr, NULL, NULL);
 	buf_clear(&path);
 	return rc;
+}
+
+/* ---- usage history, permission requests, checks ------------------------------ */
+
+/* path, then seg percent-encoded, then "?key=" and val encoded (each
+ * optional) into *out (free it with buf_clear). */
+static int path_of(svc_buf *out, const char *path, const char *seg,
+		   const char *key, const char *val)
+{
+	buf_init(out, 4096, 0);
+	if (buf_puts(out, path) ||
+	    (seg && (buf_putc(out, '/') || put_segment(out, seg))) ||
+	    (key && (buf_printf(out, "%s%s=", strchr(out->ptr, '?') ? "&" : "?",
+				key) ||
+		     put_segment(out, val)))) {
+		buf_clear(out);
+		return error_oom();
+	}
+	return 0;
+}
+
+int svc_remote_usage_list(svc_usage **out, size_t *count, svc_remote *r,
+			  const char *name_or_id, size_t limit)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_usage *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, "_apis/serviceendpoint", name_or_id, NULL,
+			  NULL)))
+		return rc;
+	if (buf_puts(&path, "/executionhistory") ||
+	    (limit && buf_printf(&path, "?top=%zu", limit))) {
+		buf_clear(&path);
+		return error_oom();
+	}
+	rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, path.ptr, NULL,
+		       "value");
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].id = json_integer_value(json_object_get(e, "id"));
+		l[i].conn_id = dup_of(e, "endpointId", &oom);
+		l[i].conn_name = dup_of(e, "connection", &oom);
+		l[i].pipeline = dup_of(e, "pipeline", &oom);
+		l[i].run_id = dup_of(e, "runId", &oom);
+		l[i].stage = dup_of(e, "stage", &oom);
+		l[i].job = dup_of(e, "job", &oom);
+		l[i].requested_by = dup_of(e, "requestedBy", &oom);
+		l[i].decision = dup_of(e, "decision", &oom);
+		l[i].message = dup_of(e, "message", &oom);
+		l[i].at = dup_of(e, "at", &oom);
+		l[i].result = dup_of(e, "result", &oom);
+		l[i].finished_at = dup_of(e, "finishedAt", &oom);
+		if (!oom && (!l[i].pipeline || !l[i].run_id || !l[i].at ||
+			     !l[i].decision)) {
+			svc_usages_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a usage record without a pipeline, run, time or decision");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_usages_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+#define REQUESTS "_apis/svcconn/permissionrequests"
+
+/* One permission request of the server into *q; 0, or an error. */
+static int request_from(svc_perm_request *q, json_t *e)
+{
+	json_t *res = json_object_get(e, "resource");
+	int oom = 0;
+
+	q->id = dup_of(e, "id", &oom);
+	q->conn_id = dup_of(res, "id", &oom);
+	q->conn_name = dup_of(res, "name", &oom);
+	q->pipeline = dup_of(e, "pipeline", &oom);
+	q->run_id = dup_of(e, "runId", &oom);
+	q->requested_by = dup_of(e, "requestedBy", &oom);
+	q->at = dup_of(e, "at", &oom);
+	q->status = dup_of(e, "status", &oom);
+	q->decided_by = dup_of(e, "decidedBy", &oom);
+	if (oom)
+		return error_oom();
+	if (!q->id || !q->conn_id || !q->conn_name || !q->pipeline || !q->at ||
+	    !q->status)
+		return error_set(SVC_ERROR, "the server sent a permission request without an id, connection, pipeline, time or status");
+	return 0;
+}
+
+int svc_remote_request_list(svc_perm_request **out, size_t *count,
+			    svc_remote *r, int pending_only)
+{
+	json_t *v, *a, *e;
+	svc_perm_request *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    pending_only ? REQUESTS
+					 : REQUESTS "?includePermitted=true",
+			    NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e)
+		if ((rc = request_from(&l[i], e)))
+			break;
+	i = json_array_size(a);
+	json_decref(v);
+	if (rc) {
+		svc_perm_requests_free(l, i);
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_request_permit(svc_perm_request **req, svc_remote *r,
+			      const char *id)
+{
+	svc_perm_request *q;
+	svc_buf path;
+	json_t *v;
+	int rc;
+
+	*req = NULL;
+	if ((rc = path_of(&path, REQUESTS, id, NULL, NULL)))
+		return rc;
+	rc = buf_puts(&path, "/permit") ? error_oom()
+		: call(&v, r, "POST", r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	if (!(q = calloc(1, sizeof(*q)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	rc = request_from(q, v);
+	json_decref(v);
+	if (rc) {
+		svc_perm_requests_free(q, 1);
+		return rc;
+	}
+	*req = q;
+	return 0;
+}
+
+#define CHECKS "_apis/pipelines/checks/configurations"
+
+int svc_remote_check_list(svc_check **out, size_t *count, svc_remote *r,
+			  const char *name_or_id)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_check *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, CHECKS "?resourceType=endpoint", NULL,
+			  "resourceId", name_or_id)))
+		return rc;
+	rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, path.ptr, NULL,
+		       "value");
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].id = dup_of(e, "id", &oom);
+		l[i].conn_id = dup_of(json_object_get(e, "resource"), "id", &oom);
+		l[i].kind = dup_of(json_object_get(e, "type"), "name", &oom);
+		l[i].config = dup_of(e, "config", &oom);
+		l[i].enabled = !json_is_true(json_object_get(e, "isDisabled"));
+		l[i].seq = json_integer_value(json_object_get(e, "version"));
+		l[i].created_by = dup_of(json_object_get(e, "createdBy"),
+					 "displayName", &oom);
+		l[i].created_at = dup_of(e, "createdOn", &oom);
+		if (!oom && (!l[i].id || !l[i].kind || !l[i].config)) {
+			svc_checks_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a check without an id, type or configuration");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_checks_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_check_add(char **id, svc_remote *r, const char *name_or_id,
+			 const char *kind, const char *const *keys,
+			 const char *const *values, size_t n)
+{
+	json_t *opts = json_array(), *o, *v = NULL;
+	svc_buf body = SVC_BUF_INIT;
+	char *s;
+	size_t i;
+	int rc, oom = 0;
+
+	*id = NULL;
+	for (i = 0; i < n; i++)
+		json_array_append_new(opts, json_pack("{s:s, s:s}", "name",
+						      keys[i], "value",
+						      values[i]));
+	o = json_pack("{s:{s:s}, s:{s:s, s:s}, s:o}", "type", "name", kind,
+		      "resource", "type", "endpoint", "id", name_or_id,
+		      "options", opts);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->project, CHECKS, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	*id = dup_of(v, "id", &oom);
+	json_decref(v);
+	if (!*id)
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server answered an added check without its id");
+	return 0;
+}
+
+/* method CHECKS/check_id?resourceId=name_or_id, with the JSON o (the
+ * reference is taken; NULL: no body). */
+static int check_call(svc_remote *r, const char *method,
+		      const char *name_or_id, const char *check_id, json_t *o)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = path_of(&path, CHECKS, check_id, "resourceId", name_or_id))) {
+		json_decref(o);
+		return rc;
+	}
+	rc = o ? patch(r, path.ptr, NULL, o)
+	       : call(NULL, r, method, r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_check_remove(svc_remote *r, const char *name_or_id,
+			    const char *check_id)
+{
+	return check_call(r, "DELETE", name_or_id, check_id, NULL);
+}
+
+int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
+			    const char *check_id, int enabled)
+{
+	return check_call(r, "PATCH", name_or_id, check_id,
+			  json_pack("{s:b}", "isDisabled", !enabled));
+}
+
+/* ---- roles and groups -------------------------------------------------------- */
+
+#define SECURITY "_apis/svcconn/security"
+#define GROUPS "_apis/svcconn/groups"
+
+int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
+			 svc_role *mine, char **you, char **conn_name,
+			 svc_remote *r, const char *name_or_id)
+{
+	json_t *v, *a, *e;
+	svc_role_entry *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	*you = *conn_name = NULL;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, SECURITY,
+			    name_or_id, "roles")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		l[i].principal = dup_of(e, "principal", &oom);
+		l[i].is_group = !strcmp(str_of(e, "kind") ? str_of(e, "kind")
+							   : "", "group");
+		if (!oom && (!l[i].principal ||
+			     svc_role_parse(&l[i].role, str_of(e, "role")
+							? str_of(e, "role")
+							: ""))) {
+			rc = error_set(SVC_ERROR, "the server sent a role assignment without a principal or role");
+			break;
+		}
+	}
+	if (!rc && svc_role_parse(mine, str_of(v, "yourRole")
+				  ? str_of(v, "yourRole") : ""))
+		rc = error_set(SVC_ERROR, "the server sent no role of yours");
+	*inherit = !json_is_false(json_object_get(v, "inherit"));
+	*you = dup_of(v, "you", &oom);
+	*conn_name = dup_of(json_object_get(v, "resource"), "name", &oom);
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom && !rc)
+		rc = error_oom();
+	if (rc) {
+		svc_role_entries_free(l, i);
+		free(*you);
+		free(*conn_name);
+		*you = *conn_name = NULL;
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_role_set(svc_remote *r, const char *name_or_id,
+			const char *principal, svc_role role)
+{
+	return patch(r, SECURITY, name_or_id,
+		     role == SVC_ROLE_NONE
+			     ? json_pack("{s:[s]}", "revoke", principal)
+			     : json_pack("{s:[{s:s, s:s}]}", "grant",
+					 "principal", principal, "role",
+					 svc_role_name(role)));
+}
+
+int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on)
+{
+	return patch(r, SECURITY, name_or_id,
+		     json_pack("{s:b}", "inherit", on));
+}
+
+int svc_remote_group_list(char ***out, size_t *count, svc_remote *r,
+			  const char *group)
+{
+	json_t *v, *a, *e;
+	char **l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, GROUPS, group,
+			    "value")))
+		return rc;
+	json_array_foreach(a, i, e)
+		if (!json_is_string(e) || !(l[i] = strdup(json_string_value(e)))) {
+			svc_strings_free(l, json_array_size(a));
+			json_decref(v);
+			return json_is_string(e) ? error_oom()
+				: error_set(SVC_ERROR, "the server sent a group or member that is not a string");
+		}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
+}
+
+int svc_remote_group_make(svc_remote *r, const char *group, int create)
+{
+	return call(NULL, r, create ? "PUT" : "DELETE", r->project, GROUPS,
+		    group, NULL);
+}
+
+int svc_remote_group_member(svc_remote *r, const char *group,
+			    const char *member, int add)
+{
+	return patch(r, GROUPS, group,
+		     json_pack("{s:[s]}", add ? "add" : "remove", member));
+}
+
+/* ---- registered pipelines ---------------------------------------------------- */
+
+#define PIPELINES "_apis/pipelines"
+
+int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_pipedef *l = NULL;
+	size_t i;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, PIPELINES,
+			    NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		json_t *conf = json_object_get(e, "configuration");
+		json_t *repo = json_object_get(conf, "repository");
+		json_t *conn = json_object_get(repo, "connection");
+
+		l[i].name = dup_of(e, "name", &oom);
+		l[i].connection = dup_of(conn, "name", &oom);
+		l[i].connection_id = dup_of(conn, "id", &oom);
+		l[i].url = dup_of(repo, "url", &oom);
+		l[i].path = dup_of(conf, "path", &oom);
+		l[i].branch = dup_of(repo, "defaultBranch", &oom);
+		l[i].created_by = dup_of(e, "createdBy", &oom);
+		l[i].created = json_integer_value(json_object_get(e, "created"));
+		if (!oom && (!l[i].name || !l[i].connection ||
+			     !l[i].connection_id || !l[i].url || !l[i].path ||
+			     !l[i].created_by)) {
+			svc_pipedefs_free(l, json_array_size(a));
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a pipeline without a name, connection, URL, path or creator");
+		}
+	}
+	i = json_array_size(a);
+	json_decref(v);
+	if (oom) {
+		svc_pipedefs_free(l, i);
+		return error_oom();
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_pipedef_register(svc_remote *r, const char *name,
+				const char *connection, const char *url,
+				const char *path, const char *branch)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s, s:{s:s, s:s, s:{s:s, s:s?, s:{s:s}}}}",
+			      "name", name, "configuration", "type", "yaml",
+			      "path", path, "repository", "url", url,
+			      "defaultBranch", branch, "connection", "name",
+			      connection);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(NULL, r, "POST", r->project, PIPELINES, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	return rc;
+}
+
+int svc_remote_pipedef_remove(svc_remote *r, const char *name)
+{
+	return call(NULL, r, "DELETE", r->project, PIPELINES, name, NULL);
+}
+
+/* ---- personal access tokens -------------------------------------------------- */
+
+#define PATS "_apis/tokens/pats"
+
+/* One PatToken of the server into *i; 0, or an error. */
+static int token_info_from(svc_token_info *i, json_t *e)
+{
+	const char *id = str_of(e, "authorizationId");
+	int oom = 0;
+
+	memset(i, 0, sizeof(*i));
+	if (!id || strlen(id) != SVC_TOKEN_ID_LEN)
+		return error_set(SVC_ERROR, "the server sent a token without its id");
+	memcpy(i->id, id, SVC_TOKEN_ID_LEN + 1);
+	i->owner = dup_of(e, "owner", &oom);
+	i->name = dup_of(e, "displayName", &oom);
+	i->scopes = dup_of(e, "scope", &oom);
+	i->created = json_integer_value(json_object_get(e, "created"));
+	i->expires = json_integer_value(json_object_get(e, "expires"));
+	i->last_used = json_integer_value(json_object_get(e, "lastUsed"));
+	i->revoked = json_integer_value(json_object_get(e, "revoked"));
+	if (oom || !i->owner || !i->name || !i->scopes) {
+		svc_token_info_clear(i);
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server sent token '%s' without an owner, name or scopes",
+				       id);
+	}
+	return 0;
+}
+
+int svc_remote_token_create(char **token, svc_token_info *info,
+			    svc_remote *r, const char *owner,
+			    const char *name, const char *scopes,
+			    unsigned days)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s*}", "displayName", name,
+			      "scope", scopes, "days", (json_int_t)days,
+			      "owner", owner);
+	json_t *v = NULL, *pat, *t;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	*token = NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->root, PATS, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	pat = json_object_get(v, "patToken");
+	t = json_object_get(pat, "token");
+	if (json_string_length(t) != SVC_TOKEN_LEN)
+		rc = error_set(SVC_ERROR, "the server answered a new token without it");
+	else if ((rc = token_info_from(info, pat)) == 0 &&
+		 !(*token = malloc(SVC_TOKEN_LEN + 1))) {
+		svc_token_info_clear(info);
+		rc = error_oom();
+	}
+	if (*token)
+		memcpy(*token, json_string_value(t), SVC_TOKEN_LEN + 1);
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_token_list(svc_token_info **out, size_t *count,
+			  svc_remote *r, const char *owner, int all)
+{
+	svc_buf path;
+	json_t *v, *a, *e;
+	svc_token_info *l = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = path_of(&path, all ? PATS "?all=true" : PATS, NULL,
+			  owner ? "owner" : NULL, owner)))
+		return rc;
+	rc = call(&v, r, "GET", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	a = json_object_get(v, "patTokens");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e)
+		if ((rc = token_info_from(&l[i], e)))
+			break;
+	i = json_array_size(a);
+	json_decref(v);
+	if (rc) {
+		svc_token_list_free(l, i);
+		return rc;
+	}
+	*out = l;
+	*count = i;
+	return 0;
+}
+
+int svc_remote_token_revoke(svc_remote *r, const char *id)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = path_of(&path, PATS, NULL, "authorizationId", id)))
+		return rc;
+	rc = call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
+/* ---- the OIDC issuer's signing keys ------------------------------------------ */
+
+#define OIDC_KEYS "_apis/svcconn/oidc/keys"
+
+int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_oidc_key *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = call(&v, r, "GET", r->root, OIDC_KEYS, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, "value");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		const char *kid = str_of(e, "kid"), *alg = str_of(e, "alg");
+
+		if (!kid || !alg || strlen(kid) > SVC_OIDC_KID_LEN ||
+		    strlen(alg) >= sizeof(l[i].alg)) {
+			svc_oidc_keys_free(l);
+			json_decref(v);
+			return error_set(SVC_ERROR, "the server sent a signing key without a valid kid or alg");
+		}
+		memcpy(l[i].kid, kid, strlen(kid) + 1);
+		memcpy(l[i].alg, alg, strlen(alg) + 1);
+		l[i].created = json_integer_value(json_object_get(e, "created"));
+		l[i].retired = json_integer_value(json_object_get(e, "retired"));
+		l[i].signed_until =
+			json_integer_value(json_object_get(e, "signedUntil"));
+		l[i].drop_at =
+			json_integer_value(json_object_get(e, "publishedUntil"));
+	}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
+}
+
+int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg)
+{
+	svc_buf body = SVC_BUF_INIT;
+	json_t *o = json_pack("{s:s*}", "alg", alg), *v = NULL;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc, oom = 0;
+
+	*kid = NULL;
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(&v, r, "POST", r->root, OIDC_KEYS "/rotate", NULL, &body);
+	free(s);
+	buf_clear(&body);
+	if (rc)
+		return rc;
+	*kid = dup_of(v, "kid", &oom);
+	json_decref(v);
+	if (!*kid)
+		return oom ? error_oom()
+			   : error_set(SVC_ERROR, "the server answered a rotation without the new key's id");
+	return 0;
 }
 
 /* ---- the login file ------------------------------------------------------------ */
@@ -1051,8 +1686,8 @@ int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
 		buf_clear(&body);
 		return error_oom();
 	}
-	rc = call_ex(&v, r, "POST", r->project, "_apis/svcconn/jobs", NULL,
-		     &body, 1);
+	rc = call(&v, r, "POST", r->project, "_apis/svcconn/jobs", NULL,
+		  &body);
 	buf_clear(&body);
 	if (rc)
 		goto done;

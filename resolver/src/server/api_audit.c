@@ -20,24 +20,15 @@
 
 int api_audit_log(struct srv_call *c)
 {
-	const char *bs = srv_query(c, "batchSize");
 	svc_audit_list *l = NULL;
-	unsigned long limit = 0;
 	json_t *a;
-	size_t i, n;
-	char *end;
+	size_t i, n, limit;
 	int rc;
 
-	if (bs) {
-		limit = strtoul(bs, &end, 10);
-		if (!*bs || *end || limit == 0 || limit > 1000000)
-			return srv_error(c, MHD_HTTP_BAD_REQUEST,
-					 "ArgumentException",
-					 "'%s': batchSize must be a number from 1 to 1000000",
-					 c->request);
-	}
+	if (srv_query_count(c, "batchSize", &limit))
+		return -1;
 	if ((rc = svc_ops_audit(&l, srv_shared(c->srv)->store, c->who,
-				(size_t)limit)))
+				limit)))
 		return srv_lib_error(c, rc);
 	a = json_array();
 	n = svc_audit_list_count(l);

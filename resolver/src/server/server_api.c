@@ -493,6 +493,7 @@ static int api_endpoint_delete(struct srv_call *c)
 }
 
 #define EP "_apis/serviceendpoint/endpoints"
+#define CHECKS "_apis/pipelines/checks/configurations"
 
 const struct srv_route srv_routes[] = {
 	{ "GET", SRV_GLOBAL, "_apis/connectionData", NULL, 0,
@@ -554,5 +555,43 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_share },
 	{ "DELETE", SRV_GLOBAL, EP "/*", "endpoints:manage", 0,
 	  api_endpoint_unshare },
+	{ "GET", SRV_PROJECT, "_apis/serviceendpoint/*/executionhistory",
+	  "endpoints:read", 0, api_execution_history },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/permissionrequests",
+	  "endpoints:read", 0, api_requests_list },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/permissionrequests/*/permit",
+	  "endpoints:manage", 0, api_request_permit },
+	{ "GET", SRV_PROJECT, CHECKS, "endpoints:read", 0, api_checks_list },
+	{ "POST", SRV_PROJECT, CHECKS, "endpoints:manage", 0, api_check_add },
+	{ "DELETE", SRV_PROJECT, CHECKS "/*", "endpoints:manage", 0,
+	  api_check_remove },
+	{ "PATCH", SRV_PROJECT, CHECKS "/*", "endpoints:manage", 0,
+	  api_check_update },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/security", "endpoints:read", 0,
+	  api_security_get },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/security/*", "endpoints:read", 0,
+	  api_security_get },
+	{ "PATCH", SRV_PROJECT, "_apis/svcconn/security", "full", 0,
+	  api_security_update },
+	{ "PATCH", SRV_PROJECT, "_apis/svcconn/security/*", "full", 0,
+	  api_security_update },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/groups", "endpoints:read", 0,
+	  api_groups_get },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/groups/*", "endpoints:read", 0,
+	  api_groups_get },
+	{ "PUT", SRV_PROJECT, "_apis/svcconn/groups/*", "full", 0,
+	  api_group_create },
+	{ "DELETE", SRV_PROJECT, "_apis/svcconn/groups/*", "full", 0,
+	  api_group_delete },
+	{ "PATCH", SRV_PROJECT, "_apis/svcconn/groups/*", "full", 0,
+	  api_group_update },
+	{ "GET", SRV_GLOBAL, "_apis/tokens/pats", "full", 0, api_tokens_list },
+	{ "POST", SRV_GLOBAL, "_apis/tokens/pats", "full", 0, api_token_create },
+	{ "DELETE", SRV_GLOBAL, "_apis/tokens/pats", "full", 0,
+	  api_token_revoke },
+	{ "GET", SRV_GLOBAL, "_apis/svcconn/oidc/keys", "endpoints:read", 0,
+	  api_oidc_keys },
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/oidc/keys/rotate", "full", 0,
+	  api_oidc_rotate },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -58,6 +58,12 @@ char *srv_request_token(struct MHD_Connection *conn);
 const char *srv_query(const struct srv_call *c, const char *name);
 
 /**
+ * Query argument name as a count from 1 to 1000000 into *out (0 when
+ * absent); -1 with c answered (400) when it is something else.
+ */
+int srv_query_count(struct srv_call *c, const char *name, size_t *out);
+
+/**
  * Answer with an error body {"message", "typeKey", ...} of status; returns
  * -1 (the call is answered, and failed).
  */
@@ -181,6 +187,35 @@ int api_approvals_list(struct srv_call *c);
 int api_approval_get(struct srv_call *c);
 int api_approvals_update(struct srv_call *c);
 int api_check_run_bypass(struct srv_call *c);
+
+/** GET .../serviceendpoint/{id}/executionhistory (api_history.c). */
+int api_execution_history(struct srv_call *c);
+/** GET .../svcconn/permissionrequests, POST .../{id}/permit (api_history.c). */
+int api_requests_list(struct srv_call *c);
+int api_request_permit(struct srv_call *c);
+/** .../pipelines/checks/configurations[/{id}] (api_checks.c). */
+int api_checks_list(struct srv_call *c);
+int api_check_add(struct srv_call *c);
+int api_check_remove(struct srv_call *c);
+int api_check_update(struct srv_call *c);
+
+/** .../svcconn/security[/{id}] and .../svcconn/groups[/{group}]
+ * (api_security.c). */
+int api_security_get(struct srv_call *c);
+int api_security_update(struct srv_call *c);
+int api_groups_get(struct srv_call *c);
+int api_group_create(struct srv_call *c);
+int api_group_delete(struct srv_call *c);
+int api_group_update(struct srv_call *c);
+
+/** /_apis/tokens/pats: GET, POST, DELETE ?authorizationId= (api_tokens.c). */
+int api_tokens_list(struct srv_call *c);
+int api_token_create(struct srv_call *c);
+int api_token_revoke(struct srv_call *c);
+
+/** GET /_apis/svcconn/oidc/keys, POST .../rotate (api_oidc_keys.c). */
+int api_oidc_keys(struct srv_call *c);
+int api_oidc_rotate(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
