@@ -450,6 +450,8 @@ int svc_job_adopt(const svc_job_options *o, const char *record,
 	}
 	/* the server's names for it; how its steps run is this machine's */
 	json_object_set_new(s, "jobId", json_string(job_id));
+	/* the server's oidctoken route names the job as its plan too */
+	json_object_set_new(s, "planId", json_string(job_id));
 	json_object_set_new(s, "collectionUri", json_string(collection_uri));
 	json_object_set_new(s, "project", json_string(project));
 	json_object_set_new(s, "isolation", json_string(o->steps_see_store
@@ -712,6 +714,8 @@ static int base_env(svc_env *e, json_t *s, const char *job_dir)
 	    (rc = set_from(e, "SYSTEM_TEAMFOUNDATIONCOLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_COLLECTIONURI", s, "collectionUri")) ||
 	    (rc = set_from(e, "SYSTEM_TEAMPROJECT", s, "project")) ||
+	    /* Azure's is a GUID; a project's name serves in its URLs */
+	    (rc = set_from(e, "SYSTEM_TEAMPROJECTID", s, "project")) ||
 	    /* a job of svcconn-server whose server issues OIDC tokens */
 	    (rc = set_from(e, "SYSTEM_OIDCREQUESTURI", s, "oidcRequestUri")) ||
 	    (rc = set_from(e, "SYSTEM_JOBID", s, "jobId")) ||
