@@ -46,13 +46,6 @@ mtok=$(svcconn tokens create m --scopes full 2>/dev/null)
 srv_cert
 start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
 base="https://127.0.0.1:$port"
-req() {
-  local want=$1; shift
-  local code
-  code=$(curl -sS --cacert "$work/cert.pem" -o "$work/body" -w '%{http_code}' "$@") || fail "curl $*"
-  body=$(cat "$work/body")
-  [ "$code" = "$want" ] || fail "$* answered $code, not $want: $body"
-}
 ep=_apis/serviceendpoint/endpoints
 
 # ---- alice: a, not b -------------------------------------------------------

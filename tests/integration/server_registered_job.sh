@@ -62,13 +62,6 @@ srv_cert
 start_server --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
 base="https://127.0.0.1:$port"
 jobs="$base/default/default/_apis/svcconn/jobs"
-req() {
-  local want=$1; shift
-  local code
-  code=$(curl -sS --cacert "$work/cert.pem" -o "$work/body" -w '%{http_code}' "$@") || fail "curl $*"
-  body=$(cat "$work/body")
-  [ "$code" = "$want" ] || fail "$* answered $code, not $want: $body"
-}
 mkdir -p "$work/a1"
 printf '%s' "$reg" | HOME=$work/a1 agent register --server "$base" --ca "$work/cert.pem" \
   --registration-token-file - --name builder1 >/dev/null || fail "the agent did not register"
