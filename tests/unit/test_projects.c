@@ -514,6 +514,91 @@ static void test_project_roles(void **state)
 	svc_principal_free(pat_d);
 }
 
+/* Approval runs of a project's connection are seen and decided there (and
+ * where it is shared), not from another project: not found, as a run that
+ * does not exist. */
+static void test_approvals_per_project(void **state)
+{
+	struct fx *f = *state;
+	svc_principal *adm_b = user("admin", "b"), *bob = user("bob", "a");
+	svc_principal *bob_b = user("bob", "b");
+	const char *keys[] = { "approvers" }, *vals[] = { "bob,admin" };
+	const char *ids[1];
+	char bid[SVC_ID_LEN + 1], *check = NULL, *run_id = NULL, **cn = NULL;
+	svc_gate_report *rep = NULL;
+	svc_check_run *runs = NULL;
+	svc_run run;
+	size_t n = 0, i;
+
+	assert_int_equal(svc_ops_project_create(NULL, f->st, f->admin, "a",
+						NULL), 0);
+	assert_int_equal(svc_ops_project_create(NULL, f->st, f->admin, "b",
+						NULL), 0);
+	assert_int_equal(mkconn(f, adm_b, "b-conn", bid), 0);
+	{
+		svc_principal *adm_a = user("admin", "a");
+
+		assert_int_equal(svc_ops_project_role_set(f->st, adm_a, "bob",
+							  SVC_ROLE_USER), 0);
+		svc_principal_free(adm_a);
+	}
+	assert_int_equal(svc_ops_pipeline_allow(f->st, adm_b, "b-conn",
+						"build"), 0);
+	assert_int_equal(svc_ops_check_add(&check, f->st, adm_b, "b-conn",
+					   "approval", keys, vals, 1), 0);
+	memset(&run, 0, sizeof(run));
+	run.pipeline = "build";
+	run.run_id = "1";
+	run.stage = "deploy";
+	run.job = "job";
+	run.requested_by = "carol";
+	ids[0] = bid;
+	assert_int_equal(svc_authz_gate(&rep, f->st, &run, ids, 1, 0), 0);
+	assert_int_equal(rep->status, SVC_GATE_WAITING);
+	for (i = 0; i < rep->nitems; i++)
+		if (rep->items[i].check_run_id)
+			run_id = strdup(rep->items[i].check_run_id);
+	svc_gate_report_free(rep);
+	assert_non_null(run_id);
+
+	/* b's administrator sees it; bob, an approver seeing only a, does
+	 * not, and cannot decide it from a (nor enter b) */
+	assert_int_equal(svc_ops_approval_list(&runs, &cn, &n, f->st, adm_b,
+					       1), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(cn[0], "b-conn");
+	svc_check_runs_free(runs, n);
+	svc_strings_free(cn, n);
+	assert_int_equal(svc_ops_approval_list(&runs, &cn, &n, f->st, bob, 1),
+			 0);
+	assert_int_equal(n, 0);
+	svc_check_runs_free(runs, n);
+	svc_strings_free(cn, n);
+	assert_int_equal(svc_ops_decide(f->st, bob, run_id, "approve", NULL,
+					NULL), SVC_ENOTFOUND);
+	assert_int_equal(svc_ops_decide(f->st, bob_b, run_id, "approve", NULL,
+					NULL), SVC_ENOTFOUND);
+	assert_int_equal(svc_ops_bypass(f->st, bob, run_id), SVC_ENOTFOUND);
+
+	/* shared into a: there under its name in a, and bob decides it */
+	assert_int_equal(svc_ops_conn_share(f->st, adm_b, "b-conn", "a",
+					    "from-b", NULL), 0);
+	assert_int_equal(svc_ops_approval_list(&runs, &cn, &n, f->st, bob, 1),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(cn[0], "from-b");
+	svc_check_runs_free(runs, n);
+	svc_strings_free(cn, n);
+	assert_int_equal(svc_ops_decide(f->st, bob, run_id, "approve", NULL,
+					NULL), 0);
+
+	free(check);
+	free(run_id);
+	svc_principal_free(adm_b);
+	svc_principal_free(bob);
+	svc_principal_free(bob_b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +607,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names_unique_per_project,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_isolation_and_sharing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approvals_per_project,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_project_roles, setup,
 						teardown),

@@ -196,8 +196,10 @@ int svc_ops_approval_list(svc_check_run **out, char ***conn_names,
 	size_t n = 0, i, k = 0;
 	int rc;
 
-	(void)p; /* approvers need no role: everyone may see what waits */
-	if ((rc = svc_store_check_run_list(&r, &n, st, pending_only,
+	/* approvers need no role: everyone may see what waits, in the
+	 * projects it sees */
+	if ((rc = ops_enter(st, p)) ||
+	    (rc = svc_store_check_run_list(&r, &n, st, pending_only,
 					   "approval")))
 		return rc;
 	if (!(names = calloc(n ? n : 1, sizeof(*names)))) {
@@ -208,9 +210,14 @@ int svc_ops_approval_list(svc_check_run **out, char ***conn_names,
 		svc_conn *c = NULL;
 		svc_check_run keep;
 
-		/* the runs of connections deleted since are left out */
+		/* the runs of connections deleted since, or of another
+		 * project's, are left out; a shared one has its name here */
 		if (svc_store_conn_get(&c, st, r[i].conn_id, 0))
 			continue;
+		if (ops_conn_as_seen(st, c)) {
+			svc_conn_free(c);
+			continue;
+		}
 		names[k] = strdup(svc_conn_name(c));
 		svc_conn_free(c);
 		if (!names[k]) {
@@ -293,6 +300,30 @@ static void audit_refused(svc_store *st, const svc_principal *p,
 	free(why);
 }
 
+/*
+ * 0 when the check run's connection is seen in p's project; else "no
+ * check run", as for one that does not exist (another project's runs are
+ * not revealed).
+ */
+static int run_visible(svc_store *st, const svc_principal *p,
+		       const char *check_run_id)
+{
+	svc_check_run *r = NULL;
+	svc_conn *c = NULL;
+	int rc;
+
+	if ((rc = ops_enter(st, p)) ||
+	    (rc = svc_store_check_run_get(&r, st, check_run_id)))
+		return rc;
+	if (svc_store_conn_get(&c, st, r->conn_id, 0) ||
+	    ops_conn_visible(st, c))
+		rc = error_set(SVC_ENOTFOUND, "no check run '%s'",
+			       check_run_id);
+	svc_conn_free(c);
+	svc_check_run_free(r);
+	return rc;
+}
+
 int svc_ops_decide(svc_store *st, const svc_principal *p,
 		   const char *check_run_id, const char *decision,
 		   const char *comment, const char *defer_until)
@@ -303,6 +334,8 @@ int svc_ops_decide(svc_store *st, const svc_principal *p,
 	names[0] = svc_principal_name(p);
 	names[1] = svc_principal_real(p);
 	rc = require_user(p, "decide approval", check_run_id);
+	if (!rc)
+		rc = run_visible(st, p, check_run_id);
 	if (!rc)
 		rc = authz_decide(st, check_run_id, names[0], names, 2,
 				  svc_principal_audit_name(p), decision,
@@ -316,8 +349,10 @@ int svc_ops_approval_decisions(svc_approval **out, size_t *count,
 			       svc_store *st, const svc_principal *p,
 			       const char *check_run_id)
 {
-	(void)p; /* as svc_ops_approval_list: everyone may see them */
-	return svc_store_approval_list(out, count, st, check_run_id);
+	/* as svc_ops_approval_list: everyone may see them, in its projects */
+	int rc = run_visible(st, p, check_run_id);
+
+	return rc ? rc : svc_store_approval_list(out, count, st, check_run_id);
 }
 
 int svc_ops_bypass(svc_store *st, const svc_principal *p,
@@ -325,6 +360,8 @@ int svc_ops_bypass(svc_store *st, const svc_principal *p,
 {
 	int rc = require_user(p, "bypass check run", check_run_id);
 
+	if (!rc)
+		rc = run_visible(st, p, check_run_id);
 	return rc ? rc : authz_bypass(st, check_run_id, svc_principal_name(p),
 				      svc_principal_audit_name(p));
 }
