@@ -14,8 +14,12 @@
 # the assertion as Entra does: the signature against the JWKS fetched from
 # the svcconn server over HTTPS (its discovery document first), iss, sub,
 # aud, nbf and exp; only then it answers an access token, which getToken()
-# must return.  MSAL asks login.microsoftonline.com for its instance
-# discovery first: for the library's process that name resolves to
+# must return.  The library runs twice: with a step's environment made
+# here, and as a real step of a registered agent's job (`svcconn-agent
+# job-start --server`, `step`, a task step whose azureSubscription input
+# names the connection), with only what the agent gives the step; after
+# `job-end` that step fails.  MSAL asks login.microsoftonline.com for its
+# instance discovery first: for the library's process that name resolves to
 # 127.0.0.9 (a hosts-file entry made with a preloaded dns.lookup), where
 # the same loopback Entra answers on port 443 (CI runs as root).  (The
 # library's own proxy route, agent.proxyurl, cannot serve instead: its
@@ -62,7 +66,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -addext subjectAltName=DNS:login.microsoftonline.com,IP:127.0.0.1,IP:127.0.0.9 2>/dev/null
 cat "$work/cert.pem" "$work/entra-cert.pem" > "$work/ca.pem"
 
-start_server --listen "127.0.0.1:$port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --issuer "$iss"
+# the azure-arm-rest probe task's manifest (its azureSubscription input is
+# a connection): the server classifies the agent's step with it
+mkdir -p "$work/tasks/ArmLibProbeV0"
+cp "$SVC_SOURCE_DIR/fixtures/tasklibs/ArmLibProbeV0/task.json" "$work/tasks/ArmLibProbeV0/"
+SVCCONN_TASKS_PATH="$work/tasks" start_server --listen "127.0.0.1:$port" --tls-cert "$work/cert.pem" \
+  --tls-key "$work/key.pem" --issuer "$iss"
 req() {
   local want=$1; shift
   local code
@@ -276,10 +285,14 @@ JS
 cat > "$work/arm.js" <<'JS'
 // AzureRMEndpoint(id).getEndpoint(), then applicationTokenCredentials.getToken():
 // the library reads the step's environment (endpoint, System.* variables,
-// SYSTEMVSSCONNECTION) as on an Azure agent.
+// SYSTEMVSSCONNECTION) as on an Azure agent.  The connection: the argument,
+// else the step's input as the agent gives it (the connection's id; read
+// before the task library takes the INPUT_ variables out of the environment).
+const id = process.argv[2] || process.env.INPUT_CONNECTEDSERVICENAMEARM;
 const { AzureRMEndpoint } = require(process.env.ARM_REST + '/azure-arm-endpoint');
 (async () => {
-  const ep = await new AzureRMEndpoint(process.argv[2]).getEndpoint();
+  console.log('connection ' + id);
+  const ep = await new AzureRMEndpoint(id).getEndpoint();
   const token = await ep.applicationTokenCredentials.getToken();
   console.log('token ' + token);
 })().catch((e) => { console.log('error ' + (e && e.message ? e.message : e)); process.exit(1); });
@@ -331,6 +344,52 @@ req 200 --data-urlencode grant_type=client_credentials --data-urlencode client_i
   --data-urlencode client_assertion="$t2" --data-urlencode scope=https://management.azure.com/.default \
   "https://127.0.0.1:$eport/$TENANT/oauth2/v2.0/token"
 echo "ok: the token endpoint refuses a tampered assertion and accepts the genuine one"
+
+# ---- the same library as a real step of a registered agent's job ---------------
+# The agent (trusted pool, its own YAML: a task step whose azureSubscription
+# input is arm-wif) runs job-start --server; the step gets only what the
+# agent gives it: the connection's ENDPOINT_* and INPUT_*, SYSTEM_* with the
+# server's job id, SYSTEM_OIDCREQUESTURI and SystemVssConnection's job token.
+# What the test adds is plumbing: the library's location (--env-file), and
+# in the step's own command the CA and the hosts entry (NODE_EXTRA_CA_CERTS
+# and NODE_OPTIONS are on the closed list no agent may pass).
+mkdir -p "$work/ag/jobs"; chmod 700 "$work/ag/jobs"
+svcconn agents registration-token --pool dev 2>/dev/null |
+  HOME=$work/ag "$SVC_BIN_DIR/svcconn-agent" register --server "$iss" --ca "$work/cert.pem" \
+    --registration-token-file - --name runner >/dev/null || fail "the agent did not register"
+as_agent() { env -u SVCCONN_HOME HOME="$work/ag" SVCCONN_JOBS_DIR="$work/ag/jobs" "$SVC_BIN_DIR/svcconn-agent" "$@"; }
+printf 'jobs:\n  - job: Deploy\n    steps:\n      - task: ArmLibProbe@0\n        inputs:\n          azureSubscription: arm-wif\n' > "$work/deploy.yml"
+J=$work/ag/jobs/j
+i0=$(audits oidc-issue)
+s0=$(date +%s%N)
+as_agent job-start --server "$iss" --pipeline shop --pipeline-file "$work/deploy.yml" \
+  --job Deploy --run-id 4 --job-dir "$J" > "$work/jstart" 2> "$work/jstart.err" ||
+  fail "the agent's job did not start: $(cat "$work/jstart.err")"
+s1=$(date +%s%N)
+jc=$(sed -n 's/^SYSTEM_JOBID=//p' "$work/jstart")
+[ -n "$jc" ] || fail "no job id: $(cat "$work/jstart")"
+printf 'ARM_REST=%s\n' "$libs/node_modules/azure-pipelines-tasks-azure-arm-rest" > "$work/step.env"
+agent_step() {
+  as_agent step --job-dir "$J" --step 0 --env-file "$work/step.env" -- \
+    env NODE_EXTRA_CA_CERTS="$work/ca.pem" node --require "$work/hosts.js" "$work/arm.js"
+}
+res=$(agent_step 2>&1) || fail "the agent's step failed: $res; refused: $(cat "$work/issued.refused" 2>/dev/null)"
+s2=$(date +%s%N)
+grep -qx "connection $wif_id" <<<"$res" || fail "the step's input is not the connection's id: $res"
+tok=$(sed -n 's/^token //p' <<<"$res")
+[ -n "$tok" ] && [ "$(tail -n 1 "$work/issued" | jget access_token)" = "$tok" ] ||
+  fail "the step's getToken() returned '$tok', not the token endpoint's: $res"
+python3 -c 'import json,sys; e=[x for x in json.load(sys.stdin) if x["action"]=="oidc-issue"][-1]; assert e["actor"]==sys.argv[1] and e["connectionId"]==sys.argv[2], e' \
+  "$jc" "$wif_id" < <(svcconn audit --json) || fail "the step's ID token was not issued to the agent's job"
+[ "$(audits oidc-issue)" = $((i0 + 2)) ] || fail "the job start and the step's request: not one oidc-issue each"
+echo "ok: as a real step of a registered agent's job, azure-arm-rest's getToken() returned the loopback Entra's access token"
+echo "measured: job-start --server with a WIF connection $(( (s1 - s0) / 1000000 )) ms; the step (node, getEndpoint, oidctoken, MSAL discovery and token) $(( (s2 - s1) / 1000000 )) ms"
+as_agent job-end --job-dir "$J" --result Succeeded >/dev/null || fail "the agent's job-end"
+i0=$(audits oidc-issue); n0=$(wc -l < "$work/issued")
+res=$(agent_step 2>&1) && fail "the step ran after job-end: $res"
+[ "$(audits oidc-issue)" = "$i0" ] && [ "$(wc -l < "$work/issued")" = "$n0" ] ||
+  fail "an ID token or an access token after job-end"
+echo "ok: after job-end the same step fails, with no ID token issued and no access token: $(head -n 1 <<<"$res")"
 
 # ---- the job ends: its token with it ------------------------------------------
 req 200 -H "Authorization: Bearer $cred" --data '{"result":"Succeeded"}' "$jobs/$ja/complete"
