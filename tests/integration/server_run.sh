@@ -31,27 +31,15 @@ base="https://127.0.0.1:$port"
 
 # ---- the agent: its own home, no store ---------------------------------------------
 a=$work/agent
-mkdir -p "$a/jobs" "$a/tasks/DockerV2" "$a/src"; chmod 700 "$a/jobs"
+mkdir -p "$a/jobs" "$a/src"; chmod 700 "$a/jobs"
 svcconn agents registration-token --pool dev 2>/dev/null |
   HOME=$a "$SVC_BIN_DIR/svcconn-agent" register --server "$base" --ca "$work/cert.pem" \
     --registration-token-file - --name builder >/dev/null || fail "the agent did not register"
+# the agent's Docker@2: a Bash handler that prints the registry password
+tasks=$SVC_SOURCE_DIR/fixtures/agent-tasks
 as_agent() {
   env -u SVCCONN_HOME HOME="$a" SVCCONN_JOBS_DIR="$a/jobs" "$SVC_BIN_DIR/svcconn-agent" "$@"
 }
-# the agent's Docker@2: a Bash handler that prints the registry password
-cat > "$a/tasks/DockerV2/task.json" <<'JSON'
-{ "id": "e28912f1-0114-4464-802a-a3a35437fd16", "name": "Docker",
-  "version": { "Major": 2, "Minor": 0, "Patch": 0 },
-  "inputs": [ { "name": "containerRegistry", "type": "connectedService:dockerregistry" },
-              { "name": "command", "type": "string" } ],
-  "execution": { "Bash": { "target": "show.sh" } } }
-JSON
-cat > "$a/tasks/DockerV2/show.sh" <<'SH'
-pw=$(printenv "ENDPOINT_AUTH_PARAMETER_${INPUT_CONTAINERREGISTRY}_PASSWORD")
-echo "secret=$pw"
-echo "b64=$(printf %s "$pw" | base64)"
-echo "token=$ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN"
-SH
 cat > "$a/src/azure-pipelines.yml" <<'YAML'
 jobs:
   - job: Build
@@ -73,7 +61,7 @@ YAML
 t0=$(date +%s%N)
 rc=0
 out=$(cd "$a/src" && as_agent run azure-pipelines.yml --server "$base" --pipeline app \
-  --run-id 77 --tasks-dir "$a/tasks" 2>&1) || rc=$?
+  --run-id 77 --tasks-dir "$tasks" 2>&1) || rc=$?
 t1=$(date +%s%N)
 [ "$rc" = 0 ] || fail "run --server exited $rc: $out"
 echo "measured: run --server of two jobs (each started, run and completed on the server) $(( (t1 - t0) / 1000000 )) ms"
@@ -108,7 +96,7 @@ echo "ok: neither secret (raw or base64) in the agent's home, jobs root or /tmp"
 svcconn checks regB add approval --approvers alice --min 1 >/dev/null
 rc=0
 out=$(cd "$a/src" && as_agent run azure-pipelines.yml --server "$base" --pipeline app \
-  --run-id 78 --tasks-dir "$a/tasks" 2>&1) || rc=$?
+  --run-id 78 --tasks-dir "$tasks" 2>&1) || rc=$?
 [ "$rc" = 4 ] || fail "a job waiting on the server's approval: run --server exited $rc: $out"
 # the server gates a job with every connection of its stage: Build waits
 grep -q "job Build: regB: approval: waiting for 1 more approval(s) from alice" <<<"$out" ||
