@@ -16,6 +16,8 @@
  * (job_start_server): the server's job record goes into the job
  * directory, its connections into the job's broker's memory; step and
  * job-end then act on that job (job_end_server completes it there).
+ * run --server runs a whole pipeline with the library's run loop, its
+ * jobs started and ended on the server (server_job_start, server_job_end).
  *
  * A job that holds an exclusive lock gets a lease keeper: a small process
  * (this program, re-executed with a fresh environment) that renews the
