@@ -16,6 +16,8 @@
  * (job_start_server): the server's job record goes into the job
  * directory, its connections into the job's broker's memory; step and
  * job-end then act on that job (job_end_server completes it there).
+ * run --server runs a whole pipeline with the library's run loop, its
+ * jobs started and ended on the server (server_job_start, server_job_end).
  *
  * A job that holds an exclusive lock gets a lease keeper: a small process
  * (this program, re-executed with a fresh environment) that renews the
@@ -95,6 +97,8 @@ static void usage(FILE *f)
 	      "                 [--requested-by USER] [--var K=V]... [--stage S] [--job J]\n"
 	      "                 [--workdir DIR] [--tasks-dir DIR]... [--wait] [--fork [--fork-secrets]]\n"
 	      "                 [--home DIR] [--let-steps-read-the-store] [--output-dir DIR]\n"
+	      "       svcconn-agent run PIPELINE.yml --server URL --pipeline NAME [--commit SHA]\n"
+	      "                 [--run-id N] [--config-dir DIR] [run's other options]\n"
 	      "       svcconn-agent register --server URL --registration-token-file F|- --name NAME\n"
 	      "                 [--ca FILE] [--config-dir DIR]   (see register --help)\n"
 	      "       svcconn-agent job-start --pipeline-file F --pipeline NAME --job JOB\n"
@@ -152,6 +156,11 @@ static void usage(FILE *f)
 	      "broker renews the job's lease, and each step's SystemVssConnection\n"
 	      "token is the server's job token; step and job-end act on the\n"
 	      "server's job (job-end completes it there). Same exit codes.\n"
+	      "run --server URL runs the pipeline as run does, but starts every\n"
+	      "job on the server (the run's --run-id shared, the file's YAML sent,\n"
+	      "or with --commit the registered pipeline at that commit compiled\n"
+	      "there) as job-start --server does, and completes it there with its\n"
+	      "result; no store is opened. Same exit codes as run.\n"
 	      "step runs COMMAND as step ID (its index in the job, or its name)\n"
 	      "with a fresh environment: the agent's INPUT_*, ENDPOINT_*, SYSTEM_*\n"
 	      "and BUILD_* variables for the connections the step's own inputs\n"
@@ -565,6 +574,23 @@ static svc_remote *agent_remote(const struct opts *o, char *dir, size_t size)
 	return r;
 }
 
+/* The server's request for the job jo describes: its YAML, or the
+ * registered pipeline at commit (NULL: its branch's head). */
+static void job_request(svc_job_request *req, const svc_job_options *jo,
+			const char *yaml, size_t ylen, const char *commit)
+{
+	memset(req, 0, sizeof(*req));
+	req->pipeline = jo->pipeline;
+	req->yaml = yaml;
+	req->yaml_len = ylen;
+	req->commit = commit;
+	req->job = jo->job;
+	req->stage = jo->stage;
+	req->run_id = jo->run_id;
+	req->branch = jo->branch;
+	req->requested_by = jo->requested_by;
+}
+
 /*
  * job-start --server: the server compiles and gates the job; granted,
  * its record goes into the job directory (no secret) and its connections
@@ -596,16 +622,7 @@ static int job_start_server(struct opts *o, const char *self)
 		code = fail(EXIT_INVALID, "cannot read the pipeline file");
 		goto done;
 	}
-	memset(&req, 0, sizeof(req));
-	req.pipeline = o->job.pipeline;
-	req.yaml = yaml;
-	req.yaml_len = ylen;
-	req.commit = o->commit;
-	req.job = o->job.job;
-	req.stage = o->job.stage;
-	req.run_id = o->job.run_id;
-	req.branch = o->job.branch;
-	req.requested_by = o->job.requested_by;
+	job_request(&req, &o->job, yaml, ylen, o->commit);
 	svc_broker_sweep(NULL, o->job.job_dir);
 	warn_outside_root(o->job.job_dir);
 	if ((rc = svc_remote_job_start(&rj, r, &req))) {
@@ -976,22 +993,106 @@ static void run_event(void *ctx, const char *message)
 	fflush(stdout);
 }
 
+/*
+ * run --server: the run's jobs on svcconn-server (svc_run_jobs), each
+ * started there (the run's id, the agent's YAML or the registered
+ * pipeline at --commit) and adopted as job-start --server adopts it, its
+ * secrets only in its broker; each ended there with its result.
+ */
+struct server_jobs {
+	const struct opts *o;    /**< the options (--server, --commit) */
+	const char *self;        /**< this program, for the broker */
+	svc_remote *r;           /**< the agent's server */
+	char dir[4096];          /**< the agent's configuration directory */
+	char *uri;               /**< the server's collection URI */
+	char *project;           /**< its project */
+	char *yaml;              /**< the pipeline's YAML, or NULL (--commit) */
+	size_t ylen;             /**< its length */
+};
+
+static int server_job_start(void *ctx, svc_gate_status *status,
+			    const svc_job_options *jo,
+			    void (*say)(void *say_ctx, const char *line),
+			    void *say_ctx)
+{
+	struct server_jobs *sj = ctx;
+	svc_remote_job *rj = NULL;
+	svc_job_request req;
+	char *line, *save = NULL, said[1024];
+	int rc;
+
+	job_request(&req, jo, sj->yaml, sj->ylen, sj->o->commit);
+	if ((rc = svc_remote_job_start(&rj, sj->r, &req)))
+		return rc;
+	*status = rj->status;
+	if (rj->status != SVC_GATE_GRANTED) {
+		/* the gate's items, one line each, said as the local gate's */
+		for (line = rj->message ? strtok_r(rj->message, "\n", &save) : NULL;
+		     line; line = strtok_r(NULL, "\n", &save)) {
+			snprintf(said, sizeof(said), "job %s: %s", jo->job, line);
+			say(say_ctx, said);
+		}
+		goto done;
+	}
+	rc = svc_job_adopt(jo, rj->record, rj->id, sj->uri, sj->project,
+			   rj->oidc_request_uri);
+	if (!rc && agent_broker_start_server(sj->self, jo->job_dir, rj,
+					     sj->o->server, sj->dir)) {
+		say(say_ctx, "the job's broker did not start");
+		rc = SVC_ERROR;
+	}
+	if (rc) {
+		/* nothing of it stays: the server ends it */
+		svc_job_end(NULL, jo->job_dir, "Failed");
+		svc_remote_job_complete(sj->r, rj->id, "Failed");
+	}
+done:
+	svc_remote_job_free(rj);
+	return rc;
+}
+
+static int server_job_end(void *ctx, const char *job_dir, const char *result)
+{
+	struct server_jobs *sj = ctx;
+	char *id = NULL, *url = NULL;
+	int rc, rc2;
+
+	if ((rc = svc_job_server_id(&id, &url, job_dir)))
+		return rc;
+	/* the broker (its secrets) stopped already: run_job_ending */
+	rc = svc_job_end(NULL, job_dir, result);
+	rc2 = svc_remote_job_complete(sj->r, id, result);
+	free(id);
+	free(url);
+	return rc ? rc : rc2;
+}
+
 static int run_pipeline(struct opts *o, const char *self)
 {
 	svc_run_options ro;
+	svc_run_jobs jobs;
 	struct run_out out;
+	struct server_jobs sj;
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
 	char *me = NULL;
 	int rc, code = EXIT_FAILED;
 
+	if (!o->pipeline_arg)
+		o->pipeline_arg = o->job.pipeline_file;
 	if (!o->pipeline_arg || !o->job.pipeline) {
-		fprintf(stderr, "svcconn-agent: error: run needs PIPELINE.yml and --pipeline NAME\n");
+		fprintf(stderr, "svcconn-agent: error: run needs PIPELINE.yml (or --pipeline-file) and --pipeline NAME\n");
+		return EXIT_INVALID;
+	}
+	if (o->commit && !o->server) {
+		fprintf(stderr, "svcconn-agent: error: --commit names the registered pipeline's commit on a server: it needs --server\n");
 		return EXIT_INVALID;
 	}
 	if (!o->job.requested_by && svc_identity_current(&me) == 0)
 		o->job.requested_by = me;
 	memset(&out, 0, sizeof(out));
+	memset(&sj, 0, sizeof(sj));
+	memset(&jobs, 0, sizeof(jobs));
 	memset(&ro, 0, sizeof(ro));
 	ro.version = SVC_RUN_OPTIONS_VERSION;
 	ro.pipeline_file = o->pipeline_arg;
@@ -1015,23 +1116,56 @@ static int run_pipeline(struct opts *o, const char *self)
 	ro.launcher_exe = getenv("SVCCONN_NO_LAUNCHER") ? NULL : self;
 	ro.output = run_output;
 	ro.event = run_event;
-	ro.job_started = run_job_started;
 	ro.job_ending = run_job_ending;
 	ro.ctx = &out;
 	ro.cancel = &canceled;
 	catch_cancel();
-	if (catalog_new(&cat) || (rc = svc_store_open(&st, &o->store))) {
-		code = fail(EXIT_FAILED, "cannot open the store");
-	} else {
-		out.self = self;
-		out.home = o->store.home;
-		out.st = st;
-		out.cat = cat;
-		if ((rc = svc_pipeline_run(&code, &ro, st, cat)))
-			code = fail(exit_of(rc), "run");
-		else if (code == EXIT_CANCELED && canceled)
-			code = 128 + canceled;
+	if (catalog_new(&cat)) {
+		code = fail(EXIT_FAILED, "cannot load the catalog");
+		goto done;
 	}
+	out.self = self;
+	out.home = o->store.home;
+	out.cat = cat;
+	if (o->server) {
+		/* no store, no key: every job started and ended on the server,
+		 * whose answers' secrets pass through jansson (wiped) */
+		svc_json_wipe_on_free();
+		sj.o = o;
+		sj.self = self;
+		if (!(sj.r = agent_remote(o, sj.dir, sizeof(sj.dir))))
+			goto done;
+		if (svc_remote_collection(&sj.uri, &sj.project, sj.r)) {
+			code = fail(EXIT_FAILED, "cannot ask the server for its collection");
+			goto done;
+		}
+		/* the agent's YAML; with --commit the server reads its own */
+		if (!o->commit &&
+		    svc_secret_read_file(&sj.yaml, &sj.ylen, o->pipeline_arg)) {
+			code = fail(EXIT_INVALID, "cannot read the pipeline file");
+			goto done;
+		}
+		jobs.start = server_job_start;
+		jobs.end = server_job_end;
+		jobs.ctx = &sj;
+		jobs.own_system_token = 1;
+		ro.jobs = &jobs;
+	} else if (svc_store_open(&st, &o->store)) {
+		code = fail(EXIT_FAILED, "cannot open the store");
+		goto done;
+	} else
+		ro.job_started = run_job_started;
+	out.st = st;
+	if ((rc = svc_pipeline_run(&code, &ro, st, cat)))
+		code = fail(exit_of(rc), "run");
+	else if (code == EXIT_CANCELED && canceled)
+		code = 128 + canceled;
+done:
+	if (sj.yaml)
+		svc_secret_free(sj.yaml, sj.ylen);
+	free(sj.uri);
+	free(sj.project);
+	svc_remote_free(sj.r);
 	svc_store_free(st);
 	svc_catalog_free(cat);
 	free(me);

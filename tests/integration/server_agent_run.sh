@@ -17,7 +17,8 @@
 # agents' homes, the jobs roots or /tmp, raw or base64.  A broker killed
 # with SIGKILL mid-job leaves its exclusive lock only until the lease:
 # meanwhile another job waits (exit 4, as a local job-start); the server,
-# restarted past the lease, expires the job and grants the lock.
+# restarted past the lease, expires the job and grants the lock.  Agent 2
+# also runs the registered pipeline whole with `run --server --commit`.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -152,6 +153,17 @@ done
 out=$(svcconn history regA --json); grep -q '"result": *"Succeeded"' <<<"$out" || fail "job 1's result not recorded"
 out=$(svcconn history regB --json); grep -q '"result": *"Failed"' <<<"$out" || fail "job 2's result not recorded"
 echo "ok: job-end records the results on the server; the job tokens are refused afterwards (401)"
+
+# ---- run --server of the registered pipeline at its commit ------------------------------
+# agent 2 (untrusted pool) runs web at $commit from its checkout (the
+# file gives the run its jobs; the server compiles its own copy)
+rc=0; out=$(cd "$work/seed" && as 2 agent run azure-pipelines.yml --server "$base" --pipeline web \
+  --commit "$commit" --run-id 6 --tasks-dir "$SVC_SOURCE_DIR/fixtures/agent-tasks" 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "run --server of the registered pipeline exited $rc: $out"
+grep -qx '\[Build/Docker@2\] secret=\*\*\*' <<<"$out" || fail "run --server: regB's password not masked (or absent): $out"
+grep -qF "$SECRET_B" <<<"$out" && fail "run --server printed regB's secret"
+out=$(svcconn history regB --json); grep -q '"runId": *"6"' <<<"$out" || fail "run 6's job is not in regB's history: $out"
+echo "ok: run --server runs the registered pipeline at its commit, its job completed on the server"
 
 # ---- nothing secret on the agents' disks ------------------------------------------------
 forms=()

@@ -206,6 +206,31 @@ int svc_step_launcher_serve(int fd);
 
 #define SVC_RUN_OPTIONS_VERSION 1
 
+/**
+ * Where a run's jobs start and end (svc_run_options.jobs): NULL is the
+ * local store's (svc_job_start, svc_job_end); svcconn-agent's server
+ * jobs are another.  The run loop is the same for both.
+ */
+typedef struct svc_run_jobs {
+	/**
+	 * Start the job jo describes (its job_dir exists, empty): *status the
+	 * gate's answer; granted, the job's state is in jo->job_dir.  Says
+	 * why a job is not granted through say(say_ctx, line).  0, or an
+	 * error (SVC_EINVALID: the run's exit code is 2).
+	 */
+	int (*start)(void *ctx, svc_gate_status *status,
+		     const svc_job_options *jo,
+		     void (*say)(void *say_ctx, const char *line),
+		     void *say_ctx);
+	/** End the job of job_dir with result (an Azure result name). */
+	int (*end)(void *ctx, const char *job_dir, const char *result);
+	void *ctx;                     /**< passed to both */
+	int own_system_token;          /**< 1: the job's broker holds its
+					    SystemVssConnection token (a
+					    server's job token): the run
+					    makes none */
+} svc_run_jobs;
+
 typedef struct svc_run_options {
 	unsigned version;              /**< SVC_RUN_OPTIONS_VERSION */
 	const char *pipeline_file;     /**< the pipeline YAML */
@@ -259,6 +284,9 @@ typedef struct svc_run_options {
 					    upload (task.uploadfile, ...)
 					    are copied, one directory per
 					    job; NULL: listed, not kept */
+	const svc_run_jobs *jobs;      /**< where jobs start and end; NULL:
+					    the store given to
+					    svc_pipeline_run */
 } svc_run_options;
 
 /**
@@ -275,6 +303,8 @@ typedef struct svc_run_options {
  * the job was canceled; pre- and post-job steps have their task step's
  * inputs and connections.
  * Returns an error code only when the run could not be carried out.
+ * st may be NULL when o->jobs starts and ends the jobs elsewhere (a
+ * server's): the pipeline then compiles here without connections.
  */
 int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 		     const svc_catalog *cat);

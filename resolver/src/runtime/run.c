@@ -2,7 +2,9 @@
  * run.c - running a pipeline on this machine: stages, then their jobs, one
  * at a time in an order that satisfies dependsOn, each stage, job and step
  * when its condition holds (runtime_expr.c; default succeeded()), each job
- * gated like an agent's job (svc_job_start), each step in a fresh
+ * gated like an agent's job: started and ended through svc_run_jobs, the
+ * local store's (local_start: svc_job_start) or the caller's (a server's
+ * jobs, svcconn-agent run --server), each step in a fresh
  * environment with its own connections, in its sandbox (step.c).
  * Conditions read variables and output variables through struct runner's
  * lookups.
@@ -50,7 +52,9 @@
 /* What one run shares with every job. */
 struct runner {
 	const svc_run_options *o;   /**< the options */
-	svc_store *st;              /**< the store */
+	svc_store *st;              /**< the store, or NULL (jobs elsewhere) */
+	const svc_run_jobs *jobs;   /**< where jobs start and end */
+	svc_run_jobs local;         /**< the store's, when o->jobs is NULL */
 	const svc_catalog *cat;     /**< the catalog */
 	size_t steps_run;           /**< steps run so far */
 	size_t steps_failed;        /**< of those, failed */
@@ -294,7 +298,8 @@ static int run_step(struct runner *r, const svc_plan_step *s,
 	 * (their condition says so: always(), canceled()) */
 	was_canceled = canceled(r);
 	xo.cancel = r->post || was_canceled ? NULL : r->o->cancel;
-	xo.system_token = r->system_token;
+	/* a server's job: its broker's token (job_system_conn) */
+	xo.system_token = r->system_token[0] ? r->system_token : NULL;
 	rc = step_exec(&status, r->st, job_dir, idx, argv, r->o->workdir,
 		       r->vars, &xo, r->job_mask, script.ptr, r->cmds,
 		       step_output, r);
@@ -417,14 +422,70 @@ static void say_note(void *ctx, const char *note)
 	say(r, "job %s: %s", r->job, note);
 }
 
-/* Start the job, waiting on checks when asked; the gate's exit code. */
+/* A line of a job's start, said as the run's. */
+static void say_line(void *ctx, const char *line)
+{
+	say(ctx, "%s", line);
+}
+
+/*
+ * The local store's start of a job (svc_run_jobs.start): gated by
+ * svc_job_start, its diagnostics and the items not granted said.
+ */
+static int local_start(void *ctx, svc_gate_status *status,
+		       const svc_job_options *jo,
+		       void (*say_fn)(void *say_ctx, const char *line),
+		       void *say_ctx)
+{
+	struct runner *r = ctx;
+	svc_job *j = NULL;
+	svc_buf b = SVC_BUF_INIT;
+	const svc_gate_report *g;
+	size_t i;
+	int rc;
+
+	rc = svc_job_start(&j, jo, r->st, r->cat);
+	for (i = 0; rc && j && i < svc_diags_count(svc_job_diags(j)); i++) {
+		char *m = svc_diag_format(svc_diags_at(svc_job_diags(j), i));
+
+		if (m)
+			say_fn(say_ctx, m);
+		free(m);
+	}
+	if (!rc) {
+		g = svc_job_gate(j);
+		for (i = 0; i < g->nitems; i++)
+			if (g->items[i].status != SVC_GATE_GRANTED) {
+				buf_reset(&b);
+				buf_printf(&b, "job %s: %s", jo->job,
+					   g->items[i].message);
+				if (b.ptr)
+					say_fn(say_ctx, b.ptr);
+			}
+		*status = g->status;
+	}
+	buf_clear(&b);
+	svc_job_free(j);
+	return rc;
+}
+
+static int local_end(void *ctx, const char *job_dir, const char *result)
+{
+	struct runner *r = ctx;
+
+	return svc_job_end(r->st, job_dir, result);
+}
+
+/*
+ * Start the job through r->jobs, waiting on checks when asked; the gate's
+ * exit code.
+ */
 static int start_job(struct runner *r, const char *stage, const char *job,
-		     const char *job_dir, svc_job **out)
+		     const char *job_dir)
 {
 	const svc_run_options *o = r->o;
 	svc_job_options jo;
 	time_t t0 = time(NULL);
-	size_t i;
 	int rc;
 
 	memset(&jo, 0, sizeof(jo));
@@ -444,35 +505,20 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 	jo.steps_see_store = o->steps_see_store;
 	jo.reason = o->fork ? "PullRequest" : NULL;
 	for (;;) {
-		svc_job *j = NULL;
-		const svc_gate_report *g;
+		svc_gate_status g = SVC_GATE_DENIED;
 
-		rc = svc_job_start(&j, &jo, r->st, r->cat);
-		if (rc) {
-			for (i = 0; j && i < svc_diags_count(svc_job_diags(j)); i++) {
-				char *m = svc_diag_format(svc_diags_at(svc_job_diags(j), i));
-
-				say(r, "%s", m ? m : "");
-				free(m);
-			}
-			svc_job_free(j);
+		if ((rc = r->jobs->start(r->jobs->ctx, &g, &jo, say_line, r))) {
 			say(r, "job %s cannot start: %s", job, svc_error_last());
 			return rc == SVC_EINVALID ? 2 : 1;
 		}
-		g = svc_job_gate(j);
-		for (i = 0; i < g->nitems; i++)
-			if (g->items[i].status != SVC_GATE_GRANTED)
-				say(r, "job %s: %s", job, g->items[i].message);
-		if (g->status == SVC_GATE_WAITING && o->wait && !canceled(r) &&
+		if (g == SVC_GATE_WAITING && o->wait && !canceled(r) &&
 		    time(NULL) - t0 < (o->wait_timeout ? o->wait_timeout : 3600)) {
 			struct timespec ts = { o->wait_interval ? o->wait_interval : 10, 0 };
 
-			svc_job_free(j);
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		*out = j;
-		switch (g->status) {
+		switch (g) {
 		case SVC_GATE_GRANTED: return 0;
 		case SVC_GATE_NEEDS_PERMISSION: return 3;
 		case SVC_GATE_WAITING: return 4;
@@ -821,7 +867,6 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	const svc_run_options *o = r->o;
 	const svc_plan_step *s = svc_plan_step_at(r->plan, first);
 	svc_buf dir = SVC_BUF_INIT, what = SVC_BUF_INIT;
-	svc_job *job = NULL;
 	rtx_result status = RTX_SUCCEEDED;
 	size_t j;
 	/* a job started after the run was canceled (its condition said so)
@@ -835,10 +880,8 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	buf_printf(&dir, "%s/%s-%s", run_dir, s->stage ? s->stage : "_", s->job);
 	if ((rc = jobdir_create(dir.ptr)))
 		goto done;
-	if ((*gate = start_job(r, s->stage, s->job, dir.ptr, &job))) {
-		svc_job_free(job);
+	if ((*gate = start_job(r, s->stage, s->job, dir.ptr)))
 		goto done;
-	}
 	svc_step_vars_free(r->vars);
 	r->vars = NULL;
 	svc_masker_free(r->job_mask);
@@ -846,7 +889,8 @@ static int run_job(struct runner *r, struct item *x, size_t first,
 	r->cur_stage = s->stage;
 	r->cur_job = s->job;
 	if ((rc = svc_step_vars_new(&r->vars)) ||
-	    (rc = svc_broker_token_new(r->system_token)) ||
+	    (!r->jobs->own_system_token &&
+	     (rc = svc_broker_token_new(r->system_token))) ||
 	    (rc = job_cmds_job_begin(r->cmds, r->st, dir.ptr, o->workdir)))
 		goto ended;
 	/* its variables written as runtime expressions, $[ ... ], evaluated
@@ -951,10 +995,9 @@ ended:
 	if (rc)
 		status = RTX_FAILED;
 	if (!rc)
-		rc = svc_job_end(r->st, dir.ptr, rtx_result_name(status));
+		rc = r->jobs->end(r->jobs->ctx, dir.ptr, rtx_result_name(status));
 	else
-		svc_job_end(r->st, dir.ptr, rtx_result_name(status));
-	svc_job_free(job);
+		r->jobs->end(r->jobs->ctx, dir.ptr, rtx_result_name(status));
 	/* its outputs, for the later jobs' dependencies.J.outputs[] */
 	if (!rc && r->vars)
 		rc = run_outputs_add(&r->outputs, s->stage, s->job, r->vars);
@@ -1124,11 +1167,17 @@ int svc_pipeline_run(int *exit_code, const svc_run_options *o, svc_store *st,
 	if (!o || o->version != SVC_RUN_OPTIONS_VERSION || !o->pipeline_file ||
 	    !o->pipeline || !o->run_id)
 		return error_set(SVC_EINVALID, "a run needs a pipeline file, a pipeline name and a run id");
+	if (!st && !o->jobs)
+		return error_set(SVC_EINVALID, "a run needs a store, or somewhere else to start its jobs");
 	memset(&r, 0, sizeof(r));
 	memset(&s, 0, sizeof(s));
 	r.o = o;
 	r.st = st;
 	r.cat = cat;
+	r.local.start = local_start;
+	r.local.end = local_end;
+	r.local.ctx = &r;
+	r.jobs = o->jobs ? o->jobs : &r.local;
 	r.lookup_var = run_var;
 	r.lookup_output = run_out;
 	r.lookup_ctx = &r;
