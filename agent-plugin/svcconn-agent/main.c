@@ -130,6 +130,8 @@ static void usage(FILE *f)
 	      "--fork marks a run for a pull request from a fork: steps that use a\n"
 	      "connection are skipped with the agent's message, unless the\n"
 	      "pipeline makes secrets available to forks (--fork-secrets).\n"
+	      "With --server, --fork and --var are refused (not sent to the\n"
+	      "server yet: it would gate the job without them).\n"
 	      "run acts on the steps' logging commands as the agent does:\n"
 	      "issues are counted and shown as ##[warning]/##[error] lines,\n"
 	      "task.complete sets the step's result (SucceededWithIssues still\n"
@@ -592,6 +594,20 @@ static void job_request(svc_job_request *req, const svc_job_options *jo,
 }
 
 /*
+ * What a server's job cannot carry yet: --var values and a fork's run are
+ * not sent, and the server would compile and gate the job without them
+ * (a fork's run would get the secrets).  EXIT_INVALID, said, or 0.
+ */
+static int server_unsent(const struct opts *o, const char *cmd)
+{
+	if (!o->fork && !o->job.nvars)
+		return 0;
+	fprintf(stderr, "svcconn-agent: error: %s --server does not send %s to the server yet: the server would gate the job without %s\n",
+		cmd, o->fork ? "--fork" : "--var", o->fork ? "it (a fork's run would get the secrets)" : "them");
+	return EXIT_INVALID;
+}
+
+/*
  * job-start --server: the server compiles and gates the job; granted,
  * its record goes into the job directory (no secret) and its connections
  * with their secrets into the job's broker, which alone holds them.
@@ -613,6 +629,8 @@ static int job_start_server(struct opts *o, const char *self)
 		fprintf(stderr, "svcconn-agent: error: --pipeline-file sends the pipeline's YAML; --commit reads the registered one: not both\n");
 		return EXIT_INVALID;
 	}
+	if (server_unsent(o, "job-start"))
+		return EXIT_INVALID;
 	/* the answer's secrets pass through jansson: wiped when freed */
 	svc_json_wipe_on_free();
 	if (!(r = agent_remote(o, dir, sizeof(dir))))
@@ -1088,6 +1106,8 @@ static int run_pipeline(struct opts *o, const char *self)
 		fprintf(stderr, "svcconn-agent: error: --commit names the registered pipeline's commit on a server: it needs --server\n");
 		return EXIT_INVALID;
 	}
+	if (o->server && server_unsent(o, "run"))
+		return EXIT_INVALID;
 	if (!o->job.requested_by && svc_identity_current(&me) == 0)
 		o->job.requested_by = me;
 	memset(&out, 0, sizeof(out));
