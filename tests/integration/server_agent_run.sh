@@ -27,8 +27,8 @@ command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] ||
   fail "lighttpd is not installed; this test needs a real git server on loopback (.ci/deps installs it)"
 agent() { "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 pw='Agent-run-git-s3cret-5150'
-SECRET_A=agentrun-secretA-6a0c2e91
-SECRET_B=agentrun-secretB-f37b5d04
+SECRET_A=agentrun-secretA-$(openssl rand -hex 8)   # random: the source tree may lie under /tmp
+SECRET_B=agentrun-secretB-$(openssl rand -hex 8)
 
 # ---- the git server with the registered pipeline ------------------------------
 . "$SVC_SOURCE_DIR/fixtures/git/server.sh"

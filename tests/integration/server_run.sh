@@ -14,8 +14,8 @@ set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
 srv_setup server_run
-SECRET_A=serverrun-secretA-1c9e4b27
-SECRET_B=serverrun-secretB-8d2f6a53
+SECRET_A=serverrun-secretA-$(openssl rand -hex 8)   # random: the source tree may lie under /tmp
+SECRET_B=serverrun-secretB-$(openssl rand -hex 8)
 
 # ---- the store, on the server's side only ---------------------------------------
 svcconn init >/dev/null
