@@ -28,7 +28,8 @@ enum svc_error_code {
 	SVC_EDENIED = -5,   /**< refused by permissions or a check */
 	SVC_EPENDING = -6,  /**< waiting (approval, lock, business hours) */
 	SVC_ECRYPTO = -7,   /**< decryption or key problem */
-	SVC_EINSECURE = -8  /**< a file with unsafe ownership or mode */
+	SVC_EINSECURE = -8, /**< a file with unsafe ownership or mode */
+	SVC_EUNAVAIL = -9   /**< the store's database cannot be reached now */
 };
 
 /** The message of the last failure on this thread ("" if none). */

@@ -1,0 +1,108 @@
+/*
+ * sqldb.h - the SQL database driver under the store's rows.
+ *
+ * The store has three layers (docs/architecture.md):
+ *   store.c, store_authz.c, ...  business rules: sealing, row MACs, audit,
+ *                                validation, decisions (above the rows)
+ *   store_rows.c                 the store_backend_ops table: each operation
+ *                                is one or a few SQL statements written once,
+ *                                in the SQL both databases accept
+ *   a driver (this interface)    one database engine: opening, its schema
+ *                                and migrations, transactions, statements
+ * A driver knows nothing of connections, roles or jobs beyond its own
+ * schema's DDL; adding an engine means writing a driver, not copying any
+ * operation.  Drivers: sqlite.c (a file in the store directory, the
+ * embedded default) and postgresql.c (a "postgresql://" location).
+ *
+ * The SQL the operations send (the common dialect):
+ * - parameters are written ?1, ?2, ... (a driver rewrites them for its
+ *   engine, outside quoted strings and identifiers);
+ * - "COLLATE NOCASE" compares names case-insensitively; every engine
+ *   provides a collation of that name;
+ * - each table whose order of insertion matters has a column "rowid";
+ *   "RETURNING" gives generated ids; "ON CONFLICT ... DO" for upserts;
+ * - only functions both engines have (coalesce, lower, length, substr,
+ *   count, max/min as aggregates); comparisons of integer columns are
+ *   written out ("revoked <> 0"), never used as booleans; a parameter
+ *   whose type its context does not fix is written CAST(?1 AS TEXT).
+ *
+ * Conventions: every function returns 0 (step: 1 for a row, 0 when done)
+ * or a negative SVC_E* code with the message set by error_set().  A
+ * unique-key violation is SVC_EEXISTS; a database that cannot be reached
+ * is SVC_EUNAVAIL.  Messages name the database by its redacted location
+ * (never a password).  Write statements run only between begin(db, 1) and
+ * commit/rollback; a write transaction excludes every other writer of the
+ * same database, in any process or on any host, until it ends, so the
+ * operations above may read then write without a race.
+ */
+#ifndef SVC_STORE_SQLDB_H
+#define SVC_STORE_SQLDB_H
+
+#include <stddef.h>
+
+/** One open database (a connection and what goes with it). */
+typedef struct sqldb sqldb;
+/** One statement: prepared, parameters bound, then stepped row by row. */
+typedef struct sqldb_stmt sqldb_stmt;
+
+/** An engine's implementation of the interface. */
+typedef struct sqldb_driver {
+	/** Engine name for messages: "SQLite", "PostgreSQL". */
+	const char *name;
+	/**
+	 * Open the database at location and bring its schema to the
+	 * current version (each driver keeps its own versioned migrations).
+	 * create: a new store's database: refuse one that holds a store
+	 * already (SVC_EEXISTS) and create what the engine needs.
+	 */
+	int (*open)(sqldb **out, const char *location, int create);
+	/** Close; NULL is a no-op. */
+	void (*close)(sqldb *db);
+	/** Remove what open(create) made, after a failed initialisation. */
+	int (*remove)(const char *location);
+	/** A transaction; write: one that excludes every other writer. */
+	int (*begin)(sqldb *db, int write);
+	int (*commit)(sqldb *db);
+	/** Roll back the open transaction, if any. */
+	void (*rollback)(sqldb *db);
+	/**
+	 * A number that changes whenever another connection (any process,
+	 * any server) has committed a write since this one last looked.
+	 */
+	int (*data_version)(long long *out, sqldb *db);
+	/** Prepare sql (the common dialect); doing words the messages. */
+	int (*prepare)(sqldb_stmt **out, sqldb *db, const char *sql,
+		       const char *doing);
+	/** Bind parameter i (from 1): text of len bytes (s NULL: NULL). */
+	int (*bind_text)(sqldb_stmt *st, int i, const char *s, size_t len);
+	/** Bind parameter i as bytes (p NULL: NULL). */
+	int (*bind_blob)(sqldb_stmt *st, int i, const void *p, size_t len);
+	/** Bind parameter i as a 64-bit integer. */
+	int (*bind_int)(sqldb_stmt *st, int i, long long v);
+	/** Run or advance: 1 for a row, 0 when done, or an error. */
+	int (*step)(sqldb_stmt *st);
+	/** Column i of the current row as text, or NULL for NULL. */
+	const char *(*col_text)(sqldb_stmt *st, int i);
+	/** Column i as bytes (*len set), or NULL for NULL. */
+	const void *(*col_blob)(sqldb_stmt *st, int i, size_t *len);
+	/** Column i as an integer (NULL and false give 0, true 1). */
+	long long (*col_int)(sqldb_stmt *st, int i);
+	/** 1 when column i of the current row is NULL. */
+	int (*col_null)(sqldb_stmt *st, int i);
+	/** Rows the last finished write statement on db changed. */
+	long long (*changes)(sqldb *db);
+	/** Release a statement; NULL is a no-op. */
+	void (*finalize)(sqldb_stmt *st);
+} sqldb_driver;
+
+extern const sqldb_driver sqldb_sqlite;
+extern const sqldb_driver sqldb_postgresql;
+
+/**
+ * The driver for a store location: "postgresql://" and "postgres://"
+ * URIs, and libpq keyword strings ("host=... dbname=..."), are
+ * PostgreSQL; anything else is the path of an SQLite file.
+ */
+const sqldb_driver *sqldb_driver_for(const char *location);
+
+#endif
