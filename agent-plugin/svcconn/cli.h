@@ -127,6 +127,8 @@ int cli_usage_error(const struct cmd_entry *cmd, const char *fmt, ...)
  * EXIT_USAGE a command that works only on a local store.
  */
 int cli_open_store(struct cli_ctx *ctx, svc_store **out);
+/** The server named (--server, else SVCCONN_SERVER), or NULL: none. */
+const char *cli_server(const struct cli_ctx *ctx);
 /**
  * EXIT_OK without a server (--server, SVCCONN_SERVER); else "'CMD' works
  * only on a local store" and EXIT_USAGE (cli_open_store says it too).
@@ -230,6 +232,32 @@ int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
 		  size_t *n);
 int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
 		    const char *alg);
+int cli_project_list(struct cli_ctx *ctx, svc_store *st, svc_project **out,
+		     size_t *n);
+int cli_project_create(struct cli_ctx *ctx, svc_store *st, const char *name,
+		       const char *description);
+int cli_project_delete(struct cli_ctx *ctx, svc_store *st, const char *name);
+/** As svc_ops_conn_share (share 1) or svc_ops_conn_unshare. */
+int cli_conn_share(struct cli_ctx *ctx, svc_store *st, int share,
+		   const char *name_or_id, const char *project,
+		   const char *name, const char *description);
+int cli_pool_list(struct cli_ctx *ctx, svc_store *st, svc_pool **out,
+		  size_t *n);
+int cli_pool_create(struct cli_ctx *ctx, svc_store *st, const char *name,
+		    int trusted);
+int cli_agent_list(struct cli_ctx *ctx, svc_store *st, svc_agent **out,
+		   size_t *n);
+int cli_agent_revoke(struct cli_ctx *ctx, svc_store *st, const char *name);
+int cli_agent_registration_token(struct cli_ctx *ctx, svc_store *st,
+				 char **token, long long *expires,
+				 const char *pool, unsigned hours);
+/**
+ * The connection types (cat: the local catalog, unused against a server),
+ * or the one type names (NULL: all), as a JSON array of Azure DevOps'
+ * ServiceEndpointType (svc_type_json) into *out: the server's or cat's.
+ */
+int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
+	      const char *type);
 /**
  * EXIT_OK on a local store; against a server, "WHAT works only on a local
  * store, not against a server" and EXIT_USAGE.

@@ -338,6 +338,115 @@ int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,
 			   : svc_ops_oidc_rotate(kid, st, ctx->who, alg);
 }
 
+int cli_project_list(struct cli_ctx *ctx, svc_store *st, svc_project **out,
+		     size_t *n)
+{
+	return ctx->remote ? svc_remote_project_list(out, n, ctx->remote)
+			   : svc_ops_project_list(out, n, st, ctx->who);
+}
+
+int cli_project_create(struct cli_ctx *ctx, svc_store *st, const char *name,
+		       const char *description)
+{
+	return ctx->remote
+		? svc_remote_project_create(ctx->remote, name, description)
+		: svc_ops_project_create(NULL, st, ctx->who, name, description);
+}
+
+int cli_project_delete(struct cli_ctx *ctx, svc_store *st, const char *name)
+{
+	return ctx->remote ? svc_remote_project_delete(ctx->remote, name)
+			   : svc_ops_project_delete(st, ctx->who, name);
+}
+
+int cli_conn_share(struct cli_ctx *ctx, svc_store *st, int share,
+		   const char *name_or_id, const char *project,
+		   const char *name, const char *description)
+{
+	if (ctx->remote)
+		return share ? svc_remote_conn_share(ctx->remote, name_or_id,
+						     project, name, description)
+			     : svc_remote_conn_unshare(ctx->remote, name_or_id,
+						       project);
+	return share ? svc_ops_conn_share(st, ctx->who, name_or_id, project,
+					  name, description)
+		     : svc_ops_conn_unshare(st, ctx->who, name_or_id, project);
+}
+
+int cli_pool_list(struct cli_ctx *ctx, svc_store *st, svc_pool **out,
+		  size_t *n)
+{
+	return ctx->remote ? svc_remote_pool_list(out, n, ctx->remote)
+			   : svc_ops_pool_list(out, n, st, ctx->who);
+}
+
+int cli_pool_create(struct cli_ctx *ctx, svc_store *st, const char *name,
+		    int trusted)
+{
+	return ctx->remote ? svc_remote_pool_create(ctx->remote, name, trusted)
+			   : svc_ops_pool_create(st, ctx->who, name, trusted);
+}
+
+int cli_agent_list(struct cli_ctx *ctx, svc_store *st, svc_agent **out,
+		   size_t *n)
+{
+	return ctx->remote ? svc_remote_agent_list(out, n, ctx->remote)
+			   : svc_ops_agent_list(out, n, st, ctx->who);
+}
+
+int cli_agent_revoke(struct cli_ctx *ctx, svc_store *st, const char *name)
+{
+	return ctx->remote ? svc_remote_agent_revoke(ctx->remote, name)
+			   : svc_ops_agent_revoke(st, ctx->who, name);
+}
+
+int cli_agent_registration_token(struct cli_ctx *ctx, svc_store *st,
+				 char **token, long long *expires,
+				 const char *pool, unsigned hours)
+{
+	return ctx->remote
+		? svc_remote_agent_registration_token(token, expires,
+						      ctx->remote, pool, hours)
+		: svc_ops_agent_registration_token(token, expires, st,
+						   ctx->who, pool, hours);
+}
+
+int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
+	      const char *type)
+{
+	const svc_type *one = type ? svc_catalog_find(cat, type) : NULL;
+	json_error_t err;
+	char *s = NULL;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (ctx->remote) {
+		if ((rc = svc_remote_types(&s, ctx->remote, type)))
+			return rc;
+		*out = json_loads(s, 0, &err);
+		free(s);
+		return *out ? 0 : SVC_ERROR;
+	}
+	if (!(*out = json_array()))
+		return SVC_ERROR;
+	for (i = 0; rc == 0 && i < svc_catalog_count(cat); i++) {
+		const svc_type *t = svc_catalog_at(cat, i);
+
+		if (type && t != one)
+			continue;
+		if ((rc = svc_type_json(&s, t)) == 0) {
+			json_array_append_new(*out, json_loads(s, 0, &err));
+			free(s);
+		}
+	}
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int cli_local_only(const struct cli_ctx *ctx, const char *what)
 {
 	if (!ctx->remote)

@@ -138,11 +138,16 @@ int cli_common_opt(struct cli_ctx *ctx, const struct cmd_entry *cmd,
 	}
 }
 
-int cli_refuse_server(const struct cli_ctx *ctx)
+const char *cli_server(const struct cli_ctx *ctx)
 {
 	const char *server = ctx->server ? ctx->server : getenv("SVCCONN_SERVER");
 
-	if (!server || !*server)
+	return server && *server ? server : NULL;
+}
+
+int cli_refuse_server(const struct cli_ctx *ctx)
+{
+	if (!cli_server(ctx))
 		return EXIT_OK;
 	return cli_fail(SVC_EINVALID,
 			"'%s' works only on a local store, not against a server (--server, SVCCONN_SERVER)",
@@ -151,11 +156,11 @@ int cli_refuse_server(const struct cli_ctx *ctx)
 
 int cli_open_store(struct cli_ctx *ctx, svc_store **out)
 {
-	const char *server = ctx->server ? ctx->server : getenv("SVCCONN_SERVER");
+	const char *server = cli_server(ctx);
 	int rc;
 
 	*out = NULL;
-	if (server && *server) {
+	if (server) {
 		if (!ctx->cmd || !ctx->cmd->remote)
 			return cli_refuse_server(ctx);
 		ctx->server = server;

@@ -54,9 +54,8 @@ static int reg_token(struct cli_ctx *ctx, svc_store *st,
 	long long expires = 0;
 	int rc;
 
-	if ((rc = svc_ops_agent_registration_token(&tok, &expires, st,
-						   ctx->who, o->pool,
-						   o->hours)))
+	if ((rc = cli_agent_registration_token(ctx, st, &tok, &expires,
+					       o->pool, o->hours)))
 		return cli_lib_fail(rc);
 	cli_when(exp, expires);
 	printf("%s\n", tok);
@@ -76,7 +75,7 @@ static int agent_list(struct cli_ctx *ctx, svc_store *st)
 	json_t *a;
 	int rc;
 
-	if ((rc = svc_ops_agent_list(&l, &n, st, ctx->who)))
+	if ((rc = cli_agent_list(ctx, st, &l, &n)))
 		return cli_lib_fail(rc);
 	a = json_array();
 	if (!ctx->json)
@@ -133,8 +132,7 @@ static int cmd_agents(struct cli_ctx *ctx, int argc, char **argv)
 		rc = reg_token(ctx, st, &o);
 	} else if (!strcmp(verb, "list")) {
 		rc = agent_list(ctx, st);
-	} else if ((rc = svc_ops_agent_revoke(st, ctx->who,
-					      argv[optind + 1]))) {
+	} else if ((rc = cli_agent_revoke(ctx, st, argv[optind + 1]))) {
 		rc = cli_lib_fail(rc);
 	} else {
 		printf("revoked agent '%s'\n", argv[optind + 1]);
@@ -160,6 +158,7 @@ const struct cmd_entry cmd_agents_entry = {
 	"  --hours N    the token is valid for N hours (default 24, at most 720)\n"
 	"  --json       print JSON\n"
 	"revoke ends an agent's access at once: its next request is refused.\n"
-	"Every token issued, registration and revocation is audited.\n",
-	cmd_agents
+	"Every token issued, registration and revocation is audited.\n"
+	"Against a server (--server) all three act on the server's store.\n",
+	cmd_agents, 1
 };

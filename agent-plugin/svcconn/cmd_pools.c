@@ -33,7 +33,7 @@ static int pool_list(struct cli_ctx *ctx, svc_store *st)
 	json_t *a;
 	int rc;
 
-	if ((rc = svc_ops_pool_list(&l, &n, st, ctx->who)))
+	if ((rc = cli_pool_list(ctx, st, &l, &n)))
 		return cli_lib_fail(rc);
 	a = json_array();
 	if (!ctx->json)
@@ -80,8 +80,7 @@ static int cmd_pools(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (!strcmp(verb, "create")) {
-		rc = svc_ops_pool_create(st, ctx->who, argv[optind + 1],
-					 trusted);
+		rc = cli_pool_create(ctx, st, argv[optind + 1], trusted);
 		if (rc)
 			rc = cli_lib_fail(rc);
 		else
@@ -106,6 +105,7 @@ const struct cmd_entry cmd_pools_entry = {
 	"             themselves (local development); the usage history records\n"
 	"             that a job's YAML came from such an agent\n"
 	"  --json     print JSON\n"
-	"Creating a pool is audited ('svcconn audit').\n",
-	cmd_pools
+	"Creating a pool is audited ('svcconn audit'). Against a server\n"
+	"(--server) both act on the server's store.\n",
+	cmd_pools, 1
 };

@@ -34,7 +34,7 @@ static int project_list(struct cli_ctx *ctx, svc_store *st)
 	json_t *a;
 	int rc;
 
-	if ((rc = svc_ops_project_list(&l, &n, st, ctx->who)))
+	if ((rc = cli_project_list(ctx, st, &l, &n)))
 		return cli_lib_fail(rc);
 	a = json_array();
 	if (!ctx->json)
@@ -80,14 +80,14 @@ static int cmd_projects(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (!strcmp(verb, "create")) {
-		rc = svc_ops_project_create(NULL, st, ctx->who,
-					    argv[optind + 1], description);
+		rc = cli_project_create(ctx, st, argv[optind + 1],
+					description);
 		if (rc)
 			rc = cli_lib_fail(rc);
 		else
 			printf("created project '%s'\n", argv[optind + 1]);
 	} else if (!strcmp(verb, "delete")) {
-		rc = svc_ops_project_delete(st, ctx->who, argv[optind + 1]);
+		rc = cli_project_delete(ctx, st, argv[optind + 1]);
 		if (rc)
 			rc = cli_lib_fail(rc);
 		else
@@ -124,6 +124,7 @@ const struct cmd_entry cmd_projects_entry = {
 	"Options:\n"
 	"  --description TEXT  create: what the project is for\n"
 	"  --json              list: print JSON\n"
-	"Creating and deleting a project are audited ('svcconn audit').\n",
-	cmd_projects
+	"Creating and deleting a project are audited ('svcconn audit').\n"
+	"Against a server (--server) they act on the server's projects.\n",
+	cmd_projects, 1
 };

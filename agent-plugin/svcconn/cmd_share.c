@@ -58,16 +58,15 @@ static int run(struct cli_ctx *ctx, const struct cmd_entry *cmd, int unshare,
 					       : "share it with");
 	if (unshare && (o.name || o.description))
 		return cli_usage_error(cmd, "unshare takes no --name or --description");
-	/* the connection is the acting project's, not the target's */
+	/* the connection is the acting project's, not the target's (a
+	 * server's calls go to the acting project too) */
 	if (svc_principal_set_project(ctx->who, ctx->project))
 		return cli_lib_fail(SVC_EINVALID);
+	ctx->project_opt = NULL;
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (unshare)
-		rc = svc_ops_conn_unshare(st, ctx->who, argv[optind], target);
-	else
-		rc = svc_ops_conn_share(st, ctx->who, argv[optind], target,
-					o.name, o.description);
+	rc = cli_conn_share(ctx, st, !unshare, argv[optind], target, o.name,
+			    o.description);
 	if (rc == 0 && unshare)
 		printf("connection '%s' is no longer shared with project '%s'\n",
 		       argv[optind], target);
@@ -106,8 +105,10 @@ const struct cmd_entry cmd_share_entry = {
 	"  --project PROJECT   the project to share it with\n"
 	"  --name NAME         its name in PROJECT\n"
 	"  --description TEXT  its description in PROJECT\n"
-	"Sharing is audited ('svcconn audit'). 'svcconn unshare' takes it back.\n",
-	cmd_share
+	"Sharing is audited ('svcconn audit'). 'svcconn unshare' takes it back.\n"
+	"Against a server (--server) it is Azure's PATCH of the connection\n"
+	"with a ServiceEndpointProjectReference.\n",
+	cmd_share, 1
 };
 
 const struct cmd_entry cmd_unshare_entry = {
@@ -118,6 +119,8 @@ const struct cmd_entry cmd_unshare_entry = {
 	"acted in is no longer found in PROJECT. The same roles as share.\n"
 	"Options:\n"
 	"  --project PROJECT  the project it was shared with\n"
-	"Unsharing is audited ('svcconn audit').\n",
-	cmd_unshare
+	"Unsharing is audited ('svcconn audit'). Against a server (--server)\n"
+	"too; it never deletes the connection (naming its own project is 'not\n"
+	"shared', as locally).\n",
+	cmd_unshare, 1
 };

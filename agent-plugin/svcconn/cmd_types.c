@@ -18,82 +18,148 @@ static const struct option options[] = {
 	CLI_COMMON_OPTIONS
 };
 
-static json_t *field_json(const svc_field *f)
+/* Member k of o as a string, or NULL (absent, null). */
+static const char *js(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The fields of scheme s of type t, as svc_type_field_at orders them: the
+ * scheme's own, then the common ones; field i of them, or NULL. */
+static json_t *field_at(json_t *t, json_t *s, size_t i)
+{
+	json_t *own = json_object_get(s, "inputDescriptors");
+
+	if (i < json_array_size(own))
+		return json_array_get(own, i);
+	return json_array_get(json_object_get(t, "inputDescriptors"),
+			      i - json_array_size(own));
+}
+
+/* One field of `types --json` from its InputDescriptor. */
+static json_t *field_json(json_t *f)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "key", json_string(f->key));
-	json_object_set_new(o, "kind", json_string(svc_field_kind_name(f->kind)));
-	json_object_set_new(o, "label", json_string(f->label));
-	json_object_set_new(o, "required", json_boolean(f->required));
-	json_object_set_new(o, "secret", json_boolean(f->secret));
-	if (f->required_when)
+	json_object_set_new(o, "key", json_string(js(f, "id")));
+	json_object_set_new(o, "kind", json_string(js(f, "kind")));
+	if (js(f, "label"))
+		json_object_set_new(o, "label", json_string(js(f, "label")));
+	json_object_set(o, "required", json_object_get(
+				json_object_get(f, "validation"), "isRequired"));
+	json_object_set(o, "secret", json_object_get(f, "isConfidential"));
+	if (js(f, "requiredWhen"))
 		json_object_set_new(o, "requiredWhen",
-				    json_string(f->required_when));
-	if (f->default_value)
-		json_object_set_new(o, "default", json_string(f->default_value));
+				    json_string(js(f, "requiredWhen")));
+	if (js(json_object_get(f, "values"), "defaultValue"))
+		json_object_set_new(o, "default", json_string(js(
+			json_object_get(f, "values"), "defaultValue")));
 	return o;
 }
 
-static json_t *type_json(const svc_type *t)
+/* One type of `types --json` from its ServiceEndpointType t. */
+static json_t *type_json(json_t *t)
 {
-	json_t *o = json_object(), *schemes = json_array();
+	json_t *o = json_object(), *schemes = json_array(), *s;
 	size_t i, j;
 
-	json_object_set_new(o, "id", json_string(t->id));
-	json_object_set_new(o, "name", json_string(t->name));
-	json_object_set_new(o, "custom", json_boolean(svc_type_is_custom(t)));
-	for (i = 0; i < t->nschemes; i++) {
-		const svc_scheme *s = &t->schemes[i];
-		json_t *so = json_object(), *fields = json_array();
+	json_object_set_new(o, "id", json_string(js(t, "name")));
+	json_object_set_new(o, "name", json_string(js(t, "displayName")));
+	json_object_set(o, "custom", json_object_get(t, "custom"));
+	json_array_foreach(json_object_get(t, "authenticationSchemes"), i, s) {
+		json_t *fields = json_array(), *f;
 
-		json_object_set_new(so, "id", json_string(s->id));
-		for (j = 0; j < svc_type_field_count(t, s); j++)
-			json_array_append_new(fields,
-				field_json(svc_type_field_at(t, s, j)));
-		json_object_set_new(so, "fields", fields);
-		json_array_append_new(schemes, so);
+		for (j = 0; (f = field_at(t, s, j)); j++)
+			json_array_append_new(fields, field_json(f));
+		json_array_append_new(schemes, json_pack(
+			"{s:s, s:o}", "id", js(s, "scheme"), "fields", fields));
 	}
 	json_object_set_new(o, "schemes", schemes);
 	return o;
 }
 
-static void print_type(const svc_type *t)
+static void print_type(json_t *t)
 {
+	json_t *s, *f, *v;
 	size_t i, j;
 
-	printf("%s - %s\n", t->id, t->name);
-	if (t->description)
-		printf("  %s\n", t->description);
-	for (i = 0; i < t->nschemes; i++) {
-		const svc_scheme *s = &t->schemes[i];
+	printf("%s - %s\n", js(t, "name"), js(t, "displayName"));
+	if (js(t, "description"))
+		printf("  %s\n", js(t, "description"));
+	json_array_foreach(json_object_get(t, "authenticationSchemes"), i, s) {
+		const char *label = js(s, "label");
 
-		printf("\nscheme %s%s%s%s\n", s->id, s->label ? " (" : "",
-		       s->label ? s->label : "", s->label ? ")" : "");
-		for (j = 0; j < svc_type_field_count(t, s); j++) {
-			const svc_field *f = svc_type_field_at(t, s, j);
+		printf("\nscheme %s%s%s%s\n", js(s, "scheme"),
+		       label ? " (" : "", label ? label : "", label ? ")" : "");
+		for (j = 0; (f = field_at(t, s, j)); j++) {
+			const char *rw = js(f, "requiredWhen"), *help = js(f, "help");
+			const char *def = js(json_object_get(f, "values"),
+					     "defaultValue");
+			int req = json_is_true(json_object_get(
+				json_object_get(f, "validation"), "isRequired"));
 
-			printf("  %-34s %-4s %s%s%s%s%s%s\n", f->key,
-			       svc_field_kind_name(f->kind),
-			       f->required ? "required" : f->required_when ? "required when " : "optional",
-			       !f->required && f->required_when ? f->required_when : "",
-			       f->secret ? ", secret" : "",
-			       f->default_value ? ", default " : "",
-			       f->default_value ? f->default_value : "",
-			       "");
-			printf("  %-34s      %s%s%s\n", "", f->label,
-			       f->help ? ": " : "", f->help ? f->help : "");
+			printf("  %-34s %-4s %s%s%s%s%s\n", js(f, "id"),
+			       js(f, "kind"),
+			       req ? "required" : rw ? "required when " : "optional",
+			       !req && rw ? rw : "",
+			       json_is_true(json_object_get(f, "isConfidential"))
+				       ? ", secret" : "",
+			       def ? ", default " : "", def ? def : "");
+			printf("  %-34s      %s%s%s\n", "", js(f, "name"),
+			       help ? ": " : "", help ? help : "");
 		}
 	}
-	if (t->nvariants) {
+	if (json_array_size(json_object_get(t, "variants")))
 		printf("\nvariants (accepted by --scheme):\n");
-		for (i = 0; i < t->nvariants; i++)
-			printf("  %-22s scheme %s%s%s - %s\n", t->variants[i].id,
-			       t->variants[i].scheme,
-			       t->variants[i].presets ? ", " : "",
-			       t->variants[i].presets ? t->variants[i].presets : "",
-			       t->variants[i].label);
+	json_array_foreach(json_object_get(t, "variants"), i, v)
+		printf("  %-22s scheme %s%s%s - %s\n", js(v, "id"),
+		       js(v, "scheme"), js(v, "presets") ? ", " : "",
+		       js(v, "presets") ? js(v, "presets") : "",
+		       js(v, "label"));
+}
+
+/* svcconn types [TYPE] [--json]: the local catalog's, or the server's */
+static int types_show(struct cli_ctx *ctx, const char *type)
+{
+	svc_catalog *cat = NULL;
+	svc_store *st = NULL;
+	json_t *a = NULL, *t, *s;
+	size_t i, j;
+	int rc;
+
+	if (cli_server(ctx)) {
+		if ((rc = cli_open_store(ctx, &st)))
+			return rc;
+	} else if (cli_catalog_new(&cat)) {
+		return cli_lib_fail(SVC_ERROR);
 	}
+	if ((rc = cli_types(ctx, cat, &a, type))) {
+		rc = cli_lib_fail(rc);
+	} else if (type && !json_array_size(a)) {
+		rc = cli_fail(SVC_ENOTFOUND, "unknown connection type '%s'", type);
+	} else if (type && ctx->json) {
+		rc = cli_print_json(type_json(json_array_get(a, 0)));
+	} else if (type) {
+		print_type(json_array_get(a, 0));
+	} else if (ctx->json) {
+		json_t *out = json_array();
+
+		json_array_foreach(a, i, t)
+			json_array_append_new(out, type_json(t));
+		rc = cli_print_json(out);
+	} else {
+		json_array_foreach(a, i, t) {
+			printf("%-28s %-36s ", js(t, "name"), js(t, "displayName"));
+			json_array_foreach(json_object_get(t, "authenticationSchemes"),
+					   j, s)
+				printf("%s%s", j ? "," : "", js(s, "scheme"));
+			putchar('\n');
+		}
+	}
+	json_decref(a);
+	svc_catalog_free(cat);
+	svc_store_free(st);
+	return rc;
 }
 
 /* svcconn types add FILE [--replace] */
@@ -104,7 +170,8 @@ static int types_add(struct cli_ctx *ctx, const char *file, int replace)
 	char *id = NULL, *dest = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(ctx, &st)) != 0)
+	if ((rc = cli_open_store(ctx, &st)) != 0 ||
+	    (rc = cli_local_only(ctx, "'types add'")) != 0)
 		goto done;
 	if (svc_diags_new(&diags)) {
 		rc = cli_lib_fail(SVC_ERROR);
@@ -138,7 +205,8 @@ static int types_remove(struct cli_ctx *ctx, const char *id)
 	svc_store *st = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(ctx, &st)) != 0)
+	if ((rc = cli_open_store(ctx, &st)) != 0 ||
+	    (rc = cli_local_only(ctx, "'types remove'")) != 0)
 		goto done;
 	if (cli_catalog_new(&cat)) {
 		rc = cli_lib_fail(SVC_ERROR);
@@ -158,9 +226,6 @@ done:
 
 static int cmd_types(struct cli_ctx *ctx, int argc, char **argv)
 {
-	svc_catalog *cat = NULL;
-	const svc_type *t;
-	size_t i, j;
 	int rc, exit_now, replace = 0;
 
 	if ((rc = cli_parse(ctx, &cmd_types_entry, argc, argv, NULL, options,
@@ -179,34 +244,7 @@ static int cmd_types(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(&cmd_types_entry, "--replace is for 'types add'");
 	if (argc - optind > 1)
 		return cli_usage_error(&cmd_types_entry, "too many arguments");
-	if (cli_catalog_new(&cat))
-		return cli_lib_fail(SVC_ERROR);
-	if (optind < argc) {
-		t = svc_catalog_find(cat, argv[optind]);
-		if (!t)
-			rc = cli_fail(SVC_ENOTFOUND, "unknown connection type '%s'",
-				      argv[optind]);
-		else if (ctx->json)
-			rc = cli_print_json(type_json(t));
-		else
-			print_type(t);
-	} else if (ctx->json) {
-		json_t *a = json_array();
-
-		for (i = 0; i < svc_catalog_count(cat); i++)
-			json_array_append_new(a, type_json(svc_catalog_at(cat, i)));
-		rc = cli_print_json(a);
-	} else {
-		for (i = 0; i < svc_catalog_count(cat); i++) {
-			t = svc_catalog_at(cat, i);
-			printf("%-28s %-36s ", t->id, t->name);
-			for (j = 0; j < t->nschemes; j++)
-				printf("%s%s", j ? "," : "", t->schemes[j].id);
-			putchar('\n');
-		}
-	}
-	svc_catalog_free(cat);
-	return rc;
+	return types_show(ctx, optind < argc ? argv[optind] : NULL);
 }
 
 const struct cmd_entry cmd_types_entry = {
@@ -224,6 +262,9 @@ const struct cmd_entry cmd_types_entry = {
 	"Both need the Administrator role on the store.  Definitions are also\n"
 	"read from the directories in SVCCONN_TYPES_PATH and from the installed\n"
 	"ones; the first definition of an id wins.  There, a definition that\n"
-	"cannot be used is skipped with a warning naming its file and line.\n",
-	cmd_types
+	"cannot be used is skipped with a warning naming its file and line.\n"
+	"Against a server (--server) the list and a type are the server's\n"
+	"(GET /_apis/serviceendpoint/types); add and remove work only on a\n"
+	"local store (exit 2).\n",
+	cmd_types, 1
 };

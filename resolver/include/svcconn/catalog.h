@@ -149,6 +149,12 @@ const svc_diags *svc_catalog_warnings(const svc_catalog *cat);
  */
 int svc_catalog_check_definition(char **id, const svc_catalog *cat,
 				 const char *path, svc_diags *diags);
+/**
+ * t as the JSON text of Azure DevOps' ServiceEndpointType, with svcconn's
+ * members (what GET /_apis/serviceendpoint/types of svcconn-server holds
+ * for it, docs/server.md), in a new string (free()).
+ */
+int svc_type_json(char **out, const svc_type *t);
 /** 1 when t is a custom type (loaded from a definition file). */
 int svc_type_is_custom(const svc_type *t);
 /**

@@ -24,6 +24,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/oidc.h"
 #include "svcconn/pipedef.h"
+#include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
 
@@ -235,6 +236,47 @@ int svc_remote_token_revoke(svc_remote *r, const char *id);
 int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r);
 /** As svc_ops_oidc_rotate (alg NULL: the default; *kid: free()). */
 int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg);
+
+/** As svc_ops_project_list (GET /_apis/projects; svc_projects_free). */
+int svc_remote_project_list(svc_project **out, size_t *count, svc_remote *r);
+/** As svc_ops_project_create (POST /_apis/projects; description may be NULL). */
+int svc_remote_project_create(svc_remote *r, const char *name,
+			      const char *description);
+/** As svc_ops_project_delete (DELETE /_apis/projects/{name_or_id}). */
+int svc_remote_project_delete(svc_remote *r, const char *name_or_id);
+/**
+ * As svc_ops_conn_share: connection name_or_id of r's project shared into
+ * project (name, description may be NULL), by Azure's PATCH
+ * /_apis/serviceendpoint/endpoints/{id}.
+ */
+int svc_remote_conn_share(svc_remote *r, const char *name_or_id,
+			  const char *project, const char *name,
+			  const char *description);
+/** As svc_ops_conn_unshare (DELETE .../endpoints/{id}?projectIds=...&sharesOnly=true). */
+int svc_remote_conn_unshare(svc_remote *r, const char *name_or_id,
+			    const char *project);
+/** As svc_ops_pool_list (free with svc_pool_list_free). */
+int svc_remote_pool_list(svc_pool **out, size_t *count, svc_remote *r);
+/** As svc_ops_pool_create. */
+int svc_remote_pool_create(svc_remote *r, const char *name, int trusted);
+/** As svc_ops_agent_list (free with svc_agent_list_free). */
+int svc_remote_agent_list(svc_agent **out, size_t *count, svc_remote *r);
+/** As svc_ops_agent_revoke. */
+int svc_remote_agent_revoke(svc_remote *r, const char *name);
+/**
+ * As svc_ops_agent_registration_token (hours 0: the default): the token
+ * into *token (free with svc_secret_free(*token, SVC_TOKEN_LEN)).
+ */
+int svc_remote_agent_registration_token(char **token, long long *expires,
+					svc_remote *r, const char *pool,
+					unsigned hours);
+/**
+ * The server's connection types (GET /_apis/serviceendpoint/types), or
+ * the one type names (NULL: all; an alias or any case), as the JSON text
+ * of an array of ServiceEndpointType (svc_type_json's shape) in a new
+ * string (free()); an unknown type is an empty array.
+ */
+int svc_remote_types(char **out, svc_remote *r, const char *type);
 
 /**
  * The login file: $XDG_CONFIG_HOME/svcconn/server.json, else

@@ -6,7 +6,14 @@
 #define SVC_CATALOG_INT_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include "svcconn/catalog.h"
+
+/**
+ * t as Azure DevOps' ServiceEndpointType with svcconn's members
+ * (type_json.c): what svcconn-server serves and `svcconn types` prints.
+ */
+json_t *catalog_type_json(const svc_type *t);
 
 /** The built-in types, in alphabetical order of display name. */
 extern const svc_type catalog_builtin_types[];

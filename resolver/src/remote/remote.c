@@ -1423,6 +1423,304 @@ int svc_remote_oidc_rotate(char **kid, svc_remote *r, const char *alg)
 	return 0;
 }
 
+/* ---- lists ----------------------------------------------------------------- */
+
+/*
+ * GET base/path and the elements of its array member, each read by from
+ * into element i of a new zeroed array of elsize bytes: the array into
+ * *out and its length into *count; on failure (from's error, or the
+ * call's) nothing, what was read freed with free_list.
+ */
+static int list_of(void **out, size_t *count, svc_remote *r,
+		   const char *base, const char *path, const char *member,
+		   size_t elsize, int (*from)(void *arr, size_t i, json_t *e),
+		   void (*free_list)(void *arr, size_t n))
+{
+	json_t *v, *a, *e;
+	char *l = NULL;
+	size_t i, n;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = call(&v, r, "GET", base, path, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, member);
+	n = json_array_size(a);
+	if (n && !(l = calloc(n, elsize))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e)
+		if ((rc = from(l, i, e)))
+			break;
+	json_decref(v);
+	if (rc) {
+		free_list(l, n);
+		return rc;
+	}
+	*out = l;
+	*count = n;
+	return 0;
+}
+
+/* method base/path with the JSON o as body (the reference is taken); the
+ * answer's JSON into *out when out is not NULL. */
+static int send_json(json_t **out, svc_remote *r, const char *method,
+		     const char *base, const char *path, json_t *o)
+{
+	svc_buf body = SVC_BUF_INIT;
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(o);
+	rc = !s || buf_puts(&body, s)
+		? error_oom()
+		: call(out, r, method, base, path, NULL, &body);
+	free(s);
+	buf_clear(&body);
+	return rc;
+}
+
+/* ---- projects ------------------------------------------------------------- */
+
+#define PROJECTS "_apis/projects"
+
+/* One TeamProjectReference of the server into element i of arr. */
+static int project_from(void *arr, size_t i, json_t *e)
+{
+	svc_project *p = (svc_project *)arr + i;
+	int oom = 0;
+
+	p->id = dup_of(e, "id", &oom);
+	p->name = dup_of(e, "name", &oom);
+	p->description = dup_of(e, "description", &oom);
+	p->created_by = dup_of(e, "createdBy", &oom);
+	p->created_at = dup_of(e, "created", &oom);
+	if (oom)
+		return error_oom();
+	if (!p->id || !p->name || !p->description || !p->created_by ||
+	    !p->created_at)
+		return error_set(SVC_ERROR, "the server sent a project without an id, name, description, creator or time");
+	return 0;
+}
+
+static void projects_free(void *arr, size_t n)
+{
+	svc_projects_free(arr, n);
+}
+
+int svc_remote_project_list(svc_project **out, size_t *count, svc_remote *r)
+{
+	return list_of((void **)out, count, r, r->root, PROJECTS, "value",
+		       sizeof(**out), project_from, projects_free);
+}
+
+int svc_remote_project_create(svc_remote *r, const char *name,
+			      const char *description)
+{
+	return send_json(NULL, r, "POST", r->root, PROJECTS,
+			 json_pack("{s:s, s:s*}", "name", name, "description",
+				   description));
+}
+
+int svc_remote_project_delete(svc_remote *r, const char *name_or_id)
+{
+	return call(NULL, r, "DELETE", r->root, PROJECTS, name_or_id, NULL);
+}
+
+/*
+ * The id of connection name_or_id of r's project, as a new string: the
+ * share calls are the organization's and name the connection by id.
+ */
+static int conn_id_of(char **id, svc_remote *r, const char *name_or_id)
+{
+	svc_conn *c = NULL;
+	int rc;
+
+	*id = NULL;
+	if ((rc = svc_remote_conn_get(&c, r, name_or_id)))
+		return rc;
+	if (!svc_conn_id(c) || !(*id = strdup(svc_conn_id(c))))
+		rc = svc_conn_id(c) ? error_oom()
+				    : error_set(SVC_ERROR, "the server sent connection '%s' without an id",
+						name_or_id);
+	svc_conn_free(c);
+	return rc;
+}
+
+int svc_remote_conn_share(svc_remote *r, const char *name_or_id,
+			  const char *project, const char *name,
+			  const char *description)
+{
+	svc_buf path;
+	char *id = NULL;
+	int rc;
+
+	if ((rc = conn_id_of(&id, r, name_or_id)) ||
+	    (rc = path_of(&path, EP, id, NULL, NULL))) {
+		free(id);
+		return rc;
+	}
+	rc = send_json(NULL, r, "PATCH", r->root, path.ptr,
+		       json_pack("[{s:{s:s}, s:s*, s:s*}]", "projectReference",
+				 "name", project, "name", name, "description",
+				 description));
+	buf_clear(&path);
+	free(id);
+	return rc;
+}
+
+int svc_remote_conn_unshare(svc_remote *r, const char *name_or_id,
+			    const char *project)
+{
+	svc_buf path;
+	char *id = NULL;
+	int rc;
+
+	/* sharesOnly: the owning project named is not shared, rather than
+	 * the connection deleted as Azure's call does */
+	if ((rc = conn_id_of(&id, r, name_or_id)))
+		return rc;
+	if ((rc = path_of(&path, EP, id, "projectIds", project)) == 0) {
+		rc = buf_puts(&path, "&sharesOnly=true")
+			? error_oom()
+			: call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
+		buf_clear(&path);
+	}
+	free(id);
+	return rc;
+}
+
+/* ---- agent pools and agents ----------------------------------------------- */
+
+#define POOLS "_apis/distributedtask/pools"
+#define AGENTS "_apis/svcconn/agents"
+
+/* One TaskAgentPool of the server into element i of arr. */
+static int pool_from(void *arr, size_t i, json_t *e)
+{
+	svc_pool *p = (svc_pool *)arr + i;
+	int oom = 0;
+
+	p->name = dup_of(e, "name", &oom);
+	p->created_by = dup_of(json_object_get(e, "createdBy"), "displayName",
+			       &oom);
+	p->trusted = json_is_true(json_object_get(e, "trusted"));
+	p->created = json_integer_value(json_object_get(e, "created"));
+	if (oom)
+		return error_oom();
+	if (!p->name || !p->created_by)
+		return error_set(SVC_ERROR, "the server sent a pool without a name or creator");
+	return 0;
+}
+
+static void pools_free(void *arr, size_t n)
+{
+	svc_pool_list_free(arr, n);
+}
+
+int svc_remote_pool_list(svc_pool **out, size_t *count, svc_remote *r)
+{
+	return list_of((void **)out, count, r, r->root, POOLS, "value",
+		       sizeof(**out), pool_from, pools_free);
+}
+
+int svc_remote_pool_create(svc_remote *r, const char *name, int trusted)
+{
+	return send_json(NULL, r, "POST", r->root, POOLS,
+			 json_pack("{s:s, s:b}", "name", name, "trusted",
+				   trusted));
+}
+
+/* One agent of the server into element i of arr. */
+static int agent_from(void *arr, size_t i, json_t *e)
+{
+	svc_agent *a = (svc_agent *)arr + i;
+	const char *tid = str_of(e, "tokenId");
+	int oom = 0;
+
+	a->name = dup_of(e, "name", &oom);
+	a->pool = dup_of(json_object_get(e, "pool"), "name", &oom);
+	a->created_by = dup_of(e, "createdBy", &oom);
+	a->created = json_integer_value(json_object_get(e, "created"));
+	a->last_used = json_integer_value(json_object_get(e, "lastUsed"));
+	a->revoked = json_integer_value(json_object_get(e, "revoked"));
+	a->expires = json_integer_value(json_object_get(e, "expires"));
+	if (oom)
+		return error_oom();
+	if (!a->name || !a->pool || !tid || strlen(tid) != SVC_TOKEN_ID_LEN)
+		return error_set(SVC_ERROR, "the server sent an agent without a name, pool or credential id");
+	memcpy(a->token_id, tid, SVC_TOKEN_ID_LEN + 1);
+	return 0;
+}
+
+static void agents_free(void *arr, size_t n)
+{
+	svc_agent_list_free(arr, n);
+}
+
+int svc_remote_agent_list(svc_agent **out, size_t *count, svc_remote *r)
+{
+	return list_of((void **)out, count, r, r->root, AGENTS, "value",
+		       sizeof(**out), agent_from, agents_free);
+}
+
+int svc_remote_agent_revoke(svc_remote *r, const char *name)
+{
+	return call(NULL, r, "DELETE", r->root, AGENTS, name, NULL);
+}
+
+int svc_remote_agent_registration_token(char **token, long long *expires,
+					svc_remote *r, const char *pool,
+					unsigned hours)
+{
+	json_t *v = NULL, *t;
+	int rc;
+
+	*token = NULL;
+	if ((rc = send_json(&v, r, "POST", r->root,
+			    "_apis/svcconn/registrationtokens",
+			    json_pack("{s:s, s:I}", "pool", pool, "hours",
+				      (json_int_t)hours))))
+		return rc;
+	t = json_object_get(v, "token");
+	if (json_string_length(t) != SVC_TOKEN_LEN)
+		rc = error_set(SVC_ERROR, "the server answered a registration token without it");
+	else if (!(*token = malloc(SVC_TOKEN_LEN + 1)))
+		rc = error_oom();
+	else
+		memcpy(*token, json_string_value(t), SVC_TOKEN_LEN + 1);
+	*expires = json_integer_value(json_object_get(v, "expires"));
+	json_decref(v);
+	return rc;
+}
+
+/* ---- connection types ------------------------------------------------------- */
+
+int svc_remote_types(char **out, svc_remote *r, const char *type)
+{
+	svc_buf path;
+	json_t *v = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = path_of(&path, "_apis/serviceendpoint/types", NULL,
+			  type ? "type" : NULL, type)))
+		return rc;
+	rc = call(&v, r, "GET", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	if (!json_is_array(json_object_get(v, "value")))
+		rc = error_set(SVC_ERROR, "the server sent no list of types");
+	else if (!(*out = json_dumps(json_object_get(v, "value"),
+				     JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		rc = error_oom();
+	json_decref(v);
+	return rc;
+}
+
 /* ---- the login file ------------------------------------------------------------ */
 
 int svc_remote_login_path(char **out)

@@ -1,10 +1,15 @@
 /*
  * api_projects.c - projects on the server (docs/projects.md): the project
  * of a request's path, the projects a caller can see (GET /_apis/projects,
- * Azure DevOps' shape), a connection's serviceEndpointProjectReferences,
- * and Azure's share and unshare calls at the organization level:
+ * Azure DevOps' shape), creating (POST /_apis/projects {name,
+ * description}) and deleting one (DELETE /_apis/projects/{id or name}),
+ * both answered 202 with an OperationReference already succeeded, a
+ * connection's serviceEndpointProjectReferences, and Azure's share and
+ * unshare calls at the organization level:
  * PATCH /{org}/_apis/serviceendpoint/endpoints/{id} with an array of
  * ServiceEndpointProjectReference, and DELETE .../{id}?projectIds=...
+ * (with svcconn's sharesOnly=true, an owning project among them is not
+ * shared rather than the connection deleted: `svcconn unshare`).
  *
  * Every route acts through the authority layer as the request's
  * principal: a project the caller may not see answers 404 exactly as one
@@ -43,13 +48,59 @@ int srv_enter_project(struct srv_call *c)
 	return 0;
 }
 
-/* A TeamProjectReference as Azure DevOps writes one. */
+/* A TeamProjectReference as Azure DevOps writes one, with svcconn's
+ * createdBy and created. */
 static json_t *project_json(const svc_project *p)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", p->id,
-			 "name", p->name, "description", p->description,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+			 p->id, "name", p->name, "description", p->description,
 			 "state", "wellFormed", "visibility", "private",
-			 "lastUpdateTime", p->created_at);
+			 "lastUpdateTime", p->created_at, "createdBy",
+			 p->created_by, "created", p->created_at);
+}
+
+/*
+ * An OperationReference as Azure DevOps answers a project's creation or
+ * deletion (202): here the operation is done when it is answered.
+ */
+static int operation_done(struct srv_call *c, const char *id)
+{
+	return srv_reply(c, MHD_HTTP_ACCEPTED,
+			 json_pack("{s:s, s:s, s:s}", "id", id, "status",
+				   "succeeded", "pluginId", "svcconn"));
+}
+
+int api_project_create(struct srv_call *c)
+{
+	const char *name, *desc;
+	json_t *body;
+	char *id = NULL;
+	int rc;
+
+	if (!(body = srv_body_object(c)))
+		return -1;
+	name = json_string_value(json_object_get(body, "name"));
+	desc = json_string_value(json_object_get(body, "description"));
+	if (!name) {
+		json_decref(body);
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'name' (a string) is required",
+				 c->request);
+	}
+	rc = svc_ops_project_create(&id, srv_shared(c->srv)->store, c->who,
+				    name, desc);
+	rc = rc ? srv_lib_error(c, rc) : operation_done(c, id);
+	free(id);
+	json_decref(body);
+	return rc;
+}
+
+int api_project_delete(struct srv_call *c)
+{
+	int rc = svc_ops_project_delete(srv_shared(c->srv)->store, c->who,
+					c->arg);
+
+	return rc ? project_error(c, rc) : operation_done(c, c->arg);
 }
 
 int api_projects_list(struct srv_call *c)
@@ -196,6 +247,7 @@ int api_endpoint_unshare(struct srv_call *c)
 {
 	const struct srv_shared *sh = srv_shared(c->srv);
 	const char *ids = srv_query(c, "projectIds");
+	const char *only = srv_query(c, "sharesOnly");
 	char one[SRV_PROJECT_MAX];
 	svc_conn *conn = NULL;
 	svc_project *p = NULL;
@@ -218,8 +270,10 @@ int api_endpoint_unshare(struct srv_call *c)
 			break;
 		}
 		snprintf(one, sizeof(one), "%.*s", (int)n, at);
-		/* its owning project: the connection goes, as on Azure */
+		/* its owning project: the connection goes, as on Azure,
+		 * unless sharesOnly=true (svcconn unshare) */
 		if ((rc = svc_ops_project_get(&p, sh->store, c->who, one)) == 0 &&
+		    !(only && strcmp(only, "true") == 0) &&
 		    strcmp(p->id, svc_conn_project_id(conn)) == 0)
 			rc = svc_ops_conn_delete(sh->store, c->who,
 						 svc_conn_id(conn));

@@ -26,8 +26,7 @@
 #include "svcconn/tokens.h"
 #include "server/server_int.h"
 
-/* Seconds since the epoch as an ISO 8601 time, or null for 0. */
-static json_t *iso_or_null(long long t)
+json_t *srv_iso_or_null(long long t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -45,8 +44,8 @@ static json_t *pat_json(const svc_token_info *i)
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:I, s:I, s:I}",
 			 "authorizationId", i->id, "displayName", i->name,
 			 "scope", i->scopes, "validFrom",
-			 iso_or_null(i->created), "validTo",
-			 iso_or_null(i->expires), "owner", i->owner,
+			 srv_iso_or_null(i->created), "validTo",
+			 srv_iso_or_null(i->expires), "owner", i->owner,
 			 "created", (json_int_t)i->created, "expires",
 			 (json_int_t)i->expires, "lastUsed",
 			 (json_int_t)i->last_used, "revoked",

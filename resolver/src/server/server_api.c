@@ -20,6 +20,7 @@
 #include "svcconn/catalog.h"
 #include "svcconn/conn.h"
 #include "svcconn/store.h"
+#include "catalog/catalog_int.h"
 #include "errors_int.h"
 #include "server/server_int.h"
 #include "util/buf.h"
@@ -295,45 +296,24 @@ static int api_openapi(struct srv_call *c)
 	return srv_reply(c, MHD_HTTP_OK, json_loads(srv_openapi_json, 0, &err));
 }
 
-/* One input descriptor of a type's field. */
-static json_t *input_json(const svc_field *f)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:{s:b}}", "id", f->key,
-			 "name", f->label ? f->label : f->key, "description",
-			 f->help ? f->help : "", "inputMode",
-			 f->secret ? "passwordBox" : "textBox", "isConfidential",
-			 f->secret, "validation", "isRequired", f->required);
-}
-
+/*
+ * The types as Azure DevOps' ServiceEndpointType, every one or those
+ * ?type= names (an alias or any case, as the CLI finds one; none: an
+ * empty list, as Azure answers).
+ */
 static int api_types(struct srv_call *c)
 {
 	const struct srv_shared *sh = srv_shared(c->srv);
+	const char *want = srv_query(c, "type");
+	const svc_type *one = want ? svc_catalog_find(sh->catalog, want) : NULL;
 	json_t *value = json_array();
-	size_t i, j, k, n = svc_catalog_count(sh->catalog);
+	size_t i, n = svc_catalog_count(sh->catalog);
 
 	for (i = 0; i < n; i++) {
 		const svc_type *t = svc_catalog_at(sh->catalog, i);
-		json_t *schemes = json_array(), *common = json_array();
 
-		for (j = 0; j < t->ncommon; j++)
-			json_array_append_new(common, input_json(&t->common[j]));
-		for (j = 0; j < t->nschemes; j++) {
-			const svc_scheme *s = &t->schemes[j];
-			json_t *in = json_array();
-
-			for (k = 0; k < s->nfields; k++)
-				json_array_append_new(in, input_json(&s->fields[k]));
-			json_array_append_new(schemes,
-				json_pack("{s:s, s:s, s:o}", "scheme", s->id,
-					  "displayName", s->label ? s->label : s->id,
-					  "inputDescriptors", in));
-		}
-		json_array_append_new(value,
-			json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", t->id,
-				  "displayName", t->name ? t->name : t->id,
-				  "description", t->description ? t->description : "",
-				  "authenticationSchemes", schemes,
-				  "inputDescriptors", common));
+		if (!want || t == one)
+			json_array_append_new(value, catalog_type_json(t));
 	}
 	return srv_reply(c, MHD_HTTP_OK,
 			 json_pack("{s:I, s:o}", "count",
@@ -591,6 +571,19 @@ const struct srv_route srv_routes[] = {
 	  api_token_revoke },
 	{ "GET", SRV_GLOBAL, "_apis/svcconn/oidc/keys", "endpoints:read", 0,
 	  api_oidc_keys },
+	{ "POST", SRV_GLOBAL, "_apis/projects", "full", 0, api_project_create },
+	{ "DELETE", SRV_GLOBAL, "_apis/projects/*", "full", 0,
+	  api_project_delete },
+	{ "GET", SRV_GLOBAL, "_apis/distributedtask/pools", "endpoints:read", 0,
+	  api_pools_list },
+	{ "POST", SRV_GLOBAL, "_apis/distributedtask/pools", "full", 0,
+	  api_pool_create },
+	{ "GET", SRV_GLOBAL, "_apis/svcconn/agents", "endpoints:read", 0,
+	  api_agents_list },
+	{ "DELETE", SRV_GLOBAL, "_apis/svcconn/agents/*", "full", 0,
+	  api_agent_revoke },
+	{ "POST", SRV_GLOBAL, "_apis/svcconn/registrationtokens", "full", 0,
+	  api_registration_token },
 	{ "POST", SRV_GLOBAL, "_apis/svcconn/oidc/keys/rotate", "full", 0,
 	  api_oidc_rotate },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }

@@ -157,6 +157,9 @@ json_t *srv_body_object(struct srv_call *c);
  * calls at the organization: PATCH and DELETE
  * /{org}/_apis/serviceendpoint/endpoints/{id} */
 int api_projects_list(struct srv_call *c);
+/** POST /_apis/projects {name, description}; DELETE /_apis/projects/{id}. */
+int api_project_create(struct srv_call *c);
+int api_project_delete(struct srv_call *c);
 int api_endpoint_share(struct srv_call *c);
 int api_endpoint_unshare(struct srv_call *c);
 /**
@@ -208,11 +211,23 @@ int api_group_create(struct srv_call *c);
 int api_group_delete(struct srv_call *c);
 int api_group_update(struct srv_call *c);
 
+/** Seconds since the epoch as an ISO 8601 time, or null for 0 (api_tokens.c). */
+json_t *srv_iso_or_null(long long t);
 /** /_apis/tokens/pats: GET, POST, DELETE ?authorizationId= (api_tokens.c). */
 int api_tokens_list(struct srv_call *c);
 int api_token_create(struct srv_call *c);
 int api_token_revoke(struct srv_call *c);
 
+/*
+ * api_pools.c: GET and POST /_apis/distributedtask/pools; GET
+ * /_apis/svcconn/agents, DELETE .../agents/{name}; POST
+ * /_apis/svcconn/registrationtokens.
+ */
+int api_pools_list(struct srv_call *c);
+int api_pool_create(struct srv_call *c);
+int api_agents_list(struct srv_call *c);
+int api_agent_revoke(struct srv_call *c);
+int api_registration_token(struct srv_call *c);
 /** GET /_apis/svcconn/oidc/keys, POST .../rotate (api_oidc_keys.c). */
 int api_oidc_keys(struct srv_call *c);
 int api_oidc_rotate(struct srv_call *c);
