@@ -414,7 +414,7 @@ int cli_agent_registration_token(struct cli_ctx *ctx, svc_store *st,
 int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
 	      const char *type)
 {
-	const svc_type *one = type ? svc_catalog_find(cat, type) : NULL;
+	const svc_type *one = NULL;
 	json_error_t err;
 	char *s = NULL;
 	size_t i;
@@ -430,6 +430,8 @@ int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
 	}
 	if (!(*out = json_array()))
 		return SVC_ERROR;
+	if (type)
+		one = svc_catalog_find(cat, type);
 	for (i = 0; rc == 0 && i < svc_catalog_count(cat); i++) {
 		const svc_type *t = svc_catalog_at(cat, i);
 
