@@ -32,21 +32,8 @@ printf '%s\n' "$SECRET" > "$work/secret"
 printf 'another-%s\n' "$SECRET" > "$work/secret2"
 
 # ---- the two sides ------------------------------------------------------
-# local: a store of its own; server: another store, served
-mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
-for h in local srv; do
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
-  # reader may read everything and change nothing, on both sides
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" security --grant reader=Reader >/dev/null
-done
-tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
-rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
-
-srv_cert
-SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
-url="https://127.0.0.1:$port"
 . "$SVC_SOURCE_DIR/tests/integration/lib/remote_cli.sh"
+remote_sides
 
 # ---- login ----------------------------------------------------------------
 out=$(printf 'svcp_0000000000000000_wrong\n' | cl "$bin" login "$url" --ca "$work/cert.pem" 2>&1) && rc=0 || rc=$?

@@ -21,18 +21,8 @@ unset SVCCONN_HOME SVCCONN_USER
 bin="$SVC_BIN_DIR/svcconn"
 printf 'remote-admin-secret-9c2e\n' > "$work/secret"
 
-mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
-for h in local srv; do
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" security --grant reader=Reader >/dev/null
-done
-tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
-rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
-srv_cert
-SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
-url="https://127.0.0.1:$port"
 . "$SVC_SOURCE_DIR/tests/integration/lib/remote_cli.sh"
+remote_sides
 printf '%s\n' "$tok" | cl "$bin" login "$url" --ca "$work/cert.pem" >/dev/null
 
 # ---- one scenario, both ways ------------------------------------------------

@@ -1,12 +1,31 @@
 # The two sides of the remote CLI tests (remote_cli.sh,
 # remote_cli_admin.sh): one scenario run on a local store and against a
-# server, compared verb by verb.  Source it once $work, $bin, $url and
-# $rtok (a Reader's token for the server) are set:
+# server, compared verb by verb.  Source it after srv_setup, with $bin
+# set (the svcconn to run):
+#   remote_sides          two stores, $work/local and $work/srv, each with
+#                         admin and a Reader (reader); tokens of scope full
+#                         of both on the server's ($tok, $rtok); the
+#                         server started on it over TLS at $url
 #   cl CMD...             CMD as the client: its own HOME, no store
 #   run SIDE USER NAME ARGS...   svcconn ARGS on SIDE (local, remote)
 #   norm FILE             FILE with ids, times and tokens as one word
 #   both_ways STEP...     each step ("USER NAME ARGS") run both ways and
 #                         compared (standard output, error, exit code)
+remote_sides() {
+  local h
+  mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
+  for h in local srv; do
+    SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
+    # reader may read everything and change nothing, on both sides
+    SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" security --grant reader=Reader >/dev/null
+  done
+  tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
+  rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
+  srv_cert
+  SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
+    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+  url="https://127.0.0.1:$port"
+}
 # the client's side: its own HOME, no store (SVCCONN_HOME names nothing)
 cl() { env -u SVCCONN_USER HOME="$work/client" SVCCONN_HOME="$work/nostore" "$@"; }
 # run SIDE USER NAME ARGS...: svcconn ARGS as USER on SIDE; output kept as
