@@ -26,29 +26,13 @@ set -euo pipefail
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
 srv_setup remote_cli   # (KEEP=1 keeps $work to look at)
 unset SVCCONN_HOME SVCCONN_USER   # each side names its own
-bin="$SVC_BIN_DIR/svcconn"
 SECRET=remote-cli-secret-4b1d07
 printf '%s\n' "$SECRET" > "$work/secret"
 printf 'another-%s\n' "$SECRET" > "$work/secret2"
 
 # ---- the two sides ------------------------------------------------------
-# local: a store of its own; server: another store, served
-mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
-for h in local srv; do
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
-  # reader may read everything and change nothing, on both sides
-  SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" security --grant reader=Reader >/dev/null
-done
-tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
-rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
-
-srv_cert
-SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
-  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
-url="https://127.0.0.1:$port"
-
-# the client's side: its own HOME, no store (SVCCONN_HOME names nothing)
-cl() { env -u SVCCONN_USER HOME="$work/client" SVCCONN_HOME="$work/nostore" "$@"; }
+. "$SVC_SOURCE_DIR/tests/integration/lib/sides.sh"
+sides_setup
 
 # ---- login ----------------------------------------------------------------
 out=$(printf 'svcp_0000000000000000_wrong\n' | cl "$bin" login "$url" --ca "$work/cert.pem" 2>&1) && rc=0 || rc=$?
@@ -64,32 +48,6 @@ lf="$work/client/.config/svcconn/server.json"
 [ "$(stat -c %a "$lf")" = 600 ] || fail "the login file is not 0600"
 
 # ---- one scenario, both ways --------------------------------------------------
-# run SIDE USER NAME ARGS...: svcconn ARGS as USER on SIDE; output kept as
-# $work/SIDE.NAME.{out,err,rc}
-run() {
-  local side=$1 user=$2 name=$3; shift 3
-  local rc=0
-  if [ "$side" = local ]; then
-    SVCCONN_HOME="$work/local" SVCCONN_USER=$user "$bin" "$@" \
-      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
-  elif [ "$user" = admin ]; then
-    cl SVCCONN_SERVER="$url" "$bin" "$@" \
-      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
-  else
-    printf '%s\n' "$rtok" > "$work/rtok"; chmod 600 "$work/rtok"
-    cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" "$@" \
-      >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
-  fi
-  echo "$rc" > "$work/$side.$name.rc"
-}
-# ids and times vary: one word each; the local side acts as root
-# impersonating admin (SVCCONN_USER), which its records say
-norm() {
-  sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g;
-          s/root as (admin|reader)/\1/g;
-          s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z?/TIME/g;
-          s/"created": [0-9]+/"created": TIME/' "$1"
-}
 steps=()
 step() { steps+=("$*"); }
 step admin create  create generic gh --scheme UsernamePassword --url https://api.example.test --set username=u --secret password=@"$work/secret" --description first
@@ -119,30 +77,7 @@ step reader raudit audit
 step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
-# both_ways STEP...: every step on the local side, then on the server,
-# then compared; @REQ and @CHK in a step stand for the side's request id
-# ($work/SIDE.REQ) and the check id its step 'cadd' printed
-both_ways() {
-  local side s user name args k
-  for side in local remote; do
-    for s in "$@"; do
-      read -r user name args <<<"$s"
-      [ -e "$work/$side.REQ" ] && args=${args//@REQ/$(cat "$work/$side.REQ")}
-      [ -e "$work/$side.cadd.out" ] && args=${args//@CHK/$(sed -nE 's/^added .* check ([0-9a-f-]{36})$/\1/p' "$work/$side.cadd.out")}
-      # shellcheck disable=SC2086
-      run "$side" "$user" "$name" $args
-    done
-  done
-  for s in "$@"; do
-    read -r _ name _ <<<"$s"
-    for k in rc out err; do
-      diff <(norm "$work/local.$name.$k") <(norm "$work/remote.$name.$k") >"$work/diff" \
-        || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
-    done
-  done
-}
 both_ways "${steps[@]}"
-expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
 expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
 grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
@@ -366,12 +301,6 @@ out=$(cl SVCCONN_SERVER="$url" SVCCONN_HOME="$work/notmade" "$bin" init 2>&1) &&
 [ "$rc" = 2 ] || fail "init against a server exited $rc: $out"
 grep -q "'init' works only on a local store" <<<"$out" || fail "init: $out"
 [ ! -e "$work/notmade" ] || fail "init against a server made a local store"
-out=$(cl SVCCONN_SERVER="$url" "$bin" pipelines source app 2>&1) && rc=0 || rc=$?
-[ "$rc" = 2 ] || fail "pipelines source against a server exited $rc"
-grep -q "'pipelines source' works only on a local store" <<<"$out" || fail "pipelines source: $out"
-out=$(cl SVCCONN_SERVER="$url" "$bin" expiring --rescan 2>&1) && rc=0 || rc=$?
-[ "$rc" = 2 ] || fail "expiring --rescan against a server exited $rc"
-grep -q -- "--rescan works only on a local store" <<<"$out" || fail "expiring --rescan: $out"
 out=$(cl SVCCONN_SERVER="$url" "$bin" rekey 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] || fail "rekey against a server exited $rc"
 grep -q "'rekey' works only on a local store" <<<"$out" || fail "rekey: $out"
