@@ -113,7 +113,9 @@ entry() {   # NAME: one connection of an export file, with its secret
 }
 head='apiVersion: svcconn/v1
 connections:'
-{ echo "$head"; entry im1; entry im2; entry im3; entry im4; entry im5; } > "$work/imp.yml"
+{ echo "$head"; entry im1; entry im2; entry im3; entry im4; entry im5
+  # an export's id and allPipelines are kept
+  printf '    id: "4d1c6e0a-6a47-4b3e-9a51-2f0e8b7c9d11"\n    allPipelines: true\n'; } > "$work/imp.yml"
 { echo "$head"; entry im1; entry im2; printf '  - name: "im3"\n    type: "nosuchtype"\n'; entry im4; entry im5; } > "$work/impbad.yml"
 { echo "$head"; entry im1; entry im2; entry wrong; entry im4; entry im5; } > "$work/impdup.yml"
 steps=(
@@ -126,6 +128,8 @@ steps=(
   "admin imp import imp.yml"
   "admin il3 list"
   "admin ishow show im3"
+  "admin iid show 4d1c6e0a-6a47-4b3e-9a51-2f0e8b7c9d11"
+  "admin iperm permissions im5"
   "admin iagain import imp.yml"
 )
 both_ways "${steps[@]}"; nsteps=$((nsteps + ${#steps[@]}))
@@ -134,6 +138,8 @@ grep -q "nothing was imported" "$work/remote.idup.err" || fail "import of an exi
 grep -q "im1" "$work/remote.il2.out" && fail "a refused import left connections behind"
 grep -q "imported 5 connection" "$work/remote.imp.out" || fail "import: $(cat "$work/remote.imp.out")"
 grep -q "im5" "$work/remote.il3.out" || fail "the import did not arrive"
+grep -q "im5" "$work/remote.iid.out" || fail "the imported id was not kept: $(cat "$work/remote.iid.out")"
+grep -qi "all pipelines" "$work/remote.iperm.out" || fail "allPipelines was not kept: $(cat "$work/remote.iperm.out")"
 grep -q "password .*\*\*\*" "$work/remote.ishow.out" || fail "the imported secret is not set: $(cat "$work/remote.ishow.out")"
 # the server stored the imported secret itself
 SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" export im3 --include-secrets -o "$work/im3.yml" 2>/dev/null

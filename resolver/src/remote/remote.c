@@ -650,9 +650,18 @@ int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
 	size_t i;
 	int rc;
 
-	for (i = 0; a && i < count; i++)
-		if (json_array_append_new(a, endpoint_of(conns[i])))
+	/* an import keeps the file's ids and allPipelines, as locally */
+	for (i = 0; a && i < count; i++) {
+		json_t *e = endpoint_of(conns[i]);
+
+		if (!e || json_object_set_new(e, "allPipelines",
+					      json_boolean(svc_conn_all_pipelines(conns[i]))) ||
+		    (svc_conn_id(conns[i]) &&
+		     json_object_set_new(e, "id",
+					 json_string(svc_conn_id(conns[i])))) ||
+		    json_array_append_new(a, e))
 			break;
+	}
 	if (!a || i < count) {
 		json_decref(a);
 		return error_oom();
