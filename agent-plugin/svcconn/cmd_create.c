@@ -257,8 +257,7 @@ static int report(struct cli_ctx *ctx, const svc_conn *c,
  * The checks create and edit make before saving: certificates, and the
  * call of --verify.  Against a server, the server validates and checks
  * the certificates, and verifies with --verify as it stores
- * (store_conn); --grant-all-pipelines and --unset of a secret are
- * refused there.
+ * (store_conn); --unset of a secret is refused there.
  */
 static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 			const svc_catalog *cat, const struct conn_opts *o)
@@ -269,9 +268,8 @@ static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 		const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
 		size_t i;
 
-		/* --verify: the server verifies as it stores (store_conn) */
-		if (o->grant_all)
-			return cli_local_only(ctx, "--grant-all-pipelines");
+		/* --verify: the server verifies as it stores (store_conn);
+		 * --grant-all-pipelines travels as allPipelines */
 		/* a server keeps a secret a PUT leaves out: no removal */
 		for (i = 0; i < o->nf; i++)
 			if (o->f[i].kind == 'u' && t &&

@@ -17,6 +17,8 @@
 #    nothing imported), one whose 3rd names an existing connection (1,
 #    nothing imported: one transaction on the server too), a Reader's
 #    (5), a good one (5 imported), then the lists are the same;
+#  - create and edit --grant-all-pipelines (a Reader's edit refused, 5),
+#    and an edit of another field keeps the connection open;
 #  - expiring --rescan (an Administrator's; a Reader's refused, 5);
 #  - security --project P without a connection: show, grant, revoke, and
 #    a Reader's grant refused (5), the server's store unchanged;
@@ -144,6 +146,22 @@ grep -q "password .*\*\*\*" "$work/remote.ishow.out" || fail "the imported secre
 # the server stored the imported secret itself
 SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" export im3 --include-secrets -o "$work/im3.yml" 2>/dev/null
 grep -q -- "$good" "$work/im3.yml" || fail "the imported secret did not reach the server's store"
+
+# ---- create/edit --grant-all-pipelines -----------------------------------------
+steps=(
+  "admin gac create generic ga --scheme UsernamePassword --url https://ga.example.test --set username=u --secret password=@good --grant-all-pipelines"
+  "admin gap permissions ga"
+  "reader rgae edit im1 --grant-all-pipelines"
+  "admin gae edit im1 --grant-all-pipelines --json"
+  "admin gap2 permissions im1"
+  "admin gae2 edit im1 --description still-open"
+  "admin gap3 permissions im1"
+)
+both_ways "${steps[@]}"; nsteps=$((nsteps + ${#steps[@]}))
+expect_rc gac 0; expect_rc rgae 5; expect_rc gae 0
+for n in gap gap2 gap3; do
+  grep -q "open to all pipelines" "$work/remote.$n.out" || fail "$n: $(cat "$work/remote.$n.out")"
+done
 
 # ---- expiring --rescan, security --project, pipelines source -----------------
 steps=(

@@ -346,8 +346,9 @@ fail:
 }
 
 /*
- * The ServiceEndpoint JSON of c: its loaded secrets included
- * (write-only), the ones not loaded left out (kept as stored); NULL when
+ * The ServiceEndpoint JSON of c, with svcconn's allPipelines: its loaded
+ * secrets included (write-only), the ones not loaded left out (kept as
+ * stored); NULL when
  * out of memory.  The process wipes JSON it frees (svc_json_wipe_on_free).
  */
 static json_t *endpoint_of(const svc_conn *c)
@@ -363,12 +364,12 @@ static json_t *endpoint_of(const svc_conn *c)
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key, json_stringn(f.value, f.len));
 	}
-	return json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o}", "name",
-			 svc_conn_name(c), "type", svc_conn_type(c), "url",
-			 svc_conn_url(c), "description",
+	return json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
+			 "name", svc_conn_name(c), "type", svc_conn_type(c),
+			 "url", svc_conn_url(c), "description",
 			 svc_conn_description(c), "authorization", "scheme",
 			 svc_conn_scheme(c), "parameters", params, "data",
-			 data);
+			 data, "allPipelines", svc_conn_all_pipelines(c));
 }
 
 /* The text of o (the reference is taken) into the secret buffer *out. */
@@ -650,15 +651,13 @@ int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
 	size_t i;
 	int rc;
 
-	/* an import keeps the file's ids and allPipelines, as locally */
+	/* an import keeps the file's ids, as locally */
 	for (i = 0; a && i < count; i++) {
 		json_t *e = endpoint_of(conns[i]);
 
-		if (!e || json_object_set_new(e, "allPipelines",
-					      json_boolean(svc_conn_all_pipelines(conns[i]))) ||
-		    (svc_conn_id(conns[i]) &&
-		     json_object_set_new(e, "id",
-					 json_string(svc_conn_id(conns[i])))) ||
+		if (!e || (svc_conn_id(conns[i]) &&
+			   json_object_set_new(e, "id",
+					       json_string(svc_conn_id(conns[i])))) ||
 		    json_array_append_new(a, e))
 			break;
 	}

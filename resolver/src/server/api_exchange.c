@@ -10,8 +10,8 @@
  * POST .../_apis/svcconn/import[?replace=true] {"value": [ServiceEndpoint
  * ...]} creates (or replaces) every connection in one transaction
  * (svc_ops_conn_import): all or nothing, as a local import.  An entry
- * may carry the "id" and "allPipelines" an export file gives, kept as a
- * local import keeps them.  Each entry
+ * may carry the "id" an export file gives (and allPipelines, as a create
+ * may), kept as a local import keeps them.  Each entry
  * is validated as a create's body is; one invalid entry refuses the
  * whole request before anything is written.
  */
@@ -78,27 +78,23 @@ done:
 }
 
 /*
- * The members an import takes beyond a create's, as a local import takes
- * them from the file: the connection's id and allPipelines (entry i of
- * the body, e); -1 with c answered when one is not of its type.
+ * The member an import takes beyond a create's, as a local import takes
+ * it from the file: the connection's id (entry i of the body, e); -1 with
+ * c answered when it is not a string.
  */
-static int import_members(struct srv_call *c, svc_conn *conn, json_t *e,
-			  size_t i)
+static int import_id(struct srv_call *c, svc_conn *conn, json_t *e, size_t i)
 {
 	json_t *id = json_object_get(e, "id");
-	json_t *all = json_object_get(e, "allPipelines");
 	int rc;
 
-	if ((id && !json_is_string(id)) || (all && !json_is_boolean(all)))
+	if (!id || json_is_null(id))
+		return 0;
+	if (!json_is_string(id))
 		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
-				 "'%s': field 'value[%zu].%s' must be a %s",
-				 c->request, i, id && !json_is_string(id)
-					 ? "id" : "allPipelines",
-				 id && !json_is_string(id) ? "string"
-							   : "boolean");
-	if (id && (rc = svc_conn_set_id(conn, json_string_value(id))))
+				 "'%s': field 'value[%zu].id' must be a string",
+				 c->request, i);
+	if ((rc = svc_conn_set_id(conn, json_string_value(id))))
 		return srv_lib_error(c, rc);
-	svc_conn_set_all_pipelines(conn, json_is_true(all));
 	return 0;
 }
 
@@ -135,7 +131,7 @@ int api_import(struct srv_call *c)
 		if (srv_conn_from_body(c, &conns[n], e))
 			goto done;
 		n++;
-		if (import_members(c, conns[n - 1], e, i))
+		if (import_id(c, conns[n - 1], e, i))
 			goto done;
 	}
 	if ((rc = svc_ops_conn_import(sh->store, c->who, conns, n,

@@ -177,7 +177,7 @@ static int apply_object(struct srv_call *c, svc_conn *conn, json_t *o,
 /* The fields of body common to create and update, onto conn. */
 static int apply_body(struct srv_call *c, svc_conn *conn, json_t *body)
 {
-	json_t *auth = json_object_get(body, "authorization");
+	json_t *auth = json_object_get(body, "authorization"), *all;
 	const char *url, *desc, *scheme = NULL;
 	int rc;
 
@@ -195,6 +195,15 @@ static int apply_body(struct srv_call *c, svc_conn *conn, json_t *body)
 	    (desc && (rc = svc_conn_set_description(conn, desc))) ||
 	    (scheme && (rc = svc_conn_set_scheme(conn, scheme))))
 		return srv_lib_error(c, rc);
+	/* svcconn's own member, as `create/edit --grant-all-pipelines`: the
+	 * ops layer decides who may open a connection */
+	all = json_object_get(body, "allPipelines");
+	if (all && !json_is_null(all) && !json_is_boolean(all))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'allPipelines' must be a boolean",
+				 c->request);
+	if (json_is_boolean(all))
+		svc_conn_set_all_pipelines(conn, json_is_true(all));
 	if (apply_object(c, conn, json_object_get(body, "data"), "data") ||
 	    apply_object(c, conn, auth ? json_object_get(auth, "parameters")
 				       : NULL,
