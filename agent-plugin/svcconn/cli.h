@@ -258,6 +258,30 @@ int cli_agent_registration_token(struct cli_ctx *ctx, svc_store *st,
  */
 int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
 	      const char *type);
+/** As svc_ops_pipeline_source (a server fetches the file itself). */
+int cli_pipeline_source(struct cli_ctx *ctx, svc_store *st, char **yaml,
+			size_t *len, char **origin, const char *pipeline,
+			const char *commit);
+/** As svc_ops_project_role_list: the roles in the project acted in. */
+int cli_project_role_list(struct cli_ctx *ctx, svc_store *st,
+			  svc_role_entry **out, size_t *n);
+/** As svc_ops_project_role_set (SVC_ROLE_NONE: remove). */
+int cli_project_role_set(struct cli_ctx *ctx, svc_store *st,
+			 const char *principal, svc_role role);
+/** As svc_ops_verify (the server verifies with its stored secrets). */
+int cli_verify(struct cli_ctx *ctx, svc_store *st, svc_verify_result *out,
+	       svc_conn **conn, char **pinned, const svc_catalog *cat,
+	       const char *name_or_id, unsigned flags);
+/** As svc_ops_export; against a server never with SVC_EXPORT_SECRETS. */
+int cli_export(struct cli_ctx *ctx, svc_store *st, char **text, size_t *len,
+	       size_t *count, const char *const *names, size_t nnames,
+	       unsigned flags);
+/** As svc_ops_conn_import: one transaction, all or nothing. */
+int cli_conn_import(struct cli_ctx *ctx, svc_store *st, svc_conn **conns,
+		    size_t count, unsigned flags);
+/** As svc_ops_cert_rescan (the server decrypts its own store). */
+int cli_cert_rescan(struct cli_ctx *ctx, svc_store *st, size_t *scanned,
+		    const svc_catalog *cat);
 /**
  * EXIT_OK on a local store; against a server, "WHAT works only on a local
  * store, not against a server" and EXIT_USAGE.
@@ -292,6 +316,13 @@ void cli_day(char out[16], long long t);
  */
 int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
 			   const svc_conn *c, const svc_catalog *cat);
+/**
+ * Print the verification r before a save as create/edit --verify prints
+ * it ("verified: ..." on stdout, stderr with --json): EXIT_OK when the
+ * service accepted it, else EXIT_FAILED after "verification failed
+ * (...): ...; nothing stored".  In cmd_verify.c.
+ */
+int cli_verify_report(const struct cli_ctx *ctx, const svc_verify_result *r);
 /** The JSON object `show --json` prints for a connection (no secrets). */
 json_t *cli_conn_json(const svc_conn *c, const svc_catalog *cat);
 

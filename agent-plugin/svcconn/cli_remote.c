@@ -449,6 +449,72 @@ int cli_types(struct cli_ctx *ctx, const svc_catalog *cat, json_t **out,
 	return rc;
 }
 
+int cli_verify(struct cli_ctx *ctx, svc_store *st, svc_verify_result *out,
+	       svc_conn **conn, char **pinned, const svc_catalog *cat,
+	       const char *name_or_id, unsigned flags)
+{
+	return ctx->remote
+		? svc_remote_verify(out, conn, pinned, ctx->remote, name_or_id,
+				    flags)
+		: svc_ops_verify(out, conn, pinned, st, ctx->who, cat,
+				 name_or_id, flags);
+}
+
+int cli_export(struct cli_ctx *ctx, svc_store *st, char **text, size_t *len,
+	       size_t *count, const char *const *names, size_t nnames,
+	       unsigned flags)
+{
+	/* secrets never leave a server: cmd_export refuses to ask */
+	if (ctx->remote && (flags & SVC_EXPORT_SECRETS))
+		return SVC_EINVALID;
+	return ctx->remote
+		? svc_remote_export(text, len, count, ctx->remote, names,
+				    nnames)
+		: svc_ops_export(text, len, count, st, ctx->who, names, nnames,
+				 flags);
+}
+
+int cli_conn_import(struct cli_ctx *ctx, svc_store *st, svc_conn **conns,
+		    size_t count, unsigned flags)
+{
+	return ctx->remote
+		? svc_remote_conn_import(ctx->remote, conns, count, flags)
+		: svc_ops_conn_import(st, ctx->who, conns, count, flags);
+}
+
+int cli_cert_rescan(struct cli_ctx *ctx, svc_store *st, size_t *scanned,
+		    const svc_catalog *cat)
+{
+	return ctx->remote ? svc_remote_cert_rescan(scanned, ctx->remote)
+			   : svc_ops_cert_rescan(scanned, st, ctx->who, cat);
+}
+
+int cli_pipeline_source(struct cli_ctx *ctx, svc_store *st, char **yaml,
+			size_t *len, char **origin, const char *pipeline,
+			const char *commit)
+{
+	return ctx->remote
+		? svc_remote_pipeline_source(yaml, len, origin, ctx->remote,
+					     pipeline, commit)
+		: svc_ops_pipeline_source(yaml, len, origin, st, ctx->who,
+					  pipeline, commit);
+}
+
+int cli_project_role_list(struct cli_ctx *ctx, svc_store *st,
+			  svc_role_entry **out, size_t *n)
+{
+	return ctx->remote ? svc_remote_project_role_list(out, n, ctx->remote)
+			   : svc_ops_project_role_list(out, n, st, ctx->who);
+}
+
+int cli_project_role_set(struct cli_ctx *ctx, svc_store *st,
+			 const char *principal, svc_role role)
+{
+	return ctx->remote
+		? svc_remote_project_role_set(ctx->remote, principal, role)
+		: svc_ops_project_role_set(st, ctx->who, principal, role);
+}
+
 int cli_local_only(const struct cli_ctx *ctx, const char *what)
 {
 	if (!ctx->remote)

@@ -255,9 +255,9 @@ static int report(struct cli_ctx *ctx, const svc_conn *c,
 
 /*
  * The checks create and edit make before saving: certificates, and the
- * call of --verify.  Against a server, the server validates (and the
- * checks that need its stored secrets are not made): --verify,
- * --grant-all-pipelines and --unset of a secret are refused there.
+ * call of --verify.  Against a server, the server validates and checks
+ * the certificates, and verifies with --verify as it stores
+ * (store_conn); --unset of a secret is refused there.
  */
 static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 			const svc_catalog *cat, const struct conn_opts *o)
@@ -268,9 +268,8 @@ static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 		const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
 		size_t i;
 
-		if (o->verify || o->grant_all)
-			return cli_local_only(ctx, o->verify ? "--verify"
-							     : "--grant-all-pipelines");
+		/* --verify: the server verifies as it stores (store_conn);
+		 * --grant-all-pipelines travels as allPipelines */
 		/* a server keeps a secret a PUT leaves out: no removal */
 		for (i = 0; i < o->nf; i++)
 			if (o->f[i].kind == 'u' && t &&
@@ -285,6 +284,28 @@ static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 	if (o->verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
 		return rc;
 	return EXIT_OK;
+}
+
+/*
+ * Store c by op (cli_conn_create or cli_conn_update); against a server
+ * with --verify, the server verifies and then stores in one call, and
+ * the verification is printed as a local --verify prints it.
+ */
+static int store_conn(struct cli_ctx *ctx, svc_store *st, svc_conn *c,
+		      const struct conn_opts *o,
+		      int (*op)(struct cli_ctx *ctx, svc_store *st,
+				svc_conn *c))
+{
+	svc_verify_result r;
+	int rc;
+
+	if (!ctx->remote || !o->verify)
+		return (rc = op(ctx, st, c)) ? cli_lib_fail(rc) : EXIT_OK;
+	if ((rc = svc_remote_conn_save_verified(&r, ctx->remote, c)))
+		return cli_lib_fail(rc);
+	rc = cli_verify_report(ctx, &r);
+	svc_verify_result_clear(&r);
+	return rc;
 }
 
 static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
@@ -322,10 +343,8 @@ static int cmd_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	if ((rc = local_checks(ctx, st, c, cat, &o)))
 		goto done;
-	if ((rc = cli_conn_create(ctx, st, c)) != 0) {
-		rc = cli_lib_fail(rc);
+	if ((rc = store_conn(ctx, st, c, &o, cli_conn_create)))
 		goto done;
-	}
 	rc = report(ctx, c, cat, "created");
 done:
 	svc_conn_free(c);
@@ -424,10 +443,8 @@ static int cmd_edit(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	if ((rc = local_checks(ctx, st, c, cat, &o)))
 		goto done;
-	if ((rc = cli_conn_update(ctx, st, c)) != 0) {
-		rc = cli_lib_fail(rc);
+	if ((rc = store_conn(ctx, st, c, &o, cli_conn_update)))
 		goto done;
-	}
 	rc = report(ctx, c, cat, "updated");
 done:
 	svc_conn_free(c);
@@ -448,7 +465,8 @@ done:
 	"  --json                print the result as JSON\n" \
 	"  --verify              verify and save: call the service with the\n" \
 	"                        credentials first (see 'svcconn verify') and\n" \
-	"                        store nothing when that fails (exit 1)\n" \
+	"                        store nothing when that fails (exit 1);\n" \
+	"                        against a server, the server makes the call\n" \
 	"Secret values are never accepted as command-line text: a secret field\n" \
 	"given with --set is refused and nothing is stored. One trailing newline\n" \
 	"of a secret read from a file or standard input is removed.\n"

@@ -169,11 +169,10 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 				       "unexpected argument '%s'", argv[optind]);
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
-	if (o.rescan && (rc = cli_local_only(ctx, "--rescan")))
-		goto done;
 	if (o.rescan) {
+		/* against a server, the server decrypts its own store */
 		if (cli_catalog_new(&cat) ||
-		    (rc = svc_ops_cert_rescan(&scanned, st, ctx->who, cat))) {
+		    (rc = cli_cert_rescan(ctx, st, &scanned, cat))) {
 			rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 			goto done;
 		}
@@ -281,7 +280,7 @@ const struct cmd_entry cmd_expiring_entry = {
 	"  --rescan           first decrypt every connection and record its\n"
 	"                     expiry (for connections stored before svcconn kept\n"
 	"                     it; needs the Administrator role on the store;\n"
-	"                     only on a local store)\n"
+	"                     against a server, the server decrypts its own)\n"
 	"  --json             an array of {name, type, field, notAfter,\n"
 	"                     daysLeft, expired}\n"
 	"Exit status: 0 when nothing is due, 1 when some connection is listed\n"

@@ -82,12 +82,16 @@ static int cmd_export(struct cli_ctx *ctx, int argc, char **argv)
 				       "--include-secrets writes only to a new file: add -o FILE");
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
+	if (ctx->remote && o.secrets) {
+		rc = cli_fail(SVC_EINVALID, "--include-secrets works only on a local store: secrets never leave a server");
+		goto done;
+	}
 	/* only what this identity may read; secrets need Administrator */
-	if ((rc = svc_ops_export(&text, &len, &n, st, ctx->who,
-				 argc > optind ? (const char *const *)argv + optind
-					       : NULL,
-				 (size_t)(argc - optind),
-				 o.secrets ? SVC_EXPORT_SECRETS : 0))) {
+	if ((rc = cli_export(ctx, st, &text, &len, &n,
+			     argc > optind ? (const char *const *)argv + optind
+					   : NULL,
+			     (size_t)(argc - optind),
+			     o.secrets ? SVC_EXPORT_SECRETS : 0))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -111,6 +115,8 @@ const struct cmd_entry cmd_export_entry = {
 	"Without --include-secrets the export holds no secret value at all.\n"
 	"With it, the secrets are written only into FILE, which must not exist\n"
 	"and is created with mode 0600; they are never printed.\n"
+	"Against a server (--server) the export is the server's, without secrets;\n"
+	"--include-secrets is refused there (exit 2): secrets never leave it.\n"
 	"  -o, --output FILE   write to a new file instead of standard output\n",
-	cmd_export
+	cmd_export, 1
 };

@@ -1,5 +1,6 @@
 /*
- * cmd_import.c - `svcconn import FILE`: all entries or none.
+ * cmd_import.c - `svcconn import FILE`: all entries or none, on a local
+ * store or a server (one request, one transaction on the server).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +73,9 @@ static int cmd_import(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = cli_open_store(ctx, &st)))
 		goto done;
-	rc = svc_ops_conn_import(st, ctx->who, conns, n,
-				 o.replace ? SVC_IMPORT_REPLACE : 0);
+	/* against a server too: one request, one transaction there */
+	rc = cli_conn_import(ctx, st, conns, n,
+			     o.replace ? SVC_IMPORT_REPLACE : 0);
 	if (rc == SVC_EDENIED) {
 		rc = cli_lib_fail(rc);
 		goto done;
@@ -99,6 +101,9 @@ const struct cmd_entry cmd_import_entry = {
 	"import connections from an export file",
 	"Every entry is validated first; if any is invalid, each problem is\n"
 	"reported with its line and nothing is written. A name that exists\n"
-	"already is an error unless --replace is given. --dry-run only validates.\n",
-	cmd_import
+	"already is an error unless --replace is given. --dry-run only validates.\n"
+	"Against a server (--server) the file is validated here the same way,\n"
+	"then sent in one request that the server stores in one transaction:\n"
+	"all entries or none there too.\n",
+	cmd_import, 1
 };

@@ -120,10 +120,8 @@ static int pipe_source(struct cli_ctx *ctx, svc_store *st,
 	size_t len = 0;
 	int rc;
 
-	if ((rc = cli_local_only(ctx, "'pipelines source'")))
-		return rc;
-	if ((rc = svc_ops_pipeline_source(&yaml, &len, &origin, st, ctx->who,
-					  name, o->commit)))
+	if ((rc = cli_pipeline_source(ctx, st, &yaml, &len, &origin, name,
+				      o->commit)))
 		return cli_lib_fail(rc);
 	if (ctx->json) {
 		rc = cli_print_json(json_pack("{s:s, s:s%}", "origin", origin,
@@ -199,7 +197,7 @@ const struct cmd_entry cmd_pipelines_entry = {
 	"Fetched files are cached under the store's cache/pipelines (0700); a\n"
 	"cached file is used only when its git blob id is the one its commit's\n"
 	"tree names, else the repository is fetched again.\n"
-	"Against a server, register, list and remove act on the server's\n"
-	"store; source works only on a local store.\n",
+	"Against a server, each acts on the server's store; source prints the\n"
+	"file the server fetches (the connection's secrets stay there).\n",
 	cmd_pipelines, 1
 };

@@ -50,7 +50,7 @@ static int show_project(struct cli_ctx *ctx, svc_store *st)
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = svc_ops_project_role_list(&e, &n, st, ctx->who)))
+	if ((rc = cli_project_role_list(ctx, st, &e, &n)))
 		return cli_lib_fail(rc);
 	if (ctx->json) {
 		json_t *o = json_object(), *a = json_array();
@@ -151,9 +151,6 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 	scope = argc - optind == 1 ? argv[optind] : NULL;
 	/* --project without a connection: the project's own roles */
 	in_project = !scope && ctx->project_opt;
-	if (in_project &&
-	    (rc = cli_local_only(ctx, "security --project without a connection")))
-		goto done;
 	/* check every change before making any */
 	for (i = 0; i < o.ngrant; i++) {
 		const char *eq = strchr(o.grant[i], '=');
@@ -176,14 +173,13 @@ static int cmd_security(struct cli_ctx *ctx, int argc, char **argv)
 
 		svc_role_parse(&r, eq + 1);
 		rc = !who ? SVC_ERROR
-		     : in_project ? svc_ops_project_role_set(st, ctx->who, who, r)
+		     : in_project ? cli_project_role_set(ctx, st, who, r)
 		     : cli_role_set(ctx, st, scope, who, r);
 		free(who);
 	}
 	for (i = 0; !rc && i < o.nrevoke; i++)
 		rc = in_project
-			? svc_ops_project_role_set(st, ctx->who, o.revoke[i],
-						   SVC_ROLE_NONE)
+			? cli_project_role_set(ctx, st, o.revoke[i], SVC_ROLE_NONE)
 			: cli_role_set(ctx, st, scope, o.revoke[i],
 				       SVC_ROLE_NONE);
 	if (!rc && o.inherit)

@@ -8,6 +8,9 @@
  * verified, with the stored secrets an edit did not replace, and nothing is
  * stored when it fails.
  *
+ * Against a server (--server) the server makes the call with the secrets
+ * it stores and answers the outcome alone: the client never holds them.
+ *
  * `--pin-host-key` (SSH): the host keys the server presents are stored in
  * the connection's hostKey field (trust on first use; an edit, audited by
  * the store) before the verification, which then checks against them.
@@ -55,6 +58,23 @@ static int print_result(const struct cli_ctx *ctx, const svc_conn *c,
 	return good ? EXIT_OK : EXIT_FAILED;
 }
 
+int cli_verify_report(const struct cli_ctx *ctx, const svc_verify_result *r)
+{
+	if (r->outcome == SVC_VERIFY_OK || r->outcome == SVC_VERIFY_LOCAL) {
+		/* with --json, stdout is the connection's JSON alone */
+		FILE *f = ctx->json ? stderr : stdout;
+
+		fprintf(f, "verified: ");
+		cli_print_safe(f, r->message ? r->message : "");
+		fputc('\n', f);
+		return EXIT_OK;
+	}
+	return cli_fail(SVC_ERROR, "verification failed (%s): %s; "
+			"nothing stored",
+			svc_verify_outcome_name(r->outcome),
+			r->message ? r->message : "");
+}
+
 int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
 			   const svc_conn *c, const svc_catalog *cat)
 {
@@ -63,19 +83,7 @@ int cli_verify_before_save(struct cli_ctx *ctx, svc_store *st,
 
 	if ((rc = svc_ops_verify_candidate(&r, st, ctx->who, c, cat)))
 		return cli_lib_fail(rc);
-	if (r.outcome == SVC_VERIFY_OK || r.outcome == SVC_VERIFY_LOCAL) {
-		/* with --json, stdout is the connection's JSON alone */
-		FILE *f = ctx->json ? stderr : stdout;
-
-		fprintf(f, "verified: ");
-		cli_print_safe(f, r.message);
-		fputc('\n', f);
-		rc = EXIT_OK;
-	} else {
-		rc = cli_fail(SVC_ERROR, "verification failed (%s): %s; "
-			      "nothing stored",
-			      svc_verify_outcome_name(r.outcome), r.message);
-	}
+	rc = cli_verify_report(ctx, &r);
 	svc_verify_result_clear(&r);
 	return rc;
 }
@@ -102,8 +110,8 @@ static int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	/* using the credentials is a User's right; they are never shown */
-	if ((rc = svc_ops_verify(&r, &c, &keys, st, ctx->who, cat, argv[optind],
-				 pin ? SVC_OPS_PIN_HOST_KEY : 0))) {
+	if ((rc = cli_verify(ctx, st, &r, &c, &keys, cat, argv[optind],
+			     pin ? SVC_OPS_PIN_HOST_KEY : 0))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
@@ -144,6 +152,8 @@ const struct cmd_entry cmd_verify_entry = {
 	"  --json           print {\"name\",\"type\",\"outcome\",\"message\",\n"
 	"                   \"target\",\"httpStatus\"}\n"
 	"  --pin-host-key   SSH: store the server's host keys in the hostKey\n"
-	"                   field first (trust on first use; needs Administrator)\n",
-	cmd_verify
+	"                   field first (trust on first use; needs Administrator)\n"
+	"Against a server (--server) the server makes the call with the secrets\n"
+	"it stores; the output and exit codes are the same.\n",
+	cmd_verify, 1
 };

@@ -26,14 +26,13 @@ set -euo pipefail
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
 srv_setup remote_cli   # (KEEP=1 keeps $work to look at)
 unset SVCCONN_HOME SVCCONN_USER   # each side names its own
-bin="$SVC_BIN_DIR/svcconn"
 SECRET=remote-cli-secret-4b1d07
 printf '%s\n' "$SECRET" > "$work/secret"
 printf 'another-%s\n' "$SECRET" > "$work/secret2"
 
 # ---- the two sides ------------------------------------------------------
-. "$SVC_SOURCE_DIR/tests/integration/lib/remote_cli.sh"
-remote_sides
+. "$SVC_SOURCE_DIR/tests/integration/lib/sides.sh"
+sides_setup
 
 # ---- login ----------------------------------------------------------------
 out=$(printf 'svcp_0000000000000000_wrong\n' | cl "$bin" login "$url" --ca "$work/cert.pem" 2>&1) && rc=0 || rc=$?
@@ -79,7 +78,6 @@ step admin delete  delete gh2
 step admin nodel   delete gh2
 step admin empty   list
 both_ways "${steps[@]}"
-expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2"; }
 expect_rc create 0; expect_rc show 0; expect_rc gone 3; expect_rc rdel 5; expect_rc redit 5
 expect_rc raudit 5; expect_rc bad 2; expect_rc nodel 3; expect_rc rperm 5; expect_rc pnone 3; expect_rc rpshow 0
 grep -q "Deploy" "$work/remote.rpshow.out" || fail "the permissions did not arrive"
@@ -303,12 +301,6 @@ out=$(cl SVCCONN_SERVER="$url" SVCCONN_HOME="$work/notmade" "$bin" init 2>&1) &&
 [ "$rc" = 2 ] || fail "init against a server exited $rc: $out"
 grep -q "'init' works only on a local store" <<<"$out" || fail "init: $out"
 [ ! -e "$work/notmade" ] || fail "init against a server made a local store"
-out=$(cl SVCCONN_SERVER="$url" "$bin" pipelines source app 2>&1) && rc=0 || rc=$?
-[ "$rc" = 2 ] || fail "pipelines source against a server exited $rc"
-grep -q "'pipelines source' works only on a local store" <<<"$out" || fail "pipelines source: $out"
-out=$(cl SVCCONN_SERVER="$url" "$bin" expiring --rescan 2>&1) && rc=0 || rc=$?
-[ "$rc" = 2 ] || fail "expiring --rescan against a server exited $rc"
-grep -q -- "--rescan works only on a local store" <<<"$out" || fail "expiring --rescan: $out"
 out=$(cl SVCCONN_SERVER="$url" "$bin" rekey 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] || fail "rekey against a server exited $rc"
 grep -q "'rekey' works only on a local store" <<<"$out" || fail "rekey: $out"

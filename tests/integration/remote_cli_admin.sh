@@ -21,8 +21,8 @@ unset SVCCONN_HOME SVCCONN_USER
 bin="$SVC_BIN_DIR/svcconn"
 printf 'remote-admin-secret-9c2e\n' > "$work/secret"
 
-. "$SVC_SOURCE_DIR/tests/integration/lib/remote_cli.sh"
-remote_sides
+. "$SVC_SOURCE_DIR/tests/integration/lib/sides.sh"
+sides_setup
 printf '%s\n' "$tok" | cl "$bin" login "$url" --ca "$work/cert.pem" >/dev/null
 
 # ---- one scenario, both ways ------------------------------------------------

@@ -34,36 +34,9 @@ good='Reg-pw-good-7f3a'
 bad='Reg-pw-WRONG-0000'
 
 # ---- the registry -----------------------------------------------------------
-printf '%s' "$good" | htpasswd -B -i -c "$work/htpasswd" ci 2>/dev/null
-mkdir -p "$work/data"
-cat > "$work/config.yml" <<EOF
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/data
-http:
-  addr: 127.0.0.1:0
-  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-auth:
-  htpasswd:
-    realm: svcconn-test
-    path: $work/htpasswd
-EOF
-docker-registry serve "$work/config.yml" > "$work/registry.log" 2>&1 &
-reg_pid=$!
-# the port it bound, from its "listening on" line (a bounded wait)
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/registry.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$reg_pid" 2>/dev/null || { cat "$work/registry.log"; fail "docker-registry exited"; }
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/registry.log"; fail "docker-registry did not start"; }
+. "${SVC_SOURCE_DIR:?}/fixtures/registry/server.sh"
+registry_start "$work" ci "$good" || fail "docker-registry did not start"
+port=$reg_port
 echo "docker-registry with htpasswd auth on 127.0.0.1:$port"
 
 printf '%s' "$good" > "$work/good"

@@ -27,6 +27,7 @@
 #include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
+#include "svcconn/verify.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,6 +87,38 @@ int svc_remote_conn_update(svc_remote *r, svc_conn *c);
 /** As svc_ops_conn_rename. */
 int svc_remote_conn_rename(svc_remote *r, const char *name_or_id,
 			   const char *new_name);
+/** As svc_ops_cert_rescan: the server decrypts and records. */
+int svc_remote_cert_rescan(size_t *scanned, svc_remote *r);
+/**
+ * As svc_ops_verify (POST .../endpoints/{id}/verify): the server makes
+ * the call with the secrets it stores; *out (svc_verify_result_clear),
+ * *conn (without secrets) and *pinned (free(); NULL unless
+ * SVC_OPS_PIN_HOST_KEY pinned keys) as svc_ops_verify gives them.
+ */
+int svc_remote_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
+		      svc_remote *r, const char *name_or_id, unsigned flags);
+/**
+ * svc_remote_conn_create (c without an id) or svc_remote_conn_update,
+ * verified by the server first (svc_ops_verify_candidate, ?verify=true):
+ * the verification into *out (svc_verify_result_clear).  When the service
+ * refused it nothing is stored and the error (SVC_ERROR) says
+ * "verification failed (OUTCOME): MESSAGE; nothing stored".
+ */
+int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
+				  svc_conn *c);
+/**
+ * As svc_ops_export without SVC_EXPORT_SECRETS (the only export a server
+ * gives): *text the YAML (free with svc_secret_free(*text, *len)).
+ */
+int svc_remote_export(char **text, size_t *len, size_t *count, svc_remote *r,
+		      const char *const *names, size_t nnames);
+/**
+ * As svc_ops_conn_import (flags: SVC_IMPORT_REPLACE): every connection
+ * sent with its secrets in one request, stored in one transaction on the
+ * server, all or nothing.
+ */
+int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
+			   unsigned flags);
 /** As svc_ops_cert_expiry_list (free with svc_cert_expiry_list_free). */
 int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 				svc_remote *r);
@@ -201,6 +234,14 @@ int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
 /** As svc_ops_role_set (SVC_ROLE_NONE: revoke). */
 int svc_remote_role_set(svc_remote *r, const char *name_or_id,
 			const char *principal, svc_role role);
+/**
+ * As svc_ops_project_role_list and svc_ops_project_role_set: the roles in
+ * r's project itself (GET and PATCH .../svcconn/security?scope=project).
+ */
+int svc_remote_project_role_list(svc_role_entry **out, size_t *count,
+				 svc_remote *r);
+int svc_remote_project_role_set(svc_remote *r, const char *principal,
+				svc_role role);
 /** As svc_ops_inherit_set. */
 int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on);
 /** As svc_ops_group_list (free with svc_strings_free). */
@@ -217,6 +258,14 @@ int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r);
 int svc_remote_pipedef_register(svc_remote *r, const char *name,
 				const char *connection, const char *url,
 				const char *path, const char *branch);
+/**
+ * As svc_ops_pipeline_source (commit NULL: the branch's head): the server
+ * fetches the file through the repository's connection; *yaml and
+ * *origin new strings (free()).
+ */
+int svc_remote_pipeline_source(char **yaml, size_t *len, char **origin,
+			       svc_remote *r, const char *pipeline,
+			       const char *commit);
 /** As svc_ops_pipedef_remove. */
 int svc_remote_pipedef_remove(svc_remote *r, const char *name);
 /**

@@ -23,6 +23,7 @@
 
 #include "svcconn/authz.h"
 #include "svcconn/errors.h"
+#include "svcconn/ops.h"
 #include "svcconn/remote.h"
 #include "svcconn/secret.h"
 #include "svcconn/store.h"
@@ -345,18 +346,17 @@ fail:
 }
 
 /*
- * The ServiceEndpoint body of c, in a secret buffer: its loaded secrets
- * included (write-only), the ones not loaded left out (kept as stored).
+ * The ServiceEndpoint JSON of c, with svcconn's allPipelines: its loaded
+ * secrets included (write-only), the ones not loaded left out (kept as
+ * stored); NULL when
+ * out of memory.  The process wipes JSON it frees (svc_json_wipe_on_free).
  */
-static int body_of(svc_buf *out, const svc_conn *c, const char *new_name)
+static json_t *endpoint_of(const svc_conn *c)
 {
-	json_t *o, *params = json_object(), *data = json_object();
+	json_t *params = json_object(), *data = json_object();
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
-	char *s;
-	int rc = 0;
 
-	buf_init(out, REMOTE_MAX_BODY, 1);
 	for (i = 0; i < n; i++) {
 		if (svc_conn_field_at(c, i, &f) || f.kind == SVC_FIELD_URL ||
 		    !f.value)
@@ -364,11 +364,21 @@ static int body_of(svc_buf *out, const svc_conn *c, const char *new_name)
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key, json_stringn(f.value, f.len));
 	}
-	o = json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o}", "name",
-		      new_name ? new_name : svc_conn_name(c), "type",
-		      svc_conn_type(c), "url", svc_conn_url(c), "description",
-		      svc_conn_description(c), "authorization", "scheme",
-		      svc_conn_scheme(c), "parameters", params, "data", data);
+	return json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
+			 "name", svc_conn_name(c), "type", svc_conn_type(c),
+			 "url", svc_conn_url(c), "description",
+			 svc_conn_description(c), "authorization", "scheme",
+			 svc_conn_scheme(c), "parameters", params, "data",
+			 data, "allPipelines", svc_conn_all_pipelines(c));
+}
+
+/* The text of o (the reference is taken) into the secret buffer *out. */
+static int secret_body(svc_buf *out, json_t *o)
+{
+	char *s;
+	int rc = 0;
+
+	buf_init(out, REMOTE_MAX_BODY, 1);
 	if (!o || !(s = json_dumps(o, JSON_COMPACT))) {
 		json_decref(o);
 		return error_oom();
@@ -468,20 +478,35 @@ int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
 	return rc;
 }
 
-/* c's body sent by method (to EP, or EP/seg), c refreshed from the answer. */
+static int path_of(svc_buf *out, const char *path, const char *seg,
+		   const char *key, const char *val);
+static int verify_from(svc_verify_result *out, json_t *v);
+
+/*
+ * c's body sent by method (to EP, or EP/seg), c refreshed from the
+ * answer; with vr, verified first (?verify=true) and the verification
+ * into *vr.
+ */
 static int save(svc_remote *r, svc_conn *c, const char *method,
-		const char *seg)
+		const char *seg, svc_verify_result *vr)
 {
-	svc_buf body;
+	svc_buf body, path;
 	svc_conn *back = NULL;
 	json_t *v = NULL;
 	int rc;
 
-	if ((rc = body_of(&body, c, NULL)) == 0)
-		rc = call(&v, r, method, r->project, EP, seg, &body);
+	if ((rc = path_of(&path, EP, seg, vr ? "verify" : NULL, "true")))
+		return rc;
+	if ((rc = secret_body(&body, endpoint_of(c))) == 0)
+		rc = call(&v, r, method, r->project, path.ptr, NULL, &body);
 	buf_clear(&body);
+	buf_clear(&path);
 	if (rc)
 		return rc;
+	if (vr && (rc = verify_from(vr, json_object_get(v, "verification")))) {
+		json_decref(v);
+		return rc;
+	}
 	if ((rc = remote_conn_from(&back, v)) == 0) {
 		rc = svc_conn_set_id(c, svc_conn_id(back));
 		if (!rc)
@@ -497,7 +522,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 
 int svc_remote_conn_create(svc_remote *r, svc_conn *c)
 {
-	return save(r, c, "POST", NULL);
+	return save(r, c, "POST", NULL, NULL);
 }
 
 int svc_remote_conn_update(svc_remote *r, svc_conn *c)
@@ -505,7 +530,149 @@ int svc_remote_conn_update(svc_remote *r, svc_conn *c)
 	if (!svc_conn_id(c))
 		return error_set(SVC_EINVALID, "connection '%s' has no id",
 				 svc_conn_name(c));
-	return save(r, c, "PUT", svc_conn_id(c));
+	return save(r, c, "PUT", svc_conn_id(c), NULL);
+}
+
+int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
+				  svc_conn *c)
+{
+	memset(out, 0, sizeof(*out));
+	return svc_conn_id(c) ? save(r, c, "PUT", svc_conn_id(c), out)
+			      : save(r, c, "POST", NULL, out);
+}
+
+/* The verification v ({outcome, message, target, httpStatus}) into *out. */
+static int verify_from(svc_verify_result *out, json_t *v)
+{
+	const char *name = str_of(v, "outcome");
+	int o;
+
+	memset(out, 0, sizeof(*out));
+	for (o = SVC_VERIFY_OK; o <= SVC_VERIFY_LOCAL; o++)
+		if (name && !strcmp(name, svc_verify_outcome_name(o)))
+			break;
+	if (o > SVC_VERIFY_LOCAL)
+		return error_set(SVC_ERROR, "the server sent a verification without a known outcome");
+	out->outcome = (svc_verify_outcome)o;
+	out->http_status = (int)json_integer_value(json_object_get(v, "httpStatus"));
+	if ((str_of(v, "message") && !(out->message = strdup(str_of(v, "message")))) ||
+	    (str_of(v, "target") && !(out->target = strdup(str_of(v, "target"))))) {
+		svc_verify_result_clear(out);
+		return error_oom();
+	}
+	return 0;
+}
+
+int svc_remote_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
+		      svc_remote *r, const char *name_or_id, unsigned flags)
+{
+	svc_buf path;
+	json_t *v = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*conn = NULL;
+	*pinned = NULL;
+	if ((rc = path_of(&path, EP, name_or_id, NULL, NULL)))
+		return rc;
+	rc = buf_puts(&path, (flags & SVC_OPS_PIN_HOST_KEY)
+				     ? "/verify?pinHostKey=true" : "/verify")
+		     ? error_oom()
+		     : call(&v, r, "POST", r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	if ((rc = remote_conn_from(conn, json_object_get(v, "endpoint"))) ||
+	    (rc = verify_from(out, v)))
+		goto fail;
+	if (str_of(v, "pinnedHostKeys") &&
+	    !(*pinned = strdup(str_of(v, "pinnedHostKeys")))) {
+		rc = error_oom();
+		goto fail;
+	}
+	json_decref(v);
+	return 0;
+fail:
+	svc_verify_result_clear(out);
+	svc_conn_free(*conn);
+	*conn = NULL;
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_export(char **text, size_t *len, size_t *count, svc_remote *r,
+		      const char *const *names, size_t nnames)
+{
+	json_t *o = json_pack("{s:[]}", "names"), *v = NULL, *y;
+	svc_buf body = SVC_BUF_INIT;
+	char *s = NULL;
+	size_t i;
+	int rc;
+
+	*text = NULL;
+	*len = *count = 0;
+	for (i = 0; o && i < nnames; i++)
+		if (json_array_append_new(json_object_get(o, "names"),
+					  json_string(names[i])))
+			break;
+	if (!o || i < nnames || !(s = json_dumps(o, JSON_COMPACT)) ||
+	    buf_puts(&body, s)) {
+		rc = error_oom();
+		goto done;
+	}
+	if ((rc = call(&v, r, "POST", r->project, "_apis/svcconn/export", NULL,
+		       &body)))
+		goto done;
+	y = json_object_get(v, "yaml");
+	if (!json_is_string(y)) {
+		rc = error_set(SVC_ERROR, "the server sent an export without its YAML");
+		goto done;
+	}
+	if (!(*text = malloc(json_string_length(y) + 1))) {
+		rc = error_oom();
+		goto done;
+	}
+	memcpy(*text, json_string_value(y), json_string_length(y) + 1);
+	*len = json_string_length(y);
+	*count = (size_t)json_integer_value(json_object_get(v, "count"));
+done:
+	free(s);
+	buf_clear(&body);
+	json_decref(o);
+	json_decref(v);
+	return rc;
+}
+
+int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
+			   unsigned flags)
+{
+	json_t *a = json_array();
+	svc_buf body;
+	size_t i;
+	int rc;
+
+	/* an import keeps the file's ids, as locally */
+	for (i = 0; a && i < count; i++) {
+		json_t *e = endpoint_of(conns[i]);
+
+		if (!e || (svc_conn_id(conns[i]) &&
+			   json_object_set_new(e, "id",
+					       json_string(svc_conn_id(conns[i])))) ||
+		    json_array_append_new(a, e))
+			break;
+	}
+	if (!a || i < count) {
+		json_decref(a);
+		return error_oom();
+	}
+	if ((rc = secret_body(&body, json_pack("{s:o}", "value", a))) == 0)
+		rc = call(NULL, r, "POST", r->project,
+			  (flags & SVC_IMPORT_REPLACE)
+				  ? "_apis/svcconn/import?replace=true"
+				  : "_apis/svcconn/import",
+			  NULL, &body);
+	buf_clear(&body);
+	return rc;
 }
 
 /* PATCH path/name_or_id with the JSON o (the reference is taken). */
@@ -596,6 +763,21 @@ static char *dup_of(json_t *o, const char *key, int *oom)
 	if (s && !d)
 		*oom = 1;
 	return d;
+}
+
+int svc_remote_cert_rescan(size_t *scanned, svc_remote *r)
+{
+	json_t *v;
+	int rc;
+
+	*scanned = 0;
+	if ((rc = call(&v, r, "POST", r->project,
+		       "_apis/serviceendpoint/certificateexpiry/rescan", NULL,
+		       NULL)))
+		return rc;
+	*scanned = (size_t)json_integer_value(json_object_get(v, "scanned"));
+	json_decref(v);
+	return 0;
 }
 
 int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
@@ -1059,11 +1241,74 @@ int svc_remote_check_enable(svc_remote *r, const char *name_or_id,
 #define SECURITY "_apis/svcconn/security"
 #define GROUPS "_apis/svcconn/groups"
 
+/* The role assignments of array a into l (as many); 0 or an error. */
+static int roles_from(svc_role_entry *l, json_t *a, int *oom)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e) {
+		l[i].principal = dup_of(e, "principal", oom);
+		l[i].is_group = !strcmp(str_of(e, "kind") ? str_of(e, "kind")
+							   : "", "group");
+		if (!*oom && (!l[i].principal ||
+			      svc_role_parse(&l[i].role, str_of(e, "role")
+							 ? str_of(e, "role")
+							 : "")))
+			return error_set(SVC_ERROR, "the server sent a role assignment without a principal or role");
+	}
+	return 0;
+}
+
+int svc_remote_project_role_list(svc_role_entry **out, size_t *count,
+				 svc_remote *r)
+{
+	json_t *v, *a;
+	svc_role_entry *l = NULL;
+	int rc, oom = 0;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r,
+			    SECURITY "?scope=project", NULL, "roles")))
+		return rc;
+	rc = roles_from(l, a, &oom);
+	*count = json_array_size(a);
+	json_decref(v);
+	if (oom && !rc)
+		rc = error_oom();
+	if (rc) {
+		svc_role_entries_free(l, *count);
+		*count = 0;
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* PATCH path[/name_or_id]: grant principal role, or revoke (NONE). */
+static int role_patch(svc_remote *r, const char *path, const char *name_or_id,
+		      const char *principal, svc_role role)
+{
+	return patch(r, path, name_or_id,
+		     role == SVC_ROLE_NONE
+			     ? json_pack("{s:[s]}", "revoke", principal)
+			     : json_pack("{s:[{s:s, s:s}]}", "grant",
+					 "principal", principal, "role",
+					 svc_role_name(role)));
+}
+
+int svc_remote_project_role_set(svc_remote *r, const char *principal,
+				svc_role role)
+{
+	return role_patch(r, SECURITY "?scope=project", NULL, principal, role);
+}
+
 int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
 			 svc_role *mine, char **you, char **conn_name,
 			 svc_remote *r, const char *name_or_id)
 {
-	json_t *v, *a, *e;
+	json_t *v, *a;
 	svc_role_entry *l = NULL;
 	size_t i;
 	int rc, oom = 0;
@@ -1074,18 +1319,7 @@ int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
 	if ((rc = get_array(&v, &a, (void **)&l, sizeof(*l), r, SECURITY,
 			    name_or_id, "roles")))
 		return rc;
-	json_array_foreach(a, i, e) {
-		l[i].principal = dup_of(e, "principal", &oom);
-		l[i].is_group = !strcmp(str_of(e, "kind") ? str_of(e, "kind")
-							   : "", "group");
-		if (!oom && (!l[i].principal ||
-			     svc_role_parse(&l[i].role, str_of(e, "role")
-							? str_of(e, "role")
-							: ""))) {
-			rc = error_set(SVC_ERROR, "the server sent a role assignment without a principal or role");
-			break;
-		}
-	}
+	rc = roles_from(l, a, &oom);
 	if (!rc && svc_role_parse(mine, str_of(v, "yourRole")
 				  ? str_of(v, "yourRole") : ""))
 		rc = error_set(SVC_ERROR, "the server sent no role of yours");
@@ -1111,12 +1345,7 @@ int svc_remote_role_list(svc_role_entry **out, size_t *count, int *inherit,
 int svc_remote_role_set(svc_remote *r, const char *name_or_id,
 			const char *principal, svc_role role)
 {
-	return patch(r, SECURITY, name_or_id,
-		     role == SVC_ROLE_NONE
-			     ? json_pack("{s:[s]}", "revoke", principal)
-			     : json_pack("{s:[{s:s, s:s}]}", "grant",
-					 "principal", principal, "role",
-					 svc_role_name(role)));
+	return role_patch(r, SECURITY, name_or_id, principal, role);
 }
 
 int svc_remote_inherit_set(svc_remote *r, const char *name_or_id, int on)
@@ -1237,6 +1466,44 @@ int svc_remote_pipedef_register(svc_remote *r, const char *name,
 int svc_remote_pipedef_remove(svc_remote *r, const char *name)
 {
 	return call(NULL, r, "DELETE", r->project, PIPELINES, name, NULL);
+}
+
+int svc_remote_pipeline_source(char **yaml, size_t *len, char **origin,
+			       svc_remote *r, const char *pipeline,
+			       const char *commit)
+{
+	svc_buf path;
+	json_t *v = NULL, *y;
+	int rc, oom = 0;
+
+	*yaml = *origin = NULL;
+	*len = 0;
+	if ((rc = path_of(&path, "_apis/svcconn/pipelines", pipeline, NULL,
+			  NULL)))
+		return rc;
+	rc = buf_puts(&path, "/source") ||
+			     (commit && (buf_puts(&path, "?commit=") ||
+					 put_segment(&path, commit)))
+		     ? error_oom()
+		     : call(&v, r, "GET", r->project, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
+		return rc;
+	y = json_object_get(v, "yaml");
+	*origin = dup_of(v, "origin", &oom);
+	if (!oom && (!json_is_string(y) || !*origin))
+		rc = error_set(SVC_ERROR, "the server sent a pipeline's source without its YAML or origin");
+	else if (oom || !(*yaml = strndup(json_string_value(y),
+					   json_string_length(y))))
+		rc = error_oom();
+	if (rc) {
+		free(*origin);
+		*origin = NULL;
+	} else {
+		*len = json_string_length(y);
+	}
+	json_decref(v);
+	return rc;
 }
 
 /* ---- personal access tokens -------------------------------------------------- */

@@ -4,8 +4,10 @@
  * --server` does what it does locally: PATCH .../endpoints/{id} with
  * {"name": NEW} renames (svc_ops_conn_rename, audited as a rename, where
  * a PUT is an update); GET .../serviceendpoint/certificateexpiry lists
- * what `svcconn list` shows as EXPIRES; and the certificate check a create
- * or an update makes before it stores (srv_certs_refused).
+ * what `svcconn list` shows as EXPIRES, and POST .../certificateexpiry/
+ * rescan records them again from the stored secrets (`expiring
+ * --rescan`); and the certificate check a create or an update makes
+ * before it stores (srv_certs_refused).
  *
  * As every route, each acts through the authority layer as the request's
  * principal, with no check of its own.
@@ -71,6 +73,23 @@ int api_cert_expiry(struct srv_call *c)
 			 json_pack("{s:I, s:o}", "count",
 				   (json_int_t)json_array_size(value), "value",
 				   value));
+}
+
+/*
+ * POST .../serviceendpoint/certificateexpiry/rescan: decrypt every
+ * connection to record its certificates' expiry (svc_ops_cert_rescan);
+ * {"scanned": N}.
+ */
+int api_cert_rescan(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	size_t n = 0;
+	int rc;
+
+	if ((rc = svc_ops_cert_rescan(&n, sh->store, c->who, sh->catalog)))
+		return srv_lib_error(c, rc);
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:I}", "scanned", (json_int_t)n));
 }
 
 /*

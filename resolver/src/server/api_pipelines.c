@@ -4,7 +4,12 @@
  * (pipelines 7.1): a Pipeline with configuration {type "yaml", path,
  * repository}.  Registering and removing need Administrator on the store,
  * listing Reader, through the authority layer as the request's principal.
+ * GET .../_apis/svcconn/pipelines/{name}/source[?commit=SHA] answers
+ * {origin, yaml}: the file the server reads for a job, fetched through the
+ * repository's connection by the same call (svc_ops_pipeline_source), as
+ * `svcconn pipelines source` prints it; the connection's secrets stay.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -117,4 +122,22 @@ int api_pipelines_delete(struct srv_call *c)
 					c->arg);
 
 	return rc ? srv_lib_error(c, rc) : srv_reply(c, MHD_HTTP_NO_CONTENT, NULL);
+}
+
+int api_pipeline_source(struct srv_call *c)
+{
+	char *yaml = NULL, *origin = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = svc_ops_pipeline_source(&yaml, &len, &origin,
+					  srv_shared(c->srv)->store, c->who,
+					  c->arg, srv_query(c, "commit"))))
+		return srv_lib_error(c, rc);
+	rc = srv_reply(c, MHD_HTTP_OK,
+		       json_pack("{s:s, s:s%}", "origin", origin, "yaml", yaml,
+				 len));
+	free(yaml);
+	free(origin);
+	return rc;
 }

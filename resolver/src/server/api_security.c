@@ -9,6 +9,9 @@
  *         you, yourRole}
  *   PATCH the same {grant: [{principal, role}], revoke: [principal],
  *         inherit: bool}: applied in that order, answered as GET
+ *   GET, PATCH .../_apis/svcconn/security?scope=project  the same for the
+ *         roles in the path's project itself ({resource: {type: project,
+ *         name}, roles}; grant and revoke only): `security --project P`
  *   GET   .../_apis/svcconn/groups[/{group}]  every group, or its members
  *   PUT, DELETE .../groups/{group}  create, delete (204)
  *   PATCH .../groups/{group} {add: [member], remove: [member]}: its
@@ -25,6 +28,20 @@
 #include "svcconn/authz.h"
 #include "server/server_int.h"
 
+/* The n assignments e as a JSON array of {principal, kind, role}. */
+static json_t *roles_json(const svc_role_entry *e, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+			"principal", e[i].principal, "kind",
+			e[i].is_group ? "group" : "user", "role",
+			svc_role_name(e[i].role)));
+	return a;
+}
+
 /* The assignments on c->arg (NULL: the store), as GET answers them. */
 static int security_reply(struct srv_call *c)
 {
@@ -32,7 +49,7 @@ static int security_reply(struct srv_call *c)
 	svc_role_entry *e = NULL;
 	svc_conn *conn = NULL;
 	svc_role mine = SVC_ROLE_NONE;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc, inherit = 1;
 	json_t *a;
 
@@ -45,12 +62,7 @@ static int security_reply(struct srv_call *c)
 		svc_conn_free(conn);
 		return srv_lib_error(c, rc);
 	}
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
-			"principal", e[i].principal, "kind",
-			e[i].is_group ? "group" : "user", "role",
-			svc_role_name(e[i].role)));
+	a = roles_json(e, n);
 	rc = srv_reply(c, MHD_HTTP_OK,
 		       json_pack("{s:o, s:b, s:o, s:s, s:s}", "resource",
 				 conn ? json_pack("{s:s, s:s, s:s}", "type",
@@ -66,9 +78,46 @@ static int security_reply(struct srv_call *c)
 	return rc;
 }
 
+/* 1 when c asks for the roles in its project (?scope=project). */
+static int project_scope(const struct srv_call *c)
+{
+	const char *s = srv_query(c, "scope");
+
+	return !c->arg && s && strcmp(s, "project") == 0;
+}
+
+/* The assignments in c's project, as GET ?scope=project answers them. */
+static int project_reply(struct srv_call *c)
+{
+	svc_role_entry *e = NULL;
+	size_t n = 0;
+	json_t *a;
+	int rc;
+
+	if ((rc = svc_ops_project_role_list(&e, &n, srv_shared(c->srv)->store,
+					    c->who)))
+		return srv_lib_error(c, rc);
+	a = roles_json(e, n);
+	svc_role_entries_free(e, n);
+	return srv_reply(c, MHD_HTTP_OK,
+			 json_pack("{s:{s:s, s:o}, s:o}", "resource", "type",
+				   "project", "name", srv_str_or_null(c->project),
+				   "roles", a));
+}
+
+/* Assign role to who on c->arg, or in c's project with ?scope=project. */
+static int role_set(struct srv_call *c, const char *who, svc_role role)
+{
+	svc_store *st = srv_shared(c->srv)->store;
+
+	return project_scope(c)
+		? svc_ops_project_role_set(st, c->who, who, role)
+		: svc_ops_role_set(st, c->who, c->arg, who, role);
+}
+
 int api_security_get(struct srv_call *c)
 {
-	return security_reply(c);
+	return project_scope(c) ? project_reply(c) : security_reply(c);
 }
 
 int api_security_update(struct srv_call *c)
@@ -102,7 +151,7 @@ int api_security_update(struct srv_call *c)
 				       c->request, i);
 			goto done;
 		}
-		if ((rc = svc_ops_role_set(sh->store, c->who, c->arg, who, r))) {
+		if ((rc = role_set(c, who, r))) {
 			rc = srv_lib_error(c, rc);
 			goto done;
 		}
@@ -114,9 +163,7 @@ int api_security_update(struct srv_call *c)
 				       c->request, i);
 			goto done;
 		}
-		if ((rc = svc_ops_role_set(sh->store, c->who, c->arg,
-					   json_string_value(e),
-					   SVC_ROLE_NONE))) {
+		if ((rc = role_set(c, json_string_value(e), SVC_ROLE_NONE))) {
 			rc = srv_lib_error(c, rc);
 			goto done;
 		}
@@ -132,7 +179,7 @@ int api_security_update(struct srv_call *c)
 		rc = srv_lib_error(c, rc);
 		goto done;
 	}
-	rc = security_reply(c);
+	rc = project_scope(c) ? project_reply(c) : security_reply(c);
 done:
 	json_decref(body);
 	return rc;

@@ -178,7 +178,7 @@ static int apply_object(struct srv_call *c, svc_conn *conn, json_t *o,
 /* The fields of body common to create and update, onto conn. */
 static int apply_body(struct srv_call *c, svc_conn *conn, json_t *body)
 {
-	json_t *auth = json_object_get(body, "authorization");
+	json_t *auth = json_object_get(body, "authorization"), *all;
 	const char *url, *desc, *scheme = NULL;
 	int rc;
 
@@ -196,6 +196,15 @@ static int apply_body(struct srv_call *c, svc_conn *conn, json_t *body)
 	    (desc && (rc = svc_conn_set_description(conn, desc))) ||
 	    (scheme && (rc = svc_conn_set_scheme(conn, scheme))))
 		return srv_lib_error(c, rc);
+	/* svcconn's own member, as `create/edit --grant-all-pipelines`: the
+	 * ops layer decides who may open a connection */
+	all = json_object_get(body, "allPipelines");
+	if (all && !json_is_null(all) && !json_is_boolean(all))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'allPipelines' must be a boolean",
+				 c->request);
+	if (json_is_boolean(all))
+		svc_conn_set_all_pipelines(conn, json_is_true(all));
 	if (apply_object(c, conn, json_object_get(body, "data"), "data") ||
 	    apply_object(c, conn, auth ? json_object_get(auth, "parameters")
 				       : NULL,
@@ -249,14 +258,46 @@ static int save(struct srv_call *c, svc_conn *conn, json_t *body,
 		int (*op)(svc_store *st, const svc_principal *p, svc_conn *conn))
 {
 	const struct srv_shared *sh = srv_shared(c->srv);
+	json_t *verified = NULL, *ep;
 	int rc;
 
-	if (apply_body(c, conn, body) || validate(c, conn) ||
-	    srv_certs_refused(c, conn))
+	if ((body && (apply_body(c, conn, body) || validate(c, conn))) ||
+	    srv_certs_refused(c, conn) ||
+	    srv_verify_first(c, conn, &verified))
 		return -1;
-	if ((rc = op(sh->store, c->who, conn)))
+	if ((rc = op(sh->store, c->who, conn))) {
+		json_decref(verified);
 		return srv_lib_error(c, rc);
-	return srv_reply(c, MHD_HTTP_OK, srv_endpoint_json(sh, conn, 0));
+	}
+	ep = srv_endpoint_json(sh, conn, 0);
+	if (ep && verified)
+		json_object_set_new(ep, "verification", verified);
+	else
+		json_decref(verified);
+	return srv_reply(c, MHD_HTTP_OK, ep);
+}
+
+int srv_conn_from_body(struct srv_call *c, svc_conn **out, json_t *body)
+{
+	const char *name, *type;
+	int rc;
+
+	*out = NULL;
+	if (member_str(&name, c, body, "name", "name") ||
+	    member_str(&type, c, body, "type", "type"))
+		return -1;
+	if (!name || !type)
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field '%s' is required", c->request,
+				 name ? "type" : "name");
+	if ((rc = svc_conn_new(out, type, name)))
+		return srv_lib_error(c, rc);
+	if (apply_body(c, *out, body) || validate(c, *out)) {
+		svc_conn_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- handlers ------------------------------------------------------------- */
@@ -375,28 +416,13 @@ static int api_endpoint_get(struct srv_call *c)
 
 static int api_endpoint_create(struct srv_call *c)
 {
-	const char *name, *type;
 	svc_conn *conn = NULL;
 	json_t *body;
-	int rc;
 
 	if (!(body = srv_body_object(c)))
 		return 0;
-	if (member_str(&name, c, body, "name", "name") ||
-	    member_str(&type, c, body, "type", "type"))
-		goto done;
-	if (!name || !type) {
-		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
-			  "'%s': field '%s' is required", c->request,
-			  name ? "type" : "name");
-		goto done;
-	}
-	if ((rc = svc_conn_new(&conn, type, name))) {
-		srv_lib_error(c, rc);
-		goto done;
-	}
-	save(c, conn, body, svc_ops_conn_create);
-done:
+	if (srv_conn_from_body(c, &conn, body) == 0)
+		save(c, conn, NULL, svc_ops_conn_create);
 	svc_conn_free(conn);
 	json_decref(body);
 	return 0;
@@ -586,5 +612,15 @@ const struct srv_route srv_routes[] = {
 	  api_registration_token },
 	{ "POST", SRV_GLOBAL, "_apis/svcconn/oidc/keys/rotate", "full", 0,
 	  api_oidc_rotate },
+	{ "POST", SRV_PROJECT, EP "/*/verify", "endpoints:manage", 0,
+	  api_endpoint_verify },
+	{ "GET", SRV_PROJECT, "_apis/svcconn/pipelines/*/source", "endpoints:read", 0,
+	  api_pipeline_source },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/export", "endpoints:read", 0,
+	  api_export },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/import", "endpoints:manage", 0,
+	  api_import },
+	{ "POST", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry/rescan",
+	  "endpoints:manage", 0, api_cert_rescan },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

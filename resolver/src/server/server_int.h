@@ -108,6 +108,7 @@ struct srv_route {
 int api_pipelines_list(struct srv_call *c);
 int api_pipelines_create(struct srv_call *c);
 int api_pipelines_delete(struct srv_call *c);
+int api_pipeline_source(struct srv_call *c);
 
 /* The OIDC issuer's documents (api_oidc.c); issuer NULL: none served. */
 struct srv_oidc;
@@ -179,6 +180,27 @@ int api_pipeline_permissions_update(struct srv_call *c);
  * keys are in error before it is stored; 0 when none is (api_conn.c).
  */
 int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
+/**
+ * A new connection from the ServiceEndpoint body (name and type
+ * required), its fields applied and validated; -1 with c answered (400)
+ * when it is not one (server_api.c).
+ */
+int srv_conn_from_body(struct srv_call *c, svc_conn **out, json_t *body);
+/** POST .../endpoints/{id}/verify[?pinHostKey=true] (api_verify.c). */
+int api_endpoint_verify(struct srv_call *c);
+/**
+ * With ?verify=true on a create or update: verify conn before it is
+ * stored (svc_ops_verify_candidate), refusing it (422, -1) when the
+ * service did not accept it; *result the verification's JSON ({outcome,
+ * message, target, httpStatus}), NULL without ?verify (api_verify.c).
+ */
+int srv_verify_first(struct srv_call *c, const svc_conn *conn,
+		     json_t **result);
+/** POST .../svcconn/export and .../svcconn/import (api_exchange.c). */
+int api_export(struct srv_call *c);
+int api_import(struct srv_call *c);
+/** POST .../serviceendpoint/certificateexpiry/rescan (api_conn.c). */
+int api_cert_rescan(struct srv_call *c);
 /** GET /_apis/audit/auditlog (api_audit.c). */
 int api_audit_log(struct srv_call *c);
 /** GET .../serviceendpoint/certificateexpiry (api_conn.c). */

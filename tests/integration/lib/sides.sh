@@ -1,19 +1,27 @@
-# The two sides of the remote CLI tests (remote_cli.sh,
-# remote_cli_admin.sh): one scenario run on a local store and against a
-# server, compared verb by verb.  Source it after srv_setup, with $bin
-# set (the svcconn to run):
-#   remote_sides          two stores, $work/local and $work/srv, each with
-#                         admin and a Reader (reader); tokens of scope full
-#                         of both on the server's ($tok, $rtok); the
-#                         server started on it over TLS at $url
-#   cl CMD...             CMD as the client: its own HOME, no store
-#   run SIDE USER NAME ARGS...   svcconn ARGS on SIDE (local, remote)
-#   norm FILE             FILE with ids, times and tokens as one word
-#   both_ways STEP...     each step ("USER NAME ARGS") run both ways and
-#                         compared (standard output, error, exit code)
-remote_sides() {
-  local h
+# Two sides for comparing the svcconn command line on a local store and
+# against svcconn-server (remote_cli.sh,
+# remote_cli_admin.sh, remote_cli_ops.sh).  Source after
+# lib/server.sh and srv_setup, then:
+#   sides_setup     $work/local (a store) and $work/srv (another, served on
+#                   loopback with a certificate made here: $url); on both,
+#                   admin administers and reader holds Reader on the store;
+#                   $tok and $rtok are their tokens on the server's store
+#                   ($work/rtok holds the reader's, mode 0600); cl runs a
+#                   command as the client: its own HOME, no store at all
+#   run SIDE USER NAME ARGS...   svcconn ARGS as USER (admin: the login,
+#                   reader: its token file) on SIDE (local or remote), from
+#                   $work; output kept as $work/SIDE.NAME.{out,err,rc}
+#   norm FILE       FILE with ids, times and tokens as one word each
+#   both_ways STEP...   each step ("USER NAME ARGS", @REQ and @CHK standing
+#                   for the side's $work/SIDE.REQ and the check id its step
+#                   'cadd' printed) locally, then against the server, then
+#                   compared: standard output, standard error, exit code
+#   expect_rc NAME RC   the remote side's step NAME exited RC
+: "${work:?}"
+bin="$SVC_BIN_DIR/svcconn"
+sides_setup() {
   mkdir -m 0700 "$work/local" "$work/srv" "$work/client"
+  local h
   for h in local srv; do
     SVCCONN_HOME="$work/$h" SVCCONN_USER=admin "$bin" init >/dev/null
     # reader may read everything and change nothing, on both sides
@@ -21,6 +29,7 @@ remote_sides() {
   done
   tok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" tokens create cli --scopes full 2>/dev/null)
   rtok=$(SVCCONN_HOME="$work/srv" SVCCONN_USER=reader "$bin" tokens create cli --scopes full 2>/dev/null)
+  printf '%s\n' "$rtok" > "$work/rtok"; chmod 600 "$work/rtok"
   srv_cert
   SVCCONN_HOME="$work/srv" start_server --listen 127.0.0.1:0 \
     --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
@@ -28,20 +37,18 @@ remote_sides() {
 }
 # the client's side: its own HOME, no store (SVCCONN_HOME names nothing)
 cl() { env -u SVCCONN_USER HOME="$work/client" SVCCONN_HOME="$work/nostore" "$@"; }
-# run SIDE USER NAME ARGS...: svcconn ARGS as USER on SIDE; output kept as
-# $work/SIDE.NAME.{out,err,rc}
 run() {
   local side=$1 user=$2 name=$3; shift 3
   local rc=0
   if [ "$side" = local ]; then
-    SVCCONN_HOME="$work/local" SVCCONN_USER=$user "$bin" "$@" \
+    (cd "$work" && SVCCONN_HOME="$work/local" SVCCONN_USER=$user "$bin" "$@") \
       >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
   elif [ "$user" = admin ]; then
-    cl SVCCONN_SERVER="$url" "$bin" "$@" \
+    (cd "$work" && cl SVCCONN_SERVER="$url" "$bin" "$@") \
       >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
   else
-    printf '%s\n' "$rtok" > "$work/rtok"; chmod 600 "$work/rtok"
-    cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" "$bin" --server "$url" "$@" \
+    (cd "$work" && cl SVCCONN_TOKEN_FILE="$work/rtok" SVCCONN_CA="$work/cert.pem" \
+       "$bin" --server "$url" "$@") \
       >"$work/$side.$name.out" 2>"$work/$side.$name.err" || rc=$?
   fi
   echo "$rc" > "$work/$side.$name.rc"
@@ -55,9 +62,6 @@ norm() {
           s/"created": [0-9]+/"created": TIME/;
           s/svcr_[A-Za-z0-9_-]+/TOKEN/g' "$1"
 }
-# both_ways STEP...: every step on the local side, then on the server,
-# then compared; @REQ and @CHK in a step stand for the side's request id
-# ($work/SIDE.REQ) and the check id its step 'cadd' printed
 both_ways() {
   local side s user name args k
   for side in local remote; do
@@ -76,4 +80,8 @@ both_ways() {
         || fail "'$name' differs in its $k, local (<) and remote (>): $(cat "$work/diff")"
     done
   done
+}
+expect_rc() {
+  [ "$(cat "$work/remote.$1.rc")" = "$2" ] ||
+    fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2: $(cat "$work/remote.$1.err")"
 }
