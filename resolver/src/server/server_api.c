@@ -593,5 +593,10 @@ const struct srv_route srv_routes[] = {
 	  api_oidc_keys },
 	{ "POST", SRV_GLOBAL, "_apis/svcconn/oidc/keys/rotate", "full", 0,
 	  api_oidc_rotate },
+	/* the web console (console/): its pages check their session */
+	{ "POST", SRV_GLOBAL, "console/signin", NULL, SRV_SELF_AUTH,
+	  console_signin },
+	{ "GET", SRV_GLOBAL, "console/**", NULL, 1, console_get },
+	{ "POST", SRV_GLOBAL, "console/**", NULL, 1, console_post },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };
