@@ -49,9 +49,10 @@
 /* Longest console path kept (longer: no page). */
 #define PATH_MAX_LEN 2048
 
-/* The assets, generated from console/assets/ at build time. */
+/* The assets (style sheet, script, icon), generated from console/assets/ at build time. */
 extern const char con_css[];
 extern const char con_js[];
+extern const char con_svg[];
 
 /* One signed-in browser. */
 struct session {
@@ -214,7 +215,7 @@ static void security_headers(struct srv_call *c)
 /*
  * 1 when a POST comes from the console's own origin as far as the
  * browser says: Sec-Fetch-Site same-origin when sent, Origin this
- * server's scheme and Host when sent.
+ * server's scheme and Host when sent ("null" only with Sec-Fetch-Site).
  */
 static int same_origin(const struct console *con, struct srv_call *c)
 {
@@ -230,7 +231,9 @@ static int same_origin(const struct console *con, struct srv_call *c)
 
 	if (site && strcmp(site, "same-origin") != 0)
 		return 0;
-	if (!origin)
+	/* under Referrer-Policy: no-referrer a browser sends Origin: null
+	 * with its own same-origin form posts; Sec-Fetch-Site vouches then */
+	if (!origin || (site && !strcmp(origin, "null")))
 		return 1;
 	return host && strncmp(origin, scheme, n) == 0 &&
 	       strcmp(origin + n, host) == 0;
@@ -357,6 +360,7 @@ void con_page_begin(struct con_req *r, const char *title, const char *purpose)
 		    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 		    "<title>%s - svcconn</title>"
+		    "<link rel=\"icon\" href=\"/console/console.svg\">"
 		    "<link rel=\"stylesheet\" href=\"/console/console.css\">"
 		    "<script src=\"/console/console.js\" defer></script>"
 		    "</head><body><a class=\"skip\" href=\"#main\">Skip to content</a>"
@@ -757,6 +761,8 @@ static int dispatch(struct srv_call *c)
 			return asset(c, "text/css; charset=utf-8", con_css);
 		if (nseg == 1 && get && !strcmp(seg[0], "console.js"))
 			return asset(c, "text/javascript; charset=utf-8", con_js);
+		if (nseg == 1 && get && !strcmp(seg[0], "console.svg"))
+			return asset(c, "image/svg+xml", con_svg);
 		if (nseg == 1 && !get && !strcmp(seg[0], "signout"))
 			return signout(c, con);
 		if (nseg >= 3)

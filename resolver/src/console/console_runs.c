@@ -243,7 +243,7 @@ static int approval_page(struct con_req *r, unsigned status, const char *err)
 		    "<dt>Stage</dt><dd>%s</dd><dt>Service connection</dt><dd>%s</dd>"
 		    "<dt>Requested by</dt><dd>%s</dd><dt>Status</dt><dd id=\"approval-status\">%s</dd>"
 		    "<dt>Message</dt><dd>%s</dd><dt>Approvers</dt><dd><ul class=\"inline\">",
-		    run->pipeline, run->run_id, run->stage, names[run - a],
+		    run->pipeline, run->run_id, run->stage ? run->stage : "-", names[run - a],
 		    run->requested_by, run->status, run->message ? run->message : "-");
 	json_array_foreach(approvers, i, v)
 		html_printf(&r->h, "<li>%s</li>", json_string_value(v));
