@@ -596,6 +596,9 @@ int console_signin(struct srv_call *c)
 				 "the access token was refused");
 		goto done;
 	}
+	/* a browser signing in again leaves no session behind */
+	if ((s = session_find(con, c)) != NULL)
+		session_end(s);
 	if (!(s = session_new(con, ta.owner, ta.scopes, cookie))) {
 		rc = srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			       "InternalServerErrorException",
