@@ -320,17 +320,17 @@ size_t con_page_number(const struct srv_call *c)
 	return *v && !*e && n >= 1 && n <= 1000000 ? (size_t)n : 1;
 }
 
-void con_pager(struct con_req *r, const char *tail, const char *q,
-	       size_t page, size_t n)
+void con_pager(struct con_req *r, const char *tail, const char *qname,
+	       const char *qvalue, size_t page, size_t n)
 {
 	size_t pages = (n + CON_PAGE_ROWS - 1) / CON_PAGE_ROWS;
 	svc_buf qq = SVC_BUF_INIT;
 
 	if (pages <= 1)
 		return;
-	if (q && *q) {
-		buf_puts(&qq, "q=");
-		html_url_segment(&qq, q);
+	if (qname && qvalue && *qvalue) {
+		buf_printf(&qq, "%s=", qname);
+		html_url_segment(&qq, qvalue);
 		buf_puts(&qq, "&");
 	}
 	html_printf(&r->h, "<nav class=\"pager\" aria-label=\"Pages\">");
@@ -578,6 +578,9 @@ int console_signin(struct srv_call *c)
 				 "give a personal access token and a project");
 		goto done;
 	}
+	/* a pasted token often ends in a newline or a space */
+	while (tok.len && strchr(" \t\r\n", tok.ptr[tok.len - 1]))
+		tok.ptr[--tok.len] = '\0';
 	rc = svc_token_verify(&ta, sh->store, tok.ptr, tok.len, NULL,
 			      c->client, c->request);
 	if (rc == 0 && ta.holder != SVC_TOKEN_PERSON)

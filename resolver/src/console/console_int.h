@@ -68,10 +68,11 @@ int con_form_get(svc_buf *out, const struct srv_call *c, const char *name,
 size_t con_page_number(const struct srv_call *c);
 /**
  * The pager under a table of n rows shown CON_PAGE_ROWS at a time on
- * page (links to base + tail?page=N, keeping q when given).
+ * page: links to base + tail?page=N, with qname=qvalue before it when
+ * both are given (the search, a filter).
  */
-void con_pager(struct con_req *r, const char *tail, const char *q,
-	       size_t page, size_t n);
+void con_pager(struct con_req *r, const char *tail, const char *qname,
+	       const char *qvalue, size_t page, size_t n);
 
 /* The pages: each answers r (its route and method checked by console.c). */
 int con_connections(struct con_req *r);

@@ -107,7 +107,7 @@ int con_connections(struct con_req *r)
 		html_printf(&r->h, "<p class=\"empty\">%s</p>",
 			    q ? "No service connection matches the search."
 			      : "No service connection you may read.");
-	con_pager(r, "/connections", q, page, shown);
+	con_pager(r, "/connections", "q", q, page, shown);
 	svc_store_conn_list_free(list, n);
 	return con_page_send(r, MHD_HTTP_OK);
 }
@@ -256,7 +256,7 @@ int con_history(struct con_req *r)
 	if (!n)
 		html_printf(&r->h, "<p class=\"empty\">No run has used this connection yet.</p>");
 	snprintf(tail, sizeof(tail), "/connections/%s/history", svc_conn_id(c));
-	con_pager(r, tail, NULL, page, n);
+	con_pager(r, tail, NULL, NULL, page, n);
 	svc_usages_free(u, n);
 	svc_conn_free(c);
 	return con_page_send(r, MHD_HTTP_OK);

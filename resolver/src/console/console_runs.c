@@ -64,7 +64,7 @@ int con_requests(struct con_req *r)
 	html_printf(&r->h, "</tbody></table></div>");
 	if (!n)
 		html_printf(&r->h, "<p class=\"empty\">No permission request.</p>");
-	con_pager(r, all ? "/requests?all=1&" : "/requests", NULL, page, n);
+	con_pager(r, "/requests", "all", all ? "1" : NULL, page, n);
 	svc_perm_requests_free(q, n);
 	return con_page_send(r, MHD_HTTP_OK);
 }
@@ -196,7 +196,7 @@ int con_approvals(struct con_req *r)
 	html_printf(&r->h, "</tbody></table></div>");
 	if (!n)
 		html_printf(&r->h, "<p class=\"empty\">No approval waits.</p>");
-	con_pager(r, all ? "/approvals?all=1&" : "/approvals", NULL, page, n);
+	con_pager(r, "/approvals", "all", all ? "1" : NULL, page, n);
 	svc_strings_free(names, n);
 	svc_check_runs_free(a, n);
 	return con_page_send(r, MHD_HTTP_OK);
