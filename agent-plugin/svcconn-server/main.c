@@ -60,6 +60,9 @@ static const char help_text[] =
 	"  --max-auth-failures N    failed authentications from one address in\n"
 	"                           a window before 429 (10)\n"
 	"  --auth-failure-window S  that window, seconds (60)\n"
+	"  --console-idle-timeout S a web console session ends S seconds after\n"
+	"                           its last request (900; docs/console.md)\n"
+	"  --console-max-age S      and S seconds after its sign-in (28800)\n"
 	"  --help                   this text\n"
 	"\nLog lines go to standard error; they never hold a secret, a body or\n"
 	"a header. Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failed,\n"
@@ -69,7 +72,7 @@ enum {
 	OPT_HOME = 1000, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_UNIX,
 	OPT_UNIX_MODE, OPT_ORG, OPT_PROJECT, OPT_MAXCONN, OPT_PERIP,
 	OPT_TIMEOUT, OPT_MAXBODY, OPT_FAILMAX, OPT_FAILWIN, OPT_HELP,
-	OPT_ISSUER
+	OPT_ISSUER, OPT_CONSOLE_IDLE, OPT_CONSOLE_MAX
 };
 
 static const struct option options[] = {
@@ -89,6 +92,8 @@ static const struct option options[] = {
 	{ "max-auth-failures", required_argument, NULL, OPT_FAILMAX },
 	{ "auth-failure-window", required_argument, NULL, OPT_FAILWIN },
 	{ "issuer", required_argument, NULL, OPT_ISSUER },
+	{ "console-idle-timeout", required_argument, NULL, OPT_CONSOLE_IDLE },
+	{ "console-max-age", required_argument, NULL, OPT_CONSOLE_MAX },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -174,6 +179,12 @@ static int parse(svc_server_options *o, int argc, char **argv)
 			break;
 		case OPT_FAILWIN:
 			o->auth_fail_window_s = (unsigned)(v = number("auth-failure-window", optarg, 86400));
+			break;
+		case OPT_CONSOLE_IDLE:
+			o->console_idle_s = (unsigned)(v = number("console-idle-timeout", optarg, 86400));
+			break;
+		case OPT_CONSOLE_MAX:
+			o->console_max_s = (unsigned)(v = number("console-max-age", optarg, 30 * 86400));
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

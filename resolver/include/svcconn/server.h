@@ -73,6 +73,10 @@ typedef struct svc_server_options {
 				       loopback host; oidc.h): serves
 				       SVC_OIDC_DISCOVERY_PATH and
 				       SVC_OIDC_JWKS_PATH; NULL: neither */
+	unsigned console_idle_s;  /**< a console session ends this long
+				       after its last request (900) */
+	unsigned console_max_s;   /**< and this long after sign-in
+				       (28800) */
 } svc_server_options;
 
 /**

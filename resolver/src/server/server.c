@@ -113,6 +113,13 @@ static void srv_log(svc_server *s, svc_server_log_level level,
 	s->log(s->log_ctx, level, line);
 }
 
+void srv_log_line(const svc_server *s, svc_server_log_level level,
+		  const char *line)
+{
+	if (s->log)
+		s->log(s->log_ctx, level, line);
+}
+
 /* libmicrohttpd's own messages, to the log. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
@@ -162,6 +169,60 @@ int srv_reply(struct srv_call *c, unsigned status, json_t *v)
 	return 0;
 }
 
+int srv_reply_page(struct srv_call *c, unsigned status, const char *type,
+		   char *page, size_t len)
+{
+	if (c->page) {
+		svc_wipe(c->page, c->page_len);
+		free(c->page);
+	}
+	c->page = page;
+	c->page_len = page ? len : 0;
+	c->page_type = type;
+	c->status = status;
+	if (!page)
+		return srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 "InternalServerErrorException",
+				 "out of memory answering '%s'", c->request);
+	return 0;
+}
+
+int srv_header_add(struct srv_call *c, const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * SRV_HEADERS_MAX && c->headers[i]; i += 2)
+		;
+	if (i == 2 * SRV_HEADERS_MAX)
+		return -1;
+	c->headers[i] = strdup(name);
+	c->headers[i + 1] = strdup(value);
+	if (!c->headers[i] || !c->headers[i + 1]) {
+		free(c->headers[i]);
+		free(c->headers[i + 1]);
+		c->headers[i] = c->headers[i + 1] = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Free what a handler left in c (its page wiped). */
+static void call_clear(struct srv_call *c)
+{
+	size_t i;
+
+	json_decref(c->out);
+	if (c->page) {
+		svc_wipe(c->page, c->page_len);
+		free(c->page);
+	}
+	for (i = 0; i < 2 * SRV_HEADERS_MAX; i++) {
+		if (c->headers[i])
+			svc_wipe(c->headers[i], strlen(c->headers[i]));
+		free(c->headers[i]);
+	}
+}
+
 int srv_error(struct srv_call *c, unsigned status, const char *type_key,
 	      const char *fmt, ...)
 {
@@ -172,6 +233,11 @@ int srv_error(struct srv_call *c, unsigned status, const char *type_key,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	json_decref(c->out);
+	if (c->page) {
+		svc_wipe(c->page, c->page_len);
+		free(c->page);
+		c->page = NULL;
+	}
 	/* the shape of Azure DevOps' errors (WrappedException) */
 	c->out = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "$id", "1",
 			   "message", msg, "typeName", type_key, "typeKey",
@@ -220,21 +286,31 @@ static enum MHD_Result send_call(struct MHD_Connection *conn,
 	char *text = NULL;
 	size_t len = 0;
 
-	if (c->out) {
+	size_t i;
+
+	if (c->page) {
+		text = c->page;
+		len = c->page_len;
+	} else if (c->out) {
 		text = json_dumps(c->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		len = text ? strlen(text) : 0;
 	}
 	r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
 					    MHD_RESPMEM_MUST_COPY);
 	/* a job's answer holds secrets: none left behind in our copy */
-	if (text)
+	if (text && !c->page) {
 		svc_wipe(text, len);
-	free(text);
+		free(text);
+	}
 	if (!r)
 		return MHD_NO;
-	if (c->out)
+	if (c->page)
+		MHD_add_response_header(r, "Content-Type", c->page_type);
+	else if (c->out)
 		MHD_add_response_header(r, "Content-Type",
 					"application/json; charset=utf-8");
+	for (i = 0; i < 2 * SRV_HEADERS_MAX && c->headers[i]; i += 2)
+		MHD_add_response_header(r, c->headers[i], c->headers[i + 1]);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (h1)
@@ -388,6 +464,8 @@ static int route_match(const char **seg, size_t *seglen, const char *tail,
 	for (;;) {
 		size_t n = strcspn(tail, "/"), m = strcspn(rp, "/");
 
+		if (m == 2 && rp[0] == '*' && rp[1] == '*' && !rp[2])
+			return n > 0;
 		if (m == 1 && rp[0] == '*') {
 			if (n == 0 || n >= argsz)
 				return 0;
@@ -455,7 +533,8 @@ int srv_route_match(const struct srv_route **route, char *arg, size_t argsz,
 				continue;
 			tail += n + 1;
 		} else if (strncmp(path + 1, "_apis/", 6) == 0 ||
-			   strncmp(path + 1, ".well-known/", 12) == 0) {
+			   strncmp(path + 1, ".well-known/", 12) == 0 ||
+			   strncmp(path + 1, "console/", 8) == 0) {
 			tail = path + 1;
 		} else {
 			n = strcspn(path + 1, "/");
@@ -668,7 +747,7 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	} else {
 		ret = send_call(conn, &c, NULL, NULL, NULL, NULL);
 	}
-	json_decref(c.out);
+	call_clear(&c);
 	svc_principal_free(c.who);
 	svc_token_auth_clear(&ta);
 	return ret;
@@ -983,6 +1062,9 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 	s->shared.organization = s->org;
 	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
 		goto fail;
+	if ((rc = console_new(&s->shared.console, o->console_idle_s,
+			      o->console_max_s, !o->insecure_http)))
+		goto fail;
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||
 	    (rc = svc_catalog_new(&s->shared.catalog)))
 		goto fail;
@@ -1024,6 +1106,7 @@ void svc_server_stop(svc_server *s)
 	svc_store_free(s->shared.store);
 	svc_catalog_free(s->shared.catalog);
 	srv_oidc_free(s->shared.oidc);
+	console_free(s->shared.console);
 	pthread_mutex_destroy(&s->store_lock);
 	pthread_mutex_destroy(&s->rate_lock);
 	free(s->rate);

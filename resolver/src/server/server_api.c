@@ -622,5 +622,10 @@ const struct srv_route srv_routes[] = {
 	  api_import },
 	{ "POST", SRV_PROJECT, "_apis/serviceendpoint/certificateexpiry/rescan",
 	  "endpoints:manage", 0, api_cert_rescan },
+	/* the web console (console/): its pages check their session */
+	{ "POST", SRV_GLOBAL, "console/signin", NULL, SRV_SELF_AUTH,
+	  console_signin },
+	{ "GET", SRV_GLOBAL, "console/**", NULL, 1, console_get },
+	{ "POST", SRV_GLOBAL, "console/**", NULL, 1, console_post },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -15,6 +15,9 @@
 #include "svcconn/ops.h"
 #include "svcconn/store.h"
 
+/** Response headers a handler may add (srv_header_add). */
+#define SRV_HEADERS_MAX 8
+
 /** One request being answered, from routing to the response. */
 struct srv_call {
 	svc_server *srv;          /**< the server */
@@ -34,6 +37,13 @@ struct srv_call {
 	struct MHD_Connection *conn; /**< for query arguments */
 	unsigned status;          /**< the response's status */
 	json_t *out;              /**< the response's body, or NULL */
+	char *page;               /**< a body that is not JSON (the
+				       console's pages), or NULL; sent
+				       instead of out, wiped and freed */
+	size_t page_len;          /**< bytes in page */
+	const char *page_type;    /**< page's Content-Type */
+	char *headers[2 * SRV_HEADERS_MAX]; /**< more response headers:
+				       name, value pairs (ours) */
 };
 
 /** The parts of the server the resources use. */
@@ -43,6 +53,8 @@ struct srv_shared {
 	const char *organization; /**< served organization */
 	const char *openapi;      /**< the OpenAPI document (JSON text) */
 	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
+	struct console *console;  /**< the web console's sessions
+				       (console/console.c) */
 };
 
 /** The server's shared parts. */
@@ -77,6 +89,19 @@ int srv_lib_error(struct srv_call *c, int rc);
  */
 int srv_reply(struct srv_call *c, unsigned status, json_t *v);
 
+/**
+ * Answer status with a body that is not JSON: page (len bytes, taken:
+ * wiped and freed after sending; NULL: no memory, a 500) of Content-Type
+ * type.  0, or -1 for that 500.
+ */
+int srv_reply_page(struct srv_call *c, unsigned status, const char *type,
+		   char *page, size_t len);
+/** Add response header name: value (copied); 0, or -1 (no room, memory). */
+int srv_header_add(struct srv_call *c, const char *name, const char *value);
+/** Log line of the server (never a secret). */
+void srv_log_line(const svc_server *s, svc_server_log_level level,
+		  const char *line);
+
 /** A resource handler: answers c (srv_reply / srv_error). */
 typedef int (*srv_handler)(struct srv_call *c);
 
@@ -95,7 +120,9 @@ struct srv_route {
 	enum srv_route_place place; /**< global or project */
 	const char *path;          /**< e.g. "_apis/serviceendpoint/endpoints";
 				        a star segment matches one
-				        segment; the last star is {id} */
+				        segment; the last star is {id};
+				        a last "**" matches the rest (one
+				        segment or more, no {id}) */
 	const char *scope;         /**< token scope needed (NULL: any) */
 	int public_;               /**< 1: served without authentication;
 				        SRV_SELF_AUTH: the handler checks a
@@ -253,6 +280,20 @@ int api_registration_token(struct srv_call *c);
 /** GET /_apis/svcconn/oidc/keys, POST .../rotate (api_oidc_keys.c). */
 int api_oidc_keys(struct srv_call *c);
 int api_oidc_rotate(struct srv_call *c);
+
+/* The web console (console/console.c): its pages under /console/. */
+/**
+ * The console's state: sessions ending idle_s seconds after their last
+ * request and max_s after sign-in (0: 900 and 28800); https: the server
+ * speaks TLS (the origin a form must come from).
+ */
+int console_new(struct console **out, unsigned idle_s, unsigned max_s,
+		int https);
+/** Free, every session wiped; NULL accepted. */
+void console_free(struct console *con);
+int console_signin(struct srv_call *c);
+int console_get(struct srv_call *c);
+int console_post(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];
