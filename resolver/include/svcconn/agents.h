@@ -109,7 +109,24 @@ typedef struct svc_job_request {
 	const char *run_id;       /**< run id */
 	const char *branch;       /**< the run's branch, or NULL */
 	const char *requested_by; /**< who queued the run, or NULL */
+	const char *const *vars;  /**< "NAME=VALUE": the run's variables
+				       (--var), compile-time values of the
+				       server's plan as of a local one */
+	size_t nvars;             /**< entries in vars (at most
+				       SVC_JOB_VARS_MAX) */
+	int fork;                 /**< a run for a pull request from a
+				       fork (Build.Reason PullRequest) */
+	int fork_secrets;         /**< the agent says the pipeline makes
+				       secrets available to forks: heeded
+				       only for agent-supplied YAML of a
+				       trusted pool; a registered
+				       pipeline's fork runs get none */
 } svc_job_request;
+
+/** Variables a job request may carry, and the longest name and value. */
+#define SVC_JOB_VARS_MAX 256
+#define SVC_JOB_VAR_NAME_MAX 256
+#define SVC_JOB_VAR_VALUE_MAX 32768
 
 /** What the server decided for a job an agent asked to start. */
 typedef struct svc_agent_job {
@@ -126,6 +143,8 @@ typedef struct svc_agent_job {
 	svc_conn **conns;         /**< the granted connections, with their
 				       secrets (granted only) */
 	size_t nconns;            /**< entries in conns */
+	const char *withheld;     /**< why a fork's run got no secrets
+				       (static text), or NULL */
 } svc_agent_job;
 
 /** Free (wiping the token and the secrets); NULL accepted. */
