@@ -745,8 +745,11 @@ static int job_end(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
 		return EXIT_INVALID;
 	}
-	if (svc_job_server_id(NULL, NULL, o->job.job_dir) == 0)
+	rc = svc_job_server_id(NULL, NULL, o->job.job_dir);
+	if (rc == 0)
 		return job_end_server(o);
+	if (rc == SVC_ENOTFOUND)
+		return fail(EXIT_FAILED, "job-end"); /* ended already */
 	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
@@ -923,9 +926,13 @@ static int step(struct opts *o)
 	xo.pass_env = (const char *const *)pass.v;
 	xo.npass_env = pass.n;
 	xo.pass_agent_env = 1;
-	/* a job of svcconn-server: no store, its broker holds its secrets */
-	if (svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
-	    (rc = svc_store_open(&st, &o->store))) {
+	/* a job of svcconn-server: no store, its broker holds its secrets;
+	 * no job (ended): said so, before any store is looked for */
+	if ((rc = svc_job_server_id(NULL, NULL, o->job.job_dir)) < 0) {
+		pass_list_clear(&pass);
+		return fail(exit_of(rc) == EXIT_FAILED ? 127 : exit_of(rc), "step");
+	}
+	if (rc == 1 && (rc = svc_store_open(&st, &o->store))) {
 		pass_list_clear(&pass);
 		return fail(EXIT_FAILED, "cannot open the store");
 	}
@@ -1078,7 +1085,7 @@ static int server_job_end(void *ctx, const char *job_dir, const char *result)
 	int rc, rc2;
 
 	if ((rc = svc_job_server_id(&id, &url, job_dir)))
-		return rc;
+		return rc < 0 ? rc : SVC_ERROR; /* 1: not the server's (never) */
 	/* the broker (its secrets) stopped already: run_job_ending */
 	rc = svc_job_end(NULL, job_dir, result);
 	rc2 = svc_remote_job_complete(sj->r, id, result);
@@ -1223,7 +1230,7 @@ static int launcher_keeper(struct opts *o, const char *self)
 	int status;
 
 	/* a job of svcconn-server has no store to hide */
-	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
+	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) == 1 &&
 	     svc_store_open(&st, &o->store)) ||
 	    svc_step_launcher_start(&pid, st, o->job.job_dir, self)) {
 		svc_store_free(st);

@@ -157,6 +157,15 @@ done
 out=$(svcconn history regA --json); grep -q '"result": *"Succeeded"' <<<"$out" || fail "job 1's result not recorded"
 out=$(svcconn history regB --json); grep -q '"result": *"Failed"' <<<"$out" || fail "job 2's result not recorded"
 echo "ok: job-end records the results on the server; the job tokens are refused afterwards (401)"
+# after job-end: step and job-end say the job has ended (no store is looked for)
+rc=0; out=$(as 1 agent step --job-dir "$J1" --step 0 -- true 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -qF "step: no job is running in '$J1': it has ended (job-end)" <<<"$out" ||
+  fail "step after job-end (exit $rc): $out"
+grep -q "store" <<<"$out" && fail "step after job-end speaks of a store: $out"
+rc=0; out=$(as 1 agent job-end --job-dir "$J1" --result Succeeded 2>&1) || rc=$?
+[ "$rc" = 1 ] && grep -qF "job-end: no job is running in '$J1': it has ended (job-end)" <<<"$out" ||
+  fail "job-end after job-end (exit $rc): $out"
+echo "ok: step and job-end after job-end say the job has ended"
 
 # ---- run --server of the registered pipeline at its commit ------------------------------
 # agent 2 (untrusted pool) runs web at $commit from its checkout (the

@@ -471,15 +471,19 @@ int svc_job_server_id(char **id, char **url, const char *job_dir)
 	const char *v, *uri, *project;
 	int rc;
 
-	if ((rc = jobdir_record_read(&s, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)) == SVC_ENOTFOUND)
+		/* job-end removes the record (the directory stays) */
+		return error_set(SVC_ENOTFOUND,
+				 "no job is running in '%s': it has ended (job-end), or none was started there",
+				 job_dir);
+	if (rc)
 		return rc;
 	v = json_string_value(json_object_get(s, "jobId"));
 	uri = json_string_value(json_object_get(s, "collectionUri"));
 	project = json_string_value(json_object_get(s, "project"));
 	if (!json_is_true(json_object_get(s, "server")) || !v || !uri ||
 	    !project)
-		rc = error_set(SVC_ENOTFOUND,
-			       "the job in '%s' was not started by a server", job_dir);
+		rc = 1; /* a local job: the store's */
 	else if (id && !(*id = strdup(v)))
 		rc = error_oom();
 	else if (url) {
