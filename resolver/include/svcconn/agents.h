@@ -92,6 +92,11 @@ int svc_agent_get(svc_agent *out, svc_pool *pool, svc_store *st,
 
 /** Hours a job token lives at most, whatever its leases. */
 #define SVC_JOB_TOKEN_MAX_HOURS 24
+/** Seconds a job's lease lasts unless the server says otherwise, and the
+ * shortest and longest it may say. */
+#define SVC_JOB_LEASE_DEFAULT 300
+#define SVC_JOB_LEASE_MIN 10
+#define SVC_JOB_LEASE_MAX 86400
 
 /** What an agent asks for when it starts a job. */
 typedef struct svc_job_request {
@@ -116,6 +121,9 @@ typedef struct svc_job_request {
 				       SVC_JOB_VARS_MAX) */
 	int fork;                 /**< a run for a pull request from a
 				       fork (Build.Reason PullRequest) */
+	long lease_seconds;       /**< the job's lease: the SERVER's setting
+				       (svc_server_options.job_lease_s),
+				       never the agent's; 0: the default */
 	int fork_secrets;         /**< the agent says the pipeline makes
 				       secrets available to forks: heeded
 				       only for agent-supplied YAML of a

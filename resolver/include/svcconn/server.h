@@ -73,6 +73,11 @@ typedef struct svc_server_options {
 				       loopback host; oidc.h): serves
 				       SVC_OIDC_DISCOVERY_PATH and
 				       SVC_OIDC_JWKS_PATH; NULL: neither */
+	unsigned job_lease_s;     /**< the lease of an agent's job, seconds
+				       (SVC_JOB_LEASE_DEFAULT, 300; 10 to
+				       86400): its agent's broker renews it
+				       halfway; unrenewed, the job expires
+				       and its exclusive locks go */
 } svc_server_options;
 
 /**

@@ -362,6 +362,14 @@ static int load_conns(svc_conn ***out, size_t *count, svc_store *st,
 	return 0;
 }
 
+/* A lease of seconds (0: the default), within the bounds. */
+static long job_lease(long seconds)
+{
+	return seconds <= 0 ? SVC_JOB_LEASE_DEFAULT
+		: seconds < SVC_JOB_LEASE_MIN ? SVC_JOB_LEASE_MIN
+		: seconds > SVC_JOB_LEASE_MAX ? SVC_JOB_LEASE_MAX : seconds;
+}
+
 /*
  * The request's variables, hostile input: at most SVC_JOB_VARS_MAX, each
  * "NAME=VALUE" with a name of letters, digits, '.', '_' and '-' (as
@@ -498,7 +506,8 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	o.vars = req->vars;
 	o.nvars = req->nvars;
 	o.reason = req->fork ? "PullRequest" : NULL;
-	rc = job_gate(&job, &o, st, cat, aj->source);
+	rc = job_gate(&job, &o, st, cat, aj->source,
+		      job_lease(req->lease_seconds));
 	if (rc) {
 		/* an invalid job: its diagnostics go back to the agent */
 		if (job && svc_diags_count(svc_job_diags(job)))
@@ -533,7 +542,7 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 		goto done;
 	}
 	clock_iso8601(now_iso, now);
-	aj->lease_expires = (long long)now + job_lease_seconds();
+	aj->lease_expires = (long long)now + job_lease(req->lease_seconds);
 	memset(&r, 0, sizeof(r));
 	r.id = aj->id;
 	r.agent = agent;
@@ -592,7 +601,8 @@ done:
 }
 
 int agents_job_touch(long long *lease, svc_store *st, const char *agent,
-		     const char *job_id, const char *id, const char *result)
+		     const char *job_id, const char *id, const char *result,
+		     long lease_seconds)
 {
 	struct job_copy c;
 	char now_iso[32];
@@ -624,9 +634,10 @@ int agents_job_touch(long long *lease, svc_store *st, const char *agent,
 	if ((rc = clock_now(&now)))
 		goto done;
 	clock_iso8601(now_iso, now);
-	c.lease_expires = (long long)now + job_lease_seconds();
+	lease_seconds = job_lease(lease_seconds);
+	c.lease_expires = (long long)now + lease_seconds;
 	if (c.locks && (rc = svc_store_lock_renew(st, c.holder,
-						  job_lease_seconds())))
+						  lease_seconds)))
 		goto done;
 	if ((rc = store_tx_write(st)) != 0)
 		goto done;

@@ -231,6 +231,7 @@ int api_job_start(struct srv_call *c)
 	    opt_bool(&req.fork_secrets, c, body, "forkSecrets") ||
 	    opt_vars(&vars, &nvars, c, body))
 		goto done;
+	req.lease_seconds = sh->job_lease_s;
 	req.vars = (const char *const *)vars;
 	req.nvars = nvars;
 	req.yaml_len = req.yaml ? strlen(req.yaml) : 0;
@@ -288,7 +289,7 @@ int api_job_renew(struct srv_call *c)
 {
 	long long lease = 0;
 	int rc = svc_ops_job_renew(&lease, srv_shared(c->srv)->store, c->who,
-				   c->arg);
+				   c->arg, srv_shared(c->srv)->job_lease_s);
 
 	if (rc)
 		return srv_lib_error(c, rc);

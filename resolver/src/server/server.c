@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "svcconn/agents.h"
 #include "svcconn/secret.h"
 #include "svcconn/server.h"
 #include "svcconn/tokens.h"
@@ -980,7 +981,16 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 			       "organization and project are non-empty names without '/'");
 		goto fail;
 	}
+	if (o->job_lease_s && (o->job_lease_s < SVC_JOB_LEASE_MIN ||
+				o->job_lease_s > SVC_JOB_LEASE_MAX)) {
+		rc = error_set(SVC_EINVALID,
+			       "a job's lease is %d to %d seconds, not %u",
+			       SVC_JOB_LEASE_MIN, SVC_JOB_LEASE_MAX,
+			       o->job_lease_s);
+		goto fail;
+	}
 	s->shared.organization = s->org;
+	s->shared.job_lease_s = (long)o->job_lease_s;
 	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
 		goto fail;
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||

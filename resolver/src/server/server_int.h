@@ -43,6 +43,8 @@ struct srv_shared {
 	const char *organization; /**< served organization */
 	const char *openapi;      /**< the OpenAPI document (JSON text) */
 	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
+	long job_lease_s;         /**< an agent's job's lease, seconds (0:
+				       the default) */
 };
 
 /** The server's shared parts. */
