@@ -10,6 +10,8 @@
  * the idle time-out and the header memory; the body is gathered here in
  * a bounded buffer that is wiped (bodies carry secrets) and refused with
  * 413 past its cap, as is a Content-Length over it before any is read.
+ * An answer's body is handed to libmicrohttpd without a copy and wiped
+ * when it is done with it (body_wipe_free): job answers carry secrets.
  *
  * Every request is answered in this order: size, rate limit of failed
  * authentications (429 with Retry-After), route (for the scope it
@@ -211,6 +213,18 @@ int srv_lib_error(struct srv_call *c, int rc)
 	}
 }
 
+/*
+ * libmicrohttpd's free of an answer's body (JSON text, NUL-terminated):
+ * wiped first, as a job's answer and an ID token carry secrets.
+ */
+static void body_wipe_free(void *text)
+{
+	if (!text)
+		return;
+	svc_wipe(text, strlen(text));
+	free(text);
+}
+
 /* Queue c's answer on conn, with extra headers (name, value pairs). */
 static enum MHD_Result send_call(struct MHD_Connection *conn,
 				 struct srv_call *c, const char *h1,
@@ -225,14 +239,18 @@ static enum MHD_Result send_call(struct MHD_Connection *conn,
 		text = json_dumps(c->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		len = text ? strlen(text) : 0;
 	}
-	r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
-					    MHD_RESPMEM_MUST_COPY);
-	/* a job's answer holds secrets: none left behind in our copy */
+	/* the body is sent from text itself (no copy of libmicrohttpd's),
+	 * and wiped when the response is destroyed, after it was sent */
 	if (text)
-		svc_wipe(text, len);
-	free(text);
-	if (!r)
+		r = MHD_create_response_from_buffer_with_free_callback(len, text,
+								      body_wipe_free);
+	else
+		r = MHD_create_response_from_buffer(0, (char *)"",
+						    MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		body_wipe_free(text);
 		return MHD_NO;
+	}
 	if (c->out)
 		MHD_add_response_header(r, "Content-Type",
 					"application/json; charset=utf-8");
