@@ -45,16 +45,23 @@ try:
 except OSError as e:
     print("skip: %s" % e)
     sys.exit(0)
+CHUNK = 16 << 20
 for line in maps:
     f = line.split()
-    if not f[1].startswith("rw"):
-        continue
     lo, hi = (int(x, 16) for x in f[0].split("-"))
-    try:
-        mem.seek(lo)
-        hits += mem.read(hi - lo).count(secret)
-    except (OSError, ValueError, OverflowError):
-        pass
+    # writable mappings; not the sanitizers' reserved shadow (terabytes)
+    if not f[1].startswith("rw") or hi - lo > (1 << 32):
+        continue
+    tail = b""
+    for at in range(lo, hi, CHUNK):
+        try:
+            mem.seek(at)
+            data = tail + mem.read(min(CHUNK, hi - at))
+        except (OSError, ValueError, OverflowError):
+            tail = b""
+            continue
+        hits += data.count(secret)
+        tail = data[-(len(secret) - 1):]
 print(hits)
 EOF
 )
