@@ -107,7 +107,8 @@ static void usage(FILE *f)
 	      "                 [--format env|json] [--let-steps-read-the-store]\n"
 	      "       svcconn-agent job-start --server URL --pipeline NAME [--commit SHA |\n"
 	      "                 --pipeline-file F] --job JOB [--stage S] [--run-id N]\n"
-	      "                 [--branch REF] [--requested-by USER] --job-dir DIR\n"
+	      "                 [--branch REF] [--requested-by USER] [--var K=V]...\n"
+	      "                 [--fork [--fork-secrets]] --job-dir DIR\n"
 	      "                 [--config-dir DIR] [--format env|json]\n"
 	      "       svcconn-agent step --job-dir DIR --step ID [--home DIR] [--env-file FILE]\n"
 	      "                 [--pass-env NAME]... -- COMMAND [ARG...]\n"
@@ -130,8 +131,9 @@ static void usage(FILE *f)
 	      "--fork marks a run for a pull request from a fork: steps that use a\n"
 	      "connection are skipped with the agent's message, unless the\n"
 	      "pipeline makes secrets available to forks (--fork-secrets).\n"
-	      "With --server, --fork and --var are refused (not sent to the\n"
-	      "server yet: it would gate the job without them).\n"
+	      "With --server, --fork, --fork-secrets and --var go to the\n"
+	      "server, which decides: a fork's run of a registered pipeline\n"
+	      "gets no secrets; of a trusted pool's YAML, as locally.\n"
 	      "run acts on the steps' logging commands as the agent does:\n"
 	      "issues are counted and shown as ##[warning]/##[error] lines,\n"
 	      "task.complete sets the step's result (SucceededWithIssues still\n"
@@ -577,11 +579,19 @@ static svc_remote *agent_remote(const struct opts *o, char *dir, size_t size)
 }
 
 /* The server's request for the job jo describes: its YAML, or the
- * registered pipeline at commit (NULL: its branch's head). */
+ * registered pipeline at commit (NULL: its branch's head), the run's
+ * --var values, and whether it is a fork's (--fork, --fork-secrets: the
+ * server decides what that gets). */
 static void job_request(svc_job_request *req, const svc_job_options *jo,
-			const char *yaml, size_t ylen, const char *commit)
+			const char *yaml, size_t ylen, const struct opts *o)
 {
+	const char *commit = o->commit;
+
 	memset(req, 0, sizeof(*req));
+	req->vars = jo->vars;
+	req->nvars = jo->nvars;
+	req->fork = o->fork;
+	req->fork_secrets = o->fork_secrets;
 	req->pipeline = jo->pipeline;
 	req->yaml = yaml;
 	req->yaml_len = ylen;
@@ -591,20 +601,6 @@ static void job_request(svc_job_request *req, const svc_job_options *jo,
 	req->run_id = jo->run_id;
 	req->branch = jo->branch;
 	req->requested_by = jo->requested_by;
-}
-
-/*
- * What a server's job cannot carry yet: --var values and a fork's run are
- * not sent, and the server would compile and gate the job without them
- * (a fork's run would get the secrets).  EXIT_INVALID, said, or 0.
- */
-static int server_unsent(const struct opts *o, const char *cmd)
-{
-	if (!o->fork && !o->job.nvars)
-		return 0;
-	fprintf(stderr, "svcconn-agent: error: %s --server does not send %s to the server yet: the server would gate the job without %s\n",
-		cmd, o->fork ? "--fork" : "--var", o->fork ? "it (a fork's run would get the secrets)" : "them");
-	return EXIT_INVALID;
 }
 
 /*
@@ -629,8 +625,6 @@ static int job_start_server(struct opts *o, const char *self)
 		fprintf(stderr, "svcconn-agent: error: --pipeline-file sends the pipeline's YAML; --commit reads the registered one: not both\n");
 		return EXIT_INVALID;
 	}
-	if (server_unsent(o, "job-start"))
-		return EXIT_INVALID;
 	/* the answer's secrets pass through jansson: wiped when freed */
 	svc_json_wipe_on_free();
 	if (!(r = agent_remote(o, dir, sizeof(dir))))
@@ -640,7 +634,7 @@ static int job_start_server(struct opts *o, const char *self)
 		code = fail(EXIT_INVALID, "cannot read the pipeline file");
 		goto done;
 	}
-	job_request(&req, &o->job, yaml, ylen, o->commit);
+	job_request(&req, &o->job, yaml, ylen, o);
 	svc_broker_sweep(NULL, o->job.job_dir);
 	warn_outside_root(o->job.job_dir);
 	if ((rc = svc_remote_job_start(&rj, r, &req))) {
@@ -682,6 +676,9 @@ static int job_start_server(struct opts *o, const char *self)
 	}
 	fprintf(stderr, "svcconn-agent: job %s granted by %s (%s)\n", rj->id,
 		o->server ? o->server : "the agent's server", rj->source);
+	if (rj->withheld)
+		fprintf(stderr, "svcconn-agent: job %s has no connections: %s\n",
+			rj->id, rj->withheld);
 	code = print_env(o) ? EXIT_FAILED : EXIT_GRANTED;
 	goto done;
 abandon:
@@ -748,8 +745,11 @@ static int job_end(struct opts *o)
 		fprintf(stderr, "svcconn-agent: error: job-end needs --job-dir and --result\n");
 		return EXIT_INVALID;
 	}
-	if (svc_job_server_id(NULL, NULL, o->job.job_dir) == 0)
+	rc = svc_job_server_id(NULL, NULL, o->job.job_dir);
+	if (rc == 0)
 		return job_end_server(o);
+	if (rc == SVC_ENOTFOUND)
+		return fail(EXIT_FAILED, "job-end"); /* ended already */
 	svc_jobdir_keeper_stop(o->job.job_dir);
 	svc_step_launcher_stop(o->job.job_dir);
 	agent_broker_stop(o->job.job_dir);
@@ -926,9 +926,13 @@ static int step(struct opts *o)
 	xo.pass_env = (const char *const *)pass.v;
 	xo.npass_env = pass.n;
 	xo.pass_agent_env = 1;
-	/* a job of svcconn-server: no store, its broker holds its secrets */
-	if (svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
-	    (rc = svc_store_open(&st, &o->store))) {
+	/* a job of svcconn-server: no store, its broker holds its secrets;
+	 * no job (ended): said so, before any store is looked for */
+	if ((rc = svc_job_server_id(NULL, NULL, o->job.job_dir)) < 0) {
+		pass_list_clear(&pass);
+		return fail(exit_of(rc) == EXIT_FAILED ? 127 : exit_of(rc), "step");
+	}
+	if (rc == 1 && (rc = svc_store_open(&st, &o->store))) {
 		pass_list_clear(&pass);
 		return fail(EXIT_FAILED, "cannot open the store");
 	}
@@ -1039,7 +1043,7 @@ static int server_job_start(void *ctx, svc_gate_status *status,
 	char *line, *save = NULL, said[1024];
 	int rc;
 
-	job_request(&req, jo, sj->yaml, sj->ylen, sj->o->commit);
+	job_request(&req, jo, sj->yaml, sj->ylen, sj->o);
 	if ((rc = svc_remote_job_start(&rj, sj->r, &req)))
 		return rc;
 	*status = rj->status;
@@ -1051,6 +1055,11 @@ static int server_job_start(void *ctx, svc_gate_status *status,
 			say(say_ctx, said);
 		}
 		goto done;
+	}
+	if (rj->withheld) {
+		snprintf(said, sizeof(said), "job %s has no connections: %s",
+			 jo->job, rj->withheld);
+		say(say_ctx, said);
 	}
 	rc = svc_job_adopt(jo, rj->record, rj->id, sj->uri, sj->project,
 			   rj->oidc_request_uri);
@@ -1076,7 +1085,7 @@ static int server_job_end(void *ctx, const char *job_dir, const char *result)
 	int rc, rc2;
 
 	if ((rc = svc_job_server_id(&id, &url, job_dir)))
-		return rc;
+		return rc < 0 ? rc : SVC_ERROR; /* 1: not the server's (never) */
 	/* the broker (its secrets) stopped already: run_job_ending */
 	rc = svc_job_end(NULL, job_dir, result);
 	rc2 = svc_remote_job_complete(sj->r, id, result);
@@ -1106,8 +1115,6 @@ static int run_pipeline(struct opts *o, const char *self)
 		fprintf(stderr, "svcconn-agent: error: --commit names the registered pipeline's commit on a server: it needs --server\n");
 		return EXIT_INVALID;
 	}
-	if (o->server && server_unsent(o, "run"))
-		return EXIT_INVALID;
 	if (!o->job.requested_by && svc_identity_current(&me) == 0)
 		o->job.requested_by = me;
 	memset(&out, 0, sizeof(out));
@@ -1223,7 +1230,7 @@ static int launcher_keeper(struct opts *o, const char *self)
 	int status;
 
 	/* a job of svcconn-server has no store to hide */
-	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) != 0 &&
+	if ((svc_job_server_id(NULL, NULL, o->job.job_dir) == 1 &&
 	     svc_store_open(&st, &o->store)) ||
 	    svc_step_launcher_start(&pid, st, o->job.job_dir, self)) {
 		svc_store_free(st);

@@ -53,6 +53,10 @@ static const char help_text[] =
 	"                           and signs jobs' ID tokens (the oidctoken\n"
 	"                           route, WIF idTokens; docs/oidc.md); without\n"
 	"                           it, none of these\n"
+	"  --job-lease S            the lease of an agent's job, seconds (300;\n"
+	"                           10 to 86400): its broker renews it halfway;\n"
+	"                           a job not renewed in time expires, its\n"
+	"                           exclusive locks released\n"
 	"  --max-connections N      connections at once (64)\n"
 	"  --max-per-ip N           connections at once from one address (16)\n"
 	"  --timeout S              idle connection time-out, seconds (30)\n"
@@ -72,7 +76,7 @@ enum {
 	OPT_HOME = 1000, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_UNIX,
 	OPT_UNIX_MODE, OPT_ORG, OPT_PROJECT, OPT_MAXCONN, OPT_PERIP,
 	OPT_TIMEOUT, OPT_MAXBODY, OPT_FAILMAX, OPT_FAILWIN, OPT_HELP,
-	OPT_ISSUER, OPT_CONSOLE_IDLE, OPT_CONSOLE_MAX
+	OPT_ISSUER, OPT_CONSOLE_IDLE, OPT_CONSOLE_MAX, OPT_LEASE
 };
 
 static const struct option options[] = {
@@ -94,6 +98,7 @@ static const struct option options[] = {
 	{ "issuer", required_argument, NULL, OPT_ISSUER },
 	{ "console-idle-timeout", required_argument, NULL, OPT_CONSOLE_IDLE },
 	{ "console-max-age", required_argument, NULL, OPT_CONSOLE_MAX },
+	{ "job-lease", required_argument, NULL, OPT_LEASE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -176,6 +181,9 @@ static int parse(svc_server_options *o, int argc, char **argv)
 			break;
 		case OPT_FAILMAX:
 			o->auth_fail_max = (unsigned)(v = number("max-auth-failures", optarg, 100000));
+			break;
+		case OPT_LEASE:
+			o->job_lease_s = (unsigned)(v = number("job-lease", optarg, SVC_JOB_LEASE_MAX));
 			break;
 		case OPT_FAILWIN:
 			o->auth_fail_window_s = (unsigned)(v = number("auth-failure-window", optarg, 86400));

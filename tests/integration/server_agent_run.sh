@@ -18,7 +18,11 @@
 # with SIGKILL mid-job leaves its exclusive lock only until the lease:
 # meanwhile another job waits (exit 4, as a local job-start); the server,
 # restarted past the lease, expires the job and grants the lock.  Agent 2
-# also runs the registered pipeline whole with `run --server --commit`.
+# also runs the registered pipeline whole with `run --server --commit`,
+# and as a fork's run (--fork --fork-secrets claimed): no secret, the
+# history says why; agent 1's trusted YAML as a fork's run gets its
+# secrets only with --fork-secrets; --var reg=regB makes the server
+# compile and grant regB instead of the YAML's default regA.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -153,6 +157,15 @@ done
 out=$(svcconn history regA --json); grep -q '"result": *"Succeeded"' <<<"$out" || fail "job 1's result not recorded"
 out=$(svcconn history regB --json); grep -q '"result": *"Failed"' <<<"$out" || fail "job 2's result not recorded"
 echo "ok: job-end records the results on the server; the job tokens are refused afterwards (401)"
+# after job-end: step and job-end say the job has ended (no store is looked for)
+rc=0; out=$(as 1 agent step --job-dir "$J1" --step 0 -- true 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -qF "step: no job is running in '$J1': it has ended (job-end)" <<<"$out" ||
+  fail "step after job-end (exit $rc): $out"
+grep -q "store" <<<"$out" && fail "step after job-end speaks of a store: $out"
+rc=0; out=$(as 1 agent job-end --job-dir "$J1" --result Succeeded 2>&1) || rc=$?
+[ "$rc" = 1 ] && grep -qF "job-end: no job is running in '$J1': it has ended (job-end)" <<<"$out" ||
+  fail "job-end after job-end (exit $rc): $out"
+echo "ok: step and job-end after job-end say the job has ended"
 
 # ---- run --server of the registered pipeline at its commit ------------------------------
 # agent 2 (untrusted pool) runs web at $commit from its checkout (the
@@ -164,6 +177,45 @@ grep -qx '\[Build/Docker@2\] secret=\*\*\*' <<<"$out" || fail "run --server: reg
 grep -qF "$SECRET_B" <<<"$out" && fail "run --server printed regB's secret"
 out=$(svcconn history regB --json); grep -q '"runId": *"6"' <<<"$out" || fail "run 6's job is not in regB's history: $out"
 echo "ok: run --server runs the registered pipeline at its commit, its job completed on the server"
+
+# ---- forks: the server decides what a fork's run gets ------------------------------------
+# agent 2 (untrusted pool) runs the registered pipeline as a fork's run,
+# claiming the pipeline allows forks secrets: the server withholds them
+rc=0; out=$(cd "$work/seed" && as 2 agent run azure-pipelines.yml --server "$base" --pipeline web \
+  --commit "$commit" --run-id 7 --fork --fork-secrets --tasks-dir "$SVC_SOURCE_DIR/fixtures/agent-tasks" 2>&1) || rc=$?
+grep -q "job Build has no connections: a pull request from a fork of a registered pipeline: its secrets are withheld" <<<"$out" ||
+  fail "run --server --fork of the registered pipeline (exit $rc) does not say the secrets were withheld: $out"
+grep -qx '\[Build/Docker@2\] secret=' <<<"$out" || fail "the fork's step saw a password: $out"
+grep -qF "$SECRET_B" <<<"$out" && fail "the fork's run printed regB's secret"
+out=$(svcconn history regB --json)
+grep -qF "at $commit ($gbase/web.git, azure-pipelines.yml); a pull request from a fork of a registered pipeline: its secrets are withheld" <<<"$out" ||
+  fail "regB's history does not say why run 7 got no secret: $out"
+# agent 1 (trusted pool) sends its YAML: the local rule, --fork-secrets decides
+rc=0; out=$(as 1 agent run "$work/app.yml" --server "$base" --pipeline app --run-id 8 --fork \
+  --tasks-dir "$SVC_SOURCE_DIR/fixtures/agent-tasks" 2>&1) || rc=$?
+grep -q "step Docker@2 skipped: References service endpoint. PRs from repository forks are not allowed" <<<"$out" ||
+  fail "run --server --fork of the trusted YAML (exit $rc) did not skip the step: $out"
+grep -q "secret=" <<<"$out" && fail "the fork's step ran without --fork-secrets: $out"
+rc=0; out=$(as 1 agent run "$work/app.yml" --server "$base" --pipeline app --run-id 9 --fork --fork-secrets \
+  --tasks-dir "$SVC_SOURCE_DIR/fixtures/agent-tasks" 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "run --server --fork --fork-secrets of the trusted YAML exited $rc: $out"
+grep -qx '\[Build/Docker@2\] secret=\*\*\*' <<<"$out" || fail "the trusted fork's step did not get regA's password: $out"
+out=$(svcconn history regA --json)
+grep -q "pipeline YAML: agent-supplied, trusted pool 'dev' (agent 'builder1'); a pull request from a fork: secrets made available to forks" <<<"$out" ||
+  fail "regA's history does not say the fork was allowed secrets: $out"
+grep -q "a pull request from a fork: its secrets are withheld (the pipeline does not make them available to forks)" <<<"$out" ||
+  fail "regA's history does not say why run 8 got none: $out"
+echo "ok: a fork's run of the registered pipeline gets no secret even claiming --fork-secrets; the trusted YAML's gets them only with --fork-secrets; the history says which"
+
+# ---- --var: the server compiles with the run's variables ------------------------------------
+printf 'variables:\n  reg: regA\njobs:\n  - job: Build\n    steps:\n      - task: Docker@2\n        inputs:\n          command: login\n          containerRegistry: $(reg)\n' > "$work/var.yml"
+rc=0; out=$(as 1 agent run "$work/var.yml" --server "$base" --pipeline app --run-id 10 --var reg=regB \
+  --tasks-dir "$SVC_SOURCE_DIR/fixtures/agent-tasks" 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "run --server --var reg=regB exited $rc: $out"
+grep -qx '\[Build/Docker@2\] secret=\*\*\*' <<<"$out" || fail "--var reg=regB: no masked password: $out"
+out=$(svcconn history regB --json); grep -q '"runId": *"10"' <<<"$out" || fail "--var reg=regB: run 10 did not use regB: $out"
+out=$(svcconn history regA --json); grep -q '"runId": *"10"' <<<"$out" && fail "--var reg=regB: run 10 used regA too"
+echo "ok: --var reg=regB makes the server compile, gate and grant regB instead of the YAML's regA"
 
 # ---- nothing secret on the agents' disks ------------------------------------------------
 forms=()

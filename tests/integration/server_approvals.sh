@@ -15,7 +15,7 @@
 # killed -9 at a varying point; after each restart, invariants only: every
 # decision the server acknowledged (200) is in the store and audited
 # exactly once; no run has a decision without its audit record or the
-# reverse; at the end, restarted past the lease, the lock is free and a
+# reverse; no decided run is still "pending" (a stale status); at the end, restarted past the lease, the lock is free and a
 # new job gets it, every acknowledged approval lets its run start, and
 # the store passes its integrity checks (svcconn list, SQLite's).
 set -euo pipefail
@@ -173,6 +173,11 @@ for i, a in apps.items():
     decided = sum(1 for s in a["steps"] if s["actualApprover"])
     if decided != count.get(i, 0):
         print("run %s: %d decisions, %d audit records" % (i, decided, count.get(i, 0)), file=sys.stderr)
+        ok = False
+    # every check here needs one decision: a decided run is no longer
+    # pending (the decision and the status are one transaction)
+    if decided and a["checkRunStatus"] == "pending":
+        print("run %s: decided, its status still pending (stale)" % i, file=sys.stderr)
         ok = False
 print(" ".join(i for i, a in apps.items()
                if a["connection"]["name"] == "regK" and a["checkRunStatus"] == "pending"))

@@ -12,7 +12,12 @@
 #    path)";
 #  - the same agent sending its own YAML is still refused (403);
 #  - an unknown pipeline is a 404 naming it, YAML and a commit together a
-#    400, a commit that is not one a 400 naming it.
+#    400, a commit that is not one a 400 naming it;
+#  - a fork's run (fork: true), even claiming forkSecrets, gets no endpoint
+#    and its job token none, Build.Reason PullRequest, the answer, the
+#    usage history and the audit saying why;
+#  - hostile variables (not Azure's shape, a NUL, a bad name, too long)
+#    and non-boolean fork fields are 400s naming the field.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -102,6 +107,43 @@ grep -q "not both" <<<"$body" || fail "YAML and a commit: $body"
 start 400 '{"pipeline":"app","commit":"main","job":"Build","runId":"6"}'
 grep -q "commit 'main' is not a full commit id" <<<"$body" || fail "a branch name as a commit: $body"
 echo "ok: agent YAML from an untrusted pool 403, an unknown pipeline 404, YAML with a commit and a bad commit 400"
+
+# ---- a fork's run of the registered pipeline: no secret, whatever it claims -----------
+# the untrusted pool's agent says the pipeline allows forks their secrets:
+# not heeded (a registered pipeline's fork runs get none)
+start 201 "{\"pipeline\":\"app\",\"commit\":\"$cA\",\"job\":\"Build\",\"runId\":\"7\",\"fork\":true,\"forkSecrets\":true}"
+[ "$(jget endpoints <<<"$body")" = "[]" ] || fail "a fork's run got endpoints: $body"
+grep -qF "$SECRET_A" <<<"$body" && fail "a fork's run got regA's secret"
+[ "$(jget job.connections <<<"$body")" = "[]" ] || fail "a fork's job record names connections: $body"
+[ "$(jget job.reason <<<"$body")" = PullRequest ] || fail "a fork's Build.Reason: $(jget job.reason <<<"$body")"
+grep -q "fork of a registered pipeline: its secrets are withheld" <<<"$(jget secretsWithheld <<<"$body")" ||
+  fail "no reason for the withheld secrets: $body"
+ftok=$(jget token <<<"$body"); fid=$(jget jobId <<<"$body")
+req 200 -H "Authorization: Bearer $ftok" "$jobs/$fid/endpoints"
+[ "$(jget count <<<"$body")" = 0 ] || fail "a fork's job token reads endpoints: $body"
+out=$(svcconn history regA --json)
+grep -qF "registered pipeline 'app' at $cA ($gbase/app.git, ci/azure-pipelines.yml); a pull request from a fork of a registered pipeline: its secrets are withheld" <<<"$out" ||
+  fail "the usage history does not say why the fork's run got no secret: $out"
+out=$(svcconn audit --json)
+grep -q "job-start.*its secrets are withheld\|its secrets are withheld.*job-start" <<<"$(tr -d '\n' <<<"$out")" ||
+  fail "the audit's job-start does not say why: $out"
+echo "ok: a fork's run of the registered pipeline (forkSecrets claimed) gets no endpoint, its token none; history and audit say why"
+
+# ---- hostile variables and fork fields: 400 naming the request and field ---------------
+bad() {   # JSON-MEMBERS MESSAGE: a start with them is a 400 saying MESSAGE
+  start 400 "{\"pipeline\":\"app\",\"job\":\"Build\",\"runId\":\"8\",$1}"
+  grep -qF -- "$2" <<<"$body" || fail "$1: $body"
+}
+bad '"variables":["a=b"]' "field 'variables' must be an object"
+bad '"variables":{"a":"b"}' "field 'variables.a' must be"
+# (jansson refuses \u0000 in any string of the body already)
+bad '"variables":{"a":{"value":"x\u0000y"}}' "/_apis/svcconn/jobs' must be a JSON object"
+bad '"variables":{"a b$(x)":{"value":"1"}}' "variable 'a b\$(x)': a name has at most 256 letters, digits"
+bad "\"variables\":{\"v\":{\"value\":\"$(head -c 40000 /dev/zero | tr '\0' x)\"}}" \
+  "variable 'v': its value is longer than 32768 bytes"
+bad '"fork":"yes"' "field 'fork' must be true or false"
+bad '"forkSecrets":1' "field 'forkSecrets' must be true or false"
+echo "ok: hostile variables and fork fields are 400s naming the field"
 
 for s in "$SECRET_A" "$SECRET_B" "$pw"; do
   grep -rqF "$s" "$work/a1" && fail "a secret on the agent's disk"

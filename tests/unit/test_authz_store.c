@@ -889,6 +889,19 @@ static void test_check_run_races(void **state)
 
 /* ---- approvals --------------------------------------------------------- */
 
+/* Connection prod (its id into id) with an approval check (*chk) and its
+ * run for run-1 of App's stage Deploy, queued by carol (*r). */
+static void approval_run(struct fx *f, char *id, char **chk,
+			 svc_check_run **r)
+{
+	mkconn(f, "prod", "alice", id);
+	assert_int_equal(svc_store_check_add(chk, f->st, id, "approval", "{}",
+					     "alice"), 0);
+	assert_int_equal(svc_store_check_run_start(r, f->st, *chk, "App",
+						   "run-1", "Deploy", "carol",
+						   NULL), 0);
+}
+
 static void test_approvals(void **state)
 {
 	struct fx *f = *state;
@@ -897,12 +910,7 @@ static void test_approvals(void **state)
 	svc_approval *l;
 	size_t n;
 
-	mkconn(f, "prod", "alice", id);
-	assert_int_equal(svc_store_check_add(&chk, f->st, id, "approval", "{}",
-					     "alice"), 0);
-	assert_int_equal(svc_store_check_run_start(&r, f->st, chk, "App",
-						   "run-1", "Deploy", "carol",
-						   NULL), 0);
+	approval_run(f, id, &chk, &r);
 	assert_int_equal(svc_store_approval_add(f->st, r->id, "bob", "devs",
 						"approve", "looks fine",
 						"2030-01-01T10:00:00Z"), 0);
@@ -937,6 +945,88 @@ static void test_approvals(void **state)
 			 SVC_ENOTFOUND);
 	assert_int_equal(svc_store_approval_list(&l, &n, f->st, "no-such-run"),
 			 SVC_ENOTFOUND);
+	svc_check_run_free(r);
+	free(chk);
+}
+
+/* What judge saw, and what it answers (status NULL: it fails). */
+struct judged {
+	size_t calls;          /**< times called */
+	size_t seen;           /**< decisions it was given, the new one counted */
+	const char *status;    /**< its answer, or NULL to fail */
+};
+
+static int judge(void *ctx, const svc_check_run *run, const svc_approval *a,
+		 size_t n, const char **status, char **message)
+{
+	struct judged *j = ctx;
+
+	(void)run;
+	(void)a;
+	j->calls++;
+	j->seen = n;
+	if (!j->status)
+		return SVC_ERROR;
+	*status = j->status;
+	*message = strdup("judged");
+	return *message ? 0 : SVC_ERROR;
+}
+
+/*
+ * A decision and the run's status it leads to are one transaction: when
+ * the status cannot be written the decision is not either (no decision
+ * without its status, so a crash between them leaves no stale pending);
+ * written, both are there, the judge having counted the new decision; a
+ * run no longer pending takes no decision.
+ */
+static void test_approval_decide_atomic(void **state)
+{
+	struct fx *f = *state;
+	struct judged j = { 0, 0, NULL };
+	char id[SVC_ID_LEN + 1], *chk, want[128];
+	svc_check_run *r, *now;
+	svc_approval *l;
+	size_t n;
+
+	approval_run(f, id, &chk, &r);
+	/* the status fails: no decision, no audit record, the run as it was */
+	assert_int_equal(svc_store_approval_decide(f->st, r->id, "bob", NULL,
+						   "approve", NULL, NULL,
+						   judge, &j),
+			 SVC_ERROR);
+	assert_int_equal(j.calls, 1);
+	assert_int_equal(j.seen, 1);
+	assert_int_equal(svc_store_approval_list(&l, &n, f->st, r->id), 0);
+	assert_int_equal(n, 0);
+	svc_approvals_free(l, n);
+	assert_int_equal(raw_count(f, "approvals", "check_run_id", r->id), 0);
+	assert_int_equal(raw_count(f, "audit", "action", "approval"), 0);
+	assert_int_equal(svc_store_check_run_get(&now, f->st, r->id), 0);
+	assert_string_equal(now->status, SVC_RUN_PENDING);
+	assert_true(now->version == r->version);
+	svc_check_run_free(now);
+	/* judged approved: the decision and the status together */
+	j.status = SVC_RUN_APPROVED;
+	assert_int_equal(svc_store_approval_decide(f->st, r->id, "bob", NULL,
+						   "approve", NULL, NULL,
+						   judge, &j), 0);
+	assert_int_equal(j.seen, 1);
+	assert_int_equal(raw_count(f, "approvals", "check_run_id", r->id), 1);
+	assert_int_equal(raw_count(f, "audit", "action", "approval"), 1);
+	assert_int_equal(svc_store_check_run_get(&now, f->st, r->id), 0);
+	assert_string_equal(now->status, SVC_RUN_APPROVED);
+	assert_string_equal(now->message, "judged");
+	svc_check_run_free(now);
+	/* decided: another decision is refused, nothing added */
+	j.calls = 0;
+	assert_int_equal(svc_store_approval_decide(f->st, r->id, "dave", NULL,
+						   "reject", NULL, NULL,
+						   judge, &j),
+			 SVC_EINVALID);
+	snprintf(want, sizeof(want), "approval '%s' is already approved", r->id);
+	assert_string_equal(svc_error_last(), want);
+	assert_int_equal(j.calls, 0);
+	assert_int_equal(raw_count(f, "approvals", "check_run_id", r->id), 1);
 	svc_check_run_free(r);
 	free(chk);
 }
@@ -1317,6 +1407,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_approvals, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_approval_decide_atomic,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_basic, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_locks_sequential, setup,

@@ -4,7 +4,8 @@
  * The job record: written and read back unchanged, and read by job.c's
  * readers; a hostile record (a symbolic link, another owner, readable by
  * others, a FIFO, bad JSON, a field of the wrong type, more than 1 MiB)
- * refused with a message naming the file and the field.  Pid files: the
+ * refused with a message naming the file and the field; a server's job,
+ * a local one and none (ended) told apart.  Pid files: the
  * one liveness check says dead for a dead pid and for a live process that
  * merely has the pid (a reused pid), which job-end then never signals;
  * a live keeper is stopped.  Spawn: the child gets exactly the
@@ -101,6 +102,47 @@ static void test_record_round_trip(void **state)
 	out = NULL;
 	assert_int_equal(jobdir_record_read(&out, dir), SVC_ENOTFOUND);
 	assert_non_null(strstr(svc_error_last(), "no job was started"));
+	json_decref(in);
+	tu_rm_rf(dir);
+	free(dir);
+	free(rec);
+}
+
+/*
+ * svc_job_server_id tells three cases apart: a server's job (0, its id
+ * and project URL), a local job (1), and no job running there (ended by
+ * job-end, which removes the record; SVC_ENOTFOUND saying so).
+ */
+static void test_server_id(void **state)
+{
+	svc_job_options o;
+	json_error_t jerr;
+	json_t *in = json_loads(record_text, 0, &jerr);
+	char *rec, *dir = new_job(&rec), *id = NULL, *url = NULL;
+
+	(void)state;
+	assert_non_null(in);
+	assert_int_equal(jobdir_record_write(dir, in), 0);
+	assert_int_equal(svc_job_server_id(&id, &url, dir), 1);
+	assert_null(id);
+	assert_null(url);
+	assert_int_equal(jobdir_record_remove(dir), 0);
+	assert_int_equal(svc_job_server_id(NULL, NULL, dir), SVC_ENOTFOUND);
+	assert_non_null(strstr(svc_error_last(), "no job is running in '"));
+	assert_non_null(strstr(svc_error_last(), "': it has ended (job-end), or none was started there"));
+	/* adopted from a server (steps as the user's: no sandbox probe) */
+	memset(&o, 0, sizeof(o));
+	o.version = SVC_JOB_OPTIONS_VERSION;
+	o.job_dir = dir;
+	o.steps_see_store = 1;
+	assert_int_equal(svc_job_adopt(&o, record_text, "job-42",
+				       "https://srv.example/org/", "proj", NULL),
+			 0);
+	assert_int_equal(svc_job_server_id(&id, &url, dir), 0);
+	assert_string_equal(id, "job-42");
+	assert_string_equal(url, "https://srv.example/org/proj");
+	free(id);
+	free(url);
 	json_decref(in);
 	tu_rm_rf(dir);
 	free(dir);
@@ -543,6 +585,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_server_id),
 		cmocka_unit_test(test_record_symlink),
 		cmocka_unit_test(test_record_owner_and_mode),
 		cmocka_unit_test(test_record_bad_json),

@@ -92,6 +92,11 @@ int svc_agent_get(svc_agent *out, svc_pool *pool, svc_store *st,
 
 /** Hours a job token lives at most, whatever its leases. */
 #define SVC_JOB_TOKEN_MAX_HOURS 24
+/** Seconds a job's lease lasts unless the server says otherwise, and the
+ * shortest and longest it may say. */
+#define SVC_JOB_LEASE_DEFAULT 300
+#define SVC_JOB_LEASE_MIN 10
+#define SVC_JOB_LEASE_MAX 86400
 
 /** What an agent asks for when it starts a job. */
 typedef struct svc_job_request {
@@ -109,7 +114,27 @@ typedef struct svc_job_request {
 	const char *run_id;       /**< run id */
 	const char *branch;       /**< the run's branch, or NULL */
 	const char *requested_by; /**< who queued the run, or NULL */
+	const char *const *vars;  /**< "NAME=VALUE": the run's variables
+				       (--var), compile-time values of the
+				       server's plan as of a local one */
+	size_t nvars;             /**< entries in vars (at most
+				       SVC_JOB_VARS_MAX) */
+	int fork;                 /**< a run for a pull request from a
+				       fork (Build.Reason PullRequest) */
+	long lease_seconds;       /**< the job's lease: the SERVER's setting
+				       (svc_server_options.job_lease_s),
+				       never the agent's; 0: the default */
+	int fork_secrets;         /**< the agent says the pipeline makes
+				       secrets available to forks: heeded
+				       only for agent-supplied YAML of a
+				       trusted pool; a registered
+				       pipeline's fork runs get none */
 } svc_job_request;
+
+/** Variables a job request may carry, and the longest name and value. */
+#define SVC_JOB_VARS_MAX 256
+#define SVC_JOB_VAR_NAME_MAX 256
+#define SVC_JOB_VAR_VALUE_MAX 32768
 
 /** What the server decided for a job an agent asked to start. */
 typedef struct svc_agent_job {
@@ -126,6 +151,8 @@ typedef struct svc_agent_job {
 	svc_conn **conns;         /**< the granted connections, with their
 				       secrets (granted only) */
 	size_t nconns;            /**< entries in conns */
+	const char *withheld;     /**< why a fork's run got no secrets
+				       (static text), or NULL */
 } svc_agent_job;
 
 /** Free (wiping the token and the secrets); NULL accepted. */

@@ -91,7 +91,10 @@ int svc_job_adopt(const svc_job_options *o, const char *record,
 /**
  * The server's id of the job in job_dir and the URL of its project on
  * that server (https://host/ORG/PROJECT), new strings; id and url may be
- * NULL to ask only.  SVC_ENOTFOUND when svcconn-server did not start it.
+ * NULL to ask only.  0 for a job svcconn-server started; 1 for a local
+ * job (the store's; id and url untouched); SVC_ENOTFOUND when no job runs
+ * in job_dir (it has ended, or none was started there); another error
+ * for a record that cannot be read.
  */
 int svc_job_server_id(char **id, char **url, const char *job_dir);
 void svc_job_free(svc_job *j);

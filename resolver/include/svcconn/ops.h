@@ -500,9 +500,13 @@ int svc_ops_agent_revoke(svc_store *st, const svc_principal *p,
 int svc_ops_job_start(svc_agent_job **out, svc_store *st,
 		      const svc_principal *p, const svc_catalog *cat,
 		      const svc_job_request *req);
-/** Renew the lease of job id: the agent that started it. */
+/**
+ * Renew the lease of job id for lease_seconds more (0: the default, as
+ * svc_job_request's): the agent that started it.
+ */
 int svc_ops_job_renew(long long *lease, svc_store *st,
-		      const svc_principal *p, const char *id);
+		      const svc_principal *p, const char *id,
+		      long lease_seconds);
 /**
  * Complete job id with result (Succeeded, ..., Abandoned): the agent that
  * started it, or the job itself (its token).

@@ -167,6 +167,8 @@ typedef struct svc_remote_job {
 				      secrets (wiped by svc_remote_job_free) */
 	size_t endpoints_len;    /**< bytes of endpoints */
 	char *oidc_request_uri;  /**< the answer's oidcRequestUri, or NULL */
+	char *withheld;          /**< why the server withheld a fork's
+				      secrets (secretsWithheld), or NULL */
 } svc_remote_job;
 
 /**

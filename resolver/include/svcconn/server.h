@@ -77,6 +77,11 @@ typedef struct svc_server_options {
 				       after its last request (900) */
 	unsigned console_max_s;   /**< and this long after sign-in
 				       (28800) */
+	unsigned job_lease_s;     /**< the lease of an agent's job, seconds
+				       (SVC_JOB_LEASE_DEFAULT, 300; 10 to
+				       86400): its agent's broker renews it
+				       halfway; unrenewed, the job expires
+				       and its exclusive locks go */
 } svc_server_options;
 
 /**

@@ -17,6 +17,13 @@
  * svc_agent_jobs_expire (called before every job request): locks
  * released, usage finished as Failed, token revoked, audited.
  *
+ * The request's variables (checked here: count, names, sizes) are the
+ * plan's compile-time values, as a local run's --var.  A fork's run is
+ * gated as any, but the server decides its secrets (fork_withheld): none
+ * for a registered pipeline, the local rule for a trusted pool's YAML;
+ * withheld, the job's row and record name no connection and its source
+ * (usage history, audit) says why.
+ *
  * Refusals that concern another party's job (another agent's, another
  * job token's) are audited ("job-access-refused") before SVC_EDENIED.
  */
@@ -355,6 +362,81 @@ static int load_conns(svc_conn ***out, size_t *count, svc_store *st,
 	return 0;
 }
 
+/* A lease of seconds (0: the default), within the bounds. */
+static long job_lease(long seconds)
+{
+	return seconds <= 0 ? SVC_JOB_LEASE_DEFAULT
+		: seconds < SVC_JOB_LEASE_MIN ? SVC_JOB_LEASE_MIN
+		: seconds > SVC_JOB_LEASE_MAX ? SVC_JOB_LEASE_MAX : seconds;
+}
+
+/*
+ * The request's variables, hostile input: at most SVC_JOB_VARS_MAX, each
+ * "NAME=VALUE" with a name of letters, digits, '.', '_' and '-' (as
+ * Azure's) of at most SVC_JOB_VAR_NAME_MAX bytes and a value of at most
+ * SVC_JOB_VAR_VALUE_MAX; SVC_EINVALID naming the variable.
+ */
+static int vars_check(const svc_job_request *req)
+{
+	size_t i, n;
+
+	if (req->nvars > SVC_JOB_VARS_MAX)
+		return error_set(SVC_EINVALID,
+				 "job '%s': %zu variables, more than %d",
+				 req->job, req->nvars, SVC_JOB_VARS_MAX);
+	for (i = 0; i < req->nvars; i++) {
+		const char *v = req->vars ? req->vars[i] : NULL;
+		const char *eq = v ? strchr(v, '=') : NULL;
+
+		if (!eq || eq == v)
+			return error_set(SVC_EINVALID,
+					 "job '%s': variable %zu is not NAME=VALUE",
+					 req->job, i + 1);
+		n = (size_t)(eq - v);
+		if (n > SVC_JOB_VAR_NAME_MAX ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") < n)
+			return error_set(SVC_EINVALID,
+					 "job '%s': variable '%.*s': a name has at most %d letters, digits, '.', '_' or '-'",
+					 req->job, (int)(n > 64 ? 64 : n), v,
+					 SVC_JOB_VAR_NAME_MAX);
+		if (strlen(eq + 1) > SVC_JOB_VAR_VALUE_MAX)
+			return error_set(SVC_EINVALID,
+					 "job '%s': variable '%.*s': its value is longer than %d bytes",
+					 req->job, (int)n, v, SVC_JOB_VAR_VALUE_MAX);
+	}
+	return 0;
+}
+
+/*
+ * Why a fork's run gets no secrets, or NULL when it gets them (or is no
+ * fork's).  A registered pipeline's fork runs get none, as Azure's
+ * default (the registration cannot allow them yet): the agent's
+ * --fork-secrets is not heeded there, whatever its pool.  Agent-supplied
+ * YAML comes from a trusted pool only, where the local rule holds: the
+ * pipeline makes secrets available to forks (--fork-secrets) or not.
+ */
+static const char *fork_withheld(const svc_job_request *req)
+{
+	if (!req->fork)
+		return NULL;
+	if (!req->yaml)
+		return "a pull request from a fork of a registered pipeline: its secrets are withheld (Azure's default for forks)";
+	if (!req->fork_secrets)
+		return "a pull request from a fork: its secrets are withheld (the pipeline does not make them available to forks)";
+	return NULL;
+}
+
+/* A record whose job and steps name no connection (a fork's, withheld). */
+static void record_withhold(json_t *rec)
+{
+	json_t *s;
+	size_t i;
+
+	json_object_set_new(rec, "connections", json_array());
+	json_array_foreach(json_object_get(rec, "steps"), i, s)
+		json_object_set_new(s, "connections", json_array());
+}
+
 int agents_job_start(svc_agent_job **out, svc_store *st,
 		     const svc_catalog *cat, const char *agent,
 		     const char *pool, int trusted,
@@ -385,6 +467,8 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	if (req->yaml && !trusted)
 		return refuse(st, agent, NULL,
 			      "its pool is not trusted: its agents cannot supply pipeline YAML");
+	if ((rc = vars_check(req)))
+		return rc;
 	if ((rc = svc_agent_jobs_expire(st, NULL)))
 		return rc;
 	if (!(aj = calloc(1, sizeof(*aj))))
@@ -396,6 +480,11 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 				pool, agent);
 	else
 		rc = registered_yaml(&fetched, &fetched_len, &src, st, req);
+	/* the usage history and the audit say what a fork's run got */
+	aj->withheld = fork_withheld(req);
+	if (rc == 0 && req->fork)
+		rc = buf_printf(&src, "; %s", aj->withheld ? aj->withheld
+				: "a pull request from a fork: secrets made available to forks by the trusted pool's pipeline (--fork-secrets)");
 	if (rc)
 		goto done;
 	if (!(aj->source = strdup(src.ptr))) {
@@ -414,7 +503,11 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	o.run_id = req->run_id;
 	o.branch = req->branch;
 	o.requested_by = req->requested_by;
-	rc = job_gate(&job, &o, st, cat, aj->source);
+	o.vars = req->vars;
+	o.nvars = req->nvars;
+	o.reason = req->fork ? "PullRequest" : NULL;
+	rc = job_gate(&job, &o, st, cat, aj->source,
+		      job_lease(req->lease_seconds));
 	if (rc) {
 		/* an invalid job: its diagnostics go back to the agent */
 		if (job && svc_diags_count(svc_job_diags(job)))
@@ -424,12 +517,16 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	aj->gate = job_take_gate(job);
 	if (aj->gate->status != SVC_GATE_GRANTED)
 		goto done;
-	ids = job_conns(job, &nids);
+	/* a fork's run withheld: the job reaches no connection, now or
+	 * later (its row's list is empty for its token too) */
+	ids = aj->withheld ? NULL : job_conns(job, &nids);
 	{
 		json_t *rec = NULL;
 
 		if ((rc = job_record(&rec, job, &o)))
 			goto done;
+		if (aj->withheld)
+			record_withhold(rec);
 		aj->record = json_dumps(rec, JSON_COMPACT);
 		json_decref(rec);
 		if (!aj->record) {
@@ -445,7 +542,7 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 		goto done;
 	}
 	clock_iso8601(now_iso, now);
-	aj->lease_expires = (long long)now + job_lease_seconds();
+	aj->lease_expires = (long long)now + job_lease(req->lease_seconds);
 	memset(&r, 0, sizeof(r));
 	r.id = aj->id;
 	r.agent = agent;
@@ -504,7 +601,8 @@ done:
 }
 
 int agents_job_touch(long long *lease, svc_store *st, const char *agent,
-		     const char *job_id, const char *id, const char *result)
+		     const char *job_id, const char *id, const char *result,
+		     long lease_seconds)
 {
 	struct job_copy c;
 	char now_iso[32];
@@ -536,9 +634,10 @@ int agents_job_touch(long long *lease, svc_store *st, const char *agent,
 	if ((rc = clock_now(&now)))
 		goto done;
 	clock_iso8601(now_iso, now);
-	c.lease_expires = (long long)now + job_lease_seconds();
+	lease_seconds = job_lease(lease_seconds);
+	c.lease_expires = (long long)now + lease_seconds;
 	if (c.locks && (rc = svc_store_lock_renew(st, c.holder,
-						  job_lease_seconds())))
+						  lease_seconds)))
 		goto done;
 	if ((rc = store_tx_write(st)) != 0)
 		goto done;

@@ -41,10 +41,12 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
  * Renew (result NULL) or complete (result given) job id, started by agent
  * (NULL: any), or as the job itself (job_id non-NULL must equal id).
  * SVC_EDENIED, audited, for another agent's or another job's; SVC_EINVALID
- * for one that ended.  *lease (may be NULL) receives the new lease end.
+ * for one that ended.  *lease (may be NULL) receives the new lease end,
+ * lease_seconds from now (0: SVC_JOB_LEASE_DEFAULT).
  */
 int agents_job_touch(long long *lease, svc_store *st, const char *agent,
-		     const char *job_id, const char *id, const char *result);
+		     const char *job_id, const char *id, const char *result,
+		     long lease_seconds);
 /**
  * The granted connections, with their secrets, of job id, for the job
  * itself (job_id): SVC_EDENIED, audited, for any other job.

@@ -127,19 +127,19 @@ static int elapsed_since(const char *iso, time_t now, long *secs)
  * The approval state of run: rejected, approved, timed out or pending, with
  * the frozen approvers and how many more approvals are needed.
  */
-int check_evaluate_approval(svc_store *st, const svc_run *r,
-			    const svc_check_run *run, json_t *cfg, time_t now,
-			    const char **status, svc_buf *msg, json_t *run_state)
+/*
+ * The status of approval check run after its decisions a (n) at now, as
+ * configured by cfg, with its message into msg.
+ */
+static void approval_judge(const svc_check_run *run, json_t *cfg,
+			   const svc_approval *a, size_t n, time_t now,
+			   const char **status, svc_buf *msg)
 {
-	svc_approval *a = NULL;
-	size_t n = 0, i, j, got = 0, napprovers;
+	size_t i, j, got = 0, napprovers;
 	json_t *state, *approvers;
 	json_error_t jerr;
 	long min, elapsed = 0, timeout;
-	int rc;
 
-	(void)r;
-	(void)run_state;
 	state = json_loads(run->state ? run->state : "{}", 0, &jerr);
 	approvers = json_object_get(state, "approvers");
 	napprovers = json_array_size(approvers);
@@ -147,10 +147,6 @@ int check_evaluate_approval(svc_store *st, const svc_run *r,
 	if (min <= 0 || (size_t)min > napprovers)
 		min = (long)napprovers;
 	timeout = jlong(cfg, "timeout", DEFAULT_APPROVAL_TIMEOUT);
-	if ((rc = svc_store_approval_list(&a, &n, st, run->id))) {
-		json_decref(state);
-		return rc;
-	}
 	*status = SVC_RUN_PENDING;
 	for (i = 0; i < n; i++)
 		if (!strcmp(a[i].decision, "reject")) {
@@ -195,8 +191,23 @@ int check_evaluate_approval(svc_store *st, const svc_run *r,
 	if (jstr(cfg, "instructions"))
 		buf_printf(msg, " (instructions: %s)", jstr(cfg, "instructions"));
 done:
-	svc_approvals_free(a, n);
 	json_decref(state);
+}
+
+int check_evaluate_approval(svc_store *st, const svc_run *r,
+			    const svc_check_run *run, json_t *cfg, time_t now,
+			    const char **status, svc_buf *msg, json_t *run_state)
+{
+	svc_approval *a = NULL;
+	size_t n = 0;
+	int rc;
+
+	(void)r;
+	(void)run_state;
+	if ((rc = svc_store_approval_list(&a, &n, st, run->id)))
+		return rc;
+	approval_judge(run, cfg, a, n, now, status, msg);
+	svc_approvals_free(a, n);
 	return 0;
 }
 
@@ -871,6 +882,26 @@ static int is_requester(const char *requested_by, const char *const *names,
 	return one_of(real, names, n) || one_of(as + 4, names, n);
 }
 
+/* What decide_judge judges with: the check's configuration, the time. */
+struct judge_ctx {
+	json_t *cfg;  /**< the check's configuration */
+	time_t now;   /**< the decision's time */
+};
+
+/* svc_store_approval_judge_fn of a decision: the gate's approval_judge. */
+static int decide_judge(void *ctx, const svc_check_run *run,
+			const svc_approval *a, size_t n, const char **status,
+			char **message)
+{
+	const struct judge_ctx *jc = ctx;
+	svc_buf msg = SVC_BUF_INIT;
+
+	approval_judge(run, jc->cfg, a, n, jc->now, status, &msg);
+	*message = msg.ptr ? buf_detach(&msg, NULL) : NULL;
+	buf_clear(&msg);
+	return 0;
+}
+
 int svc_authz_decide(svc_store *st, const char *check_run_id,
 		     const char *actor, const char *decision,
 		     const char *comment, const char *defer_until)
@@ -890,6 +921,7 @@ int authz_decide(svc_store *st, const char *check_run_id, const char *actor,
 	json_t *cfg = NULL, *state = NULL;
 	json_error_t jerr;
 	char *entry = NULL, deferred[32];
+	struct judge_ctx jc;
 	size_t n = 0, i;
 	time_t t;
 	int rc;
@@ -943,34 +975,12 @@ int authz_decide(svc_store *st, const char *check_run_id, const char *actor,
 				       entry, check_run_id, a[i].decision);
 			goto done;
 		}
-	rc = svc_store_approval_add(st, check_run_id, audit_name, entry, decision,
-				    comment, defer_until);
-	if (!rc) {
-		/* bring the run's status up to date for those who list it */
-		time_t now;
-		const char *status = NULL;
-		svc_buf msg = SVC_BUF_INIT;
-		int tries;
-
-		clock_now(&now);
-		for (tries = 0; tries < CAS_TRIES; tries++) {
-			svc_check_run *fresh = NULL;
-
-			if (svc_store_check_run_get(&fresh, st, check_run_id))
-				break;
-			buf_reset(&msg);
-			if (check_evaluate_approval(st, NULL, fresh, cfg, now, &status,
-						    &msg, NULL) ||
-			    svc_store_check_run_update(st, fresh->id, fresh->version,
-						       status, fresh->state,
-						       msg.ptr ? msg.ptr : "") != SVC_EPENDING) {
-				svc_check_run_free(fresh);
-				break;
-			}
-			svc_check_run_free(fresh);
-		}
-		buf_clear(&msg);
-	}
+	/* the decision and the run's status it leads to: one transaction */
+	clock_now(&jc.now);
+	jc.cfg = cfg;
+	rc = svc_store_approval_decide(st, check_run_id, audit_name, entry,
+				       decision, comment, defer_until,
+				       decide_judge, &jc);
 done:
 	free(entry);
 	svc_approvals_free(a, n);

@@ -38,6 +38,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/errors.h"
 #include "svcconn/oidc.h"
+#include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "crypto/crypto.h"
 #include "errors_int.h"
@@ -401,6 +402,23 @@ static int check_options(const svc_oidc_token_options *o)
 				 "the token lifetime must be 1 to %d seconds",
 				 SVC_OIDC_LIFETIME_MAX);
 	return 0;
+}
+
+int oidc_owner_project(char **out, svc_store *st, const svc_conn *c)
+{
+	svc_project *p = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	if (!svc_conn_project_id(c))
+		return 0;
+	if ((rc = svc_store_project_list(&p, &n, st, svc_conn_project_id(c))))
+		return rc;
+	if (n && !(*out = strdup(p[0].name)))
+		rc = error_oom();
+	svc_projects_free(p, n);
+	return rc;
 }
 
 int svc_oidc_issue(char **token, svc_store *st,

@@ -28,6 +28,14 @@
 int svc_oidc_rotate(char **kid, svc_store *st, const char *alg,
 		    const char *actor);
 
+/**
+ * The project part of connection c's sub into *out (a new string, or NULL
+ * when c has no project): the name of the project that OWNS c, in every
+ * project c is shared into too.  Azure's shared service endpoint is one
+ * object with one workloadIdentityFederationSubject, naming the project
+ * it was created in; the cloud's federated credential names that.
+ */
+int oidc_owner_project(char **out, svc_store *st, const svc_conn *c);
 /** 1 when alg is an algorithm keys are made for ("RS256", "ES256"). */
 int oidc_alg_known(const char *alg);
 /** A new private key for alg. */

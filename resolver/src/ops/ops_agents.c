@@ -121,7 +121,8 @@ int svc_ops_job_start(svc_agent_job **out, svc_store *st,
 }
 
 int svc_ops_job_renew(long long *lease, svc_store *st,
-		      const svc_principal *p, const char *id)
+		      const svc_principal *p, const char *id,
+		      long lease_seconds)
 {
 	int rc;
 
@@ -129,7 +130,7 @@ int svc_ops_job_renew(long long *lease, svc_store *st,
 			       "an agent: a job's agent renews its lease")))
 		return rc;
 	return agents_job_touch(lease, st, svc_principal_name(p), NULL, id,
-				NULL);
+				NULL, lease_seconds);
 }
 
 int svc_ops_job_complete(svc_store *st, const svc_principal *p,
@@ -141,10 +142,10 @@ int svc_ops_job_complete(svc_store *st, const svc_principal *p,
 		return rc;
 	if (svc_principal_kind_get(p) == SVC_PRINCIPAL_AGENT)
 		return agents_job_touch(NULL, st, svc_principal_name(p), NULL,
-					id, result);
+					id, result, 0);
 	if (svc_principal_kind_get(p) == SVC_PRINCIPAL_JOB)
 		return agents_job_touch(NULL, st, NULL, svc_principal_name(p),
-					id, result);
+					id, result, 0);
 	return error_set(SVC_EDENIED,
 			 "'%s' is neither an agent nor a job: it cannot complete a job",
 			 svc_principal_name(p));

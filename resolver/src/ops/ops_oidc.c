@@ -38,6 +38,7 @@ int svc_ops_oidc_job_token(char **token, svc_store *st, const svc_principal *p,
 	svc_oidc_token_options mine;
 	svc_buf why = SVC_BUF_INIT;
 	svc_conn **l = NULL, *hit = NULL;
+	char *owner = NULL;
 	size_t n = 0, i;
 	int rc;
 
@@ -65,6 +66,11 @@ int svc_ops_oidc_job_token(char **token, svc_store *st, const svc_principal *p,
 		goto done;
 	}
 	mine = *o;
+	/* a shared connection's sub names the project that owns it */
+	if ((rc = oidc_owner_project(&owner, st, hit)))
+		goto done;
+	if (owner)
+		mine.project = owner;
 	mine.connection = svc_conn_name(hit);
 	mine.connection_id = svc_conn_id(hit);
 	mine.requester = svc_principal_name(p);
@@ -73,6 +79,7 @@ done:
 	for (i = 0; i < n; i++)
 		svc_conn_free(l[i]);
 	free(l);
+	free(owner);
 	buf_clear(&why);
 	return rc;
 }

@@ -2133,6 +2133,7 @@ void svc_remote_job_free(svc_remote_job *j)
 	free(j->record);
 	free(j->oidc_request_uri);
 	free(j->message);
+	free(j->withheld);
 	free(j);
 }
 
@@ -2208,13 +2209,62 @@ static int job_from(svc_remote_job *j, json_t *v)
 		return error_oom();
 	if ((rc = dup_member(&j->id, v, "jobId")) ||
 	    (rc = dup_member(&j->source, v, "source")) ||
-	    (rc = dup_member(&j->oidc_request_uri, v, "oidcRequestUri")))
+	    (rc = dup_member(&j->oidc_request_uri, v, "oidcRequestUri")) ||
+	    (rc = dup_member(&j->withheld, v, "secretsWithheld")))
 		return rc;
 	if (!(j->record = json_dumps(json_object_get(v, "job"), JSON_COMPACT)))
 		return error_oom();
 	if (!(j->endpoints = json_dumps(eps, JSON_COMPACT)))
 		return error_oom();
 	j->endpoints_len = strlen(j->endpoints);
+	return 0;
+}
+
+/*
+ * The run's variables as Azure's runs API sends them ({"NAME": {"value":
+ * "V"}}) and whether it is a fork's (with what the agent says of its
+ * secrets), into request o; the server judges them.
+ */
+static int job_request_extras(json_t *o, const svc_job_request *req)
+{
+	json_t *vars;
+	size_t i;
+	int rc;
+
+	if (req->fork)
+		json_object_set_new(o, "fork", json_true());
+	if (req->fork && req->fork_secrets)
+		json_object_set_new(o, "forkSecrets", json_true());
+	if (!req->nvars)
+		return 0;
+	if (!(vars = json_object()))
+		return error_oom();
+	for (i = 0; i < req->nvars; i++) {
+		const char *eq = strchr(req->vars[i], '=');
+		char *name;
+
+		if (!eq) {
+			json_decref(vars);
+			return error_set(SVC_EINVALID, "variable '%s' is not NAME=VALUE",
+					 req->vars[i]);
+		}
+		if (!(name = strndup(req->vars[i], (size_t)(eq - req->vars[i])))) {
+			json_decref(vars);
+			return error_oom();
+		}
+		/* the last of one name wins, as --var's do locally */
+		if (json_object_set_new(vars, name,
+					json_pack("{s:s}", "value", eq + 1))) {
+			json_decref(vars);
+			rc = error_set(SVC_EINVALID,
+				       "variable '%s': its name or value is not UTF-8",
+				       name);
+			free(name);
+			return rc;
+		}
+		free(name);
+	}
+	json_object_set_new(o, "variables", vars);
 	return 0;
 }
 
@@ -2238,6 +2288,10 @@ int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
 	if (o && req->yaml)
 		json_object_set_new(o, "yaml",
 				    json_stringn(req->yaml, req->yaml_len));
+	if (o && (rc = job_request_extras(o, req))) {
+		json_decref(o);
+		return rc;
+	}
 	if (!o || !(text = json_dumps(o, JSON_COMPACT)) ||
 	    buf_puts(&body, text)) {
 		json_decref(o);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sys/utsname.h>
 
+#include "svcconn/agents.h"
 #include "svcconn/broker.h"
 #include "svcconn/job.h"
 #include "runtime/runtime_int.h"
@@ -24,7 +25,8 @@
 #include "util/jobdir.h"
 #include "util/sandbox.h"
 
-#define LEASE_SECONDS 300
+/* a local job's locks: the lease a server's jobs have by default */
+#define LEASE_SECONDS SVC_JOB_LEASE_DEFAULT
 
 struct svc_job {
 	svc_plan *plan;          /**< the pipeline, compiled exactly */
@@ -246,7 +248,7 @@ int job_record(json_t **out, const svc_job *j, const svc_job_options *o)
 }
 
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
-	     const svc_catalog *cat, const char *source)
+	     const svc_catalog *cat, const char *source, long lease_seconds)
 {
 	svc_plan_options po;
 	svc_job *j;
@@ -348,7 +350,7 @@ int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
 	run.repos = repos;
 	run.nrepos = svc_plan_repo_count(j->plan);
 	run.lock_sequential = svc_plan_lock_sequential(j->plan, o->stage);
-	run.lease_seconds = LEASE_SECONDS;
+	run.lease_seconds = lease_seconds;
 	run.used = j->conns;
 	run.nused = j->nconns;
 	run.source = source;
@@ -387,10 +389,6 @@ svc_diags *job_take_diags(svc_job *j)
 	return d;
 }
 
-long job_lease_seconds(void)
-{
-	return LEASE_SECONDS;
-}
 
 /*
  * What every job start does before it has a decision: the steps' sandbox
@@ -421,7 +419,7 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
 		return error_set(SVC_EINVALID,
 				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
-	if ((rc = job_dir_begin(o)) || (rc = job_gate(out, o, st, cat, NULL)))
+	if ((rc = job_dir_begin(o)) || (rc = job_gate(out, o, st, cat, NULL, LEASE_SECONDS)))
 		return rc;
 	if ((*out)->gate->status == SVC_GATE_GRANTED)
 		rc = write_state(o, (*out)->plan, (*out)->holder, (*out)->conns,
@@ -471,15 +469,19 @@ int svc_job_server_id(char **id, char **url, const char *job_dir)
 	const char *v, *uri, *project;
 	int rc;
 
-	if ((rc = jobdir_record_read(&s, job_dir)))
+	if ((rc = jobdir_record_read(&s, job_dir)) == SVC_ENOTFOUND)
+		/* job-end removes the record (the directory stays) */
+		return error_set(SVC_ENOTFOUND,
+				 "no job is running in '%s': it has ended (job-end), or none was started there",
+				 job_dir);
+	if (rc)
 		return rc;
 	v = json_string_value(json_object_get(s, "jobId"));
 	uri = json_string_value(json_object_get(s, "collectionUri"));
 	project = json_string_value(json_object_get(s, "project"));
 	if (!json_is_true(json_object_get(s, "server")) || !v || !uri ||
 	    !project)
-		rc = error_set(SVC_ENOTFOUND,
-			       "the job in '%s' was not started by a server", job_dir);
+		rc = 1; /* a local job: the store's */
 	else if (id && !(*id = strdup(v)))
 		rc = error_oom();
 	else if (url) {

@@ -21,10 +21,11 @@ struct macro_dict;
  * used): what svc_job_start does before it writes the job's state, and
  * what a server runs for an agent.  source (may be NULL) is recorded as
  * the message of the granted usage records: where the YAML came from.
- * *out is set as by svc_job_start.
+ * *out is set as by svc_job_start.  An exclusive lock it takes lasts
+ * lease_seconds unless renewed.
  */
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
-	     const svc_catalog *cat, const char *source);
+	     const svc_catalog *cat, const char *source, long lease_seconds);
 /**
  * The state of granted job j as a job directory records it (steps,
  * variables, connection ids; never a secret): what the server sends the
@@ -39,8 +40,6 @@ svc_gate_report *job_take_gate(svc_job *j);
 svc_diags *job_take_diags(svc_job *j);
 /** 0 when result is a job's result (Succeeded, ...), else SVC_EINVALID. */
 int job_result_check(const char *result);
-/** The lease of a job's exclusive locks, seconds. */
-long job_lease_seconds(void);
 
 /* What a step may reach, besides its environment. */
 struct job_step_info {

@@ -10,6 +10,7 @@
  * registration token is the authentication, checked, spent and audited by
  * svc_agent_register.  A refused token is a 401, a name taken a 409.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,78 @@ static int opt_str(const char **out, struct srv_call *c, json_t *o,
 	return 0;
 }
 
+/* Member key of o as a boolean (absent: 0); -1 with c answered otherwise. */
+static int opt_bool(int *out, struct srv_call *c, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field '%s' must be true or false",
+				 c->request, key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/*
+ * The request's "variables", Azure's shape ({"NAME": {"value": "V"}}), as
+ * "NAME=VALUE" strings into *out (*n; free each and the array); -1 with
+ * c answered when the field is not that shape (the names and sizes are
+ * the library's to judge).
+ */
+static int opt_vars(char ***out, size_t *n, struct srv_call *c, json_t *o)
+{
+	json_t *vars = json_object_get(o, "variables"), *v, *val;
+	const char *name;
+	char **l;
+	size_t i = 0, len;
+
+	*out = NULL;
+	*n = 0;
+	if (!vars || json_is_null(vars))
+		return 0;
+	if (!json_is_object(vars))
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'variables' must be an object of {\"value\": STRING}",
+				 c->request);
+	if (json_object_size(vars) > SVC_JOB_VARS_MAX)
+		return srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				 "'%s': field 'variables': more than %d variables",
+				 c->request, SVC_JOB_VARS_MAX);
+	if (!(l = calloc(json_object_size(vars) + 1, sizeof(*l))))
+		return srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 "InternalServerErrorException", "out of memory");
+	json_object_foreach(vars, name, v) {
+		val = json_object_get(v, "value");
+		if (!json_is_object(v) || !json_is_string(val) ||
+		    strlen(json_string_value(val)) != json_string_length(val) ||
+		    strlen(name) > SVC_JOB_VAR_NAME_MAX) {
+			srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				  "'%s': field 'variables.%.64s' must be {\"value\": STRING} (no NUL)",
+				  c->request, name);
+			goto fail;
+		}
+		len = strlen(name) + json_string_length(val) + 2;
+		if (!(l[i] = malloc(len))) {
+			srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "InternalServerErrorException", "out of memory");
+			goto fail;
+		}
+		snprintf(l[i++], len, "%s=%s", name, json_string_value(val));
+	}
+	*out = l;
+	*n = i;
+	return 0;
+fail:
+	while (i > 0)
+		free(l[--i]);
+	free(l);
+	return -1;
+}
+
 int api_job_start(struct srv_call *c)
 {
 	static const char *const status[] = { "granted", "needs-permission",
@@ -135,7 +208,8 @@ int api_job_start(struct srv_call *c)
 	svc_agent_job *j = NULL;
 	json_error_t err;
 	json_t *body, *eps, *out;
-	size_t i;
+	char **vars = NULL;
+	size_t i, nvars = 0;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -152,8 +226,14 @@ int api_job_start(struct srv_call *c)
 	    opt_str(&req.run_id, c, body, "runId") ||
 	    opt_str(&req.branch, c, body, "branch") ||
 	    opt_str(&req.commit, c, body, "commit") ||
-	    opt_str(&req.requested_by, c, body, "requestedBy"))
+	    opt_str(&req.requested_by, c, body, "requestedBy") ||
+	    opt_bool(&req.fork, c, body, "fork") ||
+	    opt_bool(&req.fork_secrets, c, body, "forkSecrets") ||
+	    opt_vars(&vars, &nvars, c, body))
 		goto done;
+	req.lease_seconds = sh->job_lease_s;
+	req.vars = (const char *const *)vars;
+	req.nvars = nvars;
 	req.yaml_len = req.yaml ? strlen(req.yaml) : 0;
 	rc = svc_ops_job_start(&j, sh->store, c->who, sh->catalog, &req);
 	if (rc == SVC_EINVALID && j && j->diags) {
@@ -187,15 +267,19 @@ int api_job_start(struct srv_call *c)
 			goto done;
 		}
 	}
-	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o, s:o}",
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:s, s:o, s:o, s:o, s:s?}",
 			"status", "granted", "jobId", j->id, "planId", j->id,
 			"token", j->token, "oidcRequestUri",
 			srv_oidc_request_uri(c, j->id), "leaseExpires",
 			(json_int_t)j->lease_expires, "source", j->source,
 			"endpoints", eps, "gate", gate_json(j->gate), "job",
-			json_loads(j->record, 0, NULL));
+			json_loads(j->record, 0, NULL), "secretsWithheld",
+			j->withheld);
 	srv_reply(c, MHD_HTTP_CREATED, out);
 done:
+	for (i = 0; i < nvars; i++)
+		free(vars[i]);
+	free(vars);
 	svc_agent_job_free(j);
 	json_decref(body);
 	return 0;
@@ -205,7 +289,7 @@ int api_job_renew(struct srv_call *c)
 {
 	long long lease = 0;
 	int rc = svc_ops_job_renew(&lease, srv_shared(c->srv)->store, c->who,
-				   c->arg);
+				   c->arg, srv_shared(c->srv)->job_lease_s);
 
 	if (rc)
 		return srv_lib_error(c, rc);

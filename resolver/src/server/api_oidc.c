@@ -34,6 +34,7 @@
 #include "svcconn/ops.h"
 #include "svcconn/secret.h"
 #include "errors_int.h"
+#include "oidc/oidc_int.h"
 #include "server/server_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -229,7 +230,7 @@ int srv_oidc_id_token(struct srv_call *c, json_t *ep, const svc_conn *conn,
 	json_t *params = json_object_get(json_object_get(ep, "authorization"),
 					 "parameters");
 	svc_oidc_token_options o;
-	char *tok = NULL;
+	char *tok = NULL, *owner = NULL;
 	json_t *sub;
 	int rc;
 
@@ -238,11 +239,18 @@ int srv_oidc_id_token(struct srv_call *c, json_t *ep, const svc_conn *conn,
 		return 0;
 	/* the caller's gate granted conn to the job: sign for it */
 	token_options(&o, c);
+	/* a shared connection's sub names the project that owns it */
+	if ((rc = oidc_owner_project(&owner, sh->store, conn)))
+		return srv_lib_error(c, rc);
+	if (owner)
+		o.project = owner;
 	o.connection = svc_conn_name(conn);
 	o.connection_id = svc_conn_id(conn);
 	o.requester = job_id;
-	if ((rc = svc_oidc_issue(&tok, sh->store, &o)))
+	if ((rc = svc_oidc_issue(&tok, sh->store, &o))) {
+		free(owner);
 		return srv_lib_error(c, rc);
+	}
 	json_object_set_new(params, "idToken", json_string(tok));
 	svc_secret_free(tok, strlen(tok));
 	/* what the cloud's federated credential must name, as Azure shows it */
@@ -252,6 +260,7 @@ int srv_oidc_id_token(struct srv_call *c, json_t *ep, const svc_conn *conn,
 			    json_string(o.issuer));
 	json_object_set_new(params, "workloadIdentityFederationSubject",
 			    sub ? sub : json_null());
+	free(owner);
 	return 0;
 }
 

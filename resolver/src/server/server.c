@@ -10,6 +10,8 @@
  * the idle time-out and the header memory; the body is gathered here in
  * a bounded buffer that is wiped (bodies carry secrets) and refused with
  * 413 past its cap, as is a Content-Length over it before any is read.
+ * An answer's body is handed to libmicrohttpd without a copy and wiped
+ * when it is done with it (body_wipe_free): job answers carry secrets.
  *
  * Every request is answered in this order: size, rate limit of failed
  * authentications (429 with Retry-After), route (for the scope it
@@ -39,6 +41,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "svcconn/agents.h"
 #include "svcconn/secret.h"
 #include "svcconn/server.h"
 #include "svcconn/tokens.h"
@@ -276,6 +279,18 @@ int srv_lib_error(struct srv_call *c, int rc)
 	}
 }
 
+/*
+ * libmicrohttpd's free of an answer's body (JSON text, NUL-terminated):
+ * wiped first, as a job's answer and an ID token carry secrets.
+ */
+static void body_wipe_free(void *text)
+{
+	if (!text)
+		return;
+	svc_wipe(text, strlen(text));
+	free(text);
+}
+
 /* Queue c's answer on conn, with extra headers (name, value pairs). */
 static enum MHD_Result send_call(struct MHD_Connection *conn,
 				 struct srv_call *c, const char *h1,
@@ -295,15 +310,21 @@ static enum MHD_Result send_call(struct MHD_Connection *conn,
 		text = json_dumps(c->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		len = text ? strlen(text) : 0;
 	}
-	r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
-					    MHD_RESPMEM_MUST_COPY);
-	/* a job's answer holds secrets: none left behind in our copy */
-	if (text && !c->page) {
-		svc_wipe(text, len);
-		free(text);
-	}
-	if (!r)
+	/* a JSON body is sent from text itself (no copy of libmicrohttpd's),
+	 * and wiped when the response is destroyed, after it was sent (a
+	 * job's answer holds secrets); a console page (no secret: its
+	 * writer never loads one) is copied, and c keeps and wipes its own */
+	if (text && !c->page)
+		r = MHD_create_response_from_buffer_with_free_callback(len, text,
+								      body_wipe_free);
+	else
+		r = MHD_create_response_from_buffer(len, text ? text : (char *)"",
+						    MHD_RESPMEM_MUST_COPY);
+	if (!r) {
+		if (!c->page)
+			body_wipe_free(text);
 		return MHD_NO;
+	}
 	if (c->page)
 		MHD_add_response_header(r, "Content-Type", c->page_type);
 	else if (c->out)
@@ -1059,7 +1080,16 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 			       "organization and project are non-empty names without '/'");
 		goto fail;
 	}
+	if (o->job_lease_s && (o->job_lease_s < SVC_JOB_LEASE_MIN ||
+				o->job_lease_s > SVC_JOB_LEASE_MAX)) {
+		rc = error_set(SVC_EINVALID,
+			       "a job's lease is %d to %d seconds, not %u",
+			       SVC_JOB_LEASE_MIN, SVC_JOB_LEASE_MAX,
+			       o->job_lease_s);
+		goto fail;
+	}
 	s->shared.organization = s->org;
+	s->shared.job_lease_s = (long)o->job_lease_s;
 	if ((rc = srv_oidc_new(&s->shared.oidc, o->issuer)))
 		goto fail;
 	if ((rc = console_new(&s->shared.console, o->console_idle_s,

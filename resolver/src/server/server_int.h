@@ -55,6 +55,8 @@ struct srv_shared {
 	struct srv_oidc *oidc;    /**< the issuer's documents (api_oidc.c) */
 	struct console *console;  /**< the web console's sessions
 				       (console/console.c) */
+	long job_lease_s;         /**< an agent's job's lease, seconds (0:
+				       the default) */
 };
 
 /** The server's shared parts. */

@@ -13,7 +13,10 @@
  * (check-bypass) or by a named actor (check-decide).  What runs do many
  * times a minute is not audited: starting and updating check runs, taking
  * and releasing locks, recording usage.  svc_store_audit_add records a
- * decision made above the store that changed no row here.
+ * decision made above the store that changed no row here.  An approver's
+ * decision and the check run's status it leads to are one transaction
+ * (svc_store_approval_decide): a crash between them cannot leave a stale
+ * "pending" beside a decision that ended the run.
  *
  * Races between processes are settled inside the database: every write
  * holds the write lock (BEGIN IMMEDIATE in SQLite) from its first read, a
@@ -1268,10 +1271,70 @@ static int approval_add_tx(svc_store *st, const svc_approval *a)
 	return rc;
 }
 
+/*
+ * The check run's status after decision a, judged with the decision
+ * counted, written in the decision's transaction.
+ */
+static int approval_judge_tx(svc_store *st, const svc_approval *a,
+			     svc_store_approval_judge_fn judge, void *ctx)
+{
+	svc_check_run *r = NULL;
+	svc_approval *l = NULL;
+	const char *status = NULL;
+	char *msg = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = st->ops->check_run_get(&r, st->be, a->check_run_id)) ||
+	    (rc = st->ops->approval_list(&l, &n, st->be, a->check_run_id)) ||
+	    (rc = judge(ctx, r, l, n, &status, &msg)))
+		goto done;
+	rc = run_update_tx(st, r->id, r->version, status, r->state,
+			   msg ? msg : "", NULL, a->at);
+done:
+	free(msg);
+	svc_approvals_free(l, n);
+	svc_check_run_free(r);
+	return rc;
+}
+
+/* A pending run's decision and, judged, its new status: one transaction. */
+static int approval_decide_tx(svc_store *st, const svc_approval *a,
+			      svc_store_approval_judge_fn judge, void *ctx)
+{
+	svc_check_run *r = NULL;
+	int rc;
+
+	if (judge) {
+		/* decided meanwhile by another process: nothing to add */
+		if ((rc = st->ops->check_run_get(&r, st->be, a->check_run_id)) == 0 &&
+		    strcmp(r->status, SVC_RUN_PENDING) != 0)
+			rc = error_set(SVC_EINVALID, "approval '%s' is already %s",
+				       a->check_run_id, r->status);
+		svc_check_run_free(r);
+		if (rc && rc != SVC_ENOTFOUND)
+			return rc;
+	}
+	if ((rc = approval_add_tx(st, a)) == 0 && judge)
+		rc = approval_judge_tx(st, a, judge, ctx);
+	return rc;
+}
+
 int svc_store_approval_add(svc_store *st, const char *check_run_id,
 			   const char *actor, const char *as_approver,
 			   const char *decision, const char *comment,
 			   const char *defer_until)
+{
+	return svc_store_approval_decide(st, check_run_id, actor, as_approver,
+					 decision, comment, defer_until, NULL,
+					 NULL);
+}
+
+int svc_store_approval_decide(svc_store *st, const char *check_run_id,
+			      const char *actor, const char *as_approver,
+			      const char *decision, const char *comment,
+			      const char *defer_until,
+			      svc_store_approval_judge_fn judge, void *ctx)
 {
 	const char *who = store_actor(actor);
 	char now[32], defer[32];
@@ -1308,7 +1371,7 @@ int svc_store_approval_add(svc_store *st, const char *check_run_id,
 	a.at = now;
 	if ((rc = store_tx_write(st)) != 0)
 		return rc;
-	return store_tx_end(st, approval_add_tx(st, &a));
+	return store_tx_end(st, approval_decide_tx(st, &a, judge, ctx));
 }
 
 int svc_store_approval_list(svc_approval **out, size_t *count, svc_store *st,

@@ -173,6 +173,26 @@ int svc_store_approval_add(svc_store *st, const char *check_run_id,
 			   const char *decision, const char *comment,
 			   const char *defer_until);
 /**
+ * The status of approval run after approvals a (n), and its message (a
+ * new string, free()), as the gate judges them; 0 or an error.
+ */
+typedef int (*svc_store_approval_judge_fn)(void *ctx,
+					   const svc_check_run *run,
+					   const svc_approval *a, size_t n,
+					   const char **status, char **message);
+/**
+ * Record a decision as svc_store_approval_add does and, in the SAME
+ * transaction, the check run's new status as judge (may be NULL: none)
+ * finds it with the decision counted: a crash leaves both or neither, so
+ * no decision is lost and no status is stale.  A run no longer pending
+ * is SVC_EINVALID, nothing written.
+ */
+int svc_store_approval_decide(svc_store *st, const char *check_run_id,
+			      const char *actor, const char *as_approver,
+			      const char *decision, const char *comment,
+			      const char *defer_until,
+			      svc_store_approval_judge_fn judge, void *ctx);
+/**
  * Try to take the exclusive lock of conn_id for holder ("pipeline/run/stage").
  * Expired leases are released first.  With sequential, waiters are served
  * in queue order; with runLatest (sequential 0) a newer waiter cancels
