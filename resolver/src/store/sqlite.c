@@ -95,16 +95,22 @@
 
 /* How long a statement waits for a lock held by another process. */
 #define BUSY_TIMEOUT_MS 30000
+/* Finished statements kept prepared for the next use of the same SQL. */
+#define STMT_CACHE 48
 
 struct sqldb {
 	sqlite3 *db;  /**< the database connection */
 	char *path;   /**< path of the database file, for messages */
+	sqldb_stmt *idle[STMT_CACHE]; /**< finished statements, reset and
+					   unbound, kept for their SQL's
+					   next prepare (NULL: a free slot) */
 };
 
 struct sqldb_stmt {
 	sqlite3_stmt *st;   /**< the prepared statement */
 	sqldb *db;          /**< the database it runs on */
 	const char *doing;  /**< what it is for, for messages (static) */
+	char *sql;          /**< its SQL, to match the next prepare */
 };
 
 /*
@@ -599,32 +605,69 @@ static int exec(sqldb *db, const char *sql, const char *doing)
 
 /* ---- statements -------------------------------------------------------- */
 
+static void stmt_free(sqldb_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->st);
+	free(s->sql);
+	free(s);
+}
+
+/*
+ * The operations above prepare the same few statements over and over (a
+ * listing of 10,000 connections runs several per connection): a finished
+ * one is kept in db->idle and handed out again for the same SQL, so SQLite
+ * parses each statement once per connection to the database.
+ */
 static int sqlite_prepare(sqldb_stmt **out, sqldb *db, const char *sql,
 			  const char *doing)
 {
 	sqldb_stmt *s;
+	size_t i;
 	int src;
 
 	*out = NULL;
-	if (!(s = calloc(1, sizeof(*s))))
+	for (i = 0; i < STMT_CACHE; i++) {
+		s = db->idle[i];
+		if (s && strcmp(s->sql, sql) == 0) {
+			db->idle[i] = NULL;
+			s->doing = doing;
+			*out = s;
+			return 0;
+		}
+	}
+	if (!(s = calloc(1, sizeof(*s))) || !(s->sql = strdup(sql))) {
+		free(s);
 		return error_oom();
+	}
 	s->db = db;
 	s->doing = doing;
-	src = sqlite3_prepare_v2(db->db, sql, -1, &s->st, NULL);
+	src = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				 &s->st, NULL);
 	if (src != SQLITE_OK) {
-		free(s);
+		stmt_free(s);
 		return db_fail(db, src, doing);
 	}
 	*out = s;
 	return 0;
 }
 
+/* Reset s (no row, no binding left) and keep it for reuse, or free it. */
 static void sqlite_finalize(sqldb_stmt *s)
 {
+	size_t i;
+
 	if (!s)
 		return;
-	sqlite3_finalize(s->st);
-	free(s);
+	sqlite3_reset(s->st);
+	sqlite3_clear_bindings(s->st);
+	for (i = 0; i < STMT_CACHE; i++)
+		if (!s->db->idle[i]) {
+			s->db->idle[i] = s;
+			return;
+		}
+	stmt_free(s);
 }
 
 /* Step once: 1 for a row, 0 when done, an SVC_E* code on failure. */
@@ -836,8 +879,12 @@ static int sqlite_remove(const char *path);
 
 static void sqlite_close(sqldb *db)
 {
+	size_t i;
+
 	if (!db)
 		return;
+	for (i = 0; i < STMT_CACHE; i++)
+		stmt_free(db->idle[i]);
 	sqlite3_close_v2(db->db);
 	free(db->path);
 	free(db);
@@ -854,6 +901,10 @@ static int sqlite_open(sqldb **out, const char *path, int create)
 		 * last connection closes and when the log starts over
 		 * after a checkpoint, so nothing deleted lingers in it */
 		"PRAGMA journal_size_limit = 0",
+		/* up to 16 MiB of pages (SQLite's default is 2 MiB): a
+		 * listing of 10,000 connections reads every page several
+		 * times and would read most from the file again */
+		"PRAGMA cache_size = -16384",
 	};
 	sqldb *db;
 	sqldb_stmt *st = NULL;
