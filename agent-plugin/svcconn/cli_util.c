@@ -199,16 +199,15 @@ void cli_print_safe(FILE *f, const char *s)
 
 int cli_print_json(json_t *v)
 {
-	char *s;
+	int rc;
 
 	if (!v)
 		return cli_fail(SVC_ERROR, "out of memory");
-	s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* straight to stdout: a list of 10,000 connections is megabytes */
+	rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(v);
-	if (!s)
+	if (rc != 0 || putchar('\n') == EOF)
 		return cli_fail(SVC_ERROR, "cannot write JSON");
-	puts(s);
-	free(s);
 	return EXIT_OK;
 }
 

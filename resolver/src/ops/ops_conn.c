@@ -67,8 +67,13 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 	size_t n = 0, i, k = 0;
 	int rc = ops_enter(st, p);
 
-	if (rc || (rc = svc_store_conn_list(&l, &n, st)))
+	/* one read transaction for the list and every role check on it */
+	if (rc || (rc = store_read_hold(st)) != 0)
 		return rc;
+	if ((rc = svc_store_conn_list(&l, &n, st)) != 0) {
+		store_read_release(st);
+		return rc;
+	}
 	for (i = 0; i < n; i++) {
 		/* the project's own, and those shared into it under
 		 * their name there (svc_store_conn_list) */
@@ -79,6 +84,7 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		svc_conn_free(l[i]); /* not this principal's to see */
 		l[i] = NULL;
 	}
+	store_read_release(st);
 	svc_error_clear();
 	*out = l;
 	*count = k;

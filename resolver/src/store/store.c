@@ -185,7 +185,7 @@ static int store_alloc(svc_store **out, const svc_store_options *opts)
 
 	if (!st)
 		return error_oom();
-	st->ops = &store_sqlite_ops;
+	st->ops = &store_rows_ops;
 	if ((rc = svc_store_paths(&st->home, &st->key_file, opts)) != 0)
 		goto fail;
 	if ((rc = buf_printf(&b, "%s/%s", st->home, STORE_DB_NAME)) != 0 ||
@@ -365,6 +365,10 @@ int store_tx_write(svc_store *st)
 	char *want = NULL;
 	int rc;
 
+	if (st->held)
+		return error_set(SVC_ERROR,
+				 "cannot write to store '%s' while a read is held open",
+				 st->db_path);
 	if ((rc = st->ops->begin(st->be, 1)) != 0)
 		return rc;
 	if ((rc = meta_key_id(&want, st)) == 0 && strcmp(want, st->key.id) != 0)
@@ -384,6 +388,11 @@ static int tx_read_key(svc_store *st, int need_key)
 	char *want = NULL;
 	int rc, tries;
 
+	if (st->held) {
+		/* the held transaction was started with the key checked */
+		st->joined++;
+		return 0;
+	}
 	for (tries = 0; tries < 3; tries++) {
 		if ((rc = st->ops->begin(st->be, 0)) != 0 || !need_key)
 			return rc;
@@ -421,9 +430,39 @@ int store_tx_read_key(svc_store *st)
 	return tx_read_key(st, 1);
 }
 
-/* End a transaction: commit when rc is 0, else roll back; returns rc. */
+int store_read_hold(svc_store *st)
+{
+	int rc;
+
+	if (st->held)
+		return error_set(SVC_ERROR, "a read of store '%s' is held already",
+				 st->db_path);
+	if ((rc = tx_read_key(st, 1)) == 0) {
+		st->held = 1;
+		st->joined = 0;
+	}
+	return rc;
+}
+
+void store_read_release(svc_store *st)
+{
+	if (!st->held)
+		return;
+	st->held = 0;
+	st->joined = 0;
+	store_tx_end(st, 0);
+}
+
+/*
+ * End a transaction: commit when rc is 0, else roll back; returns rc.  A
+ * read that joined a held one (store_read_hold) leaves it open.
+ */
 int store_tx_end(svc_store *st, int rc)
 {
+	if (st->held && st->joined) {
+		st->joined--;
+		return rc;
+	}
 	if (rc == 0 && (rc = store_mcache_flush(st)) == 0 &&
 	    (rc = st->ops->commit(st->be)) == 0) {
 		store_mcache_end(st, 1);

@@ -29,6 +29,10 @@ struct svc_store {
 					   first checked (store_certs.c) */
 	struct store_mcache *mcache;  /**< the checked list of connection
 					   versions (store_integrity.c) */
+	int held;                     /**< a read transaction is held open
+					   (store_read_hold) */
+	unsigned joined;              /**< reads that joined it and have
+					   not ended yet */
 };
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
@@ -83,6 +87,16 @@ const char *store_project_current(svc_store *st);
 int store_tx_write(svc_store *st);
 /** Start a read transaction that needs no key. */
 int store_tx_read(svc_store *st);
+/**
+ * Hold one read transaction (the store's key matching st->key) open
+ * across many reads: until store_read_release, every read transaction
+ * started on st joins it instead of taking the database's locks again, so
+ * a walk over many connections (a role check on each) reads one snapshot
+ * at the cost of one.  A write started meanwhile fails.
+ */
+int store_read_hold(svc_store *st);
+/** End what store_read_hold started; a no-op when nothing is held. */
+void store_read_release(svc_store *st);
 /** End a transaction: commit when rc is 0, else roll back; returns rc. */
 int store_tx_end(svc_store *st, int rc);
 
