@@ -57,7 +57,6 @@ EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$top'
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 max_connections = 200
 EOF
@@ -68,7 +67,7 @@ EOF
   ;;
 down)
   data=$(cat "$dir/data")/data
-  as_owner "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
+  as_owner "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
   ;;
 up)
   data=$(cat "$dir/data")/data

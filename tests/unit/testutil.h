@@ -48,6 +48,13 @@ const char *tu_bin(const char *name);
 void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
 		  char *const extra_env[], va_list ap);
 
+/**
+ * A fresh, empty database on the tests' PostgreSQL (the ctest fixture
+ * "pg": $SVCCONN_TEST_PG names its directory), as a libpq URL; NULL when
+ * the test runs without PostgreSQL.  Caller frees.
+ */
+char *tu_pg_database(void);
+
 struct svc_store;
 /** A fixture: a fresh store in a temporary directory, open. */
 typedef struct tu_store {
