@@ -231,6 +231,20 @@ int sqldb_pg_redact(char **out, const char *location)
 	return 0;
 }
 
+int sqldb_pg_has_password(const char *location)
+{
+	PQconninfoOption *opts, *o;
+	int has = 0;
+
+	if (!(opts = PQconninfoParse(location, NULL)))
+		return 0;
+	for (o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			has = 1;
+	conninfo_free(opts);
+	return has;
+}
+
 /* ---- running SQL ------------------------------------------------------- */
 
 /* Run SQL without parameters or rows (several statements allowed). */
