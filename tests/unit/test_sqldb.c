@@ -35,12 +35,8 @@ static int setup(void **state)
 	if ((f->loc = tu_pg_database()) != NULL) {
 		f->d = &sqldb_postgresql;
 	} else {
-#ifdef SVC_HAVE_SQLITE_DRIVER
 		f->d = &sqldb_sqlite;
 		f->loc = tu_path(f->dir, "store.db");
-#else
-		skip();
-#endif
 	}
 	assert_ptr_equal(sqldb_driver_for(f->loc), f->d);
 	assert_int_equal(f->d->open(&f->db, f->loc, 1), 0);

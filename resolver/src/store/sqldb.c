@@ -18,6 +18,5 @@ const sqldb_driver *sqldb_driver_for(const char *location)
 	if (strncmp(location, "postgresql://", 13) == 0 ||
 	    strncmp(location, "postgres://", 11) == 0 || is_conninfo(location))
 		return &sqldb_postgresql;
-	/* SQLite's driver (sqlite.c) arrives with the split of the rows */
-	return NULL;
+	return &sqldb_sqlite;
 }

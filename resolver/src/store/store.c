@@ -316,7 +316,7 @@ static int store_alloc(svc_store **out, const svc_store_options *opts)
 
 	if (!st)
 		return error_oom();
-	st->ops = &store_sqlite_ops;
+	st->ops = &store_rows_ops;
 	if ((rc = svc_store_paths(&st->home, &st->key_file, opts)) != 0 ||
 	    (rc = store_location(st, opts)) != 0)
 		goto fail;

@@ -1,12 +1,13 @@
 /*
- * store_backend.h - the narrow interface between store.c and a database.
+ * store_backend.h - the store's rows: the operations store.c runs on.
  *
  * store.c owns everything that does not depend on the database: paths, the
  * master key, sealing and opening secrets, what an audit record says, and
- * the order of operations inside a transaction.  A backend only moves rows:
- * it never sees a plaintext secret (secret fields reach it sealed) and it
- * never decides policy.  SQLite (store_sqlite.c) is the embedded default; a
- * PostgreSQL backend implements the same table of operations.
+ * the order of operations inside a transaction.  These operations only move
+ * rows: they never see a plaintext secret (secret fields reach them sealed)
+ * and never decide policy.  One implementation, store_rows.c, writes each
+ * of them once in SQL over a driver; the engine boundary is sqldb.h (the
+ * SQLite driver sqlite.c, the PostgreSQL one postgresql.c), not this table.
  *
  * Conventions: every operation returns 0 or a negative SVC_E* code with the
  * message set by error_set(); SVC_ENOTFOUND for a missing row and
@@ -235,7 +236,7 @@ typedef int (*store_job_cb)(void *ctx, const store_job_row *r);
 
 /** The operations of a backend. */
 typedef struct store_backend_ops {
-	const char *name;  /**< "sqlite", "postgresql" */
+	const char *name;  /**< "rows" (store_rows.c) */
 
 	/**
 	 * Open the database at location.  With create, the database must
@@ -676,7 +677,7 @@ typedef struct store_backend_ops {
 			  long long ended);
 } store_backend_ops;
 
-/** The SQLite backend (store_sqlite.c). */
-extern const store_backend_ops store_sqlite_ops;
+/** The rows of every engine, over its SQL driver (store_rows.c). */
+extern const store_backend_ops store_rows_ops;
 
 #endif
