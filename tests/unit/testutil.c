@@ -280,15 +280,45 @@ char *tu_pg_database(void)
 	return out;
 }
 
+/* The locations tu_database() handed out. */
+static char **databases;
+static size_t ndatabases;
+
+static void databases_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < ndatabases; i++)
+		free(databases[i]);
+	free(databases);
+}
+
+const char *tu_database(void)
+{
+	char *loc = tu_pg_database(), **grown;
+
+	if (!loc)
+		return NULL;
+	if (!databases)
+		atexit(databases_free);
+	grown = realloc(databases, (ndatabases + 1) * sizeof(*grown));
+	assert_non_null(grown);
+	databases = grown;
+	databases[ndatabases++] = loc;
+	return loc;
+}
+
 int tu_store_setup(void **state)
 {
 	tu_store *f = calloc(1, sizeof(*f));
-	svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, NULL, NULL };
+	svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, NULL, NULL,
+				   NULL };
 
 	assert_non_null(f);
 	f->dir = tu_mkdtemp();
 	f->home = tu_path(f->dir, "home");
 	opts.home = f->home;
+	opts.database = tu_database();
 	assert_int_equal(svc_store_init(&opts, "tester"), 0);
 	assert_int_equal(svc_store_open(&f->st, &opts), 0);
 	*state = f;

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -1050,14 +1051,28 @@ static void blobs_clear(sqldb_stmt *st)
 	}
 }
 
+/*
+ * 1 when st changes rows inside a transaction: it runs under a savepoint,
+ * so that its failure (a duplicate key the operation expects, and answers)
+ * leaves the transaction usable, as SQLite's statements do.
+ */
+static int guarded(const sqldb_stmt *st)
+{
+	const char *p = st->sql + strspn(st->sql, " \t\n");
+
+	return st->db->in_tx && strncasecmp(p, "SELECT", 6) != 0;
+}
+
 /* Run the statement, retried after a conflict outside a transaction. */
 static int run(sqldb_stmt *st)
 {
 	sqldb *db = st->db;
 	ExecStatusType s;
 	const char *n;
-	int tries = 0;
+	int tries = 0, rc, sp = guarded(st);
 
+	if (sp && (rc = exec(db, "SAVEPOINT svc_stmt", st->doing)) != 0)
+		return rc;
 	for (;;) {
 		st->res = PQexecParams(db->conn, st->sql, st->nparams,
 				       st->types, st->values, st->lengths,
@@ -1067,15 +1082,21 @@ static int run(sqldb_stmt *st)
 			break;
 		if (db->in_tx || !retryable(st->res) ||
 		    ++tries > SVC_PG_RETRIES) {
-			int rc = pg_fail(db, st->res, st->doing);
-
+			rc = pg_fail(db, st->res, st->doing);
 			PQclear(st->res);
 			st->res = NULL;
+			if (sp && PQstatus(db->conn) == CONNECTION_OK)
+				PQclear(PQexec(db->conn,
+					       "ROLLBACK TO SAVEPOINT svc_stmt; "
+					       "RELEASE SAVEPOINT svc_stmt"));
 			return rc;
 		}
 		PQclear(st->res);
 		st->res = NULL;
 	}
+	if (sp && (rc = exec(db, "RELEASE SAVEPOINT svc_stmt",
+			     st->doing)) != 0)
+		return rc;
 	n = PQcmdTuples(st->res);
 	if (n && *n)
 		db->changes = strtoll(n, NULL, 10);
