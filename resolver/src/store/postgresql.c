@@ -71,6 +71,7 @@
 /* PostgreSQL's type oids (catalog/pg_type.h) */
 #define PG_BYTEA_OID 17
 #define PG_INT8_OID 20
+#define PG_TEXT_OID 25
 /* Most parameters of one statement (the protocol's limit). */
 #define PG_MAX_PARAMS 65535
 /* Longest SQL text a statement may have. */
@@ -96,6 +97,7 @@ struct sqldb_stmt {
 	int *lengths;         /**< bytes of binary parameters */
 	int *formats;         /**< 1: binary (blobs), 0: text */
 	unsigned *types;      /**< type oids (0: deduced, BYTEA, INT8) */
+	unsigned char *used;  /**< 1 for each $N the SQL names */
 	PGresult *res;        /**< the result, once run */
 	int row;              /**< the current row; -1 before the first */
 	unsigned char **blobs; /**< col_blob's decodings of the current row */
@@ -887,7 +889,8 @@ static int pg_data_version(long long *out, sqldb *db)
  * sql with ?N written $N, outside '...' strings, "..." identifiers and
  * comments; *nparams the largest N.
  */
-static int rewrite(char **out, int *nparams, const char *sql)
+static int rewrite(char **out, int *nparams, unsigned char **used,
+		   const char *sql)
 {
 	svc_buf b;
 	const char *p = sql;
@@ -930,6 +933,23 @@ static int rewrite(char **out, int *nparams, const char *sql)
 	if (rc == 0 && !(*out = buf_detach(&b, NULL)))
 		rc = error_oom();
 	buf_clear(&b);
+	if (rc == 0 && !(*used = calloc((size_t)max + 1, 1)))
+		rc = error_oom();
+	/* which numbers occur: a second pass over the rewritten text */
+	for (p = rc == 0 ? *out : ""; *p; p++) {
+		if (*p == '\'' || *p == '"') {
+			char q = *p;
+
+			while (p[1] && p[1] != q)
+				p++;
+			if (p[1])
+				p++;
+		} else if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
+			n = strtol(p + 1, &end, 10);
+			if (n <= max)
+				(*used)[n] = 1;
+		}
+	}
 	if (rc == 0)
 		*nparams = max;
 	return rc;
@@ -949,7 +969,7 @@ static int pg_prepare(sqldb_stmt **out, sqldb *db, const char *sql,
 		return error_oom();
 	st->db = db;
 	st->row = -1;
-	if ((rc = rewrite(&st->sql, &st->nparams, sql)) != 0)
+	if ((rc = rewrite(&st->sql, &st->nparams, &st->used, sql)) != 0)
 		goto fail;
 	n = st->nparams ? st->nparams : 1;
 	if (!(st->doing = strdup(doing ? doing : "run a statement")) ||
@@ -1071,6 +1091,10 @@ static int run(sqldb_stmt *st)
 	const char *n;
 	int tries = 0, rc, sp = guarded(st);
 
+	/* a parameter the SQL does not name still needs a type */
+	for (rc = 1; rc <= st->nparams; rc++)
+		if (!st->used[rc] && !st->types[rc - 1])
+			st->types[rc - 1] = PG_TEXT_OID;
 	if (sp && (rc = exec(db, "SAVEPOINT svc_stmt", st->doing)) != 0)
 		return rc;
 	for (;;) {
@@ -1200,6 +1224,7 @@ static void pg_finalize(sqldb_stmt *st)
 	free(st->lengths);
 	free(st->formats);
 	free(st->types);
+	free(st->used);
 	free(st->sql);
 	free(st->doing);
 	free(st);
