@@ -44,10 +44,17 @@ static int setup(void **state)
 	return 0;
 }
 
+static void pg_sh(const char *cmd, const char *dir);
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	char *pgdir = tu_path(f->dir, "pg");
 
+	/* a server of test_pg_unavailable's that a failure left running */
+	if (access(pgdir, F_OK) == 0)
+		pg_sh("stop", pgdir);
+	free(pgdir);
 	f->d->close(f->db);
 	tu_rm_rf(f->dir);
 	free(f->dir);
