@@ -31,6 +31,13 @@ static const char help_text[] =
 	"\nOptions:\n"
 	"  --home DIR               the store directory (default $SVCCONN_HOME,\n"
 	"                           else ~/.local/share/svcconn)\n"
+	"  --database LOCATION|@FILE\n"
+	"                           a PostgreSQL database (postgresql://HOST/DB;\n"
+	"                           @FILE reads it from FILE; no password on the\n"
+	"                           command line: ~/.pgpass); default\n"
+	"                           $SVCCONN_DATABASE, else the one 'svcconn init\n"
+	"                           --database' recorded in the store directory,\n"
+	"                           else SQLite's store.db there\n"
 	"  --listen ADDR:PORT       serve HTTPS on a numeric address ([::1]:PORT\n"
 	"                           for IPv6; port 0 picks one, logged)\n"
 	"  --tls-cert FILE          the certificate chain, PEM\n"
@@ -76,11 +83,12 @@ enum {
 	OPT_HOME = 1000, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_UNIX,
 	OPT_UNIX_MODE, OPT_ORG, OPT_PROJECT, OPT_MAXCONN, OPT_PERIP,
 	OPT_TIMEOUT, OPT_MAXBODY, OPT_FAILMAX, OPT_FAILWIN, OPT_HELP,
-	OPT_ISSUER, OPT_CONSOLE_IDLE, OPT_CONSOLE_MAX, OPT_LEASE
+	OPT_ISSUER, OPT_CONSOLE_IDLE, OPT_CONSOLE_MAX, OPT_LEASE, OPT_DATABASE
 };
 
 static const struct option options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
+	{ "database", required_argument, NULL, OPT_DATABASE },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "tls-cert", required_argument, NULL, OPT_CERT },
 	{ "tls-key", required_argument, NULL, OPT_KEY },
@@ -139,8 +147,19 @@ static unsigned long number(const char *name, const char *arg,
 	return v;
 }
 
+/* The database's location, read from --database (wiped at exit). */
+static char *db_location;
+static size_t db_location_len;
+
+static void db_location_free(void)
+{
+	svc_secret_free(db_location, db_location_len);
+	db_location = NULL;
+}
+
 static int parse(svc_server_options *o, int argc, char **argv)
 {
+	const char *database = NULL;
 	unsigned long v = 1;
 	int c, idx;
 
@@ -148,6 +167,7 @@ static int parse(svc_server_options *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":", options, &idx)) != -1) {
 		switch (c) {
 		case OPT_HOME: o->store.home = optarg; break;
+		case OPT_DATABASE: database = optarg; break;
 		case OPT_LISTEN: o->listen = optarg; break;
 		case OPT_CERT: o->tls_cert = optarg; break;
 		case OPT_KEY: o->tls_key = optarg; break;
@@ -215,6 +235,16 @@ static int parse(svc_server_options *o, int argc, char **argv)
 		fprintf(stderr, "svcconn-server: error: unexpected argument '%s'\n",
 			argv[optind]);
 		return 2;
+	}
+	if (database) {
+		if (svc_store_database_arg(&db_location, &db_location_len,
+					   database) != 0) {
+			fprintf(stderr, "svcconn-server: error: --database: %s\n",
+				svc_error_last());
+			return 2;
+		}
+		atexit(db_location_free);
+		o->store.database = db_location;
 	}
 	if (!o->listen && !o->unix_socket) {
 		fputs("svcconn-server: error: nothing to serve: give --listen or --unix-socket\n",

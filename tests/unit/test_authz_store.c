@@ -48,6 +48,7 @@ static int setup(void **state)
 	f->home = tu_path(f->dir, "home");
 	f->opts.version = SVC_STORE_OPTIONS_VERSION;
 	f->opts.home = f->home;
+	f->opts.database = tu_database();
 	assert_int_equal(svc_store_init(&f->opts, "tester"), 0);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
 	*state = f;

@@ -34,6 +34,7 @@ static int setup(void **state)
 	f->dir = tu_mkdtemp();
 	f->opts.version = SVC_STORE_OPTIONS_VERSION;
 	f->opts.home = tu_path(f->dir, "home");
+	f->opts.database = tu_database();
 	assert_int_equal(svc_principal_new(&f->admin, SVC_PRINCIPAL_USER,
 					   "admin", "test"), 0);
 	assert_int_equal(svc_ops_store_init(&f->opts, f->admin), 0);

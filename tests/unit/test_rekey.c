@@ -68,6 +68,7 @@ static int setup(void **state)
 	snprintf(f->key_new, klen, "%s.new", f->key);
 	f->opts.version = SVC_STORE_OPTIONS_VERSION;
 	f->opts.home = f->home;
+	f->opts.database = tu_database();
 	assert_int_equal(svc_store_init(&f->opts, "tester"), 0);
 	assert_int_equal(svc_store_open(&st, &f->opts), 0);
 	for (i = 0; i < NCONN; i++) {

@@ -56,6 +56,7 @@ static int setup(void **state)
 	f->home = tu_path(f->dir, "home");
 	f->opts.version = SVC_STORE_OPTIONS_VERSION;
 	f->opts.home = f->home;
+	f->opts.database = tu_database();
 	*state = f;
 	return 0;
 }

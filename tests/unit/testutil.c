@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "svcconn/store.h"
 
 extern char **environ;
@@ -244,15 +246,79 @@ void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
 	tu_run(r, stdin_text, argv, extra_env);
 }
 
+char *tu_pg_database(void)
+{
+	const char *dir = getenv("SVCCONN_TEST_PG");
+	static unsigned n;
+	char *path, *url, *slash, name[64], sql[128], *out;
+	PGconn *c;
+	PGresult *res;
+	size_t len;
+
+	if (!dir || !*dir)
+		return NULL;
+	path = tu_path(dir, "url");
+	url = tu_read_file(path, NULL);
+	assert_non_null(url);
+	free(path);
+	url[strcspn(url, "\n")] = '\0';
+	c = PQconnectdb(url);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(name, sizeof(name), "svctest_%ld_%u", (long)getpid(), n++);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	res = PQexec(c, sql);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(c);
+	slash = strrchr(url, '/');
+	assert_non_null(slash);
+	len = (size_t)(slash - url) + 1 + strlen(name) + 1;
+	out = malloc(len);
+	assert_non_null(out);
+	snprintf(out, len, "%.*s/%s", (int)(slash - url), url, name);
+	free(url);
+	return out;
+}
+
+/* The locations tu_database() handed out. */
+static char **databases;
+static size_t ndatabases;
+
+static void databases_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < ndatabases; i++)
+		free(databases[i]);
+	free(databases);
+}
+
+const char *tu_database(void)
+{
+	char *loc = tu_pg_database(), **grown;
+
+	if (!loc)
+		return NULL;
+	if (!databases)
+		atexit(databases_free);
+	grown = realloc(databases, (ndatabases + 1) * sizeof(*grown));
+	assert_non_null(grown);
+	databases = grown;
+	databases[ndatabases++] = loc;
+	return loc;
+}
+
 int tu_store_setup(void **state)
 {
 	tu_store *f = calloc(1, sizeof(*f));
-	svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, NULL, NULL };
+	svc_store_options opts = { SVC_STORE_OPTIONS_VERSION, NULL, NULL,
+				   NULL };
 
 	assert_non_null(f);
 	f->dir = tu_mkdtemp();
 	f->home = tu_path(f->dir, "home");
 	opts.home = f->home;
+	opts.database = tu_database();
 	assert_int_equal(svc_store_init(&opts, "tester"), 0);
 	assert_int_equal(svc_store_open(&f->st, &opts), 0);
 	*state = f;

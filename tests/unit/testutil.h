@@ -48,6 +48,18 @@ const char *tu_bin(const char *name);
 void tu_svcconn_v(tu_result *r, const char *home, const char *stdin_text,
 		  char *const extra_env[], va_list ap);
 
+/**
+ * A fresh, empty database on the tests' PostgreSQL (the ctest fixture
+ * "pg": $SVCCONN_TEST_PG names its directory), as a libpq URL; NULL when
+ * the test runs without PostgreSQL.  Caller frees.
+ */
+char *tu_pg_database(void);
+/**
+ * For a test's store options: tu_pg_database()'s location, kept until the
+ * test program exits, or NULL (SQLite).
+ */
+const char *tu_database(void);
+
 struct svc_store;
 /** A fixture: a fresh store in a temporary directory, open. */
 typedef struct tu_store {
@@ -55,7 +67,11 @@ typedef struct tu_store {
 	char *home;             /**< store home, inside dir */
 	struct svc_store *st;   /**< the open store */
 } tu_store;
-/** A cmocka setup making a tu_store (initialised by "tester"). */
+/**
+ * A cmocka setup making a tu_store (initialised by "tester"): SQLite's,
+ * or on a fresh PostgreSQL database when the test runs with one
+ * (tu_database).
+ */
 int tu_store_setup(void **state);
 /** Its teardown: closes the store, removes the directory. */
 int tu_store_teardown(void **state);

@@ -26,15 +26,24 @@ extern "C" {
 
 typedef struct svc_store svc_store;
 
-#define SVC_STORE_OPTIONS_VERSION 1
+#define SVC_STORE_OPTIONS_VERSION 2
 
-/** Where the store lives. NULL members take their defaults. */
+/**
+ * Where the store lives. NULL members take their defaults.  Version 1
+ * (without database) is still accepted.
+ */
 typedef struct svc_store_options {
 	unsigned version;      /**< SVC_STORE_OPTIONS_VERSION */
 	const char *home;      /**< store directory; default $SVCCONN_HOME or
 				    ~/.local/share/svcconn */
 	const char *key_file;  /**< master key; default $SVCCONN_KEY_FILE or
 				    <home>/master.key */
+	const char *database;  /**< a PostgreSQL database (a postgresql://
+				    URL or libpq keyword string); default
+				    $SVCCONN_DATABASE, else the one the
+				    store directory's file "database"
+				    records, else SQLite's <home>/store.db.
+				    Secret (it may hold a password). */
 } svc_store_options;
 
 /**
@@ -45,6 +54,16 @@ typedef struct svc_store_options {
 const char *svc_store_home(const svc_store *st);
 int svc_store_paths(char **home, char **key_file,
 		    const svc_store_options *opts);
+
+/**
+ * The database a command-line argument names, for svc_store_options's
+ * database: "@FILE" reads the location from FILE (bounded, one trailing
+ * newline removed); a location written out in the argument must carry no
+ * password, which argv shows to every user of the machine (SVC_EINVALID:
+ * ~/.pgpass or $PGPASSFILE hold it).  Release *out with
+ * svc_secret_free(*out, *len).
+ */
+int svc_store_database_arg(char **out, size_t *len, const char *arg);
 
 /** Open an existing store; SVC_ENOTFOUND when there is none. */
 int svc_store_open(svc_store **out, const svc_store_options *opts);
@@ -103,7 +122,10 @@ void svc_audit_list_free(svc_audit_list *l);
  */
 int svc_identity_current(char **out);
 
-/** Path of the database file (for diagnostics and tests). */
+/**
+ * The database, for diagnostics and tests: SQLite's file, or a
+ * PostgreSQL database's redacted location (postgresql://HOST:PORT/DB).
+ */
 const char *svc_store_db_path(const svc_store *st);
 
 #pragma GCC visibility pop

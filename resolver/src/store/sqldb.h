@@ -105,4 +105,12 @@ extern const sqldb_driver sqldb_postgresql;
  */
 const sqldb_driver *sqldb_driver_for(const char *location);
 
+/**
+ * The redacted form of a PostgreSQL location for messages and display,
+ * postgresql://HOST:PORT/DBNAME: no user, password or other option.
+ */
+int sqldb_pg_redact(char **out, const char *location);
+/** 1 when a PostgreSQL location carries a password. */
+int sqldb_pg_has_password(const char *location);
+
 #endif

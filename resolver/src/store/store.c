@@ -56,6 +56,7 @@
 #include "errors_int.h"
 #include "store/store_backend.h"
 #include "store/store_gitcred.h"
+#include "store/sqldb.h"
 #include "oidc/oidc_int.h"
 #include "store/store_int.h"
 #include "util/buf.h"
@@ -66,6 +67,11 @@
 
 /* Name of the database file inside the store directory. */
 #define STORE_DB_NAME "store.db"
+/* Name of the file in the store directory that records a PostgreSQL
+ * database's location instead (0600: it may hold a password). */
+#define STORE_DB_LOCATION_NAME "database"
+/* Longest location that file may hold. */
+#define STORE_DB_LOCATION_MAX 4096
 /* Name of the key file inside the store directory (the default). */
 #define STORE_KEY_NAME "master.key"
 /* Suffix of the key file written during a rekey. */
@@ -139,7 +145,8 @@ int svc_store_paths(char **home, char **key_file,
 	char *hcopy = NULL, *kcopy = NULL;
 	svc_buf b = SVC_BUF_INIT;
 
-	if (opts && opts->version != SVC_STORE_OPTIONS_VERSION)
+	if (opts && opts->version != SVC_STORE_OPTIONS_VERSION &&
+	    opts->version != 1)
 		return error_set(SVC_EINVALID,
 				 "store options version %u is not supported (want %d)",
 				 opts->version, SVC_STORE_OPTIONS_VERSION);
@@ -176,6 +183,130 @@ int svc_store_paths(char **home, char **key_file,
 	return 0;
 }
 
+/*
+ * The database of st: the one given (opts->database, else
+ * $SVCCONN_DATABASE), else the one the store directory's file "database"
+ * records, else SQLite's file store.db in it.  A database given or
+ * recorded is PostgreSQL's; SQLite's is always store.db.
+ */
+static int store_location(svc_store *st, const svc_store_options *opts)
+{
+	const char *given = NULL, *env;
+	char *path = NULL, *loc = NULL;
+	svc_buf b = SVC_BUF_INIT;
+	int rc;
+
+	if (opts && opts->version >= 2 && opts->database && *opts->database)
+		given = opts->database;
+	else if ((env = getenv("SVCCONN_DATABASE")) && *env)
+		given = env;
+	if (given) {
+		if (!(loc = strdup(given)))
+			return error_oom();
+	} else {
+		if ((rc = buf_printf(&b, "%s/%s", st->home,
+				     STORE_DB_LOCATION_NAME)) != 0 ||
+		    !(path = buf_detach(&b, NULL)))
+			return rc ? rc : error_oom();
+		buf_init(&b, STORE_DB_LOCATION_MAX, 1);
+		rc = file_read_private(&b, path, "database location");
+		if (rc == 0 && !b.ptr)
+			rc = error_set(SVC_EINVALID, "'%s' is empty", path);
+		if (rc == 0) {
+			loc = buf_detach(&b, NULL);
+			loc[strcspn(loc, "\r\n")] = '\0';
+			st->db_recorded = 1;
+		}
+		buf_clear(&b);
+		if (rc == SVC_ENOTFOUND) {
+			/* SQLite, as always */
+			rc = buf_printf(&b, "%s/%s", st->home, STORE_DB_NAME);
+			if (rc == 0 && !(st->db_location =
+					 buf_detach(&b, NULL)))
+				rc = error_oom();
+			if (rc == 0 && !(st->db_path =
+					 strdup(st->db_location)))
+				rc = error_oom();
+			buf_clear(&b);
+			free(path);
+			return rc;
+		}
+		if (rc) {
+			free(path);
+			return rc;
+		}
+	}
+	if (sqldb_driver_for(loc) != &sqldb_postgresql)
+		rc = st->db_recorded
+			     ? error_set(SVC_EINVALID,
+					 "'%s' does not hold a PostgreSQL database location",
+					 path)
+			     : error_set(SVC_EINVALID,
+					 "the database given is not a PostgreSQL location (postgresql://HOST/DBNAME or libpq's key=value words)");
+	else
+		rc = sqldb_pg_redact(&st->db_path, loc);
+	free(path);
+	if (rc) {
+		svc_wipe(loc, strlen(loc));
+		free(loc);
+		return rc;
+	}
+	st->db_location = loc;
+	return 0;
+}
+
+int svc_store_database_arg(char **out, size_t *len, const char *arg)
+{
+	char *copy;
+
+	if (arg[0] == '@')
+		return svc_secret_read_file(out, len, arg + 1);
+	if (sqldb_pg_has_password(arg))
+		return error_set(SVC_EINVALID,
+				 "the database location on the command line holds a password, which every user of the machine can see: put it in ~/.pgpass (or $PGPASSFILE), or give the location as @FILE");
+	if (!(copy = strdup(arg)))
+		return error_oom();
+	*out = copy;
+	*len = strlen(copy);
+	return 0;
+}
+
+/* Record st's PostgreSQL location in the store directory (init). */
+static int store_location_record(svc_store *st)
+{
+	svc_buf b = SVC_BUF_INIT;
+	int rc;
+
+	if ((rc = buf_printf(&b, "%s/%s", st->home,
+			     STORE_DB_LOCATION_NAME)) != 0)
+		return rc;
+	rc = file_create_private(b.ptr, st->db_location,
+				 strlen(st->db_location));
+	if (rc == SVC_EEXISTS)
+		rc = error_set(SVC_EEXISTS,
+			       "'%s' exists already: the store directory names a database",
+			       b.ptr);
+	buf_clear(&b);
+	return rc;
+}
+
+/* Remove what store_location_record() wrote. */
+static void store_location_unrecord(svc_store *st)
+{
+	svc_buf b = SVC_BUF_INIT;
+
+	if (buf_printf(&b, "%s/%s", st->home, STORE_DB_LOCATION_NAME) == 0)
+		unlink(b.ptr);
+	buf_clear(&b);
+}
+
+/* 1 when st's database is SQLite's file in the store directory. */
+static int store_is_local(const svc_store *st)
+{
+	return !strcmp(st->db_location, st->db_path) && !st->db_recorded &&
+	       sqldb_driver_for(st->db_location) != &sqldb_postgresql;
+}
+
 /* A store handle with its paths resolved (nothing opened yet). */
 static int store_alloc(svc_store **out, const svc_store_options *opts)
 {
@@ -186,11 +317,9 @@ static int store_alloc(svc_store **out, const svc_store_options *opts)
 	if (!st)
 		return error_oom();
 	st->ops = &store_rows_ops;
-	if ((rc = svc_store_paths(&st->home, &st->key_file, opts)) != 0)
+	if ((rc = svc_store_paths(&st->home, &st->key_file, opts)) != 0 ||
+	    (rc = store_location(st, opts)) != 0)
 		goto fail;
-	if ((rc = buf_printf(&b, "%s/%s", st->home, STORE_DB_NAME)) != 0 ||
-	    !(st->db_path = buf_detach(&b, NULL)))
-		goto oom;
 	if ((rc = buf_printf(&b, "%s%s", st->key_file,
 			     STORE_KEY_NEW_SUFFIX)) != 0 ||
 	    !(st->key_new = buf_detach(&b, NULL)))
@@ -218,6 +347,9 @@ void svc_store_free(svc_store *st)
 	free(st->key_file);
 	free(st->key_new);
 	free(st->db_path);
+	if (st->db_location)
+		svc_wipe(st->db_location, strlen(st->db_location));
+	free(st->db_location);
 	free(st);
 }
 
@@ -512,7 +644,7 @@ int store_init_as(const svc_store_options *opts, const char *admin,
 		  const char *actor)
 {
 	const char *who = store_actor(actor);
-	int rc, created_db = 0, created_key = 0;
+	int rc, created_db = 0, created_key = 0, created_loc = 0;
 	svc_store *st = NULL;
 	json_t *detail;
 	char now[32];
@@ -525,9 +657,16 @@ int store_init_as(const svc_store_options *opts, const char *admin,
 		goto done;
 	/* the database first: an existing store is refused before any key
 	 * is made */
-	if ((rc = st->ops->open(&st->be, st->db_path, 1)) != 0)
+	if ((rc = st->ops->open(&st->be, st->db_location, 1)) != 0)
 		goto done;
 	created_db = 1;
+	/* a PostgreSQL database is recorded in the directory, where
+	 * SQLite's store.db would be */
+	if (!store_is_local(st) && !st->db_recorded) {
+		if ((rc = store_location_record(st)) != 0)
+			goto done;
+		created_loc = 1;
+	}
 	rc = crypto_key_load(&st->key, st->key_file);
 	if (rc == SVC_ENOTFOUND) {
 		if ((rc = crypto_key_generate(&st->key)) != 0 ||
@@ -566,7 +705,9 @@ done:
 		st->be = NULL;
 	}
 	if (rc && created_db)
-		st->ops->remove(st->db_path);
+		st->ops->remove(st->db_location);
+	if (rc && created_loc)
+		store_location_unrecord(st);
 	if (rc && created_key)
 		unlink(st->key_file);
 	svc_store_free(st);
@@ -582,7 +723,7 @@ int svc_store_open(svc_store **out, const svc_store_options *opts)
 
 	if ((rc = store_alloc(&st, opts)) != 0)
 		return rc;
-	if ((rc = st->ops->open(&st->be, st->db_path, 0)) != 0 ||
+	if ((rc = st->ops->open(&st->be, st->db_location, 0)) != 0 ||
 	    (rc = key_open(st)) != 0 || (rc = rows_adopt(st)) != 0) {
 		svc_store_free(st);
 		return rc;

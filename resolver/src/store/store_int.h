@@ -23,7 +23,13 @@ struct svc_store {
 	char *home;                   /**< store directory */
 	char *key_file;               /**< master key file */
 	char *key_new;                /**< "<key_file>.new", used by rekey */
-	char *db_path;                /**< database location */
+	char *db_path;                /**< the database for messages: SQLite's
+					   file, PostgreSQL's redacted
+					   location */
+	char *db_location;            /**< the database as the backend opens
+					   it (may hold a password: wiped) */
+	int db_recorded;              /**< db_location came from the store
+					   directory's file "database" */
 	crypto_key key;               /**< the current master key */
 	svc_catalog *catalog;         /**< read once, when certificates are
 					   first checked (store_certs.c) */

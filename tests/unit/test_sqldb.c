@@ -1,0 +1,449 @@
+/*
+ * test_sqldb.c - the SQL drivers of sqldb.h, each against its real engine.
+ *
+ * The same tests run on SQLite (a file in a temporary directory) and, as
+ * test_sqldb_pg, on PostgreSQL (a fresh database on the ctest fixture's
+ * server, $SVCCONN_TEST_PG): the common dialect's placeholders, NOCASE
+ * names, RETURNING, changes, unique keys, blobs and NULLs, one writer at a
+ * time across connections, the data version, and (PostgreSQL) a server
+ * that goes away and comes back.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "svcconn/errors.h"
+#include "store/sqldb.h"
+
+/* One database for a test, and the driver it is opened with. */
+struct fx {
+	const sqldb_driver *d; /**< the driver under test */
+	char *dir;             /**< temporary directory */
+	char *loc;             /**< the database's location */
+	sqldb *db;             /**< open on loc */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = tu_mkdtemp();
+	if ((f->loc = tu_pg_database()) != NULL) {
+		f->d = &sqldb_postgresql;
+	} else {
+		f->d = &sqldb_sqlite;
+		f->loc = tu_path(f->dir, "store.db");
+	}
+	assert_ptr_equal(sqldb_driver_for(f->loc), f->d);
+	assert_int_equal(f->d->open(&f->db, f->loc, 1), 0);
+	*state = f;
+	return 0;
+}
+
+static void pg_sh(const char *cmd, const char *dir);
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char *pgdir = tu_path(f->dir, "pg");
+
+	/* a server of test_pg_unavailable's that a failure left running */
+	if (access(pgdir, F_OK) == 0)
+		pg_sh("stop", pgdir);
+	free(pgdir);
+	f->d->close(f->db);
+	tu_rm_rf(f->dir);
+	free(f->dir);
+	free(f->loc);
+	free(f);
+	return 0;
+}
+
+/* Prepare sql on db, bind the strings given (NULL: SQL NULL), step once. */
+static int run1(const sqldb_driver *d, sqldb *db, sqldb_stmt **out,
+		const char *sql, int n, const char *const *args)
+{
+	sqldb_stmt *st;
+	int i, rc;
+
+	assert_int_equal(d->prepare(&st, db, sql, "test"), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(d->bind_text(st, i + 1, args[i],
+					      args[i] ? strlen(args[i]) : 0), 0);
+	rc = d->step(st);
+	if (out)
+		*out = st;
+	else
+		d->finalize(st);
+	return rc;
+}
+
+/* The default project's id, as a new string. */
+static char *default_project(struct fx *f)
+{
+	sqldb_stmt *st;
+	char *id;
+
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT id FROM projects "
+			      "WHERE name = 'default'", 0, NULL), 1);
+	id = strdup(f->d->col_text(st, 0));
+	f->d->finalize(st);
+	return id;
+}
+
+/* Placeholders (in any order, not inside strings), NOCASE, duplicates. */
+static void test_names(void **state)
+{
+	struct fx *f = *state;
+	const char *ins[] = { "p1", "Team Web", "alice", "2026-01-01T00:00:00Z" };
+	const char *dup[] = { "p2", "team WEB", "bob", "2026-01-01T00:00:00Z" };
+	const char *look[] = { "TEAM web" };
+	sqldb_stmt *st;
+
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	/* ?4 before ?1, and a '?3' inside a string stays text */
+	assert_int_equal(run1(f->d, f->db, NULL,
+			      "INSERT INTO projects (created_at, id, name, "
+			      "description, created_by) VALUES "
+			      "(?4, ?1, ?2, 'what ?3 says', ?3)", 4, ins), 0);
+	assert_int_equal(f->d->changes(f->db), 1);
+	assert_int_equal(run1(f->d, f->db, NULL,
+			      "INSERT INTO projects (created_at, id, name, "
+			      "description, created_by) VALUES "
+			      "(?4, ?1, ?2, '', ?3)", 4, dup), SVC_EEXISTS);
+	f->d->rollback(f->db);
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, NULL,
+			      "INSERT INTO projects (created_at, id, name, "
+			      "description, created_by) VALUES "
+			      "(?4, ?1, ?2, 'what ?3 says', ?3)", 4, ins), 0);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(run1(f->d, f->db, &st,
+			      "SELECT id, name, description, created_by, "
+			      "name = ?1 COLLATE NOCASE FROM projects "
+			      "WHERE name = ?1", 1, look), 1);
+	assert_string_equal(f->d->col_text(st, 0), "p1");
+	assert_string_equal(f->d->col_text(st, 1), "Team Web");
+	assert_string_equal(f->d->col_text(st, 2), "what ?3 says");
+	assert_string_equal(f->d->col_text(st, 3), "alice");
+	/* a boolean result reads as 1 (PostgreSQL's "t") */
+	assert_int_equal(f->d->col_int(st, 4), 1);
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+}
+
+/* RETURNING gives generated ids; changes counts an update's rows. */
+static void test_returning_changes(void **state)
+{
+	struct fx *f = *state;
+	const char *a[] = { "t", "alice", "create" };
+	sqldb_stmt *st;
+	long long first, second;
+
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, &st, "INSERT INTO audit (at, actor, "
+			      "action) VALUES (?1, ?2, ?3) RETURNING seq",
+			      3, a), 1);
+	first = f->d->col_int(st, 0);
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+	assert_int_equal(run1(f->d, f->db, &st, "INSERT INTO audit (at, actor, "
+			      "action) VALUES (?1, ?2, ?3) RETURNING seq",
+			      3, a), 1);
+	second = f->d->col_int(st, 0);
+	f->d->finalize(st);
+	assert_true(first > 0);
+	assert_true(second > first);
+	assert_int_equal(f->d->prepare(&st, f->db, "UPDATE audit SET actor = ?1 "
+				       "WHERE action = ?2 AND seq >= ?3",
+				       "test"), 0);
+	assert_int_equal(f->d->bind_text(st, 1, "bob", 3), 0);
+	assert_int_equal(f->d->bind_text(st, 2, "create!", 6), 0);
+	assert_int_equal(f->d->bind_int(st, 3, first), 0);
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+	assert_int_equal(f->d->changes(f->db), 2);
+	assert_int_equal(f->d->commit(f->db), 0);
+}
+
+/* Blobs with NUL bytes come back whole; NULL binds read as NULL. */
+static void test_blob_null(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char blob[] = { 0, 'a', 0, 0xff, '\\', 'x', 0 };
+	char *proj = default_project(f);
+	sqldb_stmt *st;
+	const void *p;
+	size_t len;
+
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(f->d->prepare(&st, f->db, "INSERT INTO access_tokens "
+				       "(id, hash, owner, name, scopes, created,"
+				       " expires) VALUES (?1, ?2, ?3, ?3, ?3, "
+				       "?4, ?4)", "test"), 0);
+	assert_int_equal(f->d->bind_text(st, 1, "tok", 3), 0);
+	assert_int_equal(f->d->bind_blob(st, 2, blob, sizeof(blob)), 0);
+	assert_int_equal(f->d->bind_text(st, 3, "alice", 5), 0);
+	assert_int_equal(f->d->bind_int(st, 4, 1LL << 40), 0);
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+	/* a connection with NULL scheme, url and description */
+	assert_int_equal(f->d->prepare(&st, f->db, "INSERT INTO connections "
+				       "(id, project_id, name, type, scheme, url,"
+				       " description, created_by, created_at, "
+				       "updated_by, updated_at) VALUES (?1, ?2, "
+				       "?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8, ?8)",
+				       "test"), 0);
+	assert_int_equal(f->d->bind_text(st, 1, "c1", 2), 0);
+	assert_int_equal(f->d->bind_text(st, 2, proj, strlen(proj)), 0);
+	assert_int_equal(f->d->bind_text(st, 3, "gh", 2), 0);
+	assert_int_equal(f->d->bind_text(st, 4, "github", 6), 0);
+	assert_int_equal(f->d->bind_text(st, 5, NULL, 0), 0);
+	assert_int_equal(f->d->bind_text(st, 6, NULL, 0), 0);
+	assert_int_equal(f->d->bind_blob(st, 7, NULL, 0), 0);
+	assert_int_equal(f->d->bind_text(st, 8, "x", 1), 0);
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+	assert_int_equal(f->d->commit(f->db), 0);
+
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT hash, created FROM "
+			      "access_tokens WHERE id = 'tok'", 0, NULL), 1);
+	p = f->d->col_blob(st, 0, &len);
+	assert_int_equal(len, sizeof(blob));
+	assert_memory_equal(p, blob, sizeof(blob));
+	assert_int_equal(f->d->col_int(st, 1), 1LL << 40);
+	f->d->finalize(st);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT scheme, url, "
+			      "description, name FROM connections", 0, NULL), 1);
+	assert_true(f->d->col_null(st, 0));
+	assert_null(f->d->col_text(st, 1));
+	assert_null(f->d->col_blob(st, 2, &len));
+	assert_int_equal(f->d->col_int(st, 2), 0);
+	assert_false(f->d->col_null(st, 3));
+	f->d->finalize(st);
+	free(proj);
+}
+
+/* What the second writer saw. */
+struct writer {
+	const sqldb_driver *d; /**< driver */
+	sqldb *db;             /**< its own connection */
+	volatile int started;  /**< about to begin */
+	volatile int began;    /**< its begin returned */
+	int rc;                /**< begin's result */
+	long long seen;        /**< rows of 'late' it saw once in */
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	sqldb_stmt *st;
+
+	__atomic_store_n(&w->started, 1, __ATOMIC_SEQ_CST);
+	w->rc = w->d->begin(w->db, 1);
+	__atomic_store_n(&w->began, 1, __ATOMIC_SEQ_CST);
+	if (w->rc)
+		return NULL;
+	if (w->d->prepare(&st, w->db, "SELECT count(*) FROM audit "
+			  "WHERE action = 'late'", "test") == 0) {
+		if (w->d->step(st) == 1)
+			w->seen = w->d->col_int(st, 0);
+		w->d->finalize(st);
+	}
+	w->d->commit(w->db);
+	return NULL;
+}
+
+/* 1 once w's begin waits for the write lock, as the engine reports it. */
+static int writer_waits(struct fx *f, sqldb *probe, struct writer *w)
+{
+	sqldb_stmt *st;
+	long long n = 0;
+
+	if (f->d != &sqldb_postgresql) {
+		/* SQLite reports no waiter: the writer has started and has
+		 * not got in after a while (a bound, not a handshake) */
+		usleep(200 * 1000);
+		return w->started;
+	}
+	assert_int_equal(f->d->prepare(&st, probe, "SELECT count(*) FROM "
+				       "pg_locks WHERE locktype = 'advisory' "
+				       "AND NOT granted", "test"), 0);
+	if (f->d->step(st) == 1)
+		n = f->d->col_int(st, 0);
+	f->d->finalize(st);
+	return n > 0;
+}
+
+/* A write transaction excludes a second connection's until it commits. */
+static void test_one_writer(void **state)
+{
+	struct fx *f = *state;
+	const char *late[] = { "t", "alice", "late" };
+	struct writer w = { f->d, NULL, 0, 0, 0, -1 };
+	sqldb *probe;
+	pthread_t th;
+	int i;
+
+	assert_int_equal(f->d->open(&w.db, f->loc, 0), 0);
+	assert_int_equal(f->d->open(&probe, f->loc, 0), 0);
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+	for (i = 0; i < 3000 && !writer_waits(f, probe, &w); i++)
+		usleep(10 * 1000);
+	assert_true(i < 3000);
+	/* it waits: still out while this transaction writes and commits */
+	assert_int_equal(__atomic_load_n(&w.began, __ATOMIC_SEQ_CST), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, "INSERT INTO audit (at, actor,"
+			      " action) VALUES (?1, ?2, ?3)", 3, late), 0);
+	assert_int_equal(__atomic_load_n(&w.began, __ATOMIC_SEQ_CST), 0);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(w.rc, 0);
+	/* it got in after the commit: it sees the row */
+	assert_int_equal(w.seen, 1);
+	f->d->close(w.db);
+	f->d->close(probe);
+}
+
+/* The data version moves when another connection commits, not our own. */
+static void test_data_version(void **state)
+{
+	struct fx *f = *state;
+	const char *row[] = { "t", "alice", "x" };
+	long long v1, v2, v3;
+	sqldb *other;
+
+	assert_int_equal(f->d->open(&other, f->loc, 0), 0);
+	assert_int_equal(f->d->data_version(&v1, f->db), 0);
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, "INSERT INTO audit (at, actor,"
+			      " action) VALUES (?1, ?2, ?3)", 3, row), 0);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(f->d->data_version(&v2, f->db), 0);
+	assert_int_equal(v1, v2);
+	assert_int_equal(f->d->begin(other, 1), 0);
+	assert_int_equal(run1(f->d, other, NULL, "INSERT INTO audit (at, actor,"
+			      " action) VALUES (?1, ?2, ?3)", 3, row), 0);
+	assert_int_equal(f->d->commit(other), 0);
+	assert_int_equal(f->d->data_version(&v3, f->db), 0);
+	assert_true(v3 != v2);
+	f->d->close(other);
+}
+
+/* A second create on a database that holds a store is refused. */
+static void test_create_twice(void **state)
+{
+	struct fx *f = *state;
+	sqldb *again = NULL;
+
+	assert_int_equal(f->d->open(&again, f->loc, 1), SVC_EEXISTS);
+	assert_null(again);
+	assert_non_null(strstr(svc_error_last(), "exists already"));
+}
+
+/* ---- PostgreSQL only --------------------------------------------------- */
+
+/* pg.sh CMD DIR */
+static void pg_sh(const char *cmd, const char *dir)
+{
+	char *argv[] = { "bash", SVC_SOURCE_DIR "/tests/support/pg.sh",
+			 (char *)cmd, (char *)dir, NULL };
+	tu_result r;
+
+	argv[0] = "/bin/bash";
+	tu_run(&r, NULL, argv, NULL);
+	if (r.status != 0)
+		print_error("pg.sh %s: %s%s\n", cmd, r.out, r.err);
+	assert_int_equal(r.status, 0);
+	tu_result_free(&r);
+}
+
+/*
+ * A server of its own, stopped under an open connection: SVC_EUNAVAIL
+ * naming the redacted location; started again: the next begin reconnects.
+ */
+static void test_pg_unavailable(void **state)
+{
+	struct fx *f = *state;
+	char *pgdir, *urlfile, *url;
+	const char *row[] = { "t", "alice", "x" };
+	sqldb *db;
+	long long v;
+
+	if (f->d != &sqldb_postgresql)
+		skip();
+	pgdir = tu_path(f->dir, "pg");
+	pg_sh("start", pgdir);
+	urlfile = tu_path(pgdir, "url");
+	url = tu_read_file(urlfile, NULL);
+	url[strcspn(url, "\n")] = '\0';
+	assert_int_equal(sqldb_postgresql.open(&db, url, 1), 0);
+	pg_sh("down", pgdir);
+	assert_int_equal(sqldb_postgresql.begin(db, 1), SVC_EUNAVAIL);
+	assert_non_null(strstr(svc_error_last(), "cannot be reached"));
+	assert_non_null(strstr(svc_error_last(), "postgresql://127.0.0.1:"));
+	assert_int_equal(sqldb_postgresql.data_version(&v, db), SVC_EUNAVAIL);
+	pg_sh("up", pgdir);
+	assert_int_equal(sqldb_postgresql.begin(db, 1), 0);
+	if (run1(&sqldb_postgresql, db, NULL, "INSERT INTO audit "
+		 "(at, actor, action) VALUES (?1, ?2, ?3)", 3, row) != 0)
+		fail_msg("%s", svc_error_last());
+	assert_int_equal(sqldb_postgresql.commit(db), 0);
+	sqldb_postgresql.close(db);
+	pg_sh("stop", pgdir);
+	free(url);
+	free(urlfile);
+	free(pgdir);
+}
+
+/* The location's password appears in no message; redaction keeps
+ * host, port and database only. */
+static void test_pg_redacted(void **state)
+{
+	struct fx *f = *state;
+	char *r = NULL;
+	sqldb *db = NULL;
+
+	if (f->d != &sqldb_postgresql)
+		skip();
+	assert_int_equal(sqldb_pg_redact(&r, "postgresql://u:hunter2@db.example:6543/svc?sslmode=require"), 0);
+	assert_string_equal(r, "postgresql://db.example:6543/svc");
+	free(r);
+	assert_int_equal(sqldb_pg_redact(&r, "host=h user=u password=hunter2 dbname=d"), 0);
+	assert_string_equal(r, "postgresql://h:5432/d");
+	free(r);
+	/* nothing listens on port 1 of loopback */
+	assert_int_equal(sqldb_postgresql.open(&db, "postgresql://u:hunter2@127.0.0.1:1/svc", 0),
+			 SVC_EUNAVAIL);
+	assert_null(strstr(svc_error_last(), "hunter2"));
+	assert_non_null(strstr(svc_error_last(), "postgresql://127.0.0.1:1/svc"));
+	assert_int_equal(sqldb_postgresql.open(&db, "postgresql://u:hunter2@127.0.0.1:1/svc?bogus=1", 0),
+			 SVC_EINVALID);
+	assert_null(strstr(svc_error_last(), "hunter2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_returning_changes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_blob_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_twice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_unavailable, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_redacted, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
