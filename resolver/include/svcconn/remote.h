@@ -75,6 +75,15 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r);
 int svc_remote_conn_get(svc_conn **out, svc_remote *r,
 			const char *name_or_id);
 /**
+ * As svc_remote_conn_get, with its serviceEndpointProjectReferences: the
+ * name of the project owning it into *project (free(); NULL when the
+ * server sent none) and the projects it is shared into into *shares
+ * (svc_shares_free), as svc_ops_conn_shares.
+ */
+int svc_remote_conn_get_refs(svc_conn **out, char **project,
+			     svc_share **shares, size_t *count,
+			     svc_remote *r, const char *name_or_id);
+/**
  * As svc_ops_conn_create: c (validated) is sent with its secrets; on
  * success c takes the id and the metadata the server gave it.
  */

@@ -269,6 +269,17 @@ static const char *str_of(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A copy of member key of o (a string) into *out, NULL when absent. */
+static int dup_member(char **out, json_t *o, const char *key)
+{
+	const char *v = str_of(o, key);
+
+	*out = NULL;
+	if (v && !(*out = strdup(v)))
+		return error_oom();
+	return 0;
+}
+
 /* The fields of object o (data or parameters) onto c as kind. */
 static int fields_from(svc_conn *c, json_t *o, svc_field_kind kind)
 {
@@ -467,15 +478,75 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r)
 
 int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
 {
+	return svc_remote_conn_get_refs(out, NULL, NULL, NULL, r, name_or_id);
+}
+
+/*
+ * The serviceEndpointProjectReferences a of an endpoint: the first's
+ * project name (the owner) into *project, the others into *shares.
+ */
+static int project_refs_from(char **project, svc_share **shares,
+			     size_t *count, json_t *a)
+{
+	json_t *e;
+	size_t i, n = json_array_size(a);
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if ((rc = dup_member(project, json_object_get(json_array_get(a, 0),
+						      "projectReference"),
+			     "name")))
+		return rc;
+	if (n > 1 && !(*shares = calloc(n - 1, sizeof(**shares))))
+		return error_oom();
+	json_array_foreach(a, i, e) {
+		svc_share *s = &(*shares)[i - 1];
+		json_t *pr = json_object_get(e, "projectReference");
+
+		if (!i)
+			continue;
+		*count = i;
+		if ((rc = dup_member(&s->project_id, pr, "id")) ||
+		    (rc = dup_member(&s->project, pr, "name")) ||
+		    (rc = dup_member(&s->name, e, "name")) ||
+		    (rc = dup_member(&s->description, e, "description")))
+			return rc;
+		if (!s->project || !s->name)
+			return error_set(SVC_ERROR, "the server sent a project reference without a project or name");
+	}
+	return 0;
+}
+
+int svc_remote_conn_get_refs(svc_conn **out, char **project,
+			     svc_share **shares, size_t *count, svc_remote *r,
+			     const char *name_or_id)
+{
+	char *pj = NULL;
+	svc_share *sh = NULL;
+	size_t n = 0;
 	json_t *v;
 	int rc;
 
 	*out = NULL;
 	if ((rc = call(&v, r, "GET", r->project, EP, name_or_id, NULL)))
 		return rc;
-	rc = remote_conn_from(out, v);
+	if ((rc = remote_conn_from(out, v)) == 0 && project &&
+	    (rc = project_refs_from(&pj, &sh, &n,
+				    json_object_get(v, "serviceEndpointProjectReferences")))) {
+		svc_conn_free(*out);
+		*out = NULL;
+	}
 	json_decref(v);
-	return rc;
+	if (rc || !project) {
+		free(pj);
+		svc_shares_free(sh, n);
+		return rc;
+	}
+	*project = pj;
+	*shares = sh;
+	*count = n;
+	return 0;
 }
 
 static int path_of(svc_buf *out, const char *path, const char *seg,
@@ -2134,17 +2205,6 @@ void svc_remote_job_free(svc_remote_job *j)
 	free(j->oidc_request_uri);
 	free(j->message);
 	free(j);
-}
-
-/* A copy of member key of o (a string) into *out, NULL when absent. */
-static int dup_member(char **out, json_t *o, const char *key)
-{
-	const char *v = str_of(o, key);
-
-	*out = NULL;
-	if (v && !(*out = strdup(v)))
-		return error_oom();
-	return 0;
 }
 
 /* The gate's status of the answer's "status" member. */
