@@ -116,6 +116,15 @@ int svc_remote_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
 int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
 				  svc_conn *c);
 /**
+ * svc_remote_conn_create (c without an id) or svc_remote_conn_update,
+ * verified first as svc_remote_conn_save_verified when out is not NULL,
+ * with the fields unset[0..nunset) removed by the server (svcconn's
+ * "unset": a PUT keeps a secret it leaves out, so edit --unset of a
+ * secret names it).
+ */
+int svc_remote_conn_save(svc_verify_result *out, svc_remote *r, svc_conn *c,
+			 const char *const *unset, size_t nunset);
+/**
  * As svc_ops_export without SVC_EXPORT_SECRETS (the only export a server
  * gives): *text the YAML (free with svc_secret_free(*text, *len)).
  */

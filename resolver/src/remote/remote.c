@@ -362,9 +362,10 @@ fail:
  * stored); NULL when
  * out of memory.  The process wipes JSON it frees (svc_json_wipe_on_free).
  */
-static json_t *endpoint_of(const svc_conn *c)
+static json_t *endpoint_of(const svc_conn *c, const char *const *unset,
+			   size_t nunset)
 {
-	json_t *params = json_object(), *data = json_object();
+	json_t *params = json_object(), *data = json_object(), *o;
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
 
@@ -375,12 +376,24 @@ static json_t *endpoint_of(const svc_conn *c)
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key, json_stringn(f.value, f.len));
 	}
-	return json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
-			 "name", svc_conn_name(c), "type", svc_conn_type(c),
-			 "url", svc_conn_url(c), "description",
-			 svc_conn_description(c), "authorization", "scheme",
-			 svc_conn_scheme(c), "parameters", params, "data",
-			 data, "allPipelines", svc_conn_all_pipelines(c));
+	o = json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
+		      "name", svc_conn_name(c), "type", svc_conn_type(c),
+		      "url", svc_conn_url(c), "description",
+		      svc_conn_description(c), "authorization", "scheme",
+		      svc_conn_scheme(c), "parameters", params, "data", data,
+		      "allPipelines", svc_conn_all_pipelines(c));
+	/* svcconn's own: the fields an update removes */
+	if (o && nunset) {
+		json_t *a = json_array();
+
+		for (i = 0; a && i < nunset; i++)
+			json_array_append_new(a, json_string(unset[i]));
+		if (!a || json_object_set_new(o, "unset", a)) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
 }
 
 /* The text of o (the reference is taken) into the secret buffer *out. */
@@ -559,7 +572,8 @@ static int verify_from(svc_verify_result *out, json_t *v);
  * into *vr.
  */
 static int save(svc_remote *r, svc_conn *c, const char *method,
-		const char *seg, svc_verify_result *vr)
+		const char *seg, svc_verify_result *vr,
+		const char *const *unset, size_t nunset)
 {
 	svc_buf body, path;
 	svc_conn *back = NULL;
@@ -568,7 +582,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 
 	if ((rc = path_of(&path, EP, seg, vr ? "verify" : NULL, "true")))
 		return rc;
-	if ((rc = secret_body(&body, endpoint_of(c))) == 0)
+	if ((rc = secret_body(&body, endpoint_of(c, unset, nunset))) == 0)
 		rc = call(&v, r, method, r->project, path.ptr, NULL, &body);
 	buf_clear(&body);
 	buf_clear(&path);
@@ -593,7 +607,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 
 int svc_remote_conn_create(svc_remote *r, svc_conn *c)
 {
-	return save(r, c, "POST", NULL, NULL);
+	return save(r, c, "POST", NULL, NULL, NULL, 0);
 }
 
 int svc_remote_conn_update(svc_remote *r, svc_conn *c)
@@ -601,15 +615,23 @@ int svc_remote_conn_update(svc_remote *r, svc_conn *c)
 	if (!svc_conn_id(c))
 		return error_set(SVC_EINVALID, "connection '%s' has no id",
 				 svc_conn_name(c));
-	return save(r, c, "PUT", svc_conn_id(c), NULL);
+	return save(r, c, "PUT", svc_conn_id(c), NULL, NULL, 0);
 }
 
 int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
 				  svc_conn *c)
 {
-	memset(out, 0, sizeof(*out));
-	return svc_conn_id(c) ? save(r, c, "PUT", svc_conn_id(c), out)
-			      : save(r, c, "POST", NULL, out);
+	return svc_remote_conn_save(out, r, c, NULL, 0);
+}
+
+int svc_remote_conn_save(svc_verify_result *out, svc_remote *r, svc_conn *c,
+			 const char *const *unset, size_t nunset)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	return svc_conn_id(c) ? save(r, c, "PUT", svc_conn_id(c), out, unset,
+				     nunset)
+			      : save(r, c, "POST", NULL, out, unset, nunset);
 }
 
 /* The verification v ({outcome, message, target, httpStatus}) into *out. */
@@ -724,7 +746,7 @@ int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
 
 	/* an import keeps the file's ids, as locally */
 	for (i = 0; a && i < count; i++) {
-		json_t *e = endpoint_of(conns[i]);
+		json_t *e = endpoint_of(conns[i], NULL, 0);
 
 		if (!e || (svc_conn_id(conns[i]) &&
 			   json_object_set_new(e, "id",
