@@ -501,7 +501,6 @@ int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
 static int project_refs_from(char **project, svc_share **shares,
 			     size_t *count, json_t *a)
 {
-	json_t *e;
 	size_t i, n = json_array_size(a);
 	int rc = 0;
 
@@ -513,12 +512,11 @@ static int project_refs_from(char **project, svc_share **shares,
 		return rc;
 	if (n > 1 && !(*shares = calloc(n - 1, sizeof(**shares))))
 		return error_oom();
-	json_array_foreach(a, i, e) {
+	for (i = 1; i < n; i++) {
 		svc_share *s = &(*shares)[i - 1];
-		json_t *pr = json_object_get(e, "projectReference");
+		json_t *e = json_array_get(a, i),
+		       *pr = json_object_get(e, "projectReference");
 
-		if (!i)
-			continue;
 		*count = i;
 		if ((rc = dup_member(&s->project_id, pr, "id")) ||
 		    (rc = dup_member(&s->project, pr, "name")) ||
