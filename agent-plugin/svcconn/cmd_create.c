@@ -257,28 +257,17 @@ static int report(struct cli_ctx *ctx, const svc_conn *c,
  * The checks create and edit make before saving: certificates, and the
  * call of --verify.  Against a server, the server validates and checks
  * the certificates, and verifies with --verify as it stores
- * (store_conn); --unset of a secret is refused there.
+ * (store_conn), and removes the fields --unset names.
  */
 static int local_checks(struct cli_ctx *ctx, svc_store *st, const svc_conn *c,
 			const svc_catalog *cat, const struct conn_opts *o)
 {
 	int rc;
 
-	if (ctx->remote) {
-		const svc_type *t = svc_catalog_find(cat, svc_conn_type(c));
-		size_t i;
-
-		/* --verify: the server verifies as it stores (store_conn);
-		 * --grant-all-pipelines travels as allPipelines */
-		/* a server keeps a secret a PUT leaves out: no removal */
-		for (i = 0; i < o->nf; i++)
-			if (o->f[i].kind == 'u' && t &&
-			    secret_anywhere(t, o->f[i].arg))
-				return cli_fail(SVC_EINVALID,
-						"--unset of secret field '%s' works only on a local store, not against a server",
-						o->f[i].arg);
+	/* --verify: the server verifies as it stores (store_conn);
+	 * --grant-all-pipelines travels as allPipelines, --unset as unset */
+	if (ctx->remote)
 		return EXIT_OK;
-	}
 	if ((rc = cli_check_certs(ctx, st, c, cat)))
 		return rc;
 	if (o->verify && (rc = cli_verify_before_save(ctx, st, c, cat)))
@@ -296,13 +285,23 @@ static int store_conn(struct cli_ctx *ctx, svc_store *st, svc_conn *c,
 		      int (*op)(struct cli_ctx *ctx, svc_store *st,
 				svc_conn *c))
 {
+	const char *unset[MAX_FIELD_ARGS];
 	svc_verify_result r;
+	size_t i, n;
 	int rc;
 
-	if (!ctx->remote || !o->verify)
+	if (!ctx->remote)
 		return (rc = op(ctx, st, c)) ? cli_lib_fail(rc) : EXIT_OK;
-	if ((rc = svc_remote_conn_save_verified(&r, ctx->remote, c)))
+	/* --unset: the keys, named to the server (a PUT keeps a secret it
+	 * leaves out) */
+	for (i = n = 0; i < o->nf; i++)
+		if (o->f[i].kind == 'u')
+			unset[n++] = o->f[i].arg;
+	if ((rc = svc_remote_conn_save(o->verify ? &r : NULL, ctx->remote, c,
+				       unset, n)))
 		return cli_lib_fail(rc);
+	if (!o->verify)
+		return EXIT_OK;
 	rc = cli_verify_report(ctx, &r);
 	svc_verify_result_clear(&r);
 	return rc;

@@ -1,6 +1,7 @@
 /*
  * cmd_show.c - `svcconn show NAME|ID`: one connection, secrets as ***.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -35,39 +36,55 @@ static void section(const char *title, json_t *obj)
 }
 
 /*
- * A local store: the project owning c and the projects it is shared with,
- * added to o as "project" and "sharedWith" unless it is the default
- * project's and shared with none (whose output stays as it was).
+ * c (name_or_id) with the name of the project owning it into *project and
+ * the projects it is shared into into *s: from the server's
+ * serviceEndpointProjectReferences, or the local store.
  */
-static int project_info(struct cli_ctx *ctx, svc_store *st,
-			const svc_conn *c, json_t *o)
+static int conn_with_refs(struct cli_ctx *ctx, svc_store *st, svc_conn **c,
+			  char **project, svc_share **s, size_t *ns,
+			  const char *name_or_id)
 {
 	svc_project *pr = NULL;
-	svc_share *s = NULL;
-	size_t np = 0, ns = 0, i;
-	json_t *a;
+	size_t np = 0;
 	int rc;
 
-	if (!st || !svc_conn_project_id(c))
-		return 0;
+	if (ctx->remote)
+		return svc_remote_conn_get_refs(c, project, s, ns, ctx->remote,
+						name_or_id);
+	if ((rc = cli_conn_get(ctx, st, c, name_or_id)) ||
+	    !svc_conn_project_id(*c))
+		return rc;
 	if ((rc = svc_store_project_list(&pr, &np, st,
-					 svc_conn_project_id(c))) ||
-	    (rc = svc_ops_conn_shares(&s, &ns, st, ctx->who,
-				      svc_conn_id(c))))
+					 svc_conn_project_id(*c))) ||
+	    (rc = svc_ops_conn_shares(s, ns, st, ctx->who, svc_conn_id(*c))))
 		goto done;
-	if (!ns && !strcmp(pr->name, SVC_PROJECT_DEFAULT))
-		goto done;
-	json_object_set_new(o, "project", json_string(pr->name));
+	if (!(*project = strdup(pr->name)))
+		rc = SVC_ERROR;
+done:
+	svc_projects_free(pr, np);
+	return rc;
+}
+
+/*
+ * The project owning c and the projects it is shared with (s), added to o
+ * as "project" and "sharedWith" unless it is the default project's and
+ * shared with none (whose output stays as it was).
+ */
+static void project_info(json_t *o, const char *project, const svc_share *s,
+			 size_t ns)
+{
+	json_t *a;
+	size_t i;
+
+	if (!project || (!ns && !strcmp(project, SVC_PROJECT_DEFAULT)))
+		return;
+	json_object_set_new(o, "project", json_string(project));
 	a = json_array();
 	for (i = 0; i < ns; i++)
 		json_array_append_new(a, json_pack("{s:s, s:s}", "project",
 						   s[i].project, "name",
 						   s[i].name));
 	json_object_set_new(o, "sharedWith", a);
-done:
-	svc_projects_free(pr, np);
-	svc_shares_free(s, ns);
-	return rc;
 }
 
 /* The lines of "project" and "sharedWith" in o, when there. */
@@ -95,6 +112,9 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	svc_catalog *cat = NULL;
 	svc_store *st = NULL;
 	svc_conn *c = NULL;
+	char *project = NULL;
+	svc_share *s = NULL;
+	size_t ns = 0;
 	json_t *o;
 	int rc, exit_now;
 
@@ -109,16 +129,13 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_lib_fail(SVC_ERROR);
 		goto done;
 	}
-	if ((rc = cli_conn_get(ctx, st, &c, argv[optind]))) {
+	if ((rc = conn_with_refs(ctx, st, &c, &project, &s, &ns,
+				 argv[optind]))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}
 	o = cli_conn_json(c, cat);
-	if ((rc = project_info(ctx, st, c, o))) {
-		json_decref(o);
-		rc = cli_lib_fail(rc);
-		goto done;
-	}
+	project_info(o, project, s, ns);
 	if (ctx->json) {
 		rc = cli_print_json(o);
 		goto done;
@@ -142,6 +159,8 @@ static int cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 	section("Data", json_object_get(o, "data"));
 	json_decref(o);
 done:
+	free(project);
+	svc_shares_free(s, ns);
 	svc_conn_free(c);
 	svc_catalog_free(cat);
 	svc_store_free(st);

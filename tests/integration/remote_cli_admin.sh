@@ -6,7 +6,10 @@
 # normalised).  Covered: types (the list, one type, --json; an unknown
 # type 3; add and remove refused against a server, 2), projects (create,
 # list, delete; a duplicate, an invalid name, an unknown project), share
-# and unshare (into a project, seen there under its new name; unsharing
+# and unshare (into a project, seen there under its new name; show
+# prints its project and where it is shared, both projects; edit --unset
+# of a secret removes it from the server's store (a Reader's refused, a
+# second one "no such field is set", 2); unsharing
 # the owning project is "not shared", 3, and deletes nothing), pools
 # (create, trusted, list) and agents (registration-token; list and revoke
 # of an agent registered with a token issued through the server, compared
@@ -48,6 +51,10 @@ step reader rshare  share gh --project web --name other
 step admin  shnone  share nope --project web
 step admin  shnop   share gh --project nosuchproject
 step admin  shlist  --project web list
+step admin  shshow  show gh
+step admin  shshowj show gh --json
+step reader rshshow show gh
+step admin  shwshow --project web show gh-web
 step reader rdel    projects delete web
 step admin  pdelc   projects delete default
 step reader runsh   unshare gh --project web
@@ -55,6 +62,10 @@ step admin  unshare unshare gh --project web
 step admin  unsh2   unshare gh --project web
 step admin  unshown unshare gh --project default
 step admin  stillgh show gh
+step reader runset  edit gh --unset password
+step admin  unset   edit gh --unset password
+step admin  unset2  edit gh --unset password
+step admin  unsshow show gh
 step admin  pdel    projects delete web
 step admin  pdel2   projects delete web
 step admin  plist2  projects list
@@ -77,13 +88,23 @@ both_ways "${steps[@]}"
 expect_rc() { [ "$(cat "$work/remote.$1.rc")" = "$2" ] || fail "'$1' exited $(cat "$work/remote.$1.rc"), not $2: $(cat "$work/remote.$1.err")"; }
 expect_rc tlist 0; expect_rc tone 0; expect_rc trd 0; expect_rc tnone 3
 expect_rc pcreate 0; expect_rc pdup 1; expect_rc pbad 2; expect_rc rpcr 5; expect_rc plist 0
-expect_rc share 0; expect_rc rshare 5; expect_rc shnone 3; expect_rc shnop 3
+expect_rc share 0; expect_rc shshow 0; expect_rc rshshow 0; expect_rc shwshow 0; expect_rc rshare 5; expect_rc shnone 3; expect_rc shnop 3
 expect_rc rdel 5; expect_rc runsh 5; expect_rc unshare 0; expect_rc unsh2 3; expect_rc unshown 3
+expect_rc runset 5; expect_rc unset 0; expect_rc unset2 2; expect_rc unsshow 0
 expect_rc stillgh 0; expect_rc pdel 0; expect_rc pdel2 3
 expect_rc pocr 0; expect_rc pocrt 0; expect_rc rpocr 5; expect_rc rpols 5; expect_rc pols 0
 expect_rc agtok 0; expect_rc agnop 3; expect_rc ragtok 5; expect_rc ragl 5; expect_rc agrnone 3; expect_rc ragr 5
 grep -q "^web  *ID  *web-team$" <(norm "$work/remote.plist.out") || fail "the project did not arrive: $(cat "$work/remote.plist.out")"
 grep -q "^gh-web " "$work/remote.shlist.out" || fail "the share is not seen in the project: $(cat "$work/remote.shlist.out")"
+for n in shshow rshshow shwshow; do
+  grep -q "^Shared with: web (as gh-web)$" "$work/remote.$n.out" || fail "$n: no share: $(cat "$work/remote.$n.out")"
+done
+grep -q "password .*\*\*\*" "$work/remote.unsshow.out" && fail "edit --unset password left it: $(cat "$work/remote.unsshow.out")"
+grep -q "cannot unset 'password': no such field is set" "$work/remote.unset2.err" || fail "unset2: $(cat "$work/remote.unset2.err")"
+SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" export gh --include-secrets -o "$work/gh.yml"
+grep -q 'name: "gh"' "$work/gh.yml" || fail "no export of gh: $(cat "$work/gh.yml")"
+grep -q "remote-admin-secret" "$work/gh.yml" && fail "the server's store still holds the unset secret"
+grep -q '"project": "default"' "$work/remote.shshowj.out" || fail "show --json: no project: $(cat "$work/remote.shshowj.out")"
 grep -q "^dev  *yes " "$work/remote.pols.out" || fail "the trusted pool did not arrive: $(cat "$work/remote.pols.out")"
 grep -q "^svcr_" "$work/remote.agtok.out" || fail "no registration token printed: $(cat "$work/remote.agtok.out")"
 grep -q "kubernetes - Kubernetes" "$work/remote.tone.out" || fail "types kubernetes: $(head -3 "$work/remote.tone.out")"

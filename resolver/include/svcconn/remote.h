@@ -75,6 +75,15 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r);
 int svc_remote_conn_get(svc_conn **out, svc_remote *r,
 			const char *name_or_id);
 /**
+ * As svc_remote_conn_get, with its serviceEndpointProjectReferences: the
+ * name of the project owning it into *project (free(); NULL when the
+ * server sent none) and the projects it is shared into into *shares
+ * (svc_shares_free), as svc_ops_conn_shares.
+ */
+int svc_remote_conn_get_refs(svc_conn **out, char **project,
+			     svc_share **shares, size_t *count,
+			     svc_remote *r, const char *name_or_id);
+/**
  * As svc_ops_conn_create: c (validated) is sent with its secrets; on
  * success c takes the id and the metadata the server gave it.
  */
@@ -106,6 +115,15 @@ int svc_remote_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
  */
 int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
 				  svc_conn *c);
+/**
+ * svc_remote_conn_create (c without an id) or svc_remote_conn_update,
+ * verified first as svc_remote_conn_save_verified when out is not NULL,
+ * with the fields unset[0..nunset) removed by the server (svcconn's
+ * "unset": a PUT keeps a secret it leaves out, so edit --unset of a
+ * secret names it).
+ */
+int svc_remote_conn_save(svc_verify_result *out, svc_remote *r, svc_conn *c,
+			 const char *const *unset, size_t nunset);
 /**
  * As svc_ops_export without SVC_EXPORT_SECRETS (the only export a server
  * gives): *text the YAML (free with svc_secret_free(*text, *len)).

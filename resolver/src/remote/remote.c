@@ -269,6 +269,17 @@ static const char *str_of(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A copy of member key of o (a string) into *out, NULL when absent. */
+static int dup_member(char **out, json_t *o, const char *key)
+{
+	const char *v = str_of(o, key);
+
+	*out = NULL;
+	if (v && !(*out = strdup(v)))
+		return error_oom();
+	return 0;
+}
+
 /* The fields of object o (data or parameters) onto c as kind. */
 static int fields_from(svc_conn *c, json_t *o, svc_field_kind kind)
 {
@@ -351,9 +362,10 @@ fail:
  * stored); NULL when
  * out of memory.  The process wipes JSON it frees (svc_json_wipe_on_free).
  */
-static json_t *endpoint_of(const svc_conn *c)
+static json_t *endpoint_of(const svc_conn *c, const char *const *unset,
+			   size_t nunset)
 {
-	json_t *params = json_object(), *data = json_object();
+	json_t *params = json_object(), *data = json_object(), *o;
 	size_t i, n = svc_conn_field_count(c);
 	svc_conn_field f;
 
@@ -364,12 +376,24 @@ static json_t *endpoint_of(const svc_conn *c)
 		json_object_set_new(f.kind == SVC_FIELD_DATA ? data : params,
 				    f.key, json_stringn(f.value, f.len));
 	}
-	return json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
-			 "name", svc_conn_name(c), "type", svc_conn_type(c),
-			 "url", svc_conn_url(c), "description",
-			 svc_conn_description(c), "authorization", "scheme",
-			 svc_conn_scheme(c), "parameters", params, "data",
-			 data, "allPipelines", svc_conn_all_pipelines(c));
+	o = json_pack("{s:s, s:s, s:s*, s:s*, s:{s:s*, s:o}, s:o, s:b}",
+		      "name", svc_conn_name(c), "type", svc_conn_type(c),
+		      "url", svc_conn_url(c), "description",
+		      svc_conn_description(c), "authorization", "scheme",
+		      svc_conn_scheme(c), "parameters", params, "data", data,
+		      "allPipelines", svc_conn_all_pipelines(c));
+	/* svcconn's own: the fields an update removes */
+	if (o && nunset) {
+		json_t *a = json_array();
+
+		for (i = 0; a && i < nunset; i++)
+			json_array_append_new(a, json_string(unset[i]));
+		if (!a || json_object_set_new(o, "unset", a)) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
 }
 
 /* The text of o (the reference is taken) into the secret buffer *out. */
@@ -467,15 +491,73 @@ int svc_remote_conn_list(svc_conn ***out, size_t *count, svc_remote *r)
 
 int svc_remote_conn_get(svc_conn **out, svc_remote *r, const char *name_or_id)
 {
+	return svc_remote_conn_get_refs(out, NULL, NULL, NULL, r, name_or_id);
+}
+
+/*
+ * The serviceEndpointProjectReferences a of an endpoint: the first's
+ * project name (the owner) into *project, the others into *shares.
+ */
+static int project_refs_from(char **project, svc_share **shares,
+			     size_t *count, json_t *a)
+{
+	size_t i, n = json_array_size(a);
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if ((rc = dup_member(project, json_object_get(json_array_get(a, 0),
+						      "projectReference"),
+			     "name")))
+		return rc;
+	if (n > 1 && !(*shares = calloc(n - 1, sizeof(**shares))))
+		return error_oom();
+	for (i = 1; i < n; i++) {
+		svc_share *s = &(*shares)[i - 1];
+		json_t *e = json_array_get(a, i),
+		       *pr = json_object_get(e, "projectReference");
+
+		*count = i;
+		if ((rc = dup_member(&s->project_id, pr, "id")) ||
+		    (rc = dup_member(&s->project, pr, "name")) ||
+		    (rc = dup_member(&s->name, e, "name")) ||
+		    (rc = dup_member(&s->description, e, "description")))
+			return rc;
+		if (!s->project || !s->name)
+			return error_set(SVC_ERROR, "the server sent a project reference without a project or name");
+	}
+	return 0;
+}
+
+int svc_remote_conn_get_refs(svc_conn **out, char **project,
+			     svc_share **shares, size_t *count, svc_remote *r,
+			     const char *name_or_id)
+{
+	char *pj = NULL;
+	svc_share *sh = NULL;
+	size_t n = 0;
 	json_t *v;
 	int rc;
 
 	*out = NULL;
 	if ((rc = call(&v, r, "GET", r->project, EP, name_or_id, NULL)))
 		return rc;
-	rc = remote_conn_from(out, v);
+	if ((rc = remote_conn_from(out, v)) == 0 && project &&
+	    (rc = project_refs_from(&pj, &sh, &n,
+				    json_object_get(v, "serviceEndpointProjectReferences")))) {
+		svc_conn_free(*out);
+		*out = NULL;
+	}
 	json_decref(v);
-	return rc;
+	if (rc || !project) {
+		free(pj);
+		svc_shares_free(sh, n);
+		return rc;
+	}
+	*project = pj;
+	*shares = sh;
+	*count = n;
+	return 0;
 }
 
 static int path_of(svc_buf *out, const char *path, const char *seg,
@@ -488,7 +570,8 @@ static int verify_from(svc_verify_result *out, json_t *v);
  * into *vr.
  */
 static int save(svc_remote *r, svc_conn *c, const char *method,
-		const char *seg, svc_verify_result *vr)
+		const char *seg, svc_verify_result *vr,
+		const char *const *unset, size_t nunset)
 {
 	svc_buf body, path;
 	svc_conn *back = NULL;
@@ -497,7 +580,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 
 	if ((rc = path_of(&path, EP, seg, vr ? "verify" : NULL, "true")))
 		return rc;
-	if ((rc = secret_body(&body, endpoint_of(c))) == 0)
+	if ((rc = secret_body(&body, endpoint_of(c, unset, nunset))) == 0)
 		rc = call(&v, r, method, r->project, path.ptr, NULL, &body);
 	buf_clear(&body);
 	buf_clear(&path);
@@ -522,7 +605,7 @@ static int save(svc_remote *r, svc_conn *c, const char *method,
 
 int svc_remote_conn_create(svc_remote *r, svc_conn *c)
 {
-	return save(r, c, "POST", NULL, NULL);
+	return save(r, c, "POST", NULL, NULL, NULL, 0);
 }
 
 int svc_remote_conn_update(svc_remote *r, svc_conn *c)
@@ -530,15 +613,23 @@ int svc_remote_conn_update(svc_remote *r, svc_conn *c)
 	if (!svc_conn_id(c))
 		return error_set(SVC_EINVALID, "connection '%s' has no id",
 				 svc_conn_name(c));
-	return save(r, c, "PUT", svc_conn_id(c), NULL);
+	return save(r, c, "PUT", svc_conn_id(c), NULL, NULL, 0);
 }
 
 int svc_remote_conn_save_verified(svc_verify_result *out, svc_remote *r,
 				  svc_conn *c)
 {
-	memset(out, 0, sizeof(*out));
-	return svc_conn_id(c) ? save(r, c, "PUT", svc_conn_id(c), out)
-			      : save(r, c, "POST", NULL, out);
+	return svc_remote_conn_save(out, r, c, NULL, 0);
+}
+
+int svc_remote_conn_save(svc_verify_result *out, svc_remote *r, svc_conn *c,
+			 const char *const *unset, size_t nunset)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	return svc_conn_id(c) ? save(r, c, "PUT", svc_conn_id(c), out, unset,
+				     nunset)
+			      : save(r, c, "POST", NULL, out, unset, nunset);
 }
 
 /* The verification v ({outcome, message, target, httpStatus}) into *out. */
@@ -653,7 +744,7 @@ int svc_remote_conn_import(svc_remote *r, svc_conn **conns, size_t count,
 
 	/* an import keeps the file's ids, as locally */
 	for (i = 0; a && i < count; i++) {
-		json_t *e = endpoint_of(conns[i]);
+		json_t *e = endpoint_of(conns[i], NULL, 0);
 
 		if (!e || (svc_conn_id(conns[i]) &&
 			   json_object_set_new(e, "id",
@@ -2135,17 +2226,6 @@ void svc_remote_job_free(svc_remote_job *j)
 	free(j->message);
 	free(j->withheld);
 	free(j);
-}
-
-/* A copy of member key of o (a string) into *out, NULL when absent. */
-static int dup_member(char **out, json_t *o, const char *key)
-{
-	const char *v = str_of(o, key);
-
-	*out = NULL;
-	if (v && !(*out = strdup(v)))
-		return error_oom();
-	return 0;
 }
 
 /* The gate's status of the answer's "status" member. */

@@ -455,7 +455,8 @@ static int api_endpoint_update(struct srv_call *c)
 	const struct srv_shared *sh = srv_shared(c->srv);
 	const char *name, *type, *scheme = NULL;
 	svc_conn *conn = NULL;
-	json_t *body, *auth;
+	json_t *body, *auth, *unset, *v;
+	size_t i;
 	int rc;
 
 	if (!(body = srv_body_object(c)))
@@ -478,6 +479,25 @@ static int api_endpoint_update(struct srv_call *c)
 	}
 	drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
 				  strcasecmp(scheme, svc_conn_scheme(conn)) == 0);
+	/* svcconn's own "unset": the fields removed (a secret left out is
+	 * kept, so edit --unset names it) */
+	unset = json_object_get(body, "unset");
+	if (unset && !json_is_array(unset)) {
+		srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+			  "'%s': field 'unset' must be an array of field names",
+			  c->request);
+		goto done;
+	}
+	json_array_foreach(unset, i, v) {
+		if (!json_is_string(v)) {
+			srv_error(c, MHD_HTTP_BAD_REQUEST, "ArgumentException",
+				  "'%s': field 'unset' must be an array of field names",
+				  c->request);
+			goto done;
+		}
+		/* a field not set is gone already (the client checked) */
+		svc_conn_unset_field(conn, json_string_value(v));
+	}
 	if (name && (rc = svc_conn_set_name(conn, name))) {
 		srv_lib_error(c, rc);
 		goto done;
