@@ -144,8 +144,6 @@ const char *cli_when(char out[32], long long t);
  * and returns what that returns (cli_remote.c).  One output path per
  * command, whichever acts.
  */
-int cli_conn_list(struct cli_ctx *ctx, svc_store *st, svc_conn ***out,
-		  size_t *n);
 int cli_conn_get(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
 		 const char *name_or_id);
 /** As svc_ops_conn_edit: the connection to change and save. */
@@ -157,8 +155,10 @@ int cli_conn_rename(struct cli_ctx *ctx, svc_store *st,
 		    const char *name_or_id, const char *new_name);
 int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
 		    const char *name_or_id);
-int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
-			 svc_cert_expiry **out, size_t *n);
+/** The connections and their recorded expiries, from one listing. */
+int cli_conn_list_expiry(struct cli_ctx *ctx, svc_store *st,
+			 svc_conn ***conns, size_t *nconns,
+			 svc_cert_expiry **exp, size_t *nexp);
 int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
 	      size_t limit);
 int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,

@@ -21,13 +21,6 @@
 
 /* ---- the dispatch ------------------------------------------------------- */
 
-int cli_conn_list(struct cli_ctx *ctx, svc_store *st, svc_conn ***out,
-		  size_t *n)
-{
-	return ctx->remote ? svc_remote_conn_list(out, n, ctx->remote)
-			   : svc_ops_conn_list(out, n, st, ctx->who);
-}
-
 int cli_conn_get(struct cli_ctx *ctx, svc_store *st, svc_conn **out,
 		 const char *name_or_id)
 {
@@ -70,11 +63,25 @@ int cli_conn_delete(struct cli_ctx *ctx, svc_store *st,
 			   : svc_ops_conn_delete(st, ctx->who, name_or_id);
 }
 
-int cli_cert_expiry_list(struct cli_ctx *ctx, svc_store *st,
-			 svc_cert_expiry **out, size_t *n)
+int cli_conn_list_expiry(struct cli_ctx *ctx, svc_store *st,
+			 svc_conn ***conns, size_t *nconns,
+			 svc_cert_expiry **exp, size_t *nexp)
 {
-	return ctx->remote ? svc_remote_cert_expiry_list(out, n, ctx->remote)
-			   : svc_ops_cert_expiry_list(out, n, st, ctx->who);
+	svc_conn **l = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!ctx->remote)
+		return svc_ops_conn_list_expiry(conns, nconns, exp, nexp, st,
+						ctx->who);
+	if ((rc = svc_remote_conn_list(&l, &n, ctx->remote)) ||
+	    (rc = svc_remote_cert_expiry_list(exp, nexp, ctx->remote))) {
+		svc_store_conn_list_free(l, n);
+		return rc;
+	}
+	*conns = l;
+	*nconns = n;
+	return 0;
 }
 
 int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,

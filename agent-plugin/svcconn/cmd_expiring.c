@@ -179,8 +179,7 @@ static int cmd_expiring(struct cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "svcconn: rescanned the certificates of %zu connection%s\n",
 			scanned, scanned == 1 ? "" : "s");
 	}
-	if ((rc = cli_conn_list(ctx, st, &conns, &nc)) ||
-	    (rc = cli_cert_expiry_list(ctx, st, &l, &n))) {
+	if ((rc = cli_conn_list_expiry(ctx, st, &conns, &nc, &l, &n))) {
 		rc = cli_lib_fail(rc);
 		goto done;
 	}

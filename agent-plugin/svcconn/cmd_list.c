@@ -43,8 +43,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_open_store(ctx, &st)))
 		return rc;
 	if (cli_catalog_new(&cat) ||
-	    (rc = cli_conn_list(ctx, st, &list, &n)) ||
-	    (rc = cli_cert_expiry_list(ctx, st, &exp, &nexp))) {
+	    (rc = cli_conn_list_expiry(ctx, st, &list, &n, &exp, &nexp))) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}

@@ -748,6 +748,91 @@ static void test_lists_are_filtered(void **state)
 	fx_down(&f);
 }
 
+/* Create a plain connection named name as the administrator. */
+static void plain_conn(struct fx *f, const char *name)
+{
+	svc_conn *c = NULL;
+
+	assert_int_equal(svc_conn_new(&c, "generic", name), 0);
+	assert_int_equal(svc_conn_set_url(c, "http://127.0.0.1:3/"), 0);
+	assert_int_equal(svc_ops_conn_create(f->st, f->admin, c), 0);
+	svc_conn_free(c);
+}
+
+/*
+ * One listing with expiries (svc_ops_conn_list_expiry, what `list` and
+ * `expiring` call) decides, with the principal's roles looked up once,
+ * exactly what a role lookup per connection decides: for every principal
+ * of the matrix and an agent, over connections readable by an explicit
+ * role, through a group, by inheritance (Creator on the store counting as
+ * Reader) and not inherited, the connections are those where
+ * svc_ops_role gives Reader or more, in the store's order, and the
+ * expiries are theirs, the same as svc_ops_cert_expiry_list's.
+ */
+static void test_list_with_expiry_decides_per_connection(void **state)
+{
+	svc_conn **all = NULL, **l = NULL;
+	svc_cert_expiry *e = NULL, *e2 = NULL;
+	size_t nall = 0, n = 0, ne = 0, ne2 = 0, i, j, k, seen = 0;
+	struct fx f;
+
+	(void)state;
+	fx_up(&f);
+	plain_conn(&f, "a-open");
+	plain_conn(&f, "m-closed");
+	plain_conn(&f, "z-open");
+	assert_int_equal(svc_ops_inherit_set(f.st, f.admin, "m-closed", 0), 0);
+	assert_int_equal(svc_ops_role_set(f.st, f.admin, "m-closed", "ops-team",
+					  SVC_ROLE_READER), 0);
+	assert_int_equal(svc_ops_role_set(f.st, f.admin, NULL, "rita",
+					  SVC_ROLE_READER), 0);
+	assert_int_equal(svc_store_conn_list(&all, &nall, f.st), 0);
+	assert_int_equal(nall, 4);
+	for (i = 0; i <= NPEOPLE; i++) {
+		svc_principal *p = i < NPEOPLE ? principal(&people[i]) : NULL;
+
+		if (!p)
+			assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_AGENT,
+							   "rita", "test"), 0);
+		assert_int_equal(svc_ops_conn_list_expiry(&l, &n, &e, &ne, f.st,
+							  p), 0);
+		for (j = 0, k = 0; j < nall; j++) {
+			svc_role r = SVC_ROLE_NONE;
+			int reads = i < NPEOPLE &&
+				svc_ops_role(&r, f.st, p, svc_conn_id(all[j])) == 0 &&
+				r >= SVC_ROLE_READER;
+
+			if (!reads)
+				continue;
+			assert_true(k < n);
+			assert_string_equal(svc_conn_id(l[k]), svc_conn_id(all[j]));
+			k++;
+		}
+		assert_int_equal(k, n);
+		seen += n;
+		/* every listed connection's expiry, and no other */
+		assert_int_equal(ne, n);
+		for (j = 0; j < ne; j++) {
+			for (k = 0; k < n; k++)
+				if (!strcmp(svc_conn_id(l[k]), e[j].conn_id))
+					break;
+			assert_true(k < n);
+		}
+		assert_int_equal(svc_ops_cert_expiry_list(&e2, &ne2, f.st, p), 0);
+		assert_int_equal(ne2, ne);
+		for (j = 0; j < ne; j++)
+			assert_string_equal(e2[j].conn_id, e[j].conn_id);
+		svc_cert_expiry_list_free(e2, ne2);
+		svc_cert_expiry_list_free(e, ne);
+		svc_store_conn_list_free(l, n);
+		svc_principal_free(p);
+	}
+	/* the matrix is not trivial: some see some, not all see all */
+	assert_true(seen > 0 && seen < (NPEOPLE + 1) * nall);
+	svc_store_conn_list_free(all, nall);
+	fx_down(&f);
+}
+
 /* Decide p on the fixture's approval; the new audit records' actor. */
 static int decide(struct fx *f, const svc_principal *p, const char *what)
 {
@@ -963,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_principals),
 		cmocka_unit_test(test_matrix),
 		cmocka_unit_test(test_lists_are_filtered),
+		cmocka_unit_test(test_list_with_expiry_decides_per_connection),
 		cmocka_unit_test(test_requester_cannot_approve),
 	};
 

@@ -167,6 +167,15 @@ int svc_ops_usage_list(svc_usage **out, size_t *count, svc_store *st,
 /** The recorded certificate expiry of the connections p may read. */
 int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 			     svc_store *st, const svc_principal *p);
+/**
+ * svc_ops_conn_list and svc_ops_cert_expiry_list from one listing: the
+ * connections p may read (*conns, unless conns is NULL; free with
+ * svc_store_conn_list_free) and their recorded expiries (*exp, free with
+ * svc_cert_expiry_list_free), p's visibility decided once for both.
+ */
+int svc_ops_conn_list_expiry(svc_conn ***conns, size_t *nconns,
+			     svc_cert_expiry **exp, size_t *nexp,
+			     svc_store *st, const svc_principal *p);
 /** Decrypt every connection to record expiries: Administrator on the store. */
 int svc_ops_cert_rescan(size_t *scanned, svc_store *st,
 			const svc_principal *p, const svc_catalog *cat);

@@ -32,4 +32,20 @@ int authz_bypass(svc_store *st, const char *check_run_id, const char *actor,
 int authz_project_role(svc_role *out, svc_store *st, const char *actor,
 		       const char *project_id);
 
+/**
+ * One actor's roles for a walk over many connections (svc_ops_conn_list):
+ * what holds whatever the connection (groups, the store-level role, the
+ * project roles) is looked up once, within the read the walk holds.
+ */
+typedef struct authz_actor authz_actor;
+/** Start with actor's groups; actor must outlive *out. */
+int authz_actor_new(authz_actor **out, svc_store *st, const char *actor);
+void authz_actor_free(authz_actor *a);
+/** As svc_authz_role for a's actor. */
+int authz_actor_role(svc_role *out, authz_actor *a, svc_store *st,
+		     const svc_conn *conn);
+/** As svc_authz_require for a's actor. */
+int authz_actor_require(authz_actor *a, svc_store *st, const svc_conn *conn,
+			svc_role need);
+
 #endif

@@ -12,6 +12,7 @@
  * project it is shared into, a connection gives that project's roles at
  * most User (Reader stays Reader), as Azure DevOps' shared endpoints do.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,26 +91,101 @@ static int strongest(svc_role *out, int *found, svc_store *st,
 }
 
 /*
+ * What one actor holds whatever the connection, looked up when first
+ * needed and kept for a walk over many connections (one list): its
+ * groups, its store-level role, its roles in the current project and in
+ * the project that owned the connection asked about last.
+ */
+struct authz_actor {
+	const char *actor;    /**< the name roles are matched against */
+	char **groups;        /**< the groups it belongs to */
+	size_t ngroups;       /**< how many */
+	int has_store;        /**< 1 once store/store_found are known */
+	svc_role store;       /**< its store-level role */
+	int store_found;      /**< 1 when a store-level assignment applies */
+	int has_here;         /**< 1 once here is known */
+	svc_role here;        /**< its role in the current project */
+	char *owner_id;       /**< the project owner_role is for, or NULL */
+	svc_role owner_role;  /**< its role in that project */
+};
+
+int authz_actor_new(authz_actor **out, svc_store *st, const char *actor)
+{
+	authz_actor *a = calloc(1, sizeof(*a));
+	int rc;
+
+	if (!a)
+		return error_oom();
+	a->actor = actor;
+	if ((rc = svc_store_groups_of(&a->groups, &a->ngroups, st, actor))) {
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+void authz_actor_free(authz_actor *a)
+{
+	if (!a)
+		return;
+	svc_strings_free(a->groups, a->ngroups);
+	free(a->owner_id);
+	free(a);
+}
+
+/* a's role in project project_id, looked up once per project in a row */
+static int actor_project_role(svc_role *out, authz_actor *a, svc_store *st,
+			      const char *project_id)
+{
+	const char *here = store_project_current(st);
+	svc_role r = SVC_ROLE_NONE;
+	int rc, found = 0;
+	char *id;
+
+	if (here && strcmp(project_id, here) == 0 && a->has_here) {
+		*out = a->here;
+		return 0;
+	}
+	if (a->owner_id && strcmp(project_id, a->owner_id) == 0) {
+		*out = a->owner_role;
+		return 0;
+	}
+	if ((rc = strongest(&r, &found, st, NULL, project_id, a->actor,
+			    a->groups, a->ngroups)))
+		return rc;
+	if (here && strcmp(project_id, here) == 0) {
+		a->has_here = 1;
+		a->here = r;
+	} else if ((id = strdup(project_id)) != NULL) {
+		/* without the memory, the next lookup asks the store again */
+		free(a->owner_id);
+		a->owner_id = id;
+		a->owner_role = r;
+	}
+	*out = r;
+	return 0;
+}
+
+/*
  * Raise *r with the roles of the project owning conn and, when conn is
  * used from a project it is shared into, that project's capped at User.
  */
-static int project_roles(svc_role *r, svc_store *st, const svc_conn *conn,
-			 const char *actor, char **groups, size_t ngroups)
+static int project_roles(svc_role *r, authz_actor *a, svc_store *st,
+			 const svc_conn *conn)
 {
 	const char *owner = svc_conn_project_id(conn);
 	const char *here = store_project_current(st);
 	svc_role pr = SVC_ROLE_NONE;
-	int rc, found = 0;
+	int rc;
 
-	if (owner && (rc = strongest(&pr, &found, st, NULL, owner, actor,
-				     groups, ngroups)))
+	if (owner && (rc = actor_project_role(&pr, a, st, owner)))
 		return rc;
 	if (pr > *r)
 		*r = pr;
 	if (!owner || !here || strcmp(owner, here) == 0)
 		return 0;
-	if ((rc = strongest(&pr, &found, st, NULL, here, actor, groups,
-			    ngroups)))
+	if ((rc = actor_project_role(&pr, a, st, here)))
 		return rc;
 	if (pr > SVC_ROLE_USER)
 		pr = SVC_ROLE_USER;
@@ -139,43 +215,49 @@ int authz_project_role(svc_role *out, svc_store *st, const char *actor,
 	return 0;
 }
 
-int svc_authz_role(svc_role *out, svc_store *st, const char *actor,
-		   const svc_conn *conn)
+int authz_actor_role(svc_role *out, authz_actor *a, svc_store *st,
+		     const svc_conn *conn)
 {
-	char **groups = NULL;
-	size_t ngroups = 0;
 	svc_role r = SVC_ROLE_NONE;
-	int rc, found = 0, inherit = 1;
+	int rc = 0, found = 0, inherit = 1;
 
-	if ((rc = svc_store_groups_of(&groups, &ngroups, st, actor)))
-		return rc;
 	if (conn) {
-		rc = strongest(&r, &found, st, svc_conn_id(conn), NULL, actor,
-			       groups, ngroups);
+		rc = strongest(&r, &found, st, svc_conn_id(conn), NULL,
+			       a->actor, a->groups, a->ngroups);
 		if (!rc && !found)
 			rc = svc_store_inherit_get(st, svc_conn_id(conn), &inherit);
 	}
 	if (!rc && !found && inherit) {
-		rc = strongest(&r, &found, st, NULL, NULL, actor, groups,
-			       ngroups);
+		if (!a->has_store &&
+		    (rc = strongest(&a->store, &a->store_found, st, NULL, NULL,
+				    a->actor, a->groups, a->ngroups)) == 0)
+			a->has_store = 1;
+		r = a->store;
 		if (!rc && conn)
-			rc = project_roles(&r, st, conn, actor, groups,
-					   ngroups);
+			rc = project_roles(&r, a, st, conn);
 	}
-	svc_strings_free(groups, ngroups);
 	if (!rc)
 		*out = r;
 	return rc;
 }
 
-int svc_authz_require(svc_store *st, const char *actor, const svc_conn *conn,
-		      svc_role need)
+int svc_authz_role(svc_role *out, svc_store *st, const char *actor,
+		   const svc_conn *conn)
 {
-	svc_role have;
-	int rc = svc_authz_role(&have, st, actor, conn);
+	authz_actor *a = NULL;
+	int rc;
 
-	if (rc)
+	if ((rc = authz_actor_new(&a, st, actor)))
 		return rc;
+	rc = authz_actor_role(out, a, st, conn);
+	authz_actor_free(a);
+	return rc;
+}
+
+/* 0 when have is at least need on conn (NULL: the store), else refused */
+static int require(const char *actor, const svc_conn *conn, svc_role have,
+		   svc_role need)
+{
 	/* Creator is a store-level right; on a connection it means Reader */
 	if (conn && have == SVC_ROLE_CREATOR)
 		have = SVC_ROLE_READER;
@@ -188,4 +270,22 @@ int svc_authz_require(svc_store *st, const char *actor, const svc_conn *conn,
 	return error_set(SVC_EDENIED,
 			 "permission denied: '%s' needs the %s role on the store",
 			 actor, svc_role_name(need));
+}
+
+int svc_authz_require(svc_store *st, const char *actor, const svc_conn *conn,
+		      svc_role need)
+{
+	svc_role have;
+	int rc = svc_authz_role(&have, st, actor, conn);
+
+	return rc ? rc : require(actor, conn, have, need);
+}
+
+int authz_actor_require(authz_actor *a, svc_store *st, const svc_conn *conn,
+			svc_role need)
+{
+	svc_role have;
+	int rc = authz_actor_role(&have, a, st, conn);
+
+	return rc ? rc : require(a->actor, conn, have, need);
 }

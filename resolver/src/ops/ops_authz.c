@@ -27,22 +27,34 @@ int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 	return ops_role_check(st, p, conn, need);
 }
 
+/*
+ * Roles are granted to users (and their groups) only: an agent or a job
+ * whose name is also a user's name holds none of its roles.
+ */
+static int not_a_user(const svc_principal *p, const svc_conn *conn)
+{
+	return error_set(SVC_EDENIED,
+			 "'%s' is not a user: it holds no role on %s%s%s",
+			 svc_principal_name(p),
+			 conn ? "connection '" : "the store",
+			 conn ? svc_conn_name(conn) : "",
+			 conn ? "'" : "");
+}
+
+int ops_role_actor(authz_actor **out, svc_store *st, const svc_principal *p)
+{
+	if (svc_principal_kind_get(p) != SVC_PRINCIPAL_USER)
+		return not_a_user(p, NULL);
+	return authz_actor_new(out, st, svc_principal_name(p));
+}
+
 int ops_role_check(svc_store *st, const svc_principal *p,
 		   const svc_conn *conn, svc_role need)
 {
 	svc_role have = SVC_ROLE_NONE;
 
-	/*
-	 * roles are granted to users (and their groups) only: an agent or a
-	 * job whose name is also a user's name holds none of its roles
-	 */
 	if (svc_principal_kind_get(p) != SVC_PRINCIPAL_USER)
-		return error_set(SVC_EDENIED,
-				 "'%s' is not a user: it holds no role on %s%s%s",
-				 svc_principal_name(p),
-				 conn ? "connection '" : "the store",
-				 conn ? svc_conn_name(conn) : "",
-				 conn ? "'" : "");
+		return not_a_user(p, conn);
 	/* a project's Creator or Administrator creates connections there */
 	if (!conn && need == SVC_ROLE_CREATOR &&
 	    authz_project_role(&have, st, svc_principal_name(p),

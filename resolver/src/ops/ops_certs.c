@@ -18,15 +18,17 @@
 #include "store/store_int.h"
 #include "errors_int.h"
 
-int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
+int svc_ops_conn_list_expiry(svc_conn ***conns, size_t *nconns,
+			     svc_cert_expiry **exp, size_t *nexp,
 			     svc_store *st, const svc_principal *p)
 {
 	svc_cert_expiry *l = NULL;
-	svc_conn **conns = NULL;
+	svc_conn **cl = NULL;
 	size_t n = 0, nc = 0, i, j, k = 0;
 	int rc;
 
-	if ((rc = svc_ops_conn_list(&conns, &nc, st, p)) ||
+	/* the connections p may read, decided once; their expiries follow */
+	if ((rc = svc_ops_conn_list(&cl, &nc, st, p)) ||
 	    (rc = svc_store_cert_expiry_list(&l, &n, st)))
 		goto done;
 	/* keep the entries of the connections p may read; the list is
@@ -35,7 +37,7 @@ int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 		size_t tries;
 
 		for (tries = 0; tries < nc; tries++, j = (j + 1) % nc)
-			if (!strcmp(svc_conn_id(conns[j]), l[i].conn_id))
+			if (!strcmp(svc_conn_id(cl[j]), l[i].conn_id))
 				break;
 		if (nc && tries < nc) {
 			svc_cert_expiry keep = l[i];
@@ -56,13 +58,24 @@ int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 		svc_cert_expiry_list_free(tail, n - k);
 		n = k;
 	}
-	*out = l;
-	*count = k;
+	*exp = l;
+	*nexp = k;
 	l = NULL;
+	if (conns) {
+		*conns = cl;
+		*nconns = nc;
+		cl = NULL;
+	}
 done:
 	svc_cert_expiry_list_free(l, n);
-	svc_store_conn_list_free(conns, nc);
+	svc_store_conn_list_free(cl, nc);
 	return rc;
+}
+
+int svc_ops_cert_expiry_list(svc_cert_expiry **out, size_t *count,
+			     svc_store *st, const svc_principal *p)
+{
+	return svc_ops_conn_list_expiry(NULL, NULL, out, count, st, p);
 }
 
 int svc_ops_cert_rescan(size_t *scanned, svc_store *st,

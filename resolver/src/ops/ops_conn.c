@@ -64,6 +64,7 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		      const svc_principal *p)
 {
 	svc_conn **l = NULL;
+	authz_actor *a = NULL;
 	size_t n = 0, i, k = 0;
 	int rc = ops_enter(st, p);
 
@@ -74,16 +75,21 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		store_read_release(st);
 		return rc;
 	}
+	/* p's groups and store and project roles looked up once; one that
+	 * cannot be looked up (or not a user's) sees nothing */
+	if (n && ops_role_actor(&a, st, p) != 0)
+		a = NULL;
 	for (i = 0; i < n; i++) {
 		/* the project's own, and those shared into it under
 		 * their name there (svc_store_conn_list) */
-		if (ops_role_check(st, p, l[i], SVC_ROLE_READER) == 0) {
+		if (a && authz_actor_require(a, st, l[i], SVC_ROLE_READER) == 0) {
 			l[k++] = l[i];
 			continue;
 		}
 		svc_conn_free(l[i]); /* not this principal's to see */
 		l[i] = NULL;
 	}
+	authz_actor_free(a);
 	store_read_release(st);
 	svc_error_clear();
 	*out = l;

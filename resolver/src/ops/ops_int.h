@@ -7,6 +7,7 @@
 
 #include "svcconn/ops.h"
 #include "store/store_write.h"
+#include "authz/authz_int.h"
 
 /**
  * 0 when p holds at least need on conn (NULL: the store), else SVC_EDENIED
@@ -20,6 +21,12 @@ int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
  */
 int ops_role_check(svc_store *st, const svc_principal *p,
 		   const svc_conn *conn, svc_role need);
+/**
+ * p's roles for checks on many connections (authz_actor_require), as
+ * ops_role_check decides them one at a time; SVC_EDENIED when p is not a
+ * user (it holds no role).
+ */
+int ops_role_actor(authz_actor **out, svc_store *st, const svc_principal *p);
 /** Load name_or_id (no secrets) and require need on it. */
 int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 	     const char *name_or_id, svc_role need);
