@@ -428,12 +428,7 @@ static int api_endpoint_create(struct srv_call *c)
 	return 0;
 }
 
-/*
- * Drop conn's fields before a PUT sets them again: all of them when the
- * scheme changes, else all but the secret ones (a secret not given again
- * keeps its stored value, as Azure DevOps keeps it).
- */
-static void drop_fields(svc_conn *conn, int keep_secrets)
+void srv_conn_drop_fields(svc_conn *conn, int keep_secrets)
 {
 	size_t i;
 	svc_conn_field f;
@@ -476,7 +471,7 @@ static int api_endpoint_update(struct srv_call *c)
 			  c->request, svc_conn_type(conn), type);
 		goto done;
 	}
-	drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
+	srv_conn_drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
 				  strcasecmp(scheme, svc_conn_scheme(conn)) == 0);
 	if (name && (rc = svc_conn_set_name(conn, name))) {
 		srv_lib_error(c, rc);

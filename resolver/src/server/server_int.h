@@ -207,6 +207,13 @@ int api_pipeline_permissions_update(struct srv_call *c);
  * keys are in error before it is stored; 0 when none is (api_conn.c).
  */
 int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
+/*
+ * Drop conn's fields (not its URL) before an update sets them again: all
+ * of them, or with keep_secrets all but the secret ones (a secret not
+ * given again keeps its stored value, as Azure DevOps keeps it).  The
+ * API's PUT and the console's Edit.
+ */
+void srv_conn_drop_fields(svc_conn *conn, int keep_secrets);
 /**
  * A new connection from the ServiceEndpoint body (name and type
  * required), its fields applied and validated; -1 with c answered (400)
