@@ -7,7 +7,8 @@
 # header); here, before them, the CLI's error for a registry that is not
 # a URL (the form must show the same text), and after them what reached
 # the store: the connection as edited, its stored password still
-# verifying with `svcconn verify`, and no password in the server's log.
+# verifying with `svcconn verify`, and no password in the server's log;
+# and /favicon.ico a 404 the sign-in's rate limit does not count.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -46,6 +47,16 @@ mkdir -p "$shots"
 BASE="https://127.0.0.1:$port" WORK=$work SHOTS=$shots REG_URL=$regurl SVC_BIN=$SVC_BIN_DIR/svcconn \
   CLI_ERR_FILE=$work/clierr NODE_PATH="$deps/console/node_modules" \
   node "$SVC_SOURCE_DIR/tests/integration/lib/console_forms.js" || fail "the browser's steps failed"
+
+# /favicon.ico, which browsers fetch on their own: a 404 that the rate
+# limit of failed authentications (10 by default) does not count
+for i in $(seq 12); do
+  code=$(curl -sS --cacert "$work/cert.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/favicon.ico")
+  [ "$code" = 404 ] || fail "/favicon.ico answered $code the ${i}th time"
+done
+code=$(curl -sS --cacert "$work/cert.pem" -o /dev/null -w '%{http_code}' \
+  --data-urlencode "token@$work/tok.admin" --data project=default "https://127.0.0.1:$port/console/signin")
+[ "$code" = 303 ] || fail "a sign-in after the icon's 404s answered $code"
 
 # what the browser did is in the store
 svcconn show regF --json > "$work/show" || fail "regF was not stored"

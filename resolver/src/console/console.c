@@ -792,3 +792,12 @@ int console_post(struct srv_call *c)
 {
 	return dispatch(c);
 }
+
+int console_favicon(struct srv_call *c)
+{
+	struct con_req r;
+
+	anon_req(&r, c);
+	return message_page(&r, MHD_HTTP_NOT_FOUND, "Not found",
+			    "no icon at this address: the console's is /console/console.svg");
+}

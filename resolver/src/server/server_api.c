@@ -622,5 +622,7 @@ const struct srv_route srv_routes[] = {
 	  console_signin },
 	{ "GET", SRV_GLOBAL, "console/**", NULL, 1, console_get },
 	{ "POST", SRV_GLOBAL, "console/**", NULL, 1, console_post },
+	/* browsers ask for it on their own: a 404, not a failed authentication */
+	{ "GET", SRV_GLOBAL, "favicon.ico", NULL, 1, console_favicon },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

@@ -301,6 +301,8 @@ void console_free(struct console *con);
 int console_signin(struct srv_call *c);
 int console_get(struct srv_call *c);
 int console_post(struct srv_call *c);
+/** GET /favicon.ico: 404 (the console's icon is /console/console.svg). */
+int console_favicon(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

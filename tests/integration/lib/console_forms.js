@@ -18,8 +18,8 @@
  * Screenshots of each form go to $SHOTS.
  */
 "use strict";
-const puppeteer = require("puppeteer-core");
 const fs = require("fs");
+const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -40,17 +40,6 @@ function check(cond, msg) {
 async function shot(page, name) {
   await page.screenshot({ path: `${env.SHOTS}/${name}.png`, fullPage: true });
 }
-async function go(page, url) {
-  return (await page.goto(url, { waitUntil: "load" })).status();
-}
-async function clickNav(page, selector) {
-  const [r] = await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
-    page.click(selector)]);
-  return r ? r.status() : 0;
-}
-async function text(page, selector) {
-  return page.$eval(selector, (e) => e.textContent);
-}
 async function value(page, selector) {
   return page.$eval(selector, (e) => e.value);
 }
@@ -68,43 +57,12 @@ function stored(name) {
     return false;
   }
 }
-async function signIn(browser, user) {
-  const page = await (await browser.createBrowserContext()).newPage();
-  await page.setViewport({ width: 1280, height: 800 });
-  page.on("dialog", async (d) => { dialogs++; await d.dismiss(); });
-  await go(page, `${base}/console/signin`);
-  await page.type("#token", fs.readFileSync(`${env.WORK}/tok.${user}`, "utf8").trim());
-  const status = await clickNav(page, "button[type=submit]");
-  check(status === 200 && page.url() === `${proj}/connections`, `${user}'s sign-in: ${status}`);
-  return page;
-}
-/* A form posted from page to url with fields: [status, text of main]. */
-async function post(page, url, fields) {
-  const [r] = await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
-    page.evaluate((u, f) => {
-      const form = document.createElement("form");
-      form.method = "post";
-      form.action = u;
-      for (const [k, v] of Object.entries(f)) {
-        const i = document.createElement("input");
-        i.type = "hidden";
-        i.name = k;
-        i.value = v;
-        form.appendChild(i);
-      }
-      document.body.appendChild(form);
-      form.submit();
-    }, url, fields)]);
-  return [r.status(), await text(page, "main")];
+function signIn(browser, user) {
+  return signInAs(browser, base, env.WORK, user, () => { dialogs++; }, fail);
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: "/usr/bin/chromium", headless: true, acceptInsecureCerts: true,
-    // --no-sandbox: Chromium refuses root without it (CI runs as root)
-    args: ["--no-sandbox", "--ignore-certificate-errors", "--disable-dev-shm-usage",
-      "--disable-gpu"],
-  });
+  const browser = await launch();
   try {
     // ---- New: type, scheme, the generated form -----------------------------
     const admin = await signIn(browser, "admin");
