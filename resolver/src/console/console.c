@@ -486,7 +486,11 @@ struct con_route {
 
 static const struct con_route con_routes[] = {
 	{ "GET", "connections", "endpoints:read", con_connections },
+	{ "GET", "connections/new", "endpoints:read", con_new_form },
+	{ "POST", "connections/new", "endpoints:manage", con_new },
 	{ "GET", "connections/*", "endpoints:read", con_connection },
+	{ "GET", "connections/*/edit", "endpoints:read", con_edit_form },
+	{ "POST", "connections/*/edit", "endpoints:manage", con_edit },
 	{ "GET", "connections/*/history", "endpoints:read", con_history },
 	{ "GET", "connections/*/checks", "endpoints:read", con_checks },
 	{ "GET", "connections/*/delete", "endpoints:read", con_delete_confirm },
@@ -787,4 +791,13 @@ int console_get(struct srv_call *c)
 int console_post(struct srv_call *c)
 {
 	return dispatch(c);
+}
+
+int console_favicon(struct srv_call *c)
+{
+	struct con_req r;
+
+	anon_req(&r, c);
+	return message_page(&r, MHD_HTTP_NOT_FOUND, "Not found",
+			    "no icon at this address: the console's is /console/console.svg");
 }

@@ -1,7 +1,8 @@
 /*
  * console_int.h - what the console's files share: the request being
  * answered as a page (console.c) and the pages (console_pages.c for
- * connections, console_runs.c for permission requests and approvals).
+ * connections, console_forms.c for their New and Edit forms,
+ * console_runs.c for permission requests and approvals).
  */
 #ifndef SVC_CONSOLE_INT_H
 #define SVC_CONSOLE_INT_H
@@ -81,6 +82,10 @@ int con_history(struct con_req *r);
 int con_checks(struct con_req *r);
 int con_delete_confirm(struct con_req *r);
 int con_delete(struct con_req *r);
+int con_new_form(struct con_req *r);
+int con_new(struct con_req *r);
+int con_edit_form(struct con_req *r);
+int con_edit(struct con_req *r);
 int con_requests(struct con_req *r);
 int con_request(struct con_req *r);
 int con_permit_confirm(struct con_req *r);

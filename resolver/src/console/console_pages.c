@@ -64,6 +64,7 @@ int con_connections(struct con_req *r)
 	const char *q = srv_query(r->c, "q");
 	size_t page = con_page_number(r->c), n = 0, i, shown = 0, first;
 	svc_conn **list = NULL;
+	svc_role role = SVC_ROLE_NONE;
 	int rc;
 
 	if ((rc = svc_ops_conn_list(&list, &n, sh->store, r->c->who)))
@@ -73,6 +74,12 @@ int con_connections(struct con_req *r)
 	con_page_begin(r, "Service connections",
 		       "The service connections of this project that you may read. "
 		       "Open one to see its details, the runs that used it and its checks.");
+	/* New for a Creator (the layer refuses anyone else anyway) */
+	if (svc_ops_role(&role, sh->store, r->c->who, NULL) == 0 &&
+	    role >= SVC_ROLE_CREATOR)
+		html_printf(&r->h, "<p class=\"actions\"><a class=\"button\" id=\"new-conn\" "
+			    "href=\"%s/connections/new\">New service connection</a></p>",
+			    r->base);
 	html_printf(&r->h,
 		    "<form method=\"get\" role=\"search\" class=\"search\">"
 		    "<label for=\"q\">Search by name, type or description</label>"
@@ -174,9 +181,10 @@ int con_connection(struct con_req *r)
 		       "never its value.");
 	tabs(r, c, 0);
 	if (role >= SVC_ROLE_ADMIN)
-		html_printf(&r->h, "<p class=\"actions\"><a class=\"button danger\" "
+		html_printf(&r->h, "<p class=\"actions\"><a class=\"button\" id=\"edit-conn\" "
+			    "href=\"%s/connections/%s/edit\">Edit</a> <a class=\"button danger\" "
 			    "href=\"%s/connections/%s/delete\">Delete</a></p>",
-			    r->base, svc_conn_id(c));
+			    r->base, svc_conn_id(c), r->base, svc_conn_id(c));
 	html_printf(&r->h, "<dl class=\"details\">");
 	dl_row(r, "Name", svc_conn_name(c));
 	dl_row(r, "Id", svc_conn_id(c));

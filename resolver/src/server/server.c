@@ -555,7 +555,8 @@ int srv_route_match(const struct srv_route **route, char *arg, size_t argsz,
 			tail += n + 1;
 		} else if (strncmp(path + 1, "_apis/", 6) == 0 ||
 			   strncmp(path + 1, ".well-known/", 12) == 0 ||
-			   strncmp(path + 1, "console/", 8) == 0) {
+			   strncmp(path + 1, "console/", 8) == 0 ||
+			   strcmp(path + 1, "favicon.ico") == 0) {
 			tail = path + 1;
 		} else {
 			n = strcspn(path + 1, "/");

@@ -428,12 +428,7 @@ static int api_endpoint_create(struct srv_call *c)
 	return 0;
 }
 
-/*
- * Drop conn's fields before a PUT sets them again: all of them when the
- * scheme changes, else all but the secret ones (a secret not given again
- * keeps its stored value, as Azure DevOps keeps it).
- */
-static void drop_fields(svc_conn *conn, int keep_secrets)
+void srv_conn_drop_fields(svc_conn *conn, int keep_secrets)
 {
 	size_t i;
 	svc_conn_field f;
@@ -477,7 +472,7 @@ static int api_endpoint_update(struct srv_call *c)
 			  c->request, svc_conn_type(conn), type);
 		goto done;
 	}
-	drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
+	srv_conn_drop_fields(conn, !scheme || !svc_conn_scheme(conn) ||
 				  strcasecmp(scheme, svc_conn_scheme(conn)) == 0);
 	/* svcconn's own "unset": the fields removed (a secret left out is
 	 * kept, so edit --unset names it) */
@@ -647,5 +642,7 @@ const struct srv_route srv_routes[] = {
 	  console_signin },
 	{ "GET", SRV_GLOBAL, "console/**", NULL, 1, console_get },
 	{ "POST", SRV_GLOBAL, "console/**", NULL, 1, console_post },
+	/* browsers ask for it on their own: a 404, not a failed authentication */
+	{ "GET", SRV_GLOBAL, "favicon.ico", NULL, 1, console_favicon },
 	{ NULL, SRV_GLOBAL, NULL, NULL, 0, NULL }
 };

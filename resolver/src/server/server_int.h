@@ -209,6 +209,13 @@ int api_pipeline_permissions_update(struct srv_call *c);
  * keys are in error before it is stored; 0 when none is (api_conn.c).
  */
 int srv_certs_refused(struct srv_call *c, const svc_conn *conn);
+/*
+ * Drop conn's fields (not its URL) before an update sets them again: all
+ * of them, or with keep_secrets all but the secret ones (a secret not
+ * given again keeps its stored value, as Azure DevOps keeps it).  The
+ * API's PUT and the console's Edit.
+ */
+void srv_conn_drop_fields(svc_conn *conn, int keep_secrets);
 /**
  * A new connection from the ServiceEndpoint body (name and type
  * required), its fields applied and validated; -1 with c answered (400)
@@ -296,6 +303,8 @@ void console_free(struct console *con);
 int console_signin(struct srv_call *c);
 int console_get(struct srv_call *c);
 int console_post(struct srv_call *c);
+/** GET /favicon.ico: 404 (the console's icon is /console/console.svg). */
+int console_favicon(struct srv_call *c);
 
 /** The routes (server_api.c), ended by an entry with method NULL. */
 extern const struct srv_route srv_routes[];

@@ -20,8 +20,8 @@
  * the pages fit 390 px wide; the skip link is the first Tab stop.
  */
 "use strict";
-const puppeteer = require("puppeteer-core");
 const fs = require("fs");
+const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -37,9 +37,6 @@ function fail(msg) {
 }
 function check(cond, msg) {
   if (!cond) fail(msg);
-}
-function token(user) {
-  return fs.readFileSync(`${env.WORK}/tok.${user}`, "utf8").trim();
 }
 async function shot(page, name) {
   await page.screenshot({ path: `${env.SHOTS}/${name}.png` });
@@ -69,75 +66,21 @@ function jobComplete(jobId, result) {
   check(code === 200, `job ${jobId} did not complete: ${code}`);
 }
 
-/* Go to url; the response's status. */
-async function go(page, url) {
-  const r = await page.goto(url, { waitUntil: "load" });
-  return r.status();
-}
-/* Click selector and wait for the page it leads to; the response's status. */
-async function clickNav(page, selector) {
-  const [r] = await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
-    page.click(selector)]);
-  return r ? r.status() : 0;
-}
-async function text(page, selector) {
-  return page.$eval(selector, (e) => e.textContent);
-}
 /* No secret in the page's source. */
 async function noSecret(page, where) {
   check(!(await page.content()).includes(secret), `the secret is in the source of ${where}`);
 }
 
 /* A browser context signed in as user, on the connections list. */
-async function signIn(browser, user) {
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  await page.setViewport({ width: 1280, height: 800 });
-  page.on("dialog", async (d) => {
+function signIn(browser, user) {
+  return signInAs(browser, base, env.WORK, user, (page, d) => {
     dialogs++;
     console.error(`console_browser: a dialog opened on ${page.url()}: ${d.message()}`);
-    await d.dismiss();
-  });
-  await go(page, `${base}/console/signin`);
-  await page.type("#token", token(user));
-  const status = await clickNav(page, "button[type=submit]");
-  check(status === 200 && page.url() === `${proj}/connections`,
-    `${user}'s sign-in ended at ${page.url()} (${status})`);
-  return page;
-}
-
-/*
- * A form posted from page (its own origin) to url with fields (name ->
- * value): the answer's status and the text of the page it shows.  (The
- * pages' CSP forbids fetch; a form is what a forged post would be.)
- */
-async function post(page, url, fields) {
-  const [r] = await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
-    page.evaluate((u, f) => {
-      const form = document.createElement("form");
-      form.method = "post";
-      form.action = u;
-      for (const [k, v] of Object.entries(f)) {
-        const i = document.createElement("input");
-        i.type = "hidden";
-        i.name = k;
-        i.value = v;
-        form.appendChild(i);
-      }
-      document.body.appendChild(form);
-      form.submit();
-    }, url, fields)]);
-  return [r.status(), await text(page, "main")];
+  }, fail);
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: "/usr/bin/chromium", headless: true, acceptInsecureCerts: true,
-    // --no-sandbox: Chromium refuses root without it (CI runs as root);
-    // passed here only, for this test's browser
-    args: ["--no-sandbox", "--ignore-certificate-errors", "--disable-dev-shm-usage",
-      "--disable-gpu"],
-  });
+  const browser = await launch();
   try {
     // ---- sign-in ---------------------------------------------------------
     const anon = await (await browser.createBrowserContext()).newPage();
