@@ -107,8 +107,6 @@ void console_free(struct console *con)
 	free(con);
 }
 
-static int hexval(char ch);
-
 /* 1 when s has timed out at now. */
 static int session_expired(const struct console *con, const struct session *s,
 			   time_t now)
@@ -123,19 +121,20 @@ static struct session *session_find(struct console *con, struct srv_call *c)
 	const char *v = MHD_lookup_connection_value(c->conn, MHD_COOKIE_KIND,
 						    COOKIE);
 	unsigned char id[ID_BYTES];
+	svc_buf raw;
 	struct session *found = NULL;
 	time_t now = time(NULL);
 	size_t i;
 
 	if (!v || strlen(v) != 2 * ID_BYTES)
 		return NULL;
-	for (i = 0; i < ID_BYTES; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return NULL;
-		id[i] = (unsigned char)(hi << 4 | lo);
+	buf_init(&raw, ID_BYTES, 1);
+	if (hex_decode(&raw, v, 2 * ID_BYTES) != 0 || raw.len != ID_BYTES) {
+		buf_clear(&raw);
+		return NULL;
 	}
+	memcpy(id, raw.ptr, ID_BYTES);
+	buf_clear(&raw);
 	for (i = 0; i < SESSIONS_MAX; i++) {
 		struct session *s = &con->s[i];
 
@@ -255,18 +254,6 @@ static int csrf_ok(const struct session *s, const struct srv_call *c)
 
 /* ---- forms and query arguments ------------------------------------------ */
 
-/* The value of hex digit ch, or -1. */
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 int con_form_get(svc_buf *out, const struct srv_call *c, const char *name,
 		 size_t max)
 {
@@ -279,29 +266,27 @@ int con_form_get(svc_buf *out, const struct srv_call *c, const char *name,
 		const char *eq = memchr(p, '=', (size_t)(stop - p));
 
 		if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) {
-			const char *v;
+			svc_buf raw;
+			size_t i, len;
+			int rc;
 
-			buf_reset(out);
-			for (v = eq + 1; v < stop; v++) {
-				int hi, lo, rc;
-
-				if (*v == '+') {
-					rc = buf_putc(out, ' ');
-				} else if (*v == '%') {
-					if (stop - v < 3 ||
-					    (hi = hexval(v[1])) < 0 ||
-					    (lo = hexval(v[2])) < 0 ||
-					    (hi == 0 && lo == 0))
-						return -1;
-					rc = buf_putc(out, (char)(hi << 4 | lo));
-					v += 2;
-				} else {
-					rc = buf_putc(out, *v);
-				}
-				if (rc || out->len > max)
-					return -1;
+			/* '+' is a space; libmicrohttpd decodes the %XX
+			 * escapes (one it cannot decode stays as sent) */
+			buf_init(&raw, c->body_len, 1);
+			if (buf_put(&raw, eq + 1, (size_t)(stop - eq - 1))) {
+				buf_clear(&raw);
+				return -1;
 			}
-			return buf_puts(out, "") ? -1 : 0;
+			for (i = 0; i < raw.len; i++)
+				if (raw.ptr[i] == '+')
+					raw.ptr[i] = ' ';
+			len = MHD_http_unescape(raw.ptr);
+			/* a NUL would cut the value short where C reads it */
+			buf_reset(out);
+			rc = len == strlen(raw.ptr) && len <= max &&
+			     buf_put(out, raw.ptr, len) == 0 ? 0 : -1;
+			buf_clear(&raw);
+			return rc;
 		}
 		p = stop + 1;
 	}
