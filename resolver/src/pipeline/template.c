@@ -55,6 +55,10 @@ struct tpl_ctx {
 	void *fetch_data;          /**< its data */
 	char **noted;              /**< templates already noted (once each) */
 	size_t nnoted;             /**< entries in noted */
+	const tpl_source *source;  /**< the files, or NULL: the file system */
+	tpl_seen_fn seen;          /**< told each file read, or NULL */
+	void *seen_data;           /**< its data */
+	int failed;                /**< the code seen stopped with, or 0 */
 };
 
 /* A repository asked for by alias, once per pipeline. */
@@ -635,7 +639,16 @@ static const ydoc *load(tpl_ctx *ctx, const char *path, const ynode *at)
 		return NULL;
 	}
 	buf_init(&text, TPL_MAX_BYTES - ctx->bytes, 0);
-	rc = file_read_all(&text, path);
+	rc = ctx->source ? ctx->source->read(&text, path, ctx->source->data)
+			 : file_read_all(&text, path);
+	if (rc == 0 && ctx->seen &&
+	    (rc = ctx->seen(path, text.ptr ? text.ptr : "", text.len,
+			    ctx->seen_data)) != 0) {
+		/* the caller's own failure: the expansion stops */
+		ctx->failed = rc;
+		buf_clear(&text);
+		return NULL;
+	}
 	if (rc == SVC_ENOTFOUND) {
 		diag(ctx, at, SVC_SEV_ERROR, "template '%s' not found", path);
 	} else if (rc == SVC_EINVALID && text.len + 4096 > text.max) {
@@ -712,11 +725,15 @@ static int dir_of(svc_buf *out, const char *path)
 	return slash ? buf_put(out, path, (size_t)(slash - path + 1)) : 0;
 }
 
-static int exists(const char *path)
+/* 1 when path is a regular file (dir 0) or a directory (dir 1). */
+static int exists(const tpl_ctx *ctx, const char *path, int dir)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (ctx->source)
+		return ctx->source->exists(path, dir, ctx->source->data);
+	return stat(path, &st) == 0 &&
+	       (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
 }
 
 /*
@@ -729,14 +746,13 @@ static int exists(const char *path)
  * the path would name the includer's folders twice
  * (".azuredevops/t/.azuredevops/t/x.yml").
  */
-static int template_path(svc_buf *out, const char *from, const char *ref,
-			 const char *top)
+static int template_path(const tpl_ctx *ctx, svc_buf *out, const char *from,
+			 const char *ref, const char *top)
 {
 	svc_buf dir = SVC_BUF_INIT, cand = SVC_BUF_INIT, up = SVC_BUF_INIT,
 		root = SVC_BUF_INIT;
 	size_t first = strcspn(ref + 1, "/");
 	int rc = dir_of(&dir, from), hops, found = 0, have_root = 0;
-	struct stat st;
 
 	if (ref[0] != '/') {
 		if (!rc)
@@ -751,14 +767,14 @@ static int template_path(svc_buf *out, const char *from, const char *ref,
 
 		buf_reset(&cand);
 		rc = buf_printf(&cand, "%s%s", d, ref + 1);
-		if (rc || (found = exists(cand.ptr)))
+		if (rc || (found = exists(ctx, cand.ptr, 0)))
 			break;
 		if (!have_root && ref[1 + first] == '/') {
 			/* the folder the path starts with is here: the root */
 			buf_reset(&up);
 			if (!(rc = buf_printf(&up, "%s%.*s", d, (int)first,
 					      ref + 1)) &&
-			    stat(up.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+			    exists(ctx, up.ptr, 1)) {
 				have_root = 1;
 				rc = buf_puts(&root, d);
 			}
@@ -1052,7 +1068,7 @@ static int locate(const struct scope *sc, const char *ref, svc_buf *out,
 
 		if (copy[0] != '/' && !(rc = dir_of(&b, sc->file)) &&
 		    !(rc = buf_puts(&b, copy)))
-			rel = !alias || exists(b.ptr);
+			rel = !alias || exists(sc->ctx, b.ptr, 0);
 		if (!rc && !rel) {
 			/* from the root of the repository */
 			buf_reset(&b);
@@ -1063,7 +1079,7 @@ static int locate(const struct scope *sc, const char *ref, svc_buf *out,
 						     copy + (copy[0] == '/')))) {
 				svc_buf abs = SVC_BUF_INIT;
 
-				rc = template_path(&abs, sc->file, b.ptr,
+				rc = template_path(sc->ctx, &abs, sc->file, b.ptr,
 						   sc->ctx->top_dir);
 				buf_clear(&b);
 				b = abs;
@@ -1627,15 +1643,18 @@ static ynode *apply_extends(tpl_ctx *ctx, const struct scope *sc,
  * .git), else the pipeline's directory; with a trailing '/' ("" for the
  * current directory).
  */
-static int repo_top(char **out, const char *pipeline)
+static int repo_top(char **out, const tpl_ctx *ctx, const char *pipeline)
 {
 	svc_buf dir = SVC_BUF_INIT, probe = SVC_BUF_INIT;
-	char *real;
+	char *real = NULL;
 	size_t n;
 	int rc = dir_of(&dir, pipeline);
 
 	*out = NULL;
-	real = rc ? NULL : realpath(dir.ptr && *dir.ptr ? dir.ptr : ".", NULL);
+	/* files given by a source have no work tree around them: the
+	 * pipeline's directory */
+	if (!rc && !ctx->source)
+		real = realpath(dir.ptr && *dir.ptr ? dir.ptr : ".", NULL);
 	for (n = real ? strlen(real) : 0; !rc && n > 0;) {
 		struct stat st;
 
@@ -1713,6 +1732,9 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 	ctx->explore = o->explore;
 	ctx->fetch = o->fetch;
 	ctx->fetch_data = o->fetch_data;
+	ctx->source = o->source;
+	ctx->seen = o->seen;
+	ctx->seen_data = o->seen_data;
 	if ((rc = ydoc_new(&ctx->arena, "<expanded>")) ||
 	    !(ctx->cvars = ydoc_node_new(ctx->arena, YNODE_MAP, NULL)) ||
 	    !(ctx->empty = ydoc_node_new(ctx->arena, YNODE_MAP, NULL))) {
@@ -1722,14 +1744,14 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 	*out = ctx;
 	if ((rc = tpl_path_normalize(&norm, path)))
 		return rc;
-	if ((rc = repo_top(&ctx->top_dir, norm.ptr))) {
+	if ((rc = repo_top(&ctx->top_dir, ctx, norm.ptr))) {
 		buf_clear(&norm);
 		return rc;
 	}
 	doc = load(ctx, norm.ptr, NULL);
 	buf_clear(&norm);
 	if (!doc)
-		return 0;
+		return ctx->failed;
 	if (!doc->root || doc->root->kind != YNODE_MAP) {
 		diag(ctx, doc->root, SVC_SEV_ERROR,
 		     "'%s' is not a pipeline: the document must be a mapping",
@@ -1784,7 +1806,7 @@ int tpl_expand(tpl_ctx **out, const ynode **rootp, const char *path,
 		*rootp = apply_extends(ctx, &sc, root, 0);
 	ctx->depth--;
 	free(u.names);
-	return 0;
+	return ctx->failed;
 }
 
 void tpl_free(tpl_ctx *ctx)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include "svcconn/errors.h"
+#include "util/buf.h"
 #include "exchange/yaml_doc.h"
 
 /* Limits on what one pipeline may pull in. */
@@ -49,6 +50,28 @@ typedef struct tpl_repo {
  */
 typedef int (*tpl_fetch_fn)(char **dir, const tpl_repo *repo, void *data);
 
+/**
+ * Where a pipeline's files are read when not from the file system: a
+ * server planning the files a client sent (server/api_plan.c).  Paths
+ * are the normalised ones the expansion names.
+ */
+typedef struct tpl_source {
+	/** path's bytes onto out (its maximum bounds them): 0,
+	 * SVC_ENOTFOUND, or another code with its message */
+	int (*read)(svc_buf *out, const char *path, void *data);
+	/** 1 when path is a file there (dir 0), or a directory (dir 1) */
+	int (*exists)(const char *path, int dir, void *data);
+	void *data;               /**< passed to both */
+} tpl_source;
+
+/**
+ * Called with each file the expansion read, once, in the order read (the
+ * client sending a pipeline's files to a server collects them so):
+ * nonzero stops the expansion with that code.
+ */
+typedef int (*tpl_seen_fn)(const char *path, const char *text, size_t len,
+			   void *data);
+
 /** How to expand. */
 typedef struct tpl_options {
 	const char *const *vars;  /**< "NAME=VALUE" compile-time variables */
@@ -56,6 +79,9 @@ typedef struct tpl_options {
 	int explore;              /**< see tpl_expand() */
 	tpl_fetch_fn fetch;       /**< reads other repositories, or NULL */
 	void *fetch_data;         /**< passed to fetch */
+	const tpl_source *source; /**< the files, or NULL: the file system */
+	tpl_seen_fn seen;         /**< told each file read, or NULL */
+	void *seen_data;          /**< passed to seen */
 } tpl_options;
 
 /**

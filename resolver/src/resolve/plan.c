@@ -9,6 +9,7 @@
  * file, line and column saying what was expected; unknown names come with
  * the closest existing names.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,9 +449,11 @@ report:
 
 /*
  * What would gate each resolved reference for pipeline, without starting
- * anything: its permission, and the enabled checks of its connection.
+ * anything: its permission, and the enabled checks of its connection, as
+ * in->authorize reads them (SVC_EDENIED: not shown).
  */
-static int authorize(svc_plan *p, svc_store *st, const char *pipeline)
+static int authorize(svc_plan *p, const struct plan_input *in,
+		     const char *pipeline)
 {
 	size_t i, j, n;
 	int rc = 0;
@@ -463,9 +466,15 @@ static int authorize(svc_plan *p, svc_store *st, const char *pipeline)
 
 		if (r->status != SVC_REF_RESOLVED)
 			continue;
-		if ((rc = svc_store_pipeline_allowed(st, r->conn_id, pipeline,
-						     &allowed)) ||
-		    (rc = svc_store_check_list(&k, &n, st, r->conn_id)))
+		n = 0;
+		rc = in->authorize(&allowed, &k, &n, r->conn_id, pipeline,
+				   in->data);
+		if (rc == SVC_EDENIED) {
+			svc_error_clear();
+			rc = 0;
+			continue;
+		}
+		if (rc)
 			break;
 		for (j = 0; j < n; j++)
 			if (k[j].enabled)
@@ -555,33 +564,46 @@ done:
 	return rc;
 }
 
-int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
-		   const svc_catalog *cat)
+void plan_tpl_options(tpl_options *to, const svc_plan_options *o)
 {
-	struct fetcher fetcher = { st, NULL };
+	memset(to, 0, sizeof(*to));
+	to->vars = o->vars;
+	to->nvars = o->nvars;
+	to->explore = !(o->flags & SVC_PLAN_EXACT);
+}
+
+int plan_build(svc_plan **out, const svc_plan_options *o,
+	       const struct plan_input *in, const svc_catalog *cat)
+{
+	struct fetcher fetcher = { in->fetch_store, NULL };
+	svc_conn **conns = in->conns;
 	const ynode *root = NULL;
-	tpl_options to = { 0 };
+	tpl_options to;
 	svc_plan *p;
 	size_t i;
 	int rc;
 
-	if (!o || o->version != SVC_PLAN_OPTIONS_VERSION || !o->file)
+	if (!o || o->version != SVC_PLAN_OPTIONS_VERSION || !o->file) {
+		svc_store_conn_list_free(conns, in->nconns);
 		return error_set(SVC_EINVALID, "invalid plan options");
+	}
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		svc_store_conn_list_free(conns, in->nconns);
 		return error_oom();
+	}
+	/* the plan owns the connections from here on */
+	p->conns = conns;
+	p->nconns = in->nconns;
+	if (p->nconns)
+		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
 	/* the options' directories, $SVCCONN_TASKS_PATH, the shipped tasks */
 	if ((rc = svc_diags_new(&p->diags)) ||
 	    (rc = svc_tasks_load_path(&p->tasks, o->task_dirs, o->ntask_dirs,
 				      p->diags)))
 		goto fail;
-	if (st && (rc = svc_store_conn_list(&p->conns, &p->nconns, st)))
-		goto fail;
-	if (p->nconns)
-		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
-	to.vars = o->vars;
-	to.nvars = o->nvars;
-	to.explore = !(o->flags & SVC_PLAN_EXACT);
+	plan_tpl_options(&to, o);
+	to.source = in->source;
 	if (o->flags & SVC_PLAN_FETCH) {
 		to.fetch = fetch_repo;
 		to.fetch_data = &fetcher;
@@ -595,13 +617,42 @@ int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		goto fail;
 	for (i = 0; i < p->nrefs; i++)
 		resolve_one(p, &p->refs[i], cat);
-	if (st && o->pipeline && (rc = authorize(p, st, o->pipeline)))
+	if (in->authorize && o->pipeline &&
+	    (rc = authorize(p, in, o->pipeline)))
 		goto fail;
 	*out = p;
 	return 0;
 fail:
 	svc_plan_free(p);
 	return rc;
+}
+
+/* The local store's authorization: read as the gate reads it. */
+static int store_authorize(int *allowed, svc_check **checks, size_t *n,
+			   const char *conn_id, const char *pipeline,
+			   void *data)
+{
+	svc_store *st = data;
+	int rc = svc_store_pipeline_allowed(st, conn_id, pipeline, allowed);
+
+	return rc ? rc : svc_store_check_list(checks, n, st, conn_id);
+}
+
+int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
+		   const svc_catalog *cat)
+{
+	struct plan_input in;
+	int rc;
+
+	/* a local store is one trust domain: every connection of the
+	 * project entered (svc_ops_plan plans as a principal) */
+	memset(&in, 0, sizeof(in));
+	if (st && (rc = svc_store_conn_list(&in.conns, &in.nconns, st)))
+		return rc;
+	in.authorize = st ? store_authorize : NULL;
+	in.data = st;
+	in.fetch_store = st;
+	return plan_build(out, o, &in, cat);
 }
 
 void svc_plan_free(svc_plan *p)
@@ -777,4 +828,156 @@ char *svc_plan_json(const svc_plan *p)
 	s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return s;
+}
+
+/* The string member key of o as the plan's (NULL for null or absent). */
+static const char *jget(svc_plan *p, json_t *o, const char *key, int *bad)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	return plan_str(p, json_string_value(v));
+}
+
+/* The unsigned member key of o, 0 when absent. */
+static unsigned jnum(json_t *o, const char *key, int *bad)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t n = json_integer_value(v);
+
+	if (v && (!json_is_integer(v) || n < 0 || n > (json_int_t)UINT_MAX))
+		*bad = 1;
+	return (unsigned)n;
+}
+
+/* The index of name in names (n entries), or -1. */
+static int named(const char *name, const char *(*of)(int), int n)
+{
+	int i;
+
+	for (i = 0; name && i < n; i++)
+		if (strcmp(of(i), name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *status_of(int i)
+{
+	return svc_ref_status_name((svc_ref_status)i);
+}
+
+static const char *kind_of(int i)
+{
+	return svc_ref_kind_name((svc_ref_kind)i);
+}
+
+/* One reference of svc_plan_json's array back into r. */
+static void ref_from(svc_plan *p, svc_ref *r, json_t *o, int *bad)
+{
+	json_t *conn = json_object_get(o, "connection"),
+	       *az = json_object_get(o, "authorization"),
+	       *step = json_object_get(o, "step");
+	int st = named(json_string_value(json_object_get(o, "status")),
+		       status_of, SVC_REF_EXTERNAL_TEMPLATE + 1),
+	    kind = named(json_string_value(json_object_get(o, "kind")),
+			 kind_of, SVC_REF_WEBHOOK_CONNECTION + 1);
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(o) || st < 0 || kind < 0) {
+		*bad = 1;
+		return;
+	}
+	r->file = jget(p, o, "file", bad);
+	r->line = jnum(o, "line", bad);
+	r->column = jnum(o, "column", bad);
+	r->path = jget(p, o, "path", bad);
+	r->kind = (svc_ref_kind)kind;
+	r->task = jget(p, o, "task", bad);
+	r->key = jget(p, o, "key", bad);
+	r->input = jget(p, o, "input", bad);
+	r->written = jget(p, o, "written", bad);
+	r->value = jget(p, o, "value", bad);
+	r->stage = jget(p, o, "stage", bad);
+	r->job = jget(p, o, "job", bad);
+	r->step = json_is_integer(step) ? (int)json_integer_value(step) : -1;
+	r->alias = jget(p, o, "alias", bad);
+	r->accepts = jget(p, o, "accepts", bad);
+	r->schemes = jget(p, o, "schemes", bad);
+	r->status = (svc_ref_status)st;
+	r->message = jget(p, o, "message", bad);
+	if (json_is_object(conn)) {
+		r->conn_id = jget(p, conn, "id", bad);
+		r->conn_name = jget(p, conn, "name", bad);
+		r->conn_type = jget(p, conn, "type", bad);
+		r->conn_scheme = jget(p, conn, "scheme", bad);
+	}
+	if (json_is_object(az)) {
+		json_t *ck = json_object_get(az, "checks"), *one;
+		svc_buf list = SVC_BUF_INIT;
+		size_t i;
+
+		r->authz = jget(p, az, "status", bad);
+		json_array_foreach(ck, i, one) {
+			const char *k = json_string_value(json_object_get(one, "kind")),
+				   *id = json_string_value(json_object_get(one, "id"));
+
+			if (!k || !id || buf_printf(&list, "%s%s:%s",
+						    list.len ? "," : "", k, id))
+				*bad = 1;
+		}
+		r->checks = list.len ? plan_str(p, list.ptr) : NULL;
+		buf_clear(&list);
+	}
+}
+
+int plan_from_json(svc_plan **out, json_t *v)
+{
+	json_t *refs = json_object_get(v, "references"),
+	       *diags = json_object_get(v, "diagnostics"), *o;
+	svc_plan *p = calloc(1, sizeof(*p));
+	size_t i;
+	int rc = 0, bad = !json_is_array(refs) || !json_is_array(diags);
+
+	if (!p)
+		return error_oom();
+	if ((rc = svc_diags_new(&p->diags)))
+		goto fail;
+	json_array_foreach(refs, i, o) {
+		svc_ref r;
+
+		ref_from(p, &r, o, &bad);
+		if (bad || (rc = plan_add_ref(p, &r)))
+			break;
+	}
+	json_array_foreach(diags, i, o) {
+		static const char *const sev[] = { "error", "warning", "note" };
+		const char *s = json_string_value(json_object_get(o, "severity")),
+			   *m = json_string_value(json_object_get(o, "message"));
+		int k;
+
+		for (k = 0; s && k < 3 && strcmp(sev[k], s); k++)
+			;
+		if (bad || rc || !s || k == 3 || !m) {
+			bad = 1;
+			break;
+		}
+		rc = svc_diags_add(p->diags,
+				   json_string_value(json_object_get(o, "file")),
+				   jnum(o, "line", &bad), jnum(o, "column", &bad),
+				   (svc_severity)k, NULL, "%s", m);
+	}
+	if (!rc && bad)
+		rc = error_set(SVC_ERROR, "the server's plan is not the JSON of a plan");
+	if (rc)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	svc_plan_free(p);
+	return rc;
 }

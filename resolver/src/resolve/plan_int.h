@@ -6,6 +6,9 @@
 #ifndef SVC_PLAN_INT_H
 #define SVC_PLAN_INT_H
 
+#include <jansson.h>
+
+#include "svcconn/authz.h"
 #include "svcconn/pipeline.h"
 #include "svcconn/tasks.h"
 #include "exchange/yaml_doc.h"
@@ -86,6 +89,43 @@ int plan_add_lock(svc_plan *p, const char *stage, int sequential);
 /** Record a step; its strings must be owned by the plan, the input
  * and env arrays are copied. */
 int plan_add_step(svc_plan *p, const svc_plan_step *s);
+
+/**
+ * What a plan resolves against, given by its caller: the local store's
+ * connections (svc_plan_build), or those a principal may read
+ * (svc_ops_plan).
+ */
+struct plan_input {
+	svc_conn **conns;     /**< the connections a reference may name;
+				   plan_build takes them (freed with the
+				   plan, or on failure) */
+	size_t nconns;        /**< entries in conns */
+	/** With a pipeline name: whether conn_id allows it and its checks
+	 * (svc_checks_free); SVC_EDENIED shows nothing; NULL: no
+	 * authorization is shown */
+	int (*authorize)(int *allowed, svc_check **checks, size_t *n,
+			 const char *conn_id, const char *pipeline,
+			 void *data);
+	void *data;           /**< passed to authorize */
+	svc_store *fetch_store; /**< endpoint connections of SVC_PLAN_FETCH,
+				     or NULL */
+	const tpl_source *source; /**< the pipeline's files, or NULL: the
+				       file system */
+};
+
+/** Build the plan of o against in (svc_plan_build's work). */
+int plan_build(svc_plan **out, const svc_plan_options *o,
+	       const struct plan_input *in, const svc_catalog *cat);
+/** The expansion options of o, as the plan expands (no fetch, no source). */
+void plan_tpl_options(tpl_options *to, const svc_plan_options *o);
+
+/**
+ * A plan made again from v, svc_plan_json's document (a server's answer):
+ * its references and diagnostics, as svc_plan_json, svc_plan_ok and the
+ * reference and diagnostic calls give them; nothing else is in it.
+ * SVC_ERROR when v is not such a document.
+ */
+int plan_from_json(svc_plan **out, json_t *v);
 
 /** A copy of s owned by the plan (NULL for NULL); NULL on no memory. */
 const char *plan_str(svc_plan *p, const char *s);
