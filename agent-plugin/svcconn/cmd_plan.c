@@ -129,7 +129,11 @@ static int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 	po.task_dirs = o.dirs;
 	po.ntask_dirs = o.ndirs;
 	po.flags = o.fetch ? SVC_PLAN_FETCH : 0;
-	if (cli_catalog_new(&cat) || (rc = svc_plan_build(&plan, &po, st, cat))) {
+	/* against a server: the files read here, planned there as the
+	 * token's principal (svc_ops_plan) */
+	if (ctx->remote ? (rc = svc_remote_plan(&plan, ctx->remote, &po)) != 0
+			: cli_catalog_new(&cat) ||
+			  (rc = svc_plan_build(&plan, &po, st, cat)) != 0) {
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}
@@ -185,7 +189,12 @@ const struct cmd_entry cmd_plan_entry = {
 	"                    connection (its secret given to git from memory), at\n"
 	"                    its ref, into $SVCCONN_HOME/cache/templates\n"
 	"  --json            {\"references\": [...], \"diagnostics\": [...]}\n"
+	"Against a server (--server, SVCCONN_SERVER), the pipeline and the\n"
+	"templates it includes are read here (paths under the current directory)\n"
+	"and sent; the server plans them with its task manifests as the token's\n"
+	"user in the project: a connection it may not read is reported as a name\n"
+	"that does not exist.  --fetch and --tasks-dir work only locally.\n"
 	"Exit 0 when every reference resolves, 2 when any does not (the report\n"
 	"still lists everything).\n",
-	cmd_plan
+	cmd_plan, 1
 };

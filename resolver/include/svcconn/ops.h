@@ -24,6 +24,7 @@
 #include "errors.h"
 #include "oidc.h"
 #include "pipedef.h"
+#include "pipeline.h"
 #include "projects.h"
 #include "store.h"
 #include "tokens.h"
@@ -396,6 +397,25 @@ int svc_ops_pipedef_remove(svc_store *st, const svc_principal *p,
 int svc_ops_pipeline_source(char **yaml, size_t *len, char **origin,
 			    svc_store *st, const svc_principal *p,
 			    const char *pipeline, const char *commit);
+
+/**
+ * The plan of a pipeline as p sees it in its project (docs/server.md):
+ * opts->file and the templates it includes are read from files (nfiles
+ * entries, see svc_plan_file; a file not among them does not exist),
+ * never from the file system.  A reference resolves only against the
+ * connections p may read (svc_ops_conn_list): one p may not read is
+ * exactly a name that does not exist, and the closest names suggested are
+ * readable ones.  With opts->pipeline, a resolved reference's
+ * authorization (permission, checks) is shown as far as p may read them
+ * (Reader on the connection, as svc_ops_pipeline_list and
+ * svc_ops_check_list).  SVC_PLAN_FETCH and task directories are refused
+ * (SVC_EINVALID): the task manifests are the server's; so are a path that
+ * is absolute, holds "..", or is not normalised, more than 100 files or
+ * more than 20 MiB, each naming the field.  svc_plan_free() the result.
+ */
+int svc_ops_plan(svc_plan **out, svc_store *st, const svc_principal *p,
+		 const svc_plan_options *opts, const svc_plan_file *files,
+		 size_t nfiles, const svc_catalog *cat);
 
 /* ---- projects (projects.h, docs/projects.md) ---- */
 

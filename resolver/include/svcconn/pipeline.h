@@ -117,6 +117,17 @@ typedef struct svc_plan_options {
 typedef struct svc_plan svc_plan;
 
 /**
+ * One file of a pipeline planned somewhere else than where it is written
+ * (svc_ops_plan: a server planning what a client sent): its path,
+ * relative, normalised ("t/x.yml", no "..", no "./"), and its bytes.
+ */
+typedef struct svc_plan_file {
+	const char *path;   /**< relative path, as the pipeline names it */
+	const char *text;   /**< its contents (not NUL-terminated) */
+	size_t len;         /**< bytes in text */
+} svc_plan_file;
+
+/**
  * Build the plan of a pipeline.  st may be NULL (nothing resolves then).
  * Returns 0 when the plan was built (whatever it found: see
  * svc_plan_ok()), or an error code when it could not be built at all.

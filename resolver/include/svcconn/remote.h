@@ -24,6 +24,7 @@
 #include "svcconn/conn.h"
 #include "svcconn/oidc.h"
 #include "svcconn/pipedef.h"
+#include "svcconn/pipeline.h"
 #include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
@@ -278,6 +279,15 @@ int svc_remote_pipedef_list(svc_pipedef **out, size_t *count, svc_remote *r);
 int svc_remote_pipedef_register(svc_remote *r, const char *name,
 				const char *connection, const char *url,
 				const char *path, const char *branch);
+/**
+ * As svc_ops_plan: opts->file and the templates it includes are read here,
+ * by the walk the plan makes (paths relative to the current directory,
+ * without ".."), and sent; the server plans them as the token's principal
+ * in its project and the plan comes back (svc_plan_free).  SVC_PLAN_FETCH
+ * and task directories are refused (SVC_EINVALID).
+ */
+int svc_remote_plan(svc_plan **out, svc_remote *r,
+		    const svc_plan_options *opts);
 /**
  * As svc_ops_pipeline_source (commit NULL: the branch's head): the server
  * fetches the file through the repository's connection; *yaml and

@@ -30,6 +30,8 @@
 #include "errors_int.h"
 #include "remote/remote_int.h"
 #include "net/http.h"
+#include "pipeline/template.h"
+#include "resolve/plan_int.h"
 #include "store/store_int.h"
 #include "util/buf.h"
 #include "util/fileio.h"
@@ -1593,6 +1595,80 @@ int svc_remote_pipeline_source(char **yaml, size_t *len, char **origin,
 	} else {
 		*len = json_string_length(y);
 	}
+	json_decref(v);
+	return rc;
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+static int send_json(json_t **out, svc_remote *r, const char *method,
+		     const char *base, const char *path, json_t *o);
+
+/* tpl_seen_fn of the plan's walk: each file read, into the files sent. */
+static int plan_seen(const char *path, const char *text, size_t len,
+		     void *data)
+{
+	json_t *s = json_stringn(text, len);
+
+	if (!s)
+		return error_set(SVC_EINVALID,
+				 "'%s' is not UTF-8 text: it cannot be sent to a server",
+				 path);
+	return json_object_set_new(data, path, s) ? error_oom() : 0;
+}
+
+int svc_remote_plan(svc_plan **out, svc_remote *r, const svc_plan_options *o)
+{
+	json_t *files = json_object(), *vars = json_array(), *body, *v = NULL;
+	svc_buf file = SVC_BUF_INIT;
+	svc_diags *walk = NULL;
+	tpl_ctx *tpl = NULL;
+	const ynode *root;
+	tpl_options to;
+	size_t i;
+	int rc;
+
+	if (!o || o->version != SVC_PLAN_OPTIONS_VERSION || !o->file)
+		rc = error_set(SVC_EINVALID, "invalid plan options");
+	else if (o->flags & SVC_PLAN_FETCH)
+		rc = error_set(SVC_EINVALID,
+			       "--fetch works only on a local store: a server plans the files sent and fetches no template of another repository");
+	else if (o->ntask_dirs)
+		rc = error_set(SVC_EINVALID,
+			       "--tasks-dir works only on a local store: a server plans with its own task manifests");
+	else if (!files || !vars)
+		rc = error_oom();
+	else
+		rc = tpl_path_normalize(&file, o->file);
+	/* the files the plan reads, read here by the same walk */
+	plan_tpl_options(&to, o);
+	to.seen = plan_seen;
+	to.seen_data = files;
+	if (!rc && !(rc = svc_diags_new(&walk)))
+		rc = tpl_expand(&tpl, &root, file.ptr, &to, walk);
+	tpl_free(tpl);
+	svc_diags_free(walk);
+	for (i = 0; !rc && i < o->nvars; i++)
+		if (json_array_append_new(vars, json_string(o->vars[i])))
+			rc = error_set(SVC_EINVALID, "--var '%s' is not UTF-8 text",
+				       o->vars[i]);
+	if (rc) {
+		json_decref(files);
+		json_decref(vars);
+		buf_clear(&file);
+		return rc;
+	}
+	body = json_pack("{s:s, s:o, s:s?, s:s?, s:o, s:b}", "file", file.ptr,
+			 "files", files, "pipeline", o->pipeline,
+			 "branch", o->branch, "variables", vars,
+			 "exact", (o->flags & SVC_PLAN_EXACT) != 0);
+	buf_clear(&file);
+	if (!body)
+		return error_set(SVC_EINVALID,
+				 "the pipeline name or branch is not UTF-8 text");
+	if (!(rc = send_json(&v, r, "POST", r->project, "_apis/svcconn/plan",
+			     body)))
+		rc = plan_from_json(out, v);
 	json_decref(v);
 	return rc;
 }

@@ -531,6 +531,8 @@ const struct srv_route srv_routes[] = {
 	  api_endpoint_delete },
 	{ "GET", SRV_PROJECT, "_apis/pipelines", "endpoints:read", 0,
 	  api_pipelines_list },
+	{ "POST", SRV_PROJECT, "_apis/svcconn/plan", "endpoints:read", 0,
+	  api_plan },
 	{ "POST", SRV_PROJECT, "_apis/pipelines", "endpoints:manage", 0,
 	  api_pipelines_create },
 	{ "DELETE", SRV_PROJECT, "_apis/pipelines/*", "endpoints:manage", 0,

@@ -138,6 +138,8 @@ int api_pipelines_list(struct srv_call *c);
 int api_pipelines_create(struct srv_call *c);
 int api_pipelines_delete(struct srv_call *c);
 int api_pipeline_source(struct srv_call *c);
+/* Handler of api_plan.c: `svcconn plan` of the files a client sends. */
+int api_plan(struct srv_call *c);
 
 /* The OIDC issuer's documents (api_oidc.c); issuer NULL: none served. */
 struct srv_oidc;
