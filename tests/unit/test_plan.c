@@ -2,7 +2,8 @@
  * test_plan.c - finding and resolving connection references in the
  * pipelines of fixtures/pipelines/: every pipeline shape, templates,
  * parameters, expressions, variables, resources, and every problem plan
- * reports.
+ * reports; the plan's JSON read back; a principal's plan of files in
+ * memory (svc_ops_plan).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include <jansson.h>
 
 #include "pipeline/fetch.h"
+#include "resolve/plan_int.h"
+#include "store/store_write.h"
 #include "planutil.h"
 #include "testutil.h"
 
@@ -590,6 +593,176 @@ static void test_json_shape(void **state)
 	svc_plan_free(p);
 }
 
+/* The plan's JSON read back (a server's answer) is the same plan. */
+static void test_json_round_trip(void **state)
+{
+	const char *files[] = { "main.yml", "problems.yml", "extends.yml" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[512];
+		svc_plan *p, *q = NULL;
+		char *s, *t;
+		json_error_t err;
+		json_t *v;
+
+		snprintf(path, sizeof(path), "%s%s", FIX, files[i]);
+		p = pu_plan(st, cat, path, NULL);
+		s = svc_plan_json(p);
+		assert_non_null(v = json_loads(s, 0, &err));
+		assert_int_equal(plan_from_json(&q, v), 0);
+		t = svc_plan_json(q);
+		assert_string_equal(s, t);
+		assert_int_equal(svc_plan_ok(p), svc_plan_ok(q));
+		assert_true(svc_plan_ref_count(q) > 0);
+		json_decref(v);
+		free(s);
+		free(t);
+		svc_plan_free(p);
+		svc_plan_free(q);
+	}
+	{
+		svc_plan *q = NULL;
+		json_t *v = json_pack("{s:[{s:s}], s:[]}", "references",
+				      "status", "nonsense", "diagnostics");
+
+		assert_int_equal(plan_from_json(&q, v), SVC_ERROR);
+		assert_null(q);
+		json_decref(v);
+	}
+}
+
+/* svc_ops_plan as principal who of the files given (path, text pairs). */
+static int ops_plan(svc_plan **out, const char *who, unsigned flags,
+		    const char *file, const char *const *files)
+{
+	svc_plan_file f[8];
+	svc_plan_options o;
+	svc_principal *p = NULL;
+	size_t n = 0;
+	int rc;
+
+	for (n = 0; files[2 * n]; n++) {
+		f[n].path = files[2 * n];
+		f[n].text = files[2 * n + 1];
+		f[n].len = strlen(files[2 * n + 1]);
+	}
+	memset(&o, 0, sizeof(o));
+	o.version = SVC_PLAN_OPTIONS_VERSION;
+	o.file = file;
+	o.pipeline = "ci";
+	o.flags = flags;
+	assert_int_equal(svc_principal_new(&p, SVC_PRINCIPAL_USER, who, "test"),
+			 0);
+	rc = svc_ops_plan(out, st, p, &o, f, n, cat);
+	svc_principal_free(p);
+	return rc;
+}
+
+/*
+ * A principal's plan: only what it may read resolves; a connection it
+ * may not read is exactly a missing name, suggested to nobody who cannot
+ * read it; the files come from memory only.
+ */
+static void test_ops_plan_as_principal(void **state)
+{
+	const char *files[] = {
+		"ci/p.yml",
+		"steps:\n"
+		"- task: Docker@2\n"
+		"  inputs:\n"
+		"    containerRegistry: acr-main\n"
+		"- task: Docker@2\n"
+		"  inputs:\n"
+		"    containerRegistry: acr-stag\n"
+		"- template: t/x.yml\n"
+		"- template: t/unsent.yml\n",
+		"ci/t/x.yml",
+		"steps:\n"
+		"- task: Docker@2\n"
+		"  inputs:\n"
+		"    containerRegistry: acr-stage\n",
+		NULL
+	};
+	const char *bad[][2] = {
+		{ "/etc/passwd", "not a relative path" },
+		{ "a/../b.yml", "goes up with '..'" },
+		{ "./b.yml", "is not normalised" },
+		{ "", "not a relative path" },
+	};
+	svc_conn *c = NULL;
+	svc_plan *p = NULL;
+	const svc_ref *r;
+	size_t i;
+	char *s;
+
+	(void)state;
+	assert_int_equal(setenv("SVCCONN_TASKS_PATH",
+				SVC_SHARED_DIR "/data/tasks", 1), 0);
+	assert_int_equal(svc_store_conn_get(&c, st, "acr-main", 0), 0);
+	assert_int_equal(svc_store_role_set(st, svc_conn_id(c), "nora",
+					    SVC_ROLE_READER, "tester"), 0);
+	svc_conn_free(c);
+
+	/* the creator reads both: a near miss is offered acr-stage */
+	assert_int_equal(ops_plan(&p, "tester", 0, "ci/p.yml", files), 0);
+	assert_non_null(r = pu_find(p, "ci/p.yml", 7, "containerRegistry"));
+	assert_non_null(strstr(r->message, "did you mean 'acr-stage'"));
+	assert_non_null(r = pu_find(p, "ci/t/x.yml", 4, "containerRegistry"));
+	assert_int_equal(r->status, SVC_REF_RESOLVED);
+	assert_string_equal(r->authz, "needs-permission");
+	assert_true(pu_diag_has(p, "template 'ci/t/unsent.yml' not found"));
+	svc_plan_free(p);
+
+	/* nora reads acr-main only */
+	assert_int_equal(ops_plan(&p, "nora", 0, "ci/p.yml", files), 0);
+	assert_non_null(r = pu_find(p, "ci/p.yml", 4, "containerRegistry"));
+	assert_int_equal(r->status, SVC_REF_RESOLVED);
+	assert_string_equal(r->authz, "needs-permission");
+	assert_non_null(r = pu_find(p, "ci/p.yml", 7, "containerRegistry"));
+	assert_string_equal(r->message,
+			    "no connection named 'acr-stag' (expected a connection of type 'dockerregistry')");
+	assert_non_null(r = pu_find(p, "ci/t/x.yml", 4, "containerRegistry"));
+	assert_int_equal(r->status, SVC_REF_UNKNOWN_NAME);
+	assert_null(r->conn_id);
+	assert_null(r->authz);
+	assert_string_equal(r->message,
+			    "no connection named 'acr-stage' (expected a connection of type 'dockerregistry')");
+	s = svc_plan_json(p);
+	assert_null(strstr(s, "did you mean"));
+	free(s);
+	assert_false(svc_plan_ok(p));
+	svc_plan_free(p);
+
+	/* nobody with no role: nothing resolves */
+	assert_int_equal(ops_plan(&p, "nobody", 0, "ci/p.yml", files), 0);
+	for (i = 0; i < svc_plan_ref_count(p); i++)
+		assert_int_equal(svc_plan_ref_at(p, i)->status,
+				 SVC_REF_UNKNOWN_NAME);
+	svc_plan_free(p);
+
+	/* refused: paths, fetching */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *one[] = { "p.yml", "steps: []\n", bad[i][0], "x",
+				      NULL };
+
+		p = NULL;
+		assert_int_equal(ops_plan(&p, "tester", 0, "p.yml", one),
+				 SVC_EINVALID);
+		assert_null(p);
+		assert_non_null(strstr(svc_error_last(), "field 'files'"));
+		assert_non_null(strstr(svc_error_last(), bad[i][1]));
+		assert_int_equal(ops_plan(&p, "tester", 0, bad[i][0], one),
+				 SVC_EINVALID);
+		assert_non_null(strstr(svc_error_last(), "field 'file'"));
+	}
+	assert_int_equal(ops_plan(&p, "tester", SVC_PLAN_FETCH, "ci/p.yml",
+				  files), SVC_EINVALID);
+	assert_null(p);
+	unsetenv("SVCCONN_TASKS_PATH");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_legacy_phases),
 		cmocka_unit_test(test_steps_only_and_anchors),
 		cmocka_unit_test(test_clone_urls),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_ops_plan_as_principal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
