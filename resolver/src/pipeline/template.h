@@ -52,8 +52,11 @@ typedef int (*tpl_fetch_fn)(char **dir, const tpl_repo *repo, void *data);
 
 /**
  * Where a pipeline's files are read when not from the file system: a
- * server planning the files a client sent (server/api_plan.c).  Paths
- * are the normalised ones the expansion names.
+ * server planning the files a client sent (ops/ops_plan.c).  Paths are
+ * the normalised ones the expansion names; a root-relative template that
+ * exists nowhere is named under the pipeline's directory (no work tree).
+ * A repository fetched (tpl_options.fetch) is read from the file system:
+ * a caller giving a source does not fetch.
  */
 typedef struct tpl_source {
 	/** path's bytes onto out (its maximum bounds them): 0,
