@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "pipeline/fetch.h"
+#include "pipeline/template.h"
 #include "resolve/plan_int.h"
 #include "store/store_write.h"
 #include "planutil.h"
@@ -760,6 +761,23 @@ static void test_ops_plan_as_principal(void **state)
 	assert_int_equal(ops_plan(&p, "tester", SVC_PLAN_FETCH, "ci/p.yml",
 				  files), SVC_EINVALID);
 	assert_null(p);
+	{
+		/* more than the 20 MiB a pipeline's files may hold together */
+		size_t half = TPL_MAX_BYTES / 2 + 1;
+		char *big = malloc(half + 1);
+		const char *two[] = { "a.yml", big, "b.yml", big, NULL };
+
+		assert_non_null(big);
+		memset(big, '#', half);
+		big[half] = '\0';
+		assert_int_equal(ops_plan(&p, "tester", 0, "a.yml", two),
+				 SVC_EINVALID);
+		assert_null(p);
+		assert_non_null(strstr(svc_error_last(),
+				       "field 'files': more than"));
+		assert_non_null(strstr(svc_error_last(), "'b.yml'"));
+		free(big);
+	}
 	unsetenv("SVCCONN_TASKS_PATH");
 }
 
