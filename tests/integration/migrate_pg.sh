@@ -10,7 +10,8 @@
 # checksums both hops print are equal, and name every table both databases
 # have; the PostgreSQL dump holds no secret in the clear (nor in hex);
 # both copies take new rows.  A migrate into a database or directory that
-# holds a store is refused and changes nothing; a source with one byte of
+# holds a store, or by a user who is not the store's Administrator, is
+# refused and changes nothing; a source with one byte of
 # a sealed secret changed is refused and leaves no target behind.  Needs
 # the ctest fixture "pg" ($SVCCONN_TEST_PG).
 set -euo pipefail
@@ -142,6 +143,11 @@ if out=$(svcconn migrate --to "$url" 2>&1); then fail "a migrate into a store su
 grep -q "is not empty: table 'meta'" <<<"$out" || fail "unexpected refusal: $out"
 data_dump > "$work/dump2.sql"
 cmp -s "$work/dump1.sql" "$work/dump2.sql" || fail "the refused migrate changed the target"
+
+# only the store's Administrator migrates, and a refusal makes nothing
+if out=$(SVCCONN_USER=bob svcconn migrate --to "$work/bob" 2>&1); then fail "bob migrated the store"; fi
+grep -q "needs the Administrator role on the store" <<<"$out" || fail "unexpected refusal: $out"
+[ ! -e "$work/bob" ] || fail "a refused migrate made its target directory"
 
 # ---- hop 2: PostgreSQL -> a new SQLite store directory ----------------------
 SVCCONN_DATABASE=$url svcconn migrate --to "$work/dst" > "$work/hop2" 2>&1 ||
