@@ -62,6 +62,7 @@ extern const struct cmd_entry cmd_init_entry, cmd_types_entry,
 	cmd_approvals_entry, cmd_approve_entry, cmd_reject_entry,
 	cmd_bypass_entry, cmd_history_entry;
 extern const struct cmd_entry cmd_expiring_entry;
+extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_oidc_entry;
 extern const struct cmd_entry cmd_tokens_entry;

@@ -155,6 +155,16 @@ int svc_ops_export(char **text, size_t *len, size_t *count, svc_store *st,
 		   size_t nnames, unsigned flags);
 /** Re-encrypt every secret under a new key: Administrator on the store. */
 int svc_ops_rekey(svc_store *st, const svc_principal *p);
+/**
+ * Copy the whole store into another database, to: a PostgreSQL location
+ * or a store directory (SQLite), which must hold no store; every table
+ * checked by its row count and checksum read back from the target, which
+ * commits only when all match and its rows pass the integrity check.
+ * Administrator on the store.  *out (free()) has *count tables.
+ */
+int svc_ops_store_migrate(svc_migrate_table **out, size_t *count,
+			  svc_store *st, const svc_principal *p,
+			  const char *to);
 /** The audit log: Administrator on the store. */
 int svc_ops_audit(svc_audit_list **out, svc_store *st, const svc_principal *p,
 		  size_t limit);

@@ -70,6 +70,14 @@ int svc_store_open(svc_store **out, const svc_store_options *opts);
 /** Close; wipes the key. NULL is accepted. */
 void svc_store_free(svc_store *st);
 
+/** One table as svc_ops_store_migrate() copied and read it back. */
+typedef struct svc_migrate_table {
+	const char *table;  /**< the table (static) */
+	long long rows;     /**< rows copied, as many read back */
+	char checksum[65];  /**< SHA-256 over its rows, hex: the source's,
+				 equal to the target's */
+} svc_migrate_table;
+
 /** Flags for svc_store_conn_get. */
 #define SVC_GET_SECRETS 0x1u /**< decrypt secret fields */
 /**

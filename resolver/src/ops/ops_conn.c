@@ -1,7 +1,7 @@
 /*
  * ops_conn.c - the verbs on connections: create, get (with or without
  * secrets), list, update, rename, delete, import, export; and the
- * store-wide ones: rekey, the audit log, the usage history.
+ * store-wide ones: rekey, migrate, the audit log, the usage history.
  *
  * Each checks the principal's role first and changes the store under its
  * audit name; a refusal changes nothing.
@@ -224,6 +224,15 @@ int svc_ops_rekey(svc_store *st, const svc_principal *p)
 	int rc = ops_require(st, p, NULL, SVC_ROLE_ADMIN);
 
 	return rc ? rc : svc_store_rekey(st, svc_principal_audit_name(p));
+}
+
+int svc_ops_store_migrate(svc_migrate_table **out, size_t *count,
+			  svc_store *st, const svc_principal *p,
+			  const char *to)
+{
+	int rc = ops_require(st, p, NULL, SVC_ROLE_ADMIN);
+
+	return rc ? rc : store_migrate(out, count, st, to);
 }
 
 int svc_ops_audit(svc_audit_list **out, svc_store *st, const svc_principal *p,

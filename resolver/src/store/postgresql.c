@@ -1230,6 +1230,31 @@ static void pg_finalize(sqldb_stmt *st)
 	free(st);
 }
 
+/* 1 when s is a plain lower-case SQL name (sqldb_tables' names). */
+static int plain_name(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == strlen(s);
+}
+
+/*
+ * Rows copied with their generated ids (svcconn migrate): the identity's
+ * sequence moves past the largest, so the next insert gets a new one.
+ */
+static int pg_identity_sync(sqldb *db, const char *table, const char *column)
+{
+	char sql[512];
+
+	if (!plain_name(table) || !plain_name(column))
+		return error_set(SVC_EINVALID,
+				 "cannot advance the identity of '%s.%s': not a plain name",
+				 table, column);
+	snprintf(sql, sizeof(sql),
+		 "SELECT setval(pg_get_serial_sequence('%s', '%s'),"
+		 " coalesce((SELECT max(%s) FROM %s), 0) + 1, false)",
+		 table, column, column, table);
+	return exec(db, sql, "advance an identity column");
+}
+
 const sqldb_driver sqldb_postgresql = {
 	.name = "PostgreSQL",
 	.open = pg_open,
@@ -1250,4 +1275,5 @@ const sqldb_driver sqldb_postgresql = {
 	.col_null = pg_col_null,
 	.changes = pg_changes,
 	.finalize = pg_finalize,
+	.identity_sync = pg_identity_sync,
 };

@@ -1,6 +1,8 @@
 /*
- * sqldb.c - which SQL driver serves a store location (sqldb.h).
+ * sqldb.c - which SQL driver serves a store location, and the one list of
+ * the store's tables (sqldb.h).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "store/sqldb.h"
@@ -20,3 +22,92 @@ const sqldb_driver *sqldb_driver_for(const char *location)
 		return &sqldb_postgresql;
 	return &sqldb_sqlite;
 }
+
+/*
+ * The store's tables as `svcconn migrate` copies them (store_migrate.c):
+ * every table of both schemas (sqlite.c, postgresql.c) but each engine's
+ * own bookkeeping (SQLite's sqlite_sequence; PostgreSQL's svcconn_schema
+ * and svcconn_version), with every column but the "rowid" that orders
+ * fields and oidc_keys (the copy inserts their rows in that order, so the
+ * target's rowids keep it).  Parents come before the tables that refer to
+ * them.  A migration that adds a table or column adds it here.
+ */
+const sqldb_table sqldb_tables[] = {
+	{ "meta", "key, value", "TT", NULL, NULL, "key = 'rows_unsealed'" },
+	{ "projects", "id, name, description, created_by, created_at",
+	  "TTTTT", NULL, NULL, "name = 'default'" },
+	{ "connections",
+	  "id, project_id, name, type, scheme, url, description, created_by,"
+	  " created_at, updated_by, updated_at, all_pipelines, inherit_roles",
+	  "TTTTTTTTTTTII", NULL, NULL, NULL },
+	{ "fields", "conn_id, key, kind, secret, value, sealed, key_id",
+	  "TTIITBT", "rowid", NULL, NULL },
+	{ "audit", "seq, at, actor, action, conn_id, conn_name, detail",
+	  "ITTTTTT", "seq", "seq", NULL },
+	{ "role_assignments",
+	  "conn_id, project_id, principal, role, assigned_by, assigned_at",
+	  "TTTITT", NULL, NULL, NULL },
+	{ "principal_groups", "name, created_by, created_at", "TTT", NULL,
+	  NULL, NULL },
+	{ "group_members", "group_name, member, added_by, added_at", "TTTT",
+	  NULL, NULL, NULL },
+	{ "pipeline_permissions",
+	  "conn_id, project_id, pipeline, added_by, added_at", "TTTTT", NULL,
+	  NULL, NULL },
+	{ "permission_requests",
+	  "seq, id, conn_id, pipeline, run_id, requested_by, at, status,"
+	  " decided_by, decided_at, project_id",
+	  "ITTTTTTTTTT", "seq", "seq", NULL },
+	{ "checks",
+	  "seq, id, conn_id, kind, config, enabled, created_by, created_at",
+	  "ITTTTITT", "seq", "seq", NULL },
+	{ "check_runs",
+	  "seq, id, check_id, pipeline, run_id, stage, requested_by, status,"
+	  " state, message, started_at, updated_at, version",
+	  "ITTTTTTTTTTTI", "seq", "seq", NULL },
+	{ "approvals",
+	  "seq, check_run_id, actor, as_approver, decision, comment,"
+	  " defer_until, at",
+	  "ITTTTTTT", "seq", "seq", NULL },
+	{ "lock_holders", "conn_id, holder, lease_expires, acquired_at",
+	  "TTIT", NULL, NULL, NULL },
+	{ "lock_queue", "seq, conn_id, holder, queued_at, status", "ITTTT",
+	  "seq", "seq", NULL },
+	{ "usage_history",
+	  "id, conn_id, conn_name, pipeline, run_id, stage, job,"
+	  " requested_by, decision, message, at, result, finished_at",
+	  "ITTTTTTTTTTTT", "id", "id", NULL },
+	{ "git_credentials",
+	  "id, protocol, host, path, username, sealed_password, key_id,"
+	  " created_at, updated_at",
+	  "ITTTTBTTT", "id", "id", NULL },
+	{ "cert_expiry", "conn_id, field, not_after, checked_at", "TTIT",
+	  NULL, NULL, NULL },
+	{ "conn_macs", "conn_id, version, mac", "TIB", NULL, NULL, NULL },
+	{ "conn_manifest", "conn_id, version", "TI", NULL, NULL, NULL },
+	{ "oidc_keys",
+	  "kid, alg, sealed_key, key_id, created_at, retired_at,"
+	  " signed_until, drop_at",
+	  "TTBTIIII", "rowid", NULL, NULL },
+	{ "access_tokens",
+	  "id, hash, owner, name, scopes, created, expires, last_used,"
+	  " revoked",
+	  "TBTTTIIII", NULL, NULL, NULL },
+	{ "pipeline_defs",
+	  "project_id, name, conn_id, url, path, branch, created_by, created",
+	  "TTTTTTTI", NULL, NULL, NULL },
+	{ "agent_pools", "name, trusted, created_by, created", "TITI", NULL,
+	  NULL, NULL },
+	{ "agents", "name, pool, token_id, created_by, created, revoked",
+	  "TTTTII", NULL, NULL, NULL },
+	{ "agent_jobs",
+	  "id, agent, pipeline, run_id, stage, job, holder, locks, conns,"
+	  " token_id, source, state, result, lease_expires, started, ended,"
+	  " project_id",
+	  "TTTTTTTITTTTTIIIT", NULL, NULL, NULL },
+	{ "conn_shares",
+	  "conn_id, project_id, name, description, shared_by, shared_at",
+	  "TTTTTT", NULL, NULL, NULL },
+};
+
+const size_t sqldb_table_count = sizeof(sqldb_tables) / sizeof(sqldb_tables[0]);

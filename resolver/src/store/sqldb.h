@@ -93,7 +93,42 @@ typedef struct sqldb_driver {
 	long long (*changes)(sqldb *db);
 	/** Release a statement; NULL is a no-op. */
 	void (*finalize)(sqldb_stmt *st);
+	/**
+	 * Inside a write transaction, after rows were written with explicit
+	 * values in column (an integer the database generates, e.g. "seq")
+	 * of table: make the next generated value exceed every one there.
+	 * Only names from sqldb_tables reach it.
+	 */
+	int (*identity_sync)(sqldb *db, const char *table, const char *column);
 } sqldb_driver;
+
+/**
+ * One table of the store's schema as `svcconn migrate` copies it: the one
+ * list of the store's tables and columns (sqldb.c), which both drivers'
+ * schemas must match (a migration that adds a table or a column adds it
+ * here too; tests/integration/migrate_pg.sh compares the list with both
+ * databases' catalogues).
+ */
+typedef struct sqldb_table {
+	const char *name;     /**< the table */
+	const char *columns;  /**< its columns, ", "-separated, in order */
+	const char *types;    /**< one letter per column: T text, I integer,
+				   B bytes */
+	const char *order;    /**< an integer column rows are read in order
+				   of (insertion order matters), or NULL:
+				   rows are compared as a set */
+	const char *identity; /**< the integer column the database generates
+				   and which is copied (identity_sync), or
+				   NULL */
+	const char *seed;     /**< a condition on the rows a new schema
+				   holds already (replaced by the copy), or
+				   NULL */
+} sqldb_table;
+
+/** The store's tables, parents before the tables referring to them. */
+extern const sqldb_table sqldb_tables[];
+/** Entries in sqldb_tables. */
+extern const size_t sqldb_table_count;
 
 extern const sqldb_driver sqldb_sqlite;
 extern const sqldb_driver sqldb_postgresql;

@@ -1030,6 +1030,19 @@ static int sqlite_data_version(long long *out, sqldb *db)
 }
 
 
+/*
+ * Rows copied with their ids (svcconn migrate): nothing to do, SQLite's
+ * AUTOINCREMENT keeps the largest id ever inserted in sqlite_sequence.
+ */
+static int sqlite_identity_sync(sqldb *db, const char *table,
+				const char *column)
+{
+	(void)db;
+	(void)table;
+	(void)column;
+	return 0;
+}
+
 const sqldb_driver sqldb_sqlite = {
 	.name = "SQLite",
 	.open = sqlite_open,
@@ -1050,4 +1063,5 @@ const sqldb_driver sqldb_sqlite = {
 	.col_null = sqlite_col_null,
 	.changes = sqlite_changes,
 	.finalize = sqlite_finalize,
+	.identity_sync = sqlite_identity_sync,
 };

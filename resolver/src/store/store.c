@@ -65,15 +65,8 @@
 #include "util/fileio.h"
 #include "store/store_write.h"
 
-/* Name of the database file inside the store directory. */
-#define STORE_DB_NAME "store.db"
-/* Name of the file in the store directory that records a PostgreSQL
- * database's location instead (0600: it may hold a password). */
-#define STORE_DB_LOCATION_NAME "database"
 /* Longest location that file may hold. */
 #define STORE_DB_LOCATION_MAX 4096
-/* Name of the key file inside the store directory (the default). */
-#define STORE_KEY_NAME "master.key"
 /* Suffix of the key file written during a rekey. */
 #define STORE_KEY_NEW_SUFFIX ".new"
 /* The meta key that holds the id of the current master key. */

@@ -680,4 +680,14 @@ typedef struct store_backend_ops {
 /** The rows of every engine, over its SQL driver (store_rows.c). */
 extern const store_backend_ops store_rows_ops;
 
+struct sqldb;
+struct sqldb_driver;
+/**
+ * The driver and open database under be (store_rows.c), for the copy of
+ * whole tables between two stores (store_migrate.c), which moves rows by
+ * the one list of tables of sqldb.h rather than by operation.
+ */
+const struct sqldb_driver *store_rows_sqldb(struct sqldb **db,
+					     store_backend *be);
+
 #endif

@@ -17,6 +17,14 @@
 #include "crypto/crypto.h"
 #include "store/store_backend.h"
 
+/* Name of the database file inside the store directory. */
+#define STORE_DB_NAME "store.db"
+/* Name of the file in the store directory that records a PostgreSQL
+ * database's location instead (0600: it may hold a password). */
+#define STORE_DB_LOCATION_NAME "database"
+/* Name of the key file inside the store directory (the default). */
+#define STORE_KEY_NAME "master.key"
+
 struct svc_store {
 	const store_backend_ops *ops; /**< the backend's operations */
 	store_backend *be;            /**< the backend's open state */
@@ -137,6 +145,9 @@ int store_expiry_record(svc_store *st, const svc_conn *c, const char *id,
 			const char *now);
 
 /* ---- row integrity (store_integrity.c) ---- */
+
+/** Append v to b as 8 bytes, big-endian (the row encodings). */
+int store_enc_u64(svc_buf *b, unsigned long long v);
 
 /**
  * Check connections as conn_get read them (secrets loaded or not) against

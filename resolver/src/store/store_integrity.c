@@ -446,7 +446,7 @@ void store_mcache_end(svc_store *st, int ok)
 
 /* ---- one connection's encoding and MAC --------------------------------- */
 
-static int enc_u64(svc_buf *b, unsigned long long v)
+int store_enc_u64(svc_buf *b, unsigned long long v)
 {
 	unsigned char be[8];
 	int i;
@@ -463,7 +463,7 @@ static int enc_bytes(svc_buf *b, const void *p, size_t len)
 
 	if (!p)
 		return buf_putc(b, 0);
-	if ((rc = buf_putc(b, 1)) != 0 || (rc = enc_u64(b, len)) != 0)
+	if ((rc = buf_putc(b, 1)) != 0 || (rc = store_enc_u64(b, len)) != 0)
 		return rc;
 	return len ? buf_put(b, p, len) : 0;
 }
@@ -557,18 +557,18 @@ static int conn_encode(svc_buf *b, const svc_conn *c, long long version,
 		qsort(fa, nf, sizeof(*fa), field_cmp);
 	if (rc == 0 &&
 	    ((rc = enc_str(b, CONN_LABEL)) != 0 ||
-	     (rc = enc_u64(b, (unsigned long long)version)) != 0 ||
+	     (rc = store_enc_u64(b, (unsigned long long)version)) != 0 ||
 	     (rc = enc_str(b, svc_conn_id(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_name(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_type(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_scheme(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_url(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_description(c))) != 0 ||
-	     (rc = enc_u64(b, nf)) != 0))
+	     (rc = store_enc_u64(b, nf)) != 0))
 		goto done;
 	for (i = 0; i < nf && rc == 0; i++) {
 		if ((rc = enc_str(b, fa[i].key)) != 0 ||
-		    (rc = enc_u64(b, (unsigned long long)fa[i].kind)) != 0 ||
+		    (rc = store_enc_u64(b, (unsigned long long)fa[i].kind)) != 0 ||
 		    (rc = buf_putc(b, fa[i].secret ? 1 : 0)) != 0)
 			break;
 		if (!fa[i].secret) {

@@ -173,6 +173,12 @@ static int rows_open(store_backend **out, const char *location, int create)
 	return 0;
 }
 
+const sqldb_driver *store_rows_sqldb(sqldb **db, store_backend *be)
+{
+	*db = be->db;
+	return be->drv;
+}
+
 static int rows_begin(store_backend *be, int write)
 {
 	return be->drv->begin(be->db, write);

@@ -59,6 +59,15 @@ int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
  * point, the store stays readable with the old or the new key.
  */
 int svc_store_rekey(svc_store *st, const char *actor);
+/**
+ * Copy every row of st into the store at to (a PostgreSQL location, else
+ * a store directory), which must hold no store (its schema is made when
+ * it has none; the directory gets st's key file), and check the copy:
+ * one entry per table into *out (free()), *count entries.  A refusal or
+ * failure changes neither store (store_migrate.c).
+ */
+int store_migrate(svc_migrate_table **out, size_t *count, svc_store *st,
+		  const char *to);
 
 /* ---- authorization: roles, groups, pipelines, checks, runs, locks, audit, usage (from authz.h) ---- */
 
