@@ -21,6 +21,10 @@
  *   same ids, newest first), walked page by page with the Next links at
  *   2 records a page; a time that is not one is refused next to the form
  *   with the CLI's text (400).
+ * - New offers Kubernetes' variants exactly as `svcconn types kubernetes`
+ *   lists them; the "Service account" form shows its preset
+ *   authorizationType as a value, not an input, and saved it is stored
+ *   with the variant's scheme (Token) and preset (`svcconn show`).
  * - Markup: a connection named x"><script>... and an actor
  *   eve"<script>... show as text on the Security, Overview and audit
  *   pages, and no dialog opens anywhere.
@@ -198,6 +202,29 @@ async function sameAsCli(page, query, cliArgs, what) {
     check((await text(admin, "#audit-error")) === cliErr,
       `the page says "${await text(admin, "#audit-error")}", the CLI "${cliErr}"`);
     check((await admin.$eval("#from", (e) => e.value)) === "2026-13-45", "the wrong time is not kept in its field");
+
+    // ---- New: the catalog's variants ------------------------------------------
+    const types = execFileSync(env.SVC_BIN, ["types", "kubernetes"], { encoding: "utf8" });
+    const wantVariants = types.split("variants (accepted by --scheme):")[1].trim().split("\n")
+      .map((l) => l.trim().split(/\s+/)[0]);
+    check(await go(admin, `${proj}/connections/new?type=kubernetes`) === 200, "New's Kubernetes page");
+    const gotVariants = await admin.$$eval("#variants tbody a", (as) =>
+      as.map((a) => new URL(a.href).searchParams.get("scheme")));
+    check(JSON.stringify(gotVariants) === JSON.stringify(wantVariants),
+      `New offers the variants ${JSON.stringify(gotVariants)}, the catalog ${JSON.stringify(wantVariants)}`);
+    await shot(admin, "new-variants");
+    check(await clickNav(admin, "#variants a[href$='scheme=ServiceAccount']") === 200, "the Service account variant");
+    check((await text(admin, "#variant")) === "Service account", "the form does not name the variant");
+    check(!(await admin.$("#f-authorizationType")), "the variant's preset is an input");
+    check((await text(admin, "#p-authorizationType")).includes("ServiceAccount"), "the preset is not shown");
+    await shot(admin, "new-variant-form");
+    await admin.type("#f-apiToken", Buffer.from("sa-token-" + Date.now()).toString("base64"));
+    await admin.type("#f-url", "https://k8s.example.test:6443");
+    await admin.type("#f-name", "k8sSA");
+    check(await clickNav(admin, "button[value=save]") === 200, "saving the variant's form");
+    const k8s = cli(["show", "k8sSA"]);
+    check(k8s.scheme === "Token" && k8s.data.authorizationType === "ServiceAccount" &&
+      k8s.auth.apiToken === "***", `k8sSA is not the variant's connection: ${JSON.stringify(k8s)}`);
     check(dialogs === 0, `${dialogs} dialogs opened: markup ran`);
   } finally {
     await browser.close();
