@@ -161,7 +161,7 @@ int cli_conn_list_expiry(struct cli_ctx *ctx, svc_store *st,
 			 svc_conn ***conns, size_t *nconns,
 			 svc_cert_expiry **exp, size_t *nexp);
 int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
-	      size_t limit);
+	      const svc_audit_filter *f);
 int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,
 		      size_t *n, const char *name_or_id);
 /** Allow (1) or disallow pipeline on the connection. */

@@ -85,10 +85,10 @@ int cli_conn_list_expiry(struct cli_ctx *ctx, svc_store *st,
 }
 
 int cli_audit(struct cli_ctx *ctx, svc_store *st, svc_audit_list **out,
-	      size_t limit)
+	      const svc_audit_filter *f)
 {
-	return ctx->remote ? svc_remote_audit(out, ctx->remote, limit)
-			   : svc_ops_audit(out, st, ctx->who, limit);
+	return ctx->remote ? svc_remote_audit_query(out, ctx->remote, f)
+			   : svc_ops_audit_query(out, st, ctx->who, f);
 }
 
 int cli_pipeline_list(struct cli_ctx *ctx, svc_store *st, char ***out,

@@ -6,7 +6,8 @@
 # and exit code, with ids and times normalised.  The scenario covers
 # create, list, show (text and JSON), edit, permissions (add, remove, all
 # pipelines, restrict), rename, delete, audit (a Reader refused; the
-# server's log read through it equals its store's read locally), a missing
+# server's log read through it equals its store's read locally, with
+# each of its filters too), a missing
 # connection (3), a Reader's delete (5, the same message), invalid input
 # (2); then, after a run that waited for permission on each side's store
 # (svcconn-agent run), requests, permit, history, checks (add, list,
@@ -274,6 +275,21 @@ cl SVCCONN_SERVER="$url" "$bin" audit --limit 2 --json > "$work/audit2" || fail 
 SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit --limit 2 --json | diff - "$work/audit2" >/dev/null \
   || fail "audit --limit 2 differs"
 grep -q '"action": "rename"' "$work/audit.remote" || fail "the remote rename is not in the audit log"
+# its filters are the server's: each gives over the server what it gives locally
+conn=$(python3 -c 'import json,sys; print([e["connection"] for e in json.load(sys.stdin) if e["connection"]][0])' \
+  < "$work/audit.remote")
+for f in "--action rename" "--actor admin --search REN" "--connection $conn" \
+    "--from 2000-01-01 --until 2100-01-01T00:00 --limit 3" "--from 2100-01-01" "--until 2026-13-45"; do
+  read -ra fa <<<"$f"
+  set +e
+  cl SVCCONN_SERVER="$url" "$bin" audit "${fa[@]}" --json > "$work/auditf.remote" 2>&1
+  echo "rc $?" >> "$work/auditf.remote"
+  SVCCONN_HOME="$work/srv" SVCCONN_USER=admin "$bin" audit "${fa[@]}" --json > "$work/auditf.local" 2>&1
+  echo "rc $?" >> "$work/auditf.local"
+  set -e
+  diff "$work/auditf.local" "$work/auditf.remote" > "$work/diff" || fail "audit $f differs: $(cat "$work/diff")"
+done
+grep -q "invalid time '2026-13-45' for 'until'" "$work/auditf.remote" || fail "a wrong time: $(cat "$work/auditf.remote")"
 
 # ---- secrets: in no output and no response, the edit's arrived ----------------
 cat "$work"/remote.*.out "$work"/remote.*.err > "$work/all"

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "svcconn/authz.h"
@@ -699,6 +700,136 @@ static const char *os_user(void)
 
 /* Lists show only what the principal may read; an export of everything
  * by one who may not read everything is refused whole. */
+/* 1 when needle is in hay ignoring ASCII case (the filter's text rule). */
+static int has_text(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when record e matches f by the header's rules (f's times in full). */
+static int audit_match(const svc_audit_entry *e, const svc_audit_filter *f)
+{
+	return (!f->action || !strcmp(e->action, f->action)) &&
+	       (!f->actor || !strcmp(e->actor, f->actor)) &&
+	       (!f->conn || !strcmp(e->conn_id, f->conn) ||
+		!strcmp(e->conn_name, f->conn)) &&
+	       (!f->from || strcmp(e->at, f->from) >= 0) &&
+	       (!f->until || strcmp(e->at, f->until) < 0) &&
+	       (!f->text || has_text(e->actor, f->text) ||
+		has_text(e->action, f->text) || has_text(e->conn_name, f->text) ||
+		has_text(e->detail, f->text));
+}
+
+/*
+ * svc_ops_audit_query(f) gives exactly the records that matching every
+ * record by hand selects (the newest f->limit after f->skip, oldest
+ * first); returns how many.
+ */
+static size_t audit_same(struct fx *f, const svc_audit_filter *flt)
+{
+	svc_audit_list *all = NULL, *got = NULL;
+	long long want[256];
+	size_t n, i, k = 0, first, last;
+
+	assert_int_equal(svc_store_audit(&all, f->st, 0), 0);
+	n = svc_audit_list_count(all);
+	assert_true(n <= 256);
+	for (i = 0; i < n; i++)
+		if (audit_match(svc_audit_list_at(all, i), flt))
+			want[k++] = svc_audit_list_at(all, i)->seq;
+	svc_audit_list_free(all);
+	last = flt->skip < k ? k - flt->skip : 0;
+	first = flt->limit && flt->limit < last ? last - flt->limit : 0;
+	assert_int_equal(svc_ops_audit_query(&got, f->st, f->admin, flt), 0);
+	assert_int_equal(svc_audit_list_count(got), last - first);
+	for (i = first; i < last; i++)
+		assert_int_equal(svc_audit_list_at(got, i - first)->seq, want[i]);
+	svc_audit_list_free(got);
+	return last - first;
+}
+
+/*
+ * The audit filter on this engine (SQLite, or PostgreSQL as
+ * test_ops_pg): each condition alone and together, pages of it, a time
+ * range around records written at known times, LIKE's own characters
+ * taken literally; a time that is not one and an unknown version
+ * refused; a Reader refused as by svc_ops_audit.
+ */
+static void test_audit_filter(void **state)
+{
+	struct fx f;
+	svc_audit_filter flt;
+	svc_audit_list *l = NULL;
+	svc_principal *rita;
+
+	(void)state;
+	fx_up(&f);
+	rita = principal(&people[2]);
+	assert_int_equal(setenv("SVCCONN_NOW", "2020-01-01T10:00:00Z", 1), 0);
+	assert_int_equal(svc_ops_role_set(f.st, f.admin, "prod", "odd%_name",
+					  SVC_ROLE_READER), 0);
+	assert_int_equal(setenv("SVCCONN_NOW", "2020-02-01T10:00:00Z", 1), 0);
+	assert_int_equal(svc_ops_role_set(f.st, f.admin, "prod", "oddXYname",
+					  SVC_ROLE_READER), 0);
+	unsetenv("SVCCONN_NOW");
+	memset(&flt, 0, sizeof(flt));
+	flt.version = SVC_AUDIT_FILTER_VERSION;
+	assert_true(audit_same(&f, &flt) >= 10);
+	flt.action = "role-set";
+	assert_true(audit_same(&f, &flt) >= 5);
+	flt.conn = "prod";
+	assert_true(audit_same(&f, &flt) >= 4);
+	flt.conn = f.prod;
+	assert_true(audit_same(&f, &flt) >= 4);
+	flt.actor = "admin";
+	assert_true(audit_same(&f, &flt) >= 4);
+	flt.limit = 2;
+	flt.skip = 1;
+	assert_int_equal(audit_same(&f, &flt), 2);
+	flt.skip = 1000;
+	assert_int_equal(audit_same(&f, &flt), 0);
+	memset(&flt, 0, sizeof(flt));
+	flt.version = SVC_AUDIT_FILTER_VERSION;
+	/* the forms of a time, each as the full time it means */
+	flt.from = "2019-12-31";
+	flt.until = "2020-01-31T00:00";
+	assert_int_equal(svc_ops_audit_query(&l, f.st, f.admin, &flt), 0);
+	assert_int_equal(svc_audit_list_count(l), 1);
+	assert_string_equal(svc_audit_list_at(l, 0)->at, "2020-01-01T10:00:00Z");
+	svc_audit_list_free(l);
+	l = NULL;
+	flt.from = "2020-01-01T10:00:00Z";
+	flt.until = "2020-02-01T10:00:00";
+	assert_int_equal(audit_same(&f, &flt), 1);
+	flt.until = NULL;
+	flt.from = "2020-02-01T10:00:01Z";
+	assert_true(audit_same(&f, &flt) >= 10);
+	/* LIKE's % and _ are the text's own characters */
+	flt.from = NULL;
+	flt.text = "ODD%_";
+	assert_int_equal(audit_same(&f, &flt), 1);
+	flt.text = "odd";
+	assert_int_equal(audit_same(&f, &flt), 2);
+	flt.text = "Role-SET";
+	assert_true(audit_same(&f, &flt) >= 5);
+	flt.text = NULL;
+	flt.until = "2020-13-45";
+	assert_int_equal(svc_ops_audit_query(&l, f.st, f.admin, &flt), SVC_EINVALID);
+	assert_non_null(strstr(svc_error_last(), "'until'"));
+	flt.until = NULL;
+	assert_int_equal(svc_ops_audit_query(&l, f.st, rita, &flt), SVC_EDENIED);
+	flt.version = 99;
+	assert_int_equal(svc_ops_audit_query(&l, f.st, f.admin, &flt), SVC_EINVALID);
+	assert_null(l);
+	svc_principal_free(rita);
+	fx_down(&f);
+}
+
 static void test_lists_are_filtered(void **state)
 {
 	svc_principal *nobody = principal(&people[0]);
@@ -1050,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_lists_are_filtered),
 		cmocka_unit_test(test_list_with_expiry_decides_per_connection),
 		cmocka_unit_test(test_requester_cannot_approve),
+		cmocka_unit_test(test_audit_filter),
 	};
 
 	/* the impersonation is made per principal; start without one */

@@ -168,6 +168,12 @@ int svc_ops_store_migrate(svc_migrate_table **out, size_t *count,
 /** The audit log: Administrator on the store. */
 int svc_ops_audit(svc_audit_list **out, svc_store *st, const svc_principal *p,
 		  size_t limit);
+/**
+ * The audit records f selects (svc_store_audit_query), oldest first: the
+ * same role as svc_ops_audit.
+ */
+int svc_ops_audit_query(svc_audit_list **out, svc_store *st,
+			const svc_principal *p, const svc_audit_filter *f);
 /** The usage history of a connection, newest first: Reader on it. */
 int svc_ops_usage_list(svc_usage **out, size_t *count, svc_store *st,
 		       const svc_principal *p, const char *name_or_id,

@@ -152,6 +152,9 @@ int svc_remote_conn_set_all_pipelines(svc_remote *r, const char *name_or_id,
 				      int all);
 /** As svc_ops_audit (limit 0: all). */
 int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit);
+/** As svc_ops_audit_query. */
+int svc_remote_audit_query(svc_audit_list **out, svc_remote *r,
+			   const svc_audit_filter *f);
 /** As svc_ops_conn_delete. */
 int svc_remote_conn_delete(svc_remote *r, const char *name_or_id);
 /**

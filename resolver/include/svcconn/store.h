@@ -119,7 +119,36 @@ typedef struct svc_audit_entry {
 } svc_audit_entry;
 
 typedef struct svc_audit_list svc_audit_list;
+/** The last limit audit records (all when 0), oldest first. */
 int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit);
+
+/** The version of svc_audit_filter this header describes. */
+#define SVC_AUDIT_FILTER_VERSION 1
+
+/**
+ * Which audit records svc_store_audit_query selects: those matching every
+ * member given (a NULL or empty string, a 0 count: no condition).
+ */
+typedef struct svc_audit_filter {
+	unsigned version;    /**< SVC_AUDIT_FILTER_VERSION */
+	const char *action;  /**< exactly this action ("create", "edit", ...) */
+	const char *actor;   /**< exactly this actor, as recorded ("root as alice") */
+	const char *conn;    /**< this connection: its id, or its name as recorded */
+	const char *from;    /**< at or after this UTC time: YYYY-MM-DD[THH:MM[:SS]][Z]
+				  or seconds since the epoch */
+	const char *until;   /**< before this UTC time (the same forms) */
+	const char *text;    /**< contained in the actor, action, connection name
+				  or detail, ignoring ASCII case */
+	size_t limit;        /**< at most this many, the newest selected (0: all) */
+	size_t skip;         /**< after leaving out the skip newest selected */
+} svc_audit_filter;
+
+/**
+ * The audit records f selects, oldest first.  SVC_EINVALID, naming the
+ * member, for a time that is not one.
+ */
+int svc_store_audit_query(svc_audit_list **out, svc_store *st,
+			  const svc_audit_filter *f);
 size_t svc_audit_list_count(const svc_audit_list *l);
 const svc_audit_entry *svc_audit_list_at(const svc_audit_list *l, size_t i);
 void svc_audit_list_free(svc_audit_list *l);

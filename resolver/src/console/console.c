@@ -1,7 +1,8 @@
 /*
  * console.c - svcconn-server's web console: sign-in with a personal
  * access token, sessions, the checks every request passes, and the route
- * table of its pages (console_pages.c, console_runs.c).
+ * table of its pages (console_pages.c, console_forms.c, console_runs.c,
+ * console_security.c, console_audit.c).
  *
  * The console is a front end like the CLI: each page calls svc_ops_* as
  * the signed-in principal, exactly as the API's handlers do, and shows
@@ -355,10 +356,11 @@ void con_page_begin(struct con_req *r, const char *title, const char *purpose)
 		html_printf(&r->h,
 			    "<nav aria-label=\"Main\"><a href=\"%s/connections\">Service connections</a>"
 			    "<a href=\"%s/requests\">Permission requests</a>"
-			    "<a href=\"%s/approvals\">Approvals</a></nav>"
+			    "<a href=\"%s/approvals\">Approvals</a>"
+			    "<a href=\"%s/audit\">Audit log</a></nav>"
 			    "<span class=\"who\">%s in %s</span>"
 			    "<form method=\"post\" action=\"/console/signout\" class=\"signout\">",
-			    r->base, r->base, r->base,
+			    r->base, r->base, r->base, r->base,
 			    svc_principal_name(r->c->who),
 			    svc_principal_project(r->c->who));
 		con_csrf_field(r);
@@ -480,6 +482,10 @@ static const struct con_route con_routes[] = {
 	{ "GET", "connections/*/checks", "endpoints:read", con_checks },
 	{ "GET", "connections/*/delete", "endpoints:read", con_delete_confirm },
 	{ "POST", "connections/*/delete", "endpoints:manage", con_delete },
+	{ "GET", "connections/*/security", "endpoints:read", con_security },
+	{ "POST", "connections/*/security", "endpoints:manage",
+	  con_security_change },
+	{ "GET", "audit", "endpoints:read", con_audit },
 	{ "GET", "requests", "endpoints:read", con_requests },
 	{ "GET", "requests/*", "endpoints:read", con_request },
 	{ "GET", "requests/*/permit", "endpoints:read", con_permit_confirm },

@@ -10,6 +10,13 @@
  * and save" runs svc_ops_verify_candidate (the verifier of `svcconn
  * create --verify`) first and stores nothing when the service refuses.
  *
+ * A type's variants (the catalog's creation options: Kubernetes
+ * "Service account", Docker Registry "ACR-ServicePrincipal", ...) are
+ * offered before its schemes; a variant's form is its scheme's, the
+ * fields it presets shown with their value instead of an input, and it
+ * is posted as the scheme, as `svcconn create --scheme VARIANT`: the
+ * presets apply in svc_conn_validate.
+ *
  * Secret fields are write-only: their inputs are never filled, not even
  * with what was typed before an error (the user types it again), and an
  * Edit keeps a stored secret unless a new value is typed.
@@ -33,6 +40,8 @@
 struct form_view {
 	const svc_type *t;        /**< the type */
 	const svc_scheme *s;      /**< its scheme */
+	const svc_variant *var;   /**< New: the variant chosen (its scheme
+				       s), or NULL */
 	const svc_conn *c;        /**< values to show (NULL: none yet) */
 	const svc_diags *d;       /**< errors by field (NULL: none) */
 	const char *error;        /**< an error of the whole form, or NULL */
@@ -87,6 +96,30 @@ static const char *shown_value(const svc_conn *c, const svc_field *f)
 	return cf.value;
 }
 
+/*
+ * The value variant var presets for field key into out (at most size
+ * bytes); 1 when it presets one.
+ */
+static int preset_of(const svc_variant *var, const char *key, char *out,
+		     size_t size)
+{
+	const char *p = var ? var->presets : NULL;
+	size_t klen = strlen(key);
+
+	while (p && *p) {
+		size_t len = strcspn(p, ";");
+
+		if (len > klen && p[klen] == '=' && strncasecmp(p, key, klen) == 0) {
+			snprintf(out, size, "%.*s", (int)(len - klen - 1),
+				 p + klen + 1);
+			return 1;
+		}
+		p += len;
+		p += *p == ';';
+	}
+	return 0;
+}
+
 /* 1 when a field's values span lines. */
 static int multiline(const svc_field *f)
 {
@@ -102,9 +135,18 @@ static void field_input(struct con_req *r, const struct form_view *v,
 	const char *err = field_error(v->d, f->key);
 	const char *val = shown_value(v->c, f);
 	svc_conn_field cf;
+	char preset[256];
 	int stored = v->conn_id && f->secret && v->c &&
 		     svc_conn_field_get(v->c, f->key, &cf) == 0 && cf.is_set;
 
+	/* a variant's preset is its value: shown, never an input */
+	if (preset_of(v->var, f->key, preset, sizeof(preset))) {
+		html_printf(&r->h, "<div class=\"field preset\" id=\"p-%s\"><span class=\"label\">%s</span>"
+			    "<p><code>%s</code></p><p class=\"help\">Set by %s.</p></div>",
+			    f->key, f->label ? f->label : f->key, preset,
+			    v->var->label ? v->var->label : v->var->id);
+		return;
+	}
 	html_printf(&r->h, "<div class=\"field%s\"><label for=\"f-%s\">%s%s</label>",
 		    err ? " invalid" : "", f->key, f->label ? f->label : f->key,
 		    f->required ? " (required)" : "");
@@ -212,11 +254,14 @@ static int form_page(struct con_req *r, const struct form_view *v,
 		html_printf(&r->h, "<form method=\"post\" action=\"%s/connections/new\" class=\"card conn-form\">"
 			    "<input type=\"hidden\" name=\"type\" value=\"%s\">"
 			    "<input type=\"hidden\" name=\"scheme\" value=\"%s\">",
-			    r->base, v->t->id, v->s->id);
+			    r->base, v->t->id, v->var ? v->var->id : v->s->id);
 	con_csrf_field(r);
 	html_printf(&r->h, "<p>Type <strong>%s</strong>, authentication <strong>%s</strong>",
 		    v->t->name ? v->t->name : v->t->id,
 		    v->s->label ? v->s->label : v->s->id);
+	if (v->var)
+		html_printf(&r->h, ", as <strong id=\"variant\">%s</strong>",
+			    v->var->label ? v->var->label : v->var->id);
 	if (!v->conn_id)
 		html_printf(&r->h, " (<a href=\"%s/connections/new\">change</a>)",
 			    r->base);
@@ -264,15 +309,20 @@ int con_new_form(struct con_req *r)
 	const char *tq = srv_query(r->c, "type"), *sq = srv_query(r->c, "scheme");
 	const svc_type *t = tq ? svc_catalog_find(cat, tq) : NULL;
 	const svc_scheme *s = t && sq ? svc_type_scheme(t, sq) : NULL;
+	/* a variant is accepted wherever a scheme is, as by the CLI */
+	const svc_variant *var = t && sq && !s ? svc_type_variant(t, sq) : NULL;
 	struct form_view v;
 	size_t i, n;
 
-	if (t && !s && t->nschemes == 1)
+	if (var)
+		s = svc_type_scheme(t, var->scheme);
+	if (t && !s && !sq && t->nschemes == 1 && !t->nvariants)
 		s = &t->schemes[0];
 	if (t && s) {
 		memset(&v, 0, sizeof(v));
 		v.t = t;
 		v.s = s;
+		v.var = var;
 		return form_page(r, &v, MHD_HTTP_OK);
 	}
 	if (!t) {
@@ -295,6 +345,26 @@ int con_new_form(struct con_req *r)
 		snprintf(title, sizeof(title), "New %s service connection",
 			 t->name ? t->name : t->id);
 		con_page_begin(r, title, "Choose how the connection authenticates to the service.");
+		if (t->nvariants) {
+			/* the catalog's creation options, each a scheme
+			 * with values preset */
+			html_printf(&r->h, "<div class=\"scroll\"><table id=\"variants\"><caption>"
+				    "Kinds of %s connection</caption><thead><tr><th scope=\"col\">Kind</th>"
+				    "<th scope=\"col\">Authentication and what it sets</th></tr></thead><tbody>",
+				    t->name ? t->name : t->id);
+			for (i = 0; i < t->nvariants; i++) {
+				const svc_variant *vi = &t->variants[i];
+				const svc_scheme *si = svc_type_scheme(t, vi->scheme);
+				char what[512];
+
+				snprintf(what, sizeof(what), "%s: %s",
+					 si && si->label ? si->label : vi->scheme,
+					 vi->presets ? vi->presets : "");
+				new_link(r, t->id, vi->id,
+					 vi->label ? vi->label : vi->id, what);
+			}
+			html_printf(&r->h, "</tbody></table></div>");
+		}
 		html_printf(&r->h, "<div class=\"scroll\"><table><caption>Authentication schemes</caption>"
 			    "<thead><tr><th scope=\"col\">Scheme</th><th scope=\"col\">Id</th>"
 			    "</tr></thead><tbody>");
@@ -413,7 +483,7 @@ static int save_form(struct con_req *r, svc_conn *c, struct form_view *v,
 
 	buf_init(&act, 16, 0);
 	if ((rc = svc_diags_new(&d)) ||
-	    (rc = svc_conn_set_scheme(c, v->s->id)) ||
+	    (rc = svc_conn_set_scheme(c, v->var ? v->var->id : v->s->id)) ||
 	    (rc = apply_form(r, c, v->t, v->s, d))) {
 		rc = con_lib_error(r, rc);
 		goto done;
@@ -473,7 +543,9 @@ int con_new(struct con_req *r)
 	buf_init(&scheme, 256, 0);
 	if (form_value(&type, r, "type") || form_value(&scheme, r, "scheme") ||
 	    !(v.t = svc_catalog_find(cat, type.ptr)) ||
-	    !(v.s = svc_type_scheme(v.t, scheme.ptr))) {
+	    (!(v.s = svc_type_scheme(v.t, scheme.ptr)) &&
+	     (!(v.var = svc_type_variant(v.t, scheme.ptr)) ||
+	      !(v.s = svc_type_scheme(v.t, v.var->scheme))))) {
 		html_reset_page(r);
 		con_page_begin(r, "New service connection", "The form was not complete.");
 		html_printf(&r->h, "<p class=\"error\" role=\"alert\">no type '%s' with scheme '%s'</p>",

@@ -2,13 +2,16 @@
  * console_int.h - what the console's files share: the request being
  * answered as a page (console.c) and the pages (console_pages.c for
  * connections, console_forms.c for their New and Edit forms,
- * console_runs.c for permission requests and approvals).
+ * console_runs.c for permission requests and approvals,
+ * console_security.c for a connection's roles, console_audit.c for the
+ * audit log).
  */
 #ifndef SVC_CONSOLE_INT_H
 #define SVC_CONSOLE_INT_H
 
 #include <stddef.h>
 
+#include "svcconn/conn.h"
 #include "console/html.h"
 #include "server/server_int.h"
 
@@ -75,6 +78,17 @@ size_t con_page_number(const struct srv_call *c);
 void con_pager(struct con_req *r, const char *tail, const char *qname,
 	       const char *qvalue, size_t page, size_t n);
 
+/**
+ * Connection r->seg[1] (without secrets, through svc_ops_conn_get) into
+ * *out; else the refusal's page is sent and the error returned.
+ */
+int con_conn_load(svc_conn **out, struct con_req *r);
+/**
+ * The tabs of connection c; active: 0 Overview, 1 Usage history, 2
+ * Approvals and checks, another number none.
+ */
+void con_conn_tabs(struct con_req *r, const svc_conn *c, int active);
+
 /* The pages: each answers r (its route and method checked by console.c). */
 int con_connections(struct con_req *r);
 int con_connection(struct con_req *r);
@@ -93,5 +107,8 @@ int con_permit(struct con_req *r);
 int con_approvals(struct con_req *r);
 int con_approval(struct con_req *r);
 int con_decide(struct con_req *r);
+int con_security(struct con_req *r);
+int con_security_change(struct con_req *r);
+int con_audit(struct con_req *r);
 
 #endif

@@ -119,8 +119,7 @@ int con_connections(struct con_req *r)
 	return con_page_send(r, MHD_HTTP_OK);
 }
 
-/* The tabs of connection c; active: 0 overview, 1 history, 2 checks. */
-static void tabs(struct con_req *r, const svc_conn *c, int active)
+void con_conn_tabs(struct con_req *r, const svc_conn *c, int active)
 {
 	static const char *const names[] = { "Overview", "Usage history",
 					      "Approvals and checks" };
@@ -136,8 +135,7 @@ static void tabs(struct con_req *r, const svc_conn *c, int active)
 	html_printf(&r->h, "</nav>");
 }
 
-/* Connection r->seg[1] without secrets into *out; else the page is sent. */
-static int load(svc_conn **out, struct con_req *r)
+int con_conn_load(svc_conn **out, struct con_req *r)
 {
 	int rc = svc_ops_conn_get(out, srv_shared(r->c->srv)->store, r->c->who,
 				  r->seg[1], 0);
@@ -165,7 +163,7 @@ int con_connection(struct con_req *r)
 	size_t i, n;
 	char title[400];
 
-	if (load(&c, r))
+	if (con_conn_load(&c, r))
 		return -1;
 	t = svc_catalog_find(sh->catalog, svc_conn_type(c));
 	sc = t && svc_conn_scheme(c) ? svc_type_scheme(t, svc_conn_scheme(c))
@@ -179,12 +177,14 @@ int con_connection(struct con_req *r)
 		       "What this connection is and how it authenticates. Secret "
 		       "fields are write-only: the console shows whether one is set, "
 		       "never its value.");
-	tabs(r, c, 0);
+	con_conn_tabs(r, c, 0);
 	if (role >= SVC_ROLE_ADMIN)
 		html_printf(&r->h, "<p class=\"actions\"><a class=\"button\" id=\"edit-conn\" "
-			    "href=\"%s/connections/%s/edit\">Edit</a> <a class=\"button danger\" "
-			    "href=\"%s/connections/%s/delete\">Delete</a></p>",
-			    r->base, svc_conn_id(c), r->base, svc_conn_id(c));
+			    "href=\"%s/connections/%s/edit\">Edit</a> <a class=\"button\" "
+			    "id=\"security-conn\" href=\"%s/connections/%s/security\">Security</a> "
+			    "<a class=\"button danger\" href=\"%s/connections/%s/delete\">Delete</a></p>",
+			    r->base, svc_conn_id(c), r->base, svc_conn_id(c),
+			    r->base, svc_conn_id(c));
 	html_printf(&r->h, "<dl class=\"details\">");
 	dl_row(r, "Name", svc_conn_name(c));
 	dl_row(r, "Id", svc_conn_id(c));
@@ -233,7 +233,7 @@ int con_history(struct con_req *r)
 	char title[400], tail[128];
 	int rc;
 
-	if (load(&c, r))
+	if (con_conn_load(&c, r))
 		return -1;
 	if ((rc = svc_ops_usage_list(&u, &n, sh->store, r->c->who,
 				     svc_conn_id(c), 0))) {
@@ -244,7 +244,7 @@ int con_history(struct con_req *r)
 	con_page_begin(r, title,
 		       "The runs that asked for this connection, newest first: the "
 		       "pipeline, stage and job, what the gate decided and how the job ended.");
-	tabs(r, c, 1);
+	con_conn_tabs(r, c, 1);
 	html_printf(&r->h,
 		    "<div class=\"scroll\"><table><caption>Usage history</caption><thead><tr>"
 		    "<th scope=\"col\">Run</th><th scope=\"col\">Pipeline</th>"
@@ -279,7 +279,7 @@ int con_checks(struct con_req *r)
 	char title[400];
 	int rc;
 
-	if (load(&c, r))
+	if (con_conn_load(&c, r))
 		return -1;
 	if ((rc = svc_ops_check_list(&k, &n, sh->store, r->c->who,
 				     svc_conn_id(c)))) {
@@ -292,7 +292,7 @@ int con_checks(struct con_req *r)
 		       "The checks a run's stage must pass before it may use this "
 		       "connection, in the order they were added. Pending approvals "
 		       "are under Approvals.");
-	tabs(r, c, 2);
+	con_conn_tabs(r, c, 2);
 	html_printf(&r->h,
 		    "<div class=\"scroll\"><table><caption>Checks</caption><thead><tr>"
 		    "<th scope=\"col\">Check</th><th scope=\"col\">State</th>"
@@ -317,7 +317,7 @@ int con_delete_confirm(struct con_req *r)
 	svc_conn *c = NULL;
 	char title[400];
 
-	if (load(&c, r))
+	if (con_conn_load(&c, r))
 		return -1;
 	snprintf(title, sizeof(title), "Delete %s", svc_conn_name(c));
 	con_page_begin(r, title,

@@ -238,9 +238,20 @@ int svc_ops_store_migrate(svc_migrate_table **out, size_t *count,
 int svc_ops_audit(svc_audit_list **out, svc_store *st, const svc_principal *p,
 		  size_t limit)
 {
+	svc_audit_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.version = SVC_AUDIT_FILTER_VERSION;
+	f.limit = limit;
+	return svc_ops_audit_query(out, st, p, &f);
+}
+
+int svc_ops_audit_query(svc_audit_list **out, svc_store *st,
+			const svc_principal *p, const svc_audit_filter *f)
+{
 	int rc = ops_require(st, p, NULL, SVC_ROLE_ADMIN);
 
-	return rc ? rc : svc_store_audit(out, st, limit);
+	return rc ? rc : svc_store_audit_query(out, st, f);
 }
 
 int svc_ops_usage_list(svc_usage **out, size_t *count, svc_store *st,

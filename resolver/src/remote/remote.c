@@ -914,20 +914,52 @@ int svc_remote_cert_expiry_list(svc_cert_expiry **out, size_t *count,
 
 int svc_remote_audit(svc_audit_list **out, svc_remote *r, size_t limit)
 {
-	char path[64];
+	svc_audit_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.version = SVC_AUDIT_FILTER_VERSION;
+	f.limit = limit;
+	return svc_remote_audit_query(out, r, &f);
+}
+
+/* "&name=value" onto b when value is given, value percent-encoded. */
+static int put_query(svc_buf *b, const char *name, const char *value)
+{
+	if (!value || !*value)
+		return 0;
+	return buf_printf(b, "%c%s=", strchr(b->ptr, '?') ? '&' : '?', name) ||
+	       put_segment(b, value);
+}
+
+int svc_remote_audit_query(svc_audit_list **out, svc_remote *r,
+			   const svc_audit_filter *f)
+{
+	char num[32];
+	svc_buf path = SVC_BUF_INIT;
 	json_t *v, *a, *e;
 	svc_audit_entry *l = NULL;
 	size_t i, n;
 	int rc, oom = 0;
 
 	*out = NULL;
-	/* the audit log is the organization's: below the root */
-	if (limit)
-		snprintf(path, sizeof(path), "_apis/audit/auditlog?batchSize=%zu",
-			 limit);
-	else
-		snprintf(path, sizeof(path), "_apis/audit/auditlog");
-	if ((rc = call(&v, r, "GET", r->root, path, NULL, NULL)))
+	if (!f || f->version != SVC_AUDIT_FILTER_VERSION)
+		return error_set(SVC_EINVALID, "unknown version of the audit filter");
+	/* the audit log is the organization's: below the root; the filter
+	 * as the server's query arguments (docs/server.md) */
+	rc = buf_puts(&path, "_apis/audit/auditlog");
+	snprintf(num, sizeof(num), "%zu", f->limit);
+	rc = rc ? rc : put_query(&path, "batchSize", f->limit ? num : NULL);
+	snprintf(num, sizeof(num), "%zu", f->skip);
+	rc = rc ? rc : put_query(&path, "skip", f->skip ? num : NULL);
+	rc = rc ? rc : put_query(&path, "actionId", f->action);
+	rc = rc ? rc : put_query(&path, "actor", f->actor);
+	rc = rc ? rc : put_query(&path, "connection", f->conn);
+	rc = rc ? rc : put_query(&path, "startTime", f->from);
+	rc = rc ? rc : put_query(&path, "endTime", f->until);
+	rc = rc ? rc : put_query(&path, "q", f->text);
+	rc = rc ? error_oom() : call(&v, r, "GET", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	if (rc)
 		return rc;
 	a = json_object_get(v, "decoratedAuditLogEntries");
 	n = json_array_size(a);

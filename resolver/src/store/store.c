@@ -1403,17 +1403,57 @@ void svc_audit_list_free(svc_audit_list *l)
 
 int svc_store_audit(svc_audit_list **out, svc_store *st, size_t limit)
 {
+	svc_audit_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.version = SVC_AUDIT_FILTER_VERSION;
+	f.limit = limit;
+	return svc_store_audit_query(out, st, &f);
+}
+
+/*
+ * The time s of the filter's member what in the records' form into out
+ * (empty when s is NULL or empty).
+ */
+static int audit_time(char out[32], const char *s, const char *what)
+{
+	time_t t;
+
+	out[0] = '\0';
+	if (!s || !*s)
+		return 0;
+	if (clock_parse(&t, s))
+		return error_set(SVC_EINVALID,
+				 "invalid time '%s' for '%s': give YYYY-MM-DD[THH:MM[:SS]][Z] (UTC)",
+				 s, what);
+	clock_iso8601(out, t);
+	return 0;
+}
+
+int svc_store_audit_query(svc_audit_list **out, svc_store *st,
+			  const svc_audit_filter *f)
+{
 	svc_audit_list *l;
+	svc_audit_filter g;
 	svc_buf b = SVC_BUF_INIT;
+	char from[32], until[32];
 	size_t i, n;
 	int rc;
 
+	if (!f || f->version != SVC_AUDIT_FILTER_VERSION)
+		return error_set(SVC_EINVALID, "unknown version of the audit filter");
+	if ((rc = audit_time(from, f->from, "from")) ||
+	    (rc = audit_time(until, f->until, "until")))
+		return rc;
+	g = *f;
+	g.from = from[0] ? from : NULL;
+	g.until = until[0] ? until : NULL;
 	if (!(l = calloc(1, sizeof(*l))))
 		return error_oom();
 	/* the records are laid out in one growing buffer (malloc'd, so
 	 * aligned for any type) that becomes the array */
 	if ((rc = store_tx_read(st)) == 0)
-		rc = store_tx_end(st, st->ops->audit_list(st->be, limit,
+		rc = store_tx_end(st, st->ops->audit_list(st->be, &g,
 							  audit_collect, &b));
 	n = b.len / sizeof(svc_audit_entry);
 	if (rc) {

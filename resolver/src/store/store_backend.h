@@ -367,9 +367,12 @@ typedef struct store_backend_ops {
 
 	/** Append an audit record (seq is assigned; e->seq is ignored). */
 	int (*audit_append)(store_backend *be, const svc_audit_entry *e);
-	/** The last limit records (all when 0), oldest first. */
-	int (*audit_list)(store_backend *be, size_t limit, store_audit_cb cb,
-			  void *ctx);
+	/**
+	 * The records f selects, oldest first (f's times already in the
+	 * records' form, YYYY-MM-DDTHH:MM:SSZ).
+	 */
+	int (*audit_list)(store_backend *be, const svc_audit_filter *f,
+			  store_audit_cb cb, void *ctx);
 
 	/* ---- authorization: roles and groups ---- */
 

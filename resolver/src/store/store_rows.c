@@ -24,6 +24,7 @@
  *   oidc_keys  (oidc_key_list)
  * Other tables order by their own columns (seq, id, name, created).
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -819,21 +820,75 @@ static int rows_audit_append(store_backend *be, const svc_audit_entry *e)
 	return rc < 0 ? rc : 0;
 }
 
-static int rows_audit_list(store_backend *be, size_t limit,
-			   store_audit_cb cb, void *ctx)
+/*
+ * Append " AND cond" to sql when v is given, each '?' of cond written as
+ * the parameter numbered after the *n in use (v kept in vals for it).
+ */
+static int audit_cond(svc_buf *sql, const char **vals, int *n,
+		      const char *cond, const char *v)
 {
-	sqldb_stmt *st;
-	svc_audit_entry e;
 	int rc;
 
-	rc = prepare(be, &st,
-		     "SELECT seq, at, actor, action, conn_id, conn_name, detail "
-		     "FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT ?1) "
-		     "AS recent ORDER BY seq", "read the audit log");
+	if (!v || !*v)
+		return 0;
+	vals[*n - 2] = v;
+	(*n)++;
+	for (rc = buf_puts(sql, " AND "); !rc && *cond; cond++)
+		rc = *cond == '?' ? buf_printf(sql, "?%d", *n)
+				  : buf_putc(sql, *cond);
+	return rc;
+}
+
+static int rows_audit_list(store_backend *be, const svc_audit_filter *f,
+			   store_audit_cb cb, void *ctx)
+{
+	sqldb_stmt *st = NULL;
+	svc_audit_entry e;
+	svc_buf sql = SVC_BUF_INIT, like = SVC_BUF_INIT;
+	const char *vals[6];
+	const char *t;
+	int rc = 0, n = 2, i;
+
+	/* the text as a LIKE pattern of lower case with its own % _ \ escaped */
+	if (f->text && *f->text) {
+		rc = buf_putc(&like, '%');
+		for (t = f->text; !rc && *t; t++) {
+			if (*t == '%' || *t == '_' || *t == '\\')
+				rc = buf_putc(&like, '\\');
+			rc = rc ? rc : buf_putc(&like, (char)tolower((unsigned char)*t));
+		}
+		rc = rc ? rc : buf_putc(&like, '%');
+		if (rc)
+			goto done;
+	}
+	/* ?1 the limit, ?2 the rows skipped, then one per condition given */
+	rc = buf_puts(&sql, "SELECT seq, at, actor, action, conn_id, conn_name, "
+		      "detail FROM (SELECT * FROM audit WHERE 1 = 1");
+	rc = rc ? rc : audit_cond(&sql, vals, &n, "action = ?", f->action);
+	rc = rc ? rc : audit_cond(&sql, vals, &n, "actor = ?", f->actor);
+	rc = rc ? rc : audit_cond(&sql, vals, &n, "(conn_id = ? OR conn_name = ?)",
+				  f->conn);
+	rc = rc ? rc : audit_cond(&sql, vals, &n, "at >= ?", f->from);
+	rc = rc ? rc : audit_cond(&sql, vals, &n, "at < ?", f->until);
+	rc = rc ? rc : audit_cond(&sql, vals, &n,
+				  "(LOWER(actor) LIKE ? ESCAPE '\\' OR "
+				  "LOWER(action) LIKE ? ESCAPE '\\' OR "
+				  "LOWER(conn_name) LIKE ? ESCAPE '\\' OR "
+				  "LOWER(detail) LIKE ? ESCAPE '\\')", like.ptr);
+	rc = rc ? rc : buf_puts(&sql, " ORDER BY seq DESC LIMIT ?1 OFFSET ?2) "
+				"AS recent ORDER BY seq");
 	if (rc)
-		return rc;
-	if ((rc = bind_int(be, st, 1, limit ? (long long)limit : LLONG_MAX)) != 0)
 		goto done;
+	if ((rc = prepare(be, &st, sql.ptr, "read the audit log")))
+		goto done;
+	if ((rc = bind_int(be, st, 1, f->limit && f->limit < (size_t)LLONG_MAX
+					      ? (long long)f->limit : LLONG_MAX)) ||
+	    (rc = bind_int(be, st, 2, f->skip < (size_t)LLONG_MAX
+					      ? (long long)f->skip : LLONG_MAX)))
+		goto done;
+	for (i = 3; i <= n; i++)
+		if ((rc = bind_str(be, st, i, vals[i - 3])))
+			goto done;
 	while ((rc = step(be, st)) == 1) {
 		e.seq = col_int(be, st, 0);
 		e.at = col_str(be, st, 1);
@@ -852,7 +907,10 @@ static int rows_audit_list(store_backend *be, size_t limit,
 	}
 	rc = rc < 0 ? rc : 0;
 done:
-	finalize(be, st);
+	if (st)
+		finalize(be, st);
+	buf_clear(&sql);
+	buf_clear(&like);
 	return rc;
 }
 

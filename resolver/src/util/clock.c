@@ -12,7 +12,10 @@
 
 int clock_parse(time_t *out, const char *s)
 {
+	static const char *const forms[] = { "%Y-%m-%dT%H:%M:%S",
+					     "%Y-%m-%dT%H:%M", "%Y-%m-%d" };
 	struct tm tm;
+	size_t i;
 	char *end;
 	long long v;
 
@@ -22,14 +25,17 @@ int clock_parse(time_t *out, const char *s)
 		*out = (time_t)v;
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end || (*end && strcmp(end, "Z") != 0))
-		return error_set(SVC_EINVALID,
-				 "invalid time '%s' (want YYYY-MM-DDTHH:MM:SSZ)",
-				 s);
-	*out = timegm(&tm);
-	return 0;
+	/* the longest form first: a shorter one would stop at its end */
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, forms[i], &tm);
+		if (end && (!*end || !strcmp(end, "Z"))) {
+			*out = timegm(&tm);
+			return 0;
+		}
+	}
+	return error_set(SVC_EINVALID,
+			 "invalid time '%s' (want YYYY-MM-DD[THH:MM[:SS]][Z])", s);
 }
 
 int clock_now(time_t *out)

@@ -15,7 +15,10 @@
 int clock_now(time_t *out);
 /** Format t as "YYYY-MM-DDTHH:MM:SSZ" into out. */
 void clock_iso8601(char out[32], time_t t);
-/** Parse "YYYY-MM-DDTHH:MM:SSZ" or epoch seconds; 0 on success. */
+/**
+ * Parse a UTC time, "YYYY-MM-DDTHH:MM:SSZ" (the Z, the seconds or the
+ * whole time of day may be left out) or epoch seconds; 0 on success.
+ */
 int clock_parse(time_t *out, const char *s);
 
 #endif
