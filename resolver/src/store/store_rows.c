@@ -610,38 +610,60 @@ static int rows_conn_mac_list(store_backend *be, store_version_cb cb,
 			    "LEFT JOIN conn_macs m ON m.conn_id = c.id", cb, ctx);
 }
 
+/*
+ * Walk the rows of sql (no parameters): each(be, st, arg) for every row; a
+ * non-zero return stops the walk with it.
+ */
+static int rows_walk(store_backend *be, const char *sql, const char *doing,
+		     int (*each)(store_backend *be, sqldb_stmt *st, void *arg),
+		     void *arg)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, sql, doing)) != 0)
+		return rc;
+	while ((rc = step(be, st)) == 1)
+		if ((rc = each(be, st, arg)) != 0)
+			break;
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+/* What a walk of conn_seals_all calls. */
+struct seals_arg {
+	store_seal_cb cb; /**< the caller's callback */
+	void *ctx;        /**< its context */
+};
+
+static int seal_row(store_backend *be, sqldb_stmt *st, void *arg)
+{
+	struct seals_arg *a = arg;
+	store_seal_row r;
+
+	r.conn_id = col_str(be, st, 0);
+	r.version = col_int(be, st, 1);
+	r.mac = col_blob(be, st, 2, &r.mac_len);
+	r.key = col_str(be, st, 3);
+	r.data = r.key ? col_blob(be, st, 4, &r.len) : NULL;
+	if (!r.data)
+		r.len = 0;
+	return r.conn_id ? a->cb(a->ctx, &r) : error_oom();
+}
+
 static int rows_conn_seals_all(store_backend *be, store_seal_cb cb,
 			       void *ctx)
 {
-	sqldb_stmt *st;
-	store_seal_row r;
-	int rc;
+	struct seals_arg a = { cb, ctx };
 
-	if ((rc = prepare(be, &st,
-			  "SELECT c.id, coalesce(m.version, 0), m.mac, f.key, "
-			  "f.sealed FROM connections c "
-			  "LEFT JOIN conn_macs m ON m.conn_id = c.id "
-			  "LEFT JOIN fields f ON f.conn_id = c.id AND f.secret = 1 "
-			  "ORDER BY c.id",
-			  "read the MACs and secrets of connections")) != 0)
-		return rc;
-	while ((rc = step(be, st)) == 1) {
-		r.conn_id = col_str(be, st, 0);
-		r.version = col_int(be, st, 1);
-		r.mac = col_blob(be, st, 2, &r.mac_len);
-		r.key = col_str(be, st, 3);
-		r.data = r.key ? col_blob(be, st, 4, &r.len) : NULL;
-		if (!r.data)
-			r.len = 0;
-		if (!r.conn_id) {
-			rc = error_oom();
-			break;
-		}
-		if ((rc = cb(ctx, &r)) != 0)
-			break;
-	}
-	finalize(be, st);
-	return rc < 0 ? rc : 0;
+	return rows_walk(be,
+			 "SELECT c.id, coalesce(m.version, 0), m.mac, f.key, "
+			 "f.sealed FROM connections c "
+			 "LEFT JOIN conn_macs m ON m.conn_id = c.id "
+			 "LEFT JOIN fields f ON f.conn_id = c.id AND f.secret = 1 "
+			 "ORDER BY c.id",
+			 "read the MACs and secrets of connections", seal_row,
+			 &a);
 }
 
 static int rows_manifest_list(store_backend *be, store_version_cb cb,
@@ -1200,34 +1222,35 @@ static int rows_inherit_get(int *on, store_backend *be, const char *conn_id)
 	return rc;
 }
 
+/* What a walk of conn_roles_all calls. */
+struct roles_arg {
+	store_conn_role_cb cb; /**< the caller's callback */
+	void *ctx;             /**< its context */
+};
+
+static int conn_role_row(store_backend *be, sqldb_stmt *st, void *arg)
+{
+	struct roles_arg *a = arg;
+	store_conn_role_row r;
+
+	r.conn_id = col_str(be, st, 0);
+	r.inherit = col_int(be, st, 1) != 0;
+	r.principal = col_str(be, st, 2);
+	r.role = (svc_role)(int)col_int(be, st, 3);
+	return r.conn_id ? a->cb(a->ctx, &r) : error_oom();
+}
+
 static int rows_conn_roles_all(store_backend *be, store_conn_role_cb cb,
 			       void *ctx)
 {
-	sqldb_stmt *st;
-	store_conn_role_row r;
-	int rc;
+	struct roles_arg a = { cb, ctx };
 
-	if ((rc = prepare(be, &st,
-			  "SELECT c.id, c.inherit_roles, r.principal, r.role "
-			  "FROM connections c LEFT JOIN role_assignments r "
-			  "ON r.conn_id = c.id AND r.project_id = '' "
-			  "ORDER BY c.id",
-			  "read the roles on connections")) != 0)
-		return rc;
-	while ((rc = step(be, st)) == 1) {
-		r.conn_id = col_str(be, st, 0);
-		r.inherit = col_int(be, st, 1) != 0;
-		r.principal = col_str(be, st, 2);
-		r.role = (svc_role)(int)col_int(be, st, 3);
-		if (!r.conn_id) {
-			rc = error_oom();
-			break;
-		}
-		if ((rc = cb(ctx, &r)) != 0)
-			break;
-	}
-	finalize(be, st);
-	return rc < 0 ? rc : 0;
+	return rows_walk(be,
+			 "SELECT c.id, c.inherit_roles, r.principal, r.role "
+			 "FROM connections c LEFT JOIN role_assignments r "
+			 "ON r.conn_id = c.id AND r.project_id = '' "
+			 "ORDER BY c.id",
+			 "read the roles on connections", conn_role_row, &a);
 }
 
 static int rows_inherit_set(store_backend *be, const char *conn_id, int on)
