@@ -294,6 +294,22 @@ int cli_remote_open(struct cli_ctx *ctx);
 void cli_print_safe(FILE *f, const char *s);
 /** Print a JSON value on stdout with a newline; takes the reference. */
 int cli_print_json(json_t *v);
+
+/**
+ * A JSON array printed on stdout one element at a time, byte for byte as
+ * cli_print_json prints the whole array, so that a list of thousands
+ * never exists as one tree: cli_json_array_add each element (it takes the
+ * reference), then cli_json_array_end.  Start it zeroed.
+ */
+struct cli_json_array {
+	char buf[64 * 1024]; /**< output not yet written */
+	size_t len;          /**< bytes in buf */
+	size_t n;            /**< elements added */
+	int failed;          /**< an element or a write failed */
+};
+void cli_json_array_add(struct cli_json_array *a, json_t *v);
+/** Close the array and its line: EXIT_OK, or the failure printed. */
+int cli_json_array_end(struct cli_json_array *a);
 /**
  * Check c's certificates and keys before create/edit stores it (secrets
  * edit did not load are read from the store): prints every problem naming

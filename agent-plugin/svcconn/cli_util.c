@@ -197,16 +197,79 @@ void cli_print_safe(FILE *f, const char *s)
 		      f);
 }
 
+/* How every JSON value is printed. */
+#define CLI_JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+
 int cli_print_json(json_t *v)
 {
 	int rc;
 
 	if (!v)
 		return cli_fail(SVC_ERROR, "out of memory");
-	/* straight to stdout: a list of 10,000 connections is megabytes */
-	rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(v, stdout, CLI_JSON_FLAGS);
 	json_decref(v);
 	if (rc != 0 || putchar('\n') == EOF)
+		return cli_fail(SVC_ERROR, "cannot write JSON");
+	return EXIT_OK;
+}
+
+/* Append len bytes of p to a's buffer, writing it out when full. */
+static void json_array_put(struct cli_json_array *a, const char *p,
+			   size_t len)
+{
+	size_t k;
+
+	while (len && !a->failed) {
+		if (a->len == sizeof(a->buf)) {
+			if (fwrite(a->buf, 1, a->len, stdout) != a->len)
+				a->failed = 1;
+			a->len = 0;
+		}
+		k = sizeof(a->buf) - a->len;
+		k = k < len ? k : len;
+		memcpy(a->buf + a->len, p, k);
+		a->len += k;
+		p += k;
+		len -= k;
+	}
+}
+
+/*
+ * json_dump_callback's output of one element, indented one level deeper
+ * as inside the array: two more spaces after each newline (a string
+ * never holds one: JSON escapes it).
+ */
+static int json_array_elem(const char *p, size_t len, void *data)
+{
+	struct cli_json_array *a = data;
+	const char *nl;
+
+	while ((nl = memchr(p, '\n', len)) != NULL) {
+		json_array_put(a, p, (size_t)(nl - p) + 1);
+		json_array_put(a, "  ", 2);
+		len -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	json_array_put(a, p, len);
+	return a->failed ? -1 : 0;
+}
+
+void cli_json_array_add(struct cli_json_array *a, json_t *v)
+{
+	json_array_put(a, a->n++ ? ",\n  " : "[\n  ", 4);
+	if (!v || json_dump_callback(v, json_array_elem, a, CLI_JSON_FLAGS))
+		a->failed = 1;
+	json_decref(v);
+}
+
+int cli_json_array_end(struct cli_json_array *a)
+{
+	json_array_put(a, a->n ? "\n]\n" : "[]\n", 3);
+	if (!a->failed && a->len &&
+	    fwrite(a->buf, 1, a->len, stdout) != a->len)
+		a->failed = 1;
+	a->len = 0;
+	if (a->failed)
 		return cli_fail(SVC_ERROR, "cannot write JSON");
 	return EXIT_OK;
 }

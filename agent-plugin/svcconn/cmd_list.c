@@ -3,6 +3,7 @@
  * earliest expiry of its certificates as the store recorded it (nothing is
  * decrypted; "-" when it holds none or it is not recorded yet).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,8 +31,8 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	svc_store *st = NULL;
 	svc_conn **list = NULL;
 	svc_cert_expiry *exp = NULL;
+	struct cli_json_array *out = NULL;
 	size_t n = 0, nexp = 0, hint = 0, i;
-	json_t *a;
 	int rc, exit_now;
 
 	if ((rc = cli_parse(ctx, &cmd_list_entry, argc, argv, NULL, options,
@@ -47,7 +48,11 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_lib_fail(rc ? rc : SVC_ERROR);
 		goto done;
 	}
-	a = json_array();
+	/* each object printed as it is made: the list is never one tree */
+	if (ctx->json && !(out = calloc(1, sizeof(*out)))) {
+		rc = cli_fail(SVC_ERROR, "out of memory");
+		goto done;
+	}
 	if (!ctx->json)
 		printf("%-32s %-26s %-20s %-10s %s\n", "NAME", "TYPE", "SCHEME",
 		       "EXPIRES", "ID");
@@ -66,7 +71,7 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 			o = cli_conn_json(c, cat);
 			json_object_set_new(o, "expires", e && e->field
 					    ? json_string(day) : json_null());
-			json_array_append_new(a, o);
+			cli_json_array_add(out, o);
 			continue;
 		}
 		cli_print_safe(stdout, svc_conn_name(c));
@@ -77,10 +82,9 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		       svc_conn_id(c));
 	}
 	if (ctx->json)
-		rc = cli_print_json(a);
-	else
-		json_decref(a);
+		rc = cli_json_array_end(out);
 done:
+	free(out);
 	svc_store_conn_list_free(list, n);
 	svc_cert_expiry_list_free(exp, nexp);
 	svc_catalog_free(cat);

@@ -3,8 +3,8 @@
 # the sqlite3 shell on the file: each change they make to a connection (a
 # secret row made plaintext, a new URL, swapped names, an added or dropped
 # field, an older ciphertext, an older copy of the whole row, with or
-# without the store's list of versions) is refused by `svcconn show`,
-# `show --json`, `export`, a job of `svcconn-agent run` and its job-start
+# without the store's list of versions) is refused by `svcconn show`, `list`,
+# `show --json`, `list --json`, `export`, a job of `svcconn-agent run` and its job-start
 # hook, with an error
 # naming the connection, and the secret reaches none of their outputs.
 # Then edit, rename, rekey, import and delete still work and verify; and a
@@ -69,13 +69,15 @@ restore() { rm -rf "$SVCCONN_HOME"; cp -a "$snapshot" "$SVCCONN_HOME"; }
 # every reader refuses, names the connection, and leaks nothing
 refused() {
   local what=$1 name=${2:-gh} out rc
-  for cmd in "show $name" "show $name --json" \
+  for cmd in "show $name" "show $name --json" list "list --json" \
              "export $name --include-secrets -o $work/out.yml"; do
     rm -f "$work/out.yml"
     set +e; out=$(svcconn $cmd 2>&1); rc=$?; set -e
     [ "$rc" -ne 0 ] || fail "$what: 'svcconn $cmd' was accepted: $out"
-    grep -qF "connection '$name' failed its integrity check: the store was changed without the key" <<<"$out" ||
-      fail "$what: 'svcconn $cmd' did not name '$name': $out"
+    # a list names the first connection it refuses: one changed too
+    case $cmd in list*) want="failed its integrity check: the store was changed without the key" ;;
+                 *) want="connection '$name' failed its integrity check: the store was changed without the key" ;; esac
+    grep -qF "$want" <<<"$out" || fail "$what: 'svcconn $cmd' did not name '$name': $out"
     for s in "$SECRET" "$OLD_SECRET" attacker-value; do
       if grep -qF "$s" <<<"$out" || grep -qsF "$s" "$work/out.yml"; then
         fail "$what: 'svcconn $cmd' leaked $s"

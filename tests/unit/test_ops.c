@@ -896,7 +896,8 @@ static void plain_conn(struct fx *f, const char *name)
  * exactly what a role lookup per connection decides: for every principal
  * of the matrix and an agent, over connections readable by an explicit
  * role, through a group, by inheritance (Creator on the store counting as
- * Reader) and not inherited, the connections are those where
+ * Reader), not inherited, and shared from another project (its roles
+ * there, the listing project's at most User), the connections are those where
  * svc_ops_role gives Reader or more, in the store's order, and the
  * expiries are theirs, the same as svc_ops_cert_expiry_list's.
  */
@@ -917,8 +918,22 @@ static void test_list_with_expiry_decides_per_connection(void **state)
 					  SVC_ROLE_READER), 0);
 	assert_int_equal(svc_ops_role_set(f.st, f.admin, NULL, "rita",
 					  SVC_ROLE_READER), 0);
+	/* one of project p2 shared into default: p2's roles count on it,
+	 * default's at most User */
+	assert_int_equal(svc_ops_project_create(NULL, f.st, f.admin, "p2",
+						NULL), 0);
+	assert_int_equal(svc_principal_set_project(f.admin, "p2"), 0);
+	plain_conn(&f, "p2-conn");
+	assert_int_equal(svc_ops_project_role_set(f.st, f.admin, "ursula",
+						  SVC_ROLE_READER), 0);
+	assert_int_equal(svc_ops_conn_share(f.st, f.admin, "p2-conn",
+					    "default", "from-p2", NULL), 0);
+	assert_int_equal(svc_principal_set_project(f.admin, "default"), 0);
+	assert_int_equal(svc_ops_project_role_set(f.st, f.admin, "gina",
+						  SVC_ROLE_ADMIN), 0);
+	assert_int_equal(svc_ops_project_enter(f.st, f.admin), 0);
 	assert_int_equal(svc_store_conn_list(&all, &nall, f.st), 0);
-	assert_int_equal(nall, 4);
+	assert_int_equal(nall, 5);
 	for (i = 0; i <= NPEOPLE; i++) {
 		svc_principal *p = i < NPEOPLE ? principal(&people[i]) : NULL;
 

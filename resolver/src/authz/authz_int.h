@@ -44,8 +44,17 @@ void authz_actor_free(authz_actor *a);
 /** As svc_authz_role for a's actor. */
 int authz_actor_role(svc_role *out, authz_actor *a, svc_store *st,
 		     const svc_conn *conn);
-/** As svc_authz_require for a's actor. */
-int authz_actor_require(authz_actor *a, svc_store *st, const svc_conn *conn,
-			svc_role need);
+/**
+ * authz_actor_role for each of conns[0..n) into out[0..n), the roles on
+ * all of them read in one walk (store_conn_roles_all): the same rule,
+ * decided in bulk.
+ */
+int authz_actor_roles(svc_role *out, authz_actor *a, svc_store *st,
+		      svc_conn *const *conns, size_t n);
+/**
+ * 1 when have is at least need, on a connection (on_conn) or on the
+ * store: the comparison svc_authz_require makes.
+ */
+int authz_role_enough(int on_conn, svc_role have, svc_role need);
 
 #endif

@@ -11,6 +11,10 @@
  * store-level one by the connections the project owns; used from a
  * project it is shared into, a connection gives that project's roles at
  * most User (Reader stays Reader), as Azure DevOps' shared endpoints do.
+ *
+ * A list decides every connection at once (authz_actor_roles): the roles
+ * on all of them are read in one walk and each goes through the same
+ * rule as one connection's (actor_role_from).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +219,33 @@ int authz_project_role(svc_role *out, svc_store *st, const char *actor,
 	return 0;
 }
 
+/*
+ * The rule: a's role on conn (NULL: the store), given the strongest
+ * assignment on conn that applies to a (r, found: one applies) and
+ * whether conn inherits.  An assignment on the connection decides;
+ * without one, the store's and the projects' roles count unless
+ * inheritance is off.
+ */
+static int actor_role_from(svc_role *out, authz_actor *a, svc_store *st,
+			   const svc_conn *conn, svc_role r, int found,
+			   int inherit)
+{
+	int rc = 0;
+
+	if (!found && inherit) {
+		if (!a->has_store &&
+		    (rc = strongest(&a->store, &a->store_found, st, NULL, NULL,
+				    a->actor, a->groups, a->ngroups)) == 0)
+			a->has_store = 1;
+		r = a->store;
+		if (!rc && conn)
+			rc = project_roles(&r, a, st, conn);
+	}
+	if (!rc)
+		*out = r;
+	return rc;
+}
+
 int authz_actor_role(svc_role *out, authz_actor *a, svc_store *st,
 		     const svc_conn *conn)
 {
@@ -227,17 +258,101 @@ int authz_actor_role(svc_role *out, authz_actor *a, svc_store *st,
 		if (!rc && !found)
 			rc = svc_store_inherit_get(st, svc_conn_id(conn), &inherit);
 	}
-	if (!rc && !found && inherit) {
-		if (!a->has_store &&
-		    (rc = strongest(&a->store, &a->store_found, st, NULL, NULL,
-				    a->actor, a->groups, a->ngroups)) == 0)
-			a->has_store = 1;
-		r = a->store;
-		if (!rc && conn)
-			rc = project_roles(&r, a, st, conn);
+	return rc ? rc : actor_role_from(out, a, st, conn, r, found, inherit);
+}
+
+/* What a connection's rows in conn_roles_all said, for a's actor. */
+struct conn_roles {
+	svc_role r;   /**< the strongest assignment that applies */
+	int found;    /**< 1 when one applies */
+	int inherit;  /**< its inheritance */
+	int seen;     /**< 1 once its rows were read */
+};
+
+/* What the walk over every connection's roles needs. */
+struct roles_walk {
+	authz_actor *a;              /**< whose roles */
+	svc_conn *const *conns;      /**< the connections asked about */
+	svc_conn *const **byid;      /**< pointers into conns, by id */
+	size_t n;                    /**< how many */
+	struct conn_roles *out;      /**< per connection, as conns */
+	svc_conn *const *last;       /**< the connection of the last row,
+					  or NULL */
+};
+
+/* qsort and bsearch over a walk's byid. */
+static int by_conn_id(const void *x, const void *y)
+{
+	return strcmp(svc_conn_id(**(svc_conn *const *const *)x),
+		      svc_conn_id(**(svc_conn *const *const *)y));
+}
+
+static int id_cmp(const void *id, const void *y)
+{
+	return strcmp(id, svc_conn_id(**(svc_conn *const *const *)y));
+}
+
+/* One row of conn_roles_all (a store_conn_role_cb). */
+static int roles_row(void *p, const store_conn_role_row *row)
+{
+	struct roles_walk *w = p;
+	svc_conn *const *const *hit;
+	struct conn_roles *cr;
+
+	if (!w->last || strcmp(svc_conn_id(*w->last), row->conn_id) != 0) {
+		hit = bsearch(row->conn_id, w->byid, w->n, sizeof(*w->byid),
+			      id_cmp);
+		/* a connection not asked about is skipped */
+		if (!(w->last = hit ? *hit : NULL))
+			return 0;
 	}
-	if (!rc)
-		*out = r;
+	cr = &w->out[w->last - w->conns];
+	cr->seen = 1;
+	cr->inherit = row->inherit;
+	if (row->principal &&
+	    applies(row->principal, w->a->actor, w->a->groups,
+		    w->a->ngroups)) {
+		cr->found = 1;
+		if (row->role > cr->r)
+			cr->r = row->role;
+	}
+	return 0;
+}
+
+int authz_actor_roles(svc_role *out, authz_actor *a, svc_store *st,
+		      svc_conn *const *conns, size_t n)
+{
+	struct roles_walk w;
+	size_t i;
+	int rc = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.a = a;
+	w.conns = conns;
+	w.n = n;
+	if (n == 0)
+		return 0;
+	if (!(w.byid = calloc(n, sizeof(*w.byid))) ||
+	    !(w.out = calloc(n, sizeof(*w.out)))) {
+		rc = error_oom();
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		w.byid[i] = &conns[i];
+	qsort(w.byid, n, sizeof(*w.byid), by_conn_id);
+	if ((rc = store_conn_roles_all(st, roles_row, &w)) != 0)
+		goto done;
+	for (i = 0; i < n && rc == 0; i++)
+		/* one the walk did not see is gone: no role on it */
+		if (!w.out[i].seen)
+			out[i] = SVC_ROLE_NONE;
+		else
+			rc = actor_role_from(&out[i], a, st, conns[i],
+					     w.out[i].r, w.out[i].found,
+					     w.out[i].inherit);
+done:
+	free(w.byid);
+	free(w.out);
 	return rc;
 }
 
@@ -254,14 +369,19 @@ int svc_authz_role(svc_role *out, svc_store *st, const char *actor,
 	return rc;
 }
 
+int authz_role_enough(int on_conn, svc_role have, svc_role need)
+{
+	/* Creator is a store-level right; on a connection it means Reader */
+	if (on_conn && have == SVC_ROLE_CREATOR)
+		have = SVC_ROLE_READER;
+	return have >= need;
+}
+
 /* 0 when have is at least need on conn (NULL: the store), else refused */
 static int require(const char *actor, const svc_conn *conn, svc_role have,
 		   svc_role need)
 {
-	/* Creator is a store-level right; on a connection it means Reader */
-	if (conn && have == SVC_ROLE_CREATOR)
-		have = SVC_ROLE_READER;
-	if (have >= need)
+	if (authz_role_enough(conn != NULL, have, need))
 		return 0;
 	if (conn)
 		return error_set(SVC_EDENIED,
@@ -279,13 +399,4 @@ int svc_authz_require(svc_store *st, const char *actor, const svc_conn *conn,
 	int rc = svc_authz_role(&have, st, actor, conn);
 
 	return rc ? rc : require(actor, conn, have, need);
-}
-
-int authz_actor_require(authz_actor *a, svc_store *st, const svc_conn *conn,
-			svc_role need)
-{
-	svc_role have;
-	int rc = authz_actor_role(&have, a, st, conn);
-
-	return rc ? rc : require(a->actor, conn, have, need);
 }

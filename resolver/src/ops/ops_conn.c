@@ -65,6 +65,7 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 {
 	svc_conn **l = NULL;
 	authz_actor *a = NULL;
+	svc_role *have = NULL;
 	size_t n = 0, i, k = 0;
 	int rc = ops_enter(st, p);
 
@@ -75,20 +76,26 @@ int svc_ops_conn_list(svc_conn ***out, size_t *count, svc_store *st,
 		store_read_release(st);
 		return rc;
 	}
-	/* p's groups and store and project roles looked up once; one that
-	 * cannot be looked up (or not a user's) sees nothing */
-	if (n && ops_role_actor(&a, st, p) != 0)
+	/* p's groups and store and project roles looked up once, the
+	 * roles on every connection in one walk; a principal whose roles
+	 * cannot be looked up (or not a user) sees nothing */
+	if (n && (ops_role_actor(&a, st, p) != 0 ||
+		  !(have = calloc(n, sizeof(*have))) ||
+		  authz_actor_roles(have, a, st, l, n) != 0)) {
+		authz_actor_free(a);
 		a = NULL;
+	}
 	for (i = 0; i < n; i++) {
 		/* the project's own, and those shared into it under
 		 * their name there (svc_store_conn_list) */
-		if (a && authz_actor_require(a, st, l[i], SVC_ROLE_READER) == 0) {
+		if (a && authz_role_enough(1, have[i], SVC_ROLE_READER)) {
 			l[k++] = l[i];
 			continue;
 		}
 		svc_conn_free(l[i]); /* not this principal's to see */
 		l[i] = NULL;
 	}
+	free(have);
 	authz_actor_free(a);
 	store_read_release(st);
 	svc_error_clear();

@@ -22,7 +22,7 @@ int ops_require(svc_store *st, const svc_principal *p, const svc_conn *conn,
 int ops_role_check(svc_store *st, const svc_principal *p,
 		   const svc_conn *conn, svc_role need);
 /**
- * p's roles for checks on many connections (authz_actor_require), as
+ * p's roles for checks on many connections (authz_actor_roles), as
  * ops_role_check decides them one at a time; SVC_EDENIED when p is not a
  * user (it holds no role).
  */

@@ -312,6 +312,15 @@ int svc_store_project_role_list(svc_role_entry **out, size_t *count,
 	return role_list(out, count, st, NULL, project_id);
 }
 
+int store_conn_roles_all(svc_store *st, store_conn_role_cb cb, void *ctx)
+{
+	int rc;
+
+	if ((rc = store_tx_read(st)) != 0)
+		return rc;
+	return store_tx_end(st, st->ops->conn_roles_all(st->be, cb, ctx));
+}
+
 void svc_role_entries_free(svc_role_entry *e, size_t count)
 {
 	size_t i;

@@ -93,6 +93,37 @@ typedef int (*store_version_cb)(void *ctx, const char *id, const char *name,
 typedef int (*store_audit_cb)(void *ctx, const svc_audit_entry *e);
 
 /**
+ * One row of conn_seals_all: a connection's version and MAC, with one of
+ * its sealed secrets (key NULL when it holds none).  A connection with
+ * several secrets gives one row for each, one after the other.
+ */
+typedef struct store_seal_row {
+	const char *conn_id;          /**< the connection */
+	long long version;            /**< its version, 0 without a MAC */
+	const unsigned char *mac;     /**< its MAC, NULL without one */
+	size_t mac_len;               /**< bytes in mac */
+	const char *key;              /**< a secret field's key, or NULL */
+	const unsigned char *data;    /**< that secret's sealed bytes */
+	size_t len;                   /**< bytes in data */
+} store_seal_row;
+/** Called once per row of conn_seals_all; non-zero stops the walk. */
+typedef int (*store_seal_cb)(void *ctx, const store_seal_row *r);
+
+/**
+ * One row of conn_roles_all: a connection's role inheritance, with one
+ * role assigned on it (principal NULL when it has none).  A connection
+ * with several assignments gives one row for each, one after the other.
+ */
+typedef struct store_conn_role_row {
+	const char *conn_id;          /**< the connection */
+	int inherit;                  /**< 1 when it inherits store roles */
+	const char *principal;        /**< a user or group, or NULL */
+	svc_role role;                /**< the role assigned to it */
+} store_conn_role_row;
+/** Called once per row of conn_roles_all; non-zero stops the walk. */
+typedef int (*store_conn_role_cb)(void *ctx, const store_conn_role_row *r);
+
+/**
  * One git credential row (store_gitcred.c seals the password and decides
  * what matches; the backend moves rows).  A credential without a path has
  * path "" (a stored path is never empty), so the unique key (protocol,
@@ -338,6 +369,12 @@ typedef struct store_backend_ops {
 	int (*conn_mac_list)(store_backend *be, store_version_cb cb,
 			     void *ctx);
 	/**
+	 * Every connection's version, MAC and sealed secrets in one walk
+	 * (store_integrity.c checks a whole list with it), the rows of one
+	 * connection together.
+	 */
+	int (*conn_seals_all)(store_backend *be, store_seal_cb cb, void *ctx);
+	/**
 	 * The list of connection versions (store_integrity.c), by id:
 	 * walk it (cb as in conn_mac_list, name NULL), set or delete one
 	 * entry, or empty it.
@@ -400,6 +437,13 @@ typedef struct store_backend_ops {
 	/** Whether connection conn_id inherits store roles. */
 	int (*inherit_get)(int *on, store_backend *be, const char *conn_id);
 	int (*inherit_set)(store_backend *be, const char *conn_id, int on);
+	/**
+	 * Every connection's inheritance and the roles assigned on it in
+	 * one walk (authz/roles.c decides a whole list with it), the rows of
+	 * one connection together.
+	 */
+	int (*conn_roles_all)(store_backend *be, store_conn_role_cb cb,
+			      void *ctx);
 	/** Add a group; SVC_EEXISTS when taken. */
 	int (*group_insert)(store_backend *be, const char *name, const char *by,
 			    const char *at);

@@ -156,6 +156,12 @@ int store_enc_u64(svc_buf *b, unsigned long long v);
  */
 int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n);
 /**
+ * store_conn_verify() of every connection of the store (conns, as
+ * conn_list read them), their rows read in one walk; the list of versions
+ * is checked against every row on the way.
+ */
+int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n);
+/**
  * Before the commit of a write transaction: write the list of versions
  * if the transaction changed it (store_tx_end() calls this).
  */
@@ -164,6 +170,11 @@ int store_mcache_flush(svc_store *st);
 void store_mcache_end(svc_store *st, int ok);
 /** Free the cached list (svc_store_free). */
 void store_mcache_free(svc_store *st);
+/**
+ * Walk every connection's role inheritance and the roles assigned on it
+ * (store_backend_ops.conn_roles_all) in a read transaction.
+ */
+int store_conn_roles_all(svc_store *st, store_conn_role_cb cb, void *ctx);
 /** store_conn_verify() over every connection of the store. */
 int store_rows_verify_all(svc_store *st);
 /**

@@ -40,7 +40,10 @@
  * valid.  Deleting a connection does not check it: that is how a refused
  * connection is removed.  A handle keeps the checked manifest while no
  * other process commits (struct store_mcache), so reading one connection
- * costs its own MAC, not the whole store's.  Stores from before schema version 5 are MAC'd as they are,
+ * costs its own MAC, not the whole store's.  A list of every connection
+ * is checked in one walk over all their versions, MACs and sealed
+ * secrets (store_conn_verify_all, the backend's conn_seals_all), which
+ * matches the manifest against every row on the way.  Stores from before schema version 5 are MAC'd as they are,
  * once, at the first open with the key (store_rows_adopt()).
  */
 #include <errno.h>
@@ -391,6 +394,7 @@ void store_mcache_free(svc_store *st)
 }
 
 static int manifest_match(svc_store *st, const manifest *m);
+static int manifest_missing(svc_store *st, const manifest *m);
 
 /*
  * Inside a transaction: the store's list, checked against its MAC and,
@@ -617,34 +621,46 @@ static int sealed_load(sealed_set *s, svc_store *st, const char *id)
 
 /* ---- checking ---------------------------------------------------------- */
 
-/* Check connection c (as read) against its MAC and the manifest m. */
-static int check_one(svc_store *st, const manifest *m, const svc_conn *c)
+/*
+ * Check connection c (as read) against the version and MAC its row holds
+ * (have), its sealed secrets s, and the manifest m.
+ */
+static int check_conn(svc_store *st, const manifest *m, const svc_conn *c,
+		      long long version, const svc_buf *have,
+		      const sealed_set *s)
 {
 	unsigned char want[CRYPTO_MAC_LEN];
-	const char *id = svc_conn_id(c), *name = svc_conn_name(c);
-	const manifest_ent *e;
+	const manifest_ent *e = manifest_find(m, svc_conn_id(c));
 	const char *why = NULL;
+	int rc = 0;
+
+	if (!e)
+		why = "it is not in the store's list of connections";
+	else if (e->version != version)
+		why = "it is not the version last written";
+	else if ((rc = conn_mac(want, &st->key, c, version, s)) ==
+			 SVC_EINVALID ||
+		 (rc == 0 && !svc_secret_equal(want, sizeof(want), have->ptr,
+					       have->len)))
+		why = "its name, type, URL or fields are not what was written";
+	if (why)
+		rc = error_set(SVC_ECRYPTO, CONN_REFUSED, svc_conn_name(c), why);
+	return rc;
+}
+
+/* Check connection c (as read), its row's MAC and secrets read for it. */
+static int check_one(svc_store *st, const manifest *m, const svc_conn *c)
+{
+	const char *id = svc_conn_id(c);
 	sealed_set s;
 	svc_buf have = SVC_BUF_INIT;
 	long long version = 0;
 	int rc;
 
 	sealed_init(&s);
-	if ((rc = st->ops->conn_mac_get(&version, &have, st->be, id)) != 0 ||
-	    (rc = sealed_load(&s, st, id)) != 0)
-		goto done;
-	if (!(e = manifest_find(m, id)))
-		why = "it is not in the store's list of connections";
-	else if (e->version != version)
-		why = "it is not the version last written";
-	else if ((rc = conn_mac(want, &st->key, c, version, &s)) ==
-			 SVC_EINVALID ||
-		 (rc == 0 && !svc_secret_equal(want, sizeof(want), have.ptr,
-					       have.len)))
-		why = "its name, type, URL or fields are not what was written";
-	if (why)
-		rc = error_set(SVC_ECRYPTO, CONN_REFUSED, name, why);
-done:
+	if ((rc = st->ops->conn_mac_get(&version, &have, st->be, id)) == 0 &&
+	    (rc = sealed_load(&s, st, id)) == 0)
+		rc = check_conn(st, m, c, version, &have, &s);
 	sealed_clear(&s);
 	buf_clear(&have);
 	return rc;
@@ -679,8 +695,6 @@ static int match_one(void *p, const char *id, const char *name,
 static int manifest_match(svc_store *st, const manifest *m)
 {
 	struct match_ctx ctx;
-	const manifest_ent *e;
-	size_t i;
 	int rc;
 
 	ctx.st = st;
@@ -689,7 +703,19 @@ static int manifest_match(svc_store *st, const manifest *m)
 	if ((rc = st->ops->conn_mac_list(st->be, match_one, &ctx)) != 0 ||
 	    ctx.matched == m->n)
 		return rc;
-	/* name the first listed connection that has no row */
+	return manifest_missing(st, m);
+}
+
+/*
+ * The manifest m lists more connections than there are rows: name the
+ * first one that has none.
+ */
+static int manifest_missing(svc_store *st, const manifest *m)
+{
+	const manifest_ent *e;
+	size_t i;
+	int rc;
+
 	for (i = 0; i < m->n; i++) {
 		e = manifest_at(m, i);
 		rc = st->ops->conn_find(NULL, NULL, st->be, e->id,
@@ -718,6 +744,126 @@ int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n)
 	return rc;
 }
 
+/* qsort and bsearch: connections by id. */
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(svc_conn_id(*(svc_conn *const *)a),
+		      svc_conn_id(*(svc_conn *const *)b));
+}
+
+/* bsearch: an id against a connection. */
+static int id_cmp(const void *id, const void *c)
+{
+	return strcmp(id, svc_conn_id(*(svc_conn *const *)c));
+}
+
+/* What the walk checking every connection at once needs. */
+struct seals_ctx {
+	svc_store *st;          /**< the store */
+	const manifest *m;      /**< its list of versions, MAC checked */
+	svc_conn **byid;        /**< the connections as read, by id */
+	size_t n;               /**< how many */
+	char id[SVC_ID_LEN + 1]; /**< the connection whose rows are being
+				      read; "" before the first */
+	long long version;      /**< its row's version */
+	svc_buf mac;            /**< its row's MAC */
+	sealed_set s;           /**< its sealed secrets */
+	size_t matched;         /**< rows at the version m lists */
+	size_t checked;         /**< connections of byid checked */
+};
+
+/* The rows of ctx->id are all read: check that connection. */
+static int seals_done(struct seals_ctx *ctx)
+{
+	svc_conn *const *c = bsearch(ctx->id, ctx->byid, ctx->n,
+				     sizeof(*ctx->byid), id_cmp);
+	struct match_ctx mctx = { ctx->st, ctx->m, 0 };
+	int rc;
+
+	/* a listed connection: its MAC and version; another: its version */
+	if (c)
+		rc = check_conn(ctx->st, ctx->m, *c, ctx->version, &ctx->mac,
+				&ctx->s);
+	else
+		rc = match_one(&mctx, ctx->id, ctx->id, ctx->version);
+	if (rc)
+		return rc;
+	ctx->checked += c != NULL;
+	ctx->matched++;
+	buf_reset(&ctx->mac);
+	sealed_clear(&ctx->s);
+	return 0;
+}
+
+/* One row of conn_seals_all (a store_seal_cb). */
+static int seals_row(void *p, const store_seal_row *r)
+{
+	struct seals_ctx *ctx = p;
+	store_sealed one;
+	size_t len = strlen(r->conn_id);
+	int rc;
+
+	if (strcmp(ctx->id, r->conn_id) != 0) {
+		if (ctx->id[0] && (rc = seals_done(ctx)) != 0)
+			return rc;
+		if (len == 0 || len > SVC_ID_LEN)
+			return error_set(SVC_ECRYPTO, CONN_REFUSED, r->conn_id,
+					 "its id is not one svcconn writes");
+		memcpy(ctx->id, r->conn_id, len + 1);
+		ctx->version = r->version;
+		if (r->mac && (rc = buf_put(&ctx->mac, r->mac,
+					    r->mac_len)) != 0)
+			return rc;
+	}
+	if (!r->key)
+		return 0;
+	one.conn_id = r->conn_id;
+	one.key = r->key;
+	one.kind = SVC_FIELD_AUTH;
+	one.data = r->data ? r->data : (const unsigned char *)"";
+	one.len = r->len;
+	one.key_id = NULL;
+	return sealed_collect(&ctx->s, &one);
+}
+
+int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
+{
+	struct seals_ctx ctx;
+	manifest *m;
+	int rc;
+
+	if ((rc = mcache_get(&m, st, 0)) != 0)
+		return rc;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.st = st;
+	ctx.m = m;
+	ctx.n = n;
+	buf_init(&ctx.mac, CRYPTO_MAC_LEN * 4, 0);
+	sealed_init(&ctx.s);
+	if (n && !(ctx.byid = malloc(n * sizeof(*ctx.byid))))
+		return error_oom();
+	if (n) {
+		memcpy(ctx.byid, conns, n * sizeof(*ctx.byid));
+		qsort(ctx.byid, n, sizeof(*ctx.byid), by_id);
+	}
+	if ((rc = st->ops->conn_seals_all(st->be, seals_row, &ctx)) == 0 &&
+	    ctx.id[0])
+		rc = seals_done(&ctx);
+	/* every connection as read was checked, and every row listed */
+	if (rc == 0 && ctx.checked != n)
+		rc = error_set(SVC_ECRYPTO,
+			       "store '%s' failed its integrity check: its connections changed while they were read",
+			       st->db_path);
+	if (rc == 0 && ctx.matched != m->n)
+		rc = manifest_missing(st, m);
+	if (rc == 0)
+		st->mcache->matched = 1;
+	free(ctx.byid);
+	buf_clear(&ctx.mac);
+	sealed_clear(&ctx.s);
+	return rc;
+}
+
 int store_rows_verify_all(svc_store *st)
 {
 	svc_conn **list = NULL;
@@ -725,7 +871,7 @@ int store_rows_verify_all(svc_store *st)
 	int rc;
 
 	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
-		rc = store_conn_verify(st, list, n);
+		rc = store_conn_verify_all(st, list, n);
 	svc_store_conn_list_free(list, n);
 	return rc;
 }

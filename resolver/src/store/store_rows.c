@@ -259,6 +259,12 @@ static int rows_meta_delete(store_backend *be, const char *key)
 #define CONN_COLUMNS \
 	"id, name, type, scheme, url, description, created_by, created_at, " \
 	"updated_by, updated_at, all_pipelines, project_id"
+/* CONN_COLUMNS of the table aliased c, and how many there are. */
+#define CONN_COLUMNS_OF_C \
+	"c.id, c.name, c.type, c.scheme, c.url, c.description, " \
+	"c.created_by, c.created_at, c.updated_by, c.updated_at, " \
+	"c.all_pipelines, c.project_id"
+#define CONN_NCOLUMNS 12
 
 /* A connection from a row whose first columns are CONN_COLUMNS. */
 static int conn_from_row(svc_conn **out, store_backend *be, sqldb_stmt *st)
@@ -458,7 +464,7 @@ static int rows_conn_list(svc_conn ***out, size_t *count,
 {
 	sqldb_stmt *st = NULL;
 	svc_conn **list = NULL;
-	size_t n = 0, have = 0, i = 0;
+	size_t n = 0, have = 0, i;
 	const char *cid;
 	int rc;
 
@@ -475,32 +481,31 @@ static int rows_conn_list(svc_conn ***out, size_t *count,
 		return rc;
 	if (!(list = calloc(n ? n : 1, sizeof(*list))))
 		return error_oom();
+	/* every connection with its fields in one walk, as the database's
+	 * own client reads them: a connection's rows follow each other */
 	if ((rc = prepare(be, &st,
-			  "SELECT " CONN_COLUMNS " FROM connections "
-			  "ORDER BY name", "list connections")) != 0)
-		goto done;
-	while (have < n && (rc = step(be, st)) == 1) {
-		if ((rc = conn_from_row(&list[have], be, st)) != 0)
-			goto done;
-		have++;
-	}
-	if (rc < 0)
-		goto done;
-	finalize(be, st);
-	/* the fields of all of them, in the same order, merged in one walk */
-	if ((rc = prepare(be, &st,
-			  "SELECT f.conn_id, f.key, f.kind, f.secret, f.value "
-			  "FROM connections c JOIN fields f ON f.conn_id = c.id "
-			  "ORDER BY c.name, f.rowid", "list fields")) != 0)
+			  "SELECT " CONN_COLUMNS_OF_C ", f.key, f.kind, "
+			  "f.secret, f.value FROM connections c "
+			  "LEFT JOIN fields f ON f.conn_id = c.id "
+			  "ORDER BY c.name, c.id, f.rowid",
+			  "list connections")) != 0)
 		goto done;
 	while ((rc = step(be, st)) == 1) {
 		cid = col_str(be, st, 0);
-		while (i < have && cid &&
-		       strcmp(svc_conn_id(list[i]), cid) != 0)
-			i++;
-		if (i == have)
-			break;
-		if ((rc = field_from_row(list[i], be, st, 1)) != 0)
+		if (!cid) {
+			rc = error_oom();
+			goto done;
+		}
+		if (!have || strcmp(svc_conn_id(list[have - 1]), cid) != 0) {
+			if (have == n)
+				break;
+			if ((rc = conn_from_row(&list[have], be, st)) != 0)
+				goto done;
+			have++;
+		}
+		if (!col_null(be, st, CONN_NCOLUMNS) &&
+		    (rc = field_from_row(list[have - 1], be, st,
+					 CONN_NCOLUMNS)) != 0)
 			goto done;
 	}
 	rc = rc < 0 ? rc : 0;
@@ -610,6 +615,62 @@ static int rows_conn_mac_list(store_backend *be, store_version_cb cb,
 			    "SELECT c.id, c.name, coalesce(m.version, 0) "
 			    "FROM connections c "
 			    "LEFT JOIN conn_macs m ON m.conn_id = c.id", cb, ctx);
+}
+
+/*
+ * Walk the rows of sql (no parameters): each(be, st, arg) for every row; a
+ * non-zero return stops the walk with it.
+ */
+static int rows_walk(store_backend *be, const char *sql, const char *doing,
+		     int (*each)(store_backend *be, sqldb_stmt *st, void *arg),
+		     void *arg)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st, sql, doing)) != 0)
+		return rc;
+	while ((rc = step(be, st)) == 1)
+		if ((rc = each(be, st, arg)) != 0)
+			break;
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+/* What a walk of conn_seals_all calls. */
+struct seals_arg {
+	store_seal_cb cb; /**< the caller's callback */
+	void *ctx;        /**< its context */
+};
+
+static int seal_row(store_backend *be, sqldb_stmt *st, void *arg)
+{
+	struct seals_arg *a = arg;
+	store_seal_row r;
+
+	r.conn_id = col_str(be, st, 0);
+	r.version = col_int(be, st, 1);
+	r.mac = col_blob(be, st, 2, &r.mac_len);
+	r.key = col_str(be, st, 3);
+	r.data = r.key ? col_blob(be, st, 4, &r.len) : NULL;
+	if (!r.data)
+		r.len = 0;
+	return r.conn_id ? a->cb(a->ctx, &r) : error_oom();
+}
+
+static int rows_conn_seals_all(store_backend *be, store_seal_cb cb,
+			       void *ctx)
+{
+	struct seals_arg a = { cb, ctx };
+
+	return rows_walk(be,
+			 "SELECT c.id, coalesce(m.version, 0), m.mac, f.key, "
+			 "f.sealed FROM connections c "
+			 "LEFT JOIN conn_macs m ON m.conn_id = c.id "
+			 "LEFT JOIN fields f ON f.conn_id = c.id AND f.secret = 1 "
+			 "ORDER BY c.id",
+			 "read the MACs and secrets of connections", seal_row,
+			 &a);
 }
 
 static int rows_manifest_list(store_backend *be, store_version_cb cb,
@@ -1223,6 +1284,37 @@ static int rows_inherit_get(int *on, store_backend *be, const char *conn_id)
 	}
 	finalize(be, st);
 	return rc;
+}
+
+/* What a walk of conn_roles_all calls. */
+struct roles_arg {
+	store_conn_role_cb cb; /**< the caller's callback */
+	void *ctx;             /**< its context */
+};
+
+static int conn_role_row(store_backend *be, sqldb_stmt *st, void *arg)
+{
+	struct roles_arg *a = arg;
+	store_conn_role_row r;
+
+	r.conn_id = col_str(be, st, 0);
+	r.inherit = col_int(be, st, 1) != 0;
+	r.principal = col_str(be, st, 2);
+	r.role = (svc_role)(int)col_int(be, st, 3);
+	return r.conn_id ? a->cb(a->ctx, &r) : error_oom();
+}
+
+static int rows_conn_roles_all(store_backend *be, store_conn_role_cb cb,
+			       void *ctx)
+{
+	struct roles_arg a = { cb, ctx };
+
+	return rows_walk(be,
+			 "SELECT c.id, c.inherit_roles, r.principal, r.role "
+			 "FROM connections c LEFT JOIN role_assignments r "
+			 "ON r.conn_id = c.id AND r.project_id = '' "
+			 "ORDER BY c.id",
+			 "read the roles on connections", conn_role_row, &a);
 }
 
 static int rows_inherit_set(store_backend *be, const char *conn_id, int on)
@@ -3086,6 +3178,7 @@ const store_backend_ops store_rows_ops = {
 	.conn_rename = rows_conn_rename,
 	.conn_mac_get = rows_conn_mac_get,
 	.conn_mac_list = rows_conn_mac_list,
+	.conn_seals_all = rows_conn_seals_all,
 	.conn_mac_put = rows_conn_mac_put,
 	.manifest_list = rows_manifest_list,
 	.manifest_put = rows_manifest_put,
@@ -3104,6 +3197,7 @@ const store_backend_ops store_rows_ops = {
 	.role_list = rows_role_list,
 	.inherit_get = rows_inherit_get,
 	.inherit_set = rows_inherit_set,
+	.conn_roles_all = rows_conn_roles_all,
 	.group_insert = rows_group_insert,
 	.group_find = rows_group_find,
 	.group_delete = rows_group_delete,
