@@ -1713,6 +1713,88 @@ int svc_remote_token_revoke(svc_remote *r, const char *id)
 	return rc;
 }
 
+/* ---- users' passwords ---------------------------------------------------------- */
+
+#define USERS "_apis/svcconn/users"
+
+/* USERS/{name}/password into *path; name NULL: the token's holder. */
+static int password_path(svc_buf *path, svc_remote *r, const char *name)
+{
+	char *me = NULL;
+	int rc;
+
+	if (!name && (rc = svc_remote_whoami(&me, r)))
+		return rc;
+	if ((rc = path_of(path, USERS, name ? name : me, NULL, NULL)) == 0 &&
+	    buf_puts(path, "/password")) {
+		buf_clear(path);
+		rc = error_oom();
+	}
+	free(me);
+	return rc;
+}
+
+int svc_remote_password_set(svc_remote *r, const char *name,
+			    const char *password, size_t len)
+{
+	svc_buf body, path;
+	int rc;
+
+	if ((rc = password_path(&path, r, name)))
+		return rc;
+	if ((rc = secret_body(&body, json_pack("{s:s#}", "password", password,
+					       len))) == 0)
+		rc = call(NULL, r, "PUT", r->root, path.ptr, NULL, &body);
+	buf_clear(&body);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_password_remove(svc_remote *r, const char *name)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = password_path(&path, r, name)))
+		return rc;
+	rc = call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_user_list(svc_user_info **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_user_info *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = call(&v, r, "GET", r->root, USERS, NULL, NULL)))
+		return rc;
+	a = json_object_get(v, "value");
+	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
+		json_decref(v);
+		return error_oom();
+	}
+	json_array_foreach(a, i, e) {
+		const char *name = str_of(e, "name");
+
+		if (!name || !(l[i].name = strdup(name))) {
+			svc_user_list_free(l, i);
+			json_decref(v);
+			return name ? error_oom()
+				    : error_set(SVC_ERROR, "the server sent a user without a name");
+		}
+		l[i].changed = json_integer_value(json_object_get(e, "changed"));
+	}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
+}
+
 /* ---- the OIDC issuer's signing keys ------------------------------------------ */
 
 #define OIDC_KEYS "_apis/svcconn/oidc/keys"

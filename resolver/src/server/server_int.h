@@ -275,6 +275,13 @@ json_t *srv_iso_or_null(long long t);
 int api_tokens_list(struct srv_call *c);
 int api_token_create(struct srv_call *c);
 int api_token_revoke(struct srv_call *c);
+/*
+ * /_apis/svcconn/users: GET the users with a password; PUT and DELETE
+ * users/{name}/password (api_users.c).
+ */
+int api_users_list(struct srv_call *c);
+int api_user_password_set(struct srv_call *c);
+int api_user_password_remove(struct srv_call *c);
 
 /*
  * api_pools.c: GET and POST /_apis/distributedtask/pools; GET
