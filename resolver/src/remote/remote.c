@@ -418,18 +418,18 @@ static int secret_body(svc_buf *out, json_t *o)
 /* ---- the verbs ------------------------------------------------------------- */
 
 /*
- * GET path[/seg] and its array member: the answer into *v (release it),
- * the array into *a, and a zeroed array of as many elements of elsize
- * bytes into *arr (NULL when empty).
+ * GET base/path[/seg] and its array member: the answer into *v (release
+ * it), the array into *a, and a zeroed array of as many elements of
+ * elsize bytes into *arr (NULL when empty).
  */
-static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
-		     svc_remote *r, const char *path, const char *seg,
-		     const char *member)
+static int get_array_at(json_t **v, json_t **a, void **arr, size_t elsize,
+			svc_remote *r, const char *base, const char *path,
+			const char *seg, const char *member)
 {
 	int rc;
 
 	*arr = NULL;
-	if ((rc = call(v, r, "GET", r->project, path, seg, NULL)))
+	if ((rc = call(v, r, "GET", base, path, seg, NULL)))
 		return rc;
 	*a = json_object_get(*v, member);
 	if (json_array_size(*a) &&
@@ -438,6 +438,15 @@ static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
 		return error_oom();
 	}
 	return 0;
+}
+
+/* get_array_at in the project acted in. */
+static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
+		     svc_remote *r, const char *path, const char *seg,
+		     const char *member)
+{
+	return get_array_at(v, a, arr, elsize, r, r->project, path, seg,
+			    member);
 }
 
 #define EP "_apis/serviceendpoint/endpoints"
@@ -1771,13 +1780,9 @@ int svc_remote_user_list(svc_user_info **out, size_t *count, svc_remote *r)
 
 	*out = NULL;
 	*count = 0;
-	if ((rc = call(&v, r, "GET", r->root, USERS, NULL, NULL)))
+	if ((rc = get_array_at(&v, &a, (void **)&l, sizeof(*l), r, r->root,
+			       USERS, NULL, "value")))
 		return rc;
-	a = json_object_get(v, "value");
-	if (json_array_size(a) && !(l = calloc(json_array_size(a), sizeof(*l)))) {
-		json_decref(v);
-		return error_oom();
-	}
 	json_array_foreach(a, i, e) {
 		const char *name = str_of(e, "name");
 

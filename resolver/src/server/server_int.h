@@ -308,6 +308,11 @@ int console_new(struct console **out, unsigned idle_s, unsigned max_s,
 /** Free, every session wiped; NULL accepted. */
 void console_free(struct console *con);
 int console_signin(struct srv_call *c);
+/**
+ * The console's answer to a sign-in while the address is rate-limited:
+ * a 429 page saying when to try again (retry_s seconds), not JSON.
+ */
+int console_too_many(struct srv_call *c, unsigned retry_s);
 int console_get(struct srv_call *c);
 int console_post(struct srv_call *c);
 /** GET /favicon.ico: 404 (the console's icon is /console/console.svg). */
