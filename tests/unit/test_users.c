@@ -5,7 +5,8 @@
  * one message and the same work, the authority over whose password, the
  * audit records (never the password), and that neither the password nor
  * the hash comes back from a list or is written anywhere in the store
- * but as the hash.
+ * but as the hash (SQLite's file, or a pg_dump when the test runs on
+ * PostgreSQL as test_users_pg).
  */
 #include "testutil.h"
 #include "users/users_int.h"
@@ -241,30 +242,50 @@ static size_t slurp(char *b, size_t max, const char *path)
 }
 
 /*
- * The store's database and its write-ahead log hold the hash, never the
- * password (SQLite only; the browser test dumps PostgreSQL's).
+ * Everything the store wrote for a password holds the hash, never the
+ * password: SQLite's database and write-ahead log, or a pg_dump of the
+ * PostgreSQL database.
  */
-static void test_file_has_no_password(void **state)
+static void test_store_has_no_password(void **state)
 {
 	tu_store *f = *state;
 	svc_principal *admin = user("tester");
 	const char *pw = "unmistakable-Passw0rd-4711";
 	const size_t max = 32u << 20;
-	char *text, wal[4096];
-	size_t len, i;
+	char *text, path[4096];
+	size_t len = 0, i;
 	int found_hash = 0;
 
-	if (tu_database()) {
-		svc_principal_free(admin);
-		skip();
-	}
 	assert_int_equal(svc_ops_password_set(f->st, admin, "alice", pw,
 					      strlen(pw)), 0);
 	text = malloc(2 * max);
 	assert_non_null(text);
-	len = slurp(text, max, svc_store_db_path(f->st));
-	snprintf(wal, sizeof(wal), "%s-wal", svc_store_db_path(f->st));
-	len += slurp(text + len, max, wal);
+	if (getenv("SVCCONN_TEST_PG")) {
+		/* the fixture's URL (its user) with the store's database */
+		char *p = tu_path(getenv("SVCCONN_TEST_PG"), "url");
+		char *url = tu_read_file(p, NULL);
+		const char *db = strrchr(svc_store_db_path(f->st), '/');
+		FILE *dump;
+
+		assert_non_null(url);
+		assert_non_null(db);
+		url[strcspn(url, "\n")] = '\0';
+		assert_non_null(strrchr(url, '/'));
+		*strrchr(url, '/') = '\0';
+		snprintf(path, sizeof(path), "pg_dump --data-only '%s%s'", url,
+			 db);
+		free(url);
+		free(p);
+		dump = popen(path, "r");
+		assert_non_null(dump);
+		len = fread(text, 1, max, dump);
+		assert_int_equal(pclose(dump), 0);
+	} else {
+		len = slurp(text, max, svc_store_db_path(f->st));
+		snprintf(path, sizeof(path), "%s-wal", svc_store_db_path(f->st));
+		len += slurp(text + len, max, path);
+	}
+	assert_true(len > 0);
 	for (i = 0; i + strlen(pw) <= len; i++) {
 		assert_false(memcmp(text + i, pw, strlen(pw)) == 0);
 		if (memcmp(text + i, "$argon2id$v=19$", 15) == 0)
@@ -286,7 +307,7 @@ int main(void)
 						tu_store_teardown),
 		cmocka_unit_test_setup_teardown(test_authority, tu_store_setup,
 						tu_store_teardown),
-		cmocka_unit_test_setup_teardown(test_file_has_no_password,
+		cmocka_unit_test_setup_teardown(test_store_has_no_password,
 						tu_store_setup,
 						tu_store_teardown),
 	};
