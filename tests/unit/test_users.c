@@ -33,22 +33,6 @@ static svc_principal *user(const char *name)
 	return p;
 }
 
-/* The newest audit record's action and detail (copied). */
-static void last_audit(tu_store *f, char action[64], char detail[512])
-{
-	svc_audit_list *l = NULL;
-	const svc_audit_entry *e;
-	size_t n;
-
-	assert_int_equal(svc_store_audit(&l, f->st, 0), 0);
-	n = svc_audit_list_count(l);
-	assert_true(n > 0);
-	e = svc_audit_list_at(l, n - 1);
-	snprintf(action, 64, "%s", e->action);
-	snprintf(detail, 512, "%s", e->detail);
-	svc_audit_list_free(l);
-}
-
 /* Seconds verify of name with pw takes (the best of three). */
 static double verify_time(tu_store *f, const char *name, const char *pw)
 {
@@ -127,7 +111,7 @@ static void test_verify(void **state)
 					     "192.0.2.7", "POST /t"),
 			 SVC_EDENIED);
 	snprintf(wrong_msg, sizeof(wrong_msg), "%s", svc_error_last());
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "password-auth-failed");
 	assert_non_null(strstr(detail, "\"alice\""));
 	assert_non_null(strstr(detail, "wrong password"));
@@ -143,7 +127,7 @@ static void test_verify(void **state)
 			 SVC_EDENIED);
 	assert_string_equal(svc_error_last(), wrong_msg);
 	assert_string_equal(wrong_msg, "user name or password refused");
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "password-auth-failed");
 	assert_non_null(strstr(detail, "no such user"));
 	/* a user whose password was removed: refused */
@@ -185,7 +169,7 @@ static void test_authority(void **state)
 
 	assert_int_equal(svc_ops_password_set(f->st, alice, NULL, PW,
 					      strlen(PW)), 0);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "password-set");
 	assert_non_null(strstr(detail, "\"alice\""));
 	assert_null(strstr(detail, "horse"));
@@ -213,7 +197,7 @@ static void test_authority(void **state)
 					      strlen(PW)), SVC_EDENIED);
 	/* removal: one's own, then gone */
 	assert_int_equal(svc_ops_password_remove(f->st, alice, NULL), 0);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "password-removed");
 	assert_int_equal(svc_ops_password_remove(f->st, alice, NULL),
 			 SVC_ENOTFOUND);
