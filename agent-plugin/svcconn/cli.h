@@ -66,6 +66,7 @@ extern const struct cmd_entry cmd_migrate_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_oidc_entry;
 extern const struct cmd_entry cmd_tokens_entry;
+extern const struct cmd_entry cmd_users_entry;
 extern const struct cmd_entry cmd_pipelines_entry;
 extern const struct cmd_entry cmd_pools_entry, cmd_agents_entry;
 extern const struct cmd_entry cmd_login_entry, cmd_logout_entry;
@@ -229,6 +230,11 @@ int cli_token_create(struct cli_ctx *ctx, svc_store *st, char **token,
 int cli_token_list(struct cli_ctx *ctx, svc_store *st, svc_token_info **out,
 		   size_t *n, const char *owner, int all);
 int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id);
+int cli_password_set(struct cli_ctx *ctx, svc_store *st, const char *name,
+		     const char *password, size_t len);
+int cli_password_remove(struct cli_ctx *ctx, svc_store *st, const char *name);
+int cli_user_list(struct cli_ctx *ctx, svc_store *st, svc_user_info **out,
+		  size_t *n);
 int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
 		  size_t *n);
 int cli_oidc_rotate(struct cli_ctx *ctx, svc_store *st, char **kid,

@@ -331,6 +331,27 @@ int cli_token_revoke(struct cli_ctx *ctx, svc_store *st, const char *id)
 			   : svc_ops_token_revoke(st, ctx->who, id);
 }
 
+int cli_password_set(struct cli_ctx *ctx, svc_store *st, const char *name,
+		     const char *password, size_t len)
+{
+	return ctx->remote
+		? svc_remote_password_set(ctx->remote, name, password, len)
+		: svc_ops_password_set(st, ctx->who, name, password, len);
+}
+
+int cli_password_remove(struct cli_ctx *ctx, svc_store *st, const char *name)
+{
+	return ctx->remote ? svc_remote_password_remove(ctx->remote, name)
+			   : svc_ops_password_remove(st, ctx->who, name);
+}
+
+int cli_user_list(struct cli_ctx *ctx, svc_store *st, svc_user_info **out,
+		  size_t *n)
+{
+	return ctx->remote ? svc_remote_user_list(out, n, ctx->remote)
+			   : svc_ops_user_list(out, n, st, ctx->who);
+}
+
 int cli_oidc_keys(struct cli_ctx *ctx, svc_store *st, svc_oidc_key **out,
 		  size_t *n)
 {

@@ -21,6 +21,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_approvals_entry, &cmd_approve_entry, &cmd_reject_entry,
 	&cmd_bypass_entry, &cmd_history_entry, &cmd_expiring_entry,
 	&cmd_verify_entry, &cmd_oidc_entry, &cmd_tokens_entry,
+	&cmd_users_entry,
 	&cmd_pipelines_entry, &cmd_pools_entry, &cmd_agents_entry,
 	&cmd_login_entry, &cmd_logout_entry, &cmd_projects_entry,
 	&cmd_share_entry, &cmd_unshare_entry, NULL

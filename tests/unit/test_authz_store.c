@@ -1368,7 +1368,7 @@ static void test_schema_upgrade(void **state)
 	int on = -1;
 
 	mkconn(f, "prod", "alice", id);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
 	/* make it a version 1 store with a connection, then reopen it */
 	svc_store_free(f->st);
 	f->st = NULL;
@@ -1378,7 +1378,7 @@ static void test_schema_upgrade(void **state)
 	assert_int_equal(sqlite3_exec(db, drop, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
 	assert_int_equal(svc_store_inherit_get(f->st, id, &on), 0);
 	assert_int_equal(on, 1);
 	assert_int_equal(svc_store_role_set(f->st, id, "alice", SVC_ROLE_ADMIN,

@@ -793,14 +793,14 @@ static void test_schema_migration(void **state)
 {
 	struct fx *f = *state;
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
 	put(f, "protocol=https\nhost=h\nusername=u\npassword=p\n");
 	/* a version 2 store gains the table when it is opened */
 	svc_store_free(f->st);
 	f->st = NULL;
 	raw_exec(f, "DROP TABLE git_credentials; PRAGMA user_version = 2;");
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
 	get_is(f, "protocol=https\nhost=h\n", NULL);
 	put(f, "protocol=https\nhost=h\nusername=u\npassword=p\n");
 	get_is(f, "protocol=https\nhost=h\n", "u/p");

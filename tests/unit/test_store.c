@@ -910,7 +910,7 @@ static void test_schema(void **state)
 
 	init_open(f);
 	db = raw_db(f);
-	assert_int_equal(raw_count(db, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_count(db, "PRAGMA user_version"), 11);
 	assert_int_equal(raw_count(db, "SELECT count(*) FROM meta "
 				   "WHERE key = 'key_id'"), 1);
 	/* a new store starts authenticated: its (empty) list, no mark */
@@ -1347,7 +1347,7 @@ static void test_upgrade_from_v4(void **state)
 				    "secret = 1 AND substr(sealed, 1, 1) = x'01'"),
 			 4);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 10);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM meta WHERE key = "
 				    "'rows_unsealed'"), 0);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM conn_macs"), 2);

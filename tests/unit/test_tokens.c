@@ -75,22 +75,6 @@ static int verify(tu_store *f, const char *tok, const char *need,
 				"192.0.2.7", "GET /test");
 }
 
-/* The newest audit record's action and detail (copied into out). */
-static void last_audit(tu_store *f, char action[64], char detail[512])
-{
-	svc_audit_list *l = NULL;
-	const svc_audit_entry *e;
-	size_t n;
-
-	assert_int_equal(svc_store_audit(&l, f->st, 0), 0);
-	n = svc_audit_list_count(l);
-	assert_true(n > 0);
-	e = svc_audit_list_at(l, n - 1);
-	snprintf(action, 64, "%s", e->action);
-	snprintf(detail, 512, "%s", e->detail);
-	svc_audit_list_free(l);
-}
-
 static void test_format(void **state)
 {
 	tu_store *f = *state;
@@ -185,7 +169,7 @@ static void test_verify(void **state)
 	assert_null(a.owner);
 	assert_non_null(strstr(svc_error_last(), "wrong secret"));
 	svc_token_auth_clear(&a);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "token-auth-failed");
 	assert_non_null(strstr(detail, id));
 	assert_non_null(strstr(detail, "192.0.2.7"));
@@ -204,7 +188,7 @@ static void test_verify(void **state)
 	assert_int_equal(verify(f, "svcp_nothing", NULL, &a), SVC_EDENIED);
 	assert_null(a.id);
 	svc_token_auth_clear(&a);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "token-auth-failed");
 	assert_null(strstr(detail, "tokenId"));
 	assert_int_equal(verify(f, NULL, NULL, &a), SVC_EDENIED);
@@ -292,7 +276,7 @@ static void test_revoke(void **state)
 	size_t n = 0;
 	svc_token_auth a;
 
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "token-create");
 	assert_non_null(strstr(detail, id));
 	assert_null(strstr(detail, tok + 6 + SVC_TOKEN_ID_LEN));
@@ -303,7 +287,7 @@ static void test_revoke(void **state)
 	assert_int_equal(verify(f, tok, NULL, &a), 0);
 	svc_token_auth_clear(&a);
 	assert_int_equal(svc_token_revoke(f->st, id, "alice", "alice"), 0);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "token-revoke");
 	assert_non_null(strstr(detail, id));
 	assert_int_equal(verify(f, tok, NULL, &a), SVC_EDENIED);
@@ -335,7 +319,7 @@ static void test_scopes(void **state)
 	assert_int_equal(a.forbidden, 1);
 	assert_string_equal(a.owner, "alice");
 	svc_token_auth_clear(&a);
-	last_audit(f, action, detail);
+	tu_last_audit(f->st, action, detail);
 	assert_string_equal(action, "token-auth-failed");
 	assert_non_null(strstr(detail, "endpoints:manage"));
 	/* manage implies read; full grants everything */

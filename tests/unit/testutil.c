@@ -336,3 +336,18 @@ int tu_store_teardown(void **state)
 	free(f);
 	return 0;
 }
+
+void tu_last_audit(struct svc_store *st, char action[64], char detail[512])
+{
+	svc_audit_list *l = NULL;
+	const svc_audit_entry *e;
+	size_t n;
+
+	assert_int_equal(svc_store_audit(&l, st, 0), 0);
+	n = svc_audit_list_count(l);
+	assert_true(n > 0);
+	e = svc_audit_list_at(l, n - 1);
+	snprintf(action, 64, "%s", e->action);
+	snprintf(detail, 512, "%s", e->detail);
+	svc_audit_list_free(l);
+}

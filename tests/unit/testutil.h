@@ -75,5 +75,7 @@ typedef struct tu_store {
 int tu_store_setup(void **state);
 /** Its teardown: closes the store, removes the directory. */
 int tu_store_teardown(void **state);
+/** The newest audit record of st: its action and detail (copied). */
+void tu_last_audit(struct svc_store *st, char action[64], char detail[512]);
 
 #endif

@@ -28,6 +28,7 @@
 #include "projects.h"
 #include "store.h"
 #include "tokens.h"
+#include "users.h"
 #include "verify.h"
 
 #ifdef __cplusplus
@@ -485,6 +486,25 @@ int svc_ops_project_role_list(svc_role_entry **out, size_t *count,
 			      svc_store *st, const svc_principal *p);
 int svc_ops_project_role_set(svc_store *st, const svc_principal *p,
 			     const char *principal, svc_role role);
+
+/* ---- users' passwords (users.h) ---- */
+
+/**
+ * Set the password (len bytes; SVC_PASSWORD_MIN to SVC_PASSWORD_MAX) of
+ * user name (NULL: p itself), replacing any: a user its own, the store's
+ * Administrator anybody's.  Audited "password-set".
+ */
+int svc_ops_password_set(svc_store *st, const svc_principal *p,
+			 const char *name, const char *password, size_t len);
+/** Remove the password of name (NULL: p's own), as for set; audited. */
+int svc_ops_password_remove(svc_store *st, const svc_principal *p,
+			    const char *name);
+/**
+ * The users with a password and when it was set, by name (never a
+ * hash): every one for the store's Administrator, else p alone (if set).
+ */
+int svc_ops_user_list(svc_user_info **out, size_t *count, svc_store *st,
+		      const svc_principal *p);
 
 /* ---- personal access tokens (tokens.h) ---- */
 

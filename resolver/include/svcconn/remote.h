@@ -28,6 +28,7 @@
 #include "svcconn/projects.h"
 #include "svcconn/store.h"
 #include "svcconn/tokens.h"
+#include "svcconn/users.h"
 #include "svcconn/verify.h"
 
 #ifdef __cplusplus
@@ -314,6 +315,13 @@ int svc_remote_token_list(svc_token_info **out, size_t *count,
 			  svc_remote *r, const char *owner, int all);
 /** As svc_ops_token_revoke. */
 int svc_remote_token_revoke(svc_remote *r, const char *id);
+/** As svc_ops_password_set (name NULL: the token's holder). */
+int svc_remote_password_set(svc_remote *r, const char *name,
+			    const char *password, size_t len);
+/** As svc_ops_password_remove (name NULL: the token's holder). */
+int svc_remote_password_remove(svc_remote *r, const char *name);
+/** As svc_ops_user_list (free with svc_user_list_free). */
+int svc_remote_user_list(svc_user_info **out, size_t *count, svc_remote *r);
 /** As svc_ops_oidc_keys (free with svc_oidc_keys_free). */
 int svc_remote_oidc_keys(svc_oidc_key **out, size_t *count, svc_remote *r);
 /** As svc_ops_oidc_rotate (alg NULL: the default; *kid: free()). */

@@ -28,6 +28,7 @@
 #include "ops.h"
 #include "remote.h"
 #include "tokens.h"
+#include "users.h"
 #include "agents.h"
 #include "server.h"
 

@@ -1,8 +1,9 @@
 /*
- * console.c - svcconn-server's web console: sign-in with a personal
- * access token, sessions, the checks every request passes, and the route
- * table of its pages (console_pages.c, console_forms.c, console_runs.c,
- * console_security.c, console_audit.c).
+ * console.c - svcconn-server's web console: sign-in with a user name and
+ * password (an Argon2id hash, users.h) or a personal access token, the
+ * page of a rate-limited sign-in (429), sessions, the checks every
+ * request passes, and the route table of its pages (console_pages.c,
+ * console_forms.c, console_runs.c, console_security.c, console_audit.c).
  *
  * The console is a front end like the CLI: each page calls svc_ops_* as
  * the signed-in principal, exactly as the API's handlers do, and shows
@@ -11,8 +12,8 @@
  * Sessions live in the server's memory only: a 256-bit random id in a
  * cookie (HttpOnly; Secure; SameSite=Strict; Path=/console), compared in
  * constant time, ending after an idle time and an absolute time; a
- * session keeps the principal's name and its token's scopes, never the
- * token.  Every POST but the sign-in carries the session's CSRF token
+ * session keeps the principal's name and its token's scopes ("full" for a
+ * password), never the token or the password.  Every POST but the sign-in carries the session's CSRF token
  * (a hidden field, compared in constant time), and every POST must come
  * from the console's own origin (Origin and Sec-Fetch-Site, when the
  * browser sends them).  Every response carries a strict
@@ -34,6 +35,7 @@
 
 #include "svcconn/secret.h"
 #include "svcconn/tokens.h"
+#include "svcconn/users.h"
 #include "console/console_int.h"
 #include "errors_int.h"
 #include "util/hex.h"
@@ -525,79 +527,212 @@ static void anon_req(struct con_req *r, struct srv_call *c)
 	html_init(&r->h);
 }
 
-/* The sign-in page with status, and an error when msg. */
-static int signin_page(struct srv_call *c, unsigned status, const char *msg)
+/* Where a sign-in page's error goes. */
+enum signin_error {
+	SIGNIN_OK = 0,     /**< no error */
+	SIGNIN_TOP,        /**< above both forms (the origin, a 500) */
+	SIGNIN_PASSWORD,   /**< next to the password */
+	SIGNIN_TOKEN       /**< next to the token */
+};
+
+/*
+ * The end of the secret input of form at, and its error paragraph (id)
+ * when the error is where: tied to the input by aria-describedby.
+ */
+static void signin_error(html *h, enum signin_error where,
+			 enum signin_error at, const char *id, const char *msg)
+{
+	if (where != at) {
+		html_printf(h, ">");
+		return;
+	}
+	html_printf(h, " aria-invalid=\"true\" aria-describedby=\"%s\">"
+		    "<p class=\"error\" role=\"alert\" id=\"%s\">%s</p>",
+		    id, id, msg);
+}
+
+/*
+ * The sign-in page with status: a user name and password, or a personal
+ * access token; msg an error shown where says.  user and project (the
+ * values typed, or NULL) are kept; a password or token never is.
+ */
+static int signin_page(struct srv_call *c, unsigned status,
+		       enum signin_error where, const char *msg,
+		       const char *user, const char *project)
 {
 	struct con_req r;
 
+	if (!project || !*project)
+		project = "default";
 	anon_req(&r, c);
 	con_page_begin(&r, "Sign in",
 		       "Sign in to manage service connections, permit pipelines and "
-		       "approve runs with a personal access token of this server "
+		       "approve runs: with your user name and password ('svcconn users "
+		       "passwd'), or with a personal access token of this server "
 		       "('svcconn tokens create').");
-	html_printf(&r.h, "<form method=\"post\" action=\"/console/signin\" class=\"card\">");
-	if (msg)
+	if (where == SIGNIN_TOP)
 		html_printf(&r.h, "<p class=\"error\" role=\"alert\" id=\"signin-error\">%s</p>",
 			    msg);
 	html_printf(&r.h,
+		    "<form method=\"post\" action=\"/console/signin\" class=\"card\" id=\"signin-password\">"
+		    "<h2>With a password</h2>"
+		    "<label for=\"user\">User name</label>"
+		    "<input id=\"user\" name=\"user\" type=\"text\" autocomplete=\"username\" "
+		    "autocapitalize=\"none\" spellcheck=\"false\" required autofocus value=\"%s\">"
+		    "<label for=\"password\">Password</label>"
+		    "<input id=\"password\" name=\"password\" type=\"password\" "
+		    "autocomplete=\"current-password\" required",
+		    user ? user : "");
+	signin_error(&r.h, where, SIGNIN_PASSWORD, "password-error", msg);
+	html_printf(&r.h,
+		    "<label for=\"project-p\">Project</label>"
+		    "<input id=\"project-p\" name=\"project\" type=\"text\" value=\"%s\" required>"
+		    "<button type=\"submit\">Sign in</button></form>"
+		    "<form method=\"post\" action=\"/console/signin\" class=\"card\" id=\"signin-token\">"
+		    "<h2>Or with a personal access token</h2>"
 		    "<label for=\"token\">Personal access token</label>"
 		    "<input id=\"token\" name=\"token\" type=\"password\" "
-		    "autocomplete=\"off\" required autofocus%s>"
-		    "<label for=\"project\">Project</label>"
-		    "<input id=\"project\" name=\"project\" type=\"text\" value=\"default\" required>"
-		    "<button type=\"submit\">Sign in</button></form>",
-		    msg ? " aria-describedby=\"signin-error\"" : "");
+		    "autocomplete=\"off\" required",
+		    project);
+	signin_error(&r.h, where, SIGNIN_TOKEN, "token-error", msg);
+	html_printf(&r.h,
+		    "<label for=\"project-t\">Project</label>"
+		    "<input id=\"project-t\" name=\"project\" type=\"text\" value=\"%s\" required>"
+		    "<button type=\"submit\">Sign in with the token</button></form>",
+		    project);
 	return con_page_send(&r, status);
 }
 
-int console_signin(struct srv_call *c)
+int console_too_many(struct srv_call *c, unsigned retry_s)
+{
+	struct con_req r;
+	time_t at = time(NULL) + (time_t)retry_s;
+	struct tm tm;
+	char when[32] = "";
+
+	if (gmtime_r(&at, &tm))
+		strftime(when, sizeof(when), "%H:%M:%S UTC", &tm);
+	anon_req(&r, c);
+	con_page_begin(&r, "Too many sign-in attempts",
+		       "This address made too many refused sign-ins; the console "
+		       "waits before it takes another.");
+	html_printf(&r.h,
+		    "<p class=\"error\" role=\"alert\" id=\"retry\">Too many refused "
+		    "sign-ins from this address: try again in %u seconds (at %s).</p>"
+		    "<p><a href=\"/console/signin\">Back to the sign-in</a></p>",
+		    retry_s, when);
+	return con_page_send(&r, MHD_HTTP_TOO_MANY_REQUESTS);
+}
+
+/* A refused sign-in: logged (never the secret), its page a 401 (counted
+ * against the address by the server) or a 500. */
+static int signin_refused(struct srv_call *c, int rc, enum signin_error where,
+			  const char *msg, const char *user,
+			  const char *project)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s %s: %s", c->client, c->request,
+		 svc_error_last());
+	srv_log_line(c->srv, SVC_SERVER_LOG_WARNING, line);
+	if (rc != SVC_EDENIED)
+		return signin_page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, SIGNIN_TOP,
+				   "the sign-in failed on the server", user,
+				   project);
+	return signin_page(c, MHD_HTTP_UNAUTHORIZED, where, msg, user, project);
+}
+
+/*
+ * Who the sign-in's credential names, into *user and *scopes (new strings;
+ * scopes NULL for a password: a password grants every scope, the roles
+ * decide); 0, or the page already answered in *page_rc.
+ */
+static int signin_check(char **user, char **scopes, int *page_rc,
+			struct srv_call *c, const svc_buf *name,
+			const svc_buf *pw, const svc_buf *tok,
+			const char *project)
 {
 	const struct srv_shared *sh = srv_shared(c->srv);
-	struct console *con = sh->console;
 	svc_token_auth ta;
-	svc_buf tok, proj, loc;
-	char cookie[2 * ID_BYTES + 1], hdr[2 * ID_BYTES + 128];
-	struct session *s = NULL;
 	int rc;
 
-	memset(&ta, 0, sizeof(ta));
-	if (!same_origin(con, c))
-		return signin_page(c, MHD_HTTP_FORBIDDEN,
-				   "sign-in refused: the form was not posted from this console's origin");
-	buf_init(&tok, 512, 1);
-	buf_init(&proj, 256, 0);
-	loc = (svc_buf)SVC_BUF_INIT;
-	if (con_form_get(&tok, c, "token", 256) || !tok.len ||
-	    con_form_get(&proj, c, "project", 128) || !proj.len) {
-		rc = signin_page(c, MHD_HTTP_BAD_REQUEST,
-				 "give a personal access token and a project");
-		goto done;
+	*user = *scopes = NULL;
+	if (!tok->len) {
+		rc = svc_password_verify(sh->store, name->ptr, pw->ptr, pw->len,
+					 c->client, c->request);
+		if (rc) {
+			*page_rc = signin_refused(c, rc, SIGNIN_PASSWORD,
+						  "the user name or the password is wrong",
+						  name->ptr, project);
+			return -1;
+		}
+		if (!(*user = strdup(name->ptr)) || !(*scopes = strdup("full"))) {
+			free(*user);
+			*page_rc = srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					     "InternalServerErrorException",
+					     "out of memory");
+			return -1;
+		}
+		return 0;
 	}
-	/* a pasted token often ends in a newline or a space */
-	while (tok.len && strchr(" \t\r\n", tok.ptr[tok.len - 1]))
-		tok.ptr[--tok.len] = '\0';
-	rc = svc_token_verify(&ta, sh->store, tok.ptr, tok.len, NULL,
+	memset(&ta, 0, sizeof(ta));
+	rc = svc_token_verify(&ta, sh->store, tok->ptr, tok->len, NULL,
 			      c->client, c->request);
 	if (rc == 0 && ta.holder != SVC_TOKEN_PERSON)
 		rc = error_set(SVC_EDENIED,
 			       "token '%s' is not a personal access token",
 			       ta.id ? ta.id : "?");
 	if (rc) {
-		char line[512];
+		*page_rc = signin_refused(c, rc, SIGNIN_TOKEN,
+					  "the access token was refused", NULL,
+					  project);
+		svc_token_auth_clear(&ta);
+		return -1;
+	}
+	*user = ta.owner;
+	*scopes = ta.scopes;
+	ta.owner = ta.scopes = NULL;
+	svc_token_auth_clear(&ta);
+	return 0;
+}
 
-		snprintf(line, sizeof(line), "%s %s: %s", c->client, c->request,
-			 svc_error_last());
-		srv_log_line(c->srv, SVC_SERVER_LOG_WARNING, line);
-		/* 401: counted against the address by the server */
-		rc = signin_page(c, rc == SVC_EDENIED ? MHD_HTTP_UNAUTHORIZED
-					 : MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 "the access token was refused");
+int console_signin(struct srv_call *c)
+{
+	const struct srv_shared *sh = srv_shared(c->srv);
+	struct console *con = sh->console;
+	svc_buf tok, name, pw, proj, loc;
+	char cookie[2 * ID_BYTES + 1], hdr[2 * ID_BYTES + 128];
+	char *user = NULL, *scopes = NULL;
+	struct session *s = NULL;
+	int rc;
+
+	if (!same_origin(con, c))
+		return signin_page(c, MHD_HTTP_FORBIDDEN, SIGNIN_TOP,
+				   "sign-in refused: the form was not posted from this console's origin",
+				   NULL, NULL);
+	buf_init(&tok, 512, 1);
+	buf_init(&name, 512, 1);
+	buf_init(&pw, SVC_PASSWORD_MAX + 1, 1);
+	buf_init(&proj, 256, 0);
+	loc = (svc_buf)SVC_BUF_INIT;
+	if (con_form_get(&proj, c, "project", 128) || !proj.len ||
+	    ((con_form_get(&tok, c, "token", 256) || !tok.len) &&
+	     (con_form_get(&name, c, "user", 256) || !name.len ||
+	      con_form_get(&pw, c, "password", SVC_PASSWORD_MAX) || !pw.len))) {
+		rc = signin_page(c, MHD_HTTP_BAD_REQUEST, SIGNIN_TOP,
+				 "give a user name and its password, or a personal access token, and a project",
+				 name.ptr, proj.ptr);
 		goto done;
 	}
+	/* a pasted token often ends in a newline or a space */
+	while (tok.len && strchr(" \t\r\n", tok.ptr[tok.len - 1]))
+		tok.ptr[--tok.len] = '\0';
+	if (signin_check(&user, &scopes, &rc, c, &name, &pw, &tok, proj.ptr))
+		goto done;
 	/* a browser signing in again leaves no session behind */
 	if ((s = session_find(con, c)) != NULL)
 		session_end(s);
-	if (!(s = session_new(con, ta.owner, ta.scopes, cookie))) {
+	if (!(s = session_new(con, user, scopes, cookie))) {
 		rc = srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			       "InternalServerErrorException",
 			       "no session could be made");
@@ -619,8 +754,11 @@ int console_signin(struct srv_call *c)
 		rc = redirect(c, loc.ptr);
 	svc_wipe(hdr, sizeof(hdr));
 done:
-	svc_token_auth_clear(&ta);
+	free(user);
+	free(scopes);
 	buf_clear(&tok);
+	buf_clear(&name);
+	buf_clear(&pw);
 	buf_clear(&proj);
 	buf_clear(&loc);
 	return rc;
@@ -757,7 +895,8 @@ static int dispatch(struct srv_call *c)
 		int get = !strcmp(c->method, "GET");
 
 		if (nseg == 1 && get && !strcmp(seg[0], "signin"))
-			return signin_page(c, MHD_HTTP_OK, NULL);
+			return signin_page(c, MHD_HTTP_OK, SIGNIN_OK, NULL, NULL,
+					   NULL);
 		if (nseg == 1 && get && !strcmp(seg[0], "console.css"))
 			return asset(c, "text/css; charset=utf-8", con_css);
 		if (nseg == 1 && get && !strcmp(seg[0], "console.js"))

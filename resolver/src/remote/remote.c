@@ -420,18 +420,18 @@ static int secret_body(svc_buf *out, json_t *o)
 /* ---- the verbs ------------------------------------------------------------- */
 
 /*
- * GET path[/seg] and its array member: the answer into *v (release it),
- * the array into *a, and a zeroed array of as many elements of elsize
- * bytes into *arr (NULL when empty).
+ * GET base/path[/seg] and its array member: the answer into *v (release
+ * it), the array into *a, and a zeroed array of as many elements of
+ * elsize bytes into *arr (NULL when empty).
  */
-static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
-		     svc_remote *r, const char *path, const char *seg,
-		     const char *member)
+static int get_array_at(json_t **v, json_t **a, void **arr, size_t elsize,
+			svc_remote *r, const char *base, const char *path,
+			const char *seg, const char *member)
 {
 	int rc;
 
 	*arr = NULL;
-	if ((rc = call(v, r, "GET", r->project, path, seg, NULL)))
+	if ((rc = call(v, r, "GET", base, path, seg, NULL)))
 		return rc;
 	*a = json_object_get(*v, member);
 	if (json_array_size(*a) &&
@@ -440,6 +440,15 @@ static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
 		return error_oom();
 	}
 	return 0;
+}
+
+/* get_array_at in the project acted in. */
+static int get_array(json_t **v, json_t **a, void **arr, size_t elsize,
+		     svc_remote *r, const char *path, const char *seg,
+		     const char *member)
+{
+	return get_array_at(v, a, arr, elsize, r, r->project, path, seg,
+			    member);
 }
 
 #define EP "_apis/serviceendpoint/endpoints"
@@ -1819,6 +1828,84 @@ int svc_remote_token_revoke(svc_remote *r, const char *id)
 	rc = call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
 	buf_clear(&path);
 	return rc;
+}
+
+/* ---- users' passwords ---------------------------------------------------------- */
+
+#define USERS "_apis/svcconn/users"
+
+/* USERS/{name}/password into *path; name NULL: the token's holder. */
+static int password_path(svc_buf *path, svc_remote *r, const char *name)
+{
+	char *me = NULL;
+	int rc;
+
+	if (!name && (rc = svc_remote_whoami(&me, r)))
+		return rc;
+	if ((rc = path_of(path, USERS, name ? name : me, NULL, NULL)) == 0 &&
+	    buf_puts(path, "/password")) {
+		buf_clear(path);
+		rc = error_oom();
+	}
+	free(me);
+	return rc;
+}
+
+int svc_remote_password_set(svc_remote *r, const char *name,
+			    const char *password, size_t len)
+{
+	svc_buf body, path;
+	int rc;
+
+	if ((rc = password_path(&path, r, name)))
+		return rc;
+	if ((rc = secret_body(&body, json_pack("{s:s#}", "password", password,
+					       len))) == 0)
+		rc = call(NULL, r, "PUT", r->root, path.ptr, NULL, &body);
+	buf_clear(&body);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_password_remove(svc_remote *r, const char *name)
+{
+	svc_buf path;
+	int rc;
+
+	if ((rc = password_path(&path, r, name)))
+		return rc;
+	rc = call(NULL, r, "DELETE", r->root, path.ptr, NULL, NULL);
+	buf_clear(&path);
+	return rc;
+}
+
+int svc_remote_user_list(svc_user_info **out, size_t *count, svc_remote *r)
+{
+	json_t *v, *a, *e;
+	svc_user_info *l = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	if ((rc = get_array_at(&v, &a, (void **)&l, sizeof(*l), r, r->root,
+			       USERS, NULL, "value")))
+		return rc;
+	json_array_foreach(a, i, e) {
+		const char *name = str_of(e, "name");
+
+		if (!name || !(l[i].name = strdup(name))) {
+			svc_user_list_free(l, i);
+			json_decref(v);
+			return name ? error_oom()
+				    : error_set(SVC_ERROR, "the server sent a user without a name");
+		}
+		l[i].changed = json_integer_value(json_object_get(e, "changed"));
+	}
+	*count = json_array_size(a);
+	*out = l;
+	json_decref(v);
+	return 0;
 }
 
 /* ---- the OIDC issuer's signing keys ------------------------------------------ */

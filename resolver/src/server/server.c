@@ -701,11 +701,16 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			  "the body of '%s' is larger than %zu bytes", request,
 			  s->max_body);
 	else if (found == 1 && route->public_ == SRV_SELF_AUTH &&
-		 !rq->unix_peer && (retry = rate_blocked(s, addr)) != 0)
-		srv_error(&c, MHD_HTTP_TOO_MANY_REQUESTS,
-			  "TooManyRequestsException",
-			  "too many failed authentications from '%s'; retry in %u s",
-			  addr, retry);
+		 !rq->unix_peer && (retry = rate_blocked(s, addr)) != 0) {
+		/* the console's sign-in answers a browser: a page */
+		if (route->handler == console_signin)
+			console_too_many(&c, retry);
+		else
+			srv_error(&c, MHD_HTTP_TOO_MANY_REQUESTS,
+				  "TooManyRequestsException",
+				  "too many failed authentications from '%s'; retry in %u s",
+				  addr, retry);
+	}
 	else if (found == 1 && route->public_) {
 		c.client = addr;
 		pthread_mutex_lock(&s->store_lock);

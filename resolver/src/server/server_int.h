@@ -277,6 +277,13 @@ json_t *srv_iso_or_null(long long t);
 int api_tokens_list(struct srv_call *c);
 int api_token_create(struct srv_call *c);
 int api_token_revoke(struct srv_call *c);
+/*
+ * /_apis/svcconn/users: GET the users with a password; PUT and DELETE
+ * users/{name}/password (api_users.c).
+ */
+int api_users_list(struct srv_call *c);
+int api_user_password_set(struct srv_call *c);
+int api_user_password_remove(struct srv_call *c);
 
 /*
  * api_pools.c: GET and POST /_apis/distributedtask/pools; GET
@@ -303,6 +310,11 @@ int console_new(struct console **out, unsigned idle_s, unsigned max_s,
 /** Free, every session wiped; NULL accepted. */
 void console_free(struct console *con);
 int console_signin(struct srv_call *c);
+/**
+ * The console's answer to a sign-in while the address is rate-limited:
+ * a 429 page saying when to try again (retry_s seconds), not JSON.
+ */
+int console_too_many(struct srv_call *c, unsigned retry_s);
 int console_get(struct srv_call *c);
 int console_post(struct srv_call *c);
 /** GET /favicon.ico: 404 (the console's icon is /console/console.svg). */

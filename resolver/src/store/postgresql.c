@@ -43,6 +43,7 @@
  * columns where SQLite has AUTOINCREMENT, a "rowid" identity column on the
  * tables whose queries ORDER BY rowid (fields, oidc_keys), and the
  * collation "nocase" (ICU, case-insensitive) that COLLATE NOCASE names.
+ * Version 11 adds user_passwords, as SQLite's migration 11.
  * Migrating runs in one transaction under the write lock, so servers that
  * start together do not race.
  */
@@ -608,13 +609,19 @@ static const struct migration {
 	  "  commits BIGINT NOT NULL"
 	  ");"
 	  "INSERT INTO svcconn_version (one, commits) VALUES (1, 0);" },
+	{ 11,
+	  "CREATE TABLE user_passwords ("
+	  "  name TEXT PRIMARY KEY,"
+	  "  phc TEXT NOT NULL,"
+	  "  changed BIGINT NOT NULL"
+	  ");" },
 };
 
-#define PG_SCHEMA_VERSION 10
+#define PG_SCHEMA_VERSION 11
 
 /* Every table the schema has, for remove(). */
 static const char *const pg_tables =
-	"DROP TABLE IF EXISTS conn_shares, agent_jobs, agents, agent_pools,"
+	"DROP TABLE IF EXISTS user_passwords, conn_shares, agent_jobs, agents, agent_pools,"
 	" pipeline_defs, access_tokens, oidc_keys, conn_manifest, conn_macs,"
 	" cert_expiry, git_credentials, usage_history, lock_queue,"
 	" lock_holders, approvals, check_runs, checks, permission_requests,"

@@ -108,6 +108,7 @@ const sqldb_table sqldb_tables[] = {
 	{ "conn_shares",
 	  "conn_id, project_id, name, description, shared_by, shared_at",
 	  "TTTTTT", NULL, NULL, NULL },
+	{ "user_passwords", "name, phc, changed", "TTI", NULL, NULL, NULL },
 };
 
 const size_t sqldb_table_count = sizeof(sqldb_tables) / sizeof(sqldb_tables[0]);

@@ -76,6 +76,10 @@
  * its name there; a project scope for role assignments; the project of
  * permission requests and agents' jobs.  The rows (store_rows.c) look
  * names up in one project at a time (project_use).
+ * Version 11 adds user_passwords, the users' passwords for the web
+ * console (users/passwords.c): name, the Argon2id hash as a PHC string
+ * ($argon2id$v=19$m=...,t=...,p=...$salt$hash; never the password) and
+ * when it was set, in seconds since the epoch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -457,6 +461,16 @@ static const char *const migrations[] = {
 	"  shared_at TEXT NOT NULL,"
 	"  PRIMARY KEY (conn_id, project_id),"
 	"  UNIQUE (project_id, name)"
+	");",
+	/*
+	 * 11: user_passwords, the console's password hashes (users/
+	 * passwords.c): the user's name, its Argon2id hash as a PHC string
+	 * (parameters and salt inside), and when it was set.
+	 */
+	"CREATE TABLE IF NOT EXISTS user_passwords ("
+	"  name TEXT PRIMARY KEY,"
+	"  phc TEXT NOT NULL,"
+	"  changed INTEGER NOT NULL"
 	");",
 };
 

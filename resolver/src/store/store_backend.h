@@ -200,6 +200,19 @@ typedef struct store_token_row {
 typedef int (*store_token_cb)(void *ctx, const store_token_row *r);
 
 /**
+ * One user's password row (users/passwords.c decides): the Argon2id hash
+ * as a PHC string, never the password.  changed: seconds since the epoch.
+ */
+typedef struct store_password_row {
+	const char *name;     /**< the user's name */
+	const char *phc;      /**< $argon2id$v=19$m=...,t=...,p=...$salt$hash */
+	long long changed;    /**< set at */
+} store_password_row;
+
+/** Called once per password row; non-zero stops. */
+typedef int (*store_password_cb)(void *ctx, const store_password_row *r);
+
+/**
  * One registered pipeline (pipeline/pipedef.c decides; the backend moves
  * rows): a name bound to a YAML file of a repository read through a
  * stored connection.  created is seconds since the epoch.
@@ -686,6 +699,19 @@ typedef struct store_backend_ops {
 	int (*token_revoke)(store_backend *be, const char *id, long long at);
 	/** Record that token id was used at at. */
 	int (*token_touch)(store_backend *be, const char *id, long long at);
+
+	/* ---- users' passwords (users/passwords.c) ---- */
+
+	/** Insert or replace the row of r->name. */
+	int (*password_put)(store_backend *be, const store_password_row *r);
+	/**
+	 * The row of name (NULL: every row, by name) to cb; SVC_ENOTFOUND
+	 * when a name is given and has none.
+	 */
+	int (*password_list)(store_backend *be, const char *name,
+			     store_password_cb cb, void *ctx);
+	/** Delete the row of name; SVC_ENOTFOUND when there is none. */
+	int (*password_delete)(store_backend *be, const char *name);
 
 	/* ---- registered pipelines (pipeline/pipedef.c) ---- */
 

@@ -2604,6 +2604,75 @@ static int rows_token_touch(store_backend *be, const char *id, long long at)
 	return rc < 0 ? rc : 0;
 }
 
+/* ---- users' passwords --------------------------------------------------- */
+
+static int rows_password_put(store_backend *be, const store_password_row *r)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO user_passwords (name, phc, changed) "
+			  "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE "
+			  "SET phc = excluded.phc, changed = excluded.changed",
+			  "store a password hash")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->name)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->phc)) == 0 &&
+	    (rc = bind_int(be, st, 3, r->changed)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_password_list(store_backend *be, const char *name,
+			      store_password_cb cb, void *ctx)
+{
+	sqldb_stmt *st;
+	int rc, seen = 0;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT name, phc, changed FROM user_passwords "
+			  "WHERE CAST(?1 AS TEXT) IS NULL OR name = ?1 "
+			  "ORDER BY name", "read password hashes")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0) {
+		while ((rc = step(be, st)) == 1) {
+			store_password_row r;
+
+			r.name = col_str(be, st, 0);
+			r.phc = col_str(be, st, 1);
+			r.changed = col_int(be, st, 2);
+			if (!r.name || !r.phc) {
+				rc = error_oom();
+				break;
+			}
+			seen = 1;
+			if ((rc = cb(ctx, &r)) != 0)
+				break;
+		}
+	}
+	finalize(be, st);
+	if (rc < 0)
+		return rc;
+	return name && !seen ? SVC_ENOTFOUND : 0;
+}
+
+static int rows_password_delete(store_backend *be, const char *name)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM user_passwords WHERE name = ?1",
+			  "remove a password hash")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, name)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return changed_or_notfound(be, rc);
+}
+
 /* ---- registered pipelines ---------------------------------------------- */
 
 static int rows_pipedef_insert(store_backend *be, const store_pipedef_row *r)
@@ -3258,6 +3327,9 @@ const store_backend_ops store_rows_ops = {
 	.token_list = rows_token_list,
 	.token_revoke = rows_token_revoke,
 	.token_touch = rows_token_touch,
+	.password_put = rows_password_put,
+	.password_list = rows_password_list,
+	.password_delete = rows_password_delete,
 	.pipedef_insert = rows_pipedef_insert,
 	.pipedef_list = rows_pipedef_list,
 	.pipedef_delete = rows_pipedef_delete,

@@ -88,8 +88,8 @@ function signIn(browser, user) {
     check(await go(anon, `${base}/console/signin`) === 200, "no sign-in page");
     await shot(anon, "signin");
     await anon.type("#token", "svcp_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    check(await clickNav(anon, "button[type=submit]") === 401, "a wrong token was not refused");
-    check((await text(anon, ".error")).includes("the access token was refused"),
+    check(await clickNav(anon, "#signin-token button[type=submit]") === 401, "a wrong token was not refused");
+    check((await text(anon, "#token-error")).includes("the access token was refused"),
       "no message for a refused token");
     // a page without a session leads to the sign-in
     await go(anon, `${proj}/connections`);

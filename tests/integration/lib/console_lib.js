@@ -47,7 +47,7 @@ async function signIn(browser, base, work, user, onDialog, fail) {
   });
   await go(page, `${base}/console/signin`);
   await page.type("#token", fs.readFileSync(`${work}/tok.${user}`, "utf8").trim());
-  const status = await clickNav(page, "button[type=submit]");
+  const status = await clickNav(page, "#signin-token button[type=submit]");
   if (status !== 200 || page.url() !== `${base}/console/default/default/connections`)
     fail(`${user}'s sign-in ended at ${page.url()} (${status})`);
   return page;
