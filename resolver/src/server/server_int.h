@@ -104,6 +104,13 @@ int srv_reply_page(struct srv_call *c, unsigned status, const char *type,
 		   char *page, size_t len);
 /** Add response header name: value (copied); 0, or -1 (no room, memory). */
 int srv_header_add(struct srv_call *c, const char *name, const char *value);
+/**
+ * Inside a handler: let go of the store for a long wait that needs none
+ * (a verification's outbound call), then take it again.  Nothing loaded
+ * before is to be trusted as current afterwards; no store call between.
+ */
+void srv_store_unlock(struct srv_call *c);
+void srv_store_relock(struct srv_call *c);
 /** Add Retry-After: seconds unless c has one already. */
 void srv_retry_after(struct srv_call *c, const char *seconds);
 /** Log line of the server (never a secret). */
