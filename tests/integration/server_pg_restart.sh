@@ -15,7 +15,11 @@
 # Retry-After, and is recorded once PostgreSQL is back.  With PostgreSQL
 # started again the same requests succeed without restarting the server;
 # a restart of PostgreSQL between two requests (a dead connection the
-# server does not know of yet) costs the next request nothing.  Afterwards
+# server does not know of yet) costs the next request nothing.  A stuck
+# writer elsewhere (a session holding the store's advisory write lock)
+# makes a write a 503 "busy" after lock_timeout -- the role's own 2 s,
+# which the server keeps instead of its default -- not a hang, while the
+# health route's read still answers 200.  Afterwards
 # every connection reads back with its secret (each row's MAC and the
 # list's checked), and the audit and usage history hold exactly one record
 # per acknowledged change: none for the refused ones, none twice.
@@ -55,6 +59,8 @@ audits() { svcconn audit --json | python3 -c 'import json,sys; print(sum(1 for e
 
 # ---- a store on this PostgreSQL, a server, an agent --------------------------------
 svcconn init --database "$url" >/dev/null
+# the role's own lock_timeout, kept by the server (its default is 15 s)
+psql -q "$url" -c "ALTER ROLE postgres SET lock_timeout = '2s'" >/dev/null
 SECRET=pgrestart-$(openssl rand -hex 8)
 printf '%s' "$SECRET" > "$work/sa"
 svcconn create dockerregistry regA --scheme UsernamePassword --set registry=https://a.example.test \
@@ -183,12 +189,29 @@ echo "measured: first request after an unseen PostgreSQL restart: 200 in $(( (t1
 kill -0 "$pid" 2>/dev/null || fail "the server is gone"
 grep -q '" 500$' "$work/log" && fail "the server answered 500: $(grep '" 500$' "$work/log")"
 
+# ---- a stuck writer on another server: 503 "busy", not a hang -------------------------
+psql -q "$url" -c "SELECT pg_advisory_xact_lock($((0x73766363))); SELECT pg_sleep(120)" >/dev/null 2>&1 &
+holder=$!; pids+=("$holder")
+for i in $(seq 100); do
+  [ "$(psql -At "$url" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+  [ "$i" = 100 ] && fail "the stuck writer did not take the write lock"
+  sleep 0.1
+done
+create stuck 503
+grep -qi '^retry-after: [1-9]' "$work/hdr" || fail "the busy 503 has no Retry-After"
+grep -q "is busy (canceling statement due to lock timeout)" "$work/log" || fail "the log does not say the database was busy"
+[ "$(code GET /_apis/svcconn/health)" = 200 ] || fail "health (a read) while a writer is stuck: $(cat "$work/body")"
+psql -q "$url" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$holder" 2>/dev/null || true
+create unstuck 200
+echo "ok: a writer stuck elsewhere makes a write 503 (busy, Retry-After) after the lock time-out, not a hang; reads go on"
+
 # ---- nothing lost, nothing doubled --------------------------------------------------
 out=$(svcconn list --json) || fail "the store's list does not pass its checks: $out"
-for n in regA before after unseen; do
+for n in regA before after unseen unstuck; do
   grep -q "\"$n\"" <<<"$out" || fail "connection $n is missing: $out"
 done
-grep -q '"during"' <<<"$out" && fail "the create refused with 503 was stored"
+grep -q '"during"\|"stuck"' <<<"$out" && fail "a create refused with 503 was stored"
 svcconn export --include-secrets -o "$work/all.yml" >/dev/null 2>&1 || fail "the secrets do not read back (integrity)"
 grep -q "$SECRET" "$work/all.yml" || fail "regA's secret did not read back"
 rm -f "$work/all.yml"
