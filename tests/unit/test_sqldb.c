@@ -6,7 +6,9 @@
  * server, $SVCCONN_TEST_PG): the common dialect's placeholders, NOCASE
  * names, RETURNING, changes, unique keys, blobs and NULLs, one writer at a
  * time across connections, the data version, and (PostgreSQL) a server
- * that goes away and comes back.
+ * that goes away and comes back, and a connection ended under an idle
+ * handle (reconnected at the next begin, its session settings applied
+ * again).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -374,6 +376,7 @@ static void test_pg_unavailable(void **state)
 	const char *row[] = { "t", "alice", "x" };
 	sqldb *db;
 	long long v;
+	int i;
 
 	if (f->d != &sqldb_postgresql)
 		skip();
@@ -389,7 +392,12 @@ static void test_pg_unavailable(void **state)
 	assert_non_null(strstr(svc_error_last(), "postgresql://127.0.0.1:"));
 	assert_int_equal(sqldb_postgresql.data_version(&v, db), SVC_EUNAVAIL);
 	pg_sh("up", pgdir);
-	assert_int_equal(sqldb_postgresql.begin(db, 1), 0);
+	/* a failed attempt holds the next one off for up to a second */
+	for (i = 0; i < 50 && sqldb_postgresql.begin(db, 1) != 0; i++) {
+		assert_non_null(strstr(svc_error_last(), "cannot be reached"));
+		usleep(100 * 1000);
+	}
+	assert_true(i < 50);
 	if (run1(&sqldb_postgresql, db, NULL, "INSERT INTO audit "
 		 "(at, actor, action) VALUES (?1, ?2, ?3)", 3, row) != 0)
 		fail_msg("%s", svc_error_last());
@@ -399,6 +407,45 @@ static void test_pg_unavailable(void **state)
 	free(url);
 	free(urlfile);
 	free(pgdir);
+}
+
+/*
+ * A connection ended under an idle handle (the server restarted, a
+ * failover): the next begin finds it dead, connects again at once, and
+ * the session's settings (time zone, time-outs) hold on the new
+ * connection as on the first.
+ */
+static void test_pg_reconnect_settings(void **state)
+{
+	struct fx *f = *state;
+	const char *pid_arg[1];
+	sqldb_stmt *st;
+	sqldb *other;
+	char pid[32];
+
+	if (f->d != &sqldb_postgresql)
+		skip();
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT CAST(pg_backend_pid() AS TEXT)",
+			      0, NULL), 1);
+	snprintf(pid, sizeof(pid), "%s", f->d->col_text(st, 0));
+	f->d->finalize(st);
+	assert_int_equal(f->d->open(&other, f->loc, 0), 0);
+	pid_arg[0] = pid;
+	assert_int_equal(run1(f->d, other, NULL, "SELECT pg_terminate_backend("
+			      "CAST(?1 AS INTEGER))", 1, pid_arg), 1);
+	f->d->close(other);
+	if (f->d->begin(f->db, 0) != 0)
+		fail_msg("begin after the connection ended: %s", svc_error_last());
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT CAST(pg_backend_pid() AS TEXT), "
+			      "current_setting('TimeZone'), "
+			      "current_setting('statement_timeout'), "
+			      "current_setting('lock_timeout')", 0, NULL), 1);
+	assert_string_not_equal(f->d->col_text(st, 0), pid);
+	assert_string_equal(f->d->col_text(st, 1), "UTC");
+	assert_string_equal(f->d->col_text(st, 2), "30s");
+	assert_string_equal(f->d->col_text(st, 3), "15s");
+	f->d->finalize(st);
+	f->d->rollback(f->db);
 }
 
 /* The location's password appears in no message; redaction keeps
@@ -441,6 +488,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pg_unavailable, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_reconnect_settings,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_redacted, setup,
 						teardown),
 	};

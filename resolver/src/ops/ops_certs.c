@@ -131,6 +131,14 @@ fail:
 	return rc;
 }
 
+int ops_verify_candidate_load(svc_conn **full, svc_store *st,
+			      const svc_principal *p, const svc_conn *c)
+{
+	int rc = ops_require_candidate(st, p, c);
+
+	return rc ? rc : with_stored_secrets(full, st, c);
+}
+
 int svc_ops_verify_candidate(svc_verify_result *out, svc_store *st,
 			     const svc_principal *p, const svc_conn *c,
 			     const svc_catalog *cat)
@@ -138,17 +146,15 @@ int svc_ops_verify_candidate(svc_verify_result *out, svc_store *st,
 	svc_conn *full = NULL;
 	int rc;
 
-	if ((rc = ops_require_candidate(st, p, c)) ||
-	    (rc = with_stored_secrets(&full, st, c)))
+	if ((rc = ops_verify_candidate_load(&full, st, p, c)))
 		return rc;
 	rc = svc_verify(out, cat, full, NULL);
 	svc_conn_free(full);
 	return rc;
 }
 
-/* The audit record of a verification (never a secret). */
-static void audit_verify(svc_store *st, const svc_principal *p,
-			 const svc_conn *c, const svc_verify_result *r)
+void ops_verify_record(svc_store *st, const svc_principal *p,
+		       const svc_conn *c, const svc_verify_result *r)
 {
 	json_t *d = json_pack("{s:s, s:i}", "outcome",
 			      svc_verify_outcome_name(r->outcome),
@@ -191,10 +197,9 @@ static int pin_host_key(char **pinned, svc_store *st, const svc_principal *p,
 	return 0;
 }
 
-int svc_ops_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
-		   svc_store *st, const svc_principal *p,
-		   const svc_catalog *cat, const char *name_or_id,
-		   unsigned flags)
+int ops_verify_load(svc_conn **conn, svc_conn **secrets, char **pinned,
+		    svc_store *st, const svc_principal *p,
+		    const char *name_or_id, unsigned flags)
 {
 	svc_conn *c = NULL, *full = NULL;
 	char *keys = NULL;
@@ -204,13 +209,36 @@ int svc_ops_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
 	if ((rc = ops_conn(&c, st, p, name_or_id, SVC_ROLE_USER)) ||
 	    (rc = svc_store_conn_get(&full, st, svc_conn_id(c),
 				     SVC_GET_SECRETS)))
-		goto done;
+		goto fail;
 	if ((flags & SVC_OPS_PIN_HOST_KEY) &&
 	    (rc = pin_host_key(&keys, st, p, c, full)))
-		goto done;
+		goto fail;
+	*conn = c;
+	*secrets = full;
+	*pinned = keys;
+	return 0;
+fail:
+	free(keys);
+	svc_conn_free(full);
+	svc_conn_free(c);
+	return rc;
+}
+
+int svc_ops_verify(svc_verify_result *out, svc_conn **conn, char **pinned,
+		   svc_store *st, const svc_principal *p,
+		   const svc_catalog *cat, const char *name_or_id,
+		   unsigned flags)
+{
+	svc_conn *c = NULL, *full = NULL;
+	char *keys = NULL;
+	int rc;
+
+	if ((rc = ops_verify_load(&c, &full, &keys, st, p, name_or_id,
+				  flags)))
+		return rc;
 	if ((rc = svc_verify(out, cat, full, NULL)))
 		goto done;
-	audit_verify(st, p, c, out);
+	ops_verify_record(st, p, c, out);
 	if (conn) {
 		*conn = c;
 		c = NULL;

@@ -38,6 +38,28 @@ int ops_conn(svc_conn **out, svc_store *st, const svc_principal *p,
 int ops_require_candidate(svc_store *st, const svc_principal *p,
 			  const svc_conn *c);
 
+/*
+ * svc_ops_verify and svc_ops_verify_candidate in stages, for a caller
+ * that runs the verifier's call (svc_verify: up to its time-out) without
+ * holding the store for others meanwhile (svcconn-server releases its
+ * store lock): load under the lock, verify, record under it again.
+ */
+/**
+ * The stored connection name_or_id (User on it) without secrets into
+ * *conn, with them into *secrets (svc_conn_free wipes), the host keys
+ * pinned first with SVC_OPS_PIN_HOST_KEY (Administrator) into *pinned
+ * (or NULL).
+ */
+int ops_verify_load(svc_conn **conn, svc_conn **secrets, char **pinned,
+		    svc_store *st, const svc_principal *p,
+		    const char *name_or_id, unsigned flags);
+/** The audit record "verify" of r on c (never a secret; not failing). */
+void ops_verify_record(svc_store *st, const svc_principal *p,
+		       const svc_conn *c, const svc_verify_result *r);
+/** A candidate c (create or edit) with its stored secrets, the rights checked. */
+int ops_verify_candidate_load(svc_conn **full, svc_store *st,
+			      const svc_principal *p, const svc_conn *c);
+
 /**
  * Act in p's project (svc_principal_set_project): SVC_ENOTFOUND, one
  * message, for a project that does not exist or that p may not see.

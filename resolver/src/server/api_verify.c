@@ -11,6 +11,13 @@
  * (svc_ops_verify_candidate: `create/edit --verify`).  svcconn's own
  * route: Azure's endpointproxy answers a data source's result, not a
  * verification.  The roles are the ops layer's.
+ *
+ * The verifier's call (up to its time-out, 30 s) runs without the
+ * server's store lock: the connection and its secrets are loaded under
+ * it, the lock let go, the call made, and the lock taken again for the
+ * audit record (and the rest of a create or update), so other requests
+ * are served meanwhile.  Pinning an SSH host key (an Administrator's
+ * rare call) stores the keys before the verification, under the lock.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +27,7 @@
 
 #include "svcconn/ops.h"
 #include "svcconn/verify.h"
+#include "ops/ops_int.h"
 #include "server/server_int.h"
 
 /* The JSON of a verification r. */
@@ -43,16 +51,26 @@ int api_endpoint_verify(struct srv_call *c)
 	const struct srv_shared *sh = srv_shared(c->srv);
 	const char *pin = srv_query(c, "pinHostKey");
 	svc_verify_result r = { 0 };
-	svc_conn *conn = NULL;
+	svc_conn *conn = NULL, *full = NULL;
 	char *keys = NULL;
 	json_t *o;
 	int rc;
 
-	if ((rc = svc_ops_verify(&r, &conn, &keys, sh->store, c->who,
-				 sh->catalog, c->arg,
-				 pin && strcmp(pin, "true") == 0
-					 ? SVC_OPS_PIN_HOST_KEY : 0)))
+	if ((rc = ops_verify_load(&conn, &full, &keys, sh->store, c->who,
+				  c->arg,
+				  pin && strcmp(pin, "true") == 0
+					  ? SVC_OPS_PIN_HOST_KEY : 0)))
 		return srv_lib_error(c, rc);
+	srv_store_unlock(c);
+	rc = svc_verify(&r, sh->catalog, full, NULL);
+	srv_store_relock(c);
+	svc_conn_free(full);
+	if (rc) {
+		free(keys);
+		svc_conn_free(conn);
+		return srv_lib_error(c, rc);
+	}
+	ops_verify_record(sh->store, c->who, conn, &r);
 	o = result_json(&r);
 	if (o)
 		json_object_update_new(o, json_pack("{s:o, s:o}", "endpoint",
@@ -72,13 +90,19 @@ int srv_verify_first(struct srv_call *c, const svc_conn *conn,
 	const struct srv_shared *sh = srv_shared(c->srv);
 	const char *v = srv_query(c, "verify");
 	svc_verify_result r;
+	svc_conn *full = NULL;
 	int rc;
 
 	*result = NULL;
 	if (!v || strcmp(v, "true") != 0)
 		return 0;
-	if ((rc = svc_ops_verify_candidate(&r, sh->store, c->who, conn,
-					   sh->catalog)))
+	if ((rc = ops_verify_candidate_load(&full, sh->store, c->who, conn)))
+		return srv_lib_error(c, rc);
+	srv_store_unlock(c);
+	rc = svc_verify(&r, sh->catalog, full, NULL);
+	srv_store_relock(c);
+	svc_conn_free(full);
+	if (rc)
 		return srv_lib_error(c, rc);
 	if (!accepted(&r))
 		rc = srv_error(c, MHD_HTTP_UNPROCESSABLE_CONTENT,
