@@ -176,10 +176,10 @@ static void field_input(struct con_req *r, const struct form_view *v,
 			    f->key, f->key, f->key, val);
 	} else {
 		html_printf(&r->h, "<input id=\"f-%s\" name=\"f.%s\" type=\"%s\" value=\"%s\" "
-			    "autocomplete=\"%s\" aria-describedby=\"h-%s\"%s>",
+			    "autocomplete=\"%s\" aria-describedby=\"h-%s\" placeholder=\"%s\">",
 			    f->key, f->key, f->secret ? "password" : "text", val,
 			    f->secret ? "new-password" : "off", f->key,
-			    stored ? " placeholder=\"set - type a new value to replace it\"" : "");
+			    stored ? "set - type a new value to replace it" : "");
 	}
 	html_printf(&r->h, "<p class=\"help\" id=\"h-%s\">%s", f->key,
 		    f->help ? f->help : "");

@@ -270,14 +270,14 @@ static int approval_page(struct con_req *r, unsigned status, const char *err)
 				    err);
 		html_printf(&r->h,
 			    "<label for=\"comment\">Comment</label>"
-			    "<textarea id=\"comment\" name=\"comment\" rows=\"3\"%s></textarea>"
+			    "<textarea id=\"comment\" name=\"comment\" rows=\"3\" aria-describedby=\"%s\"></textarea>"
 			    "<label for=\"deferUntil\">Defer until (UTC, e.g. 2030-01-01T09:00:00Z; "
 			    "for Defer only)</label>"
 			    "<input id=\"deferUntil\" name=\"deferUntil\" type=\"text\">"
 			    "<div class=\"buttons\"><button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>"
 			    "<button type=\"submit\" name=\"decision\" value=\"reject\" class=\"danger\">Reject</button>"
 			    "<button type=\"submit\" name=\"decision\" value=\"defer\">Defer</button></div></form>",
-			    err ? " aria-describedby=\"decide-error\"" : "");
+			    err ? "decide-error" : "");
 	}
 	rc = con_page_send(r, status);
 done:
