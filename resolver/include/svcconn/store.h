@@ -123,6 +123,13 @@ void svc_audit_list_free(svc_audit_list *l);
 int svc_identity_current(char **out);
 
 /**
+ * Whether the store's database answers now (one empty read transaction):
+ * 0, or SVC_EUNAVAIL when it cannot be reached (a PostgreSQL server down
+ * or restarting; the next call connects again).  For health checks.
+ */
+int svc_store_ping(svc_store *st);
+
+/**
  * The database, for diagnostics and tests: SQLite's file, or a
  * PostgreSQL database's redacted location (postgresql://HOST:PORT/DB).
  */

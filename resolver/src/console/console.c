@@ -416,15 +416,21 @@ unsigned con_lib_message(struct con_req *r, int rc, char *msg, size_t size)
 	return r->c->status;
 }
 
+/* The title of a page that says why status was answered. */
+static const char *status_title(unsigned status)
+{
+	return status == MHD_HTTP_FORBIDDEN ? "Not allowed"
+	       : status == MHD_HTTP_NOT_FOUND ? "Not found"
+	       : status == MHD_HTTP_SERVICE_UNAVAILABLE ? "Unavailable"
+	       : "Refused";
+}
+
 int con_lib_error(struct con_req *r, int rc)
 {
 	char msg[768];
 	unsigned status = con_lib_message(r, rc, msg, sizeof(msg));
 
-	return message_page(r, status,
-			    status == MHD_HTTP_FORBIDDEN ? "Not allowed"
-			    : status == MHD_HTTP_NOT_FOUND ? "Not found"
-			    : "Refused", msg);
+	return message_page(r, status, status_title(status), msg);
 }
 
 int con_need_scope(struct con_req *r, const char *scope)
@@ -583,9 +589,15 @@ int console_signin(struct srv_call *c)
 			 svc_error_last());
 		srv_log_line(c->srv, SVC_SERVER_LOG_WARNING, line);
 		/* 401: counted against the address by the server */
+		if (rc == SVC_EUNAVAIL)
+			srv_retry_after(c, SRV_UNAVAIL_RETRY_S);
 		rc = signin_page(c, rc == SVC_EDENIED ? MHD_HTTP_UNAUTHORIZED
-					 : MHD_HTTP_INTERNAL_SERVER_ERROR,
-				 "the access token was refused");
+				 : rc == SVC_EUNAVAIL
+				 ? MHD_HTTP_SERVICE_UNAVAILABLE
+				 : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				 rc == SVC_EUNAVAIL
+				 ? "the store's database cannot be reached now; try again shortly"
+				 : "the access token was refused");
 		goto done;
 	}
 	/* a browser signing in again leaves no session behind */
@@ -702,7 +714,8 @@ static int project_page(struct srv_call *c, struct console *con,
 		snprintf(msg, sizeof(msg), "%s",
 			 json_is_string(m) ? json_string_value(m) : "no such project");
 		r.csrf = NULL;
-		return message_page(&r, c->status, "Not found", msg);
+		return message_page(&r, c->status, status_title(c->status),
+				    msg);
 	}
 	for (rt = con_routes; rt->method; rt++) {
 		if (strcmp(rt->method, c->method) != 0 ||

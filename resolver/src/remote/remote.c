@@ -5,6 +5,14 @@
  * its JSON read back into the structures the ops layer returns, and a
  * refusal mapped back to the library's codes with the server's message.
  *
+ * A 503 (the server's store cannot reach its database: nothing was done)
+ * is SVC_EUNAVAIL.  An idempotent call (GET, a job's renew and complete)
+ * answered 503 is made again after the answer's Retry-After (1 to 10 s;
+ * without one 1, 2, 4, 8 s), for at most REMOTE_UNAVAIL_WAIT_S seconds in
+ * all; any other call (a job's start above all, which the server may
+ * have recorded when its database went away at the commit) is not, and
+ * its error says that it may be tried again.
+ *
  * Request bodies that carry secrets live in a secret buffer, wiped once
  * sent; the token lives in one, too, and goes only into the bearer
  * header.  Responses never carry a secret (the server writes secret
@@ -17,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -36,6 +45,8 @@
 
 /** The most a response of the server may hold. */
 #define REMOTE_MAX_BODY ((size_t)8 * 1024 * 1024)
+/** Longest wait, in all, for a server whose database is unavailable. */
+#define REMOTE_UNAVAIL_WAIT_S 30
 /** The most a login or token file may hold. */
 #define REMOTE_MAX_FILE ((size_t)64 * 1024)
 
@@ -167,6 +178,7 @@ static int status_code(long status)
 	case 401: case 403: return SVC_EDENIED;
 	case 404: return SVC_ENOTFOUND;
 	case 409: return SVC_EEXISTS;
+	case 503: return SVC_EUNAVAIL;
 	default: return SVC_ERROR;
 	}
 }
@@ -189,15 +201,45 @@ static int put_segment(svc_buf *b, const char *s)
 }
 
 /*
+ * Seconds to wait before the next try of a call answered 503 (res), the
+ * tries so far, and *waited (seconds waited so far, increased); 0: no
+ * more tries.
+ */
+static unsigned unavail_wait(const http_response *res, unsigned tries,
+			     unsigned *waited)
+{
+	char *ra = http_response_header(res, "Retry-After");
+	unsigned long s = 0;
+	char *end;
+
+	if (ra) {
+		s = strtoul(ra, &end, 10);
+		if (end == ra || *end)
+			s = 0;
+		free(ra);
+	}
+	if (s == 0)
+		s = tries < 4 ? 1ul << tries : 8;
+	if (s > 10)
+		s = 10;
+	if (*waited + s > REMOTE_UNAVAIL_WAIT_S)
+		return 0;
+	*waited += (unsigned)s;
+	return (unsigned)s;
+}
+
+/*
  * method base/path[/seg] with body (NULL: none; wiped by the caller); the
  * JSON of the answer into *out (NULL for 204 or when out is NULL).  A
  * status other than 2xx: its code, with the server's message.  The
  * answer is read into wiped memory (a job's start holds secrets).
+ * idempotent: a 503 is tried again (see the top of the file).
  */
-static int call(json_t **out, svc_remote *r, const char *method,
-		const char *base, const char *path, const char *seg,
-		const svc_buf *body)
+static int call_ex(json_t **out, svc_remote *r, const char *method,
+		   const char *base, const char *path, const char *seg,
+		   const svc_buf *body, int idempotent)
 {
+	unsigned tries = 0, waited = 0, wait;
 	http_request req;
 	http_response res;
 	svc_buf url = SVC_BUF_INIT;
@@ -224,13 +266,37 @@ static int call(json_t **out, svc_remote *r, const char *method,
 	req.timeout_ms = r->timeout_ms;
 	req.ca_pem = r->ca.len ? r->ca.ptr : NULL;
 	req.max_body = REMOTE_MAX_BODY;
-	rc = http_call(&res, &req);
+	for (;;) {
+		rc = http_call(&res, &req);
+		if (rc || res.status != 503 || !idempotent ||
+		    !(wait = unavail_wait(&res, tries++, &waited)))
+			break;
+		http_response_clear(&res);
+		{
+			struct timespec ts = { (time_t)wait, 0 };
+
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
+	}
 	if (rc) {
 		rc = error_set(rc, "server %s: %s", r->root, svc_error_last());
 		goto done;
 	}
 	if (res.body.len)
 		v = json_loadb(res.body.ptr, res.body.len, 0, &jerr);
+	if (res.status == 503) {
+		json_t *m = json_object_get(v, "message");
+
+		rc = error_set(SVC_EUNAVAIL,
+			       "%s (503: server %s cannot reach its database now; %s)",
+			       json_is_string(m) ? json_string_value(m)
+						 : "unavailable",
+			       r->root,
+			       idempotent ? "gave up after waiting"
+					  : "nothing was retried: try again later");
+		goto done;
+	}
 	if (res.status < 200 || res.status > 299) {
 		json_t *m = json_object_get(v, "message");
 
@@ -257,6 +323,15 @@ done:
 	http_response_clear(&res);
 	buf_clear(&url);
 	return rc;
+}
+
+/* call_ex, GETs tried again after a 503. */
+static int call(json_t **out, svc_remote *r, const char *method,
+		const char *base, const char *path, const char *seg,
+		const svc_buf *body)
+{
+	return call_ex(out, r, method, base, path, seg, body,
+		       !strcmp(method, "GET"));
 }
 
 
@@ -2415,7 +2490,8 @@ int svc_remote_job_renew(long long *lease, svc_remote *r, const char *id)
 	    (rc = put_segment(&path, id)) || (rc = buf_puts(&path, "/renew")))
 		rc = error_oom();
 	else
-		rc = call(&v, r, "POST", r->project, path.ptr, NULL, NULL);
+		rc = call_ex(&v, r, "POST", r->project, path.ptr, NULL, NULL,
+			     1);
 	l = json_object_get(v, "leaseExpires");
 	if (rc == 0 && lease)
 		*lease = json_is_integer(l) ? json_integer_value(l) : 0;
@@ -2436,7 +2512,8 @@ int svc_remote_job_complete(svc_remote *r, const char *id, const char *result)
 	    (rc = put_segment(&path, id)) || (rc = buf_puts(&path, "/complete")))
 		rc = error_oom();
 	else
-		rc = call(NULL, r, "POST", r->project, path.ptr, NULL, &body);
+		rc = call_ex(NULL, r, "POST", r->project, path.ptr, NULL,
+			     &body, 1);
 	json_decref(o);
 	free(text);
 	buf_clear(&path);

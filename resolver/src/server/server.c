@@ -17,10 +17,11 @@
  * authentications (429 with Retry-After), route (for the scope it
  * needs), authentication (401, or 403 for a scope not granted; both
  * audited by tokens.c), then the resource under the store's lock: the
- * store is one handle, used by one request at a time.  Errors are JSON
- * bodies shaped like Azure DevOps' {"message", "typeKey"}, naming the
- * request.  One log line per request says who, what and the status;
- * never a body, a header or a query.
+ * store is one handle, used by one request at a time.  A store whose
+ * database cannot be reached (SVC_EUNAVAIL) is a 503 with Retry-After.
+ * Errors are JSON bodies shaped like Azure DevOps' {"message",
+ * "typeKey"}, naming the request.  One log line per request says who,
+ * what and the status; never a body, a header or a query.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -209,6 +210,16 @@ int srv_header_add(struct srv_call *c, const char *name, const char *value)
 	return 0;
 }
 
+void srv_retry_after(struct srv_call *c, const char *seconds)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * SRV_HEADERS_MAX && c->headers[i]; i += 2)
+		if (!strcasecmp(c->headers[i], "Retry-After"))
+			return;
+	srv_header_add(c, "Retry-After", seconds);
+}
+
 /* Free what a handler left in c (its page wiped). */
 static void call_clear(struct srv_call *c)
 {
@@ -269,6 +280,16 @@ int srv_lib_error(struct srv_call *c, int rc)
 		return srv_error(c, MHD_HTTP_CONFLICT,
 				 "DuplicateServiceConnectionException", "%s",
 				 msg);
+	case SVC_EUNAVAIL:
+		/* the database is down, restarting or busy: nothing was
+		 * changed (its transaction is gone); the detail names the
+		 * database, for the log only */
+		srv_log(c->srv, SVC_SERVER_LOG_ERROR, "%s: %s", c->request, msg);
+		srv_retry_after(c, SRV_UNAVAIL_RETRY_S);
+		return srv_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+				 "ServiceUnavailableException",
+				 "'%s' cannot be served now: the store's database cannot be reached; retry later",
+				 c->request);
 	default:
 		/* the detail (paths, database) is for the log only */
 		srv_log(c->srv, SVC_SERVER_LOG_ERROR, "%s: %s", c->request, msg);

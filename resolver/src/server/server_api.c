@@ -9,6 +9,7 @@
  * Handlers turn JSON into connections and back; secret parameters are write-only: a
  * response shows them as null, whatever was stored.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -337,6 +338,22 @@ static int api_openapi(struct srv_call *c)
 	return srv_reply(c, MHD_HTTP_OK, json_loads(srv_openapi_json, 0, &err));
 }
 
+int api_health(struct srv_call *c)
+{
+	int rc = svc_store_ping(srv_shared(c->srv)->store);
+	char line[768];
+
+	if (rc == 0)
+		return srv_reply(c, MHD_HTTP_OK,
+				 json_pack("{s:s}", "database", "ok"));
+	/* what failed is for the log: the answer names nothing of it */
+	snprintf(line, sizeof(line), "%s: %s", c->request, svc_error_last());
+	srv_log_line(c->srv, SVC_SERVER_LOG_ERROR, line);
+	srv_retry_after(c, SRV_UNAVAIL_RETRY_S);
+	return srv_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			 json_pack("{s:s}", "database", "unavailable"));
+}
+
 /*
  * The types as Azure DevOps' ServiceEndpointType, every one or those
  * ?type= names (an alias or any case, as the CLI finds one; none: an
@@ -520,6 +537,7 @@ const struct srv_route srv_routes[] = {
 	{ "GET", SRV_GLOBAL, "_apis/connectionData", NULL, 0,
 	  api_connection_data },
 	{ "GET", SRV_GLOBAL, "_apis/openapi.json", NULL, 1, api_openapi },
+	{ "GET", SRV_GLOBAL, "_apis/svcconn/health", NULL, 1, api_health },
 	{ "GET", SRV_GLOBAL, "_apis/serviceendpoint/types", "endpoints:read", 0,
 	  api_types },
 	{ "GET", SRV_PROJECT, EP, "endpoints:read", 0, api_endpoints_list },

@@ -15,6 +15,10 @@
 #include "svcconn/ops.h"
 #include "svcconn/store.h"
 
+/* Retry-After of a 503 while the store's database cannot be reached:
+ * seconds (the store tries to connect again at most once a second). */
+#define SRV_UNAVAIL_RETRY_S "2"
+
 /** Response headers a handler may add (srv_header_add). */
 #define SRV_HEADERS_MAX 8
 
@@ -100,6 +104,8 @@ int srv_reply_page(struct srv_call *c, unsigned status, const char *type,
 		   char *page, size_t len);
 /** Add response header name: value (copied); 0, or -1 (no room, memory). */
 int srv_header_add(struct srv_call *c, const char *name, const char *value);
+/** Add Retry-After: seconds unless c has one already. */
+void srv_retry_after(struct srv_call *c, const char *seconds);
 /** Log line of the server (never a secret). */
 void srv_log_line(const svc_server *s, svc_server_log_level level,
 		  const char *line);
@@ -132,6 +138,12 @@ struct srv_route {
 				        like a token) */
 	srv_handler handler;       /**< answers */
 };
+
+/**
+ * GET /_apis/svcconn/health (no authentication): 200 {"database":"ok"}
+ * or 503 {"database":"unavailable"} with Retry-After (server_api.c).
+ */
+int api_health(struct srv_call *c);
 
 /* Handlers of api_pipelines.c: the registered pipelines. */
 int api_pipelines_list(struct srv_call *c);

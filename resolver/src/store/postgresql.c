@@ -34,8 +34,31 @@
  * Errors: a unique-key violation (SQLSTATE 23505) is SVC_EEXISTS; a lost
  * connection is SVC_EUNAVAIL, and the next begin (or statement outside a
  * transaction) reconnects; a serialization failure or deadlock (40001,
- * 40P01) of a statement outside a transaction is retried, inside one the
- * transaction is lost and the error is SVC_EUNAVAIL saying so.
+ * 40P01) of a statement outside a transaction, or of the BEGIN that takes
+ * the write lock (nothing done yet), is retried; inside a transaction it
+ * is lost and the error is SVC_EUNAVAIL saying so (the server answers 503
+ * with Retry-After).  Under the write lock no svcconn transaction can
+ * conflict with another (docs/scale.md), so only a foreign writer's locks
+ * can cause either.
+ *
+ * Losing the database.  A statement on a broken connection fails with
+ * SVC_EUNAVAIL and the open transaction is dropped (there is nothing to
+ * roll back on a dead connection: the server rolled it back); the next
+ * begin, or a statement outside a transaction, connects again (PQreset:
+ * the same parameters, so a multi-host location with target_session_attrs
+ * finds the new primary) and applies the session's settings again.  A
+ * failed attempt holds further ones off for SVC_PG_HOLDOFF seconds, which
+ * fail at once with SVC_EUNAVAIL, so a database that does not answer (a
+ * dropped route: connect_timeout each time) does not stall every request
+ * of a server behind one another.
+ *
+ * Time-outs, each unless the location (or the database's or role's own
+ * settings) sets one: connect_timeout SVC_PG_CONNECT_TIMEOUT s; TCP
+ * keepalives (a peer gone without a word is noticed in about a minute,
+ * not two hours); statement_timeout SVC_PG_STATEMENT_TIMEOUT (57014:
+ * SVC_EUNAVAIL); lock_timeout SVC_PG_LOCK_TIMEOUT, which bounds the wait
+ * for the write lock behind a stuck writer of another server (55P03:
+ * SVC_EUNAVAIL, "busy").
  *
  * The schema is PostgreSQL's own, versioned in svcconn_schema: version 10
  * is one baseline step with the tables and columns SQLite's migrations 1
@@ -51,6 +74,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -64,8 +88,20 @@
  * ("svcc"): one writer at a time in the whole database. */
 #define SVC_PG_LOCK 0x73766363LL
 /* Seconds to wait for a connection when the location names none. */
-#define SVC_PG_CONNECT_TIMEOUT "10"
-/* Times a statement outside a transaction is retried after a
+#define SVC_PG_CONNECT_TIMEOUT "5"
+/* TCP keepalives when the location names none: first probe after 30 s
+ * idle, then every 10 s, the connection dead after 3 unanswered. */
+#define SVC_PG_KEEPALIVES_IDLE "30"
+#define SVC_PG_KEEPALIVES_INTERVAL "10"
+#define SVC_PG_KEEPALIVES_COUNT "3"
+/* A statement's longest run, and the longest wait for a lock (the write
+ * lock above all), unless the session has its own (location, role). */
+#define SVC_PG_STATEMENT_TIMEOUT "30s"
+#define SVC_PG_LOCK_TIMEOUT "15s"
+/* Seconds after a failed connection attempt during which no other is
+ * made (requests fail at once with SVC_EUNAVAIL). */
+#define SVC_PG_HOLDOFF 1
+/* Times a statement outside a transaction, or a BEGIN, is retried after a
  * serialization failure or deadlock. */
 #define SVC_PG_RETRIES 5
 /* PostgreSQL's type oids (catalog/pg_type.h) */
@@ -84,6 +120,10 @@ struct sqldb {
 	int write_tx;         /**< ... and it is a write transaction */
 	long long changes;    /**< rows the last write statement changed */
 	long long own_writes; /**< write transactions this one committed */
+	time_t holdoff;       /**< no connection attempt before then
+				   (CLOCK_MONOTONIC seconds), 0: none */
+	int configured;       /**< the session's settings are applied on
+				   the current connection */
 };
 
 struct sqldb_stmt {
@@ -140,6 +180,10 @@ static int pg_fail(sqldb *db, PGresult *res, const char *doing)
 				 doing, db->where, msg);
 	if (state && !strcmp(state, "23505"))
 		return error_set(SVC_EEXISTS, "cannot %s: %s", doing, msg);
+	if (state && (!strcmp(state, "55P03") || !strcmp(state, "57014")))
+		return error_set(SVC_EUNAVAIL,
+				 "cannot %s: database '%s' is busy (%s): try again",
+				 doing, db->where, msg);
 	if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
 		return error_set(SVC_EUNAVAIL,
 				 "cannot %s: a concurrent transaction on '%s' conflicted with this one, which was rolled back (%s): try again",
@@ -281,15 +325,61 @@ static int query_int(long long *out, sqldb *db, const char *sql,
 	return rc;
 }
 
-/* A lost connection, outside a transaction: connect again. */
+/*
+ * The session's settings, on every new connection (a reconnection loses
+ * them): notices off, UTC, and the time-outs the session has none of.
+ */
+static int configure(sqldb *db)
+{
+	int rc = exec(db, "SET client_min_messages = warning; "
+			  "SET TIME ZONE 'UTC'; "
+			  "SELECT set_config('statement_timeout', '"
+			  SVC_PG_STATEMENT_TIMEOUT "', false) "
+			  "WHERE current_setting('statement_timeout') = '0'; "
+			  "SELECT set_config('lock_timeout', '"
+			  SVC_PG_LOCK_TIMEOUT "', false) "
+			  "WHERE current_setting('lock_timeout') = '0'",
+		      "configure the session");
+
+	db->configured = rc == 0;
+	return rc;
+}
+
+/* Seconds of CLOCK_MONOTONIC. */
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * Outside a transaction: a lost connection is made again (not sooner than
+ * the hold-off after a failed attempt), and configured.
+ */
 static int reconnect(sqldb *db, const char *doing)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	int rc;
+
+	if (PQstatus(db->conn) == CONNECTION_OK && db->configured)
 		return 0;
 	db->in_tx = db->write_tx = 0;
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK)
-		return pg_fail(db, NULL, doing);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		if (db->holdoff && mono_now() < db->holdoff)
+			return error_set(SVC_EUNAVAIL,
+					 "cannot %s: database '%s' cannot be reached (the last attempt failed less than %d s ago)",
+					 doing, db->where, SVC_PG_HOLDOFF);
+		PQreset(db->conn);
+		if (PQstatus(db->conn) != CONNECTION_OK) {
+			db->holdoff = mono_now() + SVC_PG_HOLDOFF;
+			return pg_fail(db, NULL, doing);
+		}
+		db->configured = 0;
+	}
+	if ((rc = configure(db)) != 0)
+		return rc;
+	db->holdoff = 0;
 	return 0;
 }
 
@@ -716,10 +806,16 @@ static void pg_close(sqldb *db)
 /* Connect to location; *out holds the connection, or NULL and an error. */
 static int connect_to(sqldb **out, const char *location)
 {
-	static const char *const extra_kw[] = { "connect_timeout",
-						"application_name" };
-	static const char *const extra_val[] = { SVC_PG_CONNECT_TIMEOUT,
-						 "svcconn" };
+	static const char *const extra_kw[] = {
+		"connect_timeout", "application_name", "keepalives",
+		"keepalives_idle", "keepalives_interval", "keepalives_count"
+	};
+	static const char *const extra_val[] = {
+		SVC_PG_CONNECT_TIMEOUT, "svcconn", "1",
+		SVC_PG_KEEPALIVES_IDLE, SVC_PG_KEEPALIVES_INTERVAL,
+		SVC_PG_KEEPALIVES_COUNT
+	};
+	const size_t nextra = sizeof(extra_kw) / sizeof(extra_kw[0]);
 	const char **kw = NULL, **val = NULL;
 	PQconninfoOption *opts = NULL, *o;
 	size_t n = 0, i, j;
@@ -733,8 +829,8 @@ static int connect_to(sqldb **out, const char *location)
 	for (o = opts; o->keyword; o++)
 		n++;
 	if (!(db->where = redact(opts)) ||
-	    !(kw = calloc(n + 3, sizeof(*kw))) ||
-	    !(val = calloc(n + 3, sizeof(*val)))) {
+	    !(kw = calloc(n + nextra + 1, sizeof(*kw))) ||
+	    !(val = calloc(n + nextra + 1, sizeof(*val)))) {
 		rc = error_oom();
 		goto fail;
 	}
@@ -743,7 +839,7 @@ static int connect_to(sqldb **out, const char *location)
 			kw[j] = o->keyword;
 			val[j++] = o->val;
 		}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < nextra; i++) {
 		for (o = opts; o->keyword; o++)
 			if (o->val && !strcmp(o->keyword, extra_kw[i]))
 				break;
@@ -788,9 +884,7 @@ static int pg_open(sqldb **out, const char *location, int create)
 	if ((rc = connect_to(&db, location)) != 0)
 		return rc;
 	PQsetNoticeReceiver(db->conn, no_notice, NULL);
-	if ((rc = exec(db, "SET client_min_messages = warning; "
-			   "SET TIME ZONE 'UTC'", "configure the session")) ||
-	    (rc = migrate(db, create)) != 0) {
+	if ((rc = configure(db)) || (rc = migrate(db, create)) != 0) {
 		pg_close(db);
 		return rc;
 	}
@@ -816,7 +910,7 @@ static int pg_remove(const char *location)
 static int pg_begin(sqldb *db, int write)
 {
 	char sql[128];
-	int rc;
+	int rc, tries, again;
 
 	if ((rc = reconnect(db, "start a transaction")) != 0)
 		return rc;
@@ -827,15 +921,30 @@ static int pg_begin(sqldb *db, int write)
 	else
 		snprintf(sql, sizeof(sql),
 			 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	rc = exec(db, sql, "start a transaction");
-	if (rc == SVC_EUNAVAIL && PQstatus(db->conn) != CONNECTION_OK) {
-		/* the server went away since the last statement: once more
-		 * on a new connection (nothing was done yet) */
-		if ((rc = reconnect(db, "start a transaction")) == 0)
-			rc = exec(db, sql, "start a transaction");
+	for (tries = 0;; tries++) {
+		PGresult *res = PQexec(db->conn, sql);
+		ExecStatusType s = PQresultStatus(res);
+
+		rc = 0;
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+			rc = pg_fail(db, res, "start a transaction");
+		again = rc && tries < SVC_PG_RETRIES &&
+			(PQstatus(db->conn) != CONNECTION_OK ? tries == 0
+							     : retryable(res));
+		PQclear(res);
+		if (!rc || !again)
+			break;
+		/* nothing was done yet: the server went away since the
+		 * last statement (once more, on a new connection), or the
+		 * lock's wait was a deadlock's victim */
+		if (PQstatus(db->conn) == CONNECTION_OK)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
+		else if ((rc = reconnect(db, "start a transaction")) != 0)
+			break;
 	}
 	if (rc) {
-		PQclear(PQexec(db->conn, "ROLLBACK"));
+		if (PQstatus(db->conn) == CONNECTION_OK)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
 		return rc;
 	}
 	db->in_tx = 1;
@@ -851,9 +960,12 @@ static int pg_commit(sqldb *db)
 		rc = exec(db, "UPDATE svcconn_version "
 			      "SET commits = commits + 1 WHERE one = 1",
 			  "count the commit");
+	/* a connection lost at COMMIT leaves its outcome unknown: the
+	 * error is SVC_EUNAVAIL, and data_version (commits less our own)
+	 * moves if it did commit, so nothing cached survives it */
 	if (rc == 0)
 		rc = exec(db, "COMMIT", "commit");
-	else
+	else if (PQstatus(db->conn) == CONNECTION_OK)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
 	db->in_tx = db->write_tx = 0;
 	if (rc == 0 && write)
@@ -1104,6 +1216,16 @@ static int run(sqldb_stmt *st)
 		s = PQresultStatus(st->res);
 		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 			break;
+		if (!db->in_tx && PQstatus(db->conn) != CONNECTION_OK &&
+		    !tries++) {
+			/* the server went away since the last statement:
+			 * once more on a new connection */
+			PQclear(st->res);
+			st->res = NULL;
+			if ((rc = reconnect(db, st->doing)) != 0)
+				return rc;
+			continue;
+		}
 		if (db->in_tx || !retryable(st->res) ||
 		    ++tries > SVC_PG_RETRIES) {
 			rc = pg_fail(db, st->res, st->doing);

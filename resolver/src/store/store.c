@@ -353,6 +353,17 @@ void svc_store_free(svc_store *st)
 	free(st);
 }
 
+int svc_store_ping(svc_store *st)
+{
+	int rc;
+
+	if (!st)
+		return error_set(SVC_EINVALID, "no store");
+	if ((rc = store_tx_read(st)) != 0)
+		return rc;
+	return store_tx_end(st, 0);
+}
+
 const char *svc_store_db_path(const svc_store *st)
 {
 	return st ? st->db_path : NULL;
