@@ -66,12 +66,27 @@ serve() {
   [ -n "$port" ] || { cat "$log"; exit 2; }
   url="https://127.0.0.1:$port"
 }
-# fleet NAME URLS: the fleet against URLS (comma-separated); its rate in $rate
+# cpu PID...: the CPU seconds (user + system) PIDs have used so far
+cpu() {
+  local p t=0
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+# pgprocs: the cluster's processes (its postmaster's children: the
+# servers' sessions live as long as the servers)
+pgprocs() { pgrep -P "$(head -n1 "$(cat "$tmp/pg/data")/data/postmaster.pid")" || true; }
+# fleet NAME URLS: the fleet against URLS (comma-separated); its rate in
+# $rate; with the servers' CPU time a job start (and its complete)
 rc=0
 fleet() {
-  local out
+  local out c0 c1 p0 p1 per
+  c0=$(cpu "${spids[@]}"); p0=$(cpu $(pgprocs))
   out=$("$BENCH" fleet "$2" "$tmp/cert.pem" "$tmp/$1.reg" "$AGENTS" "$JOBS") || rc=1
-  echo "$1: $out"
+  c1=$(cpu "${spids[@]}"); p1=$(cpu $(pgprocs))
+  per='BEGIN { printf "%.1f ms", (b - a) * 1000 / n }'
+  echo "$1: $out; CPU a job start: servers $(awk -v a="$c0" -v b="$c1" -v n=$((AGENTS * JOBS)) "$per"), PostgreSQL $(awk -v a="$p0" -v b="$p1" -v n=$((AGENTS * JOBS)) "$per")"
   rate=$(sed -n 's/.*, \([0-9.]*\) job starts\/s$/\1/p' <<<"$out")
 }
 stop_servers() {

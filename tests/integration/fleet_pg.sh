@@ -28,7 +28,7 @@
 # 202 an agent was answered; no job expired; the store's integrity.
 # Phase 2 (FLEET_KILL_JOBS an agent): the same while server A, then
 # server B, is killed with SIGKILL mid-run and restarted (--job-lease
-# 10): an agent whose job start gets no answer retries it on the other
+# 10; 60 in phase 1, where no job may expire): an agent whose job start gets no answer retries it on the other
 # server; a job whose end got no answer ends by its lease (job-expired,
 # Failed); afterwards every job-start record's job ended exactly once
 # (completed or expired), every acknowledged end and decision is in the
@@ -48,7 +48,10 @@ unset SVCCONN_DATABASE
 JOBS=${FLEET_JOBS:-50}
 KILL_JOBS=${FLEET_KILL_JOBS:-8}
 PG_JOBS=${FLEET_PG_JOBS:-8}
-LEASE=10
+# the servers' --job-lease: long while nothing is disrupted (a job is
+# not expired by a loaded machine's queueing: nothing renews the 50 ms
+# jobs of fleetagent), the shortest when a kill leaves jobs to expire
+LEASE=60
 AGENTS=4
 pg_sh="$SVC_SOURCE_DIR/tests/support/pg.sh"
 
@@ -196,6 +199,10 @@ wait_ends() {
 # leases of the jobs a kill left have passed (tried again while it
 # waits), its step making and removing the lock directory: no lock is
 # held forever
+# hooks ARGS...: svcconn-agent ARGS as agent 0, in its home, no store;
+# called in this shell (a job's broker lives as long as the process that
+# started the job)
+hooks() { env -u SVCCONN_HOME HOME="$work/a0" SVCCONN_JOBS_DIR="$work/a0/jobs" "$SVC_BIN_DIR/svcconn-agent" "$@"; }
 probe() {
   local c rc i dir k=0
   for c in regA regB; do
@@ -203,20 +210,17 @@ probe() {
     dir=$work/probe.$1.$c
     for i in $(seq 1 $((LEASE * 8))); do
       rc=0
-      env -u SVCCONN_HOME HOME="$work/a0" SVCCONN_JOBS_DIR="$work/a0/jobs" \
-        "$SVC_BIN_DIR/svcconn-agent" job-start --server "${urls[0]}" --pipeline fleet \
+      hooks job-start --server "${urls[0]}" --pipeline fleet \
         --pipeline-file "$work/$c.yml" --job Build --run-id "$(( $1 * 10000 + 9000 + k ))" \
         --requested-by alice --job-dir "$dir" > "$dir.env" 2> "$dir.err" || rc=$?
       [ "$rc" = 4 ] || [ "$rc" = 1 ] || break
       sleep 0.5
     done
     [ "$rc" = 0 ] || fail "phase $1: no job of $c granted after the leases: exit $rc: $(cat "$dir.err")"
-    env -u SVCCONN_HOME HOME="$work/a0" SVCCONN_JOBS_DIR="$work/a0/jobs" \
-      "$SVC_BIN_DIR/svcconn-agent" step --job-dir "$dir" --step 0 -- \
+    hooks step --job-dir "$dir" --step 0 -- \
       bash -c 'mkdir "$1" && rmdir "$1"' step "$work/locks/$c" > "$dir.step" 2>&1 ||
       fail "phase $1: the probe's step (the lock directory of $c left behind?): $(cat "$dir.step")"
-    env -u SVCCONN_HOME HOME="$work/a0" SVCCONN_JOBS_DIR="$work/a0/jobs" \
-      "$SVC_BIN_DIR/svcconn-agent" job-end --job-dir "$dir" --result Succeeded >/dev/null ||
+    hooks job-end --job-dir "$dir" --result Succeeded >/dev/null ||
       fail "phase $1: the probe's job-end"
   done
 }
@@ -367,6 +371,11 @@ echo "ok: $((AGENTS * JOBS)) jobs of 4 agents on 2 servers of one database: ever
 
 # ---- phase 2: each server killed with SIGKILL mid-run, and restarted -------------------------
 t0=$SECONDS
+LEASE=10
+for s in 0 1; do
+  kill -TERM "${spid[$s]}"; wait "${spid[$s]}" || fail "server ${names[$s]} did not stop cleanly"
+  serve "$s"
+done
 phase_start 2 "$KILL_JOBS"
 for s in 0 1; do
   wait_ends 2 $(( AGENTS * KILL_JOBS * (s + 1) / 3 ))
