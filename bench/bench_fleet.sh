@@ -77,16 +77,21 @@ cpu() {
 # pgprocs: the cluster's processes (its postmaster's children: the
 # servers' sessions live as long as the servers)
 pgprocs() { pgrep -P "$(head -n1 "$(cat "$tmp/pg/data")/data/postmaster.pid")" || true; }
-# fleet NAME URLS: the fleet against URLS (comma-separated); its rate in
-# $rate; with the servers' CPU time a job start (and its complete)
+# xacts DB: the transactions database DB has committed and rolled back
+xacts() {
+  psql -At "$pgurl" -c "SELECT pg_stat_force_next_flush(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$1'" | tail -n1
+}
+# fleet NAME URLS [DB]: the fleet against URLS (comma-separated); its
+# rate in $rate; with the servers' and PostgreSQL's CPU time a job start
+# (and its complete), and DB's transactions a job start
 rc=0
 fleet() {
-  local out c0 c1 p0 p1 per
-  c0=$(cpu "${spids[@]}"); p0=$(cpu $(pgprocs))
+  local out c0 c1 p0 p1 x0=0 x1=0 per n=$((AGENTS * JOBS))
+  c0=$(cpu "${spids[@]}"); p0=$(cpu $(pgprocs)); [ -z "${3:-}" ] || x0=$(xacts "$3")
   out=$("$BENCH" fleet "$2" "$tmp/cert.pem" "$tmp/$1.reg" "$AGENTS" "$JOBS") || rc=1
-  c1=$(cpu "${spids[@]}"); p1=$(cpu $(pgprocs))
+  c1=$(cpu "${spids[@]}"); p1=$(cpu $(pgprocs)); [ -z "${3:-}" ] || x1=$(xacts "$3")
   per='BEGIN { printf "%.1f ms", (b - a) * 1000 / n }'
-  echo "$1: $out; CPU a job start: servers $(awk -v a="$c0" -v b="$c1" -v n=$((AGENTS * JOBS)) "$per"), PostgreSQL $(awk -v a="$p0" -v b="$p1" -v n=$((AGENTS * JOBS)) "$per")"
+  echo "$1: $out; CPU a job start: servers $(awk -v a="$c0" -v b="$c1" -v n=$n "$per"), PostgreSQL $(awk -v a="$p0" -v b="$p1" -v n=$n "$per"); $(( (x1 - x0) / n )) transactions"
   rate=$(sed -n 's/.*, \([0-9.]*\) job starts\/s$/\1/p' <<<"$out")
 }
 stop_servers() {
@@ -97,8 +102,8 @@ stop_servers() {
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 store sqlite; serve sqlite; fleet sqlite "$url"; r_sqlite=$rate; stop_servers
-store pg1 bench_pg1; serve pg1; fleet pg1 "$url"; r_pg1=$rate; stop_servers
-store pg2 bench_pg2; serve pg2; u1=$url; serve pg2; fleet pg2 "$u1,$url"; r_pg2=$rate; stop_servers
+store pg1 bench_pg1; serve pg1; fleet pg1 "$url" bench_pg1; r_pg1=$rate; stop_servers
+store pg2 bench_pg2; serve pg2; u1=$url; serve pg2; fleet pg2 "$u1,$url" bench_pg2; r_pg2=$rate; stop_servers
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v s="$r_sqlite" -v p1="$r_pg1" -v p2="$r_pg2" -v t="$TARGET" 'BEGIN {
   printf "job starts/s: 1 server on SQLite %.1f, 1 on PostgreSQL %.1f, 2 on PostgreSQL %.1f\n", s, p1, p2
