@@ -175,10 +175,17 @@ phase_start() {
     agpids+=($!); pids+=($!)
   done
 }
-# phase_end PHASE: the agents done, a probe (below), the approver stopped
+# phase_end PHASE: the agents done, a probe (below), the approver
+# stopped.  After a disruption (its end in $settled, SECONDS), the probe
+# waits until a lease has passed since: the job-start records of jobs
+# whose answer was lost then have their lease ended, and the probe's
+# requests expire them (a lock's lease, which starts a little earlier in
+# the same start, could let the probe in before the job's own ends)
+settled=0
 phase_end() {
   local p
   for p in "${agpids[@]}"; do wait "$p" || fail "an agent's loop failed"; done
+  while [ "$SECONDS" -le $((settled + LEASE + 1)) ]; do sleep 1; done
   probe "$1"
   touch "$work/stop"; wait "$apid" || fail "the approver failed"
 }
@@ -382,6 +389,7 @@ for s in 0 1; do
   kill -KILL "${spid[$s]}"; wait "${spid[$s]}" 2>/dev/null || true
   sleep 0.5
   serve "$s"
+  settled=$SECONDS
 done
 phase_end 2
 check 2 0
@@ -406,6 +414,7 @@ wait_ends 3 $(( AGENTS * PG_JOBS / 3 ))
 bash "$pg_sh" down "$work/pg"
 sleep 1
 bash "$pg_sh" up "$work/pg"
+settled=$SECONDS
 phase_end 3
 check 3 0
 unavail=$(cat "$work"/srv?.log | grep -c '" 503$' || true)
