@@ -14,11 +14,13 @@
  *       token of REGFILE, one kept-alive HTTPS connection (libcurl), POST
  *       .../_apis/svcconn/jobs then .../jobs/{id}/complete.  Prints
  *       "remote MS".
- *   bench_server fleet URL CA REGDIR AGENTS JOBS
+ *   bench_server fleet URL[,URL...] CA REGDIR AGENTS JOBS
  *       AGENTS threads, each an agent (registered with REGDIR/reg.I) on
  *       its own kept-alive connection, JOBS job starts (and completes)
- *       each, all at once.  Prints errors, p50 and p99 of a job start,
- *       and job starts per second; exits 1 on any error.
+ *       each, all at once.  Agent I talks to the I-th URL of the list,
+ *       round robin (servers sharing one database: bench_fleet.sh).
+ *       Prints errors, p50 and p99 of a job start, and job starts per
+ *       second; exits 1 on any error.
  *
  * Every job is of the same pipeline (one container resource with a
  * Docker registry connection, no check), with a run id of its own.
@@ -271,22 +273,30 @@ static void *fleet_run(void *data)
 	return NULL;
 }
 
-static int bench_fleet(const char *url, const char *ca, const char *regdir,
-		       int agents, int jobs)
+#define FLEET_URLS_MAX 8  /* servers the agents are spread over */
+
+static int bench_fleet(const char *url_list, const char *ca,
+		       const char *regdir, int agents, int jobs)
 {
 	struct fleet_agent *f = calloc((size_t)agents, sizeof(*f));
 	pthread_t *th = calloc((size_t)agents, sizeof(*th));
 	double *all = calloc((size_t)agents * (size_t)jobs, sizeof(*all));
+	char *urls = strdup(url_list), *url[FLEET_URLS_MAX], *tok, *save = NULL;
 	double t0, wall;
 	char path[512], name[32];
-	int i, errors = 0;
+	int i, nurl = 0, errors = 0;
 
-	if (!f || !th || !all)
+	if (!f || !th || !all || !urls)
 		die("memory", "out of memory");
+	for (tok = strtok_r(urls, ",", &save); tok && nurl < FLEET_URLS_MAX;
+	     tok = strtok_r(NULL, ",", &save))
+		url[nurl++] = tok;
+	if (!nurl)
+		die("fleet", "no server URL");
 	for (i = 0; i < agents; i++) {
 		snprintf(path, sizeof(path), "%s/reg.%d", regdir, i);
 		snprintf(name, sizeof(name), "fleet%d", i);
-		agent_init(&f[i].a, url, ca, path, name);
+		agent_init(&f[i].a, url[i % nurl], ca, path, name);
 		f[i].idx = i;
 		f[i].jobs = jobs;
 		f[i].lat = all + (size_t)i * (size_t)jobs;
@@ -301,14 +311,15 @@ static int bench_fleet(const char *url, const char *ca, const char *regdir,
 		curl_easy_cleanup(f[i].a.curl);
 	}
 	wall = now() - t0;
-	printf("fleet %d agents x %d job starts: errors %d, p50 %.1f ms, p99 %.1f ms, %.1f job starts/s\n",
-	       agents, jobs, errors,
+	printf("fleet %d agents x %d job starts on %d server(s): errors %d, p50 %.1f ms, p99 %.1f ms, %.1f job starts/s\n",
+	       agents, jobs, nurl, errors,
 	       quantile(all, (size_t)agents * (size_t)jobs, 0.5) * 1e3,
 	       quantile(all, (size_t)agents * (size_t)jobs, 0.99) * 1e3,
 	       (double)agents * jobs / wall);
 	free(f);
 	free(th);
 	free(all);
+	free(urls);
 	return errors ? 1 : 0;
 }
 
@@ -325,7 +336,7 @@ int main(int argc, char **argv)
 		rc = bench_fleet(argv[2], argv[3], argv[4], atoi(argv[5]),
 				 atoi(argv[6]));
 	else
-		fprintf(stderr, "usage: bench_server local HOME REGFILE N | remote URL CA REGFILE N | fleet URL CA REGDIR AGENTS JOBS\n");
+		fprintf(stderr, "usage: bench_server local HOME REGFILE N | remote URL CA REGFILE N | fleet URL[,URL...] CA REGDIR AGENTS JOBS\n");
 	curl_global_cleanup();
 	return rc;
 }

@@ -11,7 +11,10 @@
 #   start_server ARGS...  svcconn-server ARGS in the background, its
 #                         standard error in $work/log (the previous run's
 #                         appended to $work/alllog); returns once it
-#                         listens: sets $pid, and $port when it printed one
+#                         listens: sets $pid, and $port when it printed one.
+#                         SRV_LOG=FILE start_server ... logs to FILE (the
+#                         previous run's appended to FILE.all) instead:
+#                         for several servers at once
 #   free_port             a free loopback port, for an address that must
 #                         be known before the server starts
 #   req STATUS CURLARGS.. curl (trusting $work/cert.pem) answering STATUS,
@@ -51,18 +54,19 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 start_server() {
-  [ -f "$work/log" ] && cat "$work/log" >> "$work/alllog"
-  : > "$work/log"
-  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$work/log" &
+  local log=${SRV_LOG:-$work/log} all=${SRV_LOG:+$SRV_LOG.all}
+  [ -f "$log" ] && cat "$log" >> "${all:-$work/alllog}"
+  : > "$log"
+  "$SVC_BIN_DIR/svcconn-server" "$@" 2>"$log" &
   pid=$!; pids+=("$pid")
   local i
   for i in $(seq 200); do
-    grep -q "listening on" "$work/log" && break
-    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$work/log")"
-    [ "$i" = 200 ] && fail "the server did not listen: $(cat "$work/log")"
+    grep -q "listening on" "$log" && break
+    kill -0 "$pid" 2>/dev/null || fail "the server did not start: $(cat "$log")"
+    [ "$i" = 200 ] && fail "the server did not listen: $(cat "$log")"
     sleep 0.05
   done
-  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/log" | head -n1)
+  port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" | head -n1)
 }
 
 req() {
