@@ -158,28 +158,41 @@ static int job_read(struct job_copy *c, svc_store *st, const char *id)
 }
 
 /*
- * End job c as state with result: usage records finished, locks
- * released, the row updated, the token revoked, audited as action.
+ * End job c as state with result, in one write transaction: usage records
+ * finished, locks released, the job token revoked, audited as action by
+ * actor.  The row is read again under the write lock, so of two servers
+ * ending one job (one completing it, another expiring it) only the first
+ * does: the second finds it ended and changes nothing (*gone set, 0).
  */
-static int job_finish(svc_store *st, const struct job_copy *c,
+static int job_finish(int *gone, svc_store *st, const struct job_copy *c,
 		      const char *state, const char *result,
 		      const char *action, const char *actor)
 {
+	struct job_copy now_row;
 	char now_iso[32];
 	time_t now;
 	int rc;
 
-	if ((rc = clock_now(&now)))
+	*gone = 0;
+	if ((rc = store_usage_result_check(result)) || (rc = clock_now(&now)))
 		return rc;
 	clock_iso8601(now_iso, now);
-	if ((rc = svc_store_usage_finish(st, c->pipeline, c->run_id, c->stage,
-					 c->job, result)) ||
-	    (rc = svc_store_lock_release(st, c->holder)))
-		return rc;
 	if ((rc = store_tx_write(st)) != 0)
 		return rc;
-	rc = st->ops->job_update(st->be, c->id, state, result, c->lease_expires,
-				 (long long)now);
+	memset(&now_row, 0, sizeof(now_row));
+	rc = st->ops->job_list(st->be, c->id, 0, copy_cb, &now_row);
+	if (rc == 0 && (!now_row.found || strcmp(now_row.state, "running")))
+		*gone = 1;
+	job_copy_clear(&now_row);
+	if (rc || *gone)
+		return store_tx_end(st, rc);
+	rc = st->ops->usage_finish(NULL, st->be, c->pipeline, c->run_id,
+				   c->stage, c->job, result, now_iso);
+	if (rc == 0)
+		rc = st->ops->lock_release(st->be, c->holder, 0);
+	if (rc == 0)
+		rc = st->ops->job_update(st->be, c->id, state, result,
+					 c->lease_expires, (long long)now);
 	if (rc == 0) {
 		rc = st->ops->token_revoke(st->be, c->token_id, (long long)now);
 		if (rc == SVC_ENOTFOUND)
@@ -218,7 +231,7 @@ int svc_agent_jobs_expire(svc_store *st, size_t *n)
 	struct job_copy c;
 	time_t now;
 	size_t i;
-	int rc;
+	int rc, gone;
 
 	if (n)
 		*n = 0;
@@ -231,10 +244,10 @@ int svc_agent_jobs_expire(svc_store *st, size_t *n)
 
 		if ((rc = job_read(&c, st, id)))
 			break;
-		rc = job_finish(st, &c, "expired", "Failed", "job-expired",
-				"svcconn-server");
+		rc = job_finish(&gone, st, &c, "expired", "Failed",
+				"job-expired", "svcconn-server");
 		job_copy_clear(&c);
-		if (rc == 0 && n)
+		if (rc == 0 && !gone && n)
 			(*n)++;
 	}
 	buf_clear(&e.ids);
@@ -627,8 +640,12 @@ int agents_job_touch(long long *lease, svc_store *st, const char *agent,
 		goto done;
 	}
 	if (result) {
-		rc = job_finish(st, &c, "completed", result, "job-complete",
-				agent ? agent : job_id);
+		int gone;
+
+		rc = job_finish(&gone, st, &c, "completed", result,
+				"job-complete", agent ? agent : job_id);
+		if (rc == 0 && gone)
+			rc = error_set(SVC_EINVALID, "job '%s' has ended", id);
 		goto done;
 	}
 	if ((rc = clock_now(&now)))

@@ -1714,6 +1714,15 @@ int svc_store_usage_add(svc_store *st, const svc_usage *u)
 	return rc;
 }
 
+int store_usage_result_check(const char *result)
+{
+	if (!one_of(result, usage_results, COUNT(usage_results)))
+		return error_set(SVC_EINVALID,
+				 "unknown result '%s' (want Succeeded, SucceededWithIssues, Failed, Canceled, Skipped or Abandoned)",
+				 result ? result : "");
+	return 0;
+}
+
 int svc_store_usage_finish(svc_store *st, const char *pipeline,
 			   const char *run_id, const char *stage,
 			   const char *job, const char *result)
@@ -1724,10 +1733,8 @@ int svc_store_usage_finish(svc_store *st, const char *pipeline,
 	if ((rc = store_name_check("pipeline name", pipeline)) != 0 ||
 	    (rc = store_name_check("run id", run_id)) != 0)
 		return rc;
-	if (!one_of(result, usage_results, COUNT(usage_results)))
-		return error_set(SVC_EINVALID,
-				 "unknown result '%s' (want Succeeded, SucceededWithIssues, Failed, Canceled, Skipped or Abandoned)",
-				 result ? result : "");
+	if ((rc = store_usage_result_check(result)) != 0)
+		return rc;
 	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
 	return store_tx_end(st, st->ops->usage_finish(NULL, st->be, pipeline,

@@ -74,6 +74,8 @@ int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
 			 const char *owner, const char *actor, unsigned flags);
 /** The current time (clock.h, so SVCCONN_NOW holds), ISO 8601. */
 int store_now_iso(char out[32]);
+/** 0 when result is a usage record's result (Succeeded, ...); else SVC_EINVALID. */
+int store_usage_result_check(const char *result);
 /**
  * An audit list of count entries (an array from malloc, each string from
  * malloc), which it owns from then on, freed on failure too: records
