@@ -308,6 +308,17 @@ static void assert_pg_clean(struct fx *f, const char *wal, const char *marker)
 
 /* ---- tests ------------------------------------------------------------- */
 
+/* The store holds no connection, and lists so. */
+static void readable_empty(struct fx *f)
+{
+	svc_conn **list = NULL;
+	size_t n = 1;
+
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 0);
+	svc_store_conn_list_free(list, n);
+}
+
 static void test_paths(void **state)
 {
 	svc_store_options o = { SVC_STORE_OPTIONS_VERSION, NULL, NULL };
@@ -1663,6 +1674,69 @@ static void test_rekey_macs_again(void **state)
 	refused(f, "svc", "its list of connections was changed without the key");
 }
 
+/* With a password put into location: "postgres@" made "postgres:PW@". */
+static char *with_password(const char *location)
+{
+	const char *at = strstr(location, "postgres@");
+	size_t n = strlen(location) + 32;
+	char *out = malloc(n);
+
+	assert_non_null(at);
+	assert_non_null(out);
+	snprintf(out, n, "%.*spostgres:Pw-Secret-9f3e%s",
+		 (int)(at - location), location, at + 8);
+	return out;
+}
+
+/* PostgreSQL's own: the schema rows, a second init, a password. */
+static void test_pg_init(void **state)
+{
+	struct fx *f = *state;
+	svc_store_options o;
+	svc_store *st = NULL;
+	char *loc, *other, *pw;
+	tu_db *db;
+
+	only_on(f, 1, "PostgreSQL's schema rows, location and second init");
+	init_open(f);
+	/* the location is recorded, private; messages name it redacted */
+	loc = tu_path(f->home, "database");
+	assert_int_equal(file_mode(f->home), 0700);
+	assert_int_equal(file_mode(loc), 0600);
+	assert_null(strstr(svc_store_db_path(f->st), "postgres@"));
+	/* one row per migration, the newest the version */
+	db = raw_db(f);
+	assert_int_equal(tu_db_int(db, "SELECT count(*) FROM svcconn_schema"),
+			 2);
+	assert_int_equal(tu_db_schema_version(db), 11);
+	tu_db_close(db);
+	/* a second init on the database, from another directory: refused,
+	 * the store left as it was */
+	other = tu_path(f->dir, "other");
+	o = f->opts;
+	o.home = other;
+	assert_int_equal(svc_store_init(&o, "tester"), SVC_EEXISTS);
+	assert_non_null(strstr(svc_error_last(), "exists already"));
+	readable_empty(f);
+	/* a password in the location is never in a message */
+	pw = with_password(tu_database());
+	o.database = pw;
+	assert_int_equal(svc_store_open(&st, &o), SVC_ENOTFOUND);
+	assert_null(strstr(svc_error_last(), "Pw-Secret"));
+	assert_non_null(strstr(svc_error_last(), "no store at"));
+	free(pw);
+	pw = with_password(f->opts.database);
+	strcpy(strrchr(pw, '/') + 1, "nosuchdb");
+	o.database = pw;
+	assert_int_not_equal(svc_store_open(&st, &o), 0);
+	assert_null(strstr(svc_error_last(), "Pw-Secret"));
+	assert_non_null(strstr(svc_error_last(), "nosuchdb"));
+	assert_null(st);
+	free(pw);
+	free(other);
+	free(loc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1707,6 +1781,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_macs_again, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_init, setup, teardown),
 	};
 
 	setenv("SVCCONN_USER", "tester", 1);
