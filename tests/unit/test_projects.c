@@ -193,7 +193,7 @@ static void test_migration_keeps_every_row(void **state)
 	struct fx *f = *state;
 	const char *keys[] = { "approvers" }, *vals[] = { "admin" };
 	char a[SVC_ID_LEN + 1], b[SVC_ID_LEN + 1], *check = NULL, *req = NULL;
-	char *db = strdup(svc_store_db_path(f->st)), sql[4096];
+	char *db, sql[4096];
 	svc_buf before, after;
 	svc_gate_report *rep = NULL;
 	svc_conn *c = NULL;
@@ -202,6 +202,12 @@ static void test_migration_keeps_every_row(void **state)
 	svc_project *pr = NULL;
 	size_t n = 0;
 
+	if (f->opts.database) {
+		print_message("skipped on PostgreSQL: the migration from "
+			      "SQLite's schema 9 (PostgreSQL's starts at 10)\n");
+		skip();
+	}
+	db = strdup(svc_store_db_path(f->st));
 	/* rows in every table, made through the library where it can */
 	assert_int_equal(mkconn(f, f->admin, "alpha", a), 0);
 	assert_int_equal(mkconn(f, f->admin, "beta", b), 0);

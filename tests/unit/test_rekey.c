@@ -24,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "svcconn/conn.h"
 #include "svcconn/errors.h"
@@ -155,20 +154,14 @@ static void key_id_of(char out[17], const char *path)
 /* The key id the database says, read directly. */
 static void meta_id_of(char out[17], struct fx *f)
 {
-	char *path = tu_path(f->home, "store.db");
-	sqlite3_stmt *st;
-	sqlite3 *db;
+	tu_db *db = tu_db_open(f->home, f->opts.database);
+	tu_rows *r = tu_db_query(db, "SELECT value FROM meta "
+				 "WHERE key = 'key_id'", NULL, 0);
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 30000);
-	assert_int_equal(sqlite3_prepare_v2(db,
-		"SELECT value FROM meta WHERE key = 'key_id'", -1, &st, NULL),
-		SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(out, 17, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	free(path);
+	assert_int_equal(r->n, 1);
+	snprintf(out, 17, "%s", tu_rows_text(r, 0, 0));
+	tu_rows_free(r);
+	tu_db_close(db);
 }
 
 static double now_s(void)

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
 
 #include "svcconn/errors.h"
 #include "svcconn/secret.h"
@@ -32,23 +31,23 @@ static int teardown(void **state)
 	return tu_store_teardown(state);
 }
 
-/* The raw database of f's store. */
-static sqlite3 *raw_db(tu_store *f)
+/* The raw database of f's store (SQLite's, or PostgreSQL). */
+static tu_db *raw_db(tu_store *f)
 {
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(svc_store_db_path(f->st), &db), SQLITE_OK);
-	return db;
+	return tu_db_open(f->home, f->database);
 }
 
-/* Run sql on the raw database. */
-static void raw_exec(tu_store *f, const char *sql)
+/* Set the stored hash of token id to the len bytes at h. */
+static void hash_set(tu_store *f, const char *id, const void *h, size_t len)
 {
-	sqlite3 *db = raw_db(f);
+	const tu_param p[] = { TU_BLOB(h, len), TU_TEXT(id) };
+	tu_db *db = raw_db(f);
+	tu_rows *r = tu_db_query(db, "UPDATE access_tokens SET hash = ?1 "
+				 "WHERE id = ?2", p, 2);
 
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
+	assert_int_equal(r->changes, 1);
+	tu_rows_free(r);
+	tu_db_close(db);
 }
 
 /* A new token of owner with scopes for days; its id into id. */
@@ -109,9 +108,9 @@ static void test_hash_only(void **state)
 	unsigned char md[32];
 	unsigned int n = 0;
 	size_t len, i;
-	char *db;
-	sqlite3 *raw;
-	sqlite3_stmt *st;
+	char *db = NULL;
+	tu_db *raw;
+	tu_rows *r;
 
 	/* neither the token nor its secret part is in the database file
 	 * (the write-ahead log is checkpointed when the store closes) */
@@ -122,7 +121,21 @@ static void test_hash_only(void **state)
 					   NULL };
 		char *path = tu_path(f->home, "store.db");
 
-		db = tu_read_file(path, &len);
+		opts.database = f->database;
+		if (f->database) {
+			/* PostgreSQL: every row of the table, as text */
+			raw = raw_db(f);
+			r = tu_db_query(raw, "SELECT string_agg(CAST(t AS TEXT),"
+					" ' ') FROM access_tokens t", NULL, 0);
+			db = strdup(tu_rows_text(r, 0, 0));
+			assert_non_null(strstr(db, "alice"));
+			tu_rows_free(r);
+			tu_db_close(raw);
+		} else {
+			db = tu_read_file(path, NULL);
+		}
+		assert_non_null(db);
+		len = strlen(db);
 		free(path);
 		assert_int_equal(svc_store_open(&f->st, &opts), 0);
 	}
@@ -136,15 +149,22 @@ static void test_hash_only(void **state)
 		snprintf(hex + 2 * i, 3, "%02X", md[i]);
 	raw = raw_db(f);
 	snprintf(sql, sizeof(sql),
-		 "SELECT hex(hash), owner, scopes FROM access_tokens WHERE id = '%s'",
+		 "SELECT hash, owner, scopes FROM access_tokens WHERE id = '%s'",
 		 id);
-	assert_int_equal(sqlite3_prepare_v2(raw, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(st, 0), hex);
-	assert_string_equal((const char *)sqlite3_column_text(st, 1), "alice");
-	assert_string_equal((const char *)sqlite3_column_text(st, 2), "full");
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
+	r = tu_db_query(raw, sql, NULL, 0);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(r->len[0], 32);
+	{
+		char got[65];
+
+		for (i = 0; i < 32; i++)
+			snprintf(got + 2 * i, 3, "%02X", r->cell[0][i]);
+		assert_string_equal(got, hex);
+	}
+	assert_string_equal(tu_rows_text(r, 0, 1), "alice");
+	assert_string_equal(tu_rows_text(r, 0, 2), "full");
+	tu_rows_free(r);
+	tu_db_close(raw);
 	svc_secret_free(tok, SVC_TOKEN_LEN);
 }
 
@@ -198,25 +218,26 @@ static void test_verify(void **state)
 	/* the stored hash differs in its last byte only: the whole hash is
 	 * compared (CRYPTO_memcmp over 32 bytes, not a prefix) */
 	{
-		char sql[300];
+		char sql[160];
+		unsigned char h[32];
+		tu_db *db = raw_db(f);
+		tu_rows *r;
 
 		snprintf(sql, sizeof(sql),
-			 "UPDATE access_tokens SET hash = substr(hash, 1, 31) || "
-			 "CASE WHEN substr(hash, 32, 1) = X'00' THEN X'01' "
-			 "ELSE X'00' END WHERE id = '%s'", id);
-		raw_exec(f, sql);
+			 "SELECT hash FROM access_tokens WHERE id = '%s'", id);
+		r = tu_db_query(db, sql, NULL, 0);
+		assert_int_equal(r->len[0], 32);
+		memcpy(h, r->cell[0], 32);
+		tu_rows_free(r);
+		tu_db_close(db);
+		h[31] ^= 0x01;
+		hash_set(f, id, h, 32);
 	}
 	assert_int_equal(verify(f, tok, NULL, &a), SVC_EDENIED);
 	assert_non_null(strstr(svc_error_last(), "wrong secret"));
 	svc_token_auth_clear(&a);
 	/* a stored hash of another length is refused too */
-	{
-		char sql[160];
-
-		snprintf(sql, sizeof(sql),
-			 "UPDATE access_tokens SET hash = X'00' WHERE id = '%s'", id);
-		raw_exec(f, sql);
-	}
+	hash_set(f, id, "", 1);
 	assert_int_equal(verify(f, tok, NULL, &a), SVC_EDENIED);
 	svc_token_auth_clear(&a);
 	free(bad);

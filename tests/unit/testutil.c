@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "svcconn/store.h"
 
@@ -318,7 +319,7 @@ int tu_store_setup(void **state)
 	f->dir = tu_mkdtemp();
 	f->home = tu_path(f->dir, "home");
 	opts.home = f->home;
-	opts.database = tu_database();
+	opts.database = f->database = tu_database();
 	assert_int_equal(svc_store_init(&opts, "tester"), 0);
 	assert_int_equal(svc_store_open(&f->st, &opts), 0);
 	*state = f;
@@ -350,4 +351,262 @@ void tu_last_audit(struct svc_store *st, char action[64], char detail[512])
 	snprintf(action, 64, "%s", e->action);
 	snprintf(detail, 512, "%s", e->detail);
 	svc_audit_list_free(l);
+}
+
+/* ---- the store's database, opened directly ----------------------------- */
+
+struct tu_db {
+	sqlite3 *lite;  /**< SQLite's store.db, or NULL */
+	PGconn *pg;     /**< the PostgreSQL database, or NULL */
+};
+
+tu_db *tu_db_open(const char *home, const char *database)
+{
+	tu_db *d = calloc(1, sizeof(*d));
+	char *path;
+
+	assert_non_null(d);
+	if (database) {
+		d->pg = PQconnectdb(database);
+		if (PQstatus(d->pg) != CONNECTION_OK)
+			fail_msg("cannot connect: %s", PQerrorMessage(d->pg));
+		PQclear(PQexec(d->pg, "SET client_min_messages = warning"));
+		return d;
+	}
+	path = tu_path(home, "store.db");
+	assert_int_equal(sqlite3_open(path, &d->lite), SQLITE_OK);
+	sqlite3_busy_timeout(d->lite, 30000);
+	free(path);
+	return d;
+}
+
+void tu_db_close(tu_db *d)
+{
+	if (!d)
+		return;
+	if (d->pg)
+		PQfinish(d->pg);
+	else
+		sqlite3_close(d->lite);
+	free(d);
+}
+
+int tu_db_pg(const tu_db *d)
+{
+	return d->pg != NULL;
+}
+
+int tu_db_try(tu_db *d, const char *sql)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (d->lite)
+		return sqlite3_exec(d->lite, sql, NULL, NULL, NULL) == SQLITE_OK
+			       ? 0 : -1;
+	res = PQexec(d->pg, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = -1;
+	PQclear(res);
+	return rc;
+}
+
+void tu_db_exec(tu_db *d, const char *sql)
+{
+	if (tu_db_try(d, sql) != 0)
+		fail_msg("%s: %s", sql, d->lite ? sqlite3_errmsg(d->lite)
+						: PQerrorMessage(d->pg));
+}
+
+/* Cell i of r: a copy of p (NULL: NULL), NUL-terminated. */
+static void rows_put(tu_rows *r, size_t i, const void *p, size_t len)
+{
+	if (!p)
+		return;
+	r->cell[i] = malloc(len + 1);
+	assert_non_null(r->cell[i]);
+	memcpy(r->cell[i], p, len);
+	r->cell[i][len] = '\0';
+	r->len[i] = len;
+}
+
+/* Grow r to n rows of r->cols cells. */
+static void rows_grow(tu_rows *r, size_t n)
+{
+	size_t cells = n * (r->cols ? r->cols : 1);
+
+	r->cell = realloc(r->cell, cells * sizeof(*r->cell));
+	r->len = realloc(r->len, cells * sizeof(*r->len));
+	assert_true(r->cell && r->len);
+	memset(r->cell + r->n * r->cols, 0,
+	       (cells - r->n * r->cols) * sizeof(*r->cell));
+	memset(r->len + r->n * r->cols, 0,
+	       (cells - r->n * r->cols) * sizeof(*r->len));
+}
+
+static void query_sqlite(tu_rows *r, tu_db *d, const char *sql,
+			 const tu_param *params, int n)
+{
+	sqlite3_stmt *st;
+	size_t c;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(d->lite));
+	for (i = 0; i < n; i++)
+		if (!params[i].p)
+			sqlite3_bind_null(st, i + 1);
+		else if (params[i].blob)
+			sqlite3_bind_blob(st, i + 1, params[i].p,
+					  (int)params[i].len, SQLITE_STATIC);
+		else
+			sqlite3_bind_text(st, i + 1, params[i].p,
+					  (int)params[i].len, SQLITE_STATIC);
+	r->cols = (size_t)sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows_grow(r, r->n + 1);
+		for (c = 0; c < r->cols; c++) {
+			const void *p = sqlite3_column_blob(st, (int)c);
+
+			if (sqlite3_column_type(st, (int)c) != SQLITE_NULL)
+				rows_put(r, r->n * r->cols + c, p ? p : "",
+					 (size_t)sqlite3_column_bytes(st,
+								      (int)c));
+		}
+		r->n++;
+	}
+	if (rc != SQLITE_DONE)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(d->lite));
+	r->changes = sqlite3_changes(d->lite);
+	sqlite3_finalize(st);
+}
+
+static void query_pg(tu_rows *r, tu_db *d, const char *sql,
+		     const tu_param *params, int n)
+{
+	const char *values[16];
+	int lengths[16], formats[16];
+	unsigned types[16];
+	char text[4096], *o = text;
+	const char *p;
+	PGresult *res;
+	size_t row, c;
+	int i;
+
+	assert_true(n <= 16 && strlen(sql) * 2 < sizeof(text));
+	for (p = sql; *p; p++)
+		*o++ = *p == '?' ? '$' : *p; /* the tests' SQL: no ? in strings */
+	*o = '\0';
+	for (i = 0; i < n; i++) {
+		values[i] = params[i].p;
+		lengths[i] = (int)params[i].len;
+		formats[i] = params[i].blob;
+		types[i] = params[i].blob ? 17 /* bytea */ : 0;
+	}
+	res = PQexecParams(d->pg, text, n, types, values, lengths, formats, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(d->pg));
+	r->cols = (size_t)PQnfields(res);
+	rows_grow(r, (size_t)PQntuples(res));
+	for (row = 0; row < (size_t)PQntuples(res); row++)
+		for (c = 0; c < r->cols; c++) {
+			const char *v = PQgetvalue(res, (int)row, (int)c);
+			unsigned char *b;
+			size_t len;
+
+			if (PQgetisnull(res, (int)row, (int)c))
+				continue;
+			if (PQftype(res, (int)c) != 17) {
+				rows_put(r, row * r->cols + c, v, strlen(v));
+				continue;
+			}
+			b = PQunescapeBytea((const unsigned char *)v, &len);
+			assert_non_null(b);
+			rows_put(r, row * r->cols + c, b, len);
+			PQfreemem(b);
+		}
+	r->n = (size_t)PQntuples(res);
+	p = PQcmdTuples(res);
+	r->changes = p && *p ? strtoll(p, NULL, 10) : 0;
+	PQclear(res);
+}
+
+tu_rows *tu_db_query(tu_db *d, const char *sql, const tu_param *params,
+		     int n)
+{
+	tu_rows *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	if (d->lite)
+		query_sqlite(r, d, sql, params, n);
+	else
+		query_pg(r, d, sql, params, n);
+	return r;
+}
+
+const char *tu_rows_text(const tu_rows *r, size_t row, size_t col)
+{
+	assert_true(row < r->n && col < r->cols);
+	return (const char *)r->cell[row * r->cols + col];
+}
+
+long long tu_rows_int(const tu_rows *r, size_t row, size_t col)
+{
+	const char *v = tu_rows_text(r, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+void tu_rows_free(tu_rows *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n * r->cols; i++)
+		free(r->cell[i]);
+	free(r->cell);
+	free(r->len);
+	free(r);
+}
+
+long long tu_db_int(tu_db *d, const char *sql)
+{
+	tu_rows *r = tu_db_query(d, sql, NULL, 0);
+	long long v;
+
+	assert_int_equal(r->n, 1);
+	v = tu_rows_int(r, 0, 0);
+	tu_rows_free(r);
+	return v;
+}
+
+long long tu_db_schema_version(tu_db *d)
+{
+	return tu_db_int(d, d->pg ? "SELECT max(version) FROM svcconn_schema"
+				  : "PRAGMA user_version");
+}
+
+long long tu_db_schema_current(const tu_db *d)
+{
+	return d->pg ? 12 : 11;
+}
+
+void tu_db_run(const char *home, const char *database, const char *sql)
+{
+	tu_db *d = tu_db_open(home, database);
+
+	tu_db_exec(d, sql);
+	tu_db_close(d);
+}
+
+long long tu_db_get(const char *home, const char *database, const char *sql)
+{
+	tu_db *d = tu_db_open(home, database);
+	long long v = tu_db_int(d, sql);
+
+	tu_db_close(d);
+	return v;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 /** A new private temporary directory (mode 0700); caller frees. */
@@ -60,11 +61,67 @@ char *tu_pg_database(void);
  */
 const char *tu_database(void);
 
+/**
+ * A store's database opened directly, as its administrator would and as
+ * whoever can write its files or rows could: SQLite's file store.db in
+ * the store directory (sqlite3), or the store's PostgreSQL database
+ * (libpq, as the superuser of the tests' server).  Every call asserts
+ * success.  Statements are written with ?1, ?2, ... parameters (rewritten
+ * as $1, $2, ... for PostgreSQL).
+ */
+typedef struct tu_db tu_db;
+/** A parameter: text (blob 0, NUL-terminated) or bytes. */
+typedef struct tu_param {
+	const void *p;  /**< the value; NULL for NULL */
+	size_t len;     /**< its bytes */
+	int blob;       /**< 1: bytes (BLOB, BYTEA), 0: text */
+} tu_param;
+#define TU_TEXT(s) { (s), strlen(s), 0 }
+#define TU_BLOB(p, n) { (p), (n), 1 }
+/** The rows of a query, every cell copied (integers as decimal text). */
+typedef struct tu_rows {
+	size_t n;               /**< rows */
+	size_t cols;            /**< columns */
+	unsigned char **cell;   /**< n * cols values, NUL-terminated; NULL: NULL */
+	size_t *len;            /**< their bytes */
+	long long changes;      /**< rows a write statement changed */
+} tu_rows;
+
+/** Open the database of the store at home: database (a PostgreSQL
+ * location, as in svc_store_options) or, when NULL, SQLite's store.db. */
+tu_db *tu_db_open(const char *home, const char *database);
+void tu_db_close(tu_db *d);
+/** 1 on PostgreSQL. */
+int tu_db_pg(const tu_db *d);
+/** Run sql (one or more statements, no parameters). */
+void tu_db_exec(tu_db *d, const char *sql);
+/** The same, 0 when it succeeds, -1 when the database refuses it. */
+int tu_db_try(tu_db *d, const char *sql);
+/** Run one statement with n parameters; caller frees the rows. */
+tu_rows *tu_db_query(tu_db *d, const char *sql, const tu_param *params,
+		     int n);
+/** The integer in the first column of the one row sql gives. */
+long long tu_db_int(tu_db *d, const char *sql);
+/** The store schema's version (SQLite's user_version, PostgreSQL's
+ * svcconn_schema). */
+long long tu_db_schema_version(tu_db *d);
+/** The schema version this svcconn makes (the drivers' migrations). */
+long long tu_db_schema_current(const tu_db *d);
+/** Cell (row, col) as text, or NULL. */
+const char *tu_rows_text(const tu_rows *r, size_t row, size_t col);
+/** ... as an integer (NULL: 0). */
+long long tu_rows_int(const tu_rows *r, size_t row, size_t col);
+void tu_rows_free(tu_rows *r);
+/** One of tu_db_open, tu_db_exec, tu_db_close; one of ... tu_db_int. */
+void tu_db_run(const char *home, const char *database, const char *sql);
+long long tu_db_get(const char *home, const char *database, const char *sql);
+
 struct svc_store;
 /** A fixture: a fresh store in a temporary directory, open. */
 typedef struct tu_store {
 	char *dir;              /**< temporary directory (removed after) */
 	char *home;             /**< store home, inside dir */
+	const char *database;   /**< its PostgreSQL database, or NULL */
 	struct svc_store *st;   /**< the open store */
 } tu_store;
 /**

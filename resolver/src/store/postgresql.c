@@ -26,10 +26,15 @@
  * its statements, never blocking and never blocked.
  *
  * data_version: the row svcconn_version counts the write transactions
- * committed to the database (each one adds 1 just before its COMMIT, under
- * the write lock); the version a connection reports is that count less
- * its own commits, so it moves only when another connection committed,
- * like SQLite's PRAGMA data_version.
+ * committed to the database: a statement trigger on every table of the
+ * store (migration 12) adds 1 once per transaction that changes one,
+ * whoever runs it -- a database administrator's UPDATE too -- and each of
+ * our write transactions just before its COMMIT when nothing had; the
+ * version a connection reports is that count less its own commits, so it
+ * moves only when another connection committed, like SQLite's PRAGMA
+ * data_version.  (A superuser can write with triggers off; the store then
+ * notices at its next open or at another svcconn's write, as every read
+ * still checks its row's MAC.)
  *
  * Errors: a unique-key violation (SQLSTATE 23505) is SVC_EEXISTS; a lost
  * connection is SVC_EUNAVAIL, and the next begin (or statement outside a
@@ -66,7 +71,9 @@
  * columns where SQLite has AUTOINCREMENT, a "rowid" identity column on the
  * tables whose queries ORDER BY rowid (fields, oidc_keys), and the
  * collation "nocase" (ICU, case-insensitive) that COLLATE NOCASE names.
- * Version 11 adds user_passwords, as SQLite's migration 11.
+ * Version 11 adds user_passwords, as SQLite's migration 11; version 12
+ * the triggers of data_version (a migration that adds a table gives it
+ * the trigger too).
  * Migrating runs in one transaction under the write lock, so servers that
  * start together do not race.
  */
@@ -705,9 +712,32 @@ static const struct migration {
 	  "  phc TEXT NOT NULL,"
 	  "  changed BIGINT NOT NULL"
 	  ");" },
+	/* every transaction that changes a table of the store counts once
+	 * in svcconn_version, whoever made it (a database administrator's
+	 * UPDATE too), so that data_version moves as SQLite's does for any
+	 * other connection's commit; the commit of our own write
+	 * transactions counts them when no table changed */
+	{ 12,
+	  "ALTER TABLE svcconn_version ADD COLUMN last_xid xid8;"
+	  "CREATE FUNCTION svcconn_count_write() RETURNS trigger"
+	  "  LANGUAGE plpgsql AS $f$ BEGIN"
+	  "    UPDATE svcconn_version SET commits = commits + 1,"
+	  "      last_xid = pg_current_xact_id()"
+	  "      WHERE one = 1 AND last_xid IS DISTINCT FROM pg_current_xact_id();"
+	  "    RETURN NULL;"
+	  "  END $f$;"
+	  "DO $d$ DECLARE t text; BEGIN"
+	  "  FOR t IN SELECT tablename FROM pg_catalog.pg_tables"
+	  "    WHERE schemaname = current_schema()"
+	  "    AND tablename NOT IN ('svcconn_version', 'svcconn_schema') LOOP"
+	  "    EXECUTE format('CREATE TRIGGER svcconn_count_write AFTER INSERT"
+	  "      OR UPDATE OR DELETE OR TRUNCATE ON %I FOR EACH STATEMENT"
+	  "      EXECUTE FUNCTION svcconn_count_write()', t);"
+	  "  END LOOP;"
+	  "END $d$;" },
 };
 
-#define PG_SCHEMA_VERSION 11
+#define PG_SCHEMA_VERSION 12
 
 /* Every table the schema has, for remove(). */
 static const char *const pg_tables =
@@ -717,7 +747,8 @@ static const char *const pg_tables =
 	" lock_holders, approvals, check_runs, checks, permission_requests,"
 	" pipeline_permissions, group_members, principal_groups,"
 	" role_assignments, audit, fields, connections, projects, meta,"
-	" svcconn_version, svcconn_schema CASCADE";
+	" svcconn_version, svcconn_schema CASCADE;"
+	"DROP FUNCTION IF EXISTS svcconn_count_write()";
 
 /* The schema's version: 0 when the database holds no store. */
 static int schema_version(long long *out, sqldb *db)
@@ -965,7 +996,9 @@ static int pg_commit(sqldb *db)
 
 	if (write)
 		rc = exec(db, "UPDATE svcconn_version "
-			      "SET commits = commits + 1 WHERE one = 1",
+			      "SET commits = commits + 1,"
+			      " last_xid = pg_current_xact_id() WHERE one = 1"
+			      " AND last_xid IS DISTINCT FROM pg_current_xact_id()",
 			  "count the commit");
 	/* a connection lost at COMMIT leaves its outcome unknown: the
 	 * error is SVC_EUNAVAIL, and data_version (commits less our own)
@@ -995,7 +1028,11 @@ static int pg_data_version(long long *out, sqldb *db)
 
 	if (!db->in_tx && (rc = reconnect(db, "read the data version")) != 0)
 		return rc;
-	if ((rc = query_int(&n, db, "SELECT commits FROM svcconn_version",
+	/* inside our write transaction, less its own count once made (the
+	 * commit adds it to own_writes) */
+	if ((rc = query_int(&n, db, "SELECT commits - CASE WHEN last_xid = "
+				    "pg_current_xact_id_if_assigned() THEN 1 "
+				    "ELSE 0 END FROM svcconn_version",
 			    "read the data version")) != 0)
 		return rc;
 	*out = n - db->own_writes;
