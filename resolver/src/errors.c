@@ -27,11 +27,16 @@ void svc_error_clear(void)
 
 int error_set(int code, const char *fmt, ...)
 {
+	char msg[sizeof(last_error)];
 	va_list ap;
 
+	/* formatted aside first: an argument may be svc_error_last() itself
+	 * (a message wrapping the one before), which vsnprintf into
+	 * last_error would overwrite while reading it */
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, msg, sizeof(msg));
 	return code;
 }
 

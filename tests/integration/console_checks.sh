@@ -30,7 +30,9 @@ out=$(svcconn checks regC --json)
 set +e
 svcconn checks regC add approval --approvers bob --timeout abc 2> "$work/timeouterr" >/dev/null
 set -e
-grep -q "abc" "$work/timeouterr" || fail "the CLI took timeout abc: $(cat "$work/timeouterr")"
+# (whole: the wrapped message of the duration's parser is not overwritten)
+grep -qF "invalid --timeout 'abc': invalid duration 'abc' (want a number and a unit" "$work/timeouterr" ||
+  fail "the CLI's refusal of timeout abc: $(cat "$work/timeouterr")"
 [ "$(svcconn checks regC --json)" = "[]" ] || fail "the CLI's refused add added a check"
 
 srv_cert
