@@ -2,6 +2,7 @@
  * console_int.h - what the console's files share: the request being
  * answered as a page (console.c) and the pages (console_pages.c for
  * connections, console_forms.c for their New and Edit forms,
+ * console_checks.c for a connection's Approvals and checks tab,
  * console_runs.c for permission requests and approvals,
  * console_security.c for a connection's roles, console_audit.c for the
  * audit log).
@@ -84,6 +85,13 @@ void con_pager(struct con_req *r, const char *tail, const char *qname,
  */
 int con_conn_load(svc_conn **out, struct con_req *r);
 /**
+ * Connection r->seg[1] loaded as con_conn_load, and its page begun: the
+ * title what followed by its name, purpose, and its tabs with tab active
+ * (-1: no tabs).
+ */
+int con_conn_page(svc_conn **out, struct con_req *r, const char *what,
+		  const char *purpose, int tab);
+/**
  * The tabs of connection c; active: 0 Overview, 1 Usage history, 2
  * Approvals and checks, another number none.
  */
@@ -94,6 +102,11 @@ int con_connections(struct con_req *r);
 int con_connection(struct con_req *r);
 int con_history(struct con_req *r);
 int con_checks(struct con_req *r);
+int con_check_new_form(struct con_req *r);
+int con_check_add(struct con_req *r);
+int con_check_toggle(struct con_req *r);
+int con_check_delete_confirm(struct con_req *r);
+int con_check_delete(struct con_req *r);
 int con_delete_confirm(struct con_req *r);
 int con_delete(struct con_req *r);
 int con_new_form(struct con_req *r);

@@ -1,7 +1,7 @@
 /*
  * console_pages.c - the console's pages of service connections: the
- * list (searchable, paginated), a connection's Overview, Usage history
- * and Approvals and checks tabs, and Delete (a confirmation page, then a
+ * list (searchable, paginated), a connection's Overview and Usage history
+ * tabs (its Approvals and checks tab is console_checks.c), and Delete (a confirmation page, then a
  * POST).  Each calls svc_ops_* as the session's principal; what it may
  * not do, the authority layer refuses.  Secret fields show "set", never
  * a value (they are not even loaded).
@@ -145,6 +145,20 @@ int con_conn_load(svc_conn **out, struct con_req *r)
 	return rc;
 }
 
+int con_conn_page(svc_conn **out, struct con_req *r, const char *what,
+		  const char *purpose, int tab)
+{
+	char title[400];
+
+	if (con_conn_load(out, r))
+		return -1;
+	snprintf(title, sizeof(title), "%s%s", what, svc_conn_name(*out));
+	con_page_begin(r, title, purpose);
+	if (tab >= 0)
+		con_conn_tabs(r, *out, tab);
+	return 0;
+}
+
 /* One row of a definition list. */
 static void dl_row(struct con_req *r, const char *term, const char *value)
 {
@@ -270,60 +284,15 @@ int con_history(struct con_req *r)
 	return con_page_send(r, MHD_HTTP_OK);
 }
 
-int con_checks(struct con_req *r)
-{
-	const struct srv_shared *sh = srv_shared(r->c->srv);
-	svc_check *k = NULL;
-	svc_conn *c = NULL;
-	size_t n = 0, i;
-	char title[400];
-	int rc;
-
-	if (con_conn_load(&c, r))
-		return -1;
-	if ((rc = svc_ops_check_list(&k, &n, sh->store, r->c->who,
-				     svc_conn_id(c)))) {
-		svc_conn_free(c);
-		return con_lib_error(r, rc);
-	}
-	snprintf(title, sizeof(title), "Approvals and checks of %s",
-		 svc_conn_name(c));
-	con_page_begin(r, title,
-		       "The checks a run's stage must pass before it may use this "
-		       "connection, in the order they were added. Pending approvals "
-		       "are under Approvals.");
-	con_conn_tabs(r, c, 2);
-	html_printf(&r->h,
-		    "<div class=\"scroll\"><table><caption>Checks</caption><thead><tr>"
-		    "<th scope=\"col\">Check</th><th scope=\"col\">State</th>"
-		    "<th scope=\"col\">Configuration</th><th scope=\"col\">Added by</th>"
-		    "<th scope=\"col\">Added</th></tr></thead><tbody>");
-	for (i = 0; i < n; i++)
-		html_printf(&r->h,
-			    "<tr><td>%s</td><td>%s</td><td><code>%s</code></td>"
-			    "<td>%s</td><td>%s</td></tr>",
-			    k[i].kind, k[i].enabled ? "enabled" : "disabled",
-			    k[i].config, k[i].created_by, k[i].created_at);
-	html_printf(&r->h, "</tbody></table></div>");
-	if (!n)
-		html_printf(&r->h, "<p class=\"empty\">No check: a permitted pipeline uses this connection at once.</p>");
-	svc_checks_free(k, n);
-	svc_conn_free(c);
-	return con_page_send(r, MHD_HTTP_OK);
-}
-
 int con_delete_confirm(struct con_req *r)
 {
 	svc_conn *c = NULL;
-	char title[400];
 
-	if (con_conn_load(&c, r))
+	if (con_conn_page(&c, r, "Delete ",
+			  "Deleting a service connection removes it, its secrets, its "
+			  "checks and its permissions; pipelines that use it will fail. "
+			  "This cannot be undone.", -1))
 		return -1;
-	snprintf(title, sizeof(title), "Delete %s", svc_conn_name(c));
-	con_page_begin(r, title,
-		       "Deleting a service connection removes it, its secrets, its "
-		       "checks and its permissions; pipelines that use it will fail. "
-		       "This cannot be undone.");
 	html_printf(&r->h, "<form method=\"post\" action=\"%s/connections/%s/delete\" class=\"card\">",
 		    r->base, svc_conn_id(c));
 	con_csrf_field(r);
