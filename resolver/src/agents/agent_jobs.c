@@ -466,7 +466,7 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	const char *const *ids;
 	char *conns = NULL, now_iso[32];
 	size_t nids = 0;
-	time_t now;
+	time_t now, gate_now;
 	int rc;
 
 	memset(&m, 0, sizeof(m));
@@ -519,6 +519,11 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	o.vars = req->vars;
 	o.nvars = req->nvars;
 	o.reason = req->fork ? "PullRequest" : NULL;
+	/* the job's lease counts from before the gate takes its locks, so
+	 * it never ends after theirs: a request that finds a lock's lease
+	 * ended expires its job first (svc_agent_jobs_expire) */
+	if ((rc = clock_now(&gate_now)))
+		goto done;
 	rc = job_gate(&job, &o, st, cat, aj->source,
 		      job_lease(req->lease_seconds));
 	if (rc) {
@@ -555,7 +560,7 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 		goto done;
 	}
 	clock_iso8601(now_iso, now);
-	aj->lease_expires = (long long)now + job_lease(req->lease_seconds);
+	aj->lease_expires = (long long)gate_now + job_lease(req->lease_seconds);
 	memset(&r, 0, sizeof(r));
 	r.id = aj->id;
 	r.agent = agent;
