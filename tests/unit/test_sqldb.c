@@ -449,7 +449,8 @@ static void test_pg_reconnect_settings(void **state)
 }
 
 /* The location's password appears in no message; redaction keeps
- * host, port and database only. */
+ * host, port and database only (each host's and port of a multi-host
+ * location). */
 static void test_pg_redacted(void **state)
 {
 	struct fx *f = *state;
@@ -463,6 +464,17 @@ static void test_pg_redacted(void **state)
 	free(r);
 	assert_int_equal(sqldb_pg_redact(&r, "host=h user=u password=hunter2 dbname=d"), 0);
 	assert_string_equal(r, "postgresql://h:5432/d");
+	free(r);
+	/* a multi-host location: each host with its port, as libpq pairs
+	 * them (one each, one for all, none) */
+	assert_int_equal(sqldb_pg_redact(&r, "postgresql://u:hunter2@db1:5433,db2:5434/svc?target_session_attrs=read-write"), 0);
+	assert_string_equal(r, "postgresql://db1:5433,db2:5434/svc");
+	free(r);
+	assert_int_equal(sqldb_pg_redact(&r, "host=db1,db2 port=6000 dbname=svc"), 0);
+	assert_string_equal(r, "postgresql://db1:6000,db2:6000/svc");
+	free(r);
+	assert_int_equal(sqldb_pg_redact(&r, "postgresql://db1,db2/svc"), 0);
+	assert_string_equal(r, "postgresql://db1:5432,db2:5432/svc");
 	free(r);
 	/* nothing listens on port 1 of loopback */
 	assert_int_equal(sqldb_postgresql.open(&db, "postgresql://u:hunter2@127.0.0.1:1/svc", 0),

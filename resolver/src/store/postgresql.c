@@ -44,7 +44,10 @@
  * is lost and the error is SVC_EUNAVAIL saying so (the server answers 503
  * with Retry-After).  Under the write lock no svcconn transaction can
  * conflict with another (docs/scale.md), so only a foreign writer's locks
- * can cause either.
+ * can cause either.  A write refused as read-only (25006: connected to a
+ * standby) is SVC_EUNAVAIL too, and the connection is made again after
+ * the hold-off, so a multi-host location with target_session_attrs picks
+ * its hosts again.
  *
  * Losing the database.  A statement on a broken connection fails with
  * SVC_EUNAVAIL and the open transaction is dropped (there is nothing to
@@ -132,6 +135,9 @@ struct sqldb {
 				   (CLOCK_MONOTONIC seconds), 0: none */
 	int configured;       /**< the session's settings are applied on
 				   the current connection */
+	int read_only;        /**< the connection refused a write as
+				   read-only (25006): made again, from the
+				   location's hosts, once the hold-off ends */
 };
 
 struct sqldb_stmt {
@@ -168,6 +174,24 @@ static void first_line(char *out, size_t n, const char *msg)
 	snprintf(out, n, "%.*s", (int)len, msg);
 }
 
+static time_t mono_now(void);
+
+/*
+ * A write refused as read-only (SQLSTATE 25006): the connection reached a
+ * standby (a location without target_session_attrs=read-write, or a
+ * primary that has become one).  SVC_EUNAVAIL, as nothing was written
+ * (the transaction is lost); the next transaction after the hold-off
+ * connects again, so a multi-host location finds the primary.
+ */
+static int read_only(sqldb *db, const char *doing, const char *msg)
+{
+	db->read_only = 1;
+	db->holdoff = mono_now() + SVC_PG_HOLDOFF;
+	return error_set(SVC_EUNAVAIL,
+			 "cannot %s: database '%s' is read-only (a standby, not the primary): %s",
+			 doing, db->where, msg);
+}
+
 /* The error of a failed result res (NULL: the connection's own error). */
 static int pg_fail(sqldb *db, PGresult *res, const char *doing)
 {
@@ -188,6 +212,8 @@ static int pg_fail(sqldb *db, PGresult *res, const char *doing)
 				 doing, db->where, msg);
 	if (state && !strcmp(state, "23505"))
 		return error_set(SVC_EEXISTS, "cannot %s: %s", doing, msg);
+	if (state && !strcmp(state, "25006"))
+		return read_only(db, doing, msg);
 	if (state && (!strcmp(state, "55P03") || !strcmp(state, "57014")))
 		return error_set(SVC_EUNAVAIL,
 				 "cannot %s: database '%s' is busy (%s): try again",
@@ -209,9 +235,37 @@ static int retryable(const PGresult *res)
 }
 
 /*
+ * Append HOST:PORT for each host of a comma-separated list, paired with
+ * the port list as libpq pairs them (one port for all, or one each; an
+ * empty one 5432): postgresql://h1,h2:5433 names h1:5433,h2:5433.
+ */
+static int host_ports(svc_buf *b, const char *hosts, const char *ports)
+{
+	const char *h = hosts, *p = ports;
+	int single = !strchr(ports, ','), first = 1;
+
+	for (;;) {
+		size_t hn = strcspn(h, ","), pn = strcspn(p, ",");
+
+		if (buf_printf(b, "%s%.*s:%.*s", first ? "" : ",", (int)hn, h,
+			       pn ? (int)pn : 4, pn ? p : "5432") != 0)
+			return -1;
+		first = 0;
+		if (!h[hn])
+			return 0;
+		h += hn + 1;
+		if (!single && p[pn])
+			p += pn + 1;
+		else if (!single)
+			p = "";
+	}
+}
+
+/*
  * The redacted form of a parsed location: postgresql://HOST:PORT/DBNAME,
  * from its host (or hostaddr), port and dbname, libpq's defaults where it
- * names none.
+ * names none; a multi-host location names each host with its port
+ * (postgresql://H1:P1,H2:P2/DBNAME).
  */
 static char *redact(const PQconninfoOption *opts)
 {
@@ -234,10 +288,10 @@ static char *redact(const PQconninfoOption *opts)
 		else if (!strcmp(o->keyword, "user"))
 			user = o->val;
 	}
-	if (buf_printf(&b, "postgresql://%s:%s/%s",
-		       host ? host : addr ? addr : "localhost",
-		       port ? port : "5432",
-		       db ? db : user ? user : "postgres") != 0) {
+	if (buf_puts(&b, "postgresql://") != 0 ||
+	    host_ports(&b, host ? host : addr ? addr : "localhost",
+		       port ? port : "") != 0 ||
+	    buf_printf(&b, "/%s", db ? db : user ? user : "postgres") != 0) {
 		buf_clear(&b);
 		return NULL;
 	}
@@ -364,16 +418,20 @@ static time_t mono_now(void)
 
 /*
  * Outside a transaction: a lost connection is made again (not sooner than
- * the hold-off after a failed attempt), and configured.
+ * the hold-off after a failed attempt), and configured; so is one that
+ * refused a write as read-only, once the hold-off after the refusal ends
+ * (until then it still serves reads).
  */
 static int reconnect(sqldb *db, const char *doing)
 {
 	int rc;
 
-	if (PQstatus(db->conn) == CONNECTION_OK && db->configured)
+	if (PQstatus(db->conn) == CONNECTION_OK && db->configured &&
+	    !(db->read_only && mono_now() >= db->holdoff))
 		return 0;
 	db->in_tx = db->write_tx = 0;
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (PQstatus(db->conn) != CONNECTION_OK || db->read_only) {
+		db->read_only = 0;
 		if (db->holdoff && mono_now() < db->holdoff)
 			return error_set(SVC_EUNAVAIL,
 					 "cannot %s: database '%s' cannot be reached (the last attempt failed less than %d s ago)",
