@@ -146,12 +146,7 @@ grep -q "503: server .* cannot reach its database now; nothing was retried" "$wo
 # the end of job 1 (idempotent) waits for the database: tried again after Retry-After
 as job-end --job-dir "$work/a1/jobs/j1" --result Succeeded > "$work/end1" 2> "$work/end1.err" &
 endpid=$!
-for i in $(seq 300); do
-  [ "$(grep -c '"POST .*/jobs/.*/complete" 503' "$work/log")" -ge 2 ] && break
-  kill -0 "$endpid" 2>/dev/null || fail "job-end gave up at once: $(cat "$work/end1.err")"
-  [ "$i" = 300 ] && fail "job-end did not try again after a 503"
-  sleep 0.1
-done
+log_wait '"POST .*/jobs/.*/complete" 503' 2 "$endpid" "job-end (tried again after a 503)" "$work/end1.err"
 kill -0 "$pid" 2>/dev/null || fail "the server died without its database"
 grep -q '" 500$' "$work/log" && fail "the server answered 500: $(grep '" 500$' "$work/log")"
 grep -q "cannot be reached" "$work/log" || fail "the log does not say what failed"

@@ -19,6 +19,10 @@
 #                         be known before the server starts
 #   req STATUS CURLARGS.. curl (trusting $work/cert.pem) answering STATUS,
 #                         else fail; the answer's body in $body
+#   log_wait PATTERN N PID WHAT ERRFILE
+#                         until $work/log has N lines matching PATTERN
+#                         (polled, 30 s at most), while WHAT, process
+#                         PID, runs: else fail, with ERRFILE's text
 : "${SVC_BIN_DIR:?}"
 srv_setup() {
   srv_name=$1
@@ -75,4 +79,14 @@ req() {
   code=$(curl -sS --cacert "$work/cert.pem" -o "$work/body" -w '%{http_code}' "$@") || fail "curl $*"
   body=$(cat "$work/body")
   [ "$code" = "$want" ] || fail "$* answered $code, not $want: $body"
+}
+
+log_wait() {
+  local i
+  for i in $(seq 300); do
+    [ "$(grep -c "$1" "$work/log")" -ge "$2" ] && return 0
+    kill -0 "$3" 2>/dev/null || fail "$4 ended before the log showed $2 of '$1': $(cat "$5")"
+    sleep 0.1
+  done
+  fail "$4: the log did not show $2 of '$1' in 30 s: $(cat "$5")"
 }
