@@ -6,9 +6,9 @@
  * server, $SVCCONN_TEST_PG): the common dialect's placeholders, NOCASE
  * names, RETURNING, changes, unique keys, blobs and NULLs, one writer at a
  * time across connections, the data version, and (PostgreSQL) a server
- * that goes away and comes back, and a connection ended under an idle
+ * that goes away and comes back, a connection ended under an idle
  * handle (reconnected at the next begin, its session settings applied
- * again).
+ * again), and one that refuses writes as read-only (a standby's).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -448,6 +448,54 @@ static void test_pg_reconnect_settings(void **state)
 	f->d->rollback(f->db);
 }
 
+/*
+ * A connection that refuses writes as read-only (25006), as one to a
+ * standby does (here: default_transaction_read_only set in its session):
+ * a write is SVC_EUNAVAIL naming the read-only database, nothing of it
+ * stored; reads go on at once; after the hold-off the next begin connects
+ * again (the session's setting gone with the connection, as a multi-host
+ * location would find the primary) and the write succeeds.  A write in a
+ * read transaction of our own is not that: a plain error.
+ */
+static void test_pg_read_only(void **state)
+{
+	struct fx *f = *state;
+	const char *row[] = { "t", "alice", "read-only" };
+	const char *ins = "INSERT INTO audit (at, actor, action) VALUES (?1, ?2, ?3)";
+	sqldb_stmt *st;
+	int i, rc;
+
+	if (f->d != &sqldb_postgresql)
+		skip();
+	assert_int_equal(f->d->begin(f->db, 0), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, ins, 3, row), SVC_ERROR);
+	f->d->rollback(f->db);
+	assert_int_equal(run1(f->d, f->db, NULL,
+			      "SET default_transaction_read_only = on", 0, NULL), 0);
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, ins, 3, row), SVC_EUNAVAIL);
+	assert_non_null(strstr(svc_error_last(), "is read-only"));
+	assert_non_null(strstr(svc_error_last(), "postgresql://127.0.0.1:"));
+	f->d->rollback(f->db);
+	assert_int_equal(f->d->begin(f->db, 0), 0);
+	f->d->rollback(f->db);
+	for (i = 0; i < 50; i++) {
+		if (f->d->begin(f->db, 1) != 0)
+			fail_msg("begin: %s", svc_error_last());
+		if ((rc = run1(f->d, f->db, NULL, ins, 3, row)) == 0)
+			break;
+		assert_int_equal(rc, SVC_EUNAVAIL);
+		f->d->rollback(f->db);
+		usleep(100 * 1000);
+	}
+	assert_true(i < 50);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT count(*) FROM audit "
+			      "WHERE action = 'read-only'", 0, NULL), 1);
+	assert_int_equal(f->d->col_int(st, 0), 1);
+	f->d->finalize(st);
+}
+
 /* The location's password appears in no message; redaction keeps
  * host, port and database only (each host's and port of a multi-host
  * location). */
@@ -503,6 +551,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pg_reconnect_settings,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_redacted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_read_only, setup,
 						teardown),
 	};
 

@@ -177,16 +177,18 @@ static void first_line(char *out, size_t n, const char *msg)
 static time_t mono_now(void);
 
 /*
- * A write refused as read-only (SQLSTATE 25006): the connection reached a
- * standby (a location without target_session_attrs=read-write, or a
- * primary that has become one).  SVC_EUNAVAIL, as nothing was written
+ * A write refused as read-only (SQLSTATE 25006) outside our own read-only
+ * transactions: the connection reached a standby (a location without
+ * target_session_attrs=read-write, or a primary that has become one).  SVC_EUNAVAIL, as nothing was written
  * (the transaction is lost); the next transaction after the hold-off
  * connects again, so a multi-host location finds the primary.
  */
 static int read_only(sqldb *db, const char *doing, const char *msg)
 {
-	db->read_only = 1;
-	db->holdoff = mono_now() + SVC_PG_HOLDOFF;
+	if (!db->read_only) { /* the first refusal starts the hold-off */
+		db->read_only = 1;
+		db->holdoff = mono_now() + SVC_PG_HOLDOFF;
+	}
 	return error_set(SVC_EUNAVAIL,
 			 "cannot %s: database '%s' is read-only (a standby, not the primary): %s",
 			 doing, db->where, msg);
@@ -212,7 +214,7 @@ static int pg_fail(sqldb *db, PGresult *res, const char *doing)
 				 doing, db->where, msg);
 	if (state && !strcmp(state, "23505"))
 		return error_set(SVC_EEXISTS, "cannot %s: %s", doing, msg);
-	if (state && !strcmp(state, "25006"))
+	if (state && !strcmp(state, "25006") && !(db->in_tx && !db->write_tx))
 		return read_only(db, doing, msg);
 	if (state && (!strcmp(state, "55P03") || !strcmp(state, "57014")))
 		return error_set(SVC_EUNAVAIL,
