@@ -179,8 +179,9 @@ static time_t mono_now(void);
 /*
  * A write refused as read-only (SQLSTATE 25006) outside our own read-only
  * transactions: the connection reached a standby (a location without
- * target_session_attrs=read-write, or a primary that has become one).  SVC_EUNAVAIL, as nothing was written
- * (the transaction is lost); the next transaction after the hold-off
+ * target_session_attrs=read-write, or a primary that has become one).
+ * SVC_EUNAVAIL, as nothing was written (the transaction is lost); the
+ * next transaction once the hold-off after the first refusal ends
  * connects again, so a multi-host location finds the primary.
  */
 static int read_only(sqldb *db, const char *doing, const char *msg)
