@@ -17,7 +17,10 @@
 #   - a sign-out through B ends the session on A (its row gone);
 #   - a session signed in with a token ends on the other server when the
 #     token is revoked, and one signed in with a password ends when the
-#     password is changed, and when it is removed.
+#     password is changed, and when it is removed; ended rows are purged
+#     by the next sign-in;
+#   - (SQLite) svcconn migrate leaves the live session behind: the copy's
+#     console_sessions is empty, listed with 0 rows.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}" "${SVCCONN_TEST_PG:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -152,6 +155,12 @@ export SVCCONN_HOME=$work/sqlite
 svcconn init >/dev/null
 sqlite_q() { sqlite3 "$SVCCONN_HOME/store.db" "$1"; }
 fleet sqlite sqlite_q
+# svcconn migrate leaves the live session behind: listed with 0 rows
+svcconn migrate --to "$work/copy" > "$work/migrate" 2>&1 || fail "migrate: $(cat "$work/migrate")"
+grep -q "^console_sessions  *0 " "$work/migrate" || fail "migrate's sessions: $(cat "$work/migrate")"
+[ "$(sqlite_q "SELECT count(*) FROM console_sessions")" = 1 ] || fail "migrate changed the source's sessions"
+[ "$(sqlite3 "$work/copy/store.db" "SELECT count(*) FROM console_sessions")" = 0 ] \
+  || fail "migrate copied a live session"
 
 # ---- two servers on one PostgreSQL database ----
 export SVCCONN_HOME=$work/pg
