@@ -342,7 +342,7 @@ static void test_rescan_after_migration(void **state)
 	assert_int_equal(sqlite3_prepare_v2(sq, "PRAGMA user_version", -1,
 					    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11);
+	assert_int_equal(sqlite3_column_int(st, 0), 12);
 	sqlite3_finalize(st);
 	sqlite3_close(sq);
 	free(db);

@@ -1350,7 +1350,7 @@ static void test_schema_upgrade(void **state)
 		skip();
 	}
 	mkconn(f, "prod", "alice", id);
-	assert_int_equal(tu_db_get(f->home, NULL, "PRAGMA user_version"), 11);
+	assert_int_equal(tu_db_get(f->home, NULL, "PRAGMA user_version"), 12);
 	/* make it a version 1 store with a connection, then reopen it */
 	svc_store_free(f->st);
 	f->st = NULL;
@@ -1358,7 +1358,7 @@ static void test_schema_upgrade(void **state)
 	tu_db_exec(db, drop);
 	tu_db_close(db);
 	assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-	assert_int_equal(tu_db_get(f->home, NULL, "PRAGMA user_version"), 11);
+	assert_int_equal(tu_db_get(f->home, NULL, "PRAGMA user_version"), 12);
 	assert_int_equal(svc_store_inherit_get(f->st, id, &on), 0);
 	assert_int_equal(on, 1);
 	assert_int_equal(svc_store_role_set(f->st, id, "alice", SVC_ROLE_ADMIN,

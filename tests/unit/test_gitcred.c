@@ -800,7 +800,7 @@ static void test_schema_migration(void **state)
 		raw_exec(f, "DROP TABLE git_credentials; "
 			    "PRAGMA user_version = 2;");
 		assert_int_equal(svc_store_open(&f->st, &f->opts), 0);
-		assert_int_equal(raw_int(f, "PRAGMA user_version"), 11);
+		assert_int_equal(raw_int(f, "PRAGMA user_version"), 12);
 		get_is(f, "protocol=https\nhost=h\n", NULL);
 	}
 	put(f, "protocol=https\nhost=h\nusername=u\npassword=p\n");

@@ -1707,8 +1707,8 @@ static void test_pg_init(void **state)
 	/* one row per migration, the newest the version */
 	db = raw_db(f);
 	assert_int_equal(tu_db_int(db, "SELECT count(*) FROM svcconn_schema"),
-			 3);
-	assert_int_equal(tu_db_schema_version(db), 12);
+			 4);
+	assert_int_equal(tu_db_schema_version(db), 13);
 	tu_db_close(db);
 	/* a second init on the database, from another directory: refused,
 	 * the store left as it was */

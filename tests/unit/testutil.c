@@ -591,7 +591,7 @@ long long tu_db_schema_version(tu_db *d)
 
 long long tu_db_schema_current(const tu_db *d)
 {
-	return d->pg ? 12 : 11;
+	return d->pg ? 13 : 12;
 }
 
 void tu_db_run(const char *home, const char *database, const char *sql)

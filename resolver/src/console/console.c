@@ -9,11 +9,13 @@
  * the signed-in principal, exactly as the API's handlers do, and shows
  * what the authority layer answers; it holds no role logic of its own.
  *
- * Sessions live in the server's memory only: a 256-bit random id in a
- * cookie (HttpOnly; Secure; SameSite=Strict; Path=/console), compared in
- * constant time, ending after an idle time and an absolute time; a
- * session keeps the principal's name and its token's scopes ("full" for a
- * password), never the token or the password.  Every POST but the sign-in carries the session's CSRF token
+ * Sessions live in the store (console_sessions.c), so every server of a
+ * fleet knows them: a 256-bit random id in a cookie (HttpOnly; Secure;
+ * SameSite=Strict; Path=/console), its row keyed by the id's SHA-256,
+ * ending after an idle time and an absolute time, or when its token or
+ * password goes; a session keeps the principal's name and its token's
+ * scopes ("full" for a password), never the token or the password.  Every
+ * POST but the sign-in carries the session's CSRF token
  * (a hidden field, compared in constant time), and every POST must come
  * from the console's own origin (Origin and Sec-Fetch-Site, when the
  * browser sends them).  Every response carries a strict
@@ -21,7 +23,7 @@
  * no-store.
  *
  * The server calls every handler here under its store lock: the session
- * table is only touched under it, and needs no lock of its own.
+ * rows are read and written in the store's own transactions under it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,21 +33,17 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "svcconn/secret.h"
 #include "svcconn/tokens.h"
 #include "svcconn/users.h"
 #include "console/console_int.h"
 #include "errors_int.h"
-#include "util/hex.h"
 
 /* The session cookie's name. */
 #define COOKIE "svcconn_session"
-/* Sessions held at once (the oldest is ended to make room). */
-#define SESSIONS_MAX 256
-/* Bytes of a session id and of a CSRF token. */
-#define ID_BYTES 32
+/* Hex digits of a session id and of a CSRF token. */
+#define ID_HEX (2 * CON_ID_BYTES)
 /* Default idle and absolute time-outs, seconds. */
 #define DEF_IDLE_S 900
 #define DEF_MAX_S 28800
@@ -57,19 +55,7 @@ extern const char con_css[];
 extern const char con_js[];
 extern const char con_svg[];
 
-/* One signed-in browser. */
-struct session {
-	int used;                      /**< 1: a live session */
-	unsigned char id[ID_BYTES];    /**< the cookie's value, decoded */
-	char csrf[2 * ID_BYTES + 1];   /**< its forms' token (hex) */
-	char *user;                    /**< the principal's name */
-	char *scopes;                  /**< its token's scopes, NULL: all */
-	time_t created;                /**< signed in then */
-	time_t last;                   /**< last request */
-};
-
 struct console {
-	struct session s[SESSIONS_MAX]; /**< the sessions */
 	unsigned idle_s;                /**< idle time-out */
 	unsigned max_s;                 /**< absolute time-out */
 	int https;                      /**< the origin's scheme is https */
@@ -89,116 +75,25 @@ int console_new(struct console **out, unsigned idle_s, unsigned max_s,
 	return 0;
 }
 
-/* End s: everything it held wiped. */
-static void session_end(struct session *s)
-{
-	if (s->user)
-		svc_secret_free(s->user, strlen(s->user));
-	if (s->scopes)
-		svc_secret_free(s->scopes, strlen(s->scopes));
-	svc_wipe(s, sizeof(*s));
-}
-
 void console_free(struct console *con)
 {
-	size_t i;
-
-	if (!con)
-		return;
-	for (i = 0; i < SESSIONS_MAX; i++)
-		session_end(&con->s[i]);
 	free(con);
 }
 
-/* 1 when s has timed out at now. */
-static int session_expired(const struct console *con, const struct session *s,
-			   time_t now)
-{
-	return now - s->last >= (time_t)con->idle_s ||
-	       now - s->created >= (time_t)con->max_s;
-}
-
-/* The live session of the request's cookie, or NULL. */
-static struct session *session_find(struct console *con, struct srv_call *c)
-{
-	const char *v = MHD_lookup_connection_value(c->conn, MHD_COOKIE_KIND,
-						    COOKIE);
-	unsigned char id[ID_BYTES];
-	svc_buf raw;
-	struct session *found = NULL;
-	time_t now = time(NULL);
-	size_t i;
-
-	if (!v || strlen(v) != 2 * ID_BYTES)
-		return NULL;
-	buf_init(&raw, ID_BYTES, 1);
-	if (hex_decode(&raw, v, 2 * ID_BYTES) != 0 || raw.len != ID_BYTES) {
-		buf_clear(&raw);
-		return NULL;
-	}
-	memcpy(id, raw.ptr, ID_BYTES);
-	buf_clear(&raw);
-	for (i = 0; i < SESSIONS_MAX; i++) {
-		struct session *s = &con->s[i];
-
-		if (s->used && CRYPTO_memcmp(s->id, id, ID_BYTES) == 0)
-			found = s;
-	}
-	svc_wipe(id, sizeof(id));
-	if (found && session_expired(con, found, now)) {
-		session_end(found);
-		found = NULL;
-	}
-	if (found)
-		found->last = now;
-	return found;
-}
-
 /*
- * A new session for user (scopes NULL: all): a free slot, one timed out,
- * else the least recently used.  Its cookie value (hex) into cookie.
+ * The live session of the request's cookie into *s (con_session_find);
+ * SVC_ENOTFOUND when there is none.
  */
-static struct session *session_new(struct console *con, const char *user,
-				   const char *scopes,
-				   char cookie[2 * ID_BYTES + 1])
+static int session_find(struct con_session *s, const struct console *con,
+			struct srv_call *c)
 {
-	struct session *s = NULL, *oldest = &con->s[0];
-	unsigned char csrf[ID_BYTES];
-	time_t now = time(NULL);
-	size_t i;
+	const struct srv_shared *sh = srv_shared(c->srv);
 
-	for (i = 0; i < SESSIONS_MAX && !s; i++) {
-		struct session *t = &con->s[i];
-
-		if (t->used && session_expired(con, t, now))
-			session_end(t);
-		if (!t->used)
-			s = t;
-		else if (t->last < oldest->last)
-			oldest = t;
-	}
-	if (!s) {
-		session_end(oldest);
-		s = oldest;
-	}
-	if (RAND_bytes(s->id, ID_BYTES) != 1 || RAND_bytes(csrf, ID_BYTES) != 1)
-		goto fail;
-	s->user = strdup(user);
-	s->scopes = scopes ? strdup(scopes) : NULL;
-	if (!s->user || (scopes && !s->scopes))
-		goto fail;
-	hex_write(s->csrf, csrf, ID_BYTES);
-	s->csrf[2 * ID_BYTES] = '\0';
-	hex_write(cookie, s->id, ID_BYTES);
-	cookie[2 * ID_BYTES] = '\0';
-	svc_wipe(csrf, sizeof(csrf));
-	s->created = s->last = now;
-	s->used = 1;
-	return s;
-fail:
-	svc_wipe(csrf, sizeof(csrf));
-	session_end(s);
-	return NULL;
+	return con_session_find(s, sh->store,
+				MHD_lookup_connection_value(c->conn,
+							    MHD_COOKIE_KIND,
+							    COOKIE),
+				con->idle_s);
 }
 
 /* ---- what every response and every POST gets ---------------------------- */
@@ -242,15 +137,14 @@ static int same_origin(const struct console *con, struct srv_call *c)
 }
 
 /* 1 when the POST's csrf field is the session's token. */
-static int csrf_ok(const struct session *s, const struct srv_call *c)
+static int csrf_ok(const struct con_session *s, const struct srv_call *c)
 {
 	svc_buf v;
 	int ok;
 
-	buf_init(&v, 2 * ID_BYTES, 1);
-	ok = con_form_get(&v, c, "csrf", 2 * ID_BYTES) == 0 &&
-	     v.len == 2 * ID_BYTES &&
-	     CRYPTO_memcmp(v.ptr, s->csrf, 2 * ID_BYTES) == 0;
+	buf_init(&v, ID_HEX, 1);
+	ok = con_form_get(&v, c, "csrf", ID_HEX) == 0 && v.len == ID_HEX &&
+	     CRYPTO_memcmp(v.ptr, s->csrf, ID_HEX) == 0;
 	buf_clear(&v);
 	return ok;
 }
@@ -662,11 +556,12 @@ static int signin_refused(struct srv_call *c, int rc, enum signin_error where,
 }
 
 /*
- * Who the sign-in's credential names, into *user and *scopes (new strings;
- * scopes NULL for a password: a password grants every scope, the roles
- * decide); 0, or the page already answered in *page_rc.
+ * Who the sign-in's credential names, into *user, *scopes and *token_id
+ * (new strings; token_id NULL for a password, which grants every scope:
+ * the roles decide); 0, or the page already answered in *page_rc.
  */
-static int signin_check(char **user, char **scopes, int *page_rc,
+static int signin_check(char **user, char **scopes, char **token_id,
+			int *page_rc,
 			struct srv_call *c, const svc_buf *name,
 			const svc_buf *pw, const svc_buf *tok,
 			const char *project)
@@ -675,7 +570,7 @@ static int signin_check(char **user, char **scopes, int *page_rc,
 	svc_token_auth ta;
 	int rc;
 
-	*user = *scopes = NULL;
+	*user = *scopes = *token_id = NULL;
 	if (!tok->len) {
 		rc = svc_password_verify(sh->store, name->ptr, pw->ptr, pw->len,
 					 c->client, c->request);
@@ -710,7 +605,8 @@ static int signin_check(char **user, char **scopes, int *page_rc,
 	}
 	*user = ta.owner;
 	*scopes = ta.scopes;
-	ta.owner = ta.scopes = NULL;
+	*token_id = ta.id;
+	ta.owner = ta.scopes = ta.id = NULL;
 	svc_token_auth_clear(&ta);
 	return 0;
 }
@@ -720,9 +616,9 @@ int console_signin(struct srv_call *c)
 	const struct srv_shared *sh = srv_shared(c->srv);
 	struct console *con = sh->console;
 	svc_buf tok, name, pw, proj, loc;
-	char cookie[2 * ID_BYTES + 1], hdr[2 * ID_BYTES + 128];
-	char *user = NULL, *scopes = NULL;
-	struct session *s = NULL;
+	char cookie[ID_HEX + 1], hdr[ID_HEX + 128];
+	char *user = NULL, *scopes = NULL, *token_id = NULL;
+	struct con_session s;
 	int rc;
 
 	if (!same_origin(con, c))
@@ -746,15 +642,20 @@ int console_signin(struct srv_call *c)
 	/* a pasted token often ends in a newline or a space */
 	while (tok.len && strchr(" \t\r\n", tok.ptr[tok.len - 1]))
 		tok.ptr[--tok.len] = '\0';
-	if (signin_check(&user, &scopes, &rc, c, &name, &pw, &tok, proj.ptr))
+	if (signin_check(&user, &scopes, &token_id, &rc, c, &name, &pw, &tok,
+			 proj.ptr))
 		goto done;
 	/* a browser signing in again leaves no session behind */
-	if ((s = session_find(con, c)) != NULL)
-		session_end(s);
-	if (!(s = session_new(con, user, scopes, cookie))) {
-		rc = srv_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-			       "InternalServerErrorException",
-			       "no session could be made");
+	if (session_find(&s, con, c) == 0) {
+		con_session_end(sh->store, &s);
+		con_session_clear(&s);
+	}
+	if ((rc = con_session_new(cookie, sh->store, user, scopes, token_id,
+				  con->idle_s, con->max_s)) != 0) {
+		struct con_req r;
+
+		anon_req(&r, c);
+		rc = con_lib_error(&r, rc);
 		goto done;
 	}
 	snprintf(hdr, sizeof(hdr),
@@ -775,6 +676,7 @@ int console_signin(struct srv_call *c)
 done:
 	free(user);
 	free(scopes);
+	free(token_id);
 	buf_clear(&tok);
 	buf_clear(&name);
 	buf_clear(&pw);
@@ -786,17 +688,22 @@ done:
 /* POST /console/signout: the session ended, its cookie dropped. */
 static int signout(struct srv_call *c, struct console *con)
 {
-	struct session *s = session_find(con, c);
+	struct con_session s;
+	struct con_req r;
+	int rc = session_find(&s, con, c);
 
-	if (s && (!same_origin(con, c) || !csrf_ok(s, c))) {
-		struct con_req r;
-
-		anon_req(&r, c);
+	anon_req(&r, c);
+	if (rc == 0 && (!same_origin(con, c) || !csrf_ok(&s, c))) {
+		con_session_clear(&s);
 		return message_page(&r, MHD_HTTP_FORBIDDEN, "Not allowed",
 				    "sign-out refused: no valid CSRF token, or not from this console's origin");
 	}
-	if (s)
-		session_end(s);
+	if (rc == 0) {
+		rc = con_session_end(srv_shared(c->srv)->store, &s);
+		con_session_clear(&s);
+	}
+	if (rc && rc != SVC_ENOTFOUND)
+		return con_lib_error(&r, rc);
 	srv_header_add(c, "Set-Cookie",
 		       COOKIE "=; HttpOnly; Secure; SameSite=Strict; Path=/console; Max-Age=0");
 	return redirect(c, "/console/signin");
@@ -814,26 +721,20 @@ static int asset(struct srv_call *c, const char *type, const char *text)
 /* ---- dispatch ------------------------------------------------------------- */
 
 /*
- * A page of a signed-in session: /console/{org}/{project}/{rest}, seg
- * holding org, project and rest's segments.
+ * The page of session s: /console/{org}/{project}/{rest}, seg holding
+ * org, project and rest's segments.
  */
-static int project_page(struct srv_call *c, struct console *con,
-			char **seg, size_t nseg)
+static int session_page(struct srv_call *c, struct console *con,
+			const struct con_session *s, char **seg, size_t nseg)
 {
 	const struct srv_shared *sh = srv_shared(c->srv);
 	const struct con_route *rt;
-	struct session *s;
 	struct con_req r;
 	svc_buf base = SVC_BUF_INIT;
 	size_t i;
 	int rc;
 
 	anon_req(&r, c);
-	if (strcasecmp(seg[0], sh->organization) != 0 || nseg - 2 > CON_SEGS_MAX)
-		return message_page(&r, MHD_HTTP_NOT_FOUND, "Not found",
-				    "no console page at this address");
-	if (!(s = session_find(con, c)))
-		return redirect(c, "/console/signin");
 	if (!strcmp(c->method, "POST") && (!same_origin(con, c) || !csrf_ok(s, c)))
 		return message_page(&r, MHD_HTTP_FORBIDDEN, "Not allowed",
 				    "the change was refused: no valid CSRF token, or not posted from this console's origin");
@@ -878,6 +779,32 @@ static int project_page(struct srv_call *c, struct console *con,
 	}
 	return message_page(&r, MHD_HTTP_NOT_FOUND, "Not found",
 			    "no console page at this address");
+}
+
+/*
+ * A page of a signed-in session: /console/{org}/{project}/{rest}, seg
+ * holding org, project and rest's segments; without a live session the
+ * sign-in.
+ */
+static int project_page(struct srv_call *c, struct console *con,
+			char **seg, size_t nseg)
+{
+	struct con_session s;
+	struct con_req r;
+	int rc;
+
+	anon_req(&r, c);
+	if (strcasecmp(seg[0], srv_shared(c->srv)->organization) != 0 ||
+	    nseg - 2 > CON_SEGS_MAX)
+		return message_page(&r, MHD_HTTP_NOT_FOUND, "Not found",
+				    "no console page at this address");
+	if ((rc = session_find(&s, con, c)) == SVC_ENOTFOUND)
+		return redirect(c, "/console/signin");
+	if (rc)
+		return con_lib_error(&r, rc);
+	rc = session_page(c, con, &s, seg, nseg);
+	con_session_clear(&s);
+	return rc;
 }
 
 /* c's path after /console/ split at '/' into seg (in buf); -1 if unfit. */

@@ -97,6 +97,40 @@ int con_conn_page(svc_conn **out, struct con_req *r, const char *what,
  */
 void con_conn_tabs(struct con_req *r, const svc_conn *c, int active);
 
+/* ---- sessions in the store (console_sessions.c) ---- */
+
+/** Bytes of a session's id (the cookie holds them in hex). */
+#define CON_ID_BYTES 32
+
+/** A live session, as a request found it. */
+struct con_session {
+	char hash[2 * CON_ID_BYTES + 1]; /**< SHA-256 of its id, hex: its row */
+	char csrf[2 * CON_ID_BYTES + 1]; /**< its forms' token */
+	char *user;                      /**< the principal's name */
+	char *scopes;                    /**< its token's scopes, NULL: all */
+};
+
+/**
+ * The live session of cookie (the cookie's value, or NULL) into *out,
+ * its request recorded; SVC_ENOTFOUND when there is none (unknown,
+ * malformed, timed out with idle_s, or its credential gone), another
+ * error when the store failed.  con_session_clear() it.
+ */
+int con_session_find(struct con_session *out, svc_store *st,
+		     const char *cookie, unsigned idle_s);
+/**
+ * A new session of user (scopes NULL: all) signed in with token token_id
+ * (NULL: with its password, as it is now), ending idle_s after its last
+ * request and max_s after now; its cookie value (hex) into cookie.
+ */
+int con_session_new(char cookie[2 * CON_ID_BYTES + 1], svc_store *st,
+		    const char *user, const char *scopes,
+		    const char *token_id, unsigned idle_s, unsigned max_s);
+/** End session s (its row deleted: on every server). */
+int con_session_end(svc_store *st, const struct con_session *s);
+/** Wipe and free what s holds. */
+void con_session_clear(struct con_session *s);
+
 /* The pages: each answers r (its route and method checked by console.c). */
 int con_connections(struct con_req *r);
 int con_connection(struct con_req *r);

@@ -326,7 +326,7 @@ int api_oidc_rotate(struct srv_call *c);
  */
 int console_new(struct console **out, unsigned idle_s, unsigned max_s,
 		int https);
-/** Free, every session wiped; NULL accepted. */
+/** Free (the sessions are the store's); NULL accepted. */
 void console_free(struct console *con);
 int console_signin(struct srv_call *c);
 /**

@@ -796,13 +796,28 @@ static const struct migration {
 	  "      EXECUTE FUNCTION svcconn_count_write()', t);"
 	  "  END LOOP;"
 	  "END $d$;" },
+	/* the console's sessions, as SQLite's 12; no svcconn_count_write
+	 * trigger: nothing caches them, and a session's last request, a
+	 * write, must not make every server reload its connections */
+	{ 13,
+	  "CREATE TABLE console_sessions ("
+	  "  id_hash TEXT PRIMARY KEY,"
+	  "  principal TEXT NOT NULL,"
+	  "  scopes TEXT,"
+	  "  token_id TEXT,"
+	  "  created BIGINT NOT NULL,"
+	  "  last_seen BIGINT NOT NULL,"
+	  "  expires BIGINT NOT NULL"
+	  ");"
+	  "CREATE INDEX console_sessions_principal"
+	  "  ON console_sessions (principal);" },
 };
 
-#define PG_SCHEMA_VERSION 12
+#define PG_SCHEMA_VERSION 13
 
 /* Every table the schema has, for remove(). */
 static const char *const pg_tables =
-	"DROP TABLE IF EXISTS user_passwords, conn_shares, agent_jobs, agents, agent_pools,"
+	"DROP TABLE IF EXISTS console_sessions, user_passwords, conn_shares, agent_jobs, agents, agent_pools,"
 	" pipeline_defs, access_tokens, oidc_keys, conn_manifest, conn_macs,"
 	" cert_expiry, git_credentials, usage_history, lock_queue,"
 	" lock_holders, approvals, check_runs, checks, permission_requests,"

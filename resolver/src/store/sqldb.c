@@ -30,85 +30,92 @@ const sqldb_driver *sqldb_driver_for(const char *location)
  * and svcconn_version), with every column but the "rowid" that orders
  * fields and oidc_keys (the copy inserts their rows in that order, so the
  * target's rowids keep it).  Parents come before the tables that refer to
- * them.  A migration that adds a table or column adds it here.
+ * them.  A migration that adds a table or column adds it here.  A
+ * transient table's rows are not copied (the target's stays empty).
  */
 const sqldb_table sqldb_tables[] = {
-	{ "meta", "key, value", "TT", NULL, NULL, "key = 'rows_unsealed'" },
+	{ "meta", "key, value", "TT", NULL, NULL, "key = 'rows_unsealed'", 0 },
 	{ "projects", "id, name, description, created_by, created_at",
-	  "TTTTT", NULL, NULL, "name = 'default'" },
+	  "TTTTT", NULL, NULL, "name = 'default'", 0 },
 	{ "connections",
 	  "id, project_id, name, type, scheme, url, description, created_by,"
 	  " created_at, updated_by, updated_at, all_pipelines, inherit_roles",
-	  "TTTTTTTTTTTII", NULL, NULL, NULL },
+	  "TTTTTTTTTTTII", NULL, NULL, NULL, 0 },
 	{ "fields", "conn_id, key, kind, secret, value, sealed, key_id",
-	  "TTIITBT", "rowid", NULL, NULL },
+	  "TTIITBT", "rowid", NULL, NULL, 0 },
 	{ "audit", "seq, at, actor, action, conn_id, conn_name, detail",
-	  "ITTTTTT", "seq", "seq", NULL },
+	  "ITTTTTT", "seq", "seq", NULL, 0 },
 	{ "role_assignments",
 	  "conn_id, project_id, principal, role, assigned_by, assigned_at",
-	  "TTTITT", NULL, NULL, NULL },
+	  "TTTITT", NULL, NULL, NULL, 0 },
 	{ "principal_groups", "name, created_by, created_at", "TTT", NULL,
-	  NULL, NULL },
+	  NULL, NULL, 0 },
 	{ "group_members", "group_name, member, added_by, added_at", "TTTT",
-	  NULL, NULL, NULL },
+	  NULL, NULL, NULL, 0 },
 	{ "pipeline_permissions",
 	  "conn_id, project_id, pipeline, added_by, added_at", "TTTTT", NULL,
-	  NULL, NULL },
+	  NULL, NULL, 0 },
 	{ "permission_requests",
 	  "seq, id, conn_id, pipeline, run_id, requested_by, at, status,"
 	  " decided_by, decided_at, project_id",
-	  "ITTTTTTTTTT", "seq", "seq", NULL },
+	  "ITTTTTTTTTT", "seq", "seq", NULL, 0 },
 	{ "checks",
 	  "seq, id, conn_id, kind, config, enabled, created_by, created_at",
-	  "ITTTTITT", "seq", "seq", NULL },
+	  "ITTTTITT", "seq", "seq", NULL, 0 },
 	{ "check_runs",
 	  "seq, id, check_id, pipeline, run_id, stage, requested_by, status,"
 	  " state, message, started_at, updated_at, version",
-	  "ITTTTTTTTTTTI", "seq", "seq", NULL },
+	  "ITTTTTTTTTTTI", "seq", "seq", NULL, 0 },
 	{ "approvals",
 	  "seq, check_run_id, actor, as_approver, decision, comment,"
 	  " defer_until, at",
-	  "ITTTTTTT", "seq", "seq", NULL },
+	  "ITTTTTTT", "seq", "seq", NULL, 0 },
 	{ "lock_holders", "conn_id, holder, lease_expires, acquired_at",
-	  "TTIT", NULL, NULL, NULL },
+	  "TTIT", NULL, NULL, NULL, 0 },
 	{ "lock_queue", "seq, conn_id, holder, queued_at, status", "ITTTT",
-	  "seq", "seq", NULL },
+	  "seq", "seq", NULL, 0 },
 	{ "usage_history",
 	  "id, conn_id, conn_name, pipeline, run_id, stage, job,"
 	  " requested_by, decision, message, at, result, finished_at",
-	  "ITTTTTTTTTTTT", "id", "id", NULL },
+	  "ITTTTTTTTTTTT", "id", "id", NULL, 0 },
 	{ "git_credentials",
 	  "id, protocol, host, path, username, sealed_password, key_id,"
 	  " created_at, updated_at",
-	  "ITTTTBTTT", "id", "id", NULL },
+	  "ITTTTBTTT", "id", "id", NULL, 0 },
 	{ "cert_expiry", "conn_id, field, not_after, checked_at", "TTIT",
-	  NULL, NULL, NULL },
-	{ "conn_macs", "conn_id, version, mac", "TIB", NULL, NULL, NULL },
-	{ "conn_manifest", "conn_id, version", "TI", NULL, NULL, NULL },
+	  NULL, NULL, NULL, 0 },
+	{ "conn_macs", "conn_id, version, mac", "TIB", NULL, NULL, NULL, 0 },
+	{ "conn_manifest", "conn_id, version", "TI", NULL, NULL, NULL, 0 },
 	{ "oidc_keys",
 	  "kid, alg, sealed_key, key_id, created_at, retired_at,"
 	  " signed_until, drop_at",
-	  "TTBTIIII", "rowid", NULL, NULL },
+	  "TTBTIIII", "rowid", NULL, NULL, 0 },
 	{ "access_tokens",
 	  "id, hash, owner, name, scopes, created, expires, last_used,"
 	  " revoked",
-	  "TBTTTIIII", NULL, NULL, NULL },
+	  "TBTTTIIII", NULL, NULL, NULL, 0 },
 	{ "pipeline_defs",
 	  "project_id, name, conn_id, url, path, branch, created_by, created",
-	  "TTTTTTTI", NULL, NULL, NULL },
+	  "TTTTTTTI", NULL, NULL, NULL, 0 },
 	{ "agent_pools", "name, trusted, created_by, created", "TITI", NULL,
-	  NULL, NULL },
+	  NULL, NULL, 0 },
 	{ "agents", "name, pool, token_id, created_by, created, revoked",
-	  "TTTTII", NULL, NULL, NULL },
+	  "TTTTII", NULL, NULL, NULL, 0 },
 	{ "agent_jobs",
 	  "id, agent, pipeline, run_id, stage, job, holder, locks, conns,"
 	  " token_id, source, state, result, lease_expires, started, ended,"
 	  " project_id",
-	  "TTTTTTTITTTTTIIIT", NULL, NULL, NULL },
+	  "TTTTTTTITTTTTIIIT", NULL, NULL, NULL, 0 },
 	{ "conn_shares",
 	  "conn_id, project_id, name, description, shared_by, shared_at",
-	  "TTTTTT", NULL, NULL, NULL },
-	{ "user_passwords", "name, phc, changed", "TTI", NULL, NULL, NULL },
+	  "TTTTTT", NULL, NULL, NULL, 0 },
+	{ "user_passwords", "name, phc, changed", "TTI", NULL, NULL, NULL, 0 },
+	/* not copied (transient): a session is the source's; copied, one
+	 * signed out on the source after the copy would live again */
+	{ "console_sessions",
+	  "id_hash, principal, scopes, token_id, created, last_seen,"
+	  " expires",
+	  "TTTTIII", NULL, NULL, NULL, 1 },
 };
 
 const size_t sqldb_table_count = sizeof(sqldb_tables) / sizeof(sqldb_tables[0]);

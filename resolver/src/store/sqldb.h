@@ -123,6 +123,8 @@ typedef struct sqldb_table {
 	const char *seed;     /**< a condition on the rows a new schema
 				   holds already (replaced by the copy), or
 				   NULL */
+	int transient;        /**< 1: its rows are not copied (the console's
+				   sessions end with their database) */
 } sqldb_table;
 
 /** The store's tables, parents before the tables referring to them. */

@@ -80,6 +80,10 @@
  * console (users/passwords.c): name, the Argon2id hash as a PHC string
  * ($argon2id$v=19$m=...,t=...,p=...$salt$hash; never the password) and
  * when it was set, in seconds since the epoch.
+ * Version 12 adds console_sessions, the web console's sessions, so that
+ * every server of a store knows them: keyed by the SHA-256 of the
+ * cookie's id (a reader of the database cannot present one), the
+ * principal, scopes, the credential signed in with, and times.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -472,6 +476,24 @@ static const char *const migrations[] = {
 	"  phc TEXT NOT NULL,"
 	"  changed INTEGER NOT NULL"
 	");",
+	/*
+	 * 12: console_sessions, the web console's sessions shared by every
+	 * server of the store (console/console_sessions.c): the SHA-256 of
+	 * the cookie's random id in hex (never the id), the principal, its
+	 * token's scopes (NULL: all), the token signed in with (NULL: a
+	 * password) and times in seconds since the epoch.
+	 */
+	"CREATE TABLE IF NOT EXISTS console_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"
+	"  principal TEXT NOT NULL,"
+	"  scopes TEXT,"
+	"  token_id TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS console_sessions_principal"
+	"  ON console_sessions (principal);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

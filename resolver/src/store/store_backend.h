@@ -213,6 +213,24 @@ typedef struct store_password_row {
 typedef int (*store_password_cb)(void *ctx, const store_password_row *r);
 
 /**
+ * One console session row (console/console_sessions.c decides): the
+ * SHA-256 of the cookie's id in hex, never the id.  Times in seconds
+ * since the epoch.
+ */
+typedef struct store_session_row {
+	const char *id_hash;  /**< SHA-256 of the id, 64 hex digits */
+	const char *principal; /**< who signed in */
+	const char *scopes;   /**< the token's scopes, NULL: all */
+	const char *token_id; /**< the token signed in with, NULL: a password */
+	long long created;    /**< signed in then */
+	long long last_seen;  /**< its last request (to a minute) */
+	long long expires;    /**< its absolute end */
+} store_session_row;
+
+/** Called once per session row; non-zero stops. */
+typedef int (*store_session_cb)(void *ctx, const store_session_row *r);
+
+/**
  * One registered pipeline (pipeline/pipedef.c decides; the backend moves
  * rows): a name bound to a YAML file of a repository read through a
  * stored connection.  created is seconds since the epoch.
@@ -712,6 +730,29 @@ typedef struct store_backend_ops {
 			     store_password_cb cb, void *ctx);
 	/** Delete the row of name; SVC_ENOTFOUND when there is none. */
 	int (*password_delete)(store_backend *be, const char *name);
+
+	/* ---- the console's sessions (console/console_sessions.c) ---- */
+
+	/** Insert r. */
+	int (*session_insert)(store_backend *be, const store_session_row *r);
+	/**
+	 * The row of id_hash to cb when it is live: expires after now, seen
+	 * after idle_before, and its token, if any, neither revoked nor
+	 * expired; SVC_ENOTFOUND otherwise.
+	 */
+	int (*session_get)(store_backend *be, const char *id_hash,
+			   long long now, long long idle_before,
+			   store_session_cb cb, void *ctx);
+	/** Record a request of id_hash at at. */
+	int (*session_touch)(store_backend *be, const char *id_hash,
+			     long long at);
+	/** Delete the row of id_hash (none: 0). */
+	int (*session_delete)(store_backend *be, const char *id_hash);
+	/** Delete the sessions principal signed in to with its password. */
+	int (*session_end_password)(store_backend *be, const char *principal);
+	/** Delete every row session_get would no longer give. */
+	int (*session_purge)(store_backend *be, long long now,
+			     long long idle_before);
 
 	/* ---- registered pipelines (pipeline/pipedef.c) ---- */
 

@@ -19,7 +19,10 @@
  *   3. the source's write transaction, i.e. its write lock, held while it
  *      is read: one consistent snapshot, no write interleaved, nothing
  *      written; its rows are checked against their MACs first;
- *   4. every table copied in the order of sqldb_tables (parents first);
+ *   4. every table copied in the order of sqldb_tables (parents first),
+ *      but the transient console_sessions: the sessions stay with the
+ *      source (a session signed out there after the copy must not live
+ *      on in the target; users sign in again once servers use it);
  *      the database's generated ids moved past the copied ones; each
  *      table read back from the target and its row count and checksum
  *      compared with the source's;
@@ -351,7 +354,10 @@ static int tables_copy(svc_migrate_table *out, const struct side *src,
 					 "table '%s' of sqldb_tables has %zu columns and %zu types",
 					 t->name, column_count(t),
 					 strlen(t->types));
-		if ((rc = table_walk(&out[i], src, t, dst)) != 0 ||
+		/* a transient table is read from the target, where the
+		 * copy leaves it empty */
+		if ((rc = t->transient ? table_walk(&out[i], dst, t, NULL)
+				       : table_walk(&out[i], src, t, dst)) != 0 ||
 		    (t->identity &&
 		     (rc = dst->drv->identity_sync(dst->db, t->name,
 						   t->identity)) != 0) ||

@@ -2673,6 +2673,142 @@ static int rows_password_delete(store_backend *be, const char *name)
 	return changed_or_notfound(be, rc);
 }
 
+/* ---- the console's sessions --------------------------------------------- */
+
+/*
+ * The condition of a live session s, NOW and IDLE its parameters (now,
+ * the idle limit): not past its end nor idle, and its token, if any, not
+ * revoked nor expired (a password's sessions are deleted when it changes).
+ */
+#define SESSION_LIVE(NOW, IDLE)                                             \
+	"s.expires > " NOW " AND s.last_seen > " IDLE " AND (s.token_id IS NULL" \
+	" OR EXISTS (SELECT 1 FROM access_tokens t WHERE t.id = s.token_id"   \
+	"  AND t.revoked = 0 AND t.expires > " NOW "))"
+
+static int rows_session_insert(store_backend *be, const store_session_row *r)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "INSERT INTO console_sessions (id_hash, principal,"
+			  " scopes, token_id, created, last_seen, expires)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+			  "store a console session")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, r->id_hash)) == 0 &&
+	    (rc = bind_str(be, st, 2, r->principal)) == 0 &&
+	    (rc = bind_str(be, st, 3, r->scopes)) == 0 &&
+	    (rc = bind_str(be, st, 4, r->token_id)) == 0 &&
+	    (rc = bind_int(be, st, 5, r->created)) == 0 &&
+	    (rc = bind_int(be, st, 6, r->expires)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_session_get(store_backend *be, const char *id_hash,
+			    long long now, long long idle_before,
+			    store_session_cb cb, void *ctx)
+{
+	sqldb_stmt *st;
+	int rc, seen = 0;
+
+	if ((rc = prepare(be, &st,
+			  "SELECT s.principal, s.scopes, s.token_id, s.created,"
+			  " s.last_seen, s.expires FROM console_sessions s"
+			  " WHERE s.id_hash = ?1 AND " SESSION_LIVE("?2", "?3"),
+			  "read a console session")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id_hash)) == 0 &&
+	    (rc = bind_int(be, st, 2, now)) == 0 &&
+	    (rc = bind_int(be, st, 3, idle_before)) == 0 &&
+	    (rc = step(be, st)) == 1) {
+		store_session_row r;
+
+		r.id_hash = id_hash;
+		r.principal = col_str(be, st, 0);
+		r.scopes = col_str(be, st, 1);
+		r.token_id = col_str(be, st, 2);
+		r.created = col_int(be, st, 3);
+		r.last_seen = col_int(be, st, 4);
+		r.expires = col_int(be, st, 5);
+		seen = 1;
+		rc = r.principal ? cb(ctx, &r) : error_oom();
+	}
+	finalize(be, st);
+	if (rc < 0)
+		return rc;
+	return seen ? 0 : SVC_ENOTFOUND;
+}
+
+static int rows_session_touch(store_backend *be, const char *id_hash,
+			      long long at)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "UPDATE console_sessions SET last_seen = ?2"
+			  " WHERE id_hash = ?1", "record a console request")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id_hash)) == 0 &&
+	    (rc = bind_int(be, st, 2, at)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_session_delete(store_backend *be, const char *id_hash)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM console_sessions WHERE id_hash = ?1",
+			  "end a console session")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, id_hash)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_session_end_password(store_backend *be, const char *principal)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM console_sessions WHERE principal = ?1"
+			  " AND token_id IS NULL",
+			  "end the console sessions of a password")) != 0)
+		return rc;
+	if ((rc = bind_str(be, st, 1, principal)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_session_purge(store_backend *be, long long now,
+			      long long idle_before)
+{
+	sqldb_stmt *st;
+	int rc;
+
+	if ((rc = prepare(be, &st,
+			  "DELETE FROM console_sessions WHERE id_hash IN"
+			  " (SELECT s.id_hash FROM console_sessions s"
+			  "  WHERE NOT (" SESSION_LIVE("?1", "?2") "))",
+			  "purge ended console sessions")) != 0)
+		return rc;
+	if ((rc = bind_int(be, st, 1, now)) == 0 &&
+	    (rc = bind_int(be, st, 2, idle_before)) == 0)
+		rc = step(be, st);
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
 /* ---- registered pipelines ---------------------------------------------- */
 
 static int rows_pipedef_insert(store_backend *be, const store_pipedef_row *r)
@@ -3330,6 +3466,12 @@ const store_backend_ops store_rows_ops = {
 	.password_put = rows_password_put,
 	.password_list = rows_password_list,
 	.password_delete = rows_password_delete,
+	.session_insert = rows_session_insert,
+	.session_get = rows_session_get,
+	.session_touch = rows_session_touch,
+	.session_delete = rows_session_delete,
+	.session_end_password = rows_session_end_password,
+	.session_purge = rows_session_purge,
 	.pipedef_insert = rows_pipedef_insert,
 	.pipedef_list = rows_pipedef_list,
 	.pipedef_delete = rows_pipedef_delete,

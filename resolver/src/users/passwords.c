@@ -10,8 +10,10 @@
  * without a row is verified against dummy_phc, a hash of the same
  * parameters of a password nobody knows, so an unknown name costs what a
  * known one does.  Every set and removal is one write transaction with its
- * audit record; every refused verification writes "password-auth-failed"
- * (the name, the client, the request; never the password).
+ * audit record, and ends the console's sessions signed in with the
+ * user's password (console/console_sessions.c); every refused
+ * verification writes "password-auth-failed" (the name, the client, the
+ * request; never the password).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,9 @@ int svc_password_set(svc_store *st, const char *name, const char *password,
 	r.changed = (long long)now;
 	if ((rc = store_tx_write(st)) == 0) {
 		rc = st->ops->password_put(st->be, &r);
+		/* the console's sessions of the old password end with it */
+		if (rc == 0)
+			rc = st->ops->session_end_password(st->be, name);
 		if (rc == 0)
 			rc = store_audit(st, now_iso, store_actor(actor),
 					 "password-set", "", "",
@@ -129,6 +134,8 @@ int svc_password_remove(svc_store *st, const char *name, const char *actor)
 	rc = st->ops->password_delete(st->be, name);
 	if (rc == SVC_ENOTFOUND)
 		rc = error_set(SVC_ENOTFOUND, "user '%s' has no password", name);
+	if (rc == 0)
+		rc = st->ops->session_end_password(st->be, name);
 	if (rc == 0)
 		rc = store_audit(st, now_iso, store_actor(actor),
 				 "password-removed", "", "",

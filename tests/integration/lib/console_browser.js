@@ -21,7 +21,7 @@
  */
 "use strict";
 const fs = require("fs");
-const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
+const { launch, go, clickNav, text, signIn: signInAs, post, reporter } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -29,19 +29,8 @@ const base = env.BASE;
 const proj = base + "/console/default/default";
 const secret = fs.readFileSync(env.SECRET_FILE, "utf8");
 let dialogs = 0;
-let shots = 0;
 
-function fail(msg) {
-  console.error("console_browser: " + msg);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${env.SHOTS}/${name}.png` });
-  shots++;
-}
+const { fail, check, shot, shots } = reporter("console_browser", env.SHOTS);
 
 /* curl ARGS against the server: [status, body] */
 function curl(args) {
@@ -247,5 +236,5 @@ function signIn(browser, user) {
   } finally {
     await browser.close();
   }
-  console.log(`console_browser: ok, ${shots} screenshots`);
+  console.log(`console_browser: ok, ${shots()} screenshots`);
 })().catch((e) => fail(e.stack || String(e)));

@@ -23,7 +23,7 @@
  */
 "use strict";
 const fs = require("fs");
-const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
+const { launch, go, clickNav, text, signIn: signInAs, post, reporter } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -33,16 +33,7 @@ const tab = `${proj}/connections/${env.ID_C}/checks`;
 const xname = "<img src=x onerror=alert(1)>";
 let dialogs = 0;
 
-function fail(msg) {
-  console.error("console_checks: " + msg);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${env.SHOTS}/${name}.png`, fullPage: true });
-}
+const { fail, check, shot } = reporter("console_checks", env.SHOTS, true);
 function signIn(browser, user) {
   return signInAs(browser, base, env.WORK, user, () => { dialogs++; }, fail);
 }

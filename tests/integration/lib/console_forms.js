@@ -19,7 +19,7 @@
  */
 "use strict";
 const fs = require("fs");
-const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
+const { launch, go, clickNav, text, signIn: signInAs, post, reporter } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -30,16 +30,7 @@ const bad = fs.readFileSync(`${env.WORK}/bad`, "utf8");
 const cliErr = fs.readFileSync(env.CLI_ERR_FILE, "utf8");
 let dialogs = 0;
 
-function fail(msg) {
-  console.error("console_forms: " + msg);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${env.SHOTS}/${name}.png`, fullPage: true });
-}
+const { fail, check, shot } = reporter("console_forms", env.SHOTS, true);
 async function value(page, selector) {
   return page.$eval(selector, (e) => e.value);
 }

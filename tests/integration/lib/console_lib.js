@@ -1,8 +1,8 @@
 /*
- * console_lib.js - what the console's browser tests (console_browser.js,
- * console_forms.js) share: Debian's chromium launched for the test's
- * server, navigation, a signed-in context per user, and a form posted
- * from a page as a forged change would be.
+ * console_lib.js - what the console's browser tests (console_*.js) share:
+ * Debian's chromium launched for the test's server, navigation, a
+ * signed-in context per user, a form posted from a page as a forged
+ * change would be, and the reports (fail, check, screenshots).
  */
 "use strict";
 const puppeteer = require("puppeteer-core");
@@ -76,4 +76,27 @@ async function post(page, url, fields) {
   return [r.status(), await text(page, "main")];
 }
 
-module.exports = { launch, go, clickNav, text, signIn, post };
+/*
+ * The reports of the test called name: fail(msg) prints "name: msg" and
+ * exits 1; check(cond, msg) fails with msg unless cond; shot(page, file)
+ * saves page's screenshot as dir/file.png (the whole page when fullPage);
+ * shots() says how many were saved.
+ */
+function reporter(name, dir, fullPage) {
+  let n = 0;
+  const fail = (msg) => {
+    console.error(`${name}: ${msg}`);
+    process.exit(1);
+  };
+  return {
+    fail,
+    check: (cond, msg) => { if (!cond) fail(msg); },
+    shot: async (page, file) => {
+      await page.screenshot({ path: `${dir}/${file}.png`, fullPage: !!fullPage });
+      n++;
+    },
+    shots: () => n,
+  };
+}
+
+module.exports = { launch, go, clickNav, text, signIn, post, reporter };

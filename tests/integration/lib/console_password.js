@@ -16,7 +16,7 @@
  */
 "use strict";
 const fs = require("fs");
-const { launch, go, clickNav, text } = require("./console_lib.js");
+const { launch, go, clickNav, text, reporter } = require("./console_lib.js");
 
 const env = process.env;
 const base = env.BASE;
@@ -25,16 +25,7 @@ const pw = { alice: fs.readFileSync(`${env.WORK}/pw.alice`, "utf8"),
 const urls = [];
 const pages = [];
 
-function fail(msg) {
-  console.error("console_password: " + msg);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${env.SHOTS}/${name}.png` });
-}
+const { fail, check, shot } = reporter("console_password", env.SHOTS);
 /* A new context's page whose every request URL is kept. */
 async function fresh(browser) {
   const page = await (await browser.createBrowserContext()).newPage();

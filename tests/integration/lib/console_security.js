@@ -32,7 +32,7 @@
  */
 "use strict";
 const fs = require("fs");
-const { launch, go, clickNav, text, signIn: signInAs, post } = require("./console_lib.js");
+const { launch, go, clickNav, text, signIn: signInAs, post, reporter } = require("./console_lib.js");
 const { execFileSync } = require("child_process");
 
 const env = process.env;
@@ -41,16 +41,7 @@ const proj = base + "/console/default/default";
 const sec = `${proj}/connections/${env.ID_S}/security`;
 let dialogs = 0;
 
-function fail(msg) {
-  console.error("console_security: " + msg);
-  process.exit(1);
-}
-function check(cond, msg) {
-  if (!cond) fail(msg);
-}
-async function shot(page, name) {
-  await page.screenshot({ path: `${env.SHOTS}/${name}.png`, fullPage: true });
-}
+const { fail, check, shot } = reporter("console_security", env.SHOTS, true);
 function signIn(browser, user) {
   return signInAs(browser, base, env.WORK, user, () => { dialogs++; }, fail);
 }
