@@ -919,6 +919,7 @@ static int sqlite_open(sqldb **out, const char *path, int create)
 		 * listing of 10,000 connections reads every page several
 		 * times and would read most from the file again */
 		"PRAGMA cache_size = -16384",
+		"PRAGMA mmap_size = 268435456",
 	};
 	sqldb *db;
 	sqldb_stmt *st = NULL;

@@ -334,6 +334,7 @@ void svc_store_free(svc_store *st)
 	if (st->be)
 		st->ops->close(st->be);
 	crypto_key_wipe(&st->key);
+	crypto_macer_free(st->macer);
 	store_mcache_free(st);
 	svc_catalog_free(st->catalog);
 	free(st->home);
@@ -368,6 +369,8 @@ const char *svc_store_db_path(const svc_store *st)
 static void key_install(svc_store *st, crypto_key *k)
 {
 	crypto_key_wipe(&st->key);
+	crypto_macer_free(st->macer); /* keyed with the old key */
+	st->macer = NULL;
 	memcpy(&st->key, k, sizeof(*k));
 	crypto_key_wipe(k);
 }

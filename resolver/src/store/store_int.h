@@ -43,6 +43,9 @@ struct svc_store {
 					   first checked (store_certs.c) */
 	struct store_mcache *mcache;  /**< the checked list of connection
 					   versions (store_integrity.c) */
+	crypto_macer *macer;          /**< an HMAC context keyed with the
+					   row-MAC key last used, for the
+					   MAC of every row of a walk */
 	int held;                     /**< a read transaction is held open
 					   (store_read_hold) */
 	unsigned joined;              /**< reads that joined it and have

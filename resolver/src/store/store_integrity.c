@@ -196,9 +196,10 @@ static void manifest_remove(manifest *m, const char *id)
 	m->ents.len = m->n * sizeof(manifest_ent);
 }
 
-/* XOR into m->x the PRF of the entry (id, version) under k. */
-static int entry_fold(manifest *m, const crypto_key *k, const char *id,
-		      long long version)
+/* XOR into m->x the PRF of the entry (id, version) under k (through the
+ * HMAC context st keeps keyed). */
+static int entry_fold(svc_store *st, manifest *m, const crypto_key *k,
+		      const char *id, long long version)
 {
 	unsigned char prf[CRYPTO_MAC_LEN], v[8];
 	const void *parts[3];
@@ -214,7 +215,7 @@ static int entry_fold(manifest *m, const crypto_key *k, const char *id,
 	lens[1] = strlen(id) + 1;
 	parts[2] = v;
 	lens[2] = sizeof(v);
-	if ((rc = crypto_mac(prf, k, parts, lens, 3)) != 0)
+	if ((rc = crypto_mac_kept(prf, &st->macer, k, parts, lens, 3)) != 0)
 		return rc;
 	for (i = 0; i < sizeof(prf); i++)
 		m->x[i] ^= prf[i];
@@ -247,6 +248,7 @@ static int head_mac(char out[2 * CRYPTO_MAC_LEN], const crypto_key *k,
 
 /* What loading the entries needs. */
 struct load_ctx {
+	svc_store *st;        /**< the store it is read from */
 	manifest *m;          /**< the manifest being filled */
 	const crypto_key *k;  /**< the key of its PRFs */
 };
@@ -259,7 +261,7 @@ static int load_one(void *p, const char *id, const char *name,
 
 	(void)name;
 	if ((rc = manifest_set(ctx->m, id, version)) == 0)
-		rc = entry_fold(ctx->m, ctx->k, id, version);
+		rc = entry_fold(ctx->st, ctx->m, ctx->k, id, version);
 	return rc;
 }
 
@@ -289,6 +291,7 @@ static int manifest_load(manifest *m, svc_store *st, const crypto_key *k)
 	    (rc = head_mac(want, k, v + h + 1, strlen(v + h + 1))) == 0 &&
 	    svc_secret_equal(want, h, v, h) &&
 	    sscanf(v + h + 1, "%lld %zu", &epoch, &count) == 2) {
+		ctx.st = st;
 		ctx.m = m;
 		ctx.k = k;
 		if ((rc = st->ops->manifest_list(st->be, load_one, &ctx)) == 0) {
@@ -337,8 +340,8 @@ static int manifest_put(svc_store *st, manifest *m, const crypto_key *k,
 	int rc = 0;
 
 	if (e)
-		rc = entry_fold(m, k, id, e->version);
-	if (rc == 0 && (rc = entry_fold(m, k, id, version)) == 0 &&
+		rc = entry_fold(st, m, k, id, e->version);
+	if (rc == 0 && (rc = entry_fold(st, m, k, id, version)) == 0 &&
 	    (rc = manifest_set(m, id, version)) == 0)
 		rc = st->ops->manifest_put(st->be, id, version);
 	return rc;
@@ -353,7 +356,7 @@ static int manifest_drop(svc_store *st, manifest *m, const crypto_key *k,
 
 	if (!e)
 		return 0;
-	if ((rc = entry_fold(m, k, id, e->version)) != 0)
+	if ((rc = entry_fold(st, m, k, id, e->version)) != 0)
 		return rc;
 	manifest_remove(m, id);
 	return st->ops->manifest_delete(st->be, id);
@@ -594,9 +597,11 @@ done:
 	return rc;
 }
 
-/* The MAC of connection c with its sealed secrets s at version, under k. */
-static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
-		    const svc_conn *c, long long version, const sealed_set *s)
+/* The MAC of connection c with its sealed secrets s at version, under k
+ * (through the HMAC context st keeps keyed). */
+static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], svc_store *st,
+		    const crypto_key *k, const svc_conn *c, long long version,
+		    const sealed_set *s)
 {
 	svc_buf enc;
 	const void *part;
@@ -607,7 +612,7 @@ static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
 	if ((rc = conn_encode(&enc, c, version, s)) == 0) {
 		part = enc.ptr;
 		len = enc.len;
-		rc = crypto_mac(out, k, &part, &len, 1);
+		rc = crypto_mac_kept(out, &st->macer, k, &part, &len, 1);
 	}
 	buf_clear(&enc);
 	return rc;
@@ -638,7 +643,7 @@ static int check_conn(svc_store *st, const manifest *m, const svc_conn *c,
 		why = "it is not in the store's list of connections";
 	else if (e->version != version)
 		why = "it is not the version last written";
-	else if ((rc = conn_mac(want, &st->key, c, version, s)) ==
+	else if ((rc = conn_mac(want, st, &st->key, c, version, s)) ==
 			 SVC_EINVALID ||
 		 (rc == 0 && !svc_secret_equal(want, sizeof(want), have->ptr,
 					       have->len)))
@@ -894,7 +899,7 @@ static int seal_into(svc_store *st, manifest *m, const char *id,
 	if ((rc = st->ops->conn_get(&c, st->be, id)) != 0 ||
 	    (rc = sealed_load(&s, st, id)) != 0)
 		goto done;
-	rc = conn_mac(mac, k, c, version, &s);
+	rc = conn_mac(mac, st, k, c, version, &s);
 	if (rc == SVC_EINVALID)
 		rc = error_set(SVC_ECRYPTO,
 			       "connection '%s' cannot be authenticated: its secret fields and their sealed values do not match",
