@@ -1342,8 +1342,7 @@ int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all)
 
 	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
-	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
-		rc = store_conn_verify_all(st, list, n);
+	rc = store_conn_list_verified(&list, &n, st);
 	if (rc == 0 && !all)
 		rc = keep_project(st, list, &n);
 	if ((rc = store_tx_end(st, rc)) != 0) {

@@ -43,7 +43,9 @@
  * costs its own MAC, not the whole store's.  A list of every connection
  * is checked in one walk over all their versions, MACs and sealed
  * secrets (store_conn_verify_all, the backend's conn_seals_all), which
- * matches the manifest against every row on the way.  Stores from before schema version 5 are MAC'd as they are,
+ * matches the manifest against every row on the way; a list read to be
+ * shown reads them in the walk that reads the connections
+ * (store_conn_list_verified, conn_list_sealed).  Stores from before schema version 5 are MAC'd as they are,
  * once, at the first open with the key (store_rows_adopt()).
  */
 #include <errno.h>
@@ -766,8 +768,12 @@ static int id_cmp(const void *id, const void *c)
 struct seals_ctx {
 	svc_store *st;          /**< the store */
 	const manifest *m;      /**< its list of versions, MAC checked */
-	svc_conn **byid;        /**< the connections as read, by id */
+	svc_conn **byid;        /**< the connections as read, by id; NULL
+				     when the walk gives them (listed) */
 	size_t n;               /**< how many */
+	const svc_conn *listed; /**< in a walk that gives them: the
+				     connection of ctx->id */
+	const svc_conn *next;   /**< and of the row being read */
 	char id[SVC_ID_LEN + 1]; /**< the connection whose rows are being
 				      read; "" before the first */
 	long long version;      /**< its row's version */
@@ -780,14 +786,17 @@ struct seals_ctx {
 /* The rows of ctx->id are all read: check that connection. */
 static int seals_done(struct seals_ctx *ctx)
 {
-	svc_conn *const *c = bsearch(ctx->id, ctx->byid, ctx->n,
-				     sizeof(*ctx->byid), id_cmp);
+	svc_conn *const *found = ctx->byid
+		? bsearch(ctx->id, ctx->byid, ctx->n, sizeof(*ctx->byid),
+			  id_cmp)
+		: NULL;
+	const svc_conn *c = found ? *found : ctx->listed;
 	struct match_ctx mctx = { ctx->st, ctx->m, 0 };
 	int rc;
 
 	/* a listed connection: its MAC and version; another: its version */
 	if (c)
-		rc = check_conn(ctx->st, ctx->m, *c, ctx->version, &ctx->mac,
+		rc = check_conn(ctx->st, ctx->m, c, ctx->version, &ctx->mac,
 				&ctx->s);
 	else
 		rc = match_one(&mctx, ctx->id, ctx->id, ctx->version);
@@ -815,6 +824,7 @@ static int seals_row(void *p, const store_seal_row *r)
 			return error_set(SVC_ECRYPTO, CONN_REFUSED, r->conn_id,
 					 "its id is not one svcconn writes");
 		memcpy(ctx->id, r->conn_id, len + 1);
+		ctx->listed = ctx->next;
 		ctx->version = r->version;
 		if (r->mac && (rc = buf_put(&ctx->mac, r->mac,
 					    r->mac_len)) != 0)
@@ -831,6 +841,39 @@ static int seals_row(void *p, const store_seal_row *r)
 	return sealed_collect(&ctx->s, &one);
 }
 
+/* Start a check of every connection with the list m. */
+static void seals_begin(struct seals_ctx *ctx, svc_store *st,
+			const manifest *m)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->st = st;
+	ctx->m = m;
+	buf_init(&ctx->mac, CRYPTO_MAC_LEN * 4, 0);
+	sealed_init(&ctx->s);
+}
+
+/*
+ * End the check of ctx after its walk ended with rc: the last connection
+ * checked, every connection as read (n of them) checked, and every row
+ * listed.  Returns rc or the first failure.
+ */
+static int seals_end(struct seals_ctx *ctx, int rc, size_t n)
+{
+	if (rc == 0 && ctx->id[0])
+		rc = seals_done(ctx);
+	if (rc == 0 && ctx->checked != n)
+		rc = error_set(SVC_ECRYPTO,
+			       "store '%s' failed its integrity check: its connections changed while they were read",
+			       ctx->st->db_path);
+	if (rc == 0 && ctx->matched != ctx->m->n)
+		rc = manifest_missing(ctx->st, ctx->m);
+	if (rc == 0)
+		ctx->st->mcache->matched = 1;
+	buf_clear(&ctx->mac);
+	sealed_clear(&ctx->s);
+	return rc;
+}
+
 int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
 {
 	struct seals_ctx ctx;
@@ -839,34 +882,51 @@ int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
 
 	if ((rc = mcache_get(&m, st, 0)) != 0)
 		return rc;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.st = st;
-	ctx.m = m;
+	seals_begin(&ctx, st, m);
 	ctx.n = n;
-	buf_init(&ctx.mac, CRYPTO_MAC_LEN * 4, 0);
-	sealed_init(&ctx.s);
-	if (n && !(ctx.byid = malloc(n * sizeof(*ctx.byid))))
-		return error_oom();
-	if (n) {
+	if (n && !(ctx.byid = malloc(n * sizeof(*ctx.byid)))) {
+		rc = error_oom();
+	} else if (n) {
 		memcpy(ctx.byid, conns, n * sizeof(*ctx.byid));
 		qsort(ctx.byid, n, sizeof(*ctx.byid), by_id);
 	}
-	if ((rc = st->ops->conn_seals_all(st->be, seals_row, &ctx)) == 0 &&
-	    ctx.id[0])
-		rc = seals_done(&ctx);
-	/* every connection as read was checked, and every row listed */
-	if (rc == 0 && ctx.checked != n)
-		rc = error_set(SVC_ECRYPTO,
-			       "store '%s' failed its integrity check: its connections changed while they were read",
-			       st->db_path);
-	if (rc == 0 && ctx.matched != m->n)
-		rc = manifest_missing(st, m);
 	if (rc == 0)
-		st->mcache->matched = 1;
+		rc = st->ops->conn_seals_all(st->be, seals_row, &ctx);
+	rc = seals_end(&ctx, rc, n);
 	free(ctx.byid);
-	buf_clear(&ctx.mac);
-	sealed_clear(&ctx.s);
 	return rc;
+}
+
+/* One row of conn_list_sealed (a store_conn_seal_cb). */
+static int seals_row_listed(void *p, const svc_conn *c,
+			    const store_seal_row *r)
+{
+	struct seals_ctx *ctx = p;
+
+	ctx->next = c;
+	return seals_row(ctx, r);
+}
+
+int store_conn_list_verified(svc_conn ***out, size_t *count, svc_store *st)
+{
+	struct seals_ctx ctx;
+	svc_conn **list = NULL;
+	manifest *m;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mcache_get(&m, st, 0)) != 0)
+		return rc;
+	seals_begin(&ctx, st, m);
+	rc = st->ops->conn_list_sealed(&list, &n, st->be, seals_row_listed,
+				       &ctx);
+	if ((rc = seals_end(&ctx, rc, n)) != 0) {
+		svc_store_conn_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return 0;
 }
 
 int store_rows_verify_all(svc_store *st)
