@@ -415,6 +415,43 @@ static void test_row_mac_key(void **state)
 	crypto_key_wipe(&k2);
 }
 
+/*
+ * crypto_mac_kept() gives crypto_mac()'s MAC on every call through one
+ * kept context (it starts again from the key each time, so a MAC does not
+ * depend on the ones before it), and keys it again when given another
+ * key: the MAC under that key, then under the first one again.
+ */
+static void test_mac_kept(void **state)
+{
+	const void *parts[3] = { "svcconn", "conn-1", "v" };
+	size_t lens[3] = { 8, 7, 1 };
+	unsigned char want[CRYPTO_MAC_LEN], got[CRYPTO_MAC_LEN];
+	crypto_macer *mc = NULL;
+	crypto_key k, k2;
+	const crypto_key *keys[] = { &k, &k, &k2, &k2, &k };
+	size_t i, n;
+
+	(void)state;
+	fixed_key(&k, 7);
+	fixed_key(&k2, 8);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		/* one part fewer each other time: a different message */
+		n = 3 - i % 2;
+		assert_int_equal(crypto_mac(want, keys[i], parts, lens, n), 0);
+		assert_int_equal(crypto_mac_kept(got, &mc, keys[i], parts,
+						 lens, n), 0);
+		assert_non_null(mc);
+		assert_memory_equal(got, want, CRYPTO_MAC_LEN);
+	}
+	/* k2's MAC is not k's */
+	assert_int_equal(crypto_mac_kept(got, &mc, &k2, parts, lens, 3), 0);
+	assert_memory_not_equal(got, want, CRYPTO_MAC_LEN);
+	crypto_macer_free(mc);
+	crypto_macer_free(NULL);
+	crypto_key_wipe(&k);
+	crypto_key_wipe(&k2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_key_file_fifo),
 		cmocka_unit_test(test_format_authenticated),
 		cmocka_unit_test(test_row_mac_key),
+		cmocka_unit_test(test_mac_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,10 +19,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -45,29 +47,53 @@
 /* Largest plaintext sealed at once (EVP lengths are int). */
 #define SEAL_MAX ((size_t)INT_MAX - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN - 1)
 
-/* HMAC-SHA256 under key (klen bytes) of the parts, one after the other. */
-static int hmac_parts(unsigned char out[CRYPTO_MAC_LEN],
-		      const unsigned char *key, size_t klen,
-		      const void *const *ptrs, const size_t *lens, size_t n)
+/* What keeps a row-MAC key keyed for many MACs (crypto_mac_kept). */
+struct crypto_macer {
+	EVP_MAC_CTX *ctx;                  /**< HMAC-SHA256, keyed */
+	unsigned char key[CRYPTO_MAC_LEN]; /**< the row-MAC key it holds
+						(wiped) */
+};
+
+/* A new HMAC-SHA256 context keyed with key (klen bytes) into *out. */
+static int hmac_new(EVP_MAC_CTX **out, const unsigned char *key, size_t klen)
 {
 	OSSL_PARAM params[2];
-	EVP_MAC *mac = NULL;
+	EVP_MAC *mac;
 	EVP_MAC_CTX *ctx = NULL;
-	size_t i, outlen = 0;
-	int ok;
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 						     (char *)"SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	ok = (mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
-	     (ctx = EVP_MAC_CTX_new(mac)) != NULL &&
-	     EVP_MAC_init(ctx, key, klen, params) == 1;
+	/* the context keeps its own reference to the method */
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+	    (ctx = EVP_MAC_CTX_new(mac)) != NULL &&
+	    EVP_MAC_init(ctx, key, klen, params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	EVP_MAC_free(mac);
+	if (!ctx)
+		return error_set(SVC_ECRYPTO, "cannot compute an HMAC");
+	*out = ctx;
+	return 0;
+}
+
+/*
+ * HMAC-SHA256 through the keyed ctx of the parts, one after the other.
+ * The context starts again from its key (EVP_MAC_init with no key), so
+ * one keyed context serves any number of MACs.
+ */
+static int hmac_run(unsigned char out[CRYPTO_MAC_LEN], EVP_MAC_CTX *ctx,
+		    const void *const *ptrs, const size_t *lens, size_t n)
+{
+	size_t i, outlen = 0;
+	int ok;
+
+	ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1;
 	for (i = 0; ok && i < n; i++)
 		ok = EVP_MAC_update(ctx, ptrs[i], lens[i]) == 1;
 	ok = ok && EVP_MAC_final(ctx, out, &outlen, CRYPTO_MAC_LEN) == 1 &&
 	     outlen == CRYPTO_MAC_LEN;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	if (!ok) {
 		svc_wipe(out, CRYPTO_MAC_LEN);
 		return error_set(SVC_ECRYPTO, "cannot compute an HMAC");
@@ -75,10 +101,64 @@ static int hmac_parts(unsigned char out[CRYPTO_MAC_LEN],
 	return 0;
 }
 
+/* HMAC-SHA256 under key (klen bytes) of the parts, one after the other. */
+static int hmac_parts(unsigned char out[CRYPTO_MAC_LEN],
+		      const unsigned char *key, size_t klen,
+		      const void *const *ptrs, const size_t *lens, size_t n)
+{
+	EVP_MAC_CTX *ctx = NULL;
+	int rc;
+
+	if ((rc = hmac_new(&ctx, key, klen)) != 0) {
+		svc_wipe(out, CRYPTO_MAC_LEN);
+		return rc;
+	}
+	rc = hmac_run(out, ctx, ptrs, lens, n);
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}
+
 int crypto_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
 	       const void *const *ptrs, const size_t *lens, size_t n)
 {
 	return hmac_parts(out, k->mac, sizeof(k->mac), ptrs, lens, n);
+}
+
+int crypto_mac_kept(unsigned char out[CRYPTO_MAC_LEN], crypto_macer **mc,
+		    const crypto_key *k, const void *const *ptrs,
+		    const size_t *lens, size_t n)
+{
+	crypto_macer *m = *mc;
+	int rc;
+
+	/* keyed for another key (a rekey, another store's): keyed again */
+	if (m && CRYPTO_memcmp(m->key, k->mac, sizeof(m->key)) != 0) {
+		crypto_macer_free(m);
+		*mc = m = NULL;
+	}
+	if (!m) {
+		if (!(m = calloc(1, sizeof(*m)))) {
+			svc_wipe(out, CRYPTO_MAC_LEN);
+			return error_oom();
+		}
+		if ((rc = hmac_new(&m->ctx, k->mac, sizeof(k->mac))) != 0) {
+			free(m);
+			svc_wipe(out, CRYPTO_MAC_LEN);
+			return rc;
+		}
+		memcpy(m->key, k->mac, sizeof(m->key));
+		*mc = m;
+	}
+	return hmac_run(out, m->ctx, ptrs, lens, n);
+}
+
+void crypto_macer_free(crypto_macer *mc)
+{
+	if (!mc)
+		return;
+	EVP_MAC_CTX_free(mc->ctx); /* cleanses the keyed state */
+	svc_wipe(mc->key, sizeof(mc->key));
+	free(mc);
 }
 
 /*

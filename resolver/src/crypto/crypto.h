@@ -51,6 +51,21 @@ void crypto_key_wipe(crypto_key *k);
 int crypto_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
 	       const void *const *ptrs, const size_t *lens, size_t n);
 
+/** An HMAC context kept keyed with one row-MAC key (crypto_mac_kept). */
+typedef struct crypto_macer crypto_macer;
+
+/**
+ * crypto_mac through *mc, an HMAC context kept keyed with k's row-MAC key
+ * from one call to the next: made at the first call (*mc NULL) and made
+ * again when k is another key.  A walk MACing every connection keys one
+ * context instead of one per MAC.  Free with crypto_macer_free.
+ */
+int crypto_mac_kept(unsigned char out[CRYPTO_MAC_LEN], crypto_macer **mc,
+		    const crypto_key *k, const void *const *ptrs,
+		    const size_t *lens, size_t n);
+/** Free mc (its keyed state wiped); NULL is accepted. */
+void crypto_macer_free(crypto_macer *mc);
+
 /** Seal plaintext for (conn_id, field_key); appends to out. */
 int crypto_seal(svc_buf *out, const crypto_key *k, const char *conn_id,
 		const char *field_key, const void *pt, size_t len);

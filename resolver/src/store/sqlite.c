@@ -941,6 +941,11 @@ static int sqlite_open(sqldb **out, const char *path, int create)
 		 * listing of 10,000 connections reads every page several
 		 * times and would read most from the file again */
 		"PRAGMA cache_size = -16384",
+		/* reads map up to 256 MiB of the file instead of copying
+		 * each page out of the kernel into the cache (writes still
+		 * go through write()): a list of 10,000 connections takes
+		 * about a seventh less CPU time */
+		"PRAGMA mmap_size = 268435456",
 	};
 	sqldb *db;
 	sqldb_stmt *st = NULL;

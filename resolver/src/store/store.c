@@ -334,6 +334,7 @@ void svc_store_free(svc_store *st)
 	if (st->be)
 		st->ops->close(st->be);
 	crypto_key_wipe(&st->key);
+	crypto_macer_free(st->macer);
 	store_mcache_free(st);
 	svc_catalog_free(st->catalog);
 	free(st->home);
@@ -368,6 +369,8 @@ const char *svc_store_db_path(const svc_store *st)
 static void key_install(svc_store *st, crypto_key *k)
 {
 	crypto_key_wipe(&st->key);
+	crypto_macer_free(st->macer); /* keyed with the old key */
+	st->macer = NULL;
 	memcpy(&st->key, k, sizeof(*k));
 	crypto_key_wipe(k);
 }
@@ -1339,8 +1342,7 @@ int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all)
 
 	if ((rc = tx_read_key(st, 1)) != 0)
 		return rc;
-	if ((rc = st->ops->conn_list(&list, &n, st->be)) == 0)
-		rc = store_conn_verify_all(st, list, n);
+	rc = store_conn_list_verified(&list, &n, st);
 	if (rc == 0 && !all)
 		rc = keep_project(st, list, &n);
 	if ((rc = store_tx_end(st, rc)) != 0) {

@@ -108,6 +108,13 @@ typedef struct store_seal_row {
 } store_seal_row;
 /** Called once per row of conn_seals_all; non-zero stops the walk. */
 typedef int (*store_seal_cb)(void *ctx, const store_seal_row *r);
+/**
+ * Called once per row of conn_list_sealed with the connection the row
+ * belongs to (whole once the rows of the next one start); non-zero stops
+ * the walk.
+ */
+typedef int (*store_conn_seal_cb)(void *ctx, const svc_conn *c,
+				  const store_seal_row *r);
 
 /**
  * One row of conn_roles_all: a connection's role inheritance, with one
@@ -405,6 +412,16 @@ typedef struct store_backend_ops {
 	 * connection together.
 	 */
 	int (*conn_seals_all)(store_backend *be, store_seal_cb cb, void *ctx);
+	/**
+	 * conn_list and conn_seals_all in one walk: every connection as
+	 * conn_list gives it, and for each row read cb with its connection
+	 * and that connection's version, MAC and one sealed secret (or
+	 * none) as conn_seals_all gives them, the rows of one connection
+	 * together.  A list of every connection is read once, not twice.
+	 */
+	int (*conn_list_sealed)(svc_conn ***out, size_t *count,
+				store_backend *be, store_conn_seal_cb cb,
+				void *ctx);
 	/**
 	 * The list of connection versions (store_integrity.c), by id:
 	 * walk it (cb as in conn_mac_list, name NULL), set or delete one

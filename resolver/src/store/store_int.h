@@ -43,6 +43,9 @@ struct svc_store {
 					   first checked (store_certs.c) */
 	struct store_mcache *mcache;  /**< the checked list of connection
 					   versions (store_integrity.c) */
+	crypto_macer *macer;          /**< an HMAC context keyed with the
+					   row-MAC key last used, for the
+					   MAC of every row of a walk */
 	int held;                     /**< a read transaction is held open
 					   (store_read_hold) */
 	unsigned joined;              /**< reads that joined it and have
@@ -163,6 +166,13 @@ int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n);
  * is checked against every row on the way.
  */
 int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n);
+/**
+ * Every connection of the store as conn_list reads them, checked as
+ * store_conn_verify_all checks them, in one walk over their rows
+ * (conn_list_sealed) instead of two; inside a transaction in which st->key
+ * is the store's key.
+ */
+int store_conn_list_verified(svc_conn ***out, size_t *count, svc_store *st);
 /**
  * Before the commit of a write transaction: write the list of versions
  * if the transaction changed it (store_tx_end() calls this).

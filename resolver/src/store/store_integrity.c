@@ -43,7 +43,9 @@
  * costs its own MAC, not the whole store's.  A list of every connection
  * is checked in one walk over all their versions, MACs and sealed
  * secrets (store_conn_verify_all, the backend's conn_seals_all), which
- * matches the manifest against every row on the way.  Stores from before schema version 5 are MAC'd as they are,
+ * matches the manifest against every row on the way; a list read to be
+ * shown reads them in the walk that reads the connections
+ * (store_conn_list_verified, conn_list_sealed).  Stores from before schema version 5 are MAC'd as they are,
  * once, at the first open with the key (store_rows_adopt()).
  */
 #include <errno.h>
@@ -196,9 +198,10 @@ static void manifest_remove(manifest *m, const char *id)
 	m->ents.len = m->n * sizeof(manifest_ent);
 }
 
-/* XOR into m->x the PRF of the entry (id, version) under k. */
-static int entry_fold(manifest *m, const crypto_key *k, const char *id,
-		      long long version)
+/* XOR into m->x the PRF of the entry (id, version) under k (through the
+ * HMAC context st keeps keyed). */
+static int entry_fold(svc_store *st, manifest *m, const crypto_key *k,
+		      const char *id, long long version)
 {
 	unsigned char prf[CRYPTO_MAC_LEN], v[8];
 	const void *parts[3];
@@ -214,7 +217,7 @@ static int entry_fold(manifest *m, const crypto_key *k, const char *id,
 	lens[1] = strlen(id) + 1;
 	parts[2] = v;
 	lens[2] = sizeof(v);
-	if ((rc = crypto_mac(prf, k, parts, lens, 3)) != 0)
+	if ((rc = crypto_mac_kept(prf, &st->macer, k, parts, lens, 3)) != 0)
 		return rc;
 	for (i = 0; i < sizeof(prf); i++)
 		m->x[i] ^= prf[i];
@@ -247,6 +250,7 @@ static int head_mac(char out[2 * CRYPTO_MAC_LEN], const crypto_key *k,
 
 /* What loading the entries needs. */
 struct load_ctx {
+	svc_store *st;        /**< the store it is read from */
 	manifest *m;          /**< the manifest being filled */
 	const crypto_key *k;  /**< the key of its PRFs */
 };
@@ -259,7 +263,7 @@ static int load_one(void *p, const char *id, const char *name,
 
 	(void)name;
 	if ((rc = manifest_set(ctx->m, id, version)) == 0)
-		rc = entry_fold(ctx->m, ctx->k, id, version);
+		rc = entry_fold(ctx->st, ctx->m, ctx->k, id, version);
 	return rc;
 }
 
@@ -289,6 +293,7 @@ static int manifest_load(manifest *m, svc_store *st, const crypto_key *k)
 	    (rc = head_mac(want, k, v + h + 1, strlen(v + h + 1))) == 0 &&
 	    svc_secret_equal(want, h, v, h) &&
 	    sscanf(v + h + 1, "%lld %zu", &epoch, &count) == 2) {
+		ctx.st = st;
 		ctx.m = m;
 		ctx.k = k;
 		if ((rc = st->ops->manifest_list(st->be, load_one, &ctx)) == 0) {
@@ -337,8 +342,8 @@ static int manifest_put(svc_store *st, manifest *m, const crypto_key *k,
 	int rc = 0;
 
 	if (e)
-		rc = entry_fold(m, k, id, e->version);
-	if (rc == 0 && (rc = entry_fold(m, k, id, version)) == 0 &&
+		rc = entry_fold(st, m, k, id, e->version);
+	if (rc == 0 && (rc = entry_fold(st, m, k, id, version)) == 0 &&
 	    (rc = manifest_set(m, id, version)) == 0)
 		rc = st->ops->manifest_put(st->be, id, version);
 	return rc;
@@ -353,7 +358,7 @@ static int manifest_drop(svc_store *st, manifest *m, const crypto_key *k,
 
 	if (!e)
 		return 0;
-	if ((rc = entry_fold(m, k, id, e->version)) != 0)
+	if ((rc = entry_fold(st, m, k, id, e->version)) != 0)
 		return rc;
 	manifest_remove(m, id);
 	return st->ops->manifest_delete(st->be, id);
@@ -594,9 +599,11 @@ done:
 	return rc;
 }
 
-/* The MAC of connection c with its sealed secrets s at version, under k. */
-static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
-		    const svc_conn *c, long long version, const sealed_set *s)
+/* The MAC of connection c with its sealed secrets s at version, under k
+ * (through the HMAC context st keeps keyed). */
+static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], svc_store *st,
+		    const crypto_key *k, const svc_conn *c, long long version,
+		    const sealed_set *s)
 {
 	svc_buf enc;
 	const void *part;
@@ -607,7 +614,7 @@ static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], const crypto_key *k,
 	if ((rc = conn_encode(&enc, c, version, s)) == 0) {
 		part = enc.ptr;
 		len = enc.len;
-		rc = crypto_mac(out, k, &part, &len, 1);
+		rc = crypto_mac_kept(out, &st->macer, k, &part, &len, 1);
 	}
 	buf_clear(&enc);
 	return rc;
@@ -638,7 +645,7 @@ static int check_conn(svc_store *st, const manifest *m, const svc_conn *c,
 		why = "it is not in the store's list of connections";
 	else if (e->version != version)
 		why = "it is not the version last written";
-	else if ((rc = conn_mac(want, &st->key, c, version, s)) ==
+	else if ((rc = conn_mac(want, st, &st->key, c, version, s)) ==
 			 SVC_EINVALID ||
 		 (rc == 0 && !svc_secret_equal(want, sizeof(want), have->ptr,
 					       have->len)))
@@ -761,8 +768,12 @@ static int id_cmp(const void *id, const void *c)
 struct seals_ctx {
 	svc_store *st;          /**< the store */
 	const manifest *m;      /**< its list of versions, MAC checked */
-	svc_conn **byid;        /**< the connections as read, by id */
+	svc_conn **byid;        /**< the connections as read, by id; NULL
+				     when the walk gives them (listed) */
 	size_t n;               /**< how many */
+	const svc_conn *listed; /**< in a walk that gives them: the
+				     connection of ctx->id */
+	const svc_conn *next;   /**< and of the row being read */
 	char id[SVC_ID_LEN + 1]; /**< the connection whose rows are being
 				      read; "" before the first */
 	long long version;      /**< its row's version */
@@ -775,14 +786,17 @@ struct seals_ctx {
 /* The rows of ctx->id are all read: check that connection. */
 static int seals_done(struct seals_ctx *ctx)
 {
-	svc_conn *const *c = bsearch(ctx->id, ctx->byid, ctx->n,
-				     sizeof(*ctx->byid), id_cmp);
+	svc_conn *const *found = ctx->byid
+		? bsearch(ctx->id, ctx->byid, ctx->n, sizeof(*ctx->byid),
+			  id_cmp)
+		: NULL;
+	const svc_conn *c = found ? *found : ctx->listed;
 	struct match_ctx mctx = { ctx->st, ctx->m, 0 };
 	int rc;
 
 	/* a listed connection: its MAC and version; another: its version */
 	if (c)
-		rc = check_conn(ctx->st, ctx->m, *c, ctx->version, &ctx->mac,
+		rc = check_conn(ctx->st, ctx->m, c, ctx->version, &ctx->mac,
 				&ctx->s);
 	else
 		rc = match_one(&mctx, ctx->id, ctx->id, ctx->version);
@@ -810,6 +824,7 @@ static int seals_row(void *p, const store_seal_row *r)
 			return error_set(SVC_ECRYPTO, CONN_REFUSED, r->conn_id,
 					 "its id is not one svcconn writes");
 		memcpy(ctx->id, r->conn_id, len + 1);
+		ctx->listed = ctx->next;
 		ctx->version = r->version;
 		if (r->mac && (rc = buf_put(&ctx->mac, r->mac,
 					    r->mac_len)) != 0)
@@ -826,6 +841,39 @@ static int seals_row(void *p, const store_seal_row *r)
 	return sealed_collect(&ctx->s, &one);
 }
 
+/* Start a check of every connection with the list m. */
+static void seals_begin(struct seals_ctx *ctx, svc_store *st,
+			const manifest *m)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->st = st;
+	ctx->m = m;
+	buf_init(&ctx->mac, CRYPTO_MAC_LEN * 4, 0);
+	sealed_init(&ctx->s);
+}
+
+/*
+ * End the check of ctx after its walk ended with rc: the last connection
+ * checked, every connection as read (n of them) checked, and every row
+ * listed.  Returns rc or the first failure.
+ */
+static int seals_end(struct seals_ctx *ctx, int rc, size_t n)
+{
+	if (rc == 0 && ctx->id[0])
+		rc = seals_done(ctx);
+	if (rc == 0 && ctx->checked != n)
+		rc = error_set(SVC_ECRYPTO,
+			       "store '%s' failed its integrity check: its connections changed while they were read",
+			       ctx->st->db_path);
+	if (rc == 0 && ctx->matched != ctx->m->n)
+		rc = manifest_missing(ctx->st, ctx->m);
+	if (rc == 0)
+		ctx->st->mcache->matched = 1;
+	buf_clear(&ctx->mac);
+	sealed_clear(&ctx->s);
+	return rc;
+}
+
 int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
 {
 	struct seals_ctx ctx;
@@ -834,34 +882,51 @@ int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
 
 	if ((rc = mcache_get(&m, st, 0)) != 0)
 		return rc;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.st = st;
-	ctx.m = m;
+	seals_begin(&ctx, st, m);
 	ctx.n = n;
-	buf_init(&ctx.mac, CRYPTO_MAC_LEN * 4, 0);
-	sealed_init(&ctx.s);
-	if (n && !(ctx.byid = malloc(n * sizeof(*ctx.byid))))
-		return error_oom();
-	if (n) {
+	if (n && !(ctx.byid = malloc(n * sizeof(*ctx.byid)))) {
+		rc = error_oom();
+	} else if (n) {
 		memcpy(ctx.byid, conns, n * sizeof(*ctx.byid));
 		qsort(ctx.byid, n, sizeof(*ctx.byid), by_id);
 	}
-	if ((rc = st->ops->conn_seals_all(st->be, seals_row, &ctx)) == 0 &&
-	    ctx.id[0])
-		rc = seals_done(&ctx);
-	/* every connection as read was checked, and every row listed */
-	if (rc == 0 && ctx.checked != n)
-		rc = error_set(SVC_ECRYPTO,
-			       "store '%s' failed its integrity check: its connections changed while they were read",
-			       st->db_path);
-	if (rc == 0 && ctx.matched != m->n)
-		rc = manifest_missing(st, m);
 	if (rc == 0)
-		st->mcache->matched = 1;
+		rc = st->ops->conn_seals_all(st->be, seals_row, &ctx);
+	rc = seals_end(&ctx, rc, n);
 	free(ctx.byid);
-	buf_clear(&ctx.mac);
-	sealed_clear(&ctx.s);
 	return rc;
+}
+
+/* One row of conn_list_sealed (a store_conn_seal_cb). */
+static int seals_row_listed(void *p, const svc_conn *c,
+			    const store_seal_row *r)
+{
+	struct seals_ctx *ctx = p;
+
+	ctx->next = c;
+	return seals_row(ctx, r);
+}
+
+int store_conn_list_verified(svc_conn ***out, size_t *count, svc_store *st)
+{
+	struct seals_ctx ctx;
+	svc_conn **list = NULL;
+	manifest *m;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = mcache_get(&m, st, 0)) != 0)
+		return rc;
+	seals_begin(&ctx, st, m);
+	rc = st->ops->conn_list_sealed(&list, &n, st->be, seals_row_listed,
+				       &ctx);
+	if ((rc = seals_end(&ctx, rc, n)) != 0) {
+		svc_store_conn_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return 0;
 }
 
 int store_rows_verify_all(svc_store *st)
@@ -894,7 +959,7 @@ static int seal_into(svc_store *st, manifest *m, const char *id,
 	if ((rc = st->ops->conn_get(&c, st->be, id)) != 0 ||
 	    (rc = sealed_load(&s, st, id)) != 0)
 		goto done;
-	rc = conn_mac(mac, k, c, version, &s);
+	rc = conn_mac(mac, st, k, c, version, &s);
 	if (rc == SVC_EINVALID)
 		rc = error_set(SVC_ECRYPTO,
 			       "connection '%s' cannot be authenticated: its secret fields and their sealed values do not match",

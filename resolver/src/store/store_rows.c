@@ -459,8 +459,33 @@ done:
 	return 0;
 }
 
-static int rows_conn_list(svc_conn ***out, size_t *count,
-			  store_backend *be)
+/*
+ * The row of the walk conn_list_walk is at, as conn_seals_all gives it:
+ * its connection's version and MAC (columns first and first + 1) and, for
+ * a secret field, its key and sealed value (first + 2).
+ */
+static store_seal_row seal_of(store_backend *be, sqldb_stmt *st, int first)
+{
+	store_seal_row r;
+
+	r.conn_id = col_str(be, st, 0);
+	r.version = col_int(be, st, first);
+	r.mac = col_blob(be, st, first + 1, &r.mac_len);
+	r.key = !col_null(be, st, CONN_NCOLUMNS) &&
+		col_int(be, st, CONN_NCOLUMNS + 2) == 1
+		? col_str(be, st, CONN_NCOLUMNS) : NULL;
+	r.data = r.key ? col_blob(be, st, first + 2, &r.len) : NULL;
+	if (!r.data)
+		r.len = 0;
+	return r;
+}
+
+/*
+ * conn_list, and with cb conn_list_sealed: the same walk reads each
+ * connection's version and MAC and each field's sealed value too.
+ */
+static int conn_list_walk(svc_conn ***out, size_t *count, store_backend *be,
+			  store_conn_seal_cb cb, void *ctx)
 {
 	sqldb_stmt *st = NULL;
 	svc_conn **list = NULL;
@@ -483,7 +508,13 @@ static int rows_conn_list(svc_conn ***out, size_t *count,
 		return error_oom();
 	/* every connection with its fields in one walk, as the database's
 	 * own client reads them: a connection's rows follow each other */
-	if ((rc = prepare(be, &st,
+	if ((rc = prepare(be, &st, cb ?
+			  "SELECT " CONN_COLUMNS_OF_C ", f.key, f.kind, "
+			  "f.secret, f.value, coalesce(m.version, 0), m.mac, "
+			  "f.sealed FROM connections c "
+			  "LEFT JOIN conn_macs m ON m.conn_id = c.id "
+			  "LEFT JOIN fields f ON f.conn_id = c.id "
+			  "ORDER BY c.name, c.id, f.rowid" :
 			  "SELECT " CONN_COLUMNS_OF_C ", f.key, f.kind, "
 			  "f.secret, f.value FROM connections c "
 			  "LEFT JOIN fields f ON f.conn_id = c.id "
@@ -507,6 +538,12 @@ static int rows_conn_list(svc_conn ***out, size_t *count,
 		    (rc = field_from_row(list[have - 1], be, st,
 					 CONN_NCOLUMNS)) != 0)
 			goto done;
+		if (cb) {
+			store_seal_row r = seal_of(be, st, CONN_NCOLUMNS + 4);
+
+			if ((rc = cb(ctx, list[have - 1], &r)) != 0)
+				goto done;
+		}
 	}
 	rc = rc < 0 ? rc : 0;
 done:
@@ -520,6 +557,19 @@ done:
 	*out = list;
 	*count = have;
 	return 0;
+}
+
+static int rows_conn_list(svc_conn ***out, size_t *count,
+			  store_backend *be)
+{
+	return conn_list_walk(out, count, be, NULL, NULL);
+}
+
+static int rows_conn_list_sealed(svc_conn ***out, size_t *count,
+				 store_backend *be, store_conn_seal_cb cb,
+				 void *ctx)
+{
+	return conn_list_walk(out, count, be, cb, ctx);
 }
 
 static int rows_conn_delete(store_backend *be, const char *id)
@@ -3384,6 +3434,7 @@ const store_backend_ops store_rows_ops = {
 	.conn_mac_get = rows_conn_mac_get,
 	.conn_mac_list = rows_conn_mac_list,
 	.conn_seals_all = rows_conn_seals_all,
+	.conn_list_sealed = rows_conn_list_sealed,
 	.conn_mac_put = rows_conn_mac_put,
 	.manifest_list = rows_manifest_list,
 	.manifest_put = rows_manifest_put,
