@@ -163,6 +163,8 @@ int sqldb_batch_row(sqldb_batch *b);
 int sqldb_batch_flush(sqldb_batch *b);
 /** Rows held, not yet run. */
 size_t sqldb_batch_rows(const sqldb_batch *b);
+/** Rows it takes until the batch runs (the row that fills it runs it). */
+size_t sqldb_batch_room(const sqldb_batch *b);
 
 /**
  * The driver for a store location: "postgresql://" and "postgres://"

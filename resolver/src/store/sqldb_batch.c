@@ -100,6 +100,11 @@ size_t sqldb_batch_rows(const sqldb_batch *b)
 	return b->nvals / b->ncols;
 }
 
+size_t sqldb_batch_room(const sqldb_batch *b)
+{
+	return b->maxrows - sqldb_batch_rows(b);
+}
+
 /* Room for the next value; NULL when the rows are full (row() not called). */
 static struct bval *next_val(sqldb_batch *b)
 {
