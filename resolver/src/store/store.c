@@ -839,8 +839,8 @@ static int name_free(svc_store *st, const char *name, const char *self_id)
 /*
  * Insert c under id, inside a write transaction, with an audit record of
  * the given action.  With seals (an import's rows held in batches), its
- * name is known to be free, and it is MAC'd from what was written, the
- * sealed secrets kept in seals.
+ * name and id are known to be free (looked up for many at once), and it
+ * is MAC'd from what was written, the sealed secrets kept in seals.
  */
 static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 		     const char *owner, const char *who, const char *now,
@@ -857,7 +857,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	    (!seals && (rc = name_free(st, name, NULL)) != 0))
 		return rc;
 	store_seals_reset(seals);
-	rc = st->ops->conn_find(NULL, NULL, st->be, id, STORE_FIND_ID);
+	rc = seals ? SVC_ENOTFOUND
+		   : st->ops->conn_find(NULL, NULL, st->be, id, STORE_FIND_ID);
 	if (rc == 0)
 		return error_set(SVC_EEXISTS,
 				 "connection id '%s' (of '%s') is taken already",
@@ -1219,10 +1220,47 @@ static int import_distinct(svc_conn **conns, size_t count)
 	return ok;
 }
 
+/* Connections of an import looked up together. */
+#define IMPORT_CHUNK 500
+
+/*
+ * For conns[0..n): the id of the connection each one's name finds into
+ * name_ids, and into id_ids that of the connection with the id it gives.
+ */
+static int import_lookup(svc_store *st, svc_conn **conns, size_t n,
+			 char **name_ids, char **id_ids)
+{
+	const char *keys[IMPORT_CHUNK], *id;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		keys[i] = svc_conn_name(conns[i]);
+	if ((rc = st->ops->conn_find_many(st->be, name_ids, keys, n,
+					  STORE_FIND_NAME)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		id = svc_conn_id(conns[i]);
+		keys[i] = id && *id ? id : "";
+	}
+	return st->ops->conn_find_many(st->be, id_ids, keys, n, STORE_FIND_ID);
+}
+
+static void lookup_clear(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(ids[i]);
+		ids[i] = NULL;
+	}
+}
+
 /*
  * The import of conns inside the open write transaction.  With seals, the
  * new connections' rows are held in batches (the backend's batch_begin)
- * and written many to a statement, MAC'd as written; a replaced
+ * and written many to a statement, MAC'd as written, and the names and
+ * ids of IMPORT_CHUNK connections are looked up at once; a replaced
  * connection is read back, so the rows held are written before it.
  */
 static int import_tx(svc_store *st, svc_conn **conns, size_t count,
@@ -1230,8 +1268,9 @@ static int import_tx(svc_store *st, svc_conn **conns, size_t count,
 		     unsigned flags, store_seals *seals)
 {
 	char idbuf[SVC_ID_LEN + 1], *old_id;
+	char *name_ids[IMPORT_CHUNK] = { NULL }, *id_ids[IMPORT_CHUNK] = { NULL };
 	const char *id, *name;
-	size_t i;
+	size_t i, k = 0, n = 0;
 	int rc = 0;
 
 	for (i = 0; i < count && rc == 0; i++) {
@@ -1239,8 +1278,22 @@ static int import_tx(svc_store *st, svc_conn **conns, size_t count,
 		if ((rc = conn_check(conns[i])) != 0)
 			break;
 		old_id = NULL;
-		rc = st->ops->conn_find(&old_id, NULL, st->be, name,
-					STORE_FIND_NAME);
+		if (seals && (k = i % IMPORT_CHUNK) == 0) {
+			lookup_clear(name_ids, n);
+			lookup_clear(id_ids, n);
+			n = count - i < IMPORT_CHUNK ? count - i : IMPORT_CHUNK;
+			if ((rc = import_lookup(st, conns + i, n, name_ids,
+						id_ids)) != 0)
+				break;
+		}
+		if (seals) {
+			old_id = name_ids[k];
+			name_ids[k] = NULL;
+			rc = old_id ? 0 : SVC_ENOTFOUND;
+		} else {
+			rc = st->ops->conn_find(&old_id, NULL, st->be, name,
+						STORE_FIND_NAME);
+		}
 		if (rc == 0 && !(flags & SVC_IMPORT_REPLACE)) {
 			rc = error_set(SVC_EEXISTS,
 				       "connection '%s' exists already (import with replace to overwrite it)",
@@ -1264,6 +1317,10 @@ static int import_tx(svc_store *st, svc_conn **conns, size_t count,
 				rc = error_set(SVC_EINVALID,
 					       "invalid id '%s' of connection '%s' (want a lower-case UUID)",
 					       id, name);
+			} else if (seals && id_ids[k]) {
+				rc = error_set(SVC_EEXISTS,
+					       "connection id '%s' (of '%s') is taken already",
+					       id, name);
 			}
 			if (rc == 0)
 				rc = create_tx(st, conns[i], id, owner, who,
@@ -1271,6 +1328,8 @@ static int import_tx(svc_store *st, svc_conn **conns, size_t count,
 		}
 		free(old_id);
 	}
+	lookup_clear(name_ids, n);
+	lookup_clear(id_ids, n);
 	return rc;
 }
 

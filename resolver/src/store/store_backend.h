@@ -306,6 +306,13 @@ typedef struct store_backend_ops {
 	int (*batch_begin)(store_backend *be);
 	/** Write the rows held (keep) or drop them, and stop holding. */
 	int (*batch_end)(store_backend *be, int keep);
+	/**
+	 * conn_find of many keys at once, by is STORE_FIND_NAME or
+	 * STORE_FIND_ID: ids[k] the id of the connection keys[k] finds (a
+	 * new string), or NULL; a few statements for all of them.
+	 */
+	int (*conn_find_many)(store_backend *be, char **ids,
+			      const char *const *keys, size_t n, unsigned by);
 
 	/** Start a transaction; write takes the write lock at once. */
 	int (*begin)(store_backend *be, int write);

@@ -514,6 +514,79 @@ static int rows_conn_find(char **id, char **name, store_backend *be,
 	return 0;
 }
 
+/* Most keys of one conn_find_many statement. */
+#define FIND_MANY_MAX 500
+
+/*
+ * conn_find_many of at most FIND_MANY_MAX keys: the keys as a VALUES list
+ * joined with the connections, so that the database compares them as
+ * conn_find does (its NOCASE collation of names).
+ */
+static int find_many_run(store_backend *be, const char *const *keys,
+			 size_t n, unsigned by, char **ids)
+{
+	svc_buf sql = SVC_BUF_INIT;
+	sqldb_stmt *st = NULL;
+	const char *id;
+	long long i;
+	size_t k;
+	int rc;
+
+	rc = buf_puts(&sql, "WITH q(i, n) AS (VALUES ");
+	for (k = 0; k < n && rc == 0; k++)
+		rc = buf_printf(&sql, "%s(CAST(?%zu AS INTEGER), CAST(?%zu AS TEXT))",
+				k ? ", " : "", 2 * k + 2, 2 * k + 3);
+	if (rc == 0)
+		rc = buf_puts(&sql, by == STORE_FIND_ID
+			      ? ") SELECT q.i, c.id FROM q JOIN connections c "
+				"ON c.id = q.n"
+			      : ") SELECT q.i, c.id FROM q JOIN connections c "
+				"ON c.name = q.n AND c.project_id = ?1 "
+				"UNION ALL SELECT q.i, c.id FROM q "
+				"JOIN conn_shares s ON s.name = q.n "
+				"AND s.project_id = ?1 "
+				"JOIN connections c ON c.id = s.conn_id");
+	if (rc == 0)
+		rc = prepare(be, &st, sql.ptr, "look up connections");
+	if (rc == 0)
+		rc = bind_str(be, st, 1, be->project);
+	for (k = 0; k < n && rc == 0; k++)
+		if ((rc = bind_int(be, st, (int)(2 * k + 2), (long long)k)) == 0)
+			rc = bind_str(be, st, (int)(2 * k + 3), keys[k]);
+	while (rc == 0 && (rc = step(be, st)) == 1) {
+		i = col_int(be, st, 0);
+		id = col_str(be, st, 1);
+		rc = 0;
+		if (i < 0 || (size_t)i >= n || !id || ids[i])
+			continue;
+		if (!(ids[i] = strdup(id)))
+			rc = error_oom();
+	}
+	finalize(be, st);
+	buf_clear(&sql);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_conn_find_many(store_backend *be, char **ids,
+			       const char *const *keys, size_t n, unsigned by)
+{
+	size_t k, m;
+	int rc = 0;
+
+	for (k = 0; k < n; k++)
+		ids[k] = NULL;
+	for (k = 0; k < n && rc == 0; k += m) {
+		m = n - k < FIND_MANY_MAX ? n - k : FIND_MANY_MAX;
+		rc = find_many_run(be, keys + k, m, by, ids + k);
+	}
+	if (rc)
+		for (k = 0; k < n; k++) {
+			free(ids[k]);
+			ids[k] = NULL;
+		}
+	return rc;
+}
+
 /* conn_insert into the batch of new connections. */
 static int batch_conn_insert(store_backend *be, const store_conn_row *r)
 {
@@ -3460,6 +3533,7 @@ const store_backend_ops store_rows_ops = {
 	.open = rows_open,
 	.close = rows_close,
 	.batch_begin = rows_batch_begin,
+	.conn_find_many = rows_conn_find_many,
 	.batch_end = rows_batch_end,
 	.remove = rows_remove,
 	.begin = rows_begin,
