@@ -110,8 +110,13 @@ refused() {
     --tasks-dir "$work/tasks" --job-dir "$work/jd" 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "$what: job-start accepted it: $out"
-  grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
-    fail "$what: job-start's error does not name '$name': $out"
+  if [ "${3:-}" = either ]; then
+    grep -qE "connection '(gh|other)' failed its integrity check" <<<"$out" ||
+      fail "$what: job-start's error names neither changed connection: $out"
+  else
+    grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
+      fail "$what: job-start's error does not name '$name': $out"
+  fi
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
     ! grep -qF "$s" <<<"$out" || fail "$what: job-start leaked $s"
     ! grep -rqsF "$s" "$work/jd" || fail "$what: job-start wrote $s"

@@ -4,7 +4,8 @@
  * The same tests run on SQLite (a file in a temporary directory) and, as
  * test_sqldb_pg, on PostgreSQL (a fresh database on the ctest fixture's
  * server, $SVCCONN_TEST_PG): the common dialect's placeholders, NOCASE
- * names, RETURNING, changes, unique keys, blobs and NULLs, one writer at a
+ * names, RETURNING, changes, unique keys, blobs and NULLs, batches of
+ * rows (sqldb_batch.c), one writer at a
  * time across connections, the data version, and (PostgreSQL) a server
  * that goes away and comes back, a connection ended under an idle
  * handle (reconnected at the next begin, its session settings applied
@@ -226,6 +227,144 @@ static void test_blob_null(void **state)
 	assert_null(f->d->col_blob(st, 2, &len));
 	assert_int_equal(f->d->col_int(st, 2), 0);
 	assert_false(f->d->col_null(st, 3));
+	f->d->finalize(st);
+	free(proj);
+}
+
+/* Rows of the batch test's tokens: more than one statement holds. */
+#define BATCH_TOKENS 1200
+
+/* Add token id to b: a hash of n bytes with NUL bytes in it, created n. */
+static void batch_token(sqldb_batch *b, const char *id, size_t n)
+{
+	unsigned char hash[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(hash); i++)
+		hash[i] = (unsigned char)(i % 3 ? i + n : 0);
+	assert_int_equal(sqldb_batch_text(b, id, strlen(id)), 0);
+	assert_int_equal(sqldb_batch_blob(b, hash, n % sizeof(hash)), 0);
+	assert_int_equal(sqldb_batch_text(b, "alice", 5), 0);
+	assert_int_equal(sqldb_batch_text(b, "ci", 2), 0);
+	assert_int_equal(sqldb_batch_text(b, "", 0), 0);
+	assert_int_equal(sqldb_batch_int(b, (1LL << 40) + (long long)n), 0);
+	assert_int_equal(sqldb_batch_int(b, 1LL << 41), 0);
+}
+
+/*
+ * The batch API (sqldb_batch.c) on the engine: rows over several
+ * statements with blobs holding NUL bytes (and empty ones) and NULLs read
+ * back as written; a duplicate key in the middle of a batch is
+ * SVC_EEXISTS, writes none of its rows, and leaves the transaction usable.
+ */
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	char *proj = default_project(f), id[32];
+	unsigned char want[64];
+	sqldb_batch *b = NULL;
+	sqldb_stmt *st;
+	const void *p;
+	size_t len, i;
+
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(sqldb_batch_new(&b, f->d, f->db, "INSERT INTO "
+					 "access_tokens (id, hash, owner, name, "
+					 "scopes, created, expires)", 7, NULL,
+					 "test"), 0);
+	for (i = 0; i < BATCH_TOKENS; i++) {
+		snprintf(id, sizeof(id), "t%04zu", i);
+		batch_token(b, id, i);
+		assert_int_equal(sqldb_batch_row(b), 0);
+	}
+	assert_int_equal(sqldb_batch_flush(b), 0);
+	/* a row not finished is refused */
+	assert_int_equal(sqldb_batch_text(b, "half", 4), 0);
+	assert_int_equal(sqldb_batch_flush(b), SVC_EINVALID);
+	sqldb_batch_free(b);
+	b = NULL;
+	/* NULLs: a connection without scheme, URL and description */
+	assert_int_equal(sqldb_batch_new(&b, f->d, f->db, "INSERT INTO "
+					 "connections (id, project_id, name, "
+					 "type, scheme, url, description, "
+					 "created_by, created_at, updated_by, "
+					 "updated_at)", 11, "", "test"), 0);
+	assert_int_equal(sqldb_batch_text(b, "c1", 2), 0);
+	assert_int_equal(sqldb_batch_text(b, proj, strlen(proj)), 0);
+	assert_int_equal(sqldb_batch_text(b, "gh", 2), 0);
+	assert_int_equal(sqldb_batch_text(b, "github", 6), 0);
+	assert_int_equal(sqldb_batch_text(b, NULL, 0), 0);
+	assert_int_equal(sqldb_batch_text(b, NULL, 0), 0);
+	assert_int_equal(sqldb_batch_blob(b, NULL, 0), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(sqldb_batch_text(b, "x", 1), 0);
+	assert_int_equal(sqldb_batch_row(b), 0);
+	assert_int_equal(sqldb_batch_rows(b), 1);
+	assert_int_equal(sqldb_batch_flush(b), 0);
+	assert_int_equal(sqldb_batch_rows(b), 0);
+	sqldb_batch_free(b);
+	b = NULL;
+	assert_int_equal(f->d->commit(f->db), 0);
+
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT count(*) FROM "
+			      "access_tokens", 0, NULL), 1);
+	assert_int_equal(f->d->col_int(st, 0), BATCH_TOKENS);
+	f->d->finalize(st);
+	for (i = 0; i < BATCH_TOKENS; i += 499) {
+		const char *args[1] = { id };
+		size_t j;
+
+		snprintf(id, sizeof(id), "t%04zu", i);
+		for (j = 0; j < sizeof(want); j++)
+			want[j] = (unsigned char)(j % 3 ? j + i : 0);
+		assert_int_equal(run1(f->d, f->db, &st, "SELECT hash, created "
+				      "FROM access_tokens WHERE id = ?1", 1,
+				      args), 1);
+		p = f->d->col_blob(st, 0, &len);
+		assert_int_equal(len, i % sizeof(want));
+		/* an empty blob is bytes, not NULL */
+		assert_false(f->d->col_null(st, 0));
+		if (len)
+			assert_memory_equal(p, want, len);
+		assert_int_equal(f->d->col_int(st, 1), (1LL << 40) + (long long)i);
+		f->d->finalize(st);
+	}
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT scheme, url, "
+			      "description, name FROM connections", 0, NULL), 1);
+	assert_true(f->d->col_null(st, 0));
+	assert_true(f->d->col_null(st, 1));
+	assert_true(f->d->col_null(st, 2));
+	assert_string_equal(f->d->col_text(st, 3), "gh");
+	f->d->finalize(st);
+
+	/* a duplicate key in the middle of a batch */
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(sqldb_batch_new(&b, f->d, f->db, "INSERT INTO "
+					 "access_tokens (id, hash, owner, name, "
+					 "scopes, created, expires)", 7, NULL,
+					 "test"), 0);
+	batch_token(b, "new1", 5);
+	assert_int_equal(sqldb_batch_row(b), 0);
+	batch_token(b, "t0700", 6);
+	assert_int_equal(sqldb_batch_row(b), 0);
+	batch_token(b, "new2", 7);
+	assert_int_equal(sqldb_batch_row(b), 0);
+	assert_int_equal(sqldb_batch_flush(b), SVC_EEXISTS);
+	assert_int_equal(sqldb_batch_rows(b), 0);
+	/* the transaction goes on: another batch, then the commit */
+	batch_token(b, "new3", 8);
+	assert_int_equal(sqldb_batch_row(b), 0);
+	assert_int_equal(sqldb_batch_flush(b), 0);
+	sqldb_batch_free(b);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT id FROM access_tokens "
+			      "WHERE id LIKE 'new%' ORDER BY id", 0, NULL), 1);
+	assert_string_equal(f->d->col_text(st, 0), "new3");
+	assert_int_equal(f->d->step(st), 0);
+	f->d->finalize(st);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT count(*) FROM "
+			      "access_tokens", 0, NULL), 1);
+	assert_int_equal(f->d->col_int(st, 0), BATCH_TOKENS + 1);
 	f->d->finalize(st);
 	free(proj);
 }
@@ -541,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_returning_changes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_blob_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_version, setup,
 						teardown),

@@ -978,6 +978,84 @@ static void test_import(void **state)
 		svc_conn_free(batch[n]);
 }
 
+/* Connections of test_import_batches: rows over several batches. */
+#define BATCHED 1500
+
+/*
+ * An import large enough for its rows to run in several batches: one
+ * connection near the end that exists already refuses the whole import,
+ * naming it, and leaves nothing of it; without it, every connection is
+ * stored, passes the integrity check of a list and opens its secret; two
+ * names of the import differing in case only are refused as before.
+ */
+static void test_import_batches(void **state)
+{
+	struct fx *f = *state;
+	svc_conn **batch, *c, *twins[2];
+	svc_conn **list;
+	svc_audit_list *audit;
+	char name[64], pw[64];
+	size_t n, i;
+
+	init_open(f);
+	c = mk("conn-01200", "https://example.com/old", "old", SECRET_A);
+	create(f, c);
+	svc_conn_free(c);
+	batch = calloc(BATCHED, sizeof(*batch));
+	assert_non_null(batch);
+	for (i = 0; i < BATCHED; i++) {
+		snprintf(name, sizeof(name), "conn-%05zu", i);
+		snprintf(pw, sizeof(pw), "pw-%05zu", i);
+		batch[i] = mk(name, "https://example.com", "u", pw);
+	}
+	assert_int_equal(svc_store_conn_import(f->st, batch, BATCHED, "tester",
+					       0), SVC_EEXISTS);
+	assert_non_null(strstr(svc_error_last(), "'conn-01200'"));
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 1);
+	svc_store_conn_list_free(list, n);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "conn-00000", 0),
+			 SVC_ENOTFOUND);
+
+	/* without the one that exists: all in, each verified */
+	svc_conn_free(batch[1200]);
+	batch[1200] = batch[BATCHED - 1];
+	assert_int_equal(svc_store_conn_import(f->st, batch, BATCHED - 1,
+					       "tester", 0), 0);
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, BATCHED);
+	svc_store_conn_list_free(list, n);
+	for (i = 0; i < BATCHED; i += 333) {
+		snprintf(name, sizeof(name), "conn-%05zu", i);
+		snprintf(pw, sizeof(pw), "pw-%05zu", i);
+		assert_int_equal(svc_store_conn_get(&c, f->st, name,
+						    SVC_GET_SECRETS), 0);
+		assert_string_equal(fval(c, "password"),
+				    i == 1200 ? SECRET_A : pw);
+		svc_conn_free(c);
+	}
+	/* one audit record per connection, after init and the create */
+	assert_int_equal(svc_store_audit(&audit, f->st, 0), 0);
+	assert_int_equal(svc_audit_list_count(audit), BATCHED + 1);
+	assert_string_equal(svc_audit_list_at(audit, 2)->conn_name,
+			    "conn-00000");
+	svc_audit_list_free(audit);
+
+	/* names differing in case only: the second meets the first */
+	twins[0] = mk("twin", "https://example.com", "u", SECRET_B);
+	twins[1] = mk("TWIN", "https://example.com", "u", SECRET_B);
+	assert_int_equal(svc_store_conn_import(f->st, twins, 2, "tester", 0),
+			 SVC_EEXISTS);
+	assert_non_null(strstr(svc_error_last(), "'TWIN' exists already"));
+	assert_int_equal(svc_store_conn_get(&c, f->st, "twin", 0),
+			 SVC_ENOTFOUND);
+	svc_conn_free(twins[0]);
+	svc_conn_free(twins[1]);
+	for (i = 0; i < BATCHED - 1; i++)
+		svc_conn_free(batch[i]);
+	free(batch);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1762,6 +1840,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_batches, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_name_lookup_indexed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),

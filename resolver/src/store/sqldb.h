@@ -136,6 +136,39 @@ extern const sqldb_driver sqldb_sqlite;
 extern const sqldb_driver sqldb_postgresql;
 
 /**
+ * Many rows of one table written with one statement (sqldb_batch.c), inside
+ * a write transaction: "HEAD VALUES (?1, ...), (...) TAIL", HEAD such as
+ * "INSERT INTO t (a, b)", TAIL an ON CONFLICT clause or "" (NULL).  Values
+ * are given column by column (copied: the caller's memory may go at once),
+ * each row ended with sqldb_batch_row(), which runs the rows held when the
+ * batch is full; sqldb_batch_flush() runs the rest.  A run that fails
+ * (SVC_EEXISTS for a unique key taken) writes none of its rows, drops
+ * them, and leaves the transaction usable, as a failed statement does.
+ * Rows are inserted in the order given.
+ */
+typedef struct sqldb_batch sqldb_batch;
+
+int sqldb_batch_new(sqldb_batch **out, const sqldb_driver *drv, sqldb *db,
+		    const char *head, size_t ncols, const char *tail,
+		    const char *doing);
+/** Free; rows not flushed are dropped (wiped).  NULL is a no-op. */
+void sqldb_batch_free(sqldb_batch *b);
+/** The next column: text of len bytes (s NULL: NULL). */
+int sqldb_batch_text(sqldb_batch *b, const char *s, size_t len);
+/** The next column: bytes (p NULL: NULL; len 0: empty, not NULL). */
+int sqldb_batch_blob(sqldb_batch *b, const void *p, size_t len);
+/** The next column: an integer. */
+int sqldb_batch_int(sqldb_batch *b, long long v);
+/** End the row; a full batch runs (0 or the statement's error). */
+int sqldb_batch_row(sqldb_batch *b);
+/** Run the rows held (none: 0). */
+int sqldb_batch_flush(sqldb_batch *b);
+/** Rows held, not yet run. */
+size_t sqldb_batch_rows(const sqldb_batch *b);
+/** Rows it takes until the batch runs (the row that fills it runs it). */
+size_t sqldb_batch_room(const sqldb_batch *b);
+
+/**
  * The driver for a store location: "postgresql://" and "postgres://"
  * URIs, and libpq keyword strings ("host=... dbname=..."), are
  * PostgreSQL; anything else is the path of an SQLite file.

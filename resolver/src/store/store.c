@@ -772,9 +772,12 @@ static int conn_check(const svc_conn *c)
 	return 0;
 }
 
-/* Seal f's value and write it as a field of connection id. */
+/*
+ * Seal f's value and write it as a field of connection id; with seals,
+ * keep the sealed bytes there too (store_conn_seal_written).
+ */
 static int put_sealed(svc_store *st, const char *id, const char *conn_name,
-		      const svc_conn_field *f)
+		      const svc_conn_field *f, store_seals *seals)
 {
 	svc_buf sealed = SVC_BUF_INIT;
 	store_field_row row;
@@ -795,6 +798,8 @@ static int put_sealed(svc_store *st, const char *id, const char *conn_name,
 	row.sealed_len = sealed.len;
 	row.key_id = st->key.id;
 	rc = st->ops->field_put(st->be, id, &row);
+	if (rc == 0 && seals)
+		rc = store_seals_add(seals, f->key, row.sealed, row.sealed_len);
 done:
 	buf_clear(&sealed);
 	return rc;
@@ -836,11 +841,13 @@ static int name_free(svc_store *st, const char *name, const char *self_id)
 
 /*
  * Insert c under id, inside a write transaction, with an audit record of
- * the given action.
+ * the given action.  With seals (an import's rows held in batches), its
+ * name and id are known to be free (looked up for many at once), and it
+ * is MAC'd from what was written, the sealed secrets kept in seals.
  */
 static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 		     const char *owner, const char *who, const char *now,
-		     const char *action)
+		     const char *action, store_seals *seals)
 {
 	const char *name = svc_conn_name(c);
 	json_t *keys = NULL;
@@ -849,9 +856,12 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	size_t i, n;
 	int rc;
 
-	if ((rc = conn_check(c)) != 0 || (rc = name_free(st, name, NULL)) != 0)
+	if ((rc = conn_check(c)) != 0 ||
+	    (!seals && (rc = name_free(st, name, NULL)) != 0))
 		return rc;
-	rc = st->ops->conn_find(NULL, NULL, st->be, id, STORE_FIND_ID);
+	store_seals_reset(seals);
+	rc = seals ? SVC_ENOTFOUND
+		   : st->ops->conn_find(NULL, NULL, st->be, id, STORE_FIND_ID);
 	if (rc == 0)
 		return error_set(SVC_EEXISTS,
 				 "connection id '%s' (of '%s') is taken already",
@@ -872,7 +882,7 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	for (i = 0; i < n && rc == 0; i++) {
 		if (svc_conn_field_at(c, i, &f) != 0 || !f.is_set)
 			continue;
-		rc = f.secret ? put_sealed(st, id, name, &f)
+		rc = f.secret ? put_sealed(st, id, name, &f, seals)
 			      : put_plain(st, id, &f);
 		if (rc == 0)
 			rc = jpush(keys, f.key);
@@ -884,7 +894,8 @@ static int create_tx(svc_store *st, const svc_conn *c, const char *id,
 	if (rc == 0)
 		rc = store_expiry_record(st, c, id, now);
 	if (rc == 0)
-		rc = store_conn_seal(st, id);
+		rc = seals ? store_conn_seal_written(st, c, id, seals)
+			   : store_conn_seal(st, id);
 	if (rc) {
 		json_decref(keys);
 		return rc;
@@ -946,7 +957,7 @@ static int fields_update(svc_store *st, const svc_conn *old,
 			row.secret = 1;
 			rc = st->ops->field_put(st->be, id, &row);
 		} else if (f.secret) {
-			if ((rc = put_sealed(st, id, name, &f)) == 0)
+			if ((rc = put_sealed(st, id, name, &f, NULL)) == 0)
 				rc = jpush(changed, f.key);
 		} else if (!had || of.secret || of.kind != f.kind ||
 			   !of.value || of.len != f.len ||
@@ -1039,7 +1050,8 @@ int store_conn_create_as(svc_store *st, svc_conn *c, const char *owner,
 	}
 	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
 		return rc;
-	rc = store_tx_end(st, create_tx(st, c, id, owner, who, now, "create"));
+	rc = store_tx_end(st, create_tx(st, c, id, owner, who, now, "create",
+					NULL));
 	if (rc)
 		return rc;
 	if (id == idbuf && (rc = svc_conn_set_id(c, idbuf)) != 0)
@@ -1165,32 +1177,140 @@ int svc_store_conn_import(svc_store *st, svc_conn **conns, size_t count,
 				    flags);
 }
 
-int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
-			 const char *owner, const char *actor, unsigned flags)
+/* qsort: connections by name, ignoring ASCII case. */
+static int by_name_nocase(const void *a, const void *b)
 {
-	const char *who = store_actor(actor), *id, *name;
-	char idbuf[SVC_ID_LEN + 1], now[32], *old_id;
+	return strcasecmp(svc_conn_name(*(svc_conn *const *)a),
+			  svc_conn_name(*(svc_conn *const *)b));
+}
+
+/* qsort: connections by id, those without one first. */
+static int by_given_id(const void *a, const void *b)
+{
+	const char *x = svc_conn_id(*(svc_conn *const *)a),
+		   *y = svc_conn_id(*(svc_conn *const *)b);
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/*
+ * 1 when the names (ignoring case) and the ids given of conns are all
+ * different, so that no connection of the import needs to see another's
+ * rows; 0 otherwise, or on a name or memory missing.
+ */
+static int import_distinct(svc_conn **conns, size_t count)
+{
+	svc_conn **v;
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < count; i++)
+		if (!svc_conn_name(conns[i]))
+			return 0;
+	if (count < 2)
+		return 1;
+	if (!(v = malloc(count * sizeof(*v))))
+		return 0;
+	memcpy(v, conns, count * sizeof(*v));
+	qsort(v, count, sizeof(*v), by_name_nocase);
+	for (i = 1; i < count && ok; i++)
+		ok = by_name_nocase(&v[i - 1], &v[i]) != 0;
+	qsort(v, count, sizeof(*v), by_given_id);
+	for (i = 1; i < count && ok; i++)
+		ok = !svc_conn_id(v[i]) || !*svc_conn_id(v[i]) ||
+		     by_given_id(&v[i - 1], &v[i]) != 0;
+	free(v);
+	return ok;
+}
+
+/* Connections of an import looked up together. */
+#define IMPORT_CHUNK 500
+
+/*
+ * For conns[0..n): the id of the connection each one's name finds into
+ * name_ids, and into id_ids that of the connection with the id it gives.
+ */
+static int import_lookup(svc_store *st, svc_conn **conns, size_t n,
+			 char **name_ids, char **id_ids)
+{
+	const char *keys[IMPORT_CHUNK], *id;
 	size_t i;
 	int rc;
 
-	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
+	for (i = 0; i < n; i++)
+		keys[i] = svc_conn_name(conns[i]);
+	if ((rc = st->ops->conn_find_many(st->be, name_ids, keys, n,
+					  STORE_FIND_NAME)) != 0)
 		return rc;
+	for (i = 0; i < n; i++) {
+		id = svc_conn_id(conns[i]);
+		keys[i] = id && *id ? id : "";
+	}
+	return st->ops->conn_find_many(st->be, id_ids, keys, n, STORE_FIND_ID);
+}
+
+static void lookup_clear(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(ids[i]);
+		ids[i] = NULL;
+	}
+}
+
+/*
+ * The import of conns inside the open write transaction.  With seals, the
+ * new connections' rows are held in batches (the backend's batch_begin)
+ * and written many to a statement, MAC'd as written, and the names and
+ * ids of IMPORT_CHUNK connections are looked up at once; a replaced
+ * connection is read back, so the rows held are written before it.
+ */
+static int import_tx(svc_store *st, svc_conn **conns, size_t count,
+		     const char *owner, const char *who, const char *now,
+		     unsigned flags, store_seals *seals)
+{
+	char idbuf[SVC_ID_LEN + 1], *old_id;
+	char *name_ids[IMPORT_CHUNK] = { NULL }, *id_ids[IMPORT_CHUNK] = { NULL };
+	const char *id, *name;
+	size_t i, k = 0, n = 0;
+	int rc = 0;
+
 	for (i = 0; i < count && rc == 0; i++) {
 		name = svc_conn_name(conns[i]);
 		if ((rc = conn_check(conns[i])) != 0)
 			break;
 		old_id = NULL;
-		rc = st->ops->conn_find(&old_id, NULL, st->be, name,
-					STORE_FIND_NAME);
-		if (rc == 0 && !(flags & SVC_IMPORT_REPLACE))
+		if (seals && (k = i % IMPORT_CHUNK) == 0) {
+			lookup_clear(name_ids, n);
+			lookup_clear(id_ids, n);
+			n = count - i < IMPORT_CHUNK ? count - i : IMPORT_CHUNK;
+			if ((rc = import_lookup(st, conns + i, n, name_ids,
+						id_ids)) != 0)
+				break;
+		}
+		if (seals) {
+			old_id = name_ids[k];
+			name_ids[k] = NULL;
+			rc = old_id ? 0 : SVC_ENOTFOUND;
+		} else {
+			rc = st->ops->conn_find(&old_id, NULL, st->be, name,
+						STORE_FIND_NAME);
+		}
+		if (rc == 0 && !(flags & SVC_IMPORT_REPLACE)) {
 			rc = error_set(SVC_EEXISTS,
 				       "connection '%s' exists already (import with replace to overwrite it)",
 				       name);
-		else if (rc == 0)
+		} else if (rc == 0) {
 			/* keeps the stored id, so references by id hold */
-			rc = update_tx(st, conns[i], old_id, who, now,
-				       "import", 1);
-		else if (rc == SVC_ENOTFOUND) {
+			if (seals)
+				rc = st->ops->batch_end(st->be, 1);
+			if (rc == 0)
+				rc = update_tx(st, conns[i], old_id, who, now,
+					       "import", 1);
+			if (rc == 0 && seals)
+				rc = st->ops->batch_begin(st->be);
+		} else if (rc == SVC_ENOTFOUND) {
 			id = svc_conn_id(conns[i]);
 			rc = 0;
 			if (!id || !*id) {
@@ -1200,13 +1320,51 @@ int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
 				rc = error_set(SVC_EINVALID,
 					       "invalid id '%s' of connection '%s' (want a lower-case UUID)",
 					       id, name);
+			} else if (seals && id_ids[k]) {
+				rc = error_set(SVC_EEXISTS,
+					       "connection id '%s' (of '%s') is taken already",
+					       id, name);
 			}
 			if (rc == 0)
 				rc = create_tx(st, conns[i], id, owner, who,
-					       now, "import");
+					       now, "import", seals);
 		}
 		free(old_id);
 	}
+	lookup_clear(name_ids, n);
+	lookup_clear(id_ids, n);
+	return rc;
+}
+
+int store_conn_import_as(svc_store *st, svc_conn **conns, size_t count,
+			 const char *owner, const char *actor, unsigned flags)
+{
+	const char *who = store_actor(actor);
+	store_seals *seals = NULL;
+	char now[32];
+	int rc, end;
+
+	if ((rc = store_now_iso(now)) != 0 || (rc = store_tx_write(st)) != 0)
+		return rc;
+	/* batches when no connection of the import meets another's rows:
+	 * the list of versions is matched against every row first, as the
+	 * first write of a transaction does */
+	if (import_distinct(conns, count) &&
+	    ((rc = store_seals_new(&seals)) != 0 ||
+	     (rc = store_conn_seal_begin(st)) != 0 ||
+	     (rc = st->ops->batch_begin(st->be)) != 0))
+		return store_tx_end(st, rc);
+	rc = import_tx(st, conns, count, owner, who, now, flags, seals);
+	if (seals) {
+		end = st->ops->batch_end(st->be, rc == 0);
+		if (rc == 0 && end == SVC_EEXISTS)
+			rc = error_set(SVC_EEXISTS,
+				       "cannot import: a name or id of the import is taken already (%s)",
+				       svc_error_last());
+		else if (rc == 0)
+			rc = end;
+	}
+	store_seals_free(seals);
 	return store_tx_end(st, rc);
 }
 

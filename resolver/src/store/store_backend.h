@@ -319,6 +319,26 @@ typedef struct store_backend_ops {
 	/** Remove a database created by a failed init (not open). */
 	int (*remove)(const char *location);
 
+	/**
+	 * Inside a write transaction, hold the new rows of connections
+	 * being created (conn_insert, field_put of a value, role_put,
+	 * expiry_put, conn_mac_put, manifest_put, audit_append) and write
+	 * them many to a statement (sqldb.h's batches), parents first; reads
+	 * meanwhile see only rows written, so the caller writes nothing it
+	 * reads back before batch_end.  A unique key taken shows at a batch's
+	 * run, as SVC_EEXISTS.
+	 */
+	int (*batch_begin)(store_backend *be);
+	/** Write the rows held (keep) or drop them, and stop holding. */
+	int (*batch_end)(store_backend *be, int keep);
+	/**
+	 * conn_find of many keys at once, by is STORE_FIND_NAME or
+	 * STORE_FIND_ID: ids[k] the id of the connection keys[k] finds (a
+	 * new string), or NULL; a few statements for all of them.
+	 */
+	int (*conn_find_many)(store_backend *be, char **ids,
+			      const char *const *keys, size_t n, unsigned by);
+
 	/** Start a transaction; write takes the write lock at once. */
 	int (*begin)(store_backend *be, int write);
 	/** Commit the open transaction. */

@@ -194,6 +194,31 @@ int store_rows_verify_all(svc_store *st);
  * version, MAC it as it is stored now, record it in the list.
  */
 int store_conn_seal(svc_store *st, const char *id);
+/**
+ * The sealed secrets of one connection as they are written, for
+ * store_conn_seal_written() (the rows of an import held in batches cannot
+ * be read back before they run).
+ */
+typedef struct store_seals store_seals;
+int store_seals_new(store_seals **out);
+/** Add field key's sealed bytes (copied). */
+int store_seals_add(store_seals *x, const char *key,
+		    const unsigned char *data, size_t len);
+/** Empty, for the next connection. */
+void store_seals_reset(store_seals *x);
+void store_seals_free(store_seals *x);
+/**
+ * Inside a write transaction, before rows are held in batches: check the
+ * list of versions against every row, as store_conn_seal does once.
+ */
+int store_conn_seal_begin(svc_store *st);
+/**
+ * store_conn_seal() of connection c, written under id with the secrets x,
+ * MAC'd from what was written (c's metadata and fields as conn_insert and
+ * field_put wrote them) instead of from the rows read back.
+ */
+int store_conn_seal_written(svc_store *st, const svc_conn *c,
+			    const char *id, const store_seals *x);
 /** Inside the write transaction that deleted id: drop it from the list. */
 int store_conn_forget(svc_store *st, const char *id);
 /**

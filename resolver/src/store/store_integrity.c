@@ -547,8 +547,8 @@ static const sealed_ent *sealed_find(const sealed_set *s, const char *key)
  * SVC_EINVALID when a secret field has no sealed value or the other way
  * round: the stored rows do not fit together.
  */
-static int conn_encode(svc_buf *b, const svc_conn *c, long long version,
-		       const sealed_set *s)
+static int conn_encode(svc_buf *b, const svc_conn *c, const char *id,
+		       long long version, const sealed_set *s)
 {
 	svc_buf fields = SVC_BUF_INIT;
 	svc_conn_field *fa;
@@ -567,7 +567,7 @@ static int conn_encode(svc_buf *b, const svc_conn *c, long long version,
 	if (rc == 0 &&
 	    ((rc = enc_str(b, CONN_LABEL)) != 0 ||
 	     (rc = store_enc_u64(b, (unsigned long long)version)) != 0 ||
-	     (rc = enc_str(b, svc_conn_id(c))) != 0 ||
+	     (rc = enc_str(b, id)) != 0 ||
 	     (rc = enc_str(b, svc_conn_name(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_type(c))) != 0 ||
 	     (rc = enc_str(b, svc_conn_scheme(c))) != 0 ||
@@ -599,10 +599,13 @@ done:
 	return rc;
 }
 
-/* The MAC of connection c with its sealed secrets s at version, under k
- * (through the HMAC context st keeps keyed). */
+/*
+ * The MAC of connection c (stored under id) with its sealed secrets s at
+ * version, under k (through the HMAC context st keeps keyed).
+ */
 static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], svc_store *st,
-		    const crypto_key *k, const svc_conn *c, long long version,
+		    const crypto_key *k, const svc_conn *c, const char *id,
+		    long long version,
 		    const sealed_set *s)
 {
 	svc_buf enc;
@@ -611,7 +614,7 @@ static int conn_mac(unsigned char out[CRYPTO_MAC_LEN], svc_store *st,
 	int rc;
 
 	buf_init(&enc, ENCODING_MAX, 0);
-	if ((rc = conn_encode(&enc, c, version, s)) == 0) {
+	if ((rc = conn_encode(&enc, c, id, version, s)) == 0) {
 		part = enc.ptr;
 		len = enc.len;
 		rc = crypto_mac_kept(out, &st->macer, k, &part, &len, 1);
@@ -645,7 +648,8 @@ static int check_conn(svc_store *st, const manifest *m, const svc_conn *c,
 		why = "it is not in the store's list of connections";
 	else if (e->version != version)
 		why = "it is not the version last written";
-	else if ((rc = conn_mac(want, st, &st->key, c, version, s)) ==
+	else if ((rc = conn_mac(want, st, &st->key, c, svc_conn_id(c),
+				version, s)) ==
 			 SVC_EINVALID ||
 		 (rc == 0 && !svc_secret_equal(want, sizeof(want), have->ptr,
 					       have->len)))
@@ -944,22 +948,16 @@ int store_rows_verify_all(svc_store *st)
 /* ---- writing ----------------------------------------------------------- */
 
 /*
- * MAC connection id as it is stored now at version under k, and record
- * it in m.  SVC_ENOTFOUND when there is no such connection.
+ * MAC connection c, stored under id with its sealed secrets s, at version
+ * under k, and record it in m.
  */
-static int seal_into(svc_store *st, manifest *m, const char *id,
-		     long long version, const crypto_key *k)
+static int seal_conn(svc_store *st, manifest *m, const svc_conn *c,
+		     const char *id, long long version, const sealed_set *s,
+		     const crypto_key *k)
 {
 	unsigned char mac[CRYPTO_MAC_LEN];
-	svc_conn *c = NULL;
-	sealed_set s;
-	int rc;
+	int rc = conn_mac(mac, st, k, c, id, version, s);
 
-	sealed_init(&s);
-	if ((rc = st->ops->conn_get(&c, st->be, id)) != 0 ||
-	    (rc = sealed_load(&s, st, id)) != 0)
-		goto done;
-	rc = conn_mac(mac, st, k, c, version, &s);
 	if (rc == SVC_EINVALID)
 		rc = error_set(SVC_ECRYPTO,
 			       "connection '%s' cannot be authenticated: its secret fields and their sealed values do not match",
@@ -968,10 +966,96 @@ static int seal_into(svc_store *st, manifest *m, const char *id,
 	    (rc = st->ops->conn_mac_put(st->be, id, version, mac,
 					sizeof(mac))) == 0)
 		rc = manifest_put(st, m, k, id, version);
-done:
+	return rc;
+}
+
+/*
+ * MAC connection id as it is stored now at version under k, and record
+ * it in m.  SVC_ENOTFOUND when there is no such connection.
+ */
+static int seal_into(svc_store *st, manifest *m, const char *id,
+		     long long version, const crypto_key *k)
+{
+	svc_conn *c = NULL;
+	sealed_set s;
+	int rc;
+
+	sealed_init(&s);
+	if ((rc = st->ops->conn_get(&c, st->be, id)) == 0 &&
+	    (rc = sealed_load(&s, st, id)) == 0)
+		rc = seal_conn(st, m, c, id, version, &s, k);
 	sealed_clear(&s);
 	svc_conn_free(c);
 	return rc;
+}
+
+/* The sealed secrets of a connection as they were written. */
+struct store_seals {
+	sealed_set s; /**< key and sealed bytes of each */
+};
+
+int store_seals_new(store_seals **out)
+{
+	store_seals *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return error_oom();
+	sealed_init(&x->s);
+	*out = x;
+	return 0;
+}
+
+void store_seals_reset(store_seals *x)
+{
+	if (x) {
+		sealed_clear(&x->s);
+		sealed_init(&x->s);
+	}
+}
+
+void store_seals_free(store_seals *x)
+{
+	if (!x)
+		return;
+	sealed_clear(&x->s);
+	free(x);
+}
+
+int store_seals_add(store_seals *x, const char *key,
+		    const unsigned char *data, size_t len)
+{
+	store_sealed one;
+
+	memset(&one, 0, sizeof(one));
+	one.key = key;
+	one.data = data;
+	one.len = len;
+	return sealed_collect(&x->s, &one);
+}
+
+int store_conn_seal_begin(svc_store *st)
+{
+	manifest *m;
+
+	return mcache_get(&m, st, 1);
+}
+
+int store_conn_seal_written(svc_store *st, const svc_conn *c,
+			    const char *id, const store_seals *x)
+{
+	manifest *m;
+	int rc;
+
+	/* as store_conn_seal, but of the rows as written: every other row
+	 * was matched by store_conn_seal_begin */
+	if ((rc = mcache_get(&m, st, 0)) != 0)
+		return rc;
+	st->mcache->dirty = 1;
+	if ((rc = seal_conn(st, m, c, id, m->epoch + 1, &x->s,
+			    &st->key)) != 0)
+		return rc;
+	m->epoch++;
+	return mcache_get(&m, st, 1);
 }
 
 int store_conn_seal(svc_store *st, const char *id)

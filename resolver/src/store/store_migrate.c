@@ -4,9 +4,10 @@
  *
  * The copy goes through the two SQL drivers (sqldb.h) by the one list of
  * the store's tables and columns, sqldb_tables: each row is read from the
- * source and written to the target with its values as they are.  Sealed
- * secrets, row MACs and the list of versions are bytes like any other:
- * nothing is opened, and the target needs the same master key, which the
+ * source and written to the target with its values as they are, many
+ * rows to a statement (sqldb_batch.c: one round trip per few hundred rows
+ * on PostgreSQL).  Sealed secrets, row MACs and the list of versions are
+ * bytes like any other: nothing is opened, and the target needs the same master key, which the
  * copy does not change (a new store directory gets a copy of the key file;
  * a PostgreSQL database is opened with the key of whichever store
  * directory or $SVCCONN_KEY_FILE names it, as after init --database).
@@ -109,18 +110,11 @@ static int sql_select(svc_buf *b, const sqldb_table *t)
 				     t->name);
 }
 
-/* INSERT of one row of t's columns. */
+/* "INSERT INTO t (columns)": the head of t's batch of rows. */
 static int sql_insert(svc_buf *b, const sqldb_table *t)
 {
-	size_t i, n = strlen(t->types);
-	int rc;
-
 	buf_reset(b);
-	rc = buf_printf(b, "INSERT INTO %s (%s) VALUES (", t->name,
-			t->columns);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = buf_printf(b, "%s?%zu", i ? ", " : "", i + 1);
-	return rc ? rc : buf_puts(b, ")");
+	return buf_printf(b, "INSERT INTO %s (%s)", t->name, t->columns);
 }
 
 /* ---- rows -------------------------------------------------------------- */
@@ -153,11 +147,10 @@ static char column_get(const struct side *s, sqldb_stmt *st, int i,
 
 /*
  * The digest of s's current row of t into dig; with ins (the target's
- * INSERT, prepared), each value bound to it as well.
+ * batch of rows), the row added to it as well.
  */
 static int row_take(svc_buf *dig, svc_buf *enc, const struct side *s,
-		    sqldb_stmt *st, const sqldb_table *t,
-		    const struct side *to, sqldb_stmt *ins)
+		    sqldb_stmt *st, const sqldb_table *t, sqldb_batch *ins)
 {
 	unsigned char d[DIGEST_LEN];
 	size_t i, n = strlen(t->types), len = 0;
@@ -178,14 +171,16 @@ static int row_take(svc_buf *dig, svc_buf *enc, const struct side *s,
 		if (rc || !ins)
 			continue;
 		if (kind == 'N')
-			rc = to->drv->bind_text(ins, (int)i + 1, NULL, 0);
+			rc = sqldb_batch_text(ins, NULL, 0);
 		else if (kind == 'I')
-			rc = to->drv->bind_int(ins, (int)i + 1, v);
+			rc = sqldb_batch_int(ins, v);
 		else if (kind == 'B')
-			rc = to->drv->bind_blob(ins, (int)i + 1, p, len);
+			rc = sqldb_batch_blob(ins, p, len);
 		else
-			rc = to->drv->bind_text(ins, (int)i + 1, p, len);
+			rc = sqldb_batch_text(ins, p, len);
 	}
+	if (rc == 0 && ins)
+		rc = sqldb_batch_row(ins);
 	if (rc)
 		return rc;
 	if (!EVP_Digest(enc->ptr ? (void *)enc->ptr : (void *)"", enc->len,
@@ -229,27 +224,25 @@ static int table_walk(svc_migrate_table *r, const struct side *s,
 {
 	svc_buf sql = SVC_BUF_INIT, isql = SVC_BUF_INIT, enc = SVC_BUF_INIT,
 		dig = SVC_BUF_INIT;
-	sqldb_stmt *st = NULL, *ins = NULL;
+	sqldb_batch *ins = NULL;
+	sqldb_stmt *st = NULL;
 	long long rows = 0;
 	int rc;
 
 	if ((rc = sql_select(&sql, t)) != 0 ||
-	    (to && (rc = sql_insert(&isql, t)) != 0) ||
+	    (to && ((rc = sql_insert(&isql, t)) != 0 ||
+		    (rc = sqldb_batch_new(&ins, to->drv, to->db, isql.ptr,
+					  strlen(t->types), NULL,
+					  "copy rows")) != 0)) ||
 	    (rc = s->drv->prepare(&st, s->db, sql.ptr, "read a table")) != 0)
 		goto done;
 	while ((rc = s->drv->step(st)) == 1) {
-		if (to && (rc = to->drv->prepare(&ins, to->db, isql.ptr,
-						 "copy a row")) != 0)
+		if ((rc = row_take(&dig, &enc, s, st, t, ins)) != 0)
 			break;
-		if ((rc = row_take(&dig, &enc, s, st, t, to, ins)) != 0 ||
-		    (to && (rc = to->drv->step(ins)) < 0))
-			break;
-		if (to) {
-			to->drv->finalize(ins);
-			ins = NULL;
-		}
 		rows++;
 	}
+	if (rc == 0 && ins)
+		rc = sqldb_batch_flush(ins);
 	if (rc < 0) {
 		char lead[256];
 
@@ -262,8 +255,7 @@ static int table_walk(svc_migrate_table *r, const struct side *s,
 	r->rows = rows;
 	rc = table_sum(r->checksum, &dig, t);
 done:
-	if (to)
-		to->drv->finalize(ins);
+	sqldb_batch_free(ins);
 	s->drv->finalize(st);
 	buf_clear(&sql);
 	buf_clear(&isql);

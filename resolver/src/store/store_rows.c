@@ -43,6 +43,75 @@ struct store_backend {
 	char project[SVC_ID_LEN + 1]; /**< the project names are looked up
 					   in and new rows go to (default
 					   "default"'s id; project_use) */
+	struct rows_batches *batches; /**< new rows held for batches of many
+					   to a statement (batch_begin), or
+					   NULL: each written at once */
+};
+
+/*
+ * The inserts an import's new connections make, as head and tail around
+ * their VALUES: written once, for the statement of one row and for a
+ * batch of many (rows_batch_begin).
+ */
+#define CONN_INSERT_HEAD \
+	"INSERT INTO connections (id, name, type, scheme, url, description, " \
+	"created_by, created_at, updated_by, updated_at, all_pipelines, " \
+	"project_id)"
+#define FIELD_INSERT_HEAD \
+	"INSERT INTO fields (conn_id, key, kind, secret, value, sealed, key_id)"
+#define FIELD_INSERT_TAIL \
+	"ON CONFLICT (conn_id, key) DO UPDATE SET " \
+	"key = excluded.key, kind = excluded.kind, " \
+	"secret = excluded.secret, value = excluded.value, " \
+	"sealed = excluded.sealed, key_id = excluded.key_id"
+#define ROLE_INSERT_HEAD \
+	"INSERT INTO role_assignments (conn_id, principal, role, " \
+	"assigned_by, assigned_at, project_id)"
+#define ROLE_INSERT_TAIL \
+	"ON CONFLICT (conn_id, project_id, principal) DO UPDATE SET " \
+	"role = excluded.role, assigned_by = excluded.assigned_by, " \
+	"assigned_at = excluded.assigned_at"
+#define EXPIRY_INSERT_HEAD \
+	"INSERT INTO cert_expiry (conn_id, field, not_after, checked_at)"
+#define EXPIRY_INSERT_TAIL \
+	"ON CONFLICT (conn_id) DO UPDATE SET field = excluded.field, " \
+	"not_after = excluded.not_after, checked_at = excluded.checked_at"
+#define MAC_INSERT_HEAD "INSERT INTO conn_macs (conn_id, version, mac)"
+#define MAC_INSERT_TAIL \
+	"ON CONFLICT (conn_id) DO UPDATE SET " \
+	"version = excluded.version, mac = excluded.mac"
+#define MANIFEST_INSERT_HEAD "INSERT INTO conn_manifest (conn_id, version)"
+#define MANIFEST_INSERT_TAIL \
+	"ON CONFLICT (conn_id) DO UPDATE SET version = excluded.version"
+#define AUDIT_INSERT_HEAD \
+	"INSERT INTO audit (at, actor, action, conn_id, conn_name, detail)"
+
+/* The batches, parents before the tables referring to them. */
+enum rows_batch_id {
+	RB_CONN, RB_FIELD, RB_ROLE, RB_EXPIRY, RB_MAC, RB_MANIFEST, RB_AUDIT,
+	RB_COUNT
+};
+
+static const struct rows_batch_def {
+	const char *head;  /**< INSERT INTO t (columns) */
+	size_t ncols;      /**< its columns */
+	const char *tail;  /**< after the rows */
+	const char *doing; /**< for messages */
+} rows_batch_defs[RB_COUNT] = {
+	{ CONN_INSERT_HEAD, 12, "", "add connections" },
+	{ FIELD_INSERT_HEAD, 7, FIELD_INSERT_TAIL, "write fields" },
+	{ ROLE_INSERT_HEAD, 6, ROLE_INSERT_TAIL, "assign roles" },
+	{ EXPIRY_INSERT_HEAD, 4, EXPIRY_INSERT_TAIL,
+	  "record certificate expiries" },
+	{ MAC_INSERT_HEAD, 3, MAC_INSERT_TAIL, "write the MACs of connections" },
+	{ MANIFEST_INSERT_HEAD, 2, MANIFEST_INSERT_TAIL,
+	  "write the list of versions" },
+	{ AUDIT_INSERT_HEAD, 6, "", "write the audit log" },
+};
+
+/* New rows held between batch_begin and batch_end. */
+struct rows_batches {
+	sqldb_batch *b[RB_COUNT]; /**< one per table, in rows_batch_defs */
 };
 
 /* ---- statements through the driver ------------------------------------- */
@@ -116,6 +185,81 @@ static int changed_or_notfound(store_backend *be, int rc)
 	return be->drv->changes(be->db) > 0 ? 0 : SVC_ENOTFOUND;
 }
 
+/* ---- batches of new rows (an import) ----------------------------------- */
+
+/* Run every batch's rows, parents first. */
+static int batches_flush(store_backend *be)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; be->batches && i < RB_COUNT && rc == 0; i++)
+		rc = sqldb_batch_flush(be->batches->b[i]);
+	return rc;
+}
+
+static void batches_free(struct rows_batches *bs)
+{
+	size_t i;
+
+	for (i = 0; bs && i < RB_COUNT; i++)
+		sqldb_batch_free(bs->b[i]);
+	free(bs);
+}
+
+static int rows_batch_begin(store_backend *be)
+{
+	struct rows_batches *bs;
+	size_t i;
+	int rc = 0;
+
+	if (be->batches)
+		return 0;
+	if (!(bs = calloc(1, sizeof(*bs))))
+		return error_oom();
+	for (i = 0; i < RB_COUNT && rc == 0; i++)
+		rc = sqldb_batch_new(&bs->b[i], be->drv, be->db,
+				     rows_batch_defs[i].head,
+				     rows_batch_defs[i].ncols,
+				     rows_batch_defs[i].tail,
+				     rows_batch_defs[i].doing);
+	if (rc) {
+		batches_free(bs);
+		return rc;
+	}
+	be->batches = bs;
+	return 0;
+}
+
+static int rows_batch_end(store_backend *be, int keep)
+{
+	int rc = keep ? batches_flush(be) : 0;
+
+	batches_free(be->batches);
+	be->batches = NULL;
+	return rc;
+}
+
+/*
+ * The batch of table id for one more row: when that row would fill it,
+ * every batch runs first, parents first, so no row is written before the
+ * row it refers to.
+ */
+static sqldb_batch *batch_for(store_backend *be, enum rows_batch_id id,
+			      int *rc)
+{
+	sqldb_batch *b = be->batches->b[id];
+
+	*rc = sqldb_batch_room(b) <= 1 ? batches_flush(be) : 0;
+	return b;
+}
+
+/* Add a string column (NULL: NULL) to b. */
+static int batch_str(sqldb_batch *b, const char *s)
+{
+	return sqldb_batch_text(b, s, s ? strlen(s) : 0);
+}
+
 /* ---- opening and transactions ------------------------------------------ */
 
 /* Names are looked up in the project "default" until told otherwise. */
@@ -143,6 +287,7 @@ static void rows_close(store_backend *be)
 {
 	if (!be)
 		return;
+	batches_free(be->batches);
 	be->drv->close(be->db);
 	free(be);
 }
@@ -192,6 +337,7 @@ static int rows_commit(store_backend *be)
 
 static void rows_rollback(store_backend *be)
 {
+	rows_batch_end(be, 0);
 	be->drv->rollback(be->db);
 }
 
@@ -368,13 +514,110 @@ static int rows_conn_find(char **id, char **name, store_backend *be,
 	return 0;
 }
 
+/* Most keys of one conn_find_many statement. */
+#define FIND_MANY_MAX 500
+
+/*
+ * conn_find_many of at most FIND_MANY_MAX keys: the keys as a VALUES list
+ * joined with the connections, so that the database compares them as
+ * conn_find does (its NOCASE collation of names).
+ */
+static int find_many_run(store_backend *be, const char *const *keys,
+			 size_t n, unsigned by, char **ids)
+{
+	svc_buf sql = SVC_BUF_INIT;
+	sqldb_stmt *st = NULL;
+	const char *id;
+	long long i;
+	size_t k;
+	int rc;
+
+	rc = buf_puts(&sql, "WITH q(i, n) AS (VALUES ");
+	for (k = 0; k < n && rc == 0; k++)
+		rc = buf_printf(&sql, "%s(CAST(?%zu AS INTEGER), CAST(?%zu AS TEXT))",
+				k ? ", " : "", 2 * k + 2, 2 * k + 3);
+	if (rc == 0)
+		rc = buf_puts(&sql, by == STORE_FIND_ID
+			      ? ") SELECT q.i, c.id FROM q JOIN connections c "
+				"ON c.id = q.n"
+			      : ") SELECT q.i, c.id FROM q JOIN connections c "
+				"ON c.name = q.n AND c.project_id = ?1 "
+				"UNION ALL SELECT q.i, c.id FROM q "
+				"JOIN conn_shares s ON s.name = q.n "
+				"AND s.project_id = ?1 "
+				"JOIN connections c ON c.id = s.conn_id");
+	if (rc == 0)
+		rc = prepare(be, &st, sql.ptr, "look up connections");
+	if (rc == 0)
+		rc = bind_str(be, st, 1, be->project);
+	for (k = 0; k < n && rc == 0; k++)
+		if ((rc = bind_int(be, st, (int)(2 * k + 2), (long long)k)) == 0)
+			rc = bind_str(be, st, (int)(2 * k + 3), keys[k]);
+	while (rc == 0 && (rc = step(be, st)) == 1) {
+		i = col_int(be, st, 0);
+		id = col_str(be, st, 1);
+		rc = 0;
+		if (i < 0 || (size_t)i >= n || !id || ids[i])
+			continue;
+		if (!(ids[i] = strdup(id)))
+			rc = error_oom();
+	}
+	finalize(be, st);
+	buf_clear(&sql);
+	return rc < 0 ? rc : 0;
+}
+
+static int rows_conn_find_many(store_backend *be, char **ids,
+			       const char *const *keys, size_t n, unsigned by)
+{
+	size_t k, m;
+	int rc = 0;
+
+	for (k = 0; k < n; k++)
+		ids[k] = NULL;
+	for (k = 0; k < n && rc == 0; k += m) {
+		m = n - k < FIND_MANY_MAX ? n - k : FIND_MANY_MAX;
+		rc = find_many_run(be, keys + k, m, by, ids + k);
+	}
+	if (rc)
+		for (k = 0; k < n; k++) {
+			free(ids[k]);
+			ids[k] = NULL;
+		}
+	return rc;
+}
+
+/* conn_insert into the batch of new connections. */
+static int batch_conn_insert(store_backend *be, const store_conn_row *r)
+{
+	int rc;
+	sqldb_batch *b = batch_for(be, RB_CONN, &rc);
+
+	if (rc == 0 && (rc = batch_str(b, r->id)) == 0 &&
+	    (rc = batch_str(b, r->name)) == 0 &&
+	    (rc = batch_str(b, r->type)) == 0 &&
+	    (rc = batch_str(b, r->scheme)) == 0 &&
+	    (rc = batch_str(b, r->url)) == 0 &&
+	    (rc = batch_str(b, r->description)) == 0 &&
+	    (rc = batch_str(b, r->created_by)) == 0 &&
+	    (rc = batch_str(b, r->created_at)) == 0 &&
+	    (rc = batch_str(b, r->updated_by)) == 0 &&
+	    (rc = batch_str(b, r->updated_at)) == 0 &&
+	    (rc = sqldb_batch_int(b, r->all_pipelines)) == 0 &&
+	    (rc = batch_str(b, be->project)) == 0)
+		rc = sqldb_batch_row(b);
+	return rc;
+}
+
 static int rows_conn_insert(store_backend *be, const store_conn_row *r)
 {
 	sqldb_stmt *st;
 	int rc;
 
+	if (be->batches)
+		return batch_conn_insert(be, r);
 	if ((rc = prepare(be, &st,
-			  "INSERT INTO connections (" CONN_COLUMNS ") "
+			  CONN_INSERT_HEAD " "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
 			  "?12)",
 			  "add a connection")) != 0)
@@ -750,10 +993,17 @@ static int manifest_write(store_backend *be, const char *sql, const char *id,
 static int rows_manifest_put(store_backend *be, const char *id,
 			     long long version)
 {
-	return manifest_write(be,
-			      "INSERT INTO conn_manifest (conn_id, version) "
-			      "VALUES (?1, ?2) ON CONFLICT (conn_id) DO UPDATE "
-			      "SET version = excluded.version", id, version);
+	int rc;
+	sqldb_batch *b;
+
+	if (!be->batches)
+		return manifest_write(be, MANIFEST_INSERT_HEAD " VALUES (?1, ?2) "
+				      MANIFEST_INSERT_TAIL, id, version);
+	b = batch_for(be, RB_MANIFEST, &rc);
+	if (rc == 0 && (rc = batch_str(b, id)) == 0 &&
+	    (rc = sqldb_batch_int(b, version)) == 0)
+		rc = sqldb_batch_row(b);
+	return rc;
 }
 
 static int rows_manifest_delete(store_backend *be, const char *id)
@@ -772,14 +1022,22 @@ static int rows_conn_mac_put(store_backend *be, const char *id,
 			     size_t len)
 {
 	sqldb_stmt *st;
+	sqldb_batch *b;
 	int rc;
 
+	if (be->batches) {
+		/* held with the connection's own row, which is new */
+		b = batch_for(be, RB_MAC, &rc);
+		if (rc == 0 && (rc = batch_str(b, id)) == 0 &&
+		    (rc = sqldb_batch_int(b, version)) == 0 &&
+		    (rc = sqldb_batch_blob(b, mac, len)) == 0)
+			rc = sqldb_batch_row(b);
+		return rc;
+	}
 	if ((rc = prepare(be, &st,
-			  "INSERT INTO conn_macs (conn_id, version, mac) "
+			  MAC_INSERT_HEAD " "
 			  "SELECT id, CAST(?2 AS INTEGER), ?3 FROM connections "
-			  "WHERE id = ?1 "
-			  "ON CONFLICT (conn_id) DO UPDATE SET "
-			  "version = excluded.version, mac = excluded.mac",
+			  "WHERE id = ?1 " MAC_INSERT_TAIL,
 			  "write the MAC of a connection")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, id)) == 0 &&
@@ -791,6 +1049,26 @@ static int rows_conn_mac_put(store_backend *be, const char *id,
 }
 
 /* ---- fields and secrets ------------------------------------------------ */
+
+/* field_put (a new value) into the batch of fields. */
+static int batch_field_put(store_backend *be, const char *conn_id,
+			   const store_field_row *f)
+{
+	int rc;
+	sqldb_batch *b = batch_for(be, RB_FIELD, &rc);
+
+	if (rc == 0 && (rc = batch_str(b, conn_id)) == 0 &&
+	    (rc = batch_str(b, f->key)) == 0 &&
+	    (rc = sqldb_batch_int(b, f->kind)) == 0 &&
+	    (rc = sqldb_batch_int(b, f->secret ? 1 : 0)) == 0 &&
+	    (rc = sqldb_batch_text(b, f->secret ? NULL : f->value,
+				   f->value_len)) == 0 &&
+	    (rc = sqldb_batch_blob(b, f->secret ? f->sealed : NULL,
+				   f->sealed_len)) == 0 &&
+	    (rc = batch_str(b, f->secret ? f->key_id : NULL)) == 0)
+		rc = sqldb_batch_row(b);
+	return rc;
+}
 
 static int rows_field_put(store_backend *be, const char *conn_id,
 			  const store_field_row *f)
@@ -812,13 +1090,11 @@ static int rows_field_put(store_backend *be, const char *conn_id,
 		finalize(be, st);
 		return changed_or_notfound(be, rc);
 	}
+	if (be->batches)
+		return batch_field_put(be, conn_id, f);
 	if ((rc = prepare(be, &st,
-			  "INSERT INTO fields (conn_id, key, kind, secret, value, "
-			  "sealed, key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-			  "ON CONFLICT (conn_id, key) DO UPDATE SET "
-			  "key = excluded.key, kind = excluded.kind, "
-			  "secret = excluded.secret, value = excluded.value, "
-			  "sealed = excluded.sealed, key_id = excluded.key_id",
+			  FIELD_INSERT_HEAD " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			  FIELD_INSERT_TAIL,
 			  "write a field")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
@@ -915,9 +1191,20 @@ static int rows_audit_append(store_backend *be, const svc_audit_entry *e)
 	sqldb_stmt *st;
 	int rc;
 
-	if ((rc = prepare(be, &st,
-			  "INSERT INTO audit (at, actor, action, conn_id, "
-			  "conn_name, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	if (be->batches) {
+		sqldb_batch *b = batch_for(be, RB_AUDIT, &rc);
+
+		if (rc == 0 && (rc = batch_str(b, e->at)) == 0 &&
+		    (rc = batch_str(b, e->actor)) == 0 &&
+		    (rc = batch_str(b, e->action)) == 0 &&
+		    (rc = batch_str(b, e->conn_id ? e->conn_id : "")) == 0 &&
+		    (rc = batch_str(b, e->conn_name ? e->conn_name : "")) == 0 &&
+		    (rc = batch_str(b, e->detail ? e->detail : "{}")) == 0)
+			rc = sqldb_batch_row(b);
+		return rc;
+	}
+	if ((rc = prepare(be, &st, AUDIT_INSERT_HEAD
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 			  "write the audit log")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, e->at)) == 0 &&
@@ -1217,15 +1504,20 @@ static int rows_role_put(store_backend *be, const char *conn_id,
 	sqldb_stmt *st;
 	int rc;
 
-	if ((rc = prepare(be, &st,
-			  "INSERT INTO role_assignments (conn_id, principal, "
-			  "role, assigned_by, assigned_at, project_id) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-			  "ON CONFLICT (conn_id, project_id, principal) "
-			  "DO UPDATE SET "
-			  "role = excluded.role, "
-			  "assigned_by = excluded.assigned_by, "
-			  "assigned_at = excluded.assigned_at",
+	if (be->batches) {
+		sqldb_batch *b = batch_for(be, RB_ROLE, &rc);
+
+		if (rc == 0 && (rc = batch_str(b, scope(conn_id))) == 0 &&
+		    (rc = batch_str(b, principal)) == 0 &&
+		    (rc = sqldb_batch_int(b, (long long)role)) == 0 &&
+		    (rc = batch_str(b, by)) == 0 &&
+		    (rc = batch_str(b, at)) == 0 &&
+		    (rc = batch_str(b, scope(project_id))) == 0)
+			rc = sqldb_batch_row(b);
+		return rc;
+	}
+	if ((rc = prepare(be, &st, ROLE_INSERT_HEAD
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6) " ROLE_INSERT_TAIL,
 			  "assign a role")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, scope(conn_id))) == 0 &&
@@ -3340,16 +3632,26 @@ static int rows_expiry_put(store_backend *be, const char *conn_id,
 	sqldb_stmt *st;
 	int rc;
 
+	/* held rows first: a delete must follow what it deletes */
+	if (!checked_at && (rc = batches_flush(be)) != 0)
+		return rc;
 	if (!checked_at)
 		return run_strs(be, "DELETE FROM cert_expiry WHERE conn_id = ?1",
 				"forget a certificate expiry", &conn_id, 1);
-	if ((rc = prepare(be, &st,
-			  "INSERT INTO cert_expiry (conn_id, field, not_after, "
-			  "checked_at) VALUES (?1, ?2, CAST(?3 AS INTEGER), ?4) "
-			  "ON CONFLICT (conn_id) DO UPDATE SET "
-			  "field = excluded.field, "
-			  "not_after = excluded.not_after, "
-			  "checked_at = excluded.checked_at",
+	if (be->batches) {
+		sqldb_batch *b = batch_for(be, RB_EXPIRY, &rc);
+
+		if (rc == 0 && (rc = batch_str(b, conn_id)) == 0 &&
+		    (rc = batch_str(b, field)) == 0 &&
+		    (rc = field ? sqldb_batch_int(b, not_after)
+				: batch_str(b, NULL)) == 0 &&
+		    (rc = batch_str(b, checked_at)) == 0)
+			rc = sqldb_batch_row(b);
+		return rc;
+	}
+	if ((rc = prepare(be, &st, EXPIRY_INSERT_HEAD
+			  " VALUES (?1, ?2, CAST(?3 AS INTEGER), ?4) "
+			  EXPIRY_INSERT_TAIL,
 			  "record a certificate expiry")) != 0)
 		return rc;
 	if ((rc = bind_str(be, st, 1, conn_id)) == 0 &&
@@ -3416,6 +3718,9 @@ const store_backend_ops store_rows_ops = {
 	.share_list = rows_share_list,
 	.open = rows_open,
 	.close = rows_close,
+	.batch_begin = rows_batch_begin,
+	.conn_find_many = rows_conn_find_many,
+	.batch_end = rows_batch_end,
 	.remove = rows_remove,
 	.begin = rows_begin,
 	.commit = rows_commit,
