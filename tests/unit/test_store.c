@@ -1096,11 +1096,12 @@ static void test_name_lookup_indexed(void **state)
 		svc_conn_free(c);
 	}
 	dt = now_s() - t0;
+	/* the time is printed, never asserted (speed goals are bench/'s);
+	 * the plan is the assertion: the unique (project, NOCASE name)
+	 * index (SQLite: "... USING INDEX ...", PostgreSQL: "Index Scan
+	 * using ...") */
 	print_message("%d lookups by name among %d connections: %.3f s\n",
 		      LOOKUPS, N, dt);
-	assert_true(dt < 5.0);
-	/* and the plan says why: the unique (project, NOCASE name) index
-	 * (SQLite: "... USING INDEX ...", PostgreSQL: "Index Scan using ...") */
 	db = raw_db(f);
 	plan = tu_db_query(db, tu_db_pg(db)
 		? "EXPLAIN SELECT id, name FROM connections "
