@@ -632,7 +632,8 @@ int store_write_held(const svc_store *st)
 /*
  * End a transaction: commit when rc is 0, else roll back; returns rc.  A
  * transaction that joined a held one (store_read_hold, store_write_hold)
- * leaves it open; a joined write that fails dooms the held write.
+ * leaves it open; one that fails dooms the held write (rolled back at its
+ * release).
  */
 int store_tx_end(svc_store *st, int rc)
 {
