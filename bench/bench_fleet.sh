@@ -10,9 +10,14 @@
 # three rates and their ratios, measured in the same run; the goal is
 # that two servers give at least 1.6x one on PostgreSQL (exit 1 below
 # it, or on any error).  The PostgreSQL is a cluster of its own on
-# loopback (tests/support/pg.sh, Debian's postgresql 15).
+# loopback (tests/support/pg.sh, Debian's postgresql 15), which runs with
+# fsync off (its data is thrown away): a commit then costs no disk flush.
+# BENCH_PG_DURABLE=1 turns fsync and full_page_writes on, as a production
+# database has them (synchronous_commit is on either way); the settings in
+# force are printed with the results.
 # Usage: SVC_BIN_DIR=<dir with svcconn, svcconn-server> BENCH=<bench_server>
-#        bash bench/bench_fleet.sh   (BENCH_AGENTS=8, BENCH_JOBS=50)
+#        bash bench/bench_fleet.sh   (BENCH_AGENTS=8, BENCH_JOBS=50,
+#        BENCH_PG_DURABLE=0)
 set -euo pipefail
 : "${SVC_BIN_DIR:?set SVC_BIN_DIR to the directory of the built executables}"
 BENCH=${BENCH:-$SVC_BIN_DIR/../bench/bench_server}
@@ -35,6 +40,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$t
 printf 'bench-secret-value-1234' > "$tmp/pw"
 bash "$pg_sh" start "$tmp/pg"
 pgurl=$(cat "$tmp/pg/url")
+if [ "${BENCH_PG_DURABLE:-0}" = 1 ]; then
+  psql -q "$pgurl" -c "ALTER SYSTEM SET fsync = on" \
+    -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+fi
+echo "PostgreSQL: $(psql -At "$pgurl" -c "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name)
+  FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method')")"
 
 # store NAME [DATABASE]: a fresh store in $tmp/NAME (on DATABASE, a new
 # database of the cluster, when given) with the connection, the pool and

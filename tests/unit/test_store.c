@@ -37,6 +37,7 @@
 #include "crypto/crypto.h"
 #include "util/buf.h"
 #include "util/hex.h"
+#include "store/store_int.h"
 #include "store/store_write.h"
 
 /* The secret values used below; none may ever appear in a file. */
@@ -1063,6 +1064,57 @@ static double now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+/*
+ * store_write_hold: operations started meanwhile join one write
+ * transaction (what a job start's gate and job row share): they see each
+ * other's writes and are committed together; when one of them failed,
+ * nothing of it is.
+ */
+static void test_write_hold(void **state)
+{
+	struct fx *f = *state;
+	svc_conn *a = mk("held-a", "https://example.com", "user", SECRET_A);
+	svc_conn *dup = mk("held-a", "https://example.com", "user", SECRET_A);
+	svc_conn *b = mk("held-b", "https://example.com", "user", SECRET_A);
+	svc_conn *c = NULL;
+
+	init_open(f);
+	/* a failed write dooms the held transaction: rolled back whole */
+	assert_int_equal(store_write_hold(f->st), 0);
+	assert_int_equal(store_write_held(f->st), 1);
+	assert_int_equal(store_write_hold(f->st), SVC_ERROR);
+	assert_int_equal(svc_store_conn_create(f->st, a, "tester"), 0);
+	assert_int_equal(svc_store_conn_create(f->st, dup, "tester"),
+			 SVC_EEXISTS);
+	assert_int_equal(store_write_release(f->st, 0), SVC_EEXISTS);
+	assert_int_equal(store_write_held(f->st), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "held-a", 0),
+			 SVC_ENOTFOUND);
+	/* writes that succeed are read inside and committed at release */
+	assert_int_equal(store_write_hold(f->st), 0);
+	assert_int_equal(svc_store_conn_create(f->st, b, "tester"), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "held-b", 0), 0);
+	svc_conn_free(c);
+	c = NULL;
+	assert_int_equal(store_write_release(f->st, 0), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "held-b", 0), 0);
+	assert_string_equal(svc_conn_name(c), "held-b");
+	svc_conn_free(c);
+	/* an error of the caller's own rolls back what joined */
+	c = NULL;
+	svc_conn_free(a);
+	a = mk("held-c", "https://example.com", "user", SECRET_A);
+	assert_int_equal(store_write_hold(f->st), 0);
+	assert_int_equal(svc_store_conn_create(f->st, a, "tester"), 0);
+	assert_int_equal(store_write_release(f->st, SVC_EINVALID),
+			 SVC_EINVALID);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "held-c", 0),
+			 SVC_ENOTFOUND);
+	svc_conn_free(a);
+	svc_conn_free(dup);
+	svc_conn_free(b);
+}
+
 
 static void test_name_lookup_indexed(void **state)
 {
@@ -1843,6 +1895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_batches, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_write_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_lookup_indexed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),

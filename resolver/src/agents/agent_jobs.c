@@ -467,7 +467,7 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	char *conns = NULL, now_iso[32];
 	size_t nids = 0;
 	time_t now, gate_now;
-	int rc;
+	int rc, held = 0;
 
 	memset(&m, 0, sizeof(m));
 	if (!req || !req->pipeline || !req->job || !req->run_id)
@@ -524,8 +524,10 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 	 * ended expires its job first (svc_agent_jobs_expire) */
 	if ((rc = clock_now(&gate_now)))
 		goto done;
+	/* the gate's writes and the job's row are one write transaction
+	 * (held: none of its checks makes a call) */
 	rc = job_gate(&job, &o, st, cat, aj->source,
-		      job_lease(req->lease_seconds));
+		      job_lease(req->lease_seconds), &held);
 	if (rc) {
 		/* an invalid job: its diagnostics go back to the agent */
 		if (job && svc_diags_count(svc_job_diags(job)))
@@ -591,13 +593,22 @@ int agents_job_start(svc_agent_job **out, svc_store *st,
 					   "stage", req->stage, "job", req->job,
 					   "source", aj->source, "connections",
 					   conns, "tokenId", m.id));
-	if ((rc = store_tx_end(st, rc)) != 0)
+	rc = store_tx_end(st, rc);
+	if (held) {
+		held = 0;
+		rc = store_write_release(st, rc);
+	}
+	if (rc)
 		goto done;
 	aj->token = m.text;
 	m.text = NULL;
 	if ((rc = load_conns(&aj->conns, &aj->nconns, st, conns)))
 		goto done;
 done:
+	/* a gate that did not grant: its records are kept; a failure after
+	 * it: its records and locks are rolled back with it */
+	if (held)
+		rc = store_write_release(st, rc);
 	svc_job_free(job);
 	token_minted_clear(&m);
 	free(conns);

@@ -12,6 +12,15 @@
 #include "svcconn/authz.h"
 
 /**
+ * svc_authz_gate(); when its checks make no call, its writes are one
+ * write transaction of the store (store_write_hold), which with held
+ * non-NULL is left open on success (*held set to 1) for the caller's own
+ * writes, ended by store_write_release.  On failure nothing is held.
+ */
+int authz_gate_hold(svc_gate_report **out, int *held, svc_store *st,
+		    const svc_run *run, const char *const *conn_ids,
+		    size_t nconns, int dry_run);
+/**
  * svc_authz_decide() for actor (approvers and roles are matched against
  * it), refusing the approval when the run's requester is any of known_as
  * (or an impersonation "X as Y" of one of them), and recording the

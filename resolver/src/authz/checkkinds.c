@@ -16,7 +16,7 @@ static const check_kind kinds[] = {
 	  "days,tz,start,end", 1, check_configure_hours, check_evaluate_hours },
 	{ "rest-api", SVC_CHECK_DYNAMIC,
 	  "connection,method,url-suffix,headers,body,success,retry-interval,timeout",
-	  "connection", 1, check_configure_rest, check_evaluate_rest },
+	  "connection", 1, check_configure_rest, check_evaluate_rest, 1 },
 	{ "required-template", SVC_CHECK_STATIC, "repo,ref,path", "repo,ref,path",
 	  0, check_configure_template, check_evaluate_template },
 	{ "exclusive-lock", SVC_CHECK_LOCK, "", "", 0, NULL, NULL },

@@ -42,6 +42,9 @@ typedef struct check_kind {
 					     pending run */
 	check_configure_fn *configure;  /**< NULL: no configuration */
 	check_evaluate_fn *evaluate;    /**< NULL: the gate's exclusive lock */
+	int calls_out;                  /**< evaluating it waits for a call
+					     elsewhere (HTTP): never under
+					     the store's write lock */
 } check_kind;
 
 /** The kind named name, or NULL. */

@@ -26,6 +26,7 @@
 #include "errors_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "store/store_int.h"
 #include "store/store_write.h"
 
 #define DEFAULT_LEASE 300          /* seconds an exclusive lock lasts unrenewed */
@@ -652,35 +653,64 @@ static int cmp_ordered(const void *a, const void *b)
 	return x->chk->seq < y->chk->seq ? -1 : x->chk->seq > y->chk->seq;
 }
 
-int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
-		   const char *const *conn_ids, size_t nconns, int dry_run)
+/*
+ * What the gate reads before it decides, in one read transaction outside
+ * the write lock, as each read did on its own before: the connections,
+ * whether the pipeline may use each (allowed), their checks, and whether
+ * one of those calls out (rest-api; or a kind unknown here).
+ */
+static int gate_read(svc_store *st, const svc_run *run,
+		     const char *const *conn_ids, size_t nconns,
+		     svc_conn **conns, int *allowed, svc_check **checks,
+		     size_t *nchecks, int *calls_out)
 {
-	svc_gate_report *r = calloc(1, sizeof(*r));
-	svc_conn **conns = calloc(nconns ? nconns : 1, sizeof(*conns));
-	svc_check **checks = calloc(nconns ? nconns : 1, sizeof(*checks));
-	size_t *nchecks = calloc(nconns ? nconns : 1, sizeof(*nchecks));
+	int rc, hold = !store_write_held(st);
+	size_t i, j;
+
+	*calls_out = 0;
+	if (hold && (rc = store_read_hold(st)) != 0)
+		return rc;
+	for (i = 0, rc = 0; i < nconns && !rc; i++) {
+		if ((rc = svc_store_conn_get(&conns[i], st, conn_ids[i], 0)) ||
+		    (rc = svc_store_pipeline_allowed(st, svc_conn_id(conns[i]),
+						     run->pipeline, &allowed[i])) ||
+		    (rc = svc_store_check_list(&checks[i], &nchecks[i], st,
+					       svc_conn_id(conns[i]))))
+			break;
+		for (j = 0; j < nchecks[i]; j++) {
+			const check_kind *k = check_kind_find(checks[i][j].kind);
+
+			if (checks[i][j].enabled && (!k || k->calls_out))
+				*calls_out = 1;
+		}
+	}
+	if (hold)
+		store_read_release(st);
+	return rc;
+}
+
+/*
+ * The gate's decision and records (svc_authz_gate) once gate_read has
+ * read, in the caller's transactions.
+ */
+static int gate_decide(svc_gate_report *r, svc_store *st, const svc_run *run,
+		       svc_conn **conns, const int *allowed,
+		       svc_check **checks, const size_t *nchecks,
+		       size_t nconns, int dry_run)
+{
 	struct ordered *ord = NULL;
 	size_t nord = 0, i, j;
 	svc_buf holder = SVC_BUF_INIT;
 	int rc = 0, cat;
 
-	if (!r || !conns || !checks || !nchecks) {
-		rc = error_oom();
-		goto done;
-	}
 	r->status = SVC_GATE_GRANTED;
 	holder_of(run, &holder);
 	/* pipeline permissions */
 	for (i = 0; i < nconns && !rc; i++) {
-		int allowed = 0;
 		char *req = NULL;
 		svc_buf m = SVC_BUF_INIT;
 
-		if ((rc = svc_store_conn_get(&conns[i], st, conn_ids[i], 0)) ||
-		    (rc = svc_store_pipeline_allowed(st, svc_conn_id(conns[i]),
-						     run->pipeline, &allowed)))
-			break;
-		if (allowed) {
+		if (allowed[i]) {
 			rc = add_item(r, conns[i], "permission", NULL, NULL, NULL,
 				      SVC_GATE_GRANTED, "pipeline authorized");
 			continue;
@@ -704,8 +734,6 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 		goto done;
 	/* checks, category by category */
 	for (i = 0; i < nconns && !rc; i++) {
-		rc = svc_store_check_list(&checks[i], &nchecks[i], st,
-					  svc_conn_id(conns[i]));
 		for (j = 0; !rc && j < nchecks[i]; j++) {
 			struct ordered *n;
 
@@ -807,22 +835,74 @@ int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
 			    why ? why : run->source);
 	}
 done:
+	free(ord);
+	buf_clear(&holder);
+	return rc;
+}
+
+/*
+ * The gate: read outside the write lock (gate_read), then decide and
+ * record.  A gate whose checks make no call decides in one write
+ * transaction (one take of the database's write lock for its permission
+ * requests, check runs, locks and usage records); with held, it is left
+ * open for the caller's writes.  What it decides on that others change is
+ * read again under that lock, as each write of the unheld gate reads
+ * again: a check run's state and version, a lock's holder and queue.
+ */
+int authz_gate_hold(svc_gate_report **out, int *held, svc_store *st,
+		    const svc_run *run, const char *const *conn_ids,
+		    size_t nconns, int dry_run)
+{
+	svc_gate_report *r = calloc(1, sizeof(*r));
+	svc_conn **conns = calloc(nconns ? nconns : 1, sizeof(*conns));
+	int *allowed = calloc(nconns ? nconns : 1, sizeof(*allowed));
+	svc_check **checks = calloc(nconns ? nconns : 1, sizeof(*checks));
+	size_t *nchecks = calloc(nconns ? nconns : 1, sizeof(*nchecks));
+	size_t i;
+	int rc, calls_out = 1, hold = 0;
+
+	if (held)
+		*held = 0;
+	if (!r || !conns || !allowed || !checks || !nchecks) {
+		rc = error_oom();
+		goto done;
+	}
+	if ((rc = gate_read(st, run, conn_ids, nconns, conns, allowed, checks,
+			    nchecks, &calls_out)))
+		goto done;
+	hold = !dry_run && !calls_out && !store_write_held(st);
+	if (hold && (rc = store_write_hold(st)) != 0) {
+		hold = 0;
+		goto done;
+	}
+	rc = gate_decide(r, st, run, conns, allowed, checks, nchecks, nconns,
+			 dry_run);
+	if (hold && (rc || !held))
+		rc = store_write_release(st, rc);
+	else if (hold)
+		*held = 1;
+done:
 	for (i = 0; conns && i < nconns; i++) {
 		svc_conn_free(conns[i]);
 		if (checks)
 			svc_checks_free(checks[i], nchecks[i]);
 	}
 	free(conns);
+	free(allowed);
 	free(checks);
 	free(nchecks);
-	free(ord);
-	buf_clear(&holder);
 	if (rc) {
 		svc_gate_report_free(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+int svc_authz_gate(svc_gate_report **out, svc_store *st, const svc_run *run,
+		   const char *const *conn_ids, size_t nconns, int dry_run)
+{
+	return authz_gate_hold(out, NULL, st, run, conn_ids, nconns, dry_run);
 }
 
 /* ---- decisions by people ------------------------------------------------------ */

@@ -17,6 +17,7 @@
 #include "svcconn/agents.h"
 #include "svcconn/broker.h"
 #include "svcconn/job.h"
+#include "authz/authz_int.h"
 #include "runtime/runtime_int.h"
 #include "errors_int.h"
 #include "util/buf.h"
@@ -248,7 +249,8 @@ int job_record(json_t **out, const svc_job *j, const svc_job_options *o)
 }
 
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
-	     const svc_catalog *cat, const char *source, long lease_seconds)
+	     const svc_catalog *cat, const char *source, long lease_seconds,
+	     int *held)
 {
 	svc_plan_options po;
 	svc_job *j;
@@ -259,6 +261,8 @@ int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
 	svc_buf holder = SVC_BUF_INIT;
 	int rc;
 
+	if (held)
+		*held = 0;
 	if (!o || o->version != SVC_JOB_OPTIONS_VERSION || !o->pipeline_file ||
 	    !o->pipeline || !o->job || !o->run_id)
 		return error_set(SVC_EINVALID,
@@ -354,7 +358,8 @@ int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
 	run.used = j->conns;
 	run.nused = j->nconns;
 	run.source = source;
-	if ((rc = svc_authz_gate(&j->gate, st, &run, stage_ids, nstage, 0)))
+	if ((rc = authz_gate_hold(&j->gate, held, st, &run, stage_ids, nstage,
+				  0)))
 		goto done;
 	for (i = 0; i < j->gate->nitems; i++)
 		if (!strcmp(j->gate->items[i].what, "exclusive-lock") &&
@@ -419,7 +424,8 @@ int svc_job_start(svc_job **out, const svc_job_options *o, svc_store *st,
 	    !o->pipeline || !o->job || !o->run_id || !o->job_dir)
 		return error_set(SVC_EINVALID,
 				 "a job needs a pipeline file, pipeline name, job, run id and job directory");
-	if ((rc = job_dir_begin(o)) || (rc = job_gate(out, o, st, cat, NULL, LEASE_SECONDS)))
+	if ((rc = job_dir_begin(o)) ||
+	    (rc = job_gate(out, o, st, cat, NULL, LEASE_SECONDS, NULL)))
 		return rc;
 	if ((*out)->gate->status == SVC_GATE_GRANTED)
 		rc = write_state(o, (*out)->plan, (*out)->holder, (*out)->conns,

@@ -22,10 +22,14 @@ struct macro_dict;
  * what a server runs for an agent.  source (may be NULL) is recorded as
  * the message of the granted usage records: where the YAML came from.
  * *out is set as by svc_job_start.  An exclusive lock it takes lasts
- * lease_seconds unless renewed.
+ * lease_seconds unless renewed.  With held non-NULL, the gate's write
+ * transaction may be left open on success for the caller's writes
+ * (authz_gate_hold: *held says whether it is; end it with
+ * store_write_release).
  */
 int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
-	     const svc_catalog *cat, const char *source, long lease_seconds);
+	     const svc_catalog *cat, const char *source, long lease_seconds,
+	     int *held);
 /**
  * The state of granted job j as a job directory records it (steps,
  * variables, connection ids; never a secret): what the server sends the

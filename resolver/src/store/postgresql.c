@@ -1068,20 +1068,21 @@ static int pg_begin(sqldb *db, int write)
 
 static int pg_commit(sqldb *db)
 {
-	int rc = 0, write = db->write_tx;
+	int rc, write = db->write_tx;
 
-	if (write)
-		rc = exec(db, "UPDATE svcconn_version "
-			      "SET commits = commits + 1,"
-			      " last_xid = pg_current_xact_id() WHERE one = 1"
-			      " AND last_xid IS DISTINCT FROM pg_current_xact_id()",
-			  "count the commit");
-	/* a connection lost at COMMIT leaves its outcome unknown: the
+	/* a write counts its commit in the same round trip (the COMMIT is
+	 * not run when the count fails: the transaction is rolled back).
+	 * A connection lost at COMMIT leaves its outcome unknown: the
 	 * error is SVC_EUNAVAIL, and data_version (commits less our own)
 	 * moves if it did commit, so nothing cached survives it */
-	if (rc == 0)
-		rc = exec(db, "COMMIT", "commit");
-	else if (PQstatus(db->conn) == CONNECTION_OK)
+	rc = exec(db, write ? "UPDATE svcconn_version "
+			      "SET commits = commits + 1,"
+			      " last_xid = pg_current_xact_id() WHERE one = 1"
+			      " AND last_xid IS DISTINCT FROM pg_current_xact_id();"
+			      " COMMIT"
+			    : "COMMIT", "commit");
+	if (rc && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
 	db->in_tx = db->write_tx = 0;
 	if (rc == 0 && write)
@@ -1315,6 +1316,60 @@ static int guarded(const sqldb_stmt *st)
 	return st->db->in_tx && strncasecmp(p, "SELECT", 6) != 0;
 }
 
+/*
+ * Run a guarded statement in one round trip: SAVEPOINT, the statement and
+ * RELEASE sent together in libpq's pipeline mode, its result into st->res.
+ * When the statement fails (RELEASE is then skipped: the pipeline is
+ * aborted) the savepoint is rolled back, so the transaction goes on.
+ */
+static int run_guarded(sqldb_stmt *st)
+{
+	sqldb *db = st->db;
+	PGresult *r, *fail = NULL;
+	int i, rc = 0, sent;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		return pg_fail(db, NULL, st->doing);
+	sent = PQsendQueryParams(db->conn, "SAVEPOINT svc_stmt", 0, NULL, NULL,
+				 NULL, NULL, 0) == 1 &&
+	       PQsendQueryParams(db->conn, st->sql, st->nparams, st->types,
+				 st->values, st->lengths, st->formats,
+				 0) == 1 &&
+	       PQsendQueryParams(db->conn, "RELEASE SAVEPOINT svc_stmt", 0,
+				 NULL, NULL, NULL, NULL, 0) == 1 &&
+	       PQpipelineSync(db->conn) == 1;
+	/* each statement's result, then NULL; at the end the sync's */
+	for (i = 0; sent && i < 3; i++) {
+		while ((r = PQgetResult(db->conn)) != NULL) {
+			ExecStatusType s = PQresultStatus(r);
+
+			if (s == PGRES_FATAL_ERROR && !fail)
+				fail = r;
+			else if (i == 1 && !st->res && s != PGRES_PIPELINE_ABORTED)
+				st->res = r;
+			else
+				PQclear(r);
+		}
+	}
+	if (sent && (r = PQgetResult(db->conn)) != NULL)
+		PQclear(r); /* PGRES_PIPELINE_SYNC */
+	if (!sent || fail || !st->res)
+		rc = pg_fail(db, fail, st->doing);
+	PQclear(fail);
+	if (PQexitPipelineMode(db->conn) != 1 && rc == 0)
+		rc = pg_fail(db, NULL, st->doing);
+	if (rc) {
+		PQclear(st->res);
+		st->res = NULL;
+		if (PQstatus(db->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+			PQclear(PQexec(db->conn,
+				       "ROLLBACK TO SAVEPOINT svc_stmt; "
+				       "RELEASE SAVEPOINT svc_stmt"));
+	}
+	return rc;
+}
+
 /* Run the statement, retried after a conflict outside a transaction. */
 static int run(sqldb_stmt *st)
 {
@@ -1327,8 +1382,11 @@ static int run(sqldb_stmt *st)
 	for (rc = 1; rc <= st->nparams; rc++)
 		if (!st->used[rc] && !st->types[rc - 1])
 			st->types[rc - 1] = PG_TEXT_OID;
-	if (sp && (rc = exec(db, "SAVEPOINT svc_stmt", st->doing)) != 0)
-		return rc;
+	if (sp) {
+		if ((rc = run_guarded(st)) != 0)
+			return rc;
+		goto done;
+	}
 	for (;;) {
 		st->res = PQexecParams(db->conn, st->sql, st->nparams,
 				       st->types, st->values, st->lengths,
@@ -1351,18 +1409,12 @@ static int run(sqldb_stmt *st)
 			rc = pg_fail(db, st->res, st->doing);
 			PQclear(st->res);
 			st->res = NULL;
-			if (sp && PQstatus(db->conn) == CONNECTION_OK)
-				PQclear(PQexec(db->conn,
-					       "ROLLBACK TO SAVEPOINT svc_stmt; "
-					       "RELEASE SAVEPOINT svc_stmt"));
 			return rc;
 		}
 		PQclear(st->res);
 		st->res = NULL;
 	}
-	if (sp && (rc = exec(db, "RELEASE SAVEPOINT svc_stmt",
-			     st->doing)) != 0)
-		return rc;
+done:
 	n = PQcmdTuples(st->res);
 	if (n && *n)
 		db->changes = strtoll(n, NULL, 10);

@@ -508,6 +508,11 @@ int store_tx_write(svc_store *st)
 		return error_set(SVC_ERROR,
 				 "cannot write to store '%s' while a read is held open",
 				 st->db_path);
+	if (st->wheld) {
+		/* the held transaction was started with the key settled */
+		st->wjoined++;
+		return 0;
+	}
 	if ((rc = st->ops->begin(st->be, 1)) != 0)
 		return rc;
 	if ((rc = meta_key_id(&want, st)) == 0 && strcmp(want, st->key.id) != 0)
@@ -527,9 +532,12 @@ static int tx_read_key(svc_store *st, int need_key)
 	char *want = NULL;
 	int rc, tries;
 
-	if (st->held) {
+	if (st->held || st->wheld) {
 		/* the held transaction was started with the key checked */
-		st->joined++;
+		if (st->held)
+			st->joined++;
+		else
+			st->wjoined++;
 		return 0;
 	}
 	for (tries = 0; tries < 3; tries++) {
@@ -592,14 +600,54 @@ void store_read_release(svc_store *st)
 	store_tx_end(st, 0);
 }
 
+int store_write_hold(svc_store *st)
+{
+	int rc;
+
+	if (st->wheld)
+		return error_set(SVC_ERROR, "a write of store '%s' is held already",
+				 st->db_path);
+	if ((rc = store_tx_write(st)) == 0) {
+		st->wheld = 1;
+		st->wjoined = 0;
+		st->wfailed = 0;
+	}
+	return rc;
+}
+
+int store_write_release(svc_store *st, int rc)
+{
+	int failed = st->wfailed;
+
+	if (!st->wheld)
+		return rc;
+	st->wheld = 0;
+	st->wjoined = 0;
+	st->wfailed = 0;
+	return store_tx_end(st, rc ? rc : failed);
+}
+
+int store_write_held(const svc_store *st)
+{
+	return st->wheld;
+}
+
 /*
  * End a transaction: commit when rc is 0, else roll back; returns rc.  A
- * read that joined a held one (store_read_hold) leaves it open.
+ * transaction that joined a held one (store_read_hold, store_write_hold)
+ * leaves it open; one that fails dooms the held write (rolled back at its
+ * release).
  */
 int store_tx_end(svc_store *st, int rc)
 {
 	if (st->held && st->joined) {
 		st->joined--;
+		return rc;
+	}
+	if (st->wheld && st->wjoined) {
+		st->wjoined--;
+		if (rc && !st->wfailed)
+			st->wfailed = rc;
 		return rc;
 	}
 	if (rc == 0 && (rc = store_mcache_flush(st)) == 0 &&

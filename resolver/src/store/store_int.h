@@ -50,6 +50,12 @@ struct svc_store {
 					   (store_read_hold) */
 	unsigned joined;              /**< reads that joined it and have
 					   not ended yet */
+	int wheld;                    /**< a write transaction is held open
+					   (store_write_hold) */
+	unsigned wjoined;             /**< transactions that joined it and
+					   have not ended yet */
+	int wfailed;                  /**< one that joined it failed: it
+					   is rolled back at its release */
 };
 
 /** Who acts: actor, else $SVCCONN_USER, else "unknown". */
@@ -116,6 +122,24 @@ int store_tx_read(svc_store *st);
 int store_read_hold(svc_store *st);
 /** End what store_read_hold started; a no-op when nothing is held. */
 void store_read_release(svc_store *st);
+/**
+ * Hold one write transaction open across many store operations: until
+ * store_write_release, every transaction started on st (read or write)
+ * joins it, so a job start's steps (the gate's records, the lock, the
+ * job's row) take the database's write lock once and commit together.
+ * A joined transaction that ends with an error makes the release roll
+ * everything back (there is no partial undo).  Fails while a read is
+ * held, or a write already.
+ */
+int store_write_hold(svc_store *st);
+/**
+ * End what store_write_hold started: commit when rc is 0 and no joined
+ * transaction failed, else roll back; returns rc (or the commit's error,
+ * or that of the joined transaction that failed).
+ */
+int store_write_release(svc_store *st, int rc);
+/** 1 while store_write_hold holds a write transaction open. */
+int store_write_held(const svc_store *st);
 /** End a transaction: commit when rc is 0, else roll back; returns rc. */
 int store_tx_end(svc_store *st, int rc);
 
