@@ -762,5 +762,11 @@ struct sqldb_driver;
  */
 const struct sqldb_driver *store_rows_sqldb(struct sqldb **db,
 					     store_backend *be);
+/**
+ * Signal the eventfd fd (-1: none) after each commit that can release a
+ * waiting job, on an engine without a channel of its own (store_rows.c,
+ * for store_watch.c).
+ */
+void store_rows_wake_fd(store_backend *be, int fd);
 
 #endif
