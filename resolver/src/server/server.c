@@ -21,6 +21,10 @@
  * threads answer TCP requests, one more the Unix socket's; a
  * verification lets go of the store during its outbound call).  A store
  * whose database cannot be reached (SVC_EUNAVAIL) is a 503 with Retry-After.
+ * A handler may ask to wait for a change instead of answering now
+ * (srv_wait: a job start held while its gate waits): the request is
+ * suspended, holding no thread and not the store, and answered again from
+ * the start when the store's watch reports a commit (see "waiting").
  * Errors are JSON bodies shaped like Azure DevOps' {"message",
  * "typeKey"}, naming the request.  One log line per request says who,
  * what and the status; never a body, a header or a query.
