@@ -9,6 +9,8 @@
 #   before the minute (< 10 s after the approval).
 #   A start held behind an exclusive lock is woken at once by the end of
 #   the holder's job through the same server (its own commit).
+#   A server stopped (SIGTERM) while it holds a start lets it go and exits
+#   0.
 set -euo pipefail
 : "${SVC_BIN_DIR:?}" "${SVC_SOURCE_DIR:?}"
 . "$SVC_SOURCE_DIR/tests/integration/lib/server.sh"
@@ -97,4 +99,17 @@ dt=$(( $(cat "$work/r2.t") - tend ))
 [ "$dt" -lt 10000 ] || fail "lock: answered $dt ms after the holder ended"
 echo "measured: lock released through the same server -> held start granted in $dt ms"
 echo "ok: a held start is woken by the server's own commit"
-kill -TERM "$pid"; wait "$pid" || fail "the server did not stop cleanly"
+
+# ---- stopping: a held start is let go, the server exits cleanly --------------------
+jobreq 3 ',"wait":60' > "$work/r3.json"
+( curl -sS --cacert "$work/cert.pem" -o "$work/r3.body" -w '%{http_code}' -H "Authorization: Bearer $cred" \
+    --data-binary @"$work/r3.json" "$jobs" > "$work/r3.code" 2>/dev/null || true ) &
+heldpid=$!
+sleep 1
+kill -0 "$heldpid" 2>/dev/null || fail "stop: answered at once: $(cat "$work/r3.body")"
+kill -TERM "$pid"
+wait "$pid" || fail "the server did not stop cleanly with a held start"
+wait "$heldpid"
+c=$(cat "$work/r3.code")
+[ "$c" = 202 ] || [ "$c" = 000 ] || fail "stop: the held start answered $c: $(cat "$work/r3.body")"
+echo "ok: a server stopped while a start is held answers it ($c) and exits cleanly"
