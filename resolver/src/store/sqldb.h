@@ -116,8 +116,9 @@ typedef struct sqldb_driver {
 	/**
 	 * Wait on a watcher for up to timeout_ms milliseconds, or until
 	 * wake_fd (an eventfd, or -1) is readable: 1 when something may
-	 * have changed (a notification, a commit seen, a reconnection after
-	 * the database was lost, or wake_fd), 0 when the time passed
+	 * have changed (a notification, a reconnection after the database
+	 * was lost, or wake_fd), 2 (engines without notify) when only a
+	 * commit of some connection was seen, 0 when the time passed
 	 * quietly, or an error (SVC_EUNAVAIL: the database cannot be
 	 * reached; the next call tries again after the hold-off).
 	 */

@@ -1084,7 +1084,7 @@ static int sqlite_watch_wait(sqldb *db, int wake_fd, long timeout_ms)
 		return r;
 	if (v != db->seen) {
 		db->seen = v;
-		return 1;
+		return woke ? 1 : 2;
 	}
 	return woke;
 }

@@ -768,5 +768,7 @@ const struct sqldb_driver *store_rows_sqldb(struct sqldb **db,
  * for store_watch.c).
  */
 void store_rows_wake_fd(store_backend *be, int fd);
+/** Write transactions be has committed (any thread may read it). */
+unsigned long store_rows_write_commits(store_backend *be);
 
 #endif

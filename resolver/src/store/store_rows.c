@@ -49,6 +49,10 @@ struct store_backend {
 				      what a waiting job waits on */
 	int wake_fd;             /**< an eventfd signalled after such a
 				      commit (store_watch.c), or -1 */
+	int writing;             /**< the open transaction is a write */
+	_Atomic unsigned long write_commits; /**< write transactions
+				      committed (read by store_watch.c's
+				      thread) */
 };
 
 /* ---- statements through the driver ------------------------------------- */
@@ -209,7 +213,13 @@ static void gate_touch(store_backend *be)
 static int rows_begin(store_backend *be, int write)
 {
 	be->gate_touched = 0;
+	be->writing = write;
 	return be->drv->begin(be->db, write);
+}
+
+unsigned long store_rows_write_commits(store_backend *be)
+{
+	return be->write_commits;
 }
 
 static int rows_commit(store_backend *be)
@@ -220,7 +230,10 @@ static int rows_commit(store_backend *be)
 	be->gate_touched = 0;
 	if (touched && be->drv->notify)
 		be->drv->notify(be->db);
-	if ((rc = be->drv->commit(be->db)) == 0 && touched &&
+	if ((rc = be->drv->commit(be->db)) == 0 && be->writing)
+		be->write_commits++;
+	be->writing = 0;
+	if (rc == 0 && touched &&
 	    !be->drv->notify && be->wake_fd >= 0 &&
 	    write(be->wake_fd, &one, sizeof(one)) < 0) {
 		/* a full counter: the watcher is woken already */
@@ -231,6 +244,7 @@ static int rows_commit(store_backend *be)
 static void rows_rollback(store_backend *be)
 {
 	be->gate_touched = 0;
+	be->writing = 0;
 	be->drv->rollback(be->db);
 }
 

@@ -24,6 +24,8 @@ struct store_watch {
 	const sqldb_driver *drv;   /**< its engine */
 	sqldb *db;                 /**< the watcher's own connection */
 	int fd;                    /**< the eventfd */
+	unsigned long commits;     /**< the store's own write commits when
+				      the watcher last looked */
 };
 
 int store_watch_open(store_watch **out, svc_store *st)
@@ -47,13 +49,29 @@ int store_watch_open(store_watch **out, svc_store *st)
 		return rc;
 	}
 	store_rows_wake_fd(st->be, w->fd);
+	w->commits = store_rows_write_commits(st->be);
 	*out = w;
 	return 0;
 }
 
+/*
+ * A commit seen by data_version (SQLite) while this process committed
+ * too is taken for its own, which woke the watch already if it could
+ * release a job: otherwise every waiter asked again would write (usage,
+ * tokens), be seen, and be asked again, on and on.  Another process's
+ * commit made meanwhile is then seen only by the server's periodic
+ * asking (WAIT_RECHECK_MS of server.c).
+ */
 int store_watch_wait(store_watch *w, long timeout_ms)
 {
-	return w->drv->watch_wait(w->db, w->fd, timeout_ms);
+	unsigned long now;
+	int rc = w->drv->watch_wait(w->db, w->fd, timeout_ms);
+
+	now = store_rows_write_commits(w->st->be);
+	if (rc == 2)
+		rc = now == w->commits;
+	w->commits = now;
+	return rc;
 }
 
 void store_watch_wake(store_watch *w)
