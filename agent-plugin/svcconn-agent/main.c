@@ -119,7 +119,9 @@ static void usage(FILE *f)
 	      "script and bash steps through bash, task steps through their Node or\n"
 	      "Bash handler, with the job's variables and $(name) macros expanded\n"
 	      "as the agent does; exit 0 when no job failed, 1 when one failed, and\n"
-	      "the job-start codes otherwise (--wait polls while checks wait).\n"
+	      "the job-start codes otherwise (--wait asks again while checks wait:\n"
+	      "every 10 s on the local store; with --server each ask waits on the\n"
+	      "server, up to a minute, and returns as soon as the job may start).\n"
 	      "A task's pre- and post-job handlers (prejobexecution,\n"
 	      "postjobexecution) run as the agent runs them: \"Pre-job: X\" before\n"
 	      "the job's first step, \"Post-job: X\" in reverse order after its\n"
@@ -601,6 +603,9 @@ static void job_request(svc_job_request *req, const svc_job_options *jo,
 	req->run_id = jo->run_id;
 	req->branch = jo->branch;
 	req->requested_by = jo->requested_by;
+	/* --wait: the server holds each ask until a change releases the
+	 * job (or a minute passes), so it starts at once, not on a clock */
+	req->wait_s = o->wait ? SVC_JOB_WAIT_MAX : 0;
 }
 
 /*

@@ -129,7 +129,16 @@ typedef struct svc_job_request {
 				       only for agent-supplied YAML of a
 				       trusted pool; a registered
 				       pipeline's fork runs get none */
+	long wait_s;              /**< svc_remote_job_start: the server may
+				       hold the start up to this many
+				       seconds (SVC_JOB_WAIT_MAX at most) while
+				       the gate answers "waiting", and
+				       answers as soon as a change on any
+				       server releases it; 0: at once */
 } svc_job_request;
+
+/** The longest a server holds a job start whose gate waits, seconds. */
+#define SVC_JOB_WAIT_MAX 60
 
 /** Variables a job request may carry, and the longest name and value. */
 #define SVC_JOB_VARS_MAX 256

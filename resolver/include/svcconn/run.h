@@ -257,7 +257,11 @@ typedef struct svc_run_options {
 					    "step-launcher --fd N": each job's
 					    steps share one sandbox (NULL: a
 					    sandbox per step, slower) */
-	long wait_interval;            /**< seconds between attempts (10) */
+	long wait_interval;            /**< seconds from one attempt's start
+					    to the next's (10); a server's
+					    job start waits itself (up to
+					    SVC_JOB_WAIT_MAX s) for a change,
+					    and is asked again at once */
 	long wait_timeout;             /**< give up after (3600 s) */
 	/** A step's output, as it comes; fd 1 or 2. */
 	void (*output)(void *ctx, const char *stage, const char *job,

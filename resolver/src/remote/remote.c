@@ -2625,6 +2625,7 @@ int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
 	svc_buf body = SVC_BUF_INIT;
 	json_t *o, *v = NULL;
 	char *text = NULL;
+	long saved_ms;
 	int rc;
 
 	*out = NULL;
@@ -2638,6 +2639,8 @@ int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
 	if (o && req->yaml)
 		json_object_set_new(o, "yaml",
 				    json_stringn(req->yaml, req->yaml_len));
+	if (o && req->wait_s > 0)
+		json_object_set_new(o, "wait", json_integer(req->wait_s));
 	if (o && (rc = job_request_extras(o, req))) {
 		json_decref(o);
 		return rc;
@@ -2655,8 +2658,14 @@ int svc_remote_job_start(svc_remote_job **out, svc_remote *r,
 		buf_clear(&body);
 		return error_oom();
 	}
+	/* a long wait on the server: the call's time-out grows by it */
+	saved_ms = r->timeout_ms;
+	if (req->wait_s > 0)
+		r->timeout_ms = (saved_ms ? saved_ms : HTTP_DEFAULT_TIMEOUT_MS) +
+				req->wait_s * 1000;
 	rc = call(&v, r, "POST", r->project, "_apis/svcconn/jobs", NULL,
 		  &body);
+	r->timeout_ms = saved_ms;
 	buf_clear(&body);
 	if (rc)
 		goto done;

@@ -506,6 +506,7 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 	jo.reason = o->fork ? "PullRequest" : NULL;
 	for (;;) {
 		svc_gate_status g = SVC_GATE_DENIED;
+		time_t asked = time(NULL);
 
 		if ((rc = r->jobs->start(r->jobs->ctx, &g, &jo, say_line, r))) {
 			say(r, "job %s cannot start: %s", job, svc_error_last());
@@ -513,9 +514,15 @@ static int start_job(struct runner *r, const char *stage, const char *job,
 		}
 		if (g == SVC_GATE_WAITING && o->wait && !canceled(r) &&
 		    time(NULL) - t0 < (o->wait_timeout ? o->wait_timeout : 3600)) {
-			struct timespec ts = { o->wait_interval ? o->wait_interval : 10, 0 };
+			/* the next ask wait_interval after this one began: a
+			 * server that held this one (its long wait, up to
+			 * SVC_JOB_WAIT_MAX s) is asked again at once */
+			long gap = (o->wait_interval ? o->wait_interval : 10) -
+				   (long)(time(NULL) - asked);
+			struct timespec ts = { gap > 0 ? gap : 0, 0 };
 
-			nanosleep(&ts, NULL);
+			if (gap > 0)
+				nanosleep(&ts, NULL);
 			continue;
 		}
 		switch (g) {

@@ -10,6 +10,7 @@
  * registration token is the authentication, checked, spent and audited by
  * svc_agent_register.  A refused token is a 401, a name taken a 409.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,39 @@ fail:
 	return -1;
 }
 
+/*
+ * The seconds a job start may wait for its gate (field "wait", or the
+ * query's ?wait=), capped at SVC_JOB_WAIT_MAX; -1 with c answered when it
+ * is not a whole number of seconds.
+ */
+static int opt_wait(long long *out, struct srv_call *c, json_t *o)
+{
+	json_t *v = json_object_get(o, "wait");
+	const char *q = srv_query(c, "wait");
+	char *end;
+
+	*out = 0;
+	if (v && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return srv_error(c, MHD_HTTP_BAD_REQUEST,
+					 "ArgumentException",
+					 "'%s': field 'wait' must be a number of seconds (0 or more)",
+					 c->request);
+		*out = json_integer_value(v);
+	} else if (q) {
+		errno = 0;
+		*out = strtoll(q, &end, 10);
+		if (!*q || *end || errno || *out < 0 || *q == '-')
+			return srv_error(c, MHD_HTTP_BAD_REQUEST,
+					 "ArgumentException",
+					 "'%s': query 'wait' must be a number of seconds (0 or more)",
+					 c->request);
+	}
+	if (*out > SVC_JOB_WAIT_MAX)
+		*out = SVC_JOB_WAIT_MAX;
+	return 0;
+}
+
 int api_job_start(struct srv_call *c)
 {
 	static const char *const status[] = { "granted", "needs-permission",
@@ -210,6 +244,7 @@ int api_job_start(struct srv_call *c)
 	json_t *body, *eps, *out;
 	char **vars = NULL;
 	size_t i, nvars = 0;
+	long long wait_s = 0;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -229,6 +264,7 @@ int api_job_start(struct srv_call *c)
 	    opt_str(&req.requested_by, c, body, "requestedBy") ||
 	    opt_bool(&req.fork, c, body, "fork") ||
 	    opt_bool(&req.fork_secrets, c, body, "forkSecrets") ||
+	    opt_wait(&wait_s, c, body) ||
 	    opt_vars(&vars, &nvars, c, body))
 		goto done;
 	req.lease_seconds = sh->job_lease_s;
@@ -255,6 +291,11 @@ int api_job_start(struct srv_call *c)
 			  json_pack("{s:s, s:o}", "status",
 				    status[j->gate->status], "gate",
 				    gate_json(j->gate)));
+		/* waiting: asked again when a commit can have released it
+		 * (any server's), until the wait asked for is over */
+		if (j->gate->status == SVC_GATE_WAITING &&
+		    wait_s * 1000 > c->waited_ms)
+			srv_wait(c, wait_s * 1000 - c->waited_ms);
 		goto done;
 	}
 	eps = json_array();

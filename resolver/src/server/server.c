@@ -21,6 +21,10 @@
  * threads answer TCP requests, one more the Unix socket's; a
  * verification lets go of the store during its outbound call).  A store
  * whose database cannot be reached (SVC_EUNAVAIL) is a 503 with Retry-After.
+ * A handler may ask to wait for a change instead of answering now
+ * (srv_wait: a job start held while its gate waits): the request is
+ * suspended, holding no thread and not the store, and answered again from
+ * the start when the store's watch reports a commit (see "waiting").
  * Errors are JSON bodies shaped like Azure DevOps' {"message",
  * "typeKey"}, naming the request.  One log line per request says who,
  * what and the status; never a body, a header or a query.
@@ -50,6 +54,7 @@
 #include "svcconn/tokens.h"
 #include "errors_int.h"
 #include "server/server_int.h"
+#include "store/store_watch.h"
 #include "util/buf.h"
 
 /* Defaults of svc_server_options. */
@@ -64,6 +69,14 @@
  * others meanwhile do TLS, read bodies and send answers, or run while a
  * verification's outbound call runs without the store (api_verify.c). */
 #define TCP_THREADS 4
+/* Requests waiting for a change at once (srv_wait), at most: more are
+ * answered at once.  A waiting request holds a connection, no thread. */
+#define WAITERS_MAX 256
+/* A waiting request is asked again at least this often, for what no
+ * commit announces (a lock's lease running out), milliseconds. */
+#define WAIT_RECHECK_MS 15000
+/* The waker's longest sleep between looks at its waiters' deadlines. */
+#define WAKER_TICK_MS 200
 /* Addresses whose failed authentications are counted at once. */
 #define RATE_SLOTS 1024
 /* Longest log line, and longest path shown in one. */
@@ -93,6 +106,16 @@ struct svc_server {
 	char *org, *project;         /**< copies for shared */
 	svc_server_log_fn log;       /**< log lines */
 	void *log_ctx;               /**< its argument */
+	store_watch *watch;          /**< commits that can release a waiting
+					  job, or NULL: requests never wait */
+	pthread_t waker;             /**< resumes the waiting requests */
+	int waker_started;           /**< waker runs */
+	pthread_mutex_t wait_lock;   /**< guards the fields below */
+	pthread_cond_t wait_cond;    /**< a request waits, or stop */
+	struct srv_req *waiters;     /**< suspended requests (srv_wait) */
+	size_t nwaiters;             /**< entries in waiters */
+	unsigned long long changes;  /**< changes the watch has reported */
+	int stopping;                /**< no more waiting: stopping */
 };
 
 /* What one connection's request carries between handler calls. */
@@ -100,7 +123,20 @@ struct srv_req {
 	svc_buf body;       /**< the body, wiped on free */
 	int too_large;      /**< the body passed the cap */
 	int unix_peer;      /**< arrived on the Unix socket */
+	struct MHD_Connection *conn; /**< its connection, to resume */
+	long long first_ms; /**< first answered (mono_ms), 0: not yet */
+	long long until_ms; /**< waiting: asked again by then at the latest */
+	struct srv_req *next; /**< next in the server's waiters */
 };
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const struct srv_shared *srv_shared(const svc_server *s)
 {
@@ -224,6 +260,11 @@ void srv_store_unlock(struct srv_call *c)
 void srv_store_relock(struct srv_call *c)
 {
 	pthread_mutex_lock(&c->srv->store_lock);
+}
+
+void srv_wait(struct srv_call *c, long long ms)
+{
+	c->wait_ms = ms > 0 ? ms : 0;
 }
 
 void srv_retry_after(struct srv_call *c, const char *seconds)
@@ -703,6 +744,120 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 			     : "no access token (Authorization: Bearer TOKEN)");
 }
 
+/* ---- waiting for a change (srv_wait) ---------------------------------- */
+
+/*
+ * A request whose handler asked to wait is suspended (libmicrohttpd's
+ * suspend/resume: it keeps its connection, not a thread, nor the store)
+ * and put on the server's list; the waker thread waits on the store's
+ * watch (store_watch.h) and resumes every waiter when it reports a
+ * change, and each at its own deadline; a resumed request is answered
+ * again from the start (its handler sees c->waited_ms).  A change
+ * reported between the handler's look and the suspension (changes moved
+ * meanwhile) makes the request due at once.
+ */
+
+/* Resume and unlist *pp (under wait_lock). */
+static void waiter_resume(svc_server *s, struct srv_req **pp)
+{
+	struct srv_req *rq = *pp;
+
+	*pp = rq->next;
+	rq->next = NULL;
+	s->nwaiters--;
+	MHD_resume_connection(rq->conn);
+}
+
+/*
+ * Suspend conn's request for up to ms (seen: s->changes when it was
+ * looked at): 1, or 0 when it cannot wait and is to be answered now.
+ */
+static int wait_for_change(svc_server *s, struct MHD_Connection *conn,
+			   struct srv_req *rq, long long ms,
+			   unsigned long long seen)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	if (!s->watch || s->stopping || s->nwaiters >= WAITERS_MAX) {
+		pthread_mutex_unlock(&s->wait_lock);
+		return 0;
+	}
+	rq->conn = conn;
+	rq->until_ms = s->changes != seen ? 0
+		       : mono_ms() + (ms < WAIT_RECHECK_MS ? ms : WAIT_RECHECK_MS);
+	rq->next = s->waiters;
+	s->waiters = rq;
+	s->nwaiters++;
+	MHD_suspend_connection(conn);
+	pthread_cond_signal(&s->wait_cond);
+	pthread_mutex_unlock(&s->wait_lock);
+	return 1;
+}
+
+/* The waker thread: see above. */
+static void *waker_main(void *arg)
+{
+	svc_server *s = arg;
+	struct srv_req **pp;
+	long long now, next;
+	int rc, failing = 0;
+
+	pthread_mutex_lock(&s->wait_lock);
+	while (!s->stopping) {
+		if (!s->waiters) {
+			pthread_cond_wait(&s->wait_cond, &s->wait_lock);
+			continue;
+		}
+		now = mono_ms();
+		next = now + WAKER_TICK_MS;
+		for (pp = &s->waiters; *pp;) {
+			if ((*pp)->until_ms <= now) {
+				waiter_resume(s, pp);
+				continue;
+			}
+			if ((*pp)->until_ms < next)
+				next = (*pp)->until_ms;
+			pp = &(*pp)->next;
+		}
+		if (!s->waiters)
+			continue;
+		pthread_mutex_unlock(&s->wait_lock);
+		rc = store_watch_wait(s->watch, (long)(next - now));
+		if (rc < 0 && !failing)
+			srv_log(s, SVC_SERVER_LOG_WARNING,
+				"waiting jobs are asked again: %s",
+				svc_error_last());
+		failing = rc < 0;
+		pthread_mutex_lock(&s->wait_lock);
+		/* a change, or the database lost: every waiter asks again
+		 * (and is answered 503 while it cannot be reached) */
+		if (rc != 0) {
+			s->changes++;
+			while (s->waiters)
+				waiter_resume(s, &s->waiters);
+		}
+	}
+	pthread_mutex_unlock(&s->wait_lock);
+	return NULL;
+}
+
+/* Stop the waker and resume every waiter (before the daemons stop). */
+static void waiting_stop(svc_server *s)
+{
+	pthread_mutex_lock(&s->wait_lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->wait_cond);
+	pthread_mutex_unlock(&s->wait_lock);
+	if (s->waker_started) {
+		store_watch_wake(s->watch);
+		pthread_join(s->waker, NULL);
+		s->waker_started = 0;
+	}
+	pthread_mutex_lock(&s->wait_lock);
+	while (s->waiters)
+		waiter_resume(s, &s->waiters);
+	pthread_mutex_unlock(&s->wait_lock);
+}
+
 /* Answer a request whose body has all arrived. */
 static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			      struct srv_req *rq, const char *url,
@@ -714,12 +869,21 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	char addr[INET6_ADDRSTRLEN], who[256], arg[256], shown[LOG_PATH_MAX + 4];
 	char request[LOG_PATH_MAX + 32], retry_s[16], proj[SRV_PROJECT_MAX];
 	unsigned retry = 0;
+	unsigned long long changes;
 	enum MHD_Result ret;
+	long long now;
 	int found;
 
 	memset(&c, 0, sizeof(c));
 	memset(&ta, 0, sizeof(ta));
 	arg[0] = '\0';
+	now = mono_ms();
+	if (!rq->first_ms)
+		rq->first_ms = now;
+	c.waited_ms = now - rq->first_ms;
+	pthread_mutex_lock(&s->wait_lock);
+	changes = s->changes;
+	pthread_mutex_unlock(&s->wait_lock);
 	printable(shown, url);
 	snprintf(request, sizeof(request), "%s %s", method, shown);
 	client_addr(addr, conn, rq->unix_peer);
@@ -799,6 +963,11 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 				  "no resource at '%s'", shown);
 		}
 	}
+	if (c.wait_ms && wait_for_change(s, conn, rq, c.wait_ms, changes)) {
+		/* answered later: logged then, once */
+		ret = MHD_YES;
+		goto done;
+	}
 	srv_log(s, c.status >= 400 ? SVC_SERVER_LOG_WARNING : SVC_SERVER_LOG_INFO,
 		"%s %s \"%s\" %u", addr, c.actor ? c.actor : "-", request,
 		c.status);
@@ -811,6 +980,7 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	} else {
 		ret = send_call(conn, &c, NULL, NULL, NULL, NULL);
 	}
+done:
 	call_clear(&c);
 	svc_principal_free(c.who);
 	svc_token_auth_clear(&ta);
@@ -1007,7 +1177,8 @@ static int start_unix(svc_server *s, const svc_server_options *o)
 	if ((rc = unix_listen(s, o->unix_socket, mode)))
 		return rc;
 	s->unix_d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
 		NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
 		MHD_OPTION_LISTEN_SOCKET, s->unix_fd,
@@ -1034,7 +1205,8 @@ static int start_tcp(svc_server *s, const svc_server_options *o)
 	socklen_t sslen;
 	char *cert = NULL, *key = NULL;
 	size_t cert_len = 0, key_len = 0;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *di;
 	int rc, tls = !o->insecure_http;
 
@@ -1104,6 +1276,8 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 		return error_oom();
 	pthread_mutex_init(&s->store_lock, NULL);
 	pthread_mutex_init(&s->rate_lock, NULL);
+	pthread_mutex_init(&s->wait_lock, NULL);
+	pthread_cond_init(&s->wait_cond, NULL);
 	s->unix_fd = -1;
 	s->log = o->log;
 	s->log_ctx = o->log_ctx;
@@ -1142,6 +1316,17 @@ int svc_server_start(svc_server **out, const svc_server_options *o)
 	if ((rc = svc_store_open(&s->shared.store, &o->store)) ||
 	    (rc = svc_catalog_new(&s->shared.catalog)))
 		goto fail;
+	/* without a watch, a job start answers "waiting" at once */
+	if (store_watch_open(&s->watch, s->shared.store) != 0)
+		srv_log(s, SVC_SERVER_LOG_WARNING,
+			"job starts will not wait for changes: %s",
+			svc_error_last());
+	else if (pthread_create(&s->waker, NULL, waker_main, s) == 0)
+		s->waker_started = 1;
+	else {
+		store_watch_free(s->watch);
+		s->watch = NULL;
+	}
 	if (o->listen && (rc = start_tcp(s, o)))
 		goto fail;
 	if (o->unix_socket && (rc = start_unix(s, o)))
@@ -1168,6 +1353,7 @@ void svc_server_stop(svc_server *s)
 {
 	if (!s)
 		return;
+	waiting_stop(s);
 	if (s->tcp)
 		MHD_stop_daemon(s->tcp);
 	if (s->unix_d)
@@ -1177,12 +1363,15 @@ void svc_server_stop(svc_server *s)
 	if (s->unix_path)
 		unlink(s->unix_path);
 	free(s->unix_path);
+	store_watch_free(s->watch);
 	svc_store_free(s->shared.store);
 	svc_catalog_free(s->shared.catalog);
 	srv_oidc_free(s->shared.oidc);
 	console_free(s->shared.console);
 	pthread_mutex_destroy(&s->store_lock);
 	pthread_mutex_destroy(&s->rate_lock);
+	pthread_mutex_destroy(&s->wait_lock);
+	pthread_cond_destroy(&s->wait_cond);
 	free(s->rate);
 	free(s->org);
 	free(s->project);

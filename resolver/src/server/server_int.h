@@ -48,6 +48,11 @@ struct srv_call {
 	const char *page_type;    /**< page's Content-Type */
 	char *headers[2 * SRV_HEADERS_MAX]; /**< more response headers:
 				       name, value pairs (ours) */
+	long long waited_ms;      /**< how long this request has waited
+				       already (srv_wait), 0 at first */
+	long long wait_ms;        /**< set by srv_wait: wait up to this
+				       long for a change, then ask the
+				       handler again; 0: answer now */
 };
 
 /** The parts of the server the resources use. */
@@ -111,6 +116,15 @@ int srv_header_add(struct srv_call *c, const char *name, const char *value);
  */
 void srv_store_unlock(struct srv_call *c);
 void srv_store_relock(struct srv_call *c);
+/**
+ * Inside a handler that has answered (e.g. 202 "waiting"): instead of
+ * sending that answer, wait up to ms milliseconds for a commit that can
+ * change it (store_watch.h: any server's, on PostgreSQL), without the
+ * store's lock and without holding a thread, then call the handler again
+ * with c->waited_ms grown; at the end of the wait, or when the server
+ * cannot wait (no watch, stopping, too many waiting), the answer is sent.
+ */
+void srv_wait(struct srv_call *c, long long ms);
 /** Add Retry-After: seconds unless c has one already. */
 void srv_retry_after(struct srv_call *c, const char *seconds);
 /** Log line of the server (never a secret). */

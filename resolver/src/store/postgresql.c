@@ -98,6 +98,8 @@
 /* The advisory lock every write transaction and migration holds
  * ("svcc"): one writer at a time in the whole database. */
 #define SVC_PG_LOCK 0x73766363LL
+/* The channel of the commits that can release a waiting job. */
+#define SVC_PG_CHANNEL "svcconn_gate"
 /* Seconds to wait for a connection when the location names none. */
 #define SVC_PG_CONNECT_TIMEOUT "5"
 /* TCP keepalives when the location names none: first probe after 30 s
@@ -138,6 +140,10 @@ struct sqldb {
 	int read_only;        /**< the connection refused a write as
 				   read-only (25006): made again, from the
 				   location's hosts, once the hold-off ends */
+	int notify;           /**< the open write transaction notifies
+				   the watchers at its commit */
+	int listening;        /**< a watcher: LISTEN runs on the current
+				   connection */
 };
 
 struct sqldb_stmt {
@@ -1071,16 +1077,23 @@ static int pg_commit(sqldb *db)
 	int rc, write = db->write_tx;
 
 	/* a write counts its commit in the same round trip (the COMMIT is
-	 * not run when the count fails: the transaction is rolled back).
+	 * not run when the count fails: the transaction is rolled back), and
+	 * a write marked so notifies the watchers with it: the notification
+	 * is delivered at COMMIT, to every listener.
 	 * A connection lost at COMMIT leaves its outcome unknown: the
 	 * error is SVC_EUNAVAIL, and data_version (commits less our own)
 	 * moves if it did commit, so nothing cached survives it */
-	rc = exec(db, write ? "UPDATE svcconn_version "
-			      "SET commits = commits + 1,"
-			      " last_xid = pg_current_xact_id() WHERE one = 1"
-			      " AND last_xid IS DISTINCT FROM pg_current_xact_id();"
-			      " COMMIT"
-			    : "COMMIT", "commit");
+#define PG_COUNT_COMMIT \
+	"UPDATE svcconn_version SET commits = commits + 1," \
+	" last_xid = pg_current_xact_id() WHERE one = 1" \
+	" AND last_xid IS DISTINCT FROM pg_current_xact_id();"
+	rc = exec(db, !write ? "COMMIT"
+		      : db->notify ? PG_COUNT_COMMIT
+				     " SELECT pg_notify('" SVC_PG_CHANNEL "', '');"
+				     " COMMIT"
+		      : PG_COUNT_COMMIT " COMMIT", "commit");
+	db->notify = 0;
+#undef PG_COUNT_COMMIT
 	if (rc && PQstatus(db->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -1092,6 +1105,7 @@ static int pg_commit(sqldb *db)
 
 static void pg_rollback(sqldb *db)
 {
+	db->notify = 0;
 	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
 	    PQstatus(db->conn) == CONNECTION_OK)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -1114,6 +1128,85 @@ static int pg_data_version(long long *out, sqldb *db)
 		return rc;
 	*out = n - db->own_writes;
 	return 0;
+}
+
+/* ---- watching ---------------------------------------------------------- */
+
+/*
+ * notify: the write transaction's commit sends NOTIFY on SVC_PG_CHANNEL
+ * (pg_commit), which PostgreSQL delivers when, and only if, it commits,
+ * to every session listening: each server's watcher.  A watcher is a
+ * connection of its own doing nothing but LISTEN; a lost one is made
+ * again at the next wait, with the same hold-off as the store's
+ * connection, and reports a change then (notifications sent meanwhile
+ * are lost).
+ */
+static void pg_notify(sqldb *db)
+{
+	if (db->write_tx)
+		db->notify = 1;
+}
+
+static int pg_watch_open(sqldb **out, const char *location)
+{
+	sqldb *db;
+	int rc;
+
+	if ((rc = connect_to(&db, location)) != 0)
+		return rc;
+	PQsetNoticeReceiver(db->conn, no_notice, NULL);
+	if ((rc = configure(db)) != 0 ||
+	    (rc = exec(db, "LISTEN " SVC_PG_CHANNEL,
+		       "listen for changes")) != 0) {
+		pg_close(db);
+		return rc;
+	}
+	db->listening = 1;
+	*out = db;
+	return 0;
+}
+
+static int pg_watch_wait(sqldb *db, int wake_fd, long timeout_ms)
+{
+	PGnotify *n;
+	time_t now;
+	int r, got;
+
+	if (PQstatus(db->conn) != CONNECTION_OK || !db->listening) {
+		now = mono_now();
+		if (db->holdoff && now < db->holdoff) {
+			r = sqldb_wait_fds(-1, wake_fd,
+					   (long)(db->holdoff - now) * 1000 <
+							   timeout_ms
+						   ? (long)(db->holdoff - now) * 1000
+						   : timeout_ms);
+			return r < 0 ? r : (r & SQLDB_WAIT_WAKE) != 0;
+		}
+		db->listening = 0;
+		if ((r = reconnect(db, "listen for changes")) != 0)
+			return r;
+		if ((r = exec(db, "LISTEN " SVC_PG_CHANNEL,
+			      "listen for changes")) != 0) {
+			db->holdoff = mono_now() + SVC_PG_HOLDOFF;
+			return r;
+		}
+		db->listening = 1;
+		return 1;
+	}
+	if ((r = sqldb_wait_fds(PQsocket(db->conn), wake_fd, timeout_ms)) < 0)
+		return r;
+	got = (r & SQLDB_WAIT_WAKE) != 0;
+	if (r & SQLDB_WAIT_FD) {
+		if (!PQconsumeInput(db->conn)) {
+			db->listening = 0;
+			return pg_fail(db, NULL, "listen for changes");
+		}
+		while ((n = PQnotifies(db->conn)) != NULL) {
+			PQfreemem(n);
+			got = 1;
+		}
+	}
+	return got;
 }
 
 /* ---- statements -------------------------------------------------------- */
@@ -1570,4 +1663,7 @@ const sqldb_driver sqldb_postgresql = {
 	.changes = pg_changes,
 	.finalize = pg_finalize,
 	.identity_sync = pg_identity_sync,
+	.notify = pg_notify,
+	.watch_open = pg_watch_open,
+	.watch_wait = pg_watch_wait,
 };

@@ -1,10 +1,16 @@
 /*
- * sqldb.c - which SQL driver serves a store location, and the one list of
- * the store's tables (sqldb.h).
+ * sqldb.c - which SQL driver serves a store location, the one list of
+ * the store's tables, and the wait of the drivers' watchers (sqldb.h).
  */
+#include <errno.h>
+#include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "svcconn/errors.h"
+#include "errors_int.h"
 #include "store/sqldb.h"
 
 /* 1 when s starts like a libpq keyword string: "keyword =". */
@@ -21,6 +27,41 @@ const sqldb_driver *sqldb_driver_for(const char *location)
 	    strncmp(location, "postgres://", 11) == 0 || is_conninfo(location))
 		return &sqldb_postgresql;
 	return &sqldb_sqlite;
+}
+
+int sqldb_wait_fds(int fd, int wake_fd, long timeout_ms)
+{
+	struct pollfd p[2];
+	nfds_t n = 0;
+	uint64_t v;
+	int r, mask = 0;
+
+	if (fd >= 0) {
+		p[n].fd = fd;
+		p[n++].events = POLLIN;
+	}
+	if (wake_fd >= 0) {
+		p[n].fd = wake_fd;
+		p[n++].events = POLLIN;
+	}
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	do
+		r = poll(p, n, timeout_ms > 60000 ? 60000 : (int)timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return error_set(SVC_ERROR, "cannot wait for a change: %s",
+				 strerror(errno));
+	if (fd >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		mask |= SQLDB_WAIT_FD;
+	if (wake_fd >= 0 && (p[n - 1].revents & POLLIN)) {
+		/* an eventfd: one read resets its count */
+		if (read(wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return error_set(SVC_ERROR, "cannot wait for a change: %s",
+					 strerror(errno));
+		mask |= SQLDB_WAIT_WAKE;
+	}
+	return mask;
 }
 
 /*

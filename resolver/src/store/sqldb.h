@@ -100,6 +100,29 @@ typedef struct sqldb_driver {
 	 * Only names from sqldb_tables reach it.
 	 */
 	int (*identity_sync)(sqldb *db, const char *table, const char *column);
+	/**
+	 * Inside a write transaction: its commit is to tell every watcher
+	 * of the database (watch_wait), on every host, that something a
+	 * waiting job waits on changed.  NULL: the engine has no channel
+	 * of its own (the watchers poll data_version; store_rows.c wakes
+	 * those of this process itself).
+	 */
+	void (*notify)(sqldb *db);
+	/**
+	 * A watcher: a connection of its own to location, listening for
+	 * the commits that notify (or, without notify, for any commit).
+	 */
+	int (*watch_open)(sqldb **out, const char *location);
+	/**
+	 * Wait on a watcher for up to timeout_ms milliseconds, or until
+	 * wake_fd (an eventfd, or -1) is readable: 1 when something may
+	 * have changed (a notification, a reconnection after the database
+	 * was lost, or wake_fd), 2 (engines without notify) when only a
+	 * commit of some connection was seen, 0 when the time passed
+	 * quietly, or an error (SVC_EUNAVAIL: the database cannot be
+	 * reached; the next call tries again after the hold-off).
+	 */
+	int (*watch_wait)(sqldb *w, int wake_fd, long timeout_ms);
 } sqldb_driver;
 
 /**
@@ -174,6 +197,16 @@ size_t sqldb_batch_room(const sqldb_batch *b);
  * PostgreSQL; anything else is the path of an SQLite file.
  */
 const sqldb_driver *sqldb_driver_for(const char *location);
+
+/** sqldb_wait_fds' answer: fd is readable; wake_fd was (and is drained). */
+#define SQLDB_WAIT_FD 1
+#define SQLDB_WAIT_WAKE 2
+/**
+ * Wait up to timeout_ms for fd (-1: none) to be readable or the eventfd
+ * wake_fd (-1: none) to be signalled: a mask of SQLDB_WAIT_*, 0 when the
+ * time passed, or SVC_ERROR (a watcher's poll).
+ */
+int sqldb_wait_fds(int fd, int wake_fd, long timeout_ms);
 
 /**
  * The redacted form of a PostgreSQL location for messages and display,

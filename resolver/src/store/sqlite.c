@@ -112,6 +112,7 @@ struct sqldb {
 	sqldb_stmt *idle[STMT_CACHE]; /**< finished statements, reset and
 					   unbound, kept for their SQL's
 					   next prepare (NULL: a free slot) */
+	long long seen;     /**< a watcher's data_version last read */
 };
 
 struct sqldb_stmt {
@@ -1070,6 +1071,50 @@ static int sqlite_data_version(long long *out, sqldb *db)
 	return rc;
 }
 
+/* ---- watching ---------------------------------------------------------- */
+
+/*
+ * A watcher is a connection of its own that only reads PRAGMA
+ * data_version, which moves with every commit of every other connection:
+ * the server's own (whose gate-relevant ones also signal wake_fd at once,
+ * store_rows.c) and those of the CLI on the same file.  SQLite has no
+ * channel between processes, so it looks every WATCH_POLL_MS.
+ */
+#define WATCH_POLL_MS 1000
+
+static int sqlite_watch_open(sqldb **out, const char *path)
+{
+	sqldb *db;
+	int rc;
+
+	if ((rc = sqlite_open(&db, path, 0)) != 0)
+		return rc;
+	if ((rc = sqlite_data_version(&db->seen, db)) != 0) {
+		sqlite_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+static int sqlite_watch_wait(sqldb *db, int wake_fd, long timeout_ms)
+{
+	long long v;
+	int r, woke;
+
+	r = sqldb_wait_fds(-1, wake_fd, timeout_ms < WATCH_POLL_MS
+						? timeout_ms : WATCH_POLL_MS);
+	if (r < 0)
+		return r;
+	woke = (r & SQLDB_WAIT_WAKE) != 0;
+	if ((r = sqlite_data_version(&v, db)) != 0)
+		return r;
+	if (v != db->seen) {
+		db->seen = v;
+		return woke ? 1 : 2;
+	}
+	return woke;
+}
 
 /*
  * Rows copied with their ids (svcconn migrate): nothing to do, SQLite's
@@ -1105,4 +1150,7 @@ const sqldb_driver sqldb_sqlite = {
 	.changes = sqlite_changes,
 	.finalize = sqlite_finalize,
 	.identity_sync = sqlite_identity_sync,
+	.notify = NULL,
+	.watch_open = sqlite_watch_open,
+	.watch_wait = sqlite_watch_wait,
 };

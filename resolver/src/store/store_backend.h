@@ -840,5 +840,13 @@ struct sqldb_driver;
  */
 const struct sqldb_driver *store_rows_sqldb(struct sqldb **db,
 					     store_backend *be);
+/**
+ * Signal the eventfd fd (-1: none) after each commit that can release a
+ * waiting job, on an engine without a channel of its own (store_rows.c,
+ * for store_watch.c).
+ */
+void store_rows_wake_fd(store_backend *be, int fd);
+/** Write transactions be has committed (any thread may read it). */
+unsigned long store_rows_write_commits(store_backend *be);
 
 #endif

@@ -28,7 +28,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "svcconn/errors.h"
 #include "errors_int.h"
@@ -46,6 +48,14 @@ struct store_backend {
 	struct rows_batches *batches; /**< new rows held for batches of many
 					   to a statement (batch_begin), or
 					   NULL: each written at once */
+	int gate_touched;        /**< the open write transaction changed
+				      what a waiting job waits on */
+	int wake_fd;             /**< an eventfd signalled after such a
+				      commit (store_watch.c), or -1 */
+	int writing;             /**< the open transaction is a write */
+	_Atomic unsigned long write_commits; /**< write transactions
+				      committed (read by store_watch.c's
+				      thread) */
 };
 
 /*
@@ -305,6 +315,7 @@ static int rows_open(store_backend **out, const char *location, int create)
 	if (!(be = calloc(1, sizeof(*be))))
 		return error_oom();
 	be->drv = sqldb_driver_for(location);
+	be->wake_fd = -1;
 	if ((rc = be->drv->open(&be->db, location, create)) != 0) {
 		free(be);
 		return rc;
@@ -325,19 +336,61 @@ const sqldb_driver *store_rows_sqldb(sqldb **db, store_backend *be)
 	return be->drv;
 }
 
+void store_rows_wake_fd(store_backend *be, int fd)
+{
+	be->wake_fd = fd;
+}
+
+/*
+ * A write that can release a job the gate answered "waiting" (a lock
+ * released or expired, an approval or a permission request decided, a
+ * check disabled or deleted, a pipeline permitted, a job ended): its
+ * commit tells the waiters, on every server where the engine has a
+ * channel (sqldb notify: PostgreSQL's NOTIFY), else in this process
+ * (wake_fd; other processes' commits are seen by data_version).  The one
+ * place that marks it; rows_commit sends it.
+ */
+static void gate_touch(store_backend *be)
+{
+	be->gate_touched = 1;
+}
+
 static int rows_begin(store_backend *be, int write)
 {
+	be->gate_touched = 0;
+	be->writing = write;
 	return be->drv->begin(be->db, write);
+}
+
+unsigned long store_rows_write_commits(store_backend *be)
+{
+	return be->write_commits;
 }
 
 static int rows_commit(store_backend *be)
 {
-	return be->drv->commit(be->db);
+	static const uint64_t one = 1;
+	int rc, touched = be->gate_touched;
+
+	be->gate_touched = 0;
+	if (touched && be->drv->notify)
+		be->drv->notify(be->db);
+	if ((rc = be->drv->commit(be->db)) == 0 && be->writing)
+		be->write_commits++;
+	be->writing = 0;
+	if (rc == 0 && touched &&
+	    !be->drv->notify && be->wake_fd >= 0 &&
+	    write(be->wake_fd, &one, sizeof(one)) < 0) {
+		/* a full counter: the watcher is woken already */
+	}
+	return rc;
 }
 
 static void rows_rollback(store_backend *be)
 {
 	rows_batch_end(be, 0);
+	be->gate_touched = 0;
+	be->writing = 0;
 	be->drv->rollback(be->db);
 }
 
@@ -1781,6 +1834,7 @@ static int rows_conn_set_all_pipelines(store_backend *be,
 	    (rc = bind_str(be, st, 4, at)) == 0)
 		rc = step(be, st);
 	finalize(be, st);
+	gate_touch(be);
 	return changed_or_notfound(be, rc);
 }
 
@@ -1790,6 +1844,7 @@ static int rows_pipeline_insert(store_backend *be, const char *conn_id,
 {
 	const char *p[] = { conn_id, pipeline, by, at, be->project };
 
+	gate_touch(be);
 	return run_strs(be,
 			"INSERT INTO pipeline_permissions (conn_id, pipeline, "
 			"added_by, added_at, project_id) "
@@ -1936,6 +1991,7 @@ static int rows_request_decide(store_backend *be, const char *id,
 {
 	const char *p[] = { id, status, by, at };
 
+	gate_touch(be);
 	return changed_or_notfound(be, run_strs(be,
 		"UPDATE permission_requests SET status = ?2, "
 		"decided_by = ?3, decided_at = ?4 WHERE id = ?1",
@@ -1998,6 +2054,7 @@ static int rows_check_delete(store_backend *be, const char *id)
 	const char *p[] = { id };
 	int rc;
 
+	gate_touch(be);
 	if ((rc = run_strs(be,
 			   "DELETE FROM approvals WHERE check_run_id IN "
 			   "(SELECT id FROM check_runs WHERE check_id = ?1)",
@@ -2023,6 +2080,7 @@ static int rows_check_set_enabled(store_backend *be, const char *id,
 	    (rc = bind_int(be, st, 2, enabled ? 1 : 0)) == 0)
 		rc = step(be, st);
 	finalize(be, st);
+	gate_touch(be);
 	return changed_or_notfound(be, rc);
 }
 
@@ -2215,8 +2273,13 @@ static int rows_check_run_cas(store_backend *be, const char *id,
 	finalize(be, st);
 	if (rc < 0)
 		return rc;
-	if (be->drv->changes(be->db) > 0)
+	if (be->drv->changes(be->db) > 0) {
+		/* decided (not a pending run's progress, which a waiting
+		 * job's own evaluation writes) */
+		if (status && strcmp(status, "pending") != 0)
+			gate_touch(be);
 		return 0;
+	}
 	/* no row moved: a stale version, or no such run */
 	rc = string_get(NULL, be, "SELECT id FROM check_runs WHERE id = ?1",
 			"look up a check run", p, 1);
@@ -2254,6 +2317,7 @@ static int rows_approval_insert(store_backend *be, const svc_approval *a)
 	const char *p[] = { a->check_run_id, a->actor, a->as_approver,
 			    a->decision, a->comment, a->defer_until, a->at };
 
+	gate_touch(be);
 	return run_strs(be,
 			"INSERT INTO approvals (check_run_id, actor, "
 			"as_approver, decision, comment, defer_until, at) "
@@ -2321,6 +2385,8 @@ static int rows_lock_expire(store_backend *be, const char *conn_id,
 	    (rc = bind_int(be, st, 2, now)) == 0)
 		rc = step(be, st);
 	finalize(be, st);
+	if (rc >= 0 && be->drv->changes(be->db) > 0)
+		gate_touch(be);
 	return rc < 0 ? rc : 0;
 }
 
@@ -2386,8 +2452,12 @@ static int rows_lock_release(store_backend *be, const char *holder,
 	int rc;
 
 	if ((rc = run_strs(be, "DELETE FROM lock_holders WHERE holder = ?1",
-			   "release a lock", p, 1)) != 0 || keep_queue)
+			   "release a lock", p, 1)) != 0)
 		return rc;
+	if (be->drv->changes(be->db) > 0)
+		gate_touch(be);
+	if (keep_queue)
+		return 0;
 	return run_strs(be, "DELETE FROM lock_queue WHERE holder = ?1",
 			"leave a lock queue", p, 1);
 }
@@ -2433,14 +2503,18 @@ static int rows_lock_queue_cancel_older(store_backend *be,
 					const char *holder)
 {
 	const char *p[] = { conn_id, holder };
+	int rc;
 
-	return run_strs(be,
+	rc = run_strs(be,
 			"UPDATE lock_queue SET status = 'canceled' "
 			"WHERE conn_id = ?1 AND status = 'waiting' "
 			"AND holder <> ?2 AND seq < coalesce((SELECT seq "
 			"FROM lock_queue WHERE conn_id = ?1 AND holder = ?2), "
 			"9223372036854775807)",
 			"cancel older lock waiters", p, 2);
+	if (rc == 0 && be->drv->changes(be->db) > 0)
+		gate_touch(be);
+	return rc;
 }
 
 static int rows_lock_queue_set(store_backend *be, const char *conn_id,
@@ -3620,6 +3694,8 @@ static int rows_job_update(store_backend *be, const char *id,
 	    (rc = bind_int(be, st, 5, ended)) == 0)
 		rc = step(be, st);
 	finalize(be, st);
+	if (ended)
+		gate_touch(be);
 	return changed_or_notfound(be, rc);
 }
 
