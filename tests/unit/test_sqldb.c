@@ -11,10 +11,12 @@
  * handle (reconnected at the next begin, its session settings applied
  * again), and one that refuses writes as read-only (a standby's).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -487,6 +489,53 @@ static void test_create_twice(void **state)
 	assert_non_null(strstr(svc_error_last(), "exists already"));
 }
 
+/* ---- SQLite only ------------------------------------------------------- */
+
+/*
+ * Opening a second connection in this process (a server's watcher) keeps
+ * the first one's lock on the database file.  Any close() of a descriptor
+ * of the file drops every POSIX lock of the process on it; the open used
+ * to check the file's owner and mode did that, after which another process
+ * could take the file for itself and checkpoint and truncate the WAL under
+ * the first connection (seen as "disk I/O error" and "database disk image
+ * is malformed" by the CLI next to a server).  The lock is looked at from
+ * a child, to whom the parent's locks are visible: SQLite's SHARED range
+ * starts 2 bytes after its PENDING_BYTE, 0x40000000 (the file format's
+ * lock-byte page).
+ */
+static void test_second_open_keeps_locks(void **state)
+{
+	struct fx *f = *state;
+	sqldb_stmt *st;
+	sqldb *second;
+	pid_t pid;
+	int status;
+
+	if (f->d != &sqldb_sqlite)
+		skip();
+	/* a read: the connection now holds its shared lock for good (WAL) */
+	assert_int_equal(f->d->begin(f->db, 0), 0);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT count(*) FROM audit",
+			      0, NULL), 1);
+	f->d->finalize(st);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(f->d->open(&second, f->loc, 0), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+				    .l_start = 0x40000002, .l_len = 510 };
+		int fd = open(f->loc, O_RDWR | O_CLOEXEC);
+
+		_exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 &&
+		      fl.l_type == F_RDLCK && fl.l_pid == getppid() ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	f->d->close(second);
+}
+
 /* ---- PostgreSQL only --------------------------------------------------- */
 
 /* pg.sh CMD DIR */
@@ -684,6 +733,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_version, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_second_open_keeps_locks,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pg_unavailable, setup,

@@ -883,11 +883,14 @@ fail:
 static int check_private_file(const char *path)
 {
 	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
-		      O_NONBLOCK);
 	int rc = 0;
 
-	if (fd < 0) {
+	/* lstat, never open() and close(): closing any descriptor of the
+	 * file drops every POSIX lock this process holds on it, so a second
+	 * connection opened here (a server's watcher) would take the first's
+	 * shared lock away, and another process could then checkpoint and
+	 * truncate the WAL under the first one's open transaction */
+	if (lstat(path, &sb) != 0) {
 		if (errno == ENOENT)
 			return error_set(SVC_ENOTFOUND,
 					 "no store at '%s' (create one with 'svcconn init')",
@@ -895,9 +898,7 @@ static int check_private_file(const char *path)
 		return error_set(SVC_ERROR, "cannot open store '%s': %s", path,
 				 strerror(errno));
 	}
-	if (fstat(fd, &sb) != 0)
-		rc = error_set(SVC_ERROR, "cannot stat store '%s'", path);
-	else if (!S_ISREG(sb.st_mode))
+	if (!S_ISREG(sb.st_mode))
 		rc = error_set(SVC_EINSECURE, "store '%s' is not a regular file",
 			       path);
 	else if (sb.st_uid != geteuid())
@@ -908,7 +909,6 @@ static int check_private_file(const char *path)
 		rc = error_set(SVC_EINSECURE,
 			       "permissions %04o for store '%s' are too open (chmod 600)",
 			       (unsigned)(sb.st_mode & 07777), path);
-	close(fd);
 	return rc;
 }
 
