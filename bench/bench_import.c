@@ -40,35 +40,11 @@
 
 #define BENCH_NAME "bench_import"
 #include "bench_util.h"
+#include "bench_conns.h"
 
 #define CONNS 10000
 
 extern char **environ;
-
-/* count connections named conn-<i>, validated. */
-static svc_conn **generate(int count, const svc_catalog *cat)
-{
-	svc_conn **conns = calloc((size_t)count, sizeof(*conns));
-	int i;
-
-	if (!conns)
-		die("generate", "out of memory");
-	for (i = 0; i < count; i++) {
-		char name[64], pw[64];
-		svc_diags *d = NULL;
-
-		snprintf(name, sizeof(name), "conn-%05d", i);
-		snprintf(pw, sizeof(pw), "pw-%08d-secret", i);
-		if (svc_conn_new(&conns[i], "generic", name) ||
-		    svc_conn_set_url(conns[i], "https://service.example.test/api") ||
-		    svc_conn_set_field(conns[i], "username", "ci", 2) ||
-		    svc_conn_set_field(conns[i], "password", pw, strlen(pw)) ||
-		    svc_diags_new(&d) || svc_conn_validate(conns[i], cat, d))
-			die("create", svc_error_last());
-		svc_diags_free(d);
-	}
-	return conns;
-}
 
 /* Run psql on url with one statement; dies on failure. */
 static void psql(const char *url, const char *sql)
@@ -180,7 +156,7 @@ int main(int argc, char **argv)
 	snprintf(pghome, sizeof(pghome), "%s/pg", dir);
 	if (svc_catalog_new(&cat))
 		die("catalog", svc_error_last());
-	conns = generate(count, cat);
+	conns = bench_generic_conns(count, cat);
 	if (base) {
 		pg_database(url_import, sizeof(url_import), base, "import");
 		pg_database(url_migrate, sizeof(url_migrate), base, "migrate");

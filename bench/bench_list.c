@@ -46,6 +46,7 @@
 
 #define BENCH_NAME "bench_list"
 #include "bench_util.h"
+#include "bench_conns.h"
 
 #define CONNS 10000
 #define RUNS 5
@@ -56,25 +57,9 @@ extern char **environ;
 /* The store: CONNS connections made in one import. */
 static void fill(svc_store *st, const svc_catalog *cat)
 {
-	svc_conn **conns = calloc(CONNS, sizeof(*conns));
+	svc_conn **conns = bench_generic_conns(CONNS, cat);
 	int i;
 
-	if (!conns)
-		die("fill", "out of memory");
-	for (i = 0; i < CONNS; i++) {
-		char name[64], pw[64];
-		svc_diags *d = NULL;
-
-		snprintf(name, sizeof(name), "conn-%05d", i);
-		snprintf(pw, sizeof(pw), "pw-%08d-secret", i);
-		if (svc_conn_new(&conns[i], "generic", name) ||
-		    svc_conn_set_url(conns[i], "https://service.example.test/api") ||
-		    svc_conn_set_field(conns[i], "username", "ci", 2) ||
-		    svc_conn_set_field(conns[i], "password", pw, strlen(pw)) ||
-		    svc_diags_new(&d) || svc_conn_validate(conns[i], cat, d))
-			die("create", svc_error_last());
-		svc_diags_free(d);
-	}
 	if (svc_store_conn_import(st, conns, CONNS, "bench", 0))
 		die("import", svc_error_last());
 	for (i = 0; i < CONNS; i++)
