@@ -545,7 +545,7 @@ static int signin_refused(struct srv_call *c, int rc, enum signin_error where,
 	if (rc == SVC_EUNAVAIL) {
 		srv_retry_after(c, SRV_UNAVAIL_RETRY_S);
 		return signin_page(c, MHD_HTTP_SERVICE_UNAVAILABLE, SIGNIN_TOP,
-				   "the store's database cannot be reached now; try again shortly",
+				   "the store's database cannot be reached or takes no writes now; try again shortly",
 				   user, project);
 	}
 	if (rc != SVC_EDENIED)

@@ -345,7 +345,7 @@ int srv_lib_error(struct srv_call *c, int rc)
 		srv_retry_after(c, SRV_UNAVAIL_RETRY_S);
 		return srv_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				 "ServiceUnavailableException",
-				 "'%s' cannot be served now: the store's database cannot be reached; retry later",
+				 "'%s' cannot be served now: the store's database cannot be reached or takes no writes (a standby); retry later",
 				 c->request);
 	default:
 		/* the detail (paths, database) is for the log only */
