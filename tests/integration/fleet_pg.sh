@@ -97,6 +97,17 @@ serve() {
     --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --job-lease "$LEASE" --max-per-ip 64
   spid[$1]=$pid
 }
+# stop_server N: SIGTERM, and it must exit 0; else its exit status and the
+# end of its log (a sanitizer's report is there) say why
+stop_server() {
+  local rc=0
+  kill -TERM "${spid[$1]}"; wait "${spid[$1]}" || rc=$?
+  [ "$rc" = 0 ] && return 0
+  echo "server ${names[$1]} exited $rc; the end of its log:"
+  grep -n -m 5 -E 'Sanitizer|runtime error|^    #[0-9]' "$work/srv$1.log" || true
+  tail -n 40 "$work/srv$1.log"
+  fail "server ${names[$1]} did not stop cleanly"
+}
 serve 0; serve 1
 urls=("https://127.0.0.1:${ports[0]}" "https://127.0.0.1:${ports[1]}")
 
@@ -380,7 +391,7 @@ echo "ok: $((AGENTS * JOBS)) jobs of 4 agents on 2 servers of one database: ever
 t0=$SECONDS
 LEASE=10
 for s in 0 1; do
-  kill -TERM "${spid[$s]}"; wait "${spid[$s]}" || fail "server ${names[$s]} did not stop cleanly"
+  stop_server "$s"
   serve "$s"
 done
 phase_start 2 "$KILL_JOBS"
@@ -398,7 +409,7 @@ echo "ok: server A then B killed with SIGKILL mid-run and restarted: jobs retrie
 
 # ---- phase 3: PostgreSQL restarted mid-run ------------------------------------------------
 t0=$SECONDS
-for s in 0 1; do kill -TERM "${spid[$s]}"; wait "${spid[$s]}" || fail "server ${names[$s]} did not stop cleanly"; done
+for s in 0 1; do stop_server "$s"; done
 # a cluster of this test's own: the fixture's serves other tests
 bash "$pg_sh" start "$work/pg"
 own=$(cat "$work/pg/url")
@@ -420,5 +431,5 @@ check 3 0
 unavail=$(cat "$work"/srv?.log | grep -c '" 503$' || true)
 echo "measured: phase 3, $((AGENTS * PG_JOBS)) jobs, $((SECONDS - t0)) s; $unavail answers 503 while PostgreSQL was down"
 echo "ok: PostgreSQL restarted mid-run: the servers reconnected; jobs retried or expired by their lease, nothing lost or doubled, no lock held twice or forever"
-for s in 0 1; do kill -TERM "${spid[$s]}"; wait "${spid[$s]}" || fail "server ${names[$s]} did not stop cleanly"; done
+for s in 0 1; do stop_server "$s"; done
 echo "fleet_pg: ok"
