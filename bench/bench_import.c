@@ -117,20 +117,6 @@ static double import_time(svc_store *st, svc_conn **conns, int count)
 	return now() - t0;
 }
 
-/* The load average over the last minute, for the report. */
-static double load1(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/svcbench.XXXXXX", cmd[128], home[64], pghome[64];

@@ -116,20 +116,6 @@ static struct took best(char *const argv[])
 	return min;
 }
 
-/* The load average over the last minute, for the report. */
-static double load1(void)
-{
-	double l = -1;
-	FILE *f = fopen("/proc/loadavg", "r");
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
-
 /* Run psql on URL with one statement; dies on failure. */
 static void psql(const char *url, const char *sql)
 {

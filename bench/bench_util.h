@@ -1,6 +1,6 @@
 /*
- * bench_util.h - what every benchmark program shares: a monotonic clock
- * and dying with the program's name.  Define BENCH_NAME before including.
+ * bench_util.h - what every benchmark program shares: a monotonic clock,
+ * the load average and dying with the program's name.  Define BENCH_NAME before including.
  */
 #ifndef SVCCONN_BENCH_UTIL_H
 #define SVCCONN_BENCH_UTIL_H
@@ -16,6 +16,20 @@ static inline double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The load average over the last minute, for the report (-1: unknown). */
+static inline double load1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
 }
 
 /* Say what failed and why, and exit 2. */

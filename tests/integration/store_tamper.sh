@@ -66,6 +66,20 @@ snapshot="$work/snapshot"
 cp -a "$SVCCONN_HOME" "$snapshot"
 restore() { rm -rf "$SVCCONN_HOME"; cp -a "$snapshot" "$SVCCONN_HOME"; }
 
+# names_changed WHAT WHO NAME EITHER OUT: OUT (WHO's error) names
+# connection NAME as failing its integrity check; with EITHER = either
+# (two connections changed: swapped names), whichever of gh and other is
+# checked first
+names_changed() {
+  if [ "$4" = either ]; then
+    grep -qE "connection '(gh|other)' failed its integrity check" <<<"$5" ||
+      fail "$1: $2 names neither changed connection: $5"
+  else
+    grep -qF "connection '$3' failed its integrity check" <<<"$5" ||
+      fail "$1: $2 does not name '$3': $5"
+  fi
+}
+
 # every reader refuses, names the connection, and leaks nothing
 refused() {
   local what=$1 name=${2:-gh} out rc
@@ -89,15 +103,7 @@ refused() {
   out=$(cd "$work" && agent run job.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "$what: the job ran: $out"
-  # with two connections changed (swapped names), the job's listing
-  # names whichever of them it checks first
-  if [ "${3:-}" = either ]; then
-    grep -qE "connection '(gh|other)' failed its integrity check" <<<"$out" ||
-      fail "$what: the job's error names neither changed connection: $out"
-  else
-    grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
-      fail "$what: the job's error does not name '$name': $out"
-  fi
+  names_changed "$what" "the job's error" "$name" "${3:-}" "$out"
   ! grep -q 'step ran' <<<"$out" || fail "$what: the step ran: $out"
   [ ! -s "$work/step.out" ] || fail "$what: the step got a password"
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
@@ -110,13 +116,7 @@ refused() {
     --tasks-dir "$work/tasks" --job-dir "$work/jd" 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] || fail "$what: job-start accepted it: $out"
-  if [ "${3:-}" = either ]; then
-    grep -qE "connection '(gh|other)' failed its integrity check" <<<"$out" ||
-      fail "$what: job-start's error names neither changed connection: $out"
-  else
-    grep -qF "connection '$name' failed its integrity check" <<<"$out" ||
-      fail "$what: job-start's error does not name '$name': $out"
-  fi
+  names_changed "$what" "job-start's error" "$name" "${3:-}" "$out"
   for s in "$SECRET" "$OLD_SECRET" attacker-value; do
     ! grep -qF "$s" <<<"$out" || fail "$what: job-start leaked $s"
     ! grep -rqsF "$s" "$work/jd" || fail "$what: job-start wrote $s"

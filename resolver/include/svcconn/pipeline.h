@@ -113,6 +113,12 @@ typedef struct svc_plan_options {
  * checked.
  */
 #define SVC_PLAN_FETCH 0x2u
+/**
+ * Leave out what would gate each reference (svc_ref's authz and checks
+ * stay NULL even with a pipeline name): for a job, whose gate reads and
+ * decides it itself, so it is not read twice.
+ */
+#define SVC_PLAN_NO_AUTHZ 0x4u
 
 typedef struct svc_plan svc_plan;
 

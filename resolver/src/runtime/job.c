@@ -282,7 +282,9 @@ int job_gate(svc_job **out, const svc_job_options *o, svc_store *st,
 	po.nvars = o->nvars;
 	po.task_dirs = o->task_dirs;
 	po.ntask_dirs = o->ntask_dirs;
-	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH; /* templates of other repositories */
+	/* templates of other repositories; the gate reads the references'
+	 * permissions and checks (below), the plan need not */
+	po.flags = SVC_PLAN_EXACT | SVC_PLAN_FETCH | SVC_PLAN_NO_AUTHZ;
 	if ((rc = svc_plan_build(&j->plan, &po, st, cat)))
 		return rc;
 	/*

@@ -54,6 +54,7 @@
 #include "svcconn/tokens.h"
 #include "errors_int.h"
 #include "server/server_int.h"
+#include "store/store_int.h"
 #include "store/store_watch.h"
 #include "util/buf.h"
 
@@ -252,14 +253,31 @@ int srv_header_add(struct srv_call *c, const char *name, const char *value)
 	return 0;
 }
 
+/*
+ * Take the store for one request, its reads folded into one transaction
+ * until its first write (store_fold_begin): a request's authentication,
+ * project and handler read one snapshot for one BEGIN and COMMIT.
+ */
+static void store_enter(svc_server *s)
+{
+	pthread_mutex_lock(&s->store_lock);
+	store_fold_begin(s->shared.store);
+}
+
+static void store_leave(svc_server *s)
+{
+	store_fold_end(s->shared.store);
+	pthread_mutex_unlock(&s->store_lock);
+}
+
 void srv_store_unlock(struct srv_call *c)
 {
-	pthread_mutex_unlock(&c->srv->store_lock);
+	store_leave(c->srv);
 }
 
 void srv_store_relock(struct srv_call *c)
 {
-	pthread_mutex_lock(&c->srv->store_lock);
+	store_enter(c->srv);
 }
 
 void srv_wait(struct srv_call *c, long long ms)
@@ -713,11 +731,9 @@ static int authenticate(struct srv_call *c, struct MHD_Connection *conn,
 				 addr, *retry);
 	tok = srv_request_token(conn);
 	had_token = tok != NULL;
-	pthread_mutex_lock(&s->store_lock);
 	rc = svc_token_verify(ta, s->shared.store, tok,
 			      tok ? strlen(tok) : 0, route ? route->scope : NULL,
 			      addr, c->request);
-	pthread_mutex_unlock(&s->store_lock);
 	svc_secret_free(tok, (size_t)-1);
 	if (rc == 0) {
 		c->actor = ta->owner;
@@ -858,6 +874,56 @@ static void waiting_stop(svc_server *s)
 	pthread_mutex_unlock(&s->wait_lock);
 }
 
+/*
+ * Answer a request that is not public (under the store: store_enter):
+ * authenticate it, then run its route's handler (found: as
+ * srv_route_match returned, with route, arg and proj), or say why not.
+ */
+static void answer_authenticated(struct srv_call *c,
+				 struct MHD_Connection *conn, int unix_peer,
+				 const char *addr,
+				 const struct srv_route *route, int found,
+				 const char *arg, const char *proj,
+				 const char *shown, char *who, size_t whosz,
+				 svc_token_auth *ta, unsigned *retry)
+{
+	int prc;
+
+	if (authenticate(c, conn, found == 1 ? route : NULL, unix_peer, addr,
+			 who, whosz, ta, retry) != 0)
+		return;
+	c->client = addr;
+	if (found == 1 &&
+	    (prc = svc_principal_new(&c->who,
+				     ta->holder == SVC_TOKEN_AGENT
+					     ? SVC_PRINCIPAL_AGENT
+				     : ta->holder == SVC_TOKEN_JOB
+					     ? SVC_PRINCIPAL_JOB
+					     : SVC_PRINCIPAL_USER,
+				     c->actor, c->auth_method)) != 0) {
+		srv_lib_error(c, prc);
+	} else if (found == 1) {
+		c->arg = arg[0] ? arg : NULL;
+		c->project = route->place == SRV_PROJECT ? proj : NULL;
+		/* a project the caller may not see is one that does not
+		 * exist: 404 with the same message */
+		if (!c->project || srv_enter_project(c) == 0)
+			route->handler(c);
+	} else if (found == 2) {
+		srv_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			  "MethodNotAllowedException",
+			  "'%s' does not accept method %s", shown, c->method);
+	} else if (found == -1) {
+		srv_error(c, MHD_HTTP_NOT_FOUND,
+			  "ProjectDoesNotExistWithNameException",
+			  "'%s': this server serves the organization '%s' only",
+			  shown, c->srv->org);
+	} else {
+		srv_error(c, MHD_HTTP_NOT_FOUND, "ApiResourceNotFoundException",
+			  "no resource at '%s'", shown);
+	}
+}
+
 /* Answer a request whose body has all arrived. */
 static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 			      struct srv_req *rq, const char *url,
@@ -914,54 +980,22 @@ static enum MHD_Result answer(svc_server *s, struct MHD_Connection *conn,
 	}
 	else if (found == 1 && route->public_) {
 		c.client = addr;
-		pthread_mutex_lock(&s->store_lock);
+		store_enter(s);
 		route->handler(&c);
-		pthread_mutex_unlock(&s->store_lock);
+		store_leave(s);
 		/* its own refusal (a registration token's) counts */
 		if (route->public_ == SRV_SELF_AUTH &&
 		    c.status == MHD_HTTP_UNAUTHORIZED && !rq->unix_peer)
 			rate_fail(s, addr);
 	}
-	else if (authenticate(&c, conn, found == 1 ? route : NULL,
-			      rq->unix_peer, addr, who, sizeof(who), &ta,
-			      &retry) == 0) {
-		int prc;
-
-		c.client = addr;
-		if (found == 1 &&
-		    (prc = svc_principal_new(&c.who,
-					     ta.holder == SVC_TOKEN_AGENT
-						     ? SVC_PRINCIPAL_AGENT
-						     : ta.holder == SVC_TOKEN_JOB
-						     ? SVC_PRINCIPAL_JOB
-						     : SVC_PRINCIPAL_USER,
-					     c.actor, c.auth_method)) != 0) {
-			srv_lib_error(&c, prc);
-		} else if (found == 1) {
-			c.arg = arg[0] ? arg : NULL;
-			c.project = route->place == SRV_PROJECT ? proj : NULL;
-			pthread_mutex_lock(&s->store_lock);
-			/* a project the caller may not see is one that does
-			 * not exist: 404 with the same message */
-			if (!c.project ||
-			    (prc = srv_enter_project(&c)) == 0)
-				route->handler(&c);
-			pthread_mutex_unlock(&s->store_lock);
-		} else if (found == 2) {
-			srv_error(&c, MHD_HTTP_METHOD_NOT_ALLOWED,
-				  "MethodNotAllowedException",
-				  "'%s' does not accept method %s", shown,
-				  method);
-		} else if (found == -1) {
-			srv_error(&c, MHD_HTTP_NOT_FOUND,
-				  "ProjectDoesNotExistWithNameException",
-				  "'%s': this server serves the organization '%s' only",
-				  shown, s->org);
-		} else {
-			srv_error(&c, MHD_HTTP_NOT_FOUND,
-				  "ApiResourceNotFoundException",
-				  "no resource at '%s'", shown);
-		}
+	else {
+		/* the store is taken once: the token's check and the
+		 * handler's reads are one transaction */
+		store_enter(s);
+		answer_authenticated(&c, conn, rq->unix_peer, addr, route,
+				     found, arg, proj, shown, who, sizeof(who),
+				     &ta, &retry);
+		store_leave(s);
 	}
 	if (c.wait_ms && wait_for_change(s, conn, rq, c.wait_ms, changes)) {
 		/* answered later: logged then, once */

@@ -499,11 +499,23 @@ done:
  * Start a write transaction with the store's key settled: if someone
  * rekeyed since this handle loaded its key, load the new one.
  */
+/* End the fold's read transaction (rc 0: it commits, else rolls back). */
+static void fold_release(svc_store *st, int rc)
+{
+	st->held = 0;
+	st->joined = 0;
+	st->fold_failed = 0;
+	store_tx_end(st, rc);
+}
+
 int store_tx_write(svc_store *st)
 {
 	char *want = NULL;
 	int rc;
 
+	/* a fold's read ends where a write begins, when no read is open */
+	if (st->held && st->fold && !st->held_explicit && !st->joined)
+		fold_release(st, 0);
 	if (st->held)
 		return error_set(SVC_ERROR,
 				 "cannot write to store '%s' while a read is held open",
@@ -527,19 +539,11 @@ int store_tx_write(svc_store *st)
  * Start a read transaction; with need_key, one in which the store's key
  * matches st->key (settling it under the write lock when it does not).
  */
-static int tx_read_key(svc_store *st, int need_key)
+static int read_begin(svc_store *st, int need_key)
 {
 	char *want = NULL;
 	int rc, tries;
 
-	if (st->held || st->wheld) {
-		/* the held transaction was started with the key checked */
-		if (st->held)
-			st->joined++;
-		else
-			st->wjoined++;
-		return 0;
-	}
 	for (tries = 0; tries < 3; tries++) {
 		if ((rc = st->ops->begin(st->be, 0)) != 0 || !need_key)
 			return rc;
@@ -566,6 +570,29 @@ static int tx_read_key(svc_store *st, int need_key)
 			 st->db_path);
 }
 
+static int tx_read_key(svc_store *st, int need_key)
+{
+	int rc;
+
+	if (st->held || st->wheld) {
+		/* the held transaction was started with the key checked */
+		if (st->held)
+			st->joined++;
+		else
+			st->wjoined++;
+		return 0;
+	}
+	if (!st->fold)
+		return read_begin(st, need_key);
+	/* the fold's transaction, which this read is the first to join */
+	if ((rc = read_begin(st, 1)) == 0) {
+		st->held = 1;
+		st->joined = 1;
+		st->fold_failed = 0;
+	}
+	return rc;
+}
+
 int store_tx_read(svc_store *st)
 {
 	return tx_read_key(st, 0);
@@ -581,23 +608,44 @@ int store_read_hold(svc_store *st)
 {
 	int rc;
 
-	if (st->held)
+	if (st->held_explicit)
 		return error_set(SVC_ERROR, "a read of store '%s' is held already",
 				 st->db_path);
+	if (st->held) {
+		/* a fold's: this hold joins it, and leaves it to the fold */
+		st->held_explicit = 1;
+		return 0;
+	}
 	if ((rc = tx_read_key(st, 1)) == 0) {
 		st->held = 1;
 		st->joined = 0;
+		st->held_explicit = 1;
 	}
 	return rc;
 }
 
 void store_read_release(svc_store *st)
 {
-	if (!st->held)
+	if (!st->held_explicit)
+		return;
+	st->held_explicit = 0;
+	if (st->fold)
 		return;
 	st->held = 0;
 	st->joined = 0;
 	store_tx_end(st, 0);
+}
+
+void store_fold_begin(svc_store *st)
+{
+	st->fold = 1;
+}
+
+void store_fold_end(svc_store *st)
+{
+	st->fold = 0;
+	if (st->held && !st->held_explicit)
+		fold_release(st, st->fold_failed);
 }
 
 int store_write_hold(svc_store *st)
@@ -642,6 +690,13 @@ int store_tx_end(svc_store *st, int rc)
 {
 	if (st->held && st->joined) {
 		st->joined--;
+		/* a fold's read failed (in PostgreSQL that can leave the
+		 * transaction aborted): the fold's transaction ends with the
+		 * last read open in it, and the next read begins another */
+		if (rc && st->fold && !st->held_explicit)
+			st->fold_failed = rc;
+		if (!st->joined && st->fold_failed && !st->held_explicit)
+			fold_release(st, st->fold_failed);
 		return rc;
 	}
 	if (st->wheld && st->wjoined) {

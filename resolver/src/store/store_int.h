@@ -47,7 +47,13 @@ struct svc_store {
 					   row-MAC key last used, for the
 					   MAC of every row of a walk */
 	int held;                     /**< a read transaction is held open
-					   (store_read_hold) */
+					   (store_read_hold, or a fold's) */
+	int held_explicit;            /**< store_read_hold holds it */
+	int fold;                     /**< reads fold into one transaction
+					   (store_fold_begin) */
+	int fold_failed;              /**< a read of the fold failed: its
+					   transaction ends with the last
+					   read open in it */
 	unsigned joined;              /**< reads that joined it and have
 					   not ended yet */
 	int wheld;                    /**< a write transaction is held open
@@ -122,6 +128,20 @@ int store_tx_read(svc_store *st);
 int store_read_hold(svc_store *st);
 /** End what store_read_hold started; a no-op when nothing is held. */
 void store_read_release(svc_store *st);
+/**
+ * Fold the read transactions started on st from now on into as few as
+ * the writes allow, until store_fold_end: the first read begins one (the
+ * store's key checked) that every later read joins, and it ends when a
+ * write transaction begins (which then sees what it reads anew), when a
+ * read that joined it fails (the next read begins another), or at
+ * store_fold_end.  A server folds the reads of one request so that its
+ * authentication, its project and its handler's reads cost one
+ * transaction instead of one each.  store_read_hold inside a fold joins
+ * its transaction.
+ */
+void store_fold_begin(svc_store *st);
+/** End the fold: its open read transaction, if any, ends. */
+void store_fold_end(svc_store *st);
 /**
  * Hold one write transaction open across many store operations: until
  * store_write_release, every transaction started on st (read or write)
