@@ -1115,6 +1115,76 @@ static void test_write_hold(void **state)
 	svc_conn_free(b);
 }
 
+/*
+ * A fold's reads share one transaction: another handle's commit is not
+ * seen until the fold ends, a write of its own begins, or one of its reads
+ * fails; a write inside it works and is seen by the reads after it; a
+ * read hold inside it joins it.
+ */
+static void test_fold(void **state)
+{
+	struct fx *f = *state;
+	svc_store *other = NULL;
+	svc_conn *c = NULL;
+	svc_conn *x = mk("fold-x", "https://example.com", "user", SECRET_A);
+	svc_conn *y = mk("fold-y", "https://example.com", "user", SECRET_A);
+	svc_conn *z = mk("fold-z", "https://example.com", "user", SECRET_A);
+	svc_conn *w = mk("fold-w", "https://example.com", "user", SECRET_A);
+	svc_conn **list = NULL;
+	size_t n = 0;
+
+	init_open(f);
+	assert_int_equal(svc_store_open(&other, &f->opts), 0);
+	/* the first read begins the fold's snapshot: another handle's
+	 * commit after it is not seen inside the fold, and is after it */
+	store_fold_begin(f->st);
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 0);
+	svc_store_conn_list_free(list, n);
+	assert_int_equal(svc_store_conn_create(other, x, "tester"), 0);
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 0);
+	svc_store_conn_list_free(list, n);
+	/* a read hold inside the fold joins its snapshot, and leaves it
+	 * open when released */
+	assert_int_equal(store_read_hold(f->st), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "fold-x", 0),
+			 SVC_ENOTFOUND);
+	store_read_release(f->st);
+	store_fold_end(f->st);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "fold-x", 0), 0);
+	svc_conn_free(c);
+	c = NULL;
+
+	/* a write inside the fold ends its snapshot: it and the reads
+	 * after it see the other handle's commit, and its own */
+	store_fold_begin(f->st);
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 1);
+	svc_store_conn_list_free(list, n);
+	assert_int_equal(svc_store_conn_create(other, y, "tester"), 0);
+	assert_int_equal(svc_store_conn_create(f->st, z, "tester"), 0);
+	assert_int_equal(svc_store_conn_list(&list, &n, f->st), 0);
+	assert_int_equal(n, 3);
+	svc_store_conn_list_free(list, n);
+	/* a read that fails ends the snapshot: the next read begins another */
+	assert_int_equal(svc_store_conn_create(other, w, "tester"), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "no-such-conn", 0),
+			 SVC_ENOTFOUND);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "fold-w", 0), 0);
+	svc_conn_free(c);
+	store_fold_end(f->st);
+	/* after the fold, a read hold of its own works as before */
+	assert_int_equal(store_read_hold(f->st), 0);
+	assert_int_equal(store_read_hold(f->st), SVC_ERROR);
+	store_read_release(f->st);
+	svc_store_free(other);
+	svc_conn_free(x);
+	svc_conn_free(y);
+	svc_conn_free(z);
+	svc_conn_free(w);
+}
+
 
 static void test_name_lookup_indexed(void **state)
 {
@@ -1896,6 +1966,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_batches, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_lookup_indexed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
