@@ -6,7 +6,8 @@
 # without the store's list of versions) is refused by `svcconn show`, `list`,
 # `show --json`, `list --json`, `export`, a job of `svcconn-agent run` and its job-start
 # hook, with an error
-# naming the connection, and the secret reaches none of their outputs.
+# naming the connection, and the secret reaches none of their outputs; a
+# job that names only an intact connection still runs.
 # Then edit, rename, rekey, import and delete still work and verify; and a
 # FIFO at the key file is refused at once instead of blocking.
 set -euo pipefail
@@ -210,6 +211,17 @@ svcconn show gh >/dev/null
 restore
 sql "UPDATE connections SET url = 'https://evil.example.test' WHERE id = '$gh_id'"
 svcconn show other >/dev/null || fail "a connection with an intact row is refused"
+# a job that names only the other one runs: its plan reads the connections
+# it names, not every one, while the list still refuses gh
+sed 's/conn: gh/conn: other/' "$work/job.yml" > "$work/job-other.yml"
+rm -f "$work/step.out"
+out=$(cd "$work" && agent run job-other.yml --pipeline demo --tasks-dir "$work/tasks" 2>&1) ||
+  fail "a job naming only an intact connection was refused: $out"
+grep -q 'step ran: url https://other.example.test' <<<"$out" || fail "job of other: $out"
+[ "$(cat "$work/step.out")" = other-secret-7788 ] || fail "job of other: wrong password"
+set +e; out=$(svcconn list 2>&1); rc=$?; set -e
+[ "$rc" -ne 0 ] && grep -qF "connection 'gh' failed its integrity check" <<<"$out" ||
+  fail "list accepted a changed row: $out"
 svcconn delete gh >/dev/null
 svcconn show other >/dev/null
 svcconn list >/dev/null

@@ -5,7 +5,8 @@
  * project A cannot list, show or use B's connections (they are not found,
  * not refused) until one is shared into A, under its name there; an
  * unshare takes it away again; roles granted at project scope reach the
- * connections the project owns.
+ * connections the project owns.  A plan (svc_plan_build) resolves its
+ * references as that list would, reading only the connections they name.
  */
 #include "testutil.h"
 
@@ -16,6 +17,8 @@
 #include <sqlite3.h>
 
 #include "svcconn/ops.h"
+#include "svcconn/pipeline.h"
+#include "store/store_int.h"
 #include "store/store_write.h"
 #include "util/buf.h"
 
@@ -606,6 +609,201 @@ static void test_approvals_per_project(void **state)
 	svc_principal_free(bob_b);
 }
 
+/* ---- plans: the connections the references name ----------------------- */
+
+/*
+ * Plan, in f's store as it stands (its current project), a pipeline of one
+ * step per value of values (NULL-ended), each naming a Generic connection;
+ * svc_plan_build's return, the plan in *out.
+ */
+static int plan_values(svc_plan **out, struct fx *f,
+		       const char *const *values)
+{
+	const char *dirs[] = { SVC_SHARED_DIR "/data/tasks" };
+	char *file = tu_path(f->dir, "azure-pipelines.yml");
+	svc_catalog *cat = NULL;
+	svc_plan_options o;
+	FILE *y = fopen(file, "w");
+	size_t i;
+	int rc;
+
+	assert_non_null(y);
+	fputs("steps:\n", y);
+	for (i = 0; values[i]; i++)
+		fprintf(y, "- task: cURLUploader@2\n"
+			   "  inputs:\n"
+			   "    files: out.txt\n"
+			   "    authType: ServiceEndpoint\n"
+			   "    serviceEndpoint: '%s'\n", values[i]);
+	assert_int_equal(fclose(y), 0);
+	assert_int_equal(svc_catalog_new(&cat), 0);
+	memset(&o, 0, sizeof(o));
+	o.version = SVC_PLAN_OPTIONS_VERSION;
+	o.file = file;
+	o.task_dirs = dirs;
+	o.ntask_dirs = 1;
+	*out = NULL;
+	rc = svc_plan_build(out, &o, f->st, cat);
+	svc_catalog_free(cat);
+	free(file);
+	return rc;
+}
+
+/* The reference of step i (0-based) of a plan_values plan. */
+static const svc_ref *step_ref(const svc_plan *p, size_t i)
+{
+	const svc_ref *r = svc_plan_ref_at(p, i);
+
+	assert_non_null(r);
+	assert_string_equal(r->key, "serviceEndpoint");
+	return r;
+}
+
+/* Reference r resolved to the connection id, named name in the plan. */
+static void resolved(const svc_ref *r, const char *id, const char *name)
+{
+	if (r->status != SVC_REF_RESOLVED)
+		fail_msg("'%s': %s", r->value, r->message ? r->message : "");
+	assert_string_equal(r->conn_id, id);
+	assert_string_equal(r->conn_name, name);
+}
+
+/*
+ * In project a: a's connections by name in any case and by id, b's shared
+ * one under its name in a (by that name or by its id); b's other
+ * connection is unknown by its id, and b's names are unknown, as in the
+ * list of a (svc_store_conn_list); an unknown name keeps its message and
+ * its suggestion.
+ */
+static void test_plan_resolves_as_listed(void **state)
+{
+	struct fx *f = *state;
+	svc_principal *adm_a = user("admin", "a"), *adm_b = user("admin", "b");
+	char *a_id = NULL, aid[SVC_ID_LEN + 1], gid[SVC_ID_LEN + 1];
+	char bid[SVC_ID_LEN + 1], hid[SVC_ID_LEN + 1];
+	const char *keys[4];
+	svc_conn **l = NULL;
+	svc_plan *p = NULL;
+	size_t n = 0;
+
+	assert_int_equal(svc_ops_project_create(&a_id, f->st, f->admin, "a",
+						NULL), 0);
+	assert_int_equal(svc_ops_project_create(NULL, f->st, f->admin, "b",
+						NULL), 0);
+	assert_int_equal(mkconn(f, adm_a, "Alpha-Conn", aid), 0);
+	assert_int_equal(mkconn(f, adm_a, "gamma", gid), 0);
+	assert_int_equal(mkconn(f, adm_b, "b-conn", bid), 0);
+	assert_int_equal(mkconn(f, adm_b, "b-hidden", hid), 0);
+	assert_int_equal(svc_ops_conn_share(f->st, adm_b, "b-conn", "a",
+					    "from-b", NULL), 0);
+	assert_int_equal(store_project_use(f->st, a_id), 0);
+
+	/* the store's part: only what the keys name, as a's list has it */
+	keys[0] = "ALPHA-conn";
+	keys[1] = bid;
+	keys[2] = hid;
+	keys[3] = "b-conn";
+	assert_int_equal(store_conn_find_list(&l, &n, f->st, keys, 4), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(svc_conn_name(l[0]), "Alpha-Conn");
+	assert_string_equal(svc_conn_id(l[0]), aid);
+	assert_string_equal(svc_conn_name(l[1]), "from-b");
+	assert_string_equal(svc_conn_id(l[1]), bid);
+	svc_store_conn_list_free(l, n);
+
+	/* every reference found: resolved from those alone */
+	{
+		const char *v[] = { "alpha-conn", "ALPHA-CONN", gid, "From-B",
+				    bid, NULL };
+
+		assert_int_equal(plan_values(&p, f, v), 0);
+		assert_int_equal(svc_plan_ref_count(p), 5);
+		resolved(step_ref(p, 0), aid, "Alpha-Conn");
+		resolved(step_ref(p, 1), aid, "Alpha-Conn");
+		resolved(step_ref(p, 2), gid, "gamma");
+		resolved(step_ref(p, 3), bid, "from-b");
+		resolved(step_ref(p, 4), bid, "from-b");
+		assert_true(svc_plan_ok(p));
+		svc_plan_free(p);
+	}
+	/* b's unshared connection by id, b's names, a near miss: unknown,
+	 * the near miss with the names of a to choose from */
+	{
+		const char *v[] = { hid, "b-conn", "b-hidden", "alpha-con",
+				    "gamma", NULL };
+		char want[128];
+
+		assert_int_equal(plan_values(&p, f, v), 0);
+		assert_false(svc_plan_ok(p));
+		snprintf(want, sizeof(want),
+			 "no connection named '%s' (expected a connection of type 'Generic')",
+			 hid);
+		assert_int_equal(step_ref(p, 0)->status, SVC_REF_UNKNOWN_NAME);
+		assert_string_equal(step_ref(p, 0)->message, want);
+		assert_null(step_ref(p, 0)->conn_id);
+		assert_int_equal(step_ref(p, 1)->status, SVC_REF_UNKNOWN_NAME);
+		assert_int_equal(step_ref(p, 2)->status, SVC_REF_UNKNOWN_NAME);
+		assert_string_equal(step_ref(p, 3)->message,
+				    "no connection named 'alpha-con' (expected a connection of type 'Generic'); did you mean 'Alpha-Conn'?");
+		resolved(step_ref(p, 4), gid, "gamma");
+		svc_plan_free(p);
+	}
+	free(a_id);
+	svc_principal_free(adm_a);
+	svc_principal_free(adm_b);
+}
+
+/*
+ * A plan reads only the connections it names, not every one: in a store
+ * of many connections one of which was changed without the key (its row
+ * no longer matches its MAC), the list is refused, naming it, while a plan
+ * naming others resolves.  Naming it, or a name that is not there (whose
+ * suggestions need the whole list), is refused as before.
+ */
+static void test_plan_reads_only_named(void **state)
+{
+	struct fx *f = *state;
+	char ids[40][SVC_ID_LEN + 1], name[32];
+	svc_conn **l = NULL;
+	svc_plan *p = NULL;
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "conn-%02d", i);
+		assert_int_equal(mkconn(f, f->admin, name, ids[i]), 0);
+	}
+	tu_db_run(f->opts.home, f->opts.database,
+		  "UPDATE connections SET url = 'https://evil.example/' "
+		  "WHERE name = 'conn-17'");
+	assert_int_equal(svc_store_conn_list(&l, &n, f->st), SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(), "'conn-17'"));
+	{
+		const char *v[] = { "conn-03", "CONN-21", ids[39], NULL };
+
+		assert_int_equal(plan_values(&p, f, v), 0);
+		resolved(step_ref(p, 0), ids[3], "conn-03");
+		resolved(step_ref(p, 1), ids[21], "conn-21");
+		resolved(step_ref(p, 2), ids[39], "conn-39");
+		assert_true(svc_plan_ok(p));
+		svc_plan_free(p);
+	}
+	{
+		const char *v[] = { "conn-03", "conn-17", NULL };
+
+		assert_int_equal(plan_values(&p, f, v), SVC_ECRYPTO);
+		assert_non_null(strstr(svc_error_last(), "'conn-17'"));
+	}
+	{
+		const char *v[] = { "conn-03", "conn-40", NULL };
+
+		assert_int_equal(plan_values(&p, f, v), SVC_ECRYPTO);
+		assert_non_null(strstr(svc_error_last(), "'conn-17'"));
+	}
+	/* the list is refused still: nothing made the row valid */
+	assert_int_equal(svc_store_conn_list(&l, &n, f->st), SVC_ECRYPTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +817,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_project_roles, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_plan_resolves_as_listed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_reads_only_named,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

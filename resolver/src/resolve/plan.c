@@ -5,6 +5,9 @@
  * (pipeline/template.c), walk it for references (pipeline/model.c), then
  * resolve each reference by connection name (case-insensitive) or id and
  * check the connection's type and scheme against what the input accepts.
+ * From a store, only the connections the references name are read
+ * (find_conns); every one only when a name is not found, for the
+ * suggestions.
  * Every reference that does not resolve also becomes a diagnostic at its
  * file, line and column saying what was expected; unknown names come with
  * the closest existing names.
@@ -26,6 +29,7 @@
 #include "util/fileio.h"
 #include "util/home.h"
 #include "pipeline/fetch.h"
+#include "store/store_int.h"
 
 const char *plan_str(svc_plan *p, const char *s)
 {
@@ -318,6 +322,66 @@ static const svc_conn *find_conn(const svc_plan *p, const char *value)
 	return NULL;
 }
 
+/* qsort: strings. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The plan's connections: list (n of them), sorted by name. */
+static void set_conns(svc_plan *p, svc_conn **list, size_t n)
+{
+	svc_store_conn_list_free(p->conns, p->nconns);
+	p->conns = list;
+	p->nconns = n;
+	if (n)
+		qsort(p->conns, n, sizeof(*p->conns), cmp_conn_name);
+}
+
+/*
+ * With in->find: the connections the references still to resolve name,
+ * their distinct values asked for at once; and every connection when one
+ * of them names none, so that its message suggests the closest names
+ * (resolve_one).
+ */
+static int find_conns(svc_plan *p, const struct plan_input *in)
+{
+	const char **keys = NULL;
+	svc_conn **list = NULL;
+	size_t nkeys = 0, n = 0, i;
+	int rc, missing = 0;
+
+	for (i = 0; i < p->nrefs; i++)
+		nkeys += p->refs[i].status == SVC_REF_RESOLVED;
+	if (!nkeys)
+		return 0;
+	if (!(keys = calloc(nkeys, sizeof(*keys))))
+		return error_oom();
+	for (i = 0, nkeys = 0; i < p->nrefs; i++)
+		if (p->refs[i].status == SVC_REF_RESOLVED)
+			keys[nkeys++] = p->refs[i].value;
+	qsort(keys, nkeys, sizeof(*keys), cmp_str);
+	for (i = 1, n = nkeys ? 1 : 0; i < nkeys; i++)
+		if (strcmp(keys[n - 1], keys[i]) != 0)
+			keys[n++] = keys[i];
+	nkeys = n;
+	n = 0;
+	rc = in->find(&list, &n, keys, nkeys, in->data);
+	if (rc == 0) {
+		set_conns(p, list, n);
+		for (i = 0; i < nkeys && !missing; i++)
+			missing = !find_conn(p, keys[i]);
+	}
+	free(keys);
+	if (rc || !missing)
+		return rc;
+	list = NULL;
+	n = 0;
+	if ((rc = in->find(&list, &n, NULL, 0, in->data)) == 0)
+		set_conns(p, list, n);
+	return rc;
+}
+
 /* Edit distance of a and b, ignoring case, capped at cap + 1. */
 static size_t distance(const char *a, const char *b, size_t cap)
 {
@@ -593,10 +657,7 @@ int plan_build(svc_plan **out, const svc_plan_options *o,
 		return error_oom();
 	}
 	/* the plan owns the connections from here on */
-	p->conns = conns;
-	p->nconns = in->nconns;
-	if (p->nconns)
-		qsort(p->conns, p->nconns, sizeof(*p->conns), cmp_conn_name);
+	set_conns(p, conns, in->nconns);
 	/* the options' directories, $SVCCONN_TASKS_PATH, the shipped tasks */
 	if ((rc = svc_diags_new(&p->diags)) ||
 	    (rc = svc_tasks_load_path(&p->tasks, o->task_dirs, o->ntask_dirs,
@@ -613,7 +674,8 @@ int plan_build(svc_plan **out, const svc_plan_options *o,
 	if (rc)
 		goto fail;
 	p->extends = plan_str(p, tpl_extends(p->tpl));
-	if ((rc = model_walk(p, root, o->vars, o->nvars)))
+	if ((rc = model_walk(p, root, o->vars, o->nvars)) ||
+	    (in->find && (rc = find_conns(p, in))))
 		goto fail;
 	for (i = 0; i < p->nrefs; i++)
 		resolve_one(p, &p->refs[i], cat);
@@ -638,17 +700,26 @@ static int store_authorize(int *allowed, svc_check **checks, size_t *n,
 	return rc ? rc : svc_store_check_list(checks, n, st, conn_id);
 }
 
+/* The local store's connections: those keys name, or every one. */
+static int store_find(svc_conn ***out, size_t *n, const char *const *keys,
+		      size_t nkeys, void *data)
+{
+	svc_store *st = data;
+
+	return keys ? store_conn_find_list(out, n, st, keys, nkeys)
+		    : svc_store_conn_list(out, n, st);
+}
+
 int svc_plan_build(svc_plan **out, const svc_plan_options *o, svc_store *st,
 		   const svc_catalog *cat)
 {
 	struct plan_input in;
-	int rc;
 
 	/* a local store is one trust domain: every connection of the
-	 * project entered (svc_ops_plan plans as a principal) */
+	 * project entered (svc_ops_plan plans as a principal), read as the
+	 * references name them */
 	memset(&in, 0, sizeof(in));
-	if (st && (rc = svc_store_conn_list(&in.conns, &in.nconns, st)))
-		return rc;
+	in.find = st ? store_find : NULL;
 	in.authorize = st ? store_authorize : NULL;
 	in.data = st;
 	in.fetch_store = st;

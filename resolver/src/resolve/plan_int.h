@@ -92,21 +92,29 @@ int plan_add_step(svc_plan *p, const svc_plan_step *s);
 
 /**
  * What a plan resolves against, given by its caller: the local store's
- * connections (svc_plan_build), or those a principal may read
- * (svc_ops_plan).
+ * connections its references name (svc_plan_build, through find), or
+ * those a principal may read (svc_ops_plan, in conns).
  */
 struct plan_input {
 	svc_conn **conns;     /**< the connections a reference may name;
 				   plan_build takes them (freed with the
 				   plan, or on failure) */
 	size_t nconns;        /**< entries in conns */
+	/** Instead of conns (NULL: conns is all there is): the connections
+	 * keys name (names or ids; a key naming none left out) or, keys
+	 * NULL, every one, into a list plan_build takes
+	 * (svc_store_conn_list_free); called once with the references'
+	 * values, and once more without keys when one of them names none,
+	 * for the message's suggestions */
+	int (*find)(svc_conn ***out, size_t *n, const char *const *keys,
+		    size_t nkeys, void *data);
 	/** With a pipeline name: whether conn_id allows it and its checks
 	 * (svc_checks_free); SVC_EDENIED shows nothing; NULL: no
 	 * authorization is shown */
 	int (*authorize)(int *allowed, svc_check **checks, size_t *n,
 			 const char *conn_id, const char *pipeline,
 			 void *data);
-	void *data;           /**< passed to authorize */
+	void *data;           /**< passed to authorize and find */
 	svc_store *fetch_store; /**< endpoint connections of SVC_PLAN_FETCH,
 				     or NULL */
 	const tpl_source *source; /**< the pipeline's files, or NULL: the

@@ -1615,6 +1615,88 @@ int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all)
 	return 0;
 }
 
+/* qsort: strings, NULL last. */
+static int by_str(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	if (!x || !y)
+		return !x - !y;
+	return strcmp(x, y);
+}
+
+/*
+ * Inside the transaction: the connections with ids[0..n) (sorted, NULL
+ * last, repeats allowed) into list as conn_get reads them; their number
+ * to *got.
+ */
+static int get_ids(svc_conn **list, size_t *got, svc_store *st,
+		   char *const *ids, size_t n)
+{
+	size_t i;
+	int rc = 0;
+
+	*got = 0;
+	for (i = 0; i < n && ids[i] && rc == 0; i++)
+		if ((i == 0 || strcmp(ids[i - 1], ids[i]) != 0) &&
+		    (rc = st->ops->conn_get(&list[*got], st->be, ids[i])) == 0)
+			(*got)++;
+	return rc;
+}
+
+int store_conn_find_list(svc_conn ***out, size_t *count, svc_store *st,
+			 const char *const *keys, size_t nkeys)
+{
+	const char **byname = NULL, **byid = NULL;
+	char **ids = NULL;
+	svc_conn **list = NULL;
+	size_t nn = 0, ni = 0, n = 0, i;
+	int rc;
+
+	if (nkeys &&
+	    (!(byname = calloc(nkeys, sizeof(*byname))) ||
+	     !(byid = calloc(nkeys, sizeof(*byid))) ||
+	     !(ids = calloc(nkeys, sizeof(*ids))) ||
+	     !(list = calloc(nkeys, sizeof(*list))))) {
+		rc = error_oom();
+		goto done;
+	}
+	/* an id is matched only as an id: a name never looks like one */
+	for (i = 0; i < nkeys; i++)
+		if (svc_is_uuid(keys[i]))
+			byid[ni++] = keys[i];
+		else
+			byname[nn++] = keys[i];
+	if ((rc = tx_read_key(st, 1)) != 0)
+		goto done;
+	if ((!nn || (rc = st->ops->conn_find_many(st->be, ids, byname, nn,
+						  STORE_FIND_NAME)) == 0) &&
+	    (!ni || (rc = st->ops->conn_find_many(st->be, ids + nn, byid, ni,
+						  STORE_FIND_ID)) == 0)) {
+		qsort(ids, nkeys, sizeof(*ids), by_str);
+		rc = get_ids(list, &n, st, ids, nkeys);
+	}
+	if (rc == 0)
+		rc = store_conn_verify(st, list, n);
+	/* an id of another project's connection not shared here goes */
+	if (rc == 0)
+		rc = keep_project(st, list, &n);
+	if ((rc = store_tx_end(st, rc)) == 0) {
+		*out = list;
+		*count = n;
+		list = NULL;
+		n = 0;
+	}
+done:
+	svc_store_conn_list_free(list, n);
+	for (i = 0; ids && i < nkeys; i++)
+		free(ids[i]);
+	free(ids);
+	free(byname);
+	free(byid);
+	return rc;
+}
+
 void svc_store_conn_list_free(svc_conn **list, size_t count)
 {
 	size_t i;

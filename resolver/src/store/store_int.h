@@ -111,6 +111,17 @@ int store_project_use(svc_store *st, const char *id);
  * of the current one as svc_store_conn_list gives them.
  */
 int store_conn_list(svc_conn ***out, size_t *count, svc_store *st, int all);
+/**
+ * The connections keys name (each an id, or a name matched
+ * case-insensitively as the database does), as svc_store_conn_list gives
+ * them: only those of the current project or shared into it (under their
+ * name here), each checked as svc_store_conn_get checks one, ordered by
+ * name; a key that names none is left out.  One read transaction, a few
+ * statements for the keys and a few for each connection found: the other
+ * connections of the store are not read.
+ */
+int store_conn_find_list(svc_conn ***out, size_t *count, svc_store *st,
+			 const char *const *keys, size_t nkeys);
 /** The id store_project_use set. */
 const char *store_project_current(svc_store *st);
 
