@@ -15,13 +15,16 @@
 # BENCH_PG_DURABLE=1 turns fsync and full_page_writes on, as a production
 # database has them (synchronous_commit is on either way); the settings in
 # force are printed with the results.
+# BENCH_CONNS=N adds N more connections to each store (Generic, imported
+# in one transaction), which no job names: a job start's cost must not
+# grow with them.
 # Usage: SVC_BIN_DIR=<dir with svcconn, svcconn-server> BENCH=<bench_server>
 #        bash bench/bench_fleet.sh   (BENCH_AGENTS=8, BENCH_JOBS=50,
-#        BENCH_PG_DURABLE=0)
+#        BENCH_PG_DURABLE=0, BENCH_CONNS=0)
 set -euo pipefail
 : "${SVC_BIN_DIR:?set SVC_BIN_DIR to the directory of the built executables}"
 BENCH=${BENCH:-$SVC_BIN_DIR/../bench/bench_server}
-AGENTS=${BENCH_AGENTS:-8}; JOBS=${BENCH_JOBS:-50}
+AGENTS=${BENCH_AGENTS:-8}; JOBS=${BENCH_JOBS:-50}; CONNS=${BENCH_CONNS:-0}
 TARGET=1.6
 pg_sh="$(cd "$(dirname "$0")/.." && pwd)/tests/support/pg.sh"
 tmp=$(mktemp -d); spids=()
@@ -38,6 +41,14 @@ svcconn() { "$SVC_BIN_DIR/svcconn" "$@"; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/key.pem" \
   -out "$tmp/cert.pem" -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
 printf 'bench-secret-value-1234' > "$tmp/pw"
+# the other connections, as export files of at most 5000 (an import file
+# is at most 1 MiB)
+for ((k = 0; k * 5000 < CONNS; k++)); do
+  { echo "apiVersion: svcconn/v1"; echo "connections:"
+    for ((i = k * 5000 + 1; i <= CONNS && i <= (k + 1) * 5000; i++)); do
+      printf '  - {name: "other-%s", type: generic, scheme: UsernamePassword, url: "https://h%s.example.test", auth: {username: u, password: "p-%s"}}\n' "$i" "$i" "$i"
+    done; } > "$tmp/others.$k.yml"
+done
 bash "$pg_sh" start "$tmp/pg"
 pgurl=$(cat "$tmp/pg/url")
 if [ "${BENCH_PG_DURABLE:-0}" = 1 ]; then
@@ -61,6 +72,7 @@ store() {
   fi
   svcconn create dockerregistry reg --scheme UsernamePassword --set registry=https://r.example.test \
     --set username=u --secret password=@"$tmp/pw" --grant-all-pipelines >/dev/null
+  for f in "$tmp"/others.*.yml; do [ -e "$f" ] && svcconn import "$f" >/dev/null; done
   svcconn pools create dev --trusted >/dev/null
   mkdir "$tmp/$1.reg"
   for i in $(seq 0 $((AGENTS - 1))); do
@@ -112,6 +124,7 @@ stop_servers() {
   spids=()
 }
 
+echo "connections no job names: $CONNS"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 store sqlite; serve sqlite; fleet sqlite "$url"; r_sqlite=$rate; stop_servers
 store pg1 bench_pg1; serve pg1; fleet pg1 "$url" bench_pg1; r_pg1=$rate; stop_servers

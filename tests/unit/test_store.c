@@ -1783,19 +1783,81 @@ static void test_list_missing_or_changed(void **state)
 	raw_exec(f, "UPDATE meta SET value = (SELECT value FROM keep) "
 		    "WHERE key = 'conn_manifest'");
 	readable(f, "svc");
-	/* an entry of the list changed, added or removed */
+	/* an entry of the list changed, added or removed: a handle that
+	 * reads the list refuses it.  The handle that had checked it keeps
+	 * relying on what it checked while the head is unchanged (no
+	 * connection was written), and svc's row is intact: it reads it */
 	raw_exec(f, "UPDATE conn_manifest SET version = 7");
+	readable(f, "svc");
+	reopen(f);
 	refused(f, "svc", "its list of connections was changed without the key");
 	raw_exec(f, "UPDATE conn_manifest SET version = 1;"
 		    "INSERT INTO conn_manifest VALUES ('x', 1)");
+	reopen(f);
 	refused(f, "svc", "its list of connections was changed without the key");
 	raw_exec(f, "DELETE FROM conn_manifest");
+	reopen(f);
 	refused(f, "svc", "its list of connections was changed without the key");
 	raw_exec(f, "DELETE FROM meta WHERE key = 'conn_manifest'");
 	refused(f, "svc", "its list of connections is missing");
 	/* and a write does not make it valid again */
 	assert_int_equal(svc_store_conn_rename(f->st, "svc", "other",
 					       "tester"), SVC_ECRYPTO);
+}
+
+/*
+ * Another handle's commits (another server of a fleet): one that writes
+ * no connection leaves this handle's checked list in use, yet an older
+ * copy of a row is still refused by a read, and a write matches every row
+ * again; one that writes a connection makes it read the list again.
+ */
+static void test_other_commits(void **state)
+{
+	struct fx *f = *state;
+	svc_store *other = NULL;
+	svc_conn *c = NULL;
+	svc_conn *keep = NULL;
+	svc_conn *b = mk("from-other", "https://b.example.com", "bob", SECRET_A);
+
+	init_open(f);
+	create_full(f, "svc", "https://example.com");
+	create_full(f, "keep", "https://keep.example.com");
+	readable(f, "svc");
+	assert_int_equal(svc_store_open(&other, &f->opts), 0);
+	/* a connection written elsewhere: the head moved, the list is read
+	 * again and the new connection reads */
+	assert_int_equal(svc_store_conn_create(other, b, "tester"), 0);
+	assert_int_equal(svc_store_conn_get(&c, f->st, "from-other", 0), 0);
+	svc_conn_free(c);
+	c = NULL;
+	/* a commit that writes no connection (a group) while svc's row
+	 * is put back to an older copy: the head is unchanged, and the read
+	 * of svc is refused all the same (its version is not the list's) */
+	raw_exec(f, "CREATE TABLE keep_m AS SELECT * FROM conn_macs "
+		    "WHERE conn_id = (SELECT id FROM connections WHERE name = 'svc');"
+		    "CREATE TABLE keep_c AS SELECT * FROM connections WHERE name = 'svc'");
+	assert_int_equal(svc_store_conn_get(&c, f->st, "svc", 0), 0);
+	assert_int_equal(svc_conn_set_url(c, "https://new.example.com"), 0);
+	assert_int_equal(svc_store_conn_update(f->st, c, "tester"), 0);
+	svc_conn_free(c);
+	c = NULL;
+	assert_int_equal(svc_store_conn_get(&keep, f->st, "keep", 0), 0);
+	assert_int_equal(svc_store_group_create(other, "ops", "tester"), 0);
+	raw_exec(f, "UPDATE connections SET url = (SELECT url FROM keep_c) "
+		    "WHERE name = 'svc';"
+		    "UPDATE conn_macs SET version = (SELECT version FROM keep_m),"
+		    " mac = (SELECT mac FROM keep_m) WHERE conn_id = "
+		    "(SELECT conn_id FROM keep_m)");
+	/* a write through this handle matches every row first: it is
+	 * refused, naming svc, and does not launder it */
+	assert_int_equal(svc_conn_set_url(keep, "https://keep2.example.com"), 0);
+	assert_int_equal(svc_store_conn_update(f->st, keep, "tester"),
+			 SVC_ECRYPTO);
+	assert_non_null(strstr(svc_error_last(), "'svc'"));
+	refused(f, "svc", "it is not the version last written");
+	svc_conn_free(keep);
+	svc_store_free(other);
+	svc_conn_free(b);
 }
 
 /* An older copy of one row: its version is not the list's. */
@@ -1981,6 +2043,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_missing_or_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_older_row, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_commits, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unverified_and_delete, setup,
 						teardown),

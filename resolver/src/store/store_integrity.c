@@ -40,7 +40,9 @@
  * valid.  Deleting a connection does not check it: that is how a refused
  * connection is removed.  A handle keeps the checked manifest while no
  * other process commits (struct store_mcache), so reading one connection
- * costs its own MAC, not the whole store's.  A list of every connection
+ * costs its own MAC, not the whole store's; and, for reads, while another
+ * process's commits leave the manifest's head as it was (no connection
+ * written: a fleet's servers recording jobs), see mcache_get.  A list of every connection
  * is checked in one walk over all their versions, MACs and sealed
  * secrets (store_conn_verify_all, the backend's conn_seals_all), which
  * matches the manifest against every row on the way; a list read to be
@@ -376,8 +378,17 @@ struct store_mcache {
 	manifest m;   /**< the list, its MAC checked */
 	int valid;    /**< m is the stored list as of data version dv */
 	int matched;  /**< and every row had the version m lists */
+	int read_ok;  /**< the rows matched m once, and the stored head
+			   has been m's since (a read relies on m) */
 	int dirty;    /**< changed by the open write transaction */
 	long long dv; /**< the data version m was read at */
+};
+
+/* What mcache_get checks the rows against the list for. */
+enum {
+	MCACHE_LIST = 0,  /**< nothing: the caller walks every row */
+	MCACHE_READ = 1,  /**< reading connections (each row checked) */
+	MCACHE_WRITE = 2, /**< writing: every row now */
 };
 
 static void mcache_drop(svc_store *st)
@@ -387,6 +398,7 @@ static void mcache_drop(svc_store *st)
 	manifest_clear(&st->mcache->m);
 	manifest_init(&st->mcache->m);
 	st->mcache->valid = st->mcache->matched = st->mcache->dirty = 0;
+	st->mcache->read_ok = 0;
 }
 
 void store_mcache_free(svc_store *st)
@@ -402,14 +414,52 @@ static int manifest_match(svc_store *st, const manifest *m);
 static int manifest_missing(svc_store *st, const manifest *m);
 
 /*
- * Inside a transaction: the store's list, checked against its MAC and,
- * with match, against every row's version.
+ * 1 in *same when the stored head is byte for byte the head of m under
+ * the store's key: no connection was written since m was read (every
+ * write of one takes a new epoch into the head).
+ */
+static int head_unchanged(int *same, svc_store *st, const manifest *m)
+{
+	char mac[2 * CRYPTO_MAC_LEN];
+	svc_buf text = SVC_BUF_INIT;
+	char *v = NULL;
+	size_t h = sizeof(mac);
+	int rc;
+
+	*same = 0;
+	rc = st->ops->meta_get(&v, st->be, META_MANIFEST);
+	if (rc == SVC_ENOTFOUND) {
+		svc_error_clear();
+		return 0; /* manifest_load says what is wrong */
+	}
+	if (rc == 0 && (rc = head_text(&text, m)) == 0 &&
+	    (rc = head_mac(mac, &st->key, text.ptr, text.len)) == 0)
+		*same = strlen(v) == h + 1 + text.len && v[h] == '\n' &&
+			memcmp(v, mac, h) == 0 &&
+			memcmp(v + h + 1, text.ptr, text.len) == 0;
+	free(v);
+	buf_clear(&text);
+	return rc;
+}
+
+/*
+ * Inside a transaction: the store's list, checked against its MAC and
+ * against every row's version, as match asks (MCACHE_*).
+ *
+ * When another process committed (the data version moved) and the stored
+ * head is still m's, no connection was written: m is kept, and reads go
+ * on relying on it (each row read is checked against m's version and its
+ * own MAC, which refuses an older copy of it and a row m does not list),
+ * while a write matches every row again first, so that it never makes an
+ * older copy of another connection valid.  On a fleet of servers, where
+ * every job of another server moves the data version, a read then costs
+ * one row's checks and the head, not the whole list.
  */
 static int mcache_get(manifest **out, svc_store *st, int match)
 {
 	struct store_mcache *mc = st->mcache;
 	long long dv = 0;
-	int rc;
+	int rc, same = 0;
 
 	if (!mc) {
 		if (!(mc = calloc(1, sizeof(*mc))))
@@ -420,7 +470,13 @@ static int mcache_get(manifest **out, svc_store *st, int match)
 	if (!mc->dirty) {
 		if ((rc = st->ops->data_version(&dv, st->be)) != 0)
 			return rc;
-		if (!mc->valid || mc->dv != dv) {
+		if (mc->valid && mc->dv != dv &&
+		    (rc = head_unchanged(&same, st, &mc->m)) != 0)
+			return rc;
+		if (same) {
+			mc->dv = dv;
+			mc->matched = 0;
+		} else if (!mc->valid || mc->dv != dv) {
 			mcache_drop(st);
 			if ((rc = manifest_load(&mc->m, st, &st->key)) != 0)
 				return rc;
@@ -428,10 +484,11 @@ static int mcache_get(manifest **out, svc_store *st, int match)
 			mc->dv = dv;
 		}
 	}
-	if (match && !mc->matched) {
+	if ((match == MCACHE_WRITE && !mc->matched) ||
+	    (match == MCACHE_READ && !mc->read_ok)) {
 		if ((rc = manifest_match(st, &mc->m)) != 0)
 			return rc;
-		mc->matched = 1;
+		mc->matched = mc->read_ok = 1;
 	}
 	*out = &mc->m;
 	return 0;
@@ -749,7 +806,7 @@ int store_conn_verify(svc_store *st, svc_conn *const *conns, size_t n)
 	size_t i;
 	int rc;
 
-	rc = mcache_get(&m, st, 1);
+	rc = mcache_get(&m, st, MCACHE_READ);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = check_one(st, m, conns[i]);
 	return rc;
@@ -872,7 +929,7 @@ static int seals_end(struct seals_ctx *ctx, int rc, size_t n)
 	if (rc == 0 && ctx->matched != ctx->m->n)
 		rc = manifest_missing(ctx->st, ctx->m);
 	if (rc == 0)
-		ctx->st->mcache->matched = 1;
+		ctx->st->mcache->matched = ctx->st->mcache->read_ok = 1;
 	buf_clear(&ctx->mac);
 	sealed_clear(&ctx->s);
 	return rc;
@@ -884,7 +941,7 @@ int store_conn_verify_all(svc_store *st, svc_conn *const *conns, size_t n)
 	manifest *m;
 	int rc;
 
-	if ((rc = mcache_get(&m, st, 0)) != 0)
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) != 0)
 		return rc;
 	seals_begin(&ctx, st, m);
 	ctx.n = n;
@@ -919,7 +976,7 @@ int store_conn_list_verified(svc_conn ***out, size_t *count, svc_store *st)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = mcache_get(&m, st, 0)) != 0)
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) != 0)
 		return rc;
 	seals_begin(&ctx, st, m);
 	rc = st->ops->conn_list_sealed(&list, &n, st->be, seals_row_listed,
@@ -1037,7 +1094,7 @@ int store_conn_seal_begin(svc_store *st)
 {
 	manifest *m;
 
-	return mcache_get(&m, st, 1);
+	return mcache_get(&m, st, MCACHE_WRITE);
 }
 
 int store_conn_seal_written(svc_store *st, const svc_conn *c,
@@ -1048,14 +1105,14 @@ int store_conn_seal_written(svc_store *st, const svc_conn *c,
 
 	/* as store_conn_seal, but of the rows as written: every other row
 	 * was matched by store_conn_seal_begin */
-	if ((rc = mcache_get(&m, st, 0)) != 0)
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) != 0)
 		return rc;
 	st->mcache->dirty = 1;
 	if ((rc = seal_conn(st, m, c, id, m->epoch + 1, &x->s,
 			    &st->key)) != 0)
 		return rc;
 	m->epoch++;
-	return mcache_get(&m, st, 1);
+	return mcache_get(&m, st, MCACHE_WRITE);
 }
 
 int store_conn_seal(svc_store *st, const char *id)
@@ -1067,13 +1124,13 @@ int store_conn_seal(svc_store *st, const char *id)
 	 * copy of another connection valid (checked once id is sealed, as
 	 * a new connection's row has no version yet; the list is written
 	 * at the commit) */
-	if ((rc = mcache_get(&m, st, 0)) != 0)
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) != 0)
 		return rc;
 	st->mcache->dirty = 1;
 	if ((rc = seal_into(st, m, id, m->epoch + 1, &st->key)) != 0)
 		return rc;
 	m->epoch++;
-	return mcache_get(&m, st, 1);
+	return mcache_get(&m, st, MCACHE_WRITE);
 }
 
 /*
@@ -1086,7 +1143,7 @@ int store_conn_forget(svc_store *st, const char *id)
 	manifest *m;
 	int rc;
 
-	if ((rc = mcache_get(&m, st, 0)) == 0) {
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) == 0) {
 		st->mcache->dirty = 1;
 		rc = manifest_drop(st, m, &st->key, id);
 	}
@@ -1098,7 +1155,7 @@ int store_conn_unlist(svc_store *st, const char *id)
 	manifest *m;
 	int rc;
 
-	if ((rc = mcache_get(&m, st, 0)) == 0)
+	if ((rc = mcache_get(&m, st, MCACHE_LIST)) == 0)
 		rc = manifest_find(m, id) ? 0 : SVC_ENOTFOUND;
 	return rc == 0 ? store_conn_forget(st, id) : rc;
 }
@@ -1110,7 +1167,7 @@ int store_rows_remac(svc_store *st, const crypto_key *nk)
 	int rc;
 
 	manifest_init(&out);
-	if ((rc = mcache_get(&m, st, 1)) != 0)
+	if ((rc = mcache_get(&m, st, MCACHE_WRITE)) != 0)
 		goto done;
 	out.epoch = m->epoch;
 	for (i = 0; i < m->n && rc == 0; i++)
