@@ -1282,19 +1282,37 @@ static void pg_rollback(sqldb *db)
 	db->in_tx = db->write_tx = 0;
 }
 
+static int pg_prepare(sqldb_stmt **out, sqldb *db, const char *sql,
+		      const char *doing);
+static int pg_step(sqldb_stmt *st);
+static long long pg_col_int(sqldb_stmt *st, int i);
+static void pg_finalize(sqldb_stmt *st);
+
 static int pg_data_version(long long *out, sqldb *db)
 {
+	const char *doing = "read the data version";
+	sqldb_stmt *st;
 	long long n = 0;
 	int rc;
 
-	if (!db->in_tx && (rc = reconnect(db, "read the data version")) != 0)
+	/* run as the store's statements are (kept prepared; outside a
+	 * transaction, on a connection made again when lost); inside our
+	 * write transaction, less its own count once made (the commit adds
+	 * it to own_writes) */
+	if ((rc = pg_prepare(&st, db, "SELECT commits - CASE WHEN last_xid = "
+					"pg_current_xact_id_if_assigned() "
+					"THEN 1 ELSE 0 END FROM svcconn_version",
+			     doing)) != 0)
 		return rc;
-	/* inside our write transaction, less its own count once made (the
-	 * commit adds it to own_writes) */
-	if ((rc = query_int(&n, db, "SELECT commits - CASE WHEN last_xid = "
-				    "pg_current_xact_id_if_assigned() THEN 1 "
-				    "ELSE 0 END FROM svcconn_version",
-			    "read the data version")) != 0)
+	if ((rc = pg_step(st)) == 1) {
+		n = pg_col_int(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = error_set(SVC_ERROR, "cannot %s in '%s': no value", doing,
+			       db->where);
+	}
+	pg_finalize(st);
+	if (rc)
 		return rc;
 	*out = n - db->own_writes;
 	return 0;
