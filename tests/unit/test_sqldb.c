@@ -9,7 +9,11 @@
  * time across connections, the data version, and (PostgreSQL) a server
  * that goes away and comes back, a connection ended under an idle
  * handle (reconnected at the next begin, its session settings applied
- * again), and one that refuses writes as read-only (a standby's).
+ * again), one that refuses writes as read-only (a standby's), and the
+ * statements the driver keeps prepared (checked in the session's own
+ * pg_prepared_statements): once per text and parameter types, none for
+ * a statement that fails to prepare, made again after a reconnection,
+ * and bounded.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,6 +26,7 @@
 #include "testutil.h"
 #include "svcconn/errors.h"
 #include "store/sqldb.h"
+#include "util/buf.h"
 
 /* One database for a test, and the driver it is opened with. */
 struct fx {
@@ -597,6 +602,24 @@ static void test_pg_unavailable(void **state)
 	free(pgdir);
 }
 
+/* End f's session from another connection; pid gets its backend's id. */
+static void terminate(char *pid, size_t n, struct fx *f)
+{
+	const char *pid_arg[1];
+	sqldb_stmt *st;
+	sqldb *other;
+
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT CAST(pg_backend_pid() "
+			      "AS TEXT)", 0, NULL), 1);
+	snprintf(pid, n, "%s", f->d->col_text(st, 0));
+	f->d->finalize(st);
+	assert_int_equal(f->d->open(&other, f->loc, 0), 0);
+	pid_arg[0] = pid;
+	assert_int_equal(run1(f->d, other, NULL, "SELECT pg_terminate_backend("
+			      "CAST(?1 AS INTEGER))", 1, pid_arg), 1);
+	f->d->close(other);
+}
+
 /*
  * A connection ended under an idle handle (the server restarted, a
  * failover): the next begin finds it dead, connects again at once, and
@@ -606,22 +629,12 @@ static void test_pg_unavailable(void **state)
 static void test_pg_reconnect_settings(void **state)
 {
 	struct fx *f = *state;
-	const char *pid_arg[1];
 	sqldb_stmt *st;
-	sqldb *other;
 	char pid[32];
 
 	if (f->d != &sqldb_postgresql)
 		skip();
-	assert_int_equal(run1(f->d, f->db, &st, "SELECT CAST(pg_backend_pid() AS TEXT)",
-			      0, NULL), 1);
-	snprintf(pid, sizeof(pid), "%s", f->d->col_text(st, 0));
-	f->d->finalize(st);
-	assert_int_equal(f->d->open(&other, f->loc, 0), 0);
-	pid_arg[0] = pid;
-	assert_int_equal(run1(f->d, other, NULL, "SELECT pg_terminate_backend("
-			      "CAST(?1 AS INTEGER))", 1, pid_arg), 1);
-	f->d->close(other);
+	terminate(pid, sizeof(pid), f);
 	if (f->d->begin(f->db, 0) != 0)
 		fail_msg("begin after the connection ended: %s", svc_error_last());
 	assert_int_equal(run1(f->d, f->db, &st, "SELECT CAST(pg_backend_pid() AS TEXT), "
@@ -682,6 +695,260 @@ static void test_pg_read_only(void **state)
 			      "WHERE action = 'read-only'", 0, NULL), 1);
 	assert_int_equal(f->d->col_int(st, 0), 1);
 	f->d->finalize(st);
+}
+
+/* The fixture of a test of the PostgreSQL driver only: skipped on
+ * SQLite. */
+static struct fx *pg_fx(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->d != &sqldb_postgresql)
+		skip();
+	return f;
+}
+
+/* The integer in the one row of sql on f's database, arg its ?1 (NULL:
+ * none). */
+static long long int_of(struct fx *f, const char *sql, const char *arg)
+{
+	const char *args[] = { arg };
+	sqldb_stmt *st;
+	long long n;
+
+	assert_int_equal(run1(f->d, f->db, &st, sql, arg ? 1 : 0, args), 1);
+	n = f->d->col_int(st, 0);
+	f->d->finalize(st);
+	return n;
+}
+
+/* Entries of f's session in pg_prepared_statements whose text is sql
+ * (as PostgreSQL holds it: $N placeholders). */
+static long long prepared_count(struct fx *f, const char *sql)
+{
+	return int_of(f, "SELECT count(*) FROM pg_prepared_statements "
+		      "WHERE statement = ?1", sql);
+}
+
+/* Run "SELECT CAST(?1 AS TEXT)" with v bound as kind ('T' text, 'I' an
+ * integer, 'B' bytes) and check what it reads back. */
+static void cast_text(struct fx *f, char kind, const char *v,
+		      const char *want)
+{
+	sqldb_stmt *st;
+
+	assert_int_equal(f->d->prepare(&st, f->db, "SELECT CAST(?1 AS TEXT)",
+				       "test"), 0);
+	if (kind == 'I')
+		assert_int_equal(f->d->bind_int(st, 1, atoll(v)), 0);
+	else if (kind == 'B')
+		assert_int_equal(f->d->bind_blob(st, 1, v, strlen(v)), 0);
+	else
+		assert_int_equal(f->d->bind_text(st, 1, v, strlen(v)), 0);
+	if (f->d->step(st) != 1)
+		fail_msg("%c %s: %s", kind, v, svc_error_last());
+	assert_string_equal(f->d->col_text(st, 0), want);
+	f->d->finalize(st);
+}
+
+/*
+ * The driver keeps statements prepared, one for each text and parameter
+ * types: run many times, a statement is prepared once; the same text
+ * with other types is a statement of its own, each reading its own
+ * parameters right, in and out of transactions.
+ */
+static void test_pg_prepared_once(void **state)
+{
+	struct fx *f = pg_fx(state);
+	const char *text = "SELECT CAST($1 AS TEXT)";
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		cast_text(f, 'T', "042", "042");
+		cast_text(f, 'I', "42", "42");
+	}
+	assert_int_equal(prepared_count(f, text), 2);
+	assert_int_equal(f->d->begin(f->db, 0), 0);
+	cast_text(f, 'B', "ab", "\\x6162");
+	cast_text(f, 'T', "ab", "ab");
+	f->d->rollback(f->db);
+	cast_text(f, 'B', "cd", "\\x6364");
+	assert_int_equal(prepared_count(f, text), 3);
+	/* one entry for each type, as the types were bound */
+	assert_int_equal(int_of(f, "SELECT count(DISTINCT CAST(parameter_types "
+				"AS TEXT)) FROM pg_prepared_statements "
+				"WHERE statement = ?1", text), 3);
+}
+
+/*
+ * A statement that cannot be prepared (a syntax error, a column that is
+ * not there) reports PostgreSQL's error each time, and nothing of it is
+ * kept; under the write transaction's savepoint the transaction goes on.
+ * A statement first run in a failed transaction is not prepared (its
+ * Parse fails there) and runs once the transaction is rolled back.  One
+ * prepared in a transaction rolled back stays prepared, and runs.
+ */
+static void test_pg_prepare_fails(void **state)
+{
+	struct fx *f = pg_fx(state);
+	const char *row[] = { "t", "alice", "ok" };
+	const char *bad_arg[] = { "x" };
+	const char *ins = "INSERT INTO audit (at, actor, action) VALUES (?1, ?2, ?3)";
+	const char *bad_col = "INSERT INTO audit (at, actor, actio) VALUES (?1, ?2, ?3)";
+	sqldb_stmt *st;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(run1(f->d, f->db, NULL, "SELEC ?1", 1, bad_arg),
+				 SVC_ERROR);
+		assert_non_null(strstr(svc_error_last(), "syntax error at or near \"SELEC\""));
+		assert_int_equal(f->d->begin(f->db, 1), 0);
+		assert_int_equal(run1(f->d, f->db, NULL, bad_col, 3, row), SVC_ERROR);
+		assert_non_null(strstr(svc_error_last(), "column \"actio\" of relation \"audit\" does not exist"));
+		assert_int_equal(run1(f->d, f->db, NULL, ins, 3, row), 0);
+		assert_int_equal(f->d->commit(f->db), 0);
+	}
+	assert_int_equal(prepared_count(f, "SELEC $1"), 0);
+	assert_int_equal(prepared_count(f, "INSERT INTO audit (at, actor, actio) VALUES ($1, $2, $3)"), 0);
+	assert_int_equal(prepared_count(f, "INSERT INTO audit (at, actor, action) VALUES ($1, $2, $3)"), 1);
+
+	/* a failed transaction: the next new statement is not prepared */
+	assert_int_equal(f->d->begin(f->db, 0), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, "SELECT CAST(?1 AS INTEGER)",
+			      1, bad_arg), SVC_ERROR);
+	assert_int_equal(run1(f->d, f->db, NULL, "SELECT 'fresh', ?1", 1,
+			      bad_arg), SVC_ERROR);
+	assert_non_null(strstr(svc_error_last(), "current transaction is aborted"));
+	f->d->rollback(f->db);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT 'fresh', ?1", 1,
+			      bad_arg), 1);
+	assert_string_equal(f->d->col_text(st, 1), "x");
+	f->d->finalize(st);
+	assert_int_equal(prepared_count(f, "SELECT 'fresh', $1"), 1);
+
+	/* prepared in a write transaction rolled back: still there */
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, "INSERT INTO meta (key, value) "
+			      "VALUES (?1, ?1)", 1, bad_arg), 0);
+	f->d->rollback(f->db);
+	assert_int_equal(prepared_count(f, "INSERT INTO meta (key, value) VALUES ($1, $1)"), 1);
+	assert_int_equal(f->d->begin(f->db, 1), 0);
+	assert_int_equal(run1(f->d, f->db, NULL, "INSERT INTO meta (key, value) "
+			      "VALUES (?1, ?1)", 1, bad_arg), 0);
+	assert_int_equal(f->d->commit(f->db), 0);
+	assert_int_equal(run1(f->d, f->db, &st, "SELECT value FROM meta WHERE "
+			      "key = 'x'", 0, NULL), 1);
+	assert_string_equal(f->d->col_text(st, 0), "x");
+	f->d->finalize(st);
+	assert_int_equal(int_of(f, "SELECT count(*) FROM audit WHERE "
+				"action = 'ok'", NULL), 2);
+}
+
+/*
+ * The session's prepared statements end with it: after the connection
+ * is ended under the handle, the statements run before run again on the
+ * new connection -- one outside a transaction (retried there at once),
+ * one at the next begin -- each prepared again, once.
+ */
+static void test_pg_prepared_reconnect(void **state)
+{
+	struct fx *f = pg_fx(state);
+	const char *row[] = { "t", "alice", "again" };
+	const char *ins = "INSERT INTO audit (at, actor, action) VALUES (?1, ?2, ?3)";
+	const char *ins_pg = "INSERT INTO audit (at, actor, action) VALUES ($1, $2, $3)";
+	char pid[32];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		cast_text(f, 'T', "a", "a");
+		assert_int_equal(f->d->begin(f->db, 1), 0);
+		assert_int_equal(run1(f->d, f->db, NULL, ins, 3, row), 0);
+		assert_int_equal(f->d->commit(f->db), 0);
+	}
+	assert_int_equal(prepared_count(f, "SELECT CAST($1 AS TEXT)"), 1);
+	assert_int_equal(prepared_count(f, ins_pg), 1);
+	terminate(pid, sizeof(pid), f);
+	cast_text(f, 'T', "b", "b");
+	assert_int_equal(prepared_count(f, "SELECT CAST($1 AS TEXT)"), 1);
+	assert_int_equal(prepared_count(f, ins_pg), 0);
+	terminate(pid, sizeof(pid), f);
+	for (i = 0; i < 2; i++) {
+		if (f->d->begin(f->db, 1) != 0)
+			fail_msg("begin after the connection ended: %s",
+				 svc_error_last());
+		assert_int_equal(run1(f->d, f->db, NULL, ins, 3, row), 0);
+		assert_int_equal(f->d->commit(f->db), 0);
+		cast_text(f, 'T', "c", "c");
+	}
+	assert_int_equal(prepared_count(f, ins_pg), 1);
+	assert_int_equal(prepared_count(f, "SELECT CAST($1 AS TEXT)"), 1);
+}
+
+/* Distinct statements, more than the driver keeps: run twice each. */
+#define MANY_STATEMENTS 400
+
+/* Run "SELECT CAST(?1 AS INTEGER) + k" with 2 * k and check 3 * k. */
+static void plus_k(struct fx *f, int k)
+{
+	char sql[64];
+	sqldb_stmt *st;
+
+	snprintf(sql, sizeof(sql), "SELECT CAST(?1 AS INTEGER) + %d", k);
+	assert_int_equal(f->d->prepare(&st, f->db, sql, "test"), 0);
+	assert_int_equal(f->d->bind_int(st, 1, 2LL * k), 0);
+	if (f->d->step(st) != 1)
+		fail_msg("statement %d: %s", k, svc_error_last());
+	assert_int_equal(f->d->col_int(st, 0), 3LL * k);
+	f->d->finalize(st);
+}
+
+/* pg_prepared_statements' entries of f's session. */
+static long long prepared_all(struct fx *f)
+{
+	return int_of(f, "SELECT count(*) FROM pg_prepared_statements", NULL);
+}
+
+/*
+ * The cache is bounded: of more distinct statements than it keeps, each
+ * runs right (the ones past its bound unnamed), the session's prepared
+ * statements stop growing; a statement of many parameters (a VALUES
+ * list of many rows) runs unnamed, prepared never.
+ */
+static void test_pg_prepared_bounded(void **state)
+{
+	struct fx *f = pg_fx(state);
+	svc_buf sql = SVC_BUF_INIT;
+	sqldb_stmt *st;
+	long long half, all;
+	int k;
+
+	for (k = 0; k < MANY_STATEMENTS / 2; k++)
+		plus_k(f, k);
+	half = prepared_all(f);
+	for (k = 0; k < MANY_STATEMENTS; k++) {
+		plus_k(f, k);
+		plus_k(f, k);
+	}
+	all = prepared_all(f);
+	assert_true(half > 0);
+	assert_true(all < MANY_STATEMENTS);
+	for (k = MANY_STATEMENTS; k < MANY_STATEMENTS + 10; k++)
+		plus_k(f, k);
+	assert_int_equal(prepared_all(f), all);
+
+	/* 100 parameters: never kept */
+	assert_int_equal(buf_puts(&sql, "SELECT 0"), 0);
+	for (k = 1; k <= 100; k++)
+		assert_int_equal(buf_printf(&sql, " + CAST(?%d AS INTEGER)", k), 0);
+	assert_int_equal(f->d->prepare(&st, f->db, sql.ptr, "test"), 0);
+	for (k = 1; k <= 100; k++)
+		assert_int_equal(f->d->bind_int(st, k, k), 0);
+	assert_int_equal(f->d->step(st), 1);
+	assert_int_equal(f->d->col_int(st, 0), 5050);
+	f->d->finalize(st);
+	assert_int_equal(int_of(f, "SELECT count(*) FROM pg_prepared_statements "
+				"WHERE statement LIKE 'SELECT 0 + %'", NULL), 0);
+	buf_clear(&sql);
 }
 
 /* The location's password appears in no message; redaction keeps
@@ -745,6 +1012,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pg_read_only, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_prepared_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_prepare_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pg_prepared_reconnect,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_prepared_bounded,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,10 +10,36 @@
  * redacted location, postgresql://HOST:PORT/DBNAME, never the string.
  *
  * Statements are the common dialect of sqldb.h: ?N becomes $N (outside
- * quoted strings, identifiers and comments) and each runs with
- * PQexecParams on its first step: text parameters, blobs as binary BYTEA,
- * results as text (bytea comes back as \x hex, decoded by col_blob), every
- * row of the result held until the next statement.
+ * quoted strings, identifiers and comments) and each runs on its first
+ * step: text parameters, blobs as binary BYTEA, results as text (bytea
+ * comes back as \x hex, decoded by col_blob), every row of the result
+ * held until the next statement.
+ *
+ * Prepared statements.  A connection keeps the statements it runs
+ * prepared, so PostgreSQL parses, analyses and plans each once per
+ * session, not at every run: a cache of the connection, sorted by text
+ * and parameter types (the same text bound with other types -- an
+ * integer, bytes, a NULL -- is another statement), maps each to its
+ * name, "svc_N".  A statement's first run sends its Parse under a new
+ * name and its run by that name in one round trip (libpq's pipeline
+ * mode); later ones run by the name (PQexecPrepared).  The entry is made
+ * only when the Parse succeeded: one that fails (a syntax error: the
+ * error reported is PostgreSQL's, as for an unnamed statement), fails in
+ * a failed transaction, or is skipped after a failure in the same round
+ * trip leaves nothing; one that succeeded stays even if its transaction
+ * rolls back (PostgreSQL's prepared statements are not transactional).
+ * A new connection (PQreset, after a lost one -- a restart, a failover
+ * -- or a write refused as read-only) is a new session without them:
+ * the cache is emptied before it, whether the attempt connects or not.
+ * The cache is bounded: a text of more than SVC_PG_CACHE_PARAMS
+ * parameters or SVC_PG_CACHE_SQL bytes (the batches of sqldb_batch.c and
+ * conn_find_many's VALUES lists, a text per number of rows) and any
+ * beyond SVC_PG_CACHE_MAX statements run unnamed (PQexecParams), as
+ * every one did before.  PostgreSQL plans a prepared statement for its
+ * parameters at each of its first five runs, then switches to a generic
+ * plan only if that is estimated to cost no more (plan_cache_mode).
+ * BEGIN, COMMIT and the savepoints are utility statements with nothing
+ * to plan: they run as text.
  *
  * Transactions.  The store's operations read, decide, then write, as they
  * do under SQLite's BEGIN IMMEDIATE, which takes the database's one write
@@ -125,6 +151,23 @@
 #define PG_MAX_PARAMS 65535
 /* Longest SQL text a statement may have. */
 #define PG_MAX_SQL (1u << 20)
+/* The statements a connection keeps prepared: at most SVC_PG_CACHE_MAX,
+ * each of at most SVC_PG_CACHE_PARAMS parameters and SVC_PG_CACHE_SQL
+ * bytes of SQL (the store's own have up to 16 parameters; the texts built
+ * for many rows, a batch's or a VALUES list's, differ with their number
+ * and run unnamed). */
+#define SVC_PG_CACHE_MAX 256
+#define SVC_PG_CACHE_PARAMS 32
+#define SVC_PG_CACHE_SQL 8192
+
+/* A statement the session holds prepared under a name of ours. */
+struct pg_prepared {
+	char *sql;            /**< its text, with $N placeholders */
+	size_t len;           /**< strlen(sql) */
+	int nparams;          /**< parameters */
+	unsigned *types;      /**< their type oids, as prepared */
+	char name[32];        /**< the session's name for it, "svc_N" */
+};
 
 struct sqldb {
 	PGconn *conn;         /**< the connection (maybe lost: reset) */
@@ -144,6 +187,13 @@ struct sqldb {
 				   the watchers at its commit */
 	int listening;        /**< a watcher: LISTEN runs on the current
 				   connection */
+	struct pg_prepared **cache; /**< the statements prepared on the
+				   current connection, sorted (cache_cmp);
+				   SVC_PG_CACHE_MAX slots, NULL until the
+				   first */
+	int ncached;          /**< entries in cache */
+	unsigned long long prepared; /**< names given so far (the next
+				   is "svc_<prepared + 1>") */
 };
 
 struct sqldb_stmt {
@@ -363,6 +413,121 @@ int sqldb_pg_has_password(const char *location)
 	return has;
 }
 
+/* ---- the statements kept prepared -------------------------------------- */
+
+/*
+ * The cache's order: by parameters, length, text, then parameter types
+ * (memcmp's order of the oids' bytes: any order will do, if total).
+ */
+static int cache_cmp(const struct pg_prepared *e, const sqldb_stmt *st,
+		     size_t len)
+{
+	int c;
+
+	if (e->nparams != st->nparams)
+		return e->nparams < st->nparams ? -1 : 1;
+	if (e->len != len)
+		return e->len < len ? -1 : 1;
+	if ((c = memcmp(e->sql, st->sql, len)) != 0)
+		return c;
+	return memcmp(e->types, st->types,
+		      (size_t)st->nparams * sizeof(*st->types));
+}
+
+/* The index of st's statement in db's cache, or -1 and *at where it
+ * would go. */
+static int cache_find(const sqldb *db, const sqldb_stmt *st, int *at)
+{
+	size_t len = strlen(st->sql);
+	int lo = 0, hi = db->ncached, mid, c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = cache_cmp(db->cache[mid], st, len)) == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return -1;
+}
+
+static void prepared_free(struct pg_prepared *e)
+{
+	if (!e)
+		return;
+	free(e->sql);
+	free(e->types);
+	free(e);
+}
+
+/* A new entry for st under a new name; NULL when out of memory (st then
+ * runs unnamed). */
+static struct pg_prepared *prepared_new(sqldb *db, const sqldb_stmt *st)
+{
+	size_t n = (size_t)st->nparams;
+	struct pg_prepared *e = calloc(1, sizeof(*e));
+
+	if (!e || !(e->sql = strdup(st->sql)) ||
+	    !(e->types = calloc(n ? n : 1, sizeof(*e->types)))) {
+		prepared_free(e);
+		return NULL;
+	}
+	e->len = strlen(e->sql);
+	e->nparams = st->nparams;
+	memcpy(e->types, st->types, n * sizeof(*e->types));
+	snprintf(e->name, sizeof(e->name), "svc_%llu", ++db->prepared);
+	return e;
+}
+
+/* Forget every statement: the session that held them is gone (PQreset)
+ * or closing. */
+static void cache_clear(sqldb *db)
+{
+	int i;
+
+	for (i = 0; i < db->ncached; i++)
+		prepared_free(db->cache[i]);
+	db->ncached = 0;
+}
+
+/*
+ * How st runs on db: *hit, the statement prepared for it already; or
+ * *fresh, a new one to prepare now (to add at *at once prepared); or
+ * neither: unnamed, when its text is too big for the cache (a batch of
+ * rows), the cache is full, or memory is short.
+ */
+static void cache_lookup(const struct pg_prepared **hit,
+			 struct pg_prepared **fresh, int *at, sqldb *db,
+			 const sqldb_stmt *st)
+{
+	int i;
+
+	*hit = NULL;
+	*fresh = NULL;
+	if (st->nparams > SVC_PG_CACHE_PARAMS ||
+	    strlen(st->sql) > SVC_PG_CACHE_SQL)
+		return;
+	if (!db->cache &&
+	    !(db->cache = calloc(SVC_PG_CACHE_MAX, sizeof(*db->cache))))
+		return;
+	if ((i = cache_find(db, st, at)) >= 0)
+		*hit = db->cache[i];
+	else if (db->ncached < SVC_PG_CACHE_MAX)
+		*fresh = prepared_new(db, st);
+}
+
+/* Add fresh, prepared on the session, at index at (cache_lookup's). */
+static void cache_add(sqldb *db, struct pg_prepared *fresh, int at)
+{
+	memmove(db->cache + at + 1, db->cache + at,
+		(size_t)(db->ncached - at) * sizeof(*db->cache));
+	db->cache[at] = fresh;
+	db->ncached++;
+}
+
 /* ---- running SQL ------------------------------------------------------- */
 
 /* Run SQL without parameters or rows (several statements allowed). */
@@ -445,6 +610,9 @@ static int reconnect(sqldb *db, const char *doing)
 			return error_set(SVC_EUNAVAIL,
 					 "cannot %s: database '%s' cannot be reached (the last attempt failed less than %d s ago)",
 					 doing, db->where, SVC_PG_HOLDOFF);
+		/* a new session: the old one's prepared statements are gone
+		 * with it, whether or not this attempt connects */
+		cache_clear(db);
 		PQreset(db->conn);
 		if (PQstatus(db->conn) != CONNECTION_OK) {
 			db->holdoff = mono_now() + SVC_PG_HOLDOFF;
@@ -919,6 +1087,8 @@ static void pg_close(sqldb *db)
 	if (!db)
 		return;
 	PQfinish(db->conn);
+	cache_clear(db);
+	free(db->cache);
 	free(db->where);
 	free(db);
 }
@@ -1112,19 +1282,37 @@ static void pg_rollback(sqldb *db)
 	db->in_tx = db->write_tx = 0;
 }
 
+static int pg_prepare(sqldb_stmt **out, sqldb *db, const char *sql,
+		      const char *doing);
+static int pg_step(sqldb_stmt *st);
+static long long pg_col_int(sqldb_stmt *st, int i);
+static void pg_finalize(sqldb_stmt *st);
+
 static int pg_data_version(long long *out, sqldb *db)
 {
+	const char *doing = "read the data version";
+	sqldb_stmt *st;
 	long long n = 0;
 	int rc;
 
-	if (!db->in_tx && (rc = reconnect(db, "read the data version")) != 0)
+	/* run as the store's statements are (kept prepared; outside a
+	 * transaction, on a connection made again when lost); inside our
+	 * write transaction, less its own count once made (the commit adds
+	 * it to own_writes) */
+	if ((rc = pg_prepare(&st, db, "SELECT commits - CASE WHEN last_xid = "
+					"pg_current_xact_id_if_assigned() "
+					"THEN 1 ELSE 0 END FROM svcconn_version",
+			     doing)) != 0)
 		return rc;
-	/* inside our write transaction, less its own count once made (the
-	 * commit adds it to own_writes) */
-	if ((rc = query_int(&n, db, "SELECT commits - CASE WHEN last_xid = "
-				    "pg_current_xact_id_if_assigned() THEN 1 "
-				    "ELSE 0 END FROM svcconn_version",
-			    "read the data version")) != 0)
+	if ((rc = pg_step(st)) == 1) {
+		n = pg_col_int(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = error_set(SVC_ERROR, "cannot %s in '%s': no value", doing,
+			       db->where);
+	}
+	pg_finalize(st);
+	if (rc)
 		return rc;
 	*out = n - db->own_writes;
 	return 0;
@@ -1410,56 +1598,134 @@ static int guarded(const sqldb_stmt *st)
 }
 
 /*
- * Run a guarded statement in one round trip: SAVEPOINT, the statement and
- * RELEASE sent together in libpq's pipeline mode, its result into st->res.
- * When the statement fails (RELEASE is then skipped: the pipeline is
- * aborted) the savepoint is rolled back, so the transaction goes on.
+ * Send st's statement in pipeline mode: its Parse first when fresh, then
+ * its run, by the name of hit or fresh, or unnamed.
  */
-static int run_guarded(sqldb_stmt *st)
+static int send_stmt(sqldb_stmt *st, const struct pg_prepared *hit,
+		     const struct pg_prepared *fresh)
+{
+	PGconn *conn = st->db->conn;
+	const struct pg_prepared *named = hit ? hit : fresh;
+
+	if (fresh && PQsendPrepare(conn, fresh->name, st->sql, st->nparams,
+				   st->types) != 1)
+		return 0;
+	if (named)
+		return PQsendQueryPrepared(conn, named->name, st->nparams,
+					   st->values, st->lengths,
+					   st->formats, 0) == 1;
+	return PQsendQueryParams(conn, st->sql, st->nparams, st->types,
+				 st->values, st->lengths, st->formats, 0) == 1;
+}
+
+/*
+ * Run st in one round trip, in libpq's pipeline mode: its Parse first
+ * when fresh, and, guard: between SAVEPOINT and RELEASE (skipped, as all
+ * that follows a failure, when it fails).  Returns the statement's
+ * result; or the first that failed (a failed Parse's is the error the
+ * statement's own run reports); or NULL: the connection's error.  fresh
+ * joins the cache at at when its Parse succeeded -- a prepared statement
+ * outlives the rollback of its transaction -- and is freed otherwise (a
+ * Parse fails in a failed transaction, or is skipped after a failure).
+ */
+static PGresult *run_pipelined(sqldb_stmt *st, int guard,
+			       const struct pg_prepared *hit,
+			       struct pg_prepared *fresh, int at)
 {
 	sqldb *db = st->db;
-	PGresult *r, *fail = NULL;
-	int i, rc = 0, sent;
+	PGresult *r, *res = NULL, *fail = NULL;
+	int i, parsed = 0, sent;
+	/* the results come as sent: [SAVEPOINT] [Parse] the statement
+	 * [RELEASE], each followed by NULL; then the sync's */
+	int me = guard + (fresh != NULL), n = me + 1 + guard;
 
-	if (PQenterPipelineMode(db->conn) != 1)
-		return pg_fail(db, NULL, st->doing);
-	sent = PQsendQueryParams(db->conn, "SAVEPOINT svc_stmt", 0, NULL, NULL,
-				 NULL, NULL, 0) == 1 &&
-	       PQsendQueryParams(db->conn, st->sql, st->nparams, st->types,
-				 st->values, st->lengths, st->formats,
-				 0) == 1 &&
-	       PQsendQueryParams(db->conn, "RELEASE SAVEPOINT svc_stmt", 0,
-				 NULL, NULL, NULL, NULL, 0) == 1 &&
+	if (PQenterPipelineMode(db->conn) != 1) {
+		prepared_free(fresh);
+		return NULL;
+	}
+	sent = (!guard || PQsendQueryParams(db->conn, "SAVEPOINT svc_stmt", 0,
+					    NULL, NULL, NULL, NULL, 0) == 1) &&
+	       send_stmt(st, hit, fresh) &&
+	       (!guard || PQsendQueryParams(db->conn,
+					    "RELEASE SAVEPOINT svc_stmt", 0,
+					    NULL, NULL, NULL, NULL, 0) == 1) &&
 	       PQpipelineSync(db->conn) == 1;
-	/* each statement's result, then NULL; at the end the sync's */
-	for (i = 0; sent && i < 3; i++) {
+	for (i = 0; sent && i < n; i++) {
 		while ((r = PQgetResult(db->conn)) != NULL) {
 			ExecStatusType s = PQresultStatus(r);
 
+			if (fresh && i == me - 1 && s == PGRES_COMMAND_OK)
+				parsed = 1;
 			if (s == PGRES_FATAL_ERROR && !fail)
 				fail = r;
-			else if (i == 1 && !st->res && s != PGRES_PIPELINE_ABORTED)
-				st->res = r;
+			else if (i == me && !res && s != PGRES_FATAL_ERROR &&
+				 s != PGRES_PIPELINE_ABORTED)
+				res = r;
 			else
 				PQclear(r);
 		}
 	}
 	if (sent && (r = PQgetResult(db->conn)) != NULL)
 		PQclear(r); /* PGRES_PIPELINE_SYNC */
-	if (!sent || fail || !st->res)
-		rc = pg_fail(db, fail, st->doing);
-	PQclear(fail);
-	if (PQexitPipelineMode(db->conn) != 1 && rc == 0)
-		rc = pg_fail(db, NULL, st->doing);
-	if (rc) {
-		PQclear(st->res);
-		st->res = NULL;
-		if (PQstatus(db->conn) == CONNECTION_OK &&
-		    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
-			PQclear(PQexec(db->conn,
-				       "ROLLBACK TO SAVEPOINT svc_stmt; "
-				       "RELEASE SAVEPOINT svc_stmt"));
+	if (PQexitPipelineMode(db->conn) != 1 && !fail) {
+		PQclear(res);
+		res = NULL;
 	}
+	if (parsed)
+		cache_add(db, fresh, at);
+	else
+		prepared_free(fresh);
+	if (fail) {
+		PQclear(res);
+		return fail;
+	}
+	return res;
+}
+
+/*
+ * Run st's statement once: its result, or the failed one, or NULL (the
+ * connection's error).  One the cache keeps runs by its name, prepared in
+ * the same round trip on its first run; guard: under a savepoint, in the
+ * same round trip too.
+ */
+static PGresult *execute(sqldb_stmt *st, int guard)
+{
+	const struct pg_prepared *hit;
+	struct pg_prepared *fresh;
+	int at = 0;
+
+	cache_lookup(&hit, &fresh, &at, st->db, st);
+	if (guard || fresh)
+		return run_pipelined(st, guard, hit, fresh, at);
+	if (hit)
+		return PQexecPrepared(st->db->conn, hit->name, st->nparams,
+				      st->values, st->lengths, st->formats, 0);
+	return PQexecParams(st->db->conn, st->sql, st->nparams, st->types,
+			    st->values, st->lengths, st->formats, 0);
+}
+
+/*
+ * Run a guarded statement (SAVEPOINT, it, RELEASE in one round trip), its
+ * result into st->res.  When it fails the savepoint is rolled back, so
+ * the transaction goes on.
+ */
+static int run_guarded(sqldb_stmt *st)
+{
+	sqldb *db = st->db;
+	PGresult *res = execute(st, 1);
+	ExecStatusType s = PQresultStatus(res);
+	int rc;
+
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+		st->res = res;
+		return 0;
+	}
+	rc = pg_fail(db, res, st->doing);
+	PQclear(res);
+	if (PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		PQclear(PQexec(db->conn, "ROLLBACK TO SAVEPOINT svc_stmt; "
+					 "RELEASE SAVEPOINT svc_stmt"));
 	return rc;
 }
 
@@ -1481,9 +1747,7 @@ static int run(sqldb_stmt *st)
 		goto done;
 	}
 	for (;;) {
-		st->res = PQexecParams(db->conn, st->sql, st->nparams,
-				       st->types, st->values, st->lengths,
-				       st->formats, 0);
+		st->res = execute(st, 0);
 		s = PQresultStatus(st->res);
 		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 			break;
