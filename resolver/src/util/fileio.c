@@ -51,7 +51,9 @@ int dir_sync_parent(const char *path)
 	return rc;
 }
 
-int file_create_private(const char *path, const void *data, size_t len)
+/* Create path (must not exist), 0600, holding data; with sync, fsync. */
+static int create_private(const char *path, const void *data, size_t len,
+			  int sync)
 {
 	int fd, rc;
 
@@ -62,13 +64,23 @@ int file_create_private(const char *path, const void *data, size_t len)
 				 "cannot create '%s': %s", path,
 				 strerror(errno));
 	rc = write_all(fd, data, len, path);
-	if (!rc && fsync(fd) != 0)
+	if (!rc && sync && fsync(fd) != 0)
 		rc = error_set(SVC_ERROR, "cannot sync '%s': %s", path,
 			       strerror(errno));
 	close(fd);
 	if (rc)
 		unlink(path);
 	return rc;
+}
+
+int file_create_private(const char *path, const void *data, size_t len)
+{
+	return create_private(path, data, len, 1);
+}
+
+int file_create_scratch(const char *path, const void *data, size_t len)
+{
+	return create_private(path, data, len, 0);
 }
 
 int file_replace_private(const char *path, const void *data, size_t len)

@@ -14,6 +14,11 @@
 
 /** Create path (must not exist) with mode 0600 holding data; fsync. */
 int file_create_private(const char *path, const void *data, size_t len);
+/**
+ * file_create_private without the fsync: for a file read back at once and
+ * removed (a job's pipeline YAML), which nothing needs after a crash.
+ */
+int file_create_scratch(const char *path, const void *data, size_t len);
 /** Atomically replace path with a 0600 file holding data. */
 int file_replace_private(const char *path, const void *data, size_t len);
 /**
