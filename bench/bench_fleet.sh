@@ -102,6 +102,8 @@ cpu() {
 # servers' sessions live as long as the servers)
 pgprocs() { pgrep -P "$(head -n1 "$(cat "$tmp/pg/data")/data/postmaster.pid")" || true; }
 # xacts DB: the transactions database DB has committed and rolled back
+# (a backend that goes idle reports its counts up to 10 s later: the
+# caller waits that long after the run)
 xacts() {
   psql -At "$pgurl" -c "SELECT pg_stat_force_next_flush(); SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$1'" | tail -n1
 }
@@ -113,7 +115,8 @@ fleet() {
   local out c0 c1 p0 p1 x0=0 x1=0 per n=$((AGENTS * JOBS))
   c0=$(cpu "${spids[@]}"); p0=$(cpu $(pgprocs)); [ -z "${3:-}" ] || x0=$(xacts "$3")
   out=$("$BENCH" fleet "$2" "$tmp/cert.pem" "$tmp/$1.reg" "$AGENTS" "$JOBS") || rc=1
-  c1=$(cpu "${spids[@]}"); p1=$(cpu $(pgprocs)); [ -z "${3:-}" ] || x1=$(xacts "$3")
+  c1=$(cpu "${spids[@]}"); p1=$(cpu $(pgprocs))
+  if [ -n "${3:-}" ]; then sleep 11; x1=$(xacts "$3"); fi
   per='BEGIN { printf "%.1f ms", (b - a) * 1000 / n }'
   echo "$1: $out; CPU a job start: servers $(awk -v a="$c0" -v b="$c1" -v n=$n "$per"), PostgreSQL $(awk -v a="$p0" -v b="$p1" -v n=$n "$per"); $(( (x1 - x0) / n )) transactions"
   rate=$(sed -n 's/.*, \([0-9.]*\) job starts\/s$/\1/p' <<<"$out")
