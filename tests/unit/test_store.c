@@ -1121,6 +1121,8 @@ static void test_write_hold(void **state)
  * fails; a write inside it works and is seen by the reads after it; a
  * read hold inside it joins it.
  */
+static void readable(struct fx *f, const char *name);
+
 static void test_fold(void **state)
 {
 	struct fx *f = *state;
@@ -1173,6 +1175,15 @@ static void test_fold(void **state)
 			 SVC_ENOTFOUND);
 	assert_int_equal(svc_store_conn_get(&c, f->st, "fold-w", 0), 0);
 	svc_conn_free(c);
+	store_fold_end(f->st);
+	/* a fold begun by a read that needs no key checks the key at the
+	 * first read that does: rekeyed by another handle, it begins again
+	 * with the new key settled, and the secret opens */
+	assert_int_equal(svc_store_rekey(other, "tester"), 0);
+	store_fold_begin(f->st);
+	assert_int_equal(svc_store_ping(f->st), 0);
+	readable(f, "fold-x");
+	readable(f, "fold-y");
 	store_fold_end(f->st);
 	/* after the fold, a read hold of its own works as before */
 	assert_int_equal(store_read_hold(f->st), 0);

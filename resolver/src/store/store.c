@@ -539,21 +539,26 @@ int store_tx_write(svc_store *st)
  * Start a read transaction; with need_key, one in which the store's key
  * matches st->key (settling it under the write lock when it does not).
  */
-static int read_begin(svc_store *st, int need_key)
+/* 1 in *ok when the store's key, read in the open transaction, is st->key. */
+static int key_matches(int *ok, svc_store *st)
 {
 	char *want = NULL;
-	int rc, tries;
+	int rc = meta_key_id(&want, st);
+
+	*ok = rc == 0 && strcmp(want, st->key.id) == 0;
+	free(want);
+	return rc;
+}
+
+static int read_begin(svc_store *st, int need_key)
+{
+	int rc, tries, ok = 0;
 
 	for (tries = 0; tries < 3; tries++) {
 		if ((rc = st->ops->begin(st->be, 0)) != 0 || !need_key)
 			return rc;
-		if ((rc = meta_key_id(&want, st)) == 0 &&
-		    strcmp(want, st->key.id) == 0) {
-			free(want);
+		if ((rc = key_matches(&ok, st)) == 0 && ok)
 			return 0;
-		}
-		free(want);
-		want = NULL;
 		st->ops->rollback(st->be);
 		if (rc)
 			return rc;
@@ -570,10 +575,39 @@ static int read_begin(svc_store *st, int need_key)
 			 st->db_path);
 }
 
+/*
+ * Before a read that needs the key joins a held transaction begun by one
+ * that did not (a fold's): check the key there.  0: join it; 1: it was
+ * ended, the key having changed (the caller begins another, which settles
+ * it); else an error.
+ */
+static int held_key(svc_store *st)
+{
+	int rc, ok = 0;
+
+	if (st->held_keyed)
+		return 0;
+	if ((rc = key_matches(&ok, st)) == 0 && ok) {
+		st->held_keyed = 1;
+		return 0;
+	}
+	if (st->joined || st->held_explicit)
+		return rc ? rc : error_set(SVC_ECRYPTO,
+					   "the master key of store '%s' changed while it was read; try again",
+					   st->db_path);
+	fold_release(st, rc);
+	return rc ? rc : 1;
+}
+
 static int tx_read_key(svc_store *st, int need_key)
 {
 	int rc;
 
+	if (st->held && need_key && (rc = held_key(st)) != 0) {
+		if (rc < 0)
+			return rc;
+		/* ended: begun again below */
+	}
 	if (st->held || st->wheld) {
 		/* the held transaction was started with the key checked */
 		if (st->held)
@@ -585,8 +619,9 @@ static int tx_read_key(svc_store *st, int need_key)
 	if (!st->fold)
 		return read_begin(st, need_key);
 	/* the fold's transaction, which this read is the first to join */
-	if ((rc = read_begin(st, 1)) == 0) {
+	if ((rc = read_begin(st, need_key)) == 0) {
 		st->held = 1;
+		st->held_keyed = need_key;
 		st->joined = 1;
 		st->fold_failed = 0;
 	}
@@ -611,6 +646,8 @@ int store_read_hold(svc_store *st)
 	if (st->held_explicit)
 		return error_set(SVC_ERROR, "a read of store '%s' is held already",
 				 st->db_path);
+	if (st->held && (rc = held_key(st)) < 0)
+		return rc;
 	if (st->held) {
 		/* a fold's: this hold joins it, and leaves it to the fold */
 		st->held_explicit = 1;
@@ -618,6 +655,7 @@ int store_read_hold(svc_store *st)
 	}
 	if ((rc = tx_read_key(st, 1)) == 0) {
 		st->held = 1;
+		st->held_keyed = 1;
 		st->joined = 0;
 		st->held_explicit = 1;
 	}

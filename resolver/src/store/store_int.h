@@ -49,6 +49,9 @@ struct svc_store {
 	int held;                     /**< a read transaction is held open
 					   (store_read_hold, or a fold's) */
 	int held_explicit;            /**< store_read_hold holds it */
+	int held_keyed;               /**< the held transaction checked the
+					   store's key (a fold's begun by a
+					   read that needed none has not) */
 	int fold;                     /**< reads fold into one transaction
 					   (store_fold_begin) */
 	int fold_failed;              /**< a read of the fold failed: its
@@ -141,8 +144,9 @@ int store_read_hold(svc_store *st);
 void store_read_release(svc_store *st);
 /**
  * Fold the read transactions started on st from now on into as few as
- * the writes allow, until store_fold_end: the first read begins one (the
- * store's key checked) that every later read joins, and it ends when a
+ * the writes allow, until store_fold_end: the first read begins one that
+ * every later read joins (the store's key checked in it by the first read
+ * that needs the key), and it ends when a
  * write transaction begins (which then sees what it reads anew), when a
  * read that joined it fails (the next read begins another), or at
  * store_fold_end.  A server folds the reads of one request so that its
