@@ -1188,6 +1188,75 @@ static void test_principals(void **state)
 	svc_principal_free(NULL);
 }
 
+/* The waiting records of run_id/job of "build" on prod. */
+static size_t waiting_records(struct fx *f, const char *run_id,
+			      const char *job)
+{
+	svc_usage *u = NULL;
+	size_t n = 0, i, w = 0;
+
+	assert_int_equal(svc_store_usage_list(&u, &n, f->st, f->prod, 0), 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(u[i].decision, "waiting") &&
+		    !strcmp(u[i].run_id, run_id) && u[i].job &&
+		    !strcmp(u[i].job, job))
+			w++;
+	svc_usages_free(u, n);
+	return w;
+}
+
+/*
+ * A run asked again while it waits for the same thing (a held job start,
+ * woken by every commit that can release it) has one waiting record; a
+ * record is added when what it waits for changes, and per job.
+ */
+static void test_waiting_recorded_once(void **state)
+{
+	struct fx f;
+	svc_gate_report *rep = NULL;
+	svc_run run;
+	const char *ids[1];
+	const char *keys[] = { "approvers" }, *vals[] = { "gina" };
+	char *check2 = NULL;
+	int i;
+
+	(void)state;
+	fx_up(&f);
+	memset(&run, 0, sizeof(run));
+	run.pipeline = "build";
+	run.run_id = "1";
+	run.stage = "deploy";
+	run.job = "job";
+	run.branch = "refs/heads/main";
+	run.requested_by = "rita";
+	ids[0] = f.prod;
+	assert_int_equal(waiting_records(&f, "1", "job"), 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(svc_authz_gate(&rep, f.st, &run, ids, 1, 0), 0);
+		assert_int_equal(rep->status, SVC_GATE_WAITING);
+		svc_gate_report_free(rep);
+		rep = NULL;
+	}
+	assert_int_equal(waiting_records(&f, "1", "job"), 1);
+	/* another job of the run has its own */
+	run.job = "job2";
+	assert_int_equal(svc_authz_gate(&rep, f.st, &run, ids, 1, 0), 0);
+	svc_gate_report_free(rep);
+	rep = NULL;
+	assert_int_equal(waiting_records(&f, "1", "job2"), 1);
+	/* what it waits for changes (a second approval, of others):
+	 * recorded again */
+	run.job = "job";
+	assert_int_equal(svc_ops_check_add(&check2, f.st, f.admin, "prod",
+					   "approval", keys, vals, 1), 0);
+	assert_int_equal(svc_authz_gate(&rep, f.st, &run, ids, 1, 0), 0);
+	assert_int_equal(rep->status, SVC_GATE_WAITING);
+	svc_gate_report_free(rep);
+	assert_int_equal(waiting_records(&f, "1", "job"), 2);
+	free(check2);
+	fx_down(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1197,6 +1266,7 @@ int main(void)
 		cmocka_unit_test(test_list_with_expiry_decides_per_connection),
 		cmocka_unit_test(test_requester_cannot_approve),
 		cmocka_unit_test(test_audit_filter),
+		cmocka_unit_test(test_waiting_recorded_once),
 	};
 
 	/* the impersonation is made per principal; start without one */

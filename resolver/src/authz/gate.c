@@ -634,6 +634,11 @@ static int record(svc_store *st, const svc_run *run, const svc_conn *c,
 	u.decision = (char *)decision;
 	u.message = (char *)message;
 	u.at = at;
+	/* a run still waiting, or still needing permission, for the same
+	 * reason is not recorded again at each time it is asked */
+	if (strcmp(decision, "waiting") == 0 ||
+	    strcmp(decision, "needs-permission") == 0)
+		return store_usage_add_changed(st, &u);
 	return svc_store_usage_add(st, &u);
 }
 

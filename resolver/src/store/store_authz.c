@@ -1669,11 +1669,15 @@ int svc_store_audit_add(svc_store *st, const char *actor, const char *action,
 
 /* ---- usage history ----------------------------------------------------- */
 
-int svc_store_usage_add(svc_store *st, const svc_usage *u)
+/*
+ * Append usage record u; with changed_only, not when the newest record of
+ * the same connection, pipeline, run, stage and job says the same.
+ */
+static int usage_add(svc_store *st, const svc_usage *u, int changed_only)
 {
 	char *id = NULL, *name = NULL, now[32];
 	svc_usage row;
-	int rc;
+	int rc, same = 0;
 
 	if (!u)
 		return error_set(SVC_EINVALID, "no usage record given");
@@ -1706,12 +1710,24 @@ int svc_store_usage_add(svc_store *st, const svc_usage *u)
 	}
 	if (!row.at)
 		row.at = now;
-	if (rc == 0)
+	if (rc == 0 && changed_only)
+		rc = st->ops->usage_repeats(&same, st->be, &row);
+	if (rc == 0 && !same)
 		rc = st->ops->usage_insert(st->be, &row);
 	rc = store_tx_end(st, rc);
 	free(id);
 	free(name);
 	return rc;
+}
+
+int svc_store_usage_add(svc_store *st, const svc_usage *u)
+{
+	return usage_add(st, u, 0);
+}
+
+int store_usage_add_changed(svc_store *st, const svc_usage *u)
+{
+	return usage_add(st, u, 1);
 }
 
 int store_usage_result_check(const char *result)

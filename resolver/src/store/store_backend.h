@@ -663,6 +663,12 @@ typedef struct store_backend_ops {
 	/** Append a usage record (u->id is assigned). */
 	int (*usage_insert)(store_backend *be, const svc_usage *u);
 	/**
+	 * 1 in *same when the newest record of u's connection (an id),
+	 * pipeline, run, stage and job (NULL matches NULL) has u's decision
+	 * and message; 0 when it differs or there is none.
+	 */
+	int (*usage_repeats)(int *same, store_backend *be, const svc_usage *u);
+	/**
 	 * Set result and finished_at on the granted records of (pipeline,
 	 * run_id, stage, job) without a result (NULL stage or job match
 	 * NULL); *n (may be NULL) counts them.

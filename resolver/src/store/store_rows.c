@@ -2563,6 +2563,33 @@ static int rows_usage_insert(store_backend *be, const svc_usage *u)
 			"record a use", p, 12);
 }
 
+static int rows_usage_repeats(int *same, store_backend *be,
+			      const svc_usage *u)
+{
+	const char *p[] = { u->conn_id, u->pipeline, u->run_id, u->stage,
+			    u->job, u->decision, u->message };
+	sqldb_stmt *st;
+	int rc;
+
+	*same = 0;
+	if ((rc = prep_strs(be, &st,
+			    "SELECT CASE WHEN decision = ?6 AND message IS NOT "
+			    "DISTINCT FROM CAST(?7 AS TEXT) THEN 1 ELSE 0 END "
+			    "FROM usage_history WHERE run_id = ?3 "
+			    "AND pipeline = ?2 AND conn_id = ?1 "
+			    "AND stage IS NOT DISTINCT FROM CAST(?4 AS TEXT) "
+			    "AND job IS NOT DISTINCT FROM CAST(?5 AS TEXT) "
+			    "ORDER BY id DESC LIMIT 1",
+			    "read the last use", p, 7)) != 0)
+		return rc;
+	if ((rc = step(be, st)) == 1) {
+		*same = col_int(be, st, 0) == 1;
+		rc = 0;
+	}
+	finalize(be, st);
+	return rc < 0 ? rc : 0;
+}
+
 static int rows_usage_finish(size_t *n, store_backend *be,
 			     const char *pipeline, const char *run_id,
 			     const char *stage, const char *job,
@@ -3884,6 +3911,7 @@ const store_backend_ops store_rows_ops = {
 	.lock_queue_set = rows_lock_queue_set,
 	.lock_queue_remove = rows_lock_queue_remove,
 	.usage_insert = rows_usage_insert,
+	.usage_repeats = rows_usage_repeats,
 	.usage_finish = rows_usage_finish,
 	.usage_list = rows_usage_list,
 	.conn_authz_delete = rows_conn_authz_delete,

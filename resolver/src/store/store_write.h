@@ -225,6 +225,13 @@ int svc_store_audit_add(svc_store *st, const char *actor, const char *action,
 			const char *detail_json);
 int svc_store_usage_add(svc_store *st, const svc_usage *u);
 /**
+ * svc_store_usage_add, unless the newest record of u's connection,
+ * pipeline, run, stage and job has u's decision and message already: a
+ * run that waits, asked again (each commit that can release it wakes it),
+ * is recorded once until what it waits for changes.
+ */
+int store_usage_add_changed(svc_store *st, const svc_usage *u);
+/**
  * An approver's decision on an approval check run: actor must be one of
  * the run's frozen approvers (or a member of an approver group), and not
  * the requester unless the check allows it.  decision is "approve" or
