@@ -1,6 +1,7 @@
 /*
  * bench_util.h - what every benchmark program shares: a monotonic clock,
- * the load average and dying with the program's name.  Define BENCH_NAME before including.
+ * the load average and dying with the program's name.  Define BENCH_NAME
+ * before including.
  */
 #ifndef SVCCONN_BENCH_UTIL_H
 #define SVCCONN_BENCH_UTIL_H

@@ -495,10 +495,6 @@ done:
 
 /* ---- transactions ------------------------------------------------------ */
 
-/*
- * Start a write transaction with the store's key settled: if someone
- * rekeyed since this handle loaded its key, load the new one.
- */
 /* End the fold's read transaction (rc 0: it commits, else rolls back). */
 static void fold_release(svc_store *st, int rc)
 {
@@ -508,6 +504,10 @@ static void fold_release(svc_store *st, int rc)
 	store_tx_end(st, rc);
 }
 
+/*
+ * Start a write transaction with the store's key settled: if someone
+ * rekeyed since this handle loaded its key, load the new one.
+ */
 int store_tx_write(svc_store *st)
 {
 	char *want = NULL;
@@ -535,10 +535,6 @@ int store_tx_write(svc_store *st)
 	return rc;
 }
 
-/*
- * Start a read transaction; with need_key, one in which the store's key
- * matches st->key (settling it under the write lock when it does not).
- */
 /* 1 in *ok when the store's key, read in the open transaction, is st->key. */
 static int key_matches(int *ok, svc_store *st)
 {
@@ -550,6 +546,10 @@ static int key_matches(int *ok, svc_store *st)
 	return rc;
 }
 
+/*
+ * Start a read transaction; with need_key, one in which the store's key
+ * matches st->key (settling it under the write lock when it does not).
+ */
 static int read_begin(svc_store *st, int need_key)
 {
 	int rc, tries, ok = 0;
@@ -599,6 +599,11 @@ static int held_key(svc_store *st)
 	return rc ? rc : 1;
 }
 
+/*
+ * Start a read transaction (with need_key, one in which st->key opens
+ * secrets), or join the one held: store_read_hold's, a fold's (begun here
+ * by its first read), or store_write_hold's.
+ */
 static int tx_read_key(svc_store *st, int need_key)
 {
 	int rc;

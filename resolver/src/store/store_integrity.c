@@ -42,7 +42,8 @@
  * other process commits (struct store_mcache), so reading one connection
  * costs its own MAC, not the whole store's; and, for reads, while another
  * process's commits leave the manifest's head as it was (no connection
- * written: a fleet's servers recording jobs), see mcache_get.  A list of every connection
+ * written: a fleet's servers recording jobs), see mcache_get.  A list of
+ * every connection
  * is checked in one walk over all their versions, MACs and sealed
  * secrets (store_conn_verify_all, the backend's conn_seals_all), which
  * matches the manifest against every row on the way; a list read to be
