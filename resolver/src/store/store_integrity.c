@@ -43,13 +43,13 @@
  * costs its own MAC, not the whole store's; and, for reads, while another
  * process's commits leave the manifest's head as it was (no connection
  * written: a fleet's servers recording jobs), see mcache_get.  A list of
- * every connection
- * is checked in one walk over all their versions, MACs and sealed
- * secrets (store_conn_verify_all, the backend's conn_seals_all), which
- * matches the manifest against every row on the way; a list read to be
- * shown reads them in the walk that reads the connections
- * (store_conn_list_verified, conn_list_sealed).  Stores from before schema version 5 are MAC'd as they are,
- * once, at the first open with the key (store_rows_adopt()).
+ * every connection is checked in one walk over all their versions, MACs
+ * and sealed secrets (store_conn_verify_all, the backend's
+ * conn_seals_all), which matches the manifest against every row on the
+ * way; a list read to be shown reads them in the walk that reads the
+ * connections (store_conn_list_verified, conn_list_sealed).  Stores from
+ * before schema version 5 are MAC'd as they are, once, at the first open
+ * with the key (store_rows_adopt()).
  */
 #include <errno.h>
 #include <stdint.h>
