@@ -76,6 +76,18 @@ static svc_principal *principal(const struct who *w)
 	return p;
 }
 
+/* Run 1 of "build", job "job" of stage "deploy", requested by rita. */
+static void deploy_run(svc_run *run)
+{
+	memset(run, 0, sizeof(*run));
+	run->pipeline = "build";
+	run->run_id = "1";
+	run->stage = "deploy";
+	run->job = "job";
+	run->branch = "refs/heads/main";
+	run->requested_by = "rita";
+}
+
 static void fx_up(struct fx *f)
 {
 	const char *keys[] = { "approvers" }, *vals[] = { "ursula,admin" };
@@ -123,13 +135,7 @@ static void fx_up(struct fx *f)
 	assert_int_equal(svc_store_request_open(&f->request_id, f->st, f->prod,
 						"deploy", "7", "rita"), 0);
 	/* a run of "build" waits for the approval */
-	memset(&run, 0, sizeof(run));
-	run.pipeline = "build";
-	run.run_id = "1";
-	run.stage = "deploy";
-	run.job = "job";
-	run.branch = "refs/heads/main";
-	run.requested_by = "rita";
+	deploy_run(&run);
 	ids[0] = f->prod;
 	assert_int_equal(svc_authz_gate(&rep, f->st, &run, ids, 1, 0), 0);
 	assert_int_equal(rep->status, SVC_GATE_WAITING);
@@ -1222,13 +1228,7 @@ static void test_waiting_recorded_once(void **state)
 
 	(void)state;
 	fx_up(&f);
-	memset(&run, 0, sizeof(run));
-	run.pipeline = "build";
-	run.run_id = "1";
-	run.stage = "deploy";
-	run.job = "job";
-	run.branch = "refs/heads/main";
-	run.requested_by = "rita";
+	deploy_run(&run);
 	ids[0] = f.prod;
 	assert_int_equal(waiting_records(&f, "1", "job"), 1);
 	for (i = 0; i < 3; i++) {
